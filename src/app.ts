@@ -1,0 +1,82 @@
+/**
+ * The Hono app: request ids, auth, the one error envelope, routes, and the OpenAPI document.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { resolvePrincipal } from "./auth/principal";
+import { readConfig } from "./env";
+import { ApiError, codeForStatus, errorBody } from "./errors";
+import { newId } from "./db/ids";
+import type { AppEnv } from "./http/context";
+import { zodIssues } from "./http/validation";
+import { log } from "./lib/log";
+import { registerRoutes } from "./routes";
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const body = errorBody("bad_request", "invalid request", c.get("requestId"), zodIssues(result.error));
+        return c.json(body, 400);
+      }
+    },
+  });
+
+  app.use("*", async (c, next) => {
+    const requestId = newId("req");
+    c.set("requestId", requestId);
+    c.set("config", readConfig(c.env));
+    c.header("x-request-id", requestId);
+    await next();
+    c.header("x-request-id", requestId);
+  });
+
+  // Everything under /v1 needs a bearer key.
+  app.use("/v1/*", async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
+    const principal = await resolvePrincipal(c.env, match[1]!);
+    if (!principal) throw new ApiError("unauthorized", "invalid or revoked API key");
+    c.set("principal", principal);
+    await next();
+  });
+
+  registerRoutes(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Edgehooks API",
+      version: "1",
+      description: "Webhook delivery on Cloudflare Workers: ingest events, fan out, sign, deliver, retry, inspect.",
+    },
+    security: [{ bearerAuth: [] }],
+  });
+
+  app.notFound((c) => c.json(errorBody("not_found", "no such route", c.get("requestId")), 404));
+
+  app.onError((err, c) => {
+    const requestId = c.get("requestId") ?? newId("req");
+    c.header("x-request-id", requestId);
+    if (err instanceof ApiError) {
+      if (err.status >= 500) log.error("request failed", { request_id: requestId, error: err.message });
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+      const message = err.status >= 500 ? "internal error" : err.message;
+      return c.json(errorBody(err.code, message, requestId, err.issues), err.status);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code = codeForStatus(status);
+      const message = status === 413 ? "request body is larger than 1 MiB" : err.message || code;
+      return c.json(errorBody(code, message, requestId), status);
+    }
+    log.error("unhandled error", { request_id: requestId, error: String(err), stack: (err as Error)?.stack });
+    return c.json(errorBody("internal", "internal error", requestId), 500);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

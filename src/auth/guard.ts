@@ -1,0 +1,31 @@
+/**
+ * Authorisation checks used by every route. Missing the right scope is 403; a tenant the
+ * principal may not see is 404, so its existence is never revealed.
+ */
+import type { Context } from "hono";
+import { ApiError } from "../errors";
+import type { AppEnv } from "../http/context";
+import type { Principal, Scope } from "./principal";
+
+export function hasScope(principal: Principal, scope: Scope): boolean {
+  if (principal.kind === "root") return true;
+  // admin implies every other scope.
+  return principal.scopes.includes("admin") || principal.scopes.includes(scope);
+}
+
+export function canSeeTenant(principal: Principal, tenantId: string): boolean {
+  return principal.kind === "root" || principal.tenantId === null || principal.tenantId === tenantId;
+}
+
+/** Asserts the caller may act with `scope` (on `tenantId` when given) and returns the principal. */
+export function authorize(c: Context<AppEnv>, scope: Scope, tenantId?: string): Principal {
+  const principal = c.get("principal");
+  if (tenantId !== undefined && !canSeeTenant(principal, tenantId)) throw new ApiError("not_found", "tenant not found");
+  if (!hasScope(principal, scope)) throw new ApiError("forbidden", `this key lacks the '${scope}' scope`);
+  return principal;
+}
+
+/** The tenant a tenant-restricted principal is bound to, or null for unrestricted ones. */
+export function principalTenant(principal: Principal): string | null {
+  return principal.kind === "root" ? null : principal.tenantId;
+}

@@ -1,0 +1,29 @@
+/**
+ * Who is calling. The root key (ROOT_API_KEY) can do everything; API keys carry scopes and
+ * optionally one tenant. Keys are looked up by their SHA-256 hash, then compared in constant time.
+ */
+import { and, eq, isNull } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { apiKeys } from "../db/schema";
+import { constantTimeEqual, sha256Hex } from "../lib/crypto";
+
+export type Scope = "admin" | "ingest" | "read";
+
+export type Principal =
+  | { kind: "root" }
+  | { kind: "api_key"; keyId: string; scopes: Scope[]; tenantId: string | null };
+
+export async function resolvePrincipal(env: Env, token: string): Promise<Principal | null> {
+  if (env.ROOT_API_KEY && (await constantTimeEqual(token, env.ROOT_API_KEY))) return { kind: "root" };
+  if (!token.startsWith("ek_")) return null;
+  const hash = await sha256Hex(token);
+  const row = await getDb(env)
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
+    .get();
+  // The index lookup is by hash already; the constant-time check keeps the final decision
+  // independent of how much of the hash matched.
+  if (!row || !(await constantTimeEqual(row.keyHash, hash))) return null;
+  return { kind: "api_key", keyId: row.id, scopes: row.scopes as Scope[], tenantId: row.tenantId };
+}

@@ -1,0 +1,288 @@
+/**
+ * EndpointDispatcher: one Durable Object per endpoint. It owns that endpoint's pending deliveries
+ * in its own SQLite and runs them from a single alarm set at the earliest due time: first attempts,
+ * the retry ladder, the rate limit and in-flight cap, ordering lanes and the circuit breaker.
+ * One per endpoint means a dead receiver only ever occupies its own dispatcher.
+ *
+ * The DO is thin: the ladder, health and signing live in src/delivery; D1 writes go through an
+ * outbox so a D1 hiccup never loses an outcome and never makes an attempt run twice.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../env";
+import { afterAttempt, attemptBudget } from "../delivery/health";
+import { nextRetryDelayMs, parseRetryAfter } from "../delivery/retry-policy";
+import { log } from "../lib/log";
+import { recordChanges, type DeliveryChange } from "../services/deliveries/record";
+import { sendAttempt, type AttemptResult } from "../services/deliveries/send-attempt";
+import { resolveEndpoint, type EndpointSnapshot } from "../services/endpoint-snapshot";
+import { getDb } from "../db/client";
+import type { AttemptTrigger } from "../db/schema";
+import { DispatcherStore, type PendingRow } from "./storage";
+import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
+
+/** Without an explicit max_in_flight, this many attempts run at once per endpoint. */
+export const DEFAULT_CONCURRENCY = 20;
+/** Extra time past the attempt timeout before a lease is considered abandoned. */
+const LEASE_MARGIN_MS = 30_000;
+/** How soon to retry flushing the outbox when D1 refused a write. */
+const OUTBOX_RETRY_MS = 5_000;
+
+export interface EnqueueItem {
+  deliveryId: string;
+  tenantId: string;
+  eventId: string;
+  eventType: string;
+  eventCreatedAt: number;
+  payload: string;
+  orderingKey: string | null;
+  deliverAt: number | null;
+  expiresAt: number | null;
+  attempts?: number;
+  trigger?: AttemptTrigger;
+}
+
+export class EndpointDispatcher extends DurableObject<Env> {
+  private readonly store: DispatcherStore;
+  /** Test hooks: the clock and the jitter source. Production uses the real ones. */
+  clockOffsetMs = 0;
+  random: () => number = Math.random;
+  private recentStarts: number[] = [];
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new DispatcherStore(ctx.storage.sql);
+  }
+
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Keeps the newest endpoint snapshot; re-arms the alarm (e.g. after the endpoint is enabled). */
+  async configure(snapshot: EndpointSnapshot): Promise<void> {
+    const current = this.store.endpoint;
+    if (!current || snapshot.version >= current.version) this.store.endpoint = snapshot;
+    await this.arm();
+  }
+
+  /** Adds deliveries (idempotent on delivery id) and wakes the alarm. Answers how many were new. */
+  async enqueue(snapshot: EndpointSnapshot, items: EnqueueItem[]): Promise<number> {
+    const current = this.store.endpoint;
+    if (!current || snapshot.version >= current.version) this.store.endpoint = snapshot;
+    const now = this.now();
+    const added = this.store.insertPending(
+      items.map((i) => ({
+        delivery_id: i.deliveryId,
+        tenant_id: i.tenantId,
+        event_id: i.eventId,
+        event_type: i.eventType,
+        event_created_at: i.eventCreatedAt,
+        payload: i.payload,
+        ordering_key: i.orderingKey,
+        expires_at: i.expiresAt,
+        attempts: i.attempts ?? 0,
+        due_at: Math.max(now, i.deliverAt ?? 0),
+        trigger: i.trigger ?? "scheduled",
+      })),
+    );
+    await this.arm();
+    return added;
+  }
+
+  /** The endpoint was deleted: cancel what it held and clear the storage. */
+  async forget(): Promise<void> {
+    const rows = this.store.all();
+    const now = this.now();
+    this.store.pushOutbox(rows.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
+    await this.flushOutbox(now);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** Cancels one held delivery. Answers whether this dispatcher held it. */
+  async cancel(deliveryId: string): Promise<boolean> {
+    const row = this.store.get(deliveryId);
+    if (!row) return false;
+    this.store.remove(row.seq);
+    this.store.pushOutbox([{ delivery: ref(row, this.endpointId()), status: "cancelled", nextAttemptAt: null }]);
+    await this.flushOutbox(this.now());
+    await this.arm();
+    return true;
+  }
+
+  /** What the dispatcher holds, for the API and tests. */
+  async inspect() {
+    return { endpoint: this.store.endpoint, health: this.store.health, pending: this.store.all(), outbox: this.store.outboxSize() };
+  }
+
+  override async alarm(): Promise<void> {
+    const now = this.now();
+    await this.flushOutbox(now);
+    const endpoint = this.store.endpoint;
+    if (!endpoint) return;
+    this.cancelExpired(now);
+    if (endpoint.status === "active") await this.runDue(endpoint, now);
+    await this.flushOutbox(this.now());
+    await this.arm();
+  }
+
+  private endpointId(): string {
+    return this.store.endpoint?.id ?? "";
+  }
+
+  private cancelExpired(now: number) {
+    const expired = this.store.expired(now);
+    for (const r of expired) this.store.remove(r.seq);
+    this.store.pushOutbox(expired.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
+  }
+
+  /** How many more attempts the rate limit lets start now, and when the window frees up. */
+  private rateBudget(endpoint: EndpointSnapshot, now: number): { budget: number; freeAt: number | null } {
+    if (!endpoint.rateLimitPerS) return { budget: Number.POSITIVE_INFINITY, freeAt: null };
+    this.recentStarts = this.recentStarts.filter((t) => t > now - 1000 && t <= now);
+    const budget = endpoint.rateLimitPerS - this.recentStarts.length;
+    return { budget, freeAt: budget > 0 ? null : (this.recentStarts[0] ?? now) + 1000 };
+  }
+
+  private async runDue(endpoint: EndpointSnapshot, now: number) {
+    const health = this.store.health;
+    const budget = Math.min(
+      attemptBudget(health, { now, inFlight: this.store.inFlight(now), maxInFlight: endpoint.maxInFlight ?? DEFAULT_CONCURRENCY }),
+      this.rateBudget(endpoint, now).budget,
+    );
+    const rows = this.store.due(now, budget);
+    if (!rows.length) return;
+    this.store.lease(rows.map((r) => r.seq), now + endpoint.timeoutMs + LEASE_MARGIN_MS);
+    this.recentStarts.push(...rows.map(() => now));
+    // The lease expiry is the safety net: if this isolate dies mid-attempt, the alarm comes back.
+    await this.arm();
+
+    const config = readConfig(this.env);
+    const resolved = await resolveEndpoint(this.env.ENCRYPTION_KEY, endpoint, now);
+    const results = await Promise.all(
+      rows.map((r) =>
+        sendAttempt({
+          endpoint: resolved,
+          event: { id: r.event_id, type: r.event_type, createdAt: r.event_created_at, payload: r.payload },
+          number: r.attempts + 1,
+          trigger: r.trigger as AttemptTrigger,
+          config,
+          now: () => this.now(),
+        }),
+      ),
+    );
+    await this.settle(endpoint, rows, results);
+  }
+
+  /** Applies attempt outcomes: pending set, health, outbox, and what the receiver asked for. */
+  private async settle(endpoint: EndpointSnapshot, rows: PendingRow[], results: AttemptResult[]) {
+    const now = this.now();
+    const changes: DeliveryChange[] = [];
+    const signals: OperationalSignal[] = [];
+    let health = this.store.health;
+    let disable: "gone" | "failing" | null = null;
+    rows.forEach((row, i) => {
+      const result = results[i]!;
+      const delivery = ref(row, endpoint.id);
+      const attempts = row.attempts + 1;
+      const verdict = afterAttempt(health, result.ok, now);
+      health = verdict.health;
+      if (verdict.disable) disable ??= "failing";
+      if (result.control === "disable") disable = "gone";
+
+      if (result.ok) {
+        this.store.remove(row.seq);
+        changes.push({ delivery, attempt: result, status: "succeeded", attemptCount: attempts, nextAttemptAt: null });
+        if (row.attempts > 0) signals.push({ type: "delivery.recovered", delivery, attempts });
+        return;
+      }
+      if (result.control === "abort") {
+        this.store.remove(row.seq);
+        changes.push({ delivery, attempt: result, status: "cancelled", attemptCount: attempts, nextAttemptAt: null });
+        return;
+      }
+      const delay = nextRetryDelayMs({
+        policy: (endpoint.retryPolicy as never) ?? "standard",
+        failedAttempts: attempts,
+        statusCode: result.statusCode,
+        failure: result.failure ?? "connection",
+        retryAfterS: parseRetryAfter(result.retryAfter, now),
+        random: this.random,
+      });
+      if (delay === null) {
+        this.store.remove(row.seq);
+        changes.push({ delivery, attempt: result, status: "failed", attemptCount: attempts, nextAttemptAt: null });
+        signals.push({ type: "delivery.exhausted", delivery, attempts });
+      } else {
+        this.store.reschedule(row.seq, attempts, now + delay);
+        changes.push({ delivery, attempt: result, status: "pending_retry", attemptCount: attempts, nextAttemptAt: now + delay });
+        if (attempts === 4) signals.push({ type: "delivery.failing", delivery, attempts });
+      }
+    });
+    this.store.health = health;
+    this.store.pushOutbox(changes);
+    if (disable) {
+      // Held, not lost: the pending set stays as it is and resumes when the endpoint is enabled.
+      this.store.endpoint = { ...endpoint, status: "disabled", disabledReason: disable, disabledAt: now, version: endpoint.version + 1 };
+      await onEndpointDisabledByReceiver(this.env, endpoint, disable).catch((err) =>
+        log.error("could not record endpoint disable", { endpoint_id: endpoint.id, error: String(err) }),
+      );
+    }
+    if (signals.length) {
+      await onOperationalSignals(this.env, endpoint, signals).catch((err) =>
+        log.error("could not emit operational events", { endpoint_id: endpoint.id, error: String(err) }),
+      );
+    }
+  }
+
+  /** Writes queued D1 changes; on failure they stay queued and the alarm comes back soon. */
+  private async flushOutbox(now: number): Promise<boolean> {
+    const entries = this.store.outbox();
+    if (!entries.length) return true;
+    try {
+      await recordChanges(getDb(this.env), entries.flatMap((e) => e.changes), now);
+      this.store.dropOutbox(entries.map((e) => e.id));
+      return this.store.outboxSize() === 0 || this.flushOutbox(now);
+    } catch (err) {
+      log.error("outbox flush failed; will retry", { endpoint_id: this.endpointId(), error: String(err) });
+      return false;
+    }
+  }
+
+  /** One alarm at the earliest moment anything can happen. */
+  private async arm() {
+    const endpoint = this.store.endpoint;
+    const wakes: number[] = [];
+    if (this.store.outboxSize() > 0) wakes.push(this.now() + OUTBOX_RETRY_MS);
+    if (endpoint?.status === "active") {
+      const now = this.now();
+      const health = this.store.health;
+      const inFlight = this.store.inFlight(now);
+      const lease = this.store.earliestLease(now);
+      if (lease !== null) wakes.push(lease);
+      const full = inFlight >= (endpoint.maxInFlight ?? DEFAULT_CONCURRENCY) || (health.breakerOpen && inFlight > 0);
+      const next = full ? null : this.store.nextDue(now);
+      if (next !== null) {
+        let at = next;
+        if (health.breakerOpen && health.nextProbeAt !== null) at = Math.max(at, health.nextProbeAt);
+        const rate = this.rateBudget(endpoint, now);
+        if (rate.freeAt !== null) at = Math.max(at, rate.freeAt);
+        wakes.push(at);
+      }
+    } else if (endpoint) {
+      // A disabled endpoint still lets expires_at cancel what it holds.
+      const expiry = this.store.all().reduce<number | null>((m, r) => (r.expires_at !== null && (m === null || r.expires_at < m) ? r.expires_at : m), null);
+      if (expiry !== null) wakes.push(expiry);
+    }
+    if (!wakes.length) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const at = Math.min(...wakes);
+    const current = await this.ctx.storage.getAlarm();
+    if (current !== at) await this.ctx.storage.setAlarm(at);
+  }
+}
+
+function ref(row: PendingRow, endpointId: string) {
+  return { id: row.delivery_id, tenantId: row.tenant_id, endpointId, eventId: row.event_id };
+}

@@ -1,0 +1,37 @@
+/**
+ * What the dispatcher reports outward: an endpoint the receiver disabled (410 or
+ * `webhook-delivery: disable`) or that failed for 5 days, and delivery milestones as operational events.
+ */
+import { and, eq } from "drizzle-orm";
+import { endpoints } from "../db/schema";
+import { serviceCtx } from "../services/context";
+import type { DeliveryRef } from "../services/deliveries/record";
+import type { EndpointSnapshot } from "../services/endpoint-snapshot";
+import { emitOperational, type OperationalType } from "../services/operational";
+
+export interface OperationalSignal {
+  type: Extract<OperationalType, "delivery.failing" | "delivery.exhausted" | "delivery.recovered">;
+  delivery: DeliveryRef;
+  attempts: number;
+}
+
+export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointSnapshot, reason: "gone" | "failing") {
+  const ctx = serviceCtx(env);
+  const now = Date.now();
+  await ctx.db
+    .update(endpoints)
+    .set({ status: "disabled", disabledReason: reason, disabledAt: now, updatedAt: now, version: endpoint.version + 1 })
+    .where(and(eq(endpoints.id, endpoint.id), eq(endpoints.status, "active")));
+  await emitOperational(ctx, [{ type: "endpoint.disabled", tenantId: endpoint.tenantId, data: { endpoint_id: endpoint.id, reason } }]);
+}
+
+export async function onOperationalSignals(env: Env, endpoint: EndpointSnapshot, signals: OperationalSignal[]) {
+  await emitOperational(
+    serviceCtx(env),
+    signals.map((s) => ({
+      type: s.type,
+      tenantId: endpoint.tenantId,
+      data: { endpoint_id: endpoint.id, delivery_id: s.delivery.id, event_id: s.delivery.eventId, attempts: s.attempts },
+    })),
+  );
+}

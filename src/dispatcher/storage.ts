@@ -1,0 +1,189 @@
+/**
+ * The dispatcher's own SQLite: the endpoint's pending set (its schedule), its health and an outbox
+ * of D1 writes. Kept here, not in D1, because it changes on every attempt and only this endpoint
+ * reads it.
+ */
+import type { EndpointSnapshot } from "../services/endpoint-snapshot";
+import type { DeliveryChange } from "../services/deliveries/record";
+
+export type PendingRow = {
+  seq: number;
+  delivery_id: string;
+  tenant_id: string;
+  event_id: string;
+  event_type: string;
+  event_created_at: number;
+  payload: string;
+  ordering_key: string | null;
+  expires_at: number | null;
+  attempts: number;
+  due_at: number;
+  lease_until: number | null;
+  trigger: string;
+};
+
+export interface Health {
+  consecutiveFailures: number;
+  /** When the current unbroken run of failures began; null while the endpoint is healthy. */
+  failingSince: number | null;
+  breakerOpen: boolean;
+  probeIntervalMs: number;
+  nextProbeAt: number | null;
+}
+
+export const HEALTHY: Health = { consecutiveFailures: 0, failingSince: null, breakerOpen: false, probeIntervalMs: 0, nextProbeAt: null };
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS pending (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  event_created_at INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  ordering_key TEXT,
+  expires_at INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  due_at INTEGER NOT NULL,
+  lease_until INTEGER,
+  trigger TEXT NOT NULL DEFAULT 'scheduled'
+);
+CREATE INDEX IF NOT EXISTS pending_due ON pending (due_at, seq);
+CREATE INDEX IF NOT EXISTS pending_lane ON pending (ordering_key, seq);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, change TEXT NOT NULL);
+`;
+
+export class DispatcherStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  getMeta<T>(key: string): T | null {
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0];
+    return row ? (JSON.parse(row.v) as T) : null;
+  }
+
+  setMeta(key: string, value: unknown) {
+    this.sql.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", key, JSON.stringify(value));
+  }
+
+  get endpoint(): EndpointSnapshot | null {
+    return this.getMeta<EndpointSnapshot>("endpoint");
+  }
+
+  set endpoint(row: EndpointSnapshot) {
+    this.setMeta("endpoint", row);
+  }
+
+  get health(): Health {
+    return this.getMeta<Health>("health") ?? HEALTHY;
+  }
+
+  set health(h: Health) {
+    this.setMeta("health", h);
+  }
+
+  insertPending(rows: Omit<PendingRow, "seq" | "lease_until">[]): number {
+    let added = 0;
+    for (const r of rows) {
+      const cursor = this.sql.exec(
+        `INSERT OR IGNORE INTO pending (delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        r.delivery_id, r.tenant_id, r.event_id, r.event_type, r.event_created_at, r.payload, r.ordering_key, r.expires_at, r.attempts, r.due_at, r.trigger,
+      );
+      added += cursor.rowsWritten > 0 ? 1 : 0;
+    }
+    return added;
+  }
+
+  get(deliveryId: string): PendingRow | null {
+    return this.sql.exec<PendingRow>("SELECT * FROM pending WHERE delivery_id = ?", deliveryId).toArray()[0] ?? null;
+  }
+
+  /** Deliveries whose expires_at has passed and that are not in flight. */
+  expired(now: number): PendingRow[] {
+    return this.sql.exec<PendingRow>("SELECT * FROM pending WHERE expires_at IS NOT NULL AND expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", now, now).toArray();
+  }
+
+  /**
+   * Due deliveries, oldest first. A delivery with an ordering key is eligible only while it heads
+   * its lane (lowest seq of that key), so one key goes strictly in order while keys run in parallel.
+   */
+  due(now: number, limit: number): PendingRow[] {
+    if (limit <= 0) return [];
+    return this.sql
+      .exec<PendingRow>(
+        `SELECT * FROM pending p
+         WHERE p.due_at <= ? AND (p.lease_until IS NULL OR p.lease_until <= ?)
+           AND (p.ordering_key IS NULL OR p.seq = (SELECT MIN(seq) FROM pending q WHERE q.ordering_key = p.ordering_key))
+         ORDER BY p.due_at, p.seq LIMIT ?`,
+        now, now, limit,
+      )
+      .toArray();
+  }
+
+  inFlight(now: number): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending WHERE lease_until > ?", now).one().n;
+  }
+
+  lease(seqs: number[], until: number) {
+    for (const seq of seqs) this.sql.exec("UPDATE pending SET lease_until = ? WHERE seq = ?", until, seq);
+  }
+
+  reschedule(seq: number, attempts: number, dueAt: number) {
+    this.sql.exec("UPDATE pending SET attempts = ?, due_at = ?, lease_until = NULL, trigger = 'scheduled' WHERE seq = ?", attempts, dueAt, seq);
+  }
+
+  release(seq: number) {
+    this.sql.exec("UPDATE pending SET lease_until = NULL WHERE seq = ?", seq);
+  }
+
+  remove(seq: number) {
+    this.sql.exec("DELETE FROM pending WHERE seq = ?", seq);
+  }
+
+  count(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
+  }
+
+  all(): PendingRow[] {
+    return this.sql.exec<PendingRow>("SELECT * FROM pending ORDER BY seq").toArray();
+  }
+
+  /** The earliest due time among deliveries that head their lane and are not in flight. */
+  nextDue(now: number): number | null {
+    return this.sql
+      .exec<{ t: number | null }>(
+        `SELECT MIN(due_at) AS t FROM pending p WHERE (lease_until IS NULL OR lease_until <= ?)
+           AND (p.ordering_key IS NULL OR p.seq = (SELECT MIN(seq) FROM pending q WHERE q.ordering_key = p.ordering_key))`,
+        now,
+      )
+      .one().t;
+  }
+
+  /** When the first in-flight lease runs out: an attempt cut short by an eviction is retried then. */
+  earliestLease(now: number): number | null {
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(lease_until) AS t FROM pending WHERE lease_until > ?", now).one().t;
+  }
+
+  pushOutbox(changes: DeliveryChange[]) {
+    if (changes.length) this.sql.exec("INSERT INTO outbox (change) VALUES (?)", JSON.stringify(changes));
+  }
+
+  outbox(): { id: number; changes: DeliveryChange[] }[] {
+    return this.sql
+      .exec<{ id: number; change: string }>("SELECT id, change FROM outbox ORDER BY id LIMIT 50")
+      .toArray()
+      .map((r) => ({ id: r.id, changes: JSON.parse(r.change) as DeliveryChange[] }));
+  }
+
+  dropOutbox(ids: number[]) {
+    for (const id of ids) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+  }
+
+  outboxSize(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+  }
+}

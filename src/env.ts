@@ -1,0 +1,48 @@
+import type { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
+import type { EventsMessage } from "./queue/messages";
+
+/** Bindings and secrets of the Worker, as declared in wrangler.toml. */
+declare global {
+  interface Env {
+    DB: D1Database;
+    EVENTS_QUEUE: Queue<EventsMessage>;
+    EVENTS_DLQ: Queue<unknown>;
+    DISPATCHER: DurableObjectNamespace<EndpointDispatcher>;
+    ROOT_API_KEY?: string;
+    ENCRYPTION_KEY?: string;
+    PUBLIC_URL?: string;
+    ALLOW_HTTP_URLS?: string;
+    ALLOW_PRIVATE_URLS?: string;
+    RETENTION_DAYS?: string;
+    DEFAULT_RETRY_POLICY?: string;
+    DEFAULT_SIGNATURE_HEADER?: string;
+    INGEST_RATE_LIMIT_PER_S?: string;
+  }
+  namespace Cloudflare {
+    interface Env extends globalThis.Env {}
+  }
+}
+
+/** Configuration parsed once from the environment; everything downstream reads this, not raw vars. */
+export interface Config {
+  allowHttp: boolean;
+  allowPrivate: boolean;
+  publicUrl: string;
+  retentionDays: number;
+  version: string;
+}
+
+export const VERSION = "0.1.0";
+
+const truthy = (v: string | undefined) => v === "true" || v === "1";
+
+export function readConfig(env: Env): Config {
+  const retention = Number(env.RETENTION_DAYS ?? "30");
+  return {
+    allowHttp: truthy(env.ALLOW_HTTP_URLS),
+    allowPrivate: truthy(env.ALLOW_PRIVATE_URLS),
+    publicUrl: (env.PUBLIC_URL ?? "").replace(/\/+$/, ""),
+    retentionDays: Number.isFinite(retention) && retention > 0 ? retention : 30,
+    version: VERSION,
+  };
+}

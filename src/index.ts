@@ -1,0 +1,19 @@
+/** The Worker: HTTP API (fetch), fan-out (queue), housekeeping (scheduled), and the dispatcher DO. */
+import { createApp } from "./app";
+import { consumeDeadLetters, consumeEvents } from "./queue/consumer";
+import { runScheduled } from "./jobs/scheduled";
+
+export { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async queue(batch, env) {
+    if (batch.queue.endsWith("-dlq") || batch.queue.endsWith("-dlq-final")) return consumeDeadLetters(batch, env);
+    return consumeEvents(batch, env);
+  },
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runScheduled(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env, unknown>;

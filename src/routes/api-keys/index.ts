@@ -1,0 +1,74 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize, principalTenant } from "../../auth/guard";
+import { getDb } from "../../db/client";
+import { notFound } from "../../errors";
+import type { AppEnv } from "../../http/context";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { apiKeyView, createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
+import { getTenant } from "../../services/tenants";
+import { idParam } from "../common";
+import { ApiKeySchema, CreateApiKeyInput, CreatedApiKeySchema } from "./schema";
+
+const tags = ["API keys"];
+
+export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/api-keys",
+      tags,
+      summary: "Create an API key (shown once)",
+      security: bearerSecurity,
+      request: { body: jsonBody(CreateApiKeyInput) },
+      responses: { 201: jsonResponse(CreatedApiKeySchema, "The key, with its secret value shown this once."), ...errorResponses },
+    }),
+    async (c) => {
+      const principal = authorize(c, "admin");
+      const input = c.req.valid("json");
+      const bound = principalTenant(principal);
+      // A tenant-bound admin key can only mint keys bound to the same tenant.
+      const tenantId = bound ?? input.tenant_id ?? null;
+      if (bound && input.tenant_id && input.tenant_id !== bound) throw notFound("tenant");
+      if (tenantId) await getTenant(getDb(c.env), tenantId);
+      const { row, key } = await createApiKey(getDb(c.env), { ...input, tenant_id: tenantId });
+      return c.json({ ...apiKeyView(row), key }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/api-keys",
+      tags,
+      summary: "List live API keys",
+      security: bearerSecurity,
+      request: { query: z.object(PaginationQuery) },
+      responses: { 200: jsonResponse(paginated(ApiKeySchema), "A page of keys, newest first."), ...errorResponses },
+    }),
+    async (c) => {
+      const principal = authorize(c, "admin");
+      const { limit, cursor } = c.req.valid("query");
+      const rows = await listApiKeys(getDb(c.env), { limit, before: decodeCursor(cursor), tenantId: principalTenant(principal) });
+      const p = page(rows, limit);
+      return c.json({ data: p.data.map(apiKeyView), next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/api-keys/{key_id}",
+      tags,
+      summary: "Revoke an API key (takes effect at once)",
+      security: bearerSecurity,
+      request: { params: z.object({ key_id: idParam("key_id", "key") }) },
+      responses: { 204: { description: "Revoked." }, ...errorResponses },
+    }),
+    async (c) => {
+      const principal = authorize(c, "admin");
+      await revokeApiKey(getDb(c.env), c.req.valid("param").key_id, principalTenant(principal));
+      return c.body(null, 204);
+    },
+  );
+}

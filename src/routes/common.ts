@@ -1,0 +1,29 @@
+/** Path parameters and small schemas shared by several resources. */
+import { z } from "@hono/zod-openapi";
+
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export const TenantIdParam = z
+  .string()
+  .regex(TENANT_ID_PATTERN, "tenant ids are 1..64 characters of A-Z a-z 0-9 _ . : -")
+  .openapi({ param: { name: "tenant_id", in: "path" }, example: "org_xyz789" });
+
+export const idParam = (name: string, prefix: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `not a valid ${prefix}_ id`)
+    .openapi({ param: { name, in: "path" }, example: `${prefix}_01jd0000000000000000000000` });
+
+export const MetadataSchema = z
+  .record(z.string().max(100), z.string().max(1000))
+  .refine((m) => Object.keys(m).length <= 50, "at most 50 metadata keys")
+  .openapi({ example: { plan: "pro" } });
+
+export const Timestamp = z.string().openapi({ format: "date-time", example: "2026-11-22T12:00:00.000Z" });
+
+/** RFC 3339 input, parsed to epoch milliseconds. */
+export const TimestampInput = z
+  .string()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), "must be an RFC 3339 timestamp")
+  .transform((s) => Date.parse(s))
+  .openapi({ type: "string", format: "date-time", example: "2026-11-22T12:00:00Z" });

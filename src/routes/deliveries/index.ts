@@ -1,0 +1,133 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize } from "../../auth/guard";
+import type { AppEnv } from "../../http/context";
+import { bearerSecurity, errorResponses, jsonResponse } from "../../http/openapi";
+import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { serviceCtx } from "../../services/context";
+import { attemptsOf, attemptView, deliveryView, getAttempt, getDelivery, listAttempts, listDeliveries } from "../../services/deliveries/query";
+import { getTenant } from "../../services/tenants";
+import { AttemptSchema } from "../endpoints/schema";
+import { EventTypeName } from "../events/schema";
+import { idParam, TenantIdParam, TimestampInput } from "../common";
+import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema } from "./schema";
+
+const tags = ["Delivery log"];
+const TenantPath = z.object({ tenant_id: TenantIdParam });
+const DeliveryPath = z.object({ tenant_id: TenantIdParam, delivery_id: idParam("delivery_id", "dlv") });
+
+export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}/deliveries",
+      tags,
+      summary: "List deliveries",
+      security: bearerSecurity,
+      request: {
+        params: TenantPath,
+        query: z.object({
+          ...PaginationQuery,
+          endpoint_id: idParam("endpoint_id", "ep").optional(),
+          event_id: idParam("event_id", "evt").optional(),
+          status: DeliveryStatusSchema.optional(),
+          event_type: EventTypeName.optional(),
+          since: TimestampInput.optional(),
+          until: TimestampInput.optional(),
+        }),
+      },
+      responses: { 200: jsonResponse(paginated(DeliverySchema), "A page of deliveries, newest first."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      const q = c.req.valid("query");
+      const ctx = serviceCtx(c.env);
+      await getTenant(ctx.db, tenant_id);
+      const rows = await listDeliveries(ctx, tenant_id, {
+        limit: q.limit,
+        before: decodeCursor(q.cursor),
+        endpointId: q.endpoint_id,
+        eventId: q.event_id,
+        status: q.status,
+        eventType: q.event_type,
+        since: q.since,
+        until: q.until,
+      });
+      const p = page(rows, q.limit);
+      return c.json({ data: p.data.map(deliveryView), next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}",
+      tags,
+      summary: "Get a delivery with its attempts",
+      security: bearerSecurity,
+      request: { params: DeliveryPath },
+      responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery and every attempt, oldest first."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, delivery_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      const ctx = serviceCtx(c.env);
+      const row = await getDelivery(ctx, tenant_id, delivery_id);
+      const attempts = await attemptsOf(ctx, tenant_id, delivery_id);
+      return c.json({ ...deliveryView(row), attempts: attempts.map(attemptView) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}/attempts",
+      tags,
+      summary: "List attempts",
+      security: bearerSecurity,
+      request: {
+        params: TenantPath,
+        query: z.object({
+          ...PaginationQuery,
+          endpoint_id: idParam("endpoint_id", "ep").optional(),
+          delivery_id: idParam("delivery_id", "dlv").optional(),
+          event_id: idParam("event_id", "evt").optional(),
+        }),
+      },
+      responses: { 200: jsonResponse(paginated(AttemptSchema), "A page of attempts, newest first."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      const q = c.req.valid("query");
+      const ctx = serviceCtx(c.env);
+      await getTenant(ctx.db, tenant_id);
+      const rows = await listAttempts(ctx, tenant_id, {
+        limit: q.limit,
+        before: decodeCursor(q.cursor),
+        endpointId: q.endpoint_id,
+        deliveryId: q.delivery_id,
+        eventId: q.event_id,
+      });
+      const p = page(rows, q.limit);
+      return c.json({ data: p.data.map(attemptView), next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}/attempts/{attempt_id}",
+      tags,
+      summary: "Get an attempt",
+      security: bearerSecurity,
+      request: { params: z.object({ tenant_id: TenantIdParam, attempt_id: idParam("attempt_id", "att") }) },
+      responses: { 200: jsonResponse(AttemptSchema, "The attempt."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, attempt_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      return c.json(attemptView(await getAttempt(serviceCtx(c.env), tenant_id, attempt_id)), 200);
+    },
+  );
+}

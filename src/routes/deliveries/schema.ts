@@ -1,0 +1,25 @@
+import { z } from "@hono/zod-openapi";
+import { Timestamp } from "../common";
+import { AttemptSchema } from "../endpoints/schema";
+
+export const DeliveryStatusSchema = z.enum(["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"]);
+
+export const DeliverySchema = z
+  .object({
+    id: z.string().openapi({ example: "dlv_01jd0000000000000000000000" }),
+    tenant_id: z.string(),
+    event_id: z.string(),
+    endpoint_id: z.string(),
+    event_type: z.string(),
+    status: DeliveryStatusSchema,
+    attempt_count: z.number(),
+    next_attempt_at: Timestamp.nullable(),
+    last_attempt_at: Timestamp.nullable(),
+    last_status_code: z.number().nullable(),
+    last_error: z.string().nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Delivery");
+
+export const DeliveryDetailSchema = DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi("DeliveryDetail");

@@ -1,0 +1,195 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize } from "../../auth/guard";
+import type { AppEnv } from "../../http/context";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { serviceCtx } from "../../services/context";
+import { attemptView } from "../../services/deliveries/query";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  endpointView,
+  getEndpoint,
+  listEndpoints,
+  pushSnapshot,
+  setEndpointStatus,
+  updateEndpoint,
+} from "../../services/endpoints";
+import { testEndpoint } from "../../services/endpoints-test";
+import { emitOperational } from "../../services/operational";
+import { getTenant } from "../../services/tenants";
+import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { idParam, TenantIdParam } from "../common";
+import {
+  AttemptSchema,
+  CreatedEndpointSchema,
+  CreateEndpointInput,
+  EndpointSchema,
+  TestEndpointInput,
+  UpdateEndpointInput,
+} from "./schema";
+
+const tags = ["Endpoints"];
+const base = "/v1/tenants/{tenant_id}/endpoints";
+const TenantPath = z.object({ tenant_id: TenantIdParam });
+const EndpointPath = z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") });
+
+export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: base,
+      tags,
+      summary: "Create an endpoint (answers its secret once)",
+      security: bearerSecurity,
+      request: { params: TenantPath, body: jsonBody(CreateEndpointInput) },
+      responses: { 201: jsonResponse(CreatedEndpointSchema, "The endpoint, with its signing secret shown this once."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      const ctx = serviceCtx(c.env);
+      await getTenant(ctx.db, tenant_id);
+      const { row, secret } = await createEndpoint(ctx, tenant_id, c.req.valid("json"));
+      await emitOperational(ctx, [{ type: "endpoint.created", tenantId: tenant_id, data: { endpoint_id: row.id } }]);
+      return c.json({ ...endpointView(row), secret }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: base,
+      tags,
+      summary: "List endpoints",
+      security: bearerSecurity,
+      request: {
+        params: TenantPath,
+        query: z.object({
+          ...PaginationQuery,
+          status: z.enum(["active", "disabled"]).optional(),
+          event_type: z.string().max(200).regex(EVENT_TYPE_PATTERN).optional().openapi({ description: "Only endpoints that would receive this type." }),
+        }),
+      },
+      responses: { 200: jsonResponse(paginated(EndpointSchema), "A page of endpoints, newest first."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      const q = c.req.valid("query");
+      const ctx = serviceCtx(c.env);
+      await getTenant(ctx.db, tenant_id);
+      const rows = await listEndpoints(ctx, tenant_id, { limit: q.limit, before: decodeCursor(q.cursor), status: q.status, eventType: q.event_type });
+      const p = page(rows, q.limit);
+      return c.json({ data: p.data.map(endpointView), next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: `${base}/{endpoint_id}`,
+      tags,
+      summary: "Get an endpoint",
+      security: bearerSecurity,
+      request: { params: EndpointPath },
+      responses: { 200: jsonResponse(EndpointSchema, "The endpoint (secrets and header values never shown)."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, endpoint_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      return c.json(endpointView(await getEndpoint(serviceCtx(c.env), tenant_id, endpoint_id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: `${base}/{endpoint_id}`,
+      tags,
+      summary: "Update an endpoint",
+      security: bearerSecurity,
+      request: { params: EndpointPath, body: jsonBody(UpdateEndpointInput) },
+      responses: { 200: jsonResponse(EndpointSchema, "The updated endpoint."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, endpoint_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      const ctx = serviceCtx(c.env);
+      const { before, row } = await updateEndpoint(ctx, tenant_id, endpoint_id, c.req.valid("json"));
+      const events: Parameters<typeof emitOperational>[1] = [{ type: "endpoint.updated", tenantId: tenant_id, data: { endpoint_id } }];
+      if (before.status !== row.status) {
+        events.push({ type: row.status === "active" ? "endpoint.enabled" : "endpoint.disabled", tenantId: tenant_id, data: { endpoint_id, reason: row.disabledReason } });
+      }
+      await emitOperational(ctx, events);
+      return c.json(endpointView(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: `${base}/{endpoint_id}`,
+      tags,
+      summary: "Delete an endpoint (its pending deliveries are cancelled)",
+      security: bearerSecurity,
+      request: { params: EndpointPath },
+      responses: { 204: { description: "Deleted." }, ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, endpoint_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      const ctx = serviceCtx(c.env);
+      await deleteEndpoint(ctx, tenant_id, endpoint_id);
+      await emitOperational(ctx, [{ type: "endpoint.deleted", tenantId: tenant_id, data: { endpoint_id } }]);
+      return c.body(null, 204);
+    },
+  );
+
+  for (const action of ["enable", "disable"] as const) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: `${base}/{endpoint_id}/${action}`,
+        tags,
+        summary: action === "enable" ? "Enable an endpoint (held deliveries resume)" : "Disable an endpoint (pending deliveries are held)",
+        security: bearerSecurity,
+        request: { params: EndpointPath },
+        responses: { 200: jsonResponse(EndpointSchema, "The endpoint."), ...errorResponses },
+      }),
+      async (c) => {
+        const { tenant_id, endpoint_id } = c.req.valid("param");
+        authorize(c, "admin", tenant_id);
+        const ctx = serviceCtx(c.env);
+        const { changed, row } = await setEndpointStatus(ctx, tenant_id, endpoint_id, action === "enable" ? "active" : "disabled", "manual");
+        if (changed) {
+          await emitOperational(ctx, [
+            { type: action === "enable" ? "endpoint.enabled" : "endpoint.disabled", tenantId: tenant_id, data: { endpoint_id, reason: row.disabledReason } },
+          ]);
+        } else {
+          await pushSnapshot(c.env, row);
+        }
+        return c.json(endpointView(row), 200);
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/{endpoint_id}/test`,
+      tags,
+      summary: "Send a test event now and answer the attempt",
+      description: "Outside the retry ladder: one attempt, answered synchronously. Sends `webhook.test` unless `event_type` is given.",
+      security: bearerSecurity,
+      request: { params: EndpointPath, body: { ...jsonBody(TestEndpointInput), required: false } },
+      responses: { 200: jsonResponse(AttemptSchema, "The attempt: status code, duration, response excerpt or error."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, endpoint_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      const attempt = await testEndpoint(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json") ?? {});
+      return c.json(attemptView(attempt), 200);
+    },
+  );
+}

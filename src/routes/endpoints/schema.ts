@@ -1,0 +1,146 @@
+import { z } from "@hono/zod-openapi";
+import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { RetryPolicySchema } from "../../delivery/retry-policy";
+import { MetadataSchema, Timestamp } from "../common";
+
+/** Headers Edgehooks sets itself; an endpoint's custom headers may not override them. */
+const RESERVED_HEADER = /^(host|content-type|content-length|user-agent|connection|transfer-encoding|webhook-.*)$/i;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]{0,4096}$/;
+
+const headerName = z
+  .string()
+  .regex(HEADER_NAME, "not a valid header name")
+  .refine((n) => !RESERVED_HEADER.test(n), "this header is set by Edgehooks and cannot be overridden");
+
+export const EventTypePatternsSchema = z
+  .array(z.string().max(200).regex(EVENT_TYPE_PATTERN, "event types are dot-separated names; `job.*` and `*` are patterns"))
+  .max(100)
+  .openapi({ description: "Names or patterns (`job.*` matches every type under `job.`, `*` all). Absent: all types.", example: ["job.completed", "invoice.*"] });
+
+export const ChannelsSchema = z
+  .array(z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\/-]+$/, "channels are 1..128 characters of A-Z a-z 0-9 _ . : / -"))
+  .max(50)
+  .openapi({ example: ["parser_123"] });
+
+export const HeadersSchema = z
+  .record(headerName, z.string().regex(HEADER_VALUE, "header values are printable text up to 4096 characters"))
+  .refine((h) => Object.keys(h).length <= 20, "at most 20 custom headers")
+  .openapi({ description: "Extra request headers. Values are encrypted at rest and never returned.", example: { "X-Customer": "acme" } });
+
+export const AuthSchema = z
+  .discriminatedUnion("type", [
+    z.strictObject({ type: z.literal("basic"), username: z.string().min(1).max(200).regex(/^[^:]*$/, "no ':' in a basic-auth username"), password: z.string().min(1).max(500) }),
+    z.strictObject({ type: z.literal("header"), name: headerName, value: z.string().min(1).regex(HEADER_VALUE) }),
+  ])
+  .openapi({ description: "Credentials the receiver expects. Stored encrypted; never returned.", example: { type: "header", name: "X-Webhook-Token", value: "s3cr3t" } });
+
+export const SignatureSchema = z
+  .discriminatedUnion("scheme", [
+    z.strictObject({ scheme: z.literal("standard") }),
+    z.strictObject({
+      scheme: z.literal("hmac-sha256-hex"),
+      header: headerName,
+      prefix: z.string().max(50).default(""),
+    }),
+  ])
+  .openapi({ description: "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.", example: { scheme: "standard" } });
+
+export const EnvelopeSchema = z.enum(["standard", "event-data", "jsonapi"]).openapi({ description: "Body shape sent to the receiver." });
+
+const UrlField = z.string().min(1).max(2048).openapi({ example: "https://example.com/webhooks" });
+
+const endpointFields = {
+  url: UrlField,
+  description: z.string().max(1000),
+  event_types: EventTypePatternsSchema.nullable(),
+  channels: ChannelsSchema.nullable(),
+  headers: HeadersSchema,
+  auth: AuthSchema.nullable(),
+  signature: SignatureSchema,
+  envelope: EnvelopeSchema,
+  retry_policy: RetryPolicySchema,
+  rate_limit_per_s: z.number().int().min(1).max(10000).nullable().openapi({ description: "At most this many attempts per second." }),
+  max_in_flight: z.number().int().min(1).max(1000).nullable().openapi({ description: "At most this many requests open at once." }),
+  timeout_ms: z.number().int().min(1000).max(30000).openapi({ description: "Per-attempt timeout, default 15000." }),
+  metadata: MetadataSchema,
+  disabled: z.boolean(),
+};
+
+export const CreateEndpointInput = z
+  .strictObject({
+    url: endpointFields.url,
+    description: endpointFields.description.optional(),
+    event_types: endpointFields.event_types.optional(),
+    channels: endpointFields.channels.optional(),
+    headers: endpointFields.headers.optional(),
+    auth: endpointFields.auth.optional(),
+    signature: endpointFields.signature.optional(),
+    envelope: endpointFields.envelope.optional(),
+    retry_policy: endpointFields.retry_policy.optional(),
+    rate_limit_per_s: endpointFields.rate_limit_per_s.optional(),
+    max_in_flight: endpointFields.max_in_flight.optional(),
+    timeout_ms: endpointFields.timeout_ms.optional(),
+    metadata: endpointFields.metadata.optional(),
+    disabled: endpointFields.disabled.optional(),
+  })
+  .openapi("CreateEndpointInput");
+
+export const UpdateEndpointInput = CreateEndpointInput.partial().openapi("UpdateEndpointInput");
+
+export type CreateEndpoint = z.infer<typeof CreateEndpointInput>;
+export type UpdateEndpoint = z.infer<typeof UpdateEndpointInput>;
+
+export const EndpointSchema = z
+  .object({
+    id: z.string().openapi({ example: "ep_01jd0000000000000000000000" }),
+    tenant_id: z.string(),
+    url: z.string(),
+    description: z.string(),
+    event_types: z.array(z.string()).nullable(),
+    channels: z.array(z.string()).nullable(),
+    headers: z.record(z.string(), z.string()).openapi({ description: "Custom header names; values are masked." }),
+    auth: z.object({ type: z.enum(["basic", "header"]) }).nullable(),
+    signature: SignatureSchema,
+    envelope: EnvelopeSchema,
+    retry_policy: RetryPolicySchema,
+    rate_limit_per_s: z.number().nullable(),
+    max_in_flight: z.number().nullable(),
+    timeout_ms: z.number(),
+    metadata: z.record(z.string(), z.string()),
+    status: z.enum(["active", "disabled"]),
+    disabled_reason: z.enum(["manual", "gone", "failing"]).nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Endpoint");
+
+export const CreatedEndpointSchema = EndpointSchema.extend({
+  secret: z.string().openapi({ description: "The signing secret (`whsec_...`). Shown only in this answer.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+}).openapi("CreatedEndpoint");
+
+export const TestEndpointInput = z
+  .strictObject({
+    event_type: z.string().max(200).regex(EVENT_TYPE_PATTERN).refine((t) => !t.includes("*"), "a concrete type, not a pattern").optional(),
+    data: z.unknown().optional(),
+  })
+  .openapi("TestEndpointInput");
+
+export const AttemptSchema = z
+  .object({
+    id: z.string(),
+    delivery_id: z.string(),
+    endpoint_id: z.string(),
+    event_id: z.string(),
+    number: z.number(),
+    trigger: z.enum(["scheduled", "manual", "test", "recover"]),
+    url: z.string(),
+    started_at: Timestamp,
+    duration_ms: z.number(),
+    status_code: z.number().nullable(),
+    response_body: z.string().nullable().openapi({ description: "The first 16 KiB of the response body." }),
+    error: z.enum(["timeout", "connection", "dns", "blocked_destination", "tls"]).nullable(),
+    error_detail: z.string().nullable(),
+    request_headers: z.record(z.string(), z.string()).openapi({ description: "Headers sent, secrets masked." }),
+  })
+  .openapi("Attempt");

@@ -1,0 +1,178 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, desc, eq, gte, lt, lte, sql, type SQL } from "drizzle-orm";
+import { bodyLimit } from "hono/body-limit";
+import { authorize } from "../../auth/guard";
+import { events } from "../../db/schema";
+import { ApiError, notFound } from "../../errors";
+import type { AppEnv } from "../../http/context";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { zodIssues } from "../../http/validation";
+import { serviceCtx } from "../../services/context";
+import { deliveryView, listDeliveries } from "../../services/deliveries/query";
+import { ingestEvents, type IngestInput } from "../../services/events/ingest";
+import { eventView } from "../../services/events/view";
+import { getTenant } from "../../services/tenants";
+import { DeliverySchema } from "../deliveries/schema";
+import { idParam, TenantIdParam, TimestampInput } from "../common";
+import { BatchInput, BatchResult, CreateEventInput, EventSchema, EventTypeName } from "./schema";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+const tags = ["Events"];
+const base = "/v1/tenants/{tenant_id}/events";
+const TenantPath = z.object({ tenant_id: TenantIdParam });
+const EventPath = z.object({ tenant_id: TenantIdParam, event_id: idParam("event_id", "evt") });
+const IdempotencyHeader = z.object({
+  "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "A repeat within 24 h answers the same event and fans out nothing new." }),
+});
+
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new ApiError("payload_too_large", "request body is larger than 1 MiB");
+  },
+});
+
+export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
+  app.use("/v1/tenants/:tenant_id/events", limitBody);
+  app.use("/v1/tenants/:tenant_id/events/batch", limitBody);
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: base,
+      tags,
+      summary: "Post an event",
+      description: "Written durably before the answer (read it back at once), then fanned out to every matching endpoint.",
+      security: bearerSecurity,
+      request: { params: TenantPath, headers: IdempotencyHeader, body: jsonBody(CreateEventInput) },
+      responses: {
+        202: jsonResponse(EventSchema, "Accepted (or the same event again for an idempotent repeat)."),
+        413: errorResponses[400],
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "ingest", tenant_id);
+      const [result] = await ingestEvents(serviceCtx(c.env), tenant_id, [
+        { input: c.req.valid("json") as IngestInput, idempotencyHeader: c.req.valid("header")["idempotency-key"] },
+      ]);
+      return c.json(eventView(result!.event, { withData: false }), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/batch`,
+      tags,
+      summary: "Post up to 100 events",
+      description: "Each event is validated on its own; the answer lists each event's id or error, in order.",
+      security: bearerSecurity,
+      request: { params: TenantPath, body: jsonBody(BatchInput) },
+      responses: { 202: jsonResponse(BatchResult, "Per-event results, in order."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "ingest", tenant_id);
+      const items = c.req.valid("json").events.map((raw) => CreateEventInput.safeParse(raw));
+      const valid = items.flatMap((r, i) => (r.success ? [{ i, input: r.data as IngestInput }] : []));
+      if (!valid.length) {
+        const issues = items.flatMap((r, i) => (r.success ? [] : zodIssues(r.error).map((x) => ({ path: `events.${i}${x.path ? `.${x.path}` : ""}`, message: x.message }))));
+        throw new ApiError("bad_request", "no valid event in the batch", issues);
+      }
+      const ingested = await ingestEvents(serviceCtx(c.env), tenant_id, valid.map((v) => ({ input: v.input })));
+      const byIndex = new Map(valid.map((v, k) => [v.i, ingested[k]!]));
+      const data = items.map((r, i) =>
+        r.success
+          ? eventView(byIndex.get(i)!.event, { withData: false })
+          : { error: { code: "bad_request", message: "invalid event", issues: zodIssues(r.error) } },
+      );
+      return c.json({ data }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: base,
+      tags,
+      summary: "List events",
+      security: bearerSecurity,
+      request: {
+        params: TenantPath,
+        query: z.object({
+          ...PaginationQuery,
+          type: EventTypeName.optional(),
+          channel: z.string().max(128).optional(),
+          since: TimestampInput.optional(),
+          until: TimestampInput.optional(),
+        }),
+      },
+      responses: { 200: jsonResponse(paginated(EventSchema), "A page of events, newest first."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      const q = c.req.valid("query");
+      const ctx = serviceCtx(c.env);
+      await getTenant(ctx.db, tenant_id);
+      const conds: SQL[] = [eq(events.tenantId, tenant_id)];
+      const before = decodeCursor(q.cursor);
+      if (before) conds.push(lt(events.id, before));
+      if (q.type) conds.push(eq(events.type, q.type));
+      if (q.since !== undefined) conds.push(gte(events.createdAt, q.since));
+      if (q.until !== undefined) conds.push(lte(events.createdAt, q.until));
+      if (q.channel) {
+        // channels is a JSON array; json_each keeps the match exact (no substring false positives).
+        conds.push(sql`EXISTS (SELECT 1 FROM json_each(${events.channels}) WHERE value = ${q.channel})`);
+      }
+      const rows = await ctx.db.select().from(events).where(and(...conds)).orderBy(desc(events.id)).limit(q.limit + 1).all();
+      const p = page(rows, q.limit);
+      return c.json({ data: p.data.map((r) => eventView(r, { withData: true })), next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: `${base}/{event_id}`,
+      tags,
+      summary: "Get an event",
+      security: bearerSecurity,
+      request: { params: EventPath },
+      responses: { 200: jsonResponse(EventSchema, "The event with its data."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, event_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      const row = await serviceCtx(c.env).db.select().from(events).where(and(eq(events.id, event_id), eq(events.tenantId, tenant_id))).get();
+      if (!row) throw notFound("event");
+      return c.json(eventView(row, { withData: true }), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: `${base}/{event_id}/deliveries`,
+      tags,
+      summary: "List an event's deliveries",
+      security: bearerSecurity,
+      request: { params: EventPath, query: z.object(PaginationQuery) },
+      responses: { 200: jsonResponse(paginated(DeliverySchema), "A page of deliveries, newest first."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, event_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      const q = c.req.valid("query");
+      const ctx = serviceCtx(c.env);
+      const exists = await ctx.db.select({ id: events.id }).from(events).where(and(eq(events.id, event_id), eq(events.tenantId, tenant_id))).get();
+      if (!exists) throw notFound("event");
+      const rows = await listDeliveries(ctx, tenant_id, { limit: q.limit, before: decodeCursor(q.cursor), eventId: event_id });
+      const p = page(rows, q.limit);
+      return c.json({ data: p.data.map(deliveryView), next_cursor: p.next_cursor }, 200);
+    },
+  );
+}

@@ -1,0 +1,61 @@
+import { z } from "@hono/zod-openapi";
+import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { ChannelsSchema } from "../endpoints/schema";
+import { Timestamp, TimestampInput } from "../common";
+
+export const EventTypeName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(EVENT_TYPE_PATTERN, "event types are dot-separated names like `job.completed`")
+  .refine((t) => !t.includes("*"), "an event's type is a name, not a pattern")
+  .openapi({ example: "job.completed" });
+
+export const CreateEventInput = z
+  .strictObject({
+    type: EventTypeName,
+    data: z
+      .any()
+      .refine((v) => v !== undefined, "required: any JSON value")
+      .openapi({ description: "Any JSON value; delivered as the envelope's `data`.", example: { job_id: "job_123", status: "done" } }),
+    id: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .openapi({ description: "Your id for this event; a repeat within 24 h answers the same event (like `Idempotency-Key`)." }),
+    channels: ChannelsSchema.max(10).optional(),
+    ordering_key: z.string().min(1).max(255).optional().openapi({ description: "Same key, same endpoint: strictly in order." }),
+    deliver_at: TimestampInput.optional().openapi({ description: "Deliver no earlier than this." }),
+    expires_at: TimestampInput.optional().openapi({ description: "Cancel what is not delivered by then." }),
+  })
+  .refine((e) => e.deliver_at === undefined || e.expires_at === undefined || e.expires_at > e.deliver_at, {
+    message: "expires_at must be after deliver_at",
+    path: ["expires_at"],
+  })
+  .openapi("CreateEventInput");
+
+export const EventSchema = z
+  .object({
+    id: z.string().openapi({ example: "evt_01jd0000000000000000000000" }),
+    tenant_id: z.string(),
+    type: z.string(),
+    data: z.any().optional().openapi({ description: "Present on reads; left out of the 202 answer." }),
+    channels: z.array(z.string()),
+    ordering_key: z.string().nullable(),
+    deliver_at: Timestamp.nullable(),
+    expires_at: Timestamp.nullable(),
+    created_at: Timestamp,
+  })
+  .openapi("Event");
+
+export const BatchInput = z
+  .strictObject({ events: z.array(z.unknown()).min(1).max(100) })
+  .openapi("BatchEventsInput", { description: "1..100 events, each shaped like CreateEventInput." });
+
+export const BatchItemResult = z.union([
+  EventSchema.omit({ data: true }),
+  z.object({ error: z.object({ code: z.string(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }) }),
+]);
+
+export const BatchResult = z.object({ data: z.array(BatchItemResult) }).openapi("BatchEventsResult");

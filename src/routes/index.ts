@@ -1,0 +1,16 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../http/context";
+import { registerApiKeyRoutes } from "./api-keys";
+import { registerDeliveryRoutes } from "./deliveries";
+import { registerEndpointRoutes } from "./endpoints";
+import { registerEventRoutes } from "./events";
+import { registerTenantRoutes } from "./tenants";
+
+export function registerRoutes(app: OpenAPIHono<AppEnv>) {
+  app.get("/", (c) => c.json({ name: "edgehooks", version: c.get("config").version, docs: "/docs", openapi: "/openapi.json" }));
+  registerTenantRoutes(app);
+  registerApiKeyRoutes(app);
+  registerEndpointRoutes(app);
+  registerEventRoutes(app);
+  registerDeliveryRoutes(app);
+}

@@ -1,0 +1,106 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize, principalTenant } from "../../auth/guard";
+import { getDb } from "../../db/client";
+import { ApiError } from "../../errors";
+import type { AppEnv } from "../../http/context";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { createTenant, deleteTenant, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
+import { forgetEndpoints } from "../../services/endpoints";
+import { TenantIdParam } from "../common";
+import { CreateTenantInput, TenantSchema, UpdateTenantInput } from "./schema";
+
+const tags = ["Tenants"];
+const TenantPath = z.object({ tenant_id: TenantIdParam });
+
+export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tenants",
+      tags,
+      summary: "Create a tenant",
+      security: bearerSecurity,
+      request: { body: jsonBody(CreateTenantInput) },
+      responses: { 201: jsonResponse(TenantSchema, "The tenant."), 409: errorResponses[400], ...errorResponses },
+    }),
+    async (c) => {
+      const principal = authorize(c, "admin");
+      if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot create tenants");
+      const row = await createTenant(getDb(c.env), c.req.valid("json"));
+      return c.json(tenantView(row), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants",
+      tags,
+      summary: "List tenants",
+      security: bearerSecurity,
+      request: { query: z.object(PaginationQuery) },
+      responses: { 200: jsonResponse(paginated(TenantSchema), "A page of tenants, newest id first."), ...errorResponses },
+    }),
+    async (c) => {
+      const principal = authorize(c, "read");
+      const { limit, cursor } = c.req.valid("query");
+      const rows = await listTenants(getDb(c.env), { limit, before: decodeCursor(cursor), onlyId: principalTenant(principal) });
+      const p = page(rows, limit);
+      return c.json({ data: p.data.map(tenantView), next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}",
+      tags,
+      summary: "Get a tenant",
+      security: bearerSecurity,
+      request: { params: TenantPath },
+      responses: { 200: jsonResponse(TenantSchema, "The tenant."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "read", tenant_id);
+      return c.json(tenantView(await getTenant(getDb(c.env), tenant_id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/tenants/{tenant_id}",
+      tags,
+      summary: "Update a tenant",
+      security: bearerSecurity,
+      request: { params: TenantPath, body: jsonBody(UpdateTenantInput) },
+      responses: { 200: jsonResponse(TenantSchema, "The updated tenant."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      return c.json(tenantView(await updateTenant(getDb(c.env), tenant_id, c.req.valid("json"))), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/tenants/{tenant_id}",
+      tags,
+      summary: "Delete a tenant with its endpoints, events and delivery log",
+      security: bearerSecurity,
+      request: { params: TenantPath },
+      responses: { 204: { description: "Deleted." }, ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      const endpointIds = await deleteTenant(getDb(c.env), tenant_id);
+      await forgetEndpoints(c.env, endpointIds);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,31 @@
+import { z } from "@hono/zod-openapi";
+import { MetadataSchema, TENANT_ID_PATTERN, Timestamp } from "../common";
+
+export const TenantSchema = z
+  .object({
+    id: z.string().openapi({ example: "org_xyz789" }),
+    name: z.string().openapi({ example: "Acme Corp" }),
+    metadata: z.record(z.string(), z.string()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Tenant");
+
+export const CreateTenantInput = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(TENANT_ID_PATTERN, "tenant ids are 1..64 characters of A-Z a-z 0-9 _ . : -")
+      .optional()
+      .openapi({ description: "Your own id for this customer (e.g. your org id). Generated when absent.", example: "org_xyz789" }),
+    name: z.string().min(1).max(200).openapi({ example: "Acme Corp" }),
+    metadata: MetadataSchema.optional(),
+  })
+  .openapi("CreateTenantInput");
+
+export const UpdateTenantInput = z
+  .strictObject({
+    name: z.string().min(1).max(200).optional(),
+    metadata: MetadataSchema.optional(),
+  })
+  .openapi("UpdateTenantInput");

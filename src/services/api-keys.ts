@@ -1,0 +1,55 @@
+/** API keys: shown once at creation, stored as SHA-256 hashes, revocable at once. */
+import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import type { Scope } from "../auth/principal";
+import type { Db } from "../db/client";
+import { newId, randomToken } from "../db/ids";
+import { apiKeys } from "../db/schema";
+import { notFound } from "../errors";
+import { sha256Hex } from "../lib/crypto";
+import { iso, isoOrNull } from "../http/time";
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+export function apiKeyView(row: ApiKeyRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes as Scope[],
+    tenant_id: row.tenantId,
+    hint: row.hint,
+    created_at: iso(row.createdAt),
+    revoked_at: isoOrNull(row.revokedAt),
+  };
+}
+
+export async function createApiKey(db: Db, input: { name: string; scopes: Scope[]; tenant_id?: string | null }) {
+  const now = Date.now();
+  const key = `ek_${randomToken(32)}`;
+  const row: ApiKeyRow = {
+    id: newId("key", now),
+    name: input.name,
+    keyHash: await sha256Hex(key),
+    hint: key.slice(0, 9),
+    scopes: [...new Set(input.scopes)],
+    tenantId: input.tenant_id ?? null,
+    createdAt: now,
+    revokedAt: null,
+  };
+  await db.insert(apiKeys).values(row);
+  return { row, key };
+}
+
+export async function listApiKeys(db: Db, opts: { limit: number; before?: string; tenantId: string | null }) {
+  const conds = [isNull(apiKeys.revokedAt)];
+  if (opts.before) conds.push(lt(apiKeys.id, opts.before));
+  if (opts.tenantId) conds.push(eq(apiKeys.tenantId, opts.tenantId));
+  return db.select().from(apiKeys).where(and(...conds)).orderBy(desc(apiKeys.id)).limit(opts.limit + 1).all();
+}
+
+export async function revokeApiKey(db: Db, keyId: string, tenantId: string | null) {
+  const conds = [eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)];
+  if (tenantId) conds.push(eq(apiKeys.tenantId, tenantId));
+  const row = await db.update(apiKeys).set({ revokedAt: Date.now() }).where(and(...conds)).returning().get();
+  if (!row) throw notFound("api key");
+  return row;
+}

@@ -1,0 +1,13 @@
+import { getDb, type Db } from "../db/client";
+import { readConfig, type Config } from "../env";
+
+/** What every service verb needs: bindings, the database and parsed configuration. */
+export interface ServiceCtx {
+  env: Env;
+  db: Db;
+  config: Config;
+}
+
+export function serviceCtx(env: Env): ServiceCtx {
+  return { env, db: getDb(env), config: readConfig(env) };
+}

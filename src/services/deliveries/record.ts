@@ -1,0 +1,77 @@
+/**
+ * Writes attempt results and delivery state changes to D1 in one batch (one round trip, atomic),
+ * never one write per row.
+ */
+import { and, eq, inArray, notInArray } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Db } from "../../db/client";
+import { attempts, deliveries, type DeliveryStatus } from "../../db/schema";
+import type { AttemptResult } from "./send-attempt";
+
+export interface DeliveryRef {
+  id: string;
+  tenantId: string;
+  endpointId: string;
+  eventId: string;
+}
+
+export interface DeliveryChange {
+  delivery: DeliveryRef;
+  attempt?: AttemptResult;
+  status: DeliveryStatus;
+  attemptCount?: number;
+  nextAttemptAt?: number | null;
+}
+
+const FINAL: DeliveryStatus[] = ["succeeded", "failed", "cancelled"];
+
+export function attemptRow(delivery: DeliveryRef, a: AttemptResult) {
+  return {
+    id: a.id,
+    deliveryId: delivery.id,
+    tenantId: delivery.tenantId,
+    endpointId: delivery.endpointId,
+    eventId: delivery.eventId,
+    number: a.number,
+    trigger: a.trigger,
+    url: a.url,
+    startedAt: a.startedAt,
+    durationMs: a.durationMs,
+    statusCode: a.statusCode,
+    responseBody: a.responseBody,
+    error: a.error,
+    errorDetail: a.errorDetail,
+    requestHeaders: a.requestHeaders,
+  };
+}
+
+export async function recordChanges(db: Db, changes: DeliveryChange[], now: number) {
+  if (!changes.length) return;
+  const statements: BatchItem<"sqlite">[] = [];
+  for (const ch of changes) {
+    if (ch.attempt) statements.push(db.insert(attempts).values(attemptRow(ch.delivery, ch.attempt)).onConflictDoNothing());
+    const set: Partial<typeof deliveries.$inferInsert> = { status: ch.status, updatedAt: now };
+    if (ch.attemptCount !== undefined) set.attemptCount = ch.attemptCount;
+    if (ch.nextAttemptAt !== undefined) set.nextAttemptAt = ch.nextAttemptAt;
+    if (ch.attempt) {
+      set.lastAttemptAt = ch.attempt.startedAt;
+      set.lastStatusCode = ch.attempt.statusCode;
+      set.lastError = ch.attempt.error;
+    }
+    // A manual success can finish a delivery that the ladder already failed; nothing else may
+    // move a delivery out of a final state.
+    const guard = ch.status === "succeeded" ? notInArray(deliveries.status, ["succeeded", "cancelled"]) : notInArray(deliveries.status, FINAL);
+    statements.push(db.update(deliveries).set(set).where(and(eq(deliveries.id, ch.delivery.id), guard)));
+  }
+  await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+}
+
+export async function markStatus(db: Db, ids: string[], status: DeliveryStatus, now: number) {
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
+    await db
+      .update(deliveries)
+      .set({ status, updatedAt: now, nextAttemptAt: null })
+      .where(and(inArray(deliveries.id, chunk), notInArray(deliveries.status, FINAL)));
+  }
+}

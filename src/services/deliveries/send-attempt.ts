@@ -1,0 +1,189 @@
+/**
+ * One HTTP attempt of a delivery: SSRF check, render, sign, POST with a timeout and no redirects,
+ * keep the first 16 KiB of the answer. Never throws for a receiver's failure: a failure is data.
+ * Shared by the dispatcher (scheduled/manual/recover attempts) and the endpoint test button.
+ */
+import type { Config } from "../../env";
+import { classifyFetchError, classifyResponse } from "../../delivery/classify";
+import { renderBody } from "../../delivery/envelope";
+import type { FailureKind } from "../../delivery/retry-policy";
+import { signatureHeaders } from "../../delivery/sign";
+import { checkDestination } from "../../delivery/ssrf";
+import type { AttemptError, AttemptTrigger } from "../../db/schema";
+import type { ResolvedEndpoint } from "../endpoint-snapshot";
+import { newId } from "../../db/ids";
+
+export const RESPONSE_BODY_LIMIT = 16 * 1024;
+const MASK = "********";
+
+export interface AttemptEvent {
+  id: string;
+  type: string;
+  createdAt: number;
+  /** The producer's data as JSON text. */
+  payload: string;
+}
+
+export interface AttemptResult {
+  /** Assigned before sending, so replaying a recorded outcome (outbox) cannot insert it twice. */
+  id: string;
+  number: number;
+  trigger: AttemptTrigger;
+  url: string;
+  startedAt: number;
+  durationMs: number;
+  ok: boolean;
+  statusCode: number | null;
+  responseBody: string | null;
+  error: AttemptError | null;
+  errorDetail: string | null;
+  failure: FailureKind | null;
+  control: "disable" | "abort" | null;
+  retryAfter: string | null;
+  requestHeaders: Record<string, string>;
+}
+
+export interface SendAttemptInput {
+  endpoint: ResolvedEndpoint;
+  event: AttemptEvent;
+  number: number;
+  trigger: AttemptTrigger;
+  config: Config;
+  now: () => number;
+}
+
+function authHeader(endpoint: ResolvedEndpoint): [string, string] | null {
+  const auth = endpoint.auth;
+  if (!auth) return null;
+  if (auth.type === "basic") return ["authorization", `Basic ${btoa(`${auth.username}:${auth.password}`)}`];
+  return [auth.name.toLowerCase(), auth.value];
+}
+
+/** The request headers as logged: every value that could be a credential is masked. */
+function maskHeaders(headers: Record<string, string>, secretNames: Set<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k] = secretNames.has(k) ? MASK : v;
+  return out;
+}
+
+export async function buildRequest(input: SendAttemptInput, timestampS: number) {
+  const { endpoint, event } = input;
+  const body = renderBody(endpoint.envelope, {
+    id: event.id,
+    type: event.type,
+    createdAt: new Date(event.createdAt).toISOString(),
+    data: JSON.parse(event.payload),
+  });
+  const headers: Record<string, string> = {};
+  const secretNames = new Set<string>();
+  for (const [k, v] of Object.entries(endpoint.headers)) {
+    headers[k.toLowerCase()] = v;
+    secretNames.add(k.toLowerCase());
+  }
+  const auth = authHeader(endpoint);
+  if (auth) {
+    headers[auth[0]] = auth[1];
+    secretNames.add(auth[0]);
+  }
+  const signatures = await signatureHeaders(endpoint.signature, endpoint.secrets, event.id, timestampS, body);
+  Object.assign(headers, {
+    "content-type": "application/json",
+    "user-agent": `Edgehooks/${input.config.version}`,
+    "webhook-id": event.id,
+    "webhook-timestamp": String(timestampS),
+    "webhook-attempt": String(input.number),
+    ...signatures,
+  });
+  return { body, headers, logged: maskHeaders(headers, secretNames) };
+}
+
+async function readExcerpt(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < RESPONSE_BODY_LIMIT) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    // Stop reading a huge answer: we keep 16 KiB and drop the rest unread.
+    reader.cancel().catch(() => {});
+  }
+  const all = new Uint8Array(Math.min(size, RESPONSE_BODY_LIMIT));
+  let offset = 0;
+  for (const c of chunks) {
+    const part = c.subarray(0, all.length - offset);
+    all.set(part, offset);
+    offset += part.length;
+    if (offset >= all.length) break;
+  }
+  return new TextDecoder().decode(all);
+}
+
+export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
+  const startedAt = input.now();
+  const base = { id: newId("att", startedAt), number: input.number, trigger: input.trigger, url: input.endpoint.url, startedAt };
+  const verdict = checkDestination(input.endpoint.url, { allowHttp: input.config.allowHttp, allowPrivate: input.config.allowPrivate });
+  if (!verdict.ok) {
+    return {
+      ...base,
+      durationMs: 0,
+      ok: false,
+      statusCode: null,
+      responseBody: null,
+      error: "blocked_destination",
+      errorDetail: verdict.reason,
+      failure: "blocked_destination",
+      control: null,
+      retryAfter: null,
+      requestHeaders: {},
+    };
+  }
+  const { body, headers, logged } = await buildRequest(input, Math.floor(startedAt / 1000));
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, input.endpoint.timeoutMs);
+  const t0 = Date.now();
+  try {
+    const res = await fetch(verdict.url.toString(), { method: "POST", headers, body, redirect: "manual", signal: controller.signal });
+    const excerpt = await readExcerpt(res);
+    const cls = classifyResponse(res.status, res.headers);
+    return {
+      ...base,
+      durationMs: Date.now() - t0,
+      ok: cls.ok,
+      statusCode: res.status,
+      responseBody: excerpt,
+      error: null,
+      errorDetail: null,
+      failure: cls.ok ? null : "http",
+      control: cls.control,
+      retryAfter: cls.retryAfter,
+      requestHeaders: logged,
+    };
+  } catch (err) {
+    const kind = classifyFetchError(err, timedOut);
+    return {
+      ...base,
+      durationMs: Date.now() - t0,
+      ok: false,
+      statusCode: null,
+      responseBody: null,
+      error: kind,
+      errorDetail: timedOut ? `no answer within ${input.endpoint.timeoutMs} ms` : String((err as Error)?.message ?? err).slice(0, 500),
+      failure: kind,
+      control: null,
+      retryAfter: null,
+      requestHeaders: logged,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The endpoint as the dispatcher sees it. The snapshot travels to the Durable Object with its
+ * secrets still encrypted; `resolveEndpoint` decrypts them in memory right before signing.
+ */
+import { decryptJson } from "../lib/crypto";
+import type { endpoints } from "../db/schema";
+import type { RetryPolicy } from "../delivery/retry-policy";
+import type { SignatureProfile } from "../delivery/sign";
+import type { EnvelopeKind } from "../delivery/envelope";
+
+export type EndpointRow = typeof endpoints.$inferSelect;
+export type EndpointSnapshot = EndpointRow;
+
+export interface StoredSecret {
+  secret: string;
+  /** Epoch ms after which an old secret stops signing; null for the current one. */
+  expires_at: number | null;
+}
+
+export type EndpointAuth = { type: "basic"; username: string; password: string } | { type: "header"; name: string; value: string };
+
+export interface ResolvedEndpoint {
+  id: string;
+  tenantId: string;
+  url: string;
+  secrets: string[];
+  headers: Record<string, string>;
+  auth: EndpointAuth | null;
+  signature: SignatureProfile;
+  envelope: EnvelopeKind;
+  retryPolicy: RetryPolicy;
+  timeoutMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = "standard";
+export const DEFAULT_SIGNATURE: SignatureProfile = { scheme: "standard" };
+
+/** Secrets that still sign at `now`, newest first. */
+export function liveSecrets(stored: StoredSecret[], now: number): string[] {
+  return stored.filter((s) => s.expires_at === null || s.expires_at > now).map((s) => s.secret);
+}
+
+export async function resolveEndpoint(encryptionKey: string | undefined, row: EndpointSnapshot, now: number): Promise<ResolvedEndpoint> {
+  const [secrets, headers, auth] = await Promise.all([
+    decryptJson<StoredSecret[]>(encryptionKey, row.secretsEnc),
+    row.headersEnc ? decryptJson<Record<string, string>>(encryptionKey, row.headersEnc) : Promise.resolve({}),
+    row.authEnc ? decryptJson<EndpointAuth>(encryptionKey, row.authEnc) : Promise.resolve(null),
+  ]);
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    url: row.url,
+    secrets: liveSecrets(secrets, now),
+    headers,
+    auth,
+    signature: (row.signature as SignatureProfile | null) ?? DEFAULT_SIGNATURE,
+    envelope: row.envelope as EnvelopeKind,
+    retryPolicy: (row.retryPolicy as RetryPolicy | null) ?? DEFAULT_RETRY_POLICY,
+    timeoutMs: row.timeoutMs,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The test button: send one event to one endpoint right now, outside the ladder, and answer the
+ * attempt. The event, delivery and attempt are recorded so the log shows the test too.
+ */
+import { newId } from "../db/ids";
+import { deliveries, events } from "../db/schema";
+import type { ServiceCtx } from "./context";
+import { attemptRow, recordChanges } from "./deliveries/record";
+import { sendAttempt } from "./deliveries/send-attempt";
+import { resolveEndpoint } from "./endpoint-snapshot";
+import { getEndpoint } from "./endpoints";
+
+export const TEST_EVENT_TYPE = "webhook.test";
+
+export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, input: { event_type?: string; data?: unknown }) {
+  const endpoint = await getEndpoint(ctx, tenantId, endpointId);
+  const now = Date.now();
+  const type = input.event_type ?? TEST_EVENT_TYPE;
+  const data = input.data !== undefined ? input.data : { message: "Test event from Edgehooks", endpoint_id: endpoint.id };
+  const event = {
+    id: newId("evt", now),
+    tenantId,
+    type,
+    payload: JSON.stringify(data),
+    channels: null,
+    orderingKey: null,
+    deliverAt: null,
+    expiresAt: null,
+    idempotencyKey: null,
+    createdAt: now,
+    fannedOutAt: now, // sent directly below; the sweeper must not fan it out
+  };
+  const delivery = {
+    id: newId("dlv", now),
+    tenantId,
+    eventId: event.id,
+    endpointId: endpoint.id,
+    eventType: type,
+    origin: "test",
+    status: "delivering" as const,
+    attemptCount: 0,
+    nextAttemptAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await ctx.db.batch([ctx.db.insert(events).values(event), ctx.db.insert(deliveries).values(delivery)]);
+  const resolved = await resolveEndpoint(ctx.env.ENCRYPTION_KEY, endpoint, now);
+  const result = await sendAttempt({
+    endpoint: resolved,
+    event: { id: event.id, type, createdAt: now, payload: event.payload },
+    number: 1,
+    trigger: "test",
+    config: ctx.config,
+    now: () => Date.now(),
+  });
+  const ref = { id: delivery.id, tenantId, endpointId: endpoint.id, eventId: event.id };
+  await recordChanges(ctx.db, [{ delivery: ref, attempt: result, status: result.ok ? "succeeded" : "failed", attemptCount: 1, nextAttemptAt: null }], Date.now());
+  return attemptRow(ref, result);
+}

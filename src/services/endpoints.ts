@@ -1,0 +1,215 @@
+/** Endpoint verbs: subscriber URLs with their filters, secrets, headers and delivery policy. */
+import { and, desc, eq, lt } from "drizzle-orm";
+import { newId } from "../db/ids";
+import { endpoints } from "../db/schema";
+import { matchesEventType } from "../delivery/match";
+import type { RetryPolicy } from "../delivery/retry-policy";
+import { generateSecret } from "../delivery/secret";
+import type { SignatureProfile } from "../delivery/sign";
+import { checkDestination } from "../delivery/ssrf";
+import { ApiError, notFound } from "../errors";
+import { iso } from "../http/time";
+import { encryptJson } from "../lib/crypto";
+import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";
+import type { ServiceCtx } from "./context";
+import { DEFAULT_RETRY_POLICY, DEFAULT_SIGNATURE, type EndpointRow, type StoredSecret } from "./endpoint-snapshot";
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+const MASK = "********";
+
+export function endpointView(row: EndpointRow) {
+  return {
+    id: row.id,
+    tenant_id: row.tenantId,
+    url: row.url,
+    description: row.description,
+    event_types: row.eventTypes ?? null,
+    channels: row.channels ?? null,
+    headers: Object.fromEntries((row.headerNames ?? []).map((n) => [n, MASK])),
+    auth: row.authType ? { type: row.authType as "basic" | "header" } : null,
+    signature: (row.signature as SignatureProfile | null) ?? DEFAULT_SIGNATURE,
+    envelope: row.envelope as "standard" | "event-data" | "jsonapi",
+    retry_policy: (row.retryPolicy as RetryPolicy | null) ?? DEFAULT_RETRY_POLICY,
+    rate_limit_per_s: row.rateLimitPerS,
+    max_in_flight: row.maxInFlight,
+    timeout_ms: row.timeoutMs,
+    metadata: row.metadata,
+    status: row.status,
+    disabled_reason: row.status === "disabled" ? (row.disabledReason ?? "manual") : null,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  };
+}
+
+/** Refuses destinations the SSRF guard blocks, with the reason in `issues`. */
+export function assertDestination(ctx: ServiceCtx, url: string) {
+  const verdict = checkDestination(url, { allowHttp: ctx.config.allowHttp, allowPrivate: ctx.config.allowPrivate });
+  if (!verdict.ok) throw new ApiError("bad_request", "destination URL is not allowed", [{ path: "url", message: verdict.reason }]);
+  return verdict.url.toString();
+}
+
+export async function getEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string): Promise<EndpointRow> {
+  const row = await ctx.db
+    .select()
+    .from(endpoints)
+    .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId)))
+    .get();
+  if (!row) throw notFound("endpoint");
+  return row;
+}
+
+async function sealOptional(ctx: ServiceCtx, value: unknown) {
+  return value == null ? null : encryptJson(ctx.env.ENCRYPTION_KEY, value);
+}
+
+export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: CreateEndpoint) {
+  const url = assertDestination(ctx, input.url);
+  const now = Date.now();
+  const secret = generateSecret();
+  const secrets: StoredSecret[] = [{ secret, expires_at: null }];
+  const headers = input.headers && Object.keys(input.headers).length ? input.headers : null;
+  const row: EndpointRow = {
+    id: newId("ep", now),
+    tenantId,
+    url,
+    description: input.description ?? "",
+    eventTypes: input.event_types?.length ? input.event_types : null,
+    channels: input.channels?.length ? input.channels : null,
+    filter: null,
+    secretsEnc: await encryptJson(ctx.env.ENCRYPTION_KEY, secrets),
+    headersEnc: await sealOptional(ctx, headers),
+    authEnc: await sealOptional(ctx, input.auth),
+    headerNames: headers ? Object.keys(headers) : null,
+    authType: input.auth?.type ?? null,
+    signature: input.signature ?? null,
+    envelope: input.envelope ?? "standard",
+    retryPolicy: input.retry_policy ?? null,
+    rateLimitPerS: input.rate_limit_per_s ?? null,
+    maxInFlight: input.max_in_flight ?? null,
+    timeoutMs: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+    metadata: input.metadata ?? {},
+    status: input.disabled ? "disabled" : "active",
+    disabledReason: input.disabled ? "manual" : null,
+    disabledAt: input.disabled ? now : null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await ctx.db.insert(endpoints).values(row);
+  return { row, secret };
+}
+
+export async function listEndpoints(
+  ctx: ServiceCtx,
+  tenantId: string,
+  opts: { limit: number; before?: string; status?: "active" | "disabled"; eventType?: string },
+) {
+  const conds = [eq(endpoints.tenantId, tenantId)];
+  if (opts.before) conds.push(lt(endpoints.id, opts.before));
+  if (opts.status) conds.push(eq(endpoints.status, opts.status));
+  if (!opts.eventType) {
+    return ctx.db.select().from(endpoints).where(and(...conds)).orderBy(desc(endpoints.id)).limit(opts.limit + 1).all();
+  }
+  // Patterns live in JSON, so the type filter runs here; page through until the page is full.
+  const out: EndpointRow[] = [];
+  let before = opts.before;
+  for (;;) {
+    const batchConds = [...conds.slice(0, 1), ...(before ? [lt(endpoints.id, before)] : []), ...(opts.status ? [eq(endpoints.status, opts.status)] : [])];
+    const rows = await ctx.db.select().from(endpoints).where(and(...batchConds)).orderBy(desc(endpoints.id)).limit(200).all();
+    for (const r of rows) if (matchesEventType(r.eventTypes, opts.eventType)) out.push(r);
+    if (out.length > opts.limit || rows.length < 200) return out.slice(0, opts.limit + 1);
+    before = rows[rows.length - 1]!.id;
+  }
+}
+
+/** Applies a partial update; answers the new row (version bumped so dispatchers refresh). */
+export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, patch: UpdateEndpoint) {
+  const current = await getEndpoint(ctx, tenantId, endpointId);
+  const now = Date.now();
+  const set: Partial<EndpointRow> = { updatedAt: now, version: current.version + 1 };
+  if (patch.url !== undefined) set.url = assertDestination(ctx, patch.url);
+  if (patch.description !== undefined) set.description = patch.description;
+  if (patch.event_types !== undefined) set.eventTypes = patch.event_types?.length ? patch.event_types : null;
+  if (patch.channels !== undefined) set.channels = patch.channels?.length ? patch.channels : null;
+  if (patch.headers !== undefined) {
+    const headers = Object.keys(patch.headers).length ? patch.headers : null;
+    set.headersEnc = await sealOptional(ctx, headers);
+    set.headerNames = headers ? Object.keys(headers) : null;
+  }
+  if (patch.auth !== undefined) {
+    set.authEnc = await sealOptional(ctx, patch.auth);
+    set.authType = patch.auth?.type ?? null;
+  }
+  if (patch.signature !== undefined) set.signature = patch.signature;
+  if (patch.envelope !== undefined) set.envelope = patch.envelope;
+  if (patch.retry_policy !== undefined) set.retryPolicy = patch.retry_policy;
+  if (patch.rate_limit_per_s !== undefined) set.rateLimitPerS = patch.rate_limit_per_s;
+  if (patch.max_in_flight !== undefined) set.maxInFlight = patch.max_in_flight;
+  if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
+  if (patch.metadata !== undefined) set.metadata = patch.metadata;
+  if (patch.disabled !== undefined && patch.disabled !== (current.status === "disabled")) {
+    Object.assign(set, statusChange(patch.disabled ? "disabled" : "active", "manual", now));
+  }
+  const row = await ctx.db
+    .update(endpoints)
+    .set(set)
+    .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId)))
+    .returning()
+    .get();
+  if (!row) throw notFound("endpoint");
+  await pushSnapshot(ctx.env, row);
+  return { before: current, row };
+}
+
+function statusChange(status: "active" | "disabled", reason: "manual" | "gone" | "failing", now: number): Partial<EndpointRow> {
+  return status === "disabled"
+    ? { status, disabledReason: reason, disabledAt: now }
+    : { status, disabledReason: null, disabledAt: null };
+}
+
+/** Enables or disables an endpoint. Disabling holds its pending deliveries; enabling resumes them. */
+export async function setEndpointStatus(
+  ctx: ServiceCtx,
+  tenantId: string,
+  endpointId: string,
+  status: "active" | "disabled",
+  reason: "manual" | "gone" | "failing" = "manual",
+) {
+  const current = await getEndpoint(ctx, tenantId, endpointId);
+  if (current.status === status && (status === "active" || current.disabledReason === reason)) return { changed: false, row: current };
+  const now = Date.now();
+  const row = await ctx.db
+    .update(endpoints)
+    .set({ ...statusChange(status, reason, now), updatedAt: now, version: current.version + 1 })
+    .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId)))
+    .returning()
+    .get();
+  if (!row) throw notFound("endpoint");
+  await pushSnapshot(ctx.env, row);
+  return { changed: true, row };
+}
+
+export async function deleteEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string) {
+  const row = await ctx.db
+    .delete(endpoints)
+    .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId)))
+    .returning()
+    .get();
+  if (!row) throw notFound("endpoint");
+  await forgetEndpoints(ctx.env, [row.id]);
+  return row;
+}
+
+export function dispatcherFor(env: Env, endpointId: string) {
+  return env.DISPATCHER.getByName(endpointId);
+}
+
+/** Tells the endpoint's dispatcher about a change (URL, secrets, status...). */
+export async function pushSnapshot(env: Env, row: EndpointRow) {
+  await dispatcherFor(env, row.id).configure(row);
+}
+
+/** Deleted endpoints: their dispatchers cancel what they hold and clear their storage. */
+export async function forgetEndpoints(env: Env, endpointIds: string[]) {
+  await Promise.all(endpointIds.map((id) => dispatcherFor(env, id).forget()));
+}

@@ -1,0 +1,18 @@
+import type { events } from "../../db/schema";
+import { iso, isoOrNull } from "../../http/time";
+
+export type EventRow = typeof events.$inferSelect;
+
+export function eventView(row: EventRow, opts: { withData: boolean }) {
+  return {
+    id: row.id,
+    tenant_id: row.tenantId,
+    type: row.type,
+    ...(opts.withData ? { data: JSON.parse(row.payload) as unknown } : {}),
+    channels: row.channels ?? [],
+    ordering_key: row.orderingKey,
+    deliver_at: isoOrNull(row.deliverAt),
+    expires_at: isoOrNull(row.expiresAt),
+    created_at: iso(row.createdAt),
+  };
+}

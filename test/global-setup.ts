@@ -1,0 +1,87 @@
+/**
+ * A real HTTP receiver on 127.0.0.1 for the whole test run. Workers and Durable Objects under test
+ * deliver to it over real sockets; tests read what arrived and script answers through /_control.
+ *
+ *   POST /_control/script  { path, responses: [{ status?, headers?, body?, hang? }] }  answers in order, then 200
+ *   GET  /_control/received?path=/x                                                 what /x received
+ *   Any other path: the scripted answer, else `/status/<code>/...` answers <code>, `/hang/...`
+ *   never answers, anything else 200 {"ok":true}.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { TestProject } from "vitest/node";
+
+declare module "vitest" {
+  interface ProvidedContext {
+    receiverPort: number;
+  }
+}
+
+interface Scripted {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  hang?: boolean;
+}
+
+interface Received {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+}
+
+export default async function setup({ provide }: TestProject) {
+  const scripts = new Map<string, Scripted[]>();
+  const received = new Map<string, Received[]>();
+  const hanging = new Set<ServerResponse>();
+
+  const readBody = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      req.on("error", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    });
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const body = await readBody(req);
+    if (url.pathname === "/_control/script") {
+      const { path, responses } = JSON.parse(body) as { path: string; responses: Scripted[] };
+      scripts.set(path, [...responses]);
+      res.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === "/_control/received") {
+      const path = url.searchParams.get("path") ?? "";
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received.get(path) ?? []));
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
+    const list = received.get(url.pathname) ?? [];
+    list.push({ method: req.method ?? "", path: url.pathname, headers, body, at: Date.now() });
+    received.set(url.pathname, list);
+
+    const next = scripts.get(url.pathname)?.shift();
+    const status = /^\/status\/(\d{3})\b/.exec(url.pathname)?.[1];
+    if (next?.hang || (!next && url.pathname.startsWith("/hang/"))) {
+      hanging.add(res);
+      res.on("close", () => hanging.delete(res));
+      return;
+    }
+    const code = next?.status ?? (status ? Number(status) : 200);
+    res.writeHead(code, { "content-type": "application/json", ...(next?.headers ?? {}) });
+    res.end(next?.body ?? JSON.stringify({ ok: code < 300 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const address = server.address();
+  provide("receiverPort", typeof address === "object" && address ? address.port : 0);
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+}

@@ -1,0 +1,49 @@
+/** Talks to the test receiver started in test/global-setup.ts. */
+import { env } from "cloudflare:workers";
+
+export interface Received {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+}
+
+export interface ScriptedAnswer {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  hang?: boolean;
+}
+
+const base = () => `http://127.0.0.1:${(env as unknown as { RECEIVER_PORT: string }).RECEIVER_PORT}`;
+
+let counter = 0;
+/** A fresh path so tests never read each other's deliveries. */
+export function uniquePath(prefix = "/hook"): string {
+  counter += 1;
+  return `${prefix}/${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export const receiverUrl = (path: string) => `${base()}${path}`;
+
+export async function script(path: string, responses: ScriptedAnswer[]) {
+  const res = await fetch(`${base()}/_control/script`, { method: "POST", body: JSON.stringify({ path, responses }) });
+  if (res.status !== 204) throw new Error(`receiver refused script: ${res.status}`);
+}
+
+export async function received(path: string): Promise<Received[]> {
+  const res = await fetch(`${base()}/_control/received?path=${encodeURIComponent(path)}`);
+  return (await res.json()) as Received[];
+}
+
+/** Polls until `count` requests reached `path` (bounded; the pipeline is asynchronous). */
+export async function waitForReceived(path: string, count = 1, timeoutMs = 10_000): Promise<Received[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await received(path);
+    if (got.length >= count) return got;
+    if (Date.now() > deadline) throw new Error(`receiver got ${got.length} of ${count} requests at ${path}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,34 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests run inside workerd with the real bindings from wrangler.toml: D1, the queues and the
+// EndpointDispatcher Durable Object. The receiver started in globalSetup is a real HTTP server.
+export const TEST_ROOT_KEY = "ek_root_test_key_0123456789";
+// 32 zero-indexed bytes, base64: a fixed key so failures are reproducible.
+export const TEST_ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async ({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          RECEIVER_PORT: String(inject("receiverPort")),
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+          ROOT_API_KEY: TEST_ROOT_KEY,
+          ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+          ALLOW_HTTP_URLS: "true",
+          ALLOW_PRIVATE_URLS: "true",
+          PUBLIC_URL: "http://edgehooks.test",
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    setupFiles: ["./test/setup.ts"],
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    reporters: ["default", "./test/reporter.ts"],
+  },
+});
