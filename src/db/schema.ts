@@ -117,6 +117,8 @@ export const deliveries = sqliteTable(
     /** What created it: "" for the event's own fan-out, "resend:<id>" or "test" otherwise. */
     origin: text("origin").notNull(),
     status: text("status").$type<DeliveryStatus>().notNull(),
+    /** The recover task that last re-queued this delivery, so the task can count its progress. */
+    taskId: text("task_id"),
     attemptCount: integer("attempt_count").notNull(),
     nextAttemptAt: integer("next_attempt_at"),
     lastAttemptAt: integer("last_attempt_at"),
@@ -130,6 +132,7 @@ export const deliveries = sqliteTable(
     index("deliveries_tenant").on(t.tenantId, t.id),
     index("deliveries_endpoint").on(t.endpointId, t.id),
     index("deliveries_tenant_status").on(t.tenantId, t.status, t.id),
+    index("deliveries_task").on(t.taskId),
   ],
 );
 
@@ -172,3 +175,18 @@ export const deadLetters = sqliteTable("dead_letters", {
   createdAt: integer("created_at").notNull(),
   redrivenAt: integer("redriven_at"),
 });
+
+/** Long-running operations (recover) with progress readable at GET /v1/tasks/{id}. */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    kind: text("kind").$type<"recover">().notNull(),
+    params: json<Record<string, unknown>>("params").notNull(),
+    total: integer("total").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("tasks_tenant").on(t.tenantId, t.id)],
+);

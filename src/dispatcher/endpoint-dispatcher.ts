@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../env";
 import { afterAttempt, attemptBudget } from "../delivery/health";
-import { nextRetryDelayMs, parseRetryAfter } from "../delivery/retry-policy";
+import { nextRetryDelayMs, parseRetryAfter, type RetryPolicy } from "../delivery/retry-policy";
 import { log } from "../lib/log";
 import { recordChanges, type DeliveryChange } from "../services/deliveries/record";
 import { sendAttempt, type AttemptResult } from "../services/deliveries/send-attempt";
@@ -43,8 +43,8 @@ export interface EnqueueItem {
 
 export class EndpointDispatcher extends DurableObject<Env> {
   private readonly store: DispatcherStore;
-  /** Test hooks: the clock and the jitter source. Production uses the real ones. */
-  clockOffsetMs = 0;
+  /** Test hooks: a frozen clock and the jitter source. Production uses the real ones. */
+  frozenNowMs: number | null = null;
   random: () => number = Math.random;
   private recentStarts: number[] = [];
 
@@ -54,7 +54,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
   }
 
   now(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.frozenNowMs ?? Date.now();
   }
 
   /** Keeps the newest endpoint snapshot; re-arms the alarm (e.g. after the endpoint is enabled). */
@@ -170,57 +170,110 @@ export class EndpointDispatcher extends DurableObject<Env> {
         }),
       ),
     );
-    await this.settle(endpoint, rows, results);
+    await this.settle(endpoint, rows.map((row, i) => ({ row, result: results[i]! })));
+  }
+
+  /**
+   * A manual attempt now (POST /deliveries/{id}/retry), outside the ladder. A delivery this
+   * dispatcher holds is leased for the duration so the alarm cannot send it at the same time; a
+   * failure leaves its place on the ladder as it was. A success finishes it, whatever its state.
+   */
+  async attemptNow(snapshot: EndpointSnapshot, item: EnqueueItem & { number: number }): Promise<AttemptResult> {
+    const current = this.store.endpoint;
+    if (!current || snapshot.version >= current.version) this.store.endpoint = snapshot;
+    const endpoint = this.store.endpoint!;
+    const now = this.now();
+    const held = this.store.get(item.deliveryId);
+    if (held) this.store.lease([held.seq], now + endpoint.timeoutMs + LEASE_MARGIN_MS);
+    const resolved = await resolveEndpoint(this.env.ENCRYPTION_KEY, endpoint, now);
+    const result = await sendAttempt({
+      endpoint: resolved,
+      event: { id: item.eventId, type: item.eventType, createdAt: item.eventCreatedAt, payload: item.payload },
+      number: item.number,
+      trigger: "manual",
+      config: readConfig(this.env),
+      now: () => this.now(),
+    });
+    const row: PendingRow = held ?? {
+      seq: -1,
+      delivery_id: item.deliveryId,
+      tenant_id: item.tenantId,
+      event_id: item.eventId,
+      event_type: item.eventType,
+      event_created_at: item.eventCreatedAt,
+      payload: item.payload,
+      ordering_key: item.orderingKey,
+      expires_at: item.expiresAt,
+      attempts: item.number - 1,
+      due_at: now,
+      lease_until: null,
+      trigger: "manual",
+    };
+    await this.settle(endpoint, [{ row, result, manual: true }]);
+    await this.flushOutbox(this.now());
+    await this.arm();
+    return result;
   }
 
   /** Applies attempt outcomes: pending set, health, outbox, and what the receiver asked for. */
-  private async settle(endpoint: EndpointSnapshot, rows: PendingRow[], results: AttemptResult[]) {
+  private async settle(endpoint: EndpointSnapshot, outcomes: { row: PendingRow; result: AttemptResult; manual?: boolean }[]) {
     const now = this.now();
     const changes: DeliveryChange[] = [];
     const signals: OperationalSignal[] = [];
     let health = this.store.health;
     let disable: "gone" | "failing" | null = null;
-    rows.forEach((row, i) => {
-      const result = results[i]!;
+    for (const { row, result, manual } of outcomes) {
       const delivery = ref(row, endpoint.id);
-      const attempts = row.attempts + 1;
+      const held = row.seq >= 0;
+      const attempts = result.number;
       const verdict = afterAttempt(health, result.ok, now);
       health = verdict.health;
       if (verdict.disable) disable ??= "failing";
       if (result.control === "disable") disable = "gone";
+      const finish = (status: "succeeded" | "cancelled" | "failed") => {
+        if (held) this.store.remove(row.seq);
+        changes.push({ delivery, attempt: result, status, force: manual && status === "succeeded", attemptCount: attempts, nextAttemptAt: null });
+      };
 
       if (result.ok) {
-        this.store.remove(row.seq);
-        changes.push({ delivery, attempt: result, status: "succeeded", attemptCount: attempts, nextAttemptAt: null });
+        finish("succeeded");
         if (row.attempts > 0) signals.push({ type: "delivery.recovered", delivery, attempts });
-        return;
+        continue;
       }
       if (result.control === "abort") {
-        this.store.remove(row.seq);
-        changes.push({ delivery, attempt: result, status: "cancelled", attemptCount: attempts, nextAttemptAt: null });
-        return;
+        finish("cancelled");
+        continue;
       }
-      const delay = nextRetryDelayMs({
-        policy: (endpoint.retryPolicy as never) ?? "standard",
-        failedAttempts: attempts,
-        statusCode: result.statusCode,
-        failure: result.failure ?? "connection",
-        retryAfterS: parseRetryAfter(result.retryAfter, now),
-        random: this.random,
-      });
+      if (manual) {
+        // A failed manual attempt is recorded; the delivery keeps its status and ladder place.
+        if (held) this.store.release(row.seq);
+        changes.push({ delivery, attempt: result, attemptCount: attempts });
+        continue;
+      }
+      // A blocked destination will not unblock by waiting: end the delivery instead of walking the ladder.
+      const delay =
+        result.failure === "blocked_destination"
+          ? null
+          : nextRetryDelayMs({
+              policy: (endpoint.retryPolicy as RetryPolicy | null) ?? "standard",
+              failedAttempts: row.attempts + 1,
+              statusCode: result.statusCode,
+              failure: result.failure ?? "connection",
+              retryAfterS: parseRetryAfter(result.retryAfter, now),
+              random: this.random,
+            });
       if (delay === null) {
-        this.store.remove(row.seq);
-        changes.push({ delivery, attempt: result, status: "failed", attemptCount: attempts, nextAttemptAt: null });
+        finish("failed");
         signals.push({ type: "delivery.exhausted", delivery, attempts });
       } else {
-        this.store.reschedule(row.seq, attempts, now + delay);
+        this.store.reschedule(row.seq, row.attempts + 1, now + delay);
         changes.push({ delivery, attempt: result, status: "pending_retry", attemptCount: attempts, nextAttemptAt: now + delay });
-        if (attempts === 4) signals.push({ type: "delivery.failing", delivery, attempts });
+        if (row.attempts + 1 === 4) signals.push({ type: "delivery.failing", delivery, attempts });
       }
-    });
+    }
     this.store.health = health;
     this.store.pushOutbox(changes);
-    if (disable) {
+    if (disable && this.store.endpoint?.status === "active") {
       // Held, not lost: the pending set stays as it is and resumes when the endpoint is enabled.
       this.store.endpoint = { ...endpoint, status: "disabled", disabledReason: disable, disabledAt: now, version: endpoint.version + 1 };
       await onEndpointDisabledByReceiver(this.env, endpoint, disable).catch((err) =>
@@ -268,11 +321,10 @@ export class EndpointDispatcher extends DurableObject<Env> {
         if (rate.freeAt !== null) at = Math.max(at, rate.freeAt);
         wakes.push(at);
       }
-    } else if (endpoint) {
-      // A disabled endpoint still lets expires_at cancel what it holds.
-      const expiry = this.store.all().reduce<number | null>((m, r) => (r.expires_at !== null && (m === null || r.expires_at < m) ? r.expires_at : m), null);
-      if (expiry !== null) wakes.push(expiry);
     }
+    // expires_at cancels what is not delivered by then, on an active or a disabled endpoint alike.
+    const expiry = this.store.earliestExpiry();
+    if (endpoint && expiry !== null) wakes.push(expiry);
     if (!wakes.length) {
       await this.ctx.storage.deleteAlarm();
       return;

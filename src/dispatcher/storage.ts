@@ -168,6 +168,10 @@ export class DispatcherStore {
     return this.sql.exec<{ t: number | null }>("SELECT MIN(lease_until) AS t FROM pending WHERE lease_until > ?", now).one().t;
   }
 
+  earliestExpiry(): number | null {
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM pending").one().t;
+  }
+
   pushOutbox(changes: DeliveryChange[]) {
     if (changes.length) this.sql.exec("INSERT INTO outbox (change) VALUES (?)", JSON.stringify(changes));
   }

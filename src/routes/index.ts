@@ -4,6 +4,7 @@ import { registerApiKeyRoutes } from "./api-keys";
 import { registerDeliveryRoutes } from "./deliveries";
 import { registerEndpointRoutes } from "./endpoints";
 import { registerEventRoutes } from "./events";
+import { registerRecoveryRoutes } from "./recovery";
 import { registerTenantRoutes } from "./tenants";
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>) {
@@ -13,4 +14,5 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerEndpointRoutes(app);
   registerEventRoutes(app);
   registerDeliveryRoutes(app);
+  registerRecoveryRoutes(app);
 }

@@ -18,7 +18,10 @@ export interface DeliveryRef {
 export interface DeliveryChange {
   delivery: DeliveryRef;
   attempt?: AttemptResult;
-  status: DeliveryStatus;
+  /** The new status; absent to leave it as it is (a manual attempt that failed). */
+  status?: DeliveryStatus;
+  /** A manual success may finish a delivery in any state (failed, cancelled). */
+  force?: boolean;
   attemptCount?: number;
   nextAttemptAt?: number | null;
 }
@@ -50,7 +53,8 @@ export async function recordChanges(db: Db, changes: DeliveryChange[], now: numb
   const statements: BatchItem<"sqlite">[] = [];
   for (const ch of changes) {
     if (ch.attempt) statements.push(db.insert(attempts).values(attemptRow(ch.delivery, ch.attempt)).onConflictDoNothing());
-    const set: Partial<typeof deliveries.$inferInsert> = { status: ch.status, updatedAt: now };
+    const set: Partial<typeof deliveries.$inferInsert> = { updatedAt: now };
+    if (ch.status) set.status = ch.status;
     if (ch.attemptCount !== undefined) set.attemptCount = ch.attemptCount;
     if (ch.nextAttemptAt !== undefined) set.nextAttemptAt = ch.nextAttemptAt;
     if (ch.attempt) {
@@ -58,10 +62,10 @@ export async function recordChanges(db: Db, changes: DeliveryChange[], now: numb
       set.lastStatusCode = ch.attempt.statusCode;
       set.lastError = ch.attempt.error;
     }
-    // A manual success can finish a delivery that the ladder already failed; nothing else may
-    // move a delivery out of a final state.
-    const guard = ch.status === "succeeded" ? notInArray(deliveries.status, ["succeeded", "cancelled"]) : notInArray(deliveries.status, FINAL);
-    statements.push(db.update(deliveries).set(set).where(and(eq(deliveries.id, ch.delivery.id), guard)));
+    // Nothing but a manual success may move a delivery out of a final state (a late outcome of an
+    // attempt that raced a cancel must not resurrect it).
+    const where = ch.force || !ch.status ? eq(deliveries.id, ch.delivery.id) : and(eq(deliveries.id, ch.delivery.id), notInArray(deliveries.status, FINAL));
+    statements.push(db.update(deliveries).set(set).where(where));
   }
   await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
 }

@@ -1,0 +1,106 @@
+/** Recovery tools: retry or cancel one delivery, recover an endpoint's failures, resend an event. */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize, principalTenant } from "../../auth/guard";
+import type { AppEnv } from "../../http/context";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { serviceCtx } from "../../services/context";
+import { cancelDelivery, retryDelivery } from "../../services/deliveries/actions";
+import { attemptView, deliveryView } from "../../services/deliveries/query";
+import { resendEvent } from "../../services/events/resend";
+import { getTask, recoverEndpoint } from "../../services/recover";
+import { idParam, TenantIdParam } from "../common";
+import { DeliverySchema } from "../deliveries/schema";
+import { AttemptSchema } from "../endpoints/schema";
+import { RecoverInput, ResendSchema, TaskSchema } from "./schema";
+
+const tags = ["Recovery"];
+const DeliveryPath = z.object({ tenant_id: TenantIdParam, delivery_id: idParam("delivery_id", "dlv") });
+const conflict = { 409: errorResponses[400] };
+
+export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry",
+      tags,
+      summary: "Attempt a delivery now (a success marks it succeeded)",
+      security: bearerSecurity,
+      request: { params: DeliveryPath },
+      responses: { 200: jsonResponse(AttemptSchema, "The manual attempt."), ...conflict, ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, delivery_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      return c.json(attemptView(await retryDelivery(serviceCtx(c.env), tenant_id, delivery_id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/cancel",
+      tags,
+      summary: "Cancel a pending delivery",
+      security: bearerSecurity,
+      request: { params: DeliveryPath },
+      responses: { 200: jsonResponse(DeliverySchema, "The cancelled delivery."), ...conflict, ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, delivery_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      return c.json(deliveryView(await cancelDelivery(serviceCtx(c.env), tenant_id, delivery_id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover",
+      tags,
+      summary: "Re-queue every failed delivery of the endpoint in a window",
+      description: "Paced by the endpoint's rate limit and in-flight cap. Answers a task whose progress is at GET /v1/tasks/{task_id}.",
+      security: bearerSecurity,
+      request: { params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }), body: jsonBody(RecoverInput) },
+      responses: { 202: jsonResponse(TaskSchema, "The recover task."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, endpoint_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      return c.json(await recoverEndpoint(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json")), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tasks/{task_id}",
+      tags,
+      summary: "Get a task's progress",
+      security: bearerSecurity,
+      request: { params: z.object({ task_id: idParam("task_id", "task") }) },
+      responses: { 200: jsonResponse(TaskSchema, "The task."), ...errorResponses },
+    }),
+    async (c) => {
+      const principal = authorize(c, "read");
+      const { view } = await getTask(serviceCtx(c.env), c.req.valid("param").task_id, principalTenant(principal));
+      return c.json(view, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tenants/{tenant_id}/events/{event_id}/resend",
+      tags,
+      summary: "Deliver an event again to every endpoint that matches it now",
+      security: bearerSecurity,
+      request: { params: z.object({ tenant_id: TenantIdParam, event_id: idParam("event_id", "evt") }) },
+      responses: { 202: jsonResponse(ResendSchema, "Queued."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, event_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      return c.json(await resendEvent(serviceCtx(c.env), tenant_id, event_id), 202);
+    },
+  );
+}

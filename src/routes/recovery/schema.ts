@@ -1,0 +1,27 @@
+import { z } from "@hono/zod-openapi";
+import { Timestamp, TimestampInput } from "../common";
+
+export const RecoverInput = z
+  .strictObject({
+    since: TimestampInput.openapi({ description: "Re-queue failed deliveries created at or after this." }),
+    until: TimestampInput.optional().openapi({ description: "…and at or before this (default now)." }),
+  })
+  .openapi("RecoverInput");
+
+export const TaskSchema = z
+  .object({
+    id: z.string().openapi({ example: "task_01jd0000000000000000000000" }),
+    kind: z.enum(["recover"]),
+    tenant_id: z.string(),
+    endpoint_id: z.string(),
+    status: z.enum(["running", "completed"]),
+    total: z.number().openapi({ description: "Deliveries re-queued." }),
+    done: z.number().openapi({ description: "Of those, how many have finished (succeeded, failed again or cancelled)." }),
+    params: z.record(z.string(), z.unknown()),
+    created_at: Timestamp,
+  })
+  .openapi("Task");
+
+export const ResendSchema = z
+  .object({ event_id: z.string(), origin: z.string().openapi({ description: "Tags the deliveries this resend creates." }) })
+  .openapi("Resend");
