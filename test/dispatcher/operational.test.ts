@@ -1,0 +1,72 @@
+/** Operational events: Edgehooks reports on itself to the endpoints of the `_operator` tenant. */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, eventually } from "../helpers/api";
+import { ladder } from "../helpers/ladder";
+import { script, uniquePath } from "../helpers/receiver";
+
+async function operatorEvents(endpointId: string) {
+  const rows = await env.DB.prepare("SELECT type, payload FROM events WHERE tenant_id = '_operator' ORDER BY id").all<{ type: string; payload: string }>();
+  return rows.results.map((r) => ({ type: r.type, data: JSON.parse(r.payload) })).filter((e) => e.data.endpoint_id === endpointId);
+}
+
+describe("operational events", () => {
+  it("endpoint.created|updated|disabled|enabled|deleted name the tenant and endpoint, never secrets", async () => {
+    const l = await ladder({ path: uniquePath("/ok") });
+    const base = `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}`;
+    await api("PATCH", base, { body: { description: "renamed" } });
+    await api("POST", `${base}/disable`);
+    await api("POST", `${base}/enable`);
+    await api("DELETE", base);
+    const events = await operatorEvents(l.endpoint.id);
+    expect(events.map((e) => e.type)).toEqual(["endpoint.created", "endpoint.updated", "endpoint.disabled", "endpoint.enabled", "endpoint.deleted"]);
+    for (const e of events) expect(e.data).toMatchObject({ tenant_id: l.tenant, endpoint_id: l.endpoint.id });
+    expect(JSON.stringify(events)).not.toContain(l.endpoint.secret);
+  });
+
+  it("delivery.failing on the 4th failed attempt, delivery.exhausted when the ladder ends", async () => {
+    const l = await ladder({ endpoint: { retry_policy: { schedule_s: [1, 1, 1, 1] } } });
+    const eventId = await l.post({ type: "a.b", data: { secret_payload: "do-not-leak" } });
+    for (let i = 0; i < 5; i++) {
+      await l.runAlarm();
+      await l.advance(1000);
+    }
+    const [d] = await l.deliveries(eventId);
+    expect(d.status).toBe("failed");
+    const events = (await operatorEvents(l.endpoint.id)).filter((e) => e.type.startsWith("delivery."));
+    expect(events.map((e) => e.type)).toEqual(["delivery.failing", "delivery.exhausted"]);
+    expect(events[0]!.data).toMatchObject({ tenant_id: l.tenant, endpoint_id: l.endpoint.id, delivery_id: d.id, event_id: eventId, attempts: 4 });
+    expect(JSON.stringify(events)).not.toContain("do-not-leak");
+  });
+
+  it("delivery.recovered when a delivery succeeds after failing; endpoint.disabled (gone) on 410", async () => {
+    const path = uniquePath("/scripted");
+    await script(path, [{ status: 500 }, { status: 200 }, { status: 410 }]);
+    const l = await ladder({ path, endpoint: { retry_policy: { schedule_s: [1] } } });
+    await l.post({ type: "a.b", data: {} });
+    await l.runAlarm();
+    await l.advance(1000);
+    await l.runAlarm();
+    await l.post({ type: "a.b", data: {} });
+    await l.runAlarm();
+    const types = (await operatorEvents(l.endpoint.id)).map((e) => e.type);
+    expect(types).toContain("delivery.recovered");
+    expect(types).toContain("endpoint.disabled");
+    const disabled = (await operatorEvents(l.endpoint.id)).find((e) => e.type === "endpoint.disabled");
+    expect(disabled!.data.reason).toBe("gone");
+  });
+
+  it("operator endpoints receive them through the normal pipeline", async () => {
+    await api("POST", "/v1/tenants", { body: { id: "_operator", name: "ops" } }); // may already exist
+    const path = uniquePath("/ok");
+    const op = await api("POST", "/v1/tenants/_operator/endpoints", { body: { url: `http://127.0.0.1:${(env as any).RECEIVER_PORT}${path}`, event_types: ["endpoint.*"] } });
+    expect(op.status).toBe(201);
+    const l = await ladder({ path: uniquePath("/ok") });
+    const got = await eventually(
+      async () => (await (await fetch(`http://127.0.0.1:${(env as any).RECEIVER_PORT}/_control/received?path=${encodeURIComponent(path)}`)).json()) as { body: string }[],
+      (r) => r.some((x) => JSON.parse(x.body).data.endpoint_id === l.endpoint.id),
+    );
+    const body = JSON.parse(got.find((x) => JSON.parse(x.body).data.endpoint_id === l.endpoint.id)!.body);
+    expect(body.type).toBe("endpoint.created");
+  });
+});

@@ -1,0 +1,116 @@
+/** Isolation between endpoints, restarts mid-ladder, double alarms, dead letters. */
+import { createMessageBatch, evictDurableObject, getQueueResult, createExecutionContext, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/index";
+import { describe, expect, it } from "vitest";
+import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
+import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
+import { ladder } from "../helpers/ladder";
+import { receiverUrl, received, uniquePath, waitForReceived } from "../helpers/receiver";
+
+describe("a dead endpoint never slows a healthy one", () => {
+  it("delivers everything to the healthy endpoint while the dead one's first attempt still hangs", async () => {
+    const tenant = await createTenant();
+    const deadPath = uniquePath("/hang");
+    const healthyPath = uniquePath("/ok");
+    const dead = await createEndpoint(tenant, { url: receiverUrl(deadPath), timeout_ms: 30_000 });
+    await createEndpoint(tenant, { url: receiverUrl(healthyPath) });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: { i } } });
+      ids.push(res.body.id);
+    }
+    const got = await waitForReceived(healthyPath, 10);
+    expect(new Set(got.map((r) => r.headers["webhook-id"]))).toEqual(new Set(ids));
+    // The dead receiver got its requests but has answered none: no attempt of it is recorded yet,
+    // so the healthy deliveries above finished while the dead ones were still in flight.
+    expect((await received(deadPath)).length).toBeGreaterThan(0);
+    const deadLog = await api("GET", `/v1/tenants/${tenant}/attempts?endpoint_id=${dead.id}`);
+    expect(deadLog.body.data).toHaveLength(0);
+    const healthyDeliveries = await eventually(
+      () => api("GET", `/v1/tenants/${tenant}/deliveries?status=succeeded`),
+      (r) => r.body.data.length === 10,
+    );
+    expect(healthyDeliveries.body.data.every((d: { endpoint_id: string }) => d.endpoint_id !== dead.id)).toBe(true);
+  });
+});
+
+describe("durability of the schedule", () => {
+  it("pending retries survive an eviction of the Durable Object and still fire", async () => {
+    const l = await ladder({ endpoint: { retry_policy: { schedule_s: [5, 5] } } });
+    await l.post({ type: "a.b", data: {} });
+    await l.runAlarm();
+    const due = (await l.inspect()).pending[0]!.due_at;
+
+    await evictDurableObject(l.stub);
+    // A fresh instance: the schedule comes back from its SQLite; re-freeze the test clock.
+    await runInDurableObject(l.stub, (i: EndpointDispatcher) => {
+      expect(i.frozenNowMs).toBeNull();
+      i.frozenNowMs = due;
+      i.random = () => 0.5;
+    });
+    expect(await l.alarmAt()).toBe(due);
+    expect(await l.runAlarm()).toBe(true);
+    const got = await l.received();
+    expect(got.map((r) => r.headers["webhook-attempt"])).toEqual(["1", "2"]);
+  });
+
+  it("an alarm that runs twice does not send twice", async () => {
+    const l = await ladder({ path: uniquePath("/ok") });
+    await l.post({ type: "a.b", data: {} });
+    expect(await l.runAlarm()).toBe(true);
+    // The first run left nothing to do: no alarm is set, and forcing one sends nothing.
+    expect(await l.alarmAt()).toBeNull();
+    await runInDurableObject(l.stub, (i: EndpointDispatcher) => i.alarm());
+    expect(await l.received()).toHaveLength(1);
+  });
+
+  it("an attempt cut short by an eviction is retried once its lease runs out", async () => {
+    const l = await ladder({ path: uniquePath("/ok") });
+    const eventId = await l.post({ type: "a.b", data: {} });
+    // Simulate an isolate that died mid-attempt: the row is leased but no outcome came back.
+    await runInDurableObject(l.stub, (i: EndpointDispatcher, state) => {
+      state.storage.sql.exec("UPDATE pending SET lease_until = ?", i.now() + 45_000);
+    });
+    await l.runAlarm();
+    expect(await l.received()).toHaveLength(0);
+    await l.advance(45_000);
+    await l.runAlarm();
+    expect((await l.deliveries(eventId))[0].status).toBe("succeeded");
+  });
+});
+
+describe("queues", () => {
+  it("the fan-out consumer acks only after the deliveries are written", async () => {
+    const tenant = await createTenant();
+    const path = uniquePath("/ok");
+    await createEndpoint(tenant, { url: receiverUrl(path) });
+    const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
+    const batch = createMessageBatch("edgehooks-events", [
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "fanout", tenant_id: tenant, event_id: posted.body.id, origin: "" } },
+      { id: "m2", timestamp: new Date(), attempts: 1, body: { garbage: true } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["m1", "m2"]);
+    expect(result.retryMessages).toEqual([]);
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ?").bind(posted.body.id).first<{ n: number }>();
+    expect(rows!.n).toBe(1);
+    // The message no code understands was recorded as a dead letter, not dropped.
+    const dl = await env.DB.prepare("SELECT body FROM dead_letters WHERE body LIKE '%garbage%'").all();
+    expect(dl.results.length).toBeGreaterThan(0);
+  });
+
+  it("a dead-lettered message is recorded in D1", async () => {
+    const batch = createMessageBatch("edgehooks-events-dlq", [
+      { id: "d1", timestamp: new Date(), attempts: 11, body: { v: 1, kind: "fanout", tenant_id: "t_dlq", event_id: "evt_x", origin: "" } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.ackAll).toBe(true);
+    const dl = await env.DB.prepare("SELECT queue, attempts FROM dead_letters WHERE body LIKE '%t_dlq%'").first();
+    expect(dl).toMatchObject({ queue: "edgehooks-events-dlq", attempts: 11 });
+  });
+});
