@@ -9,7 +9,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     if (batch.queue.endsWith("-dlq") || batch.queue.endsWith("-dlq-final")) return consumeDeadLetters(batch, env);
     return consumeEvents(batch, env);
   },

@@ -190,3 +190,14 @@ export const tasks = sqliteTable(
   },
   (t) => [index("tasks_tenant").on(t.tenantId, t.id)],
 );
+
+/** The optional event-type catalog: descriptions, JSON schemas (validated at ingest) and examples. */
+export const eventTypes = sqliteTable("event_types", {
+  name: text("name").primaryKey(),
+  description: text("description").notNull(),
+  schema: json<Record<string, unknown> | boolean>("schema"),
+  example: json<unknown>("example"),
+  deprecated: integer("deprecated", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -21,12 +21,15 @@ export function encodeCursor(id: string): string {
   return btoa(JSON.stringify({ id })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function decodeCursor(cursor: string | undefined): string | undefined {
+const ID_PATTERN = /^[a-z]+_[0-9a-z]+$/;
+
+/** The position a cursor names; `pattern` says what a valid position looks like (an id by default). */
+export function decodeCursor(cursor: string | undefined, pattern: RegExp = ID_PATTERN): string | undefined {
   if (cursor === undefined) return undefined;
   try {
     const json = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
     const parsed = JSON.parse(json) as { id?: unknown };
-    if (typeof parsed.id === "string" && /^[a-z]+_[0-9a-z]+$/.test(parsed.id)) return parsed.id;
+    if (typeof parsed.id === "string" && pattern.test(parsed.id)) return parsed.id;
   } catch {
     // fall through to the 400 below
   }
@@ -34,10 +37,12 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
 }
 
 /** Given limit+1 rows fetched, answers the page and the cursor of the next one. */
-export function page<T extends { id: string }>(rows: T[], limit: number) {
+export function page<T extends { id: string }>(rows: T[], limit: number): { data: T[]; next_cursor: string | null };
+export function page<T>(rows: T[], limit: number, key: (row: T) => string): { data: T[]; next_cursor: string | null };
+export function page<T>(rows: T[], limit: number, key: (row: T) => string = (r) => (r as { id: string }).id) {
   const more = rows.length > limit;
   const data = more ? rows.slice(0, limit) : rows;
-  return { data, next_cursor: more && data.length ? encodeCursor(data[data.length - 1]!.id) : null };
+  return { data, next_cursor: more && data.length ? encodeCursor(key(data[data.length - 1]!)) : null };
 }
 
 export function paginated<T extends z.ZodTypeAny>(item: T) {

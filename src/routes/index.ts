@@ -4,6 +4,7 @@ import { registerApiKeyRoutes } from "./api-keys";
 import { registerDeliveryRoutes } from "./deliveries";
 import { registerEndpointRoutes } from "./endpoints";
 import { registerEventRoutes } from "./events";
+import { registerEventTypeRoutes } from "./event-types";
 import { registerRecoveryRoutes } from "./recovery";
 import { registerTenantRoutes } from "./tenants";
 
@@ -12,6 +13,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerTenantRoutes(app);
   registerApiKeyRoutes(app);
   registerEndpointRoutes(app);
+  registerEventTypeRoutes(app);
   registerEventRoutes(app);
   registerDeliveryRoutes(app);
   registerRecoveryRoutes(app);

@@ -9,6 +9,7 @@ import { attemptRow, recordChanges } from "./deliveries/record";
 import { sendAttempt } from "./deliveries/send-attempt";
 import { resolveEndpoint } from "./endpoint-snapshot";
 import { getEndpoint } from "./endpoints";
+import { exampleOf } from "./event-types";
 
 export const TEST_EVENT_TYPE = "webhook.test";
 
@@ -16,7 +17,9 @@ export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId
   const endpoint = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
   const type = input.event_type ?? TEST_EVENT_TYPE;
-  const data = input.data !== undefined ? input.data : { message: "Test event from Edgehooks", endpoint_id: endpoint.id };
+  // No data given: the catalog's example for the type, else a small test payload.
+  const example = input.data === undefined ? await exampleOf(ctx, type) : undefined;
+  const data = input.data !== undefined ? input.data : (example ?? { message: "Test event from Edgehooks", endpoint_id: endpoint.id });
   const event = {
     id: newId("evt", now),
     tenantId,

@@ -13,6 +13,7 @@ import { deliveryView, listDeliveries } from "../../services/deliveries/query";
 import { ingestEvents, type IngestInput } from "../../services/events/ingest";
 import { eventView } from "../../services/events/view";
 import { getTenant } from "../../services/tenants";
+import { validateAgainstCatalog } from "../../services/event-types";
 import { DeliverySchema } from "../deliveries/schema";
 import { idParam, TenantIdParam, TimestampInput } from "../common";
 import { BatchInput, BatchResult, CreateEventInput, EventSchema, EventTypeName } from "./schema";
@@ -49,16 +50,20 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       responses: {
         202: jsonResponse(EventSchema, "Accepted (or the same event again for an idempotent repeat)."),
         413: errorResponses[400],
+        422: errorResponses[400],
         ...errorResponses,
       },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "ingest", tenant_id);
-      const [result] = await ingestEvents(serviceCtx(c.env), tenant_id, [
-        { input: c.req.valid("json") as IngestInput, idempotencyHeader: c.req.valid("header")["idempotency-key"] },
-      ]);
-      return c.json(eventView(result!.event, { withData: false }), 202);
+      const ctx = serviceCtx(c.env);
+      const input = c.req.valid("json") as IngestInput;
+      const [check] = await validateAgainstCatalog(ctx, [input]);
+      if (check!.issues.length) throw new ApiError("unprocessable", `data does not match the schema of '${input.type}'`, check!.issues);
+      const [result] = await ingestEvents(ctx, tenant_id, [{ input, idempotencyHeader: c.req.valid("header")["idempotency-key"] }]);
+      if (check!.deprecated) c.header("deprecation", "true");
+      return c.json({ ...eventView(result!.event, { withData: false }), ...(check!.deprecated ? { type_deprecated: true } : {}) }, 202);
     },
   );
 
@@ -76,19 +81,29 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "ingest", tenant_id);
-      const items = c.req.valid("json").events.map((raw) => CreateEventInput.safeParse(raw));
-      const valid = items.flatMap((r, i) => (r.success ? [{ i, input: r.data as IngestInput }] : []));
+      const ctx = serviceCtx(c.env);
+      const parsed = c.req.valid("json").events.map((raw) => CreateEventInput.safeParse(raw));
+      const checks = await validateAgainstCatalog(ctx, parsed.map((r) => (r.success ? r.data : { type: "", data: null })));
+      // Each event is judged alone: a shape error is 400-like, a schema mismatch 422-like.
+      const errors = parsed.map((r, i) =>
+        !r.success
+          ? { code: "bad_request" as const, message: "invalid event", issues: zodIssues(r.error) }
+          : checks[i]!.issues.length
+            ? { code: "unprocessable" as const, message: `data does not match the schema of '${r.data.type}'`, issues: checks[i]!.issues }
+            : null,
+      );
+      const valid = parsed.flatMap((r, i) => (r.success && !errors[i] ? [{ i, input: r.data as IngestInput }] : []));
       if (!valid.length) {
-        const issues = items.flatMap((r, i) => (r.success ? [] : zodIssues(r.error).map((x) => ({ path: `events.${i}${x.path ? `.${x.path}` : ""}`, message: x.message }))));
+        const issues = errors.flatMap((e, i) => (e?.issues ?? []).map((x) => ({ path: `events.${i}${x.path ? `.${x.path}` : ""}`, message: x.message })));
         throw new ApiError("bad_request", "no valid event in the batch", issues);
       }
-      const ingested = await ingestEvents(serviceCtx(c.env), tenant_id, valid.map((v) => ({ input: v.input })));
+      const ingested = await ingestEvents(ctx, tenant_id, valid.map((v) => ({ input: v.input })));
       const byIndex = new Map(valid.map((v, k) => [v.i, ingested[k]!]));
-      const data = items.map((r, i) =>
-        r.success
-          ? eventView(byIndex.get(i)!.event, { withData: false })
-          : { error: { code: "bad_request", message: "invalid event", issues: zodIssues(r.error) } },
-      );
+      const data = parsed.map((_, i) => {
+        const error = errors[i];
+        if (error) return { error };
+        return { ...eventView(byIndex.get(i)!.event, { withData: false }), ...(checks[i]!.deprecated ? { type_deprecated: true } : {}) };
+      });
       return c.json({ data }, 202);
     },
   );

@@ -46,6 +46,7 @@ export const EventSchema = z
     deliver_at: Timestamp.nullable(),
     expires_at: Timestamp.nullable(),
     created_at: Timestamp,
+    type_deprecated: z.boolean().optional().openapi({ description: "Present (true) on ingest when the type is deprecated in the catalog." }),
   })
   .openapi("Event");
 

@@ -1,0 +1,106 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize, principalTenant } from "../../auth/guard";
+import { ApiError } from "../../errors";
+import type { AppEnv } from "../../http/context";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { serviceCtx } from "../../services/context";
+import { createEventType, deleteEventType, eventTypeView, getEventType, listEventTypes, updateEventType } from "../../services/event-types";
+import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { EventTypeName } from "../events/schema";
+import { CreateEventTypeInput, EventTypeSchema, UpdateEventTypeInput } from "./schema";
+
+const tags = ["Event types"];
+const NamePath = z.object({ name: EventTypeName.openapi({ param: { name: "name", in: "path" } }) });
+
+/** The catalog is shared by every tenant: only unrestricted admin keys may change it. */
+function authorizeCatalogChange(c: Parameters<typeof authorize>[0]) {
+  const principal = authorize(c, "admin");
+  if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot change the event-type catalog");
+}
+
+export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/event-types",
+      tags,
+      summary: "Add an event type to the catalog",
+      security: bearerSecurity,
+      request: { body: jsonBody(CreateEventTypeInput) },
+      responses: { 201: jsonResponse(EventTypeSchema, "The event type."), 409: errorResponses[400], ...errorResponses },
+    }),
+    async (c) => {
+      authorizeCatalogChange(c);
+      return c.json(eventTypeView(await createEventType(serviceCtx(c.env), c.req.valid("json"))), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/event-types",
+      tags,
+      summary: "List the catalog",
+      security: bearerSecurity,
+      request: { query: z.object(PaginationQuery) },
+      responses: { 200: jsonResponse(paginated(EventTypeSchema), "A page of event types, by name."), ...errorResponses },
+    }),
+    async (c) => {
+      authorize(c, "read");
+      const { limit, cursor } = c.req.valid("query");
+      const rows = await listEventTypes(serviceCtx(c.env), { limit, after: decodeCursor(cursor, EVENT_TYPE_PATTERN) });
+      const p = page(rows, limit, (r) => r.name);
+      return c.json({ data: p.data.map(eventTypeView), next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/event-types/{name}",
+      tags,
+      summary: "Get an event type",
+      security: bearerSecurity,
+      request: { params: NamePath },
+      responses: { 200: jsonResponse(EventTypeSchema, "The event type."), ...errorResponses },
+    }),
+    async (c) => {
+      authorize(c, "read");
+      return c.json(eventTypeView(await getEventType(serviceCtx(c.env), c.req.valid("param").name)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/event-types/{name}",
+      tags,
+      summary: "Update an event type",
+      security: bearerSecurity,
+      request: { params: NamePath, body: jsonBody(UpdateEventTypeInput) },
+      responses: { 200: jsonResponse(EventTypeSchema, "The updated event type."), ...errorResponses },
+    }),
+    async (c) => {
+      authorizeCatalogChange(c);
+      return c.json(eventTypeView(await updateEventType(serviceCtx(c.env), c.req.valid("param").name, c.req.valid("json"))), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/event-types/{name}",
+      tags,
+      summary: "Remove an event type from the catalog",
+      security: bearerSecurity,
+      request: { params: NamePath },
+      responses: { 204: { description: "Deleted." }, ...errorResponses },
+    }),
+    async (c) => {
+      authorizeCatalogChange(c);
+      await deleteEventType(serviceCtx(c.env), c.req.valid("param").name);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,163 @@
+/**
+ * The event-type catalog. A type with a JSON `schema` makes ingest validate `data` against it
+ * (422 naming each failing path). Compiled validators are cached per isolate for a short while so
+ * ingest does not read the catalog from D1 on every event; this isolate's cache is dropped on
+ * every change, other isolates see a change within CATALOG_TTL_MS.
+ */
+import { Validator, type OutputUnit, type Schema } from "@cfworker/json-schema";
+import { asc, eq, gt } from "drizzle-orm";
+import { eventTypes } from "../db/schema";
+import { ApiError, notFound, type ErrorIssue } from "../errors";
+import { iso } from "../http/time";
+import type { ServiceCtx } from "./context";
+
+export const CATALOG_TTL_MS = 30_000;
+
+export type EventTypeRow = typeof eventTypes.$inferSelect;
+
+interface CachedType {
+  row: EventTypeRow | null;
+  validator: Validator | null;
+  at: number;
+}
+
+const cache = new Map<string, CachedType>();
+
+export function eventTypeView(row: EventTypeRow) {
+  return {
+    name: row.name,
+    description: row.description,
+    schema: row.schema ?? null,
+    example: row.example ?? null,
+    deprecated: row.deprecated,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  };
+}
+
+/** JSON Pointer "#/items/0/sku" → "data.items.0.sku", the path the API names in `issues`. */
+function issuePath(instanceLocation: string): string {
+  const parts = instanceLocation.replace(/^#\/?/, "").split("/").filter(Boolean).map((p) => decodeURIComponent(p.replace(/~1/g, "/").replace(/~0/g, "~")));
+  return ["data", ...parts].join(".");
+}
+
+function schemaIssues(validator: Validator, data: unknown): ErrorIssue[] {
+  const result = validator.validate(data);
+  if (result.valid) return [];
+  // The deepest errors say the most; keep one per path.
+  const byPath = new Map<string, string>();
+  for (const e of result.errors as OutputUnit[]) {
+    const path = issuePath(e.instanceLocation);
+    if (!byPath.has(path) || e.instanceLocation.length >= path.length) byPath.set(path, e.error);
+  }
+  return [...byPath].map(([path, message]) => ({ path, message }));
+}
+
+function compile(schema: EventTypeRow["schema"]): Validator | null {
+  if (schema === null || schema === undefined) return null;
+  return new Validator(schema as Schema | boolean, "2020-12", false);
+}
+
+/** Refuses a schema the validator cannot use, and an example that does not match its schema. */
+export function checkSchemaAndExample(schema: unknown, example: unknown): ErrorIssue[] {
+  if (schema === undefined || schema === null) return [];
+  if (typeof schema !== "boolean" && (typeof schema !== "object" || Array.isArray(schema))) {
+    return [{ path: "schema", message: "a JSON Schema is an object (or a boolean)" }];
+  }
+  let validator: Validator;
+  try {
+    validator = new Validator(schema as Schema | boolean, "2020-12", false);
+    validator.validate(null);
+  } catch (err) {
+    return [{ path: "schema", message: `not a usable JSON Schema: ${(err as Error).message}` }];
+  }
+  if (example === undefined || example === null) return [];
+  return schemaIssues(validator, example).map((i) => ({ path: `example${i.path.slice("data".length)}`, message: i.message }));
+}
+
+async function lookup(ctx: ServiceCtx, name: string, now: number): Promise<CachedType> {
+  const hit = cache.get(name);
+  if (hit && now - hit.at < CATALOG_TTL_MS) return hit;
+  const row = (await ctx.db.select().from(eventTypes).where(eq(eventTypes.name, name)).get()) ?? null;
+  const entry = { row, validator: row ? compile(row.schema) : null, at: now };
+  cache.set(name, entry);
+  if (cache.size > 1000) cache.delete(cache.keys().next().value!);
+  return entry;
+}
+
+/** For each event, the schema issues of its data (empty when it passes or its type has no schema). */
+export async function validateAgainstCatalog(ctx: ServiceCtx, items: { type: string; data: unknown }[]) {
+  const now = Date.now();
+  const out: { issues: ErrorIssue[]; deprecated: boolean }[] = [];
+  for (const item of items) {
+    const entry = await lookup(ctx, item.type, now);
+    out.push({ issues: entry.validator ? schemaIssues(entry.validator, item.data) : [], deprecated: entry.row?.deprecated ?? false });
+  }
+  return out;
+}
+
+export async function exampleOf(ctx: ServiceCtx, name: string): Promise<unknown> {
+  return (await lookup(ctx, name, Date.now())).row?.example ?? undefined;
+}
+
+export async function createEventType(ctx: ServiceCtx, input: { name: string; description?: string; schema?: unknown; example?: unknown; deprecated?: boolean }) {
+  const issues = checkSchemaAndExample(input.schema, input.example);
+  if (issues.length) throw new ApiError("bad_request", "invalid event type", issues);
+  const now = Date.now();
+  const row = await ctx.db
+    .insert(eventTypes)
+    .values({
+      name: input.name,
+      description: input.description ?? "",
+      schema: (input.schema as EventTypeRow["schema"]) ?? null,
+      example: input.example ?? null,
+      deprecated: input.deprecated ?? false,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning()
+    .get();
+  if (!row) throw new ApiError("conflict", `event type '${input.name}' already exists`);
+  cache.delete(input.name);
+  return row;
+}
+
+export async function getEventType(ctx: ServiceCtx, name: string) {
+  const row = await ctx.db.select().from(eventTypes).where(eq(eventTypes.name, name)).get();
+  if (!row) throw notFound("event type");
+  return row;
+}
+
+export async function listEventTypes(ctx: ServiceCtx, opts: { limit: number; after?: string }) {
+  return ctx.db
+    .select()
+    .from(eventTypes)
+    .where(opts.after ? gt(eventTypes.name, opts.after) : undefined)
+    .orderBy(asc(eventTypes.name))
+    .limit(opts.limit + 1)
+    .all();
+}
+
+export async function updateEventType(ctx: ServiceCtx, name: string, patch: { description?: string; schema?: unknown; example?: unknown; deprecated?: boolean }) {
+  const current = await getEventType(ctx, name);
+  const schema = patch.schema !== undefined ? patch.schema : current.schema;
+  const example = patch.example !== undefined ? patch.example : current.example;
+  const issues = checkSchemaAndExample(schema, example);
+  if (issues.length) throw new ApiError("bad_request", "invalid event type", issues);
+  const set: Partial<EventTypeRow> = { updatedAt: Date.now() };
+  if (patch.description !== undefined) set.description = patch.description;
+  if (patch.schema !== undefined) set.schema = patch.schema as EventTypeRow["schema"];
+  if (patch.example !== undefined) set.example = patch.example;
+  if (patch.deprecated !== undefined) set.deprecated = patch.deprecated;
+  const row = await ctx.db.update(eventTypes).set(set).where(eq(eventTypes.name, name)).returning().get();
+  cache.delete(name);
+  if (!row) throw notFound("event type");
+  return row;
+}
+
+export async function deleteEventType(ctx: ServiceCtx, name: string) {
+  const row = await ctx.db.delete(eventTypes).where(eq(eventTypes.name, name)).returning().get();
+  cache.delete(name);
+  if (!row) throw notFound("event type");
+}
