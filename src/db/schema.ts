@@ -201,3 +201,26 @@ export const eventTypes = sqliteTable("event_types", {
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/** Upper bounds (ms) of the attempt-latency histogram buckets; the last bucket is open-ended. */
+export const LATENCY_BUCKETS_MS = [25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600] as const;
+
+/**
+ * Hourly roll-ups per endpoint, added to in the same D1 batch that records attempts, so stats
+ * read a few rows per endpoint-hour instead of scanning the attempts table.
+ */
+export const deliveryStats = sqliteTable(
+  "delivery_stats",
+  {
+    endpointId: text("endpoint_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    hour: integer("hour").notNull(),
+    attemptsOk: integer("attempts_ok").notNull().default(0),
+    attemptsFailed: integer("attempts_failed").notNull().default(0),
+    succeeded: integer("succeeded").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    cancelled: integer("cancelled").notNull().default(0),
+    latency: json<number[]>("latency").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.endpointId, t.hour] }), index("delivery_stats_tenant").on(t.tenantId, t.hour)],
+);

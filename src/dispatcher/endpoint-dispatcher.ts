@@ -109,6 +109,11 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return true;
   }
 
+  /** How many deliveries wait here (due, scheduled or held), for stats. */
+  async pendingCount(): Promise<number> {
+    return this.store.count();
+  }
+
   /** What the dispatcher holds, for the API and tests. */
   async inspect() {
     return { endpoint: this.store.endpoint, health: this.store.health, pending: this.store.all(), outbox: this.store.outboxSize() };

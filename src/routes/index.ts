@@ -6,6 +6,7 @@ import { registerEndpointRoutes } from "./endpoints";
 import { registerEventRoutes } from "./events";
 import { registerEventTypeRoutes } from "./event-types";
 import { registerRecoveryRoutes } from "./recovery";
+import { registerStatsRoutes } from "./stats";
 import { registerTenantRoutes } from "./tenants";
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>) {
@@ -17,4 +18,5 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerEventRoutes(app);
   registerDeliveryRoutes(app);
   registerRecoveryRoutes(app);
+  registerStatsRoutes(app);
 }

@@ -7,6 +7,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../../db/client";
 import { attempts, deliveries, type DeliveryStatus } from "../../db/schema";
 import type { AttemptResult } from "./send-attempt";
+import { rollup, rollupStatements } from "./stats-rollup";
 
 export interface DeliveryRef {
   id: string;
@@ -67,6 +68,7 @@ export async function recordChanges(db: Db, changes: DeliveryChange[], now: numb
     const where = ch.force || !ch.status ? eq(deliveries.id, ch.delivery.id) : and(eq(deliveries.id, ch.delivery.id), notInArray(deliveries.status, FINAL));
     statements.push(db.update(deliveries).set(set).where(where));
   }
+  statements.push(...rollupStatements(db, rollup(changes, now)));
   await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
 }
 

@@ -1,0 +1,77 @@
+/**
+ * Stats from the hourly roll-ups (delivery_stats): a few rows per endpoint-hour, never a scan of
+ * the attempts. Latency percentiles come from a histogram, so they are reported as the upper
+ * bound of the bucket the percentile falls in (25 ms, 50 ms, 100 ms … 25.6 s, then "over").
+ */
+import { and, eq, gte } from "drizzle-orm";
+import { deliveryStats, LATENCY_BUCKETS_MS } from "../db/schema";
+import { iso } from "../http/time";
+import type { ServiceCtx } from "./context";
+import { dispatcherFor, getEndpoint } from "./endpoints";
+import { getTenant } from "./tenants";
+
+const HOUR = 3600_000;
+export const DEFAULT_STATS_WINDOW_MS = 24 * HOUR;
+
+type Row = typeof deliveryStats.$inferSelect;
+
+export function percentile(histogram: number[], p: number): number | null {
+  const total = histogram.reduce((a, b) => a + b, 0);
+  if (!total) return null;
+  const rank = Math.ceil(total * p);
+  let seen = 0;
+  for (let i = 0; i < histogram.length; i++) {
+    seen += histogram[i]!;
+    if (seen >= rank) return LATENCY_BUCKETS_MS[i] ?? Number.POSITIVE_INFINITY;
+  }
+  return null;
+}
+
+function summarise(rows: Row[], pending: number | null) {
+  const sum = (k: "attemptsOk" | "attemptsFailed" | "succeeded" | "failed" | "cancelled") => rows.reduce((a, r) => a + r[k], 0);
+  const histogram = Array(LATENCY_BUCKETS_MS.length + 1).fill(0) as number[];
+  for (const r of rows) r.latency.forEach((n, i) => (histogram[i] = (histogram[i] ?? 0) + n));
+  const succeeded = sum("succeeded");
+  const failed = sum("failed");
+  const finished = succeeded + failed;
+  const p = (q: number) => {
+    const v = percentile(histogram, q);
+    return v === Number.POSITIVE_INFINITY ? null : v;
+  };
+  return {
+    deliveries: { succeeded, failed, cancelled: sum("cancelled"), ...(pending !== null ? { pending } : {}) },
+    attempts: { total: sum("attemptsOk") + sum("attemptsFailed"), succeeded: sum("attemptsOk"), failed: sum("attemptsFailed") },
+    success_rate: finished ? succeeded / finished : null,
+    latency_ms: { p50: p(0.5), p95: p(0.95) },
+  };
+}
+
+const hourFloor = (ms: number) => Math.floor(ms / HOUR) * HOUR;
+
+export async function endpointStats(ctx: ServiceCtx, tenantId: string, endpointId: string, since: number) {
+  await getEndpoint(ctx, tenantId, endpointId);
+  const rows = await ctx.db
+    .select()
+    .from(deliveryStats)
+    .where(and(eq(deliveryStats.endpointId, endpointId), eq(deliveryStats.tenantId, tenantId), gte(deliveryStats.hour, hourFloor(since))))
+    .all();
+  const pending = await dispatcherFor(ctx.env, endpointId).pendingCount();
+  return { endpoint_id: endpointId, since: iso(hourFloor(since)), ...summarise(rows, pending) };
+}
+
+export async function tenantStats(ctx: ServiceCtx, tenantId: string, since: number) {
+  await getTenant(ctx.db, tenantId);
+  const rows = await ctx.db
+    .select()
+    .from(deliveryStats)
+    .where(and(eq(deliveryStats.tenantId, tenantId), gte(deliveryStats.hour, hourFloor(since))))
+    .all();
+  const byEndpoint = new Map<string, Row[]>();
+  for (const r of rows) byEndpoint.set(r.endpointId, [...(byEndpoint.get(r.endpointId) ?? []), r]);
+  return {
+    tenant_id: tenantId,
+    since: iso(hourFloor(since)),
+    ...summarise(rows, null),
+    endpoints: [...byEndpoint].map(([endpoint_id, list]) => ({ endpoint_id, ...summarise(list, null) })),
+  };
+}
