@@ -12,6 +12,9 @@ import { idParam, TenantIdParam, TimestampInput } from "../common";
 import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema } from "./schema";
 
 const tags = ["Delivery log"];
+const StatusCodeClassSchema = z
+  .enum(["2xx", "3xx", "4xx", "5xx", "none"])
+  .openapi({ description: "The class of the (last) HTTP answer; `none`: the attempt got no answer (timeout, connection, blocked)." });
 const TenantPath = z.object({ tenant_id: TenantIdParam });
 const DeliveryPath = z.object({ tenant_id: TenantIdParam, delivery_id: idParam("delivery_id", "dlv") });
 
@@ -31,6 +34,8 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
           event_id: idParam("event_id", "evt").optional(),
           status: DeliveryStatusSchema.optional(),
           event_type: EventTypeName.optional(),
+          status_code_class: StatusCodeClassSchema.optional(),
+          channel: z.string().min(1).max(128).optional().openapi({ description: "Only deliveries of events on this channel." }),
           since: TimestampInput.optional(),
           until: TimestampInput.optional(),
         }),
@@ -50,6 +55,8 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
         eventId: q.event_id,
         status: q.status,
         eventType: q.event_type,
+        statusCodeClass: q.status_code_class,
+        channel: q.channel,
         since: q.since,
         until: q.until,
       });
@@ -92,6 +99,10 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
           endpoint_id: idParam("endpoint_id", "ep").optional(),
           delivery_id: idParam("delivery_id", "dlv").optional(),
           event_id: idParam("event_id", "evt").optional(),
+          status_code_class: StatusCodeClassSchema.optional(),
+          error: z.enum(["timeout", "connection", "dns", "blocked_destination", "tls"]).optional(),
+          since: TimestampInput.optional(),
+          until: TimestampInput.optional(),
         }),
       },
       responses: { 200: jsonResponse(paginated(AttemptSchema), "A page of attempts, newest first."), ...errorResponses },
@@ -108,6 +119,10 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
         endpointId: q.endpoint_id,
         deliveryId: q.delivery_id,
         eventId: q.event_id,
+        statusCodeClass: q.status_code_class,
+        error: q.error,
+        since: q.since,
+        until: q.until,
       });
       const p = page(rows, q.limit);
       return c.json({ data: p.data.map(attemptView), next_cursor: p.next_cursor }, 200);
