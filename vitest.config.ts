@@ -20,6 +20,7 @@ export default defineConfig({
           ALLOW_HTTP_URLS: "true",
           ALLOW_PRIVATE_URLS: "true",
           PUBLIC_URL: "http://edgehooks.test",
+          LOG_LEVEL: "error",
         },
       },
     })),

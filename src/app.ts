@@ -12,6 +12,22 @@ import { zodIssues } from "./http/validation";
 import { log } from "./lib/log";
 import { registerRoutes } from "./routes";
 
+const ID_FIELDS: Record<string, string> = { ep: "endpoint_id", evt: "event_id", dlv: "delivery_id", att: "attempt_id", task: "task_id", key: "key_id" };
+
+/** The ids a request path names, as log fields (the path holds ids only, never secrets). */
+function idsInPath(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const parts = path.split("/");
+  const t = parts.indexOf("tenants");
+  if (t >= 0 && parts[t + 1]) out.tenant_id = decodeURIComponent(parts[t + 1]!);
+  for (const part of parts) {
+    const m = /^([a-z]+)_[0-9a-z]{26}$/.exec(part);
+    const field = m ? ID_FIELDS[m[1]!] : undefined;
+    if (field) out[field] = part;
+  }
+  return out;
+}
+
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
@@ -27,8 +43,11 @@ export function createApp() {
     c.set("requestId", requestId);
     c.set("config", readConfig(c.env));
     c.header("x-request-id", requestId);
+    const started = Date.now();
     await next();
     c.header("x-request-id", requestId);
+    // One structured line per request: ids and outcome, never bodies, queries or headers.
+    log.info("request", { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Date.now() - started, ...idsInPath(c.req.path) });
   });
 
   // Everything under /v1 needs a bearer key.

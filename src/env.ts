@@ -1,5 +1,6 @@
 import type { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
 import type { EventsMessage } from "./queue/messages";
+import { setLogLevel } from "./lib/log";
 
 /** Bindings and secrets of the Worker, as declared in wrangler.toml. */
 declare global {
@@ -17,6 +18,7 @@ declare global {
     DEFAULT_RETRY_POLICY?: string;
     DEFAULT_SIGNATURE_HEADER?: string;
     INGEST_RATE_LIMIT_PER_S?: string;
+    LOG_LEVEL?: string;
   }
   namespace Cloudflare {
     interface Env extends globalThis.Env {}
@@ -37,6 +39,7 @@ export const VERSION = "0.1.0";
 const truthy = (v: string | undefined) => v === "true" || v === "1";
 
 export function readConfig(env: Env): Config {
+  setLogLevel(env.LOG_LEVEL);
   const retention = Number(env.RETENTION_DAYS ?? "30");
   return {
     allowHttp: truthy(env.ALLOW_HTTP_URLS),

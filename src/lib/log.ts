@@ -3,8 +3,17 @@
  * payloads or secrets.
  */
 type Fields = Record<string, unknown>;
+type Level = "info" | "warn" | "error";
+const RANK: Record<Level, number> = { info: 0, warn: 1, error: 2 };
+let threshold: Level = "info";
 
-function emit(level: "info" | "warn" | "error", msg: string, fields: Fields) {
+/** LOG_LEVEL=warn keeps request lines out of the test output; production logs everything. */
+export function setLogLevel(level: string | undefined) {
+  threshold = level === "warn" || level === "error" ? level : "info";
+}
+
+function emit(level: Level, msg: string, fields: Fields) {
+  if (RANK[level] < RANK[threshold]) return;
   const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...fields });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
