@@ -8,11 +8,15 @@ export const TenantIdParam = z
   .regex(TENANT_ID_PATTERN, "tenant ids are 1..64 characters of A-Z a-z 0-9 _ . : -")
   .openapi({ param: { name: "tenant_id", in: "path" }, example: "org_xyz789" });
 
-export const idParam = (name: string, prefix: string) =>
+/** A prefixed id (`ep_...`), for a query filter. */
+export const idField = (prefix: string) =>
   z
     .string()
     .regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `not a valid ${prefix}_ id`)
-    .openapi({ param: { name, in: "path" }, example: `${prefix}_01jd0000000000000000000000` });
+    .openapi({ example: `${prefix}_01jd0000000000000000000000` });
+
+/** A prefixed id as a path parameter. */
+export const idParam = (name: string, prefix: string) => idField(prefix).openapi({ param: { name, in: "path" } });
 
 export const MetadataSchema = z
   .record(z.string().max(100), z.string().max(1000))

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../http/context";
 import { registerApiKeyRoutes } from "./api-keys";
 import { registerDeliveryRoutes } from "./deliveries";
+import { registerDocsRoutes } from "./docs";
 import { registerEndpointRoutes } from "./endpoints";
 import { registerEventRoutes } from "./events";
 import { registerEventTypeRoutes } from "./event-types";
@@ -11,6 +12,7 @@ import { registerTenantRoutes } from "./tenants";
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   app.get("/", (c) => c.json({ name: "edgehooks", version: c.get("config").version, docs: "/docs", openapi: "/openapi.json" }));
+  registerDocsRoutes(app);
   registerTenantRoutes(app);
   registerApiKeyRoutes(app);
   registerEndpointRoutes(app);

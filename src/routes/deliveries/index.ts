@@ -8,7 +8,7 @@ import { attemptsOf, attemptView, deliveryView, getAttempt, getDelivery, listAtt
 import { getTenant } from "../../services/tenants";
 import { AttemptSchema } from "../endpoints/schema";
 import { EventTypeName } from "../events/schema";
-import { idParam, TenantIdParam, TimestampInput } from "../common";
+import { idField, idParam, TenantIdParam, TimestampInput } from "../common";
 import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema } from "./schema";
 
 const tags = ["Delivery log"];
@@ -30,8 +30,8 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
         params: TenantPath,
         query: z.object({
           ...PaginationQuery,
-          endpoint_id: idParam("endpoint_id", "ep").optional(),
-          event_id: idParam("event_id", "evt").optional(),
+          endpoint_id: idField("ep").optional(),
+          event_id: idField("evt").optional(),
           status: DeliveryStatusSchema.optional(),
           event_type: EventTypeName.optional(),
           status_code_class: StatusCodeClassSchema.optional(),
@@ -96,9 +96,9 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
         params: TenantPath,
         query: z.object({
           ...PaginationQuery,
-          endpoint_id: idParam("endpoint_id", "ep").optional(),
-          delivery_id: idParam("delivery_id", "dlv").optional(),
-          event_id: idParam("event_id", "evt").optional(),
+          endpoint_id: idField("ep").optional(),
+          delivery_id: idField("dlv").optional(),
+          event_id: idField("evt").optional(),
           status_code_class: StatusCodeClassSchema.optional(),
           error: z.enum(["timeout", "connection", "dns", "blocked_destination", "tls"]).optional(),
           since: TimestampInput.optional(),
