@@ -9,6 +9,7 @@ import type { Principal, Scope } from "./principal";
 
 export function hasScope(principal: Principal, scope: Scope): boolean {
   if (principal.kind === "root") return true;
+  if (principal.kind === "portal") return principal.scopes.includes(scope);
   // admin implies every other scope.
   return principal.scopes.includes("admin") || principal.scopes.includes(scope);
 }
@@ -23,6 +24,11 @@ export function authorize(c: Context<AppEnv>, scope: Scope, tenantId?: string): 
   if (tenantId !== undefined && !canSeeTenant(principal, tenantId)) throw new ApiError("not_found", "tenant not found");
   if (!hasScope(principal, scope)) throw new ApiError("forbidden", `this key lacks the '${scope}' scope`);
   return principal;
+}
+
+/** Keys and portal sessions cannot mint credentials or remove whole tenants from a portal. */
+export function forbidPortal(principal: Principal, what: string) {
+  if (principal.kind === "portal") throw new ApiError("forbidden", `a portal session cannot ${what}`);
 }
 
 /** The tenant a tenant-restricted principal is bound to, or null for unrestricted ones. */

@@ -224,3 +224,18 @@ export const deliveryStats = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.endpointId, t.hour] }), index("delivery_stats_tenant").on(t.tenantId, t.hour)],
 );
+
+/** Portal sessions: a magic link for one tenant. The token is stored hashed, like API keys. */
+export const portalSessions = sqliteTable(
+  "portal_sessions",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    readOnly: integer("read_only", { mode: "boolean" }).notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("portal_sessions_token").on(t.tokenHash), index("portal_sessions_tenant").on(t.tenantId, t.id)],
+);

@@ -6,6 +6,7 @@ import { registerDocsRoutes } from "./docs";
 import { registerEndpointRoutes } from "./endpoints";
 import { registerEventRoutes } from "./events";
 import { registerEventTypeRoutes } from "./event-types";
+import { registerPortalSessionRoutes } from "./portal-sessions";
 import { registerRecoveryRoutes } from "./recovery";
 import { registerStatsRoutes } from "./stats";
 import { registerTenantRoutes } from "./tenants";
@@ -21,4 +22,5 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerDeliveryRoutes(app);
   registerRecoveryRoutes(app);
   registerStatsRoutes(app);
+  registerPortalSessionRoutes(app);
 }

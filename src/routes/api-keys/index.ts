@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { authorize, principalTenant } from "../../auth/guard";
+import { authorize, forbidPortal, principalTenant } from "../../auth/guard";
 import { getDb } from "../../db/client";
 import { notFound } from "../../errors";
 import type { AppEnv } from "../../http/context";
@@ -25,6 +25,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const principal = authorize(c, "admin");
+      forbidPortal(principal, "manage API keys");
       const input = c.req.valid("json");
       const bound = principalTenant(principal);
       // A tenant-bound admin key can only mint keys bound to the same tenant.
@@ -48,6 +49,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const principal = authorize(c, "admin");
+      forbidPortal(principal, "manage API keys");
       const { limit, cursor } = c.req.valid("query");
       const rows = await listApiKeys(getDb(c.env), { limit, before: decodeCursor(cursor), tenantId: principalTenant(principal) });
       const p = page(rows, limit);
@@ -67,6 +69,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const principal = authorize(c, "admin");
+      forbidPortal(principal, "manage API keys");
       await revokeApiKey(getDb(c.env), c.req.valid("param").key_id, principalTenant(principal));
       return c.body(null, 204);
     },

@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { authorize, principalTenant } from "../../auth/guard";
+import { authorize, forbidPortal, principalTenant } from "../../auth/guard";
 import { getDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
@@ -97,7 +97,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
-      authorize(c, "admin", tenant_id);
+      forbidPortal(authorize(c, "admin", tenant_id), "delete its tenant");
       const endpointIds = await deleteTenant(getDb(c.env), tenant_id);
       await forgetEndpoints(c.env, endpointIds);
       return c.body(null, 204);
