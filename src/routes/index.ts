@@ -4,6 +4,7 @@ import { registerApiKeyRoutes } from "./api-keys";
 import { registerDeliveryRoutes } from "./deliveries";
 import { registerDocsRoutes } from "./docs";
 import { registerEndpointRoutes } from "./endpoints";
+import { registerTestFilterRoute } from "./endpoints/test-filter";
 import { registerEventRoutes } from "./events";
 import { registerEventTypeRoutes } from "./event-types";
 import { registerPortalSessionRoutes } from "./portal-sessions";
@@ -17,6 +18,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerTenantRoutes(app);
   registerApiKeyRoutes(app);
   registerEndpointRoutes(app);
+  registerTestFilterRoute(app);
   registerEventTypeRoutes(app);
   registerEventRoutes(app);
   registerDeliveryRoutes(app);

@@ -25,6 +25,7 @@ export function endpointView(row: EndpointRow) {
     description: row.description,
     event_types: row.eventTypes ?? null,
     channels: row.channels ?? null,
+    filter: (row.filter as Record<string, unknown> | null) ?? null,
     headers: Object.fromEntries((row.headerNames ?? []).map((n) => [n, MASK])),
     auth: row.authType ? { type: row.authType as "basic" | "header" } : null,
     signature: (row.signature as SignatureProfile | null) ?? DEFAULT_SIGNATURE,
@@ -75,7 +76,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
     description: input.description ?? "",
     eventTypes: input.event_types?.length ? input.event_types : null,
     channels: input.channels?.length ? input.channels : null,
-    filter: null,
+    filter: input.filter && Object.keys(input.filter).length ? input.filter : null,
     secretsEnc: await encryptJson(ctx.env.ENCRYPTION_KEY, secrets),
     headersEnc: await sealOptional(ctx, headers),
     authEnc: await sealOptional(ctx, input.auth),
@@ -131,6 +132,7 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.event_types !== undefined) set.eventTypes = patch.event_types?.length ? patch.event_types : null;
   if (patch.channels !== undefined) set.channels = patch.channels?.length ? patch.channels : null;
+  if (patch.filter !== undefined) set.filter = patch.filter && Object.keys(patch.filter).length ? patch.filter : null;
   if (patch.headers !== undefined) {
     const headers = Object.keys(patch.headers).length ? patch.headers : null;
     set.headersEnc = await sealOptional(ctx, headers);

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { FilterSchema } from "../../delivery/filter";
 import { RetryPolicySchema } from "../../delivery/retry-policy";
 import { MetadataSchema, Timestamp } from "../common";
 
@@ -55,6 +56,7 @@ const endpointFields = {
   description: z.string().max(1000),
   event_types: EventTypePatternsSchema.nullable(),
   channels: ChannelsSchema.nullable(),
+  filter: FilterSchema.nullable(),
   headers: HeadersSchema,
   auth: AuthSchema.nullable(),
   signature: SignatureSchema,
@@ -73,6 +75,7 @@ export const CreateEndpointInput = z
     description: endpointFields.description.optional(),
     event_types: endpointFields.event_types.optional(),
     channels: endpointFields.channels.optional(),
+    filter: endpointFields.filter.optional(),
     headers: endpointFields.headers.optional(),
     auth: endpointFields.auth.optional(),
     signature: endpointFields.signature.optional(),
@@ -99,6 +102,7 @@ export const EndpointSchema = z
     description: z.string(),
     event_types: z.array(z.string()).nullable(),
     channels: z.array(z.string()).nullable(),
+    filter: z.record(z.string(), z.unknown()).nullable(),
     headers: z.record(z.string(), z.string()).openapi({ description: "Custom header names; values are masked." }),
     auth: z.object({ type: z.enum(["basic", "header"]) }).nullable(),
     signature: SignatureSchema,
@@ -144,3 +148,20 @@ export const AttemptSchema = z
     request_headers: z.record(z.string(), z.string()).openapi({ description: "Headers sent, secrets masked." }),
   })
   .openapi("Attempt");
+
+export const TestFilterInput = z
+  .strictObject({
+    data: z.any().refine((v) => v !== undefined, "required: the event's data").openapi({ example: { total_amount: 1500 } }),
+    type: z.string().max(200).optional().openapi({ description: "The event type to test with (default `webhook.test`)." }),
+    channels: z.array(z.string()).max(10).optional(),
+  })
+  .openapi("TestFilterInput");
+
+export const TestFilterResult = z
+  .object({
+    matches: z.boolean().openapi({ description: "Whether an event like this would be delivered to the endpoint." }),
+    filter_matches: z.boolean(),
+    event_type_matches: z.boolean(),
+    channels_match: z.boolean(),
+  })
+  .openapi("TestFilterResult");

@@ -1,0 +1,62 @@
+// `npm start`: the whole service on the local simulator (wrangler dev: local D1, Queues and
+// Durable Objects, persisted under .wrangler/). Writes .dev.vars with fresh secrets when it is
+// missing, applies pending migrations, then runs wrangler dev on PORT (default 8787).
+// Extra arguments pass through: `npm start -- --persist-to /tmp/eh`.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const varsPath = join(root, ".dev.vars");
+const port = process.env.PORT || "8787";
+const extra = process.argv.slice(2);
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
+
+function readVars(text) {
+  const vars = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m) vars[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
+  }
+  return vars;
+}
+
+if (!existsSync(varsPath)) {
+  const fresh = [
+    "# Written by `npm start` for local development only. Never use these values in production.",
+    `ROOT_API_KEY=ek_root_${randomBytes(32).toString("base64url")}`,
+    `ENCRYPTION_KEY=${randomBytes(32).toString("base64")}`,
+    "ALLOW_HTTP_URLS=true",
+    "ALLOW_PRIVATE_URLS=true",
+    "",
+  ].join("\n");
+  writeFileSync(varsPath, fresh, { mode: 0o600 });
+  console.log("Wrote .dev.vars with a fresh ROOT_API_KEY and ENCRYPTION_KEY.");
+}
+const vars = readVars(readFileSync(varsPath, "utf8"));
+
+// Migrations first; --local applies them to the same .wrangler/ state wrangler dev uses.
+const persist = extra.includes("--persist-to") ? ["--persist-to", extra[extra.indexOf("--persist-to") + 1]] : [];
+const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...persist], {
+  cwd: root,
+  env: { ...env, CI: "true" }, // answer wrangler's confirmation without a prompt
+  stdio: ["ignore", "inherit", "inherit"],
+});
+if (migrate.status !== 0) {
+  console.error("Applying migrations failed; see above.");
+  process.exit(migrate.status ?? 1);
+}
+
+const url = `http://127.0.0.1:${port}`;
+console.log(`
+  Edgehooks is starting on ${url}
+  Root key: ${vars.ROOT_API_KEY ?? "(ROOT_API_KEY is missing from .dev.vars)"}
+  Try it:   curl -H "Authorization: Bearer ${vars.ROOT_API_KEY ?? "<key>"}" ${url}/v1/tenants
+  API docs: ${url}/docs
+`);
+
+const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", ...extra], { cwd: root, env, stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
