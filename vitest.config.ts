@@ -12,6 +12,8 @@ export default defineConfig({
     cloudflareTest(async ({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
+        // The real Rate Limiting binding with a small limit, for the 429 test.
+        ratelimits: { STRICT_INGEST_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 10 } } },
         bindings: {
           RECEIVER_PORT: String(inject("receiverPort")),
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),

@@ -17,7 +17,8 @@ declare global {
     RETENTION_DAYS?: string;
     DEFAULT_RETRY_POLICY?: string;
     DEFAULT_SIGNATURE_HEADER?: string;
-    INGEST_RATE_LIMIT_PER_S?: string;
+    /** Per-key ingest limiter (Cloudflare Rate Limiting binding). */
+    INGEST_LIMITER?: RateLimit;
     LOG_LEVEL?: string;
   }
   namespace Cloudflare {

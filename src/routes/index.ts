@@ -4,6 +4,7 @@ import { registerApiKeyRoutes } from "./api-keys";
 import { registerDeliveryRoutes } from "./deliveries";
 import { registerDocsRoutes } from "./docs";
 import { registerEndpointRoutes } from "./endpoints";
+import { registerRotateSecretRoute } from "./endpoints/rotate";
 import { registerTestFilterRoute } from "./endpoints/test-filter";
 import { registerEventRoutes } from "./events";
 import { registerEventTypeRoutes } from "./event-types";
@@ -19,6 +20,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerApiKeyRoutes(app);
   registerEndpointRoutes(app);
   registerTestFilterRoute(app);
+  registerRotateSecretRoute(app);
   registerEventTypeRoutes(app);
   registerEventRoutes(app);
   registerDeliveryRoutes(app);

@@ -8,6 +8,7 @@ import type { AppEnv } from "../../http/context";
 import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { zodIssues } from "../../http/validation";
+import { ingestRateLimit } from "../../http/rate-limit";
 import { serviceCtx } from "../../services/context";
 import { deliveryView, listDeliveries } from "../../services/deliveries/query";
 import { ingestEvents, type IngestInput } from "../../services/events/ingest";
@@ -35,8 +36,8 @@ const limitBody = bodyLimit({
 });
 
 export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
-  app.use("/v1/tenants/:tenant_id/events", limitBody);
-  app.use("/v1/tenants/:tenant_id/events/batch", limitBody);
+  app.use("/v1/tenants/:tenant_id/events", ingestRateLimit, limitBody);
+  app.use("/v1/tenants/:tenant_id/events/batch", ingestRateLimit, limitBody);
 
   app.openapi(
     createRoute({
@@ -51,6 +52,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
         202: jsonResponse(EventSchema, "Accepted (or the same event again for an idempotent repeat)."),
         413: errorResponses[400],
         422: errorResponses[400],
+        429: errorResponses[400],
         ...errorResponses,
       },
     }),
