@@ -1,0 +1,140 @@
+/** Ingest: validation, idempotency, batch, size limit, read-after-write, listing. */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+
+async function deliveriesOf(tenant: string, eventId: string) {
+  return (await api("GET", `/v1/tenants/${tenant}/events/${eventId}/deliveries`)).body.data as { status: string }[];
+}
+
+describe("idempotent ingest", () => {
+  it("the same Idempotency-Key answers the same event and fans out nothing new", async () => {
+    const tenant = await createTenant();
+    const path = uniquePath("/ok");
+    await createEndpoint(tenant, { url: receiverUrl(path) });
+    const send = () => api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "order-42-paid" }, body: { type: "order.paid", data: { n: 1 } } });
+    const first = await send();
+    const second = await send();
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.body.id).toBe(first.body.id);
+    await waitForReceived(path, 1);
+    // A third repeat after delivery, and the consumer given time to run: still one delivery.
+    expect((await send()).body.id).toBe(first.body.id);
+    await eventually(() => deliveriesOf(tenant, first.body.id), (d) => d.length === 1 && d[0]!.status === "succeeded");
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE tenant_id = ?").bind(tenant).first<{ n: number }>();
+    expect(rows!.n).toBe(1);
+    expect(await received(path)).toHaveLength(1);
+  });
+
+  it("body id dedupes the same way; different keys and different tenants make different events", async () => {
+    const t1 = await createTenant();
+    const t2 = await createTenant();
+    const a = await api("POST", `/v1/tenants/${t1}/events`, { body: { type: "a.b", data: {}, id: "ext-1" } });
+    const b = await api("POST", `/v1/tenants/${t1}/events`, { body: { type: "a.b", data: {}, id: "ext-1" } });
+    const c = await api("POST", `/v1/tenants/${t1}/events`, { body: { type: "a.b", data: {}, id: "ext-2" } });
+    const d = await api("POST", `/v1/tenants/${t2}/events`, { body: { type: "a.b", data: {}, id: "ext-1" } });
+    expect(b.body.id).toBe(a.body.id);
+    expect(c.body.id).not.toBe(a.body.id);
+    expect(d.body.id).not.toBe(a.body.id);
+  });
+
+  it("a repeat after 24 hours is a new event", async () => {
+    const tenant = await createTenant();
+    const first = await api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "k" }, body: { type: "a.b", data: {} } });
+    await env.DB.prepare("UPDATE idempotency_keys SET expires_at = ? WHERE tenant_id = ?").bind(Date.now() - 1, tenant).run();
+    const again = await api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "k" }, body: { type: "a.b", data: {} } });
+    expect(again.body.id).not.toBe(first.body.id);
+  });
+});
+
+describe("ingest validation", () => {
+  it.each([
+    [{ data: {} }, "type"],
+    [{ type: "a.b" }, "data"],
+    [{ type: "job.*", data: {} }, "type"],
+    [{ type: "has space", data: {} }, "type"],
+    [{ type: "a.b", data: {}, event_type: "x" }, "event_type"],
+    [{ type: "a.b", data: {}, channels: "c" }, "channels"],
+    [{ type: "a.b", data: {}, deliver_at: "tomorrow" }, "deliver_at"],
+    [{ type: "a.b", data: {}, deliver_at: "2026-01-02T00:00:00Z", expires_at: "2026-01-01T00:00:00Z" }, "expires_at"],
+    [{ type: "a.b", data: {}, ordering_key: "" }, "ordering_key"],
+  ])("%j → 400 on %s", async (body, path) => {
+    const tenant = await createTenant();
+    const res = await api("POST", `/v1/tenants/${tenant}/events`, { body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("bad_request");
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
+  });
+
+  it("any JSON value is valid data", async () => {
+    const tenant = await createTenant();
+    for (const data of [null, 0, "text", [1, 2], { deep: { er: [true] } }]) {
+      const res = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data } });
+      expect(res.status, JSON.stringify(data)).toBe(202);
+      expect((await api("GET", `/v1/tenants/${tenant}/events/${res.body.id}`)).body.data).toEqual(data);
+    }
+  });
+
+  it("a body over 1 MiB is 413, just under is accepted; an unknown tenant is 404", async () => {
+    const tenant = await createTenant();
+    const big = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: "x".repeat(1024 * 1024) } });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe("payload_too_large");
+    const fits = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: "x".repeat(1024 * 1024 - 100) } });
+    expect(fits.status).toBe(202);
+    const missing = await api("POST", "/v1/tenants/no_such_tenant/events", { body: { type: "a.b", data: {} } });
+    expect(missing.status).toBe(404);
+  });
+});
+
+describe("batch ingest", () => {
+  it("answers each event's id or error, in order", async () => {
+    const tenant = await createTenant();
+    const path = uniquePath("/ok");
+    await createEndpoint(tenant, { url: receiverUrl(path) });
+    const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, {
+      body: { events: [{ type: "a.b", data: 1 }, { type: "bad type", data: 2 }, { type: "a.c", data: 3, id: "x" }, "nope"] },
+    });
+    expect(res.status).toBe(202);
+    const [a, b, c, d] = res.body.data;
+    expect(a.id).toMatch(/^evt_/);
+    expect(b.error).toMatchObject({ code: "bad_request" });
+    expect(b.error.issues[0].path).toBe("type");
+    expect(c.id).toMatch(/^evt_/);
+    expect(d.error.code).toBe("bad_request");
+    await waitForReceived(path, 2);
+  });
+
+  it.each([[{ events: [] }], [{ events: Array(101).fill({ type: "a.b", data: {} }) }], [{}], [{ events: [{ data: 1 }] }]])("refuses %#", async (body) => {
+    const tenant = await createTenant();
+    const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, { body });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe("listing events", () => {
+  it("filters by type, channel and time, pages newest first", async () => {
+    const tenant = await createTenant();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: i % 2 ? "odd.one" : "even.one", data: { i }, channels: [`c${i}`] } })).body.id);
+    }
+    const all = await api("GET", `/v1/tenants/${tenant}/events?limit=2`);
+    expect(all.body.data.map((e: { id: string }) => e.id)).toEqual([ids[4], ids[3]]);
+    const seen = [...all.body.data];
+    let cursor = all.body.next_cursor;
+    while (cursor) {
+      const next = await api("GET", `/v1/tenants/${tenant}/events?limit=2&cursor=${cursor}`);
+      seen.push(...next.body.data);
+      cursor = next.body.next_cursor;
+    }
+    expect(seen.map((e) => e.id)).toEqual([...ids].reverse());
+    expect((await api("GET", `/v1/tenants/${tenant}/events?type=odd.one`)).body.data).toHaveLength(2);
+    expect((await api("GET", `/v1/tenants/${tenant}/events?channel=c3`)).body.data.map((e: { id: string }) => e.id)).toEqual([ids[3]]);
+    expect((await api("GET", `/v1/tenants/${tenant}/events?channel=c`)).body.data).toHaveLength(0);
+    const future = new Date(Date.now() + 60_000).toISOString();
+    expect((await api("GET", `/v1/tenants/${tenant}/events?since=${future}`)).body.data).toHaveLength(0);
+  });
+});

@@ -1,0 +1,113 @@
+/** Tenants, endpoints and API keys: the happy paths and their conflicts. */
+import { describe, expect, it } from "vitest";
+import { api, createEndpoint, createTenant, uniqueTenantId } from "../helpers/api";
+import { receiverUrl, uniquePath } from "../helpers/receiver";
+
+describe("tenants", () => {
+  it("create (own id or generated), get, list, patch, delete", async () => {
+    const id = uniqueTenantId("org");
+    const created = await api("POST", "/v1/tenants", { body: { id, name: "Acme", metadata: { plan: "pro" } } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id, name: "Acme", metadata: { plan: "pro" } });
+    expect((await api("POST", "/v1/tenants", { body: { id, name: "dup" } })).status).toBe(409);
+    const generated = await api("POST", "/v1/tenants", { body: { name: "No id" } });
+    expect(generated.body.id).toMatch(/^tnt_/);
+    expect((await api("GET", `/v1/tenants/${id}`)).body.name).toBe("Acme");
+    expect((await api("PATCH", `/v1/tenants/${id}`, { body: { name: "Acme 2" } })).body.name).toBe("Acme 2");
+    expect((await api("DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    expect((await api("GET", `/v1/tenants/${id}`)).status).toBe(404);
+    expect((await api("DELETE", `/v1/tenants/${id}`)).status).toBe(404);
+  });
+
+  it.each([["bad id!"], ["x".repeat(65)], [""]])("refuses tenant id %j", async (id) => {
+    expect((await api("POST", "/v1/tenants", { body: { id, name: "x" } })).status).toBe(400);
+  });
+});
+
+describe("endpoints", () => {
+  it("shows the secret only at creation; CRUD, enable/disable, filters", async () => {
+    const tenant = await createTenant();
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl(uniquePath("/ok")),
+      description: "orders",
+      event_types: ["order.*"],
+      channels: ["eu"],
+      retry_policy: "rapid",
+      rate_limit_per_s: 5,
+      max_in_flight: 2,
+      timeout_ms: 5000,
+      metadata: { team: "billing" },
+      headers: { "X-Team": "billing" },
+    });
+    expect(ep.secret).toMatch(/^whsec_/);
+    expect(ep).toMatchObject({ status: "active", retry_policy: "rapid", rate_limit_per_s: 5, max_in_flight: 2, timeout_ms: 5000, headers: { "X-Team": "********" } });
+    const get = await api("GET", `/v1/tenants/${tenant}/endpoints/${ep.id}`);
+    expect(get.body.secret).toBeUndefined();
+    expect(JSON.stringify(get.body)).not.toContain(ep.secret);
+    const patched = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { event_types: ["order.paid"], retry_policy: { schedule_s: [1, 2] } } });
+    expect(patched.body).toMatchObject({ event_types: ["order.paid"], retry_policy: { schedule_s: [1, 2] } });
+    expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/disable`)).body).toMatchObject({ status: "disabled", disabled_reason: "manual" });
+    expect((await api("GET", `/v1/tenants/${tenant}/endpoints?status=disabled`)).body.data).toHaveLength(1);
+    expect((await api("GET", `/v1/tenants/${tenant}/endpoints?status=active`)).body.data).toHaveLength(0);
+    expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/enable`)).body.status).toBe("active");
+    expect((await api("GET", `/v1/tenants/${tenant}/endpoints?event_type=order.paid`)).body.data).toHaveLength(1);
+    expect((await api("GET", `/v1/tenants/${tenant}/endpoints?event_type=user.created`)).body.data).toHaveLength(0);
+    expect((await api("DELETE", `/v1/tenants/${tenant}/endpoints/${ep.id}`)).status).toBe(204);
+    expect((await api("GET", `/v1/tenants/${tenant}/endpoints/${ep.id}`)).status).toBe(404);
+  });
+
+  it.each([
+    [{ url: "x" }, "url"],
+    [{ url: receiverUrl("/x"), event_type: ["a"] }, "event_type"],
+    [{ url: receiverUrl("/x"), timeout_ms: 999 }, "timeout_ms"],
+    [{ url: receiverUrl("/x"), timeout_ms: 30001 }, "timeout_ms"],
+    [{ url: receiverUrl("/x"), retry_policy: "sometimes" }, "retry_policy"],
+    [{ url: receiverUrl("/x"), retry_policy: { schedule_s: [] } }, "retry_policy"],
+    [{ url: receiverUrl("/x"), retry_policy: { schedule_s: Array(21).fill(1) } }, "retry_policy"],
+    [{ url: receiverUrl("/x"), retry_policy: { schedule_s: [0] } }, "retry_policy"],
+    [{ url: receiverUrl("/x"), rate_limit_per_s: 0 }, "rate_limit_per_s"],
+    [{ url: receiverUrl("/x"), auth: { type: "basic", username: "u" } }, "auth"],
+    [{ url: receiverUrl("/x"), signature: { scheme: "md5" } }, "signature"],
+    [{ url: receiverUrl("/x"), envelope: "xml" }, "envelope"],
+    [{ url: receiverUrl("/x"), event_types: ["a..b"] }, "event_types"],
+  ])("refuses %j (issue on %s)", async (body, path) => {
+    const tenant = await createTenant();
+    const res = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path).join(" ")).toContain(path);
+  });
+
+  it("test sends now and answers the attempt, success and failure alike", async () => {
+    const tenant = await createTenant();
+    const ok = await createEndpoint(tenant, { url: receiverUrl(uniquePath("/ok")) });
+    const bad = await createEndpoint(tenant, { url: receiverUrl(uniquePath("/status/500")) });
+    const a = await api("POST", `/v1/tenants/${tenant}/endpoints/${ok.id}/test`, { body: {} });
+    expect(a.body).toMatchObject({ trigger: "test", status_code: 200, error: null, number: 1 });
+    const b = await api("POST", `/v1/tenants/${tenant}/endpoints/${bad.id}/test`, { body: { event_type: "order.paid", data: { x: 1 } } });
+    expect(b.body).toMatchObject({ trigger: "test", status_code: 500 });
+    const log = await api("GET", `/v1/tenants/${tenant}/deliveries?endpoint_id=${bad.id}`);
+    expect(log.body.data[0]).toMatchObject({ event_type: "order.paid", status: "failed" });
+  });
+});
+
+describe("api keys", () => {
+  it("shows the key once; a tenant-bound key sees only its tenant", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const created = await api("POST", "/v1/api-keys", { body: { name: "a-admin", scopes: ["admin"], tenant_id: a } });
+    expect(created.status).toBe(201);
+    expect(created.body.key).toMatch(/^ek_/);
+    const list = await api("GET", "/v1/api-keys?limit=100");
+    expect(list.body.data.find((k: { id: string }) => k.id === created.body.id)).not.toHaveProperty("key");
+    const key = created.body.key;
+    expect((await api("GET", "/v1/tenants", { key })).body.data.map((t: { id: string }) => t.id)).toEqual([a]);
+    expect((await api("GET", `/v1/tenants/${b}`, { key })).status).toBe(404);
+    expect((await api("POST", "/v1/api-keys", { key, body: { name: "x", scopes: ["read"], tenant_id: b } })).status).toBe(404);
+    const own = await api("POST", "/v1/api-keys", { key, body: { name: "x", scopes: ["read"] } });
+    expect(own.body.tenant_id).toBe(a);
+    expect((await api("POST", "/v1/tenants", { key, body: { name: "x" } })).status).toBe(403);
+    expect((await api("POST", "/v1/api-keys", { body: { name: "x", scopes: [] } })).status).toBe(400);
+    expect((await api("POST", "/v1/api-keys", { body: { name: "x", scopes: ["root"] } })).status).toBe(400);
+    expect((await api("POST", "/v1/api-keys", { body: { name: "x", scopes: ["read"], tenant_id: "no_such" } })).status).toBe(404);
+  });
+});
