@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
 import { describe, expect, it } from "vitest";
+import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { rotated } from "../../src/services/endpoint-secrets";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived, type Received } from "../helpers/receiver";
@@ -101,8 +102,11 @@ describe("standard profile", () => {
     const path = uniquePath("/ok");
     const ep = await createEndpoint(tenant, { url: receiverUrl(path) });
     const rotation = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, { body: { grace_period_s: 0 } });
-    const snapshot = await runInDurableObject(env.DISPATCHER.getByName(ep.id), async (i: any) => (await i.inspect()).endpoint);
-    expect(snapshot.version).toBe(2);
+    const version: number | null = await runInDurableObject(env.DISPATCHER.getByName(ep.id), async (i: EndpointDispatcher) => {
+      const { endpoint } = await i.inspect();
+      return endpoint ? endpoint.version : null;
+    });
+    expect(version).toBe(2);
     const got = await deliverOne(tenant, path);
     expect(verifyStandard(rotation.body.secret, got)).toBeTruthy();
   });
