@@ -9,6 +9,7 @@ import { registerTestFilterRoute } from "./endpoints/test-filter";
 import { registerEventRoutes } from "./events";
 import { registerEventTypeRoutes } from "./event-types";
 import { registerPortalSessionRoutes } from "./portal-sessions";
+import { registerPortal } from "../portal";
 import { registerRecoveryRoutes } from "./recovery";
 import { registerStatsRoutes } from "./stats";
 import { registerTenantRoutes } from "./tenants";
@@ -27,4 +28,5 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerRecoveryRoutes(app);
   registerStatsRoutes(app);
   registerPortalSessionRoutes(app);
+  registerPortal(app);
 }

@@ -1,0 +1,81 @@
+/** @jsxImportSource hono/jsx */
+/** Portal routes for the delivery log: list with filters, one delivery with its attempts, retry now. */
+import type { Context, Hono } from "hono";
+import { decodeCursor, page as pageOf } from "../http/pagination";
+import { serviceCtx } from "../services/context";
+import { retryDelivery } from "../services/deliveries/actions";
+import { attemptsOf, getDelivery, listDeliveries } from "../services/deliveries/query";
+import { getEndpoint, listEndpoints } from "../services/endpoints";
+import type { DeliveryStatus } from "../db/schema";
+import { page } from "./index";
+import { DeliveryDetail, DeliveryLog, type LogFilters } from "./pages/deliveries";
+import { AttemptResult } from "./pages/endpoints";
+import type { PortalEnv } from "./session";
+
+const STATUSES = new Set(["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"]);
+const localTime = (s: string | undefined) => (s && !Number.isNaN(Date.parse(`${s}Z`)) ? Date.parse(`${s}Z`) : undefined);
+
+export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
+  portal.get("/deliveries", async (c) => {
+    const ctx = serviceCtx(c.env);
+    const tenant = c.get("session").tenantId;
+    const q = c.req.query();
+    const filters: LogFilters = {
+      endpoint_id: /^ep_[0-9a-z]{26}$/.test(q.endpoint_id ?? "") ? q.endpoint_id : undefined,
+      status: STATUSES.has(q.status ?? "") ? q.status : undefined,
+      event_type: q.event_type?.trim() || undefined,
+      since: localTime(q.since) !== undefined ? q.since : undefined,
+      until: localTime(q.until) !== undefined ? q.until : undefined,
+    };
+    let before: string | undefined;
+    let error: string | null = null;
+    try {
+      before = decodeCursor(q.cursor || undefined);
+    } catch {
+      error = "That page link is no longer valid; showing the newest deliveries.";
+    }
+    const limit = 25;
+    const [rows, endpoints] = await Promise.all([
+      listDeliveries(ctx, tenant, {
+        limit,
+        before,
+        endpointId: filters.endpoint_id,
+        status: filters.status as DeliveryStatus | undefined,
+        eventType: filters.event_type,
+        since: localTime(filters.since),
+        until: localTime(filters.until),
+      }),
+      listEndpoints(ctx, tenant, { limit: 100 }),
+    ]);
+    const p = pageOf(rows, limit);
+    return page(c, { title: "Delivery log", current: "deliveries" }, <DeliveryLog rows={p.data} endpoints={endpoints} filters={filters} nextCursor={p.next_cursor} error={error} />);
+  });
+
+  const detail = async (c: Context<PortalEnv, any>, id: string, banner?: unknown) => {
+    const ctx = serviceCtx(c.env);
+    const tenant = c.get("session").tenantId;
+    const delivery = await getDelivery(ctx, tenant, id);
+    const [attempts, endpoint] = await Promise.all([attemptsOf(ctx, tenant, id), getEndpoint(ctx, tenant, delivery.endpointId).catch(() => null)]);
+    return page(
+      c,
+      { title: `Delivery of ${delivery.eventType}`, current: "deliveries" },
+      <>
+        {banner as never}
+        <DeliveryDetail delivery={delivery} attempts={attempts} endpointUrl={endpoint?.url ?? null} csrf={c.get("csrf")} readOnly={c.get("session").readOnly} />
+      </>,
+    );
+  };
+
+  portal.get("/deliveries/:id{dlv_[0-9a-z]{26}}", (c) => detail(c, c.req.param("id")));
+
+  portal.post("/deliveries/:id{dlv_[0-9a-z]{26}}/retry", async (c) => {
+    const attempt = await retryDelivery(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
+    const banner = (
+      <AttemptResult
+        title="Retried now"
+        attempt={{ status_code: attempt.statusCode, duration_ms: attempt.durationMs, response_body: attempt.responseBody, error: attempt.error, error_detail: attempt.errorDetail }}
+      />
+    );
+    return detail(c, c.req.param("id"), banner);
+  });
+}

@@ -1,0 +1,171 @@
+/** @jsxImportSource hono/jsx */
+/** Portal routes for endpoints: list, create, edit, test, disable/enable, rotate, recover, delete. */
+import type { Context, Hono } from "hono";
+import { ApiError, type ErrorIssue } from "../errors";
+import { serviceCtx } from "../services/context";
+import { endpointStats, tenantStats, DEFAULT_STATS_WINDOW_MS } from "../services/stats";
+import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../services/endpoints";
+import { testEndpoint } from "../services/endpoints-test";
+import { rotateSecret } from "../services/endpoint-secrets";
+import { listEventTypes } from "../services/event-types";
+import { emitOperational } from "../services/operational";
+import { getTask, recoverEndpoint } from "../services/recover";
+import type { EndpointRow } from "../services/endpoint-snapshot";
+import { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
+import { EMPTY_FORM, EndpointForm, formValues, parseEndpointForm, type EndpointFormValues } from "./endpoint-form";
+import { page } from "./index";
+import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "./pages/endpoints";
+import type { PortalEnv } from "./session";
+
+const ID = ":id{ep_[0-9a-z]{26}}";
+
+function valuesOf(row: EndpointRow): EndpointFormValues {
+  const policy = row.retryPolicy as string | { schedule_s: number[] } | null;
+  return {
+    url: row.url,
+    description: row.description,
+    event_types: row.eventTypes ?? [],
+    extra_types: "",
+    channels: (row.channels ?? []).join(", "),
+    filter: row.filter ? JSON.stringify(row.filter, null, 2) : "",
+    retry: typeof policy === "object" && policy ? "custom" : (policy ?? "standard"),
+    schedule: typeof policy === "object" && policy ? policy.schedule_s.join(", ") : "",
+    rate_limit_per_s: row.rateLimitPerS?.toString() ?? "",
+    max_in_flight: row.maxInFlight?.toString() ?? "",
+    timeout_ms: String(row.timeoutMs),
+  };
+}
+
+async function catalogNames(env: Env) {
+  return (await listEventTypes(serviceCtx(env), { limit: 100 })).map((t) => t.name);
+}
+
+export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
+  portal.get("/", async (c) => {
+    const ctx = serviceCtx(c.env);
+    const tenant = c.get("session").tenantId;
+    const [rows, stats] = await Promise.all([listEndpoints(ctx, tenant, { limit: 100 }), tenantStats(ctx, tenant, Date.now() - DEFAULT_STATS_WINDOW_MS)]);
+    const byEndpoint = new Map(stats.endpoints.map((s) => [s.endpoint_id, s]));
+    return page(c, { title: "Endpoints", current: "endpoints" }, <EndpointList rows={rows.slice(0, 100)} stats={byEndpoint} readOnly={c.get("session").readOnly} />);
+  });
+
+  const form = async (c: Context<PortalEnv, any>, action: string, values: EndpointFormValues, issues: ErrorIssue[], title: string, submit: string) =>
+    page(c, { title, current: "endpoints" }, <EndpointForm action={action} csrf={c.get("csrf")} values={values} issues={issues} catalog={await catalogNames(c.env)} submit={submit} />, issues.length ? 400 : 200);
+
+  portal.get("/endpoints/new", async (c) => {
+    if (c.get("session").readOnly) throw new ApiError("forbidden", "this session is read-only");
+    return form(c, "/portal/endpoints", EMPTY_FORM, [], "Add endpoint", "Create endpoint");
+  });
+
+  portal.post("/endpoints", async (c) => {
+    const values = formValues(await c.req.parseBody({ all: true }));
+    const parsed = parseEndpointForm(CreateEndpointInput, values);
+    if (!parsed.ok) return form(c, "/portal/endpoints", values, parsed.issues, "Add endpoint", "Create endpoint");
+    const ctx = serviceCtx(c.env);
+    const tenant = c.get("session").tenantId;
+    try {
+      const { row, secret } = await createEndpoint(ctx, tenant, parsed.input);
+      await emitOperational(ctx, [{ type: "endpoint.created", tenantId: tenant, data: { endpoint_id: row.id } }]);
+      // The secret is rendered in this answer only, never put in a URL.
+      return page(c, { title: "Endpoint created", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} />, 201);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 400) return form(c, "/portal/endpoints", values, err.issues ?? [{ path: "url", message: err.message }], "Add endpoint", "Create endpoint");
+      throw err;
+    }
+  });
+
+  portal.get(`/endpoints/${ID}`, async (c) => {
+    const ctx = serviceCtx(c.env);
+    const tenant = c.get("session").tenantId;
+    const row = await getEndpoint(ctx, tenant, c.req.param("id"));
+    const stats = await endpointStats(ctx, tenant, row.id, Date.now() - DEFAULT_STATS_WINDOW_MS);
+    const taskId = c.req.query("task");
+    const task = taskId && /^task_[0-9a-z]{26}$/.test(taskId) ? (await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null : null;
+    return page(
+      c,
+      { title: row.description || "Endpoint", current: "endpoints" },
+      <EndpointDetail row={row} csrf={c.get("csrf")} readOnly={c.get("session").readOnly} stats={stats as never} task={task} />,
+    );
+  });
+
+  portal.get(`/endpoints/${ID}/edit`, async (c) => {
+    if (c.get("session").readOnly) throw new ApiError("forbidden", "this session is read-only");
+    const row = await getEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
+    return form(c, `/portal/endpoints/${row.id}`, valuesOf(row), [], "Edit endpoint", "Save changes");
+  });
+
+  portal.post(`/endpoints/${ID}`, async (c) => {
+    const ctx = serviceCtx(c.env);
+    const tenant = c.get("session").tenantId;
+    const id = c.req.param("id");
+    await getEndpoint(ctx, tenant, id);
+    const values = formValues(await c.req.parseBody({ all: true }));
+    const parsed = parseEndpointForm(UpdateEndpointInput, values);
+    if (!parsed.ok) return form(c, `/portal/endpoints/${id}`, values, parsed.issues, "Edit endpoint", "Save changes");
+    try {
+      await updateEndpoint(ctx, tenant, id, parsed.input);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 400) return form(c, `/portal/endpoints/${id}`, values, err.issues ?? [], "Edit endpoint", "Save changes");
+      throw err;
+    }
+    await emitOperational(ctx, [{ type: "endpoint.updated", tenantId: tenant, data: { endpoint_id: id } }]);
+    return c.redirect(`/portal/endpoints/${id}`, 303);
+  });
+
+  for (const action of ["enable", "disable"] as const) {
+    portal.post(`/endpoints/${ID}/${action}`, async (c) => {
+      const ctx = serviceCtx(c.env);
+      const tenant = c.get("session").tenantId;
+      const { changed, row } = await setEndpointStatus(ctx, tenant, c.req.param("id"), action === "enable" ? "active" : "disabled", "manual");
+      if (changed) await emitOperational(ctx, [{ type: action === "enable" ? "endpoint.enabled" : "endpoint.disabled", tenantId: tenant, data: { endpoint_id: row.id, reason: row.disabledReason } }]);
+      return c.redirect(`/portal/endpoints/${row.id}`, 303);
+    });
+  }
+
+  portal.post(`/endpoints/${ID}/rotate`, async (c) => {
+    const ctx = serviceCtx(c.env);
+    const tenant = c.get("session").tenantId;
+    const { row, secret } = await rotateSecret(ctx, tenant, c.req.param("id"));
+    await emitOperational(ctx, [{ type: "endpoint.updated", tenantId: tenant, data: { endpoint_id: row.id, change: "secret_rotated" } }]);
+    return page(c, { title: "Secret rotated", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} rotated />);
+  });
+
+  portal.post(`/endpoints/${ID}/test`, async (c) => {
+    const ctx = serviceCtx(c.env);
+    const tenant = c.get("session").tenantId;
+    const attempt = await testEndpoint(ctx, tenant, c.req.param("id"), {});
+    const row = await getEndpoint(ctx, tenant, c.req.param("id"));
+    const stats = await endpointStats(ctx, tenant, row.id, Date.now() - DEFAULT_STATS_WINDOW_MS);
+    return page(
+      c,
+      { title: row.description || "Endpoint", current: "endpoints" },
+      <>
+        <AttemptResult title="Test event sent" attempt={{ status_code: attempt.statusCode, duration_ms: attempt.durationMs, response_body: attempt.responseBody, error: attempt.error, error_detail: attempt.errorDetail }} />
+        <EndpointDetail row={row} csrf={c.get("csrf")} readOnly={false} stats={stats as never} />
+      </>,
+    );
+  });
+
+  portal.post(`/endpoints/${ID}/recover`, async (c) => {
+    const ctx = serviceCtx(c.env);
+    const body = await c.req.parseBody();
+    const since = Date.parse(`${String(body.since ?? "")}Z`);
+    if (Number.isNaN(since)) throw new ApiError("bad_request", "pick the time to recover from");
+    const task = await recoverEndpoint(ctx, c.get("session").tenantId, c.req.param("id"), { since });
+    return c.redirect(`/portal/endpoints/${c.req.param("id")}?task=${task.id}`, 303);
+  });
+
+  portal.get(`/endpoints/${ID}/delete`, async (c) => {
+    if (c.get("session").readOnly) throw new ApiError("forbidden", "this session is read-only");
+    const row = await getEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
+    return page(c, { title: "Delete endpoint", current: "endpoints" }, <ConfirmDelete row={row} csrf={c.get("csrf")} />);
+  });
+
+  portal.post(`/endpoints/${ID}/delete`, async (c) => {
+    const ctx = serviceCtx(c.env);
+    const tenant = c.get("session").tenantId;
+    const row = await deleteEndpoint(ctx, tenant, c.req.param("id"));
+    await emitOperational(ctx, [{ type: "endpoint.deleted", tenantId: tenant, data: { endpoint_id: row.id } }]);
+    return c.redirect("/portal", 303);
+  });
+}

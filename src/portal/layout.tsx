@@ -1,0 +1,122 @@
+/** @jsxImportSource hono/jsx */
+/** The portal's page frame: one stylesheet inline (no CDN, no build), a nav, and a live region. */
+import type { Child } from "hono/jsx";
+
+const CSS = `
+:root { --fg:#1b1f24; --muted:#5b6470; --line:#d9dee5; --bg:#f6f7f9; --card:#fff; --accent:#2457d6; --ok:#137a3a; --bad:#b42318; --warn:#9a6700; }
+* { box-sizing: border-box; }
+body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--fg); background:var(--bg); }
+a { color: var(--accent); }
+:focus-visible { outline: 3px solid #8fb0ff; outline-offset: 2px; }
+header { background:#10151c; color:#fff; padding: .75rem 1rem; display:flex; gap:1rem; align-items:center; flex-wrap:wrap; }
+header strong { font-size: 1.05rem; }
+header nav { display:flex; gap:1rem; flex-wrap:wrap; }
+header a { color:#d6e2ff; text-decoration:none; }
+header a[aria-current="page"] { color:#fff; text-decoration: underline; }
+header .who { margin-left:auto; color:#aab4c3; font-size:.85rem; }
+main { max-width: 1100px; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.4rem; margin: .5rem 0 1rem; }
+h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:1rem; margin-bottom:1rem; }
+table { width:100%; border-collapse: collapse; background:var(--card); }
+th, td { text-align:left; padding:.5rem .6rem; border-bottom:1px solid var(--line); vertical-align: top; }
+th { font-size:.8rem; text-transform:uppercase; letter-spacing:.03em; color:var(--muted); }
+.table-wrap { overflow-x:auto; border:1px solid var(--line); border-radius:10px; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:.85em; word-break: break-all; }
+.badge { display:inline-block; padding:.05rem .5rem; border-radius:999px; font-size:.8rem; font-weight:600; border:1px solid transparent; }
+.b-active, .b-succeeded, .b-2xx { background:#e3f5e9; color:var(--ok); }
+.b-disabled, .b-failed, .b-cancelled, .b-5xx, .b-4xx, .b-none { background:#fde8e7; color:var(--bad); }
+.b-pending, .b-pending_retry, .b-delivering, .b-running { background:#fff4d6; color:var(--warn); }
+form.stack { display:grid; gap:.9rem; }
+label { font-weight:600; display:block; margin-bottom:.25rem; }
+.hint { color:var(--muted); font-size:.85rem; font-weight:400; }
+input[type=text], input[type=url], input[type=number], input[type=datetime-local], select, textarea {
+  width:100%; padding:.55rem .6rem; border:1px solid #b9c2ce; border-radius:8px; font: inherit; background:#fff; }
+textarea { min-height: 6rem; font-family: ui-monospace, monospace; font-size:.85rem; }
+.field-error { color: var(--bad); font-size:.85rem; margin-top:.25rem; }
+[aria-invalid="true"] { border-color: var(--bad) !important; }
+button, .button { display:inline-block; padding:.5rem .9rem; border-radius:8px; border:1px solid var(--accent); background:var(--accent); color:#fff; font:inherit; font-weight:600; cursor:pointer; text-decoration:none; }
+button.secondary, .button.secondary { background:#fff; color:var(--accent); }
+button.danger { background: var(--bad); border-color: var(--bad); }
+.actions { display:flex; gap:.5rem; flex-wrap:wrap; align-items:center; }
+.actions form { margin:0; }
+.checks { display:flex; flex-wrap:wrap; gap:.4rem 1rem; }
+.checks label { font-weight:400; display:flex; gap:.35rem; align-items:center; margin:0; }
+.notice { padding:.75rem 1rem; border-radius:10px; margin-bottom:1rem; border:1px solid; }
+.notice.ok { background:#eefaf2; border-color:#b7e4c7; }
+.notice.bad { background:#fdf0ef; border-color:#f4c7c3; }
+.notice.info { background:#eef3ff; border-color:#c7d6fb; }
+.secret { font-size:1rem; padding:.6rem; background:#10151c; color:#e8f0ff; border-radius:8px; display:block; margin:.5rem 0; }
+dl.kv { display:grid; grid-template-columns: minmax(8rem, max-content) 1fr; gap:.35rem 1rem; margin:0; }
+dl.kv dt { color:var(--muted); }
+dl.kv dd { margin:0; }
+pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; font-size:.8rem; white-space:pre-wrap; word-break:break-all; }
+.filters { display:grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap:.6rem; align-items:end; }
+.muted { color: var(--muted); }
+@media (max-width: 640px) {
+  main { padding:.6rem; }
+  th.opt, td.opt { display:none; }
+  dl.kv { grid-template-columns: 1fr; }
+}
+`;
+
+export function Layout(props: { title: string; tenantId: string; readOnly: boolean; current?: "endpoints" | "deliveries"; children: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>{props.title} · Webhooks</title>
+        <style dangerouslySetInnerHTML={{ __html: CSS }} />
+      </head>
+      <body>
+        <header>
+          <strong>Webhooks</strong>
+          <nav aria-label="Portal">
+            <a href="/portal" aria-current={props.current === "endpoints" ? "page" : undefined}>Endpoints</a>
+            <a href="/portal/deliveries" aria-current={props.current === "deliveries" ? "page" : undefined}>Delivery log</a>
+          </nav>
+          <span class="who">
+            {props.tenantId}
+            {props.readOnly ? " · read-only" : ""}
+          </span>
+        </header>
+        <main id="main">
+          <h1>{props.title}</h1>
+          <div aria-live="polite" id="live">
+            {null}
+          </div>
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+export function Badge(props: { value: string }) {
+  return <span class={`badge b-${props.value}`}>{props.value.replace("_", " ")}</span>;
+}
+
+export function Notice(props: { kind: "ok" | "bad" | "info"; children: Child }) {
+  return (
+    <div class={`notice ${props.kind}`} role={props.kind === "bad" ? "alert" : "status"}>
+      {props.children}
+    </div>
+  );
+}
+
+/** A POST button in its own small form, with the CSRF token. */
+export function PostButton(props: { action: string; csrf: string; label: string; variant?: "secondary" | "danger"; fields?: Record<string, string> }) {
+  return (
+    <form method="post" action={props.action}>
+      <input type="hidden" name="_csrf" value={props.csrf} />
+      {Object.entries(props.fields ?? {}).map(([k, v]) => (
+        <input type="hidden" name={k} value={v} />
+      ))}
+      <button type="submit" class={props.variant ?? ""}>
+        {props.label}
+      </button>
+    </form>
+  );
+}

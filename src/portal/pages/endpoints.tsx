@@ -1,0 +1,193 @@
+/** @jsxImportSource hono/jsx */
+import type { EndpointRow } from "../../services/endpoint-snapshot";
+import { Badge, Notice, PostButton } from "../layout";
+
+export type Stats = { success_rate: number | null; attempts: { total: number } };
+
+const pct = (r: number | null) => (r === null ? "—" : `${Math.round(r * 1000) / 10}%`);
+
+export function EndpointList(props: { rows: EndpointRow[]; stats: Map<string, Stats>; readOnly: boolean }) {
+  return (
+    <>
+      {props.readOnly ? null : (
+        <p>
+          <a class="button" href="/portal/endpoints/new">
+            Add endpoint
+          </a>
+        </p>
+      )}
+      {props.rows.length === 0 ? (
+        <div class="card">No endpoints yet.{props.readOnly ? "" : " Add one to start receiving webhooks."}</div>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <caption class="muted" style="text-align:left;padding:.5rem .6rem">
+              Success rate over the last 24 hours
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Endpoint</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="opt">Event types</th>
+                <th scope="col">Success (24 h)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rows.map((r) => {
+                const s = props.stats.get(r.id);
+                return (
+                  <tr>
+                    <td>
+                      <a href={`/portal/endpoints/${r.id}`}>
+                        <code>{r.url}</code>
+                      </a>
+                      {r.description ? <div class="muted">{r.description}</div> : null}
+                    </td>
+                    <td>
+                      <Badge value={r.status} />
+                      {r.status === "disabled" ? <div class="muted">{r.disabledReason ?? "manual"}</div> : null}
+                    </td>
+                    <td class="opt">{r.eventTypes?.length ? r.eventTypes.map((t) => <code>{t} </code>) : <span class="muted">all</span>}</td>
+                    <td>
+                      {pct(s?.success_rate ?? null)} <span class="muted">({s?.attempts.total ?? 0} attempts)</span>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+export function SecretOnce(props: { secret: string; endpointId: string; rotated?: boolean }) {
+  return (
+    <Notice kind="ok">
+      <strong>{props.rotated ? "Secret rotated." : "Endpoint created."}</strong> This is the signing secret. Copy it now: it will not be shown again.
+      <code class="secret" id="secret">
+        {props.secret}
+      </code>
+      <a href={`/portal/endpoints/${props.endpointId}`}>Continue to the endpoint</a>
+    </Notice>
+  );
+}
+
+export interface AttemptView {
+  status_code: number | null;
+  duration_ms: number;
+  response_body: string | null;
+  error: string | null;
+  error_detail: string | null;
+}
+
+export function AttemptResult(props: { attempt: AttemptView; title: string }) {
+  const a = props.attempt;
+  const ok = a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
+  return (
+    <Notice kind={ok ? "ok" : "bad"}>
+      <strong>{props.title}:</strong> {a.status_code !== null ? `HTTP ${a.status_code}` : (a.error ?? "no answer")} in {a.duration_ms} ms
+      {a.error_detail ? <div>{a.error_detail}</div> : null}
+      {a.response_body ? <pre>{a.response_body}</pre> : null}
+    </Notice>
+  );
+}
+
+export function EndpointDetail(props: {
+  row: EndpointRow;
+  csrf: string;
+  readOnly: boolean;
+  stats: Stats & { deliveries: Record<string, number> };
+  task?: { id: string; status: string; total: number; done: number } | null;
+}) {
+  const r = props.row;
+  const base = `/portal/endpoints/${r.id}`;
+  return (
+    <>
+      <div class="card">
+        <dl class="kv">
+          <dt>URL</dt>
+          <dd>
+            <code>{r.url}</code>
+          </dd>
+          <dt>Status</dt>
+          <dd>
+            <Badge value={r.status} /> {r.status === "disabled" ? <span class="muted">({r.disabledReason ?? "manual"})</span> : null}
+          </dd>
+          <dt>Description</dt>
+          <dd>{r.description || <span class="muted">—</span>}</dd>
+          <dt>Event types</dt>
+          <dd>{r.eventTypes?.length ? r.eventTypes.join(", ") : "all"}</dd>
+          <dt>Channels</dt>
+          <dd>{r.channels?.length ? r.channels.join(", ") : "any"}</dd>
+          <dt>Filter</dt>
+          <dd>{r.filter ? <code>{JSON.stringify(r.filter)}</code> : <span class="muted">none</span>}</dd>
+          <dt>Retry policy</dt>
+          <dd>{typeof r.retryPolicy === "object" && r.retryPolicy ? `custom ${JSON.stringify(r.retryPolicy)}` : String(r.retryPolicy ?? "standard")}</dd>
+          <dt>Limits</dt>
+          <dd>
+            {r.rateLimitPerS ? `${r.rateLimitPerS}/s` : "no rate limit"}, {r.maxInFlight ? `${r.maxInFlight} in flight` : "default concurrency"}, timeout {r.timeoutMs} ms
+          </dd>
+          <dt>Last 24 hours</dt>
+          <dd>
+            {props.stats.deliveries.succeeded ?? 0} delivered, {props.stats.deliveries.failed ?? 0} failed, {props.stats.deliveries.pending ?? 0} pending · success{" "}
+            {pct(props.stats.success_rate)}
+          </dd>
+        </dl>
+        <p>
+          <a href={`/portal/deliveries?endpoint_id=${r.id}`}>See its deliveries</a>
+        </p>
+      </div>
+      {props.task ? (
+        <Notice kind="info">
+          Recovery task <code>{props.task.id}</code>: {props.task.done} of {props.task.total} done ({props.task.status}).{" "}
+          <a href={`${base}?task=${props.task.id}`}>Refresh</a>
+        </Notice>
+      ) : null}
+      {props.readOnly ? null : (
+        <>
+          <h2>Actions</h2>
+          <div class="card actions">
+            <a class="button secondary" href={`${base}/edit`}>
+              Edit
+            </a>
+            <PostButton action={`${base}/test`} csrf={props.csrf} label="Send test event" variant="secondary" />
+            <PostButton action={`${base}/${r.status === "active" ? "disable" : "enable"}`} csrf={props.csrf} label={r.status === "active" ? "Disable" : "Enable"} variant="secondary" />
+            <PostButton action={`${base}/rotate`} csrf={props.csrf} label="Rotate secret" variant="secondary" />
+            <a class="button secondary" href={`${base}/delete`}>
+              Delete…
+            </a>
+          </div>
+          <h2>Recover failed deliveries</h2>
+          <form class="card filters" method="post" action={`${base}/recover`}>
+            <input type="hidden" name="_csrf" value={props.csrf} />
+            <div>
+              <label for="since">Failed since</label>
+              <input type="datetime-local" id="since" name="since" required />
+            </div>
+            <div>
+              <button type="submit">Recover</button>
+            </div>
+          </form>
+        </>
+      )}
+    </>
+  );
+}
+
+export function ConfirmDelete(props: { row: EndpointRow; csrf: string }) {
+  return (
+    <div class="card">
+      <p>
+        Delete <code>{props.row.url}</code>? Its pending deliveries are cancelled. This cannot be undone.
+      </p>
+      <div class="actions">
+        <PostButton action={`/portal/endpoints/${props.row.id}/delete`} csrf={props.csrf} label="Delete endpoint" variant="danger" />
+        <a class="button secondary" href={`/portal/endpoints/${props.row.id}`}>
+          Keep it
+        </a>
+      </div>
+    </div>
+  );
+}
