@@ -49,7 +49,12 @@ export const SignatureSchema = z
 
 export const EnvelopeSchema = z.enum(["standard", "event-data", "jsonapi"]).openapi({ description: "Body shape sent to the receiver." });
 
-const UrlField = z.string().min(1).max(2048).openapi({ example: "https://example.com/webhooks" });
+const UrlField = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((u) => URL.canParse(u), "not a valid URL (expected https://…)")
+  .openapi({ example: "https://example.com/webhooks" });
 
 const endpointFields = {
   url: UrlField,

@@ -1,0 +1,100 @@
+// `npm run test:browser`: drives the customer portal in Debian's Chromium (playwright-core)
+// against the real service under `wrangler dev`, with a real receiver on 127.0.0.1.
+// Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it).
+// Prints `browser: N passed, N failed` last and exits non-zero on any failure.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { run } from "../test/browser/portal.spec.mjs";
+
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", CI: "true" };
+const state = mkdtempSync(join(tmpdir(), "edgehooks-browser-"));
+const shots = join(process.cwd(), "test-results", "screenshots");
+mkdirSync(shots, { recursive: true });
+const rootKey = `ek_root_${randomBytes(24).toString("base64url")}`;
+const children = [];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A receiver that records each request; paths with /fail-once answer 500 the first time. */
+function startReceiver(port) {
+  const received = [];
+  const failedOnce = new Set();
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ path: req.url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      let status = 200;
+      if (req.url.includes("/fail-once") && !failedOnce.has(req.url)) {
+        failedOnce.add(req.url);
+        status = 500;
+      }
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ ok: status === 200 }));
+    });
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve({ server, received })));
+}
+
+async function waitFor(url, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`service did not answer at ${url} within ${ms} ms`);
+}
+
+function cleanup() {
+  for (const child of children) {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+  }
+  rmSync(state, { recursive: true, force: true });
+}
+process.on("SIGINT", () => {
+  cleanup();
+  process.exit(130);
+});
+
+let failures = 1;
+let results = { passed: 0, failed: 1 };
+let receiver;
+try {
+  const [port, receiverPort] = [await freePort(), await freePort()];
+  receiver = await startReceiver(receiverPort);
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { env, stdio: ["ignore", "ignore", "inherit"] });
+  if (migrate.status !== 0) throw new Error("migrations failed");
+  const vars = { ROOT_API_KEY: rootKey, ENCRYPTION_KEY: randomBytes(32).toString("base64"), ALLOW_HTTP_URLS: "true", ALLOW_PRIVATE_URLS: "true", LOG_LEVEL: "warn" };
+  const dev = spawn(
+    "npx",
+    ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    { env, stdio: ["ignore", "ignore", "inherit"], detached: true },
+  );
+  children.push(dev);
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/`, 90_000);
+  results = await run({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots });
+  failures = results.failed;
+} catch (err) {
+  console.error(err);
+} finally {
+  receiver?.server.close();
+  cleanup();
+}
+console.log(`browser: ${results.passed} passed, ${results.failed} failed`);
+process.exit(failures ? 1 : 0);
