@@ -15,8 +15,10 @@ declare global {
     ALLOW_HTTP_URLS?: string;
     ALLOW_PRIVATE_URLS?: string;
     RETENTION_DAYS?: string;
+    /** Preset name or JSON `{"schedule_s":[...]}` for endpoints without a retry_policy (default `standard`). */
     DEFAULT_RETRY_POLICY?: string;
-    DEFAULT_SIGNATURE_HEADER?: string;
+    /** JSON signature profile for endpoints without one (default `{"scheme":"standard"}`). */
+    DEFAULT_SIGNATURE?: string;
     /** Per-key ingest limiter (Cloudflare Rate Limiting binding). */
     INGEST_LIMITER?: RateLimit;
     LOG_LEVEL?: string;

@@ -15,6 +15,7 @@ import { log } from "../lib/log";
 import { recordChanges, type DeliveryChange } from "../services/deliveries/record";
 import { sendAttempt, type AttemptResult } from "../services/deliveries/send-attempt";
 import { resolveEndpoint, type EndpointSnapshot } from "../services/endpoint-snapshot";
+import { deploymentDefaults } from "../services/deployment-defaults";
 import { getDb } from "../db/client";
 import type { AttemptTrigger } from "../db/schema";
 import { DispatcherStore, type PendingRow } from "./storage";
@@ -162,7 +163,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     await this.arm();
 
     const config = readConfig(this.env);
-    const resolved = await resolveEndpoint(this.env.ENCRYPTION_KEY, endpoint, now);
+    const resolved = await resolveEndpoint(this.env, endpoint, now);
     const results = await Promise.all(
       rows.map((r) =>
         sendAttempt({
@@ -190,7 +191,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const now = this.now();
     const held = this.store.get(item.deliveryId);
     if (held) this.store.lease([held.seq], now + endpoint.timeoutMs + LEASE_MARGIN_MS);
-    const resolved = await resolveEndpoint(this.env.ENCRYPTION_KEY, endpoint, now);
+    const resolved = await resolveEndpoint(this.env, endpoint, now);
     const result = await sendAttempt({
       endpoint: resolved,
       event: { id: item.eventId, type: item.eventType, createdAt: item.eventCreatedAt, payload: item.payload },
@@ -260,7 +261,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
         result.failure === "blocked_destination"
           ? null
           : nextRetryDelayMs({
-              policy: (endpoint.retryPolicy as RetryPolicy | null) ?? "standard",
+              policy: (endpoint.retryPolicy as RetryPolicy | null) ?? deploymentDefaults(this.env).retryPolicy,
               failedAttempts: row.attempts + 1,
               statusCode: result.statusCode,
               failure: result.failure ?? "connection",

@@ -30,7 +30,7 @@ export const EMPTY_FORM: EndpointFormValues = {
   extra_types: "",
   channels: "",
   filter: "",
-  retry: "standard",
+  retry: "default",
   schedule: "",
   rate_limit_per_s: "",
   max_in_flight: "",
@@ -56,7 +56,7 @@ export function formValues(body: Record<string, string | File | (string | File)[
     extra_types: str("extra_types"),
     channels: str("channels"),
     filter: str("filter"),
-    retry: str("retry") || "standard",
+    retry: str("retry") || "default",
     schedule: str("schedule"),
     rate_limit_per_s: str("rate_limit_per_s"),
     max_in_flight: str("max_in_flight"),
@@ -85,7 +85,7 @@ export function parseEndpointForm<S extends typeof CreateEndpointInput | typeof 
     event_types: types.length ? [...new Set(types)] : null,
     channels: list(v.channels).length ? list(v.channels) : null,
     filter,
-    retry_policy: v.retry === "custom" ? { schedule_s: list(v.schedule).map(Number) } : v.retry,
+    retry_policy: v.retry === "custom" ? { schedule_s: list(v.schedule).map(Number) } : v.retry === "default" ? null : v.retry,
     rate_limit_per_s: num(v.rate_limit_per_s),
     max_in_flight: num(v.max_in_flight),
     timeout_ms: num(v.timeout_ms) ?? 15000,
@@ -173,9 +173,9 @@ export function EndpointForm(props: { action: string; csrf: string; values: Endp
       </Field>
       <Field id="retry" label="Retry policy" error={null}>
         <select id="retry" name="retry">
-          {[...PRESET_NAMES, "custom"].map((p) => (
+          {["default", ...PRESET_NAMES, "custom"].map((p) => (
             <option value={p} selected={v.retry === p}>
-              {p === "custom" ? "custom schedule" : p}
+              {p === "custom" ? "custom schedule" : p === "default" ? "deployment default" : p}
             </option>
           ))}
         </select>

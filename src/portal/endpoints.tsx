@@ -28,7 +28,7 @@ function valuesOf(row: EndpointRow): EndpointFormValues {
     extra_types: "",
     channels: (row.channels ?? []).join(", "),
     filter: row.filter ? JSON.stringify(row.filter, null, 2) : "",
-    retry: typeof policy === "object" && policy ? "custom" : (policy ?? "standard"),
+    retry: typeof policy === "object" && policy ? "custom" : (policy ?? "default"),
     schedule: typeof policy === "object" && policy ? policy.schedule_s.join(", ") : "",
     rate_limit_per_s: row.rateLimitPerS?.toString() ?? "",
     max_in_flight: row.maxInFlight?.toString() ?? "",

@@ -3,6 +3,7 @@
  * secrets still encrypted; `resolveEndpoint` decrypts them in memory right before signing.
  */
 import { decryptJson } from "../lib/crypto";
+import { deploymentDefaults } from "./deployment-defaults";
 import type { endpoints } from "../db/schema";
 import type { RetryPolicy } from "../delivery/retry-policy";
 import type { SignatureProfile } from "../delivery/sign";
@@ -32,15 +33,17 @@ export interface ResolvedEndpoint {
   timeoutMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = "standard";
-export const DEFAULT_SIGNATURE: SignatureProfile = { scheme: "standard" };
 
 /** Secrets that still sign at `now`, newest first. */
 export function liveSecrets(stored: StoredSecret[], now: number): string[] {
   return stored.filter((s) => s.expires_at === null || s.expires_at > now).map((s) => s.secret);
 }
 
-export async function resolveEndpoint(encryptionKey: string | undefined, row: EndpointSnapshot, now: number): Promise<ResolvedEndpoint> {
+type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
+
+export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, now: number): Promise<ResolvedEndpoint> {
+  const encryptionKey = env.ENCRYPTION_KEY;
+  const defaults = deploymentDefaults(env);
   const [secrets, headers, auth] = await Promise.all([
     decryptJson<StoredSecret[]>(encryptionKey, row.secretsEnc),
     row.headersEnc ? decryptJson<Record<string, string>>(encryptionKey, row.headersEnc) : Promise.resolve({}),
@@ -53,9 +56,9 @@ export async function resolveEndpoint(encryptionKey: string | undefined, row: En
     secrets: liveSecrets(secrets, now),
     headers,
     auth,
-    signature: (row.signature as SignatureProfile | null) ?? DEFAULT_SIGNATURE,
+    signature: (row.signature as SignatureProfile | null) ?? defaults.signature,
     envelope: row.envelope as EnvelopeKind,
-    retryPolicy: (row.retryPolicy as RetryPolicy | null) ?? DEFAULT_RETRY_POLICY,
+    retryPolicy: (row.retryPolicy as RetryPolicy | null) ?? defaults.retryPolicy,
     timeoutMs: row.timeoutMs,
   };
 }

@@ -47,7 +47,7 @@ export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId
     updatedAt: now,
   };
   await ctx.db.batch([ctx.db.insert(events).values(event), ctx.db.insert(deliveries).values(delivery)]);
-  const resolved = await resolveEndpoint(ctx.env.ENCRYPTION_KEY, endpoint, now);
+  const resolved = await resolveEndpoint(ctx.env, endpoint, now);
   const result = await sendAttempt({
     endpoint: resolved,
     event: { id: event.id, type, createdAt: now, payload: event.payload },

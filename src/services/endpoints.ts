@@ -12,12 +12,14 @@ import { iso } from "../http/time";
 import { encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";
 import type { ServiceCtx } from "./context";
-import { DEFAULT_RETRY_POLICY, DEFAULT_SIGNATURE, type EndpointRow, type StoredSecret } from "./endpoint-snapshot";
+import type { DeploymentDefaults } from "./deployment-defaults";
+import type { EndpointRow, StoredSecret } from "./endpoint-snapshot";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 const MASK = "********";
 
-export function endpointView(row: EndpointRow) {
+/** The API's view of an endpoint; unset signature and retry policy show the deployment default. */
+export function endpointView(row: EndpointRow, defaults: DeploymentDefaults) {
   return {
     id: row.id,
     tenant_id: row.tenantId,
@@ -28,9 +30,9 @@ export function endpointView(row: EndpointRow) {
     filter: (row.filter as Record<string, unknown> | null) ?? null,
     headers: Object.fromEntries((row.headerNames ?? []).map((n) => [n, MASK])),
     auth: row.authType ? { type: row.authType as "basic" | "header" } : null,
-    signature: (row.signature as SignatureProfile | null) ?? DEFAULT_SIGNATURE,
+    signature: (row.signature as SignatureProfile | null) ?? defaults.signature,
     envelope: row.envelope as "standard" | "event-data" | "jsonapi",
-    retry_policy: (row.retryPolicy as RetryPolicy | null) ?? DEFAULT_RETRY_POLICY,
+    retry_policy: (row.retryPolicy as RetryPolicy | null) ?? defaults.retryPolicy,
     rate_limit_per_s: row.rateLimitPerS,
     max_in_flight: row.maxInFlight,
     timeout_ms: row.timeoutMs,

@@ -97,7 +97,7 @@ describe("destination URLs", () => {
     const { row } = await createEndpointVerb(serviceCtx(env), tenant, { url: "https://example.com/hook" });
     const ctx = production();
     for (const url of REFUSED.slice(0, 30)) {
-      const endpoint = await resolveEndpoint(env.ENCRYPTION_KEY, { ...row, url }, Date.now());
+      const endpoint = await resolveEndpoint(env, { ...row, url }, Date.now());
       const result = await sendAttempt({
         endpoint,
         event: { id: "evt_01jd0000000000000000000000", type: "a.b", createdAt: Date.now(), payload: "{}" },

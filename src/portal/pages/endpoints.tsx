@@ -124,7 +124,7 @@ export function EndpointDetail(props: {
           <dt>Filter</dt>
           <dd>{r.filter ? <code>{JSON.stringify(r.filter)}</code> : <span class="muted">none</span>}</dd>
           <dt>Retry policy</dt>
-          <dd>{typeof r.retryPolicy === "object" && r.retryPolicy ? `custom ${JSON.stringify(r.retryPolicy)}` : String(r.retryPolicy ?? "standard")}</dd>
+          <dd>{typeof r.retryPolicy === "object" && r.retryPolicy ? `custom ${JSON.stringify(r.retryPolicy)}` : String(r.retryPolicy ?? "deployment default")}</dd>
           <dt>Limits</dt>
           <dd>
             {r.rateLimitPerS ? `${r.rateLimitPerS}/s` : "no rate limit"}, {r.maxInFlight ? `${r.maxInFlight} in flight` : "default concurrency"}, timeout {r.timeoutMs} ms

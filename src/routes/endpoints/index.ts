@@ -4,6 +4,7 @@ import type { AppEnv } from "../../http/context";
 import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
+import { deploymentDefaults } from "../../services/deployment-defaults";
 import { attemptView } from "../../services/deliveries/query";
 import {
   createEndpoint,
@@ -52,7 +53,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       await getTenant(ctx.db, tenant_id);
       const { row, secret } = await createEndpoint(ctx, tenant_id, c.req.valid("json"));
       await emitOperational(ctx, [{ type: "endpoint.created", tenantId: tenant_id, data: { endpoint_id: row.id } }]);
-      return c.json({ ...endpointView(row), secret }, 201);
+      return c.json({ ...endpointView(row, deploymentDefaults(c.env)), secret }, 201);
     },
   );
 
@@ -81,7 +82,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       await getTenant(ctx.db, tenant_id);
       const rows = await listEndpoints(ctx, tenant_id, { limit: q.limit, before: decodeCursor(q.cursor), status: q.status, eventType: q.event_type });
       const p = page(rows, q.limit);
-      return c.json({ data: p.data.map(endpointView), next_cursor: p.next_cursor }, 200);
+      return c.json({ data: p.data.map((row) => endpointView(row, deploymentDefaults(c.env))), next_cursor: p.next_cursor }, 200);
     },
   );
 
@@ -98,7 +99,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      return c.json(endpointView(await getEndpoint(serviceCtx(c.env), tenant_id, endpoint_id)), 200);
+      return c.json(endpointView(await getEndpoint(serviceCtx(c.env), tenant_id, endpoint_id), deploymentDefaults(c.env)), 200);
     },
   );
 
@@ -122,7 +123,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
         events.push({ type: row.status === "active" ? "endpoint.enabled" : "endpoint.disabled", tenantId: tenant_id, data: { endpoint_id, reason: row.disabledReason } });
       }
       await emitOperational(ctx, events);
-      return c.json(endpointView(row), 200);
+      return c.json(endpointView(row, deploymentDefaults(c.env)), 200);
     },
   );
 
@@ -169,7 +170,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
         } else {
           await pushSnapshot(c.env, row);
         }
-        return c.json(endpointView(row), 200);
+        return c.json(endpointView(row, deploymentDefaults(c.env)), 200);
       },
     );
   }

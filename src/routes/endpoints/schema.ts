@@ -64,9 +64,10 @@ const endpointFields = {
   filter: FilterSchema.nullable(),
   headers: HeadersSchema,
   auth: AuthSchema.nullable(),
-  signature: SignatureSchema,
+  // null (or absent) = the deployment default (DEFAULT_SIGNATURE / DEFAULT_RETRY_POLICY).
+  signature: SignatureSchema.nullable(),
   envelope: EnvelopeSchema,
-  retry_policy: RetryPolicySchema,
+  retry_policy: RetryPolicySchema.nullable(),
   rate_limit_per_s: z.number().int().min(1).max(10000).nullable().openapi({ description: "At most this many attempts per second." }),
   max_in_flight: z.number().int().min(1).max(1000).nullable().openapi({ description: "At most this many requests open at once." }),
   timeout_ms: z.number().int().min(1000).max(30000).openapi({ description: "Per-attempt timeout, default 15000." }),
