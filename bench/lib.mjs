@@ -1,0 +1,144 @@
+// Shared by `npm run bench` and `npm run chaos`: start and stop the local service (the same way
+// `npm start` does), the baseline Worker and the receiver, and talk to the API.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const QUIET = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A child process in its own group, so stop() takes wrangler, workerd and all with it. */
+function launch(label, cmd, args, env = {}) {
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...QUIET, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let tail = "";
+  const keep = (d) => {
+    tail = (tail + d.toString()).slice(-4000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  return {
+    child,
+    label,
+    output: () => tail,
+    stop: (signal = "SIGTERM") =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          resolve();
+        }
+      }),
+  };
+}
+
+async function waitUntilUp(proc, url, timeoutMs = 90_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (proc.child.exitCode !== null) throw new Error(`${proc.label} exited:\n${proc.output()}`);
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      return;
+    } catch {}
+    await sleep(250);
+  }
+  throw new Error(`${proc.label} did not start within ${timeoutMs / 1000} s:\n${proc.output()}`);
+}
+
+export function freshStateDir(name) {
+  return mkdtempSync(join(tmpdir(), `edgehooks-${name}-`));
+}
+
+/**
+ * Edgehooks through scripts/start.mjs (migrations, .dev.vars, wrangler dev) on its own state
+ * directory. Request logs are off (LOG_LEVEL=warn, wrangler --log-level warn) for the service
+ * and the baseline alike, so the terminal is not what is measured.
+ */
+export async function startService({ port, stateDir }) {
+  const proc = launch("edgehooks", "node", [
+    "scripts/start.mjs",
+    "--persist-to",
+    stateDir,
+    "--log-level",
+    "warn",
+    "--var",
+    "LOG_LEVEL:warn",
+    "--var",
+    "ALLOW_HTTP_URLS:true",
+    "--var",
+    "ALLOW_PRIVATE_URLS:true",
+  ], { PORT: String(port) });
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilUp(proc, `${base}/`);
+  const rootKey = /ROOT_API_KEY=(\S+)/.exec(readFileSync(join(ROOT, ".dev.vars"), "utf8"))?.[1];
+  if (!rootKey) throw new Error(".dev.vars has no ROOT_API_KEY");
+  return { ...proc, base, rootKey };
+}
+
+export async function startBaseline({ port }) {
+  const proc = launch("baseline", "npx", ["wrangler", "dev", "-c", "bench/baseline/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1", "--log-level", "warn"]);
+  await waitUntilUp(proc, `http://127.0.0.1:${port}/`);
+  return { ...proc, base: `http://127.0.0.1:${port}` };
+}
+
+export async function startReceiver({ port }) {
+  const proc = launch("receiver", "node", ["bench/receiver.mjs", String(port)]);
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilUp(proc, `${base}/_stats`);
+  return {
+    ...proc,
+    base,
+    reset: (options = {}) => fetch(`${base}/_reset`, { method: "POST", body: JSON.stringify(options) }).then((r) => r.json()),
+    stats: () => fetch(`${base}/_stats`).then((r) => r.json()),
+  };
+}
+
+/** A small JSON client for the Edgehooks API. */
+export function client(base, key) {
+  return async function call(method, path, body) {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : null;
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
+    return json;
+  };
+}
+
+/** Reads every page of a list route. */
+export async function listAll(call, path) {
+  const out = [];
+  let cursor = null;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const page = await call("GET", `${path}${sep}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    out.push(...page.data);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
+
+export function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export async function waitFor(check, { timeoutMs, everyMs = 100 }) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) return null;
+    await sleep(everyMs);
+  }
+}
