@@ -20,7 +20,12 @@ export interface HealthVerdict {
   closed: boolean;
 }
 
-export function afterAttempt(health: Health, ok: boolean, now: number): HealthVerdict {
+/**
+ * `probe` marks an attempt the open breaker let through. Failures of attempts that were already
+ * under way when the breaker opened (a batch of 20 sent at once, say) only count: they must not
+ * each double the probe interval.
+ */
+export function afterAttempt(health: Health, ok: boolean, now: number, probe = false): HealthVerdict {
   if (ok) {
     return {
       health: { consecutiveFailures: 0, failingSince: null, breakerOpen: false, probeIntervalMs: 0, nextProbeAt: null },
@@ -34,6 +39,7 @@ export function afterAttempt(health: Health, ok: boolean, now: number): HealthVe
   let { breakerOpen, probeIntervalMs, nextProbeAt } = health;
   let opened = false;
   if (breakerOpen) {
+    if (!probe) return { health: { ...health, consecutiveFailures, failingSince }, disable: autoDisable(consecutiveFailures, failingSince, now), opened, closed: false };
     // A failed probe: wait twice as long before the next one, up to 10 minutes.
     probeIntervalMs = Math.min(Math.max(probeIntervalMs * 2, PROBE_FIRST_MS), PROBE_MAX_MS);
     nextProbeAt = now + probeIntervalMs;
@@ -43,8 +49,11 @@ export function afterAttempt(health: Health, ok: boolean, now: number): HealthVe
     probeIntervalMs = PROBE_FIRST_MS;
     nextProbeAt = now + PROBE_FIRST_MS;
   }
-  const disable = consecutiveFailures >= AUTO_DISABLE_MIN_ATTEMPTS && now - failingSince >= AUTO_DISABLE_AFTER_MS;
-  return { health: { consecutiveFailures, failingSince, breakerOpen, probeIntervalMs, nextProbeAt }, disable, opened, closed: false };
+  return { health: { consecutiveFailures, failingSince, breakerOpen, probeIntervalMs, nextProbeAt }, disable: autoDisable(consecutiveFailures, failingSince, now), opened, closed: false };
+}
+
+function autoDisable(consecutiveFailures: number, failingSince: number, now: number): boolean {
+  return consecutiveFailures >= AUTO_DISABLE_MIN_ATTEMPTS && now - failingSince >= AUTO_DISABLE_AFTER_MS;
 }
 
 /**

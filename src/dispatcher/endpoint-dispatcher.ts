@@ -157,6 +157,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
     );
     const rows = this.store.due(now, budget);
     if (!rows.length) return;
+    // With the breaker open, what goes out now is a probe (the budget is one).
+    const probe = health.breakerOpen;
     this.store.lease(rows.map((r) => r.seq), now + endpoint.timeoutMs + LEASE_MARGIN_MS);
     this.recentStarts.push(...rows.map(() => now));
     // The lease expiry is the safety net: if this isolate dies mid-attempt, the alarm comes back.
@@ -176,7 +178,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
         }),
       ),
     );
-    await this.settle(endpoint, rows.map((row, i) => ({ row, result: results[i]! })));
+    await this.settle(endpoint, rows.map((row, i) => ({ row, result: results[i]!, probe })));
   }
 
   /**
@@ -222,17 +224,17 @@ export class EndpointDispatcher extends DurableObject<Env> {
   }
 
   /** Applies attempt outcomes: pending set, health, outbox, and what the receiver asked for. */
-  private async settle(endpoint: EndpointSnapshot, outcomes: { row: PendingRow; result: AttemptResult; manual?: boolean }[]) {
+  private async settle(endpoint: EndpointSnapshot, outcomes: { row: PendingRow; result: AttemptResult; manual?: boolean; probe?: boolean }[]) {
     const now = this.now();
     const changes: DeliveryChange[] = [];
     const signals: OperationalSignal[] = [];
     let health = this.store.health;
     let disable: "gone" | "failing" | null = null;
-    for (const { row, result, manual } of outcomes) {
+    for (const { row, result, manual, probe } of outcomes) {
       const delivery = ref(row, endpoint.id);
       const held = row.seq >= 0;
       const attempts = result.number;
-      const verdict = afterAttempt(health, result.ok, now);
+      const verdict = afterAttempt(health, result.ok, now, probe);
       health = verdict.health;
       if (verdict.disable) disable ??= "failing";
       if (result.control === "disable") disable = "gone";

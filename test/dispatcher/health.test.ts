@@ -86,6 +86,22 @@ describe("circuit breaker", () => {
     expect(all.every((d) => d.status === "succeeded")).toBe(true);
   });
 
+  it("failures of attempts already under way when it opens are not probes: the first probe still comes at +30 s", async () => {
+    // 20 first attempts go out in one run (the default in-flight cap) and all fail; only the
+    // 10th opens the breaker, and the other 10 must not double the probe interval ten times.
+    const l = await ladder({ endpoint: { retry_policy: { schedule_s: [3600] } } });
+    for (let i = 0; i < 20; i++) await l.post({ type: "a.b", data: { n: i } });
+    await l.runAlarm();
+    expect(await l.received()).toHaveLength(20);
+    const { health } = await l.inspect();
+    expect(health).toMatchObject({ breakerOpen: true, consecutiveFailures: 20, probeIntervalMs: 30_000 });
+    expect(health.nextProbeAt).toBe((await l.now()) + 30_000);
+    await l.post({ type: "a.b", data: { n: 20 } });
+    await l.advance(30_000);
+    await l.runAlarm();
+    expect(await l.received()).toHaveLength(21); // the probe
+  });
+
   it("the probe interval doubles up to 10 minutes", async () => {
     const l = await ladder({ endpoint: { retry_policy: { schedule_s: Array(20).fill(7 * 24 * 3600) } } });
     for (let i = 0; i < 10; i++) await l.post({ type: "a.b", data: { n: i } });
