@@ -11,9 +11,22 @@ const QUIET = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "fa
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Whatever happens to the harness, its services go with it.
+const launched = new Set();
+process.on("exit", () => {
+  for (const child of launched) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
+
 /** A child process in its own group, so stop() takes wrangler, workerd and all with it. */
 function launch(label, cmd, args, env = {}) {
   const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...QUIET, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  launched.add(child);
+  child.once("exit", () => launched.delete(child));
   let tail = "";
   const keep = (d) => {
     tail = (tail + d.toString()).slice(-4000);
