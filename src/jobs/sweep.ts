@@ -18,7 +18,7 @@ export async function sweepUnfannedEvents(ctx: ServiceCtx, now: number, limit = 
     .limit(limit)
     .all();
   for (let i = 0; i < rows.length; i += 100) {
-    await ctx.env.EVENTS_QUEUE.sendBatch(rows.slice(i, i + 100).map((r) => ({ body: fanoutMessage(r.tenantId, r.id), contentType: "json" as const })));
+    await ctx.env.EVENTS_QUEUE.sendBatch(rows.slice(i, i + 100).map((r) => ({ body: fanoutMessage(r.tenantId, [r.id]), contentType: "json" as const })));
   }
   return rows.length;
 }

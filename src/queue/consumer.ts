@@ -8,7 +8,7 @@ import { newId } from "../db/ids";
 import { log } from "../lib/log";
 import { serviceCtx } from "../services/context";
 import { fanOut } from "../services/events/fanout";
-import { EventsMessage } from "./messages";
+import { EventsMessage, eventIdsOf } from "./messages";
 
 const retryDelay = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8));
 
@@ -27,7 +27,8 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     for (const m of poison) m.ack();
   }
   if (!good.length) return;
-  const requests = good.map((g) => ({ tenantId: g.body.tenant_id, eventId: g.body.event_id, origin: g.body.origin }));
+  const requestsOf = (body: EventsMessage) => eventIdsOf(body).map((eventId) => ({ tenantId: body.tenant_id, eventId, origin: body.origin }));
+  const requests = good.flatMap((g) => requestsOf(g.body));
   let batchOk = false;
   try {
     await fanOut(ctx, requests);
@@ -43,10 +44,10 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   for (const g of good) {
     let ok = false;
     try {
-      await fanOut(ctx, [{ tenantId: g.body.tenant_id, eventId: g.body.event_id, origin: g.body.origin }]);
+      await fanOut(ctx, requestsOf(g.body));
       ok = true;
     } catch (err) {
-      log.error("fan-out failed", { event_id: g.body.event_id, tenant_id: g.body.tenant_id, attempts: g.msg.attempts, error: String(err) });
+      log.error("fan-out failed", { event_ids: eventIdsOf(g.body).join(","), tenant_id: g.body.tenant_id, attempts: g.msg.attempts, error: String(err) });
     }
     if (ok) g.msg.ack();
     else g.msg.retry({ delaySeconds: retryDelay(g.msg.attempts) });

@@ -13,9 +13,23 @@ export const FanoutMessage = z.object({
   origin: z.string(),
 });
 
-export const EventsMessage = FanoutMessage;
+/** v2: every event of one ingest request in one message (a batch of 100 is one queue send). */
+export const FanoutBatchMessage = z.object({
+  v: z.literal(2),
+  kind: z.literal("fanout"),
+  tenant_id: z.string(),
+  event_ids: z.array(z.string()).min(1).max(100),
+  origin: z.string(),
+});
+
+export const EventsMessage = z.union([FanoutMessage, FanoutBatchMessage]);
 export type EventsMessage = z.infer<typeof EventsMessage>;
 
-export function fanoutMessage(tenantId: string, eventId: string, origin = ""): EventsMessage {
-  return { v: 1, kind: "fanout", tenant_id: tenantId, event_id: eventId, origin };
+export function fanoutMessage(tenantId: string, eventIds: string[], origin = ""): EventsMessage {
+  return { v: 2, kind: "fanout", tenant_id: tenantId, event_ids: eventIds, origin };
+}
+
+/** The events a message asks to fan out, whatever its version. */
+export function eventIdsOf(message: EventsMessage): string[] {
+  return message.v === 1 ? [message.event_id] : message.event_ids;
 }

@@ -33,35 +33,62 @@ function idempotencyKeyOf(input: IngestInput, header: string | undefined): strin
   return null;
 }
 
-/** The D1 statements that insert one event (guarded by tenant existence and idempotency) and read it back. */
-function ingestStatements(d1: D1Database, tenantId: string, input: IngestInput, key: string | null, now: number) {
-  const id = newId("evt", now);
-  const payload = JSON.stringify(input.data);
-  const channels = input.channels?.length ? JSON.stringify(input.channels) : null;
-  const tenantExists = "EXISTS (SELECT 1 FROM tenants WHERE id = ?)";
-  const insertEvent = (guard: string, ...guardArgs: unknown[]) =>
+const TENANT_EXISTS = "EXISTS (SELECT 1 FROM tenants WHERE id = ?)";
+const EVENT_COLUMNS = "id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at";
+/** Rows per multi-row INSERT: 10 columns each, under D1's 100 bound parameters with the guard. */
+const ROWS_PER_INSERT = 9;
+
+function eventRow(tenantId: string, input: IngestInput, key: string | null, now: number): EventRow {
+  return {
+    id: newId("evt", now),
+    tenantId,
+    type: input.type,
+    payload: JSON.stringify(input.data),
+    channels: input.channels?.length ? input.channels : null,
+    orderingKey: input.ordering_key ?? null,
+    deliverAt: input.deliver_at ?? null,
+    expiresAt: input.expires_at ?? null,
+    idempotencyKey: key,
+    createdAt: now,
+    fannedOutAt: null,
+  };
+}
+
+const values = (r: EventRow) => [r.id, r.tenantId, r.type, r.payload, r.channels ? JSON.stringify(r.channels) : null, r.orderingKey, r.deliverAt, r.expiresAt, r.idempotencyKey, r.createdAt];
+
+/**
+ * Events without an idempotency key: multi-row INSERTs guarded by the tenant's existence. What
+ * was written is exactly `rows`, so nothing is read back (one statement per 9 events, not two per event).
+ */
+function plainStatements(d1: D1Database, tenantId: string, rows: EventRow[]) {
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+    const tuples = chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+    statements.push(
+      d1.prepare(`INSERT INTO events (${EVENT_COLUMNS}) SELECT * FROM (VALUES ${tuples}) WHERE ${TENANT_EXISTS}`).bind(...chunk.flatMap(values), tenantId),
+    );
+  }
+  return statements;
+}
+
+/** An event with an idempotency key: the key is claimed and the event inserted only if it won, then read back. */
+function idempotentStatements(d1: D1Database, row: EventRow, key: string, now: number) {
+  const { tenantId } = row;
+  return [
+    d1.prepare("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND expires_at <= ?").bind(tenantId, key, now),
+    d1
+      .prepare(`INSERT OR IGNORE INTO idempotency_keys (tenant_id, key, event_id, expires_at) SELECT ?, ?, ?, ? WHERE ${TENANT_EXISTS}`)
+      .bind(tenantId, key, row.id, now + IDEMPOTENCY_TTL_MS, tenantId),
     d1
       .prepare(
-        `INSERT INTO events (id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${tenantExists} ${guard}`,
+        `INSERT INTO events (${EVENT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${TENANT_EXISTS} AND (SELECT event_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?) = ?`,
       )
-      .bind(id, tenantId, input.type, payload, channels, input.ordering_key ?? null, input.deliver_at ?? null, input.expires_at ?? null, key, now, tenantId, ...guardArgs);
-  if (key === null) {
-    return { id, statements: [insertEvent(""), d1.prepare("SELECT * FROM events WHERE id = ?").bind(id)] };
-  }
-  return {
-    id,
-    statements: [
-      d1.prepare("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND expires_at <= ?").bind(tenantId, key, now),
-      d1
-        .prepare(`INSERT OR IGNORE INTO idempotency_keys (tenant_id, key, event_id, expires_at) SELECT ?, ?, ?, ? WHERE ${tenantExists}`)
-        .bind(tenantId, key, id, now + IDEMPOTENCY_TTL_MS, tenantId),
-      insertEvent("AND (SELECT event_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?) = ?", tenantId, key, id),
-      d1
-        .prepare("SELECT * FROM events WHERE tenant_id = ? AND id = (SELECT event_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?)")
-        .bind(tenantId, tenantId, key),
-    ],
-  };
+      .bind(...values(row), tenantId, tenantId, key, row.id),
+    d1
+      .prepare("SELECT * FROM events WHERE tenant_id = ? AND id = (SELECT event_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?)")
+      .bind(tenantId, tenantId, key),
+  ];
 }
 
 interface RawEvent {
@@ -95,26 +122,37 @@ function fromRaw(r: RawEvent): EventRow {
 }
 
 /**
- * Ingests several events in one D1 batch and one queue send. Answers, in order, the stored event
- * for each input. Throws not_found when the tenant does not exist.
+ * Ingests several events in one D1 batch and one queue message. Answers, in order, the stored
+ * event for each input. Throws not_found when the tenant does not exist.
  */
 export async function ingestEvents(ctx: ServiceCtx, tenantId: string, inputs: { input: IngestInput; idempotencyHeader?: string }[]): Promise<Ingested[]> {
   const now = Date.now();
-  const plans = inputs.map(({ input, idempotencyHeader }) => ingestStatements(ctx.env.DB, tenantId, input, idempotencyKeyOf(input, idempotencyHeader), now));
-  const results = await ctx.env.DB.batch(plans.flatMap((p) => p.statements));
-  let offset = 0;
-  const out: Ingested[] = [];
-  for (const plan of plans) {
-    offset += plan.statements.length;
+  const d1 = ctx.env.DB;
+  const rows = inputs.map(({ input, idempotencyHeader }) => eventRow(tenantId, input, idempotencyKeyOf(input, idempotencyHeader), now));
+  const plain = rows.filter((r) => r.idempotencyKey === null);
+  const keyed = rows.filter((r) => r.idempotencyKey !== null);
+  // First statement: does the tenant exist (the batch is one transaction, so the guards agree)?
+  const statements = [
+    d1.prepare("SELECT 1 AS ok FROM tenants WHERE id = ?").bind(tenantId),
+    ...plainStatements(d1, tenantId, plain),
+    ...keyed.flatMap((r) => idempotentStatements(d1, r, r.idempotencyKey!, now)),
+  ];
+  const results = await d1.batch(statements);
+  if (!results[0]?.results?.length) throw notFound("tenant");
+
+  const stored = new Map<EventRow, Ingested>();
+  let offset = 1 + Math.ceil(plain.length / ROWS_PER_INSERT);
+  for (const r of plain) stored.set(r, { event: r, created: true });
+  for (const r of keyed) {
+    offset += 4;
     const raw = results[offset - 1]?.results?.[0] as RawEvent | undefined;
     if (!raw) throw notFound("tenant");
-    out.push({ event: fromRaw(raw), created: raw.id === plan.id });
+    stored.set(r, { event: fromRaw(raw), created: raw.id === r.id });
   }
+  const out = rows.map((r) => stored.get(r)!);
   // A repeat whose first fan-out never got queued (the isolate died in between) is queued again;
   // the fan-out is idempotent, so a repeat of a queued event adds nothing.
-  const toQueue = out.filter((o) => o.created || o.event.fannedOutAt === null);
-  if (toQueue.length) {
-    await ctx.env.EVENTS_QUEUE.sendBatch(toQueue.map((o) => ({ body: fanoutMessage(tenantId, o.event.id), contentType: "json" as const })));
-  }
+  const toQueue = out.filter((o) => o.created || o.event.fannedOutAt === null).map((o) => o.event.id);
+  if (toQueue.length) await ctx.env.EVENTS_QUEUE.send(fanoutMessage(tenantId, toQueue), { contentType: "json" });
   return out;
 }

@@ -11,6 +11,6 @@ export async function resendEvent(ctx: ServiceCtx, tenantId: string, eventId: st
   if (!event) throw notFound("event");
   // A fresh origin makes fresh deliveries; the fan-out is otherwise the same idempotent path.
   const origin = `resend:${newId("dlv")}`;
-  await ctx.env.EVENTS_QUEUE.send(fanoutMessage(tenantId, eventId, origin), { contentType: "json" });
+  await ctx.env.EVENTS_QUEUE.send(fanoutMessage(tenantId, [eventId], origin), { contentType: "json" });
   return { event_id: eventId, origin };
 }
