@@ -28,6 +28,7 @@ export interface DeliveryChange {
 }
 
 const FINAL: DeliveryStatus[] = ["succeeded", "failed", "cancelled"];
+const ATTEMPTS_PER_INSERT = 6;
 
 export function attemptRow(delivery: DeliveryRef, a: AttemptResult) {
   return {
@@ -52,8 +53,12 @@ export function attemptRow(delivery: DeliveryRef, a: AttemptResult) {
 export async function recordChanges(db: Db, changes: DeliveryChange[], now: number) {
   if (!changes.length) return;
   const statements: BatchItem<"sqlite">[] = [];
+  // Attempts as multi-row INSERTs: 15 columns a row, 6 rows keep under D1's 100 bound parameters.
+  const attemptRows = changes.flatMap((ch) => (ch.attempt ? [attemptRow(ch.delivery, ch.attempt)] : []));
+  for (let i = 0; i < attemptRows.length; i += ATTEMPTS_PER_INSERT) {
+    statements.push(db.insert(attempts).values(attemptRows.slice(i, i + ATTEMPTS_PER_INSERT)).onConflictDoNothing());
+  }
   for (const ch of changes) {
-    if (ch.attempt) statements.push(db.insert(attempts).values(attemptRow(ch.delivery, ch.attempt)).onConflictDoNothing());
     const set: Partial<typeof deliveries.$inferInsert> = { updatedAt: now };
     if (ch.status) set.status = ch.status;
     if (ch.attemptCount !== undefined) set.attemptCount = ch.attemptCount;
