@@ -30,25 +30,16 @@ export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpoin
     .where(and(eq(deliveries.endpointId, endpoint.id), eq(deliveries.status, "failed"), gte(deliveries.createdAt, window.since), lte(deliveries.createdAt, until)))
     .limit(MAX_RECOVER)
     .all();
-  const task: TaskRow = {
-    id: newId("task", now),
-    tenantId,
-    endpointId: endpoint.id,
-    kind: "recover",
-    params: { since: iso(window.since), until: iso(until) },
-    total: failed.length,
-    createdAt: now,
-  };
-  await ctx.db.insert(tasks).values(task);
-  const stub = dispatcherFor(ctx.env, endpoint.id);
+  // Only deliveries whose event is still stored can be sent again (retention may have purged
+  // the payload); the task counts those, so its `done` can reach its `total`.
+  const items: EnqueueItem[] = [];
   for (let i = 0; i < failed.length; i += PAGE) {
     const chunk = failed.slice(i, i + PAGE);
     const eventRows = await ctx.db.select().from(events).where(inArray(events.id, [...new Set(chunk.map((d) => d.eventId))])).all();
     const byId = new Map(eventRows.map((e) => [e.id, e]));
-    const items: EnqueueItem[] = [];
     for (const d of chunk) {
       const e = byId.get(d.eventId);
-      if (!e) continue; // payload purged by retention: nothing left to send
+      if (!e) continue;
       items.push({
         deliveryId: d.id,
         tenantId,
@@ -63,11 +54,25 @@ export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpoin
         trigger: "recover",
       });
     }
+  }
+  const task: TaskRow = {
+    id: newId("task", now),
+    tenantId,
+    endpointId: endpoint.id,
+    kind: "recover",
+    params: { since: iso(window.since), until: iso(until) },
+    total: items.length,
+    createdAt: now,
+  };
+  await ctx.db.insert(tasks).values(task);
+  const stub = dispatcherFor(ctx.env, endpoint.id);
+  for (let i = 0; i < items.length; i += PAGE) {
+    const chunk = items.slice(i, i + PAGE);
     await ctx.db
       .update(deliveries)
       .set({ status: "pending_retry", taskId: task.id, nextAttemptAt: now, updatedAt: now })
-      .where(and(inArray(deliveries.id, items.map((i) => i.deliveryId)), eq(deliveries.status, "failed")));
-    await stub.enqueue(endpoint, items);
+      .where(and(inArray(deliveries.id, chunk.map((c) => c.deliveryId)), eq(deliveries.status, "failed")));
+    await stub.enqueue(endpoint, chunk);
   }
   return taskView(task, 0);
 }

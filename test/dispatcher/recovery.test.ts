@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 /** Recovery tools: manual retry, cancel, recover (a paced task) and resend. */
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
@@ -92,6 +93,26 @@ describe("recover", () => {
     expect(after.every((d) => d.status === "succeeded")).toBe(true);
     const detail = await l.delivery(after[0].id);
     expect(detail.attempts.at(-1).trigger).toBe("recover");
+  });
+
+  it("counts only deliveries whose event is still stored, so the task completes after a purge", async () => {
+    const path = uniquePath("/scripted");
+    await script(path, Array(4).fill({ status: 500 }));
+    const l = await ladder({ path, endpoint: { retry_policy: { schedule_s: [1] } } });
+    const kept = await l.post({ type: "a.b", data: { n: 1 } });
+    const purged = await l.post({ type: "a.b", data: { n: 2 } });
+    await l.runAlarm();
+    await l.advance(1000);
+    await l.runAlarm();
+    expect((await l.deliveries()).map((d) => d.status)).toEqual(["failed", "failed"]);
+    // Retention removed one event's payload but not (yet) its delivery.
+    await env.DB.prepare("DELETE FROM events WHERE id = ?").bind(purged).run();
+
+    const res = await api("POST", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/recover`, { body: { since: new Date(Date.now() - 3600_000).toISOString() } });
+    expect(res.body).toMatchObject({ total: 1, done: 0 });
+    await l.runAlarm();
+    expect((await api("GET", `/v1/tasks/${res.body.id}`)).body).toMatchObject({ total: 1, done: 1, status: "completed" });
+    expect((await l.deliveries(kept))[0].status).toBe("succeeded");
   });
 
   it("refuses a bad window and an unknown endpoint", async () => {
