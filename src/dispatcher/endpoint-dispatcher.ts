@@ -97,6 +97,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     await this.flushOutbox(now);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.store.cleared();
   }
 
   /** Cancels one held delivery. Answers whether this dispatcher held it. */

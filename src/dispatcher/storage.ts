@@ -51,22 +51,40 @@ CREATE TABLE IF NOT EXISTS pending (
 );
 CREATE INDEX IF NOT EXISTS pending_due ON pending (due_at, seq);
 CREATE INDEX IF NOT EXISTS pending_lane ON pending (ordering_key, seq);
+CREATE INDEX IF NOT EXISTS pending_lease ON pending (lease_until) WHERE lease_until IS NOT NULL;
+CREATE INDEX IF NOT EXISTS pending_expiry ON pending (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, change TEXT NOT NULL);
 `;
 
 export class DispatcherStore {
+  /**
+   * Write-through copy of `meta`: only this object writes its storage, so memory and SQLite agree,
+   * and the endpoint snapshot and health are read on every step of every alarm run.
+   */
+  private readonly metaCache = new Map<string, unknown>();
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
   }
 
+  /** After storage.deleteAll(): forget the cached copy and lay the tables out again. */
+  cleared() {
+    this.metaCache.clear();
+    this.sql.exec(SCHEMA);
+  }
+
   getMeta<T>(key: string): T | null {
+    if (this.metaCache.has(key)) return this.metaCache.get(key) as T | null;
     const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0];
-    return row ? (JSON.parse(row.v) as T) : null;
+    const value = row ? (JSON.parse(row.v) as T) : null;
+    this.metaCache.set(key, value);
+    return value;
   }
 
   setMeta(key: string, value: unknown) {
     this.sql.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", key, JSON.stringify(value));
+    this.metaCache.set(key, structuredClone(value));
   }
 
   get endpoint(): EndpointSnapshot | null {
