@@ -138,7 +138,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
 
   private cancelExpired(now: number) {
     const expired = this.store.expired(now);
-    for (const r of expired) this.store.remove(r.seq);
+    this.store.removeMany(expired.map((r) => r.seq));
     this.store.pushOutbox(expired.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
   }
 
@@ -230,6 +230,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const changes: DeliveryChange[] = [];
     const signals: OperationalSignal[] = [];
     let health = this.store.health;
+    const finished: number[] = [];
     let disable: "gone" | "failing" | null = null;
     for (const { row, result, manual, probe } of outcomes) {
       const delivery = ref(row, endpoint.id);
@@ -240,7 +241,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
       if (verdict.disable) disable ??= "failing";
       if (result.control === "disable") disable = "gone";
       const finish = (status: "succeeded" | "cancelled" | "failed") => {
-        if (held) this.store.remove(row.seq);
+        if (held) finished.push(row.seq);
         changes.push({ delivery, attempt: result, status, force: manual && status === "succeeded", attemptCount: attempts, nextAttemptAt: null });
       };
 
@@ -280,6 +281,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
         if (row.attempts + 1 === 4) signals.push({ type: "delivery.failing", delivery, attempts });
       }
     }
+    this.store.removeMany(finished);
     this.store.health = health;
     this.store.pushOutbox(changes);
     if (disable && this.store.endpoint?.status === "active") {
