@@ -16,7 +16,6 @@ import { recordChanges, type DeliveryChange } from "../services/deliveries/recor
 import { sendAttempt, type AttemptResult } from "../services/deliveries/send-attempt";
 import { resolveEndpoint, type EndpointSnapshot } from "../services/endpoint-snapshot";
 import { deploymentDefaults } from "../services/deployment-defaults";
-import { getDb } from "../db/client";
 import type { AttemptTrigger } from "../db/schema";
 import { DispatcherStore, type PendingRow } from "./storage";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
@@ -303,7 +302,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const entries = this.store.outbox();
     if (!entries.length) return true;
     try {
-      await recordChanges(getDb(this.env), entries.flatMap((e) => e.changes), now);
+      await recordChanges(this.env.DB, entries.flatMap((e) => e.changes), now);
       this.store.dropOutbox(entries.map((e) => e.id));
       return this.store.outboxSize() === 0 || this.flushOutbox(now);
     } catch (err) {

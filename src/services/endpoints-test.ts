@@ -57,6 +57,6 @@ export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId
     now: () => Date.now(),
   });
   const ref = { id: delivery.id, tenantId, endpointId: endpoint.id, eventId: event.id };
-  await recordChanges(ctx.db, [{ delivery: ref, attempt: result, status: result.ok ? "succeeded" : "failed", attemptCount: 1, nextAttemptAt: null }], Date.now());
+  await recordChanges(ctx.env.DB, [{ delivery: ref, attempt: result, status: result.ok ? "succeeded" : "failed", attemptCount: 1, nextAttemptAt: null }], Date.now());
   return attemptRow(ref, result);
 }

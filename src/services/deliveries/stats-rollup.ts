@@ -2,9 +2,7 @@
  * Turns recorded outcomes into hourly roll-up increments (delivery_stats), written in the same D1
  * batch as the attempts: one upsert per endpoint-hour touched, never one per attempt.
  */
-import { sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { deliveryStats, LATENCY_BUCKETS_MS } from "../../db/schema";
+import { LATENCY_BUCKETS_MS } from "../../db/schema";
 import type { DeliveryChange } from "./record";
 
 const HOUR = 3600_000;
@@ -51,26 +49,21 @@ export function rollup(changes: DeliveryChange[], now: number): Increment[] {
   return [...byKey.values()];
 }
 
-const latencyMerge = sql.raw(
-  `json_array(${Array.from({ length: BUCKETS }, (_, i) => `json_extract(delivery_stats.latency, '$[${i}]') + json_extract(excluded.latency, '$[${i}]')`).join(", ")})`,
-);
+const latencyMerge = `json_array(${Array.from({ length: BUCKETS }, (_, i) => `json_extract(delivery_stats.latency, '$[${i}]') + json_extract(excluded.latency, '$[${i}]')`).join(", ")})`;
 
-export function rollupStatements(db: Db, increments: Increment[]) {
-  const add = (column: keyof typeof deliveryStats.$inferSelect, name: string) => sql`${deliveryStats[column]} + excluded.${sql.raw(name)}`;
+const UPSERT = `INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (endpoint_id, hour) DO UPDATE SET
+    attempts_ok = attempts_ok + excluded.attempts_ok,
+    attempts_failed = attempts_failed + excluded.attempts_failed,
+    succeeded = succeeded + excluded.succeeded,
+    failed = failed + excluded.failed,
+    cancelled = cancelled + excluded.cancelled,
+    latency = ${latencyMerge}`;
+
+/** One upsert per endpoint-hour, as prepared statements (this runs on every outbox flush). */
+export function rollupStatements(d1: D1Database, increments: Increment[]): D1PreparedStatement[] {
   return increments.map((i) =>
-    db
-      .insert(deliveryStats)
-      .values(i)
-      .onConflictDoUpdate({
-        target: [deliveryStats.endpointId, deliveryStats.hour],
-        set: {
-          attemptsOk: add("attemptsOk", "attempts_ok"),
-          attemptsFailed: add("attemptsFailed", "attempts_failed"),
-          succeeded: add("succeeded", "succeeded"),
-          failed: add("failed", "failed"),
-          cancelled: add("cancelled", "cancelled"),
-          latency: latencyMerge,
-        },
-      }),
+    d1.prepare(UPSERT).bind(i.endpointId, i.tenantId, i.hour, i.attemptsOk, i.attemptsFailed, i.succeeded, i.failed, i.cancelled, JSON.stringify(i.latency)),
   );
 }
