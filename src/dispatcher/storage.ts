@@ -191,7 +191,7 @@ export class DispatcherStore {
   }
 
   earliestExpiry(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM pending").one().t;
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM pending WHERE expires_at IS NOT NULL").one().t;
   }
 
   pushOutbox(changes: DeliveryChange[]) {
