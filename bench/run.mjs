@@ -56,14 +56,14 @@ function load({ url, body, keys, connections, seconds }) {
   });
 }
 
-const summary = (r) => ({ req_s: r.requests.average, ok: r["2xx"], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, p50_ms: r.latency.p50, p99_ms: r.latency.p99, seconds: r.duration });
+const summary = (r) => ({ req_s: r.requests.average, ok: r["2xx"], non2xx: r.non2xx, statuses: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count])), errors: r.errors, timeouts: r.timeouts, p50_ms: r.latency.p50, p99_ms: r.latency.p99, seconds: r.duration });
 
 async function alternate(name, runBaseline, runService) {
   const runs = { baseline: [], service: [] };
   for (let round = 0; round < ROUNDS; round++) {
     runs.baseline.push(summary(await runBaseline()));
     runs.service.push(summary(await runService()));
-    console.log(`  ${name} round ${round + 1}: baseline ${runs.baseline.at(-1).req_s.toFixed(0)} req/s, edgehooks ${runs.service.at(-1).req_s.toFixed(0)} req/s (${runs.service.at(-1).non2xx} non-2xx)`);
+    console.log(`  ${name} round ${round + 1}: baseline ${runs.baseline.at(-1).req_s.toFixed(0)} req/s, edgehooks ${runs.service.at(-1).req_s.toFixed(0)} req/s (answers ${JSON.stringify(runs.service.at(-1).statuses)})`);
   }
   const mean = (xs, k) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
   const okPerS = (xs) => xs.reduce((s, x) => s + x.ok, 0) / xs.reduce((s, x) => s + x.seconds, 0);
@@ -254,6 +254,7 @@ async function main() {
     const ctx = { call, service, baseline, receiver, keys };
     for (const [n, scenario] of SCENARIOS) if (ONLY.has(n)) await scenario(ctx);
   } finally {
+    if (process.env.BENCH_DEBUG) console.log(service.output().split("\n").filter((l) => /rror/.test(l)).slice(-6).join("\n"));
     for (const p of stops.reverse()) await p.stop();
   }
 

@@ -138,3 +138,29 @@ describe("listing events", () => {
     expect((await api("GET", `/v1/tenants/${tenant}/events?since=${future}`)).body.data).toHaveLength(0);
   });
 });
+
+describe("concurrent ingest", () => {
+  it("forty requests at once: each its own event, repeats deduplicated, a missing tenant 404, all read back and delivered", async () => {
+    const tenant = await createTenant();
+    const path = uniquePath("/ok");
+    await createEndpoint(tenant, { url: receiverUrl(path) });
+    const plain = Array.from({ length: 30 }, (_, n) => api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "order.paid", data: { n } } }));
+    const keyed = Array.from({ length: 8 }, (_, n) =>
+      api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": `k-${n % 4}` }, body: { type: "order.paid", data: { k: n % 4 } } }),
+    );
+    const batch = api("POST", `/v1/tenants/${tenant}/events/batch`, { body: { events: [{ type: "a.b", data: {} }, { type: "a.b", data: {} }] } });
+    const missing = api("POST", "/v1/tenants/no-such-tenant-anywhere/events", { body: { type: "a.b", data: {} } });
+    const [plainRes, keyedRes, batchRes, missingRes] = await Promise.all([Promise.all(plain), Promise.all(keyed), batch, missing]);
+
+    expect(plainRes.every((r) => r.status === 202)).toBe(true);
+    expect(new Set(plainRes.map((r) => r.body.id)).size).toBe(30);
+    expect(keyedRes.every((r) => r.status === 202)).toBe(true);
+    for (let k = 0; k < 4; k++) expect(keyedRes[k]!.body.id).toBe(keyedRes[k + 4]!.body.id);
+    expect(batchRes.status).toBe(202);
+    expect(missingRes.status).toBe(404);
+
+    const ids = [...plainRes.map((r) => r.body.id), ...keyedRes.slice(0, 4).map((r) => r.body.id), ...batchRes.body.data.map((d: { id: string }) => d.id)];
+    for (const id of ids) expect((await api("GET", `/v1/tenants/${tenant}/events/${id}`)).status).toBe(200);
+    await waitForReceived(path, 36);
+  });
+});
