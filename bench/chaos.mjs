@@ -104,7 +104,13 @@ async function main() {
       },
       { timeoutMs: 60_000, everyMs: 50 },
     );
-    const pendingBefore = (await listAll(call, "/v1/tenants/chaos-kill/deliveries?status=pending_retry")).length;
+    // The receiver sees an attempt a moment before the dispatcher's outbox records it in D1: wait
+    // until the delivery log shows every pair waiting on the ladder, then kill.
+    let pendingBefore = 0;
+    await waitFor(
+      async () => (pendingBefore = (await listAll(call, "/v1/tenants/chaos-kill/deliveries?status=pending_retry")).length) === killed.size * n2,
+      { timeoutMs: 4_000, everyMs: 100 },
+    );
     await service.stop("SIGKILL");
     console.log(`   killed with ${pendingBefore} deliveries pending a retry (every pair failed once: ${Boolean(allFailedOnce)})`);
     await receiver.reset({ chaos: { seed: SEED } }); // healthy again; arrivals from here on
@@ -115,6 +121,7 @@ async function main() {
     console.log("  ", JSON.stringify(report.phase2));
     failed = report.phase1.lost > 0 || report.phase2.lost > 0 || report.phase1.api_disagreements > 0 || report.phase2.api_disagreements > 0 || pendingBefore === 0;
   } finally {
+    if (process.env.BENCH_DEBUG) console.log(service.output().split("\n").filter((l) => /rror|warn/i.test(l)).slice(-10).join("\n"));
     await service.stop();
     await receiver.stop();
   }
