@@ -219,6 +219,14 @@ async function retryPunctuality({ call, service, baseline, receiver, keys }) {
     if (second) offsets.push(Math.abs(second[0] - at));
   }
   offsets.sort((a, b) => a - b);
+  if (process.env.BENCH_DEBUG) {
+    const firsts = [...arr5.values()].map((a) => a[0][0]).sort((a, b) => a - b);
+    const seconds = [...arr5.values()].flatMap((a) => (a[1] ? [a[1][0]] : [])).sort((a, b) => a - b);
+    const dues = [...due.values()].map((d) => d.at).sort((a, b) => a - b);
+    const t0 = firsts[0];
+    const signed = [...due.values()].flatMap(({ key, at }) => (arr5.get(key)?.[1] ? [arr5.get(key)[1][0] - at] : [])).sort((a, b) => a - b);
+    console.log("  debug: first attempts", firsts.at(-1) - t0, "ms span; dues", dues[0] - t0, "…", dues.at(-1) - t0, "; retries", seconds[0] - t0, "…", seconds.at(-1) - t0, "; signed p1/p50/p99", percentile(signed, 1), percentile(signed, 50), percentile(signed, 99));
+  }
   const retriedOk = [...arr5.values()].filter((a) => a.some(([, s]) => s >= 200 && s < 300)).length;
   results.figures.retry_punctuality = { deliveries: RETRY_ENDPOINTS * 8, retried_ok: retriedOk, observed_due_times: offsets.length, p50_ms: percentile(offsets, 50), p99_ms: percentile(offsets, 99), max_ms: offsets.at(-1) };
 }
