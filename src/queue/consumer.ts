@@ -61,7 +61,7 @@ async function recordDeadLetters(env: Env, queue: string, messages: readonly Mes
   for (let i = 0; i < rows.length; i += 15) await ctx.db.insert(deadLetters).values(rows.slice(i, i + 15));
 }
 
-/** Dead-letter queue: what lands here is recorded in D1 (dead_letters) so it can be re-driven. */
+/** Dead-letter queue: what lands here is recorded in D1 (dead_letters) for inspection; the cron sweeper re-drives its still un-fanned events. */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   await recordDeadLetters(env, batch.queue, batch.messages);
   log.error("messages dead-lettered", { queue: batch.queue, count: batch.messages.length });
