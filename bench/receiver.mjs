@@ -82,4 +82,6 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(port, "127.0.0.1", () => console.log(`bench receiver on http://127.0.0.1:${port}`));
+// Node's default accept backlog (511) can overflow when a thousand dispatchers connect at once; a
+// dropped SYN is retried a second later, and the bench would count that second against us.
+server.listen({ port, host: "127.0.0.1", backlog: 4096 }, () => console.log(`bench receiver on http://127.0.0.1:${port}`));

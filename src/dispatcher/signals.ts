@@ -7,7 +7,7 @@ import { endpoints } from "../db/schema";
 import { serviceCtx } from "../services/context";
 import type { DeliveryRef } from "../services/deliveries/record";
 import type { EndpointSnapshot } from "../services/endpoint-snapshot";
-import { emitOperational, type OperationalType } from "../services/operational";
+import { queueOperational, type OperationalType } from "../services/operational";
 
 export interface OperationalSignal {
   type: Extract<OperationalType, "delivery.failing" | "delivery.exhausted" | "delivery.recovered">;
@@ -22,12 +22,12 @@ export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointS
     .update(endpoints)
     .set({ status: "disabled", disabledReason: reason, disabledAt: now, updatedAt: now, version: endpoint.version + 1 })
     .where(and(eq(endpoints.id, endpoint.id), eq(endpoints.status, "active")));
-  await emitOperational(ctx, [{ type: "endpoint.disabled", tenantId: endpoint.tenantId, data: { endpoint_id: endpoint.id, reason } }]);
+  await queueOperational(env, [{ type: "endpoint.disabled", tenantId: endpoint.tenantId, data: { endpoint_id: endpoint.id, reason } }]);
 }
 
 export async function onOperationalSignals(env: Env, endpoint: EndpointSnapshot, signals: OperationalSignal[]) {
-  await emitOperational(
-    serviceCtx(env),
+  await queueOperational(
+    env,
     signals.map((s) => ({
       type: s.type,
       tenantId: endpoint.tenantId,

@@ -1,14 +1,15 @@
 /**
- * Queue consumers. Events queue: fan each event out. Acks only after the outcome is recorded in
- * D1 and handed to the dispatchers; a failure retries the message (with backoff) and, after
+ * Queue consumers. Events queue: fan each event out, and store the operational events the
+ * dispatchers raised. Acks only after the outcome is recorded in D1 (and handed to the dispatchers); a failure retries the message (with backoff) and, after
  * max_retries, the queue moves it to the dead-letter queue, whose consumer records it in D1.
  */
 import { deadLetters } from "../db/schema";
 import { newId } from "../db/ids";
 import { log } from "../lib/log";
-import { serviceCtx } from "../services/context";
+import { type ServiceCtx, serviceCtx } from "../services/context";
 import { fanOut } from "../services/events/fanout";
-import { EventsMessage, eventIdsOf } from "./messages";
+import { emitOperational, type OperationalType } from "../services/operational";
+import { EventsMessage, type FanoutMessages, type OperationalMessage, eventIdsOf } from "./messages";
 
 const retryDelay = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8));
 
@@ -27,31 +28,39 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     for (const m of poison) m.ack();
   }
   if (!good.length) return;
-  const requestsOf = (body: EventsMessage) => eventIdsOf(body).map((eventId) => ({ tenantId: body.tenant_id, eventId, origin: body.origin }));
-  const requests = good.flatMap((g) => requestsOf(g.body));
-  let batchOk = false;
   try {
-    await fanOut(ctx, requests);
-    batchOk = true;
-  } catch (err) {
-    log.warn("fan-out batch failed; retrying message by message", { queue: batch.queue, error: String(err) });
-  }
-  if (batchOk) {
+    await handle(ctx, good.map((g) => g.body));
     for (const g of good) g.msg.ack();
     return;
+  } catch (err) {
+    log.warn("queue batch failed; retrying message by message", { queue: batch.queue, error: String(err) });
   }
   // One bad message must not hold back the rest of the batch.
   for (const g of good) {
-    let ok = false;
     try {
-      await fanOut(ctx, requestsOf(g.body));
-      ok = true;
+      await handle(ctx, [g.body]);
+      g.msg.ack();
     } catch (err) {
-      log.error("fan-out failed", { event_ids: eventIdsOf(g.body).join(","), tenant_id: g.body.tenant_id, attempts: g.msg.attempts, error: String(err) });
+      log.error("queue message failed", { ...describe(g.body), attempts: g.msg.attempts, error: String(err) });
+      g.msg.retry({ delaySeconds: retryDelay(g.msg.attempts) });
     }
-    if (ok) g.msg.ack();
-    else g.msg.retry({ delaySeconds: retryDelay(g.msg.attempts) });
   }
+}
+
+/** Fans out every event the messages name, and stores every operational event, one batch each. */
+async function handle(ctx: ServiceCtx, bodies: EventsMessage[]) {
+  const fanouts = bodies.filter((b): b is FanoutMessages => b.kind === "fanout");
+  const operational = bodies.filter((b): b is OperationalMessage => b.kind === "operational");
+  if (fanouts.length) {
+    await fanOut(ctx, fanouts.flatMap((b) => eventIdsOf(b).map((eventId) => ({ tenantId: b.tenant_id, eventId, origin: b.origin }))));
+  }
+  if (operational.length) {
+    await emitOperational(ctx, operational.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data }))));
+  }
+}
+
+function describe(body: EventsMessage) {
+  return body.kind === "fanout" ? { event_ids: eventIdsOf(body).join(","), tenant_id: body.tenant_id } : { operational_events: body.events.length };
 }
 
 async function recordDeadLetters(env: Env, queue: string, messages: readonly Message<unknown>[]) {

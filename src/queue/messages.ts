@@ -22,14 +22,31 @@ export const FanoutBatchMessage = z.object({
   origin: z.string(),
 });
 
-export const EventsMessage = z.union([FanoutMessage, FanoutBatchMessage]);
+/**
+ * Operational events the dispatchers raise (delivery.*, endpoint.disabled). They travel by queue so
+ * the consumer ingests a whole batch of them in one D1 round trip, off the alarm's path.
+ */
+export const OperationalMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal("operational"),
+  events: z
+    .array(z.object({ type: z.string().regex(/^(endpoint|delivery)\.[a-z]+$/), tenant_id: z.string(), data: z.record(z.string(), z.unknown()) }))
+    .min(1)
+    .max(100),
+});
+export type OperationalMessage = z.infer<typeof OperationalMessage>;
+
+export const FanoutMessages = z.union([FanoutMessage, FanoutBatchMessage]);
+export type FanoutMessages = z.infer<typeof FanoutMessages>;
+
+export const EventsMessage = z.union([FanoutMessage, FanoutBatchMessage, OperationalMessage]);
 export type EventsMessage = z.infer<typeof EventsMessage>;
 
-export function fanoutMessage(tenantId: string, eventIds: string[], origin = ""): EventsMessage {
+export function fanoutMessage(tenantId: string, eventIds: string[], origin = ""): FanoutMessages {
   return { v: 2, kind: "fanout", tenant_id: tenantId, event_ids: eventIds, origin };
 }
 
 /** The events a message asks to fan out, whatever its version. */
-export function eventIdsOf(message: EventsMessage): string[] {
+export function eventIdsOf(message: FanoutMessages): string[] {
   return message.v === 1 ? [message.event_id] : message.event_ids;
 }

@@ -4,6 +4,7 @@
  * secrets. Events about `_operator`'s own endpoints are not emitted, so a failing operator
  * endpoint cannot feed itself.
  */
+import type { OperationalMessage } from "../queue/messages";
 import type { ServiceCtx } from "./context";
 import { ingestEvents } from "./events/ingest";
 import { ensureTenant } from "./tenants";
@@ -26,13 +27,36 @@ export interface OperationalEvent {
   data: Record<string, unknown>;
 }
 
+/** An ingest (and its fan-out message) holds at most this many events. */
+const EVENTS_PER_INGEST = 100;
+
+/** Stores the events for `_operator` now (routes, and the queue consumer for what was queued). */
 export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[]) {
   const wanted = events.filter((e) => e.tenantId !== OPERATOR_TENANT);
   if (!wanted.length) return;
   await ensureTenant(ctx.db, OPERATOR_TENANT, "Edgehooks operator");
-  await ingestEvents(
-    ctx,
-    OPERATOR_TENANT,
-    wanted.map((e) => ({ input: { type: e.type, data: { tenant_id: e.tenantId, ...e.data } } })),
-  );
+  for (let i = 0; i < wanted.length; i += EVENTS_PER_INGEST) {
+    await ingestEvents(
+      ctx,
+      OPERATOR_TENANT,
+      wanted.slice(i, i + EVENTS_PER_INGEST).map((e) => ({ input: { type: e.type, data: { tenant_id: e.tenantId, ...e.data } } })),
+    );
+  }
+}
+
+/**
+ * Hands events to the queue instead (the dispatchers): one queue send on the alarm's path, and the
+ * consumer stores a whole batch of them in one D1 round trip. Every recovered delivery raises one,
+ * so after an outage they come by the thousand.
+ */
+export async function queueOperational(env: Env, events: OperationalEvent[]) {
+  const wanted = events.filter((e) => e.tenantId !== OPERATOR_TENANT);
+  for (let i = 0; i < wanted.length; i += EVENTS_PER_INGEST) {
+    const message: OperationalMessage = {
+      v: 1,
+      kind: "operational",
+      events: wanted.slice(i, i + EVENTS_PER_INGEST).map((e) => ({ type: e.type, tenant_id: e.tenantId, data: e.data })),
+    };
+    await env.EVENTS_QUEUE.send(message, { contentType: "json" });
+  }
 }

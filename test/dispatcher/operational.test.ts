@@ -33,7 +33,10 @@ describe("operational events", () => {
     }
     const [d] = await l.deliveries(eventId);
     expect(d.status).toBe("failed");
-    const events = (await operatorEvents(l.endpoint.id)).filter((e) => e.type.startsWith("delivery."));
+    // The dispatcher queues them; the consumer stores them.
+    const events = (await eventually(() => operatorEvents(l.endpoint.id), (es) => es.filter((e) => e.type.startsWith("delivery.")).length >= 2)).filter((e) =>
+      e.type.startsWith("delivery."),
+    );
     expect(events.map((e) => e.type)).toEqual(["delivery.failing", "delivery.exhausted"]);
     expect(events[0]!.data).toMatchObject({ tenant_id: l.tenant, endpoint_id: l.endpoint.id, delivery_id: d.id, event_id: eventId, attempts: 4 });
     expect(JSON.stringify(events)).not.toContain("do-not-leak");
@@ -49,10 +52,11 @@ describe("operational events", () => {
     await l.runAlarm();
     await l.post({ type: "a.b", data: {} });
     await l.runAlarm();
-    const types = (await operatorEvents(l.endpoint.id)).map((e) => e.type);
-    expect(types).toContain("delivery.recovered");
-    expect(types).toContain("endpoint.disabled");
-    const disabled = (await operatorEvents(l.endpoint.id)).find((e) => e.type === "endpoint.disabled");
+    const events = await eventually(
+      () => operatorEvents(l.endpoint.id),
+      (es) => es.some((e) => e.type === "delivery.recovered") && es.some((e) => e.type === "endpoint.disabled"),
+    );
+    const disabled = events.find((e) => e.type === "endpoint.disabled");
     expect(disabled!.data.reason).toBe("gone");
   });
 

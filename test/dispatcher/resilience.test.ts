@@ -102,6 +102,26 @@ describe("queues", () => {
     expect(dl.results.length).toBeGreaterThan(0);
   });
 
+  it("operational messages from many dispatchers are stored together; a malformed one is dead-lettered", async () => {
+    const tenant = `t_ops_${Date.now()}`;
+    const raised = (n: number) => ({ type: "delivery.recovered", tenant_id: tenant, data: { endpoint_id: `ep_${n}`, delivery_id: `dlv_${n}`, attempts: 2 } });
+    const batch = createMessageBatch("edgehooks-events", [
+      { id: "o1", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "operational", events: [raised(1), raised(2)] } },
+      { id: "o2", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "operational", events: [raised(3)] } },
+      { id: "o3", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "operational", events: [{ type: "DROP TABLE", tenant_id: tenant, data: {} }] } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["o1", "o2", "o3"]);
+    expect(result.retryMessages).toEqual([]);
+    const stored = await env.DB.prepare("SELECT type, payload FROM events WHERE tenant_id = '_operator' AND payload LIKE ? ORDER BY id").bind(`%${tenant}%`).all<{ type: string; payload: string }>();
+    expect(stored.results.map((r) => JSON.parse(r.payload).delivery_id).sort()).toEqual(["dlv_1", "dlv_2", "dlv_3"]);
+    expect(stored.results.every((r) => r.type === "delivery.recovered")).toBe(true);
+    const dl = await env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE body LIKE '%DROP TABLE%'").first<{ n: number }>();
+    expect(dl!.n).toBe(1);
+  });
+
   it("a dead-lettered message is recorded in D1", async () => {
     const batch = createMessageBatch("edgehooks-events-dlq", [
       { id: "d1", timestamp: new Date(), attempts: 11, body: { v: 1, kind: "fanout", tenant_id: "t_dlq", event_id: "evt_x", origin: "" } },
