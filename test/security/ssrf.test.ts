@@ -107,7 +107,9 @@ describe("destination URLs", () => {
         now: () => Date.now(),
       });
       expect(result, url).toMatchObject({ ok: false, error: "blocked_destination", statusCode: null, durationMs: 0 });
-      expect(result.errorDetail, url).toBeTruthy();
+      // The attempt log names the same reason the API gives when such a URL is created.
+      const refusal = await createEndpointVerb(ctx, tenant, { url }).catch((e) => e);
+      expect(result.errorDetail, url).toBe(refusal.issues[0].message);
     }
   });
 
