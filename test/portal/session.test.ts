@@ -10,7 +10,10 @@ describe("magic link", () => {
     const tenant = await createTenant();
     const { client, session, login } = await PortalClient.open(tenant);
     expect(session.url).toMatch(/\/portal\/login\?token=ps_tok_/);
-    expect(session.expires_at).toBeTruthy();
+    // The default lifetime is one hour.
+    const ttl = Date.parse(session.expires_at) - Date.now();
+    expect(ttl).toBeGreaterThan(3500_000);
+    expect(ttl).toBeLessThanOrEqual(3600_000);
     expect(login.status).toBe(303);
     expect(login.headers.get("location")).toBe("/portal");
     const cookie = login.headers.get("set-cookie")!;
