@@ -5,6 +5,7 @@
  */
 import type { EndpointSnapshot } from "../services/endpoint-snapshot";
 import type { DeliveryChange } from "../services/deliveries/record";
+import { chunk } from "../lib/chunk";
 
 export type PendingRow = {
   seq: number;
@@ -215,10 +216,6 @@ export class DispatcherStore {
 }
 
 /** One statement per 90 ids instead of one per id: each storage call has a fixed cost. */
-function chunks(ids: number[]): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < ids.length; i += 90) out.push(ids.slice(i, i + 90));
-  return out;
-}
+const chunks = (ids: number[]) => chunk(ids, 90);
 
 const marks = (ids: number[]) => ids.map(() => "?").join(", ");

@@ -1,7 +1,8 @@
 /**
  * Queue consumers. Events queue: fan each event out, and store the operational events the
- * dispatchers raised. Acks only after the outcome is recorded in D1 (and handed to the dispatchers); a failure retries the message (with backoff) and, after
- * max_retries, the queue moves it to the dead-letter queue, whose consumer records it in D1.
+ * dispatchers raised. Acks only after the outcome is recorded in D1 (and handed to the
+ * dispatchers); a failure retries the message (with backoff) and, after max_retries, the queue
+ * moves it to the dead-letter queue, whose consumer records it in D1.
  */
 import { deadLetters } from "../db/schema";
 import { newId } from "../db/ids";

@@ -39,7 +39,7 @@ export type OperationalMessage = z.infer<typeof OperationalMessage>;
 export const FanoutMessages = z.union([FanoutMessage, FanoutBatchMessage]);
 export type FanoutMessages = z.infer<typeof FanoutMessages>;
 
-export const EventsMessage = z.union([FanoutMessage, FanoutBatchMessage, OperationalMessage]);
+export const EventsMessage = z.union([...FanoutMessages.options, OperationalMessage]);
 export type EventsMessage = z.infer<typeof EventsMessage>;
 
 export function fanoutMessage(tenantId: string, eventIds: string[], origin = ""): FanoutMessages {

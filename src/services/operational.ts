@@ -4,6 +4,7 @@
  * secrets. Events about `_operator`'s own endpoints are not emitted, so a failing operator
  * endpoint cannot feed itself.
  */
+import { chunk } from "../lib/chunk";
 import type { OperationalMessage } from "../queue/messages";
 import type { ServiceCtx } from "./context";
 import { ingestEvents } from "./events/ingest";
@@ -30,16 +31,19 @@ export interface OperationalEvent {
 /** An ingest (and its fan-out message) holds at most this many events. */
 const EVENTS_PER_INGEST = 100;
 
+/** The events worth emitting, in runs that fit one ingest or one queue message. */
+const emittable = (events: OperationalEvent[]) => chunk(events.filter((e) => e.tenantId !== OPERATOR_TENANT), EVENTS_PER_INGEST);
+
 /** Stores the events for `_operator` now (routes, and the queue consumer for what was queued). */
 export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[]) {
-  const wanted = events.filter((e) => e.tenantId !== OPERATOR_TENANT);
-  if (!wanted.length) return;
+  const runs = emittable(events);
+  if (!runs.length) return;
   await ensureTenant(ctx.db, OPERATOR_TENANT, "Edgehooks operator");
-  for (let i = 0; i < wanted.length; i += EVENTS_PER_INGEST) {
+  for (const run of runs) {
     await ingestEvents(
       ctx,
       OPERATOR_TENANT,
-      wanted.slice(i, i + EVENTS_PER_INGEST).map((e) => ({ input: { type: e.type, data: { tenant_id: e.tenantId, ...e.data } } })),
+      run.map((e) => ({ input: { type: e.type, data: { tenant_id: e.tenantId, ...e.data } } })),
     );
   }
 }
@@ -50,13 +54,8 @@ export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[
  * so after an outage they come by the thousand.
  */
 export async function queueOperational(env: Env, events: OperationalEvent[]) {
-  const wanted = events.filter((e) => e.tenantId !== OPERATOR_TENANT);
-  for (let i = 0; i < wanted.length; i += EVENTS_PER_INGEST) {
-    const message: OperationalMessage = {
-      v: 1,
-      kind: "operational",
-      events: wanted.slice(i, i + EVENTS_PER_INGEST).map((e) => ({ type: e.type, tenant_id: e.tenantId, data: e.data })),
-    };
+  for (const run of emittable(events)) {
+    const message: OperationalMessage = { v: 1, kind: "operational", events: run.map((e) => ({ type: e.type, tenant_id: e.tenantId, data: e.data })) };
     await env.EVENTS_QUEUE.send(message, { contentType: "json" });
   }
 }

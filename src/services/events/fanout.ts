@@ -14,6 +14,7 @@ import type { EndpointRow } from "../endpoint-snapshot";
 import type { EnqueueItem } from "../../dispatcher/endpoint-dispatcher";
 import type { EventRow } from "./view";
 import { dispatcherFor } from "../endpoints";
+import { chunk } from "../../lib/chunk";
 
 export interface FanoutRequest {
   tenantId: string;
@@ -29,12 +30,6 @@ export function endpointMatches(endpoint: EndpointRow, event: EventRow): boolean
     return matchesFilter(endpoint.filter as Filter, { type: event.type, channels: event.channels ?? [], data: JSON.parse(event.payload) });
   }
   return true;
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Fans out a batch of events; answers per request whether it completed. Throws only on D1 failure. */
