@@ -22,6 +22,8 @@ declare global {
     /** Per-key ingest limiter (Cloudflare Rate Limiting binding). */
     INGEST_LIMITER?: RateLimit;
     LOG_LEVEL?: string;
+    /** `false` forbids GET .../endpoints/{id}/secret (default `true`). */
+    SECRET_REVEAL?: string;
   }
   namespace Cloudflare {
     interface Env extends globalThis.Env {}
@@ -34,6 +36,8 @@ export interface Config {
   allowPrivate: boolean;
   publicUrl: string;
   retentionDays: number;
+  /** GET .../secret answers the signing secret (SECRET_REVEAL, default true). */
+  secretReveal: boolean;
   version: string;
 }
 
@@ -49,6 +53,8 @@ export function readConfig(env: Env): Config {
     allowPrivate: truthy(env.ALLOW_PRIVATE_URLS),
     publicUrl: (env.PUBLIC_URL ?? "").replace(/\/+$/, ""),
     retentionDays: Number.isFinite(retention) && retention > 0 ? retention : 30,
+    // Only an explicit false turns it off: a typo must not silently change the API.
+    secretReveal: !(env.SECRET_REVEAL === "false" || env.SECRET_REVEAL === "0"),
     version: VERSION,
   };
 }

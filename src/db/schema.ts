@@ -7,10 +7,15 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 
 const json = <T>(name: string) => text(name, { mode: "json" }).$type<T>();
 
+export const TENANT_ENVIRONMENTS = ["production", "sandbox"] as const;
+export type TenantEnvironment = (typeof TENANT_ENVIRONMENTS)[number];
+
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   metadata: json<Record<string, string>>("metadata").notNull(),
+  /** `production` or `sandbox` (http:// destinations allowed: the Beltic-style rule). */
+  environment: text("environment").$type<TenantEnvironment>().notNull().default("production"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
@@ -60,6 +65,11 @@ export const endpoints = sqliteTable(
     status: text("status").$type<"active" | "disabled">().notNull(),
     disabledReason: text("disabled_reason").$type<"manual" | "gone" | "failing" | null>(),
     disabledAt: integer("disabled_at"),
+    /**
+     * The tenant's environment, copied onto its endpoints (and kept in step by the tenant verbs)
+     * so the dispatcher applies the sandbox's http rule before every attempt without a D1 read.
+     */
+    tenantEnvironment: text("tenant_environment").$type<TenantEnvironment>().notNull().default("production"),
     /** Bumped on every change so the dispatcher can tell a stale snapshot from a fresh one. */
     version: integer("version").notNull(),
     createdAt: integer("created_at").notNull(),

@@ -62,7 +62,8 @@ export async function signHex(secret: string, body: string): Promise<string> {
 /**
  * The signature headers of one attempt. `secrets` is newest first: every live secret signs the
  * standard header (so rotation has a grace period), while the single-valued vendor header can
- * only carry one signature and uses the newest.
+ * only carry one signature: `single`, the secret receivers hold until the tenant commits a
+ * rotation (default: the newest).
  */
 export async function signatureHeaders(
   profile: SignatureProfile,
@@ -70,14 +71,14 @@ export async function signatureHeaders(
   msgId: string,
   timestampS: number,
   body: string,
+  single: string | undefined = secrets[0],
 ): Promise<Record<string, string>> {
-  const newest = secrets[0];
   // An unsigned request would be accepted by no correct receiver; failing loudly shows the bug.
-  if (newest === undefined) throw new Error("cannot sign: endpoint has no secret");
+  if (secrets[0] === undefined || single === undefined) throw new Error("cannot sign: endpoint has no secret");
   const signatures = await Promise.all(secrets.map((s) => signStandard(s, msgId, timestampS, body)));
   const headers: Record<string, string> = {};
   if (profile.scheme === "hmac-sha256-hex") {
-    headers[profile.header.toLowerCase()] = profile.prefix + (await signHex(newest, body));
+    headers[profile.header.toLowerCase()] = profile.prefix + (await signHex(single, body));
   }
   // Set last so a profile header that collides with it can never replace the standard signature.
   headers["webhook-signature"] = signatures.join(" ");

@@ -13,6 +13,14 @@ export type DestinationCheck = { ok: true; url: URL } | { ok: false; reason: str
 
 export const MAX_URL_LENGTH = 2048;
 
+/**
+ * The rules for one tenant's endpoints: a sandbox tenant may use http:// even where the
+ * deployment allows only https; private addresses follow the deployment whatever the tenant.
+ */
+export function destinationRules(deployment: DestinationOptions, sandbox: boolean): DestinationOptions {
+  return { allowHttp: deployment.allowHttp || sandbox, allowPrivate: deployment.allowPrivate };
+}
+
 export function checkDestination(raw: string, opts: DestinationOptions): DestinationCheck {
   if (raw.length > MAX_URL_LENGTH) return refuse(`URL is longer than ${MAX_URL_LENGTH} characters`);
   let url: URL;

@@ -125,8 +125,8 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.post(`/endpoints/${ID}/rotate`, async (c) => {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
+    // The verb raises endpoint.secret_rotated itself.
     const { row, secret } = await rotateSecret(ctx, tenant, c.req.param("id"));
-    await emitOperational(ctx, [{ type: "endpoint.updated", tenantId: tenant, data: { endpoint_id: row.id, change: "secret_rotated" } }]);
     return page(c, { title: "Secret rotated", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} rotated />);
   });
 

@@ -16,6 +16,11 @@ export interface StoredSecret {
   secret: string;
   /** Epoch ms after which an old secret stops signing; null for the current one. */
   expires_at: number | null;
+  /**
+   * Set on a rotated-in secret until the tenant commits the rotation: single-valued vendor
+   * headers keep signing with the older secret receivers still hold (absent = committed).
+   */
+  pending?: true;
 }
 
 export type EndpointAuth = { type: "basic"; username: string; password: string } | { type: "header"; name: string; value: string };
@@ -25,6 +30,10 @@ export interface ResolvedEndpoint {
   tenantId: string;
   url: string;
   secrets: string[];
+  /** The one secret a single-valued (hmac-sha256-hex) header is signed with. */
+  headerSecret: string;
+  /** The tenant is a sandbox: http:// destinations are allowed (private ones still follow config). */
+  sandbox: boolean;
   headers: Record<string, string>;
   auth: EndpointAuth | null;
   signature: SignatureProfile;
@@ -34,9 +43,21 @@ export interface ResolvedEndpoint {
 }
 
 
+const isLive = (s: StoredSecret, now: number) => s.expires_at === null || s.expires_at > now;
+
 /** Secrets that still sign at `now`, newest first. */
 export function liveSecrets(stored: StoredSecret[], now: number): string[] {
-  return stored.filter((s) => s.expires_at === null || s.expires_at > now).map((s) => s.secret);
+  return stored.filter((s) => isLive(s, now)).map((s) => s.secret);
+}
+
+/**
+ * Where in `stored` the secret of the single-valued header is: the newest live committed one
+ * (what receivers were last told to hold), else the newest live one (every older secret's
+ * grace period is over, so the rotation counts as committed).
+ */
+export function headerSecretIndex(stored: StoredSecret[], now: number): number {
+  const committed = stored.findIndex((s) => isLive(s, now) && !s.pending);
+  return committed >= 0 ? committed : stored.findIndex((s) => isLive(s, now));
 }
 
 type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
@@ -49,11 +70,14 @@ export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, no
     row.headersEnc ? decryptJson<Record<string, string>>(encryptionKey, row.headersEnc) : Promise.resolve({}),
     row.authEnc ? decryptJson<EndpointAuth>(encryptionKey, row.authEnc) : Promise.resolve(null),
   ]);
+  const live = liveSecrets(secrets, now);
   return {
     id: row.id,
     tenantId: row.tenantId,
     url: row.url,
-    secrets: liveSecrets(secrets, now),
+    secrets: live,
+    headerSecret: secrets[headerSecretIndex(secrets, now)]?.secret ?? live[0] ?? "",
+    sandbox: row.tenantEnvironment === "sandbox",
     headers,
     auth,
     signature: (row.signature as SignatureProfile | null) ?? defaults.signature,

@@ -1,19 +1,21 @@
 /** Endpoint verbs: subscriber URLs with their filters, secrets, headers and delivery policy. */
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { newId } from "../db/ids";
-import { endpoints } from "../db/schema";
+import { endpoints, type TenantEnvironment } from "../db/schema";
 import { matchesEventType } from "../delivery/match";
 import type { RetryPolicy } from "../delivery/retry-policy";
 import { generateSecret } from "../delivery/secret";
 import type { SignatureProfile } from "../delivery/sign";
-import { checkDestination } from "../delivery/ssrf";
+import { checkDestination, destinationRules } from "../delivery/ssrf";
 import { ApiError, notFound } from "../errors";
 import { iso } from "../http/time";
-import { encryptJson } from "../lib/crypto";
+import { decryptJson, encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";
 import type { ServiceCtx } from "./context";
-import type { DeploymentDefaults } from "./deployment-defaults";
+import { deploymentDefaults, type DeploymentDefaults } from "./deployment-defaults";
 import type { EndpointRow, StoredSecret } from "./endpoint-snapshot";
+import { assertOwnSecret } from "./own-secret";
+import { tenantEnvironment } from "./tenants";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 const MASK = "********";
@@ -44,9 +46,9 @@ export function endpointView(row: EndpointRow, defaults: DeploymentDefaults) {
   };
 }
 
-/** Refuses destinations the SSRF guard blocks, with the reason in `issues`. */
-export function assertDestination(ctx: ServiceCtx, url: string) {
-  const verdict = checkDestination(url, { allowHttp: ctx.config.allowHttp, allowPrivate: ctx.config.allowPrivate });
+/** Refuses destinations the SSRF guard blocks (under the tenant's environment), with the reason in `issues`. */
+export function assertDestination(ctx: ServiceCtx, url: string, environment: TenantEnvironment = "production") {
+  const verdict = checkDestination(url, destinationRules(ctx.config, environment === "sandbox"));
   if (!verdict.ok) throw new ApiError("bad_request", "destination URL is not allowed", [{ path: "url", message: verdict.reason }]);
   return verdict.url.toString();
 }
@@ -66,9 +68,11 @@ async function sealOptional(ctx: ServiceCtx, value: unknown) {
 }
 
 export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: CreateEndpoint) {
-  const url = assertDestination(ctx, input.url);
+  const environment = await tenantEnvironment(ctx.db, tenantId);
+  const url = assertDestination(ctx, input.url, environment);
+  if (input.secret !== undefined) assertOwnSecret(input.secret, input.signature ?? deploymentDefaults(ctx.env).signature);
   const now = Date.now();
-  const secret = generateSecret();
+  const secret = input.secret ?? generateSecret();
   const secrets: StoredSecret[] = [{ secret, expires_at: null }];
   const headers = input.headers && Object.keys(input.headers).length ? input.headers : null;
   const row: EndpointRow = {
@@ -94,6 +98,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
     status: input.disabled ? "disabled" : "active",
     disabledReason: input.disabled ? "manual" : null,
     disabledAt: input.disabled ? now : null,
+    tenantEnvironment: environment,
     version: 1,
     createdAt: now,
     updatedAt: now,
@@ -129,8 +134,9 @@ export async function listEndpoints(
 export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, patch: UpdateEndpoint) {
   const current = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
-  const set: Partial<EndpointRow> = { updatedAt: now, version: current.version + 1 };
-  if (patch.url !== undefined) set.url = assertDestination(ctx, patch.url);
+  // version + 1 in SQL: a concurrent change (a rotation) bumps it too, so no two snapshots share one.
+  const set: Partial<Omit<EndpointRow, "version">> & { version: ReturnType<typeof sql> } = { updatedAt: now, version: sql`${endpoints.version} + 1` };
+  if (patch.url !== undefined) set.url = assertDestination(ctx, patch.url, current.tenantEnvironment);
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.event_types !== undefined) set.eventTypes = patch.event_types?.length ? patch.event_types : null;
   if (patch.channels !== undefined) set.channels = patch.channels?.length ? patch.channels : null;
@@ -144,7 +150,10 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
     set.authEnc = await sealOptional(ctx, patch.auth);
     set.authType = patch.auth?.type ?? null;
   }
-  if (patch.signature !== undefined) set.signature = patch.signature;
+  if (patch.signature !== undefined) {
+    await assertSecretsFit(ctx, current, patch.signature ?? deploymentDefaults(ctx.env).signature);
+    set.signature = patch.signature;
+  }
   if (patch.envelope !== undefined) set.envelope = patch.envelope;
   if (patch.retry_policy !== undefined) set.retryPolicy = patch.retry_policy;
   if (patch.rate_limit_per_s !== undefined) set.rateLimitPerS = patch.rate_limit_per_s;
@@ -163,6 +172,14 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
   if (!row) throw notFound("endpoint");
   await pushSnapshot(ctx.env, row);
   return { before: current, row };
+}
+
+/** A brought vendor-style secret cannot sign `standard`: switching such an endpoint's scheme is refused. */
+async function assertSecretsFit(ctx: ServiceCtx, current: EndpointRow, profile: SignatureProfile) {
+  if (profile.scheme !== "standard") return;
+  const stored = await decryptJson<StoredSecret[]>(ctx.env.ENCRYPTION_KEY, current.secretsEnc);
+  const current0 = stored[0];
+  if (current0) assertOwnSecret(current0.secret, profile, "signature");
 }
 
 function statusChange(status: "active" | "disabled", reason: "manual" | "gone" | "failing", now: number): Partial<EndpointRow> {
@@ -184,7 +201,7 @@ export async function setEndpointStatus(
   const now = Date.now();
   const row = await ctx.db
     .update(endpoints)
-    .set({ ...statusChange(status, reason, now), updatedAt: now, version: current.version + 1 })
+    .set({ ...statusChange(status, reason, now), updatedAt: now, version: sql`${endpoints.version} + 1` })
     .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId)))
     .returning()
     .get();

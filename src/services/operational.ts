@@ -18,6 +18,7 @@ export type OperationalType =
   | "endpoint.deleted"
   | "endpoint.disabled"
   | "endpoint.enabled"
+  | "endpoint.secret_rotated"
   | "delivery.failing"
   | "delivery.exhausted"
   | "delivery.recovered";

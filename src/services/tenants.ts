@@ -2,14 +2,14 @@
 import { and, desc, eq, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { attempts, deliveries, endpoints, events, idempotencyKeys, tenants } from "../db/schema";
+import { attempts, deliveries, endpoints, events, idempotencyKeys, tenants, type TenantEnvironment } from "../db/schema";
 import { ApiError, notFound } from "../errors";
 import { iso } from "../http/time";
 
 export type TenantRow = typeof tenants.$inferSelect;
 
 export function tenantView(row: TenantRow) {
-  return { id: row.id, name: row.name, metadata: row.metadata, created_at: iso(row.createdAt), updated_at: iso(row.updatedAt) };
+  return { id: row.id, name: row.name, metadata: row.metadata, environment: row.environment, created_at: iso(row.createdAt), updated_at: iso(row.updatedAt) };
 }
 
 export async function getTenant(db: Db, tenantId: string): Promise<TenantRow> {
@@ -18,12 +18,13 @@ export async function getTenant(db: Db, tenantId: string): Promise<TenantRow> {
   return row;
 }
 
-export async function createTenant(db: Db, input: { id?: string; name: string; metadata?: Record<string, string> }) {
+export async function createTenant(db: Db, input: { id?: string; name: string; metadata?: Record<string, string>; environment?: TenantEnvironment }) {
   const now = Date.now();
   const row: TenantRow = {
     id: input.id ?? newId("tnt", now),
     name: input.name,
     metadata: input.metadata ?? {},
+    environment: input.environment ?? "production",
     createdAt: now,
     updatedAt: now,
   };
@@ -32,10 +33,15 @@ export async function createTenant(db: Db, input: { id?: string; name: string; m
   return inserted;
 }
 
+/** The tenant's environment (production or sandbox), for the destination rules of its endpoints. */
+export async function tenantEnvironment(db: Db, tenantId: string): Promise<TenantEnvironment> {
+  return (await getTenant(db, tenantId)).environment;
+}
+
 /** The reserved tenant that receives Edgehooks' own operational events; made on first use. */
 export async function ensureTenant(db: Db, id: string, name: string) {
   const now = Date.now();
-  await db.insert(tenants).values({ id, name, metadata: {}, createdAt: now, updatedAt: now }).onConflictDoNothing();
+  await db.insert(tenants).values({ id, name, metadata: {}, environment: "production", createdAt: now, updatedAt: now }).onConflictDoNothing();
 }
 
 export async function listTenants(db: Db, opts: { limit: number; before?: string; onlyId?: string | null }) {

@@ -82,7 +82,7 @@ describe("standard profile", () => {
     const now = Date.parse("2026-11-22T12:00:00Z");
     const list = rotated([{ secret: "whsec_old", expires_at: null }], "whsec_new", 86_400, now);
     expect(list).toEqual([
-      { secret: "whsec_new", expires_at: null },
+      { secret: "whsec_new", expires_at: null, pending: true },
       { secret: "whsec_old", expires_at: now + 86_400_000 },
     ]);
     const { liveSecrets } = await import("../../src/services/endpoint-snapshot");

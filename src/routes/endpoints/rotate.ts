@@ -4,9 +4,12 @@ import type { AppEnv } from "../../http/context";
 import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
 import { isoOrNull } from "../../http/time";
 import { serviceCtx } from "../../services/context";
-import { DEFAULT_GRACE_S, MAX_GRACE_S, rotateSecret } from "../../services/endpoint-secrets";
-import { emitOperational } from "../../services/operational";
+import { commitRotation, DEFAULT_GRACE_S, MAX_GRACE_S, revealSecret, rotateSecret } from "../../services/endpoint-secrets";
 import { idParam, TenantIdParam, Timestamp } from "../common";
+import { OwnSecretField } from "./schema";
+
+const EndpointPath = z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") });
+const base = "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}";
 
 const RotateSecretInput = z
   .strictObject({
@@ -17,42 +20,113 @@ const RotateSecretInput = z
       .max(MAX_GRACE_S)
       .optional()
       .openapi({ description: `How long the previous secret keeps signing, 0..${MAX_GRACE_S} s (default ${DEFAULT_GRACE_S}).` }),
+    secret: OwnSecretField.optional(),
   })
   .openapi("RotateSecretInput");
 
 const RotatedSecretSchema = z
   .object({
     endpoint_id: z.string(),
-    secret: z.string().openapi({ description: "The new signing secret. Shown only in this answer." }),
+    secret: z.string().openapi({ description: "The new signing secret. Shown only in this answer (and by GET .../secret where allowed)." }),
     previous_secrets_expire_at: Timestamp.nullable().openapi({ description: "When the old secrets stop signing (null: none left)." }),
     live_secrets: z.number().openapi({ description: "How many secrets sign each request now." }),
+    pending_commit: z.boolean().openapi({
+      description:
+        "True when the endpoint's single-valued vendor header (hmac-sha256-hex) still signs with the previous secret: call rotate-secret/commit once the receiver holds the new one (or wait for the grace period to end).",
+    }),
   })
   .openapi("RotatedSecret");
+
+const CommittedRotationSchema = z
+  .object({
+    endpoint_id: z.string(),
+    previous_secrets_expire_at: Timestamp.nullable().openapi({ description: "When the old secrets stop signing `webhook-signature` (null: none left)." }),
+    live_secrets: z.number(),
+    pending_commit: z.literal(false),
+  })
+  .openapi("CommittedRotation");
+
+const RevealedSecretSchema = z
+  .object({ secret: z.string().openapi({ description: "The current signing secret." }) })
+  .openapi("RevealedSecret");
 
 export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret",
+      path: `${base}/rotate-secret`,
       tags: ["Endpoints"],
       summary: "Rotate the signing secret (the old one signs on during a grace period)",
+      description:
+        "Answers the new secret once. Every live secret signs `webhook-signature`; a vendor-style header (hmac-sha256-hex) keeps the previous secret until `rotate-secret/commit` or the end of the grace period. Raises `endpoint.secret_rotated`.",
       security: bearerSecurity,
-      request: {
-        params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }),
-        body: { ...jsonBody(RotateSecretInput), required: false },
+      request: { params: EndpointPath, body: { ...jsonBody(RotateSecretInput), required: false } },
+      responses: {
+        200: jsonResponse(RotatedSecretSchema, "The new secret, shown once."),
+        409: { ...errorResponses[400], description: "The endpoint kept changing concurrently; try again." },
+        ...errorResponses,
       },
-      responses: { 200: jsonResponse(RotatedSecretSchema, "The new secret, shown once."), ...errorResponses },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const ctx = serviceCtx(c.env);
-      const result = await rotateSecret(ctx, tenant_id, endpoint_id, c.req.valid("json")?.grace_period_s ?? DEFAULT_GRACE_S);
-      await emitOperational(ctx, [{ type: "endpoint.updated", tenantId: tenant_id, data: { endpoint_id, change: "secret_rotated" } }]);
+      const result = await rotateSecret(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json") ?? {});
       return c.json(
-        { endpoint_id, secret: result.secret, previous_secrets_expire_at: isoOrNull(result.previousExpireAt), live_secrets: result.liveSecrets },
+        {
+          endpoint_id,
+          secret: result.secret,
+          previous_secrets_expire_at: isoOrNull(result.previousExpireAt),
+          live_secrets: result.liveSecrets,
+          pending_commit: result.pendingCommit,
+        },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/rotate-secret/commit`,
+      tags: ["Endpoints"],
+      summary: "Commit a rotation: the vendor-style header signs with the new secret from now on",
+      description: "Call it after the receiver holds the new secret. The old secrets still sign `webhook-signature` until their grace period ends. Nothing pending: answers the same, changes nothing.",
+      security: bearerSecurity,
+      request: { params: EndpointPath },
+      responses: {
+        200: jsonResponse(CommittedRotationSchema, "The rotation is committed."),
+        409: { ...errorResponses[400], description: "The endpoint kept changing concurrently; try again." },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { tenant_id, endpoint_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      const result = await commitRotation(serviceCtx(c.env), tenant_id, endpoint_id);
+      return c.json(
+        { endpoint_id, previous_secrets_expire_at: isoOrNull(result.previousExpireAt), live_secrets: result.liveSecrets, pending_commit: false as const },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: `${base}/secret`,
+      tags: ["Endpoints"],
+      summary: "Reveal the current signing secret",
+      description: "Admin scope (a portal session that is not read-only). A deployment with `SECRET_REVEAL=false` answers 403. `auth` values are never revealed.",
+      security: bearerSecurity,
+      request: { params: EndpointPath },
+      responses: { 200: jsonResponse(RevealedSecretSchema, "The current signing secret."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id, endpoint_id } = c.req.valid("param");
+      authorize(c, "admin", tenant_id);
+      // The answer holds a secret: no cache may keep it.
+      c.header("cache-control", "no-store");
+      return c.json(await revealSecret(serviceCtx(c.env), tenant_id, endpoint_id), 200);
     },
   );
 }

@@ -75,6 +75,17 @@ const endpointFields = {
   disabled: z.boolean(),
 };
 
+/** A brought signing secret; its shape per scheme is checked by the verb (it depends on `signature`). */
+export const OwnSecretField = z
+  .string()
+  .min(1)
+  .max(300)
+  .openapi({
+    description:
+      "Bring your own signing secret (e.g. when moving existing subscribers). `standard`: `whsec_` + base64 of 24..64 bytes; `hmac-sha256-hex`: any printable ASCII string of 16..256 characters, used as is. Absent: a fresh `whsec_` secret.",
+    example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  });
+
 export const CreateEndpointInput = z
   .strictObject({
     url: endpointFields.url,
@@ -92,10 +103,12 @@ export const CreateEndpointInput = z
     timeout_ms: endpointFields.timeout_ms.optional(),
     metadata: endpointFields.metadata.optional(),
     disabled: endpointFields.disabled.optional(),
+    secret: OwnSecretField.optional(),
   })
   .openapi("CreateEndpointInput");
 
-export const UpdateEndpointInput = CreateEndpointInput.partial().openapi("UpdateEndpointInput");
+// The secret changes only through rotate-secret, which keeps the old one signing for a while.
+export const UpdateEndpointInput = CreateEndpointInput.omit({ secret: true }).partial().openapi("UpdateEndpointInput");
 
 export type CreateEndpoint = z.infer<typeof CreateEndpointInput>;
 export type UpdateEndpoint = z.infer<typeof UpdateEndpointInput>;

@@ -7,6 +7,8 @@ import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../ht
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { createTenant, deleteTenant, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
 import { forgetEndpoints } from "../../services/endpoints";
+import { serviceCtx } from "../../services/context";
+import { setTenantEnvironment } from "../../services/tenant-environment";
 import { TenantIdParam } from "../common";
 import { CreateTenantInput, TenantSchema, UpdateTenantInput } from "./schema";
 
@@ -76,12 +78,19 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Update a tenant",
       security: bearerSecurity,
       request: { params: TenantPath, body: jsonBody(UpdateTenantInput) },
-      responses: { 200: jsonResponse(TenantSchema, "The updated tenant."), ...errorResponses },
+      responses: {
+        200: jsonResponse(TenantSchema, "The updated tenant."),
+        409: { ...errorResponses[400], description: "Leaving the sandbox while endpoints still use http:// URLs." },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      return c.json(tenantView(await updateTenant(getDb(c.env), tenant_id, c.req.valid("json"))), 200);
+      const { environment, ...patch } = c.req.valid("json");
+      const ctx = serviceCtx(c.env);
+      if (environment !== undefined) await setTenantEnvironment(ctx, tenant_id, environment);
+      return c.json(tenantView(await updateTenant(ctx.db, tenant_id, patch)), 200);
     },
   );
 

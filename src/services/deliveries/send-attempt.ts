@@ -8,7 +8,7 @@ import { classifyFetchError, classifyResponse } from "../../delivery/classify";
 import { renderBody } from "../../delivery/envelope";
 import type { FailureKind } from "../../delivery/retry-policy";
 import { signatureHeaders } from "../../delivery/sign";
-import { checkDestination } from "../../delivery/ssrf";
+import { checkDestination, destinationRules } from "../../delivery/ssrf";
 import type { AttemptError, AttemptTrigger } from "../../db/schema";
 import type { ResolvedEndpoint } from "../endpoint-snapshot";
 import { newId } from "../../db/ids";
@@ -85,7 +85,7 @@ export async function buildRequest(input: SendAttemptInput, timestampS: number) 
     headers[auth[0]] = auth[1];
     secretNames.add(auth[0]);
   }
-  const signatures = await signatureHeaders(endpoint.signature, endpoint.secrets, event.id, timestampS, body);
+  const signatures = await signatureHeaders(endpoint.signature, endpoint.secrets, event.id, timestampS, body, endpoint.headerSecret);
   Object.assign(headers, {
     "content-type": "application/json",
     "user-agent": `Edgehooks/${input.config.version}`,
@@ -127,7 +127,7 @@ async function readExcerpt(res: Response): Promise<string> {
 export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
   const startedAt = input.now();
   const base = { id: newId("att", startedAt), number: input.number, trigger: input.trigger, url: input.endpoint.url, startedAt };
-  const verdict = checkDestination(input.endpoint.url, { allowHttp: input.config.allowHttp, allowPrivate: input.config.allowPrivate });
+  const verdict = checkDestination(input.endpoint.url, destinationRules(input.config, input.endpoint.sandbox));
   if (!verdict.ok) {
     return {
       ...base,
