@@ -7,10 +7,28 @@
  */
 export const EVENT_TYPE_PATTERN = /^(?:\*|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?:\.\*)?)$/;
 
-/** Absent or empty list means "all types" (SPEC: `event_types` absent = all). */
+/**
+ * Edgehooks' own alerts to a tenant (`edgehooks.endpoint.disabled`, ...) live under this prefix.
+ * Producers may not ingest or test types under it, so no producer event can pass for an alert,
+ * and only a pattern that names the prefix itself subscribes to them: `*` or no list (all the
+ * producer's types) never start receiving alerts nobody asked for.
+ */
+export const RESERVED_TYPE_PREFIX = "edgehooks.";
+
+export function isReservedType(type: string): boolean {
+  return type.startsWith(RESERVED_TYPE_PREFIX);
+}
+
+/** Absent or empty list means "all types" (SPEC: `event_types` absent = all), alerts excepted. */
 export function matchesEventType(patterns: string[] | null | undefined, type: string): boolean {
+  if (type.startsWith(RESERVED_TYPE_PREFIX)) return !!patterns && matchesPattern(patterns, type, true);
   if (!patterns || patterns.length === 0) return true;
+  return matchesPattern(patterns, type, false);
+}
+
+function matchesPattern(patterns: string[], type: string, reserved: boolean): boolean {
   for (const pattern of patterns) {
+    if (reserved && !pattern.startsWith(RESERVED_TYPE_PREFIX)) continue;
     if (pattern === "*" || pattern === type) return true;
     if (pattern.endsWith(".*")) {
       // Keep the dot in the prefix: `job.*` must not match `jobs.x`, nor `job` itself.

@@ -6,6 +6,7 @@ import { registerDocsRoutes } from "./docs";
 import { registerEndpointRoutes } from "./endpoints";
 import { registerRotateSecretRoute } from "./endpoints/rotate";
 import { registerTestFilterRoute } from "./endpoints/test-filter";
+import { registerTestUrlRoute } from "./endpoints/test-url";
 import { registerEventRoutes } from "./events";
 import { registerEventTypeRoutes } from "./event-types";
 import { registerPortalSessionRoutes } from "./portal-sessions";
@@ -22,6 +23,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerEndpointRoutes(app);
   registerTestFilterRoute(app);
   registerRotateSecretRoute(app);
+  registerTestUrlRoute(app);
   registerEventTypeRoutes(app);
   registerEventRoutes(app);
   registerDeliveryRoutes(app);

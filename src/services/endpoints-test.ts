@@ -13,13 +13,18 @@ import { exampleOf } from "./event-types";
 
 export const TEST_EVENT_TYPE = "webhook.test";
 
+/** The default `webhook.test` data (SPEC): a message, the time it was sent, and the endpoint when there is one. */
+export function defaultTestData(now: number, endpointId?: string) {
+  return { message: "Test event from Edgehooks", timestamp: new Date(now).toISOString(), ...(endpointId ? { endpoint_id: endpointId } : {}) };
+}
+
 export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, input: { event_type?: string; data?: unknown }) {
   const endpoint = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
   const type = input.event_type ?? TEST_EVENT_TYPE;
   // No data given: the catalog's example for the type, else a small test payload.
   const example = input.data === undefined ? await exampleOf(ctx, type) : undefined;
-  const data = input.data !== undefined ? input.data : (example ?? { message: "Test event from Edgehooks", endpoint_id: endpoint.id });
+  const data = input.data !== undefined ? input.data : (example ?? defaultTestData(now, endpoint.id));
   const event = {
     id: newId("evt", now),
     tenantId,

@@ -77,3 +77,25 @@ describe("EVENT_TYPE_PATTERN", () => {
     expect(EVENT_TYPE_PATTERN.test(value)).toBe(valid);
   });
 });
+
+describe("Edgehooks' reserved alert types", () => {
+  it.each([
+    [null, false],
+    [[], false],
+    [["*"], false],
+    [["endpoint.*"], false],
+    [["endpoint.disabled"], false],
+    [["edgehooks.*"], true],
+    [["edgehooks.endpoint.*"], true],
+    [["edgehooks.endpoint.disabled"], true],
+    [["edgehooks.delivery.*"], false],
+    [["job.*", "edgehooks.endpoint.disabled"], true],
+  ])("edgehooks.endpoint.disabled vs %j → %s (only a pattern naming the prefix subscribes)", (patterns, expected) => {
+    expect(matchesEventType(patterns as string[] | null, "edgehooks.endpoint.disabled")).toBe(expected);
+  });
+
+  it("the prefix patterns do not catch producer types", () => {
+    expect(matchesEventType(["edgehooks.*"], "job.completed")).toBe(false);
+    expect(matchesEventType(["edgehooks.*", "job.*"], "job.completed")).toBe(true);
+  });
+});

@@ -17,6 +17,7 @@ const BODIES: Record<string, unknown> = {
   "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test": {},
   "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test-filter": { data: {} },
   "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret": {},
+  "POST /v1/tenants/{tenant_id}/test-url": { url: "https://example.com/hook" },
   "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover": { since: "2020-01-01T00:00:00Z" },
   "POST /v1/tenants/{tenant_id}/events": { type: "a.b", data: {} },
   "POST /v1/tenants/{tenant_id}/events/batch": { events: [{ type: "a.b", data: {} }] },

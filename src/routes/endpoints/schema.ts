@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { EVENT_TYPE_PATTERN, isReservedType, RESERVED_TYPE_PREFIX } from "../../delivery/match";
 import { FilterSchema } from "../../delivery/filter";
 import { RetryPolicySchema } from "../../delivery/retry-policy";
 import { MetadataSchema, Timestamp } from "../common";
@@ -142,12 +142,35 @@ export const CreatedEndpointSchema = EndpointSchema.extend({
   secret: z.string().openapi({ description: "The signing secret (`whsec_...`). Shown only in this answer.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
 }).openapi("CreatedEndpoint");
 
+/** A concrete event type a test may send; Edgehooks' own alert types cannot be spoofed. */
+const TestEventType = z
+  .string()
+  .max(200)
+  .regex(EVENT_TYPE_PATTERN)
+  .refine((t) => !t.includes("*"), "a concrete type, not a pattern")
+  .refine((t) => !isReservedType(t), `types under \`${RESERVED_TYPE_PREFIX}\` are Edgehooks' own alerts`);
+
 export const TestEndpointInput = z
   .strictObject({
-    event_type: z.string().max(200).regex(EVENT_TYPE_PATTERN).refine((t) => !t.includes("*"), "a concrete type, not a pattern").optional(),
+    event_type: TestEventType.optional(),
     data: z.unknown().optional(),
   })
   .openapi("TestEndpointInput");
+
+export const TestUrlInput = z
+  .strictObject({
+    url: endpointFields.url,
+    event_type: TestEventType.optional().openapi({ description: "Default `webhook.test`." }),
+    data: z.unknown().optional().openapi({ description: "Default `{ message, timestamp }`, or the catalog's example for `event_type`." }),
+    secret: OwnSecretField.optional().openapi({ description: "Sign with this secret (checked against `signature` like an endpoint's). Absent: a fresh one, answered." }),
+    signature: endpointFields.signature.optional(),
+    envelope: endpointFields.envelope.optional(),
+    headers: endpointFields.headers.optional(),
+    auth: endpointFields.auth.optional(),
+    timeout_ms: endpointFields.timeout_ms.optional(),
+  })
+  .openapi("TestUrlInput");
+export type TestUrl = z.infer<typeof TestUrlInput>;
 
 export const AttemptSchema = z
   .object({
@@ -167,6 +190,22 @@ export const AttemptSchema = z
     request_headers: z.record(z.string(), z.string()).openapi({ description: "Headers sent, secrets masked." }),
   })
   .openapi("Attempt");
+
+export const TestUrlResultSchema = z
+  .object({
+    id: z.string().openapi({ description: "The attempt's id (not stored: a URL test leaves no delivery in the log)." }),
+    event_id: z.string().openapi({ description: "The `webhook-id` sent." }),
+    url: z.string(),
+    started_at: Timestamp,
+    duration_ms: z.number(),
+    status_code: z.number().nullable(),
+    response_body: z.string().nullable().openapi({ description: "The first 16 KiB of the response body." }),
+    error: z.enum(["timeout", "connection", "dns", "blocked_destination", "tls"]).nullable(),
+    error_detail: z.string().nullable(),
+    request_headers: z.record(z.string(), z.string()).openapi({ description: "Headers sent, secrets masked." }),
+    secret: z.string().openapi({ description: "The secret the request was signed with (the given one, or a fresh one to keep for the endpoint)." }),
+  })
+  .openapi("TestUrlResult");
 
 export const TestFilterInput = z
   .strictObject({

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { EVENT_TYPE_PATTERN, isReservedType, RESERVED_TYPE_PREFIX } from "../../delivery/match";
 import { ChannelsSchema } from "../endpoints/schema";
 import { Timestamp, TimestampInput } from "../common";
 
@@ -9,6 +9,8 @@ export const EventTypeName = z
   .max(200)
   .regex(EVENT_TYPE_PATTERN, "event types are dot-separated names like `job.completed`")
   .refine((t) => !t.includes("*"), "an event's type is a name, not a pattern")
+  // Edgehooks' own alerts to tenants live there; a producer's event must never pass for one.
+  .refine((t) => !isReservedType(t), `types under \`${RESERVED_TYPE_PREFIX}\` are reserved for Edgehooks' own alerts`)
   .openapi({ example: "job.completed" });
 
 export const CreateEventInput = z
