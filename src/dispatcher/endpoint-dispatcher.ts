@@ -246,7 +246,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
 
       if (result.ok) {
         finish("succeeded");
-        if (row.attempts > 0) signals.push({ type: "delivery.recovered", delivery, attempts });
+        if (row.attempts > 0) signals.push({ type: "delivery.recovered", delivery, attempts, eventType: row.event_type });
         continue;
       }
       if (result.control === "abort") {
@@ -273,11 +273,11 @@ export class EndpointDispatcher extends DurableObject<Env> {
             });
       if (delay === null) {
         finish("failed");
-        signals.push({ type: "delivery.exhausted", delivery, attempts });
+        signals.push({ type: "delivery.exhausted", delivery, attempts, eventType: row.event_type });
       } else {
         this.store.reschedule(row.seq, row.attempts + 1, now + delay);
         changes.push({ delivery, attempt: result, status: "pending_retry", attemptCount: attempts, nextAttemptAt: now + delay });
-        if (row.attempts + 1 === 4) signals.push({ type: "delivery.failing", delivery, attempts });
+        if (row.attempts + 1 === 4) signals.push({ type: "delivery.failing", delivery, attempts, eventType: row.event_type });
       }
     }
     this.store.removeMany(finished);

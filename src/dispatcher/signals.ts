@@ -13,6 +13,8 @@ export interface OperationalSignal {
   type: Extract<OperationalType, "delivery.failing" | "delivery.exhausted" | "delivery.recovered">;
   delivery: DeliveryRef;
   attempts: number;
+  /** The delivered event's type: a delivery of a tenant alert raises no alert of its own. */
+  eventType: string;
 }
 
 export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointSnapshot, reason: "gone" | "failing") {
@@ -32,6 +34,7 @@ export async function onOperationalSignals(env: Env, endpoint: EndpointSnapshot,
       type: s.type,
       tenantId: endpoint.tenantId,
       data: { endpoint_id: endpoint.id, delivery_id: s.delivery.id, event_id: s.delivery.eventId, attempts: s.attempts },
+      eventType: s.eventType,
     })),
   );
 }

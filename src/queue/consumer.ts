@@ -56,7 +56,7 @@ async function handle(ctx: ServiceCtx, bodies: EventsMessage[]) {
     await fanOut(ctx, fanouts.flatMap((b) => eventIdsOf(b).map((eventId) => ({ tenantId: b.tenant_id, eventId, origin: b.origin }))));
   }
   if (operational.length) {
-    await emitOperational(ctx, operational.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data }))));
+    await emitOperational(ctx, operational.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data, eventType: e.event_type }))));
   }
 }
 

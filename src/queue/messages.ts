@@ -30,7 +30,15 @@ export const OperationalMessage = z.object({
   v: z.literal(1),
   kind: z.literal("operational"),
   events: z
-    .array(z.object({ type: z.string().regex(/^(endpoint|delivery)\.[a-z]+$/), tenant_id: z.string(), data: z.record(z.string(), z.unknown()) }))
+    .array(
+      z.object({
+        type: z.string().regex(/^(endpoint|delivery)\.[a-z_]+$/),
+        tenant_id: z.string(),
+        data: z.record(z.string(), z.unknown()),
+        /** delivery.*: the delivered event's type, so alerts about alert deliveries are not raised. */
+        event_type: z.string().optional(),
+      }),
+    )
     .min(1)
     .max(100),
 });

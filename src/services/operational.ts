@@ -3,7 +3,16 @@
  * the reserved tenant `_operator`, created on first use. Their data names ids, never payloads or
  * secrets. Events about `_operator`'s own endpoints are not emitted, so a failing operator
  * endpoint cannot feed itself.
+ *
+ * Tenant alerts: the events of TENANT_ALERT_TYPES also go to the tenant they are about, as
+ * `edgehooks.<type>` (a prefix producers cannot ingest), when one of its endpoints subscribes to
+ * that prefix. The data is the same: that tenant's own ids. A delivery of an alert raises no
+ * further alert, so a failing alert endpoint cannot feed itself either.
  */
+import { and, inArray, like } from "drizzle-orm";
+import { endpoints } from "../db/schema";
+import { isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
+import { ApiError } from "../errors";
 import { chunk } from "../lib/chunk";
 import type { OperationalMessage } from "../queue/messages";
 import type { ServiceCtx } from "./context";
@@ -27,7 +36,14 @@ export interface OperationalEvent {
   type: OperationalType;
   tenantId: string;
   data: Record<string, unknown>;
+  /** For delivery.*: the type of the event delivered (alerts about alerts are not raised). */
+  eventType?: string;
 }
+
+/** What a tenant may subscribe to about itself, as `edgehooks.<type>`. */
+export const TENANT_ALERT_TYPES: readonly OperationalType[] = ["endpoint.disabled", "delivery.failing", "delivery.exhausted", "endpoint.secret_rotated"];
+
+export const tenantAlertType = (type: OperationalType) => `${RESERVED_TYPE_PREFIX}${type}`;
 
 /** An ingest (and its fan-out message) holds at most this many events. */
 const EVENTS_PER_INGEST = 100;
@@ -47,6 +63,49 @@ export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[
       run.map((e) => ({ input: { type: e.type, data: { tenant_id: e.tenantId, ...e.data } } })),
     );
   }
+  await emitTenantAlerts(ctx, events);
+}
+
+/** Tenants with at least one endpoint subscribed to Edgehooks' alerts (an `edgehooks.` pattern). */
+async function subscribedTenants(ctx: ServiceCtx, tenantIds: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  // event_types is JSON text: an element starting with the prefix appears as `"edgehooks.`.
+  for (const ids of chunk(tenantIds, 90)) {
+    const rows = await ctx.db
+      .selectDistinct({ tenantId: endpoints.tenantId })
+      .from(endpoints)
+      .where(and(inArray(endpoints.tenantId, ids), like(endpoints.eventTypes, `%"${RESERVED_TYPE_PREFIX}%`)))
+      .all();
+    for (const r of rows) found.add(r.tenantId);
+  }
+  return found;
+}
+
+/** Each tenant's own alerts, to its own endpoints only: one ingest per tenant and run. */
+async function emitTenantAlerts(ctx: ServiceCtx, events: OperationalEvent[]) {
+  const alerts = events.filter(
+    (e) => e.tenantId !== OPERATOR_TENANT && TENANT_ALERT_TYPES.includes(e.type) && !(e.eventType !== undefined && isReservedType(e.eventType)),
+  );
+  if (!alerts.length) return;
+  const byTenant = new Map<string, OperationalEvent[]>();
+  for (const e of alerts) byTenant.set(e.tenantId, [...(byTenant.get(e.tenantId) ?? []), e]);
+  const subscribed = await subscribedTenants(ctx, [...byTenant.keys()]);
+  for (const [tenantId, own] of byTenant) {
+    if (!subscribed.has(tenantId)) continue;
+    for (const run of chunk(own, EVENTS_PER_INGEST)) {
+      try {
+        await ingestEvents(
+          ctx,
+          tenantId,
+          run.map((e) => ({ input: { type: tenantAlertType(e.type), data: { tenant_id: tenantId, ...e.data } } })),
+        );
+      } catch (err) {
+        // The tenant was deleted meanwhile: nobody is left to alert.
+        if (err instanceof ApiError && err.code === "not_found") break;
+        throw err;
+      }
+    }
+  }
 }
 
 /**
@@ -56,7 +115,11 @@ export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[
  */
 export async function queueOperational(env: Env, events: OperationalEvent[]) {
   for (const run of emittable(events)) {
-    const message: OperationalMessage = { v: 1, kind: "operational", events: run.map((e) => ({ type: e.type, tenant_id: e.tenantId, data: e.data })) };
+    const message: OperationalMessage = {
+      v: 1,
+      kind: "operational",
+      events: run.map((e) => ({ type: e.type, tenant_id: e.tenantId, data: e.data, ...(e.eventType !== undefined ? { event_type: e.eventType } : {}) })),
+    };
     await env.EVENTS_QUEUE.send(message, { contentType: "json" });
   }
 }
