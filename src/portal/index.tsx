@@ -12,8 +12,11 @@ import { ApiError, type ErrorIssue } from "../errors";
 import type { AppEnv } from "../http/context";
 import { log } from "../lib/log";
 import { findPortalSession } from "../services/portal-sessions";
+import { tenantEnvironment } from "../services/tenants";
 import { registerPortalDeliveries } from "./deliveries";
 import { registerPortalEndpoints } from "./endpoints";
+import { registerPortalSecret } from "./secret";
+import { registerPortalTestUrl } from "./test-url";
 import { Layout } from "./layout";
 import { clearSessionCookie, csrfMatches, csrfToken, sessionFromCookie, setSessionCookie, type PortalEnv } from "./session";
 
@@ -64,6 +67,8 @@ export function registerPortal(app: Hono<AppEnv>) {
     }
     c.set("session", session);
     c.set("csrf", await csrfToken(c.env.ENCRYPTION_KEY, session.id));
+    // Shown in the header, so a customer always knows a sandbox from production.
+    c.set("sandbox", (await tenantEnvironment(getDb(c.env), session.tenantId).catch(() => "production")) === "sandbox");
     c.header("cache-control", "no-store");
     c.header("x-frame-options", "DENY");
     c.header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
@@ -81,6 +86,8 @@ export function registerPortal(app: Hono<AppEnv>) {
   });
 
   registerPortalEndpoints(portal);
+  registerPortalSecret(portal);
+  registerPortalTestUrl(portal);
   registerPortalDeliveries(portal);
 
   portal.onError((err, c) => {
@@ -100,7 +107,7 @@ export type PortalPage = { title: string; current?: "endpoints" | "deliveries" }
 export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 = 200) {
   const s = c.get("session");
   return c.html(
-    <Layout title={meta.title} tenantId={s.tenantId} readOnly={s.readOnly} current={meta.current}>
+    <Layout title={meta.title} tenantId={s.tenantId} readOnly={s.readOnly} sandbox={c.get("sandbox") === true} current={meta.current}>
       {body as never}
     </Layout>,
     status,

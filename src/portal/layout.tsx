@@ -53,6 +53,7 @@ dl.kv dd { margin:0; }
 pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; font-size:.8rem; white-space:pre-wrap; word-break:break-all; }
 .filters { display:grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap:.6rem; align-items:end; }
 .muted { color: var(--muted); }
+.sandbox { background:#ffd84d; color:#10151c; font-size:.85rem; padding:.15rem .6rem; }
 @media (max-width: 640px) {
   main { padding:.6rem; }
   th.opt, td.opt { display:none; }
@@ -60,7 +61,7 @@ pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; fon
 }
 `;
 
-export function Layout(props: { title: string; tenantId: string; readOnly: boolean; current?: "endpoints" | "deliveries"; children: Child }) {
+export function Layout(props: { title: string; tenantId: string; readOnly: boolean; sandbox?: boolean; current?: "endpoints" | "deliveries"; children: Child }) {
   return (
     <html lang="en">
       <head>
@@ -73,6 +74,11 @@ export function Layout(props: { title: string; tenantId: string; readOnly: boole
       <body>
         <header>
           <strong>Webhooks</strong>
+          {props.sandbox ? (
+            <span class="badge sandbox" title="Test environment: http:// endpoint URLs are allowed here">
+              Sandbox
+            </span>
+          ) : null}
           <nav aria-label="Portal">
             <a href="/portal" aria-current={props.current === "endpoints" ? "page" : undefined}>Endpoints</a>
             <a href="/portal/deliveries" aria-current={props.current === "deliveries" ? "page" : undefined}>Delivery log</a>

@@ -13,7 +13,7 @@ import type { AppEnv } from "../http/context";
 
 export const COOKIE = "eh_portal";
 
-export type PortalEnv = AppEnv & { Variables: AppEnv["Variables"] & { session: PortalSessionRow; csrf: string } };
+export type PortalEnv = AppEnv & { Variables: AppEnv["Variables"] & { session: PortalSessionRow; csrf: string; sandbox?: boolean } };
 
 const csrfKeys = new Map<string, Promise<CryptoKey>>();
 

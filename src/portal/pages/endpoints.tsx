@@ -13,6 +13,9 @@ export function EndpointList(props: { rows: EndpointRow[]; stats: Map<string, St
         <p>
           <a class="button" href="/portal/endpoints/new">
             Add endpoint
+          </a>{" "}
+          <a class="button secondary" href="/portal/test-url">
+            Test a URL first
           </a>
         </p>
       )}
@@ -155,6 +158,9 @@ export function EndpointDetail(props: {
             <PostButton action={`${base}/test`} csrf={props.csrf} label="Send test event" variant="secondary" />
             <PostButton action={`${base}/${r.status === "active" ? "disable" : "enable"}`} csrf={props.csrf} label={r.status === "active" ? "Disable" : "Enable"} variant="secondary" />
             <PostButton action={`${base}/rotate`} csrf={props.csrf} label="Rotate secret" variant="secondary" />
+            <a class="button secondary" href={`${base}/secret`}>
+              Signing secret…
+            </a>
             <a class="button secondary" href={`${base}/delete`}>
               Delete…
             </a>
