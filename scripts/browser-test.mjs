@@ -9,6 +9,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../test/browser/portal.spec.mjs";
+import { run as runVendors } from "../test/browser/vendors.spec.mjs";
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", CI: "true" };
 const state = mkdtempSync(join(tmpdir(), "edgehooks-browser-"));
@@ -89,6 +90,8 @@ try {
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/`, 90_000);
   results = await run({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots });
+  const vendors = await runVendors({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots });
+  results = { passed: results.passed + vendors.passed, failed: results.failed + vendors.failed };
   failures = results.failed;
 } catch (err) {
   console.error(err);
