@@ -22,7 +22,9 @@
  * filters can cost a queue batch at most the budget, whatever they say.
  */
 import { z } from "@hono/zod-openapi";
-import { RE2JS } from "re2js";
+import { compileRegex, MAX_REGEX, MAX_REGEX_INPUT } from "./linear-regex";
+
+export { MAX_REGEX_INPUT };
 
 export type Filter = Record<string, unknown>;
 export interface FilterEvent {
@@ -35,9 +37,6 @@ const COMPARE = ["$eq", "$neq", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$e
 const LOGIC = ["$and", "$or", "$not"] as const;
 const MAX_DEPTH = 10;
 const MAX_CONDITIONS = 100;
-export const MAX_REGEX = 500;
-/** Longer strings never match a $regex: the engine is linear, this bounds the constant. */
-export const MAX_REGEX_INPUT = 64 * 1024;
 const MAX_PATH = 200;
 /**
  * Work units (a compared JSON node, a regex input character) one event's filters may spend in
@@ -155,28 +154,6 @@ function deepEqual(a: unknown, b: unknown, budget: FilterBudget): boolean {
     return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k], budget));
   }
   return false;
-}
-
-const RE2_FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL };
-
-/** A compiled linear-time regex, or why the pattern is refused. Compiled once per isolate. */
-const regexCache = new Map<string, RE2JS | string>();
-export function compileRegex(pattern: string, flags: string): RE2JS | string {
-  const key = `${flags}/${pattern}`;
-  let re = regexCache.get(key);
-  if (re === undefined) {
-    if (pattern.length > MAX_REGEX) re = `$regex is at most ${MAX_REGEX} characters`;
-    else {
-      try {
-        re = RE2JS.compile(pattern, [...flags].reduce((f, c) => f | (RE2_FLAGS[c] ?? 0), 0));
-      } catch (err) {
-        re = `invalid or unsupported regular expression (RE2 syntax: no backreferences or lookaround): ${(err as Error).message}`;
-      }
-    }
-    if (regexCache.size > 500) regexCache.delete(regexCache.keys().next().value!);
-    regexCache.set(key, re);
-  }
-  return re;
 }
 
 class BudgetExhausted extends Error {}
