@@ -31,6 +31,8 @@ export interface ResolvedEndpoint {
   envelope: EnvelopeKind;
   retryPolicy: RetryPolicy;
   timeoutMs: number;
+  /** Set when the stored credentials could not be opened: the attempt is recorded as failed, not sent. */
+  unusable?: string;
 }
 
 
@@ -44,12 +46,17 @@ type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "DEFAULT_SIGNATURE" | "DEFAULT_RE
 export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, now: number): Promise<ResolvedEndpoint> {
   const encryptionKey = env.ENCRYPTION_KEY;
   const defaults = deploymentDefaults(env);
-  const [secrets, headers, auth] = await Promise.all([
+  // A ciphertext no key opens must not throw out of an alarm or a route: the attempt that needs
+  // it becomes a recorded failure (sendAttempt reads `unusable`).
+  const opened = await Promise.all([
     decryptJson<StoredSecret[]>(encryptionKey, row.secretsEnc),
     row.headersEnc ? decryptJson<Record<string, string>>(encryptionKey, row.headersEnc) : Promise.resolve({}),
     row.authEnc ? decryptJson<EndpointAuth>(encryptionKey, row.authEnc) : Promise.resolve(null),
-  ]);
+  ]).catch((err: unknown) => String((err as Error)?.message ?? err));
+  const unusable = typeof opened === "string" ? `stored credentials could not be decrypted (${opened.slice(0, 200)})` : undefined;
+  const [secrets, headers, auth] = typeof opened === "string" ? [[], {}, null] : opened;
   return {
+    ...(unusable ? { unusable } : {}),
     id: row.id,
     tenantId: row.tenantId,
     url: row.url,
