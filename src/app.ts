@@ -14,12 +14,21 @@ import { registerRoutes } from "./routes";
 
 const ID_FIELDS: Record<string, string> = { ep: "endpoint_id", evt: "event_id", dlv: "delivery_id", att: "attempt_id", task: "task_id", key: "key_id" };
 
+/** decodeURIComponent that answers the raw text for malformed escapes (%ZZ, %FF) instead of throwing. */
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 /** The ids a request path names, as log fields (the path holds ids only, never secrets). */
 function idsInPath(path: string): Record<string, string> {
   const out: Record<string, string> = {};
   const parts = path.split("/");
   const t = parts.indexOf("tenants");
-  if (t >= 0 && parts[t + 1]) out.tenant_id = decodeURIComponent(parts[t + 1]!);
+  if (t >= 0 && parts[t + 1]) out.tenant_id = safeDecode(parts[t + 1]!);
   for (const part of parts) {
     const m = /^([a-z]+)_[0-9a-z]{26}$/.exec(part);
     const field = m ? ID_FIELDS[m[1]!] : undefined;

@@ -62,6 +62,20 @@ function refuse(reason: string): DestinationCheck {
 
 /** Why a canonical URL hostname is refused, or null when it may be reached. */
 function blockedHostReason(hostname: string): string | null {
+  if (hostname.endsWith(".")) {
+    // "127.0.0.1.." is a domain to the URL parser but an address to many resolvers once the
+    // root dots go: judge the name without them, canonicalised again ("127.1." → 127.0.0.1).
+    const bare = hostname.replace(/\.+$/, "");
+    if (bare === "") return "URL has no host";
+    let canonical: string;
+    try {
+      canonical = new URL(`http://${bare}/`).hostname;
+    } catch {
+      return `host ${hostname} is not a valid host name`;
+    }
+    if (canonical.endsWith(".")) return `host ${hostname} is not a valid host name`;
+    return blockedHostReason(canonical);
+  }
   if (hostname.startsWith("[") && hostname.endsWith("]")) {
     const literal = hostname.slice(1, -1);
     const groups = parseIPv6(literal);
@@ -91,6 +105,8 @@ function hostnameReason(hostname: string): string | null {
   // "localhost." is the same name as "localhost" to a resolver; compare without the root dot.
   const name = hostname.toLowerCase().replace(/\.+$/, "");
   if (name === "") return "URL has no host";
+  // An empty label ("a..b", ".a") is no DNS name; resolvers differ on what they make of it.
+  if (name.split(".").some((label) => label === "")) return `host ${hostname} is not a valid host name`;
   if (METADATA_NAMES.has(name)) return `metadata host ${name} is not allowed`;
   if (LOCALHOST_NAMES.has(name) || LOCALHOST_SUFFIXES.some((s) => name.endsWith(s))) {
     return `loopback host ${name} is not allowed`;
@@ -232,6 +248,10 @@ function ipv6Reason(g: number[], literal: string): string | null {
     );
   }
   if (at(0) === 0x2001 && at(1) === 0x0db8) return refuse("reserved"); // documentation
+  if (at(0) === 0x2001 && at(1) === 0x0002 && at(2) === 0) return refuse("benchmarking"); // 2001:2::/48
+  if (at(0) === 0x2001 && (at(1) & 0xfff0) === 0x0010) return refuse("reserved"); // ORCHID 2001:10::/28
+  if (at(0) === 0x2001 && (at(1) & 0xfff0) === 0x0020) return refuse("reserved"); // ORCHIDv2 2001:20::/28
+  if (at(0) === 0x3fff && (at(1) & 0xf000) === 0) return refuse("reserved"); // documentation 3fff::/20
   if ((at(0) & 0xfe00) === 0xfc00) return refuse("private"); // unique local fc00::/7
   if ((at(0) & 0xffc0) === 0xfe80) return refuse("link-local");
   if ((at(0) & 0xffc0) === 0xfec0) return refuse("private"); // deprecated site-local

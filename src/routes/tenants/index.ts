@@ -7,7 +7,7 @@ import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../ht
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { createTenant, deleteTenant, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
 import { forgetEndpoints } from "../../services/endpoints";
-import { TenantIdParam } from "../common";
+import { TENANT_ID_PATTERN, TenantIdParam } from "../common";
 import { CreateTenantInput, TenantSchema, UpdateTenantInput } from "./schema";
 
 const tags = ["Tenants"];
@@ -45,7 +45,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const principal = authorize(c, "read");
       const { limit, cursor } = c.req.valid("query");
-      const rows = await listTenants(getDb(c.env), { limit, before: decodeCursor(cursor), onlyId: principalTenant(principal) });
+      const rows = await listTenants(getDb(c.env), { limit, before: decodeCursor(cursor, TENANT_ID_PATTERN), onlyId: principalTenant(principal) });
       const p = page(rows, limit);
       return c.json({ data: p.data.map(tenantView), next_cursor: p.next_cursor }, 200);
     },
