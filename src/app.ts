@@ -11,6 +11,7 @@ import type { AppEnv } from "./http/context";
 import { zodIssues } from "./http/validation";
 import { log } from "./lib/log";
 import { registerRoutes } from "./routes";
+import { noteRequestHost } from "./http/self-hosts";
 
 const ID_FIELDS: Record<string, string> = { ep: "endpoint_id", evt: "event_id", dlv: "delivery_id", att: "attempt_id", task: "task_id", key: "key_id" };
 
@@ -51,12 +52,23 @@ export function createApp() {
     const requestId = newId("req");
     c.set("requestId", requestId);
     c.set("config", readConfig(c.env));
+    noteRequestHost(c.req.url);
     c.header("x-request-id", requestId);
     const started = Date.now();
     await next();
     c.header("x-request-id", requestId);
     // One structured line per request: ids and outcome, never bodies, queries or headers.
     log.info("request", { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Date.now() - started, ...idsInPath(c.req.path) });
+  });
+
+  // A delivery of an Edgehooks (this one under a name it does not know, or another) never calls
+  // the API: that is how a chain of deliveries would trigger deliveries without bound. Custom
+  // headers cannot set user-agent or webhook-*, so a delivery cannot hide these.
+  app.use("/v1/*", async (c, next) => {
+    if ((c.req.header("user-agent") ?? "").startsWith("Edgehooks/") && (c.req.header("webhook-signature") || c.req.header("webhook-id"))) {
+      throw new ApiError("forbidden", "a request sent by a webhook delivery cannot call the API (delivery loop)");
+    }
+    await next();
   });
 
   // Everything under /v1 needs a bearer key.

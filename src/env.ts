@@ -22,6 +22,8 @@ declare global {
     /** Per-key ingest limiter (Cloudflare Rate Limiting binding). */
     INGEST_LIMITER?: RateLimit;
     LOG_LEVEL?: string;
+    /** Extra host names of this deployment (custom domains), comma or space separated; endpoints may not target them. */
+    SELF_HOSTS?: string;
   }
   namespace Cloudflare {
     interface Env extends globalThis.Env {}
@@ -33,6 +35,8 @@ export interface Config {
   allowHttp: boolean;
   allowPrivate: boolean;
   publicUrl: string;
+  /** The deployment's own hosts from configuration: PUBLIC_URL's and SELF_HOSTS. */
+  selfHosts: string[];
   retentionDays: number;
   version: string;
 }
@@ -48,6 +52,7 @@ export function readConfig(env: Env): Config {
     allowHttp: truthy(env.ALLOW_HTTP_URLS),
     allowPrivate: truthy(env.ALLOW_PRIVATE_URLS),
     publicUrl: (env.PUBLIC_URL ?? "").replace(/\/+$/, ""),
+    selfHosts: [env.PUBLIC_URL ?? "", ...(env.SELF_HOSTS ?? "").split(/[\s,]+/)].filter((h) => h.trim() !== ""),
     retentionDays: Number.isFinite(retention) && retention > 0 ? retention : 30,
     version: VERSION,
   };

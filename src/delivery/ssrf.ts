@@ -8,7 +8,12 @@
 // to a dotted quad and every IPv6 spelling to its compressed hex form. The rules below therefore
 // only need to read canonical forms.
 
-export type DestinationOptions = { allowHttp: boolean; allowPrivate: boolean };
+/**
+ * `selfHosts`: the deployment's own hosts (PUBLIC_URL's, SELF_HOSTS, the hosts requests came in
+ * on), as `host` or `host:port`, refused whatever allowPrivate says: a delivery to Edgehooks
+ * itself could call its API (resend, ingest) and multiply traffic without bound.
+ */
+export type DestinationOptions = { allowHttp: boolean; allowPrivate: boolean; selfHosts?: readonly string[] };
 export type DestinationCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
 export const MAX_URL_LENGTH = 2048;
@@ -33,6 +38,10 @@ export function checkDestination(raw: string, opts: DestinationOptions): Destina
     return refuse("credentials in the URL are not allowed; use the endpoint's auth setting");
   }
   if (url.hostname === "") return refuse("URL has no host");
+  if (opts.selfHosts?.length) {
+    const self = selfHostMatch(url, opts.selfHosts);
+    if (self !== null) return refuse(`URL points at this deployment (${self}); an endpoint may not target Edgehooks itself`);
+  }
   if (!opts.allowPrivate) {
     const reason = blockedHostReason(url.hostname);
     if (reason !== null) return refuse(reason);
@@ -54,6 +63,60 @@ export function isPrivateAddress(host: string): boolean {
     return true;
   }
   return hostname === "" || blockedHostReason(hostname) !== null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The deployment's own hosts
+
+/**
+ * One spelling per host: lowercase (the URL parser), no root dots, IP literals canonical, and an
+ * IPv4-mapped IPv6 address as its IPv4 address.
+ */
+export function canonicalHost(hostname: string): string {
+  let host = hostname.toLowerCase();
+  if (host.endsWith(".")) {
+    const bare = host.replace(/\.+$/, "");
+    try {
+      host = new URL(`http://${bare}/`).hostname;
+    } catch {
+      return bare;
+    }
+  }
+  if (host.startsWith("[")) {
+    const g = parseIPv6(host.slice(1, -1));
+    if (g && g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return formatIPv4(v4From(g[6]!, g[7]!));
+  }
+  return host;
+}
+
+/** IP literals and loopback names name one service per port; other names are served on every port. */
+function portMatters(host: string): boolean {
+  return host.startsWith("[") || parseIPv4(host) !== null || host === "localhost" || host.endsWith(".localhost");
+}
+
+/** `host`, `host:port` or a URL, as the host and (where it matters) port it names, or null. */
+export function parseSelfHost(entry: string): { host: string; port: string | null } | null {
+  const text = entry.trim();
+  if (!text) return null;
+  try {
+    const url = new URL(text.includes("://") ? text : `http://${text}`);
+    if (!url.hostname) return null;
+    const host = canonicalHost(url.hostname);
+    return { host, port: portMatters(host) && url.port ? url.port : null };
+  } catch {
+    return null;
+  }
+}
+
+/** The self host the URL names, or null. */
+function selfHostMatch(url: URL, selfHosts: readonly string[]): string | null {
+  const host = canonicalHost(url.hostname);
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  for (const entry of selfHosts) {
+    const self = parseSelfHost(entry);
+    if (self && self.host === host && (self.port === null || self.port === port)) return self.port ? `${self.host}:${self.port}` : self.host;
+  }
+  return null;
 }
 
 function refuse(reason: string): DestinationCheck {

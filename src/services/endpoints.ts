@@ -8,6 +8,7 @@ import { generateSecret } from "../delivery/secret";
 import type { SignatureProfile } from "../delivery/sign";
 import { checkDestination } from "../delivery/ssrf";
 import { ApiError, notFound } from "../errors";
+import { selfHosts } from "../http/self-hosts";
 import { iso } from "../http/time";
 import { encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";
@@ -46,7 +47,7 @@ export function endpointView(row: EndpointRow, defaults: DeploymentDefaults) {
 
 /** Refuses destinations the SSRF guard blocks, with the reason in `issues`. */
 export function assertDestination(ctx: ServiceCtx, url: string) {
-  const verdict = checkDestination(url, { allowHttp: ctx.config.allowHttp, allowPrivate: ctx.config.allowPrivate });
+  const verdict = checkDestination(url, { allowHttp: ctx.config.allowHttp, allowPrivate: ctx.config.allowPrivate, selfHosts: selfHosts(ctx.config) });
   if (!verdict.ok) throw new ApiError("bad_request", "destination URL is not allowed", [{ path: "url", message: verdict.reason }]);
   return verdict.url.toString();
 }

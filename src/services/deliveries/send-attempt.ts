@@ -12,6 +12,7 @@ import { checkDestination } from "../../delivery/ssrf";
 import type { AttemptError, AttemptTrigger } from "../../db/schema";
 import type { ResolvedEndpoint } from "../endpoint-snapshot";
 import { newId } from "../../db/ids";
+import { selfHosts } from "../../http/self-hosts";
 
 export const RESPONSE_BODY_LIMIT = 16 * 1024;
 const MASK = "********";
@@ -134,7 +135,7 @@ async function readExcerpt(res: Response): Promise<string> {
 export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
   const startedAt = input.now();
   const base = { id: newId("att", startedAt), number: input.number, trigger: input.trigger, url: input.endpoint.url, startedAt };
-  const verdict = checkDestination(input.endpoint.url, { allowHttp: input.config.allowHttp, allowPrivate: input.config.allowPrivate });
+  const verdict = checkDestination(input.endpoint.url, { allowHttp: input.config.allowHttp, allowPrivate: input.config.allowPrivate, selfHosts: selfHosts(input.config) });
   if (!verdict.ok) {
     return {
       ...base,
