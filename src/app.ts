@@ -12,6 +12,9 @@ import { zodIssues } from "./http/validation";
 import { log } from "./lib/log";
 import { registerRoutes } from "./routes";
 import { noteRequestHost } from "./http/self-hosts";
+import { assertNotThrottled, authClient, noteAuthFailure } from "./http/auth-throttle";
+import { requestBodyLimit } from "./http/body-limit";
+import { jsonDepthLimit } from "./http/json-depth";
 
 const ID_FIELDS: Record<string, string> = { ep: "endpoint_id", evt: "event_id", dlv: "delivery_id", att: "attempt_id", task: "task_id", key: "key_id" };
 
@@ -61,6 +64,8 @@ export function createApp() {
     log.info("request", { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Date.now() - started, ...idsInPath(c.req.path) });
   });
 
+  app.use("*", requestBodyLimit);
+
   // A delivery of an Edgehooks (this one under a name it does not know, or another) never calls
   // the API: that is how a chain of deliveries would trigger deliveries without bound. Custom
   // headers cannot set user-agent or webhook-*, so a delivery cannot hide these.
@@ -76,11 +81,19 @@ export function createApp() {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
+    const client = authClient((name) => c.req.header(name));
+    assertNotThrottled(client);
     const principal = await resolvePrincipal(c.env, match[1]!);
-    if (!principal) throw new ApiError("unauthorized", "invalid or revoked API key");
+    if (!principal) {
+      await noteAuthFailure(c.env, client);
+      throw new ApiError("unauthorized", "invalid or revoked API key");
+    }
     c.set("principal", principal);
     await next();
   });
+
+  // After authentication, so an anonymous client cannot make the isolate parse its JSON.
+  app.use("*", jsonDepthLimit);
 
   registerRoutes(app);
 
@@ -109,7 +122,7 @@ export function createApp() {
     if (err instanceof HTTPException) {
       const status = err.status;
       const code = codeForStatus(status);
-      const message = status === 413 ? "request body is larger than 1 MiB" : err.message || code;
+      const message = err.message || code;
       return c.json(errorBody(code, message, requestId), status);
     }
     log.error("unhandled error", { request_id: requestId, error: String(err), stack: (err as Error)?.stack });

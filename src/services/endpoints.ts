@@ -1,5 +1,5 @@
 /** Endpoint verbs: subscriber URLs with their filters, secrets, headers and delivery policy. */
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, count, desc, eq, lt } from "drizzle-orm";
 import { newId } from "../db/ids";
 import { endpoints } from "../db/schema";
 import { matchesEventType } from "../delivery/match";
@@ -66,8 +66,16 @@ async function sealOptional(ctx: ServiceCtx, value: unknown) {
   return value == null ? null : encryptJson(ctx.env.ENCRYPTION_KEY, value);
 }
 
+/** MAX_ENDPOINTS_PER_TENANT: fan-out work grows with a tenant's endpoints, so their number is bounded. */
+async function assertEndpointQuota(ctx: ServiceCtx, tenantId: string) {
+  const max = ctx.config.maxEndpointsPerTenant;
+  const row = await ctx.db.select({ n: count() }).from(endpoints).where(eq(endpoints.tenantId, tenantId)).get();
+  if ((row?.n ?? 0) >= max) throw new ApiError("conflict", `the tenant already has ${max} endpoints (MAX_ENDPOINTS_PER_TENANT); delete one first`);
+}
+
 export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: CreateEndpoint) {
   const url = assertDestination(ctx, input.url);
+  await assertEndpointQuota(ctx, tenantId);
   const now = Date.now();
   const secret = generateSecret();
   const secrets: StoredSecret[] = [{ secret, expires_at: null }];
