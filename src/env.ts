@@ -11,6 +11,8 @@ declare global {
     DISPATCHER: DurableObjectNamespace<EndpointDispatcher>;
     ROOT_API_KEY?: string;
     ENCRYPTION_KEY?: string;
+    /** Retired encryption keys (base64, comma or space separated): they still decrypt, never encrypt. */
+    ENCRYPTION_KEYS_OLD?: string;
     PUBLIC_URL?: string;
     ALLOW_HTTP_URLS?: string;
     ALLOW_PRIVATE_URLS?: string;

@@ -9,7 +9,7 @@ import { generateSecret } from "../delivery/secret";
 import { notFound } from "../errors";
 import { decryptJson, encryptJson } from "../lib/crypto";
 import type { ServiceCtx } from "./context";
-import { liveSecrets, type StoredSecret } from "./endpoint-snapshot";
+import { endpointField, liveSecrets, type StoredSecret } from "./endpoint-snapshot";
 import { getEndpoint, pushSnapshot } from "./endpoints";
 
 export const DEFAULT_GRACE_S = 86_400;
@@ -30,12 +30,12 @@ export function rotated(stored: StoredSecret[], fresh: string, graceS: number, n
 export async function rotateSecret(ctx: ServiceCtx, tenantId: string, endpointId: string, graceS = DEFAULT_GRACE_S) {
   const current = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
-  const stored = await decryptJson<StoredSecret[]>(ctx.env.ENCRYPTION_KEY, current.secretsEnc);
+  const stored = await decryptJson<StoredSecret[]>(ctx.env, current.secretsEnc, endpointField(endpointId, "secrets_enc"));
   const secret = generateSecret();
   const next = rotated(stored, secret, graceS, now);
   const row = await ctx.db
     .update(endpoints)
-    .set({ secretsEnc: await encryptJson(ctx.env.ENCRYPTION_KEY, next), version: current.version + 1, updatedAt: now })
+    .set({ secretsEnc: await encryptJson(ctx.env, next, endpointField(endpointId, "secrets_enc")), version: current.version + 1, updatedAt: now })
     .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId)))
     .returning()
     .get();

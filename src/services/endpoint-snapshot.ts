@@ -2,7 +2,7 @@
  * The endpoint as the dispatcher sees it. The snapshot travels to the Durable Object with its
  * secrets still encrypted; `resolveEndpoint` decrypts them in memory right before signing.
  */
-import { decryptJson } from "../lib/crypto";
+import { decryptJson, fieldContext } from "../lib/crypto";
 import { deploymentDefaults } from "./deployment-defaults";
 import type { endpoints } from "../db/schema";
 import type { RetryPolicy } from "../delivery/retry-policy";
@@ -41,17 +41,20 @@ export function liveSecrets(stored: StoredSecret[], now: number): string[] {
   return stored.filter((s) => s.expires_at === null || s.expires_at > now).map((s) => s.secret);
 }
 
-type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
+/** The encrypted columns of an endpoint row, and the context (associated data) each is sealed under. */
+export type SealedColumn = "secrets_enc" | "headers_enc" | "auth_enc";
+export const endpointField = (endpointId: string, column: SealedColumn) => fieldContext("endpoints", column, endpointId);
+
+type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
 
 export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, now: number): Promise<ResolvedEndpoint> {
-  const encryptionKey = env.ENCRYPTION_KEY;
   const defaults = deploymentDefaults(env);
   // A ciphertext no key opens must not throw out of an alarm or a route: the attempt that needs
   // it becomes a recorded failure (sendAttempt reads `unusable`).
   const opened = await Promise.all([
-    decryptJson<StoredSecret[]>(encryptionKey, row.secretsEnc),
-    row.headersEnc ? decryptJson<Record<string, string>>(encryptionKey, row.headersEnc) : Promise.resolve({}),
-    row.authEnc ? decryptJson<EndpointAuth>(encryptionKey, row.authEnc) : Promise.resolve(null),
+    decryptJson<StoredSecret[]>(env, row.secretsEnc, endpointField(row.id, "secrets_enc")),
+    row.headersEnc ? decryptJson<Record<string, string>>(env, row.headersEnc, endpointField(row.id, "headers_enc")) : Promise.resolve({}),
+    row.authEnc ? decryptJson<EndpointAuth>(env, row.authEnc, endpointField(row.id, "auth_enc")) : Promise.resolve(null),
   ]).catch((err: unknown) => String((err as Error)?.message ?? err));
   const unusable = typeof opened === "string" ? `stored credentials could not be decrypted (${opened.slice(0, 200)})` : undefined;
   const [secrets, headers, auth] = typeof opened === "string" ? [[], {}, null] : opened;

@@ -14,7 +14,7 @@ import { encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";
 import type { ServiceCtx } from "./context";
 import type { DeploymentDefaults } from "./deployment-defaults";
-import type { EndpointRow, StoredSecret } from "./endpoint-snapshot";
+import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "./endpoint-snapshot";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 const MASK = "********";
@@ -62,8 +62,8 @@ export async function getEndpoint(ctx: ServiceCtx, tenantId: string, endpointId:
   return row;
 }
 
-async function sealOptional(ctx: ServiceCtx, value: unknown) {
-  return value == null ? null : encryptJson(ctx.env.ENCRYPTION_KEY, value);
+async function sealOptional(ctx: ServiceCtx, value: unknown, endpointId: string, column: SealedColumn) {
+  return value == null ? null : encryptJson(ctx.env, value, endpointField(endpointId, column));
 }
 
 /** MAX_ENDPOINTS_PER_TENANT: fan-out work grows with a tenant's endpoints, so their number is bounded. */
@@ -80,17 +80,18 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
   const secret = generateSecret();
   const secrets: StoredSecret[] = [{ secret, expires_at: null }];
   const headers = input.headers && Object.keys(input.headers).length ? input.headers : null;
+  const id = newId("ep", now);
   const row: EndpointRow = {
-    id: newId("ep", now),
+    id,
     tenantId,
     url,
     description: input.description ?? "",
     eventTypes: input.event_types?.length ? input.event_types : null,
     channels: input.channels?.length ? input.channels : null,
     filter: input.filter && Object.keys(input.filter).length ? input.filter : null,
-    secretsEnc: await encryptJson(ctx.env.ENCRYPTION_KEY, secrets),
-    headersEnc: await sealOptional(ctx, headers),
-    authEnc: await sealOptional(ctx, input.auth),
+    secretsEnc: await encryptJson(ctx.env, secrets, endpointField(id, "secrets_enc")),
+    headersEnc: await sealOptional(ctx, headers, id, "headers_enc"),
+    authEnc: await sealOptional(ctx, input.auth, id, "auth_enc"),
     headerNames: headers ? Object.keys(headers) : null,
     authType: input.auth?.type ?? null,
     signature: input.signature ?? null,
@@ -146,11 +147,11 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
   if (patch.filter !== undefined) set.filter = patch.filter && Object.keys(patch.filter).length ? patch.filter : null;
   if (patch.headers !== undefined) {
     const headers = Object.keys(patch.headers).length ? patch.headers : null;
-    set.headersEnc = await sealOptional(ctx, headers);
+    set.headersEnc = await sealOptional(ctx, headers, endpointId, "headers_enc");
     set.headerNames = headers ? Object.keys(headers) : null;
   }
   if (patch.auth !== undefined) {
-    set.authEnc = await sealOptional(ctx, patch.auth);
+    set.authEnc = await sealOptional(ctx, patch.auth, endpointId, "auth_enc");
     set.authType = patch.auth?.type ?? null;
   }
   if (patch.signature !== undefined) set.signature = patch.signature;
