@@ -53,6 +53,19 @@ describe("a poisoned tenant next to a healthy one", () => {
   });
 });
 
+describe("test-filter", () => {
+  it("refuses with 400 a stored filter the linear-time engine cannot run (written before the switch)", async () => {
+    const tenant = await createTenant();
+    const ep = await createEndpoint(tenant, { url: receiverUrl("/x"), filter: { "data.s": { $regex: "^a" } } });
+    await env.DB.prepare("UPDATE endpoints SET filter = ? WHERE id = ?").bind(JSON.stringify({ "data.s": { $regex: "(a)\\1" } }), ep.id).run();
+    const res = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test-filter`, { body: { data: { s: "aa" } } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues[0].path).toBe("filter.data.s.$regex");
+    // A new pattern RE2 refuses is a 400 at update, too.
+    expect((await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { filter: { "data.s": { $regex: "a(?=b)" } } } })).status).toBe(400);
+  });
+});
+
 describe("the filter core's bounds", () => {
   const event = (data: unknown) => ({ type: "a.b", channels: [], data });
 
