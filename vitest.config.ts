@@ -22,6 +22,8 @@ export default defineConfig({
           ALLOW_HTTP_URLS: "true",
           ALLOW_PRIVATE_URLS: "true",
           PUBLIC_URL: "http://edgehooks.test",
+          // Custom domains of the deployment, for the delivery-loop tests.
+          SELF_HOSTS: "hooks.example.org, 198.51.100.7",
           LOG_LEVEL: "error",
         },
       },

@@ -11,15 +11,28 @@ import type { AppEnv } from "./http/context";
 import { zodIssues } from "./http/validation";
 import { log } from "./lib/log";
 import { registerRoutes } from "./routes";
+import { noteRequestHost } from "./http/self-hosts";
+import { assertNotThrottled, authClient, noteAuthFailure } from "./http/auth-throttle";
+import { requestBodyLimit } from "./http/body-limit";
+import { jsonDepthLimit } from "./http/json-depth";
 
 const ID_FIELDS: Record<string, string> = { ep: "endpoint_id", evt: "event_id", dlv: "delivery_id", att: "attempt_id", task: "task_id", key: "key_id" };
+
+/** decodeURIComponent that answers the raw text for malformed escapes (%ZZ, %FF) instead of throwing. */
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
 
 /** The ids a request path names, as log fields (the path holds ids only, never secrets). */
 function idsInPath(path: string): Record<string, string> {
   const out: Record<string, string> = {};
   const parts = path.split("/");
   const t = parts.indexOf("tenants");
-  if (t >= 0 && parts[t + 1]) out.tenant_id = decodeURIComponent(parts[t + 1]!);
+  if (t >= 0 && parts[t + 1]) out.tenant_id = safeDecode(parts[t + 1]!);
   for (const part of parts) {
     const m = /^([a-z]+)_[0-9a-z]{26}$/.exec(part);
     const field = m ? ID_FIELDS[m[1]!] : undefined;
@@ -42,6 +55,7 @@ export function createApp() {
     const requestId = newId("req");
     c.set("requestId", requestId);
     c.set("config", readConfig(c.env));
+    noteRequestHost(c.req.url);
     c.header("x-request-id", requestId);
     const started = Date.now();
     await next();
@@ -50,16 +64,36 @@ export function createApp() {
     log.info("request", { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Date.now() - started, ...idsInPath(c.req.path) });
   });
 
+  app.use("*", requestBodyLimit);
+
+  // A delivery of an Edgehooks (this one under a name it does not know, or another) never calls
+  // the API: that is how a chain of deliveries would trigger deliveries without bound. Custom
+  // headers cannot set user-agent or webhook-*, so a delivery cannot hide these.
+  app.use("/v1/*", async (c, next) => {
+    if ((c.req.header("user-agent") ?? "").startsWith("Edgehooks/") && (c.req.header("webhook-signature") || c.req.header("webhook-id"))) {
+      throw new ApiError("forbidden", "a request sent by a webhook delivery cannot call the API (delivery loop)");
+    }
+    await next();
+  });
+
   // Everything under /v1 needs a bearer key.
   app.use("/v1/*", async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
+    const client = authClient((name) => c.req.header(name));
+    assertNotThrottled(client);
     const principal = await resolvePrincipal(c.env, match[1]!);
-    if (!principal) throw new ApiError("unauthorized", "invalid or revoked API key");
+    if (!principal) {
+      await noteAuthFailure(c.env, client);
+      throw new ApiError("unauthorized", "invalid or revoked API key");
+    }
     c.set("principal", principal);
     await next();
   });
+
+  // After authentication, so an anonymous client cannot make the isolate parse its JSON.
+  app.use("*", jsonDepthLimit);
 
   registerRoutes(app);
 
@@ -88,7 +122,7 @@ export function createApp() {
     if (err instanceof HTTPException) {
       const status = err.status;
       const code = codeForStatus(status);
-      const message = status === 413 ? "request body is larger than 1 MiB" : err.message || code;
+      const message = err.message || code;
       return c.json(errorBody(code, message, requestId), status);
     }
     log.error("unhandled error", { request_id: requestId, error: String(err), stack: (err as Error)?.stack });

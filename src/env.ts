@@ -11,6 +11,8 @@ declare global {
     DISPATCHER: DurableObjectNamespace<EndpointDispatcher>;
     ROOT_API_KEY?: string;
     ENCRYPTION_KEY?: string;
+    /** Retired encryption keys (base64, comma or space separated): they still decrypt, never encrypt. */
+    ENCRYPTION_KEYS_OLD?: string;
     PUBLIC_URL?: string;
     ALLOW_HTTP_URLS?: string;
     ALLOW_PRIVATE_URLS?: string;
@@ -21,9 +23,17 @@ declare global {
     DEFAULT_SIGNATURE?: string;
     /** Per-key ingest limiter (Cloudflare Rate Limiting binding). */
     INGEST_LIMITER?: RateLimit;
+    /** Per tenant and action: test, test-url, retry, resend, recover (src/http/tenant-action-limit.ts). */
+    TENANT_ACTION_LIMITER?: RateLimit;
+    /** Failed authentications per client address (src/http/auth-throttle.ts). */
+    AUTH_FAILURE_LIMITER?: RateLimit;
+    /** At most this many endpoints per tenant (default 1000). */
+    MAX_ENDPOINTS_PER_TENANT?: string;
     LOG_LEVEL?: string;
     /** `false` forbids GET .../endpoints/{id}/secret (default `true`). */
     SECRET_REVEAL?: string;
+    /** Extra host names of this deployment (custom domains), comma or space separated; endpoints may not target them. */
+    SELF_HOSTS?: string;
   }
   namespace Cloudflare {
     interface Env extends globalThis.Env {}
@@ -35,9 +45,12 @@ export interface Config {
   allowHttp: boolean;
   allowPrivate: boolean;
   publicUrl: string;
+  /** The deployment's own hosts from configuration: PUBLIC_URL's and SELF_HOSTS. */
+  selfHosts: string[];
   retentionDays: number;
   /** GET .../secret answers the signing secret (SECRET_REVEAL, default true). */
   secretReveal: boolean;
+  maxEndpointsPerTenant: number;
   version: string;
 }
 
@@ -48,13 +61,16 @@ const truthy = (v: string | undefined) => v === "true" || v === "1";
 export function readConfig(env: Env): Config {
   setLogLevel(env.LOG_LEVEL);
   const retention = Number(env.RETENTION_DAYS ?? "30");
+  const maxEndpoints = Number(env.MAX_ENDPOINTS_PER_TENANT ?? "1000");
   return {
     allowHttp: truthy(env.ALLOW_HTTP_URLS),
     allowPrivate: truthy(env.ALLOW_PRIVATE_URLS),
     publicUrl: (env.PUBLIC_URL ?? "").replace(/\/+$/, ""),
+    selfHosts: [env.PUBLIC_URL ?? "", ...(env.SELF_HOSTS ?? "").split(/[\s,]+/)].filter((h) => h.trim() !== ""),
     retentionDays: Number.isFinite(retention) && retention > 0 ? retention : 30,
     // Only an explicit false turns it off: a typo must not silently change the API.
     secretReveal: !(env.SECRET_REVEAL === "false" || env.SECRET_REVEAL === "0"),
+    maxEndpointsPerTenant: Number.isInteger(maxEndpoints) && maxEndpoints > 0 ? maxEndpoints : 1000,
     version: VERSION,
   };
 }

@@ -6,6 +6,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { apiKeys } from "../db/schema";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
+import { rootKeyUsable } from "./root-key";
 import { findPortalSession, PORTAL_TOKEN_PREFIX } from "../services/portal-sessions";
 
 export type Scope = "admin" | "ingest" | "read";
@@ -17,7 +18,7 @@ export type Principal =
   | { kind: "portal"; sessionId: string; tenantId: string; readOnly: boolean; scopes: Scope[] };
 
 export async function resolvePrincipal(env: Env, token: string): Promise<Principal | null> {
-  if (env.ROOT_API_KEY && (await constantTimeEqual(token, env.ROOT_API_KEY))) return { kind: "root" };
+  if (env.ROOT_API_KEY && rootKeyUsable(env.ROOT_API_KEY) && (await constantTimeEqual(token, env.ROOT_API_KEY))) return { kind: "root" };
   if (token.startsWith(PORTAL_TOKEN_PREFIX)) {
     const session = await findPortalSession(getDb(env), token);
     if (!session) return null;

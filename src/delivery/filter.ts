@@ -13,10 +13,18 @@
  * - $gt/$gte/$lt/$lte compare numbers with numbers and strings with strings (RFC 3339 timestamps
  *   therefore compare in time order); any other pairing is false.
  * - $in/$nin take an array; with an array value, any element in / no element in.
- * - $regex matches strings only.
+ * - $regex matches strings only, in RE2 syntax on a linear-time engine (re2js): no backreferences
+ *   or lookaround, which is what lets it never backtrack. A string longer than MAX_REGEX_INPUT
+ *   does not match.
  * - A missing field makes every operator false except $neq, $nin and $exists: false.
+ * Cost: every evaluation draws on a FilterBudget (one per event, shared by all of its endpoints'
+ * filters, with a cap per filter). A filter that runs out evaluates to false, so one tenant's
+ * filters can cost a queue batch at most the budget, whatever they say.
  */
 import { z } from "@hono/zod-openapi";
+import { compileRegex, MAX_REGEX, MAX_REGEX_INPUT } from "./linear-regex";
+
+export { MAX_REGEX_INPUT };
 
 export type Filter = Record<string, unknown>;
 export interface FilterEvent {
@@ -29,11 +37,13 @@ const COMPARE = ["$eq", "$neq", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$e
 const LOGIC = ["$and", "$or", "$not"] as const;
 const MAX_DEPTH = 10;
 const MAX_CONDITIONS = 100;
-const MAX_REGEX = 500;
 const MAX_PATH = 200;
-// A cheap guard against catastrophic backtracking: a quantified group that itself ends in a
-// quantifier, like (a+)+ or (.*)*. Not a proof of safety, but it refuses the classic shapes.
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}]\)\s*[+*{]/;
+/**
+ * Work units (a compared JSON node, a regex input character) one event's filters may spend in
+ * total, and one filter at most. bench/tenant-work.mjs prints what the worst case costs in time.
+ */
+export const FILTER_BUDGET_PER_EVENT = 1_000_000;
+export const FILTER_BUDGET_PER_FILTER = 256 * 1024;
 
 type Issue = { path: string; message: string };
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -42,15 +52,11 @@ const MISSING = Symbol("missing");
 function checkRegex(pattern: unknown, options: unknown, at: string, issues: Issue[]) {
   if (typeof pattern !== "string") return issues.push({ path: at, message: "$regex takes a string" });
   if (pattern.length > MAX_REGEX) return issues.push({ path: at, message: `$regex is at most ${MAX_REGEX} characters` });
-  if (NESTED_QUANTIFIER.test(pattern)) return issues.push({ path: at, message: "$regex with nested quantifiers (like (a+)+) is refused: it can take exponential time" });
   if (options !== undefined && (typeof options !== "string" || !/^[ims]*$/.test(options))) {
     return issues.push({ path: at.replace(/\$regex$/, "$options"), message: "$options may only hold the flags i, m and s" });
   }
-  try {
-    new RegExp(pattern, (options as string | undefined) ?? "");
-  } catch (err) {
-    issues.push({ path: at, message: `invalid regular expression: ${(err as Error).message}` });
-  }
+  const compiled = compileRegex(pattern, (options as string | undefined) ?? "");
+  if (typeof compiled === "string") issues.push({ path: at, message: compiled });
 }
 
 function checkOperators(ops: Record<string, unknown>, at: string, issues: Issue[], counter: { n: number }) {
@@ -139,31 +145,53 @@ function resolve(root: unknown, path: string): unknown {
   return cur;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+function deepEqual(a: unknown, b: unknown, budget: FilterBudget): boolean {
+  budget.spend(1);
   if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i], budget));
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k], budget));
   }
   return false;
 }
 
-const regexCache = new Map<string, RegExp | null>();
-function regex(pattern: string, flags: string): RegExp | null {
-  const key = `${flags}/${pattern}`;
-  let re = regexCache.get(key);
-  if (re === undefined) {
-    try {
-      re = new RegExp(pattern, flags);
-    } catch {
-      re = null;
-    }
-    if (regexCache.size > 500) regexCache.delete(regexCache.keys().next().value!);
-    regexCache.set(key, re);
+class BudgetExhausted extends Error {}
+
+/** The work one event's filters may still do; `exhausted` tells the caller to log it. */
+export class FilterBudget {
+  exhausted = false;
+  private filterLeft = 0;
+  constructor(private eventLeft = FILTER_BUDGET_PER_EVENT) {}
+  /** Starts one filter: it may spend up to the per-filter cap of what the event has left. */
+  startFilter() {
+    this.filterLeft = Math.min(FILTER_BUDGET_PER_FILTER, this.eventLeft);
   }
-  return re;
+  spend(units: number) {
+    this.filterLeft -= units;
+    this.eventLeft -= units;
+    if (this.filterLeft < 0) {
+      this.exhausted = true;
+      throw new BudgetExhausted();
+    }
+  }
 }
+
+/**
+ * What the filters of one event share: its payload, parsed once (not once per endpoint), and
+ * its budget.
+ */
+export function eventFilterScope(type: string, channels: string[], payload: string) {
+  let parsed: FilterEvent | undefined;
+  return {
+    budget: new FilterBudget(),
+    get event(): FilterEvent {
+      parsed ??= { type, channels, data: JSON.parse(payload) };
+      return parsed;
+    },
+  };
+}
+export type EventFilterScope = ReturnType<typeof eventFilterScope>;
 
 function compare(value: unknown, op: string, operand: unknown): boolean {
   if (typeof value === "number" && typeof operand === "number") {
@@ -175,39 +203,65 @@ function compare(value: unknown, op: string, operand: unknown): boolean {
   return false;
 }
 
-function equalsOrContains(value: unknown, operand: unknown): boolean {
-  if (deepEqual(value, operand)) return true;
-  return Array.isArray(value) && !Array.isArray(operand) && value.some((v) => deepEqual(v, operand));
+function equalsOrContains(value: unknown, operand: unknown, budget: FilterBudget): boolean {
+  if (deepEqual(value, operand, budget)) return true;
+  return Array.isArray(value) && !Array.isArray(operand) && value.some((v) => deepEqual(v, operand, budget));
 }
 
-function inList(value: unknown, list: unknown[]): boolean {
-  if (Array.isArray(value)) return value.some((v) => list.some((x) => deepEqual(v, x)));
-  return list.some((x) => deepEqual(value, x));
+const isPrimitive = (v: unknown) => v === null || typeof v !== "object";
+// A list of plain values is looked up in a Set: one unit per value tested, not one per pair.
+const primitiveSets = new WeakMap<unknown[], Set<unknown> | null>();
+function primitiveSet(list: unknown[]): Set<unknown> | null {
+  let set = primitiveSets.get(list);
+  if (set === undefined) {
+    set = list.every(isPrimitive) ? new Set(list) : null;
+    primitiveSets.set(list, set);
+  }
+  return set;
 }
 
-function applyOperator(value: unknown, op: string, operand: unknown, ops: Record<string, unknown>): boolean {
+function inList(value: unknown, list: unknown[], budget: FilterBudget): boolean {
+  const values = Array.isArray(value) ? value : [value];
+  const set = primitiveSet(list);
+  if (set) {
+    budget.spend(list.length);
+    return values.some((v) => {
+      budget.spend(1);
+      return isPrimitive(v) && set.has(v);
+    });
+  }
+  return values.some((v) => list.some((x) => deepEqual(v, x, budget)));
+}
+
+function testRegex(value: string, pattern: string, flags: string, budget: FilterBudget): boolean {
+  if (value.length > MAX_REGEX_INPUT) return false;
+  const re = compileRegex(pattern, flags);
+  if (typeof re === "string") return false;
+  budget.spend(value.length + 1);
+  return re.test(value);
+}
+
+function applyOperator(value: unknown, op: string, operand: unknown, ops: Record<string, unknown>, budget: FilterBudget): boolean {
   const missing = value === MISSING;
   switch (op) {
     case "$exists":
       return operand === !missing;
     case "$eq":
-      return !missing && equalsOrContains(value, operand);
+      return !missing && equalsOrContains(value, operand, budget);
     case "$neq":
-      return missing || !equalsOrContains(value, operand);
+      return missing || !equalsOrContains(value, operand, budget);
     case "$gt":
     case "$gte":
     case "$lt":
     case "$lte":
       return !missing && compare(value, op, operand);
     case "$in":
-      return !missing && Array.isArray(operand) && inList(value, operand);
+      return !missing && Array.isArray(operand) && inList(value, operand, budget);
     case "$nin":
-      return missing || (Array.isArray(operand) && !inList(value, operand));
-    case "$regex": {
+      return missing || (Array.isArray(operand) && !inList(value, operand, budget));
+    case "$regex":
       if (typeof value !== "string" || typeof operand !== "string") return false;
-      const re = regex(operand, typeof ops.$options === "string" ? ops.$options : "");
-      return re !== null && re.test(value);
-    }
+      return testRegex(value, operand, typeof ops.$options === "string" ? ops.$options : "", budget);
     case "$options":
       return true;
     default:
@@ -215,20 +269,21 @@ function applyOperator(value: unknown, op: string, operand: unknown, ops: Record
   }
 }
 
-function evaluate(filter: unknown, event: FilterEvent): boolean {
+function evaluate(filter: unknown, event: FilterEvent, budget: FilterBudget): boolean {
   if (!isObject(filter)) return false;
   for (const [key, cond] of Object.entries(filter)) {
+    budget.spend(1);
     if (key === "$and") {
-      if (!Array.isArray(cond) || !cond.every((f) => evaluate(f, event))) return false;
+      if (!Array.isArray(cond) || !cond.every((f) => evaluate(f, event, budget))) return false;
     } else if (key === "$or") {
-      if (!Array.isArray(cond) || !cond.some((f) => evaluate(f, event))) return false;
+      if (!Array.isArray(cond) || !cond.some((f) => evaluate(f, event, budget))) return false;
     } else if (key === "$not") {
-      if (evaluate(cond, event)) return false;
+      if (evaluate(cond, event, budget)) return false;
     } else {
       const value = resolve(event, key);
       if (isObject(cond) && Object.keys(cond).some((k) => k.startsWith("$"))) {
-        for (const [op, operand] of Object.entries(cond)) if (!applyOperator(value, op, operand, cond)) return false;
-      } else if (!applyOperator(value, "$eq", cond, {})) {
+        for (const [op, operand] of Object.entries(cond)) if (!applyOperator(value, op, operand, cond, budget)) return false;
+      } else if (!applyOperator(value, "$eq", cond, {}, budget)) {
         return false;
       }
     }
@@ -236,11 +291,16 @@ function evaluate(filter: unknown, event: FilterEvent): boolean {
   return true;
 }
 
-/** Whether the event passes the filter; no filter (or `{}`) passes everything. Never throws. */
-export function matchesFilter(filter: Filter | null | undefined, event: FilterEvent): boolean {
+/**
+ * Whether the event passes the filter; no filter (or `{}`) passes everything. Never throws: a
+ * payload that does not parse, or a filter that runs out of budget, does not match. `event` may
+ * be a scope's lazy getter: it is read only when a filter needs it.
+ */
+export function matchesFilter(filter: Filter | null | undefined, event: FilterEvent | (() => FilterEvent), budget = new FilterBudget()): boolean {
   if (!filter || Object.keys(filter).length === 0) return true;
   try {
-    return evaluate(filter, event);
+    budget.startFilter();
+    return evaluate(filter, typeof event === "function" ? event() : event, budget);
   } catch {
     return false;
   }

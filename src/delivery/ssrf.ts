@@ -8,7 +8,12 @@
 // to a dotted quad and every IPv6 spelling to its compressed hex form. The rules below therefore
 // only need to read canonical forms.
 
-export type DestinationOptions = { allowHttp: boolean; allowPrivate: boolean };
+/**
+ * `selfHosts`: the deployment's own hosts (PUBLIC_URL's, SELF_HOSTS, the hosts requests came in
+ * on), as `host` or `host:port`, refused whatever allowPrivate says: a delivery to Edgehooks
+ * itself could call its API (resend, ingest) and multiply traffic without bound.
+ */
+export type DestinationOptions = { allowHttp: boolean; allowPrivate: boolean; selfHosts?: readonly string[] };
 export type DestinationCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
 export const MAX_URL_LENGTH = 2048;
@@ -41,6 +46,10 @@ export function checkDestination(raw: string, opts: DestinationOptions): Destina
     return refuse("credentials in the URL are not allowed; use the endpoint's auth setting");
   }
   if (url.hostname === "") return refuse("URL has no host");
+  if (opts.selfHosts?.length) {
+    const self = selfHostMatch(url, opts.selfHosts);
+    if (self !== null) return refuse(`URL points at this deployment (${self}); an endpoint may not target Edgehooks itself`);
+  }
   if (!opts.allowPrivate) {
     const reason = blockedHostReason(url.hostname);
     if (reason !== null) return refuse(reason);
@@ -64,12 +73,80 @@ export function isPrivateAddress(host: string): boolean {
   return hostname === "" || blockedHostReason(hostname) !== null;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The deployment's own hosts
+
+/**
+ * One spelling per host: lowercase (the URL parser), no root dots, IP literals canonical, and an
+ * IPv4-mapped IPv6 address as its IPv4 address.
+ */
+export function canonicalHost(hostname: string): string {
+  let host = hostname.toLowerCase();
+  if (host.endsWith(".")) {
+    const bare = host.replace(/\.+$/, "");
+    try {
+      host = new URL(`http://${bare}/`).hostname;
+    } catch {
+      return bare;
+    }
+  }
+  if (host.startsWith("[")) {
+    const g = parseIPv6(host.slice(1, -1));
+    if (g && g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return formatIPv4(v4From(g[6]!, g[7]!));
+  }
+  return host;
+}
+
+/** IP literals and loopback names name one service per port; other names are served on every port. */
+function portMatters(host: string): boolean {
+  return host.startsWith("[") || parseIPv4(host) !== null || host === "localhost" || host.endsWith(".localhost");
+}
+
+/** `host`, `host:port` or a URL, as the host and (where it matters) port it names, or null. */
+export function parseSelfHost(entry: string): { host: string; port: string | null } | null {
+  const text = entry.trim();
+  if (!text) return null;
+  try {
+    const url = new URL(text.includes("://") ? text : `http://${text}`);
+    if (!url.hostname) return null;
+    const host = canonicalHost(url.hostname);
+    return { host, port: portMatters(host) && url.port ? url.port : null };
+  } catch {
+    return null;
+  }
+}
+
+/** The self host the URL names, or null. */
+function selfHostMatch(url: URL, selfHosts: readonly string[]): string | null {
+  const host = canonicalHost(url.hostname);
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  for (const entry of selfHosts) {
+    const self = parseSelfHost(entry);
+    if (self && self.host === host && (self.port === null || self.port === port)) return self.port ? `${self.host}:${self.port}` : self.host;
+  }
+  return null;
+}
+
 function refuse(reason: string): DestinationCheck {
   return { ok: false, reason };
 }
 
 /** Why a canonical URL hostname is refused, or null when it may be reached. */
 function blockedHostReason(hostname: string): string | null {
+  if (hostname.endsWith(".")) {
+    // "127.0.0.1.." is a domain to the URL parser but an address to many resolvers once the
+    // root dots go: judge the name without them, canonicalised again ("127.1." → 127.0.0.1).
+    const bare = hostname.replace(/\.+$/, "");
+    if (bare === "") return "URL has no host";
+    let canonical: string;
+    try {
+      canonical = new URL(`http://${bare}/`).hostname;
+    } catch {
+      return `host ${hostname} is not a valid host name`;
+    }
+    if (canonical.endsWith(".")) return `host ${hostname} is not a valid host name`;
+    return blockedHostReason(canonical);
+  }
   if (hostname.startsWith("[") && hostname.endsWith("]")) {
     const literal = hostname.slice(1, -1);
     const groups = parseIPv6(literal);
@@ -99,6 +176,8 @@ function hostnameReason(hostname: string): string | null {
   // "localhost." is the same name as "localhost" to a resolver; compare without the root dot.
   const name = hostname.toLowerCase().replace(/\.+$/, "");
   if (name === "") return "URL has no host";
+  // An empty label ("a..b", ".a") is no DNS name; resolvers differ on what they make of it.
+  if (name.split(".").some((label) => label === "")) return `host ${hostname} is not a valid host name`;
   if (METADATA_NAMES.has(name)) return `metadata host ${name} is not allowed`;
   if (LOCALHOST_NAMES.has(name) || LOCALHOST_SUFFIXES.some((s) => name.endsWith(s))) {
     return `loopback host ${name} is not allowed`;
@@ -240,6 +319,10 @@ function ipv6Reason(g: number[], literal: string): string | null {
     );
   }
   if (at(0) === 0x2001 && at(1) === 0x0db8) return refuse("reserved"); // documentation
+  if (at(0) === 0x2001 && at(1) === 0x0002 && at(2) === 0) return refuse("benchmarking"); // 2001:2::/48
+  if (at(0) === 0x2001 && (at(1) & 0xfff0) === 0x0010) return refuse("reserved"); // ORCHID 2001:10::/28
+  if (at(0) === 0x2001 && (at(1) & 0xfff0) === 0x0020) return refuse("reserved"); // ORCHIDv2 2001:20::/28
+  if (at(0) === 0x3fff && (at(1) & 0xf000) === 0) return refuse("reserved"); // documentation 3fff::/20
   if ((at(0) & 0xfe00) === 0xfc00) return refuse("private"); // unique local fc00::/7
   if ((at(0) & 0xffc0) === 0xfe80) return refuse("link-local");
   if ((at(0) & 0xffc0) === 0xfec0) return refuse("private"); // deprecated site-local

@@ -35,6 +35,9 @@ export const errorResponses = {
   500: errorResponse("Internal error; the detail is logged under the request id."),
 } as const;
 
+/** The per-tenant action limit (src/http/tenant-action-limit.ts). */
+export const tenantActionLimited = { 429: errorResponse("Too many of these calls for this tenant; retry after `Retry-After` seconds.") } as const;
+
 export const jsonBody = <T extends z.ZodTypeAny>(schema: T, description?: string) => ({
   content: { "application/json": { schema } },
   required: true,

@@ -1,11 +1,23 @@
 /**
- * Secrets at rest: AES-GCM under ENCRYPTION_KEY. Stored form `v1.<kid>.<iv>.<ciphertext>` (base64),
- * where kid identifies the key so a later key rotation can tell which key sealed a value.
+ * Secrets at rest: AES-GCM with a random 12-byte IV.
+ *
+ * Stored form `v2.<kid>.<iv>.<ciphertext>` (base64). The associated data is the value's context,
+ * `<table>.<column>:<row id>` (`fieldContext`), so a ciphertext copied to another row or another
+ * column fails to decrypt instead of handing one endpoint's credentials to another.
+ * `kid` (8 hex characters of the key's SHA-256) names the sealing key. Keys: ENCRYPTION_KEY seals
+ * and opens; ENCRYPTION_KEYS_OLD (base64 keys, comma or space separated) only open, so a key can be
+ * rotated: every write seals under the current key (lazy re-encryption) and the cron's reseal pass
+ * (src/jobs/reseal.ts) re-encrypts the rest; then the old key can be removed (README, Security).
+ * `v1.<kid>.<iv>.<ciphertext>` values, written before contexts existed, still open (no associated
+ * data) and are rewritten as v2 by the reseal pass.
  * API keys are high-entropy random tokens, so a SHA-256 hash is enough to store them.
  */
 import { ApiError } from "../errors";
 
-const keyCache = new Map<string, Promise<{ key: CryptoKey; kid: string }>>();
+export type KeySource = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD">;
+type LoadedKey = { key: CryptoKey; kid: string };
+
+const keyCache = new Map<string, Promise<LoadedKey>>();
 
 function b64encode(bytes: Uint8Array): string {
   let s = "";
@@ -20,13 +32,12 @@ function b64decode(text: string): Uint8Array {
   return out;
 }
 
-function loadKey(encryptionKey: string | undefined) {
-  if (!encryptionKey) throw new ApiError("internal", "ENCRYPTION_KEY is not configured");
+function loadKey(encryptionKey: string) {
   let cached = keyCache.get(encryptionKey);
   if (!cached) {
     cached = (async () => {
       const raw = b64decode(encryptionKey.trim());
-      if (raw.length !== 32) throw new ApiError("internal", "ENCRYPTION_KEY must be 32 bytes, base64");
+      if (raw.length !== 32) throw new ApiError("internal", "encryption keys must be 32 bytes, base64");
       const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
       const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
       return { key, kid: hex(digest).slice(0, 8) };
@@ -37,27 +48,54 @@ function loadKey(encryptionKey: string | undefined) {
   return cached;
 }
 
-export async function encryptText(encryptionKey: string | undefined, plain: string): Promise<string> {
-  const { key, kid } = await loadKey(encryptionKey);
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(plain)));
-  return `v1.${kid}.${b64encode(iv)}.${b64encode(sealed)}`;
+/** The key that seals (ENCRYPTION_KEY). */
+export async function currentKey(keys: KeySource): Promise<LoadedKey> {
+  if (!keys.ENCRYPTION_KEY) throw new ApiError("internal", "ENCRYPTION_KEY is not configured");
+  return loadKey(keys.ENCRYPTION_KEY);
 }
 
-export async function decryptText(encryptionKey: string | undefined, stored: string): Promise<string> {
-  const { key } = await loadKey(encryptionKey);
-  const [version, , iv, sealed] = stored.split(".");
-  if (version !== "v1" || !iv || !sealed) throw new Error("unrecognised ciphertext format");
-  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: b64decode(iv) }, key, b64decode(sealed));
+/** Every key that may open: the current one first, then ENCRYPTION_KEYS_OLD. */
+async function openingKeys(keys: KeySource): Promise<LoadedKey[]> {
+  const old = (keys.ENCRYPTION_KEYS_OLD ?? "").split(/[\s,]+/).filter(Boolean);
+  return Promise.all([...(keys.ENCRYPTION_KEY ? [keys.ENCRYPTION_KEY] : []), ...old].map(loadKey));
+}
+
+/** The associated data that binds a value to where it is stored. */
+export function fieldContext(table: string, column: string, rowId: string): string {
+  return `${table}.${column}:${rowId}`;
+}
+
+export async function encryptText(keys: KeySource, plain: string, context: string): Promise<string> {
+  const { key, kid } = await currentKey(keys);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const additionalData = new TextEncoder().encode(context);
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData }, key, new TextEncoder().encode(plain)));
+  return `v2.${kid}.${b64encode(iv)}.${b64encode(sealed)}`;
+}
+
+export async function decryptText(keys: KeySource, stored: string, context: string): Promise<string> {
+  const [version, kid, iv, sealed] = stored.split(".");
+  if ((version !== "v1" && version !== "v2") || !kid || !iv || !sealed) throw new Error("unrecognised ciphertext format");
+  const key = (await openingKeys(keys)).find((k) => k.kid === kid);
+  if (!key) throw new Error(`no configured key has id ${kid} (is it missing from ENCRYPTION_KEYS_OLD?)`);
+  // v1 values were sealed without associated data.
+  const params = { name: "AES-GCM", iv: b64decode(iv), ...(version === "v2" ? { additionalData: new TextEncoder().encode(context) } : {}) };
+  const plain = await crypto.subtle.decrypt(params, key.key, b64decode(sealed));
   return new TextDecoder().decode(plain);
 }
 
-export async function encryptJson(encryptionKey: string | undefined, value: unknown): Promise<string> {
-  return encryptText(encryptionKey, JSON.stringify(value));
+/** Whether a stored value is already v2 under the current key (nothing for the reseal pass to do). */
+export async function isCurrent(keys: KeySource, stored: string): Promise<boolean> {
+  const { kid } = await currentKey(keys);
+  return stored.startsWith(`v2.${kid}.`);
 }
 
-export async function decryptJson<T>(encryptionKey: string | undefined, stored: string): Promise<T> {
-  return JSON.parse(await decryptText(encryptionKey, stored)) as T;
+export async function encryptJson(keys: KeySource, value: unknown, context: string): Promise<string> {
+  return encryptText(keys, JSON.stringify(value), context);
+}
+
+export async function decryptJson<T>(keys: KeySource, stored: string, context: string): Promise<T> {
+  return JSON.parse(await decryptText(keys, stored, context)) as T;
 }
 
 export function hex(bytes: Uint8Array): string {

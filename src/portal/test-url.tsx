@@ -107,7 +107,6 @@ export function registerPortalTestUrl(portal: Hono<PortalEnv>) {
     });
     if (!parsed.success) return form(zodIssues(parsed.error));
     try {
-      // TODO(lead, at merge): the per-tenant action limiter (TENANT_ACTION_LIMITER), as on the API route.
       const { result, secret } = await testUrl(serviceCtx(c.env), c.get("session").tenantId, parsed.data);
       return page(
         c,

@@ -17,7 +17,7 @@ import { ApiError, notFound } from "../errors";
 import { decryptJson, encryptJson } from "../lib/crypto";
 import type { ServiceCtx } from "./context";
 import { deploymentDefaults } from "./deployment-defaults";
-import { headerSecretIndex, liveSecrets, type EndpointRow, type StoredSecret } from "./endpoint-snapshot";
+import { endpointField, headerSecretIndex, liveSecrets, type EndpointRow, type StoredSecret } from "./endpoint-snapshot";
 import { getEndpoint, pushSnapshot } from "./endpoints";
 import { emitOperational } from "./operational";
 import { assertOwnSecret } from "./own-secret";
@@ -78,12 +78,12 @@ async function changeSecrets(
   for (let i = 0; i < CAS_TRIES; i++) {
     const current = await getEndpoint(ctx, tenantId, endpointId);
     const now = Date.now();
-    const stored = await decryptJson<StoredSecret[]>(ctx.env.ENCRYPTION_KEY, current.secretsEnc);
+    const stored = await decryptJson<StoredSecret[]>(ctx.env, current.secretsEnc, endpointField(endpointId, "secrets_enc"));
     const next = change(stored, current, now);
     if (next === null) return { row: current, stored, now };
     const row = await ctx.db
       .update(endpoints)
-      .set({ secretsEnc: await encryptJson(ctx.env.ENCRYPTION_KEY, next), version: current.version + 1, updatedAt: now })
+      .set({ secretsEnc: await encryptJson(ctx.env, next, endpointField(endpointId, "secrets_enc")), version: current.version + 1, updatedAt: now })
       .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId), eq(endpoints.version, current.version)))
       .returning()
       .get();
@@ -147,7 +147,7 @@ export async function commitRotation(ctx: ServiceCtx, tenantId: string, endpoint
 /** State of the secrets without revealing any: for pages that explain where a rotation stands. */
 export async function secretStatus(ctx: ServiceCtx, row: EndpointRow) {
   const now = Date.now();
-  const stored = await decryptJson<StoredSecret[]>(ctx.env.ENCRYPTION_KEY, row.secretsEnc);
+  const stored = await decryptJson<StoredSecret[]>(ctx.env, row.secretsEnc, endpointField(row.id, "secrets_enc"));
   const live = stored.filter((s) => isLive(s, now));
   return {
     scheme: profileOf(ctx, row).scheme,
@@ -164,7 +164,7 @@ export async function secretStatus(ctx: ServiceCtx, row: EndpointRow) {
 export async function revealSecret(ctx: ServiceCtx, tenantId: string, endpointId: string) {
   if (!ctx.config.secretReveal) throw new ApiError("forbidden", "this deployment does not reveal signing secrets (SECRET_REVEAL=false)");
   const row = await getEndpoint(ctx, tenantId, endpointId);
-  const stored = await decryptJson<StoredSecret[]>(ctx.env.ENCRYPTION_KEY, row.secretsEnc);
+  const stored = await decryptJson<StoredSecret[]>(ctx.env, row.secretsEnc, endpointField(row.id, "secrets_enc"));
   const current = stored[0];
   if (!current) throw notFound("secret");
   return { secret: current.secret };

@@ -2,7 +2,7 @@
  * The endpoint as the dispatcher sees it. The snapshot travels to the Durable Object with its
  * secrets still encrypted; `resolveEndpoint` decrypts them in memory right before signing.
  */
-import { decryptJson } from "../lib/crypto";
+import { decryptJson, fieldContext } from "../lib/crypto";
 import { deploymentDefaults } from "./deployment-defaults";
 import type { endpoints } from "../db/schema";
 import type { RetryPolicy } from "../delivery/retry-policy";
@@ -40,6 +40,8 @@ export interface ResolvedEndpoint {
   envelope: EnvelopeKind;
   retryPolicy: RetryPolicy;
   timeoutMs: number;
+  /** Set when the stored credentials could not be opened: the attempt is recorded as failed, not sent. */
+  unusable?: string;
 }
 
 
@@ -60,18 +62,26 @@ export function headerSecretIndex(stored: StoredSecret[], now: number): number {
   return committed >= 0 ? committed : stored.findIndex((s) => isLive(s, now));
 }
 
-type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
+/** The encrypted columns of an endpoint row, and the context (associated data) each is sealed under. */
+export type SealedColumn = "secrets_enc" | "headers_enc" | "auth_enc";
+export const endpointField = (endpointId: string, column: SealedColumn) => fieldContext("endpoints", column, endpointId);
+
+type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
 
 export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, now: number): Promise<ResolvedEndpoint> {
-  const encryptionKey = env.ENCRYPTION_KEY;
   const defaults = deploymentDefaults(env);
-  const [secrets, headers, auth] = await Promise.all([
-    decryptJson<StoredSecret[]>(encryptionKey, row.secretsEnc),
-    row.headersEnc ? decryptJson<Record<string, string>>(encryptionKey, row.headersEnc) : Promise.resolve({}),
-    row.authEnc ? decryptJson<EndpointAuth>(encryptionKey, row.authEnc) : Promise.resolve(null),
-  ]);
+  // A ciphertext no key opens must not throw out of an alarm or a route: the attempt that needs
+  // it becomes a recorded failure (sendAttempt reads `unusable`).
+  const opened = await Promise.all([
+    decryptJson<StoredSecret[]>(env, row.secretsEnc, endpointField(row.id, "secrets_enc")),
+    row.headersEnc ? decryptJson<Record<string, string>>(env, row.headersEnc, endpointField(row.id, "headers_enc")) : Promise.resolve({}),
+    row.authEnc ? decryptJson<EndpointAuth>(env, row.authEnc, endpointField(row.id, "auth_enc")) : Promise.resolve(null),
+  ]).catch((err: unknown) => String((err as Error)?.message ?? err));
+  const unusable = typeof opened === "string" ? `stored credentials could not be decrypted (${opened.slice(0, 200)})` : undefined;
+  const [secrets, headers, auth] = typeof opened === "string" ? [[], {}, null] : opened;
   const live = liveSecrets(secrets, now);
   return {
+    ...(unusable ? { unusable } : {}),
     id: row.id,
     tenantId: row.tenantId,
     url: row.url,

@@ -1,5 +1,5 @@
 /** Endpoint verbs: subscriber URLs with their filters, secrets, headers and delivery policy. */
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, lt, sql } from "drizzle-orm";
 import { newId } from "../db/ids";
 import { endpoints, type TenantEnvironment } from "../db/schema";
 import { matchesEventType } from "../delivery/match";
@@ -8,12 +8,13 @@ import { generateSecret } from "../delivery/secret";
 import type { SignatureProfile } from "../delivery/sign";
 import { checkDestination, destinationRules } from "../delivery/ssrf";
 import { ApiError, notFound } from "../errors";
+import { selfHosts } from "../http/self-hosts";
 import { iso } from "../http/time";
 import { decryptJson, encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";
 import type { ServiceCtx } from "./context";
 import { deploymentDefaults, type DeploymentDefaults } from "./deployment-defaults";
-import type { EndpointRow, StoredSecret } from "./endpoint-snapshot";
+import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "./endpoint-snapshot";
 import { assertOwnSecret } from "./own-secret";
 import { tenantEnvironment } from "./tenants";
 
@@ -48,7 +49,7 @@ export function endpointView(row: EndpointRow, defaults: DeploymentDefaults) {
 
 /** Refuses destinations the SSRF guard blocks (under the tenant's environment), with the reason in `issues`. */
 export function assertDestination(ctx: ServiceCtx, url: string, environment: TenantEnvironment = "production") {
-  const verdict = checkDestination(url, destinationRules(ctx.config, environment === "sandbox"));
+  const verdict = checkDestination(url, { ...destinationRules(ctx.config, environment === "sandbox"), selfHosts: selfHosts(ctx.config) });
   if (!verdict.ok) throw new ApiError("bad_request", "destination URL is not allowed", [{ path: "url", message: verdict.reason }]);
   return verdict.url.toString();
 }
@@ -63,29 +64,38 @@ export async function getEndpoint(ctx: ServiceCtx, tenantId: string, endpointId:
   return row;
 }
 
-async function sealOptional(ctx: ServiceCtx, value: unknown) {
-  return value == null ? null : encryptJson(ctx.env.ENCRYPTION_KEY, value);
+async function sealOptional(ctx: ServiceCtx, value: unknown, endpointId: string, column: SealedColumn) {
+  return value == null ? null : encryptJson(ctx.env, value, endpointField(endpointId, column));
+}
+
+/** MAX_ENDPOINTS_PER_TENANT: fan-out work grows with a tenant's endpoints, so their number is bounded. */
+async function assertEndpointQuota(ctx: ServiceCtx, tenantId: string) {
+  const max = ctx.config.maxEndpointsPerTenant;
+  const row = await ctx.db.select({ n: count() }).from(endpoints).where(eq(endpoints.tenantId, tenantId)).get();
+  if ((row?.n ?? 0) >= max) throw new ApiError("conflict", `the tenant already has ${max} endpoints (MAX_ENDPOINTS_PER_TENANT); delete one first`);
 }
 
 export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: CreateEndpoint) {
   const environment = await tenantEnvironment(ctx.db, tenantId);
   const url = assertDestination(ctx, input.url, environment);
   if (input.secret !== undefined) assertOwnSecret(input.secret, input.signature ?? deploymentDefaults(ctx.env).signature);
+  await assertEndpointQuota(ctx, tenantId);
   const now = Date.now();
   const secret = input.secret ?? generateSecret();
   const secrets: StoredSecret[] = [{ secret, expires_at: null }];
   const headers = input.headers && Object.keys(input.headers).length ? input.headers : null;
+  const id = newId("ep", now);
   const row: EndpointRow = {
-    id: newId("ep", now),
+    id,
     tenantId,
     url,
     description: input.description ?? "",
     eventTypes: input.event_types?.length ? input.event_types : null,
     channels: input.channels?.length ? input.channels : null,
     filter: input.filter && Object.keys(input.filter).length ? input.filter : null,
-    secretsEnc: await encryptJson(ctx.env.ENCRYPTION_KEY, secrets),
-    headersEnc: await sealOptional(ctx, headers),
-    authEnc: await sealOptional(ctx, input.auth),
+    secretsEnc: await encryptJson(ctx.env, secrets, endpointField(id, "secrets_enc")),
+    headersEnc: await sealOptional(ctx, headers, id, "headers_enc"),
+    authEnc: await sealOptional(ctx, input.auth, id, "auth_enc"),
     headerNames: headers ? Object.keys(headers) : null,
     authType: input.auth?.type ?? null,
     signature: input.signature ?? null,
@@ -143,11 +153,11 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
   if (patch.filter !== undefined) set.filter = patch.filter && Object.keys(patch.filter).length ? patch.filter : null;
   if (patch.headers !== undefined) {
     const headers = Object.keys(patch.headers).length ? patch.headers : null;
-    set.headersEnc = await sealOptional(ctx, headers);
+    set.headersEnc = await sealOptional(ctx, headers, endpointId, "headers_enc");
     set.headerNames = headers ? Object.keys(headers) : null;
   }
   if (patch.auth !== undefined) {
-    set.authEnc = await sealOptional(ctx, patch.auth);
+    set.authEnc = await sealOptional(ctx, patch.auth, endpointId, "auth_enc");
     set.authType = patch.auth?.type ?? null;
   }
   if (patch.signature !== undefined) {
@@ -177,7 +187,7 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
 /** A brought vendor-style secret cannot sign `standard`: switching such an endpoint's scheme is refused. */
 async function assertSecretsFit(ctx: ServiceCtx, current: EndpointRow, profile: SignatureProfile) {
   if (profile.scheme !== "standard") return;
-  const stored = await decryptJson<StoredSecret[]>(ctx.env.ENCRYPTION_KEY, current.secretsEnc);
+  const stored = await decryptJson<StoredSecret[]>(ctx.env, current.secretsEnc, endpointField(current.id, "secrets_enc"));
   const current0 = stored[0];
   if (current0) assertOwnSecret(current0.secret, profile, "signature");
 }

@@ -7,8 +7,10 @@
 import { Validator, type OutputUnit, type Schema } from "@cfworker/json-schema";
 import { asc, eq, gt } from "drizzle-orm";
 import { eventTypes } from "../db/schema";
+import { patternMessage, prepareSchema } from "../delivery/schema-cost";
 import { ApiError, notFound, type ErrorIssue } from "../errors";
 import { iso } from "../http/time";
+import { log } from "../lib/log";
 import type { ServiceCtx } from "./context";
 
 export const CATALOG_TTL_MS = 30_000;
@@ -48,14 +50,36 @@ function schemaIssues(validator: Validator, data: unknown): ErrorIssue[] {
   const byPath = new Map<string, string>();
   for (const e of result.errors as OutputUnit[]) {
     const path = issuePath(e.instanceLocation);
-    if (!byPath.has(path) || e.instanceLocation.length >= path.length) byPath.set(path, e.error);
+    if (!byPath.has(path) || e.instanceLocation.length >= path.length) byPath.set(path, patternMessage(e.error));
   }
   return [...byPath].map(([path, message]) => ({ path, message }));
 }
 
-function compile(schema: EventTypeRow["schema"]): Validator | null {
-  if (schema === null || schema === undefined) return null;
-  return new Validator(schema as Schema | boolean, "2020-12", false);
+/** The schema's bounded-cost copy (see schema-cost.ts), as a validator, or its issues. */
+function compile(schema: unknown): { validator: Validator } | { issues: ErrorIssue[] } {
+  const prepared = prepareSchema(schema);
+  if (!prepared.ok) return { issues: prepared.issues };
+  return { validator: new Validator(prepared.schema as Schema | boolean, "2020-12", false) };
+}
+
+// Compiled validators per type and version (its updated_at): a schema is compiled once per
+// isolate, not on every catalog refresh or every validation.
+const compiled = new Map<string, Validator | null>();
+export function compiledSchema(name: string, version: number, schema: unknown): Validator | null {
+  const key = `${name}@${version}`;
+  let validator = compiled.get(key);
+  if (validator === undefined) {
+    const result = schema === null || schema === undefined ? { validator: null } : compile(schema);
+    if ("issues" in result) {
+      // Stored before these checks existed: validating it could cost without bound, so ingest
+      // skips it until the operator updates the type (PATCH answers the issues).
+      log.warn("event_type.schema_unsafe", { event_type: name, issues: result.issues.map((i) => i.path).join(",") });
+      validator = null;
+    } else validator = result.validator;
+    if (compiled.size > 1000) compiled.delete(compiled.keys().next().value!);
+    compiled.set(key, validator);
+  }
+  return validator;
 }
 
 /** Refuses a schema the validator cannot use, and an example that does not match its schema. */
@@ -66,7 +90,9 @@ export function checkSchemaAndExample(schema: unknown, example: unknown): ErrorI
   }
   let validator: Validator;
   try {
-    validator = new Validator(schema as Schema | boolean, "2020-12", false);
+    const result = compile(schema);
+    if ("issues" in result) return result.issues;
+    validator = result.validator;
     validator.validate(null);
   } catch (err) {
     return [{ path: "schema", message: `not a usable JSON Schema: ${(err as Error).message}` }];
@@ -79,7 +105,7 @@ async function lookup(ctx: ServiceCtx, name: string, now: number): Promise<Cache
   const hit = cache.get(name);
   if (hit && now - hit.at < CATALOG_TTL_MS) return hit;
   const row = (await ctx.db.select().from(eventTypes).where(eq(eventTypes.name, name)).get()) ?? null;
-  const entry = { row, validator: row ? compile(row.schema) : null, at: now };
+  const entry = { row, validator: row ? compiledSchema(row.name, row.updatedAt, row.schema) : null, at: now };
   cache.set(name, entry);
   if (cache.size > 1000) cache.delete(cache.keys().next().value!);
   return entry;

@@ -2,7 +2,7 @@
  * Test a URL before it is an endpoint (DocExtract's "test webhook" button): one signed attempt
  * with the same destination checks as an endpoint (SSRF, https unless the tenant is a sandbox),
  * answered synchronously with the secret it signed with. Nothing is stored: there is no
- * endpoint to log it under. The caller rate-limits it per tenant.
+ * endpoint to log it under. Rate-limited per tenant here, so the API and the portal share one budget.
  */
 import { newId } from "../db/ids";
 import type { ServiceCtx } from "./context";
@@ -15,8 +15,10 @@ import { generateSecret } from "../delivery/secret";
 import { assertOwnSecret } from "./own-secret";
 import { tenantEnvironment } from "./tenants";
 import type { TestUrl } from "../routes/endpoints/schema";
+import { limitTenantAction } from "../http/tenant-action-limit";
 
 export async function testUrl(ctx: ServiceCtx, tenantId: string, input: TestUrl) {
+  await limitTenantAction(ctx.env, tenantId, "test-url");
   const environment = await tenantEnvironment(ctx.db, tenantId);
   const url = assertDestination(ctx, input.url, environment);
   const defaults = deploymentDefaults(ctx.env);

@@ -59,7 +59,7 @@ describe("endpoint credentials", () => {
     const dump = await dumpD1();
     for (const value of [secret, secret.slice(6), plain, "cust-HEADER-VALUE-SECRET"]) expect(dump).not.toContain(value);
     const row = await env.DB.prepare("SELECT secrets_enc, auth_enc, headers_enc FROM endpoints WHERE id = ?").bind(created.body.id).first<Record<string, string>>();
-    for (const v of Object.values(row!)) expect(v).toMatch(/^v1\.[0-9a-f]{8}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
+    for (const v of Object.values(row!)) expect(v).toMatch(/^v2\.[0-9a-f]{8}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
   });
 
   it("API keys and portal tokens are stored as hashes only", async () => {

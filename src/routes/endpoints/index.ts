@@ -1,7 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
+import { limitTenantAction } from "../../http/tenant-action-limit";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
 import { deploymentDefaults } from "../../services/deployment-defaults";
@@ -44,7 +45,11 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Create an endpoint (answers its secret once)",
       security: bearerSecurity,
       request: { params: TenantPath, body: jsonBody(CreateEndpointInput) },
-      responses: { 201: jsonResponse(CreatedEndpointSchema, "The endpoint, with its signing secret shown this once."), ...errorResponses },
+      responses: {
+        201: jsonResponse(CreatedEndpointSchema, "The endpoint, with its signing secret shown this once."),
+        409: { description: "The tenant already has MAX_ENDPOINTS_PER_TENANT endpoints.", content: errorResponses[400].content },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -184,11 +189,12 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       description: "Outside the retry ladder: one attempt, answered synchronously. Sends `webhook.test` unless `event_type` is given.",
       security: bearerSecurity,
       request: { params: EndpointPath, body: { ...jsonBody(TestEndpointInput), required: false } },
-      responses: { 200: jsonResponse(AttemptSchema, "The attempt: status code, duration, response excerpt or error."), ...errorResponses },
+      responses: { 200: jsonResponse(AttemptSchema, "The attempt: status code, duration, response excerpt or error."), ...tenantActionLimited, ...errorResponses },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
+      await limitTenantAction(c.env, tenant_id, "test");
       const attempt = await testEndpoint(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json") ?? {});
       return c.json(attemptView(attempt), 200);
     },

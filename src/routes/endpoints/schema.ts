@@ -42,7 +42,8 @@ export const SignatureSchema = z
     z.strictObject({
       scheme: z.literal("hmac-sha256-hex"),
       header: headerName,
-      prefix: z.string().max(50).default(""),
+      // Sent inside a header value: CR/LF or other control characters would split or corrupt it.
+      prefix: z.string().max(50).regex(/^[\x20-\x7e]*$/, "printable ASCII only (no CR, LF or other control characters)").default(""),
     }),
   ])
   .openapi({ description: "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.", example: { scheme: "standard" } });

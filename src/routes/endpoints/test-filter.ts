@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
-import { matchesFilter, type Filter } from "../../delivery/filter";
+import { matchesFilter, validateFilter, type Filter } from "../../delivery/filter";
+import { ApiError } from "../../errors";
 import { matchesChannels, matchesEventType } from "../../delivery/match";
 import type { AppEnv } from "../../http/context";
 import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
@@ -26,6 +27,11 @@ export function registerTestFilterRoute(app: OpenAPIHono<AppEnv>) {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const endpoint = await getEndpoint(serviceCtx(c.env), tenant_id, endpoint_id);
+      // A filter stored before $regex moved to RE2 may hold a pattern it cannot run: say so.
+      const stored = endpoint.filter ? validateFilter(endpoint.filter) : null;
+      if (stored && !stored.ok) {
+        throw new ApiError("bad_request", "the endpoint's filter cannot be evaluated; update it", stored.issues.map((i) => ({ path: `filter.${i.path}`, message: i.message })));
+      }
       const input = c.req.valid("json");
       const type = input.type ?? TEST_EVENT_TYPE;
       const channels = input.channels ?? [];

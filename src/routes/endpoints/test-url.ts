@@ -28,8 +28,6 @@ export function registerTestUrlRoute(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      // TODO(lead, at merge): the per-tenant action limiter (src/http/tenant-action-limit.ts,
-      // TENANT_ACTION_LIMITER) goes here, before the attempt, as on /test.
       const { result, eventId, secret } = await testUrl(serviceCtx(c.env), tenant_id, c.req.valid("json"));
       return c.json(
         {

@@ -1,6 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from "drizzle-orm";
-import { bodyLimit } from "hono/body-limit";
 import { authorize } from "../../auth/guard";
 import { events } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
@@ -28,16 +27,10 @@ const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "A repeat within 24 h answers the same event and fans out nothing new." }),
 });
 
-const limitBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw new ApiError("payload_too_large", "request body is larger than 1 MiB");
-  },
-});
-
 export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
-  app.use("/v1/tenants/:tenant_id/events", ingestRateLimit, limitBody);
-  app.use("/v1/tenants/:tenant_id/events/batch", ingestRateLimit, limitBody);
+  // The 1 MiB body limit is applied to every ingest request by src/http/body-limit.ts.
+  app.use("/v1/tenants/:tenant_id/events", ingestRateLimit);
+  app.use("/v1/tenants/:tenant_id/events/batch", ingestRateLimit);
 
   app.openapi(
     createRoute({

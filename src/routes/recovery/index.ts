@@ -2,7 +2,8 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, principalTenant } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
+import { limitTenantAction } from "../../http/tenant-action-limit";
 import { serviceCtx } from "../../services/context";
 import { cancelDelivery, retryDelivery } from "../../services/deliveries/actions";
 import { attemptView, deliveryView } from "../../services/deliveries/query";
@@ -26,11 +27,12 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Attempt a delivery now (a success marks it succeeded)",
       security: bearerSecurity,
       request: { params: DeliveryPath },
-      responses: { 200: jsonResponse(AttemptSchema, "The manual attempt."), ...conflict, ...errorResponses },
+      responses: { 200: jsonResponse(AttemptSchema, "The manual attempt."), ...conflict, ...tenantActionLimited, ...errorResponses },
     }),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
+      await limitTenantAction(c.env, tenant_id, "retry");
       return c.json(attemptView(await retryDelivery(serviceCtx(c.env), tenant_id, delivery_id)), 200);
     },
   );
@@ -61,11 +63,12 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
       description: "Paced by the endpoint's rate limit and in-flight cap. Answers a task whose progress is at GET /v1/tasks/{task_id}.",
       security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }), body: jsonBody(RecoverInput) },
-      responses: { 202: jsonResponse(TaskSchema, "The recover task."), ...errorResponses },
+      responses: { 202: jsonResponse(TaskSchema, "The recover task."), ...tenantActionLimited, ...errorResponses },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
+      await limitTenantAction(c.env, tenant_id, "recover");
       return c.json(await recoverEndpoint(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json")), 202);
     },
   );
@@ -95,11 +98,12 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Deliver an event again to every endpoint that matches it now",
       security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam, event_id: idParam("event_id", "evt") }) },
-      responses: { 202: jsonResponse(ResendSchema, "Queued."), ...errorResponses },
+      responses: { 202: jsonResponse(ResendSchema, "Queued."), ...tenantActionLimited, ...errorResponses },
     }),
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
+      await limitTenantAction(c.env, tenant_id, "resend");
       return c.json(await resendEvent(serviceCtx(c.env), tenant_id, event_id), 202);
     },
   );

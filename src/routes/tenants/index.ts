@@ -9,7 +9,7 @@ import { createTenant, deleteTenant, getTenant, listTenants, tenantView, updateT
 import { forgetEndpoints } from "../../services/endpoints";
 import { serviceCtx } from "../../services/context";
 import { setTenantEnvironment } from "../../services/tenant-environment";
-import { TenantIdParam } from "../common";
+import { TENANT_ID_PATTERN, TenantIdParam } from "../common";
 import { CreateTenantInput, TenantSchema, UpdateTenantInput } from "./schema";
 
 const tags = ["Tenants"];
@@ -47,7 +47,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const principal = authorize(c, "read");
       const { limit, cursor } = c.req.valid("query");
-      const rows = await listTenants(getDb(c.env), { limit, before: decodeCursor(cursor), onlyId: principalTenant(principal) });
+      const rows = await listTenants(getDb(c.env), { limit, before: decodeCursor(cursor, TENANT_ID_PATTERN), onlyId: principalTenant(principal) });
       const p = page(rows, limit);
       return c.json({ data: p.data.map(tenantView), next_cursor: p.next_cursor }, 200);
     },

@@ -12,6 +12,7 @@ import { checkDestination, destinationRules } from "../../delivery/ssrf";
 import type { AttemptError, AttemptTrigger } from "../../db/schema";
 import type { ResolvedEndpoint } from "../endpoint-snapshot";
 import { newId } from "../../db/ids";
+import { selfHosts } from "../../http/self-hosts";
 
 export const RESPONSE_BODY_LIMIT = 16 * 1024;
 const MASK = "********";
@@ -52,10 +53,17 @@ export interface SendAttemptInput {
   now: () => number;
 }
 
+/** RFC 7617 with charset UTF-8: base64 of the UTF-8 bytes (btoa alone throws beyond Latin-1). */
+export function basicCredentials(username: string, password: string): string {
+  let binary = "";
+  for (const b of new TextEncoder().encode(`${username}:${password}`)) binary += String.fromCharCode(b);
+  return `Basic ${btoa(binary)}`;
+}
+
 function authHeader(endpoint: ResolvedEndpoint): [string, string] | null {
   const auth = endpoint.auth;
   if (!auth) return null;
-  if (auth.type === "basic") return ["authorization", `Basic ${btoa(`${auth.username}:${auth.password}`)}`];
+  if (auth.type === "basic") return ["authorization", basicCredentials(auth.username, auth.password)];
   return [auth.name.toLowerCase(), auth.value];
 }
 
@@ -127,7 +135,7 @@ async function readExcerpt(res: Response): Promise<string> {
 export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
   const startedAt = input.now();
   const base = { id: newId("att", startedAt), number: input.number, trigger: input.trigger, url: input.endpoint.url, startedAt };
-  const verdict = checkDestination(input.endpoint.url, destinationRules(input.config, input.endpoint.sandbox));
+  const verdict = checkDestination(input.endpoint.url, { ...destinationRules(input.config, input.endpoint.sandbox), selfHosts: selfHosts(input.config) });
   if (!verdict.ok) {
     return {
       ...base,
@@ -143,7 +151,28 @@ export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResul
       requestHeaders: {},
     };
   }
-  const { body, headers, logged } = await buildRequest(input, Math.floor(startedAt / 1000));
+  // Nothing that goes wrong before the request leaves may throw: a throw would leave the
+  // delivery pending (the dispatcher re-sends its siblings every lease) and /test answer 500.
+  let built: Awaited<ReturnType<typeof buildRequest>>;
+  try {
+    if (input.endpoint.unusable) throw new Error(input.endpoint.unusable);
+    built = await buildRequest(input, Math.floor(startedAt / 1000));
+  } catch (err) {
+    return {
+      ...base,
+      durationMs: 0,
+      ok: false,
+      statusCode: null,
+      responseBody: null,
+      error: "connection",
+      errorDetail: `the request could not be built: ${String((err as Error)?.message ?? err).slice(0, 400)}`,
+      failure: "connection",
+      control: null,
+      retryAfter: null,
+      requestHeaders: {},
+    };
+  }
+  const { body, headers, logged } = built;
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {

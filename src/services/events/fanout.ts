@@ -8,7 +8,8 @@ import { and, eq, inArray } from "drizzle-orm";
 import { newId } from "../../db/ids";
 import { deliveries, endpoints, events } from "../../db/schema";
 import { matchesChannels, matchesEventType } from "../../delivery/match";
-import { matchesFilter, type Filter } from "../../delivery/filter";
+import { eventFilterScope, matchesFilter, type EventFilterScope, type Filter } from "../../delivery/filter";
+import { log } from "../../lib/log";
 import type { ServiceCtx } from "../context";
 import type { EndpointRow } from "../endpoint-snapshot";
 import type { EnqueueItem } from "../../dispatcher/endpoint-dispatcher";
@@ -22,13 +23,12 @@ export interface FanoutRequest {
   origin: string;
 }
 
-export function endpointMatches(endpoint: EndpointRow, event: EventRow): boolean {
+/** `scope` is shared by every endpoint of one event: its payload is parsed once, its filter work bounded once. */
+export function endpointMatches(endpoint: EndpointRow, event: EventRow, scope: EventFilterScope = eventFilterScope(event.type, event.channels ?? [], event.payload)): boolean {
   if (endpoint.status !== "active") return false;
   if (!matchesEventType(endpoint.eventTypes, event.type)) return false;
   if (!matchesChannels(endpoint.channels, event.channels)) return false;
-  if (endpoint.filter) {
-    return matchesFilter(endpoint.filter as Filter, { type: event.type, channels: event.channels ?? [], data: JSON.parse(event.payload) });
-  }
+  if (endpoint.filter) return matchesFilter(endpoint.filter as Filter, () => scope.event, scope.budget);
   return true;
 }
 
@@ -54,8 +54,9 @@ export async function fanOut(ctx: ServiceCtx, requests: FanoutRequest[]): Promis
     const event = byId.get(request.eventId);
     // Deleted since (tenant removed, retention): nothing to deliver.
     if (!event || event.tenantId !== request.tenantId) continue;
+    const scope = eventFilterScope(event.type, event.channels ?? [], event.payload);
     for (const endpoint of endpointsByTenant.get(request.tenantId) ?? []) {
-      if (!endpointMatches(endpoint, event)) continue;
+      if (!endpointMatches(endpoint, event, scope)) continue;
       wanted.push({ request, event, endpoint });
       newRows.push({
         id: newId("dlv", now),
@@ -71,6 +72,7 @@ export async function fanOut(ctx: ServiceCtx, requests: FanoutRequest[]): Promis
         updatedAt: now,
       });
     }
+    if (scope.budget.exhausted) log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
   }
 
   // One D1 batch: every delivery row (8 per statement keeps under D1's 100 bound parameters) and

@@ -1,0 +1,26 @@
+/**
+ * The hosts this deployment answers on. Configuration names some (PUBLIC_URL, SELF_HOSTS); every
+ * request adds the host it came in on, because on Cloudflare a request reaches this Worker only
+ * through one of its own routes or domains. Kept per isolate and bounded, so a flood of odd Host
+ * headers (possible only locally) cannot grow it.
+ */
+import type { Config } from "../env";
+
+const MAX_LEARNED = 32;
+const learned = new Set<string>();
+
+export function noteRequestHost(requestUrl: string) {
+  let host: string;
+  try {
+    host = new URL(requestUrl).host;
+  } catch {
+    return;
+  }
+  if (!host || learned.has(host) || learned.size >= MAX_LEARNED) return;
+  learned.add(host);
+}
+
+/** Every host an endpoint may not target: configured and seen. */
+export function selfHosts(config: Config): string[] {
+  return [...config.selfHosts, ...learned];
+}

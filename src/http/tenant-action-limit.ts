@@ -1,0 +1,23 @@
+/**
+ * Per-tenant rate limits on the actions that make Edgehooks send or re-send on demand: `test`,
+ * `test-url`, `retry`, `resend`, `recover` (SPEC "Security"). One Workers Rate Limiting binding
+ * (TENANT_ACTION_LIMITER in wrangler.toml, 60 per 60 s) counts each tenant and action apart, so a
+ * tenant hammering the test button neither exhausts another tenant's budget nor its own retries.
+ * Without the binding there is no limit (as with INGEST_LIMITER).
+ */
+import { ApiError } from "../errors";
+
+export type TenantAction = "test" | "test-url" | "retry" | "resend" | "recover";
+
+/** The period of TENANT_ACTION_LIMITER in wrangler.toml (the binding allows 10 or 60). */
+export const TENANT_ACTION_PERIOD_S = 60;
+
+/** Counts one `action` of `tenantId`; over the limit, throws 429 `rate_limited` with Retry-After. */
+export async function limitTenantAction(env: Pick<Env, "TENANT_ACTION_LIMITER">, tenantId: string, action: TenantAction): Promise<void> {
+  const limiter = env.TENANT_ACTION_LIMITER;
+  if (!limiter) return;
+  const { success } = await limiter.limit({ key: `${action}:${tenantId}` });
+  if (!success) {
+    throw new ApiError("rate_limited", `too many '${action}' calls for this tenant; retry later`, undefined, { "retry-after": String(TENANT_ACTION_PERIOD_S) });
+  }
+}
