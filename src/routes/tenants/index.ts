@@ -7,6 +7,7 @@ import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../ht
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { createTenant, deleteTenant, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
 import { forgetEndpoints } from "../../services/endpoints";
+import { serviceCtx } from "../../services/context";
 import { TenantIdParam } from "../common";
 import { CreateTenantInput, TenantSchema, UpdateTenantInput } from "./schema";
 
@@ -27,8 +28,9 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const principal = authorize(c, "admin");
       if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot create tenants");
-      const row = await createTenant(getDb(c.env), c.req.valid("json"));
-      return c.json(tenantView(row), 201);
+      const ctx = serviceCtx(c.env);
+      const row = await createTenant(ctx, c.req.valid("json"));
+      return c.json(tenantView(row, ctx.config.retentionDays), 201);
     },
   );
 
@@ -47,7 +49,8 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       const { limit, cursor } = c.req.valid("query");
       const rows = await listTenants(getDb(c.env), { limit, before: decodeCursor(cursor), onlyId: principalTenant(principal) });
       const p = page(rows, limit);
-      return c.json({ data: p.data.map(tenantView), next_cursor: p.next_cursor }, 200);
+      const maxDays = c.get("config").retentionDays;
+      return c.json({ data: p.data.map((r) => tenantView(r, maxDays)), next_cursor: p.next_cursor }, 200);
     },
   );
 
@@ -64,7 +67,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      return c.json(tenantView(await getTenant(getDb(c.env), tenant_id)), 200);
+      return c.json(tenantView(await getTenant(getDb(c.env), tenant_id), c.get("config").retentionDays), 200);
     },
   );
 
@@ -81,7 +84,8 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      return c.json(tenantView(await updateTenant(getDb(c.env), tenant_id, c.req.valid("json"))), 200);
+      const ctx = serviceCtx(c.env);
+      return c.json(tenantView(await updateTenant(ctx, tenant_id, c.req.valid("json")), ctx.config.retentionDays), 200);
     },
   );
 
@@ -90,7 +94,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       method: "delete",
       path: "/v1/tenants/{tenant_id}",
       tags,
-      summary: "Delete a tenant with its endpoints, events and delivery log",
+      summary: "Delete a tenant with its endpoints, events, delivery log, API keys and portal sessions",
       security: bearerSecurity,
       request: { params: TenantPath },
       responses: { 204: { description: "Deleted." }, ...errorResponses },
@@ -98,8 +102,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       forbidPortal(authorize(c, "admin", tenant_id), "delete its tenant");
-      const endpointIds = await deleteTenant(getDb(c.env), tenant_id);
-      await forgetEndpoints(c.env, endpointIds);
+      await deleteTenant(serviceCtx(c.env), tenant_id, (ids) => forgetEndpoints(c.env, ids));
       return c.body(null, 204);
     },
   );

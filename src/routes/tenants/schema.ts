@@ -1,11 +1,20 @@
 import { z } from "@hono/zod-openapi";
 import { MetadataSchema, TENANT_ID_PATTERN, Timestamp } from "../common";
 
+/** 1..RETENTION_DAYS; the upper bound is the deployment's, checked by the service (400 above it). */
+const RetentionDays = z
+  .number()
+  .int()
+  .min(1)
+  .max(3650)
+  .openapi({ description: "Days this tenant's events, deliveries and attempts are kept: 1..RETENTION_DAYS (default RETENTION_DAYS)." });
+
 export const TenantSchema = z
   .object({
     id: z.string().openapi({ example: "org_xyz789" }),
     name: z.string().openapi({ example: "Acme Corp" }),
     metadata: z.record(z.string(), z.string()),
+    retention_days: z.number().int().openapi({ description: "Days its events, deliveries and attempts are kept." }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -20,6 +29,7 @@ export const CreateTenantInput = z
       .openapi({ description: "Your own id for this customer (e.g. your org id). Generated when absent.", example: "org_xyz789" }),
     name: z.string().min(1).max(200).openapi({ example: "Acme Corp" }),
     metadata: MetadataSchema.optional(),
+    retention_days: RetentionDays.optional(),
   })
   .openapi("CreateTenantInput");
 
@@ -27,5 +37,6 @@ export const UpdateTenantInput = z
   .strictObject({
     name: z.string().min(1).max(200).optional(),
     metadata: MetadataSchema.optional(),
+    retention_days: RetentionDays.optional(),
   })
   .openapi("UpdateTenantInput");
