@@ -64,7 +64,7 @@ CREATE TABLE attempts (
   error TEXT,
   error_detail TEXT,
   request_headers TEXT NOT NULL
-);
+) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE INDEX attempts_delivery ON attempts (delivery_id, number);
 --> statement-breakpoint

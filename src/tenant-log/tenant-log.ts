@@ -521,12 +521,10 @@ export class TenantLog extends DurableObject<Env> {
   async purge(now: number): Promise<{ attempts: number; deliveries: number; events: number; idempotency_keys: number; more: boolean }> {
     const days = Number(this.getMeta("retention_days") ?? "30");
     const cutoff = now - days * DAY;
-    const step = (table: string, column: string, before: number) =>
-      this.exec(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`, before);
     const stepKeyed = (table: string, key: string, column: string, before: number) =>
       this.exec(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`, before);
     const removed = {
-      attempts: step("attempts", "started_at", cutoff),
+      attempts: stepKeyed("attempts", "id", "started_at", cutoff),
       deliveries: stepKeyed("deliveries", "id", "created_at", cutoff),
       events: stepKeyed("events", "id", "created_at", cutoff),
       idempotency_keys: stepKeyed("idempotency_keys", "key", "expires_at", now),
