@@ -16,6 +16,7 @@ import { fanoutMessage } from "../queue/messages";
 import type { ServiceCtx } from "../services/context";
 import { redriveDeadLetters } from "../services/dead-letters";
 import { activeEndpoints, handOff } from "../services/events/fanout";
+import { OPERATOR_TENANT } from "../services/operational";
 import { runTask } from "../services/recover";
 import { tenantLogFor } from "../tenant-log/client";
 
@@ -39,14 +40,11 @@ export async function sweepTenant(ctx: ServiceCtx, tenantId: string, now: number
   for (let i = 0; i < unfanned.length; i += 100) {
     await ctx.env.EVENTS_QUEUE.send(fanoutMessage(tenantId, unfanned.slice(i, i + 100)), { contentType: "json" });
   }
-  const orphans = await tenantLog.orphans(before, PER_TENANT);
-  let rehanded = 0;
-  if (orphans.deliveries.length) {
-    // Held deliveries of a disabled endpoint stay held: only active endpoints get theirs again.
-    const active = new Map((await activeEndpoints(ctx, tenantId)).map((e) => [e.id, e]));
-    await handOff(ctx, orphans, active);
-    rehanded = orphans.deliveries.filter((d) => active.has(d.endpointId)).length;
-  }
+  // Held deliveries of a disabled endpoint stay held: only active endpoints get theirs again.
+  const active = new Map((await activeEndpoints(ctx, tenantId)).map((e) => [e.id, e]));
+  const orphans = await tenantLog.orphans(before, PER_TENANT, [...active.keys()]);
+  if (orphans.deliveries.length) await handOff(ctx, orphans, active);
+  const rehanded = orphans.deliveries.length;
   const stalled = await tenantLog.stalledTasks(before, TASKS_PER_TENANT);
   for (const taskId of stalled) await runTask(ctx, tenantId, taskId);
   const redriven = await redriveDeadLetters(ctx, tenantId, { maxRedrives: MAX_AUTO_REDRIVES, limit: PER_TENANT });
@@ -57,9 +55,15 @@ export async function sweepTenant(ctx: ServiceCtx, tenantId: string, now: number
 export async function sweepAll(ctx: ServiceCtx, now: number): Promise<SweepResult & { tenants: number; failed: number }> {
   const total: SweepResult & { tenants: number; failed: number } = { requeued: 0, rehanded: 0, tasks: 0, redriven: 0, tenants: 0, failed: 0 };
   let after = "";
+  let sawOperator = false;
   for (;;) {
     const ids = (await ctx.db.select({ id: tenants.id }).from(tenants).where(gt(tenants.id, after)).orderBy(asc(tenants.id)).limit(100).all()).map((t) => t.id);
-    if (!ids.length) return total;
+    if (!ids.length) {
+      // The operator's log keeps dead letters of no tenant, even before `_operator` exists in D1.
+      if (!sawOperator) await sweepTenant(ctx, OPERATOR_TENANT, now).catch((err) => log.error("sweep failed for the operator", { error: String(err) }));
+      return total;
+    }
+    sawOperator ||= ids.includes(OPERATOR_TENANT);
     after = ids[ids.length - 1]!;
     for (let i = 0; i < ids.length; i += CONCURRENCY) {
       const results = await Promise.allSettled(ids.slice(i, i + CONCURRENCY).map((id) => sweepTenant(ctx, id, now)));

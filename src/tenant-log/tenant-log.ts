@@ -467,11 +467,20 @@ export class TenantLog extends DurableObject<Env> {
    * Deliveries still `pending` (never attempted) that were created before `before`: their
    * hand-off may have failed. Answers them with their events so they can be handed again.
    */
-  async orphans(before: number, limit: number): Promise<FanoutPlan> {
+  async orphans(before: number, limit: number, endpointIds: string[]): Promise<FanoutPlan> {
+    if (!endpointIds.length) return { events: [], deliveries: [] };
+    // Only the given (active) endpoints: a disabled endpoint's held deliveries stay `pending`
+    // for as long as it is disabled, and must not fill every page of this question.
     const rows = this.db
       .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
       .from(deliveries)
-      .where(and(eq(deliveries.status, "pending"), lt(deliveries.createdAt, before)))
+      .where(
+        and(
+          eq(deliveries.status, "pending"),
+          lt(deliveries.createdAt, before),
+          sql`${deliveries.endpointId} IN (SELECT value FROM json_each(${JSON.stringify(endpointIds)}))`,
+        ),
+      )
       .limit(limit)
       .all();
     return { events: this.selectEventsByIds([...new Set(rows.map((r) => r.eventId))]), deliveries: rows };
