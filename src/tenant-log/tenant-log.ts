@@ -224,7 +224,8 @@ export class TenantLog extends DurableObject<Env> {
       ? this.db
           .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
           .from(deliveries)
-          .where(and(inArray(deliveries.eventId, ids), inArray(deliveries.origin, origins), eq(deliveries.status, "pending")))
+          // As JSON lists: a batch names up to 100 events and DO SQLite binds at most 100 parameters.
+          .where(and(inList(deliveries.eventId, ids), inList(deliveries.origin, origins), eq(deliveries.status, "pending")))
           .all()
       : [];
     const wanted = new Set(requests.map((r) => r.eventId));
@@ -478,7 +479,7 @@ export class TenantLog extends DurableObject<Env> {
         and(
           eq(deliveries.status, "pending"),
           lt(deliveries.createdAt, before),
-          sql`${deliveries.endpointId} IN (SELECT value FROM json_each(${JSON.stringify(endpointIds)}))`,
+          inList(deliveries.endpointId, endpointIds),
         ),
       )
       .limit(limit)
@@ -581,6 +582,9 @@ function canonical(v: unknown): unknown {
   if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
   return v;
 }
+
+/** `column IN (the list)`, bound as one JSON parameter whatever the list's length. */
+const inList = (column: SQLiteColumn, values: string[]): SQL => sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
 
 /** "4xx" → 400 <= code < 500; "none" → no HTTP answer at all (timeout, connection, blocked). */
 function codeClass(column: SQLiteColumn, cls: NonNullable<DeliveryFilters["statusCodeClass"]>): SQL {

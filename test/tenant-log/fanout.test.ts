@@ -43,3 +43,16 @@ describe("a poisoned tenant", () => {
     expect((await received(poisonedPath)).filter((r) => r.headers["webhook-id"] === poisonedEvent)).toHaveLength(0);
   });
 });
+
+describe("a full batch", () => {
+  it("fans out all 100 events of one batch request (more ids than DO SQLite binds in one statement)", async () => {
+    const tenant = await createTenant();
+    const path = uniquePath("/ok");
+    await createEndpoint(tenant, { url: receiverUrl(path) });
+    const events = Array.from({ length: 100 }, (_, i) => ({ type: "bulk.item", data: { i } }));
+    const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, { body: { events } });
+    expect(res.status).toBe(202);
+    const got = await waitForReceived(path, 100, 20_000);
+    expect(new Set(got.map((r) => r.headers["webhook-id"]))).toEqual(new Set(res.body.data.map((e: { id: string }) => e.id)));
+  });
+});
