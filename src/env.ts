@@ -1,4 +1,5 @@
 import type { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
+import type { TenantLog } from "./tenant-log/tenant-log";
 import type { EventsMessage } from "./queue/messages";
 import { setLogLevel } from "./lib/log";
 
@@ -7,8 +8,9 @@ declare global {
   interface Env {
     DB: D1Database;
     EVENTS_QUEUE: Queue<EventsMessage>;
-    EVENTS_DLQ: Queue<unknown>;
     DISPATCHER: DurableObjectNamespace<EndpointDispatcher>;
+    /** One TenantLog per tenant (named by the tenant id): that tenant's events, deliveries, attempts, stats, tasks. */
+    TENANT_LOG: DurableObjectNamespace<TenantLog>;
     ROOT_API_KEY?: string;
     ENCRYPTION_KEY?: string;
     /** Retired encryption keys (base64, comma or space separated): they still decrypt, never encrypt. */
@@ -16,7 +18,10 @@ declare global {
     PUBLIC_URL?: string;
     ALLOW_HTTP_URLS?: string;
     ALLOW_PRIVATE_URLS?: string;
+    /** Default and upper bound of a tenant's retention_days. */
     RETENTION_DAYS?: string;
+    /** Seconds a config read (API key, tenant, endpoints, catalog) may be served from an isolate's cache (default 5, 0 = off). */
+    CONFIG_CACHE_TTL_S?: string;
     /** Preset name or JSON `{"schedule_s":[...]}` for endpoints without a retry_policy (default `standard`). */
     DEFAULT_RETRY_POLICY?: string;
     /** JSON signature profile for endpoints without one (default `{"scheme":"standard"}`). */
@@ -51,6 +56,8 @@ export interface Config {
   /** GET .../secret answers the signing secret (SECRET_REVEAL, default true). */
   secretReveal: boolean;
   maxEndpointsPerTenant: number;
+  /** How long an isolate may serve a cached config row after another isolate changed it. */
+  configCacheTtlMs: number;
   version: string;
 }
 
@@ -67,10 +74,18 @@ export function readConfig(env: Env): Config {
     allowPrivate: truthy(env.ALLOW_PRIVATE_URLS),
     publicUrl: (env.PUBLIC_URL ?? "").replace(/\/+$/, ""),
     selfHosts: [env.PUBLIC_URL ?? "", ...(env.SELF_HOSTS ?? "").split(/[\s,]+/)].filter((h) => h.trim() !== ""),
-    retentionDays: Number.isFinite(retention) && retention > 0 ? retention : 30,
     // Only an explicit false turns it off: a typo must not silently change the API.
     secretReveal: !(env.SECRET_REVEAL === "false" || env.SECRET_REVEAL === "0"),
     maxEndpointsPerTenant: Number.isInteger(maxEndpoints) && maxEndpoints > 0 ? maxEndpoints : 1000,
+    retentionDays: Number.isFinite(retention) && retention > 0 ? Math.floor(retention) : 30,
+    configCacheTtlMs: cacheTtlMs(env.CONFIG_CACHE_TTL_S),
     version: VERSION,
   };
+}
+
+export const DEFAULT_CONFIG_CACHE_TTL_S = 5;
+
+function cacheTtlMs(raw: string | undefined): number {
+  const n = Number(raw ?? DEFAULT_CONFIG_CACHE_TTL_S);
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, 60) * 1000 : DEFAULT_CONFIG_CACHE_TTL_S * 1000;
 }

@@ -1,9 +1,10 @@
-/** The Worker: HTTP API (fetch), fan-out (queue), housekeeping (scheduled), and the dispatcher DO. */
+/** The Worker: HTTP API (fetch), fan-out (queue), housekeeping (scheduled), and both Durable Objects. */
 import { createApp } from "./app";
 import { consumeDeadLetters, consumeEvents } from "./queue/consumer";
 import { runScheduled } from "./jobs/scheduled";
 
 export { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
+export { TenantLog } from "./tenant-log/tenant-log";
 
 const app = createApp();
 

@@ -1,3 +1,5 @@
+import { matchesFilter, type EventFilterScope, type Filter } from "./filter";
+
 // Which endpoints an event goes to: event-type patterns and channels. Used by fan-out for every
 // event × endpoint pair, so these are plain string checks with no allocation on the hot path.
 
@@ -50,4 +52,32 @@ export function matchesChannels(
   if (!endpointChannels || endpointChannels.length === 0) return true;
   if (!eventChannels || eventChannels.length === 0) return false;
   return eventChannels.some((c) => endpointChannels.includes(c));
+}
+
+/** What fan-out needs of an endpoint to decide whether an event goes to it. */
+export interface RoutableEndpoint {
+  id: string;
+  status: string;
+  eventTypes: string[] | null;
+  channels: string[] | null;
+  filter: unknown;
+}
+
+/** What fan-out needs of an event. */
+export interface RoutableEvent {
+  type: string;
+  channels: string[] | null;
+}
+
+/**
+ * Whether the event goes to the endpoint: active, type pattern, channels, then its payload filter.
+ * `scope` is shared by every endpoint of one event: its payload is parsed once (only if a filter
+ * asks for it) and all its filters draw on one work budget.
+ */
+export function endpointMatches(endpoint: RoutableEndpoint, event: RoutableEvent, scope: EventFilterScope): boolean {
+  if (endpoint.status !== "active") return false;
+  if (!matchesEventType(endpoint.eventTypes, event.type)) return false;
+  if (!matchesChannels(endpoint.channels, event.channels)) return false;
+  if (endpoint.filter) return matchesFilter(endpoint.filter as Filter, () => scope.event, scope.budget);
+  return true;
 }

@@ -4,8 +4,8 @@
  * the retry ladder, the rate limit and in-flight cap, ordering lanes and the circuit breaker.
  * One per endpoint means a dead receiver only ever occupies its own dispatcher.
  *
- * The DO is thin: the ladder, health and signing live in src/delivery; D1 writes go through an
- * outbox so a D1 hiccup never loses an outcome and never makes an attempt run twice.
+ * The DO is thin: the ladder, health and signing live in src/delivery; log writes go through an
+ * outbox (to the tenant's TenantLog) so a failed write never loses an outcome and never makes an attempt run twice.
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../env";
@@ -16,7 +16,7 @@ import { recordChanges, type DeliveryChange } from "../services/deliveries/recor
 import { sendAttempt, type AttemptResult } from "../services/deliveries/send-attempt";
 import { resolveEndpoint, type EndpointSnapshot } from "../services/endpoint-snapshot";
 import { deploymentDefaults } from "../services/deployment-defaults";
-import type { AttemptTrigger } from "../db/schema";
+import type { AttemptTrigger } from "../domain/deliveries";
 import { DispatcherStore, type PendingRow } from "./storage";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
 
@@ -24,7 +24,7 @@ import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSig
 export const DEFAULT_CONCURRENCY = 20;
 /** Extra time past the attempt timeout before a lease is considered abandoned. */
 const LEASE_MARGIN_MS = 30_000;
-/** How soon to retry flushing the outbox when D1 refused a write. */
+/** How soon to retry flushing the outbox when the TenantLog refused a write. */
 const OUTBOX_RETRY_MS = 5_000;
 
 export interface EnqueueItem {
@@ -297,12 +297,12 @@ export class EndpointDispatcher extends DurableObject<Env> {
     }
   }
 
-  /** Writes queued D1 changes; on failure they stay queued and the alarm comes back soon. */
+  /** Writes queued log changes to the TenantLog; on failure they stay queued and the alarm comes back soon. */
   private async flushOutbox(now: number): Promise<boolean> {
     const entries = this.store.outbox();
     if (!entries.length) return true;
     try {
-      await recordChanges(this.env.DB, entries.flatMap((e) => e.changes), now);
+      await recordChanges(this.env, entries.flatMap((e) => e.changes), now);
       this.store.dropOutbox(entries.map((e) => e.id));
       return this.store.outboxSize() === 0 || this.flushOutbox(now);
     } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * The dispatcher's own SQLite: the endpoint's pending set (its schedule), its health and an outbox
- * of D1 writes. Kept here, not in D1, because it changes on every attempt and only this endpoint
+ * of TenantLog writes. Kept here, not in the log, because it changes on every attempt and only this endpoint
  * reads it.
  */
 import type { EndpointSnapshot } from "../services/endpoint-snapshot";

@@ -4,9 +4,9 @@ import type { Context, Hono } from "hono";
 import { decodeCursor, page as pageOf } from "../http/pagination";
 import { serviceCtx } from "../services/context";
 import { retryDelivery } from "../services/deliveries/actions";
-import { attemptsOf, getDelivery, listDeliveries } from "../services/deliveries/query";
+import { deliveryDetail, listDeliveries } from "../services/deliveries/query";
 import { getEndpoint, listEndpoints } from "../services/endpoints";
-import type { DeliveryStatus } from "../db/schema";
+import type { DeliveryStatus } from "../domain/deliveries";
 import { page } from "./index";
 import { DeliveryDetail, DeliveryLog, type LogFilters } from "./pages/deliveries";
 import { AttemptResult } from "./pages/endpoints";
@@ -54,8 +54,8 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
   const detail = async (c: Context<PortalEnv, any>, id: string, banner?: unknown) => {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
-    const delivery = await getDelivery(ctx, tenant, id);
-    const [attempts, endpoint] = await Promise.all([attemptsOf(ctx, tenant, id), getEndpoint(ctx, tenant, delivery.endpointId).catch(() => null)]);
+    const { delivery, attempts } = await deliveryDetail(ctx, tenant, id);
+    const endpoint = await getEndpoint(ctx, tenant, delivery.endpointId).catch(() => null);
     return page(
       c,
       { title: `Delivery of ${delivery.eventType}`, current: "deliveries" },

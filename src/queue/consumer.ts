@@ -1,77 +1,106 @@
 /**
  * Queue consumers. Events queue: fan each event out, and store the operational events the
- * dispatchers raised. Acks only after the outcome is recorded in D1 (and handed to the
- * dispatchers); a failure retries the message (with backoff) and, after max_retries, the queue
- * moves it to the dead-letter queue, whose consumer records it in D1.
+ * dispatchers raised. Fan-out messages are grouped per tenant and each tenant's group is acked
+ * or retried on its own, so a tenant whose fan-out fails or is slow never holds up another's
+ * messages in the same batch. Acks only after the outcome is recorded (and handed to the
+ * dispatchers); after max_retries the queue moves a message to the dead-letter queue, whose
+ * consumer records it in its tenant's TenantLog.
  */
-import { deadLetters } from "../db/schema";
 import { newId } from "../db/ids";
 import { log } from "../lib/log";
 import { type ServiceCtx, serviceCtx } from "../services/context";
-import { fanOut } from "../services/events/fanout";
-import { emitOperational, type OperationalType } from "../services/operational";
-import { EventsMessage, type FanoutMessages, type OperationalMessage, eventIdsOf } from "./messages";
+import { fanOutByTenant } from "../services/events/fanout";
+import { emitOperational, OPERATOR_TENANT, type OperationalType } from "../services/operational";
+import { tenantLogFor } from "../tenant-log/client";
+import type { DeadLetterRow } from "../tenant-log/types";
+import { EventsMessage, type FanoutMessages, type OperationalMessage } from "./messages";
 
 const retryDelay = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8));
 
+type Parsed = { msg: Message<unknown>; body: EventsMessage };
+
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const ctx = serviceCtx(env);
-  const good: { msg: Message<unknown>; body: EventsMessage }[] = [];
+  const good: Parsed[] = [];
   const poison: Message<unknown>[] = [];
   for (const msg of batch.messages) {
     const parsed = EventsMessage.safeParse(msg.body);
     if (parsed.success) good.push({ msg, body: parsed.data });
     else poison.push(msg);
   }
-  if (poison.length) {
-    // A message no version of this code understands can never succeed: record it, then ack.
-    await recordDeadLetters(env, batch.queue, poison);
-    for (const m of poison) m.ack();
+  const fanouts = good.filter((g): g is Parsed & { body: FanoutMessages } => g.body.kind === "fanout");
+  const operational = good.filter((g): g is Parsed & { body: OperationalMessage } => g.body.kind === "operational");
+  await Promise.all([
+    poison.length ? recordPoison(env, batch.queue, poison) : null,
+    fanouts.length ? consumeFanouts(ctx, fanouts) : null,
+    operational.length ? consumeOperational(ctx, operational) : null,
+  ]);
+}
+
+/** A message no version of this code understands can never succeed: record it, then ack. */
+async function recordPoison(env: Env, queue: string, poison: Message<unknown>[]) {
+  await recordDeadLetters(env, queue, poison);
+  for (const m of poison) m.ack();
+}
+
+async function consumeFanouts(ctx: ServiceCtx, messages: (Parsed & { body: FanoutMessages })[]) {
+  const outcomes = await fanOutByTenant(
+    ctx,
+    messages.flatMap((g) => g.body.event_ids.map((eventId) => ({ tenantId: g.body.tenant_id, eventId, origin: g.body.origin }))),
+  );
+  for (const g of messages) {
+    const outcome = outcomes.get(g.body.tenant_id);
+    if (outcome?.status === "fulfilled") {
+      g.msg.ack();
+      continue;
+    }
+    log.error("fan-out failed; retrying the tenant's messages", { tenant_id: g.body.tenant_id, attempts: g.msg.attempts, error: String(outcome?.reason) });
+    g.msg.retry({ delaySeconds: retryDelay(g.msg.attempts) });
   }
-  if (!good.length) return;
+}
+
+/** Every operational event of the batch in one ingest; if that fails, message by message. */
+async function consumeOperational(ctx: ServiceCtx, messages: (Parsed & { body: OperationalMessage })[]) {
+  const store = (bodies: OperationalMessage[]) =>
+    emitOperational(ctx, bodies.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data, eventType: e.event_type }))));
   try {
-    await handle(ctx, good.map((g) => g.body));
-    for (const g of good) g.msg.ack();
+    await store(messages.map((m) => m.body));
+    for (const m of messages) m.msg.ack();
     return;
   } catch (err) {
-    log.warn("queue batch failed; retrying message by message", { queue: batch.queue, error: String(err) });
+    log.warn("operational batch failed; retrying message by message", { error: String(err) });
   }
-  // One bad message must not hold back the rest of the batch.
-  for (const g of good) {
+  for (const m of messages) {
     try {
-      await handle(ctx, [g.body]);
-      g.msg.ack();
+      await store([m.body]);
+      m.msg.ack();
     } catch (err) {
-      log.error("queue message failed", { ...describe(g.body), attempts: g.msg.attempts, error: String(err) });
-      g.msg.retry({ delaySeconds: retryDelay(g.msg.attempts) });
+      log.error("operational message failed", { operational_events: m.body.events.length, attempts: m.msg.attempts, error: String(err) });
+      m.msg.retry({ delaySeconds: retryDelay(m.msg.attempts) });
     }
   }
 }
 
-/** Fans out every event the messages name, and stores every operational event, one batch each. */
-async function handle(ctx: ServiceCtx, bodies: EventsMessage[]) {
-  const fanouts = bodies.filter((b): b is FanoutMessages => b.kind === "fanout");
-  const operational = bodies.filter((b): b is OperationalMessage => b.kind === "operational");
-  if (fanouts.length) {
-    await fanOut(ctx, fanouts.flatMap((b) => eventIdsOf(b).map((eventId) => ({ tenantId: b.tenant_id, eventId, origin: b.origin }))));
-  }
-  if (operational.length) {
-    await emitOperational(ctx, operational.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data, eventType: e.event_type }))));
-  }
-}
-
-function describe(body: EventsMessage) {
-  return body.kind === "fanout" ? { event_ids: eventIdsOf(body).join(","), tenant_id: body.tenant_id } : { operational_events: body.events.length };
+/** Which tenant's log keeps a dead letter: a fan-out's own tenant; anything else the operator's. */
+function deadLetterOf(queue: string, m: Message<unknown>, now: number): { tenantId: string; row: DeadLetterRow } {
+  const parsed = EventsMessage.safeParse(m.body);
+  const kind = parsed.success ? parsed.data.kind : "unknown";
+  const tenantId = parsed.success && parsed.data.kind === "fanout" ? parsed.data.tenant_id : OPERATOR_TENANT;
+  const redrives = parsed.success ? (parsed.data.redrives ?? 0) : 0;
+  return { tenantId, row: { id: newId("dlq", now), queue, kind, body: JSON.stringify(m.body ?? null), attempts: m.attempts, redrives, createdAt: now } };
 }
 
 async function recordDeadLetters(env: Env, queue: string, messages: readonly Message<unknown>[]) {
-  const ctx = serviceCtx(env);
   const now = Date.now();
-  const rows = messages.map((m) => ({ id: newId("dlq", now), queue, body: JSON.stringify(m.body ?? null), attempts: m.attempts, createdAt: now, redrivenAt: null }));
-  for (let i = 0; i < rows.length; i += 15) await ctx.db.insert(deadLetters).values(rows.slice(i, i + 15));
+  const byTenant = new Map<string, DeadLetterRow[]>();
+  for (const m of messages) {
+    const { tenantId, row } = deadLetterOf(queue, m, now);
+    byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), row]);
+  }
+  await Promise.all([...byTenant].map(([tenantId, rows]) => tenantLogFor(env, tenantId).addDeadLetters(rows)));
 }
 
-/** Dead-letter queue: what lands here is recorded in D1 (dead_letters) for inspection; the cron sweeper re-drives its still un-fanned events. */
+/** Dead-letter queue: what lands here is recorded in its tenant's TenantLog; the cron sweeper re-drives it. */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   await recordDeadLetters(env, batch.queue, batch.messages);
   log.error("messages dead-lettered", { queue: batch.queue, count: batch.messages.length });

@@ -1,25 +1,21 @@
 /**
  * Queue message contracts, versioned so a deploy can change them while old messages drain.
- * Messages carry ids only: payloads stay in D1 (queue messages are capped at 128 KB).
+ * Messages carry ids only: payloads stay in the tenant's TenantLog (queue messages are capped at 128 KB).
  */
 import { z } from "zod";
 
-export const FanoutMessage = z.object({
-  v: z.literal(1),
-  kind: z.literal("fanout"),
-  tenant_id: z.string(),
-  event_id: z.string(),
-  /** "" for the event's own fan-out; "resend:<id>" for a resend. */
-  origin: z.string(),
-});
-
-/** v2: every event of one ingest request in one message (a batch of 100 is one queue send). */
+/**
+ * Every event of one ingest request in one message (a batch of 100 is one queue send). v2 since
+ * the per-event v1 message, which nothing sends any more. `redrives` counts how often a dead
+ * letter of it was queued again, so the sweeper stops at a bound.
+ */
 export const FanoutBatchMessage = z.object({
   v: z.literal(2),
   kind: z.literal("fanout"),
   tenant_id: z.string(),
   event_ids: z.array(z.string()).min(1).max(100),
   origin: z.string(),
+  redrives: z.number().int().min(0).optional(),
 });
 
 /**
@@ -41,20 +37,16 @@ export const OperationalMessage = z.object({
     )
     .min(1)
     .max(100),
+  redrives: z.number().int().min(0).optional(),
 });
 export type OperationalMessage = z.infer<typeof OperationalMessage>;
 
-export const FanoutMessages = z.union([FanoutMessage, FanoutBatchMessage]);
+export const FanoutMessages = FanoutBatchMessage;
 export type FanoutMessages = z.infer<typeof FanoutMessages>;
 
-export const EventsMessage = z.union([...FanoutMessages.options, OperationalMessage]);
+export const EventsMessage = z.union([FanoutBatchMessage, OperationalMessage]);
 export type EventsMessage = z.infer<typeof EventsMessage>;
 
 export function fanoutMessage(tenantId: string, eventIds: string[], origin = ""): FanoutMessages {
   return { v: 2, kind: "fanout", tenant_id: tenantId, event_ids: eventIds, origin };
-}
-
-/** The events a message asks to fan out, whatever its version. */
-export function eventIdsOf(message: FanoutMessages): string[] {
-  return message.v === 1 ? [message.event_id] : message.event_ids;
 }

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../http/context";
 import { registerApiKeyRoutes } from "./api-keys";
+import { registerDeadLetterRoutes } from "./dead-letters";
 import { registerDeliveryRoutes } from "./deliveries";
 import { registerDocsRoutes } from "./docs";
 import { registerEndpointRoutes } from "./endpoints";
@@ -28,6 +29,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerEventRoutes(app);
   registerDeliveryRoutes(app);
   registerRecoveryRoutes(app);
+  registerDeadLetterRoutes(app);
   registerStatsRoutes(app);
   registerPortalSessionRoutes(app);
   registerPortal(app);

@@ -1,15 +1,17 @@
 /**
  * The test button: send one event to one endpoint right now, outside the ladder, and answer the
- * attempt. The event, delivery and attempt are recorded so the log shows the test too.
+ * attempt. The event, delivery and attempt are recorded in the TenantLog so the log shows the test too.
  */
 import { newId } from "../db/ids";
-import { deliveries, events } from "../db/schema";
+import { notFound } from "../errors";
+import { tenantLogFor } from "../tenant-log/client";
 import type { ServiceCtx } from "./context";
 import { attemptRow, recordChanges } from "./deliveries/record";
 import { sendAttempt } from "./deliveries/send-attempt";
 import { resolveEndpoint } from "./endpoint-snapshot";
 import { getEndpoint } from "./endpoints";
 import { exampleOf } from "./event-types";
+import { tenantRef } from "./tenants";
 
 export const TEST_EVENT_TYPE = "webhook.test";
 
@@ -46,12 +48,16 @@ export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId
     eventType: type,
     origin: "test",
     status: "delivering" as const,
+    taskId: null,
     attemptCount: 0,
     nextAttemptAt: null,
+    lastAttemptAt: null,
+    lastStatusCode: null,
+    lastError: null,
     createdAt: now,
     updatedAt: now,
   };
-  await ctx.db.batch([ctx.db.insert(events).values(event), ctx.db.insert(deliveries).values(delivery)]);
+  if (!(await tenantLogFor(ctx.env, tenantId).insertTest(await tenantRef(ctx, tenantId), event, delivery))) throw notFound("tenant");
   const resolved = await resolveEndpoint(ctx.env, endpoint, now);
   const result = await sendAttempt({
     endpoint: resolved,
@@ -62,6 +68,6 @@ export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId
     now: () => Date.now(),
   });
   const ref = { id: delivery.id, tenantId, endpointId: endpoint.id, eventId: event.id };
-  await recordChanges(ctx.env.DB, [{ delivery: ref, attempt: result, status: result.ok ? "succeeded" : "failed", attemptCount: 1, nextAttemptAt: null }], Date.now());
+  await recordChanges(ctx.env, [{ delivery: ref, attempt: result, status: result.ok ? "succeeded" : "failed", attemptCount: 1, nextAttemptAt: null }], Date.now());
   return attemptRow(ref, result);
 }

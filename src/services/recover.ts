@@ -3,89 +3,102 @@
  * server was down. The deliveries go back to their endpoint's dispatcher, which paces them by the
  * endpoint's rate limit and in-flight cap; the task counts how many have finished since.
  * Each recovered delivery gets one more attempt (its ladder is already spent).
+ *
+ * Resumable: the task lives in the tenant's TenantLog with a cursor. Pages of PAGE deliveries
+ * (with their payloads, never all at once) are handed to the dispatcher first and marked in the
+ * log only after it took them; a run that stops anywhere (a failed hand-off, a dead isolate)
+ * leaves the rest `failed` and the cron sweeper resumes the task after its cursor.
  */
-import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { newId } from "../db/ids";
-import { deliveries, events, tasks } from "../db/schema";
-import type { EnqueueItem } from "../dispatcher/endpoint-dispatcher";
+import { taskOwners } from "../db/schema";
 import { ApiError, notFound } from "../errors";
 import { iso } from "../http/time";
+import { log } from "../lib/log";
+import { tenantLogFor } from "../tenant-log/client";
+import type { TaskRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
+import type { EndpointRow } from "./endpoint-snapshot";
 import { dispatcherFor, getEndpoint } from "./endpoints";
 
 /** A single recover call handles at most this many deliveries; call again for the rest. */
 export const MAX_RECOVER = 10_000;
+/** Deliveries (and payloads) per hand-off: what one step holds in memory. */
 const PAGE = 90;
 
-export type TaskRow = typeof tasks.$inferSelect;
+export type { TaskRow };
 
 export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, window: { since: number; until?: number }) {
   const endpoint = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
   const until = window.until ?? now;
   if (until < window.since) throw new ApiError("bad_request", "until must not be before since", [{ path: "until", message: "before since" }]);
-  const failed = await ctx.db
-    .select({ id: deliveries.id, eventId: deliveries.eventId, attemptCount: deliveries.attemptCount })
-    .from(deliveries)
-    .where(and(eq(deliveries.endpointId, endpoint.id), eq(deliveries.status, "failed"), gte(deliveries.createdAt, window.since), lte(deliveries.createdAt, until)))
-    .limit(MAX_RECOVER)
-    .all();
-  // Only deliveries whose event is still stored can be sent again (retention may have purged
-  // the payload); the task counts those, so its `done` can reach its `total`.
-  const items: EnqueueItem[] = [];
-  for (let i = 0; i < failed.length; i += PAGE) {
-    const chunk = failed.slice(i, i + PAGE);
-    const eventRows = await ctx.db.select().from(events).where(inArray(events.id, [...new Set(chunk.map((d) => d.eventId))])).all();
-    const byId = new Map(eventRows.map((e) => [e.id, e]));
-    for (const d of chunk) {
-      const e = byId.get(d.eventId);
-      if (!e) continue;
-      items.push({
-        deliveryId: d.id,
-        tenantId,
-        eventId: e.id,
-        eventType: e.type,
-        eventCreatedAt: e.createdAt,
-        payload: e.payload,
-        orderingKey: e.orderingKey,
-        deliverAt: null,
-        expiresAt: null,
-        attempts: d.attemptCount,
-        trigger: "recover",
-      });
-    }
-  }
-  const task: TaskRow = {
-    id: newId("task", now),
-    tenantId,
-    endpointId: endpoint.id,
-    kind: "recover",
-    params: { since: iso(window.since), until: iso(until) },
-    total: items.length,
-    createdAt: now,
-  };
-  await ctx.db.insert(tasks).values(task);
-  const stub = dispatcherFor(ctx.env, endpoint.id);
-  for (let i = 0; i < items.length; i += PAGE) {
-    const chunk = items.slice(i, i + PAGE);
-    await ctx.db
-      .update(deliveries)
-      .set({ status: "pending_retry", taskId: task.id, nextAttemptAt: now, updatedAt: now })
-      .where(and(inArray(deliveries.id, chunk.map((c) => c.deliveryId)), eq(deliveries.status, "failed")));
-    await stub.enqueue(endpoint, chunk);
-  }
+  const id = newId("task", now);
+  // The owner row first: a task the API cannot find must never exist.
+  await ctx.db.insert(taskOwners).values({ id, tenantId });
+  const task = await tenantLogFor(ctx.env, tenantId).createTask(
+    {
+      id,
+      tenantId,
+      endpointId: endpoint.id,
+      kind: "recover",
+      params: { since: iso(window.since), until: iso(until) },
+      createdAt: now,
+      windowSince: window.since,
+      windowUntil: until,
+      updatedAt: now,
+    },
+    MAX_RECOVER,
+  );
+  await runTask(ctx, tenantId, task.id, endpoint).catch((err) =>
+    log.warn("recover hand-off stopped; the sweeper resumes it", { task_id: task.id, tenant_id: tenantId, error: String(err) }),
+  );
   return taskView(task, 0);
 }
 
+/** Hands a task's remaining deliveries to the dispatcher, page by page, from its cursor. */
+export async function runTask(ctx: ServiceCtx, tenantId: string, taskId: string, known?: EndpointRow) {
+  const tenantLog = tenantLogFor(ctx.env, tenantId);
+  let endpoint = known;
+  for (;;) {
+    const page = await tenantLog.taskPage(taskId, PAGE);
+    if (!page || page.task.handedOutAt !== null) return;
+    endpoint ??= (await getEndpoint(ctx, tenantId, page.task.endpointId).catch(() => undefined)) ?? undefined;
+    if (!endpoint) {
+      // The endpoint was deleted: nothing more can be sent, so the task closes with what it handed.
+      await tenantLog.taskHanded(taskId, [], null, true, Date.now());
+      return;
+    }
+    if (page.items.length) {
+      await dispatcherFor(ctx.env, endpoint.id).enqueue(
+        endpoint,
+        page.items.map((i) => ({
+          deliveryId: i.deliveryId,
+          tenantId,
+          eventId: i.event.id,
+          eventType: i.event.type,
+          eventCreatedAt: i.event.createdAt,
+          payload: i.event.payload,
+          orderingKey: i.event.orderingKey,
+          deliverAt: null,
+          expiresAt: null,
+          attempts: i.attemptCount,
+          trigger: "recover" as const,
+        })),
+      );
+    }
+    const handed = page.items.map((i) => ({ deliveryId: i.deliveryId, attemptCount: i.attemptCount }));
+    await tenantLog.taskHanded(taskId, handed, page.items.at(-1)?.deliveryId ?? null, page.last, Date.now());
+    if (page.last) return;
+  }
+}
+
 export async function getTask(ctx: ServiceCtx, taskId: string, tenantFilter: string | null) {
-  const task = await ctx.db.select().from(tasks).where(eq(tasks.id, taskId)).get();
-  if (!task || (tenantFilter !== null && task.tenantId !== tenantFilter)) throw notFound("task");
-  const done = await ctx.db
-    .select({ n: sql<number>`count(*)` })
-    .from(deliveries)
-    .where(and(eq(deliveries.taskId, task.id), inArray(deliveries.status, ["succeeded", "failed", "cancelled"])))
-    .get();
-  return { task, view: taskView(task, done?.n ?? 0) };
+  const owner = await ctx.db.select().from(taskOwners).where(eq(taskOwners.id, taskId)).get();
+  if (!owner || (tenantFilter !== null && owner.tenantId !== tenantFilter)) throw notFound("task");
+  const found = await tenantLogFor(ctx.env, owner.tenantId).getTask(taskId);
+  if (!found) throw notFound("task");
+  return { task: found.task, view: taskView(found.task, found.done) };
 }
 
 export function taskView(task: TaskRow, done: number) {

@@ -1,10 +1,11 @@
 /**
- * Stats from the hourly roll-ups (delivery_stats): a few rows per endpoint-hour, never a scan of
+ * Stats from the hourly roll-ups (delivery_stats in the tenant's TenantLog): a few rows per endpoint-hour, never a scan of
  * the attempts. Latency percentiles come from a histogram, so they are reported as the upper
  * bound of the bucket the percentile falls in (25 ms, 50 ms, 100 ms … 25.6 s, then "over").
  */
-import { and, eq, gte } from "drizzle-orm";
-import { deliveryStats, LATENCY_BUCKETS_MS } from "../db/schema";
+import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
+import { tenantLogFor } from "../tenant-log/client";
+import type { StatsRow } from "../tenant-log/types";
 import { iso } from "../http/time";
 import type { ServiceCtx } from "./context";
 import { dispatcherFor, getEndpoint } from "./endpoints";
@@ -13,7 +14,7 @@ import { getTenant } from "./tenants";
 const HOUR = 3600_000;
 export const DEFAULT_STATS_WINDOW_MS = 24 * HOUR;
 
-type Row = typeof deliveryStats.$inferSelect;
+type Row = StatsRow;
 
 export function percentile(histogram: number[], p: number): number | null {
   const total = histogram.reduce((a, b) => a + b, 0);
@@ -50,22 +51,14 @@ const hourFloor = (ms: number) => Math.floor(ms / HOUR) * HOUR;
 
 export async function endpointStats(ctx: ServiceCtx, tenantId: string, endpointId: string, since: number) {
   await getEndpoint(ctx, tenantId, endpointId);
-  const rows = await ctx.db
-    .select()
-    .from(deliveryStats)
-    .where(and(eq(deliveryStats.endpointId, endpointId), eq(deliveryStats.tenantId, tenantId), gte(deliveryStats.hour, hourFloor(since))))
-    .all();
+  const rows = await tenantLogFor(ctx.env, tenantId).stats(hourFloor(since), endpointId);
   const pending = await dispatcherFor(ctx.env, endpointId).pendingCount();
   return { endpoint_id: endpointId, since: iso(hourFloor(since)), ...summarise(rows, pending) };
 }
 
 export async function tenantStats(ctx: ServiceCtx, tenantId: string, since: number) {
   await getTenant(ctx.db, tenantId);
-  const rows = await ctx.db
-    .select()
-    .from(deliveryStats)
-    .where(and(eq(deliveryStats.tenantId, tenantId), gte(deliveryStats.hour, hourFloor(since))))
-    .all();
+  const rows = await tenantLogFor(ctx.env, tenantId).stats(hourFloor(since));
   const byEndpoint = new Map<string, Row[]>();
   for (const r of rows) byEndpoint.set(r.endpointId, [...(byEndpoint.get(r.endpointId) ?? []), r]);
   return {

@@ -2,14 +2,29 @@
 import { and, desc, eq, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { attempts, deliveries, endpoints, events, idempotencyKeys, tenants, type TenantEnvironment } from "../db/schema";
+import { apiKeys, endpoints, portalSessions, taskOwners, tenants, type TenantEnvironment } from "../db/schema";
 import { ApiError, notFound } from "../errors";
 import { iso } from "../http/time";
+import { tenantLogFor } from "../tenant-log/client";
+import type { TenantRef } from "../tenant-log/types";
+import { cached, invalidate } from "./config-cache";
+import type { ServiceCtx } from "./context";
 
 export type TenantRow = typeof tenants.$inferSelect;
 
-export function tenantView(row: TenantRow) {
-  return { id: row.id, name: row.name, metadata: row.metadata, environment: row.environment, created_at: iso(row.createdAt), updated_at: iso(row.updatedAt) };
+/** retention_days as it applies: the tenant's own, never above the deployment's RETENTION_DAYS. */
+export const effectiveRetention = (row: Pick<TenantRow, "retentionDays">, maxDays: number) => Math.min(row.retentionDays ?? maxDays, maxDays);
+
+export function tenantView(row: TenantRow, maxRetentionDays: number) {
+  return {
+    id: row.id,
+    name: row.name,
+    metadata: row.metadata,
+    environment: row.environment,
+    retention_days: effectiveRetention(row, maxRetentionDays),
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  };
 }
 
 export async function getTenant(db: Db, tenantId: string): Promise<TenantRow> {
@@ -18,18 +33,42 @@ export async function getTenant(db: Db, tenantId: string): Promise<TenantRow> {
   return row;
 }
 
-export async function createTenant(db: Db, input: { id?: string; name: string; metadata?: Record<string, string>; environment?: TenantEnvironment }) {
+/** The tenant row through the per-isolate config cache (hot path: ingest, fan-out, test sends). */
+export async function cachedTenant(ctx: ServiceCtx, tenantId: string): Promise<TenantRow> {
+  const row = await cached(`tenant:${tenantId}`, ctx.config.configCacheTtlMs, () => ctx.db.select().from(tenants).where(eq(tenants.id, tenantId)).get());
+  if (!row) throw notFound("tenant");
+  return row;
+}
+
+/** What the TenantLog needs to know of its tenant on a write. Throws not_found for an unknown tenant. */
+export async function tenantRef(ctx: ServiceCtx, tenantId: string): Promise<TenantRef> {
+  const row = await cachedTenant(ctx, tenantId);
+  return { id: row.id, incarnation: row.createdAt, retentionDays: effectiveRetention(row, ctx.config.retentionDays) };
+}
+
+function checkRetention(ctx: ServiceCtx, days: number | undefined) {
+  if (days !== undefined && days > ctx.config.retentionDays) {
+    throw new ApiError("bad_request", `retention_days is at most ${ctx.config.retentionDays} on this deployment`, [
+      { path: "retention_days", message: `at most ${ctx.config.retentionDays}` },
+    ]);
+  }
+}
+
+export async function createTenant(ctx: ServiceCtx, input: { id?: string; name: string; metadata?: Record<string, string>; retention_days?: number; environment?: TenantEnvironment }) {
+  checkRetention(ctx, input.retention_days);
   const now = Date.now();
   const row: TenantRow = {
     id: input.id ?? newId("tnt", now),
     name: input.name,
     metadata: input.metadata ?? {},
     environment: input.environment ?? "production",
+    retentionDays: input.retention_days ?? null,
     createdAt: now,
     updatedAt: now,
   };
-  const inserted = await db.insert(tenants).values(row).onConflictDoNothing().returning().get();
+  const inserted = await ctx.db.insert(tenants).values(row).onConflictDoNothing().returning().get();
   if (!inserted) throw new ApiError("conflict", `tenant '${row.id}' already exists`);
+  invalidate(`tenant:${row.id}`);
   return inserted;
 }
 
@@ -41,7 +80,7 @@ export async function tenantEnvironment(db: Db, tenantId: string): Promise<Tenan
 /** The reserved tenant that receives Edgehooks' own operational events; made on first use. */
 export async function ensureTenant(db: Db, id: string, name: string) {
   const now = Date.now();
-  await db.insert(tenants).values({ id, name, metadata: {}, environment: "production", createdAt: now, updatedAt: now }).onConflictDoNothing();
+  await db.insert(tenants).values({ id, name, metadata: {}, environment: "production", retentionDays: null, createdAt: now, updatedAt: now }).onConflictDoNothing();
 }
 
 export async function listTenants(db: Db, opts: { limit: number; before?: string; onlyId?: string | null }) {
@@ -57,32 +96,44 @@ export async function listTenants(db: Db, opts: { limit: number; before?: string
     .all();
 }
 
-export async function updateTenant(db: Db, tenantId: string, patch: { name?: string; metadata?: Record<string, string> }) {
-  const row = await db
+export async function updateTenant(ctx: ServiceCtx, tenantId: string, patch: { name?: string; metadata?: Record<string, string>; retention_days?: number }) {
+  checkRetention(ctx, patch.retention_days);
+  const { retention_days, ...rest } = patch;
+  const row = await ctx.db
     .update(tenants)
-    .set({ ...patch, updatedAt: Date.now() })
+    .set({ ...rest, ...(retention_days !== undefined ? { retentionDays: retention_days } : {}), updatedAt: Date.now() })
     .where(eq(tenants.id, tenantId))
     .returning()
     .get();
   if (!row) throw notFound("tenant");
+  invalidate(`tenant:${tenantId}`);
+  // The log purges by the new retention from its next alarm run.
+  if (retention_days !== undefined) {
+    await tenantLogFor(ctx.env, tenantId).configure({ id: row.id, incarnation: row.createdAt, retentionDays: effectiveRetention(row, ctx.config.retentionDays) });
+  }
   return row;
 }
 
 /**
- * Deletes the tenant and everything it owns in one D1 batch (atomic). Its endpoints' dispatchers
- * are told by the caller so held deliveries stop.
+ * Deletes the tenant and everything it owns: its endpoints' dispatchers cancel and clear what
+ * they hold, its TenantLog drops its storage, then D1 drops the tenant, its endpoints, the API
+ * keys bound to it, its portal sessions and its task owners in one batch. The log goes first so
+ * a failure leaves the tenant in place to delete again, never a log without a tenant.
  */
-export async function deleteTenant(db: Db, tenantId: string) {
+export async function deleteTenant(ctx: ServiceCtx, tenantId: string, forgetEndpoints: (ids: string[]) => Promise<void>) {
+  const { db } = ctx;
+  const tenant = await getTenant(db, tenantId);
   const owned = await db.select({ id: endpoints.id }).from(endpoints).where(eq(endpoints.tenantId, tenantId)).all();
-  const res = await db.batch([
-    db.delete(tenants).where(eq(tenants.id, tenantId)).returning({ id: tenants.id }),
+  await forgetEndpoints(owned.map((e) => e.id));
+  await tenantLogFor(ctx.env, tenantId).destroy(tenant.createdAt);
+  await db.batch([
+    db.delete(tenants).where(eq(tenants.id, tenantId)),
     db.delete(endpoints).where(eq(endpoints.tenantId, tenantId)),
-    db.delete(attempts).where(eq(attempts.tenantId, tenantId)),
-    db.delete(deliveries).where(eq(deliveries.tenantId, tenantId)),
-    db.delete(events).where(eq(events.tenantId, tenantId)),
-    db.delete(idempotencyKeys).where(eq(idempotencyKeys.tenantId, tenantId)),
+    db.delete(apiKeys).where(eq(apiKeys.tenantId, tenantId)),
+    db.delete(portalSessions).where(eq(portalSessions.tenantId, tenantId)),
+    db.delete(taskOwners).where(eq(taskOwners.tenantId, tenantId)),
   ]);
-  if (res[0].length === 0) throw notFound("tenant");
-  return owned.map((e) => e.id);
+  invalidate(`tenant:${tenantId}`);
+  invalidate(`endpoints:${tenantId}`);
+  invalidate("key:");
 }
-

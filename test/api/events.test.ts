@@ -1,8 +1,8 @@
 /** Ingest: validation, idempotency, batch, size limit, read-after-write, listing. */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+import { logCount, logRows } from "../helpers/tenant-log";
 
 async function deliveriesOf(tenant: string, eventId: string) {
   return (await api("GET", `/v1/tenants/${tenant}/events/${eventId}/deliveries`)).body.data as { status: string }[];
@@ -23,8 +23,7 @@ describe("idempotent ingest", () => {
     // A third repeat after delivery, and the consumer given time to run: still one delivery.
     expect((await send()).body.id).toBe(first.body.id);
     await eventually(() => deliveriesOf(tenant, first.body.id), (d) => d.length === 1 && d[0]!.status === "succeeded");
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE tenant_id = ?").bind(tenant).first<{ n: number }>();
-    expect(rows!.n).toBe(1);
+    expect(await logCount(tenant, "events")).toBe(1);
     expect(await received(path)).toHaveLength(1);
   });
 
@@ -43,7 +42,7 @@ describe("idempotent ingest", () => {
   it("a repeat after 24 hours is a new event", async () => {
     const tenant = await createTenant();
     const first = await api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "k" }, body: { type: "a.b", data: {} } });
-    await env.DB.prepare("UPDATE idempotency_keys SET expires_at = ? WHERE tenant_id = ?").bind(Date.now() - 1, tenant).run();
+    await logRows(tenant, "UPDATE idempotency_keys SET expires_at = ?", Date.now() - 1);
     const again = await api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "k" }, body: { type: "a.b", data: {} } });
     expect(again.body.id).not.toBe(first.body.id);
   });

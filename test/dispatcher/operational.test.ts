@@ -4,10 +4,11 @@ import { describe, expect, it } from "vitest";
 import { api, eventually } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { script, uniquePath } from "../helpers/receiver";
+import { logRows } from "../helpers/tenant-log";
 
 async function operatorEvents(endpointId: string) {
-  const rows = await env.DB.prepare("SELECT type, payload FROM events WHERE tenant_id = '_operator' ORDER BY id").all<{ type: string; payload: string }>();
-  return rows.results.map((r) => ({ type: r.type, data: JSON.parse(r.payload) })).filter((e) => e.data.endpoint_id === endpointId);
+  const rows = await logRows<{ type: string; payload: string }>("_operator", "SELECT type, payload FROM events ORDER BY id");
+  return rows.map((r) => ({ type: r.type, data: JSON.parse(r.payload) })).filter((e) => e.data.endpoint_id === endpointId);
 }
 
 describe("operational events", () => {

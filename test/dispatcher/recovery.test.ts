@@ -1,9 +1,9 @@
-import { env } from "cloudflare:workers";
 /** Recovery tools: manual retry, cancel, recover (a paced task) and resend. */
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { receiverUrl, script, uniquePath, waitForReceived } from "../helpers/receiver";
+import { logRows } from "../helpers/tenant-log";
 
 describe("manual retry", () => {
   it("attempts a failed delivery now; a success marks it succeeded", async () => {
@@ -106,7 +106,7 @@ describe("recover", () => {
     await l.runAlarm();
     expect((await l.deliveries()).map((d) => d.status)).toEqual(["failed", "failed"]);
     // Retention removed one event's payload but not (yet) its delivery.
-    await env.DB.prepare("DELETE FROM events WHERE id = ?").bind(purged).run();
+    await logRows(l.tenant, "DELETE FROM events WHERE id = ?", purged);
 
     const res = await api("POST", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/recover`, { body: { since: new Date(Date.now() - 3600_000).toISOString() } });
     expect(res.body).toMatchObject({ total: 1, done: 0 });

@@ -6,12 +6,16 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+import { logRows } from "../helpers/tenant-log";
 
-const TABLES = ["tenants", "api_keys", "endpoints", "events", "idempotency_keys", "deliveries", "attempts", "dead_letters", "tasks", "event_types", "delivery_stats", "portal_sessions"];
+const D1_TABLES = ["tenants", "api_keys", "endpoints", "event_types", "portal_sessions", "task_owners"];
+const LOG_TABLES = ["events", "idempotency_keys", "deliveries", "attempts", "dead_letters", "tasks", "delivery_stats", "meta"];
 
-async function dumpD1(): Promise<string> {
+/** Everything at rest: D1 (configuration) and the tenant's TenantLog (traffic). */
+async function dumpStores(tenant: string): Promise<string> {
   const parts: string[] = [];
-  for (const t of TABLES) parts.push(JSON.stringify((await env.DB.prepare(`SELECT * FROM ${t}`).all()).results));
+  for (const t of D1_TABLES) parts.push(JSON.stringify((await env.DB.prepare(`SELECT * FROM ${t}`).all()).results));
+  for (const t of LOG_TABLES) parts.push(JSON.stringify(await logRows(tenant, `SELECT * FROM ${t}`)));
   return parts.join("\n");
 }
 
@@ -55,8 +59,8 @@ describe("endpoint credentials", () => {
     expect(detail.attempts[0].request_headers["x-customer"]).toBe("********");
     expect(test.body.request_headers[header]).toBe("********");
 
-    // Nothing in any D1 table holds them in clear (AES-GCM under ENCRYPTION_KEY, with a key id).
-    const dump = await dumpD1();
+    // Nothing in D1 or the tenant's log holds them in clear (AES-GCM under ENCRYPTION_KEY, with a key id).
+    const dump = await dumpStores(tenant);
     for (const value of [secret, secret.slice(6), plain, "cust-HEADER-VALUE-SECRET"]) expect(dump).not.toContain(value);
     const row = await env.DB.prepare("SELECT secrets_enc, auth_enc, headers_enc FROM endpoints WHERE id = ?").bind(created.body.id).first<Record<string, string>>();
     for (const v of Object.values(row!)) expect(v).toMatch(/^v2\.[0-9a-f]{8}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
@@ -66,7 +70,7 @@ describe("endpoint credentials", () => {
     const tenant = await createTenant();
     const key = (await api("POST", "/v1/api-keys", { body: { name: "k", scopes: ["read"], tenant_id: tenant } })).body.key as string;
     const token = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: {} })).body.token as string;
-    const dump = await dumpD1();
+    const dump = await dumpStores(tenant);
     expect(dump).not.toContain(key);
     expect(dump).not.toContain(key.slice(3));
     expect(dump).not.toContain(token);

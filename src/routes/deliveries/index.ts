@@ -4,7 +4,7 @@ import type { AppEnv } from "../../http/context";
 import { bearerSecurity, errorResponses, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
-import { attemptsOf, attemptView, deliveryView, getAttempt, getDelivery, listAttempts, listDeliveries } from "../../services/deliveries/query";
+import { attemptView, deliveryDetail, deliveryView, getAttempt, listAttempts, listDeliveries } from "../../services/deliveries/query";
 import { getTenant } from "../../services/tenants";
 import { AttemptSchema } from "../endpoints/schema";
 import { EventTypeName } from "../events/schema";
@@ -79,9 +79,8 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const ctx = serviceCtx(c.env);
-      const row = await getDelivery(ctx, tenant_id, delivery_id);
-      const attempts = await attemptsOf(ctx, tenant_id, delivery_id);
-      return c.json({ ...deliveryView(row), attempts: attempts.map(attemptView) }, 200);
+      const { delivery, attempts } = await deliveryDetail(ctx, tenant_id, delivery_id);
+      return c.json({ ...deliveryView(delivery), attempts: attempts.map(attemptView) }, 200);
     },
   );
 

@@ -1,7 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, gte, lt, lte, sql, type SQL } from "drizzle-orm";
 import { authorize } from "../../auth/guard";
-import { events } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
@@ -10,7 +8,8 @@ import { zodIssues } from "../../http/validation";
 import { ingestRateLimit } from "../../http/rate-limit";
 import { serviceCtx } from "../../services/context";
 import { deliveryView, listDeliveries } from "../../services/deliveries/query";
-import { ingestEvents, type IngestInput } from "../../services/events/ingest";
+import { tenantLogFor } from "../../tenant-log/client";
+import { idempotencyConflict, ingestEvent, ingestEvents, type IngestInput } from "../../services/events/ingest";
 import { eventView } from "../../services/events/view";
 import { getTenant } from "../../services/tenants";
 import { validateAgainstCatalog } from "../../services/event-types";
@@ -43,6 +42,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       request: { params: TenantPath, headers: IdempotencyHeader, body: jsonBody(CreateEventInput) },
       responses: {
         202: jsonResponse(EventSchema, "Accepted (or the same event again for an idempotent repeat)."),
+        409: errorResponses[400],
         413: errorResponses[400],
         422: errorResponses[400],
         429: errorResponses[400],
@@ -56,9 +56,9 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const input = c.req.valid("json") as IngestInput;
       const [check] = await validateAgainstCatalog(ctx, [input]);
       if (check!.issues.length) throw new ApiError("unprocessable", `data does not match the schema of '${input.type}'`, check!.issues);
-      const [result] = await ingestEvents(ctx, tenant_id, [{ input, idempotencyHeader: c.req.valid("header")["idempotency-key"] }]);
+      const result = await ingestEvent(ctx, tenant_id, input, c.req.valid("header")["idempotency-key"]);
       if (check!.deprecated) c.header("deprecation", "true");
-      return c.json({ ...eventView(result!.event, { withData: false }), ...(check!.deprecated ? { type_deprecated: true } : {}) }, 202);
+      return c.json({ ...eventView(result.event, { withData: false }), ...(check!.deprecated ? { type_deprecated: true } : {}) }, 202);
     },
   );
 
@@ -97,7 +97,12 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const data = parsed.map((_, i) => {
         const error = errors[i];
         if (error) return { error };
-        return { ...eventView(byIndex.get(i)!.event, { withData: false }), ...(checks[i]!.deprecated ? { type_deprecated: true } : {}) };
+        const stored = byIndex.get(i)!;
+        if ("conflict" in stored) {
+          const e = idempotencyConflict(stored.conflict);
+          return { error: { code: "conflict" as const, message: e.message, issues: e.issues ?? [] } };
+        }
+        return { ...eventView(stored.event, { withData: false }), ...(checks[i]!.deprecated ? { type_deprecated: true } : {}) };
       });
       return c.json({ data }, 202);
     },
@@ -128,17 +133,14 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const q = c.req.valid("query");
       const ctx = serviceCtx(c.env);
       await getTenant(ctx.db, tenant_id);
-      const conds: SQL[] = [eq(events.tenantId, tenant_id)];
-      const before = decodeCursor(q.cursor);
-      if (before) conds.push(lt(events.id, before));
-      if (q.type) conds.push(eq(events.type, q.type));
-      if (q.since !== undefined) conds.push(gte(events.createdAt, q.since));
-      if (q.until !== undefined) conds.push(lte(events.createdAt, q.until));
-      if (q.channel) {
-        // channels is a JSON array; json_each keeps the match exact (no substring false positives).
-        conds.push(sql`EXISTS (SELECT 1 FROM json_each(${events.channels}) WHERE value = ${q.channel})`);
-      }
-      const rows = await ctx.db.select().from(events).where(and(...conds)).orderBy(desc(events.id)).limit(q.limit + 1).all();
+      const rows = await tenantLogFor(c.env, tenant_id).listEvents({
+        limit: q.limit,
+        before: decodeCursor(q.cursor),
+        type: q.type,
+        channel: q.channel,
+        since: q.since,
+        until: q.until,
+      });
       const p = page(rows, q.limit);
       return c.json({ data: p.data.map((r) => eventView(r, { withData: true })), next_cursor: p.next_cursor }, 200);
     },
@@ -157,8 +159,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      const row = await serviceCtx(c.env).db.select().from(events).where(and(eq(events.id, event_id), eq(events.tenantId, tenant_id))).get();
-      if (!row) throw notFound("event");
+      const row = await tenantLogFor(c.env, tenant_id).getEvent(event_id);
+      if (!row || row.tenantId !== tenant_id) throw notFound("event");
       return c.json(eventView(row, { withData: true }), 200);
     },
   );
@@ -178,7 +180,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
       const ctx = serviceCtx(c.env);
-      const exists = await ctx.db.select({ id: events.id }).from(events).where(and(eq(events.id, event_id), eq(events.tenantId, tenant_id))).get();
+      const exists = await tenantLogFor(c.env, tenant_id).getEvent(event_id);
       if (!exists) throw notFound("event");
       const rows = await listDeliveries(ctx, tenant_id, { limit: q.limit, before: decodeCursor(q.cursor), eventId: event_id });
       const p = page(rows, q.limit);

@@ -29,8 +29,9 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const principal = authorize(c, "admin");
       if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot create tenants");
-      const row = await createTenant(getDb(c.env), c.req.valid("json"));
-      return c.json(tenantView(row), 201);
+      const ctx = serviceCtx(c.env);
+      const row = await createTenant(ctx, c.req.valid("json"));
+      return c.json(tenantView(row, ctx.config.retentionDays), 201);
     },
   );
 
@@ -49,7 +50,8 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       const { limit, cursor } = c.req.valid("query");
       const rows = await listTenants(getDb(c.env), { limit, before: decodeCursor(cursor, TENANT_ID_PATTERN), onlyId: principalTenant(principal) });
       const p = page(rows, limit);
-      return c.json({ data: p.data.map(tenantView), next_cursor: p.next_cursor }, 200);
+      const maxDays = c.get("config").retentionDays;
+      return c.json({ data: p.data.map((r) => tenantView(r, maxDays)), next_cursor: p.next_cursor }, 200);
     },
   );
 
@@ -66,7 +68,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      return c.json(tenantView(await getTenant(getDb(c.env), tenant_id)), 200);
+      return c.json(tenantView(await getTenant(getDb(c.env), tenant_id), c.get("config").retentionDays), 200);
     },
   );
 
@@ -90,7 +92,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       const { environment, ...patch } = c.req.valid("json");
       const ctx = serviceCtx(c.env);
       if (environment !== undefined) await setTenantEnvironment(ctx, tenant_id, environment);
-      return c.json(tenantView(await updateTenant(ctx.db, tenant_id, patch)), 200);
+      return c.json(tenantView(await updateTenant(ctx, tenant_id, patch), ctx.config.retentionDays), 200);
     },
   );
 
@@ -99,7 +101,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       method: "delete",
       path: "/v1/tenants/{tenant_id}",
       tags,
-      summary: "Delete a tenant with its endpoints, events and delivery log",
+      summary: "Delete a tenant with its endpoints, events, delivery log, API keys and portal sessions",
       security: bearerSecurity,
       request: { params: TenantPath },
       responses: { 204: { description: "Deleted." }, ...errorResponses },
@@ -107,8 +109,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       forbidPortal(authorize(c, "admin", tenant_id), "delete its tenant");
-      const endpointIds = await deleteTenant(getDb(c.env), tenant_id);
-      await forgetEndpoints(c.env, endpointIds);
+      await deleteTenant(serviceCtx(c.env), tenant_id, (ids) => forgetEndpoints(c.env, ids));
       return c.body(null, 204);
     },
   );

@@ -6,6 +6,13 @@ const EnvironmentField = z.enum(TENANT_ENVIRONMENTS).openapi({
   description:
     "`production` (default) or `sandbox`: a sandbox tenant's endpoints may use http:// URLs even where the deployment allows only https (private and loopback addresses stay refused). Leaving the sandbox while endpoints use http:// answers 409.",
 });
+/** 1..RETENTION_DAYS; the upper bound is the deployment's, checked by the service (400 above it). */
+const RetentionDays = z
+  .number()
+  .int()
+  .min(1)
+  .max(3650)
+  .openapi({ description: "Days this tenant's events, deliveries and attempts are kept: 1..RETENTION_DAYS (default RETENTION_DAYS)." });
 
 export const TenantSchema = z
   .object({
@@ -13,6 +20,7 @@ export const TenantSchema = z
     name: z.string().openapi({ example: "Acme Corp" }),
     metadata: z.record(z.string(), z.string()),
     environment: z.enum(TENANT_ENVIRONMENTS),
+    retention_days: z.number().int().openapi({ description: "Days its events, deliveries and attempts are kept." }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -28,6 +36,7 @@ export const CreateTenantInput = z
     name: z.string().min(1).max(200).openapi({ example: "Acme Corp" }),
     metadata: MetadataSchema.optional(),
     environment: EnvironmentField.optional(),
+    retention_days: RetentionDays.optional(),
   })
   .openapi("CreateTenantInput");
 
@@ -36,5 +45,6 @@ export const UpdateTenantInput = z
     name: z.string().min(1).max(200).optional(),
     metadata: MetadataSchema.optional(),
     environment: EnvironmentField.optional(),
+    retention_days: RetentionDays.optional(),
   })
   .openapi("UpdateTenantInput");

@@ -9,7 +9,7 @@ import { renderBody } from "../../delivery/envelope";
 import type { FailureKind } from "../../delivery/retry-policy";
 import { signatureHeaders } from "../../delivery/sign";
 import { checkDestination, destinationRules } from "../../delivery/ssrf";
-import type { AttemptError, AttemptTrigger } from "../../db/schema";
+import type { AttemptError, AttemptTrigger } from "../../domain/deliveries";
 import type { ResolvedEndpoint } from "../endpoint-snapshot";
 import { newId } from "../../db/ids";
 import { selfHosts } from "../../http/self-hosts";

@@ -1,9 +1,9 @@
 /**
- * Turns recorded outcomes into hourly roll-up increments (delivery_stats), written in the same D1
- * batch as the attempts: one upsert per endpoint-hour touched, never one per attempt.
+ * Turns recorded outcomes into hourly roll-up increments (delivery_stats), written in the same
+ * TenantLog transaction as the attempts: one upsert per endpoint-hour touched, never one per attempt.
  */
-import { LATENCY_BUCKETS_MS } from "../../db/schema";
-import type { DeliveryChange } from "./record";
+import { LATENCY_BUCKETS_MS } from "../../domain/deliveries";
+import type { DeliveryChange } from "../../tenant-log/types";
 
 const HOUR = 3600_000;
 const BUCKETS = LATENCY_BUCKETS_MS.length + 1;
@@ -51,7 +51,8 @@ export function rollup(changes: DeliveryChange[], now: number): Increment[] {
 
 const latencyMerge = `json_array(${Array.from({ length: BUCKETS }, (_, i) => `json_extract(delivery_stats.latency, '$[${i}]') + json_extract(excluded.latency, '$[${i}]')`).join(", ")})`;
 
-const UPSERT = `INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency)
+/** One upsert per endpoint-hour: (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency). */
+export const UPSERT_STATS = `INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (endpoint_id, hour) DO UPDATE SET
     attempts_ok = attempts_ok + excluded.attempts_ok,
@@ -60,10 +61,3 @@ const UPSERT = `INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attemp
     failed = failed + excluded.failed,
     cancelled = cancelled + excluded.cancelled,
     latency = ${latencyMerge}`;
-
-/** One upsert per endpoint-hour, as prepared statements (this runs on every outbox flush). */
-export function rollupStatements(d1: D1Database, increments: Increment[]): D1PreparedStatement[] {
-  return increments.map((i) =>
-    d1.prepare(UPSERT).bind(i.endpointId, i.tenantId, i.hour, i.attemptsOk, i.attemptsFailed, i.succeeded, i.failed, i.cancelled, JSON.stringify(i.latency)),
-  );
-}

@@ -1,7 +1,7 @@
-import type { events } from "../../db/schema";
 import { iso, isoOrNull } from "../../http/time";
+import type { EventRow } from "../../tenant-log/types";
 
-export type EventRow = typeof events.$inferSelect;
+export type { EventRow };
 
 export function eventView(row: EventRow, opts: { withData: boolean }) {
   return {

@@ -1,0 +1,79 @@
+/**
+ * Operator routes (root key only): a tenant's dead letters (queue messages that exhausted their
+ * retries; messages of no tenant are kept under `_operator`) and their re-drive by hand. The
+ * cron sweeper re-drives each one a few times on its own; these are for what is left.
+ */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize } from "../../auth/guard";
+import { ApiError } from "../../errors";
+import type { AppEnv } from "../../http/context";
+import { bearerSecurity, errorResponses, jsonResponse } from "../../http/openapi";
+import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { serviceCtx } from "../../services/context";
+import { deadLetterView, listDeadLetters, redriveDeadLetter } from "../../services/dead-letters";
+import { idParam, TenantIdParam, Timestamp } from "../common";
+import type { Context } from "hono";
+
+const tags = ["Operator"];
+
+const DeadLetterSchema = z
+  .object({
+    id: z.string().openapi({ example: "dlq_01jd0000000000000000000000" }),
+    queue: z.string(),
+    kind: z.enum(["fanout", "operational", "unknown"]).openapi({ description: "`unknown`: a body no version of this service understands; it cannot be re-driven." }),
+    attempts: z.number().openapi({ description: "Deliveries of the message the queue tried." }),
+    redrives: z.number().openapi({ description: "How many times it was queued again before." }),
+    body: z.unknown(),
+    created_at: Timestamp,
+  })
+  .openapi("DeadLetter");
+
+/** A key bound to another tenant gets 404 as everywhere; any other non-root credential 403. */
+function rootOnly(c: Context<AppEnv>, tenantId: string) {
+  if (authorize(c, "admin", tenantId).kind !== "root") throw new ApiError("forbidden", "dead letters are for the operator's root key");
+}
+
+export function registerDeadLetterRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}/dead-letters",
+      operationId: "listDeadLetters",
+      tags,
+      summary: "List a tenant's dead letters (root key)",
+      security: bearerSecurity,
+      request: { params: z.object({ tenant_id: TenantIdParam }), query: z.object(PaginationQuery) },
+      responses: { 200: jsonResponse(paginated(DeadLetterSchema), "A page of dead letters, newest first."), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant_id } = c.req.valid("param");
+      rootOnly(c, tenant_id);
+      const { limit, cursor } = c.req.valid("query");
+      const rows = await listDeadLetters(serviceCtx(c.env), tenant_id, { limit, before: decodeCursor(cursor) });
+      const p = page(rows, limit);
+      return c.json({ data: p.data.map(deadLetterView), next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tenants/{tenant_id}/dead-letters/{dead_letter_id}/redrive",
+      operationId: "redriveDeadLetter",
+      tags,
+      summary: "Queue a dead letter again (root key)",
+      security: bearerSecurity,
+      request: { params: z.object({ tenant_id: TenantIdParam, dead_letter_id: idParam("dead_letter_id", "dlq") }) },
+      responses: {
+        202: jsonResponse(z.object({ id: z.string(), queued: z.literal(true) }).openapi("DeadLetterRedrive"), "Queued again; the record is removed."),
+        409: { description: "The message cannot be re-driven (no version of the service understands it).", content: { "application/json": { schema: errorResponses[400].content["application/json"].schema } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { tenant_id, dead_letter_id } = c.req.valid("param");
+      rootOnly(c, tenant_id);
+      return c.json(await redriveDeadLetter(serviceCtx(c.env), tenant_id, dead_letter_id), 202);
+    },
+  );
+}

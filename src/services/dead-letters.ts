@@ -1,0 +1,61 @@
+/**
+ * Dead letters: queue messages that exhausted their retries, kept in their tenant's TenantLog
+ * (the operator's for messages of no tenant). Re-driving queues the message again with its
+ * `redrives` count raised, and drops the record once the queue took it; if it dead-letters
+ * again it comes back as a new record carrying the count, so the sweeper stops at a bound.
+ */
+import { ApiError, notFound } from "../errors";
+import { iso } from "../http/time";
+import { EventsMessage } from "../queue/messages";
+import { tenantLogFor } from "../tenant-log/client";
+import type { DeadLetterRow } from "../tenant-log/types";
+import type { ServiceCtx } from "./context";
+
+export function deadLetterView(row: DeadLetterRow) {
+  return {
+    id: row.id,
+    queue: row.queue,
+    kind: row.kind as "fanout" | "operational" | "unknown",
+    attempts: row.attempts,
+    redrives: row.redrives,
+    body: JSON.parse(row.body) as unknown,
+    created_at: iso(row.createdAt),
+  };
+}
+
+export async function listDeadLetters(ctx: ServiceCtx, tenantId: string, f: { limit: number; before?: string }) {
+  return tenantLogFor(ctx.env, tenantId).listDeadLetters(f);
+}
+
+/** The message to queue again, or null when no version of the code understands it. */
+function requeueable(row: DeadLetterRow) {
+  const parsed = EventsMessage.safeParse(JSON.parse(row.body));
+  return parsed.success ? { ...parsed.data, redrives: row.redrives + 1 } : null;
+}
+
+async function requeue(ctx: ServiceCtx, tenantId: string, rows: DeadLetterRow[]): Promise<number> {
+  const sent: string[] = [];
+  for (const row of rows) {
+    const message = requeueable(row);
+    if (!message) continue;
+    await ctx.env.EVENTS_QUEUE.send(message, { contentType: "json" });
+    sent.push(row.id);
+  }
+  if (sent.length) await tenantLogFor(ctx.env, tenantId).dropDeadLetters(sent);
+  return sent.length;
+}
+
+/** The sweeper's step: queue again what was re-driven fewer than `maxRedrives` times. */
+export async function redriveDeadLetters(ctx: ServiceCtx, tenantId: string, opts: { maxRedrives: number; limit: number }): Promise<number> {
+  const rows = await tenantLogFor(ctx.env, tenantId).listDeadLetters({ limit: opts.limit, maxRedrives: opts.maxRedrives });
+  return requeue(ctx, tenantId, rows.slice(0, opts.limit));
+}
+
+/** The operator's re-drive of one dead letter, whatever its count. */
+export async function redriveDeadLetter(ctx: ServiceCtx, tenantId: string, id: string) {
+  const row = await tenantLogFor(ctx.env, tenantId).getDeadLetter(id);
+  if (!row) throw notFound("dead letter");
+  if (!requeueable(row)) throw new ApiError("conflict", "no version of this service understands this message; it cannot be re-driven");
+  await requeue(ctx, tenantId, [row]);
+  return { id: row.id, queued: true as const };
+}

@@ -1,0 +1,131 @@
+/**
+ * The TenantLog's schema versions, in the shape drizzle's durable-sqlite migrator reads (what
+ * drizzle-kit would bundle as migrations.js). Applied in order when an object starts; an object
+ * made by an older version gets only the steps it lacks. Append new steps, never edit old ones.
+ * Tables are WITHOUT ROWID where the text key is the only way in (one b-tree instead of a table
+ * plus its key index: fewer rows written per insert).
+ */
+const m0001 = `CREATE TABLE events (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  channels TEXT,
+  ordering_key TEXT,
+  deliver_at INTEGER,
+  expires_at INTEGER,
+  idempotency_key TEXT,
+  created_at INTEGER NOT NULL,
+  fanned_out_at INTEGER
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE INDEX events_unfanned ON events (created_at) WHERE fanned_out_at IS NULL;
+--> statement-breakpoint
+CREATE TABLE idempotency_keys (
+  key TEXT PRIMARY KEY NOT NULL,
+  event_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempt_count INTEGER NOT NULL,
+  next_attempt_at INTEGER,
+  last_attempt_at INTEGER,
+  last_status_code INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE UNIQUE INDEX deliveries_origin ON deliveries (event_id, endpoint_id, origin);
+--> statement-breakpoint
+CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, id);
+--> statement-breakpoint
+CREATE TABLE attempts (
+  id TEXT PRIMARY KEY NOT NULL,
+  delivery_id TEXT NOT NULL,
+  tenant_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  number INTEGER NOT NULL,
+  trigger TEXT NOT NULL,
+  url TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER,
+  response_body TEXT,
+  error TEXT,
+  error_detail TEXT,
+  request_headers TEXT NOT NULL
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE INDEX attempts_delivery ON attempts (delivery_id, number);
+--> statement-breakpoint
+CREATE TABLE meta (k TEXT PRIMARY KEY NOT NULL, v TEXT NOT NULL) WITHOUT ROWID;`;
+
+/** v2: roll-ups, recover tasks (resumable) and dead letters; the task link on deliveries. */
+const m0002 = `ALTER TABLE deliveries ADD task_id TEXT;
+--> statement-breakpoint
+CREATE INDEX deliveries_task ON deliveries (task_id) WHERE task_id IS NOT NULL;
+--> statement-breakpoint
+CREATE INDEX deliveries_pending ON deliveries (created_at) WHERE status = 'pending';
+--> statement-breakpoint
+CREATE TABLE delivery_stats (
+  endpoint_id TEXT NOT NULL,
+  tenant_id TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  attempts_ok INTEGER DEFAULT 0 NOT NULL,
+  attempts_failed INTEGER DEFAULT 0 NOT NULL,
+  succeeded INTEGER DEFAULT 0 NOT NULL,
+  failed INTEGER DEFAULT 0 NOT NULL,
+  cancelled INTEGER DEFAULT 0 NOT NULL,
+  latency TEXT NOT NULL,
+  PRIMARY KEY (endpoint_id, hour)
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  params TEXT NOT NULL,
+  total INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  window_since INTEGER NOT NULL,
+  window_until INTEGER NOT NULL,
+  cursor TEXT,
+  handed INTEGER DEFAULT 0 NOT NULL,
+  handed_out_at INTEGER,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE TABLE dead_letters (
+  id TEXT PRIMARY KEY NOT NULL,
+  queue TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  redrives INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;`;
+
+const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
+
+export const TENANT_LOG_MIGRATIONS = {
+  journal: {
+    entries: [entry(1, "0001_traffic", 1_795_000_000_000), entry(2, "0002_operations", 1_795_000_000_001)],
+  },
+  migrations: { m0001, m0002 } as Record<string, string>,
+};
+
+/** The same migrations cut after `version` steps: what an object of that older version has. */
+export function migrationsUpTo(version: number) {
+  return { journal: { entries: TENANT_LOG_MIGRATIONS.journal.entries.slice(0, version) }, migrations: TENANT_LOG_MIGRATIONS.migrations };
+}

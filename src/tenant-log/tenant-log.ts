@@ -1,0 +1,598 @@
+/**
+ * TenantLog: one Durable Object per tenant (named by the tenant id) holding that tenant's traffic
+ * in its own SQLite: events with their idempotency claims, deliveries, attempts, hourly stats,
+ * recover tasks and dead letters. D1 keeps configuration only, so the shared database writes
+ * nothing per webhook and each tenant's log grows on its own object.
+ *
+ * Thin on purpose: callers reach it through ./client.ts with RPC verbs; reads go through the
+ * drizzle query builder, the hot writes (ingest, fan-out, outbox) are prepared statements on
+ * `ctx.storage.sql` so every cursor's `rowsWritten` is counted (src/lib/row-usage.ts). Each RPC
+ * runs synchronously against local storage, and the runtime coalesces the writes of concurrent
+ * calls into one durable commit (output gate), so concurrent ingests share one storage flush.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
+import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { eventFilterScope } from "../delivery/filter";
+import { log } from "../lib/log";
+import { endpointMatches, type RoutableEndpoint } from "../delivery/match";
+import { FINAL_STATUSES, type DeliveryStatus } from "../domain/deliveries";
+import { countRowsWritten } from "../lib/row-usage";
+import { TENANT_LOG_MIGRATIONS } from "./migrations";
+import * as schema from "./schema";
+import type {
+  AppendInput,
+  AppendResult,
+  AttemptFilters,
+  AttemptRow,
+  DeadLetterRow,
+  DeliveryChange,
+  DeliveryFilters,
+  DeliveryRow,
+  EventFilters,
+  EventRow,
+  FanoutPlan,
+  RecoverItem,
+  StatsRow,
+  TaskRow,
+  TenantRef,
+} from "./types";
+import { rollup, UPSERT_STATS } from "../services/deliveries/stats-rollup";
+import { newId } from "../db/ids";
+
+const { events, idempotencyKeys, deliveries, attempts, deliveryStats, tasks, deadLetters, meta } = schema;
+type Db = DrizzleSqliteDODatabase<typeof schema>;
+
+const DAY = 24 * 3600_000;
+/** Rows one retention step removes per table; the alarm comes back soon while more is left. */
+const PURGE_BATCH = 1000;
+/** How often the alarm purges by retention when nothing is left to purge right now. */
+const RETENTION_EVERY_MS = 3600_000;
+const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(", ");
+
+/** Answered (not thrown) when a write names a tenant incarnation this object refuses. */
+export const STALE_TENANT = "stale_tenant" as const;
+
+/** Migrates a TenantLog's SQLite to the given (default: newest) version. Exported for the migration test. */
+export function migrateTenantLog(db: Db, migrations = TENANT_LOG_MIGRATIONS) {
+  return migrate(db, migrations);
+}
+
+/**
+ * Drops every table of the object's SQLite (the migrations record too). storage.deleteAll()
+ * clears the key-value side; the tables are dropped here so a wipe never depends on whether the
+ * runtime's deleteAll also removes SQL tables. The runtime's own `_cf_` tables are not ours.
+ */
+export function dropAllTables(sql: SqlStorage) {
+  const names = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray();
+  for (const { name } of names) sql.exec(`DROP TABLE IF EXISTS "${name.replace(/"/g, '""')}"`);
+}
+
+export class TenantLog extends DurableObject<Env> {
+  private readonly db: Db;
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.db = drizzle(ctx.storage, { schema });
+    void ctx.blockConcurrencyWhile(async () => {
+      await migrateTenantLog(this.db);
+    });
+  }
+
+  /** A write: runs the statement, consumes the cursor, counts what it wrote. */
+  private exec(query: string, ...params: unknown[]): number {
+    const cursor = this.sql.exec(query, ...(params as SqlStorageValue[]));
+    cursor.toArray();
+    countRowsWritten("tenant_log", cursor.rowsWritten);
+    return cursor.rowsWritten;
+  }
+
+  private getMeta(k: string): string | null {
+    return this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0]?.v ?? null;
+  }
+
+  private setMeta(k: string, v: string) {
+    this.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", k, v);
+  }
+
+  /**
+   * The object serves one incarnation of its tenant (the tenant row's created_at). A newer one
+   * (the tenant was deleted and created again) wipes what an older one left; an older one, or one
+   * at or before a deletion's tombstone, is refused, so a write racing a delete cannot revive data.
+   */
+  private async admit(tenant: TenantRef): Promise<boolean> {
+    const tombstone = Number(this.getMeta("deleted_incarnation") ?? "-1");
+    if (tenant.incarnation <= tombstone) return false;
+    const stored = this.getMeta("incarnation");
+    if (stored !== null && Number(stored) > tenant.incarnation) return false;
+    if (stored !== null && Number(stored) < tenant.incarnation) await this.wipe();
+    if (stored === null || Number(stored) !== tenant.incarnation) this.setMeta("incarnation", String(tenant.incarnation));
+    if (this.getMeta("retention_days") !== String(tenant.retentionDays)) this.setMeta("retention_days", String(tenant.retentionDays));
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + RETENTION_EVERY_MS);
+    return true;
+  }
+
+  private async wipe() {
+    await this.ctx.storage.deleteAlarm();
+    dropAllTables(this.sql);
+    await this.ctx.storage.deleteAll();
+    await migrateTenantLog(this.db);
+  }
+
+  // ---- ingest ---------------------------------------------------------------------------------
+
+  /**
+   * Appends events in one transaction. A keyed event claims its idempotency key in the same
+   * transaction: a live claim answers the stored event (or a conflict when the body differs).
+   */
+  async append(tenant: TenantRef, inputs: AppendInput[], now: number): Promise<AppendResult[] | typeof STALE_TENANT> {
+    if (!(await this.admit(tenant))) return STALE_TENANT;
+    return this.ctx.storage.transactionSync(() => inputs.map((input) => this.appendOne(input, now)));
+  }
+
+  private appendOne({ event, fingerprint }: AppendInput, now: number): AppendResult {
+    const key = event.idempotencyKey;
+    if (key !== null) {
+      const claim = this.sql.exec<{ event_id: string; expires_at: number }>("SELECT event_id, expires_at FROM idempotency_keys WHERE key = ?", key).toArray()[0];
+      if (claim && claim.expires_at > now) {
+        const stored = this.db.select().from(events).where(eq(events.id, claim.event_id)).get();
+        if (stored) {
+          if (fingerprintOf(stored) !== fingerprint) return { kind: "conflict", key };
+          return { kind: "repeat", event: stored };
+        }
+      }
+      this.exec(
+        "INSERT INTO idempotency_keys (key, event_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at",
+        key,
+        event.id,
+        event.createdAt + IDEMPOTENCY_TTL_MS,
+      );
+    }
+    this.exec(
+      "INSERT INTO events (id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      event.id,
+      event.tenantId,
+      event.type,
+      event.payload,
+      event.channels ? JSON.stringify(event.channels) : null,
+      event.orderingKey,
+      event.deliverAt,
+      event.expiresAt,
+      key,
+      event.createdAt,
+    );
+    return { kind: "created", event };
+  }
+
+  /** A test send (POST .../test): its event and delivery, recorded before the attempt. */
+  async insertTest(tenant: TenantRef, event: EventRow, delivery: DeliveryRow): Promise<boolean> {
+    if (!(await this.admit(tenant))) return false;
+    this.ctx.storage.transactionSync(() => {
+      this.db.insert(events).values(event).run();
+      this.db.insert(deliveries).values(delivery).run();
+    });
+    countRowsWritten("tenant_log", 2);
+    return true;
+  }
+
+  // ---- fan-out --------------------------------------------------------------------------------
+
+  /**
+   * Matches the events against the tenant's endpoints and writes the deliveries (idempotent on
+   * event + endpoint + origin) in one transaction, marking the events fanned out. Answers what
+   * is still to be handed to dispatchers: every delivery of these events and origins that is
+   * still `pending` (a re-run after a failed hand-off hands the same ones again; dispatchers
+   * de-duplicate by delivery id). Each event's payload is parsed at most once.
+   */
+  async fanOut(requests: { eventId: string; origin: string }[], endpoints: RoutableEndpoint[], now: number): Promise<FanoutPlan> {
+    const ids = [...new Set(requests.map((r) => r.eventId))];
+    const rows = ids.length ? this.selectEventsByIds(ids) : [];
+    const byId = new Map(rows.map((e) => [e.id, e]));
+    this.ctx.storage.transactionSync(() => {
+      for (const r of requests) {
+        const event = byId.get(r.eventId);
+        if (!event) continue; // purged or never stored: nothing to deliver
+        const scope = eventFilterScope(event.type, event.channels ?? [], event.payload);
+        for (const endpoint of endpoints) {
+          if (!endpointMatches(endpoint, event, scope)) continue;
+          const id = newId("dlv", now);
+          this.exec(
+            `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, next_attempt_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
+            id,
+            event.tenantId,
+            event.id,
+            endpoint.id,
+            event.type,
+            r.origin,
+            Math.max(now, event.deliverAt ?? 0),
+            now,
+            now,
+          );
+        }
+        if (scope.budget.exhausted) log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
+        if (r.origin === "" && event.fannedOutAt === null) {
+          this.exec("UPDATE events SET fanned_out_at = ? WHERE id = ?", now, event.id);
+          event.fannedOutAt = now;
+        }
+      }
+    });
+    const origins = [...new Set(requests.map((r) => r.origin))];
+    const pending = ids.length
+      ? this.db
+          .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
+          .from(deliveries)
+          // As JSON lists: a batch names up to 100 events and DO SQLite binds at most 100 parameters.
+          .where(and(inList(deliveries.eventId, ids), inList(deliveries.origin, origins), eq(deliveries.status, "pending")))
+          .all()
+      : [];
+    const wanted = new Set(requests.map((r) => r.eventId));
+    const used = new Set(pending.map((p) => p.eventId));
+    return { events: rows.filter((e) => wanted.has(e.id) && used.has(e.id)), deliveries: pending };
+  }
+
+  private selectEventsByIds(ids: string[]): EventRow[] {
+    const out: EventRow[] = [];
+    for (let i = 0; i < ids.length; i += 90) out.push(...this.db.select().from(events).where(inArray(events.id, ids.slice(i, i + 90))).all());
+    return out;
+  }
+
+  // ---- outcomes (the dispatchers' outbox) -----------------------------------------------------
+
+  /**
+   * Attempts, delivery states and stats roll-ups in one transaction. Nothing but a manual success or a recover attempt moves a delivery out of a final
+   * state (a late outcome that raced a cancel must not resurrect it).
+   */
+  async record(changes: DeliveryChange[], now: number): Promise<void> {
+    if (!changes.length) return;
+    this.ctx.storage.transactionSync(() => {
+      // Outcomes of deliveries this log no longer has (tenant deleted, purged) add nothing: no
+      // attempt, no status, no stats.
+      const kept = changes.filter((ch) => this.sql.exec("SELECT 1 FROM deliveries WHERE id = ?", ch.delivery.id).toArray().length > 0);
+      for (const ch of kept) {
+        const a = ch.attempt;
+        if (a) {
+          this.exec(
+            `INSERT OR IGNORE INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, number, trigger, url, started_at, duration_ms, status_code, response_body, error, error_detail, request_headers)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            a.id, ch.delivery.id, ch.delivery.tenantId, ch.delivery.endpointId, ch.delivery.eventId, a.number, a.trigger, a.url, a.startedAt, a.durationMs,
+            a.statusCode, a.responseBody, a.error, a.errorDetail, JSON.stringify(a.requestHeaders),
+          );
+        }
+        this.updateDelivery(ch, now);
+      }
+      for (const i of rollup(kept, now)) {
+        this.exec(UPSERT_STATS, i.endpointId, i.tenantId, i.hour, i.attemptsOk, i.attemptsFailed, i.succeeded, i.failed, i.cancelled, JSON.stringify(i.latency));
+      }
+    });
+  }
+
+  private updateDelivery(ch: DeliveryChange, now: number) {
+    const set: [string, unknown][] = [["updated_at", now]];
+    if (ch.status) set.push(["status", ch.status]);
+    if (ch.attemptCount !== undefined) set.push(["attempt_count", ch.attemptCount]);
+    if (ch.nextAttemptAt !== undefined) set.push(["next_attempt_at", ch.nextAttemptAt]);
+    if (ch.attempt) set.push(["last_attempt_at", ch.attempt.startedAt], ["last_status_code", ch.attempt.statusCode], ["last_error", ch.attempt.error]);
+    // A recover attempt may move a `failed` delivery on: its outcome can land before the task
+    // marks the delivery re-queued (the task marks only after the hand-off succeeded).
+    const guard = ch.force || !ch.status ? "" : ch.attempt?.trigger === "recover" ? " AND status NOT IN ('succeeded', 'cancelled')" : ` AND status NOT IN (${FINAL_SQL})`;
+    this.exec(`UPDATE deliveries SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?${guard}`, ...set.map(([, v]) => v), ch.delivery.id);
+  }
+
+  /** Cancels a delivery no dispatcher held (fan-out still in flight). Answers the row. */
+  async cancel(deliveryId: string, now: number): Promise<DeliveryRow | null> {
+    this.exec(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE id = ? AND status NOT IN (${FINAL_SQL})`, now, deliveryId);
+    return this.getDelivery(deliveryId);
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  async getEvent(id: string): Promise<EventRow | null> {
+    return this.db.select().from(events).where(eq(events.id, id)).get() ?? null;
+  }
+
+  async listEvents(f: EventFilters): Promise<EventRow[]> {
+    const conds: SQL[] = [];
+    if (f.before) conds.push(lt(events.id, f.before));
+    if (f.type) conds.push(eq(events.type, f.type));
+    if (f.since !== undefined) conds.push(gte(events.createdAt, f.since));
+    if (f.until !== undefined) conds.push(lte(events.createdAt, f.until));
+    // channels is a JSON array; json_each keeps the match exact (no substring false positives).
+    if (f.channel) conds.push(sql`EXISTS (SELECT 1 FROM json_each(${events.channels}) WHERE value = ${f.channel})`);
+    return this.db.select().from(events).where(and(...conds)).orderBy(desc(events.id)).limit(f.limit + 1).all();
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRow | null> {
+    return this.db.select().from(deliveries).where(eq(deliveries.id, id)).get() ?? null;
+  }
+
+  /** A delivery, its attempts (oldest first) and its event, for the detail page and manual retry. */
+  async deliveryDetail(id: string): Promise<{ delivery: DeliveryRow; attempts: AttemptRow[]; event: EventRow | null } | null> {
+    const delivery = await this.getDelivery(id);
+    if (!delivery) return null;
+    const list = this.db.select().from(attempts).where(eq(attempts.deliveryId, id)).orderBy(asc(attempts.number), asc(attempts.id)).all();
+    return { delivery, attempts: list, event: (await this.getEvent(delivery.eventId)) ?? null };
+  }
+
+  async listDeliveries(f: DeliveryFilters): Promise<DeliveryRow[]> {
+    const conds: SQL[] = [];
+    if (f.before) conds.push(lt(deliveries.id, f.before));
+    if (f.endpointId) conds.push(eq(deliveries.endpointId, f.endpointId));
+    if (f.eventId) conds.push(eq(deliveries.eventId, f.eventId));
+    if (f.status) conds.push(eq(deliveries.status, f.status));
+    if (f.eventType) conds.push(eq(deliveries.eventType, f.eventType));
+    if (f.statusCodeClass) {
+      conds.push(codeClass(deliveries.lastStatusCode, f.statusCodeClass));
+      // A delivery never attempted has no status code either; "none" means an attempt got no answer.
+      if (f.statusCodeClass === "none") conds.push(isNotNull(deliveries.lastAttemptAt));
+    }
+    if (f.channel) {
+      conds.push(sql`EXISTS (SELECT 1 FROM ${events}, json_each(${events.channels}) WHERE ${events.id} = ${deliveries.eventId} AND json_each.value = ${f.channel})`);
+    }
+    if (f.since !== undefined) conds.push(gte(deliveries.createdAt, f.since));
+    if (f.until !== undefined) conds.push(lte(deliveries.createdAt, f.until));
+    return this.db.select().from(deliveries).where(and(...conds)).orderBy(desc(deliveries.id)).limit(f.limit + 1).all();
+  }
+
+  async listAttempts(f: AttemptFilters): Promise<AttemptRow[]> {
+    const conds: SQL[] = [];
+    if (f.statusCodeClass) conds.push(codeClass(attempts.statusCode, f.statusCodeClass));
+    if (f.error) conds.push(eq(attempts.error, f.error as AttemptRow["error"] & string));
+    if (f.since !== undefined) conds.push(gte(attempts.startedAt, f.since));
+    if (f.until !== undefined) conds.push(lte(attempts.startedAt, f.until));
+    if (f.before) conds.push(lt(attempts.id, f.before));
+    if (f.endpointId) conds.push(eq(attempts.endpointId, f.endpointId));
+    if (f.deliveryId) conds.push(eq(attempts.deliveryId, f.deliveryId));
+    if (f.eventId) conds.push(eq(attempts.eventId, f.eventId));
+    return this.db.select().from(attempts).where(and(...conds)).orderBy(desc(attempts.id)).limit(f.limit + 1).all();
+  }
+
+  async getAttempt(id: string): Promise<AttemptRow | null> {
+    return this.db.select().from(attempts).where(eq(attempts.id, id)).get() ?? null;
+  }
+
+  /** Hourly roll-up rows from `sinceHour`, of one endpoint or all. */
+  async stats(sinceHour: number, endpointId?: string): Promise<StatsRow[]> {
+    const conds: SQL[] = [gte(deliveryStats.hour, sinceHour)];
+    if (endpointId) conds.push(eq(deliveryStats.endpointId, endpointId));
+    return this.db.select().from(deliveryStats).where(and(...conds)).all();
+  }
+
+  // ---- recover tasks --------------------------------------------------------------------------
+
+  private recoverable(task: Pick<TaskRow, "endpointId" | "windowSince" | "windowUntil">): SQL {
+    return and(
+      eq(deliveries.endpointId, task.endpointId),
+      eq(deliveries.status, "failed"),
+      gte(deliveries.createdAt, task.windowSince),
+      lte(deliveries.createdAt, task.windowUntil),
+      // Only deliveries whose event is still stored can be sent again (retention may have purged it).
+      sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} = ${deliveries.eventId})`,
+    )!;
+  }
+
+  /** Creates a recover task; its total counts the failed deliveries it can send again (at most `max`). */
+  async createTask(task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt">, max: number): Promise<TaskRow> {
+    const n = this.db.select({ n: count() }).from(deliveries).where(this.recoverable(task)).get()?.n ?? 0;
+    const row: TaskRow = { ...task, total: Math.min(n, max), cursor: null, handed: 0, handedOutAt: n === 0 ? task.createdAt : null };
+    this.db.insert(tasks).values(row).run();
+    countRowsWritten("tenant_log", 1);
+    return row;
+  }
+
+  /** The next page of a task's deliveries to hand over, after its cursor, with their events. */
+  async taskPage(taskId: string, limit: number): Promise<{ task: TaskRow; items: RecoverItem[]; last: boolean } | null> {
+    const task = this.db.select().from(tasks).where(eq(tasks.id, taskId)).get();
+    if (!task) return null;
+    const room = Math.max(0, Math.min(limit, task.total - task.handed));
+    if (task.handedOutAt !== null || room === 0) return { task, items: [], last: true };
+    const conds = [this.recoverable(task)];
+    if (task.cursor) conds.push(gt(deliveries.id, task.cursor));
+    const rows = this.db
+      .select({ id: deliveries.id, eventId: deliveries.eventId, attemptCount: deliveries.attemptCount })
+      .from(deliveries)
+      .where(and(...conds))
+      .orderBy(asc(deliveries.id))
+      .limit(room)
+      .all();
+    const byId = new Map(this.selectEventsByIds([...new Set(rows.map((r) => r.eventId))]).map((e) => [e.id, e]));
+    const items = rows.flatMap((r) => {
+      const event = byId.get(r.eventId);
+      return event ? [{ deliveryId: r.id, attemptCount: r.attemptCount, event }] : [];
+    });
+    return { task, items, last: rows.length < room || task.handed + rows.length >= task.total };
+  }
+
+  /**
+   * Marks a page as handed over, after the dispatcher took it: links the deliveries to the task,
+   * moves those still `failed` with the same attempt count (their recover attempt has not been
+   * recorded yet) to `pending_retry`, and advances the cursor. `last` closes the hand-out.
+   */
+  async taskHanded(taskId: string, handed: { deliveryId: string; attemptCount: number }[], cursor: string | null, last: boolean, now: number): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      for (const h of handed) {
+        this.exec("UPDATE deliveries SET task_id = ? WHERE id = ?", taskId, h.deliveryId);
+        this.exec(
+          "UPDATE deliveries SET status = 'pending_retry', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'failed' AND attempt_count = ?",
+          now, now, h.deliveryId, h.attemptCount,
+        );
+      }
+      this.exec(
+        `UPDATE tasks SET cursor = COALESCE(?, cursor), handed = handed + ?, updated_at = ?, handed_out_at = CASE WHEN ? THEN ? ELSE handed_out_at END,
+           total = CASE WHEN ? THEN handed + ? ELSE total END WHERE id = ?`,
+        cursor, handed.length, now, last ? 1 : 0, now, last ? 1 : 0, handed.length, taskId,
+      );
+    });
+  }
+
+  /** A task and how many of its deliveries have finished since. */
+  async getTask(taskId: string): Promise<{ task: TaskRow; done: number } | null> {
+    const task = this.db.select().from(tasks).where(eq(tasks.id, taskId)).get();
+    if (!task) return null;
+    const done =
+      this.db
+        .select({ n: count() })
+        .from(deliveries)
+        .where(and(eq(deliveries.taskId, task.id), inArray(deliveries.status, [...FINAL_STATUSES])))
+        .get()?.n ?? 0;
+    return { task, done };
+  }
+
+  /** Tasks whose hand-out stopped (a failed hand-off, an isolate that died) before `before`. */
+  async stalledTasks(before: number, limit: number): Promise<string[]> {
+    return this.db
+      .select({ id: tasks.id })
+      .from(tasks)
+      .where(and(isNull(tasks.handedOutAt), lt(tasks.updatedAt, before)))
+      .limit(limit)
+      .all()
+      .map((t) => t.id);
+  }
+
+  // ---- the sweeper's questions ----------------------------------------------------------------
+
+  /** Events written before `before` whose fan-out never completed. */
+  async unfanned(before: number, limit: number): Promise<string[]> {
+    return this.db
+      .select({ id: events.id })
+      .from(events)
+      .where(and(isNull(events.fannedOutAt), lt(events.createdAt, before)))
+      .limit(limit)
+      .all()
+      .map((e) => e.id);
+  }
+
+  /**
+   * Deliveries still `pending` (never attempted) that were created before `before`: their
+   * hand-off may have failed. Answers them with their events so they can be handed again.
+   */
+  async orphans(before: number, limit: number, endpointIds: string[]): Promise<FanoutPlan> {
+    if (!endpointIds.length) return { events: [], deliveries: [] };
+    // Only the given (active) endpoints: a disabled endpoint's held deliveries stay `pending`
+    // for as long as it is disabled, and must not fill every page of this question.
+    const rows = this.db
+      .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
+      .from(deliveries)
+      .where(
+        and(
+          eq(deliveries.status, "pending"),
+          lt(deliveries.createdAt, before),
+          inList(deliveries.endpointId, endpointIds),
+        ),
+      )
+      .limit(limit)
+      .all();
+    return { events: this.selectEventsByIds([...new Set(rows.map((r) => r.eventId))]), deliveries: rows };
+  }
+
+  // ---- dead letters ---------------------------------------------------------------------------
+
+  async addDeadLetters(rows: DeadLetterRow[]): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      for (const r of rows) {
+        this.exec(
+          "INSERT OR IGNORE INTO dead_letters (id, queue, kind, body, attempts, redrives, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          r.id, r.queue, r.kind, r.body, r.attempts, r.redrives, r.createdAt,
+        );
+      }
+    });
+  }
+
+  async listDeadLetters(f: { limit: number; before?: string; maxRedrives?: number }): Promise<DeadLetterRow[]> {
+    const conds: SQL[] = [];
+    if (f.before) conds.push(lt(deadLetters.id, f.before));
+    if (f.maxRedrives !== undefined) conds.push(lt(deadLetters.redrives, f.maxRedrives), sql`${deadLetters.kind} <> 'unknown'`);
+    return this.db.select().from(deadLetters).where(and(...conds)).orderBy(desc(deadLetters.id)).limit(f.limit + 1).all();
+  }
+
+  /** Removes dead letters once their messages are back on the queue. */
+  async dropDeadLetters(ids: string[]): Promise<number> {
+    let n = 0;
+    this.ctx.storage.transactionSync(() => {
+      for (const id of ids) n += this.exec("DELETE FROM dead_letters WHERE id = ?", id) > 0 ? 1 : 0;
+    });
+    return n;
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetterRow | null> {
+    return this.db.select().from(deadLetters).where(eq(deadLetters.id, id)).get() ?? null;
+  }
+
+  // ---- retention and deletion -----------------------------------------------------------------
+
+  /** A changed retention_days (PATCH on the tenant) takes effect at the next alarm run. */
+  async configure(tenant: TenantRef): Promise<boolean> {
+    return this.admit(tenant);
+  }
+
+  /** Purges by the tenant's retention_days in bounded steps; comes back soon while more is left. */
+  async purge(now: number): Promise<{ attempts: number; deliveries: number; events: number; idempotency_keys: number; more: boolean }> {
+    const days = Number(this.getMeta("retention_days") ?? "30");
+    const cutoff = now - days * DAY;
+    const stepKeyed = (table: string, key: string, column: string, before: number) =>
+      this.exec(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`, before);
+    const removed = {
+      attempts: stepKeyed("attempts", "id", "started_at", cutoff),
+      deliveries: stepKeyed("deliveries", "id", "created_at", cutoff),
+      events: stepKeyed("events", "id", "created_at", cutoff),
+      idempotency_keys: stepKeyed("idempotency_keys", "key", "expires_at", now),
+    };
+    this.exec("DELETE FROM delivery_stats WHERE hour < ?", cutoff);
+    const more = Object.values(removed).some((n) => n >= PURGE_BATCH);
+    return { ...removed, more };
+  }
+
+  override async alarm(): Promise<void> {
+    if (this.getMeta("incarnation") === null) return;
+    const { more } = await this.purge(Date.now());
+    await this.ctx.storage.setAlarm(Date.now() + (more ? 1000 : RETENTION_EVERY_MS));
+  }
+
+  /**
+   * The tenant is being deleted: every row goes, and one tombstone row stays so a write of that
+   * incarnation still in flight is refused instead of reviving the tenant's data.
+   */
+  async destroy(incarnation: number): Promise<void> {
+    await this.wipe();
+    this.setMeta("deleted_incarnation", String(incarnation));
+  }
+
+  /** Row counts per table, for tests and operators. */
+  async sizes(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const t of ["events", "idempotency_keys", "deliveries", "attempts", "delivery_stats", "tasks", "dead_letters", "meta"]) {
+      out[t] = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`).one().n;
+    }
+    return out;
+  }
+}
+
+export const IDEMPOTENCY_TTL_MS = DAY;
+
+/** The parts of an event a repeat of its idempotency key must match (SPEC Events). */
+export function fingerprintOf(e: Pick<EventRow, "type" | "payload" | "channels" | "orderingKey" | "deliverAt" | "expiresAt">): string {
+  return JSON.stringify([e.type, canonical(JSON.parse(e.payload)), e.channels ?? [], e.orderingKey, e.deliverAt, e.expiresAt]);
+}
+
+/** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same body. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+/** `column IN (the list)`, bound as one JSON parameter whatever the list's length. */
+const inList = (column: SQLiteColumn, values: string[]): SQL => sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+
+/** "4xx" → 400 <= code < 500; "none" → no HTTP answer at all (timeout, connection, blocked). */
+function codeClass(column: SQLiteColumn, cls: NonNullable<DeliveryFilters["statusCodeClass"]>): SQL {
+  if (cls === "none") return isNull(column);
+  const base = Number(cls[0]) * 100;
+  return and(gte(column, base), lt(column, base + 100))!;
+}
+
+export type { DeliveryStatus };

@@ -1,0 +1,92 @@
+/** The TenantLog's RPC contract: the rows it answers and the inputs its verbs take. */
+import type { DeliveryStatus } from "../domain/deliveries";
+import type { AttemptResult } from "../services/deliveries/send-attempt";
+import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
+
+export type EventRow = typeof events.$inferSelect;
+export type DeliveryRow = typeof deliveries.$inferSelect;
+export type AttemptRow = typeof attempts.$inferSelect;
+export type StatsRow = typeof deliveryStats.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;
+export type DeadLetterRow = typeof deadLetters.$inferSelect;
+
+/** Which tenant a write is for: its incarnation (the tenant row's created_at) and retention. */
+export interface TenantRef {
+  id: string;
+  incarnation: number;
+  retentionDays: number;
+}
+
+export interface AppendInput {
+  event: EventRow;
+  /** fingerprintOf(event): what a repeat of its idempotency key must match. */
+  fingerprint: string;
+}
+
+export type AppendResult = { kind: "created"; event: EventRow } | { kind: "repeat"; event: EventRow } | { kind: "conflict"; key: string };
+
+export interface DeliveryRef {
+  id: string;
+  tenantId: string;
+  endpointId: string;
+  eventId: string;
+}
+
+export interface DeliveryChange {
+  delivery: DeliveryRef;
+  attempt?: AttemptResult;
+  /** The new status; absent to leave it as it is (a manual attempt that failed). */
+  status?: DeliveryStatus;
+  /** A manual success may finish a delivery in any state (failed, cancelled). */
+  force?: boolean;
+  attemptCount?: number;
+  nextAttemptAt?: number | null;
+}
+
+/** Deliveries to hand to dispatchers, with their events (each once). */
+export interface FanoutPlan {
+  events: EventRow[];
+  deliveries: { id: string; eventId: string; endpointId: string }[];
+}
+
+export interface RecoverItem {
+  deliveryId: string;
+  attemptCount: number;
+  event: EventRow;
+}
+
+export type StatusCodeClass = "2xx" | "3xx" | "4xx" | "5xx" | "none";
+
+export interface EventFilters {
+  limit: number;
+  before?: string;
+  type?: string;
+  channel?: string;
+  since?: number;
+  until?: number;
+}
+
+export interface DeliveryFilters {
+  limit: number;
+  before?: string;
+  endpointId?: string;
+  eventId?: string;
+  status?: DeliveryStatus;
+  eventType?: string;
+  statusCodeClass?: StatusCodeClass;
+  channel?: string;
+  since?: number;
+  until?: number;
+}
+
+export interface AttemptFilters {
+  limit: number;
+  before?: string;
+  endpointId?: string;
+  deliveryId?: string;
+  eventId?: string;
+  statusCodeClass?: StatusCodeClass;
+  error?: string;
+  since?: number;
+  until?: number;
+}

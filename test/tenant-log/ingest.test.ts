@@ -1,0 +1,75 @@
+/** Ingest into the TenantLog: the 409 on a reused idempotency key, and concurrent repeats on one tenant. */
+import { describe, expect, it } from "vitest";
+import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+import { logCount } from "../helpers/tenant-log";
+
+const post = (tenant: string, body: Record<string, unknown>, key?: string) =>
+  api("POST", `/v1/tenants/${tenant}/events`, { body, ...(key ? { headers: { "Idempotency-Key": key } } : {}) });
+
+describe("idempotency key reuse", () => {
+  const original = { type: "order.paid", data: { id: 1, total: 10 }, channels: ["eu"], ordering_key: "o-1", deliver_at: "2030-01-01T00:00:00Z", expires_at: "2030-01-02T00:00:00Z" };
+
+  it.each([
+    ["type", { type: "order.refunded" }],
+    ["data", { data: { id: 1, total: 11 } }],
+    ["channels", { channels: ["us"] }],
+    ["ordering_key", { ordering_key: "o-2" }],
+    ["deliver_at", { deliver_at: "2030-01-01T00:00:01Z" }],
+    ["expires_at", { expires_at: null }],
+  ])("a different %s under the same key answers 409 conflict naming the key", async (_field, change) => {
+    const tenant = await createTenant();
+    const first = await post(tenant, original, "pay-42");
+    expect(first.status).toBe(202);
+    const body = { ...original, ...change } as Record<string, unknown>;
+    if (body.expires_at === null) delete body.expires_at;
+    const again = await post(tenant, body, "pay-42");
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe("conflict");
+    expect(again.body.error.message).toContain("pay-42");
+    expect(again.body.error.request_id).toMatch(/^req_/);
+    // The same body (keys in another order) is still the same event; nothing new was stored.
+    const same = await post(tenant, { expires_at: original.expires_at, deliver_at: original.deliver_at, ordering_key: "o-1", channels: ["eu"], data: { total: 10, id: 1 }, type: "order.paid" }, "pay-42");
+    expect(same.status).toBe(202);
+    expect(same.body.id).toBe(first.body.id);
+    expect(await logCount(tenant, "events")).toBe(1);
+  });
+
+  it("the body id reused with a different body is a 409 too; in a batch only that item conflicts", async () => {
+    const tenant = await createTenant();
+    expect((await post(tenant, { type: "a.b", data: { n: 1 }, id: "ext-9" })).status).toBe(202);
+    const single = await post(tenant, { type: "a.b", data: { n: 2 }, id: "ext-9" });
+    expect(single.status).toBe(409);
+    expect(single.body.error.message).toContain("ext-9");
+    const batch = await api("POST", `/v1/tenants/${tenant}/events/batch`, {
+      body: { events: [{ type: "a.b", data: { n: 3 }, id: "ext-9" }, { type: "a.b", data: { n: 4 }, id: "ext-10" }] },
+    });
+    expect(batch.status).toBe(202);
+    expect(batch.body.data[0].error).toMatchObject({ code: "conflict" });
+    expect(batch.body.data[0].error.message).toContain("ext-9");
+    expect(batch.body.data[1].id).toMatch(/^evt_/);
+    expect(await logCount(tenant, "events")).toBe(2);
+  });
+});
+
+describe("concurrent idempotent ingest on one tenant", () => {
+  it("20 posts at once with the same key make one event and one delivery per endpoint", async () => {
+    const tenant = await createTenant();
+    const paths = [uniquePath("/ok"), uniquePath("/ok")];
+    for (const p of paths) await createEndpoint(tenant, { url: receiverUrl(p) });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post(tenant, { type: "job.done", data: { job: 7 } }, "job-7-done")));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
+    const ids = new Set(answers.map((a) => a.body.id));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids];
+    for (const p of paths) await waitForReceived(p, 1);
+    const deliveries = await eventually(
+      () => api("GET", `/v1/tenants/${tenant}/events/${id}/deliveries`),
+      (r) => r.body.data.length === 2 && r.body.data.every((d: { status: string }) => d.status === "succeeded"),
+    );
+    expect(new Set(deliveries.body.data.map((d: { endpoint_id: string }) => d.endpoint_id)).size).toBe(2);
+    expect(await logCount(tenant, "events")).toBe(1);
+    expect(await logCount(tenant, "idempotency_keys")).toBe(1);
+    for (const p of paths) expect(await received(p)).toHaveLength(1);
+  });
+});
