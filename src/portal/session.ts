@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { getDb } from "../db/client";
-import { hex } from "../lib/crypto";
+import { constantTimeEqual, hex } from "../lib/crypto";
 import { findPortalSession, type PortalSessionRow } from "../services/portal-sessions";
 import type { AppEnv } from "../http/context";
 
@@ -33,10 +33,13 @@ export async function csrfToken(encryptionKey: string | undefined, sessionId: st
   return hex(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(sessionId))));
 }
 
+/**
+ * Compares hashes, not the raw strings: a submitted value of the same length in UTF-16 but not in
+ * UTF-8 (a non-ASCII `_csrf`) made timingSafeEqual throw, which answered 500 instead of 403.
+ */
 export async function csrfMatches(expected: string, given: unknown): Promise<boolean> {
   if (typeof given !== "string" || given.length !== expected.length) return false;
-  const enc = new TextEncoder();
-  return crypto.subtle.timingSafeEqual(enc.encode(expected), enc.encode(given));
+  return constantTimeEqual(expected, given);
 }
 
 export function setSessionCookie(c: Context, token: string, session: PortalSessionRow) {
