@@ -3,6 +3,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
+import { assertPortalScope } from "./auth/portal-scope";
 import { resolvePrincipal } from "./auth/principal";
 import { readConfig } from "./env";
 import { ApiError, codeForStatus, errorBody } from "./errors";
@@ -57,6 +58,7 @@ export function createApp() {
     if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
     const principal = await resolvePrincipal(c.env, match[1]!);
     if (!principal) throw new ApiError("unauthorized", "invalid or revoked API key");
+    assertPortalScope(principal, c.req.method, c.req.path);
     c.set("principal", principal);
     await next();
   });

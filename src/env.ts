@@ -1,6 +1,7 @@
 import type { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
 import type { EventsMessage } from "./queue/messages";
 import { setLogLevel } from "./lib/log";
+import { portalSettings, type PortalSettings } from "./lib/portal-settings";
 
 /** Bindings and secrets of the Worker, as declared in wrangler.toml. */
 declare global {
@@ -22,6 +23,12 @@ declare global {
     /** Per-key ingest limiter (Cloudflare Rate Limiting binding). */
     INGEST_LIMITER?: RateLimit;
     LOG_LEVEL?: string;
+    /** Space-separated origins allowed to frame the portal (CSP frame-ancestors); unset: none. */
+    PORTAL_FRAME_ANCESTORS?: string;
+    /** Portal branding: a name, a logo (https), an accent color (#rrggbb). */
+    PORTAL_BRAND_NAME?: string;
+    PORTAL_LOGO_URL?: string;
+    PORTAL_ACCENT_COLOR?: string;
   }
   namespace Cloudflare {
     interface Env extends globalThis.Env {}
@@ -35,6 +42,7 @@ export interface Config {
   publicUrl: string;
   retentionDays: number;
   version: string;
+  portal: PortalSettings;
 }
 
 export const VERSION = "0.1.0";
@@ -44,11 +52,13 @@ const truthy = (v: string | undefined) => v === "true" || v === "1";
 export function readConfig(env: Env): Config {
   setLogLevel(env.LOG_LEVEL);
   const retention = Number(env.RETENTION_DAYS ?? "30");
+  const allowHttp = truthy(env.ALLOW_HTTP_URLS);
   return {
-    allowHttp: truthy(env.ALLOW_HTTP_URLS),
+    allowHttp,
     allowPrivate: truthy(env.ALLOW_PRIVATE_URLS),
     publicUrl: (env.PUBLIC_URL ?? "").replace(/\/+$/, ""),
     retentionDays: Number.isFinite(retention) && retention > 0 ? retention : 30,
     version: VERSION,
+    portal: portalSettings(env, allowHttp),
   };
 }
