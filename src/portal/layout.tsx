@@ -58,6 +58,8 @@ dl.kv dd { margin:0; }
 pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; font-size:.8rem; white-space:pre-wrap; word-break:break-all; }
 .filters { display:grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap:.6rem; align-items:end; }
 .muted { color: var(--muted); }
+.sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
+fieldset > .filters { margin-top:.6rem; }
 @media (max-width: 640px) {
   main { padding:.6rem; }
   th.opt, td.opt { display:none; }
