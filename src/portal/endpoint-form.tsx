@@ -282,7 +282,7 @@ function AuthFields(props: { v: EndpointFormValues; storedType: string | null; i
       <legend>
         <strong>Authentication</strong> <span class="hint">— credentials your receiver expects; stored encrypted, never shown again</span>
       </legend>
-      <Field id="auth_type" label="Type" error={typeErr}>
+      <Field id="auth_type" label="Authentication type" error={typeErr}>
         <select id="auth_type" name="auth_type">
           <option value="none" selected={v.auth_type === "none"}>
             {storedType ? "Remove authentication" : "No authentication"}

@@ -29,7 +29,7 @@ function Message(props: { title: string; text: string; brand: PortalSettings }) 
         <title>
           {props.title} · {props.brand.brandName}
         </title>
-        <style>{"body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}header{display:flex;gap:.6rem;align-items:center;font-weight:600}header img{max-height:2rem;max-width:10rem}"}</style>
+        <style>{"body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}.brand{display:flex;gap:.6rem;align-items:center;font-weight:600}.brand img{max-height:2rem;max-width:10rem}"}</style>
       </head>
       <body>
         <header>

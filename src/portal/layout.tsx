@@ -35,7 +35,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-
 form.stack { display:grid; gap:.9rem; }
 label { font-weight:600; display:block; margin-bottom:.25rem; }
 .hint { color:var(--muted); font-size:.85rem; font-weight:400; }
-input[type=text], input[type=url], input[type=number], input[type=datetime-local], select, textarea {
+input[type=text], input[type=url], input[type=number], input[type=password], input[type=datetime-local], select, textarea {
   width:100%; padding:.55rem .6rem; border:1px solid #b9c2ce; border-radius:8px; font: inherit; background:#fff; }
 textarea { min-height: 6rem; font-family: ui-monospace, monospace; font-size:.85rem; }
 .field-error { color: var(--bad); font-size:.85rem; margin-top:.25rem; }
