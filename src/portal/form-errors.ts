@@ -14,6 +14,7 @@ export function friendlyError(iss: Issue): string | undefined {
   switch (i.code) {
     case "too_small":
       if (i.origin === "string" && Number(i.minimum) === 1) return "required";
+      if (i.origin === "array" && Number(i.minimum) === 1) return "add at least one";
       return `at least ${i.minimum}${unit(i.origin)}`;
     case "too_big":
       return `at most ${i.maximum}${unit(i.origin)}`;

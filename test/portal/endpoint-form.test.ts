@@ -265,3 +265,19 @@ describe("portal endpoint form", () => {
     expect((await api("GET", `/v1/tenants/${tenant}/endpoints`)).body.data).toEqual([]);
   });
 });
+
+describe("form errors in words", () => {
+  it("a custom schedule names the step that is wrong; presets and blank stay valid", async () => {
+    const { parseEndpointForm, EMPTY_FORM } = await import("../../src/portal/endpoint-form");
+    const { CreateEndpointInput } = await import("../../src/routes/endpoints/schema");
+    const base = { ...EMPTY_FORM, url: "https://example.com/hook" };
+    const tooLong = parseEndpointForm(CreateEndpointInput, { ...base, retry: "custom", schedule: "10, 60, 99999999" });
+    expect(tooLong.ok).toBe(false);
+    if (!tooLong.ok) expect(tooLong.issues).toEqual([{ path: "retry_policy.schedule_s.2", message: "at most 604800" }]);
+    const empty = parseEndpointForm(CreateEndpointInput, { ...base, retry: "custom", schedule: "" });
+    expect(empty.ok).toBe(false);
+    if (!empty.ok) expect(empty.issues[0]!.message).toBe("add at least one");
+    expect(parseEndpointForm(CreateEndpointInput, { ...base, retry: "rapid" }).ok).toBe(true);
+    expect(parseEndpointForm(CreateEndpointInput, base).ok).toBe(true);
+  });
+});
