@@ -286,6 +286,14 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const inner = host.frames().find((f) => f.url().startsWith(base));
     assert.ok(inner && !inner.url().includes("code="), "the frame's address keeps no code");
     await host.screenshot({ path: `${shots}/embedded-allowed.png`, fullPage: true });
+    // Forms work inside the frame too (the CSRF token and the frame's own Origin pass).
+    await frame.getByRole("link", { name: "Endpoints" }).click();
+    await frame.getByRole("link", { name: `${receiverBase}/hooks` }).click();
+    const before = received.length;
+    await frame.getByRole("button", { name: "Send test event" }).click();
+    await frame.getByText("Test event sent").waitFor();
+    await until(() => received.slice(before).find((r) => r.path === "/hooks"), 5000, "test delivery sent from the frame");
+    await host.screenshot({ path: `${shots}/embedded-form-post.png`, fullPage: true });
     await embedContext.close();
   });
 
