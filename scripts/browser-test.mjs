@@ -48,6 +48,40 @@ function startReceiver(port) {
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve({ server, received })));
 }
 
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/**
+ * Another site: a vendor dashboard that frames the portal (/embed?src=<portal link>), serves the
+ * brand logo (/logo.svg), and a hostile page that posts a logout form to the portal (/attack).
+ */
+function startSite(port) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, `http://${req.headers.host}`);
+    if (url.pathname === "/logo.svg") {
+      res.writeHead(200, { "content-type": "image/svg+xml" }).end('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" rx="12" fill="#0a7d55"/><path d="M16 34l10 10 22-24" stroke="#fff" stroke-width="7" fill="none"/></svg>');
+      return;
+    }
+    if (url.pathname === "/embed") {
+      const src = escapeHtml(url.searchParams.get("src") ?? "");
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(
+        `<!doctype html><html><head><title>Vendor dashboard</title><style>body{font:15px system-ui;margin:0;background:#eef1f5}nav{background:#3b2a6b;color:#fff;padding:1rem 1.5rem;font-weight:600}main{padding:1.5rem}iframe{width:100%;height:720px;border:1px solid #c9cfd8;border-radius:10px;background:#fff}</style></head>` +
+          `<body><nav>Vendor dashboard · Settings › Webhooks</nav><main><p>Your webhook endpoints, managed right here:</p><iframe id="portal" title="Webhooks portal" src="${src}"></iframe></main></body></html>`,
+      );
+      return;
+    }
+    if (url.pathname === "/attack") {
+      const target = escapeHtml(url.searchParams.get("target") ?? "");
+      const csrf = escapeHtml(url.searchParams.get("csrf") ?? "");
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(
+        `<!doctype html><html><body><h1>You won a prize</h1><form method="post" action="${target}"><input type="hidden" name="_csrf" value="${csrf}"></form><script>document.forms[0].submit()</script></body></html>`,
+      );
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
 async function waitFor(url, ms) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -75,12 +109,28 @@ process.on("SIGINT", () => {
 let failures = 1;
 let results = { passed: 0, failed: 1 };
 let receiver;
+const sites = [];
 try {
-  const [port, receiverPort] = [await freePort(), await freePort()];
+  const [port, receiverPort, embedderPort, strangerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   receiver = await startReceiver(receiverPort);
+  sites.push(await startSite(embedderPort), await startSite(strangerPort));
+  // The embedder is reached as `localhost`, another site than the portal's 127.0.0.1, so its
+  // iframe needs the SameSite=None; Partitioned cookie; the stranger is only another origin.
+  const embedder = `http://localhost:${embedderPort}`;
+  const stranger = `http://127.0.0.1:${strangerPort}`;
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { env, stdio: ["ignore", "ignore", "inherit"] });
   if (migrate.status !== 0) throw new Error("migrations failed");
-  const vars = { ROOT_API_KEY: rootKey, ENCRYPTION_KEY: randomBytes(32).toString("base64"), ALLOW_HTTP_URLS: "true", ALLOW_PRIVATE_URLS: "true", LOG_LEVEL: "warn" };
+  const vars = {
+    ROOT_API_KEY: rootKey,
+    ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    ALLOW_HTTP_URLS: "true",
+    ALLOW_PRIVATE_URLS: "true",
+    LOG_LEVEL: "warn",
+    PORTAL_FRAME_ANCESTORS: embedder,
+    PORTAL_BRAND_NAME: "Acme Hooks",
+    PORTAL_LOGO_URL: `${embedder}/logo.svg`,
+    PORTAL_ACCENT_COLOR: "#0a7d55",
+  };
   const dev = spawn(
     "npx",
     ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
@@ -89,7 +139,7 @@ try {
   children.push(dev);
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/`, 90_000);
-  results = await run({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots });
+  results = await run({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots, embedder, stranger });
   const vendors = await runVendors({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots });
   results = { passed: results.passed + vendors.passed, failed: results.failed + vendors.failed };
   failures = results.failed;
@@ -97,6 +147,7 @@ try {
   console.error(err);
 } finally {
   receiver?.server.close();
+  for (const site of sites) site.close();
   cleanup();
 }
 console.log(`browser: ${results.passed} passed, ${results.failed} failed`);

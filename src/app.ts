@@ -3,6 +3,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
+import { assertPortalScope } from "./auth/portal-scope";
 import { resolvePrincipal } from "./auth/principal";
 import { readConfig } from "./env";
 import { ApiError, codeForStatus, errorBody } from "./errors";
@@ -88,6 +89,7 @@ export function createApp() {
       await noteAuthFailure(c.env, client);
       throw new ApiError("unauthorized", "invalid or revoked API key");
     }
+    assertPortalScope(principal, c.req.method, c.req.path);
     c.set("principal", principal);
     await next();
   });

@@ -2,6 +2,7 @@ import type { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
 import type { TenantLog } from "./tenant-log/tenant-log";
 import type { EventsMessage } from "./queue/messages";
 import { setLogLevel } from "./lib/log";
+import { portalSettings, type PortalSettings } from "./lib/portal-settings";
 
 /** Bindings and secrets of the Worker, as declared in wrangler.toml. */
 declare global {
@@ -39,6 +40,12 @@ declare global {
     SECRET_REVEAL?: string;
     /** Extra host names of this deployment (custom domains), comma or space separated; endpoints may not target them. */
     SELF_HOSTS?: string;
+    /** Space-separated origins allowed to frame the portal (CSP frame-ancestors); unset: none. */
+    PORTAL_FRAME_ANCESTORS?: string;
+    /** Portal branding: a name, a logo (https), an accent color (#rrggbb). */
+    PORTAL_BRAND_NAME?: string;
+    PORTAL_LOGO_URL?: string;
+    PORTAL_ACCENT_COLOR?: string;
   }
   namespace Cloudflare {
     interface Env extends globalThis.Env {}
@@ -59,6 +66,7 @@ export interface Config {
   /** How long an isolate may serve a cached config row after another isolate changed it. */
   configCacheTtlMs: number;
   version: string;
+  portal: PortalSettings;
 }
 
 export const VERSION = "0.1.0";
@@ -69,8 +77,9 @@ export function readConfig(env: Env): Config {
   setLogLevel(env.LOG_LEVEL);
   const retention = Number(env.RETENTION_DAYS ?? "30");
   const maxEndpoints = Number(env.MAX_ENDPOINTS_PER_TENANT ?? "1000");
+  const allowHttp = truthy(env.ALLOW_HTTP_URLS);
   return {
-    allowHttp: truthy(env.ALLOW_HTTP_URLS),
+    allowHttp,
     allowPrivate: truthy(env.ALLOW_PRIVATE_URLS),
     publicUrl: (env.PUBLIC_URL ?? "").replace(/\/+$/, ""),
     selfHosts: [env.PUBLIC_URL ?? "", ...(env.SELF_HOSTS ?? "").split(/[\s,]+/)].filter((h) => h.trim() !== ""),
@@ -80,6 +89,7 @@ export function readConfig(env: Env): Config {
     retentionDays: Number.isFinite(retention) && retention > 0 ? Math.floor(retention) : 30,
     configCacheTtlMs: cacheTtlMs(env.CONFIG_CACHE_TTL_S),
     version: VERSION,
+    portal: portalSettings(env, allowHttp),
   };
 }
 

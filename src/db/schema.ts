@@ -109,6 +109,17 @@ export const portalSessions = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     revokedAt: integer("revoked_at"),
     createdAt: integer("created_at").notNull(),
+    /** SHA-256 of the one-time login code the link carries (null for sessions made before codes). */
+    loginCodeHash: text("login_code_hash"),
+    loginCodeExpiresAt: integer("login_code_expires_at"),
+    loginCodeUsedAt: integer("login_code_used_at"),
+    /** SHA-256 of the browser cookie minted when the code was used. */
+    cookieHash: text("cookie_hash"),
   },
-  (t) => [uniqueIndex("portal_sessions_token").on(t.tokenHash), index("portal_sessions_tenant").on(t.tenantId, t.id)],
+  (t) => [
+    uniqueIndex("portal_sessions_token").on(t.tokenHash),
+    index("portal_sessions_tenant").on(t.tenantId, t.id),
+    uniqueIndex("portal_sessions_login_code").on(t.loginCodeHash),
+    uniqueIndex("portal_sessions_cookie").on(t.cookieHash),
+  ],
 );

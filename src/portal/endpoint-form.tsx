@@ -1,13 +1,36 @@
 /** @jsxImportSource hono/jsx */
 /**
  * The endpoint form: rendering, and turning submitted fields into the API's own input schema so
- * the portal validates exactly as the API does (issues are shown next to their field).
+ * the portal validates exactly as the API does (issues are shown next to their field, in words a
+ * customer understands). It covers everything a tenant may set on an endpoint except the secret.
+ *
+ * Credentials are write-only: `auth` values and custom header values are never put in the page
+ * (not even back into a form that failed validation). A blank value keeps the stored one; "No
+ * authentication" and each header's Remove box take them away.
  */
 import type { z } from "@hono/zod-openapi";
 import type { ErrorIssue } from "../errors";
 import { zodIssues } from "../http/validation";
 import { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
 import { PRESET_NAMES } from "../delivery/retry-policy";
+import type { EndpointAuth } from "../services/endpoint-snapshot";
+import { friendlyError } from "./form-errors";
+
+export const AUTH_TYPES = ["none", "basic", "header"] as const;
+export const SIGNATURE_CHOICES = ["default", "standard", "hmac-sha256-hex"] as const;
+export const ENVELOPES = ["standard", "event-data", "jsonapi"] as const;
+/** New header rows offered per page (no client-side script to add more: save and edit again). */
+const NEW_HEADER_ROWS = 3;
+/** The most header rows read from one submission: bounds the work a posted form can cause. */
+const MAX_HEADER_ROWS = 40;
+
+export interface HeaderRow {
+  name: string;
+  value: string;
+  remove: boolean;
+  /** A header already stored on the endpoint (its name is shown, its value never). */
+  existing: boolean;
+}
 
 export interface EndpointFormValues {
   url: string;
@@ -21,6 +44,17 @@ export interface EndpointFormValues {
   rate_limit_per_s: string;
   max_in_flight: string;
   timeout_ms: string;
+  auth_type: (typeof AUTH_TYPES)[number];
+  auth_username: string;
+  auth_password: string;
+  auth_header_name: string;
+  auth_header_value: string;
+  headers: HeaderRow[];
+  signature_scheme: (typeof SIGNATURE_CHOICES)[number];
+  signature_header: string;
+  signature_prefix: string;
+  envelope: (typeof ENVELOPES)[number];
+  metadata: string;
 }
 
 export const EMPTY_FORM: EndpointFormValues = {
@@ -35,7 +69,24 @@ export const EMPTY_FORM: EndpointFormValues = {
   rate_limit_per_s: "",
   max_in_flight: "",
   timeout_ms: "15000",
+  auth_type: "none",
+  auth_username: "",
+  auth_password: "",
+  auth_header_name: "",
+  auth_header_value: "",
+  headers: [],
+  signature_scheme: "default",
+  signature_header: "",
+  signature_prefix: "",
+  envelope: "standard",
+  metadata: "",
 };
+
+/** What the endpoint holds now, decrypted server-side for merging; never rendered. */
+export interface StoredCredentials {
+  auth: EndpointAuth | null;
+  headers: Record<string, string>;
+}
 
 const list = (text: string) =>
   text
@@ -43,12 +94,19 @@ const list = (text: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+const oneOf = <T extends string>(options: readonly T[], value: string, fallback: T): T => ((options as readonly string[]).includes(value) ? (value as T) : fallback);
+
 export function formValues(body: Record<string, string | File | (string | File)[]>): EndpointFormValues {
   const str = (k: string) => {
     const v = body[k];
     return typeof v === "string" ? v : "";
   };
   const types = body.event_types;
+  const headers: HeaderRow[] = [];
+  for (let i = 0; i < MAX_HEADER_ROWS; i++) {
+    if (!(`header_name_${i}` in body)) continue;
+    headers.push({ name: str(`header_name_${i}`).trim(), value: str(`header_value_${i}`), remove: str(`header_remove_${i}`) === "on", existing: str(`header_existing_${i}`) === "1" });
+  }
   return {
     url: str("url").trim(),
     description: str("description"),
@@ -61,13 +119,81 @@ export function formValues(body: Record<string, string | File | (string | File)[
     rate_limit_per_s: str("rate_limit_per_s"),
     max_in_flight: str("max_in_flight"),
     timeout_ms: str("timeout_ms"),
+    auth_type: oneOf(AUTH_TYPES, str("auth_type"), "none"),
+    auth_username: str("auth_username"),
+    auth_password: str("auth_password"),
+    auth_header_name: str("auth_header_name").trim(),
+    auth_header_value: str("auth_header_value"),
+    headers,
+    signature_scheme: oneOf(SIGNATURE_CHOICES, str("signature_scheme"), "default"),
+    signature_header: str("signature_header").trim(),
+    signature_prefix: str("signature_prefix"),
+    envelope: oneOf(ENVELOPES, str("envelope"), "standard"),
+    metadata: str("metadata"),
   };
 }
 
 type Parsed<T> = { ok: true; input: T } | { ok: false; issues: ErrorIssue[] };
 
-/** Form values → the API input, validated by the API's schema. */
-export function parseEndpointForm<S extends typeof CreateEndpointInput | typeof UpdateEndpointInput>(schema: S, v: EndpointFormValues): Parsed<z.infer<S>> {
+/** `auth` for the API input: undefined keeps what is stored. Blank fields take the stored values of the same type. */
+function authInput(v: EndpointFormValues, stored: EndpointAuth | null): unknown {
+  if (v.auth_type === "none") return stored ? null : undefined;
+  if (v.auth_type === "basic") {
+    const kept = stored?.type === "basic" ? stored : null;
+    if (kept && !v.auth_username && !v.auth_password) return undefined;
+    return { type: "basic", username: v.auth_username || kept?.username || "", password: v.auth_password || kept?.password || "" };
+  }
+  const kept = stored?.type === "header" ? stored : null;
+  if (kept && !v.auth_header_name && !v.auth_header_value) return undefined;
+  return { type: "header", name: v.auth_header_name || kept?.name || "", value: v.auth_header_value || kept?.value || "" };
+}
+
+/** Custom headers for the API input: the stored set with this form's changes; undefined when nothing changed. */
+function headersInput(v: EndpointFormValues, stored: Record<string, string>, issues: ErrorIssue[]): Record<string, string> | undefined {
+  const next = { ...stored };
+  let changed = false;
+  for (const row of v.headers) {
+    if (row.existing && row.name in stored) {
+      if (row.remove) {
+        delete next[row.name];
+        changed = true;
+      } else if (row.value) {
+        next[row.name] = row.value;
+        changed = true;
+      }
+      continue;
+    }
+    if (!row.name && !row.value) continue;
+    if (!row.name) issues.push({ path: "headers", message: "a header value needs a header name" });
+    else if (!row.value) issues.push({ path: "headers", message: `enter a value for ${row.name}` });
+    else {
+      next[row.name] = row.value;
+      changed = true;
+    }
+  }
+  return changed ? next : undefined;
+}
+
+function metadataInput(text: string, issues: ErrorIssue[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.trim()) continue;
+    const at = line.indexOf("=");
+    if (at <= 0) {
+      issues.push({ path: "metadata", message: "write one key=value per line" });
+      break;
+    }
+    out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return out;
+}
+
+/** Form values → the API input, validated by the API's schema. `stored` is the endpoint's current credentials (edit). */
+export function parseEndpointForm<S extends typeof CreateEndpointInput | typeof UpdateEndpointInput>(
+  schema: S,
+  v: EndpointFormValues,
+  stored: StoredCredentials = { auth: null, headers: {} },
+): Parsed<z.infer<S>> {
   const issues: ErrorIssue[] = [];
   let filter: unknown = null;
   if (v.filter.trim()) {
@@ -89,16 +215,39 @@ export function parseEndpointForm<S extends typeof CreateEndpointInput | typeof 
     rate_limit_per_s: num(v.rate_limit_per_s),
     max_in_flight: num(v.max_in_flight),
     timeout_ms: num(v.timeout_ms) ?? 15000,
+    signature:
+      v.signature_scheme === "default"
+        ? null
+        : v.signature_scheme === "standard"
+          ? { scheme: "standard" }
+          : { scheme: "hmac-sha256-hex", header: v.signature_header, prefix: v.signature_prefix },
+    envelope: v.envelope,
+    metadata: metadataInput(v.metadata, issues),
   };
+  const auth = authInput(v, stored.auth);
+  if (auth !== undefined) candidate.auth = auth;
+  const headers = headersInput(v, stored.headers, issues);
+  if (headers !== undefined) candidate.headers = headers;
   if (issues.length) return { ok: false, issues };
-  const parsed = schema.safeParse(candidate);
+  const parsed = schema.safeParse(candidate, { error: friendlyError });
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
   return { ok: true, input: parsed.data as z.infer<S> };
 }
 
+/** How an issue's path reads next to its field ("headers.X-Foo" → "X-Foo"). */
+function label(path: string, field: string) {
+  const rest = path.slice(field.length + 1);
+  if (!rest) return "";
+  if (field === "retry_policy") return /\.(\d+)$/.test(path) ? `step ${Number(path.split(".").pop()) + 1}: ` : "";
+  return `${rest}: `;
+}
+
 function fieldError(issues: ErrorIssue[], ...paths: string[]) {
-  const found = issues.filter((i) => paths.some((p) => i.path === p || i.path.startsWith(`${p}.`)));
-  return found.length ? found.map((i) => (i.path.includes(".") ? `${i.path}: ${i.message}` : i.message)).join("; ") : null;
+  const found = issues.flatMap((i) => {
+    const p = paths.find((p) => i.path === p || i.path.startsWith(`${p}.`));
+    return p === undefined ? [] : [`${label(i.path, p)}${i.message}`];
+  });
+  return found.length ? found.join("; ") : null;
 }
 
 function Field(props: { id: string; label: string; hint?: string; error: string | null; children: unknown }) {
@@ -117,10 +266,185 @@ function Field(props: { id: string; label: string; hint?: string; error: string 
   );
 }
 
-export function EndpointForm(props: { action: string; csrf: string; values: EndpointFormValues; issues: ErrorIssue[]; catalog: string[]; submit: string }) {
+const aria = (id: string, message: string | null) => (message ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {});
+
+/** Basic auth or a static token header; values write-only. */
+function AuthFields(props: { v: EndpointFormValues; storedType: string | null; issues: ErrorIssue[] }) {
+  const { v, storedType, issues } = props;
+  const keep = (type: string) => (storedType === type ? "unchanged — leave blank to keep" : undefined);
+  const userErr = fieldError(issues, "auth.username");
+  const passErr = fieldError(issues, "auth.password");
+  const nameErr = fieldError(issues, "auth.name");
+  const valueErr = fieldError(issues, "auth.value");
+  const typeErr = fieldError(issues, "auth.type") ?? (issues.some((i) => i.path === "auth") ? fieldError(issues, "auth") : null);
+  return (
+    <fieldset class="card" style="margin:0">
+      <legend>
+        <strong>Authentication</strong> <span class="hint">— credentials your receiver expects; stored encrypted, never shown again</span>
+      </legend>
+      <Field id="auth_type" label="Authentication type" error={typeErr}>
+        <select id="auth_type" name="auth_type">
+          <option value="none" selected={v.auth_type === "none"}>
+            {storedType ? "Remove authentication" : "No authentication"}
+          </option>
+          <option value="basic" selected={v.auth_type === "basic"}>
+            Basic auth (username and password)
+          </option>
+          <option value="header" selected={v.auth_type === "header"}>
+            Header token (e.g. X-Webhook-Token)
+          </option>
+        </select>
+      </Field>
+      {storedType ? (
+        <p class="hint">
+          Currently: {storedType === "basic" ? "basic auth" : "a header token"} is set. Leave its fields blank to keep it.
+        </p>
+      ) : null}
+      <div class="filters">
+        <Field id="auth_username" label="Basic auth username" error={userErr}>
+          <input type="text" id="auth_username" name="auth_username" autocomplete="off" placeholder={keep("basic")} {...aria("auth_username", userErr)} />
+        </Field>
+        <Field id="auth_password" label="Basic auth password" error={passErr}>
+          <input type="password" id="auth_password" name="auth_password" autocomplete="new-password" placeholder={keep("basic")} {...aria("auth_password", passErr)} />
+        </Field>
+      </div>
+      <div class="filters">
+        <Field id="auth_header_name" label="Token header name" error={nameErr}>
+          <input type="text" id="auth_header_name" name="auth_header_name" autocomplete="off" placeholder={keep("header") ?? "X-Webhook-Token"} {...aria("auth_header_name", nameErr)} />
+        </Field>
+        <Field id="auth_header_value" label="Token value" error={valueErr}>
+          <input type="password" id="auth_header_value" name="auth_header_value" autocomplete="new-password" placeholder={keep("header")} {...aria("auth_header_value", valueErr)} />
+        </Field>
+      </div>
+    </fieldset>
+  );
+}
+
+/** Stored headers by name (value never shown, Remove box) and a few empty rows for new ones. */
+function HeaderFields(props: { rows: HeaderRow[]; issues: ErrorIssue[] }) {
+  const err = fieldError(props.issues, "headers");
+  const existing = props.rows.filter((r) => r.existing);
+  const fresh = props.rows.filter((r) => !r.existing && (r.name || r.value));
+  const rows = [...existing, ...fresh, ...Array.from({ length: NEW_HEADER_ROWS }, () => ({ name: "", value: "", remove: false, existing: false }))].slice(0, MAX_HEADER_ROWS);
+  return (
+    <fieldset class="card" style="margin:0" {...(err ? { "aria-describedby": "headers-error" } : {})}>
+      <legend>
+        <strong>Custom headers</strong> <span class="hint">— sent with every request; values stored encrypted, never shown again</span>
+      </legend>
+      {err ? (
+        <div class="field-error" id="headers-error">
+          {err}
+        </div>
+      ) : null}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Value</th>
+              <th scope="col">Remove</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r, i) => (
+              <tr>
+                <td>
+                  {r.existing ? (
+                    <>
+                      <code>{r.name}</code>
+                      <input type="hidden" name={`header_name_${i}`} value={r.name} />
+                      <input type="hidden" name={`header_existing_${i}`} value="1" />
+                    </>
+                  ) : (
+                    <input type="text" name={`header_name_${i}`} value={r.name} aria-label={`Header ${i + 1} name`} placeholder="X-Header-Name" autocomplete="off" />
+                  )}
+                </td>
+                <td>
+                  <input
+                    type="password"
+                    name={`header_value_${i}`}
+                    aria-label={r.existing ? `${r.name} value` : `Header ${i + 1} value`}
+                    placeholder={r.existing ? "unchanged — leave blank to keep" : ""}
+                    autocomplete="new-password"
+                  />
+                </td>
+                <td>
+                  {r.existing ? (
+                    <label style="font-weight:400">
+                      <input type="checkbox" name={`header_remove_${i}`} checked={r.remove} /> Remove <span class="sr-only">{r.name}</span>
+                    </label>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </fieldset>
+  );
+}
+
+function SignatureFields(props: { v: EndpointFormValues; issues: ErrorIssue[] }) {
+  const { v, issues } = props;
+  const headerErr = fieldError(issues, "signature.header");
+  const prefixErr = fieldError(issues, "signature.prefix");
+  const schemeErr = fieldError(issues, "signature.scheme");
+  const envelopeErr = fieldError(issues, "envelope");
+  return (
+    <fieldset class="card" style="margin:0">
+      <legend>
+        <strong>Signature and body</strong> <span class="hint">— how your receiver checks each request</span>
+      </legend>
+      <div class="filters">
+        <Field id="signature_scheme" label="Signature" error={schemeErr}>
+          <select id="signature_scheme" name="signature_scheme">
+            <option value="default" selected={v.signature_scheme === "default"}>
+              Deployment default
+            </option>
+            <option value="standard" selected={v.signature_scheme === "standard"}>
+              Standard Webhooks (webhook-signature)
+            </option>
+            <option value="hmac-sha256-hex" selected={v.signature_scheme === "hmac-sha256-hex"}>
+              Hex HMAC-SHA256 of the body in a header
+            </option>
+          </select>
+        </Field>
+        <Field id="signature_header" label="Signature header" hint="for the hex HMAC" error={headerErr}>
+          <input type="text" id="signature_header" name="signature_header" value={v.signature_header} placeholder="X-Webhook-Signature" {...aria("signature_header", headerErr)} />
+        </Field>
+        <Field id="signature_prefix" label="Signature prefix" hint="e.g. sha256=" error={prefixErr}>
+          <input type="text" id="signature_prefix" name="signature_prefix" value={v.signature_prefix} {...aria("signature_prefix", prefixErr)} />
+        </Field>
+        <Field id="envelope" label="Body shape" error={envelopeErr}>
+          <select id="envelope" name="envelope">
+            <option value="standard" selected={v.envelope === "standard"}>
+              {"{ id, type, timestamp, data }"}
+            </option>
+            <option value="event-data" selected={v.envelope === "event-data"}>
+              {"{ event, data }"}
+            </option>
+            <option value="jsonapi" selected={v.envelope === "jsonapi"}>
+              JSON:API
+            </option>
+          </select>
+        </Field>
+      </div>
+    </fieldset>
+  );
+}
+
+export function EndpointForm(props: {
+  action: string;
+  csrf: string;
+  values: EndpointFormValues;
+  issues: ErrorIssue[];
+  catalog: string[];
+  submit: string;
+  /** The auth type stored on the endpoint being edited (null on create or when none). */
+  storedAuthType?: string | null;
+}) {
   const { values: v, issues } = props;
-  const err = (id: string, ...paths: string[]) => fieldError(issues, ...paths);
-  const aria = (id: string, message: string | null) => (message ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {});
+  const err = (_id: string, ...paths: string[]) => fieldError(issues, ...paths);
   const known = new Set(props.catalog);
   const extra = [...v.event_types.filter((t) => !known.has(t)), ...list(v.extra_types)].join(", ");
   const urlErr = err("url", "url");
@@ -132,6 +456,7 @@ export function EndpointForm(props: { action: string; csrf: string; values: Endp
   const inflightErr = err("max_in_flight", "max_in_flight");
   const timeoutErr = err("timeout_ms", "timeout_ms");
   const descErr = err("description", "description");
+  const metadataErr = err("metadata", "metadata");
   return (
     <form class="stack card" method="post" action={props.action} novalidate>
       <input type="hidden" name="_csrf" value={props.csrf} />
@@ -171,6 +496,9 @@ export function EndpointForm(props: { action: string; csrf: string; values: Endp
           {v.filter}
         </textarea>
       </Field>
+      <AuthFields v={v} storedType={props.storedAuthType ?? null} issues={issues} />
+      <HeaderFields rows={v.headers} issues={issues} />
+      <SignatureFields v={v} issues={issues} />
       <Field id="retry" label="Retry policy" error={null}>
         <select id="retry" name="retry">
           {["default", ...PRESET_NAMES, "custom"].map((p) => (
@@ -194,6 +522,11 @@ export function EndpointForm(props: { action: string; csrf: string; values: Endp
           <input type="number" id="timeout_ms" name="timeout_ms" min="1000" max="30000" value={v.timeout_ms} {...aria("timeout_ms", timeoutErr)} />
         </Field>
       </div>
+      <Field id="metadata" label="Metadata" hint="one key=value per line, for your own reference" error={metadataErr}>
+        <textarea id="metadata" name="metadata" style="min-height:3rem" {...aria("metadata", metadataErr)}>
+          {v.metadata}
+        </textarea>
+      </Field>
       <div class="actions">
         <button type="submit">{props.submit}</button>
         <a class="button secondary" href="/portal">

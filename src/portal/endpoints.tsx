@@ -12,7 +12,8 @@ import { emitOperational } from "../services/operational";
 import { getTask, recoverEndpoint } from "../services/recover";
 import type { EndpointRow } from "../services/endpoint-snapshot";
 import { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
-import { EMPTY_FORM, EndpointForm, formValues, parseEndpointForm, type EndpointFormValues } from "./endpoint-form";
+import { resolveEndpoint } from "../services/endpoint-snapshot";
+import { EMPTY_FORM, EndpointForm, formValues, parseEndpointForm, type EndpointFormValues, type StoredCredentials } from "./endpoint-form";
 import { page } from "./index";
 import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "./pages/endpoints";
 import type { PortalEnv } from "./session";
@@ -21,7 +22,9 @@ const ID = ":id{ep_[0-9a-z]{26}}";
 
 function valuesOf(row: EndpointRow): EndpointFormValues {
   const policy = row.retryPolicy as string | { schedule_s: number[] } | null;
+  const signature = row.signature as { scheme: "standard" } | { scheme: "hmac-sha256-hex"; header: string; prefix?: string } | null;
   return {
+    ...EMPTY_FORM,
     url: row.url,
     description: row.description,
     event_types: row.eventTypes ?? [],
@@ -33,7 +36,23 @@ function valuesOf(row: EndpointRow): EndpointFormValues {
     rate_limit_per_s: row.rateLimitPerS?.toString() ?? "",
     max_in_flight: row.maxInFlight?.toString() ?? "",
     timeout_ms: String(row.timeoutMs),
+    // Credentials: the type and the header names only; their values never reach the page.
+    auth_type: (row.authType as "basic" | "header" | null) ?? "none",
+    headers: (row.headerNames ?? []).map((name) => ({ name, value: "", remove: false, existing: true })),
+    signature_scheme: signature?.scheme ?? "default",
+    signature_header: signature?.scheme === "hmac-sha256-hex" ? signature.header : "",
+    signature_prefix: signature?.scheme === "hmac-sha256-hex" ? (signature.prefix ?? "") : "",
+    envelope: row.envelope as EndpointFormValues["envelope"],
+    metadata: Object.entries(row.metadata ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n"),
   };
+}
+
+/** The endpoint's stored auth and header values, decrypted in memory to merge blank (= keep) fields. */
+async function storedCredentials(env: Env, row: EndpointRow): Promise<StoredCredentials> {
+  const resolved = await resolveEndpoint(env, row, Date.now());
+  return { auth: resolved.auth, headers: resolved.headers };
 }
 
 async function catalogNames(env: Env) {
@@ -49,8 +68,13 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     return page(c, { title: "Endpoints", current: "endpoints" }, <EndpointList rows={rows.slice(0, 100)} stats={byEndpoint} readOnly={c.get("session").readOnly} />);
   });
 
-  const form = async (c: Context<PortalEnv, any>, action: string, values: EndpointFormValues, issues: ErrorIssue[], title: string, submit: string) =>
-    page(c, { title, current: "endpoints" }, <EndpointForm action={action} csrf={c.get("csrf")} values={values} issues={issues} catalog={await catalogNames(c.env)} submit={submit} />, issues.length ? 400 : 200);
+  const form = async (c: Context<PortalEnv, any>, action: string, values: EndpointFormValues, issues: ErrorIssue[], title: string, submit: string, storedAuthType: string | null = null) =>
+    page(
+      c,
+      { title, current: "endpoints" },
+      <EndpointForm action={action} csrf={c.get("csrf")} values={values} issues={issues} catalog={await catalogNames(c.env)} submit={submit} storedAuthType={storedAuthType} />,
+      issues.length ? 400 : 200,
+    );
 
   portal.get("/endpoints/new", async (c) => {
     if (c.get("session").readOnly) throw new ApiError("forbidden", "this session is read-only");
@@ -91,21 +115,23 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.get(`/endpoints/${ID}/edit`, async (c) => {
     if (c.get("session").readOnly) throw new ApiError("forbidden", "this session is read-only");
     const row = await getEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
-    return form(c, `/portal/endpoints/${row.id}`, valuesOf(row), [], "Edit endpoint", "Save changes");
+    return form(c, `/portal/endpoints/${row.id}`, valuesOf(row), [], "Edit endpoint", "Save changes", row.authType);
   });
 
   portal.post(`/endpoints/${ID}`, async (c) => {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
     const id = c.req.param("id");
-    await getEndpoint(ctx, tenant, id);
+    const current = await getEndpoint(ctx, tenant, id);
+    // Stored headers the form does not mention are kept as they are (the merge starts from them).
     const values = formValues(await c.req.parseBody({ all: true }));
-    const parsed = parseEndpointForm(UpdateEndpointInput, values);
-    if (!parsed.ok) return form(c, `/portal/endpoints/${id}`, values, parsed.issues, "Edit endpoint", "Save changes");
+    const again = (issues: ErrorIssue[]) => form(c, `/portal/endpoints/${id}`, values, issues, "Edit endpoint", "Save changes", current.authType);
+    const parsed = parseEndpointForm(UpdateEndpointInput, values, await storedCredentials(c.env, current));
+    if (!parsed.ok) return again(parsed.issues);
     try {
       await updateEndpoint(ctx, tenant, id, parsed.input);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400) return form(c, `/portal/endpoints/${id}`, values, err.issues ?? [], "Edit endpoint", "Save changes");
+      if (err instanceof ApiError && err.status === 400) return again(err.issues ?? [{ path: "url", message: err.message }]);
       throw err;
     }
     await emitOperational(ctx, [{ type: "endpoint.updated", tenantId: tenant, data: { endpoint_id: id } }]);

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 /**
  * The customer portal: server-rendered pages (Hono JSX) for one tenant, opened by a portal
- * session's magic link. Pages call the same service verbs as the API; forms validate with the
+ * session's one-time link. Pages call the same service verbs as the API; forms validate with the
  * API's own schemas. Read-only sessions get no forms, and the server refuses their POSTs.
  */
 import { Hono, type Context } from "hono";
@@ -11,25 +11,33 @@ import { getDb } from "../db/client";
 import { ApiError, type ErrorIssue } from "../errors";
 import type { AppEnv } from "../http/context";
 import { log } from "../lib/log";
-import { findPortalSession } from "../services/portal-sessions";
+import type { PortalSettings } from "../lib/portal-settings";
+import { serviceCtx } from "../services/context";
+import { exchangeLoginCode, revokePortalSession } from "../services/portal-sessions";
 import { tenantEnvironment } from "../services/tenants";
 import { registerPortalDeliveries } from "./deliveries";
 import { registerPortalEndpoints } from "./endpoints";
 import { registerPortalSecret } from "./secret";
 import { registerPortalTestUrl } from "./test-url";
-import { Layout } from "./layout";
+import { BrandMark, Layout } from "./layout";
 import { clearSessionCookie, csrfMatches, csrfToken, sessionFromCookie, setSessionCookie, type PortalEnv } from "./session";
 
-function Message(props: { title: string; text: string }) {
+function Message(props: { title: string; text: string; brand: PortalSettings }) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title}</title>
-        <style>{"body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}"}</style>
+        <meta name="referrer" content="no-referrer" />
+        <title>
+          {props.title} · {props.brand.brandName}
+        </title>
+        <style>{"body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}.brand{display:flex;gap:.6rem;align-items:center;font-weight:600}.brand img{max-height:2rem;max-width:10rem}"}</style>
       </head>
       <body>
+        <header>
+          <BrandMark brand={props.brand} />
+        </header>
         <main>
           <h1>{props.title}</h1>
           <p>{props.text}</p>
@@ -39,24 +47,61 @@ function Message(props: { title: string; text: string }) {
   );
 }
 
-const messagePage = (c: Context, status: 401 | 403 | 404 | 400 | 500, title: string, text: string) => c.html(<Message title={title} text={text} />, status);
+type MessageStatus = 200 | 400 | 401 | 403 | 404 | 410 | 500;
+const messagePage = (c: Context<any, any>, status: MessageStatus, title: string, text: string) =>
+  c.html(<Message title={title} text={text} brand={(c.get("config") as AppEnv["Variables"]["config"]).portal} />, status);
+
+/**
+ * Headers on every portal answer, error pages included. Framing: only the origins in
+ * PORTAL_FRAME_ANCESTORS (then without X-Frame-Options, which cannot name origins), else nobody.
+ * Images: only the configured logo's origin.
+ */
+function securityHeaders(settings: PortalSettings) {
+  const frame = settings.frameAncestors.length ? settings.frameAncestors.join(" ") : "'none'";
+  const img = settings.logoUrl ? `; img-src ${new URL(settings.logoUrl).origin}` : "";
+  return {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "content-security-policy": `default-src 'none'; style-src 'unsafe-inline'${img}; form-action 'self'; frame-ancestors ${frame}; base-uri 'none'`,
+    ...(settings.frameAncestors.length ? {} : { "x-frame-options": "DENY" }),
+  };
+}
+
+/** Where a login link may be opened: a page or a frame, not an <img> or a script another site plants. */
+const LOGIN_DESTINATIONS = new Set(["document", "iframe", "frame"]);
 
 export function registerPortal(app: Hono<AppEnv>) {
   const portal = new Hono<PortalEnv>();
 
-  // The magic link: the token moves into the cookie and out of the address bar.
-  portal.get("/login", async (c) => {
-    const token = c.req.query("token") ?? "";
-    const session = await findPortalSession(getDb(c.env), token);
-    c.header("referrer-policy", "no-referrer");
-    if (!session) return messagePage(c, 401, "This link is not valid", "The link has expired or was revoked. Ask for a new one.");
-    setSessionCookie(c, token, session);
-    return c.redirect("/portal", 303);
+  portal.use("*", async (c, next) => {
+    for (const [name, value] of Object.entries(securityHeaders(c.get("config").portal))) c.header(name, value);
+    await next();
   });
 
-  portal.post("/logout", async (c) => {
-    clearSessionCookie(c);
-    return messagePage(c, 200 as 400, "Signed out", "You can close this tab.");
+  // The link: its one-time code becomes a cookie of its own, and the address bar keeps neither.
+  portal.get("/login", async (c) => {
+    const code = c.req.query("code");
+    if (!code) {
+      // The old links carried the bearer token (reusable, and a login CSRF); they open nothing now.
+      return messagePage(c, 401, "This link is not valid", "Portal links carry a one-time code. Ask for a new link.");
+    }
+    const dest = c.req.header("sec-fetch-dest");
+    if (dest && !LOGIN_DESTINATIONS.has(dest)) return messagePage(c, 403, "Refused", "Open this link in the browser's address bar.");
+    const db = getDb(c.env);
+    const result = await exchangeLoginCode(db, code);
+    if (result.ok) {
+      setSessionCookie(c, result.cookie, result.session);
+      return c.redirect("/portal", 303);
+    }
+    if (result.reason === "used") {
+      // The same browser opening its link again (a reload, a framed page restored) is already in.
+      const current = await sessionFromCookie(c);
+      if (current && current.id === result.sessionId) return c.redirect("/portal", 303);
+      return messagePage(c, 410, "This link was already used", "Each portal link opens the portal once, in one browser. Ask for a new link.");
+    }
+    if (result.reason === "expired") return messagePage(c, 410, "This link has expired", "Portal links work for 10 minutes. Ask for a new link.");
+    return messagePage(c, 401, "This link is not valid", "The link is not known, or it was revoked. Ask for a new link.");
   });
 
   portal.use("*", async (c, next) => {
@@ -69,9 +114,6 @@ export function registerPortal(app: Hono<AppEnv>) {
     c.set("csrf", await csrfToken(c.env.ENCRYPTION_KEY, session.id));
     // Shown in the header, so a customer always knows a sandbox from production.
     c.set("sandbox", (await tenantEnvironment(getDb(c.env), session.tenantId).catch(() => "production")) === "sandbox");
-    c.header("cache-control", "no-store");
-    c.header("x-frame-options", "DENY");
-    c.header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     await next();
   });
 
@@ -79,10 +121,19 @@ export function registerPortal(app: Hono<AppEnv>) {
   portal.use("*", csrf());
   portal.use("*", async (c, next) => {
     if (c.req.method !== "POST") return next();
-    if (c.get("session").readOnly) return messagePage(c, 403, "Read-only", "This session can look but not change anything.");
     const body = await c.req.parseBody({ all: true });
     if (!(await csrfMatches(c.get("csrf"), body._csrf))) return messagePage(c, 403, "Form expired", "Reload the page and try again.");
+    // A read-only session may still sign itself out.
+    if (c.get("session").readOnly && c.req.path !== "/portal/logout") return messagePage(c, 403, "Read-only", "This session can look but not change anything.");
     await next();
+  });
+
+  // Logout ends the session itself: the cookie, and the bearer token minted with it.
+  portal.post("/logout", async (c) => {
+    const session = c.get("session");
+    await revokePortalSession(serviceCtx(c.env), session.tenantId, session.id);
+    clearSessionCookie(c);
+    return messagePage(c, 200, "Signed out", "Your portal session has ended. You can close this tab.");
   });
 
   registerPortalEndpoints(portal);
@@ -107,7 +158,7 @@ export type PortalPage = { title: string; current?: "endpoints" | "deliveries" }
 export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 = 200) {
   const s = c.get("session");
   return c.html(
-    <Layout title={meta.title} tenantId={s.tenantId} readOnly={s.readOnly} sandbox={c.get("sandbox") === true} current={meta.current}>
+    <Layout title={meta.title} tenantId={s.tenantId} readOnly={s.readOnly} sandbox={c.get("sandbox") === true} current={meta.current} brand={c.get("config").portal} csrf={c.get("csrf")}>
       {body as never}
     </Layout>,
     status,

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 /** The portal's page frame: one stylesheet inline (no CDN, no build), a nav, and a live region. */
 import type { Child } from "hono/jsx";
+import type { PortalSettings } from "../lib/portal-settings";
 
 const CSS = `
 :root { --fg:#1b1f24; --muted:#5b6470; --line:#d9dee5; --bg:#f6f7f9; --card:#fff; --accent:#2457d6; --ok:#137a3a; --bad:#b42318; --warn:#9a6700; }
@@ -13,7 +14,11 @@ header strong { font-size: 1.05rem; }
 header nav { display:flex; gap:1rem; flex-wrap:wrap; }
 header a { color:#d6e2ff; text-decoration:none; }
 header a[aria-current="page"] { color:#fff; text-decoration: underline; }
-header .who { margin-left:auto; color:#aab4c3; font-size:.85rem; }
+header .who { margin-left:auto; color:#aab4c3; font-size:.85rem; display:flex; gap:.75rem; align-items:center; }
+header .brand { display:flex; gap:.5rem; align-items:center; }
+header .brand img { max-height:1.75rem; max-width:9rem; }
+header form { margin:0; }
+header button.link { background:none; border:0; padding:0; color:#d6e2ff; font-weight:400; text-decoration:underline; }
 main { max-width: 1100px; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.4rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
@@ -30,12 +35,12 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-
 form.stack { display:grid; gap:.9rem; }
 label { font-weight:600; display:block; margin-bottom:.25rem; }
 .hint { color:var(--muted); font-size:.85rem; font-weight:400; }
-input[type=text], input[type=url], input[type=number], input[type=datetime-local], select, textarea {
+input[type=text], input[type=url], input[type=number], input[type=password], input[type=datetime-local], select, textarea {
   width:100%; padding:.55rem .6rem; border:1px solid #b9c2ce; border-radius:8px; font: inherit; background:#fff; }
 textarea { min-height: 6rem; font-family: ui-monospace, monospace; font-size:.85rem; }
 .field-error { color: var(--bad); font-size:.85rem; margin-top:.25rem; }
 [aria-invalid="true"] { border-color: var(--bad) !important; }
-button, .button { display:inline-block; padding:.5rem .9rem; border-radius:8px; border:1px solid var(--accent); background:var(--accent); color:#fff; font:inherit; font-weight:600; cursor:pointer; text-decoration:none; }
+button, .button { display:inline-block; padding:.5rem .9rem; border-radius:8px; border:1px solid var(--accent); background:var(--accent); color:var(--accent-fg); font:inherit; font-weight:600; cursor:pointer; text-decoration:none; }
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }
 button.danger { background: var(--bad); border-color: var(--bad); }
 .actions { display:flex; gap:.5rem; flex-wrap:wrap; align-items:center; }
@@ -54,6 +59,8 @@ pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; fon
 .filters { display:grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap:.6rem; align-items:end; }
 .muted { color: var(--muted); }
 .sandbox { background:#ffd84d; color:#10151c; font-size:.85rem; padding:.15rem .6rem; }
+.sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
+fieldset > .filters { margin-top:.6rem; }
 @media (max-width: 640px) {
   main { padding:.6rem; }
   th.opt, td.opt { display:none; }
@@ -61,15 +68,38 @@ pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; fon
 }
 `;
 
-export function Layout(props: { title: string; tenantId: string; readOnly: boolean; sandbox?: boolean; current?: "endpoints" | "deliveries"; children: Child }) {
+/** The brand: the configured logo and name (both escaped by JSX; the logo URL is https-only by config). */
+export function BrandMark(props: { brand: PortalSettings }) {
+  return (
+    <span class="brand">
+      {props.brand.logoUrl ? <img src={props.brand.logoUrl} alt="" /> : null}
+      <strong>{props.brand.brandName}</strong>
+    </span>
+  );
+}
+
+export function Layout(props: {
+  title: string;
+  tenantId: string;
+  readOnly: boolean;
+  sandbox?: boolean;
+  current?: "endpoints" | "deliveries";
+  brand: PortalSettings;
+  csrf: string;
+  children: Child;
+}) {
+  // Both values passed the config's #rrggbb allow-list, so they cannot close the rule or the tag.
+  const theme = `:root{--accent:${props.brand.accentColor};--accent-fg:${props.brand.accentText}}`;
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
-        <title>{props.title} · Webhooks</title>
-        <style dangerouslySetInnerHTML={{ __html: CSS }} />
+        <title>
+          {props.title} · {props.brand.brandName}
+        </title>
+        <style dangerouslySetInnerHTML={{ __html: CSS + theme }} />
       </head>
       <body>
         <header>
@@ -79,13 +109,22 @@ export function Layout(props: { title: string; tenantId: string; readOnly: boole
               Sandbox
             </span>
           ) : null}
+          <BrandMark brand={props.brand} />
           <nav aria-label="Portal">
             <a href="/portal" aria-current={props.current === "endpoints" ? "page" : undefined}>Endpoints</a>
             <a href="/portal/deliveries" aria-current={props.current === "deliveries" ? "page" : undefined}>Delivery log</a>
           </nav>
           <span class="who">
-            {props.tenantId}
-            {props.readOnly ? " · read-only" : ""}
+            <span>
+              {props.tenantId}
+              {props.readOnly ? " · read-only" : ""}
+            </span>
+            <form method="post" action="/portal/logout">
+              <input type="hidden" name="_csrf" value={props.csrf} />
+              <button type="submit" class="link">
+                Sign out
+              </button>
+            </form>
           </span>
         </header>
         <main id="main">

@@ -15,7 +15,7 @@ async function until(check, ms = 15_000, what = "condition") {
   }
 }
 
-export async function run({ base, rootKey, receiverBase, received, shots }) {
+export async function run({ base, rootKey, receiverBase, received, shots, embedder, stranger }) {
   const api = async (method, path, body) => {
     const res = await fetch(`${base}${path}`, {
       method,
@@ -50,14 +50,52 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     }
   };
 
-  await step("the magic link opens the portal and the token leaves the address bar", async () => {
+  await step("the link opens the portal once: the address bar keeps no code or token, and the cookie is its own", async () => {
+    assert.ok(session.url.includes("?code=ps_code_") && !session.url.includes(session.token), "the link carries a one-time code only");
     await page.goto(session.url);
     assert.equal(new URL(page.url()).pathname, "/portal");
-    assert.ok(!page.url().includes("ps_tok_"));
+    assert.equal(new URL(page.url()).search, "");
+    assert.ok(!page.url().includes("ps_code_") && !page.url().includes("ps_tok_"));
     await page.getByRole("heading", { name: "Endpoints" }).waitFor();
     const cookies = await context.cookies();
     const cookie = cookies.find((c) => c.name === "eh_portal");
-    assert.ok(cookie?.httpOnly && cookie.secure && cookie.sameSite === "Strict");
+    // Embedding is configured for this run, so the cookie is the cross-site, partitioned kind.
+    assert.ok(cookie?.httpOnly && cookie.secure && cookie.sameSite === "None", JSON.stringify(cookie));
+    assert.ok(cookie.value.startsWith("ps_ck_") && cookie.value !== session.token);
+    await page.screenshot({ path: `${shots}/endpoints-empty.png`, fullPage: true });
+
+    // The same link in another browser: a clear page, no session.
+    const other = await browser.newContext();
+    const otherPage = await other.newPage();
+    const again = await otherPage.goto(session.url);
+    assert.equal(again.status(), 410);
+    await otherPage.getByRole("heading", { name: "This link was already used" }).waitFor();
+    await otherPage.screenshot({ path: `${shots}/link-already-used.png`, fullPage: true });
+    assert.equal((await other.cookies()).filter((c) => c.name === "eh_portal").length, 0);
+    assert.equal((await otherPage.goto(`${base}/portal`)).status(), 401);
+    await other.close();
+  });
+
+  await step("branding: the brand name, logo and accent color show", async () => {
+    await page.goto(`${base}/portal`);
+    assert.equal((await page.locator("header .brand strong").textContent())?.trim(), "Acme Hooks");
+    assert.ok((await page.title()).endsWith("· Acme Hooks"));
+    const logoWidth = await page.locator("header .brand img").evaluate((img) => img.naturalWidth);
+    assert.ok(logoWidth > 0, "the logo loaded");
+    const bg = await page.getByRole("link", { name: "Add endpoint" }).evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.equal(bg, "rgb(10, 125, 85)");
+  });
+
+  await step("a cross-site logout is refused, even with the page's CSRF token", async () => {
+    await page.goto(`${base}/portal`);
+    const csrf = await page.locator('form[action="/portal/logout"] input[name=_csrf]').getAttribute("value");
+    const attacker = await context.newPage();
+    const answer = attacker.waitForResponse((r) => r.url() === `${base}/portal/logout`);
+    await attacker.goto(`${stranger}/attack?target=${encodeURIComponent(`${base}/portal/logout`)}&csrf=${csrf}`);
+    assert.equal((await answer).status(), 403);
+    await attacker.close();
+    const res = await page.goto(`${base}/portal`);
+    assert.equal(res.status(), 200, "still signed in");
   });
 
   await step("validation errors are shown next to the field", async () => {
@@ -155,10 +193,11 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     const roPage = await roContext.newPage();
     await roPage.goto(ro.url);
     await roPage.getByText(`${receiverBase}/hooks`).waitFor();
-    assert.equal(await roPage.locator("form[method=post]").count(), 0);
+    const changeForms = 'form[method=post]:not([action="/portal/logout"])';
+    assert.equal(await roPage.locator(changeForms).count(), 0);
     assert.equal(await roPage.getByRole("link", { name: "Add endpoint" }).count(), 0);
     await roPage.goto(state.endpointUrl);
-    assert.equal(await roPage.locator("form[method=post]").count(), 0);
+    assert.equal(await roPage.locator(changeForms).count(), 0);
     await roPage.screenshot({ path: `${shots}/read-only.png`, fullPage: true });
     // The page's CSP forbids scripts from posting, so replay the form post with the session's cookie.
     const cookie = (await roContext.cookies()).find((c) => c.name === "eh_portal");
@@ -182,6 +221,110 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     await page.keyboard.type("typed by keyboard");
     await page.keyboard.press("Enter");
     await page.locator("#secret").waitFor();
+  });
+
+  await step("the form sets basic auth and a custom header; a delivery carries them", async () => {
+    await page.goto(`${base}/portal/endpoints/new`);
+    await page.getByLabel("URL").fill(`${receiverBase}/auth-hooks`);
+    await page.getByLabel("Description").fill("Receiver with credentials");
+    await page.getByLabel("Authentication type").selectOption("basic");
+    await page.getByLabel("Basic auth username").fill("acme");
+    await page.getByLabel("Basic auth password").fill("s3cret-pass");
+    await page.getByLabel("Header 1 name").fill("X-Customer");
+    await page.getByLabel("Header 1 value").fill("cust-42");
+    await page.getByLabel("Signature", { exact: true }).selectOption("hmac-sha256-hex");
+    await page.getByLabel("Signature header").fill("X-Acme-Signature");
+    await page.getByLabel("Retry policy").selectOption("rapid");
+    await page.getByLabel("Rate limit (/s)").fill("20");
+    await page.screenshot({ path: `${shots}/form-auth.png`, fullPage: true });
+    await page.getByRole("button", { name: "Create endpoint" }).click();
+    await page.locator("#secret").waitFor();
+    await page.getByRole("link", { name: "Continue to the endpoint" }).click();
+    state.authEndpointUrl = page.url();
+    const before = received.length;
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await page.getByText("Test event sent").waitFor();
+    const got = await until(() => received.slice(before).find((r) => r.path === "/auth-hooks"), 5000, "delivery with basic auth");
+    assert.equal(got.headers.authorization, `Basic ${Buffer.from("acme:s3cret-pass").toString("base64")}`);
+    assert.equal(got.headers["x-customer"], "cust-42");
+    assert.match(got.headers["x-acme-signature"], /^[0-9a-f]{64}$/);
+    const html = await page.content();
+    assert.ok(!html.includes("s3cret-pass") && !html.includes("cust-42"), "credentials rendered back");
+    await page.screenshot({ path: `${shots}/endpoint-with-auth.png`, fullPage: true });
+  });
+
+  await step("edit: a header token replaces basic auth; blank fields keep the stored custom header", async () => {
+    await page.goto(`${state.authEndpointUrl}/edit`);
+    const html = await page.content();
+    assert.ok(!html.includes("s3cret-pass") && !html.includes("cust-42") && !html.includes('value="acme"'), "edit form shows stored credentials");
+    await page.getByLabel("Authentication type").selectOption("header");
+    await page.getByLabel("Token header name").fill("X-Webhook-Token");
+    await page.getByLabel("Token value").fill("tok-777");
+    await page.screenshot({ path: `${shots}/form-edit-token.png`, fullPage: true });
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByRole("button", { name: "Send test event" }).waitFor();
+    const before = received.length;
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await page.getByText("Test event sent").waitFor();
+    const got = await until(() => received.slice(before).find((r) => r.path === "/auth-hooks"), 5000, "delivery with the header token");
+    assert.equal(got.headers["x-webhook-token"], "tok-777");
+    assert.equal(got.headers.authorization, undefined);
+    assert.equal(got.headers["x-customer"], "cust-42");
+  });
+
+  await step("embedded in an iframe of an allowed origin (another site), the portal works", async () => {
+    const link = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, {})).body.url;
+    const embedContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const host = await embedContext.newPage();
+    await host.goto(`${embedder}/embed?src=${encodeURIComponent(link)}`);
+    const frame = host.frameLocator("#portal");
+    await frame.getByRole("heading", { name: "Endpoints" }).waitFor();
+    await frame.getByText(`${receiverBase}/hooks`).waitFor();
+    // Navigate inside the frame: the cookie (SameSite=None; Partitioned) keeps the session.
+    await frame.getByRole("link", { name: "Delivery log" }).click();
+    await frame.getByRole("heading", { name: "Delivery log" }).waitFor();
+    const inner = host.frames().find((f) => f.url().startsWith(base));
+    assert.ok(inner && !inner.url().includes("code="), "the frame's address keeps no code");
+    await host.screenshot({ path: `${shots}/embedded-allowed.png`, fullPage: true });
+    // Forms work inside the frame too (the CSRF token and the frame's own Origin pass).
+    await frame.getByRole("link", { name: "Endpoints" }).click();
+    await frame.getByRole("link", { name: `${receiverBase}/hooks` }).click();
+    const before = received.length;
+    await frame.getByRole("button", { name: "Send test event" }).click();
+    await frame.getByText("Test event sent").waitFor();
+    await until(() => received.slice(before).find((r) => r.path === "/hooks"), 5000, "test delivery sent from the frame");
+    await host.screenshot({ path: `${shots}/embedded-form-post.png`, fullPage: true });
+    await embedContext.close();
+  });
+
+  await step("embedded by an origin not in PORTAL_FRAME_ANCESTORS, the browser refuses to show it", async () => {
+    const link = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, {})).body.url;
+    const strangerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const host = await strangerContext.newPage();
+    const refusals = [];
+    host.on("console", (m) => refusals.push(m.text()));
+    const answered = host.waitForResponse((r) => r.url().startsWith(`${base}/portal`));
+    await host.goto(`${stranger}/embed?src=${encodeURIComponent(link)}`);
+    const res = await answered;
+    assert.match(res.headers()["content-security-policy"], new RegExp(`frame-ancestors ${embedder.replace(/[.:/]/g, "\\$&")};`));
+    await until(async () => host.frames().some((f) => f.url().startsWith("chrome-error://")) || refusals.some((t) => t.includes("frame-ancestors")), 10_000, "the framing refusal");
+    assert.equal(await host.frameLocator("#portal").getByRole("heading", { name: "Endpoints" }).count(), 0);
+    await host.screenshot({ path: `${shots}/embedded-refused.png`, fullPage: true });
+    await strangerContext.close();
+  });
+
+  await step("Sign out ends the session: the portal and the bearer token stop working", async () => {
+    const fresh = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, {})).body;
+    const outContext = await browser.newContext();
+    const outPage = await outContext.newPage();
+    await outPage.goto(fresh.url);
+    await outPage.getByRole("button", { name: "Sign out" }).click();
+    await outPage.getByRole("heading", { name: "Signed out" }).waitFor();
+    await outPage.screenshot({ path: `${shots}/signed-out.png`, fullPage: true });
+    assert.equal((await outPage.goto(`${base}/portal`)).status(), 401);
+    const bearer = await fetch(`${base}/v1/tenants/${tenant}/endpoints`, { headers: { authorization: `Bearer ${fresh.token}` } });
+    assert.equal(bearer.status, 401);
+    await outContext.close();
   });
 
   await browser.close();

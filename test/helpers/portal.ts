@@ -1,6 +1,15 @@
 /** A tiny cookie-keeping browser for the portal's server-side tests (SELF.fetch, no redirects followed). */
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/index";
 import { api } from "./api";
+
+type Fetcher = (request: Request) => Promise<Response>;
+
+/** The real Worker with some vars changed (PORTAL_FRAME_ANCESTORS, branding...): same bindings, same D1. */
+export function workerWith(vars: Partial<Record<keyof Env, string>>): Fetcher {
+  return (request) => Promise.resolve(worker.fetch(request, { ...env, ...vars } as Env, createExecutionContext()));
+}
 
 export interface Page {
   status: number;
@@ -10,22 +19,31 @@ export interface Page {
 
 export class PortalClient {
   cookie = "";
-  constructor(readonly origin = "http://edgehooks.test") {}
+  constructor(
+    readonly origin = "http://edgehooks.test",
+    readonly fetcher: Fetcher = (request) => SELF.fetch(request),
+  ) {}
 
-  static async open(tenant: string, opts: { read_only?: boolean; expires_in_s?: number } = {}) {
+  static async open(tenant: string, opts: { read_only?: boolean; expires_in_s?: number } = {}, client = new PortalClient()) {
     const session = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: opts })).body;
-    const client = new PortalClient();
-    const login = await client.get(new URL(session.url).pathname + new URL(session.url).search);
+    const login = await client.get(PortalClient.linkPath(session.url));
     return { client, session, login };
   }
 
+  /** The path and query of a portal link (the client has its own origin). */
+  static linkPath(url: string) {
+    return new URL(url).pathname + new URL(url).search;
+  }
+
   private async send(method: string, path: string, body?: URLSearchParams, headers: Record<string, string> = {}): Promise<Page> {
-    const res = await SELF.fetch(`${this.origin}${path}`, {
-      method,
-      redirect: "manual",
-      headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...(body ? { "content-type": "application/x-www-form-urlencoded", origin: this.origin } : {}), ...headers },
-      body,
-    });
+    const res = await this.fetcher(
+      new Request(`${this.origin}${path}`, {
+        method,
+        redirect: "manual",
+        headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...(body ? { "content-type": "application/x-www-form-urlencoded", origin: this.origin } : {}), ...headers },
+        body,
+      }),
+    );
     const set = res.headers.get("set-cookie");
     if (set) {
       const [pair] = set.split(";");

@@ -4,6 +4,13 @@ import { Badge, Notice, PostButton } from "../layout";
 
 export type Stats = { success_rate: number | null; attempts: { total: number } };
 
+function signatureText(sig: unknown) {
+  const s = sig as { scheme: string; header?: string; prefix?: string } | null;
+  if (!s) return "deployment default";
+  if (s.scheme === "standard") return "Standard Webhooks";
+  return `hex HMAC-SHA256 in ${s.header}${s.prefix ? ` (prefix ${s.prefix})` : ""}`;
+}
+
 const pct = (r: number | null) => (r === null ? "—" : `${Math.round(r * 1000) / 10}%`);
 
 export function EndpointList(props: { rows: EndpointRow[]; stats: Map<string, Stats>; readOnly: boolean }) {
@@ -128,6 +135,26 @@ export function EndpointDetail(props: {
           <dd>{r.filter ? <code>{JSON.stringify(r.filter)}</code> : <span class="muted">none</span>}</dd>
           <dt>Retry policy</dt>
           <dd>{typeof r.retryPolicy === "object" && r.retryPolicy ? `custom ${JSON.stringify(r.retryPolicy)}` : String(r.retryPolicy ?? "deployment default")}</dd>
+          <dt>Authentication</dt>
+          <dd>{r.authType === "basic" ? "basic auth" : r.authType === "header" ? "header token" : <span class="muted">none</span>} {r.authType ? <span class="muted">(values hidden)</span> : null}</dd>
+          <dt>Custom headers</dt>
+          <dd>{r.headerNames?.length ? <>{r.headerNames.map((n) => <code>{n} </code>)} <span class="muted">(values hidden)</span></> : <span class="muted">none</span>}</dd>
+          <dt>Signature</dt>
+          <dd>{signatureText(r.signature)}</dd>
+          <dt>Body shape</dt>
+          <dd>{r.envelope}</dd>
+          {Object.keys(r.metadata ?? {}).length ? (
+            <>
+              <dt>Metadata</dt>
+              <dd>
+                {Object.entries(r.metadata).map(([k, v]) => (
+                  <div>
+                    <code>{k}</code> = {v}
+                  </div>
+                ))}
+              </dd>
+            </>
+          ) : null}
           <dt>Limits</dt>
           <dd>
             {r.rateLimitPerS ? `${r.rateLimitPerS}/s` : "no rate limit"}, {r.maxInFlight ? `${r.maxInFlight} in flight` : "default concurrency"}, timeout {r.timeoutMs} ms

@@ -20,8 +20,8 @@ const CreatePortalSessionInput = z
 const PortalSessionSchema = z
   .object({
     id: z.string().openapi({ example: "ps_01jd0000000000000000000000" }),
-    url: z.string().openapi({ description: "Opens the tenant's portal in a browser; the token moves into a cookie and leaves the address bar." }),
-    token: z.string().openapi({ description: "Also a bearer key for this tenant's routes (read-only when the session is). Shown once." }),
+    url: z.string().openapi({ description: "Opens the tenant's portal in a browser (or an iframe of an origin in PORTAL_FRAME_ANCESTORS). Carries a one-time login code, valid 10 minutes and used once, never the token." }),
+    token: z.string().openapi({ description: "A bearer key for this tenant's routes (read-only when the session is). Shown once." }),
     read_only: z.boolean(),
     expires_at: Timestamp,
   })
