@@ -11,6 +11,7 @@ import { eventFilterScope, FilterBudget, matchesFilter, MAX_REGEX_INPUT, validat
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 import { CATASTROPHIC, EVIL_INPUT } from "../helpers/tenant-work";
+import { logRows } from "../helpers/tenant-log";
 
 
 describe("a poisoned tenant next to a healthy one", () => {
@@ -36,8 +37,8 @@ describe("a poisoned tenant next to a healthy one", () => {
 
     // The same two events again in one batch, as the shared consumer would see them.
     const batch = createMessageBatch("edgehooks-events", [
-      { id: "p1", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "fanout", tenant_id: poisoned, event_id: bad.body.id, origin: "" } },
-      { id: "h1", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "fanout", tenant_id: healthy, event_id: good.body.id, origin: "" } },
+      { id: "p1", timestamp: new Date(), attempts: 1, body: { v: 2, kind: "fanout", tenant_id: poisoned, event_ids: [bad.body.id], origin: "" } },
+      { id: "h1", timestamp: new Date(), attempts: 1, body: { v: 2, kind: "fanout", tenant_id: healthy, event_ids: [good.body.id], origin: "" } },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
@@ -48,7 +49,7 @@ describe("a poisoned tenant next to a healthy one", () => {
     const got = await waitForReceived(healthyPath, 1);
     expect(got[0]!.headers["webhook-id"]).toBe(good.body.id);
     // None of the poisoned filters matches: the regexes fail on the "!" and no value is in the list.
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ?").bind(bad.body.id).first<{ n: number }>();
+    const [rows] = await logRows<{ n: number }>(poisoned, "SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ?", bad.body.id);
     expect(rows!.n).toBe(0);
   });
 });

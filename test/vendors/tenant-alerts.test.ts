@@ -12,12 +12,13 @@ import { emitOperational } from "../../src/services/operational";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+import { logRows } from "../helpers/tenant-log";
 
 const bodies = async (path: string) => (await received(path)).map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
 
 async function storedTypes(tenant: string) {
-  const rows = await env.DB.prepare("SELECT type FROM events WHERE tenant_id = ? ORDER BY id").bind(tenant).all<{ type: string }>();
-  return rows.results.map((r) => r.type);
+  const rows = await logRows<{ type: string }>(tenant, "SELECT type FROM events ORDER BY id");
+  return rows.map((r) => r.type);
 }
 
 describe("tenant alerts", () => {
@@ -52,8 +53,8 @@ describe("tenant alerts", () => {
     expect(JSON.stringify(got)).not.toContain(l.endpoint.secret);
 
     // The operator's copy is still there, under the plain names.
-    const operator = await env.DB.prepare("SELECT type FROM events WHERE tenant_id = '_operator' AND payload LIKE ?").bind(`%${d.id}%`).all<{ type: string }>();
-    expect(operator.results.map((r) => r.type).sort()).toEqual(["delivery.exhausted", "delivery.failing"]);
+    const operator = await logRows<{ type: string }>("_operator", "SELECT type FROM events WHERE payload LIKE ?", `%${d.id}%`);
+    expect(operator.map((r) => r.type).sort()).toEqual(["delivery.exhausted", "delivery.failing"]);
 
     // The catch-all endpoint of A (no event_types) got the job event's attempts only, no alert;
     // tenant B's alert endpoint got nothing of A's.
@@ -77,9 +78,9 @@ describe("tenant alerts", () => {
     expect(got[1].data).toEqual({ tenant_id: A, endpoint_id: ep.id, reason: "manual" });
     const everything = JSON.stringify(await received(alerts));
     for (const s of [ep.secret, rotation.body.secret]) expect(everything).not.toContain(s);
-    const operator = await env.DB.prepare("SELECT type, payload FROM events WHERE tenant_id = '_operator' AND payload LIKE ?").bind(`%${ep.id}%`).all<{ type: string; payload: string }>();
-    expect(operator.results.map((r) => r.type)).toContain("endpoint.secret_rotated");
-    expect(JSON.stringify(operator.results)).not.toContain(rotation.body.secret);
+    const operator = await logRows<{ type: string; payload: string }>("_operator", "SELECT type, payload FROM events WHERE payload LIKE ?", `%${ep.id}%`);
+    expect(operator.map((r) => r.type)).toContain("endpoint.secret_rotated");
+    expect(JSON.stringify(operator)).not.toContain(rotation.body.secret);
   });
 
   it("a tenant without an alert subscription stores no alerts; endpoint.created/updated are never tenant alerts", async () => {
