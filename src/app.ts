@@ -11,6 +11,7 @@ import type { AppEnv } from "./http/context";
 import { zodIssues } from "./http/validation";
 import { log } from "./lib/log";
 import { registerRoutes } from "./routes";
+import { JSON_VALUE_COMPONENT } from "./routes/common";
 
 const ID_FIELDS: Record<string, string> = { ep: "endpoint_id", evt: "event_id", dlv: "delivery_id", att: "attempt_id", task: "task_id", key: "key_id" };
 
@@ -64,6 +65,7 @@ export function createApp() {
   registerRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("schemas", "JsonValue", JSON_VALUE_COMPONENT);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -88,7 +90,8 @@ export function createApp() {
     if (err instanceof HTTPException) {
       const status = err.status;
       const code = codeForStatus(status);
-      const message = status === 413 ? "request body is larger than 1 MiB" : err.message || code;
+      const message =
+        status === 413 ? "request body is larger than 1 MiB" : status === 415 ? "the request body must be JSON (content-type: application/json)" : err.message || code;
       return c.json(errorBody(code, message, requestId), status);
     }
     log.error("unhandled error", { request_id: requestId, error: String(err), stack: (err as Error)?.stack });

@@ -1,7 +1,7 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { isoOrNull } from "../../http/time";
 import { serviceCtx } from "../../services/context";
 import { DEFAULT_GRACE_S, MAX_GRACE_S, rotateSecret } from "../../services/endpoint-secrets";
@@ -31,17 +31,17 @@ const RotatedSecretSchema = z
 
 export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret",
       tags: ["Endpoints"],
+      operationId: "rotateEndpointSecret",
       summary: "Rotate the signing secret (the old one signs on during a grace period)",
-      security: bearerSecurity,
       request: {
         params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }),
         body: { ...jsonBody(RotateSecretInput), required: false },
       },
-      responses: { 200: jsonResponse(RotatedSecretSchema, "The new secret, shown once."), ...errorResponses },
+      responses: { 200: jsonResponse(RotatedSecretSchema, "The new secret, shown once.") },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");

@@ -1,11 +1,11 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from "drizzle-orm";
 import { bodyLimit } from "hono/body-limit";
 import { authorize } from "../../auth/guard";
 import { events } from "../../db/schema";
 import { ApiError, notFound } from "../../errors";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { zodIssues } from "../../http/validation";
 import { ingestRateLimit } from "../../http/rate-limit";
@@ -28,6 +28,9 @@ const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "A repeat within 24 h answers the same event and fans out nothing new." }),
 });
 
+const TOO_LARGE = "The request body is larger than 1 MiB.";
+const RATE_LIMITED = "This key posted more than its ingest limit; retry after `Retry-After` seconds.";
+
 const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
@@ -40,22 +43,18 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   app.use("/v1/tenants/:tenant_id/events/batch", ingestRateLimit, limitBody);
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: base,
       tags,
+      operationId: "createEvent",
       summary: "Post an event",
       description: "Written durably before the answer (read it back at once), then fanned out to every matching endpoint.",
-      security: bearerSecurity,
       request: { params: TenantPath, headers: IdempotencyHeader, body: jsonBody(CreateEventInput) },
       responses: {
         202: jsonResponse(EventSchema, "Accepted (or the same event again for an idempotent repeat)."),
-        413: errorResponses[400],
-        422: errorResponses[400],
-        429: errorResponses[400],
-        ...errorResponses,
       },
-    }),
+    }, { 413: TOO_LARGE, 422: "`data` does not match the JSON Schema of its type in the catalog; `issues` names each mismatch.", 429: RATE_LIMITED }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "ingest", tenant_id);
@@ -70,16 +69,16 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: `${base}/batch`,
       tags,
+      operationId: "createEventBatch",
       summary: "Post up to 100 events",
       description: "Each event is validated on its own; the answer lists each event's id or error, in order.",
-      security: bearerSecurity,
       request: { params: TenantPath, body: jsonBody(BatchInput) },
-      responses: { 202: jsonResponse(BatchResult, "Per-event results, in order."), ...errorResponses },
-    }),
+      responses: { 202: jsonResponse(BatchResult, "Per-event results, in order.") },
+    }, { 413: TOO_LARGE, 429: RATE_LIMITED }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "ingest", tenant_id);
@@ -111,12 +110,12 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: base,
       tags,
+      operationId: "listEvents",
       summary: "List events",
-      security: bearerSecurity,
       request: {
         params: TenantPath,
         query: z.object({
@@ -127,7 +126,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
           until: TimestampInput.optional(),
         }),
       },
-      responses: { 200: jsonResponse(paginated(EventSchema), "A page of events, newest first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(EventSchema), "A page of events, newest first.") },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -152,14 +151,14 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: `${base}/{event_id}`,
       tags,
+      operationId: "getEvent",
       summary: "Get an event",
-      security: bearerSecurity,
       request: { params: EventPath },
-      responses: { 200: jsonResponse(EventSchema, "The event with its data."), ...errorResponses },
+      responses: { 200: jsonResponse(EventSchema, "The event with its data.") },
     }),
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");
@@ -171,14 +170,14 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: `${base}/{event_id}/deliveries`,
       tags,
+      operationId: "listEventDeliveries",
       summary: "List an event's deliveries",
-      security: bearerSecurity,
       request: { params: EventPath, query: z.object(PaginationQuery) },
-      responses: { 200: jsonResponse(paginated(DeliverySchema), "A page of deliveries, newest first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(DeliverySchema), "A page of deliveries, newest first.") },
     }),
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");
