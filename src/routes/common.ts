@@ -34,7 +34,9 @@ export const TimestampInput = z
 
 /**
  * Any JSON value, as a recursive component of the document (`JsonValue`), so a generated client
- * types a free-form JSON field as JSON instead of `Record<string, never>`.
+ * types a free-form JSON field as JSON instead of `Record<string, never>`. Array items are left
+ * open (`{}`): a union whose array member refers to the union itself is a circular type alias in
+ * openapi-typescript's output, while an object member referring to it is fine.
  */
 export const JSON_VALUE_REF = { $ref: "#/components/schemas/JsonValue" };
 export const JSON_VALUE_COMPONENT = {
@@ -44,7 +46,7 @@ export const JSON_VALUE_COMPONENT = {
     { type: "number" as const },
     { type: "boolean" as const },
     { type: "null" as const },
-    { type: "array" as const, items: JSON_VALUE_REF },
+    { type: "array" as const, items: {} },
     { type: "object" as const, additionalProperties: JSON_VALUE_REF },
   ],
 };
