@@ -36,6 +36,9 @@ if (!existsSync(varsPath)) {
   console.log("Wrote .dev.vars with a fresh ROOT_API_KEY and ENCRYPTION_KEY.");
 }
 const vars = readVars(readFileSync(varsPath, "utf8"));
+const url = `http://127.0.0.1:${port}`;
+const key = vars.ROOT_API_KEY ?? "(ROOT_API_KEY is missing from .dev.vars)";
+console.log(`\n  Edgehooks is starting on ${url}\n  Root key: ${key}\n`);
 
 // Migrations first; --local applies them to the same .wrangler/ state wrangler dev uses.
 const persist = extra.includes("--persist-to") ? ["--persist-to", extra[extra.indexOf("--persist-to") + 1]] : [];
@@ -49,9 +52,6 @@ if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
 
-const url = `http://127.0.0.1:${port}`;
-const key = vars.ROOT_API_KEY ?? "(ROOT_API_KEY is missing from .dev.vars)";
-console.log(`\n  Edgehooks is starting on ${url}\n  Root key: ${key}\n`);
 
 const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", ...extra], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));

@@ -118,8 +118,8 @@ describe("edgehooks CLI", () => {
     }
   });
 
-  it("demo creates everything on its own receiver and shows a verified, succeeded delivery", () => {
-    const r = cli(["demo"]);
+  it("demo creates everything on its own receiver and shows a verified, succeeded delivery", async () => {
+    const r = cli(["demo", "--port", String(await freePort(8853, 8859))]);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/receiver got webhook-id evt_[0-9a-z]{26}: signature verified ✔/);
