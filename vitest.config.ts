@@ -7,7 +7,7 @@ export const TEST_ROOT_KEY = "ek_root_test_key_0123456789";
 // 32 zero-indexed bytes, base64: a fixed key so failures are reproducible.
 export const TEST_ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-export default defineConfig({
+const workers = defineConfig({
   plugins: [
     cloudflareTest(async ({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
@@ -30,10 +30,30 @@ export default defineConfig({
     })),
   ],
   test: {
+    name: "workers",
     globalSetup: ["./test/global-setup.ts"],
     setupFiles: ["./test/setup.ts"],
     include: ["test/**/*.test.ts"],
+    exclude: ["test/node/**"],
     testTimeout: 30_000,
+  },
+});
+
+// Tests of the tools a developer runs on their machine (the CLI, npm run setup): plain Node
+// processes against a real `wrangler dev` they start themselves, or a stub of wrangler.
+const node = defineConfig({
+  test: {
+    name: "node",
+    environment: "node",
+    include: ["test/node/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+  },
+});
+
+export default defineConfig({
+  test: {
+    projects: [workers, node],
     reporters: ["default", "./test/reporter.ts"],
   },
 });

@@ -36,6 +36,9 @@ if (!existsSync(varsPath)) {
   console.log("Wrote .dev.vars with a fresh ROOT_API_KEY and ENCRYPTION_KEY.");
 }
 const vars = readVars(readFileSync(varsPath, "utf8"));
+const url = `http://127.0.0.1:${port}`;
+const key = vars.ROOT_API_KEY ?? "(ROOT_API_KEY is missing from .dev.vars)";
+console.log(`\n  Edgehooks is starting on ${url}\n  Root key: ${key}\n`);
 
 // Migrations first; --local applies them to the same .wrangler/ state wrangler dev uses.
 const persist = extra.includes("--persist-to") ? ["--persist-to", extra[extra.indexOf("--persist-to") + 1]] : [];
@@ -49,14 +52,36 @@ if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
 
-const url = `http://127.0.0.1:${port}`;
-console.log(`
-  Edgehooks is starting on ${url}
-  Root key: ${vars.ROOT_API_KEY ?? "(ROOT_API_KEY is missing from .dev.vars)"}
-  Try it:   curl -H "Authorization: Bearer ${vars.ROOT_API_KEY ?? "<key>"}" ${url}/v1/tenants
-  API docs: ${url}/docs
-`);
 
 const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", ...extra], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+// Once it answers, the key again and commands to paste: last on screen, where they are seen.
+// The block has no comments (zsh would run them) and each curl ends its answer with a newline.
+const portEnv = port === "8787" ? "" : `PORT=${port} `;
+const ready = () => `
+  Edgehooks is ready on ${url}   (API reference: ${url}/docs)
+  Root key: ${key}
+
+  In another terminal, in ${root}, see a verified delivery with one command:
+
+${portEnv}npm run demo
+
+  Or call the API yourself (paste as is, bash or zsh):
+
+export EH=${url}
+export KEY=${key}
+curl -s -w '\\n' -H "Authorization: Bearer $KEY" "$EH/v1/tenants"
+`;
+(async () => {
+  for (let i = 0; i < 1200 && dev.exitCode === null; i++) {
+    try {
+      await fetch(`${url}/`);
+      console.log(ready());
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+})();

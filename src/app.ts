@@ -16,6 +16,7 @@ import { noteRequestHost } from "./http/self-hosts";
 import { assertNotThrottled, authClient, noteAuthFailure } from "./http/auth-throttle";
 import { requestBodyLimit } from "./http/body-limit";
 import { jsonDepthLimit } from "./http/json-depth";
+import { JSON_VALUE_COMPONENT } from "./routes/common";
 
 const ID_FIELDS: Record<string, string> = { ep: "endpoint_id", evt: "event_id", dlv: "delivery_id", att: "attempt_id", task: "task_id", key: "key_id" };
 
@@ -100,6 +101,7 @@ export function createApp() {
   registerRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("schemas", "JsonValue", JSON_VALUE_COMPONENT);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -124,7 +126,7 @@ export function createApp() {
     if (err instanceof HTTPException) {
       const status = err.status;
       const code = codeForStatus(status);
-      const message = err.message || code;
+      const message = err.message || (status === 413 ? "request body is too large" : status === 415 ? "the request body must be JSON (content-type: application/json)" : code);
       return c.json(errorBody(code, message, requestId), status);
     }
     log.error("unhandled error", { request_id: requestId, error: String(err), stack: (err as Error)?.stack });

@@ -1,7 +1,7 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/guard";
 import type { AppEnv } from "../http/context";
-import { bearerSecurity, errorResponses, jsonResponse } from "../http/openapi";
+import { apiRoute, jsonResponse } from "../http/openapi";
 import { serviceCtx } from "../services/context";
 import { DEFAULT_STATS_WINDOW_MS, endpointStats, tenantStats } from "../services/stats";
 import { idParam, TenantIdParam, Timestamp, TimestampInput } from "./common";
@@ -23,14 +23,14 @@ const SinceQuery = z.object({ since: TimestampInput.optional().openapi({ descrip
 
 export function registerStatsRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/stats",
       tags,
+      operationId: "getEndpointStats",
       summary: "An endpoint's delivery stats",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }), query: SinceQuery },
-      responses: { 200: jsonResponse(EndpointStatsSchema, "Counts by status, success rate, latency p50/p95."), ...errorResponses },
+      responses: { 200: jsonResponse(EndpointStatsSchema, "Counts by status, success rate, latency p50/p95.") },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
@@ -41,14 +41,14 @@ export function registerStatsRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tenants/{tenant_id}/stats",
       tags,
+      operationId: "getTenantStats",
       summary: "A tenant's delivery stats, in total and per endpoint",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam }), query: SinceQuery },
-      responses: { 200: jsonResponse(TenantStatsSchema, "Totals and a line per endpoint."), ...errorResponses },
+      responses: { 200: jsonResponse(TenantStatsSchema, "Totals and a line per endpoint.") },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");

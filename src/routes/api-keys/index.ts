@@ -1,9 +1,9 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, forbidPortal, principalTenant } from "../../auth/guard";
 import { getDb } from "../../db/client";
 import { notFound } from "../../errors";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { apiKeyView, createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
 import { getTenant } from "../../services/tenants";
@@ -14,14 +14,14 @@ const tags = ["API keys"];
 
 export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/api-keys",
       tags,
+      operationId: "createApiKey",
       summary: "Create an API key (shown once)",
-      security: bearerSecurity,
       request: { body: jsonBody(CreateApiKeyInput) },
-      responses: { 201: jsonResponse(CreatedApiKeySchema, "The key, with its secret value shown this once."), ...errorResponses },
+      responses: { 201: jsonResponse(CreatedApiKeySchema, "The key, with its secret value shown this once.") },
     }),
     async (c) => {
       const principal = authorize(c, "admin");
@@ -38,14 +38,14 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/api-keys",
       tags,
+      operationId: "listApiKeys",
       summary: "List live API keys",
-      security: bearerSecurity,
       request: { query: z.object(PaginationQuery) },
-      responses: { 200: jsonResponse(paginated(ApiKeySchema), "A page of keys, newest first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(ApiKeySchema), "A page of keys, newest first.") },
     }),
     async (c) => {
       const principal = authorize(c, "admin");
@@ -58,14 +58,14 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "delete",
       path: "/v1/api-keys/{key_id}",
       tags,
+      operationId: "revokeApiKey",
       summary: "Revoke an API key (takes effect at once)",
-      security: bearerSecurity,
       request: { params: z.object({ key_id: idParam("key_id", "key") }) },
-      responses: { 204: { description: "Revoked." }, ...errorResponses },
+      responses: { 204: { description: "Revoked." } },
     }),
     async (c) => {
       const principal = authorize(c, "admin");

@@ -3,11 +3,11 @@
  * retries; messages of no tenant are kept under `_operator`) and their re-drive by hand. The
  * cron sweeper re-drives each one a few times on its own; these are for what is left.
  */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonResponse } from "../../http/openapi";
+import { apiRoute, errorResponse, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
 import { deadLetterView, listDeadLetters, redriveDeadLetter } from "../../services/dead-letters";
@@ -35,15 +35,14 @@ function rootOnly(c: Context<AppEnv>, tenantId: string) {
 
 export function registerDeadLetterRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tenants/{tenant_id}/dead-letters",
       operationId: "listDeadLetters",
       tags,
       summary: "List a tenant's dead letters (root key)",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam }), query: z.object(PaginationQuery) },
-      responses: { 200: jsonResponse(paginated(DeadLetterSchema), "A page of dead letters, newest first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(DeadLetterSchema), "A page of dead letters, newest first.") },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -56,18 +55,16 @@ export function registerDeadLetterRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants/{tenant_id}/dead-letters/{dead_letter_id}/redrive",
       operationId: "redriveDeadLetter",
       tags,
       summary: "Queue a dead letter again (root key)",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam, dead_letter_id: idParam("dead_letter_id", "dlq") }) },
       responses: {
         202: jsonResponse(z.object({ id: z.string(), queued: z.literal(true) }).openapi("DeadLetterRedrive"), "Queued again; the record is removed."),
-        409: { description: "The message cannot be re-driven (no version of the service understands it).", content: { "application/json": { schema: errorResponses[400].content["application/json"].schema } } },
-        ...errorResponses,
+        409: errorResponse("The message cannot be re-driven (no version of the service understands it)."),
       },
     }),
     async (c) => {

@@ -1,7 +1,7 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonResponse } from "../../http/openapi";
+import { apiRoute, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
 import { attemptView, deliveryDetail, deliveryView, getAttempt, listAttempts, listDeliveries } from "../../services/deliveries/query";
@@ -20,12 +20,12 @@ const DeliveryPath = z.object({ tenant_id: TenantIdParam, delivery_id: idParam("
 
 export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tenants/{tenant_id}/deliveries",
       tags,
+      operationId: "listDeliveries",
       summary: "List deliveries",
-      security: bearerSecurity,
       request: {
         params: TenantPath,
         query: z.object({
@@ -40,7 +40,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
           until: TimestampInput.optional(),
         }),
       },
-      responses: { 200: jsonResponse(paginated(DeliverySchema), "A page of deliveries, newest first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(DeliverySchema), "A page of deliveries, newest first.") },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -66,14 +66,14 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}",
       tags,
+      operationId: "getDelivery",
       summary: "Get a delivery with its attempts",
-      security: bearerSecurity,
       request: { params: DeliveryPath },
-      responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery and every attempt, oldest first."), ...errorResponses },
+      responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery and every attempt, oldest first.") },
     }),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
@@ -85,12 +85,12 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tenants/{tenant_id}/attempts",
       tags,
+      operationId: "listAttempts",
       summary: "List attempts",
-      security: bearerSecurity,
       request: {
         params: TenantPath,
         query: z.object({
@@ -104,7 +104,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
           until: TimestampInput.optional(),
         }),
       },
-      responses: { 200: jsonResponse(paginated(AttemptSchema), "A page of attempts, newest first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(AttemptSchema), "A page of attempts, newest first.") },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -129,14 +129,14 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tenants/{tenant_id}/attempts/{attempt_id}",
       tags,
+      operationId: "getAttempt",
       summary: "Get an attempt",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam, attempt_id: idParam("attempt_id", "att") }) },
-      responses: { 200: jsonResponse(AttemptSchema, "The attempt."), ...errorResponses },
+      responses: { 200: jsonResponse(AttemptSchema, "The attempt.") },
     }),
     async (c) => {
       const { tenant_id, attempt_id } = c.req.valid("param");

@@ -1,7 +1,7 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
+import { apiRoute, errorResponse, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
 import { limitTenantAction } from "../../http/tenant-action-limit";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
@@ -38,17 +38,16 @@ const EndpointPath = z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("
 
 export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: base,
       tags,
+      operationId: "createEndpoint",
       summary: "Create an endpoint (answers its secret once)",
-      security: bearerSecurity,
       request: { params: TenantPath, body: jsonBody(CreateEndpointInput) },
       responses: {
         201: jsonResponse(CreatedEndpointSchema, "The endpoint, with its signing secret shown this once."),
-        409: { description: "The tenant already has MAX_ENDPOINTS_PER_TENANT endpoints.", content: errorResponses[400].content },
-        ...errorResponses,
+        409: errorResponse("The tenant already has MAX_ENDPOINTS_PER_TENANT endpoints."),
       },
     }),
     async (c) => {
@@ -63,12 +62,12 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: base,
       tags,
+      operationId: "listEndpoints",
       summary: "List endpoints",
-      security: bearerSecurity,
       request: {
         params: TenantPath,
         query: z.object({
@@ -77,7 +76,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
           event_type: z.string().max(200).regex(EVENT_TYPE_PATTERN).optional().openapi({ description: "Only endpoints that would receive this type." }),
         }),
       },
-      responses: { 200: jsonResponse(paginated(EndpointSchema), "A page of endpoints, newest first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(EndpointSchema), "A page of endpoints, newest first.") },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -92,14 +91,14 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: `${base}/{endpoint_id}`,
       tags,
+      operationId: "getEndpoint",
       summary: "Get an endpoint",
-      security: bearerSecurity,
       request: { params: EndpointPath },
-      responses: { 200: jsonResponse(EndpointSchema, "The endpoint (secrets and header values never shown)."), ...errorResponses },
+      responses: { 200: jsonResponse(EndpointSchema, "The endpoint (secrets and header values never shown).") },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
@@ -109,14 +108,14 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "patch",
       path: `${base}/{endpoint_id}`,
       tags,
+      operationId: "updateEndpoint",
       summary: "Update an endpoint",
-      security: bearerSecurity,
       request: { params: EndpointPath, body: jsonBody(UpdateEndpointInput) },
-      responses: { 200: jsonResponse(EndpointSchema, "The updated endpoint."), ...errorResponses },
+      responses: { 200: jsonResponse(EndpointSchema, "The updated endpoint.") },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
@@ -133,14 +132,14 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "delete",
       path: `${base}/{endpoint_id}`,
       tags,
+      operationId: "deleteEndpoint",
       summary: "Delete an endpoint (its pending deliveries are cancelled)",
-      security: bearerSecurity,
       request: { params: EndpointPath },
-      responses: { 204: { description: "Deleted." }, ...errorResponses },
+      responses: { 204: { description: "Deleted." } },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
@@ -154,14 +153,14 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
 
   for (const action of ["enable", "disable"] as const) {
     app.openapi(
-      createRoute({
+      apiRoute({
         method: "post",
         path: `${base}/{endpoint_id}/${action}`,
         tags,
+        operationId: action === "enable" ? "enableEndpoint" : "disableEndpoint",
         summary: action === "enable" ? "Enable an endpoint (held deliveries resume)" : "Disable an endpoint (pending deliveries are held)",
-        security: bearerSecurity,
         request: { params: EndpointPath },
-        responses: { 200: jsonResponse(EndpointSchema, "The endpoint."), ...errorResponses },
+        responses: { 200: jsonResponse(EndpointSchema, "The endpoint.") },
       }),
       async (c) => {
         const { tenant_id, endpoint_id } = c.req.valid("param");
@@ -181,15 +180,15 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
   }
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: `${base}/{endpoint_id}/test`,
       tags,
+      operationId: "testEndpoint",
       summary: "Send a test event now and answer the attempt",
       description: "Outside the retry ladder: one attempt, answered synchronously. Sends `webhook.test` unless `event_type` is given.",
-      security: bearerSecurity,
       request: { params: EndpointPath, body: { ...jsonBody(TestEndpointInput), required: false } },
-      responses: { 200: jsonResponse(AttemptSchema, "The attempt: status code, duration, response excerpt or error."), ...tenantActionLimited, ...errorResponses },
+      responses: { 200: jsonResponse(AttemptSchema, "The attempt: status code, duration, response excerpt or error."), ...tenantActionLimited },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");

@@ -1,7 +1,7 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { isoOrNull } from "../../http/time";
 import { serviceCtx } from "../../services/context";
 import { commitRotation, DEFAULT_GRACE_S, MAX_GRACE_S, revealSecret, rotateSecret } from "../../services/endpoint-secrets";
@@ -52,19 +52,18 @@ const RevealedSecretSchema = z
 
 export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: `${base}/rotate-secret`,
       tags: ["Endpoints"],
+      operationId: "rotateEndpointSecret",
       summary: "Rotate the signing secret (the old one signs on during a grace period)",
       description:
         "Answers the new secret once. Every live secret signs `webhook-signature`; a vendor-style header (hmac-sha256-hex) keeps the previous secret until `rotate-secret/commit` or the end of the grace period. Raises `endpoint.secret_rotated`.",
-      security: bearerSecurity,
       request: { params: EndpointPath, body: { ...jsonBody(RotateSecretInput), required: false } },
       responses: {
         200: jsonResponse(RotatedSecretSchema, "The new secret, shown once."),
-        409: { ...errorResponses[400], description: "The endpoint kept changing concurrently; try again." },
-        ...errorResponses,
+        409: errorResponse("The endpoint kept changing concurrently; try again."),
       },
     }),
     async (c) => {
@@ -85,18 +84,17 @@ export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: `${base}/rotate-secret/commit`,
+      operationId: "commitEndpointSecretRotation",
       tags: ["Endpoints"],
       summary: "Commit a rotation: the vendor-style header signs with the new secret from now on",
       description: "Call it after the receiver holds the new secret. The old secrets still sign `webhook-signature` until their grace period ends. Nothing pending: answers the same, changes nothing.",
-      security: bearerSecurity,
       request: { params: EndpointPath },
       responses: {
         200: jsonResponse(CommittedRotationSchema, "The rotation is committed."),
-        409: { ...errorResponses[400], description: "The endpoint kept changing concurrently; try again." },
-        ...errorResponses,
+        409: errorResponse("The endpoint kept changing concurrently; try again."),
       },
     }),
     async (c) => {
@@ -111,15 +109,15 @@ export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: `${base}/secret`,
+      operationId: "getEndpointSecret",
       tags: ["Endpoints"],
       summary: "Reveal the current signing secret",
       description: "Admin scope (a portal session that is not read-only). A deployment with `SECRET_REVEAL=false` answers 403. `auth` values are never revealed.",
-      security: bearerSecurity,
       request: { params: EndpointPath },
-      responses: { 200: jsonResponse(RevealedSecretSchema, "The current signing secret."), ...errorResponses },
+      responses: { 200: jsonResponse(RevealedSecretSchema, "The current signing secret.") },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { EVENT_TYPE_PATTERN, isReservedType, RESERVED_TYPE_PREFIX } from "../../delivery/match";
 import { FilterSchema } from "../../delivery/filter";
 import { RetryPolicySchema } from "../../delivery/retry-policy";
-import { MetadataSchema, Timestamp } from "../common";
+import { JSON_OBJECT_DOC, MetadataSchema, Timestamp } from "../common";
 
 /** Headers Edgehooks sets itself; an endpoint's custom headers may not override them. */
 const RESERVED_HEADER = /^(host|content-type|content-length|user-agent|connection|transfer-encoding|webhook-.*)$/i;
@@ -62,7 +62,8 @@ const endpointFields = {
   description: z.string().max(1000),
   event_types: EventTypePatternsSchema.nullable(),
   channels: ChannelsSchema.nullable(),
-  filter: FilterSchema.nullable(),
+  // Documented as a JSON object (or null) so generated clients accept any filter the server does.
+  filter: FilterSchema.nullable().openapi({ ...JSON_OBJECT_DOC, type: ["object", "null"] }),
   headers: HeadersSchema,
   auth: AuthSchema.nullable(),
   // null (or absent) = the deployment default (DEFAULT_SIGNATURE / DEFAULT_RETRY_POLICY).

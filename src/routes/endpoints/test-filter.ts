@@ -1,10 +1,10 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import { matchesFilter, validateFilter, type Filter } from "../../delivery/filter";
 import { ApiError } from "../../errors";
 import { matchesChannels, matchesEventType } from "../../delivery/match";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { serviceCtx } from "../../services/context";
 import { getEndpoint } from "../../services/endpoints";
 import { TEST_EVENT_TYPE } from "../../services/endpoints-test";
@@ -13,15 +13,15 @@ import { TestFilterInput, TestFilterResult } from "./schema";
 
 export function registerTestFilterRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test-filter",
       tags: ["Endpoints"],
+      operationId: "testEndpointFilter",
       summary: "Would an event like this reach the endpoint?",
       description: "Evaluates the endpoint's event types, channels and payload filter against the given event; sends nothing.",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }), body: jsonBody(TestFilterInput) },
-      responses: { 200: jsonResponse(TestFilterResult, "Whether it matches, and which part decided."), ...errorResponses },
+      responses: { 200: jsonResponse(TestFilterResult, "Whether it matches, and which part decided.") },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");

@@ -1,7 +1,7 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { iso } from "../../http/time";
 import { serviceCtx } from "../../services/context";
 import { testUrl } from "../../services/test-url";
@@ -10,19 +10,18 @@ import { TestUrlInput, TestUrlResultSchema } from "./schema";
 
 export function registerTestUrlRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants/{tenant_id}/test-url",
+      operationId: "testUrl",
       tags: ["Endpoints"],
       summary: "Send one signed test request to a URL that is not an endpoint yet",
       description:
         "The same destination checks as an endpoint (https unless the tenant is a sandbox; no private, loopback or metadata addresses). Answers the attempt synchronously, like `/test`, plus the secret it signed with. Nothing is stored. Rate-limited per tenant.",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam }), body: jsonBody(TestUrlInput) },
       responses: {
         200: jsonResponse(TestUrlResultSchema, "The attempt (status code, duration, response excerpt or error) and the secret it was signed with."),
-        429: { ...errorResponses[400], description: "Too many URL tests for this tenant; see `Retry-After`." },
-        ...errorResponses,
+        429: errorResponse("Too many URL tests for this tenant; see `Retry-After`."),
       },
     }),
     async (c) => {

@@ -1,8 +1,8 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, principalTenant } from "../../auth/guard";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
 import { createEventType, deleteEventType, eventTypeView, getEventType, listEventTypes, updateEventType } from "../../services/event-types";
@@ -21,15 +21,15 @@ function authorizeCatalogChange(c: Parameters<typeof authorize>[0]) {
 
 export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/event-types",
       tags,
+      operationId: "createEventType",
       summary: "Add an event type to the catalog",
-      security: bearerSecurity,
       request: { body: jsonBody(CreateEventTypeInput) },
-      responses: { 201: jsonResponse(EventTypeSchema, "The event type."), 409: errorResponses[400], ...errorResponses },
-    }),
+      responses: { 201: jsonResponse(EventTypeSchema, "The event type.") },
+    }, { 409: "An event type with this name already exists." }),
     async (c) => {
       authorizeCatalogChange(c);
       return c.json(eventTypeView(await createEventType(serviceCtx(c.env), c.req.valid("json"))), 201);
@@ -37,14 +37,14 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/event-types",
       tags,
+      operationId: "listEventTypes",
       summary: "List the catalog",
-      security: bearerSecurity,
       request: { query: z.object(PaginationQuery) },
-      responses: { 200: jsonResponse(paginated(EventTypeSchema), "A page of event types, by name."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(EventTypeSchema), "A page of event types, by name.") },
     }),
     async (c) => {
       authorize(c, "read");
@@ -56,14 +56,14 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/event-types/{name}",
       tags,
+      operationId: "getEventType",
       summary: "Get an event type",
-      security: bearerSecurity,
       request: { params: NamePath },
-      responses: { 200: jsonResponse(EventTypeSchema, "The event type."), ...errorResponses },
+      responses: { 200: jsonResponse(EventTypeSchema, "The event type.") },
     }),
     async (c) => {
       authorize(c, "read");
@@ -72,14 +72,14 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "patch",
       path: "/v1/event-types/{name}",
       tags,
+      operationId: "updateEventType",
       summary: "Update an event type",
-      security: bearerSecurity,
       request: { params: NamePath, body: jsonBody(UpdateEventTypeInput) },
-      responses: { 200: jsonResponse(EventTypeSchema, "The updated event type."), ...errorResponses },
+      responses: { 200: jsonResponse(EventTypeSchema, "The updated event type.") },
     }),
     async (c) => {
       authorizeCatalogChange(c);
@@ -88,14 +88,14 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "delete",
       path: "/v1/event-types/{name}",
       tags,
+      operationId: "deleteEventType",
       summary: "Remove an event type from the catalog",
-      security: bearerSecurity,
       request: { params: NamePath },
-      responses: { 204: { description: "Deleted." }, ...errorResponses },
+      responses: { 204: { description: "Deleted." } },
     }),
     async (c) => {
       authorizeCatalogChange(c);

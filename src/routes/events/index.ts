@@ -1,8 +1,8 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import { ApiError, notFound } from "../../errors";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { zodIssues } from "../../http/validation";
 import { ingestRateLimit } from "../../http/rate-limit";
@@ -26,28 +26,31 @@ const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "A repeat within 24 h answers the same event and fans out nothing new." }),
 });
 
+const TOO_LARGE = "The request body is larger than 1 MiB.";
+const RATE_LIMITED = "This key posted more than its ingest limit; retry after `Retry-After` seconds.";
+
 export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   // The 1 MiB body limit is applied to every ingest request by src/http/body-limit.ts.
   app.use("/v1/tenants/:tenant_id/events", ingestRateLimit);
   app.use("/v1/tenants/:tenant_id/events/batch", ingestRateLimit);
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: base,
       tags,
+      operationId: "createEvent",
       summary: "Post an event",
       description: "Written durably before the answer (read it back at once), then fanned out to every matching endpoint.",
-      security: bearerSecurity,
       request: { params: TenantPath, headers: IdempotencyHeader, body: jsonBody(CreateEventInput) },
       responses: {
         202: jsonResponse(EventSchema, "Accepted (or the same event again for an idempotent repeat)."),
-        409: errorResponses[400],
-        413: errorResponses[400],
-        422: errorResponses[400],
-        429: errorResponses[400],
-        ...errorResponses,
       },
+    }, {
+      409: "The Idempotency-Key (or body `id`) was used before with a different body; `issues` names the key.",
+      413: TOO_LARGE,
+      422: "`data` does not match the JSON Schema of its type in the catalog; `issues` names each mismatch.",
+      429: RATE_LIMITED,
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -63,16 +66,16 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: `${base}/batch`,
       tags,
+      operationId: "createEventBatch",
       summary: "Post up to 100 events",
       description: "Each event is validated on its own; the answer lists each event's id or error, in order.",
-      security: bearerSecurity,
       request: { params: TenantPath, body: jsonBody(BatchInput) },
-      responses: { 202: jsonResponse(BatchResult, "Per-event results, in order."), ...errorResponses },
-    }),
+      responses: { 202: jsonResponse(BatchResult, "Per-event results, in order.") },
+    }, { 413: TOO_LARGE, 429: RATE_LIMITED }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "ingest", tenant_id);
@@ -109,12 +112,12 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: base,
       tags,
+      operationId: "listEvents",
       summary: "List events",
-      security: bearerSecurity,
       request: {
         params: TenantPath,
         query: z.object({
@@ -125,7 +128,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
           until: TimestampInput.optional(),
         }),
       },
-      responses: { 200: jsonResponse(paginated(EventSchema), "A page of events, newest first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(EventSchema), "A page of events, newest first.") },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -147,14 +150,14 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: `${base}/{event_id}`,
       tags,
+      operationId: "getEvent",
       summary: "Get an event",
-      security: bearerSecurity,
       request: { params: EventPath },
-      responses: { 200: jsonResponse(EventSchema, "The event with its data."), ...errorResponses },
+      responses: { 200: jsonResponse(EventSchema, "The event with its data.") },
     }),
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");
@@ -166,14 +169,14 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: `${base}/{event_id}/deliveries`,
       tags,
+      operationId: "listEventDeliveries",
       summary: "List an event's deliveries",
-      security: bearerSecurity,
       request: { params: EventPath, query: z.object(PaginationQuery) },
-      responses: { 200: jsonResponse(paginated(DeliverySchema), "A page of deliveries, newest first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(DeliverySchema), "A page of deliveries, newest first.") },
     }),
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");

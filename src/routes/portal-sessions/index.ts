@@ -1,7 +1,7 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, forbidPortal } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { iso } from "../../http/time";
 import { serviceCtx } from "../../services/context";
 import { createPortalSession, DEFAULT_PORTAL_TTL_S, MAX_PORTAL_TTL_S, revokePortalSession } from "../../services/portal-sessions";
@@ -29,14 +29,14 @@ const PortalSessionSchema = z
 
 export function registerPortalSessionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants/{tenant_id}/portal-sessions",
       tags,
+      operationId: "createPortalSession",
       summary: "Create a portal session (a magic link for one tenant)",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam }), body: { ...jsonBody(CreatePortalSessionInput), required: false } },
-      responses: { 201: jsonResponse(PortalSessionSchema, "The session, its link and token."), ...errorResponses },
+      responses: { 201: jsonResponse(PortalSessionSchema, "The session, its link and token.") },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -50,14 +50,14 @@ export function registerPortalSessionRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "delete",
       path: "/v1/tenants/{tenant_id}/portal-sessions/{session_id}",
       tags,
+      operationId: "revokePortalSession",
       summary: "Revoke a portal session (takes effect at once)",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam, session_id: idParam("session_id", "ps") }) },
-      responses: { 204: { description: "Revoked." }, ...errorResponses },
+      responses: { 204: { description: "Revoked." } },
     }),
     async (c) => {
       const { tenant_id, session_id } = c.req.valid("param");

@@ -1,8 +1,8 @@
 /** Recovery tools: retry or cancel one delivery, recover an endpoint's failures, resend an event. */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, principalTenant } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
+import { apiRoute, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
 import { limitTenantAction } from "../../http/tenant-action-limit";
 import { serviceCtx } from "../../services/context";
 import { cancelDelivery, retryDelivery } from "../../services/deliveries/actions";
@@ -16,19 +16,18 @@ import { RecoverInput, ResendSchema, TaskSchema } from "./schema";
 
 const tags = ["Recovery"];
 const DeliveryPath = z.object({ tenant_id: TenantIdParam, delivery_id: idParam("delivery_id", "dlv") });
-const conflict = { 409: errorResponses[400] };
 
 export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry",
       tags,
+      operationId: "retryDelivery",
       summary: "Attempt a delivery now (a success marks it succeeded)",
-      security: bearerSecurity,
       request: { params: DeliveryPath },
-      responses: { 200: jsonResponse(AttemptSchema, "The manual attempt."), ...conflict, ...tenantActionLimited, ...errorResponses },
-    }),
+      responses: { 200: jsonResponse(AttemptSchema, "The manual attempt."), ...tenantActionLimited },
+    }, { 409: "The delivery's endpoint was deleted, or the event's payload is no longer retained." }),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
@@ -38,15 +37,15 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/cancel",
       tags,
+      operationId: "cancelDelivery",
       summary: "Cancel a pending delivery",
-      security: bearerSecurity,
       request: { params: DeliveryPath },
-      responses: { 200: jsonResponse(DeliverySchema, "The cancelled delivery."), ...conflict, ...errorResponses },
-    }),
+      responses: { 200: jsonResponse(DeliverySchema, "The cancelled delivery.") },
+    }, { 409: "The delivery is already final (succeeded, failed or cancelled)." }),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
@@ -55,15 +54,15 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover",
       tags,
+      operationId: "recoverEndpoint",
       summary: "Re-queue every failed delivery of the endpoint in a window",
       description: "Paced by the endpoint's rate limit and in-flight cap. Answers a task whose progress is at GET /v1/tasks/{task_id}.",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }), body: jsonBody(RecoverInput) },
-      responses: { 202: jsonResponse(TaskSchema, "The recover task."), ...tenantActionLimited, ...errorResponses },
+      responses: { 202: jsonResponse(TaskSchema, "The recover task."), ...tenantActionLimited },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
@@ -74,14 +73,14 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tasks/{task_id}",
       tags,
+      operationId: "getTask",
       summary: "Get a task's progress",
-      security: bearerSecurity,
       request: { params: z.object({ task_id: idParam("task_id", "task") }) },
-      responses: { 200: jsonResponse(TaskSchema, "The task."), ...errorResponses },
+      responses: { 200: jsonResponse(TaskSchema, "The task.") },
     }),
     async (c) => {
       const principal = authorize(c, "read");
@@ -91,14 +90,14 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants/{tenant_id}/events/{event_id}/resend",
       tags,
+      operationId: "resendEvent",
       summary: "Deliver an event again to every endpoint that matches it now",
-      security: bearerSecurity,
       request: { params: z.object({ tenant_id: TenantIdParam, event_id: idParam("event_id", "evt") }) },
-      responses: { 202: jsonResponse(ResendSchema, "Queued."), ...tenantActionLimited, ...errorResponses },
+      responses: { 202: jsonResponse(ResendSchema, "Queued."), ...tenantActionLimited },
     }),
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");

@@ -1,9 +1,9 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, forbidPortal, principalTenant } from "../../auth/guard";
 import { getDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { createTenant, deleteTenant, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
 import { forgetEndpoints } from "../../services/endpoints";
@@ -17,15 +17,15 @@ const TenantPath = z.object({ tenant_id: TenantIdParam });
 
 export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/v1/tenants",
       tags,
+      operationId: "createTenant",
       summary: "Create a tenant",
-      security: bearerSecurity,
       request: { body: jsonBody(CreateTenantInput) },
-      responses: { 201: jsonResponse(TenantSchema, "The tenant."), 409: errorResponses[400], ...errorResponses },
-    }),
+      responses: { 201: jsonResponse(TenantSchema, "The tenant.") },
+    }, { 409: "A tenant with this id already exists." }),
     async (c) => {
       const principal = authorize(c, "admin");
       if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot create tenants");
@@ -36,14 +36,14 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tenants",
       tags,
+      operationId: "listTenants",
       summary: "List tenants",
-      security: bearerSecurity,
       request: { query: z.object(PaginationQuery) },
-      responses: { 200: jsonResponse(paginated(TenantSchema), "A page of tenants, newest id first."), ...errorResponses },
+      responses: { 200: jsonResponse(paginated(TenantSchema), "A page of tenants, newest id first.") },
     }),
     async (c) => {
       const principal = authorize(c, "read");
@@ -56,14 +56,14 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/v1/tenants/{tenant_id}",
       tags,
+      operationId: "getTenant",
       summary: "Get a tenant",
-      security: bearerSecurity,
       request: { params: TenantPath },
-      responses: { 200: jsonResponse(TenantSchema, "The tenant."), ...errorResponses },
+      responses: { 200: jsonResponse(TenantSchema, "The tenant.") },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
@@ -73,17 +73,16 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "patch",
       path: "/v1/tenants/{tenant_id}",
       tags,
+      operationId: "updateTenant",
       summary: "Update a tenant",
-      security: bearerSecurity,
       request: { params: TenantPath, body: jsonBody(UpdateTenantInput) },
       responses: {
         200: jsonResponse(TenantSchema, "The updated tenant."),
-        409: { ...errorResponses[400], description: "Leaving the sandbox while endpoints still use http:// URLs." },
-        ...errorResponses,
+        409: errorResponse("Leaving the sandbox while endpoints still use http:// URLs."),
       },
     }),
     async (c) => {
@@ -97,14 +96,14 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "delete",
       path: "/v1/tenants/{tenant_id}",
       tags,
+      operationId: "deleteTenant",
       summary: "Delete a tenant with its endpoints, events, delivery log, API keys and portal sessions",
-      security: bearerSecurity,
       request: { params: TenantPath },
-      responses: { 204: { description: "Deleted." }, ...errorResponses },
+      responses: { 204: { description: "Deleted." } },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");

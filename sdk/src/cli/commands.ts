@@ -1,0 +1,124 @@
+/** The resource commands: tenants, endpoints, send, replay. Each prints a line per fact, or JSON with --json. */
+import { parseArgs } from "node:util";
+import type { Edgehooks } from "../client.js";
+import { paint, statusColor, UsageError, type Io } from "./io.js";
+
+export interface Ctx {
+  eh: Edgehooks;
+  io: Io;
+  json: boolean;
+}
+
+const need = (value: string | undefined, what: string): string => {
+  if (!value) throw new UsageError(`missing ${what}`);
+  return value;
+};
+
+function parseJson(text: string | undefined, flag: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${flag} is not valid JSON: ${text}`);
+  }
+}
+
+const show = (ctx: Ctx, value: unknown, line: () => string) => ctx.io.out(ctx.json ? JSON.stringify(value) : line());
+
+export async function tenants(ctx: Ctx, argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { id: { type: "string" }, limit: { type: "string" } } });
+  const [sub = "ls", arg] = positionals;
+  if (sub === "ls") {
+    for await (const t of ctx.eh.tenants.iterate({ limit: Number(values.limit ?? 100) })) show(ctx, t, () => `${t.id}\t${t.name}\t${t.created_at}`);
+  } else if (sub === "create") {
+    const t = await ctx.eh.tenants.create({ name: need(arg, "the tenant's name: edgehooks tenants create <name> [--id ID]"), ...(values.id ? { id: values.id } : {}) });
+    show(ctx, t, () => `created tenant ${paint(ctx.io, "bold", t.id)} (${t.name})`);
+  } else if (sub === "get") {
+    const t = await ctx.eh.tenants.get(need(arg, "a tenant id"));
+    ctx.io.out(JSON.stringify(t, null, ctx.json ? undefined : 2));
+  } else if (sub === "delete") {
+    await ctx.eh.tenants.delete(need(arg, "a tenant id"));
+    show(ctx, { deleted: arg }, () => `deleted tenant ${arg} and everything it had`);
+  } else throw new UsageError(`unknown: tenants ${sub} (ls, create, get, delete)`);
+}
+
+export async function endpoints(ctx: Ctx, argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      "event-type": { type: "string", multiple: true },
+      filter: { type: "string" },
+      description: { type: "string" },
+      type: { type: "string" },
+      data: { type: "string" },
+      grace: { type: "string" },
+    },
+  });
+  const [sub = "ls", tenant, arg] = positionals;
+  const tenantId = need(tenant, `a tenant id: edgehooks endpoints ${sub} <tenant> ...`);
+  if (sub === "ls") {
+    for await (const e of ctx.eh.endpoints.iterate(tenantId, { limit: 100 })) {
+      show(ctx, e, () => `${e.id}\t${paint(ctx.io, e.status === "active" ? "green" : "red", e.status)}\t${e.url}\t${(e.event_types ?? ["*"]).join(",")}`);
+    }
+  } else if (sub === "create") {
+    const e = await ctx.eh.endpoints.create(tenantId, {
+      url: need(arg, "the endpoint's URL: edgehooks endpoints create <tenant> <url>"),
+      ...(values["event-type"] ? { event_types: values["event-type"] } : {}),
+      ...(values.filter ? { filter: parseJson(values.filter, "--filter") as Record<string, never> } : {}),
+      ...(values.description ? { description: values.description } : {}),
+    });
+    show(ctx, e, () => `created endpoint ${paint(ctx.io, "bold", e.id)} → ${e.url}\nsecret (shown once): ${e.secret}`);
+  } else if (sub === "test") {
+    const a = await ctx.eh.endpoints.test(tenantId, need(arg, "an endpoint id"), {
+      ...(values.type ? { event_type: values.type } : {}),
+      ...(values.data ? { data: parseJson(values.data, "--data") } : {}),
+    });
+    const ok = a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
+    show(ctx, a, () => `${paint(ctx.io, ok ? "green" : "red", ok ? "delivered" : "failed")}: ${a.status_code ?? a.error} in ${a.duration_ms} ms${a.response_body ? `\n${a.response_body.slice(0, 500)}` : ""}`);
+  } else if (sub === "rotate") {
+    const r = await ctx.eh.endpoints.rotateSecret(tenantId, need(arg, "an endpoint id"), values.grace ? { grace_period_s: Number(values.grace) } : {});
+    show(ctx, r, () => `new secret (shown once): ${r.secret}\nthe previous one signs until ${r.previous_secrets_expire_at ?? "now"}`);
+  } else throw new UsageError(`unknown: endpoints ${sub} (ls, create, test, rotate)`);
+}
+
+export async function send(ctx: Ctx, argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { data: { type: "string" }, "idempotency-key": { type: "string" }, channel: { type: "string", multiple: true } },
+  });
+  const [tenant, type] = positionals;
+  const event = await ctx.eh.events.send(
+    need(tenant, "a tenant id: edgehooks send <tenant> <type> --data '{...}'"),
+    {
+      type: need(type, "an event type: edgehooks send <tenant> <type> --data '{...}'"),
+      data: values.data === undefined ? {} : parseJson(values.data, "--data"),
+      ...(values.channel ? { channels: values.channel } : {}),
+    },
+    { idempotencyKey: values["idempotency-key"] },
+  );
+  show(ctx, event, () => `accepted ${paint(ctx.io, "bold", event.id)} (${event.type})`);
+}
+
+/** `replay <tenant> <delivery_id>`: one attempt now. `replay <tenant> --endpoint ep --since T`: recover, followed to the end. */
+export async function replay(ctx: Ctx, argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { endpoint: { type: "string" }, since: { type: "string" }, until: { type: "string" } } });
+  const [tenant, delivery] = positionals;
+  const tenantId = need(tenant, "a tenant id: edgehooks replay <tenant> <delivery_id> | --endpoint <ep> --since <time>");
+  if (delivery) {
+    const a = await ctx.eh.deliveries.retry(tenantId, delivery);
+    const ok = a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
+    show(ctx, a, () => `attempt ${a.number} (manual): ${paint(ctx.io, ok ? "green" : "red", String(a.status_code ?? a.error))} in ${a.duration_ms} ms`);
+    return;
+  }
+  if (!values.endpoint || !values.since) throw new UsageError("replay needs a delivery id, or --endpoint and --since to recover failed deliveries");
+  let task = await ctx.eh.endpoints.recover(tenantId, values.endpoint, { since: values.since, ...(values.until ? { until: values.until } : {}) });
+  if (!ctx.json) ctx.io.err(`recovering: task ${task.id}, ${task.total} failed deliveries`);
+  while (task.status === "running") {
+    await new Promise((r) => setTimeout(r, 500));
+    task = await ctx.eh.tasks.get(task.id);
+    if (!ctx.json) ctx.io.err(`  ${task.done}/${task.total}`);
+  }
+  show(ctx, task, () => `${paint(ctx.io, statusColor("succeeded"), task.status)}: ${task.done}/${task.total} re-queued`);
+}

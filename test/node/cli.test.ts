@@ -1,0 +1,141 @@
+/**
+ * The `edgehooks` CLI end to end: the real bin (sdk/bin/edgehooks.mjs, built by npm run sdk:build)
+ * as a child process against a real `npm start` service, with its own config file.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, ROOT, startService, type Service } from "./service";
+
+const BIN = join(ROOT, "sdk", "bin", "edgehooks.mjs");
+let svc: Service;
+let env: NodeJS.ProcessEnv;
+
+function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmpdir(), env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A long-running command: its output as it comes, until `done` holds, then it is stopped. */
+function follow(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: tmpdir(), env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  return {
+    out: () => out,
+    err: () => err,
+    async until(done: (out: string) => boolean, ms = 30_000) {
+      const end = Date.now() + ms;
+      while (!done(out)) {
+        if (Date.now() > end) throw new Error(`timed out; stdout:\n${out}\nstderr:\n${err}`);
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}; stdout:\n${out}\nstderr:\n${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    stop: () => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : (child.once("exit", (c) => resolve(c)), child.kill("SIGINT")))),
+  };
+}
+
+beforeAll(async () => {
+  svc = await startService();
+  const home = mkdtempSync(join(tmpdir(), "edgehooks-cli-home-"));
+  // A clean environment: no inherited key or URL, a config dir of its own, no colours.
+  env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), NO_COLOR: "1" };
+});
+
+afterAll(async () => {
+  await svc?.stop();
+});
+
+describe("edgehooks CLI", () => {
+  it("login checks the key, then saves URL and key owner-only; env vars override the file", () => {
+    const bad = cli(["login", "--url", svc.url, "--key", "ek_wrong"]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^error unauthorized: invalid or revoked API key \(request req_[0-9a-z]{26}\)/);
+    const file = join(env.XDG_CONFIG_HOME!, "edgehooks", "config.json");
+    expect(existsSync(file)).toBe(false);
+    const ok = cli(["login", "--url", svc.url, "--key", svc.rootKey]);
+    expect(ok.err).toBe("");
+    expect(ok.out).toContain(`saved to ${file} (mode 0600)`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(cli(["tenants", "ls"]).code).toBe(0);
+    const overridden = cli(["tenants", "ls"], { EDGEHOOKS_API_KEY: "ek_other" });
+    expect(overridden.code).toBe(1);
+    expect(overridden.err).toContain("unauthorized");
+  });
+
+  it("tenants, endpoints (create/ls/test/rotate), send and listen: a verified delivery", async () => {
+    const tenant = `cli_${Date.now().toString(36)}`;
+    expect(cli(["tenants", "create", "CLI customer", "--id", tenant]).out).toContain(`created tenant ${tenant}`);
+    expect(cli(["tenants", "ls"]).out).toContain(`${tenant}\tCLI customer`);
+    const port = await freePort(8853, 8859);
+    const created = JSON.parse(cli(["endpoints", "create", tenant, `http://127.0.0.1:${port}/webhooks`, "--event-type", "job.*", "--json"]).out);
+    expect(created.secret).toMatch(/^whsec_/);
+    const listen = follow(["listen", "--port", String(port), "--secret", created.secret]);
+    try {
+      await listen.until(() => listen.err().includes("receiver listening"));
+      expect(cli(["endpoints", "ls", tenant]).out).toContain(`${created.id}\tactive\thttp://127.0.0.1:${port}/webhooks\tjob.*`);
+      const test = cli(["endpoints", "test", tenant, created.id]);
+      expect(test.out).toMatch(/^delivered: 200 in \d+ ms/);
+      const sent = cli(["send", tenant, "job.completed", "--data", '{"pages":3}', "--idempotency-key", "job-3"]);
+      expect(sent.out).toMatch(/^accepted evt_[0-9a-z]{26} \(job.completed\)/);
+      await listen.until((o) => /type: job.completed\n {3}signature verified ✔ {3}→ answering 200/.test(o));
+      // After a rotation the receiver still holds the old secret: the old one keeps signing.
+      const rotated = cli(["endpoints", "rotate", tenant, created.id]);
+      expect(rotated.out).toMatch(/^new secret \(shown once\): whsec_/);
+      expect(cli(["send", tenant, "job.completed", "--data", "{}"]).code).toBe(0);
+      await listen.until((o) => o.split("signature verified").length === 4);
+      expect(listen.out()).not.toContain("INVALID");
+    } finally {
+      expect(await listen.stop()).toBe(0);
+    }
+  });
+
+  it("tail follows deliveries as they happen (--json), and replay retries one", async () => {
+    const tenant = `tail_${Date.now().toString(36)}`;
+    cli(["tenants", "create", "Tail", "--id", tenant]);
+    // An endpoint that answers 500 (the listener's --status), so the delivery walks into pending_retry.
+    const port = await freePort(8853, 8859);
+    const ep = JSON.parse(cli(["endpoints", "create", tenant, `http://127.0.0.1:${port}/x`, "--json"]).out);
+    const listen = follow(["listen", "--port", String(port), "--status", "500"]);
+    const tail = follow(["tail", tenant, "--json", "--interval", "200"]);
+    try {
+      await listen.until(() => listen.err().includes("receiver listening"));
+      await tail.until(() => tail.err().includes("following deliveries"));
+      const event = JSON.parse(cli(["send", tenant, "order.paid", "--json"]).out);
+      await tail.until((o) => o.split("\n").some((l) => l.includes(event.id) && JSON.parse(l).status === "pending_retry"));
+      const line = JSON.parse(tail.out().split("\n").find((l) => l.includes("pending_retry"))!);
+      expect(line).toMatchObject({ event_id: event.id, endpoint_id: ep.id, attempt_count: 1, last_status_code: 500 });
+      const replay = cli(["replay", tenant, line.id]);
+      expect(replay.out).toMatch(/^attempt 2 \(manual\): 500 in \d+ ms/);
+    } finally {
+      await tail.stop();
+      await listen.stop();
+    }
+  });
+
+  it("demo creates everything on its own receiver and shows a verified, succeeded delivery", async () => {
+    const r = cli(["demo", "--port", String(await freePort(8853, 8859))]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/receiver got webhook-id evt_[0-9a-z]{26}: signature verified ✔/);
+    expect(r.out).toMatch(/dlv_[0-9a-z]{26} {2}succeeded {2}job.completed/);
+    expect(r.out).toMatch(/attempt 1 \(scheduled\) .* HTTP 200/);
+  });
+
+  it("errors come in the envelope's words: code, message, each issue, request id; usage errors exit 2", () => {
+    const r = cli(["endpoints", "create", "org_nope", "ftp://example.com", "--event-type", "not a type"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error bad_request: invalid request \(request req_[0-9a-z]{26}\)\n {2}event_types\.0: /);
+    const missing = cli(["send"]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("usage missing a tenant id");
+    const down = cli(["tenants", "ls", "--url", "http://127.0.0.1:1"]);
+    expect(down.code).toBe(1);
+    expect(down.err).toContain("cannot reach the service");
+  });
+});
