@@ -6,6 +6,8 @@
  * nullable PATCH field, a batch item) fails the run. Each answer must be the documented 2xx.
  */
 import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { tenantLogFor } from "../../src/tenant-log/client";
 import createClient from "openapi-fetch";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { paths } from "../../sdk/src/schema.gen";
@@ -100,6 +102,9 @@ describe("a client generated from /openapi.json", () => {
     await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test", { params: { path: e }, body: { event_type: "order.test", data: { total: 1 } } });
     await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test-filter", { params: { path: e }, body: { data: { total_amount: 5 }, type: "order.placed", channels: ["x"] } });
     await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret", { params: { path: e }, body: { grace_period_s: 60 } });
+    await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret/commit", { params: { path: e } });
+    await client.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret", { params: { path: e } });
+    await client.POST("/v1/tenants/{tenant_id}/test-url", { params: { path: t }, body: { url: receiverUrl(uniquePath()), event_type: "order.test", data: { total: 1 }, timeout_ms: 5000 } });
     await client.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/stats", { params: { path: e, query: { since: "2026-01-01T00:00:00Z" } } });
     await client.GET("/v1/tenants/{tenant_id}/stats", { params: { path: t, query: {} } });
 
@@ -136,6 +141,14 @@ describe("a client generated from /openapi.json", () => {
       (r) => (r.data?.data.length ?? 0) > 0,
     );
     await client.POST("/v1/tenants/{tenant_id}/deliveries/{delivery_id}/cancel", { params: { path: { tenant_id, delivery_id: held.data!.data[0]!.id } } });
+
+    // A dead letter of this tenant (what the DLQ consumer records), listed and re-driven.
+    const dead_letter_id = `dlq_${Date.now().toString(36).padStart(26, "0")}`.slice(0, 30);
+    await tenantLogFor(env, tenant_id).addDeadLetters([
+      { id: dead_letter_id, queue: "edgehooks-events", kind: "fanout", body: JSON.stringify({ v: 2, kind: "fanout", tenant_id, event_ids: [event_id], origin: "" }), attempts: 10, redrives: 0, createdAt: Date.now() },
+    ]);
+    await client.GET("/v1/tenants/{tenant_id}/dead-letters", { params: { path: t, query: { limit: 10 } } });
+    await client.POST("/v1/tenants/{tenant_id}/dead-letters/{dead_letter_id}/redrive", { params: { path: { tenant_id, dead_letter_id } } });
 
     const session = await client.POST("/v1/tenants/{tenant_id}/portal-sessions", { params: { path: t }, body: { expires_in_s: 600, read_only: true } });
     await client.DELETE("/v1/tenants/{tenant_id}/portal-sessions/{session_id}", { params: { path: { tenant_id, session_id: session.data!.id } } });

@@ -58,6 +58,7 @@ export function validBody(operationId: string): unknown {
     testEndpoint: {},
     testEndpointFilter: { data: {} },
     rotateEndpointSecret: {},
+    testUrl: { url: receiverUrl(uniquePath()) },
     createEventType: { name: `valid.t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` },
     updateEventType: { description: "valid" },
     createEvent: { type: "valid.event", data: {} },
