@@ -8,6 +8,7 @@ import { registerRotateSecretRoute } from "./endpoints/rotate";
 import { registerTestFilterRoute } from "./endpoints/test-filter";
 import { registerEventRoutes } from "./events";
 import { registerEventTypeRoutes } from "./event-types";
+import { registerMetricsRoutes } from "./metrics";
 import { registerPortalSessionRoutes } from "./portal-sessions";
 import { registerPortal } from "../portal";
 import { registerRecoveryRoutes } from "./recovery";
@@ -28,5 +29,6 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerRecoveryRoutes(app);
   registerStatsRoutes(app);
   registerPortalSessionRoutes(app);
+  registerMetricsRoutes(app);
   registerPortal(app);
 }
