@@ -32,8 +32,10 @@ async function post(call, tenant, count) {
 }
 
 /** Every pair's arrivals at the receiver, and what the deliveries API says of each. */
-async function verdict(call, receiver, tenant, pathOf, eventIds) {
-  const arrivals = (await receiver.stats()).arrivals;
+async function verdict(call, receiver, tenant, pathOf, eventIds, earlier = {}) {
+  // Arrivals from before a receiver reset (`earlier`) count too: a pair delivered before a kill is delivered.
+  const arrivals = { ...(await receiver.stats()).arrivals };
+  for (const [k, a] of Object.entries(earlier)) arrivals[k] = [...a, ...(arrivals[k] ?? [])];
   const deliveries = await listAll(call, `/v1/tenants/${tenant}/deliveries`);
   let lost = 0;
   let duplicates = 0;
@@ -58,10 +60,10 @@ async function verdict(call, receiver, tenant, pathOf, eventIds) {
   return { pairs: eventIds.length * pathOf.size, deliveries: deliveries.length, lost, duplicates, attempts_seen: attempts, by_status: byStatus, api_disagreements: disagreements };
 }
 
-async function settle(call, receiver, tenant, pathOf, eventIds, timeoutMs) {
+async function settle(call, receiver, tenant, pathOf, eventIds, timeoutMs, earlier = {}) {
   return waitFor(
     async () => {
-      const v = await verdict(call, receiver, tenant, pathOf, eventIds);
+      const v = await verdict(call, receiver, tenant, pathOf, eventIds, earlier);
       return v.lost === 0 && v.api_disagreements === 0 ? v : null;
     },
     { timeoutMs, everyMs: 1000 },
@@ -124,6 +126,8 @@ async function killMidWrite(service, port, stateDir, receiver, report) {
   stop = true; // no new requests; the ones in flight now meet the kill
   await service.stop("SIGKILL");
   const answeredAtKill = accepted.size;
+  // What reached the receiver before the kill stays delivered; keep it across the reset below.
+  const earlier = Object.fromEntries(Object.entries((await receiver.stats()).arrivals).filter(([k]) => k.startsWith(`/${tenant}/`)));
   await Promise.all(producers);
   console.log(`   killed with ${inFlightAtKill} ingest requests in flight; ${accepted.size} events answered 202, ${unanswered.size} requests unanswered`);
 
@@ -151,7 +155,7 @@ async function killMidWrite(service, port, stateDir, receiver, report) {
     if (again?.id !== accepted.get(key)) mismatches += 1;
   }
   const ids = [...new Set(accepted.values())];
-  await settle(call, receiver, tenant, pathOf, ids, 180_000);
+  await settle(call, receiver, tenant, pathOf, ids, 180_000, earlier);
   await sleep(2000);
   report.phase3 = {
     in_flight_at_kill: inFlightAtKill,
@@ -160,7 +164,7 @@ async function killMidWrite(service, port, stateDir, receiver, report) {
     unaccepted_after_restart: unacceptedAfterRestart,
     acked_but_missing: ackedButMissing,
     idempotency_mismatches: mismatches,
-    ...(await verdict(call, receiver, tenant, pathOf, ids)),
+    ...(await verdict(call, receiver, tenant, pathOf, ids, earlier)),
   };
   console.log("  ", JSON.stringify(report.phase3));
   return { service: restarted, call };
