@@ -1,10 +1,11 @@
 // `npm run chaos`: the local service against a receiver that fails at random (seeded), then a
-// SIGKILL of the whole service while retries are pending. Checks that every (event, endpoint)
-// pair got a 2xx at least once, counts duplicates, and compares with the deliveries API.
+// SIGKILL of the whole service while retries are pending, then a SIGKILL while ingest and outbox
+// writes are in flight in the per-tenant store. Checks that every (event, endpoint) pair got a
+// 2xx at least once, counts duplicates, and compares with the deliveries API. Everything is read
+// through the API, so the harness holds whichever store keeps the traffic (D1, or the TenantLog).
 // Exit code 1 when anything was lost. CHAOS_EVENTS (default 300), CHAOS_SEED (default 7).
-import { client, freshStateDir, listAll, sleep, startReceiver, startService, waitFor } from "./lib.mjs";
+import { client, freePort, freshStateDir, listAll, sleep, startReceiver, startService, waitFor } from "./lib.mjs";
 
-const PORTS = { service: 8792, receiver: 4102 };
 const EVENTS = Number(process.env.CHAOS_EVENTS || 300);
 const SEED = Number(process.env.CHAOS_SEED || 7);
 const ENDPOINTS = 5;
@@ -31,8 +32,10 @@ async function post(call, tenant, count) {
 }
 
 /** Every pair's arrivals at the receiver, and what the deliveries API says of each. */
-async function verdict(call, receiver, tenant, pathOf, eventIds) {
-  const arrivals = (await receiver.stats()).arrivals;
+async function verdict(call, receiver, tenant, pathOf, eventIds, earlier = {}) {
+  // Arrivals from before a receiver reset (`earlier`) count too: a pair delivered before a kill is delivered.
+  const arrivals = { ...(await receiver.stats()).arrivals };
+  for (const [k, a] of Object.entries(earlier)) arrivals[k] = [...a, ...(arrivals[k] ?? [])];
   const deliveries = await listAll(call, `/v1/tenants/${tenant}/deliveries`);
   let lost = 0;
   let duplicates = 0;
@@ -57,20 +60,121 @@ async function verdict(call, receiver, tenant, pathOf, eventIds) {
   return { pairs: eventIds.length * pathOf.size, deliveries: deliveries.length, lost, duplicates, attempts_seen: attempts, by_status: byStatus, api_disagreements: disagreements };
 }
 
-async function settle(call, receiver, tenant, pathOf, eventIds, timeoutMs) {
+async function settle(call, receiver, tenant, pathOf, eventIds, timeoutMs, earlier = {}) {
   return waitFor(
     async () => {
-      const v = await verdict(call, receiver, tenant, pathOf, eventIds);
+      const v = await verdict(call, receiver, tenant, pathOf, eventIds, earlier);
       return v.lost === 0 && v.api_disagreements === 0 ? v : null;
     },
     { timeoutMs, everyMs: 1000 },
   );
 }
 
+/**
+ * Phase 3: producers post as fast as they can (single events with an Idempotency-Key, and
+ * batches whose events carry a body `id`) while the receiver fails 30 % of attempts, so ingest
+ * writes, fan-out writes, outbox flushes and pending retries are all in flight; then SIGKILL the
+ * service mid-stream and restart it on the same state. Producers then re-post, with the same keys,
+ * whatever got no answer (as a real producer would). Every event that was answered 202 must still
+ * be readable, a re-post of an answered key must give the same event, and every event must
+ * reach every endpoint.
+ */
+async function killMidWrite(service, port, stateDir, receiver, report) {
+  const tenant = "chaos-inflight";
+  const call0 = client(service.base, service.rootKey);
+  console.log("phase 3: producers posting at full speed, receiver 30 % 500s, SIGKILL mid-stream");
+  await receiver.reset({ chaos: { seed: SEED + 1, p500: 0.3 } });
+  const pathOf = await setup(call0, receiver, tenant, {}, ENDPOINTS);
+  const accepted = new Map(); // idempotency key → event id answered with 202
+  const unanswered = new Map(); // key → how to post it again
+  let inFlight = 0;
+  let inFlightAtKill = 0;
+  let stop = false;
+  const post = async (base, req) => {
+    const res = await fetch(`${base}/v1/tenants/${tenant}/${req.path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${service.rootKey}`, "content-type": "application/json", ...(req.key ? { "idempotency-key": req.key } : {}) },
+      body: JSON.stringify(req.body),
+    });
+    if (res.status !== 202) throw new Error(`status ${res.status}`);
+    return res.json();
+  };
+  const single = (n) => ({ keys: [`s-${n}`], path: "events", key: `s-${n}`, body: { type: "chaos.inflight", data: { n } } });
+  const batch = (n) => ({ keys: Array.from({ length: 20 }, (_, j) => `b-${n}-${j}`), path: "events/batch", body: { events: Array.from({ length: 20 }, (_, j) => ({ id: `b-${n}-${j}`, type: "chaos.inflight", data: { n, j } })) } });
+  const answered = (req, body) => {
+    if (req.path === "events") accepted.set(req.key, body.id);
+    else req.keys.forEach((k, j) => accepted.set(k, body.data[j].id));
+  };
+  let seq = 0;
+  const producer = (make) => async () => {
+    while (!stop) {
+      const req = make(seq++);
+      inFlight += 1;
+      try {
+        answered(req, await post(service.base, req));
+      } catch {
+        unanswered.set(req.keys[0], req);
+      } finally {
+        inFlight -= 1;
+      }
+    }
+  };
+  const producers = [...Array.from({ length: 6 }, () => producer(single)()), ...Array.from({ length: 2 }, () => producer(batch)())];
+  // Kill once the pipeline is busy: events stored, deliveries failing and waiting on the ladder.
+  await waitFor(async () => accepted.size >= 300 && (await receiver.stats()).count >= 200, { timeoutMs: 60_000, everyMs: 50 });
+  inFlightAtKill = inFlight;
+  stop = true; // no new requests; the ones in flight now meet the kill
+  await service.stop("SIGKILL");
+  const answeredAtKill = accepted.size;
+  // What reached the receiver before the kill stays delivered; keep it across the reset below.
+  const earlier = Object.fromEntries(Object.entries((await receiver.stats()).arrivals).filter(([k]) => k.startsWith(`/${tenant}/`)));
+  await Promise.all(producers);
+  console.log(`   killed with ${inFlightAtKill} ingest requests in flight; ${accepted.size} events answered 202, ${unanswered.size} requests unanswered`);
+
+  await receiver.reset({ chaos: { seed: SEED } }); // healthy again
+  const restarted = await startService({ port, stateDir });
+  const call = client(restarted.base, restarted.rootKey);
+  // The producers' own retry: every unanswered request again, same keys, until it is answered.
+  let unacceptedAfterRestart = 0;
+  for (const req of unanswered.values()) {
+    const body = await waitFor(() => post(restarted.base, req).catch(() => null), { timeoutMs: 30_000, everyMs: 500 });
+    if (body) answered(req, body);
+    else unacceptedAfterRestart += 1;
+  }
+  // Answered before the kill: readable now, and a re-post of its key is the same event.
+  let ackedButMissing = 0;
+  let mismatches = 0;
+  const keys = [...accepted.keys()];
+  for (const key of keys) {
+    const res = await fetch(`${restarted.base}/v1/tenants/${tenant}/events/${accepted.get(key)}`, { headers: { authorization: `Bearer ${restarted.rootKey}` } });
+    await res.arrayBuffer();
+    if (res.status !== 200) ackedButMissing += 1;
+  }
+  for (const key of keys.filter((k) => k.startsWith("s-")).slice(0, 50)) {
+    const again = await post(restarted.base, single(Number(key.slice(2)))).catch(() => null);
+    if (again?.id !== accepted.get(key)) mismatches += 1;
+  }
+  const ids = [...new Set(accepted.values())];
+  await settle(call, receiver, tenant, pathOf, ids, 180_000, earlier);
+  await sleep(2000);
+  report.phase3 = {
+    in_flight_at_kill: inFlightAtKill,
+    answered_before_kill: answeredAtKill,
+    unanswered_at_kill: unanswered.size,
+    unaccepted_after_restart: unacceptedAfterRestart,
+    acked_but_missing: ackedButMissing,
+    idempotency_mismatches: mismatches,
+    ...(await verdict(call, receiver, tenant, pathOf, ids, earlier)),
+  };
+  console.log("  ", JSON.stringify(report.phase3));
+  return { service: restarted, call };
+}
+
 async function main() {
   const stateDir = freshStateDir("chaos");
-  const receiver = await startReceiver({ port: PORTS.receiver });
-  let service = await startService({ port: PORTS.service, stateDir });
+  const receiver = await startReceiver({ port: await freePort() });
+  const servicePort = await freePort();
+  let service = await startService({ port: servicePort, stateDir });
   const report = {};
   let failed = false;
   try {
@@ -114,18 +218,37 @@ async function main() {
     await service.stop("SIGKILL");
     console.log(`   killed with ${pendingBefore} deliveries pending a retry (every pair failed once: ${Boolean(allFailedOnce)})`);
     await receiver.reset({ chaos: { seed: SEED } }); // healthy again; arrivals from here on
-    service = await startService({ port: PORTS.service, stateDir });
+    service = await startService({ port: servicePort, stateDir });
     call = client(service.base, service.rootKey);
     await settle(call, receiver, "chaos-kill", killed, ids2, 120_000);
     report.phase2 = { pending_before_kill: pendingBefore, ...(await verdict(call, receiver, "chaos-kill", killed, ids2)) };
     console.log("  ", JSON.stringify(report.phase2));
-    failed = report.phase1.lost > 0 || report.phase2.lost > 0 || report.phase1.api_disagreements > 0 || report.phase2.api_disagreements > 0 || pendingBefore === 0;
+
+    // Phase 3: SIGKILL while writes are in flight in the per-tenant store.
+    ({ service, call } = await killMidWrite(service, servicePort, stateDir, receiver, report));
+    const p3 = report.phase3;
+    failed =
+      report.phase1.lost > 0 ||
+      report.phase2.lost > 0 ||
+      report.phase1.api_disagreements > 0 ||
+      report.phase2.api_disagreements > 0 ||
+      pendingBefore === 0 ||
+      p3.lost > 0 ||
+      p3.api_disagreements > 0 ||
+      p3.acked_but_missing > 0 ||
+      p3.idempotency_mismatches > 0 ||
+      p3.unaccepted_after_restart > 0 ||
+      p3.in_flight_at_kill === 0;
   } finally {
     if (process.env.BENCH_DEBUG) console.log(service.output().split("\n").filter((l) => /rror|warn/i.test(l)).slice(-10).join("\n"));
     await service.stop();
     await receiver.stop();
   }
-  console.log(`\nchaos: phase 1 lost ${report.phase1.lost}/${report.phase1.pairs}, duplicates ${report.phase1.duplicates}; phase 2 lost ${report.phase2.lost}/${report.phase2.pairs} after SIGKILL with ${report.phase2.pending_before_kill} pending — ${failed ? "FAILED" : "ok"}`);
+  const p3 = report.phase3 ?? {};
+  console.log(
+    `\nchaos: phase 1 lost ${report.phase1?.lost}/${report.phase1?.pairs}, duplicates ${report.phase1?.duplicates}; phase 2 lost ${report.phase2?.lost}/${report.phase2?.pairs} after SIGKILL with ${report.phase2?.pending_before_kill} pending; ` +
+      `phase 3 lost ${p3.lost}/${p3.pairs} after SIGKILL with ${p3.in_flight_at_kill} ingest requests in flight, ${p3.acked_but_missing} acknowledged events missing, ${p3.idempotency_mismatches} idempotency mismatches — ${failed ? "FAILED" : "ok"}`,
+  );
   process.exit(failed ? 1 : 0);
 }
 

@@ -2,6 +2,7 @@
 // `npm start` does), the baseline Worker and the receiver, and talk to the API.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,6 +65,18 @@ async function waitUntilUp(proc, url, timeoutMs = 90_000) {
   throw new Error(`${proc.label} did not start within ${timeoutMs / 1000} s:\n${proc.output()}`);
 }
 
+/** A port the OS says is free on 127.0.0.1 now, so parallel runs on one machine never collide. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 export function freshStateDir(name) {
   return mkdtempSync(join(tmpdir(), `edgehooks-${name}-`));
 }
@@ -100,6 +113,18 @@ export async function startBaseline({ port }) {
   return { ...proc, base: `http://127.0.0.1:${port}` };
 }
 
+/** The delivery ceiling (bench/ceiling): a queue and a consumer that posts each message straight on. */
+export async function startCeiling({ port, stateDir }) {
+  const proc = launch("ceiling", "npx", ["wrangler", "dev", "-c", "bench/ceiling/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", stateDir, "--log-level", "warn"]);
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilUp(proc, `${base}/`);
+  return {
+    ...proc,
+    base,
+    send: (body) => fetch(`${base}/send`, { method: "POST", body: JSON.stringify(body) }).then((r) => r.json()),
+  };
+}
+
 export async function startReceiver({ port }) {
   const proc = launch("receiver", "node", ["bench/receiver.mjs", String(port)]);
   const base = `http://127.0.0.1:${port}`;
@@ -126,6 +151,37 @@ export function client(base, key) {
     return json;
   };
 }
+
+/**
+ * The service's own counters (GET /metrics, root key): rows written per store. Read through the
+ * API, so the bench measures whichever store the traffic lives in (D1 today, TenantLog later).
+ */
+export async function rowCounters(service) {
+  const res = await fetch(`${service.base}/metrics`, { headers: { authorization: `Bearer ${service.rootKey}` } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET /metrics → ${res.status} ${text.slice(0, 200)}`);
+  const rows = { d1: 0, tenant_log: 0, dispatcher: 0 };
+  for (const m of text.matchAll(/^edgehooks_rows_written_total\{store="(\w+)"\} (\d+)$/gm)) rows[m[1]] = Number(m[2]);
+  return rows;
+}
+
+/**
+ * The counters once writing has stopped: the outbox flushes a moment after the receiver saw the
+ * attempt, so wait until two reads `quietMs` apart agree (bounded by `timeoutMs`).
+ */
+export async function settledRowCounters(service, { quietMs = 1500, timeoutMs = 30_000 } = {}) {
+  const until = Date.now() + timeoutMs;
+  let last = await rowCounters(service);
+  for (;;) {
+    await sleep(quietMs);
+    const now = await rowCounters(service);
+    const same = Object.keys(now).every((k) => now[k] === last[k]);
+    if (same || Date.now() > until) return { ...now, settled: same };
+    last = now;
+  }
+}
+
+export const rowsDelta = (after, before) => ({ d1: after.d1 - before.d1, tenant_log: after.tenant_log - before.tenant_log, dispatcher: after.dispatcher - before.dispatcher });
 
 /** Reads every page of a list route. */
 export async function listAll(call, path) {

@@ -6,6 +6,7 @@
 import type { EndpointSnapshot } from "../services/endpoint-snapshot";
 import type { DeliveryChange } from "../services/deliveries/record";
 import { chunk } from "../lib/chunk";
+import { countRowsWritten } from "../lib/row-usage";
 
 export type PendingRow = {
   seq: number;
@@ -65,8 +66,11 @@ export class DispatcherStore {
    */
   private readonly metaCache = new Map<string, unknown>();
 
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
+  private readonly sql: Pick<SqlStorage, "exec">;
+
+  constructor(sql: SqlStorage) {
+    this.sql = countingSql(sql);
+    this.sql.exec(SCHEMA);
   }
 
   /** After storage.deleteAll(): forget the cached copy and lay the tables out again. */
@@ -213,6 +217,24 @@ export class DispatcherStore {
   outboxSize(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
   }
+}
+
+/**
+ * Every statement's `rowsWritten` (what Cloudflare bills) into the row usage counters. A cursor
+ * with no columns (a write without RETURNING, DDL) is run to its end here so the count is final;
+ * this store has no RETURNING writes, so the rest are reads, which write nothing.
+ */
+function countingSql(sql: SqlStorage): Pick<SqlStorage, "exec"> {
+  return {
+    exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T> {
+      const cursor = sql.exec<T>(query, ...bindings);
+      if (cursor.columnNames.length === 0) {
+        cursor.toArray();
+        countRowsWritten("dispatcher", cursor.rowsWritten);
+      }
+      return cursor;
+    },
+  };
 }
 
 /** One statement per 90 ids instead of one per id: each storage call has a fixed cost. */

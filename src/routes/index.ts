@@ -10,6 +10,7 @@ import { registerTestFilterRoute } from "./endpoints/test-filter";
 import { registerTestUrlRoute } from "./endpoints/test-url";
 import { registerEventRoutes } from "./events";
 import { registerEventTypeRoutes } from "./event-types";
+import { registerMetricsRoutes } from "./metrics";
 import { registerPortalSessionRoutes } from "./portal-sessions";
 import { registerPortal } from "../portal";
 import { registerRecoveryRoutes } from "./recovery";
@@ -32,5 +33,6 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerDeadLetterRoutes(app);
   registerStatsRoutes(app);
   registerPortalSessionRoutes(app);
+  registerMetricsRoutes(app);
   registerPortal(app);
 }

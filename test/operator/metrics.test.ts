@@ -1,0 +1,104 @@
+/**
+ * GET /metrics: root key only, Prometheus text, and the rows-written counters it shows are the
+ * runtime's own numbers, counted once, from every write path (drizzle, raw D1, the dispatcher's
+ * SQLite).
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
+import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+
+type Rows = Record<"d1" | "tenant_log" | "dispatcher", number>;
+
+/** The counters as the bench reads them: over HTTP, parsed from the exposition text. */
+async function rows(): Promise<Rows> {
+  const res = await api("GET", "/metrics");
+  expect(res.status).toBe(200);
+  const out: Partial<Rows> = {};
+  for (const m of (res.body as string).matchAll(/^edgehooks_rows_written_total\{store="(\w+)"\} (\d+)$/gm)) out[m[1] as keyof Rows] = Number(m[2]);
+  expect(Object.keys(out).sort()).toEqual(["d1", "dispatcher", "tenant_log"]);
+  return out as Rows;
+}
+
+describe("GET /metrics", () => {
+  it("refuses a missing or unknown key (401) and any key but the root key (403), in the error envelope", async () => {
+    const tenant = await createTenant();
+    const admin = (await api("POST", "/v1/api-keys", { body: { name: "ops", scopes: ["admin"] } })).body.key as string;
+    const bound = (await api("POST", "/v1/api-keys", { body: { name: "t", scopes: ["read"], tenant_id: tenant } })).body.key as string;
+    const portal = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: {} })).body.token as string;
+    const cases: [string | null, number, string][] = [
+      [null, 401, "unauthorized"],
+      ["ek_live_not_a_key", 401, "unauthorized"],
+      ["", 401, "unauthorized"],
+      [admin, 403, "forbidden"],
+      [bound, 403, "forbidden"],
+      [portal, 403, "forbidden"],
+    ];
+    for (const [key, status, code] of cases) {
+      const res = await api("GET", "/metrics", { key });
+      expect([key, res.status]).toEqual([key, status]);
+      expect(res.body.error).toMatchObject({ code, request_id: expect.stringMatching(/^req_/) });
+      expect(JSON.stringify(res.body)).not.toContain("edgehooks_rows_written_total");
+    }
+    // "Bearer" with no token, and another scheme, are as unauthenticated as no header.
+    for (const authorization of ["Bearer", "Basic dXNlcjpwYXNz"]) {
+      const res = await api("GET", "/metrics", { key: null, headers: { authorization } });
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it("answers Prometheus text 0.0.4 to the root key, one line per store", async () => {
+    const res = await api("GET", "/metrics");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const text = res.body as string;
+    expect(text).toContain("# TYPE edgehooks_rows_written_total counter\n");
+    expect(text.endsWith("\n")).toBe(true);
+    // Every line is a comment or `name{labels} value`, as Prometheus parses it.
+    for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^(# (HELP|TYPE) .+|edgehooks_[a-z_]+\{store="(d1|tenant_log|dispatcher)"\} \d+)$/);
+  });
+
+  it("counts a raw D1 statement's and batch's rows_written exactly once", async () => {
+    await rows(); // the first request of the file builds the drizzle client
+    const before = await rows();
+    const id = `metrics_${crypto.randomUUID()}`;
+    const one = await env.DB.prepare("INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, 'm', '{}', 0, 0)").bind(id).run();
+    const both = await env.DB.batch([
+      env.DB.prepare("UPDATE tenants SET name = 'n' WHERE id = ?").bind(id),
+      env.DB.prepare("DELETE FROM tenants WHERE id = ?").bind(id),
+    ]);
+    const expected = one.meta.rows_written + both[0]!.meta.rows_written + both[1]!.meta.rows_written;
+    expect(one.meta.rows_written).toBeGreaterThan(0);
+    const after = await rows();
+    expect(after.d1 - before.d1).toBe(expected);
+  });
+
+  it("counts drizzle's RETURNING writes and still answers their rows", async () => {
+    const before = await rows();
+    const id = await createTenant(); // insert … returning, through drizzle's raw()
+    const renamed = await api("PATCH", `/v1/tenants/${id}`, { body: { name: "Renamed" } });
+    expect(renamed.body).toMatchObject({ id, name: "Renamed" });
+    const after = await rows();
+    expect(after.d1 - before.d1).toBeGreaterThanOrEqual(2);
+  });
+
+  it("rises in D1 and in the dispatcher's SQLite after an ingest and its delivery", async () => {
+    const tenant = await createTenant();
+    const path = uniquePath();
+    await createEndpoint(tenant, { url: receiverUrl(path) });
+    const before = await rows();
+    const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "metrics.probe", data: { n: 1 } } });
+    expect(posted.status).toBe(202);
+    await waitForReceived(path);
+    await eventually(
+      () => api("GET", `/v1/tenants/${tenant}/deliveries`),
+      (r) => r.body.data[0]?.status === "succeeded",
+    );
+    const after = await eventually(rows, (r) => r.dispatcher > before.dispatcher && r.d1 > before.d1);
+    // The event, its delivery, the attempt and the delivery's update at least.
+    expect(after.d1 - before.d1).toBeGreaterThanOrEqual(4);
+    // The pending row in and out.
+    expect(after.dispatcher - before.dispatcher).toBeGreaterThanOrEqual(2);
+  });
+});
