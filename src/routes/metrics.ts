@@ -4,11 +4,11 @@
  * numbers. Counters live per isolate: locally that is the whole service; in production each
  * isolate answers its own share.
  */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { resolvePrincipal } from "../auth/principal";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
-import { bearerSecurity, errorResponses } from "../http/openapi";
+import { apiRoute } from "../http/openapi";
 import { ROW_STORES, rowsWritten } from "../lib/row-usage";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -26,16 +26,14 @@ export function metricsText(): string {
 
 export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/metrics",
       operationId: "getMetrics",
       tags: ["Operator"],
       summary: "Operator counters (Prometheus text); root key only",
-      security: bearerSecurity,
       responses: {
         200: { description: "Prometheus text exposition format 0.0.4.", content: { [PROMETHEUS_CONTENT_TYPE]: { schema: z.string() } } },
-        ...errorResponses,
       },
     }),
     async (c) => {

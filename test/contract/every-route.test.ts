@@ -156,6 +156,8 @@ describe("a client generated from /openapi.json", () => {
     await client.GET("/v1/api-keys", { params: { query: { limit: 100 } } });
     await client.DELETE("/v1/api-keys/{key_id}", { params: { path: { key_id: key.data!.id } } });
 
+    const metrics = await client.GET("/metrics", { parseAs: "text" });
+    expect(metrics.data).toContain("edgehooks_rows_written_total");
     await client.DELETE("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}", { params: { path: e } });
     await client.DELETE("/v1/event-types/{name}", { params: { path: { name } } });
     await client.DELETE("/v1/tenants/{tenant_id}", { params: { path: t } });
