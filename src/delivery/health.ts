@@ -2,7 +2,16 @@
  * Endpoint health, pure: the circuit breaker and the auto-disable clock. The dispatcher keeps the
  * state; these functions say what an outcome does to it and how many attempts may start now.
  */
-import type { Health } from "../dispatcher/storage";
+export interface Health {
+  consecutiveFailures: number;
+  /** When the current unbroken run of failures began; null while the endpoint is healthy. */
+  failingSince: number | null;
+  breakerOpen: boolean;
+  probeIntervalMs: number;
+  nextProbeAt: number | null;
+}
+
+export const HEALTHY: Health = { consecutiveFailures: 0, failingSince: null, breakerOpen: false, probeIntervalMs: 0, nextProbeAt: null };
 
 export const BREAKER_THRESHOLD = 10;
 export const PROBE_FIRST_MS = 30_000;

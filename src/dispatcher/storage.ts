@@ -6,6 +6,7 @@
 import type { EndpointSnapshot } from "../services/endpoint-snapshot";
 import type { DeliveryChange } from "../services/deliveries/record";
 import { chunk } from "../lib/chunk";
+import { HEALTHY, type Health } from "../delivery/health";
 import { countRowsWritten } from "../lib/row-usage";
 
 export type PendingRow = {
@@ -24,16 +25,8 @@ export type PendingRow = {
   trigger: string;
 };
 
-export interface Health {
-  consecutiveFailures: number;
-  /** When the current unbroken run of failures began; null while the endpoint is healthy. */
-  failingSince: number | null;
-  breakerOpen: boolean;
-  probeIntervalMs: number;
-  nextProbeAt: number | null;
-}
-
-export const HEALTHY: Health = { consecutiveFailures: 0, failingSince: null, breakerOpen: false, probeIntervalMs: 0, nextProbeAt: null };
+// Health is the pure core's vocabulary (src/delivery/health.ts); re-exported for the dispatcher's callers.
+export { HEALTHY, type Health } from "../delivery/health";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pending (
