@@ -5,8 +5,8 @@
 import { and, eq } from "drizzle-orm";
 import { endpoints } from "../db/schema";
 import { serviceCtx } from "../services/context";
-import type { DeliveryRef } from "../services/deliveries/record";
-import type { EndpointSnapshot } from "../services/endpoint-snapshot";
+import type { DeliveryRef } from "../attempts/record";
+import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { queueOperational, type OperationalType } from "../services/operational";
 
 export interface OperationalSignal {

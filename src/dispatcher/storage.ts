@@ -3,8 +3,8 @@
  * of TenantLog writes. Kept here, not in the log, because it changes on every attempt and only this endpoint
  * reads it.
  */
-import type { EndpointSnapshot } from "../services/endpoint-snapshot";
-import type { DeliveryChange } from "../services/deliveries/record";
+import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
+import type { DeliveryChange } from "../attempts/record";
 import { chunk } from "../lib/chunk";
 import { HEALTHY, type Health } from "../delivery/health";
 import { countRowsWritten } from "../lib/row-usage";

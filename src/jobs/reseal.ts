@@ -12,7 +12,7 @@ import { getDb } from "../db/client";
 import { endpoints } from "../db/schema";
 import { currentKey, decryptText, encryptText } from "../lib/crypto";
 import { log } from "../lib/log";
-import { endpointField, type SealedColumn } from "../services/endpoint-snapshot";
+import { endpointField, type SealedColumn } from "../attempts/endpoint-snapshot";
 import { pushSnapshot } from "../services/endpoints";
 
 export const RESEAL_BATCH = 200;

@@ -13,7 +13,7 @@ import type { ErrorIssue } from "../errors";
 import { zodIssues } from "../http/validation";
 import { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
 import { PRESET_NAMES } from "../delivery/retry-policy";
-import type { EndpointAuth } from "../services/endpoint-snapshot";
+import type { EndpointAuth } from "../attempts/endpoint-snapshot";
 import { friendlyError } from "./form-errors";
 
 export const AUTH_TYPES = ["none", "basic", "header"] as const;

@@ -10,7 +10,7 @@ import { ApiError, type ErrorIssue } from "../errors";
 import { serviceCtx } from "../services/context";
 import { commitRotation, revealSecret, rotateSecret, secretStatus } from "../services/endpoint-secrets";
 import { getEndpoint } from "../services/endpoints";
-import type { EndpointRow } from "../services/endpoint-snapshot";
+import type { EndpointRow } from "../attempts/endpoint-snapshot";
 import type { SignatureProfile } from "../delivery/sign";
 import { page } from "./index";
 import { Notice, PostButton } from "./layout";

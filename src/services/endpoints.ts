@@ -13,8 +13,8 @@ import { iso } from "../http/time";
 import { decryptJson, encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";
 import type { ServiceCtx } from "./context";
-import { deploymentDefaults, type DeploymentDefaults } from "./deployment-defaults";
-import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "./endpoint-snapshot";
+import { deploymentDefaults, type DeploymentDefaults } from "../attempts/deployment-defaults";
+import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
 import { assertOwnSecret } from "./own-secret";
 import { tenantEnvironment } from "./tenants";
 

@@ -18,7 +18,7 @@ import { log } from "../lib/log";
 import { tenantLogFor } from "../tenant-log/client";
 import type { TaskRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
-import type { EndpointRow } from "./endpoint-snapshot";
+import type { EndpointRow } from "../attempts/endpoint-snapshot";
 import { dispatcherFor, getEndpoint } from "./endpoints";
 
 /** A single recover call handles at most this many deliveries; call again for the rest. */

@@ -6,8 +6,8 @@
  */
 import { newId } from "../db/ids";
 import type { ServiceCtx } from "./context";
-import { sendAttempt } from "./deliveries/send-attempt";
-import { deploymentDefaults } from "./deployment-defaults";
+import { sendAttempt } from "../attempts/send-attempt";
+import { deploymentDefaults } from "../attempts/deployment-defaults";
 import { assertDestination, DEFAULT_TIMEOUT_MS } from "./endpoints";
 import { defaultTestData, TEST_EVENT_TYPE } from "./endpoints-test";
 import { exampleOf } from "./event-types";

@@ -39,7 +39,7 @@ import type {
   TaskRow,
   TenantRef,
 } from "./types";
-import { rollup, UPSERT_STATS } from "../services/deliveries/stats-rollup";
+import { rollup, UPSERT_STATS } from "../attempts/stats-rollup";
 import { newId } from "../db/ids";
 
 const { events, idempotencyKeys, deliveries, attempts, deliveryStats, tasks, deadLetters, meta } = schema;

@@ -1,6 +1,6 @@
 /** The TenantLog's RPC contract: the rows it answers and the inputs its verbs take. */
 import type { DeliveryStatus } from "../domain/deliveries";
-import type { AttemptResult } from "../services/deliveries/send-attempt";
+import type { AttemptResult } from "../attempts/send-attempt";
 import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
 
 export type EventRow = typeof events.$inferSelect;

@@ -2,8 +2,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { serviceCtx } from "../../src/services/context";
-import { BUILT_IN_DEFAULTS, deploymentDefaults } from "../../src/services/deployment-defaults";
-import { resolveEndpoint } from "../../src/services/endpoint-snapshot";
+import { BUILT_IN_DEFAULTS, deploymentDefaults } from "../../src/attempts/deployment-defaults";
+import { resolveEndpoint } from "../../src/attempts/endpoint-snapshot";
 import { createEndpoint, endpointView } from "../../src/services/endpoints";
 import { api, createTenant } from "../helpers/api";
 

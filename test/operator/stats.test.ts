@@ -1,7 +1,7 @@
 /** Stats against a known set of attempts. */
 import { describe, expect, it } from "vitest";
 import { percentile } from "../../src/services/stats";
-import { latencyBucket } from "../../src/services/deliveries/stats-rollup";
+import { latencyBucket } from "../../src/attempts/stats-rollup";
 import { api } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { script, uniquePath } from "../helpers/receiver";

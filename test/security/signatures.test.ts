@@ -85,7 +85,7 @@ describe("standard profile", () => {
       { secret: "whsec_new", expires_at: null, pending: true },
       { secret: "whsec_old", expires_at: now + 86_400_000 },
     ]);
-    const { liveSecrets } = await import("../../src/services/endpoint-snapshot");
+    const { liveSecrets } = await import("../../src/attempts/endpoint-snapshot");
     expect(liveSecrets(list, now + 86_399_000)).toEqual(["whsec_new", "whsec_old"]);
     expect(liveSecrets(list, now + 86_400_000)).toEqual(["whsec_new"]);
   });

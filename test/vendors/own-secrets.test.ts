@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/env";
 import { serviceCtx } from "../../src/services/context";
 import { revealSecret, rotated } from "../../src/services/endpoint-secrets";
-import { headerSecretIndex, liveSecrets } from "../../src/services/endpoint-snapshot";
+import { headerSecretIndex, liveSecrets } from "../../src/attempts/endpoint-snapshot";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived, type Received } from "../helpers/receiver";
 

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { AttemptRow, DeliveryRow } from "../../services/deliveries/query";
-import type { EndpointRow } from "../../services/endpoint-snapshot";
+import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import { Badge, PostButton } from "../layout";
 
 const STATUSES = ["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"];

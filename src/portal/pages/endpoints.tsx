@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import type { EndpointRow } from "../../services/endpoint-snapshot";
+import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import { Badge, Notice, PostButton } from "../layout";
 
 export type Stats = { success_rate: number | null; attempts: { total: number } };

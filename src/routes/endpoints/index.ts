@@ -5,7 +5,7 @@ import { apiRoute, errorResponse, jsonBody, jsonResponse, tenantActionLimited } 
 import { limitTenantAction } from "../../http/tenant-action-limit";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
-import { deploymentDefaults } from "../../services/deployment-defaults";
+import { deploymentDefaults } from "../../attempts/deployment-defaults";
 import { attemptView } from "../../services/deliveries/query";
 import {
   createEndpoint,

@@ -7,7 +7,7 @@ import { ApiError, notFound } from "../../errors";
 import { tenantLogFor } from "../../tenant-log/client";
 import type { ServiceCtx } from "../context";
 import { dispatcherFor, getEndpoint } from "../endpoints";
-import { attemptRow } from "./record";
+import { attemptRow } from "../../attempts/record";
 import { deliveryDetail, getDelivery } from "./query";
 
 export async function retryDelivery(ctx: ServiceCtx, tenantId: string, deliveryId: string) {

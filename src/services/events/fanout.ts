@@ -11,7 +11,7 @@ import type { EnqueueItem } from "../../dispatcher/endpoint-dispatcher";
 import { tenantLogFor } from "../../tenant-log/client";
 import type { FanoutPlan } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
-import type { EndpointRow } from "../endpoint-snapshot";
+import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import { dispatcherFor } from "../endpoints";
 
 export interface FanoutRequest {

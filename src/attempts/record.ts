@@ -2,8 +2,8 @@
  * Writes attempt results and delivery state changes to the tenant's TenantLog: one call per
  * tenant per outbox flush (attempts, statuses and stats roll-ups in one transaction there).
  */
-import { tenantLogFor } from "../../tenant-log/client";
-import type { DeliveryChange, DeliveryRef } from "../../tenant-log/types";
+import { tenantLogFor } from "../tenant-log/client";
+import type { DeliveryChange, DeliveryRef } from "../tenant-log/types";
 import type { AttemptResult } from "./send-attempt";
 
 export type { DeliveryChange, DeliveryRef };

@@ -2,8 +2,8 @@
  * Turns recorded outcomes into hourly roll-up increments (delivery_stats), written in the same
  * TenantLog transaction as the attempts: one upsert per endpoint-hour touched, never one per attempt.
  */
-import { LATENCY_BUCKETS_MS } from "../../domain/deliveries";
-import type { DeliveryChange } from "../../tenant-log/types";
+import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
+import type { DeliveryChange } from "../tenant-log/types";
 
 const HOUR = 3600_000;
 const BUCKETS = LATENCY_BUCKETS_MS.length + 1;

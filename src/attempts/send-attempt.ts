@@ -3,16 +3,16 @@
  * keep the first 16 KiB of the answer. Never throws for a receiver's failure: a failure is data.
  * Shared by the dispatcher (scheduled/manual/recover attempts) and the endpoint test button.
  */
-import type { Config } from "../../env";
-import { classifyFetchError, classifyResponse } from "../../delivery/classify";
-import { renderBody } from "../../delivery/envelope";
-import type { FailureKind } from "../../delivery/retry-policy";
-import { signatureHeaders } from "../../delivery/sign";
-import { checkDestination, destinationRules } from "../../delivery/ssrf";
-import type { AttemptError, AttemptTrigger } from "../../domain/deliveries";
-import type { ResolvedEndpoint } from "../endpoint-snapshot";
-import { newId } from "../../db/ids";
-import { selfHosts } from "../../http/self-hosts";
+import type { Config } from "../env";
+import { classifyFetchError, classifyResponse } from "../delivery/classify";
+import { renderBody } from "../delivery/envelope";
+import type { FailureKind } from "../delivery/retry-policy";
+import { signatureHeaders } from "../delivery/sign";
+import { checkDestination, destinationRules } from "../delivery/ssrf";
+import type { AttemptError, AttemptTrigger } from "../domain/deliveries";
+import type { ResolvedEndpoint } from "./endpoint-snapshot";
+import { newId } from "../db/ids";
+import { selfHosts } from "../http/self-hosts";
 
 export const RESPONSE_BODY_LIMIT = 16 * 1024;
 const MASK = "********";
