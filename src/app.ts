@@ -12,7 +12,7 @@ import type { AppEnv } from "./http/context";
 import { zodIssues } from "./http/validation";
 import { log } from "./lib/log";
 import { registerRoutes } from "./routes";
-import { noteRequestHost } from "./http/self-hosts";
+import { noteRequestHost } from "./lib/self-hosts";
 import { assertNotThrottled, authClient, noteAuthFailure } from "./http/auth-throttle";
 import { requestBodyLimit } from "./http/body-limit";
 import { jsonDepthLimit } from "./http/json-depth";

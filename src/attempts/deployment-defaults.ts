@@ -7,7 +7,7 @@
 import { RetryPolicySchema, type RetryPolicy } from "../delivery/retry-policy";
 import type { SignatureProfile } from "../delivery/sign";
 import { log } from "../lib/log";
-import { SignatureSchema } from "../routes/endpoints/schema";
+import { SignatureProfileSchema } from "../domain/endpoints";
 
 export interface DeploymentDefaults {
   signature: SignatureProfile;
@@ -26,7 +26,7 @@ export function deploymentDefaults(env: DefaultsEnv): DeploymentDefaults {
   let found = cache.get(key);
   if (!found) {
     found = {
-      signature: parseVar("DEFAULT_SIGNATURE", env.DEFAULT_SIGNATURE, SignatureSchema, BUILT_IN_DEFAULTS.signature),
+      signature: parseVar("DEFAULT_SIGNATURE", env.DEFAULT_SIGNATURE, SignatureProfileSchema, BUILT_IN_DEFAULTS.signature),
       retryPolicy: parseVar("DEFAULT_RETRY_POLICY", env.DEFAULT_RETRY_POLICY, RetryPolicySchema, BUILT_IN_DEFAULTS.retryPolicy),
     };
     cache.set(key, found);

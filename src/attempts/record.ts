@@ -1,12 +1,28 @@
 /**
- * Writes attempt results and delivery state changes to the tenant's TenantLog: one call per
- * tenant per outbox flush (attempts, statuses and stats roll-ups in one transaction there).
+ * What an attempt changes, as the TenantLog records it: attempt rows and delivery state changes.
+ * The write itself goes through the TenantLog's client (recordChanges in src/tenant-log/client.ts):
+ * one call per tenant per outbox flush (attempts, statuses and stats roll-ups in one transaction there).
  */
-import { tenantLogFor } from "../tenant-log/client";
-import type { DeliveryChange, DeliveryRef } from "../tenant-log/types";
+import type { DeliveryStatus } from "../domain/deliveries";
 import type { AttemptResult } from "./send-attempt";
 
-export type { DeliveryChange, DeliveryRef };
+export interface DeliveryRef {
+  id: string;
+  tenantId: string;
+  endpointId: string;
+  eventId: string;
+}
+
+export interface DeliveryChange {
+  delivery: DeliveryRef;
+  attempt?: AttemptResult;
+  /** The new status; absent to leave it as it is (a manual attempt that failed). */
+  status?: DeliveryStatus;
+  /** A manual success may finish a delivery in any state (failed, cancelled). */
+  force?: boolean;
+  attemptCount?: number;
+  nextAttemptAt?: number | null;
+}
 
 export function attemptRow(delivery: DeliveryRef, a: AttemptResult) {
   return {
@@ -28,9 +44,9 @@ export function attemptRow(delivery: DeliveryRef, a: AttemptResult) {
   };
 }
 
-export async function recordChanges(env: Env, changes: DeliveryChange[], now: number) {
-  if (!changes.length) return;
+/** Changes grouped by tenant: each tenant's TenantLog records its own in one call. */
+export function changesByTenant(changes: DeliveryChange[]): Map<string, DeliveryChange[]> {
   const byTenant = new Map<string, DeliveryChange[]>();
   for (const ch of changes) byTenant.set(ch.delivery.tenantId, [...(byTenant.get(ch.delivery.tenantId) ?? []), ch]);
-  await Promise.all([...byTenant].map(([tenantId, list]) => tenantLogFor(env, tenantId).record(list, now)));
+  return byTenant;
 }

@@ -12,7 +12,7 @@ import { checkDestination, destinationRules } from "../delivery/ssrf";
 import type { AttemptError, AttemptTrigger } from "../domain/deliveries";
 import type { ResolvedEndpoint } from "./endpoint-snapshot";
 import { newId } from "../db/ids";
-import { selfHosts } from "../http/self-hosts";
+import { selfHosts } from "../lib/self-hosts";
 
 export const RESPONSE_BODY_LIMIT = 16 * 1024;
 const MASK = "********";

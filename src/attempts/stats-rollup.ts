@@ -3,7 +3,7 @@
  * TenantLog transaction as the attempts: one upsert per endpoint-hour touched, never one per attempt.
  */
 import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
-import type { DeliveryChange } from "../tenant-log/types";
+import type { DeliveryChange } from "./record";
 
 const HOUR = 3600_000;
 const BUCKETS = LATENCY_BUCKETS_MS.length + 1;

@@ -4,9 +4,9 @@
  */
 import { newId } from "../db/ids";
 import { notFound } from "../errors";
-import { tenantLogFor } from "../tenant-log/client";
+import { recordChanges, tenantLogFor } from "../tenant-log/client";
 import type { ServiceCtx } from "./context";
-import { attemptRow, recordChanges } from "../attempts/record";
+import { attemptRow } from "../attempts/record";
 import { sendAttempt } from "../attempts/send-attempt";
 import { resolveEndpoint } from "../attempts/endpoint-snapshot";
 import { getEndpoint } from "./endpoints";

@@ -8,7 +8,7 @@ import { generateSecret } from "../delivery/secret";
 import type { SignatureProfile } from "../delivery/sign";
 import { checkDestination, destinationRules } from "../delivery/ssrf";
 import { ApiError, notFound } from "../errors";
-import { selfHosts } from "../http/self-hosts";
+import { selfHosts } from "../lib/self-hosts";
 import { iso } from "../http/time";
 import { decryptJson, encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";

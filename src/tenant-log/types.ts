@@ -1,6 +1,6 @@
 /** The TenantLog's RPC contract: the rows it answers and the inputs its verbs take. */
+import type { DeliveryChange, DeliveryRef } from "../attempts/record";
 import type { DeliveryStatus } from "../domain/deliveries";
-import type { AttemptResult } from "../attempts/send-attempt";
 import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
 
 export type EventRow = typeof events.$inferSelect;
@@ -25,23 +25,8 @@ export interface AppendInput {
 
 export type AppendResult = { kind: "created"; event: EventRow } | { kind: "repeat"; event: EventRow } | { kind: "conflict"; key: string };
 
-export interface DeliveryRef {
-  id: string;
-  tenantId: string;
-  endpointId: string;
-  eventId: string;
-}
-
-export interface DeliveryChange {
-  delivery: DeliveryRef;
-  attempt?: AttemptResult;
-  /** The new status; absent to leave it as it is (a manual attempt that failed). */
-  status?: DeliveryStatus;
-  /** A manual success may finish a delivery in any state (failed, cancelled). */
-  force?: boolean;
-  attemptCount?: number;
-  nextAttemptAt?: number | null;
-}
+// Defined with the engine that produces them (src/attempts/record.ts); the TenantLog records them.
+export type { DeliveryChange, DeliveryRef };
 
 /** Deliveries to hand to dispatchers, with their events (each once). */
 export interface FanoutPlan {

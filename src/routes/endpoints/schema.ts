@@ -2,17 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { EVENT_TYPE_PATTERN, isReservedType, RESERVED_TYPE_PREFIX } from "../../delivery/match";
 import { FilterSchema } from "../../delivery/filter";
 import { RetryPolicySchema } from "../../delivery/retry-policy";
+import { headerName, HEADER_VALUE, SignatureProfileSchema } from "../../domain/endpoints";
 import { JSON_OBJECT_DOC, MetadataSchema, Timestamp } from "../common";
-
-/** Headers Edgehooks sets itself; an endpoint's custom headers may not override them. */
-const RESERVED_HEADER = /^(host|content-type|content-length|user-agent|connection|transfer-encoding|webhook-.*)$/i;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]{0,4096}$/;
-
-const headerName = z
-  .string()
-  .regex(HEADER_NAME, "not a valid header name")
-  .refine((n) => !RESERVED_HEADER.test(n), "this header is set by Edgehooks and cannot be overridden");
 
 export const EventTypePatternsSchema = z
   .array(z.string().max(200).regex(EVENT_TYPE_PATTERN, "event types are dot-separated names; `job.*` and `*` are patterns"))
@@ -36,17 +27,7 @@ export const AuthSchema = z
   ])
   .openapi({ description: "Credentials the receiver expects. Stored encrypted; never returned.", example: { type: "header", name: "X-Webhook-Token", value: "s3cr3t" } });
 
-export const SignatureSchema = z
-  .discriminatedUnion("scheme", [
-    z.strictObject({ scheme: z.literal("standard") }),
-    z.strictObject({
-      scheme: z.literal("hmac-sha256-hex"),
-      header: headerName,
-      // Sent inside a header value: CR/LF or other control characters would split or corrupt it.
-      prefix: z.string().max(50).regex(/^[\x20-\x7e]*$/, "printable ASCII only (no CR, LF or other control characters)").default(""),
-    }),
-  ])
-  .openapi({ description: "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.", example: { scheme: "standard" } });
+export const SignatureSchema = SignatureProfileSchema.openapi({ description: "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.", example: { scheme: "standard" } });
 
 export const EnvelopeSchema = z.enum(["standard", "event-data", "jsonapi"]).openapi({ description: "Body shape sent to the receiver." });
 
