@@ -15,6 +15,7 @@ import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema"
 import type { ServiceCtx } from "./context";
 import { deploymentDefaults, type DeploymentDefaults } from "../attempts/deployment-defaults";
 import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
+import { dispatcherFor } from "../dispatcher/client";
 import { assertOwnSecret } from "./own-secret";
 import { tenantEnvironment } from "./tenants";
 
@@ -229,10 +230,6 @@ export async function deleteEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
   if (!row) throw notFound("endpoint");
   await forgetEndpoints(ctx.env, [row.id]);
   return row;
-}
-
-export function dispatcherFor(env: Env, endpointId: string) {
-  return env.DISPATCHER.getByName(endpointId);
 }
 
 /** Tells the endpoint's dispatcher about a change (URL, secrets, status...). */

@@ -19,7 +19,8 @@ import { tenantLogFor } from "../tenant-log/client";
 import type { TaskRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
 import type { EndpointRow } from "../attempts/endpoint-snapshot";
-import { dispatcherFor, getEndpoint } from "./endpoints";
+import { dispatcherFor } from "../dispatcher/client";
+import { getEndpoint } from "./endpoints";
 
 /** A single recover call handles at most this many deliveries; call again for the rest. */
 export const MAX_RECOVER = 10_000;

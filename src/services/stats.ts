@@ -8,7 +8,8 @@ import { tenantLogFor } from "../tenant-log/client";
 import type { StatsRow } from "../tenant-log/types";
 import { iso } from "../http/time";
 import type { ServiceCtx } from "./context";
-import { dispatcherFor, getEndpoint } from "./endpoints";
+import { dispatcherFor } from "../dispatcher/client";
+import { getEndpoint } from "./endpoints";
 import { getTenant } from "./tenants";
 
 const HOUR = 3600_000;

@@ -6,6 +6,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
+import { dispatcherFor } from "../../src/dispatcher/client";
 import { serviceCtx } from "../../src/services/context";
 import { fanOut } from "../../src/services/events/fanout";
 import { api, createEndpoint, createTenant } from "./api";
@@ -35,7 +36,7 @@ export async function ladder(opts: { endpoint?: Record<string, unknown>; path?: 
   const tenant = opts.tenant ?? (await createTenant());
   const path = opts.path ?? uniquePath("/status/500");
   const endpoint = await createEndpoint(tenant, { url: receiverUrl(path), ...(opts.endpoint ?? {}) });
-  const stub = env.DISPATCHER.getByName(endpoint.id);
+  const stub = dispatcherFor(env, endpoint.id);
   await runInDurableObject(stub, (instance: EndpointDispatcher) => {
     instance.frozenNowMs = Date.now() + CLOCK_AHEAD_MS;
     instance.random = () => 0.5; // no jitter unless a test asks for it

@@ -10,6 +10,7 @@ import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
 import { describe, expect, it } from "vitest";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
+import { dispatcherFor } from "../../src/dispatcher/client";
 import { rotated } from "../../src/services/endpoint-secrets";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived, type Received } from "../helpers/receiver";
@@ -102,7 +103,7 @@ describe("standard profile", () => {
     const path = uniquePath("/ok");
     const ep = await createEndpoint(tenant, { url: receiverUrl(path) });
     const rotation = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, { body: { grace_period_s: 0 } });
-    const version: number | null = await runInDurableObject(env.DISPATCHER.getByName(ep.id), async (i: EndpointDispatcher) => {
+    const version: number | null = await runInDurableObject(dispatcherFor(env, ep.id), async (i: EndpointDispatcher) => {
       const { endpoint } = await i.inspect();
       return endpoint ? endpoint.version : null;
     });

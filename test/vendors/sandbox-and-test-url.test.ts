@@ -11,6 +11,7 @@ import { env } from "cloudflare:workers";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
+import { dispatcherFor } from "../../src/dispatcher/client";
 import { serviceCtx } from "../../src/services/context";
 import { sendAttempt } from "../../src/attempts/send-attempt";
 import { resolveEndpoint } from "../../src/attempts/endpoint-snapshot";
@@ -113,7 +114,7 @@ describe("tenant environment", () => {
     const row = await getEndpoint(serviceCtx(env), sandbox, ep.id);
     expect(row.tenantEnvironment).toBe("production");
     expect(row.version).toBe(2);
-    const snapshot = await runInDurableObject(env.DISPATCHER.getByName(ep.id), async (i: EndpointDispatcher) => (await i.inspect()).endpoint);
+    const snapshot = await runInDurableObject(dispatcherFor(env, ep.id), async (i: EndpointDispatcher) => (await i.inspect()).endpoint);
     expect(snapshot?.tenantEnvironment).toBe("production");
     await expect(setTenantEnvironment(httpsOnly(), "no_such_tenant", "sandbox")).rejects.toMatchObject({ status: 404 });
   });

@@ -6,7 +6,8 @@ import { FINAL_STATUSES } from "../../domain/deliveries";
 import { ApiError, notFound } from "../../errors";
 import { tenantLogFor } from "../../tenant-log/client";
 import type { ServiceCtx } from "../context";
-import { dispatcherFor, getEndpoint } from "../endpoints";
+import { dispatcherFor } from "../../dispatcher/client";
+import { getEndpoint } from "../endpoints";
 import { attemptRow } from "../../attempts/record";
 import { deliveryDetail, getDelivery } from "./query";
 

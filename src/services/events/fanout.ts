@@ -7,12 +7,11 @@
  */
 import { and, eq } from "drizzle-orm";
 import { endpoints } from "../../db/schema";
-import type { EnqueueItem } from "../../dispatcher/endpoint-dispatcher";
+import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
 import { tenantLogFor } from "../../tenant-log/client";
 import type { FanoutPlan } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
-import { dispatcherFor } from "../endpoints";
 
 export interface FanoutRequest {
   tenantId: string;
