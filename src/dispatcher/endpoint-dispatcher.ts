@@ -9,8 +9,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../env";
-import { afterAttempt, attemptBudget } from "../delivery/health";
-import { nextRetryDelayMs, parseRetryAfter, type RetryPolicy } from "../delivery/retry-policy";
+import { attemptBudget } from "../delivery/health";
+import { decideOutcome, mergeDisable, type DisableReason } from "../delivery/outcome";
+import type { RetryPolicy } from "../delivery/retry-policy";
 import { log } from "../lib/log";
 import type { DeliveryChange } from "../attempts/record";
 import { recordChanges } from "../tenant-log/client";
@@ -231,54 +232,42 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const signals: OperationalSignal[] = [];
     let health = this.store.health;
     const finished: number[] = [];
-    let disable: "gone" | "failing" | null = null;
+    let disable: DisableReason | null = null;
+    const policy = (endpoint.retryPolicy as RetryPolicy | null) ?? deploymentDefaults(this.env).retryPolicy;
     for (const { row, result, manual, probe } of outcomes) {
       const delivery = ref(row, endpoint.id);
       const held = row.seq >= 0;
       const attempts = result.number;
-      const verdict = afterAttempt(health, result.ok, now, probe);
+      const verdict = decideOutcome({ result, failedBefore: row.attempts, manual: !!manual, probe: !!probe, policy, health, now, random: this.random });
       health = verdict.health;
-      if (verdict.disable) disable ??= "failing";
-      if (result.control === "disable") disable = "gone";
+      disable = mergeDisable(disable, verdict.disable);
       const finish = (status: "succeeded" | "cancelled" | "failed") => {
         if (held) finished.push(row.seq);
         changes.push({ delivery, attempt: result, status, force: manual && status === "succeeded", attemptCount: attempts, nextAttemptAt: null });
       };
 
-      if (result.ok) {
-        finish("succeeded");
-        if (row.attempts > 0) signals.push({ type: "delivery.recovered", delivery, attempts, eventType: row.event_type });
-        continue;
-      }
-      if (result.control === "abort") {
-        finish("cancelled");
-        continue;
-      }
-      if (manual) {
-        // A failed manual attempt is recorded; the delivery keeps its status and ladder place.
-        if (held) this.store.release(row.seq);
-        changes.push({ delivery, attempt: result, attemptCount: attempts });
-        continue;
-      }
-      // A blocked destination will not unblock by waiting: end the delivery instead of walking the ladder.
-      const delay =
-        result.failure === "blocked_destination"
-          ? null
-          : nextRetryDelayMs({
-              policy: (endpoint.retryPolicy as RetryPolicy | null) ?? deploymentDefaults(this.env).retryPolicy,
-              failedAttempts: row.attempts + 1,
-              statusCode: result.statusCode,
-              failure: result.failure ?? "connection",
-              retryAfterS: parseRetryAfter(result.retryAfter, now),
-              random: this.random,
-            });
-      if (delay === null) {
-        finish("failed");
-        signals.push({ type: "delivery.exhausted", delivery, attempts, eventType: row.event_type });
-      } else {
-        this.store.reschedule(row.seq, row.attempts + 1, now + delay);
-        changes.push({ delivery, attempt: result, status: "pending_retry", attemptCount: attempts, nextAttemptAt: now + delay });
-        if (row.attempts + 1 === 4) signals.push({ type: "delivery.failing", delivery, attempts, eventType: row.event_type });
+      const outcome = verdict.delivery;
+      switch (outcome.kind) {
+        case "succeed":
+          finish("succeeded");
+          if (outcome.recovered) signals.push({ type: "delivery.recovered", delivery, attempts, eventType: row.event_type });
+          break;
+        case "cancel":
+          finish("cancelled");
+          break;
+        case "keep":
+          if (held) this.store.release(row.seq);
+          changes.push({ delivery, attempt: result, attemptCount: attempts });
+          break;
+        case "give_up":
+          finish("failed");
+          signals.push({ type: "delivery.exhausted", delivery, attempts, eventType: row.event_type });
+          break;
+        case "retry":
+          this.store.reschedule(row.seq, outcome.failedAttempts, outcome.at);
+          changes.push({ delivery, attempt: result, status: "pending_retry", attemptCount: attempts, nextAttemptAt: outcome.at });
+          if (outcome.failing) signals.push({ type: "delivery.failing", delivery, attempts, eventType: row.event_type });
+          break;
       }
     }
     this.store.removeMany(finished);
