@@ -21,7 +21,7 @@
  * filters, with a cap per filter). A filter that runs out evaluates to false, so one tenant's
  * filters can cost a queue batch at most the budget, whatever they say.
  */
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 import { compileRegex, MAX_REGEX, MAX_REGEX_INPUT } from "./linear-regex";
 
 export { MAX_REGEX_INPUT };
@@ -122,16 +122,12 @@ export function validateFilter(filter: unknown): { ok: true; filter: Filter } | 
   return issues.length ? { ok: false, issues } : { ok: true, filter: filter as Filter };
 }
 
+// Its API description is added in src/routes/endpoints/schema.ts: the core knows no HTTP layer.
 export const FilterSchema = z
   .custom<Filter>((v) => isObject(v))
   .superRefine((value, ctx) => {
     const result = validateFilter(value);
     if (!result.ok) for (const i of result.issues) ctx.addIssue({ code: "custom", message: i.message, path: i.path ? i.path.split(".") : [] });
-  })
-  .openapi({
-    type: "object",
-    description: "Match on the event (`data.*`, `type`, `channels`) with $eq $neq $gt $gte $lt $lte $in $nin $exists $regex $and $or $not.",
-    example: { "data.total_amount": { $gte: 1000 } },
   });
 
 function resolve(root: unknown, path: string): unknown {

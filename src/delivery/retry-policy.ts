@@ -1,7 +1,7 @@
 // The retry ladder: how long a delivery waits after each failed attempt. Pure: the caller passes
 // `random` (jitter) and `nowMs` (Retry-After dates), so every branch is testable with tables.
 
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 
 export type PresetName = "standard" | "rapid" | "doubling" | "extended";
 export type RetryPolicy = PresetName | { schedule_s: number[] };
@@ -27,6 +27,7 @@ export const PRESET_NAMES = ["standard", "rapid", "doubling", "extended"] as con
 export const MAX_CUSTOM_STEPS = 20;
 export const MAX_CUSTOM_DELAY_S = 7 * 24 * H;
 
+// Its API description is added in src/routes/endpoints/schema.ts: the core knows no HTTP layer.
 export const RetryPolicySchema = z
   .union([
     z.enum(PRESET_NAMES),
@@ -35,13 +36,7 @@ export const RetryPolicySchema = z
         schedule_s: z.array(z.number().int().min(1).max(MAX_CUSTOM_DELAY_S)).min(1).max(MAX_CUSTOM_STEPS),
       })
       .strict(),
-  ])
-  .openapi({
-    description:
-      "A preset ladder (`standard`, `rapid`, `doubling`, `extended`) or a custom `{ schedule_s }`: " +
-      "seconds to wait after each failure, 1..20 steps of 1 s .. 7 days. Each delay gets ±20 % jitter.",
-    example: "standard",
-  });
+  ]);
 
 function isPreset(policy: RetryPolicy): policy is PresetName {
   return typeof policy === "string";

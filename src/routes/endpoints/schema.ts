@@ -1,9 +1,23 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPE_PATTERN, isReservedType, RESERVED_TYPE_PREFIX } from "../../delivery/match";
-import { FilterSchema } from "../../delivery/filter";
-import { RetryPolicySchema } from "../../delivery/retry-policy";
+import { FilterSchema as PayloadFilterSchema } from "../../delivery/filter";
+import { RetryPolicySchema as RetryPolicyRule } from "../../delivery/retry-policy";
 import { headerName, HEADER_VALUE, SignatureProfileSchema } from "../../domain/endpoints";
 import { JSON_OBJECT_DOC, MetadataSchema, Timestamp } from "../common";
+
+// The pure core's schemas (plain zod) with the descriptions the API document shows.
+const FilterSchema = PayloadFilterSchema.openapi({
+  type: "object",
+  description: "Match on the event (`data.*`, `type`, `channels`) with $eq $neq $gt $gte $lt $lte $in $nin $exists $regex $and $or $not.",
+  example: { "data.total_amount": { $gte: 1000 } },
+});
+
+const RetryPolicySchema = RetryPolicyRule.openapi({
+  description:
+    "A preset ladder (`standard`, `rapid`, `doubling`, `extended`) or a custom `{ schedule_s }`: " +
+    "seconds to wait after each failure, 1..20 steps of 1 s .. 7 days. Each delay gets ±20 % jitter.",
+  example: "standard",
+});
 
 export const EventTypePatternsSchema = z
   .array(z.string().max(200).regex(EVENT_TYPE_PATTERN, "event types are dot-separated names; `job.*` and `*` are patterns"))
