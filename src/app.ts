@@ -5,7 +5,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { assertPortalScope } from "./auth/portal-scope";
 import { resolvePrincipal } from "./auth/principal";
-import { readConfig } from "./env";
+import { readConfig } from "./config";
 import { ApiError, codeForStatus, errorBody } from "./errors";
 import { newId } from "./db/ids";
 import type { AppEnv } from "./http/context";

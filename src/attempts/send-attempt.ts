@@ -3,7 +3,7 @@
  * keep the first 16 KiB of the answer. Never throws for a receiver's failure: a failure is data.
  * Shared by the dispatcher (scheduled/manual/recover attempts) and the endpoint test button.
  */
-import type { Config } from "../env";
+import type { Config } from "../config";
 import { classifyFetchError, classifyResponse } from "../delivery/classify";
 import { renderBody } from "../delivery/envelope";
 import type { FailureKind } from "../delivery/retry-policy";

@@ -8,7 +8,7 @@
  * outbox (to the tenant's TenantLog) so a failed write never loses an outcome and never makes an attempt run twice.
  */
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../env";
+import { readConfig } from "../config";
 import { attemptBudget } from "../delivery/health";
 import { decideOutcome, mergeDisable, type DisableReason } from "../delivery/outcome";
 import type { RetryPolicy } from "../delivery/retry-policy";

@@ -1,4 +1,4 @@
-import type { Config } from "../env";
+import type { Config } from "../config";
 import type { Principal } from "../auth/principal";
 
 /** Hono's typing for this app: the Worker's bindings and what middleware puts on the context. */

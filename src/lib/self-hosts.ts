@@ -4,7 +4,7 @@
  * through one of its own routes or domains. Kept per isolate and bounded, so a flood of odd Host
  * headers (possible only locally) cannot grow it.
  */
-import type { Config } from "../env";
+import type { Config } from "../config";
 
 const MAX_LEARNED = 32;
 const learned = new Set<string>();

@@ -1,5 +1,5 @@
 import { getDb, type Db } from "../db/client";
-import { readConfig, type Config } from "../env";
+import { readConfig, type Config } from "../config";
 
 /** What every service verb needs: bindings, the database and parsed configuration. */
 export interface ServiceCtx {

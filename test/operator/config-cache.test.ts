@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../src/env";
+import { readConfig } from "../../src/config";
 import { cached, invalidate } from "../../src/services/config-cache";
 import { api, createTenant } from "../helpers/api";
 

@@ -7,7 +7,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { env } from "cloudflare:workers";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../src/env";
+import { readConfig } from "../../src/config";
 import { serviceCtx } from "../../src/services/context";
 import { revealSecret, rotated } from "../../src/services/endpoint-secrets";
 import { headerSecretIndex, liveSecrets } from "../../src/attempts/endpoint-snapshot";

@@ -1,0 +1,50 @@
+import { setLogLevel } from "./lib/log";
+import { portalSettings, type PortalSettings } from "./lib/portal-settings";
+
+/** Configuration parsed once from the environment; everything downstream reads this, not raw vars. */
+export interface Config {
+  allowHttp: boolean;
+  allowPrivate: boolean;
+  publicUrl: string;
+  /** The deployment's own hosts from configuration: PUBLIC_URL's and SELF_HOSTS. */
+  selfHosts: string[];
+  retentionDays: number;
+  /** GET .../secret answers the signing secret (SECRET_REVEAL, default true). */
+  secretReveal: boolean;
+  maxEndpointsPerTenant: number;
+  /** How long an isolate may serve a cached config row after another isolate changed it. */
+  configCacheTtlMs: number;
+  version: string;
+  portal: PortalSettings;
+}
+
+export const VERSION = "0.1.0";
+
+const truthy = (v: string | undefined) => v === "true" || v === "1";
+
+export function readConfig(env: Env): Config {
+  setLogLevel(env.LOG_LEVEL);
+  const retention = Number(env.RETENTION_DAYS ?? "30");
+  const maxEndpoints = Number(env.MAX_ENDPOINTS_PER_TENANT ?? "1000");
+  const allowHttp = truthy(env.ALLOW_HTTP_URLS);
+  return {
+    allowHttp,
+    allowPrivate: truthy(env.ALLOW_PRIVATE_URLS),
+    publicUrl: (env.PUBLIC_URL ?? "").replace(/\/+$/, ""),
+    selfHosts: [env.PUBLIC_URL ?? "", ...(env.SELF_HOSTS ?? "").split(/[\s,]+/)].filter((h) => h.trim() !== ""),
+    // Only an explicit false turns it off: a typo must not silently change the API.
+    secretReveal: !(env.SECRET_REVEAL === "false" || env.SECRET_REVEAL === "0"),
+    maxEndpointsPerTenant: Number.isInteger(maxEndpoints) && maxEndpoints > 0 ? maxEndpoints : 1000,
+    retentionDays: Number.isFinite(retention) && retention > 0 ? Math.floor(retention) : 30,
+    configCacheTtlMs: cacheTtlMs(env.CONFIG_CACHE_TTL_S),
+    version: VERSION,
+    portal: portalSettings(env, allowHttp),
+  };
+}
+
+export const DEFAULT_CONFIG_CACHE_TTL_S = 5;
+
+function cacheTtlMs(raw: string | undefined): number {
+  const n = Number(raw ?? DEFAULT_CONFIG_CACHE_TTL_S);
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, 60) * 1000 : DEFAULT_CONFIG_CACHE_TTL_S * 1000;
+}
