@@ -5,7 +5,7 @@
  */
 import type { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
 import type { TenantLog } from "./tenant-log/tenant-log";
-import type { EventsMessage } from "./queue/messages";
+import type { EventsMessage } from "./domain/queue-messages";
 
 /** Bindings and secrets of the Worker, as declared in wrangler.toml. */
 declare global {

@@ -4,12 +4,13 @@
  */
 import { and, eq, isNull } from "drizzle-orm";
 import { getDb } from "../db/client";
+import type { Scope } from "../domain/api-keys";
 import { apiKeys } from "../db/schema";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
 import { rootKeyUsable } from "./root-key";
 import { findPortalSession, PORTAL_TOKEN_PREFIX } from "../services/portal-sessions";
 
-export type Scope = "admin" | "ingest" | "read";
+export type { Scope };
 
 export type Principal =
   | { kind: "root" }

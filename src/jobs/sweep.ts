@@ -12,7 +12,7 @@
 import { asc, gt } from "drizzle-orm";
 import { tenants } from "../db/schema";
 import { log } from "../lib/log";
-import { fanoutMessage } from "../queue/messages";
+import { fanoutMessage } from "../domain/queue-messages";
 import type { ServiceCtx } from "../services/context";
 import { redriveDeadLetters } from "../services/dead-letters";
 import { activeEndpoints, handOff } from "../services/events/fanout";

@@ -13,7 +13,7 @@ import { fanOutByTenant } from "../services/events/fanout";
 import { emitOperational, OPERATOR_TENANT, type OperationalType } from "../services/operational";
 import { tenantLogFor } from "../tenant-log/client";
 import type { DeadLetterRow } from "../tenant-log/types";
-import { EventsMessage, type FanoutMessages, type OperationalMessage } from "./messages";
+import { EventsMessage, type FanoutMessages, type OperationalMessage } from "../domain/queue-messages";
 
 const retryDelay = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8));
 

@@ -1,12 +1,12 @@
 /** API keys: shown once at creation, stored as SHA-256 hashes, revocable at once. */
 import { and, desc, eq, isNull, lt } from "drizzle-orm";
-import type { Scope } from "../auth/principal";
+import type { Scope } from "../domain/api-keys";
 import type { Db } from "../db/client";
 import { newId, randomToken } from "../db/ids";
 import { apiKeys } from "../db/schema";
 import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
-import { iso, isoOrNull } from "../http/time";
+import { iso, isoOrNull } from "../lib/time";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 

@@ -5,8 +5,8 @@
  * again it comes back as a new record carrying the count, so the sweeper stops at a bound.
  */
 import { ApiError, notFound } from "../errors";
-import { iso } from "../http/time";
-import { EventsMessage } from "../queue/messages";
+import { iso } from "../lib/time";
+import { EventsMessage } from "../domain/queue-messages";
 import { tenantLogFor } from "../tenant-log/client";
 import type { DeadLetterRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";

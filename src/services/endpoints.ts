@@ -9,7 +9,7 @@ import type { SignatureProfile } from "../delivery/sign";
 import { checkDestination, destinationRules } from "../delivery/ssrf";
 import { ApiError, notFound } from "../errors";
 import { selfHosts } from "../lib/self-hosts";
-import { iso } from "../http/time";
+import { iso } from "../lib/time";
 import { decryptJson, encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";
 import type { ServiceCtx } from "./context";

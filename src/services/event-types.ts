@@ -9,7 +9,7 @@ import { asc, eq, gt } from "drizzle-orm";
 import { eventTypes } from "../db/schema";
 import { patternMessage, prepareSchema } from "../delivery/schema-cost";
 import { ApiError, notFound, type ErrorIssue } from "../errors";
-import { iso } from "../http/time";
+import { iso } from "../lib/time";
 import { log } from "../lib/log";
 import type { ServiceCtx } from "./context";
 

@@ -14,7 +14,7 @@ import { endpoints } from "../db/schema";
 import { isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
 import { ApiError } from "../errors";
 import { chunk } from "../lib/chunk";
-import type { OperationalMessage } from "../queue/messages";
+import type { OperationalMessage } from "../domain/queue-messages";
 import type { ServiceCtx } from "./context";
 import { ingestEvents } from "./events/ingest";
 import { ensureTenant } from "./tenants";

@@ -13,7 +13,7 @@ import { eq } from "drizzle-orm";
 import { newId } from "../db/ids";
 import { taskOwners } from "../db/schema";
 import { ApiError, notFound } from "../errors";
-import { iso } from "../http/time";
+import { iso } from "../lib/time";
 import { log } from "../lib/log";
 import { tenantLogFor } from "../tenant-log/client";
 import type { TaskRow } from "../tenant-log/types";

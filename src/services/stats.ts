@@ -6,7 +6,7 @@
 import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
 import { tenantLogFor } from "../tenant-log/client";
 import type { StatsRow } from "../tenant-log/types";
-import { iso } from "../http/time";
+import { iso } from "../lib/time";
 import type { ServiceCtx } from "./context";
 import { dispatcherFor } from "../dispatcher/client";
 import { getEndpoint } from "./endpoints";

@@ -4,7 +4,7 @@ import type { Db } from "../db/client";
 import { newId } from "../db/ids";
 import { apiKeys, endpoints, portalSessions, taskOwners, tenants, type TenantEnvironment } from "../db/schema";
 import { ApiError, notFound } from "../errors";
-import { iso } from "../http/time";
+import { iso } from "../lib/time";
 import { tenantLogFor } from "../tenant-log/client";
 import type { TenantRef } from "../tenant-log/types";
 import { cached, invalidate } from "./config-cache";

@@ -2,7 +2,7 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
-import { isoOrNull } from "../../http/time";
+import { isoOrNull } from "../../lib/time";
 import { serviceCtx } from "../../services/context";
 import { commitRotation, DEFAULT_GRACE_S, MAX_GRACE_S, revealSecret, rotateSecret } from "../../services/endpoint-secrets";
 import { idParam, TenantIdParam, Timestamp } from "../common";

@@ -2,7 +2,7 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
-import { iso } from "../../http/time";
+import { iso } from "../../lib/time";
 import { serviceCtx } from "../../services/context";
 import { testUrl } from "../../services/test-url";
 import { TenantIdParam } from "../common";

@@ -2,7 +2,7 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, forbidPortal } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
-import { iso } from "../../http/time";
+import { iso } from "../../lib/time";
 import { serviceCtx } from "../../services/context";
 import { createPortalSession, DEFAULT_PORTAL_TTL_S, MAX_PORTAL_TTL_S, revokePortalSession } from "../../services/portal-sessions";
 import { getTenant } from "../../services/tenants";

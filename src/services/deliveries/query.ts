@@ -1,6 +1,6 @@
 /** Reading the delivery log from the tenant's TenantLog: deliveries and attempts, newest first. */
 import { notFound } from "../../errors";
-import { iso, isoOrNull } from "../../http/time";
+import { iso, isoOrNull } from "../../lib/time";
 import { tenantLogFor } from "../../tenant-log/client";
 import type { AttemptFilters, AttemptRow, DeliveryFilters, DeliveryRow, StatusCodeClass } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";

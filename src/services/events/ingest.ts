@@ -7,7 +7,7 @@
  */
 import { newId } from "../../db/ids";
 import { ApiError, notFound } from "../../errors";
-import { fanoutMessage } from "../../queue/messages";
+import { fanoutMessage } from "../../domain/queue-messages";
 import { STALE_TENANT, tenantLogFor } from "../../tenant-log/client";
 import { fingerprintOf } from "../../tenant-log/tenant-log";
 import type { AppendResult } from "../../tenant-log/types";

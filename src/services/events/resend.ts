@@ -1,7 +1,7 @@
 /** Resend: a new delivery of an event to every endpoint that matches it now. */
 import { newId } from "../../db/ids";
 import { notFound } from "../../errors";
-import { fanoutMessage } from "../../queue/messages";
+import { fanoutMessage } from "../../domain/queue-messages";
 import { tenantLogFor } from "../../tenant-log/client";
 import type { ServiceCtx } from "../context";
 

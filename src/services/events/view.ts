@@ -1,4 +1,4 @@
-import { iso, isoOrNull } from "../../http/time";
+import { iso, isoOrNull } from "../../lib/time";
 import type { EventRow } from "../../tenant-log/types";
 
 export type { EventRow };
