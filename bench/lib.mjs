@@ -99,6 +99,9 @@ export async function startService({ port, stateDir }) {
     "ALLOW_HTTP_URLS:true",
     "--var",
     "ALLOW_PRIVATE_URLS:true",
+    // The retry scenario spreads 10,000 pending retries over 1,250 endpoints of one tenant.
+    "--var",
+    "MAX_ENDPOINTS_PER_TENANT:2000",
   ], { PORT: String(port) });
   const base = `http://127.0.0.1:${port}`;
   await waitUntilUp(proc, `${base}/`);

@@ -28,9 +28,15 @@ export type PendingRow = {
 // Health is the pure core's vocabulary (src/delivery/health.ts); re-exported for the dispatcher's callers.
 export { HEALTHY, type Health } from "../delivery/health";
 
+/**
+ * Every index here is a row written on each insert (Cloudflare bills index rows too), so there
+ * are only the ones a hot query needs: due order, ordering lanes (only rows that have a key) and
+ * expiry (only rows that have one). `seq` is assigned by the store (see nextSeq), not by
+ * AUTOINCREMENT, whose sqlite_sequence update would be one more row per insert.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pending (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   delivery_id TEXT NOT NULL UNIQUE,
   tenant_id TEXT NOT NULL,
   event_id TEXT NOT NULL,
@@ -45,12 +51,29 @@ CREATE TABLE IF NOT EXISTS pending (
   trigger TEXT NOT NULL DEFAULT 'scheduled'
 );
 CREATE INDEX IF NOT EXISTS pending_due ON pending (due_at, seq);
-CREATE INDEX IF NOT EXISTS pending_lane ON pending (ordering_key, seq);
-CREATE INDEX IF NOT EXISTS pending_lease ON pending (lease_until) WHERE lease_until IS NOT NULL;
+CREATE INDEX IF NOT EXISTS pending_lane ON pending (ordering_key, seq) WHERE ordering_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS pending_expiry ON pending (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, change TEXT NOT NULL);
 `;
+
+/** The layout version this code writes; older objects are brought up to it when they start. */
+export const DISPATCHER_SCHEMA_VERSION = 2;
+
+/**
+ * v1 → v2: pending had AUTOINCREMENT, a lane index over every row and a lease index. The table is
+ * rebuilt in one transaction (rows keep their seq, so lanes keep their order).
+ */
+const V1_TO_V2 = `
+DROP INDEX IF EXISTS pending_lease;
+DROP INDEX IF EXISTS pending_lane;
+DROP INDEX IF EXISTS pending_due;
+DROP INDEX IF EXISTS pending_expiry;
+ALTER TABLE pending RENAME TO pending_v1;
+`;
+
+/** How many settled delivery ids a dispatcher remembers, so a late re-hand cannot re-send them. */
+export const SETTLED_MEMORY = 10_000;
 
 export class DispatcherStore {
   /**
@@ -61,15 +84,56 @@ export class DispatcherStore {
 
   private readonly sql: Pick<SqlStorage, "exec">;
 
+  /** The next seq to assign; read from the table once per object start, then counted here. */
+  private nextSeq: number | null = null;
+
+  /**
+   * Delivery ids this object removed (settled or cancelled), newest last. A fan-out that runs
+   * again (its queue message retried) hands over every delivery the TenantLog still shows
+   * `pending`, which includes ones settled here whose outcome is still on its way to the log;
+   * without this memory they would be sent twice. Memory only: it covers the window in which the
+   * outcome is in flight, and that window does not survive this object either.
+   */
+  private readonly settled = new Set<string>();
+
   constructor(sql: SqlStorage) {
     this.sql = countingSql(sql);
-    this.sql.exec(SCHEMA);
+    this.layOut();
   }
 
   /** After storage.deleteAll(): forget the cached copy and lay the tables out again. */
   cleared() {
     this.metaCache.clear();
-    this.sql.exec(SCHEMA);
+    this.nextSeq = null;
+    this.settled.clear();
+    this.layOut();
+  }
+
+  private layOut() {
+    const hasPending = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'pending'").one().n > 0;
+    const version = hasPending ? Number(this.metaValue("schema_version") ?? 1) : DISPATCHER_SCHEMA_VERSION;
+    if (version < 2) {
+      this.sql.exec(V1_TO_V2);
+      this.sql.exec(SCHEMA);
+      this.sql.exec("INSERT INTO pending SELECT * FROM pending_v1");
+      this.sql.exec("DROP TABLE pending_v1");
+    } else {
+      this.sql.exec(SCHEMA);
+    }
+    if (Number(this.metaValue("schema_version") ?? 0) !== DISPATCHER_SCHEMA_VERSION) this.setMeta("schema_version", DISPATCHER_SCHEMA_VERSION);
+  }
+
+  /** meta without the cache, for layOut (the table may not exist yet). */
+  private metaValue(key: string): unknown {
+    const hasMeta = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'").one().n > 0;
+    if (!hasMeta) return null;
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0];
+    return row ? JSON.parse(row.v) : null;
+  }
+
+  private takeSeq(): number {
+    if (this.nextSeq === null) this.nextSeq = this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM pending").one().n;
+    return this.nextSeq++;
   }
 
   getMeta<T>(key: string): T | null {
@@ -80,7 +144,9 @@ export class DispatcherStore {
     return value;
   }
 
+  /** Writes only a change: the snapshot and health are set on every enqueue and attempt. */
   setMeta(key: string, value: unknown) {
+    if (this.metaCache.has(key) && JSON.stringify(this.metaCache.get(key)) === JSON.stringify(value)) return;
     this.sql.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", key, JSON.stringify(value));
     this.metaCache.set(key, structuredClone(value));
   }
@@ -101,12 +167,19 @@ export class DispatcherStore {
     this.setMeta("health", h);
   }
 
+  /**
+   * Adds deliveries; one already held is ignored, and so is a scheduled hand-off of one this
+   * object settled a moment ago (see `settled`). A manual retry or a recover is sent again.
+   */
   insertPending(rows: Omit<PendingRow, "seq" | "lease_until">[]): number {
     let added = 0;
     for (const r of rows) {
+      if (r.trigger === "scheduled" && this.settled.has(r.delivery_id)) continue;
+      const seq = this.takeSeq();
       const cursor = this.sql.exec(
-        `INSERT OR IGNORE INTO pending (delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO pending (seq, delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        seq,
         r.delivery_id, r.tenant_id, r.event_id, r.event_type, r.event_created_at, r.payload, r.ordering_key, r.expires_at, r.attempts, r.due_at, r.trigger,
       );
       added += cursor.rowsWritten > 0 ? 1 : 0;
@@ -161,7 +234,17 @@ export class DispatcherStore {
   }
 
   removeMany(seqs: number[]) {
-    for (const chunk of chunks(seqs)) this.sql.exec(`DELETE FROM pending WHERE seq IN (${marks(chunk)})`, ...chunk);
+    for (const chunk of chunks(seqs)) {
+      const cursor = this.sql.exec<{ delivery_id: string }>(`DELETE FROM pending WHERE seq IN (${marks(chunk)}) RETURNING delivery_id`, ...chunk);
+      for (const { delivery_id } of cursor.toArray()) this.remember(delivery_id);
+      countRowsWritten("dispatcher", cursor.rowsWritten);
+    }
+  }
+
+  private remember(deliveryId: string) {
+    this.settled.delete(deliveryId);
+    this.settled.add(deliveryId);
+    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.values().next().value!);
   }
 
   count(): number {
@@ -215,7 +298,7 @@ export class DispatcherStore {
 /**
  * Every statement's `rowsWritten` (what Cloudflare bills) into the row usage counters. A cursor
  * with no columns (a write without RETURNING, DDL) is run to its end here so the count is final;
- * this store has no RETURNING writes, so the rest are reads, which write nothing.
+ * the one RETURNING write (removeMany) counts its own rows; the rest are reads, which write nothing.
  */
 function countingSql(sql: SqlStorage): Pick<SqlStorage, "exec"> {
   return {
