@@ -10,11 +10,13 @@ import { HTTPException } from "hono/http-exception";
 import { getDb } from "../db/client";
 import { ApiError, type ErrorIssue } from "../errors";
 import type { AppEnv } from "../http/context";
+import { TenantActionLimited } from "../http/tenant-action-limit";
 import { log } from "../lib/log";
 import type { PortalSettings } from "../lib/portal-settings";
 import { serviceCtx } from "../services/context";
 import { exchangeLoginCode, revokePortalSession } from "../services/portal-sessions";
 import { tenantEnvironment } from "../services/tenants";
+import { limitedText } from "./action-limit";
 import { registerPortalDeliveries } from "./deliveries";
 import { registerPortalEndpoints } from "./endpoints";
 import { registerPortalSecret } from "./secret";
@@ -47,7 +49,7 @@ function Message(props: { title: string; text: string; brand: PortalSettings }) 
   );
 }
 
-type MessageStatus = 200 | 400 | 401 | 403 | 404 | 410 | 500;
+type MessageStatus = 200 | 400 | 401 | 403 | 404 | 410 | 429 | 500;
 const messagePage = (c: Context<any, any>, status: MessageStatus, title: string, text: string) =>
   c.html(<Message title={title} text={text} brand={(c.get("config") as AppEnv["Variables"]["config"]).portal} />, status);
 
@@ -144,7 +146,12 @@ export function registerPortal(app: Hono<AppEnv>) {
   portal.onError((err, c) => {
     if (err instanceof HTTPException && err.status === 403) return messagePage(c, 403, "Refused", "This form did not come from the portal.");
     if (err instanceof ApiError && err.status === 404) return messagePage(c, 404, "Not found", "There is nothing here, or it belongs to someone else.");
-    if (err instanceof ApiError && err.status < 500) return messagePage(c, err.status as 400, "That did not work", err.message);
+    if (err instanceof ApiError && err.status < 500) {
+      // Retry-After on a 429 (a limited action, a throttled login) reaches the browser too.
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+      if (err instanceof TenantActionLimited) return messagePage(c, 429, "Slow down", limitedText(err));
+      return messagePage(c, err.status as 400, "That did not work", err.message);
+    }
     log.error("portal error", { request_id: c.get("requestId"), error: String(err) });
     return messagePage(c, 500, "Something went wrong", `Try again later. Reference: ${c.get("requestId") ?? ""}`);
   });
@@ -155,7 +162,7 @@ export function registerPortal(app: Hono<AppEnv>) {
 
 export type PortalPage = { title: string; current?: "endpoints" | "deliveries" };
 
-export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 = 200) {
+export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 | 429 = 200) {
   const s = c.get("session");
   return c.html(
     <Layout title={meta.title} tenantId={s.tenantId} readOnly={s.readOnly} sandbox={c.get("sandbox") === true} current={meta.current} brand={c.get("config").portal} csrf={c.get("csrf")}>
