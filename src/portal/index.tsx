@@ -10,6 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import { getDb } from "../db/client";
 import { ApiError, type ErrorIssue } from "../errors";
 import type { AppEnv } from "../http/context";
+import { assertNotThrottled, authClient, noteAuthFailure } from "../http/auth-throttle";
 import { TenantActionLimited } from "../http/tenant-action-limit";
 import { log } from "../lib/log";
 import type { PortalSettings } from "../lib/portal-settings";
@@ -70,6 +71,22 @@ function securityHeaders(settings: PortalSettings) {
   };
 }
 
+/**
+ * Failed code redemptions count on AUTH_FAILURE_LIMITER like bad API keys (src/http/auth-throttle.ts,
+ * one limiter and one penalty box per client): a client over the limit is refused before its code
+ * is looked up (so a good code it holds stays unused) and before any D1 read.
+ */
+async function throttledLogin(c: Context<PortalEnv, any>, step: () => unknown): Promise<Response | null> {
+  try {
+    await step();
+    return null;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== "rate_limited") throw err;
+    for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+    return messagePage(c, 429, "Too many attempts", "Too many portal links that do not work were opened from this network. Wait a minute, then open your link again.");
+  }
+}
+
 /** Where a login link may be opened: a page or a frame, not an <img> or a script another site plants. */
 const LOGIN_DESTINATIONS = new Set(["document", "iframe", "frame"]);
 
@@ -90,6 +107,9 @@ export function registerPortal(app: Hono<AppEnv>) {
     }
     const dest = c.req.header("sec-fetch-dest");
     if (dest && !LOGIN_DESTINATIONS.has(dest)) return messagePage(c, 403, "Refused", "Open this link in the browser's address bar.");
+    const client = authClient((name) => c.req.header(name));
+    const boxed = await throttledLogin(c, () => assertNotThrottled(client));
+    if (boxed) return boxed;
     const db = getDb(c.env);
     const result = await exchangeLoginCode(db, code);
     if (result.ok) {
@@ -100,6 +120,11 @@ export function registerPortal(app: Hono<AppEnv>) {
       // The same browser opening its link again (a reload, a framed page restored) is already in.
       const current = await sessionFromCookie(c);
       if (current && current.id === result.sessionId) return c.redirect("/portal", 303);
+    }
+    // Every other outcome is a failed redemption (unknown, revoked, expired, or used elsewhere).
+    const throttled = await throttledLogin(c, () => noteAuthFailure(c.env, client));
+    if (throttled) return throttled;
+    if (result.reason === "used") {
       return messagePage(c, 410, "This link was already used", "Each portal link opens the portal once, in one browser. Ask for a new link.");
     }
     if (result.reason === "expired") return messagePage(c, 410, "This link has expired", "Portal links work for 10 minutes. Ask for a new link.");
