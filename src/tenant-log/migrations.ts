@@ -116,13 +116,16 @@ CREATE TABLE dead_letters (
   created_at INTEGER NOT NULL
 ) WITHOUT ROWID;`;
 
+/** v3: a re-driven dead letter is kept (marked) until retention, so a second re-drive answers 409. */
+const m0003 = `ALTER TABLE dead_letters ADD redriven_at INTEGER;`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
   journal: {
-    entries: [entry(1, "0001_traffic", 1_795_000_000_000), entry(2, "0002_operations", 1_795_000_000_001)],
+    entries: [entry(1, "0001_traffic", 1_795_000_000_000), entry(2, "0002_operations", 1_795_000_000_001), entry(3, "0003_dead_letter_redriven", 1_795_000_000_002)],
   },
-  migrations: { m0001, m0002 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003 } as Record<string, string>,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */
