@@ -32,7 +32,7 @@ declare global {
     DEFAULT_SIGNATURE?: string;
     /** Per-key ingest limiter (Cloudflare Rate Limiting binding). */
     INGEST_LIMITER?: RateLimit;
-    /** Per tenant and action: test, test-url, retry, resend, recover (src/http/tenant-action-limit.ts). */
+    /** Per tenant and action: test, test-url, retry, resend, recover (src/services/tenant-action-limit.ts). */
     TENANT_ACTION_LIMITER?: RateLimit;
     /** Failed authentications per client address (src/http/auth-throttle.ts). */
     AUTH_FAILURE_LIMITER?: RateLimit;

@@ -44,7 +44,7 @@ export const errorResponses = {
   500: errorResponse("Internal error; the detail is logged under the request id."),
 } as const;
 
-/** The per-tenant action limit (src/http/tenant-action-limit.ts), for a route's own responses. */
+/** The per-tenant action limit (src/services/tenant-action-limit.ts), for a route's own responses. */
 export const tenantActionLimited = { 429: errorResponse("Too many of these calls for this tenant; retry after `Retry-After` seconds.") } as const;
 
 /**

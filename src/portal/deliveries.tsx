@@ -7,6 +7,7 @@ import { retryDelivery } from "../services/deliveries/actions";
 import { deliveryDetail, listDeliveries } from "../services/deliveries/query";
 import { getEndpoint, listEndpoints } from "../services/endpoints";
 import type { DeliveryStatus } from "../domain/deliveries";
+import { limitedNotice } from "./action-limit";
 import { page } from "./index";
 import { DeliveryDetail, DeliveryLog, type LogFilters } from "./pages/deliveries";
 import { AttemptResult } from "./pages/endpoints";
@@ -51,7 +52,7 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
     return page(c, { title: "Delivery log", current: "deliveries" }, <DeliveryLog rows={p.data} endpoints={endpoints} filters={filters} nextCursor={p.next_cursor} error={error} />);
   });
 
-  const detail = async (c: Context<PortalEnv, any>, id: string, banner?: unknown) => {
+  const detail = async (c: Context<PortalEnv, any>, id: string, banner?: unknown, status: 200 | 429 = 200) => {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
     const { delivery, attempts } = await deliveryDetail(ctx, tenant, id);
@@ -63,13 +64,21 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
         {banner as never}
         <DeliveryDetail delivery={delivery} attempts={attempts} endpointUrl={endpoint?.url ?? null} csrf={c.get("csrf")} readOnly={c.get("session").readOnly} />
       </>,
+      status,
     );
   };
 
   portal.get("/deliveries/:id{dlv_[0-9a-z]{26}}", (c) => detail(c, c.req.param("id")));
 
   portal.post("/deliveries/:id{dlv_[0-9a-z]{26}}/retry", async (c) => {
-    const attempt = await retryDelivery(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
+    let attempt: Awaited<ReturnType<typeof retryDelivery>>;
+    try {
+      attempt = await retryDelivery(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
+    } catch (err) {
+      const limited = limitedNotice(c, err);
+      if (!limited) throw err;
+      return detail(c, c.req.param("id"), limited, 429);
+    }
     const banner = (
       <AttemptResult
         title="Retried now"

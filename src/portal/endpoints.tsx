@@ -14,6 +14,7 @@ import type { EndpointRow } from "../attempts/endpoint-snapshot";
 import { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
 import { resolveEndpoint } from "../attempts/endpoint-snapshot";
 import { EMPTY_FORM, EndpointForm, formValues, parseEndpointForm, type EndpointFormValues, type StoredCredentials } from "./endpoint-form";
+import { limitedNotice } from "./action-limit";
 import { page } from "./index";
 import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "./pages/endpoints";
 import type { PortalEnv } from "./session";
@@ -156,20 +157,33 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     return page(c, { title: "Secret rotated", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} rotated />);
   });
 
-  portal.post(`/endpoints/${ID}/test`, async (c) => {
+  /** The endpoint's page with a banner on top: a test's answer, or why the action was refused. */
+  const detailWith = async (c: Context<PortalEnv, any>, id: string, banner: unknown, status: 200 | 429 = 200) => {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
-    const attempt = await testEndpoint(ctx, tenant, c.req.param("id"), {});
-    const row = await getEndpoint(ctx, tenant, c.req.param("id"));
+    const row = await getEndpoint(ctx, tenant, id);
     const stats = await endpointStats(ctx, tenant, row.id, Date.now() - DEFAULT_STATS_WINDOW_MS);
     return page(
       c,
       { title: row.description || "Endpoint", current: "endpoints" },
       <>
-        <AttemptResult title="Test event sent" attempt={{ status_code: attempt.statusCode, duration_ms: attempt.durationMs, response_body: attempt.responseBody, error: attempt.error, error_detail: attempt.errorDetail }} />
+        {banner as never}
         <EndpointDetail row={row} csrf={c.get("csrf")} readOnly={false} stats={stats as never} />
       </>,
+      status,
     );
+  };
+
+  portal.post(`/endpoints/${ID}/test`, async (c) => {
+    try {
+      const attempt = await testEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"), {});
+      const a = { status_code: attempt.statusCode, duration_ms: attempt.durationMs, response_body: attempt.responseBody, error: attempt.error, error_detail: attempt.errorDetail };
+      return detailWith(c, c.req.param("id"), <AttemptResult title="Test event sent" attempt={a} />);
+    } catch (err) {
+      const limited = limitedNotice(c, err);
+      if (!limited) throw err;
+      return detailWith(c, c.req.param("id"), limited, 429);
+    }
   });
 
   portal.post(`/endpoints/${ID}/recover`, async (c) => {
@@ -177,8 +191,14 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const body = await c.req.parseBody();
     const since = Date.parse(`${String(body.since ?? "")}Z`);
     if (Number.isNaN(since)) throw new ApiError("bad_request", "pick the time to recover from");
-    const task = await recoverEndpoint(ctx, c.get("session").tenantId, c.req.param("id"), { since });
-    return c.redirect(`/portal/endpoints/${c.req.param("id")}?task=${task.id}`, 303);
+    try {
+      const task = await recoverEndpoint(ctx, c.get("session").tenantId, c.req.param("id"), { since });
+      return c.redirect(`/portal/endpoints/${c.req.param("id")}?task=${task.id}`, 303);
+    } catch (err) {
+      const limited = limitedNotice(c, err);
+      if (!limited) throw err;
+      return detailWith(c, c.req.param("id"), limited, 429);
+    }
   });
 
   portal.get(`/endpoints/${ID}/delete`, async (c) => {

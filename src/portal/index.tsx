@@ -10,11 +10,14 @@ import { HTTPException } from "hono/http-exception";
 import { getDb } from "../db/client";
 import { ApiError, type ErrorIssue } from "../errors";
 import type { AppEnv } from "../http/context";
+import { assertNotThrottled, authClient, noteAuthFailure } from "../http/auth-throttle";
+import { TenantActionLimited } from "../services/tenant-action-limit";
 import { log } from "../lib/log";
 import type { PortalSettings } from "../lib/portal-settings";
 import { serviceCtx } from "../services/context";
 import { exchangeLoginCode, revokePortalSession } from "../services/portal-sessions";
 import { tenantEnvironment } from "../services/tenants";
+import { limitedText } from "./action-limit";
 import { registerPortalDeliveries } from "./deliveries";
 import { registerPortalEndpoints } from "./endpoints";
 import { registerPortalSecret } from "./secret";
@@ -47,7 +50,7 @@ function Message(props: { title: string; text: string; brand: PortalSettings }) 
   );
 }
 
-type MessageStatus = 200 | 400 | 401 | 403 | 404 | 410 | 500;
+type MessageStatus = 200 | 400 | 401 | 403 | 404 | 410 | 429 | 500;
 const messagePage = (c: Context<any, any>, status: MessageStatus, title: string, text: string) =>
   c.html(<Message title={title} text={text} brand={(c.get("config") as AppEnv["Variables"]["config"]).portal} />, status);
 
@@ -66,6 +69,22 @@ function securityHeaders(settings: PortalSettings) {
     "content-security-policy": `default-src 'none'; style-src 'unsafe-inline'${img}; form-action 'self'; frame-ancestors ${frame}; base-uri 'none'`,
     ...(settings.frameAncestors.length ? {} : { "x-frame-options": "DENY" }),
   };
+}
+
+/**
+ * Failed code redemptions count on AUTH_FAILURE_LIMITER like bad API keys (src/http/auth-throttle.ts,
+ * one limiter and one penalty box per client): a client over the limit is refused before its code
+ * is looked up (so a good code it holds stays unused) and before any D1 read.
+ */
+async function throttledLogin(c: Context<PortalEnv, any>, step: () => unknown): Promise<Response | null> {
+  try {
+    await step();
+    return null;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== "rate_limited") throw err;
+    for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+    return messagePage(c, 429, "Too many attempts", "Too many portal links that do not work were opened from this network. Wait a minute, then open your link again.");
+  }
 }
 
 /** Where a login link may be opened: a page or a frame, not an <img> or a script another site plants. */
@@ -88,6 +107,9 @@ export function registerPortal(app: Hono<AppEnv>) {
     }
     const dest = c.req.header("sec-fetch-dest");
     if (dest && !LOGIN_DESTINATIONS.has(dest)) return messagePage(c, 403, "Refused", "Open this link in the browser's address bar.");
+    const client = authClient((name) => c.req.header(name));
+    const boxed = await throttledLogin(c, () => assertNotThrottled(client));
+    if (boxed) return boxed;
     const db = getDb(c.env);
     const result = await exchangeLoginCode(db, code);
     if (result.ok) {
@@ -98,6 +120,11 @@ export function registerPortal(app: Hono<AppEnv>) {
       // The same browser opening its link again (a reload, a framed page restored) is already in.
       const current = await sessionFromCookie(c);
       if (current && current.id === result.sessionId) return c.redirect("/portal", 303);
+    }
+    // Every other outcome is a failed redemption (unknown, revoked, expired, or used elsewhere).
+    const throttled = await throttledLogin(c, () => noteAuthFailure(c.env, client));
+    if (throttled) return throttled;
+    if (result.reason === "used") {
       return messagePage(c, 410, "This link was already used", "Each portal link opens the portal once, in one browser. Ask for a new link.");
     }
     if (result.reason === "expired") return messagePage(c, 410, "This link has expired", "Portal links work for 10 minutes. Ask for a new link.");
@@ -144,7 +171,12 @@ export function registerPortal(app: Hono<AppEnv>) {
   portal.onError((err, c) => {
     if (err instanceof HTTPException && err.status === 403) return messagePage(c, 403, "Refused", "This form did not come from the portal.");
     if (err instanceof ApiError && err.status === 404) return messagePage(c, 404, "Not found", "There is nothing here, or it belongs to someone else.");
-    if (err instanceof ApiError && err.status < 500) return messagePage(c, err.status as 400, "That did not work", err.message);
+    if (err instanceof ApiError && err.status < 500) {
+      // Retry-After on a 429 (a limited action, a throttled login) reaches the browser too.
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+      if (err instanceof TenantActionLimited) return messagePage(c, 429, "Slow down", limitedText(err));
+      return messagePage(c, err.status as 400, "That did not work", err.message);
+    }
     log.error("portal error", { request_id: c.get("requestId"), error: String(err) });
     return messagePage(c, 500, "Something went wrong", `Try again later. Reference: ${c.get("requestId") ?? ""}`);
   });
@@ -155,7 +187,7 @@ export function registerPortal(app: Hono<AppEnv>) {
 
 export type PortalPage = { title: string; current?: "endpoints" | "deliveries" };
 
-export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 = 200) {
+export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 | 429 = 200) {
   const s = c.get("session");
   return c.html(
     <Layout title={meta.title} tenantId={s.tenantId} readOnly={s.readOnly} sandbox={c.get("sandbox") === true} current={meta.current} brand={c.get("config").portal} csrf={c.get("csrf")}>

@@ -10,6 +10,7 @@ import { zodIssues } from "../http/validation";
 import { TestUrlInput } from "../routes/endpoints/schema";
 import { serviceCtx } from "../services/context";
 import { testUrl } from "../services/test-url";
+import { limitedNotice } from "./action-limit";
 import { page } from "./index";
 import { Notice } from "./layout";
 import { AttemptResult } from "./pages/endpoints";
@@ -128,6 +129,8 @@ export function registerPortalTestUrl(portal: Hono<PortalEnv>) {
       );
     } catch (err) {
       if (err instanceof ApiError && err.status === 400) return form(err.issues ?? [{ path: "url", message: err.message }]);
+      const limited = limitedNotice(c, err);
+      if (limited) return page(c, meta, <>{limited}<TestUrlForm csrf={c.get("csrf")} values={values} issues={[]} /></>, 429);
       throw err;
     }
   });

@@ -87,7 +87,7 @@ function deadLetterOf(queue: string, m: Message<unknown>, now: number): { tenant
   const kind = parsed.success ? parsed.data.kind : "unknown";
   const tenantId = parsed.success && parsed.data.kind === "fanout" ? parsed.data.tenant_id : OPERATOR_TENANT;
   const redrives = parsed.success ? (parsed.data.redrives ?? 0) : 0;
-  return { tenantId, row: { id: newId("dlq", now), queue, kind, body: JSON.stringify(m.body ?? null), attempts: m.attempts, redrives, createdAt: now } };
+  return { tenantId, row: { id: newId("dlq", now), queue, kind, body: JSON.stringify(m.body ?? null), attempts: m.attempts, redrives, createdAt: now, redrivenAt: null } };
 }
 
 async function recordDeadLetters(env: Env, queue: string, messages: readonly Message<unknown>[]) {

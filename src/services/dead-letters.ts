@@ -1,8 +1,11 @@
 /**
  * Dead letters: queue messages that exhausted their retries, kept in their tenant's TenantLog
  * (the operator's for messages of no tenant). Re-driving queues the message again with its
- * `redrives` count raised, and drops the record once the queue took it; if it dead-letters
- * again it comes back as a new record carrying the count, so the sweeper stops at a bound.
+ * `redrives` count raised, and marks the record re-driven once the queue took it (it leaves the
+ * list and is purged with the tenant's retention; re-driving it again answers 409). If the
+ * message dead-letters again it comes back as a new record carrying the count, so the sweeper
+ * stops at a bound. Queue first, mark after: a crash in between re-drives twice (fan-out is
+ * idempotent) rather than never.
  */
 import { ApiError, notFound } from "../errors";
 import { iso } from "../lib/time";
@@ -10,6 +13,8 @@ import { EventsMessage } from "../domain/queue-messages";
 import { tenantLogFor } from "../tenant-log/client";
 import type { DeadLetterRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
+import { OPERATOR_TENANT } from "./operational";
+import { getTenant } from "./tenants";
 
 export function deadLetterView(row: DeadLetterRow) {
   return {
@@ -23,7 +28,13 @@ export function deadLetterView(row: DeadLetterRow) {
   };
 }
 
+/** 404 for a tenant that does not exist; the operator's log exists before `_operator` is in D1. */
+async function assertTenant(ctx: ServiceCtx, tenantId: string) {
+  if (tenantId !== OPERATOR_TENANT) await getTenant(ctx.db, tenantId);
+}
+
 export async function listDeadLetters(ctx: ServiceCtx, tenantId: string, f: { limit: number; before?: string }) {
+  await assertTenant(ctx, tenantId);
   return tenantLogFor(ctx.env, tenantId).listDeadLetters(f);
 }
 
@@ -41,7 +52,7 @@ async function requeue(ctx: ServiceCtx, tenantId: string, rows: DeadLetterRow[])
     await ctx.env.EVENTS_QUEUE.send(message, { contentType: "json" });
     sent.push(row.id);
   }
-  if (sent.length) await tenantLogFor(ctx.env, tenantId).dropDeadLetters(sent);
+  if (sent.length) await tenantLogFor(ctx.env, tenantId).markDeadLettersRedriven(sent, Date.now());
   return sent.length;
 }
 
@@ -51,10 +62,12 @@ export async function redriveDeadLetters(ctx: ServiceCtx, tenantId: string, opts
   return requeue(ctx, tenantId, rows.slice(0, opts.limit));
 }
 
-/** The operator's re-drive of one dead letter, whatever its count. */
+/** The operator's re-drive of one dead letter, whatever its count; once only. */
 export async function redriveDeadLetter(ctx: ServiceCtx, tenantId: string, id: string) {
+  await assertTenant(ctx, tenantId);
   const row = await tenantLogFor(ctx.env, tenantId).getDeadLetter(id);
   if (!row) throw notFound("dead letter");
+  if (row.redrivenAt !== null) throw new ApiError("conflict", `this dead letter was already re-driven at ${iso(row.redrivenAt)}`);
   if (!requeueable(row)) throw new ApiError("conflict", "no version of this service understands this message; it cannot be re-driven");
   await requeue(ctx, tenantId, [row]);
   return { id: row.id, queued: true as const };

@@ -1,9 +1,11 @@
 /**
  * The test button: send one event to one endpoint right now, outside the ladder, and answer the
  * attempt. The event, delivery and attempt are recorded in the TenantLog so the log shows the test too.
+ * Rate-limited per tenant here, so the API and the portal's button share one budget.
  */
 import { newId } from "../db/ids";
 import { notFound } from "../errors";
+import { limitTenantAction } from "./tenant-action-limit";
 import { recordChanges, tenantLogFor } from "../tenant-log/client";
 import type { ServiceCtx } from "./context";
 import { attemptRow } from "../attempts/record";
@@ -21,6 +23,7 @@ export function defaultTestData(now: number, endpointId?: string) {
 }
 
 export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, input: { event_type?: string; data?: unknown }) {
+  await limitTenantAction(ctx.env, tenantId, "test");
   const endpoint = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
   const type = input.event_type ?? TEST_EVENT_TYPE;

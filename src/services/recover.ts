@@ -8,11 +8,13 @@
  * (with their payloads, never all at once) are handed to the dispatcher first and marked in the
  * log only after it took them; a run that stops anywhere (a failed hand-off, a dead isolate)
  * leaves the rest `failed` and the cron sweeper resumes the task after its cursor.
+ * Starting one is rate-limited per tenant (API and portal alike); resuming one is not.
  */
 import { eq } from "drizzle-orm";
 import { newId } from "../db/ids";
 import { taskOwners } from "../db/schema";
 import { ApiError, notFound } from "../errors";
+import { limitTenantAction } from "./tenant-action-limit";
 import { iso } from "../lib/time";
 import { log } from "../lib/log";
 import { tenantLogFor } from "../tenant-log/client";
@@ -30,6 +32,7 @@ const PAGE = 90;
 export type { TaskRow };
 
 export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, window: { since: number; until?: number }) {
+  await limitTenantAction(ctx.env, tenantId, "recover");
   const endpoint = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
   const until = window.until ?? now;

@@ -15,7 +15,7 @@ import { generateSecret } from "../delivery/secret";
 import { assertOwnSecret } from "./own-secret";
 import { tenantEnvironment } from "./tenants";
 import type { TestUrl } from "../routes/endpoints/schema";
-import { limitTenantAction } from "../http/tenant-action-limit";
+import { limitTenantAction } from "./tenant-action-limit";
 
 export async function testUrl(ctx: ServiceCtx, tenantId: string, input: TestUrl) {
   await limitTenantAction(ctx.env, tenantId, "test-url");

@@ -147,13 +147,16 @@ ALTER TABLE events_v3 RENAME TO events;
 --> statement-breakpoint
 CREATE INDEX events_unfanned ON events (created_at) WHERE fanned_out_at IS NULL;`;
 
+/** v4: a re-driven dead letter is kept (marked) until retention, so a second re-drive answers 409. */
+const m0004 = `ALTER TABLE dead_letters ADD redriven_at INTEGER;`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
   journal: {
-    entries: [entry(1, "0001_traffic", 1_795_000_000_000), entry(2, "0002_operations", 1_795_000_000_001), entry(3, "0003_rowid_tables", 1_795_000_000_002)],
+    entries: [entry(1, "0001_traffic", 1_795_000_000_000), entry(2, "0002_operations", 1_795_000_000_001), entry(3, "0003_rowid_tables", 1_795_000_000_002), entry(4, "0004_dead_letter_redriven", 1_795_000_000_003)],
   },
-  migrations: { m0001, m0002, m0003 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003, m0004 } as Record<string, string>,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */

@@ -123,6 +123,8 @@ export const deadLetters = sqliteTable("dead_letters", {
   /** How many times it was queued again; the sweeper stops re-driving at a bound. */
   redrives: integer("redrives").notNull(),
   createdAt: integer("created_at").notNull(),
+  /** Set when it was queued again; kept until retention so a second re-drive answers 409. */
+  redrivenAt: integer("redriven_at"),
 });
 
 /** Small settings of the object: the tenant incarnation it belongs to, retention, tombstone. */

@@ -503,17 +503,18 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   async listDeadLetters(f: { limit: number; before?: string; maxRedrives?: number }): Promise<DeadLetterRow[]> {
-    const conds: SQL[] = [];
+    // Re-driven ones are done: they stay only to answer a repeated re-drive.
+    const conds: SQL[] = [isNull(deadLetters.redrivenAt)];
     if (f.before) conds.push(lt(deadLetters.id, f.before));
     if (f.maxRedrives !== undefined) conds.push(lt(deadLetters.redrives, f.maxRedrives), sql`${deadLetters.kind} <> 'unknown'`);
     return this.db.select().from(deadLetters).where(and(...conds)).orderBy(desc(deadLetters.id)).limit(f.limit + 1).all();
   }
 
-  /** Removes dead letters once their messages are back on the queue. */
-  async dropDeadLetters(ids: string[]): Promise<number> {
+  /** Marks dead letters re-driven once their messages are back on the queue (purged with retention). */
+  async markDeadLettersRedriven(ids: string[], now: number): Promise<number> {
     let n = 0;
     this.ctx.storage.transactionSync(() => {
-      for (const id of ids) n += this.exec("DELETE FROM dead_letters WHERE id = ?", id) > 0 ? 1 : 0;
+      for (const id of ids) n += this.exec("UPDATE dead_letters SET redriven_at = ? WHERE id = ? AND redriven_at IS NULL", now, id) > 0 ? 1 : 0;
     });
     return n;
   }
@@ -542,6 +543,7 @@ export class TenantLog extends DurableObject<Env> {
       idempotency_keys: stepKeyed("idempotency_keys", "key", "expires_at", now),
     };
     this.exec("DELETE FROM delivery_stats WHERE hour < ?", cutoff);
+    this.exec("DELETE FROM dead_letters WHERE redriven_at < ?", cutoff);
     const more = Object.values(removed).some((n) => n >= PURGE_BATCH);
     return { ...removed, more };
   }

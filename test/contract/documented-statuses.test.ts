@@ -9,6 +9,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
+import { tenantLogFor } from "../../src/tenant-log/client";
 import { api, createEndpoint, ROOT_KEY } from "../helpers/api";
 import { makeFixture, validBody, type Fixture } from "../helpers/fixtures";
 import { receiverUrl, uniquePath } from "../helpers/receiver";
@@ -23,6 +24,7 @@ interface Operation {
 let doc: { paths: Record<string, Record<string, Op>> };
 let ops: Operation[];
 let fx: Fixture;
+let deadLetterId: string;
 let readKey: string;
 let ingestKey: string;
 
@@ -54,17 +56,17 @@ const PROVOKED_ELSEWHERE: Record<string, number[]> = {
   // A compare-and-set lost 8 times in a row: the race itself is in test/vendors/own-secrets.test.ts.
   rotateEndpointSecret: [409],
   commitEndpointSecretRotation: [409],
-  // A dead letter no version understands: test/operator/redrive.test.ts. The dead-letter routes are
-  // root-only and answer 404 (never 403) to every other key, so their documented 403 is not
-  // reached, and listing an unknown tenant's dead letters answers an empty page: known gaps, named.
-  redriveDeadLetter: [403, 409],
-  listDeadLetters: [404],
 };
 
 beforeAll(async () => {
   doc = (await api("GET", "/openapi.json", { key: null })).body;
   ops = Object.entries(doc.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
   fx = await makeFixture();
+  // A dead letter of the fixture's tenant, as the DLQ consumer records one, for the operator routes.
+  deadLetterId = `dlq_01jd${Date.now().toString(36).padStart(22, "0")}`;
+  await tenantLogFor(env, fx.tenant_id).addDeadLetters([
+    { id: deadLetterId, queue: "edgehooks-events", kind: "fanout", body: JSON.stringify({ v: 2, kind: "fanout", tenant_id: fx.tenant_id, event_ids: [fx.event_id], origin: "" }), attempts: 10, redrives: 0, createdAt: Date.now(), redrivenAt: null },
+  ]);
   readKey = (await api("POST", "/v1/api-keys", { body: { name: "reader", scopes: ["read"] } })).body.key;
   ingestKey = (await api("POST", "/v1/api-keys", { body: { name: "ingester", scopes: ["ingest"] } })).body.key;
 });
@@ -114,7 +116,7 @@ describe("documented error statuses are the ones each route answers", () => {
   }
 
   it("provokes each documented status of every operation, and only documented ones", async () => {
-    const values: Record<string, string> = { ...fx };
+    const values: Record<string, string> = { ...fx, dead_letter_id: deadLetterId };
     for (const o of ops) {
       const params = (o.op.parameters ?? []).filter((p) => p.in === "path");
       const good = fill(o.path, values);
@@ -170,6 +172,10 @@ describe("documented error statuses are the ones each route answers", () => {
     await api("DELETE", `/v1/tenants/${fx.tenant_id}/endpoints/${doomed.id}`);
     await call(byId("cancelDelivery"), fill(byId("cancelDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }), {});
     await call(byId("retryDelivery"), fill(byId("retryDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }), {});
+    // A dead letter re-driven once (202) and then again (409).
+    const redrive = fill(byId("redriveDeadLetter").path, { tenant_id: fx.tenant_id, dead_letter_id: deadLetterId });
+    expect(await call(byId("redriveDeadLetter"), redrive, {})).toBe(202);
+    expect(await call(byId("redriveDeadLetter"), redrive, {})).toBe(409);
 
     for (const o of ops) {
       const documented = new Set(Object.keys(o.op.responses).filter((s) => !s.startsWith("2")).map(Number));

@@ -145,7 +145,7 @@ describe("a client generated from /openapi.json", () => {
     // A dead letter of this tenant (what the DLQ consumer records), listed and re-driven.
     const dead_letter_id = `dlq_${Date.now().toString(36).padStart(26, "0")}`.slice(0, 30);
     await tenantLogFor(env, tenant_id).addDeadLetters([
-      { id: dead_letter_id, queue: "edgehooks-events", kind: "fanout", body: JSON.stringify({ v: 2, kind: "fanout", tenant_id, event_ids: [event_id], origin: "" }), attempts: 10, redrives: 0, createdAt: Date.now() },
+      { id: dead_letter_id, queue: "edgehooks-events", kind: "fanout", body: JSON.stringify({ v: 2, kind: "fanout", tenant_id, event_ids: [event_id], origin: "" }), attempts: 10, redrives: 0, createdAt: Date.now(), redrivenAt: null },
     ]);
     await client.GET("/v1/tenants/{tenant_id}/dead-letters", { params: { path: t, query: { limit: 10 } } });
     await client.POST("/v1/tenants/{tenant_id}/dead-letters/{dead_letter_id}/redrive", { params: { path: { tenant_id, dead_letter_id } } });

@@ -37,7 +37,6 @@ const KNOWN: Record<string, string> = {
   "services/endpoints.ts -> routes/endpoints/schema.ts": "input schemas to src/domain",
   "services/test-url.ts -> routes/endpoints/schema.ts": "input schemas to src/domain",
   // The per-tenant action limiter is moving into the verbs (issue 13, another branch).
-  "services/test-url.ts -> http/tenant-action-limit.ts": "action limits into src/services (issue 13)",
   // The dispatcher disables an endpoint in D1 and raises operational events through service verbs.
   "dispatcher/signals.ts -> services/context.ts": "a lower-level disable/queue call for the dispatcher",
   "dispatcher/signals.ts -> services/operational.ts": "queueOperational below the Durable Objects",

@@ -130,9 +130,35 @@ describe("operator dead-letter route", () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe("not_found");
 
-    const redriven = await api("POST", `/v1/tenants/${tenant}/dead-letters/${list.body.data[0].id}/redrive`);
+    const redrivePath = `/v1/tenants/${tenant}/dead-letters/${list.body.data[0].id}/redrive`;
+    // A non-root key, even an unrestricted admin one, is refused in the envelope.
+    const forbidden = await api("POST", redrivePath, { key: keyRes.body.key });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error.code).toBe("forbidden");
+
+    const redriven = await api("POST", redrivePath);
     expect(redriven.status).toBe(202);
     await waitForReceived(path, 2);
     expect((await api("GET", `/v1/tenants/${tenant}/dead-letters`)).body.data).toHaveLength(0);
+    // Re-driving it again is a conflict, and queues nothing.
+    const again = await api("POST", redrivePath);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe("conflict");
+    expect(again.body.error.message).toMatch(/already re-driven/);
+    // The sweeper does not pick it up again either.
+    expect((await sweepTenant(serviceCtx(env), tenant, Date.now() + LATER)).redriven).toBe(0);
+    expect(await received(path)).toHaveLength(2);
+  });
+
+  it("a tenant that does not exist answers 404 on both routes; the operator's log is always there", async () => {
+    for (const [method, p] of [
+      ["GET", "/v1/tenants/org_no_such_tenant/dead-letters"],
+      ["POST", "/v1/tenants/org_no_such_tenant/dead-letters/dlq_01jd0000000000000000000000/redrive"],
+    ] as const) {
+      const res = await api(method, p);
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe("not_found");
+    }
+    expect((await api("GET", "/v1/tenants/_operator/dead-letters")).status).toBe(200);
   });
 });

@@ -11,7 +11,7 @@ const LATEST = TENANT_LOG_MIGRATIONS.journal.entries.length;
 const tables = (rows: { name: string }[]) => rows.map((r) => r.name).sort();
 
 describe("TenantLog migrations", () => {
-  it("an object at version 1 gets version 2 on start, keeping its rows", async () => {
+  it("an object at version 1 gets every later version on start, keeping its rows", async () => {
     const tenant = uniqueTenantId("mig");
     const stub = tenantLogStub(tenant);
     // Lay the object out as version 1 of the code left it, with a version-1 event and delivery.

@@ -63,8 +63,8 @@ export function registerDeadLetterRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Queue a dead letter again (root key)",
       request: { params: z.object({ tenant_id: TenantIdParam, dead_letter_id: idParam("dead_letter_id", "dlq") }) },
       responses: {
-        202: jsonResponse(z.object({ id: z.string(), queued: z.literal(true) }).openapi("DeadLetterRedrive"), "Queued again; the record is removed."),
-        409: errorResponse("The message cannot be re-driven (no version of the service understands it)."),
+        202: jsonResponse(z.object({ id: z.string(), queued: z.literal(true) }).openapi("DeadLetterRedrive"), "Queued again; the record leaves the list."),
+        409: errorResponse("Already re-driven, or the message cannot be re-driven (no version of the service understands it)."),
       },
     }),
     async (c) => {

@@ -2,7 +2,6 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
-import { limitTenantAction } from "../../http/tenant-action-limit";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
 import { deploymentDefaults } from "../../attempts/deployment-defaults";
@@ -193,7 +192,6 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      await limitTenantAction(c.env, tenant_id, "test");
       const attempt = await testEndpoint(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json") ?? {});
       return c.json(attemptView(attempt), 200);
     },

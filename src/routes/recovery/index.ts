@@ -3,7 +3,6 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, principalTenant } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
-import { limitTenantAction } from "../../http/tenant-action-limit";
 import { serviceCtx } from "../../services/context";
 import { cancelDelivery, retryDelivery } from "../../services/deliveries/actions";
 import { attemptView, deliveryView } from "../../services/deliveries/query";
@@ -31,7 +30,6 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      await limitTenantAction(c.env, tenant_id, "retry");
       return c.json(attemptView(await retryDelivery(serviceCtx(c.env), tenant_id, delivery_id)), 200);
     },
   );
@@ -67,7 +65,6 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      await limitTenantAction(c.env, tenant_id, "recover");
       return c.json(await recoverEndpoint(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json")), 202);
     },
   );
@@ -102,7 +99,6 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      await limitTenantAction(c.env, tenant_id, "resend");
       return c.json(await resendEvent(serviceCtx(c.env), tenant_id, event_id), 202);
     },
   );

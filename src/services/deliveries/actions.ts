@@ -1,9 +1,11 @@
 /**
  * Hand actions on one delivery: retry now (a manual attempt, answered synchronously) and cancel.
- * Both go through the endpoint's dispatcher so they are serialised with its ladder.
+ * Both go through the endpoint's dispatcher so they are serialised with its ladder. Retry is
+ * rate-limited per tenant here, so the API and the portal's "Retry now" share one budget.
  */
 import { FINAL_STATUSES } from "../../domain/deliveries";
 import { ApiError, notFound } from "../../errors";
+import { limitTenantAction } from "../tenant-action-limit";
 import { tenantLogFor } from "../../tenant-log/client";
 import type { ServiceCtx } from "../context";
 import { dispatcherFor } from "../../dispatcher/client";
@@ -12,6 +14,7 @@ import { attemptRow } from "../../attempts/record";
 import { deliveryDetail, getDelivery } from "./query";
 
 export async function retryDelivery(ctx: ServiceCtx, tenantId: string, deliveryId: string) {
+  await limitTenantAction(ctx.env, tenantId, "retry");
   const { delivery, event } = await deliveryDetail(ctx, tenantId, deliveryId);
   const endpoint = await getEndpoint(ctx, tenantId, delivery.endpointId).catch(() => {
     throw new ApiError("conflict", "the delivery's endpoint was deleted");
