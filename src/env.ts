@@ -46,6 +46,10 @@ declare global {
     PORTAL_BRAND_NAME?: string;
     PORTAL_LOGO_URL?: string;
     PORTAL_ACCENT_COLOR?: string;
+    /** Tenants one GET /metrics scrape reads (default 50, 1..500); the rest are on the next page. */
+    METRICS_MAX_TENANTS?: string;
+    /** Optional Workers Analytics Engine dataset: one data point per recorded attempt. */
+    DELIVERY_ANALYTICS?: AnalyticsEngineDataset;
   }
   namespace Cloudflare {
     interface Env extends globalThis.Env {}
@@ -67,6 +71,8 @@ export interface Config {
   configCacheTtlMs: number;
   version: string;
   portal: PortalSettings;
+  /** Tenants one GET /metrics scrape reads (METRICS_MAX_TENANTS). */
+  metricsMaxTenants: number;
 }
 
 export const VERSION = "0.1.0";
@@ -90,6 +96,7 @@ export function readConfig(env: Env): Config {
     configCacheTtlMs: cacheTtlMs(env.CONFIG_CACHE_TTL_S),
     version: VERSION,
     portal: portalSettings(env, allowHttp),
+    metricsMaxTenants: metricsMaxTenants(env.METRICS_MAX_TENANTS),
   };
 }
 
@@ -98,4 +105,13 @@ export const DEFAULT_CONFIG_CACHE_TTL_S = 5;
 function cacheTtlMs(raw: string | undefined): number {
   const n = Number(raw ?? DEFAULT_CONFIG_CACHE_TTL_S);
   return Number.isFinite(n) && n >= 0 ? Math.min(n, 60) * 1000 : DEFAULT_CONFIG_CACHE_TTL_S * 1000;
+}
+
+export const DEFAULT_METRICS_MAX_TENANTS = 50;
+export const METRICS_MAX_TENANTS_LIMIT = 500;
+
+/** A bad value falls back to the default; a big one is clamped: a scrape's work stays bounded. */
+function metricsMaxTenants(raw: string | undefined): number {
+  const n = Number(raw ?? DEFAULT_METRICS_MAX_TENANTS);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, METRICS_MAX_TENANTS_LIMIT) : DEFAULT_METRICS_MAX_TENANTS;
 }

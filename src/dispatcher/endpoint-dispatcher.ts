@@ -115,6 +115,11 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return this.store.count();
   }
 
+  /** Whether the circuit breaker holds new first attempts back (GET /metrics' backlog state). */
+  async breakerOpen(): Promise<boolean> {
+    return this.store.health.breakerOpen;
+  }
+
   /** What the dispatcher holds, for the API and tests. */
   async inspect() {
     return { endpoint: this.store.endpoint, health: this.store.health, pending: this.store.all(), outbox: this.store.outboxSize() };

@@ -37,9 +37,11 @@ import type {
   RecoverItem,
   StatsRow,
   TaskRow,
+  TenantMetrics,
   TenantRef,
 } from "./types";
-import { rollup, UPSERT_STATS } from "../services/deliveries/stats-rollup";
+import { rollup, UPSERT_STATS, upsertParams } from "../services/deliveries/stats-rollup";
+import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog } from "./metrics-query";
 import { newId } from "../db/ids";
 
 const { events, idempotencyKeys, deliveries, attempts, deliveryStats, tasks, deadLetters, meta } = schema;
@@ -153,7 +155,7 @@ export class TenantLog extends DurableObject<Env> {
       );
     }
     this.exec(
-      "INSERT INTO events (id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO events (id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at, trace_id, trace_flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       event.id,
       event.tenantId,
       event.type,
@@ -164,6 +166,8 @@ export class TenantLog extends DurableObject<Env> {
       event.expiresAt,
       key,
       event.createdAt,
+      event.traceId ?? null,
+      event.traceFlags ?? null,
     );
     return { kind: "created", event };
   }
@@ -266,7 +270,7 @@ export class TenantLog extends DurableObject<Env> {
         this.updateDelivery(ch, now);
       }
       for (const i of rollup(kept, now)) {
-        this.exec(UPSERT_STATS, i.endpointId, i.tenantId, i.hour, i.attemptsOk, i.attemptsFailed, i.succeeded, i.failed, i.cancelled, JSON.stringify(i.latency));
+        this.exec(UPSERT_STATS, ...upsertParams(i));
       }
     });
   }
@@ -360,6 +364,11 @@ export class TenantLog extends DurableObject<Env> {
     const conds: SQL[] = [gte(deliveryStats.hour, sinceHour)];
     if (endpointId) conds.push(eq(deliveryStats.endpointId, endpointId));
     return this.db.select().from(deliveryStats).where(and(...conds)).all();
+  }
+
+  /** All-time counters per endpoint and the open backlog, for GET /metrics (reads only). */
+  async metrics(): Promise<TenantMetrics> {
+    return { endpoints: endpointTotals(this.sql), backlog: openBacklog(this.sql) };
   }
 
   // ---- recover tasks --------------------------------------------------------------------------
@@ -541,7 +550,12 @@ export class TenantLog extends DurableObject<Env> {
       events: stepKeyed("events", "id", "created_at", cutoff),
       idempotency_keys: stepKeyed("idempotency_keys", "key", "expires_at", now),
     };
-    this.exec("DELETE FROM delivery_stats WHERE hour < ?", cutoff);
+    // Expired roll-ups are folded into each endpoint's carry row first: the all-time counters of
+    // GET /metrics must never go down. One carry row per endpoint, written once per purge run.
+    this.ctx.storage.transactionSync(() => {
+      for (const i of expiredStatsAsCarry(this.sql, cutoff)) this.exec(UPSERT_STATS, ...upsertParams(i));
+      this.exec("DELETE FROM delivery_stats WHERE hour > ? AND hour < ?", CARRY_HOUR, cutoff);
+    });
     const more = Object.values(removed).some((n) => n >= PURGE_BATCH);
     return { ...removed, more };
   }

@@ -170,6 +170,9 @@ describe("documented error statuses are the ones each route answers", () => {
     await api("DELETE", `/v1/tenants/${fx.tenant_id}/endpoints/${doomed.id}`);
     await call(byId("cancelDelivery"), fill(byId("cancelDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }), {});
     await call(byId("retryDelivery"), fill(byId("retryDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }), {});
+    // GET /metrics takes its input in the query: a malformed tenant id (400), an unknown one (404).
+    await call(byId("getMetrics"), "/metrics?tenant=bad%20id!", {});
+    await call(byId("getMetrics"), "/metrics?tenant=nobody_metrics", {});
 
     for (const o of ops) {
       const documented = new Set(Object.keys(o.op.responses).filter((s) => !s.startsWith("2")).map(Number));
