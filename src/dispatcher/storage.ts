@@ -23,6 +23,8 @@ export type PendingRow = {
   due_at: number;
   lease_until: number | null;
   trigger: string;
+  trace_id: string | null;
+  trace_flags: string | null;
 };
 
 // Health is the pure core's vocabulary (src/delivery/health.ts); re-exported for the dispatcher's callers.
@@ -42,7 +44,9 @@ CREATE TABLE IF NOT EXISTS pending (
   attempts INTEGER NOT NULL DEFAULT 0,
   due_at INTEGER NOT NULL,
   lease_until INTEGER,
-  trigger TEXT NOT NULL DEFAULT 'scheduled'
+  trigger TEXT NOT NULL DEFAULT 'scheduled',
+  trace_id TEXT,
+  trace_flags TEXT
 );
 CREATE INDEX IF NOT EXISTS pending_due ON pending (due_at, seq);
 CREATE INDEX IF NOT EXISTS pending_lane ON pending (ordering_key, seq);
@@ -64,12 +68,14 @@ export class DispatcherStore {
   constructor(sql: SqlStorage) {
     this.sql = countingSql(sql);
     this.sql.exec(SCHEMA);
+    addTraceColumns(this.sql);
   }
 
   /** After storage.deleteAll(): forget the cached copy and lay the tables out again. */
   cleared() {
     this.metaCache.clear();
     this.sql.exec(SCHEMA);
+    addTraceColumns(this.sql);
   }
 
   getMeta<T>(key: string): T | null {
@@ -105,9 +111,9 @@ export class DispatcherStore {
     let added = 0;
     for (const r of rows) {
       const cursor = this.sql.exec(
-        `INSERT OR IGNORE INTO pending (delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        r.delivery_id, r.tenant_id, r.event_id, r.event_type, r.event_created_at, r.payload, r.ordering_key, r.expires_at, r.attempts, r.due_at, r.trigger,
+        `INSERT OR IGNORE INTO pending (delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger, trace_id, trace_flags)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        r.delivery_id, r.tenant_id, r.event_id, r.event_type, r.event_created_at, r.payload, r.ordering_key, r.expires_at, r.attempts, r.due_at, r.trigger, r.trace_id, r.trace_flags,
       );
       added += cursor.rowsWritten > 0 ? 1 : 0;
     }
@@ -228,6 +234,15 @@ function countingSql(sql: SqlStorage): Pick<SqlStorage, "exec"> {
       return cursor;
     },
   };
+}
+
+/**
+ * A dispatcher made before trace context has a pending table without its columns (CREATE TABLE
+ * IF NOT EXISTS leaves it as it was): add them once. A read of the table's columns otherwise.
+ */
+function addTraceColumns(sql: Pick<SqlStorage, "exec">) {
+  const have = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('pending')").toArray().map((c) => c.name));
+  for (const column of ["trace_id", "trace_flags"]) if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} TEXT`);
 }
 
 /** One statement per 90 ids instead of one per id: each storage call has a fixed cost. */
