@@ -41,6 +41,7 @@ import type {
   TenantRef,
 } from "./types";
 import { rollup, UPSERT_STATS, upsertParams } from "../services/deliveries/stats-rollup";
+import { attemptDataPoint, writeDataPoints } from "./analytics";
 import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog } from "./metrics-query";
 import { newId } from "../db/ids";
 
@@ -253,6 +254,7 @@ export class TenantLog extends DurableObject<Env> {
    */
   async record(changes: DeliveryChange[], now: number): Promise<void> {
     if (!changes.length) return;
+    const points: AnalyticsEngineDataPoint[] = [];
     this.ctx.storage.transactionSync(() => {
       // Outcomes of deliveries this log no longer has (tenant deleted, purged) add nothing: no
       // attempt, no status, no stats.
@@ -260,12 +262,13 @@ export class TenantLog extends DurableObject<Env> {
       for (const ch of kept) {
         const a = ch.attempt;
         if (a) {
-          this.exec(
+          const inserted = this.exec(
             `INSERT OR IGNORE INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, number, trigger, url, started_at, duration_ms, status_code, response_body, error, error_detail, request_headers)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
             a.id, ch.delivery.id, ch.delivery.tenantId, ch.delivery.endpointId, ch.delivery.eventId, a.number, a.trigger, a.url, a.startedAt, a.durationMs,
             a.statusCode, a.responseBody, a.error, a.errorDetail, JSON.stringify(a.requestHeaders),
           );
+          if (inserted > 0 && this.env.DELIVERY_ANALYTICS) points.push(attemptDataPoint(ch.delivery, this.eventTypeOf(ch.delivery.id), a));
         }
         this.updateDelivery(ch, now);
       }
@@ -273,6 +276,11 @@ export class TenantLog extends DurableObject<Env> {
         this.exec(UPSERT_STATS, ...upsertParams(i));
       }
     });
+    writeDataPoints(this.env.DELIVERY_ANALYTICS, points);
+  }
+
+  private eventTypeOf(deliveryId: string): string {
+    return this.sql.exec<{ event_type: string }>("SELECT event_type FROM deliveries WHERE id = ?", deliveryId).toArray()[0]?.event_type ?? "";
   }
 
   private updateDelivery(ch: DeliveryChange, now: number) {
