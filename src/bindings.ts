@@ -49,6 +49,10 @@ declare global {
     PORTAL_BRAND_NAME?: string;
     PORTAL_LOGO_URL?: string;
     PORTAL_ACCENT_COLOR?: string;
+    /** Tenants one GET /metrics scrape reads (default 50, 1..500); the rest are on the next page. */
+    METRICS_MAX_TENANTS?: string;
+    /** Optional Workers Analytics Engine dataset: one data point per recorded attempt. */
+    DELIVERY_ANALYTICS?: AnalyticsEngineDataset;
   }
   namespace Cloudflare {
     interface Env extends globalThis.Env {}

@@ -16,6 +16,8 @@ export interface Config {
   configCacheTtlMs: number;
   version: string;
   portal: PortalSettings;
+  /** Tenants one GET /metrics scrape reads (METRICS_MAX_TENANTS). */
+  metricsMaxTenants: number;
 }
 
 export const VERSION = "0.1.0";
@@ -39,6 +41,7 @@ export function readConfig(env: Env): Config {
     configCacheTtlMs: cacheTtlMs(env.CONFIG_CACHE_TTL_S),
     version: VERSION,
     portal: portalSettings(env, allowHttp),
+    metricsMaxTenants: metricsMaxTenants(env.METRICS_MAX_TENANTS),
   };
 }
 
@@ -47,4 +50,13 @@ export const DEFAULT_CONFIG_CACHE_TTL_S = 5;
 function cacheTtlMs(raw: string | undefined): number {
   const n = Number(raw ?? DEFAULT_CONFIG_CACHE_TTL_S);
   return Number.isFinite(n) && n >= 0 ? Math.min(n, 60) * 1000 : DEFAULT_CONFIG_CACHE_TTL_S * 1000;
+}
+
+export const DEFAULT_METRICS_MAX_TENANTS = 50;
+export const METRICS_MAX_TENANTS_LIMIT = 500;
+
+/** A bad value falls back to the default; a big one is clamped: a scrape's work stays bounded. */
+function metricsMaxTenants(raw: string | undefined): number {
+  const n = Number(raw ?? DEFAULT_METRICS_MAX_TENANTS);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, METRICS_MAX_TENANTS_LIMIT) : DEFAULT_METRICS_MAX_TENANTS;
 }

@@ -13,6 +13,7 @@ import type { AttemptError, AttemptTrigger } from "../domain/deliveries";
 import type { ResolvedEndpoint } from "./endpoint-snapshot";
 import { newId } from "../db/ids";
 import { selfHosts } from "../lib/self-hosts";
+import { traceHeader } from "./trace-header";
 
 export const RESPONSE_BODY_LIMIT = 16 * 1024;
 const MASK = "********";
@@ -23,6 +24,9 @@ export interface AttemptEvent {
   createdAt: number;
   /** The producer's data as JSON text. */
   payload: string;
+  /** The ingest request's W3C trace, if it had one: the attempt is sent as a new span of it. */
+  traceId?: string | null;
+  traceFlags?: string | null;
 }
 
 export interface AttemptResult {
@@ -101,6 +105,7 @@ export async function buildRequest(input: SendAttemptInput, timestampS: number) 
     "webhook-timestamp": String(timestampS),
     "webhook-attempt": String(input.number),
     ...signatures,
+    ...traceHeader(event),
   });
   return { body, headers, logged: maskHeaders(headers, secretNames) };
 }

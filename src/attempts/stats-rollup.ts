@@ -3,12 +3,13 @@
  * TenantLog transaction as the attempts: one upsert per endpoint-hour touched, never one per attempt.
  */
 import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
+import { statusClass, type StatusClass } from "../delivery/status-class";
 import type { DeliveryChange } from "./record";
 
 const HOUR = 3600_000;
 const BUCKETS = LATENCY_BUCKETS_MS.length + 1;
 
-interface Increment {
+export interface Increment {
   endpointId: string;
   tenantId: string;
   hour: number;
@@ -18,6 +19,8 @@ interface Increment {
   failed: number;
   cancelled: number;
   latency: number[];
+  latencySumMs: number;
+  byClass: Record<StatusClass, number>;
 }
 
 export function latencyBucket(ms: number): number {
@@ -33,14 +36,18 @@ export function rollup(changes: DeliveryChange[], now: number): Increment[] {
     const key = `${ch.delivery.endpointId}|${hour}`;
     let inc = byKey.get(key);
     if (!inc) {
-      inc = { endpointId: ch.delivery.endpointId, tenantId: ch.delivery.tenantId, hour, attemptsOk: 0, attemptsFailed: 0, succeeded: 0, failed: 0, cancelled: 0, latency: Array(BUCKETS).fill(0) };
+      inc = { endpointId: ch.delivery.endpointId, tenantId: ch.delivery.tenantId, hour, attemptsOk: 0, attemptsFailed: 0, succeeded: 0, failed: 0, cancelled: 0, latency: Array(BUCKETS).fill(0), latencySumMs: 0, byClass: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 } };
       byKey.set(key, inc);
     }
     if (ch.attempt) {
       if (ch.attempt.ok) inc.attemptsOk++;
       else inc.attemptsFailed++;
       // Blocked attempts never left the Worker: they say nothing about the receiver's latency.
-      if (ch.attempt.error !== "blocked_destination") inc.latency[latencyBucket(ch.attempt.durationMs)]!++;
+      if (ch.attempt.error !== "blocked_destination") {
+        inc.latency[latencyBucket(ch.attempt.durationMs)]!++;
+        inc.latencySumMs += ch.attempt.durationMs;
+      }
+      inc.byClass[statusClass(ch.attempt.statusCode)]++;
     }
     if (ch.status === "succeeded") inc.succeeded++;
     else if (ch.status === "failed") inc.failed++;
@@ -51,13 +58,26 @@ export function rollup(changes: DeliveryChange[], now: number): Increment[] {
 
 const latencyMerge = `json_array(${Array.from({ length: BUCKETS }, (_, i) => `json_extract(delivery_stats.latency, '$[${i}]') + json_extract(excluded.latency, '$[${i}]')`).join(", ")})`;
 
-/** One upsert per endpoint-hour: (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency). */
-export const UPSERT_STATS = `INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+/** The upsert's parameters, in its column order. */
+export function upsertParams(i: Increment): SqlStorageValue[] {
+  const c = i.byClass;
+  return [i.endpointId, i.tenantId, i.hour, i.attemptsOk, i.attemptsFailed, i.succeeded, i.failed, i.cancelled, JSON.stringify(i.latency), i.latencySumMs, c["2xx"], c["3xx"], c["4xx"], c["5xx"], c.none];
+}
+
+/** One upsert per endpoint-hour, with upsertParams(increment). */
+export const UPSERT_STATS = `INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency,
+    latency_sum_ms, attempts_2xx, attempts_3xx, attempts_4xx, attempts_5xx, attempts_none)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (endpoint_id, hour) DO UPDATE SET
     attempts_ok = attempts_ok + excluded.attempts_ok,
     attempts_failed = attempts_failed + excluded.attempts_failed,
     succeeded = succeeded + excluded.succeeded,
     failed = failed + excluded.failed,
     cancelled = cancelled + excluded.cancelled,
+    latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,
+    attempts_2xx = attempts_2xx + excluded.attempts_2xx,
+    attempts_3xx = attempts_3xx + excluded.attempts_3xx,
+    attempts_4xx = attempts_4xx + excluded.attempts_4xx,
+    attempts_5xx = attempts_5xx + excluded.attempts_5xx,
+    attempts_none = attempts_none + excluded.attempts_none,
     latency = ${latencyMerge}`;

@@ -41,6 +41,9 @@ export interface EnqueueItem {
   expiresAt: number | null;
   attempts?: number;
   trigger?: AttemptTrigger;
+  /** The event's W3C trace (src/delivery/trace-context.ts), sent as a new span on every attempt. */
+  traceId?: string | null;
+  traceFlags?: string | null;
 }
 
 export class EndpointDispatcher extends DurableObject<Env> {
@@ -84,6 +87,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
         attempts: i.attempts ?? 0,
         due_at: Math.max(now, i.deliverAt ?? 0),
         trigger: i.trigger ?? "scheduled",
+        trace_id: i.traceId ?? null,
+        trace_flags: i.traceFlags ?? null,
       })),
     );
     await this.arm();
@@ -115,6 +120,11 @@ export class EndpointDispatcher extends DurableObject<Env> {
   /** How many deliveries wait here (due, scheduled or held), for stats. */
   async pendingCount(): Promise<number> {
     return this.store.count();
+  }
+
+  /** Whether the circuit breaker holds new first attempts back (GET /metrics' backlog state). */
+  async breakerOpen(): Promise<boolean> {
+    return this.store.health.breakerOpen;
   }
 
   /** What the dispatcher holds, for the API and tests. */
@@ -172,7 +182,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
       rows.map((r) =>
         sendAttempt({
           endpoint: resolved,
-          event: { id: r.event_id, type: r.event_type, createdAt: r.event_created_at, payload: r.payload },
+          event: { id: r.event_id, type: r.event_type, createdAt: r.event_created_at, payload: r.payload, traceId: r.trace_id, traceFlags: r.trace_flags },
           number: r.attempts + 1,
           trigger: r.trigger as AttemptTrigger,
           config,
@@ -198,7 +208,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const resolved = await resolveEndpoint(this.env, endpoint, now);
     const result = await sendAttempt({
       endpoint: resolved,
-      event: { id: item.eventId, type: item.eventType, createdAt: item.eventCreatedAt, payload: item.payload },
+      event: { id: item.eventId, type: item.eventType, createdAt: item.eventCreatedAt, payload: item.payload, traceId: item.traceId, traceFlags: item.traceFlags },
       number: item.number,
       trigger: "manual",
       config: readConfig(this.env),
@@ -218,6 +228,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
       due_at: now,
       lease_until: null,
       trigger: "manual",
+      trace_id: item.traceId ?? null,
+      trace_flags: item.traceFlags ?? null,
     };
     await this.settle(endpoint, [{ row, result, manual: true }]);
     await this.flushOutbox(this.now());

@@ -23,6 +23,8 @@ export type PendingRow = {
   due_at: number;
   lease_until: number | null;
   trigger: string;
+  trace_id: string | null;
+  trace_flags: string | null;
 };
 
 // Health is the pure core's vocabulary (src/delivery/health.ts); re-exported for the dispatcher's callers.
@@ -48,7 +50,9 @@ CREATE TABLE IF NOT EXISTS pending (
   attempts INTEGER NOT NULL DEFAULT 0,
   due_at INTEGER NOT NULL,
   lease_until INTEGER,
-  trigger TEXT NOT NULL DEFAULT 'scheduled'
+  trigger TEXT NOT NULL DEFAULT 'scheduled',
+  trace_id TEXT,
+  trace_flags TEXT
 );
 CREATE INDEX IF NOT EXISTS pending_due ON pending (due_at, seq);
 CREATE INDEX IF NOT EXISTS pending_lane ON pending (ordering_key, seq) WHERE ordering_key IS NOT NULL;
@@ -113,12 +117,14 @@ export class DispatcherStore {
     const hasPending = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'pending'").one().n > 0;
     const version = hasPending ? Number(this.metaValue("schema_version") ?? 1) : DISPATCHER_SCHEMA_VERSION;
     if (version < 2) {
+      addTraceColumns(this.sql); // the copy below is column for column
       this.sql.exec(V1_TO_V2);
       this.sql.exec(SCHEMA);
       this.sql.exec("INSERT INTO pending SELECT * FROM pending_v1");
       this.sql.exec("DROP TABLE pending_v1");
     } else {
       this.sql.exec(SCHEMA);
+      addTraceColumns(this.sql);
     }
     if (Number(this.metaValue("schema_version") ?? 0) !== DISPATCHER_SCHEMA_VERSION) this.setMeta("schema_version", DISPATCHER_SCHEMA_VERSION);
   }
@@ -177,10 +183,10 @@ export class DispatcherStore {
       if (r.trigger === "scheduled" && this.settled.has(r.delivery_id)) continue;
       const seq = this.takeSeq();
       const cursor = this.sql.exec(
-        `INSERT OR IGNORE INTO pending (seq, delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO pending (seq, delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger, trace_id, trace_flags)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         seq,
-        r.delivery_id, r.tenant_id, r.event_id, r.event_type, r.event_created_at, r.payload, r.ordering_key, r.expires_at, r.attempts, r.due_at, r.trigger,
+        r.delivery_id, r.tenant_id, r.event_id, r.event_type, r.event_created_at, r.payload, r.ordering_key, r.expires_at, r.attempts, r.due_at, r.trigger, r.trace_id, r.trace_flags,
       );
       added += cursor.rowsWritten > 0 ? 1 : 0;
     }
@@ -311,6 +317,15 @@ function countingSql(sql: SqlStorage): Pick<SqlStorage, "exec"> {
       return cursor;
     },
   };
+}
+
+/**
+ * A dispatcher made before trace context has a pending table without its columns (CREATE TABLE
+ * IF NOT EXISTS leaves it as it was): add them once. A read of the table's columns otherwise.
+ */
+function addTraceColumns(sql: Pick<SqlStorage, "exec">) {
+  const have = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('pending')").toArray().map((c) => c.name));
+  for (const column of ["trace_id", "trace_flags"]) if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} TEXT`);
 }
 
 /** One statement per 90 ids instead of one per id: each storage call has a fixed cost. */

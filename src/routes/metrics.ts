@@ -1,51 +1,78 @@
 /**
- * GET /metrics: the operator's counters as Prometheus text (exposition format 0.0.4). Today the
- * rows written per store, which `npm run bench` reads to price a webhook from the runtime's own
- * numbers. Counters live per isolate: locally that is the whole service; in production each
- * isolate answers its own share.
+ * GET /metrics: the operator's metrics as Prometheus text (exposition format 0.0.4): delivery
+ * counters, the attempt-latency histogram and the backlog per endpoint and per tenant, read from
+ * each tenant's TenantLog (durable, whatever isolate answers), plus the per-isolate rows-written
+ * counters `npm run bench` reads to price a webhook. A scrape reads at most METRICS_MAX_TENANTS
+ * tenants (`?cursor=` continues, `?tenant=` reads one). The root key, or an admin key bound to no
+ * tenant: the numbers are the whole deployment's.
  */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { hasScope } from "../auth/guard";
 import { resolvePrincipal } from "../auth/principal";
-import { ApiError } from "../errors";
+import { ApiError, badRequest } from "../errors";
 import type { AppEnv } from "../http/context";
-import { apiRoute } from "../http/openapi";
-import { ROW_STORES, rowsWritten } from "../lib/row-usage";
+import { apiRoute, errorResponse } from "../http/openapi";
+import { decodeCursor, encodeCursor } from "../http/pagination";
+import { serviceCtx } from "../services/context";
+import { scrapeMetrics } from "../services/metrics";
+import { renderMetrics } from "../services/metrics-render";
+import { TENANT_ID_PATTERN } from "./common";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-/** The exposition text: one HELP/TYPE header per metric, one line per label set. */
-export function metricsText(): string {
-  const rows = rowsWritten();
-  return [
-    "# HELP edgehooks_rows_written_total Rows written by this isolate, per store (D1 meta.rows_written, Durable Object cursor rowsWritten: what Cloudflare bills).",
-    "# TYPE edgehooks_rows_written_total counter",
-    ...ROW_STORES.map((store) => `edgehooks_rows_written_total{store="${store}"} ${rows[store]}`),
-    "",
-  ].join("\n");
+const MetricsQuery = z.object({
+  tenant: z
+    .string()
+    .regex(TENANT_ID_PATTERN, "tenant ids are 1..64 characters of A-Z a-z 0-9 _ . : -")
+    .optional()
+    .openapi({ description: "Scrape this one tenant only (404 if it does not exist).", example: "org_xyz789" }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "The `# next_cursor` of the previous scrape, when it said `edgehooks_scrape_truncated 1`." }),
+});
+
+/** Outside /v1, so the API's bearer middleware does not run: the same check here. */
+async function authorizeOperator(authorization: string | undefined, env: Env) {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
+  const principal = await resolvePrincipal(env, match[1]!);
+  if (!principal) throw new ApiError("unauthorized", "invalid or revoked API key");
+  // Every tenant's numbers: the root key or an admin key that no tenant restricts.
+  const operator = principal.kind === "root" || (principal.kind === "api_key" && principal.tenantId === null && hasScope(principal, "admin"));
+  if (!operator) throw new ApiError("forbidden", "metrics need the root key or an admin key bound to no tenant");
 }
 
 export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
+  // Credentials before the query is validated: no key answers 401 whatever the query says.
+  app.use("/metrics", async (c, next) => {
+    await authorizeOperator(c.req.header("authorization"), c.env);
+    await next();
+  });
   app.openapi(
     apiRoute({
       method: "get",
       path: "/metrics",
       operationId: "getMetrics",
       tags: ["Operator"],
-      summary: "Operator counters (Prometheus text); root key only",
+      summary: "Operator metrics (Prometheus text); root key or an unbound admin key",
+      request: { query: MetricsQuery },
       responses: {
         200: { description: "Prometheus text exposition format 0.0.4.", content: { [PROMETHEUS_CONTENT_TYPE]: { schema: z.string() } } },
+        403: errorResponse("Only the root key or an admin key bound to no tenant may read the metrics."),
+        404: errorResponse("The tenant named by `tenant` does not exist."),
       },
     }),
     async (c) => {
-      // Outside /v1, so the API's bearer middleware does not run: the same check, then root only
-      // (the counters are the whole deployment's, not one tenant's).
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
-      if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
-      const principal = await resolvePrincipal(c.env, match[1]!);
-      if (!principal) throw new ApiError("unauthorized", "invalid or revoked API key");
-      if (principal.kind !== "root") throw new ApiError("forbidden", "metrics need the root key");
+      const { tenant, cursor } = c.req.valid("query");
+      if (tenant !== undefined && cursor !== undefined) {
+        throw badRequest("give either tenant or cursor", [{ path: "cursor", message: "a single-tenant scrape has no pages" }]);
+      }
+      const after = decodeCursor(cursor, TENANT_ID_PATTERN);
+      const scrape = await scrapeMetrics(serviceCtx(c.env), { tenant, after });
       c.header("cache-control", "no-store");
-      return c.text(metricsText(), 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
+      return c.text(renderMetrics(scrape, scrape.nextAfter ? encodeCursor(scrape.nextAfter) : null), 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
     },
   );
 }

@@ -88,6 +88,8 @@ export async function runTask(ctx: ServiceCtx, tenantId: string, taskId: string,
           expiresAt: null,
           attempts: i.attemptCount,
           trigger: "recover" as const,
+          traceId: i.event.traceId ?? null,
+          traceFlags: i.event.traceFlags ?? null,
         })),
       );
     }

@@ -150,13 +150,44 @@ CREATE INDEX events_unfanned ON events (created_at) WHERE fanned_out_at IS NULL;
 /** v4: a re-driven dead letter is kept (marked) until retention, so a second re-drive answers 409. */
 const m0004 = `ALTER TABLE dead_letters ADD redriven_at INTEGER;`;
 
+/**
+ * v5: operator metrics and trace context. The hourly roll-up row gains the latency sum and the
+ * attempts per status class (the same upsert writes them: no extra row per attempt); retried
+ * deliveries get a partial index so the backlog gauges count open deliveries without scanning
+ * the history (a first-try success never enters it, so the happy path writes no more rows);
+ * events keep the W3C trace id and flags of the ingest request that carried a traceparent.
+ */
+const m0005 = `ALTER TABLE delivery_stats ADD latency_sum_ms INTEGER DEFAULT 0 NOT NULL;
+--> statement-breakpoint
+ALTER TABLE delivery_stats ADD attempts_2xx INTEGER DEFAULT 0 NOT NULL;
+--> statement-breakpoint
+ALTER TABLE delivery_stats ADD attempts_3xx INTEGER DEFAULT 0 NOT NULL;
+--> statement-breakpoint
+ALTER TABLE delivery_stats ADD attempts_4xx INTEGER DEFAULT 0 NOT NULL;
+--> statement-breakpoint
+ALTER TABLE delivery_stats ADD attempts_5xx INTEGER DEFAULT 0 NOT NULL;
+--> statement-breakpoint
+ALTER TABLE delivery_stats ADD attempts_none INTEGER DEFAULT 0 NOT NULL;
+--> statement-breakpoint
+CREATE INDEX deliveries_retrying ON deliveries (endpoint_id, status) WHERE status IN ('delivering', 'pending_retry');
+--> statement-breakpoint
+ALTER TABLE events ADD trace_id TEXT;
+--> statement-breakpoint
+ALTER TABLE events ADD trace_flags TEXT;`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
   journal: {
-    entries: [entry(1, "0001_traffic", 1_795_000_000_000), entry(2, "0002_operations", 1_795_000_000_001), entry(3, "0003_rowid_tables", 1_795_000_000_002), entry(4, "0004_dead_letter_redriven", 1_795_000_000_003)],
+    entries: [
+      entry(1, "0001_traffic", 1_795_000_000_000),
+      entry(2, "0002_operations", 1_795_000_000_001),
+      entry(3, "0003_rowid_tables", 1_795_000_000_002),
+      entry(4, "0004_dead_letter_redriven", 1_795_000_000_003),
+      entry(5, "0005_metrics", 1_795_000_000_004),
+    ],
   },
-  migrations: { m0001, m0002, m0003, m0004 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003, m0004, m0005 } as Record<string, string>,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */

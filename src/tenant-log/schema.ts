@@ -24,6 +24,9 @@ export const events = sqliteTable("events", {
   createdAt: integer("created_at").notNull(),
   /** Set when the fan-out has written the deliveries; the sweeper re-queues events left null. */
   fannedOutAt: integer("fanned_out_at"),
+  /** W3C trace id (32 hex) and flags (2 hex) of the ingest request's `traceparent`, if it had a valid one. */
+  traceId: text("trace_id"),
+  traceFlags: text("trace_flags"),
 });
 
 /** Idempotency keys live 24 h; a repeat within that window answers the stored event. */
@@ -86,6 +89,14 @@ export const deliveryStats = sqliteTable(
     failed: integer("failed").notNull().default(0),
     cancelled: integer("cancelled").notNull().default(0),
     latency: json<number[]>("latency").notNull(),
+    /** Sum of the latencies counted in `latency` (the Prometheus histogram's `_sum`). */
+    latencySumMs: integer("latency_sum_ms").notNull().default(0),
+    /** Attempts per HTTP status class; `none` is an attempt that got no answer (timeout, blocked…). */
+    attempts2xx: integer("attempts_2xx").notNull().default(0),
+    attempts3xx: integer("attempts_3xx").notNull().default(0),
+    attempts4xx: integer("attempts_4xx").notNull().default(0),
+    attempts5xx: integer("attempts_5xx").notNull().default(0),
+    attemptsNone: integer("attempts_none").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.endpointId, t.hour] })],
 );

@@ -37,9 +37,12 @@ import type {
   RecoverItem,
   StatsRow,
   TaskRow,
+  TenantMetrics,
   TenantRef,
 } from "./types";
-import { rollup, UPSERT_STATS } from "../attempts/stats-rollup";
+import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
+import { attemptDataPoint, writeDataPoints } from "./analytics";
+import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog } from "./metrics-query";
 import { newId } from "../db/ids";
 
 const { events, idempotencyKeys, deliveries, attempts, deliveryStats, tasks, deadLetters, meta } = schema;
@@ -153,7 +156,7 @@ export class TenantLog extends DurableObject<Env> {
       );
     }
     this.exec(
-      "INSERT INTO events (id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO events (id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at, trace_id, trace_flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       event.id,
       event.tenantId,
       event.type,
@@ -164,6 +167,8 @@ export class TenantLog extends DurableObject<Env> {
       event.expiresAt,
       key,
       event.createdAt,
+      event.traceId ?? null,
+      event.traceFlags ?? null,
     );
     return { kind: "created", event };
   }
@@ -249,6 +254,7 @@ export class TenantLog extends DurableObject<Env> {
    */
   async record(changes: DeliveryChange[], now: number): Promise<void> {
     if (!changes.length) return;
+    const points: AnalyticsEngineDataPoint[] = [];
     this.ctx.storage.transactionSync(() => {
       // Outcomes of deliveries this log no longer has (tenant deleted, purged) add nothing: no
       // attempt, no status, no stats.
@@ -256,19 +262,25 @@ export class TenantLog extends DurableObject<Env> {
       for (const ch of kept) {
         const a = ch.attempt;
         if (a) {
-          this.exec(
+          const inserted = this.exec(
             `INSERT OR IGNORE INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, number, trigger, url, started_at, duration_ms, status_code, response_body, error, error_detail, request_headers)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
             a.id, ch.delivery.id, ch.delivery.tenantId, ch.delivery.endpointId, ch.delivery.eventId, a.number, a.trigger, a.url, a.startedAt, a.durationMs,
             a.statusCode, a.responseBody, a.error, a.errorDetail, JSON.stringify(a.requestHeaders),
           );
+          if (inserted > 0 && this.env.DELIVERY_ANALYTICS) points.push(attemptDataPoint(ch.delivery, this.eventTypeOf(ch.delivery.id), a));
         }
         this.updateDelivery(ch, now);
       }
       for (const i of rollup(kept, now)) {
-        this.exec(UPSERT_STATS, i.endpointId, i.tenantId, i.hour, i.attemptsOk, i.attemptsFailed, i.succeeded, i.failed, i.cancelled, JSON.stringify(i.latency));
+        this.exec(UPSERT_STATS, ...upsertParams(i));
       }
     });
+    writeDataPoints(this.env.DELIVERY_ANALYTICS, points);
+  }
+
+  private eventTypeOf(deliveryId: string): string {
+    return this.sql.exec<{ event_type: string }>("SELECT event_type FROM deliveries WHERE id = ?", deliveryId).toArray()[0]?.event_type ?? "";
   }
 
   private updateDelivery(ch: DeliveryChange, now: number) {
@@ -360,6 +372,11 @@ export class TenantLog extends DurableObject<Env> {
     const conds: SQL[] = [gte(deliveryStats.hour, sinceHour)];
     if (endpointId) conds.push(eq(deliveryStats.endpointId, endpointId));
     return this.db.select().from(deliveryStats).where(and(...conds)).all();
+  }
+
+  /** All-time counters per endpoint and the open backlog, for GET /metrics (reads only). */
+  async metrics(): Promise<TenantMetrics> {
+    return { endpoints: endpointTotals(this.sql), backlog: openBacklog(this.sql) };
   }
 
   // ---- recover tasks --------------------------------------------------------------------------
@@ -542,7 +559,12 @@ export class TenantLog extends DurableObject<Env> {
       events: stepKeyed("events", "id", "created_at", cutoff),
       idempotency_keys: stepKeyed("idempotency_keys", "key", "expires_at", now),
     };
-    this.exec("DELETE FROM delivery_stats WHERE hour < ?", cutoff);
+    // Expired roll-ups are folded into each endpoint's carry row first: the all-time counters of
+    // GET /metrics must never go down. One carry row per endpoint, written once per purge run.
+    this.ctx.storage.transactionSync(() => {
+      for (const i of expiredStatsAsCarry(this.sql, cutoff)) this.exec(UPSERT_STATS, ...upsertParams(i));
+      this.exec("DELETE FROM delivery_stats WHERE hour > ? AND hour < ?", CARRY_HOUR, cutoff);
+    });
     this.exec("DELETE FROM dead_letters WHERE redriven_at < ?", cutoff);
     const more = Object.values(removed).some((n) => n >= PURGE_BATCH);
     return { ...removed, more };

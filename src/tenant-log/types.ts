@@ -1,9 +1,11 @@
 /** The TenantLog's RPC contract: the rows it answers and the inputs its verbs take. */
 import type { DeliveryChange, DeliveryRef } from "../attempts/record";
+import type { StatusClass } from "../delivery/status-class";
 import type { DeliveryStatus } from "../domain/deliveries";
 import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
 
-export type EventRow = typeof events.$inferSelect;
+/** The trace fields are optional so code that builds events without a trace needs no change. */
+export type EventRow = Omit<typeof events.$inferSelect, "traceId" | "traceFlags"> & { traceId?: string | null; traceFlags?: string | null };
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type AttemptRow = typeof attempts.$inferSelect;
 export type StatsRow = typeof deliveryStats.$inferSelect;
@@ -38,6 +40,32 @@ export interface RecoverItem {
   deliveryId: string;
   attemptCount: number;
   event: EventRow;
+}
+
+/** One endpoint's all-time attempt and delivery counters (GET /metrics). */
+export interface EndpointTotals {
+  endpointId: string;
+  attemptsOk: number;
+  attemptsFailed: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /** Attempt latency histogram (LATENCY_BUCKETS_MS, then the open bucket) and its sum. */
+  latency: number[];
+  latencySumMs: number;
+  byClass: Record<StatusClass, number>;
+}
+
+/** Open deliveries of one endpoint in one status. */
+export interface OpenBacklog {
+  endpointId: string;
+  status: Extract<DeliveryStatus, "pending" | "delivering" | "pending_retry">;
+  count: number;
+}
+
+export interface TenantMetrics {
+  endpoints: EndpointTotals[];
+  backlog: OpenBacklog[];
 }
 
 export type StatusCodeClass = "2xx" | "3xx" | "4xx" | "5xx" | "none";

@@ -176,6 +176,9 @@ describe("documented error statuses are the ones each route answers", () => {
     const redrive = fill(byId("redriveDeadLetter").path, { tenant_id: fx.tenant_id, dead_letter_id: deadLetterId });
     expect(await call(byId("redriveDeadLetter"), redrive, {})).toBe(202);
     expect(await call(byId("redriveDeadLetter"), redrive, {})).toBe(409);
+    // GET /metrics takes its input in the query: a malformed tenant id (400), an unknown one (404).
+    await call(byId("getMetrics"), "/metrics?tenant=bad%20id!", {});
+    await call(byId("getMetrics"), "/metrics?tenant=nobody_metrics", {});
 
     for (const o of ops) {
       const documented = new Set(Object.keys(o.op.responses).filter((s) => !s.startsWith("2")).map(Number));

@@ -21,16 +21,19 @@ async function rows(): Promise<Rows> {
 }
 
 describe("GET /metrics", () => {
-  it("refuses a missing or unknown key (401) and any key but the root key (403), in the error envelope", async () => {
+  it("refuses a missing or unknown key (401) and any key but the root key or an unbound admin key (403), in the error envelope", async () => {
     const tenant = await createTenant();
     const admin = (await api("POST", "/v1/api-keys", { body: { name: "ops", scopes: ["admin"] } })).body.key as string;
+    const boundAdmin = (await api("POST", "/v1/api-keys", { body: { name: "t-admin", scopes: ["admin"], tenant_id: tenant } })).body.key as string;
+    const reader = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read", "ingest"] } })).body.key as string;
     const bound = (await api("POST", "/v1/api-keys", { body: { name: "t", scopes: ["read"], tenant_id: tenant } })).body.key as string;
     const portal = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: {} })).body.token as string;
     const cases: [string | null, number, string][] = [
       [null, 401, "unauthorized"],
       ["ek_live_not_a_key", 401, "unauthorized"],
       ["", 401, "unauthorized"],
-      [admin, 403, "forbidden"],
+      [boundAdmin, 403, "forbidden"],
+      [reader, 403, "forbidden"],
       [bound, 403, "forbidden"],
       [portal, 403, "forbidden"],
     ];
@@ -40,6 +43,10 @@ describe("GET /metrics", () => {
       expect(res.body.error).toMatchObject({ code, request_id: expect.stringMatching(/^req_/) });
       expect(JSON.stringify(res.body)).not.toContain("edgehooks_rows_written_total");
     }
+    // Credentials come before the query: no key is 401 even with a bad query.
+    expect((await api("GET", "/metrics?tenant=a%20b", { key: null })).status).toBe(401);
+    // The root key and an admin key bound to no tenant read every tenant's numbers.
+    for (const key of [undefined, admin]) expect((await api("GET", "/metrics", { key })).status).toBe(200);
     // "Bearer" with no token, and another scheme, are as unauthenticated as no header.
     for (const authorization of ["Bearer", "Basic dXNlcjpwYXNz"]) {
       const res = await api("GET", "/metrics", { key: null, headers: { authorization } });
@@ -47,7 +54,7 @@ describe("GET /metrics", () => {
     }
   });
 
-  it("answers Prometheus text 0.0.4 to the root key, one line per store", async () => {
+  it("answers Prometheus text 0.0.4 to the root key, with one rows-written line per store", async () => {
     const res = await api("GET", "/metrics");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -56,7 +63,8 @@ describe("GET /metrics", () => {
     expect(text).toContain("# TYPE edgehooks_rows_written_total counter\n");
     expect(text.endsWith("\n")).toBe(true);
     // Every line is a comment or `name{labels} value`, as Prometheus parses it.
-    for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^(# (HELP|TYPE) .+|edgehooks_[a-z_]+\{store="(d1|tenant_log|dispatcher)"\} \d+)$/);
+    for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^(# .+|edgehooks_[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? (\d+(\.\d+)?(e[-+]?\d+)?|\+Inf))$/);
+    expect(text.match(/^edgehooks_rows_written_total\{store="(d1|tenant_log|dispatcher)"\} \d+$/gm)).toHaveLength(3);
   });
 
   it("counts a raw D1 statement's and batch's rows_written exactly once", async () => {

@@ -2,6 +2,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { describe, expect, it } from "vitest";
+import { PENDING_BACKLOG_SQL, RETRIED_BACKLOG_SQL } from "../../src/tenant-log/metrics-query";
 import { migrationsUpTo, TENANT_LOG_MIGRATIONS } from "../../src/tenant-log/migrations";
 import { dropAllTables, migrateTenantLog, type TenantLog } from "../../src/tenant-log/tenant-log";
 import { uniqueTenantId } from "../helpers/api";
@@ -66,5 +67,43 @@ describe("TenantLog migrations", () => {
     expect(await logRows(tenant, "SELECT id, number, status_code FROM attempts")).toEqual([{ id: "att_01jd000000000000000000mig2", number: 1, status_code: 200 }]);
     // The event is still found by the sweeper's question (never fanned out).
     expect(await stub.unfanned(Date.now(), 10)).toEqual(["evt_01jd000000000000000000mig2"]);
+  });
+
+  it("an object at version 2 gets the metrics columns on start (v5): its roll-ups keep their counts and gain the metrics columns", async () => {
+    const tenant = uniqueTenantId("mig");
+    const stub = tenantLogStub(tenant);
+    const endpoint = "ep_01jd0000000000000000000002";
+    await runInDurableObject(stub, async (_i: TenantLog, state) => {
+      dropAllTables(state.storage.sql);
+      await migrateTenantLog(drizzle(state.storage), migrationsUpTo(2));
+      const sql = state.storage.sql;
+      // A version-2 roll-up: 3 ok and 1 failed attempt, latencies in buckets 0 and 2; one retried delivery.
+      sql.exec(
+        "INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency) VALUES (?, ?, 3600000, 3, 1, 3, 0, 0, ?)",
+        endpoint, tenant, JSON.stringify([2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+      );
+      sql.exec(
+        `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, created_at, updated_at)
+         VALUES ('dlv_01jd000000000000000000mig2', ?, 'evt_01jd000000000000000000mig2', ?, 'a.b', '', 'pending_retry', 1, 1, 1)`,
+        tenant, endpoint,
+      );
+      sql.exec("INSERT INTO events (id, tenant_id, type, payload, created_at, fanned_out_at) VALUES ('evt_01jd000000000000000000mig2', ?, 'a.b', '{}', 1, 1)", tenant);
+    });
+    const columns = async (table: string) => (await logRows<{ name: string }>(tenant, `SELECT name FROM pragma_table_info('${table}')`)).map((c) => c.name);
+    expect(await columns("delivery_stats")).not.toContain("latency_sum_ms");
+
+    await evictDurableObject(stub);
+    const metrics = await stub.metrics();
+    expect(await columns("delivery_stats")).toEqual(expect.arrayContaining(["latency_sum_ms", "attempts_2xx", "attempts_5xx", "attempts_none"]));
+    expect(await columns("events")).toEqual(expect.arrayContaining(["trace_id", "trace_flags"]));
+    // The old counts stay; what version 2 never measured starts at 0.
+    expect(metrics.endpoints).toEqual([expect.objectContaining({ endpointId: endpoint, attemptsOk: 3, attemptsFailed: 1, succeeded: 3, latencySumMs: 0, byClass: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 } })]);
+    expect(metrics.endpoints[0]!.latency.slice(0, 3)).toEqual([2, 0, 2]);
+    expect(metrics.backlog).toEqual([{ endpointId: endpoint, status: "pending_retry", count: 1 }]);
+    expect(await stub.getEvent("evt_01jd000000000000000000mig2")).toMatchObject({ traceId: null, traceFlags: null });
+    // The backlog questions go through the partial indexes, never a scan of every delivery.
+    const plan = async (q: string) => (await logRows<{ detail: string }>(tenant, `EXPLAIN QUERY PLAN ${q}`)).map((r) => r.detail).join(" | ");
+    expect(await plan(RETRIED_BACKLOG_SQL)).toMatch(/USING (COVERING )?INDEX deliveries_retrying/);
+    expect(await plan(PENDING_BACKLOG_SQL)).toMatch(/USING (COVERING )?INDEX deliveries_pending/);
   });
 });

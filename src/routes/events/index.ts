@@ -1,3 +1,4 @@
+import { parseTraceparent } from "../../delivery/trace-context";
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import { ApiError, notFound } from "../../errors";
@@ -59,7 +60,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const input = c.req.valid("json") as IngestInput;
       const [check] = await validateAgainstCatalog(ctx, [input]);
       if (check!.issues.length) throw new ApiError("unprocessable", `data does not match the schema of '${input.type}'`, check!.issues);
-      const result = await ingestEvent(ctx, tenant_id, input, c.req.valid("header")["idempotency-key"]);
+      const result = await ingestEvent(ctx, tenant_id, input, c.req.valid("header")["idempotency-key"], parseTraceparent(c.req.header("traceparent")));
       if (check!.deprecated) c.header("deprecation", "true");
       return c.json({ ...eventView(result.event, { withData: false }), ...(check!.deprecated ? { type_deprecated: true } : {}) }, 202);
     },
@@ -95,7 +96,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
         const issues = errors.flatMap((e, i) => (e?.issues ?? []).map((x) => ({ path: `events.${i}${x.path ? `.${x.path}` : ""}`, message: x.message })));
         throw new ApiError("bad_request", "no valid event in the batch", issues);
       }
-      const ingested = await ingestEvents(ctx, tenant_id, valid.map((v) => ({ input: v.input })));
+      const trace = parseTraceparent(c.req.header("traceparent"));
+      const ingested = await ingestEvents(ctx, tenant_id, valid.map((v) => ({ input: v.input, trace })));
       const byIndex = new Map(valid.map((v, k) => [v.i, ingested[k]!]));
       const data = parsed.map((_, i) => {
         const error = errors[i];

@@ -31,6 +31,8 @@ export async function retryDelivery(ctx: ServiceCtx, tenantId: string, deliveryI
     deliverAt: null,
     expiresAt: event.expiresAt,
     number: delivery.attemptCount + 1,
+    traceId: event.traceId ?? null,
+    traceFlags: event.traceFlags ?? null,
   });
   return attemptRow({ id: delivery.id, tenantId, endpointId: endpoint.id, eventId: event.id }, result);
 }

@@ -42,6 +42,8 @@ export async function handOff(ctx: ServiceCtx, plan: FanoutPlan, byId: Map<strin
       orderingKey: event.orderingKey,
       deliverAt: event.deliverAt,
       expiresAt: event.expiresAt,
+      traceId: event.traceId ?? null,
+      traceFlags: event.traceFlags ?? null,
       ...extra,
     });
     perEndpoint.set(d.endpointId, items);

@@ -6,6 +6,7 @@
  * different body is a 409 naming the key.
  */
 import { newId } from "../../db/ids";
+import type { TraceContext } from "../../delivery/trace-context";
 import { ApiError, notFound } from "../../errors";
 import { fanoutMessage } from "../../domain/queue-messages";
 import { STALE_TENANT, tenantLogFor } from "../../tenant-log/client";
@@ -41,7 +42,7 @@ function idempotencyKeyOf(input: IngestInput, header: string | undefined): strin
 /** The key as the producer wrote it (header value or body id), for the 409 message. */
 const shownKey = (key: string) => key.slice(key.indexOf(":") + 1);
 
-function eventRow(tenantId: string, input: IngestInput, key: string | null, now: number): EventRow {
+function eventRow(tenantId: string, input: IngestInput, key: string | null, now: number, trace: TraceContext | null): EventRow {
   return {
     id: newId("evt", now),
     tenantId,
@@ -54,6 +55,9 @@ function eventRow(tenantId: string, input: IngestInput, key: string | null, now:
     idempotencyKey: key,
     createdAt: now,
     fannedOutAt: null,
+    // The producer's trace (a valid `traceparent` on the ingest request): every attempt continues it.
+    traceId: trace?.traceId ?? null,
+    traceFlags: trace?.flags ?? null,
   };
 }
 
@@ -78,10 +82,10 @@ async function append(ctx: ServiceCtx, tenantId: string, rows: EventRow[], now: 
 export async function ingestEvents(
   ctx: ServiceCtx,
   tenantId: string,
-  inputs: { input: IngestInput; idempotencyHeader?: string }[],
+  inputs: { input: IngestInput; idempotencyHeader?: string; trace?: TraceContext | null }[],
 ): Promise<(Ingested | { conflict: string })[]> {
   const now = Date.now();
-  const rows = inputs.map(({ input, idempotencyHeader }) => eventRow(tenantId, input, idempotencyKeyOf(input, idempotencyHeader), now));
+  const rows = inputs.map(({ input, idempotencyHeader, trace }) => eventRow(tenantId, input, idempotencyKeyOf(input, idempotencyHeader), now, trace ?? null));
   const results = await append(ctx, tenantId, rows, now);
   const out = results.map((r): Ingested | { conflict: string } => (r.kind === "conflict" ? { conflict: shownKey(r.key) } : { event: r.event, created: r.kind === "created" }));
   // A repeat whose first fan-out never got queued (the isolate died in between) is queued again;
@@ -92,8 +96,8 @@ export async function ingestEvents(
 }
 
 /** One event: a conflict is the request's answer (409 naming the key). */
-export async function ingestEvent(ctx: ServiceCtx, tenantId: string, input: IngestInput, idempotencyHeader?: string): Promise<Ingested> {
-  const [result] = await ingestEvents(ctx, tenantId, [{ input, idempotencyHeader }]);
+export async function ingestEvent(ctx: ServiceCtx, tenantId: string, input: IngestInput, idempotencyHeader?: string, trace?: TraceContext | null): Promise<Ingested> {
+  const [result] = await ingestEvents(ctx, tenantId, [{ input, idempotencyHeader, trace }]);
   if (!result || "conflict" in result) throw idempotencyConflict(result?.conflict ?? "");
   return result;
 }
