@@ -17,7 +17,9 @@ async function setup(call, receiver, tenant, extra, count = ENDPOINTS) {
   await call("POST", "/v1/tenants", { id: tenant, name: tenant });
   const eps = [];
   for (let i = 0; i < count; i++) {
-    eps.push(await call("POST", `/v1/tenants/${tenant}/endpoints`, { url: `${receiver.base}/${tenant}/${i}`, retry_policy: LADDER, timeout_ms: 1000, ...extra }));
+    eps.push(
+      await call("POST", `/v1/tenants/${tenant}/endpoints`, { url: `${receiver.base}/${tenant}/${i}`, retry_policy: LADDER, timeout_ms: 1000, ...extra }),
+    );
   }
   return new Map(eps.map((ep, i) => [ep.id, `/${tenant}/${i}`]));
 }
@@ -57,7 +59,15 @@ async function verdict(call, receiver, tenant, pathOf, eventIds, earlier = {}) {
     const good = (arrivals[`${pathOf.get(d.endpoint_id)}|${d.event_id}`] ?? []).some(([, s]) => ok(s));
     if ((d.status === "succeeded") !== good) disagreements += 1;
   }
-  return { pairs: eventIds.length * pathOf.size, deliveries: deliveries.length, lost, duplicates, attempts_seen: attempts, by_status: byStatus, api_disagreements: disagreements };
+  return {
+    pairs: eventIds.length * pathOf.size,
+    deliveries: deliveries.length,
+    lost,
+    duplicates,
+    attempts_seen: attempts,
+    by_status: byStatus,
+    api_disagreements: disagreements,
+  };
 }
 
 async function settle(call, receiver, tenant, pathOf, eventIds, timeoutMs, earlier = {}) {
@@ -100,10 +110,14 @@ async function killMidWrite(service, port, stateDir, receiver, report) {
     return res.json();
   };
   const single = (n) => ({ keys: [`s-${n}`], path: "events", key: `s-${n}`, body: { type: "chaos.inflight", data: { n } } });
-  const batch = (n) => ({ keys: Array.from({ length: 20 }, (_, j) => `b-${n}-${j}`), path: "events/batch", body: { events: Array.from({ length: 20 }, (_, j) => ({ id: `b-${n}-${j}`, type: "chaos.inflight", data: { n, j } })) } });
+  const batch = (n) => ({
+    keys: Array.from({ length: 20 }, (_, j) => `b-${n}-${j}`),
+    path: "events/batch",
+    body: { events: Array.from({ length: 20 }, (_, j) => ({ id: `b-${n}-${j}`, type: "chaos.inflight", data: { n, j } })) },
+  });
   const answered = (req, body) => {
     if (req.path === "events") accepted.set(req.key, body.id);
-    else req.keys.forEach((k, j) => accepted.set(k, body.data[j].id));
+    else for (const [j, k] of req.keys.entries()) accepted.set(k, body.data[j].id);
   };
   let seq = 0;
   const producer = (make) => async () => {
@@ -146,7 +160,9 @@ async function killMidWrite(service, port, stateDir, receiver, report) {
   let mismatches = 0;
   const keys = [...accepted.keys()];
   for (const key of keys) {
-    const res = await fetch(`${restarted.base}/v1/tenants/${tenant}/events/${accepted.get(key)}`, { headers: { authorization: `Bearer ${restarted.rootKey}` } });
+    const res = await fetch(`${restarted.base}/v1/tenants/${tenant}/events/${accepted.get(key)}`, {
+      headers: { authorization: `Bearer ${restarted.rootKey}` },
+    });
     await res.arrayBuffer();
     if (res.status !== 200) ackedButMissing += 1;
   }
@@ -212,8 +228,14 @@ async function main() {
     // until the delivery log shows every pair waiting on the ladder, then kill.
     let pendingBefore = 0;
     await waitFor(
-      async () => (pendingBefore = (await listAll(call, "/v1/tenants/chaos-kill/deliveries?status=pending_retry")).length) === killed.size * n2,
-      { timeoutMs: 4_000, everyMs: 100 },
+      async () => {
+        pendingBefore = (await listAll(call, "/v1/tenants/chaos-kill/deliveries?status=pending_retry")).length;
+        return pendingBefore === killed.size * n2;
+      },
+      {
+        timeoutMs: 4_000,
+        everyMs: 100,
+      },
     );
     await service.stop("SIGKILL");
     console.log(`   killed with ${pendingBefore} deliveries pending a retry (every pair failed once: ${Boolean(allFailedOnce)})`);
@@ -240,7 +262,15 @@ async function main() {
       p3.unaccepted_after_restart > 0 ||
       p3.in_flight_at_kill === 0;
   } finally {
-    if (process.env.BENCH_DEBUG) console.log(service.output().split("\n").filter((l) => /rror|warn/i.test(l)).slice(-10).join("\n"));
+    if (process.env.BENCH_DEBUG)
+      console.log(
+        service
+          .output()
+          .split("\n")
+          .filter((l) => /rror|warn/i.test(l))
+          .slice(-10)
+          .join("\n"),
+      );
     await service.stop();
     await receiver.stop();
   }

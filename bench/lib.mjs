@@ -87,22 +87,27 @@ export function freshStateDir(name) {
  * and the baseline alike, so the terminal is not what is measured.
  */
 export async function startService({ port, stateDir }) {
-  const proc = launch("edgehooks", "node", [
-    "scripts/start.mjs",
-    "--persist-to",
-    stateDir,
-    "--log-level",
-    "warn",
-    "--var",
-    "LOG_LEVEL:warn",
-    "--var",
-    "ALLOW_HTTP_URLS:true",
-    "--var",
-    "ALLOW_PRIVATE_URLS:true",
-    // The retry scenario spreads 10,000 pending retries over 1,250 endpoints of one tenant.
-    "--var",
-    "MAX_ENDPOINTS_PER_TENANT:2000",
-  ], { PORT: String(port) });
+  const proc = launch(
+    "edgehooks",
+    "node",
+    [
+      "scripts/start.mjs",
+      "--persist-to",
+      stateDir,
+      "--log-level",
+      "warn",
+      "--var",
+      "LOG_LEVEL:warn",
+      "--var",
+      "ALLOW_HTTP_URLS:true",
+      "--var",
+      "ALLOW_PRIVATE_URLS:true",
+      // The retry scenario spreads 10,000 pending retries over 1,250 endpoints of one tenant.
+      "--var",
+      "MAX_ENDPOINTS_PER_TENANT:2000",
+    ],
+    { PORT: String(port) },
+  );
   const base = `http://127.0.0.1:${port}`;
   await waitUntilUp(proc, `${base}/`);
   const rootKey = /ROOT_API_KEY=(\S+)/.exec(readFileSync(join(ROOT, ".dev.vars"), "utf8"))?.[1];
@@ -111,14 +116,38 @@ export async function startService({ port, stateDir }) {
 }
 
 export async function startBaseline({ port }) {
-  const proc = launch("baseline", "npx", ["wrangler", "dev", "-c", "bench/baseline/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1", "--log-level", "warn"]);
+  const proc = launch("baseline", "npx", [
+    "wrangler",
+    "dev",
+    "-c",
+    "bench/baseline/wrangler.toml",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--log-level",
+    "warn",
+  ]);
   await waitUntilUp(proc, `http://127.0.0.1:${port}/`);
   return { ...proc, base: `http://127.0.0.1:${port}` };
 }
 
 /** The delivery ceiling (bench/ceiling): a queue and a consumer that posts each message straight on. */
 export async function startCeiling({ port, stateDir }) {
-  const proc = launch("ceiling", "npx", ["wrangler", "dev", "-c", "bench/ceiling/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", stateDir, "--log-level", "warn"]);
+  const proc = launch("ceiling", "npx", [
+    "wrangler",
+    "dev",
+    "-c",
+    "bench/ceiling/wrangler.toml",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    stateDir,
+    "--log-level",
+    "warn",
+  ]);
   const base = `http://127.0.0.1:${port}`;
   await waitUntilUp(proc, `${base}/`);
   return {
@@ -184,7 +213,11 @@ export async function settledRowCounters(service, { quietMs = 1500, timeoutMs = 
   }
 }
 
-export const rowsDelta = (after, before) => ({ d1: after.d1 - before.d1, tenant_log: after.tenant_log - before.tenant_log, dispatcher: after.dispatcher - before.dispatcher });
+export const rowsDelta = (after, before) => ({
+  d1: after.d1 - before.d1,
+  tenant_log: after.tenant_log - before.tenant_log,
+  dispatcher: after.dispatcher - before.dispatcher,
+});
 
 /** Reads every page of a list route. */
 export async function listAll(call, path) {

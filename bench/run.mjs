@@ -10,7 +10,22 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { pricePerMillion } from "./cost.mjs";
-import { ROOT, client, freePort, freshStateDir, listAll, percentile, rowsDelta, settledRowCounters, sleep, startBaseline, startCeiling, startReceiver, startService, waitFor } from "./lib.mjs";
+import {
+  ROOT,
+  client,
+  freePort,
+  freshStateDir,
+  listAll,
+  percentile,
+  rowsDelta,
+  settledRowCounters,
+  sleep,
+  startBaseline,
+  startCeiling,
+  startReceiver,
+  startService,
+  waitFor,
+} from "./lib.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const ROUNDS = 2;
@@ -34,7 +49,10 @@ const results = { figures: {}, ratios: {}, targets: {} };
 function machine() {
   const v = (cmd) => {
     try {
-      return execSync(cmd, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n").pop();
+      return execSync(cmd, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+        .trim()
+        .split("\n")
+        .pop();
     } catch {
       return "unknown";
     }
@@ -71,20 +89,43 @@ function load({ url, body, keys, connections, seconds }) {
   });
 }
 
-const summary = (r) => ({ req_s: r.requests.average, ok: r["2xx"], non2xx: r.non2xx, statuses: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count])), errors: r.errors, timeouts: r.timeouts, p50_ms: r.latency.p50, p99_ms: r.latency.p99, seconds: r.duration });
+const summary = (r) => ({
+  req_s: r.requests.average,
+  ok: r["2xx"],
+  non2xx: r.non2xx,
+  statuses: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count])),
+  errors: r.errors,
+  timeouts: r.timeouts,
+  p50_ms: r.latency.p50,
+  p99_ms: r.latency.p99,
+  seconds: r.duration,
+});
 
 async function alternate(name, runBaseline, runService) {
   const runs = { baseline: [], service: [] };
   for (let round = 0; round < ROUNDS; round++) {
     runs.baseline.push(summary(await runBaseline()));
     runs.service.push(summary(await runService()));
-    console.log(`  ${name} round ${round + 1}: baseline ${runs.baseline.at(-1).req_s.toFixed(0)} req/s, edgehooks ${runs.service.at(-1).req_s.toFixed(0)} req/s (answers ${JSON.stringify(runs.service.at(-1).statuses)})`);
+    console.log(
+      `  ${name} round ${round + 1}: baseline ${runs.baseline.at(-1).req_s.toFixed(0)} req/s, edgehooks ${runs.service.at(-1).req_s.toFixed(0)} req/s (answers ${JSON.stringify(runs.service.at(-1).statuses)})`,
+    );
   }
   const mean = (xs, k) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
   const okPerS = (xs) => xs.reduce((s, x) => s + x.ok, 0) / xs.reduce((s, x) => s + x.seconds, 0);
   return {
-    baseline: { req_s: mean(runs.baseline, "req_s"), ok_s: okPerS(runs.baseline), p50_ms: mean(runs.baseline, "p50_ms"), p99_ms: mean(runs.baseline, "p99_ms") },
-    service: { req_s: mean(runs.service, "req_s"), ok_s: okPerS(runs.service), p50_ms: mean(runs.service, "p50_ms"), p99_ms: mean(runs.service, "p99_ms"), non2xx: runs.service.reduce((s, x) => s + x.non2xx + x.errors, 0) },
+    baseline: {
+      req_s: mean(runs.baseline, "req_s"),
+      ok_s: okPerS(runs.baseline),
+      p50_ms: mean(runs.baseline, "p50_ms"),
+      p99_ms: mean(runs.baseline, "p99_ms"),
+    },
+    service: {
+      req_s: mean(runs.service, "req_s"),
+      ok_s: okPerS(runs.service),
+      p50_ms: mean(runs.service, "p50_ms"),
+      p99_ms: mean(runs.service, "p99_ms"),
+      non2xx: runs.service.reduce((s, x) => s + x.non2xx + x.errors, 0),
+    },
     runs,
   };
 }
@@ -95,7 +136,8 @@ async function setupTenant(call, id, endpointCount, receiver, extra = {}) {
   const eps = new Array(endpointCount);
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < endpointCount; i = next++) eps[i] = await call("POST", `/v1/tenants/${id}/endpoints`, { url: `${receiver.base}/${id}/${i}`, ...extra });
+    for (let i = next++; i < endpointCount; i = next++)
+      eps[i] = await call("POST", `/v1/tenants/${id}/endpoints`, { url: `${receiver.base}/${id}/${i}`, ...extra });
   };
   await Promise.all(Array.from({ length: Math.min(8, endpointCount) }, worker));
   return eps;
@@ -112,9 +154,17 @@ async function withRows(service, name, per, fn) {
   const rows = rowsDelta(after, before);
   const n = figure[per];
   const perUnit = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, n ? v / n : NaN]));
-  figure.rows_written = { ...rows, total: rows.d1 + rows.tenant_log + rows.dispatcher, per, [`per_${per}`]: { ...perUnit, total: perUnit.d1 + perUnit.tenant_log + perUnit.dispatcher }, settled: after.settled };
+  figure.rows_written = {
+    ...rows,
+    total: rows.d1 + rows.tenant_log + rows.dispatcher,
+    per,
+    [`per_${per}`]: { ...perUnit, total: perUnit.d1 + perUnit.tenant_log + perUnit.dispatcher },
+    settled: after.settled,
+  };
   const p = figure.rows_written[`per_${per}`];
-  console.log(`  ${name}: rows written per ${per.replace(/s$/, "")}: d1 ${p.d1.toFixed(2)}, tenant_log ${p.tenant_log.toFixed(2)}, dispatcher ${p.dispatcher.toFixed(2)} (total ${p.total.toFixed(2)}${after.settled ? "" : ", counters still moving"})`);
+  console.log(
+    `  ${name}: rows written per ${per.replace(/s$/, "")}: d1 ${p.d1.toFixed(2)}, tenant_log ${p.tenant_log.toFixed(2)}, dispatcher ${p.dispatcher.toFixed(2)} (total ${p.total.toFixed(2)}${after.settled ? "" : ", counters still moving"})`,
+  );
   return figure;
 }
 
@@ -122,7 +172,10 @@ async function withRows(service, name, per, fn) {
 function countArrivals(stats, prefixes) {
   const arr = Object.entries(stats.arrivals).filter(([k]) => prefixes.some((p) => k.startsWith(`/${p}/`)));
   const delivered = arr.filter(([, a]) => a.some(([, s]) => s >= 200 && s < 300)).length;
-  const duplicates = arr.reduce((s, [, a]) => s + a.filter(([, st]) => st >= 200 && st < 300).length - Math.min(1, a.filter(([, st]) => st >= 200 && st < 300).length), 0);
+  const duplicates = arr.reduce(
+    (s, [, a]) => s + a.filter(([, st]) => st >= 200 && st < 300).length - Math.min(1, a.filter(([, st]) => st >= 200 && st < 300).length),
+    0,
+  );
   return { delivered, duplicates, last: Math.max(...arr.map(([, a]) => a[0][0])) };
 }
 
@@ -178,7 +231,12 @@ async function batchIngestRun({ service, baseline, keys }) {
     () => load({ url: `${baseline.base}/v1/tenants/bench-ingest/events/batch`, body: batch, keys, connections: 10, seconds: SECONDS / 2 }),
     () => load({ url: `${service.base}/v1/tenants/bench-ingest/events/batch`, body: batch, keys, connections: 10, seconds: SECONDS / 2 }),
   );
-  results.figures.batch_ingest = { events_s: s2.service.ok_s * 100, baseline_events_s: s2.baseline.req_s * 100, events: s2.runs.service.reduce((sum, x) => sum + x.ok, 0) * 100, ...s2 };
+  results.figures.batch_ingest = {
+    events_s: s2.service.ok_s * 100,
+    baseline_events_s: s2.baseline.req_s * 100,
+    events: s2.runs.service.reduce((sum, x) => sum + x.ok, 0) * 100,
+    ...s2,
+  };
 }
 
 async function deliveryThroughput({ call, service, receiver, ceiling }) {
@@ -197,7 +255,15 @@ async function deliveryThroughput({ call, service, receiver, ceiling }) {
     const c = countArrivals(await receiver.stats(), [`ceiling-${tag}`]);
     const seconds = (c.last - started) / 1000;
     console.log(`  ceiling ${tag}: ${(c.delivered / seconds).toFixed(0)} deliveries/s`);
-    return { deliveries_expected: expected, delivered: c.delivered, lost: expected - c.delivered, duplicates: c.duplicates, seconds, deliveries_s: c.delivered / seconds, complete: Boolean(done) };
+    return {
+      deliveries_expected: expected,
+      delivered: c.delivered,
+      lost: expected - c.delivered,
+      duplicates: c.duplicates,
+      seconds,
+      deliveries_s: c.delivered / seconds,
+      complete: Boolean(done),
+    };
   };
 
   /** Posts N events spread over `tenants` (each with 10 endpoints) and waits for every delivery. */
@@ -213,8 +279,21 @@ async function deliveryThroughput({ call, service, receiver, ceiling }) {
       await sleep(1000); // let any duplicate show up
       const c = countArrivals(await receiver.stats(), tenants);
       const seconds = (c.last - started) / 1000;
-      console.log(`  edgehooks ${tenants.length} tenant(s) × 10 endpoints: ${(c.delivered / seconds).toFixed(0)} deliveries/s, ${expected - c.delivered} lost, ${c.duplicates} duplicates`);
-      return { events: N, tenants: tenants.length, endpoints: 10 * tenants.length, deliveries_expected: expected, delivered: c.delivered, lost: expected - c.delivered, duplicates: c.duplicates, seconds, deliveries_s: c.delivered / seconds, complete: Boolean(done) };
+      console.log(
+        `  edgehooks ${tenants.length} tenant(s) × 10 endpoints: ${(c.delivered / seconds).toFixed(0)} deliveries/s, ${expected - c.delivered} lost, ${c.duplicates} duplicates`,
+      );
+      return {
+        events: N,
+        tenants: tenants.length,
+        endpoints: 10 * tenants.length,
+        deliveries_expected: expected,
+        delivered: c.delivered,
+        lost: expected - c.delivered,
+        duplicates: c.duplicates,
+        seconds,
+        deliveries_s: c.delivered / seconds,
+        complete: Boolean(done),
+      };
     });
   };
 
@@ -222,7 +301,12 @@ async function deliveryThroughput({ call, service, receiver, ceiling }) {
   results.figures.delivery = await edgehooksRun(["bench-fanout"]);
   results.figures.delivery_10_tenants = await edgehooksRun(Array.from({ length: 10 }, (_, i) => `bench-fanout-${i}`));
   const ceilingB = await ceilingRun("b");
-  results.figures.delivery_ceiling = { events: N, endpoints: 10, deliveries_s: (ceilingA.deliveries_s + ceilingB.deliveries_s) / 2, runs: [ceilingA, ceilingB] };
+  results.figures.delivery_ceiling = {
+    events: N,
+    endpoints: 10,
+    deliveries_s: (ceilingA.deliveries_s + ceilingB.deliveries_s) / 2,
+    runs: [ceilingA, ceilingB],
+  };
   results.ratios.delivery_vs_ceiling = results.figures.delivery.deliveries_s / results.figures.delivery_ceiling.deliveries_s;
   results.ratios.delivery_10_tenants_vs_1 = results.figures.delivery_10_tenants.deliveries_s / results.figures.delivery.deliveries_s;
 }
@@ -242,15 +326,22 @@ async function costPerWebhook({ call, service, receiver }) {
     await Promise.all(Array.from({ length: 4 }, poster));
     await waitFor(async () => ((await receiver.stats()).count >= COST_EVENTS ? true : null), { timeoutMs: 60_000, everyMs: 200 });
     // Every delivery recorded as succeeded, whichever store holds the log.
-    await waitFor(async () => ((await listAll(call, "/v1/tenants/bench-cost/deliveries?status=succeeded")).length >= COST_EVENTS ? true : null), { timeoutMs: 30_000, everyMs: 500 });
+    await waitFor(async () => ((await listAll(call, "/v1/tenants/bench-cost/deliveries?status=succeeded")).length >= COST_EVENTS ? true : null), {
+      timeoutMs: 30_000,
+      everyMs: 500,
+    });
     const c = countArrivals(await receiver.stats(), ["bench-cost"]);
     return { events: COST_EVENTS, fanout: 1, delivered: c.delivered, lost: COST_EVENTS - c.delivered, duplicates: c.duplicates };
   });
   figure.price = pricePerMillion(figure.rows_written.per_delivered);
   const pr = figure.price;
-  console.log(`  price per million webhooks (${pr.mode}): $${pr.low.total_usd_per_million_webhooks.toFixed(2)}–$${pr.high.total_usd_per_million_webhooks.toFixed(2)}`);
+  console.log(
+    `  price per million webhooks (${pr.mode}): $${pr.low.total_usd_per_million_webhooks.toFixed(2)}–$${pr.high.total_usd_per_million_webhooks.toFixed(2)}`,
+  );
   for (const k of Object.keys(pr.high.per_webhook)) {
-    console.log(`    ${k.padEnd(17)} ${pr.low.per_webhook[k].toFixed(2)}–${pr.high.per_webhook[k].toFixed(2)} per webhook × $${pr.prices[k].usd_per_million}/M = $${pr.low.usd_per_million_webhooks[k].toFixed(2)}–$${pr.high.usd_per_million_webhooks[k].toFixed(2)}`);
+    console.log(
+      `    ${k.padEnd(17)} ${pr.low.per_webhook[k].toFixed(2)}–${pr.high.per_webhook[k].toFixed(2)} per webhook × $${pr.prices[k].usd_per_million}/M = $${pr.low.usd_per_million_webhooks[k].toFixed(2)}–$${pr.high.usd_per_million_webhooks[k].toFixed(2)}`,
+    );
   }
   results.figures.cost = figure;
 }
@@ -289,8 +380,21 @@ async function endToEndRun({ call, service, receiver }) {
   await Promise.all(pending);
   await waitFor(async () => ((await receiver.stats()).count >= RATE * E2E_S ? true : null), { timeoutMs: 60_000, everyMs: 200 });
   const arr4 = arrivalsFor(await receiver.stats(), "bench-latency");
-  const lat = arr4.map(([k, a]) => a[0][0] - sentAt.get(k.split("|")[1])).filter(Number.isFinite).sort((a, b) => a - b);
-  return { rate_s: RATE, seconds: E2E_S, events: RATE * E2E_S, arrived: lat.length, delivered: lat.length, p50_ms: percentile(lat, 50), p95_ms: percentile(lat, 95), p99_ms: percentile(lat, 99), max_ms: lat.at(-1) };
+  const lat = arr4
+    .map(([k, a]) => a[0][0] - sentAt.get(k.split("|")[1]))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  return {
+    rate_s: RATE,
+    seconds: E2E_S,
+    events: RATE * E2E_S,
+    arrived: lat.length,
+    delivered: lat.length,
+    p50_ms: percentile(lat, 50),
+    p95_ms: percentile(lat, 95),
+    p99_ms: percentile(lat, 99),
+    max_ms: lat.at(-1),
+  };
 }
 
 async function retryPunctuality(ctx) {
@@ -298,7 +402,9 @@ async function retryPunctuality(ctx) {
   const total = RETRY_ENDPOINTS * RETRY_PER_ENDPOINT;
   // 5. Retry punctuality: every delivery fails once, then waits on a RETRY_STEP_S ladder step, so
   //    all `total` retries are pending at once before the first comes due.
-  console.log(`5. retry punctuality: ${RETRY_PER_ENDPOINT} events × ${RETRY_ENDPOINTS} endpoints = ${total} pending retries, first attempt 500, ladder { schedule_s: [${RETRY_STEP_S}] }`);
+  console.log(
+    `5. retry punctuality: ${RETRY_PER_ENDPOINT} events × ${RETRY_ENDPOINTS} endpoints = ${total} pending retries, first attempt 500, ladder { schedule_s: [${RETRY_STEP_S}] }`,
+  );
   await receiver.reset({ failFirst: true });
   const setupStarted = Date.now();
   const retryEps = await setupTenant(call, "bench-retry", RETRY_ENDPOINTS, receiver, { retry_policy: { schedule_s: [RETRY_STEP_S] } });
@@ -364,7 +470,10 @@ async function retryRun({ call, receiver }, retryEps, total) {
   const steps = [...arr5.values()].flatMap((a) => [[a[0][0], 1], ...(a[1] ? [[a[1][0], -1]] : [])]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   let pending = 0;
   let pendingAtOnce = 0;
-  for (const [, d] of steps) pendingAtOnce = Math.max(pendingAtOnce, (pending += d));
+  for (const [, d] of steps) {
+    pending += d;
+    pendingAtOnce = Math.max(pendingAtOnce, pending);
+  }
   const retriedOk = [...arr5.values()].filter((a) => a.some(([, s]) => s >= 200 && s < 300)).length;
   const duplicates = [...arr5.values()].reduce((s, a) => s + Math.max(0, a.filter(([, st]) => st >= 200 && st < 300).length - 1), 0);
   const seconds = (Date.now() - started) / 1000;
@@ -423,13 +532,27 @@ async function main() {
     for (let i = 0; i < 50; i++) keys.push((await call("POST", "/v1/api-keys", { name: `bench ${i}`, scopes: ["ingest"], tenant_id: "bench-ingest" })).key);
     // Warm both (first requests compile code and open the databases).
     await load({ url: `${baseline.base}/`, body: "{}", keys, connections: 5, seconds: 2 });
-    await load({ url: `${service.base}/v1/tenants/bench-ingest/events`, body: JSON.stringify({ type: "warm.up", data: {} }), keys, connections: 5, seconds: 2 });
+    await load({
+      url: `${service.base}/v1/tenants/bench-ingest/events`,
+      body: JSON.stringify({ type: "warm.up", data: {} }),
+      keys,
+      connections: 5,
+      seconds: 2,
+    });
 
     const ctx = { call, service, baseline, receiver, ceiling, keys };
     for (const [n, scenario] of SCENARIOS) if (ONLY.has(n)) await scenario(ctx);
   } finally {
     const service = stops.find((p) => p.label === "edgehooks");
-    if (process.env.BENCH_DEBUG && service) console.log(service.output().split("\n").filter((l) => /rror/.test(l)).slice(-6).join("\n"));
+    if (process.env.BENCH_DEBUG && service)
+      console.log(
+        service
+          .output()
+          .split("\n")
+          .filter((l) => /rror/.test(l))
+          .slice(-6)
+          .join("\n"),
+      );
     for (const p of stops.reverse()) await p.stop();
   }
 
@@ -456,15 +579,31 @@ function targets(r) {
   const rows = f.cost?.rows_written.per_delivered;
   const beforeRows = before()?.figures?.cost?.rows_written?.per_delivered?.total;
   add("d1_rows_per_webhook", "= 0", rows?.d1, rows?.d1 === 0);
-  if (beforeRows) add("rows_per_webhook_vs_before", `<= 1/3 of ${beforeRows.toFixed(2)} (before the TenantLog)`, rows?.total / beforeRows, rows?.total / beforeRows <= 1 / 3);
-  add("deliveries_vs_ceiling", ">= 0.9, 0 lost, 0 dup", r.ratios.delivery_vs_ceiling, r.ratios.delivery_vs_ceiling >= 0.9 && f.delivery?.lost === 0 && f.delivery?.duplicates === 0);
-  add("deliveries_10_tenants_vs_1", ">= 1, 0 lost, 0 dup", r.ratios.delivery_10_tenants_vs_1, r.ratios.delivery_10_tenants_vs_1 >= 1 && f.delivery_10_tenants?.lost === 0 && f.delivery_10_tenants?.duplicates === 0);
+  if (beforeRows)
+    add("rows_per_webhook_vs_before", `<= 1/3 of ${beforeRows.toFixed(2)} (before the TenantLog)`, rows?.total / beforeRows, rows?.total / beforeRows <= 1 / 3);
+  add(
+    "deliveries_vs_ceiling",
+    ">= 0.9, 0 lost, 0 dup",
+    r.ratios.delivery_vs_ceiling,
+    r.ratios.delivery_vs_ceiling >= 0.9 && f.delivery?.lost === 0 && f.delivery?.duplicates === 0,
+  );
+  add(
+    "deliveries_10_tenants_vs_1",
+    ">= 1, 0 lost, 0 dup",
+    r.ratios.delivery_10_tenants_vs_1,
+    r.ratios.delivery_10_tenants_vs_1 >= 1 && f.delivery_10_tenants?.lost === 0 && f.delivery_10_tenants?.duplicates === 0,
+  );
   add("single_ingest_throughput_ratio", ">= 0.5", r.ratios.single_ingest_throughput, r.ratios.single_ingest_throughput >= 0.5);
   add("single_ingest_p99_ratio", "<= 1.5", r.ratios.single_ingest_p99, r.ratios.single_ingest_p99 <= 1.5);
   add("batch_events_s", ">= 30000", f.batch_ingest?.events_s, f.batch_ingest?.events_s >= 30000);
   add("e2e_p50_ms", "<= 30", f.e2e_latency?.p50_ms, f.e2e_latency?.p50_ms <= 30);
   add("e2e_p99_ms", "<= 120", f.e2e_latency?.p99_ms, f.e2e_latency?.p99_ms <= 120);
-  add("retry_p99_ms", `<= 1000 with ${f.retry_punctuality?.pending_at_once} pending`, f.retry_punctuality?.p99_ms, f.retry_punctuality?.p99_ms <= 1000 && f.retry_punctuality?.pending_at_once >= 10_000);
+  add(
+    "retry_p99_ms",
+    `<= 1000 with ${f.retry_punctuality?.pending_at_once} pending`,
+    f.retry_punctuality?.p99_ms,
+    f.retry_punctuality?.p99_ms <= 1000 && f.retry_punctuality?.pending_at_once >= 10_000,
+  );
   return out;
 }
 
@@ -479,27 +618,77 @@ function printTable(info, r) {
   const rows = [];
   if (f.single_ingest) {
     const { service: sv, baseline: bl } = f.single_ingest;
-    rows.push(["single ingest (50 conn)", `${n(sv.ok_s)} events/s, p50 ${n(sv.p50_ms)} ms, p99 ${n(sv.p99_ms)} ms`, `${n(bl.req_s)} req/s, p50 ${n(bl.p50_ms)} ms, p99 ${n(bl.p99_ms)} ms (baseline)`, `${n(r.ratios.single_ingest_throughput, 2)}× req/s, ${n(r.ratios.single_ingest_p99, 2)}× p99; ${per(f.single_ingest)}`]);
+    rows.push([
+      "single ingest (50 conn)",
+      `${n(sv.ok_s)} events/s, p50 ${n(sv.p50_ms)} ms, p99 ${n(sv.p99_ms)} ms`,
+      `${n(bl.req_s)} req/s, p50 ${n(bl.p50_ms)} ms, p99 ${n(bl.p99_ms)} ms (baseline)`,
+      `${n(r.ratios.single_ingest_throughput, 2)}× req/s, ${n(r.ratios.single_ingest_p99, 2)}× p99; ${per(f.single_ingest)}`,
+    ]);
   }
-  if (f.batch_ingest) rows.push(["batch ingest (100/req)", `${n(f.batch_ingest.events_s)} events/s`, `${n(f.batch_ingest.baseline_events_s)} events/s (baseline)`, per(f.batch_ingest)]);
-  const ceiling = f.delivery_ceiling ? `${n(f.delivery_ceiling.deliveries_s)} deliveries/s (ceiling; ${f.delivery_ceiling.runs.map((x) => n(x.deliveries_s)).join(", ")})` : "";
-  if (f.delivery) rows.push(["delivery, 1 tenant × 10 endpoints", `${n(f.delivery.deliveries_s)} deliveries/s, ${f.delivery.lost} lost, ${f.delivery.duplicates} dup`, ceiling, `${n(r.ratios.delivery_vs_ceiling, 2)}× ceiling; ${per(f.delivery)}`]);
-  if (f.delivery_10_tenants) rows.push(["delivery, 10 tenants × 10 endpoints", `${n(f.delivery_10_tenants.deliveries_s)} deliveries/s, ${f.delivery_10_tenants.lost} lost, ${f.delivery_10_tenants.duplicates} dup`, ceiling, `${n(r.ratios.delivery_10_tenants_vs_1, 2)}× 1 tenant; ${per(f.delivery_10_tenants)}`]);
-  if (f.e2e_latency) rows.push(["e2e latency @100/s", `p50 ${n(f.e2e_latency.p50_ms)} ms, p95 ${n(f.e2e_latency.p95_ms)} ms, p99 ${n(f.e2e_latency.p99_ms)} ms`, "", `${f.e2e_latency.arrived}/${f.e2e_latency.events} arrived; ${per(f.e2e_latency)}`]);
+  if (f.batch_ingest)
+    rows.push([
+      "batch ingest (100/req)",
+      `${n(f.batch_ingest.events_s)} events/s`,
+      `${n(f.batch_ingest.baseline_events_s)} events/s (baseline)`,
+      per(f.batch_ingest),
+    ]);
+  const ceiling = f.delivery_ceiling
+    ? `${n(f.delivery_ceiling.deliveries_s)} deliveries/s (ceiling; ${f.delivery_ceiling.runs.map((x) => n(x.deliveries_s)).join(", ")})`
+    : "";
+  if (f.delivery)
+    rows.push([
+      "delivery, 1 tenant × 10 endpoints",
+      `${n(f.delivery.deliveries_s)} deliveries/s, ${f.delivery.lost} lost, ${f.delivery.duplicates} dup`,
+      ceiling,
+      `${n(r.ratios.delivery_vs_ceiling, 2)}× ceiling; ${per(f.delivery)}`,
+    ]);
+  if (f.delivery_10_tenants)
+    rows.push([
+      "delivery, 10 tenants × 10 endpoints",
+      `${n(f.delivery_10_tenants.deliveries_s)} deliveries/s, ${f.delivery_10_tenants.lost} lost, ${f.delivery_10_tenants.duplicates} dup`,
+      ceiling,
+      `${n(r.ratios.delivery_10_tenants_vs_1, 2)}× 1 tenant; ${per(f.delivery_10_tenants)}`,
+    ]);
+  if (f.e2e_latency)
+    rows.push([
+      "e2e latency @100/s",
+      `p50 ${n(f.e2e_latency.p50_ms)} ms, p95 ${n(f.e2e_latency.p95_ms)} ms, p99 ${n(f.e2e_latency.p99_ms)} ms`,
+      "",
+      `${f.e2e_latency.arrived}/${f.e2e_latency.events} arrived; ${per(f.e2e_latency)}`,
+    ]);
   if (f.retry_punctuality) {
     const rp = f.retry_punctuality;
-    rows.push([`retry punctuality, ${rp.deliveries} over ${rp.endpoints} endpoints`, `p50 ${n(rp.p50_ms)} ms, p99 ${n(rp.p99_ms)} ms late`, "", `${rp.pending_at_once} pending at once, ${rp.observed_due_times} due times seen, ${rp.retried_ok} ok, ${rp.undelivered_at_end} undelivered at the end, ${rp.service_errors} service errors, run ${n(rp.run_s)} s; ${per(rp)}`]);
+    rows.push([
+      `retry punctuality, ${rp.deliveries} over ${rp.endpoints} endpoints`,
+      `p50 ${n(rp.p50_ms)} ms, p99 ${n(rp.p99_ms)} ms late`,
+      "",
+      `${rp.pending_at_once} pending at once, ${rp.observed_due_times} due times seen, ${rp.retried_ok} ok, ${rp.undelivered_at_end} undelivered at the end, ${rp.service_errors} service errors, run ${n(rp.run_s)} s; ${per(rp)}`,
+    ]);
   }
   if (f.cost) {
     const pr = f.cost.price;
-    rows.push(["cost, fan-out 1, first try", `$${n(pr.low.total_usd_per_million_webhooks, 2)}–$${n(pr.high.total_usd_per_million_webhooks, 2)} per million webhooks`, "", `${per(f.cost)}; ${Object.keys(pr.high.per_webhook).map((k) => `${k} $${n(pr.high.usd_per_million_webhooks[k], 2)}`).join(", ")} (high)`]);
+    rows.push([
+      "cost, fan-out 1, first try",
+      `$${n(pr.low.total_usd_per_million_webhooks, 2)}–$${n(pr.high.total_usd_per_million_webhooks, 2)} per million webhooks`,
+      "",
+      `${per(f.cost)}; ${Object.keys(pr.high.per_webhook)
+        .map((k) => `${k} $${n(pr.high.usd_per_million_webhooks[k], 2)}`)
+        .join(", ")} (high)`,
+    ]);
   }
   console.log(`\n| measure | edgehooks | baseline / ceiling (same run) | notes |\n|---|---|---|---|`);
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);
   console.log("\ntargets (issue 12):");
   for (const [k, t] of Object.entries(r.targets)) console.log(`  ${t.met ? "met    " : "NOT met"} ${k} ${t.target} (${n(t.value, 2)})`);
-  if (f.cost) console.log(`\nprices: ${Object.values(f.cost.price.prices).map((p) => p.source).join("; ")}`);
-  console.log(`\n${info.cpu}, ${info.cores} cores, ${info.memory_gib} GiB, node ${info.node}, wrangler ${info.wrangler}, commit ${info.commit}; written to bench/results.json`);
+  if (f.cost)
+    console.log(
+      `\nprices: ${Object.values(f.cost.price.prices)
+        .map((p) => p.source)
+        .join("; ")}`,
+    );
+  console.log(
+    `\n${info.cpu}, ${info.cores} cores, ${info.memory_gib} GiB, node ${info.node}, wrangler ${info.wrangler}, commit ${info.commit}; written to bench/results.json`,
+  );
 }
 
 main().catch((err) => {

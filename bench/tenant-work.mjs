@@ -19,7 +19,16 @@ writeFileSync(
    export { prepareSchema } from ${JSON.stringify(join(ROOT, "src/delivery/schema-cost.ts"))};
    export { Validator } from "@cfworker/json-schema";`,
 );
-await build({ entryPoints: [join(dir, "entry.ts")], bundle: true, format: "esm", platform: "neutral", outfile: join(dir, "bundle.mjs"), nodePaths: [join(ROOT, "node_modules")], mainFields: ["module", "main"], logLevel: "error" });
+await build({
+  entryPoints: [join(dir, "entry.ts")],
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  outfile: join(dir, "bundle.mjs"),
+  nodePaths: [join(ROOT, "node_modules")],
+  mainFields: ["module", "main"],
+  logLevel: "error",
+});
 const { before, after, prepareSchema, Validator } = await import(join(dir, "bundle.mjs"));
 
 const MiB = 1024 * 1024;
@@ -48,7 +57,11 @@ for (const pattern of ["^(a|a)*$", "^((a+))+$", "^(a+?)+$", "^(a+b?)+$"]) {
   const at40 = t * growth ** (40 - n);
   const big = { type: "a.b", channels: [], data: { s: `${"a".repeat(after.MAX_REGEX_INPUT - 1)}!` } };
   const a = ms(() => after.matchesFilter(filter, big));
-  row(`$regex ${pattern}`, `n=${n}: ${fmt(t)}; "a"x40+"!" ≈ ${at40 > 3.6e6 ? `${(at40 / 3.6e6).toFixed(1)} h` : fmt(at40)}`, `64 KiB string (the cap): ${fmt(a.ms)}`);
+  row(
+    `$regex ${pattern}`,
+    `n=${n}: ${fmt(t)}; "a"x40+"!" ≈ ${at40 > 3.6e6 ? `${(at40 / 3.6e6).toFixed(1)} h` : fmt(at40)}`,
+    `64 KiB string (the cap): ${fmt(a.ms)}`,
+  );
 }
 
 // 2. The worst filter the validator accepts, on a 1 MiB event: 100 $regex conditions over 16
@@ -65,7 +78,11 @@ for (const pattern of ["^(a|a)*$", "^((a+))+$", "^(a+?)+$", "^(a+b?)+$"]) {
     for (let e = 0; e < 1000; e++) after.matchesFilter(filter, () => scope.event, scope.budget);
     return scope.budget.exhausted;
   });
-  row("100 $regex x 16 strings of 64 KiB, 1,000 endpoints", `10 endpoints: ${fmt(b.ms)} (x100 for 1,000: ${fmt(b.ms * 100)})`, `1,000 endpoints: ${fmt(a.ms)} (budget exhausted: ${a.r})`);
+  row(
+    "100 $regex x 16 strings of 64 KiB, 1,000 endpoints",
+    `10 endpoints: ${fmt(b.ms)} (x100 for 1,000: ${fmt(b.ms * 100)})`,
+    `1,000 endpoints: ${fmt(a.ms)} (budget exhausted: ${a.r})`,
+  );
 }
 
 // 3. Large $in lists: 100 values against an array of ~100,000 elements (a 1 MiB event), objects

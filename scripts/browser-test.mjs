@@ -58,23 +58,31 @@ function startSite(port) {
   const server = createServer((req, res) => {
     const url = new URL(req.url, `http://${req.headers.host}`);
     if (url.pathname === "/logo.svg") {
-      res.writeHead(200, { "content-type": "image/svg+xml" }).end('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" rx="12" fill="#0a7d55"/><path d="M16 34l10 10 22-24" stroke="#fff" stroke-width="7" fill="none"/></svg>');
+      res
+        .writeHead(200, { "content-type": "image/svg+xml" })
+        .end(
+          '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" rx="12" fill="#0a7d55"/><path d="M16 34l10 10 22-24" stroke="#fff" stroke-width="7" fill="none"/></svg>',
+        );
       return;
     }
     if (url.pathname === "/embed") {
       const src = escapeHtml(url.searchParams.get("src") ?? "");
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(
-        `<!doctype html><html><head><title>Vendor dashboard</title><style>body{font:15px system-ui;margin:0;background:#eef1f5}nav{background:#3b2a6b;color:#fff;padding:1rem 1.5rem;font-weight:600}main{padding:1.5rem}iframe{width:100%;height:720px;border:1px solid #c9cfd8;border-radius:10px;background:#fff}</style></head>` +
-          `<body><nav>Vendor dashboard · Settings › Webhooks</nav><main><p>Your webhook endpoints, managed right here:</p><iframe id="portal" title="Webhooks portal" src="${src}"></iframe></main></body></html>`,
-      );
+      res
+        .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+        .end(
+          `<!doctype html><html><head><title>Vendor dashboard</title><style>body{font:15px system-ui;margin:0;background:#eef1f5}nav{background:#3b2a6b;color:#fff;padding:1rem 1.5rem;font-weight:600}main{padding:1.5rem}iframe{width:100%;height:720px;border:1px solid #c9cfd8;border-radius:10px;background:#fff}</style></head>` +
+            `<body><nav>Vendor dashboard · Settings › Webhooks</nav><main><p>Your webhook endpoints, managed right here:</p><iframe id="portal" title="Webhooks portal" src="${src}"></iframe></main></body></html>`,
+        );
       return;
     }
     if (url.pathname === "/attack") {
       const target = escapeHtml(url.searchParams.get("target") ?? "");
       const csrf = escapeHtml(url.searchParams.get("csrf") ?? "");
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(
-        `<!doctype html><html><body><h1>You won a prize</h1><form method="post" action="${target}"><input type="hidden" name="_csrf" value="${csrf}"></form><script>document.forms[0].submit()</script></body></html>`,
-      );
+      res
+        .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+        .end(
+          `<!doctype html><html><body><h1>You won a prize</h1><form method="post" action="${target}"><input type="hidden" name="_csrf" value="${csrf}"></form><script>document.forms[0].submit()</script></body></html>`,
+        );
       return;
     }
     res.writeHead(404).end();
@@ -118,7 +126,10 @@ try {
   // iframe needs the SameSite=None; Partitioned cookie; the stranger is only another origin.
   const embedder = `http://localhost:${embedderPort}`;
   const stranger = `http://127.0.0.1:${strangerPort}`;
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { env, stdio: ["ignore", "ignore", "inherit"] });
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   if (migrate.status !== 0) throw new Error("migrations failed");
   const vars = {
     ROOT_API_KEY: rootKey,
@@ -133,7 +144,17 @@ try {
   };
   const dev = spawn(
     "npx",
-    ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    [
+      "wrangler",
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      state,
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ],
     { env, stdio: ["ignore", "ignore", "inherit"], detached: true },
   );
   children.push(dev);

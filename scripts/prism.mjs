@@ -11,10 +11,14 @@ const prismPort = Number(process.env.PRISM_PORT || 8859);
 const key = process.env.EDGEHOOKS_API_KEY || /^ROOT_API_KEY=(\S+)/m.exec(readFileSync(".dev.vars", "utf8"))?.[1];
 const proxy = `http://127.0.0.1:${prismPort}`;
 
-const prism = spawn("npx", ["-y", "@stoplight/prism-cli@5.16.0", "proxy", `${service}/openapi.json`, service, "--port", String(prismPort), "--host", "127.0.0.1"], {
-  stdio: ["ignore", "pipe", "pipe"],
-  detached: true,
-});
+const prism = spawn(
+  "npx",
+  ["-y", "@stoplight/prism-cli@5.16.0", "proxy", `${service}/openapi.json`, service, "--port", String(prismPort), "--host", "127.0.0.1"],
+  {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  },
+);
 let prismLog = "";
 prism.stdout.on("data", (d) => (prismLog += d));
 prism.stderr.on("data", (d) => (prismLog += d));
@@ -48,7 +52,9 @@ async function call(label, method, path, { body, raw, auth = key, headers = {} }
   const violations = JSON.parse(res.headers.get("sl-violations") || "[]");
   const response = violations.filter((v) => v.location?.[0] === "response");
   results.push({ label, status: res.status, request: violations.length - response.length, response });
-  console.log(`${response.length ? "✘" : "✔"} ${String(res.status).padEnd(3)} ${label}${response.length ? `\n    ${response.map((v) => `${v.location.join(".")}: ${v.message}`).join("\n    ")}` : ""}`);
+  console.log(
+    `${response.length ? "✘" : "✔"} ${String(res.status).padEnd(3)} ${label}${response.length ? `\n    ${response.map((v) => `${v.location.join(".")}: ${v.message}`).join("\n    ")}` : ""}`,
+  );
   try {
     return JSON.parse(text);
   } catch {
@@ -58,9 +64,21 @@ async function call(label, method, path, { body, raw, auth = key, headers = {} }
 
 const t = `prism_${Date.now().toString(36)}`;
 await call("create a tenant", "POST", "/v1/tenants", { body: { id: t, name: "Acme" } });
-const ep = await call("create an endpoint", "POST", `/v1/tenants/${t}/endpoints`, { body: { url: "http://127.0.0.1:4000/webhooks", event_types: ["job.*"], filter: { "data.pages": { $gte: 1 } } } });
-const ev = await call("post an event", "POST", `/v1/tenants/${t}/events`, { body: { type: "job.completed", data: { job_id: "job_123", pages: 3 } }, headers: { "idempotency-key": "job_123-done" } });
-await call("post a batch", "POST", `/v1/tenants/${t}/events/batch`, { body: { events: [{ type: "job.completed", data: {} }, { type: "bad type", data: {} }] } });
+const ep = await call("create an endpoint", "POST", `/v1/tenants/${t}/endpoints`, {
+  body: { url: "http://127.0.0.1:4000/webhooks", event_types: ["job.*"], filter: { "data.pages": { $gte: 1 } } },
+});
+const ev = await call("post an event", "POST", `/v1/tenants/${t}/events`, {
+  body: { type: "job.completed", data: { job_id: "job_123", pages: 3 } },
+  headers: { "idempotency-key": "job_123-done" },
+});
+await call("post a batch", "POST", `/v1/tenants/${t}/events/batch`, {
+  body: {
+    events: [
+      { type: "job.completed", data: {} },
+      { type: "bad type", data: {} },
+    ],
+  },
+});
 await new Promise((r) => setTimeout(r, 1500));
 const list = await call("list deliveries", "GET", `/v1/tenants/${t}/deliveries`);
 if (list?.data?.[0]) await call("get a delivery with its attempts", "GET", `/v1/tenants/${t}/deliveries/${list.data[0].id}`);
@@ -89,6 +107,8 @@ if (list?.data?.[0]) {
 }
 
 const bad = results.filter((r) => r.response.length);
-console.log(`\nprism: ${results.length} requests, ${bad.length} with response violations, ${results.reduce((n, r) => n + r.request, 0)} request violations (expected on the bad requests)`);
+console.log(
+  `\nprism: ${results.length} requests, ${bad.length} with response violations, ${results.reduce((n, r) => n + r.request, 0)} request violations (expected on the bad requests)`,
+);
 stop();
 process.exit(bad.length ? 1 : 0);

@@ -52,7 +52,6 @@ if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
 
-
 const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", ...extra], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

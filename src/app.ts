@@ -63,7 +63,14 @@ export function createApp() {
     await next();
     c.header("x-request-id", requestId);
     // One structured line per request: ids and outcome, never bodies, queries or headers.
-    log.info("request", { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Date.now() - started, ...idsInPath(c.req.path) });
+    log.info("request", {
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Date.now() - started,
+      ...idsInPath(c.req.path),
+    });
   });
 
   app.use("*", requestBodyLimit);
@@ -126,7 +133,9 @@ export function createApp() {
     if (err instanceof HTTPException) {
       const status = err.status;
       const code = codeForStatus(status);
-      const message = err.message || (status === 413 ? "request body is too large" : status === 415 ? "the request body must be JSON (content-type: application/json)" : code);
+      const message =
+        err.message ||
+        (status === 413 ? "request body is too large" : status === 415 ? "the request body must be JSON (content-type: application/json)" : code);
       return c.json(errorBody(code, message, requestId), status);
     }
     log.error("unhandled error", { request_id: requestId, error: String(err), stack: (err as Error)?.stack });

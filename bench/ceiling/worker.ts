@@ -31,7 +31,11 @@ export default {
     await Promise.all(
       batch.messages.map(async (msg) => {
         try {
-          const res = await fetch(msg.body.url, { method: "POST", headers: { "content-type": "application/json", "webhook-id": msg.body.id }, body: msg.body.body });
+          const res = await fetch(msg.body.url, {
+            method: "POST",
+            headers: { "content-type": "application/json", "webhook-id": msg.body.id },
+            body: msg.body.body,
+          });
           await res.arrayBuffer();
           if (res.ok) msg.ack();
           else msg.retry();

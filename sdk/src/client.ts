@@ -72,15 +72,31 @@ export class Edgehooks {
     disable: (tenantId: string, endpointId: string) =>
       unwrap(this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/disable", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } } })),
     test: (tenantId: string, endpointId: string, body: Schemas["TestEndpointInput"] = {}) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body }),
+      ),
     testFilter: (tenantId: string, endpointId: string, body: Schemas["TestFilterInput"]) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test-filter", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test-filter", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+          body,
+        }),
+      ),
     rotateSecret: (tenantId: string, endpointId: string, body: Schemas["RotateSecretInput"] = {}) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+          body,
+        }),
+      ),
     recover: (tenantId: string, endpointId: string, body: Schemas["RecoverInput"]) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body }),
+      ),
     stats: (tenantId: string, endpointId: string, query: Query<"getEndpointStats"> = {}) =>
-      unwrap(this.raw.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/stats", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId }, query } })),
+      unwrap(
+        this.raw.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/stats", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId }, query } }),
+      ),
   };
 
   readonly events = {
@@ -118,7 +134,8 @@ export class Edgehooks {
       unwrap(this.raw.POST("/v1/tenants/{tenant_id}/deliveries/{delivery_id}/cancel", { params: { path: { tenant_id: tenantId, delivery_id: deliveryId } } })),
     attempts: (tenantId: string, query: Query<"listAttempts"> = {}) =>
       unwrap(this.raw.GET("/v1/tenants/{tenant_id}/attempts", { params: { path: { tenant_id: tenantId }, query } })),
-    iterateAttempts: (tenantId: string, query: ListQuery<"listAttempts"> = {}) => paginate((cursor) => this.deliveries.attempts(tenantId, { ...query, cursor })),
+    iterateAttempts: (tenantId: string, query: ListQuery<"listAttempts"> = {}) =>
+      paginate((cursor) => this.deliveries.attempts(tenantId, { ...query, cursor })),
     attempt: (tenantId: string, attemptId: string) =>
       unwrap(this.raw.GET("/v1/tenants/{tenant_id}/attempts/{attempt_id}", { params: { path: { tenant_id: tenantId, attempt_id: attemptId } } })),
   };

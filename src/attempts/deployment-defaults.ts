@@ -34,7 +34,12 @@ export function deploymentDefaults(env: DefaultsEnv): DeploymentDefaults {
   return found;
 }
 
-function parseVar<T>(name: string, raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, fallback: T): T {
+function parseVar<T>(
+  name: string,
+  raw: string | undefined,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } },
+  fallback: T,
+): T {
   const text = raw?.trim();
   if (!text) return fallback;
   let value: unknown = text;

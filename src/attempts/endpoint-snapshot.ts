@@ -44,7 +44,6 @@ export interface ResolvedEndpoint {
   unusable?: string;
 }
 
-
 const isLive = (s: StoredSecret, now: number) => s.expires_at === null || s.expires_at > now;
 
 /** Secrets that still sign at `now`, newest first. */

@@ -36,7 +36,19 @@ export function rollup(changes: DeliveryChange[], now: number): Increment[] {
     const key = `${ch.delivery.endpointId}|${hour}`;
     let inc = byKey.get(key);
     if (!inc) {
-      inc = { endpointId: ch.delivery.endpointId, tenantId: ch.delivery.tenantId, hour, attemptsOk: 0, attemptsFailed: 0, succeeded: 0, failed: 0, cancelled: 0, latency: Array(BUCKETS).fill(0), latencySumMs: 0, byClass: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 } };
+      inc = {
+        endpointId: ch.delivery.endpointId,
+        tenantId: ch.delivery.tenantId,
+        hour,
+        attemptsOk: 0,
+        attemptsFailed: 0,
+        succeeded: 0,
+        failed: 0,
+        cancelled: 0,
+        latency: Array(BUCKETS).fill(0),
+        latencySumMs: 0,
+        byClass: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 },
+      };
       byKey.set(key, inc);
     }
     if (ch.attempt) {
@@ -61,7 +73,23 @@ const latencyMerge = `json_array(${Array.from({ length: BUCKETS }, (_, i) => `js
 /** The upsert's parameters, in its column order. */
 export function upsertParams(i: Increment): SqlStorageValue[] {
   const c = i.byClass;
-  return [i.endpointId, i.tenantId, i.hour, i.attemptsOk, i.attemptsFailed, i.succeeded, i.failed, i.cancelled, JSON.stringify(i.latency), i.latencySumMs, c["2xx"], c["3xx"], c["4xx"], c["5xx"], c.none];
+  return [
+    i.endpointId,
+    i.tenantId,
+    i.hour,
+    i.attemptsOk,
+    i.attemptsFailed,
+    i.succeeded,
+    i.failed,
+    i.cancelled,
+    JSON.stringify(i.latency),
+    i.latencySumMs,
+    c["2xx"],
+    c["3xx"],
+    c["4xx"],
+    c["5xx"],
+    c.none,
+  ];
 }
 
 /** One upsert per endpoint-hour, with upsertParams(increment). */

@@ -23,7 +23,13 @@ export async function resolvePrincipal(env: Env, token: string): Promise<Princip
   if (token.startsWith(PORTAL_TOKEN_PREFIX)) {
     const session = await findPortalSession(getDb(env), token);
     if (!session) return null;
-    return { kind: "portal", sessionId: session.id, tenantId: session.tenantId, readOnly: session.readOnly, scopes: session.readOnly ? ["read"] : ["read", "admin"] };
+    return {
+      kind: "portal",
+      sessionId: session.id,
+      tenantId: session.tenantId,
+      readOnly: session.readOnly,
+      scopes: session.readOnly ? ["read"] : ["read", "admin"],
+    };
   }
   if (!token.startsWith("ek_")) return null;
   const hash = await sha256Hex(token);

@@ -13,9 +13,7 @@ export type ResponseClass = {
 export function classifyResponse(status: number, headers: Headers): ResponseClass {
   const ok = status >= 200 && status <= 299;
   // The header may carry a list ("disable, foo"); compare tokens, case-insensitively.
-  const tokens = (headers.get("webhook-delivery") ?? "")
-    .split(",")
-    .map((t) => t.trim().toLowerCase());
+  const tokens = (headers.get("webhook-delivery") ?? "").split(",").map((t) => t.trim().toLowerCase());
   let control: ResponseClass["control"] = null;
   // Disabling the endpoint outranks aborting one message: it stops that message too.
   if (status === 410 || tokens.includes("disable")) control = "disable";
@@ -25,7 +23,8 @@ export function classifyResponse(status: number, headers: Headers): ResponseClas
 
 export type FetchFailure = "timeout" | "connection" | "dns" | "tls";
 
-const DNS_HINTS = /\bdns\b|resolv|getaddrinfo|enotfound|eai_again|name not resolved|no such host|unknown host|host not found|name or service not known|gai_strerror/i;
+const DNS_HINTS =
+  /\bdns\b|resolv|getaddrinfo|enotfound|eai_again|name not resolved|no such host|unknown host|host not found|name or service not known|gai_strerror/i;
 const TLS_HINTS = /\btls\b|\bssl\b|certificate|handshake|\bx509\b|self[- ]signed|err_cert/i;
 
 /**

@@ -100,7 +100,7 @@ function checkFilter(filter: unknown, at: string, depth: number, issues: Issue[]
     const here = at ? `${at}.${key}` : key;
     if (key === "$and" || key === "$or") {
       if (!Array.isArray(value) || value.length === 0) issues.push({ path: here, message: `${key} takes a non-empty array of filters` });
-      else value.forEach((f, i) => checkFilter(f, `${here}.${i}`, depth + 1, issues, counter));
+      else for (const [i, f] of value.entries()) checkFilter(f, `${here}.${i}`, depth + 1, issues, counter);
     } else if (key === "$not") {
       checkFilter(value, here, depth + 1, issues, counter);
     } else if (key.startsWith("$")) {
@@ -134,7 +134,7 @@ function resolve(root: unknown, path: string): unknown {
   let cur: unknown = root;
   for (const part of path.split(".")) {
     if (Array.isArray(cur) && /^\d+$/.test(part)) cur = cur[Number(part)];
-    else if (isObject(cur) && Object.prototype.hasOwnProperty.call(cur, part)) cur = cur[part];
+    else if (isObject(cur) && Object.hasOwn(cur, part)) cur = cur[part];
     else return MISSING;
     if (cur === undefined) return MISSING;
   }
@@ -147,7 +147,7 @@ function deepEqual(a: unknown, b: unknown, budget: FilterBudget): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i], budget));
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k], budget));
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k], budget));
   }
   return false;
 }

@@ -48,7 +48,8 @@ export function afterAttempt(health: Health, ok: boolean, now: number, probe = f
   let { breakerOpen, probeIntervalMs, nextProbeAt } = health;
   let opened = false;
   if (breakerOpen) {
-    if (!probe) return { health: { ...health, consecutiveFailures, failingSince }, disable: autoDisable(consecutiveFailures, failingSince, now), opened, closed: false };
+    if (!probe)
+      return { health: { ...health, consecutiveFailures, failingSince }, disable: autoDisable(consecutiveFailures, failingSince, now), opened, closed: false };
     // A failed probe: wait twice as long before the next one, up to 10 minutes.
     probeIntervalMs = Math.min(Math.max(probeIntervalMs * 2, PROBE_FIRST_MS), PROBE_MAX_MS);
     nextProbeAt = now + probeIntervalMs;
@@ -58,7 +59,12 @@ export function afterAttempt(health: Health, ok: boolean, now: number, probe = f
     probeIntervalMs = PROBE_FIRST_MS;
     nextProbeAt = now + PROBE_FIRST_MS;
   }
-  return { health: { consecutiveFailures, failingSince, breakerOpen, probeIntervalMs, nextProbeAt }, disable: autoDisable(consecutiveFailures, failingSince, now), opened, closed: false };
+  return {
+    health: { consecutiveFailures, failingSince, breakerOpen, probeIntervalMs, nextProbeAt },
+    disable: autoDisable(consecutiveFailures, failingSince, now),
+    opened,
+    closed: false,
+  };
 }
 
 function autoDisable(consecutiveFailures: number, failingSince: number, now: number): boolean {

@@ -21,7 +21,10 @@ export function compileRegex(pattern: string, flags = ""): RE2JS | string {
     if (pattern.length > MAX_REGEX) re = `a pattern is at most ${MAX_REGEX} characters`;
     else {
       try {
-        re = RE2JS.compile(pattern, [...flags].reduce((f, c) => f | (RE2_FLAGS[c] ?? 0), 0));
+        re = RE2JS.compile(
+          pattern,
+          [...flags].reduce((f, c) => f | (RE2_FLAGS[c] ?? 0), 0),
+        );
       } catch (err) {
         re = `invalid or unsupported regular expression (RE2 syntax: no backreferences or lookaround): ${(err as Error).message}`;
       }

@@ -28,15 +28,14 @@ export const MAX_CUSTOM_STEPS = 20;
 export const MAX_CUSTOM_DELAY_S = 7 * 24 * H;
 
 // Its API description is added in src/routes/endpoints/schema.ts: the core knows no HTTP layer.
-export const RetryPolicySchema = z
-  .union([
-    z.enum(PRESET_NAMES),
-    z
-      .object({
-        schedule_s: z.array(z.number().int().min(1).max(MAX_CUSTOM_DELAY_S)).min(1).max(MAX_CUSTOM_STEPS),
-      })
-      .strict(),
-  ]);
+export const RetryPolicySchema = z.union([
+  z.enum(PRESET_NAMES),
+  z
+    .object({
+      schedule_s: z.array(z.number().int().min(1).max(MAX_CUSTOM_DELAY_S)).min(1).max(MAX_CUSTOM_STEPS),
+    })
+    .strict(),
+]);
 
 function isPreset(policy: RetryPolicy): policy is PresetName {
   return typeof policy === "string";
@@ -91,8 +90,7 @@ export function nextRetryDelayMs(input: NextRetryInput): number | null {
 
   // Retry-After is honoured, but clamped: never sooner than our own ladder (a receiver cannot
   // make us hammer it) and never more than twice the step (it cannot park a delivery for days).
-  if ((statusCode === 429 || statusCode === 503) && typeof retryAfterS === "number" &&
-      Number.isFinite(retryAfterS) && retryAfterS >= 0) {
+  if ((statusCode === 429 || statusCode === 503) && typeof retryAfterS === "number" && Number.isFinite(retryAfterS) && retryAfterS >= 0) {
     delayS = Math.min(Math.max(retryAfterS, delayS), 2 * base);
   }
 
@@ -121,7 +119,8 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
   let dateMs: number;
   if (IMF_FIXDATE.test(v)) dateMs = Date.parse(v);
   else if (RFC850_DATE.test(v)) dateMs = parseRfc850(v, nowMs);
-  else if (ASCTIME_DATE.test(v)) dateMs = Date.parse(v.replace(/\s+/g, " ") + " GMT"); // asctime is UTC
+  else if (ASCTIME_DATE.test(v))
+    dateMs = Date.parse(v.replace(/\s+/g, " ") + " GMT"); // asctime is UTC
   else return null;
   if (Number.isNaN(dateMs)) return null;
   // A date in the past means "now"; round up so we never retry before the named second.

@@ -29,7 +29,19 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 
 // Keywords whose value is one subschema, a list of them, or a map of name → subschema. Other
 // keywords (enum, const, default, examples...) hold data, never schemas, and are not walked.
-const ONE = new Set(["not", "if", "then", "else", "contains", "additionalProperties", "unevaluatedProperties", "unevaluatedItems", "propertyNames", "additionalItems", "items"]);
+const ONE = new Set([
+  "not",
+  "if",
+  "then",
+  "else",
+  "contains",
+  "additionalProperties",
+  "unevaluatedProperties",
+  "unevaluatedItems",
+  "propertyNames",
+  "additionalItems",
+  "items",
+]);
 const LIST = new Set(["allOf", "anyOf", "oneOf", "prefixItems", "items"]);
 const MAP = new Set(["properties", "$defs", "definitions", "dependentSchemas"]);
 
@@ -70,10 +82,16 @@ export function prepareSchema(schema: unknown): { ok: true; schema: unknown } | 
       else out[key] = value;
     }
     if ("patternProperties" in node) {
-      issues.push({ path: `${path}.patternProperties`, message: "patternProperties is not supported (its patterns cannot run in linear time here); use properties or propertyNames" });
+      issues.push({
+        path: `${path}.patternProperties`,
+        message: "patternProperties is not supported (its patterns cannot run in linear time here); use properties or propertyNames",
+      });
     }
     if (node.uniqueItems === true && !(typeof node.maxItems === "number" && node.maxItems <= MAX_UNIQUE_ITEMS)) {
-      issues.push({ path: `${path}.uniqueItems`, message: `uniqueItems needs a maxItems of at most ${MAX_UNIQUE_ITEMS} beside it (the check compares every pair of items)` });
+      issues.push({
+        path: `${path}.uniqueItems`,
+        message: `uniqueItems needs a maxItems of at most ${MAX_UNIQUE_ITEMS} beside it (the check compares every pair of items)`,
+      });
     }
     if (typeof node.pattern === "string") {
       patterns++;

@@ -6,9 +6,7 @@
 
 import { bytesToBase64, standardKeyBytes } from "./secret";
 
-export type SignatureProfile =
-  | { scheme: "standard" }
-  | { scheme: "hmac-sha256-hex"; header: string; prefix: string };
+export type SignatureProfile = { scheme: "standard" } | { scheme: "hmac-sha256-hex"; header: string; prefix: string };
 
 type KeyScheme = "standard" | "hex";
 

@@ -313,10 +313,7 @@ function ipv6Reason(g: number[], literal: string): string | null {
   if (at(0) === 0x2002) return embedded(v4From(at(1), at(2)), "6to4");
   if (at(0) === 0x2001 && at(1) === 0) {
     // Teredo: server address in clear, client address bit-inverted in the last 32 bits.
-    return (
-      embedded(v4From(at(2), at(3)), "Teredo") ??
-      embedded(v4From(at(6) ^ 0xffff, at(7) ^ 0xffff), "Teredo")
-    );
+    return embedded(v4From(at(2), at(3)), "Teredo") ?? embedded(v4From(at(6) ^ 0xffff, at(7) ^ 0xffff), "Teredo");
   }
   if (at(0) === 0x2001 && at(1) === 0x0db8) return refuse("reserved"); // documentation
   if (at(0) === 0x2001 && at(1) === 0x0002 && at(2) === 0) return refuse("benchmarking"); // 2001:2::/48

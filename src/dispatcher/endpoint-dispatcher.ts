@@ -171,7 +171,10 @@ export class EndpointDispatcher extends DurableObject<Env> {
     if (!rows.length) return;
     // With the breaker open, what goes out now is a probe (the budget is one).
     const probe = health.breakerOpen;
-    this.store.lease(rows.map((r) => r.seq), now + endpoint.timeoutMs + LEASE_MARGIN_MS);
+    this.store.lease(
+      rows.map((r) => r.seq),
+      now + endpoint.timeoutMs + LEASE_MARGIN_MS,
+    );
     this.recentStarts.push(...rows.map(() => now));
     // The lease expiry is the safety net: if this isolate dies mid-attempt, the alarm comes back.
     await this.arm();
@@ -190,7 +193,10 @@ export class EndpointDispatcher extends DurableObject<Env> {
         }),
       ),
     );
-    await this.settle(endpoint, rows.map((row, i) => ({ row, result: results[i]!, probe })));
+    await this.settle(
+      endpoint,
+      rows.map((row, i) => ({ row, result: results[i]!, probe })),
+    );
   }
 
   /**
@@ -208,7 +214,14 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const resolved = await resolveEndpoint(this.env, endpoint, now);
     const result = await sendAttempt({
       endpoint: resolved,
-      event: { id: item.eventId, type: item.eventType, createdAt: item.eventCreatedAt, payload: item.payload, traceId: item.traceId, traceFlags: item.traceFlags },
+      event: {
+        id: item.eventId,
+        type: item.eventType,
+        createdAt: item.eventCreatedAt,
+        payload: item.payload,
+        traceId: item.traceId,
+        traceFlags: item.traceFlags,
+      },
       number: item.number,
       trigger: "manual",
       config: readConfig(this.env),
@@ -304,7 +317,11 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const entries = this.store.outbox();
     if (!entries.length) return true;
     try {
-      await recordChanges(this.env, entries.flatMap((e) => e.changes), now);
+      await recordChanges(
+        this.env,
+        entries.flatMap((e) => e.changes),
+        now,
+      );
       this.store.dropOutbox(entries.map((e) => e.id));
       return this.store.outboxSize() === 0 || this.flushOutbox(now);
     } catch (err) {

@@ -186,7 +186,19 @@ export class DispatcherStore {
         `INSERT OR IGNORE INTO pending (seq, delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger, trace_id, trace_flags)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         seq,
-        r.delivery_id, r.tenant_id, r.event_id, r.event_type, r.event_created_at, r.payload, r.ordering_key, r.expires_at, r.attempts, r.due_at, r.trigger, r.trace_id, r.trace_flags,
+        r.delivery_id,
+        r.tenant_id,
+        r.event_id,
+        r.event_type,
+        r.event_created_at,
+        r.payload,
+        r.ordering_key,
+        r.expires_at,
+        r.attempts,
+        r.due_at,
+        r.trigger,
+        r.trace_id,
+        r.trace_flags,
       );
       added += cursor.rowsWritten > 0 ? 1 : 0;
     }
@@ -199,7 +211,9 @@ export class DispatcherStore {
 
   /** Deliveries whose expires_at has passed and that are not in flight. */
   expired(now: number): PendingRow[] {
-    return this.sql.exec<PendingRow>("SELECT * FROM pending WHERE expires_at IS NOT NULL AND expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", now, now).toArray();
+    return this.sql
+      .exec<PendingRow>("SELECT * FROM pending WHERE expires_at IS NOT NULL AND expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", now, now)
+      .toArray();
   }
 
   /**
@@ -214,7 +228,9 @@ export class DispatcherStore {
          WHERE p.due_at <= ? AND (p.lease_until IS NULL OR p.lease_until <= ?)
            AND (p.ordering_key IS NULL OR p.seq = (SELECT MIN(seq) FROM pending q WHERE q.ordering_key = p.ordering_key))
          ORDER BY p.due_at, p.seq LIMIT ?`,
-        now, now, limit,
+        now,
+        now,
+        limit,
       )
       .toArray();
   }
@@ -324,7 +340,12 @@ function countingSql(sql: SqlStorage): Pick<SqlStorage, "exec"> {
  * IF NOT EXISTS leaves it as it was): add them once. A read of the table's columns otherwise.
  */
 function addTraceColumns(sql: Pick<SqlStorage, "exec">) {
-  const have = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('pending')").toArray().map((c) => c.name));
+  const have = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info('pending')")
+      .toArray()
+      .map((c) => c.name),
+  );
   for (const column of ["trace_id", "trace_flags"]) if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} TEXT`);
 }
 

@@ -21,6 +21,10 @@ export const SignatureProfileSchema = z.discriminatedUnion("scheme", [
     scheme: z.literal("hmac-sha256-hex"),
     header: headerName,
     // Sent inside a header value: CR/LF or other control characters would split or corrupt it.
-    prefix: z.string().max(50).regex(/^[\x20-\x7e]*$/, "printable ASCII only (no CR, LF or other control characters)").default(""),
+    prefix: z
+      .string()
+      .max(50)
+      .regex(/^[\x20-\x7e]*$/, "printable ASCII only (no CR, LF or other control characters)")
+      .default(""),
   }),
 ]);

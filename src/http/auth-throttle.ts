@@ -19,7 +19,9 @@ export function authClient(header: (name: string) => string | undefined): string
 }
 
 function tooMany(): ApiError {
-  return new ApiError("rate_limited", "too many failed authentications from this client; retry later", undefined, { "retry-after": String(AUTH_FAILURE_PERIOD_S) });
+  return new ApiError("rate_limited", "too many failed authentications from this client; retry later", undefined, {
+    "retry-after": String(AUTH_FAILURE_PERIOD_S),
+  });
 }
 
 /** Throws 429 while the client sits in the penalty box. */

@@ -7,13 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { badRequest } from "../errors";
 
 export const PaginationQuery = {
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ description: "Page size, 1..100.", example: 20 }),
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "Page size, 1..100.", example: 20 }),
   cursor: z.string().max(200).optional().openapi({ description: "The `next_cursor` of the previous page." }),
 };
 

@@ -111,9 +111,6 @@ export async function sha256Hex(text: string): Promise<string> {
 /** Compares two strings without leaking where they differ (hashes first, so lengths match). */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();
-  const [ha, hb] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(a)),
-    crypto.subtle.digest("SHA-256", enc.encode(b)),
-  ]);
+  const [ha, hb] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
   return crypto.subtle.timingSafeEqual(ha, hb);
 }

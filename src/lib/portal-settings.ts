@@ -72,11 +72,13 @@ export function parsePortalSettings(vars: PortalVars, allowHttp: boolean): { set
   for (const token of (vars.PORTAL_FRAME_ANCESTORS ?? "").split(/\s+/).filter(Boolean)) {
     const parsed = parseFrameOrigin(token, allowHttp);
     if (!parsed.ok) issues.push({ name: "PORTAL_FRAME_ANCESTORS", message: `${JSON.stringify(token.slice(0, 100))} ignored: ${parsed.reason}` });
-    else if (frameAncestors.length >= MAX_ORIGINS) issues.push({ name: "PORTAL_FRAME_ANCESTORS", message: `more than ${MAX_ORIGINS} origins; the rest are ignored` });
+    else if (frameAncestors.length >= MAX_ORIGINS)
+      issues.push({ name: "PORTAL_FRAME_ANCESTORS", message: `more than ${MAX_ORIGINS} origins; the rest are ignored` });
     else if (!frameAncestors.includes(parsed.origin)) frameAncestors.push(parsed.origin);
   }
   let brandName = (vars.PORTAL_BRAND_NAME ?? "").trim();
   // Control characters never belong in a title; length keeps the header on one line.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(brandName) || brandName.length > MAX_BRAND_NAME) {
     issues.push({ name: "PORTAL_BRAND_NAME", message: `must be 1..${MAX_BRAND_NAME} printable characters; using the default` });
     brandName = "";

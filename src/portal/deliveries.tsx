@@ -49,7 +49,11 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
       listEndpoints(ctx, tenant, { limit: 100 }),
     ]);
     const p = pageOf(rows, limit);
-    return page(c, { title: "Delivery log", current: "deliveries" }, <DeliveryLog rows={p.data} endpoints={endpoints} filters={filters} nextCursor={p.next_cursor} error={error} />);
+    return page(
+      c,
+      { title: "Delivery log", current: "deliveries" },
+      <DeliveryLog rows={p.data} endpoints={endpoints} filters={filters} nextCursor={p.next_cursor} error={error} />,
+    );
   });
 
   const detail = async (c: Context<PortalEnv, any>, id: string, banner?: unknown, status: 200 | 429 = 200) => {
@@ -82,7 +86,13 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
     const banner = (
       <AttemptResult
         title="Retried now"
-        attempt={{ status_code: attempt.statusCode, duration_ms: attempt.durationMs, response_body: attempt.responseBody, error: attempt.error, error_detail: attempt.errorDetail }}
+        attempt={{
+          status_code: attempt.statusCode,
+          duration_ms: attempt.durationMs,
+          response_body: attempt.responseBody,
+          error: attempt.error,
+          error_detail: attempt.errorDetail,
+        }}
       />
     );
     return detail(c, c.req.param("id"), banner);

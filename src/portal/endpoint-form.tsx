@@ -11,7 +11,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { ErrorIssue } from "../errors";
 import { zodIssues } from "../http/validation";
-import { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
+import type { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
 import { PRESET_NAMES } from "../delivery/retry-policy";
 import type { EndpointAuth } from "../attempts/endpoint-snapshot";
 import { friendlyError } from "./form-errors";
@@ -94,7 +94,8 @@ const list = (text: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-const oneOf = <T extends string>(options: readonly T[], value: string, fallback: T): T => ((options as readonly string[]).includes(value) ? (value as T) : fallback);
+const oneOf = <T extends string>(options: readonly T[], value: string, fallback: T): T =>
+  (options as readonly string[]).includes(value) ? (value as T) : fallback;
 
 export function formValues(body: Record<string, string | File | (string | File)[]>): EndpointFormValues {
   const str = (k: string) => {
@@ -105,7 +106,12 @@ export function formValues(body: Record<string, string | File | (string | File)[
   const headers: HeaderRow[] = [];
   for (let i = 0; i < MAX_HEADER_ROWS; i++) {
     if (!(`header_name_${i}` in body)) continue;
-    headers.push({ name: str(`header_name_${i}`).trim(), value: str(`header_value_${i}`), remove: str(`header_remove_${i}`) === "on", existing: str(`header_existing_${i}`) === "1" });
+    headers.push({
+      name: str(`header_name_${i}`).trim(),
+      value: str(`header_value_${i}`),
+      remove: str(`header_remove_${i}`) === "on",
+      existing: str(`header_existing_${i}`) === "1",
+    });
   }
   return {
     url: str("url").trim(),
@@ -295,25 +301,42 @@ function AuthFields(props: { v: EndpointFormValues; storedType: string | null; i
           </option>
         </select>
       </Field>
-      {storedType ? (
-        <p class="hint">
-          Currently: {storedType === "basic" ? "basic auth" : "a header token"} is set. Leave its fields blank to keep it.
-        </p>
-      ) : null}
+      {storedType ? <p class="hint">Currently: {storedType === "basic" ? "basic auth" : "a header token"} is set. Leave its fields blank to keep it.</p> : null}
       <div class="filters">
         <Field id="auth_username" label="Basic auth username" error={userErr}>
           <input type="text" id="auth_username" name="auth_username" autocomplete="off" placeholder={keep("basic")} {...aria("auth_username", userErr)} />
         </Field>
         <Field id="auth_password" label="Basic auth password" error={passErr}>
-          <input type="password" id="auth_password" name="auth_password" autocomplete="new-password" placeholder={keep("basic")} {...aria("auth_password", passErr)} />
+          <input
+            type="password"
+            id="auth_password"
+            name="auth_password"
+            autocomplete="new-password"
+            placeholder={keep("basic")}
+            {...aria("auth_password", passErr)}
+          />
         </Field>
       </div>
       <div class="filters">
         <Field id="auth_header_name" label="Token header name" error={nameErr}>
-          <input type="text" id="auth_header_name" name="auth_header_name" autocomplete="off" placeholder={keep("header") ?? "X-Webhook-Token"} {...aria("auth_header_name", nameErr)} />
+          <input
+            type="text"
+            id="auth_header_name"
+            name="auth_header_name"
+            autocomplete="off"
+            placeholder={keep("header") ?? "X-Webhook-Token"}
+            {...aria("auth_header_name", nameErr)}
+          />
         </Field>
         <Field id="auth_header_value" label="Token value" error={valueErr}>
-          <input type="password" id="auth_header_value" name="auth_header_value" autocomplete="new-password" placeholder={keep("header")} {...aria("auth_header_value", valueErr)} />
+          <input
+            type="password"
+            id="auth_header_value"
+            name="auth_header_value"
+            autocomplete="new-password"
+            placeholder={keep("header")}
+            {...aria("auth_header_value", valueErr)}
+          />
         </Field>
       </div>
     </fieldset>
@@ -325,7 +348,10 @@ function HeaderFields(props: { rows: HeaderRow[]; issues: ErrorIssue[] }) {
   const err = fieldError(props.issues, "headers");
   const existing = props.rows.filter((r) => r.existing);
   const fresh = props.rows.filter((r) => !r.existing && (r.name || r.value));
-  const rows = [...existing, ...fresh, ...Array.from({ length: NEW_HEADER_ROWS }, () => ({ name: "", value: "", remove: false, existing: false }))].slice(0, MAX_HEADER_ROWS);
+  const rows = [...existing, ...fresh, ...Array.from({ length: NEW_HEADER_ROWS }, () => ({ name: "", value: "", remove: false, existing: false }))].slice(
+    0,
+    MAX_HEADER_ROWS,
+  );
   return (
     <fieldset class="card" style="margin:0" {...(err ? { "aria-describedby": "headers-error" } : {})}>
       <legend>
@@ -356,7 +382,14 @@ function HeaderFields(props: { rows: HeaderRow[]; issues: ErrorIssue[] }) {
                       <input type="hidden" name={`header_existing_${i}`} value="1" />
                     </>
                   ) : (
-                    <input type="text" name={`header_name_${i}`} value={r.name} aria-label={`Header ${i + 1} name`} placeholder="X-Header-Name" autocomplete="off" />
+                    <input
+                      type="text"
+                      name={`header_name_${i}`}
+                      value={r.name}
+                      aria-label={`Header ${i + 1} name`}
+                      placeholder="X-Header-Name"
+                      autocomplete="off"
+                    />
                   )}
                 </td>
                 <td>
@@ -410,7 +443,14 @@ function SignatureFields(props: { v: EndpointFormValues; issues: ErrorIssue[] })
           </select>
         </Field>
         <Field id="signature_header" label="Signature header" hint="for the hex HMAC" error={headerErr}>
-          <input type="text" id="signature_header" name="signature_header" value={v.signature_header} placeholder="X-Webhook-Signature" {...aria("signature_header", headerErr)} />
+          <input
+            type="text"
+            id="signature_header"
+            name="signature_header"
+            value={v.signature_header}
+            placeholder="X-Webhook-Signature"
+            {...aria("signature_header", headerErr)}
+          />
         </Field>
         <Field id="signature_prefix" label="Signature prefix" hint="e.g. sha256=" error={prefixErr}>
           <input type="text" id="signature_prefix" name="signature_prefix" value={v.signature_prefix} {...aria("signature_prefix", prefixErr)} />

@@ -66,14 +66,34 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const tenant = c.get("session").tenantId;
     const [rows, stats] = await Promise.all([listEndpoints(ctx, tenant, { limit: 100 }), tenantStats(ctx, tenant, Date.now() - DEFAULT_STATS_WINDOW_MS)]);
     const byEndpoint = new Map(stats.endpoints.map((s) => [s.endpoint_id, s]));
-    return page(c, { title: "Endpoints", current: "endpoints" }, <EndpointList rows={rows.slice(0, 100)} stats={byEndpoint} readOnly={c.get("session").readOnly} />);
+    return page(
+      c,
+      { title: "Endpoints", current: "endpoints" },
+      <EndpointList rows={rows.slice(0, 100)} stats={byEndpoint} readOnly={c.get("session").readOnly} />,
+    );
   });
 
-  const form = async (c: Context<PortalEnv, any>, action: string, values: EndpointFormValues, issues: ErrorIssue[], title: string, submit: string, storedAuthType: string | null = null) =>
+  const form = async (
+    c: Context<PortalEnv, any>,
+    action: string,
+    values: EndpointFormValues,
+    issues: ErrorIssue[],
+    title: string,
+    submit: string,
+    storedAuthType: string | null = null,
+  ) =>
     page(
       c,
       { title, current: "endpoints" },
-      <EndpointForm action={action} csrf={c.get("csrf")} values={values} issues={issues} catalog={await catalogNames(c.env)} submit={submit} storedAuthType={storedAuthType} />,
+      <EndpointForm
+        action={action}
+        csrf={c.get("csrf")}
+        values={values}
+        issues={issues}
+        catalog={await catalogNames(c.env)}
+        submit={submit}
+        storedAuthType={storedAuthType}
+      />,
       issues.length ? 400 : 200,
     );
 
@@ -94,7 +114,8 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
       // The secret is rendered in this answer only, never put in a URL.
       return page(c, { title: "Endpoint created", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} />, 201);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400) return form(c, "/portal/endpoints", values, err.issues ?? [{ path: "url", message: err.message }], "Add endpoint", "Create endpoint");
+      if (err instanceof ApiError && err.status === 400)
+        return form(c, "/portal/endpoints", values, err.issues ?? [{ path: "url", message: err.message }], "Add endpoint", "Create endpoint");
       throw err;
     }
   });
@@ -105,7 +126,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const row = await getEndpoint(ctx, tenant, c.req.param("id"));
     const stats = await endpointStats(ctx, tenant, row.id, Date.now() - DEFAULT_STATS_WINDOW_MS);
     const taskId = c.req.query("task");
-    const task = taskId && /^task_[0-9a-z]{26}$/.test(taskId) ? (await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null : null;
+    const task = taskId && /^task_[0-9a-z]{26}$/.test(taskId) ? ((await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null) : null;
     return page(
       c,
       { title: row.description || "Endpoint", current: "endpoints" },
@@ -144,7 +165,10 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
       const ctx = serviceCtx(c.env);
       const tenant = c.get("session").tenantId;
       const { changed, row } = await setEndpointStatus(ctx, tenant, c.req.param("id"), action === "enable" ? "active" : "disabled", "manual");
-      if (changed) await emitOperational(ctx, [{ type: action === "enable" ? "endpoint.enabled" : "endpoint.disabled", tenantId: tenant, data: { endpoint_id: row.id, reason: row.disabledReason } }]);
+      if (changed)
+        await emitOperational(ctx, [
+          { type: action === "enable" ? "endpoint.enabled" : "endpoint.disabled", tenantId: tenant, data: { endpoint_id: row.id, reason: row.disabledReason } },
+        ]);
       return c.redirect(`/portal/endpoints/${row.id}`, 303);
     });
   }
@@ -177,7 +201,13 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.post(`/endpoints/${ID}/test`, async (c) => {
     try {
       const attempt = await testEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"), {});
-      const a = { status_code: attempt.statusCode, duration_ms: attempt.durationMs, response_body: attempt.responseBody, error: attempt.error, error_detail: attempt.errorDetail };
+      const a = {
+        status_code: attempt.statusCode,
+        duration_ms: attempt.durationMs,
+        response_body: attempt.responseBody,
+        error: attempt.error,
+        error_detail: attempt.errorDetail,
+      };
       return detailWith(c, c.req.param("id"), <AttemptResult title="Test event sent" attempt={a} />);
     } catch (err) {
       const limited = limitedNotice(c, err);

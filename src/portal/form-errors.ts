@@ -10,7 +10,14 @@ type Issue = Parameters<z.core.$ZodErrorMap>[0];
 const unit = (origin: unknown) => (origin === "string" ? " characters" : origin === "array" || origin === "set" ? " items" : "");
 
 export function friendlyError(iss: Issue): string | undefined {
-  const i = iss as Issue & { minimum?: number | bigint; maximum?: number | bigint; origin?: string; expected?: string; values?: unknown[]; issues?: { message: string }[] };
+  const i = iss as Issue & {
+    minimum?: number | bigint;
+    maximum?: number | bigint;
+    origin?: string;
+    expected?: string;
+    values?: unknown[];
+    issues?: { message: string }[];
+  };
   switch (i.code) {
     case "too_small":
       if (i.origin === "string" && Number(i.minimum) === 1) return "required";

@@ -35,7 +35,11 @@ function Message(props: { title: string; text: string; brand: PortalSettings }) 
         <title>
           {props.title} · {props.brand.brandName}
         </title>
-        <style>{"body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}.brand{display:flex;gap:.6rem;align-items:center;font-weight:600}.brand img{max-height:2rem;max-width:10rem}"}</style>
+        <style>
+          {
+            "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}.brand{display:flex;gap:.6rem;align-items:center;font-weight:600}.brand img{max-height:2rem;max-width:10rem}"
+          }
+        </style>
       </head>
       <body>
         <header>
@@ -83,7 +87,12 @@ async function throttledLogin(c: Context<PortalEnv, any>, step: () => unknown): 
   } catch (err) {
     if (!(err instanceof ApiError) || err.code !== "rate_limited") throw err;
     for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
-    return messagePage(c, 429, "Too many attempts", "Too many portal links that do not work were opened from this network. Wait a minute, then open your link again.");
+    return messagePage(
+      c,
+      429,
+      "Too many attempts",
+      "Too many portal links that do not work were opened from this network. Wait a minute, then open your link again.",
+    );
   }
 }
 
@@ -190,7 +199,15 @@ export type PortalPage = { title: string; current?: "endpoints" | "deliveries" }
 export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 | 429 = 200) {
   const s = c.get("session");
   return c.html(
-    <Layout title={meta.title} tenantId={s.tenantId} readOnly={s.readOnly} sandbox={c.get("sandbox") === true} current={meta.current} brand={c.get("config").portal} csrf={c.get("csrf")}>
+    <Layout
+      title={meta.title}
+      tenantId={s.tenantId}
+      readOnly={s.readOnly}
+      sandbox={c.get("sandbox") === true}
+      current={meta.current}
+      brand={c.get("config").portal}
+      csrf={c.get("csrf")}
+    >
       {body as never}
     </Layout>,
     status,

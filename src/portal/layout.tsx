@@ -111,8 +111,12 @@ export function Layout(props: {
           ) : null}
           <BrandMark brand={props.brand} />
           <nav aria-label="Portal">
-            <a href="/portal" aria-current={props.current === "endpoints" ? "page" : undefined}>Endpoints</a>
-            <a href="/portal/deliveries" aria-current={props.current === "deliveries" ? "page" : undefined}>Delivery log</a>
+            <a href="/portal" aria-current={props.current === "endpoints" ? "page" : undefined}>
+              Endpoints
+            </a>
+            <a href="/portal/deliveries" aria-current={props.current === "deliveries" ? "page" : undefined}>
+              Delivery log
+            </a>
           </nav>
           <span class="who">
             <span>

@@ -61,9 +61,9 @@ function StatusCard(props: { row: EndpointRow; status: Status }) {
           {status.pendingCommit && header ? (
             <>
               {" "}
-              The <code>{header}</code> header is <strong>still signed with your previous secret</strong>, so your receiver keeps working. Once your receiver uses
-              the new secret, press “My receiver uses the new secret” below: from then on that header is signed with the new one. If you do nothing, it switches
-              by itself at {when(status.previousExpireAt)}.
+              The <code>{header}</code> header is <strong>still signed with your previous secret</strong>, so your receiver keeps working. Once your receiver
+              uses the new secret, press “My receiver uses the new secret” below: from then on that header is signed with the new one. If you do nothing, it
+              switches by itself at {when(status.previousExpireAt)}.
             </>
           ) : null}
         </Notice>
@@ -72,11 +72,22 @@ function StatusCard(props: { row: EndpointRow; status: Status }) {
   );
 }
 
-function SecretPage(props: { row: EndpointRow; status: Status; csrf: string; readOnly: boolean; revealAllowed: boolean; issues?: ErrorIssue[]; values?: { grace: string; secret: string } }) {
+function SecretPage(props: {
+  row: EndpointRow;
+  status: Status;
+  csrf: string;
+  readOnly: boolean;
+  revealAllowed: boolean;
+  issues?: ErrorIssue[];
+  values?: { grace: string; secret: string };
+}) {
   const { row, status, csrf } = props;
   const base = `/portal/endpoints/${row.id}/secret`;
   const header = vendorHeader(row);
-  const secretError = props.issues?.filter((i) => i.path === "secret").map((i) => i.message).join("; ");
+  const secretError = props.issues
+    ?.filter((i) => i.path === "secret")
+    .map((i) => i.message)
+    .join("; ");
   const grace = props.values?.grace ?? "86400";
   return (
     <>
@@ -101,8 +112,8 @@ function SecretPage(props: { row: EndpointRow; status: Status; csrf: string; rea
               <h2>Finish the rotation</h2>
               <div class="card">
                 <p>
-                  Press this once your receiver checks <code>{header}</code> with the new secret. The previous secret keeps signing <code>webhook-signature</code> until{" "}
-                  {when(status.previousExpireAt)}.
+                  Press this once your receiver checks <code>{header}</code> with the new secret. The previous secret keeps signing{" "}
+                  <code>webhook-signature</code> until {when(status.previousExpireAt)}.
                 </p>
                 <PostButton action={`${base}/commit`} csrf={csrf} label="My receiver uses the new secret" />
               </div>
@@ -112,11 +123,13 @@ function SecretPage(props: { row: EndpointRow; status: Status; csrf: string; rea
           <form class="card stack" method="post" action={`${base}/rotate`}>
             <input type="hidden" name="_csrf" value={csrf} />
             <p>
-              A new secret starts signing at once. During the overlap below the old secret keeps working too, so you can update your receiver without missing a request.
+              A new secret starts signing at once. During the overlap below the old secret keeps working too, so you can update your receiver without missing a
+              request.
               {header ? (
                 <>
                   {" "}
-                  Because <code>{header}</code> holds a single signature, it stays on the old secret until you confirm your receiver has the new one (or the overlap ends).
+                  Because <code>{header}</code> holds a single signature, it stays on the old secret until you confirm your receiver has the new one (or the
+                  overlap ends).
                 </>
               ) : (
                 " Each request carries a signature for every valid secret during the overlap."
@@ -134,9 +147,21 @@ function SecretPage(props: { row: EndpointRow; status: Status; csrf: string; rea
             </div>
             <div>
               <label for="own-secret">
-                New secret <span class="hint">— leave empty for a new random one; or paste your own ({header ? "16 to 256 printable characters" : "whsec_ followed by base64"})</span>
+                New secret{" "}
+                <span class="hint">
+                  — leave empty for a new random one; or paste your own ({header ? "16 to 256 printable characters" : "whsec_ followed by base64"})
+                </span>
               </label>
-              <input type="text" id="own-secret" name="secret" autocomplete="off" spellcheck={false} value={props.values?.secret ?? ""} aria-invalid={secretError ? "true" : undefined} aria-describedby={secretError ? "own-secret-error" : undefined} />
+              <input
+                type="text"
+                id="own-secret"
+                name="secret"
+                autocomplete="off"
+                spellcheck={false}
+                value={props.values?.secret ?? ""}
+                aria-invalid={secretError ? "true" : undefined}
+                aria-describedby={secretError ? "own-secret-error" : undefined}
+              />
               {secretError ? (
                 <div class="field-error" id="own-secret-error">
                   {secretError}
@@ -167,8 +192,8 @@ function ShownSecret(props: { secret: string; row: EndpointRow; rotated: boolean
         </code>
         {props.rotated && props.status.pendingCommit && header ? (
           <p>
-            Your <code>{header}</code> header is still signed with the previous secret. When your receiver uses this new one, come back to the secret page and press “My
-            receiver uses the new secret”.
+            Your <code>{header}</code> header is still signed with the previous secret. When your receiver uses this new one, come back to the secret page and
+            press “My receiver uses the new secret”.
           </p>
         ) : null}
         <a href={`/portal/endpoints/${props.row.id}/secret`}>Back to the secret page</a>
@@ -192,9 +217,7 @@ export function registerPortalSecret(portal: Hono<PortalEnv>) {
       c,
       title,
       <>
-        {c.req.query("committed") === "1" ? (
-          <Notice kind="ok">Done: every header is now signed with the new secret.</Notice>
-        ) : null}
+        {c.req.query("committed") === "1" ? <Notice kind="ok">Done: every header is now signed with the new secret.</Notice> : null}
         <SecretPage row={row} status={status} csrf={c.get("csrf")} readOnly={c.get("session").readOnly} revealAllowed={ctx.config.secretReveal} />
       </>,
     );
@@ -214,7 +237,12 @@ export function registerPortalSecret(portal: Hono<PortalEnv>) {
     const values = { grace: graceText, secret: own };
     const grace = Number(graceText);
     const render = (issues: ErrorIssue[]) =>
-      page(c, title, <SecretPage row={row} status={status} csrf={c.get("csrf")} readOnly={false} revealAllowed={ctx.config.secretReveal} issues={issues} values={values} />, 400);
+      page(
+        c,
+        title,
+        <SecretPage row={row} status={status} csrf={c.get("csrf")} readOnly={false} revealAllowed={ctx.config.secretReveal} issues={issues} values={values} />,
+        400,
+      );
     if (!GRACE_CHOICES.some(([v]) => v === graceText)) return render([{ path: "grace", message: "pick one of the offered periods" }]);
     try {
       const result = await rotateSecret(ctx, row.tenantId, row.id, { grace_period_s: grace, ...(own ? { secret: own } : {}) });

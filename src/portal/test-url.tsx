@@ -54,7 +54,13 @@ function TestUrlForm(props: { csrf: string; values: Values; issues: ErrorIssue[]
       <p>
         Sends one signed <code>webhook.test</code> request to the address now and shows what it answered. Nothing is saved: add the endpoint afterwards.
       </p>
-      {field("url", "url", "URL", "where your receiver listens", <input type="url" id="url" name="url" required value={v.url} aria-invalid={err("url") ? "true" : undefined} />)}
+      {field(
+        "url",
+        "url",
+        "URL",
+        "where your receiver listens",
+        <input type="url" id="url" name="url" required value={v.url} aria-invalid={err("url") ? "true" : undefined} />,
+      )}
       {field(
         "scheme",
         "signature",
@@ -75,7 +81,15 @@ function TestUrlForm(props: { csrf: string; values: Values; issues: ErrorIssue[]
         "secret",
         "Secret",
         "leave empty for a fresh one; or paste the one your receiver already has",
-        <input type="text" id="secret" name="secret" autocomplete="off" spellcheck={false} value={v.secret} aria-invalid={err("secret") ? "true" : undefined} />,
+        <input
+          type="text"
+          id="secret"
+          name="secret"
+          autocomplete="off"
+          spellcheck={false}
+          value={v.secret}
+          aria-invalid={err("secret") ? "true" : undefined}
+        />,
       )}
       <div>
         <button type="submit">Send test request</button>
@@ -115,7 +129,13 @@ export function registerPortalTestUrl(portal: Hono<PortalEnv>) {
         <>
           <AttemptResult
             title="Test request sent"
-            attempt={{ status_code: result.statusCode, duration_ms: result.durationMs, response_body: result.responseBody, error: result.error, error_detail: result.errorDetail }}
+            attempt={{
+              status_code: result.statusCode,
+              duration_ms: result.durationMs,
+              response_body: result.responseBody,
+              error: result.error,
+              error_detail: result.errorDetail,
+            }}
           />
           <Notice kind="info">
             Signed with this secret{values.secret ? " (the one you gave)" : ""}:
@@ -130,7 +150,16 @@ export function registerPortalTestUrl(portal: Hono<PortalEnv>) {
     } catch (err) {
       if (err instanceof ApiError && err.status === 400) return form(err.issues ?? [{ path: "url", message: err.message }]);
       const limited = limitedNotice(c, err);
-      if (limited) return page(c, meta, <>{limited}<TestUrlForm csrf={c.get("csrf")} values={values} issues={[]} /></>, 429);
+      if (limited)
+        return page(
+          c,
+          meta,
+          <>
+            {limited}
+            <TestUrlForm csrf={c.get("csrf")} values={values} issues={[]} />
+          </>,
+          429,
+        );
       throw err;
     }
   });

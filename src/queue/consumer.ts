@@ -62,7 +62,10 @@ async function consumeFanouts(ctx: ServiceCtx, messages: (Parsed & { body: Fanou
 /** Every operational event of the batch in one ingest; if that fails, message by message. */
 async function consumeOperational(ctx: ServiceCtx, messages: (Parsed & { body: OperationalMessage })[]) {
   const store = (bodies: OperationalMessage[]) =>
-    emitOperational(ctx, bodies.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data, eventType: e.event_type }))));
+    emitOperational(
+      ctx,
+      bodies.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data, eventType: e.event_type }))),
+    );
   try {
     await store(messages.map((m) => m.body));
     for (const m of messages) m.msg.ack();
@@ -87,7 +90,10 @@ function deadLetterOf(queue: string, m: Message<unknown>, now: number): { tenant
   const kind = parsed.success ? parsed.data.kind : "unknown";
   const tenantId = parsed.success && parsed.data.kind === "fanout" ? parsed.data.tenant_id : OPERATOR_TENANT;
   const redrives = parsed.success ? (parsed.data.redrives ?? 0) : 0;
-  return { tenantId, row: { id: newId("dlq", now), queue, kind, body: JSON.stringify(m.body ?? null), attempts: m.attempts, redrives, createdAt: now, redrivenAt: null } };
+  return {
+    tenantId,
+    row: { id: newId("dlq", now), queue, kind, body: JSON.stringify(m.body ?? null), attempts: m.attempts, redrives, createdAt: now, redrivenAt: null },
+  };
 }
 
 async function recordDeadLetters(env: Env, queue: string, messages: readonly Message<unknown>[]) {

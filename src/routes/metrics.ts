@@ -26,11 +26,7 @@ const MetricsQuery = z.object({
     .regex(TENANT_ID_PATTERN, "tenant ids are 1..64 characters of A-Z a-z 0-9 _ . : -")
     .optional()
     .openapi({ description: "Scrape this one tenant only (404 if it does not exist).", example: "org_xyz789" }),
-  cursor: z
-    .string()
-    .max(200)
-    .optional()
-    .openapi({ description: "The `# next_cursor` of the previous scrape, when it said `edgehooks_scrape_truncated 1`." }),
+  cursor: z.string().max(200).optional().openapi({ description: "The `# next_cursor` of the previous scrape, when it said `edgehooks_scrape_truncated 1`." }),
 });
 
 /** Outside /v1, so the API's bearer middleware does not run: the same check here. */

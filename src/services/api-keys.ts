@@ -43,13 +43,24 @@ export async function listApiKeys(db: Db, opts: { limit: number; before?: string
   const conds = [isNull(apiKeys.revokedAt)];
   if (opts.before) conds.push(lt(apiKeys.id, opts.before));
   if (opts.tenantId) conds.push(eq(apiKeys.tenantId, opts.tenantId));
-  return db.select().from(apiKeys).where(and(...conds)).orderBy(desc(apiKeys.id)).limit(opts.limit + 1).all();
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(...conds))
+    .orderBy(desc(apiKeys.id))
+    .limit(opts.limit + 1)
+    .all();
 }
 
 export async function revokeApiKey(db: Db, keyId: string, tenantId: string | null) {
   const conds = [eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)];
   if (tenantId) conds.push(eq(apiKeys.tenantId, tenantId));
-  const row = await db.update(apiKeys).set({ revokedAt: Date.now() }).where(and(...conds)).returning().get();
+  const row = await db
+    .update(apiKeys)
+    .set({ revokedAt: Date.now() })
+    .where(and(...conds))
+    .returning()
+    .get();
   if (!row) throw notFound("api key");
   return row;
 }

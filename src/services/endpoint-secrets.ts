@@ -118,7 +118,11 @@ export async function rotateSecret(ctx: ServiceCtx, tenantId: string, endpointId
   });
   const previousExpireAt = expiryOfOld(stored);
   await emitOperational(ctx, [
-    { type: "endpoint.secret_rotated", tenantId, data: { endpoint_id: endpointId, previous_secrets_expire_at: previousExpireAt === null ? null : new Date(previousExpireAt).toISOString() } },
+    {
+      type: "endpoint.secret_rotated",
+      tenantId,
+      data: { endpoint_id: endpointId, previous_secrets_expire_at: previousExpireAt === null ? null : new Date(previousExpireAt).toISOString() },
+    },
   ]);
   return {
     row,

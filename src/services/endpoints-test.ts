@@ -71,6 +71,10 @@ export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId
     now: () => Date.now(),
   });
   const ref = { id: delivery.id, tenantId, endpointId: endpoint.id, eventId: event.id };
-  await recordChanges(ctx.env, [{ delivery: ref, attempt: result, status: result.ok ? "succeeded" : "failed", attemptCount: 1, nextAttemptAt: null }], Date.now());
+  await recordChanges(
+    ctx.env,
+    [{ delivery: ref, attempt: result, status: result.ok ? "succeeded" : "failed", attemptCount: 1, nextAttemptAt: null }],
+    Date.now(),
+  );
   return attemptRow(ref, result);
 }

@@ -127,14 +127,26 @@ export async function listEndpoints(
   if (opts.before) conds.push(lt(endpoints.id, opts.before));
   if (opts.status) conds.push(eq(endpoints.status, opts.status));
   if (!opts.eventType) {
-    return ctx.db.select().from(endpoints).where(and(...conds)).orderBy(desc(endpoints.id)).limit(opts.limit + 1).all();
+    return ctx.db
+      .select()
+      .from(endpoints)
+      .where(and(...conds))
+      .orderBy(desc(endpoints.id))
+      .limit(opts.limit + 1)
+      .all();
   }
   // Patterns live in JSON, so the type filter runs here; page through until the page is full.
   const out: EndpointRow[] = [];
   let before = opts.before;
   for (;;) {
     const batchConds = [...conds.slice(0, 1), ...(before ? [lt(endpoints.id, before)] : []), ...(opts.status ? [eq(endpoints.status, opts.status)] : [])];
-    const rows = await ctx.db.select().from(endpoints).where(and(...batchConds)).orderBy(desc(endpoints.id)).limit(200).all();
+    const rows = await ctx.db
+      .select()
+      .from(endpoints)
+      .where(and(...batchConds))
+      .orderBy(desc(endpoints.id))
+      .limit(200)
+      .all();
     for (const r of rows) if (matchesEventType(r.eventTypes, opts.eventType)) out.push(r);
     if (out.length > opts.limit || rows.length < 200) return out.slice(0, opts.limit + 1);
     before = rows[rows.length - 1]!.id;
@@ -194,9 +206,7 @@ async function assertSecretsFit(ctx: ServiceCtx, current: EndpointRow, profile: 
 }
 
 function statusChange(status: "active" | "disabled", reason: "manual" | "gone" | "failing", now: number): Partial<EndpointRow> {
-  return status === "disabled"
-    ? { status, disabledReason: reason, disabledAt: now }
-    : { status, disabledReason: null, disabledAt: null };
+  return status === "disabled" ? { status, disabledReason: reason, disabledAt: now } : { status, disabledReason: null, disabledAt: null };
 }
 
 /** Enables or disables an endpoint. Disabling holds its pending deliveries; enabling resumes them. */

@@ -39,7 +39,11 @@ export function eventTypeView(row: EventTypeRow) {
 
 /** JSON Pointer "#/items/0/sku" → "data.items.0.sku", the path the API names in `issues`. */
 function issuePath(instanceLocation: string): string {
-  const parts = instanceLocation.replace(/^#\/?/, "").split("/").filter(Boolean).map((p) => decodeURIComponent(p.replace(/~1/g, "/").replace(/~0/g, "~")));
+  const parts = instanceLocation
+    .replace(/^#\/?/, "")
+    .split("/")
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p.replace(/~1/g, "/").replace(/~0/g, "~")));
   return ["data", ...parts].join(".");
 }
 
@@ -126,7 +130,10 @@ export async function exampleOf(ctx: ServiceCtx, name: string): Promise<unknown>
   return (await lookup(ctx, name, Date.now())).row?.example ?? undefined;
 }
 
-export async function createEventType(ctx: ServiceCtx, input: { name: string; description?: string; schema?: unknown; example?: unknown; deprecated?: boolean }) {
+export async function createEventType(
+  ctx: ServiceCtx,
+  input: { name: string; description?: string; schema?: unknown; example?: unknown; deprecated?: boolean },
+) {
   const issues = checkSchemaAndExample(input.schema, input.example);
   if (issues.length) throw new ApiError("bad_request", "invalid event type", issues);
   const now = Date.now();
@@ -165,7 +172,11 @@ export async function listEventTypes(ctx: ServiceCtx, opts: { limit: number; aft
     .all();
 }
 
-export async function updateEventType(ctx: ServiceCtx, name: string, patch: { description?: string; schema?: unknown; example?: unknown; deprecated?: boolean }) {
+export async function updateEventType(
+  ctx: ServiceCtx,
+  name: string,
+  patch: { description?: string; schema?: unknown; example?: unknown; deprecated?: boolean },
+) {
   const current = await getEventType(ctx, name);
   const schema = patch.schema !== undefined ? patch.schema : current.schema;
   const example = patch.example !== undefined ? patch.example : current.example;

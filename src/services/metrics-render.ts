@@ -23,35 +23,66 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
     out.sample("edgehooks_attempts_total", { ...ep(tenantId, e.endpointId), outcome: "succeeded" }, e.attemptsOk);
     out.sample("edgehooks_attempts_total", { ...ep(tenantId, e.endpointId), outcome: "failed" }, e.attemptsFailed);
   }
-  out.family("edgehooks_attempts_by_status_class_total", "counter", "Delivery attempts per endpoint, by HTTP status class (none: no HTTP answer: timeout, connection, dns, tls, blocked destination).");
+  out.family(
+    "edgehooks_attempts_by_status_class_total",
+    "counter",
+    "Delivery attempts per endpoint, by HTTP status class (none: no HTTP answer: timeout, connection, dns, tls, blocked destination).",
+  );
   for (const { tenantId, e } of withTotals) {
     for (const c of STATUS_CLASSES) out.sample("edgehooks_attempts_by_status_class_total", { ...ep(tenantId, e.endpointId), status_class: c }, e.byClass[c]);
   }
   out.family("edgehooks_deliveries_finished_total", "counter", "Deliveries per endpoint that reached a final status.");
   for (const { tenantId, e } of withTotals) {
-    for (const [status, n] of [["succeeded", e.succeeded], ["failed", e.failed], ["cancelled", e.cancelled]] as const) {
+    for (const [status, n] of [
+      ["succeeded", e.succeeded],
+      ["failed", e.failed],
+      ["cancelled", e.cancelled],
+    ] as const) {
       out.sample("edgehooks_deliveries_finished_total", { ...ep(tenantId, e.endpointId), status }, n);
     }
   }
-  out.family("edgehooks_attempt_duration_seconds", "histogram", "Attempt duration per endpoint, from the request leaving to the answer (blocked destinations never left and are not counted).");
-  for (const { tenantId, e } of withTotals) out.histogram("edgehooks_attempt_duration_seconds", ep(tenantId, e.endpointId), LATENCY_BUCKETS_S, e.latency, e.latencySumMs / 1000);
+  out.family(
+    "edgehooks_attempt_duration_seconds",
+    "histogram",
+    "Attempt duration per endpoint, from the request leaving to the answer (blocked destinations never left and are not counted).",
+  );
+  for (const { tenantId, e } of withTotals)
+    out.histogram("edgehooks_attempt_duration_seconds", ep(tenantId, e.endpointId), LATENCY_BUCKETS_S, e.latency, e.latencySumMs / 1000);
 
-  out.family("edgehooks_backlog_deliveries", "gauge", "Open deliveries per endpoint: pending (first attempt due or scheduled), delivering, retrying (pending_retry), held (endpoint disabled), breaker_open (waiting on the circuit breaker).");
+  out.family(
+    "edgehooks_backlog_deliveries",
+    "gauge",
+    "Open deliveries per endpoint: pending (first attempt due or scheduled), delivering, retrying (pending_retry), held (endpoint disabled), breaker_open (waiting on the circuit breaker).",
+  );
   for (const t of scrape.tenants) {
-    for (const [endpointId, states] of t.backlog) for (const s of BACKLOG_STATES) out.sample("edgehooks_backlog_deliveries", { ...ep(t.tenantId, endpointId), state: s }, states[s]);
+    for (const [endpointId, states] of t.backlog)
+      for (const s of BACKLOG_STATES) out.sample("edgehooks_backlog_deliveries", { ...ep(t.tenantId, endpointId), state: s }, states[s]);
   }
 
   out.family("edgehooks_tenant_attempts_total", "counter", "Delivery attempts per tenant (all its endpoints), by outcome.");
   for (const t of scrape.tenants) {
     if (!t.metrics) continue;
     const list = t.metrics.endpoints;
-    out.sample("edgehooks_tenant_attempts_total", { tenant_id: t.tenantId, outcome: "succeeded" }, list.reduce((a, e) => a + e.attemptsOk, 0));
-    out.sample("edgehooks_tenant_attempts_total", { tenant_id: t.tenantId, outcome: "failed" }, list.reduce((a, e) => a + e.attemptsFailed, 0));
+    out.sample(
+      "edgehooks_tenant_attempts_total",
+      { tenant_id: t.tenantId, outcome: "succeeded" },
+      list.reduce((a, e) => a + e.attemptsOk, 0),
+    );
+    out.sample(
+      "edgehooks_tenant_attempts_total",
+      { tenant_id: t.tenantId, outcome: "failed" },
+      list.reduce((a, e) => a + e.attemptsFailed, 0),
+    );
   }
   out.family("edgehooks_tenant_backlog_deliveries", "gauge", "Open deliveries per tenant (all its endpoints), by state.");
   for (const t of scrape.tenants) {
     if (!t.metrics) continue;
-    for (const s of BACKLOG_STATES) out.sample("edgehooks_tenant_backlog_deliveries", { tenant_id: t.tenantId, state: s }, [...t.backlog.values()].reduce((a, b) => a + b[s], 0));
+    for (const s of BACKLOG_STATES)
+      out.sample(
+        "edgehooks_tenant_backlog_deliveries",
+        { tenant_id: t.tenantId, state: s },
+        [...t.backlog.values()].reduce((a, b) => a + b[s], 0),
+      );
   }
 
   out.family("edgehooks_scrape_tenants", "gauge", "Tenants this scrape read (at most METRICS_MAX_TENANTS, or the one named by ?tenant=).");
@@ -60,7 +91,11 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
   out.sample("edgehooks_scrape_truncated", {}, nextCursor ? 1 : 0);
   out.family("edgehooks_scrape_errors", "gauge", "Tenants whose TenantLog did not answer this scrape (their series are missing from it).");
   out.sample("edgehooks_scrape_errors", {}, scrape.tenants.filter((t) => !t.metrics).length);
-  out.family("edgehooks_scrape_breaker_unchecked", "gauge", "Endpoints with a backlog whose breaker this scrape did not ask (over the per-scrape bound); their backlog keeps its status.");
+  out.family(
+    "edgehooks_scrape_breaker_unchecked",
+    "gauge",
+    "Endpoints with a backlog whose breaker this scrape did not ask (over the per-scrape bound); their backlog keeps its status.",
+  );
   out.sample("edgehooks_scrape_breaker_unchecked", {}, scrape.breakerUnchecked);
 
   rowsWrittenFamily(out);
@@ -71,6 +106,10 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
 /** Rows written per store by this isolate (what the bench reads; per isolate, see src/lib/row-usage.ts). */
 export function rowsWrittenFamily(out: PrometheusText) {
   const rows = rowsWritten();
-  out.family("edgehooks_rows_written_total", "counter", "Rows written by this isolate, per store (D1 meta.rows_written, Durable Object cursor rowsWritten: what Cloudflare bills).");
+  out.family(
+    "edgehooks_rows_written_total",
+    "counter",
+    "Rows written by this isolate, per store (D1 meta.rows_written, Durable Object cursor rowsWritten: what Cloudflare bills).",
+  );
   for (const store of ROW_STORES) out.sample("edgehooks_rows_written_total", { store }, rows[store]);
 }

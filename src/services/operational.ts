@@ -49,7 +49,11 @@ export const tenantAlertType = (type: OperationalType) => `${RESERVED_TYPE_PREFI
 const EVENTS_PER_INGEST = 100;
 
 /** The events worth emitting, in runs that fit one ingest or one queue message. */
-const emittable = (events: OperationalEvent[]) => chunk(events.filter((e) => e.tenantId !== OPERATOR_TENANT), EVENTS_PER_INGEST);
+const emittable = (events: OperationalEvent[]) =>
+  chunk(
+    events.filter((e) => e.tenantId !== OPERATOR_TENANT),
+    EVENTS_PER_INGEST,
+  );
 
 /** Stores the events for `_operator` now (routes, and the queue consumer for what was queued). */
 export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[]) {

@@ -32,7 +32,7 @@ export function percentile(histogram: number[], p: number): number | null {
 function summarise(rows: Row[], pending: number | null) {
   const sum = (k: "attemptsOk" | "attemptsFailed" | "succeeded" | "failed" | "cancelled") => rows.reduce((a, r) => a + r[k], 0);
   const histogram = Array(LATENCY_BUCKETS_MS.length + 1).fill(0) as number[];
-  for (const r of rows) r.latency.forEach((n, i) => (histogram[i] = (histogram[i] ?? 0) + n));
+  for (const r of rows) for (const [i, n] of r.latency.entries()) histogram[i] = (histogram[i] ?? 0) + n;
   const succeeded = sum("succeeded");
   const failed = sum("failed");
   const finished = succeeded + failed;

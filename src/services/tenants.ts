@@ -54,7 +54,10 @@ function checkRetention(ctx: ServiceCtx, days: number | undefined) {
   }
 }
 
-export async function createTenant(ctx: ServiceCtx, input: { id?: string; name: string; metadata?: Record<string, string>; retention_days?: number; environment?: TenantEnvironment }) {
+export async function createTenant(
+  ctx: ServiceCtx,
+  input: { id?: string; name: string; metadata?: Record<string, string>; retention_days?: number; environment?: TenantEnvironment },
+) {
   checkRetention(ctx, input.retention_days);
   const now = Date.now();
   const row: TenantRow = {
@@ -80,7 +83,10 @@ export async function tenantEnvironment(db: Db, tenantId: string): Promise<Tenan
 /** The reserved tenant that receives Edgehooks' own operational events; made on first use. */
 export async function ensureTenant(db: Db, id: string, name: string) {
   const now = Date.now();
-  await db.insert(tenants).values({ id, name, metadata: {}, environment: "production", retentionDays: null, createdAt: now, updatedAt: now }).onConflictDoNothing();
+  await db
+    .insert(tenants)
+    .values({ id, name, metadata: {}, environment: "production", retentionDays: null, createdAt: now, updatedAt: now })
+    .onConflictDoNothing();
 }
 
 export async function listTenants(db: Db, opts: { limit: number; before?: string; onlyId?: string | null }) {
@@ -109,7 +115,11 @@ export async function updateTenant(ctx: ServiceCtx, tenantId: string, patch: { n
   invalidate(`tenant:${tenantId}`);
   // The log purges by the new retention from its next alarm run.
   if (retention_days !== undefined) {
-    await tenantLogFor(ctx.env, tenantId).configure({ id: row.id, incarnation: row.createdAt, retentionDays: effectiveRetention(row, ctx.config.retentionDays) });
+    await tenantLogFor(ctx.env, tenantId).configure({
+      id: row.id,
+      incarnation: row.createdAt,
+      retentionDays: effectiveRetention(row, ctx.config.retentionDays),
+    });
   }
   return row;
 }

@@ -47,7 +47,8 @@ export function endpointTotals(sql: SqlStorage): EndpointTotals[] {
  * Open deliveries per endpoint and status, through the partial indexes (INDEXED BY: left to
  * itself the planner prefers walking deliveries_endpoint, which reads every delivery ever kept).
  */
-export const PENDING_BACKLOG_SQL = "SELECT endpoint_id, COUNT(*) AS n FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending' GROUP BY endpoint_id";
+export const PENDING_BACKLOG_SQL =
+  "SELECT endpoint_id, COUNT(*) AS n FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending' GROUP BY endpoint_id";
 export const RETRIED_BACKLOG_SQL =
   "SELECT endpoint_id, status, COUNT(*) AS n FROM deliveries INDEXED BY deliveries_retrying WHERE status IN ('delivering', 'pending_retry') GROUP BY endpoint_id, status";
 

@@ -69,7 +69,11 @@ export function migrateTenantLog(db: Db, migrations = TENANT_LOG_MIGRATIONS) {
  * runtime's deleteAll also removes SQL tables. The runtime's own `_cf_` tables are not ours.
  */
 export function dropAllTables(sql: SqlStorage) {
-  const names = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray();
+  const names = sql
+    .exec<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+    )
+    .toArray();
   for (const { name } of names) sql.exec(`DROP TABLE IF EXISTS "${name.replace(/"/g, '""')}"`);
 }
 
@@ -140,7 +144,9 @@ export class TenantLog extends DurableObject<Env> {
   private appendOne({ event, fingerprint }: AppendInput, now: number): AppendResult {
     const key = event.idempotencyKey;
     if (key !== null) {
-      const claim = this.sql.exec<{ event_id: string; expires_at: number }>("SELECT event_id, expires_at FROM idempotency_keys WHERE key = ?", key).toArray()[0];
+      const claim = this.sql
+        .exec<{ event_id: string; expires_at: number }>("SELECT event_id, expires_at FROM idempotency_keys WHERE key = ?", key)
+        .toArray()[0];
       if (claim && claim.expires_at > now) {
         const stored = this.db.select().from(events).where(eq(events.id, claim.event_id)).get();
         if (stored) {
@@ -242,7 +248,14 @@ export class TenantLog extends DurableObject<Env> {
 
   private selectEventsByIds(ids: string[]): EventRow[] {
     const out: EventRow[] = [];
-    for (let i = 0; i < ids.length; i += 90) out.push(...this.db.select().from(events).where(inArray(events.id, ids.slice(i, i + 90))).all());
+    for (let i = 0; i < ids.length; i += 90)
+      out.push(
+        ...this.db
+          .select()
+          .from(events)
+          .where(inArray(events.id, ids.slice(i, i + 90)))
+          .all(),
+      );
     return out;
   }
 
@@ -265,8 +278,21 @@ export class TenantLog extends DurableObject<Env> {
           const inserted = this.exec(
             `INSERT OR IGNORE INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, number, trigger, url, started_at, duration_ms, status_code, response_body, error, error_detail, request_headers)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            a.id, ch.delivery.id, ch.delivery.tenantId, ch.delivery.endpointId, ch.delivery.eventId, a.number, a.trigger, a.url, a.startedAt, a.durationMs,
-            a.statusCode, a.responseBody, a.error, a.errorDetail, JSON.stringify(a.requestHeaders),
+            a.id,
+            ch.delivery.id,
+            ch.delivery.tenantId,
+            ch.delivery.endpointId,
+            ch.delivery.eventId,
+            a.number,
+            a.trigger,
+            a.url,
+            a.startedAt,
+            a.durationMs,
+            a.statusCode,
+            a.responseBody,
+            a.error,
+            a.errorDetail,
+            JSON.stringify(a.requestHeaders),
           );
           if (inserted > 0 && this.env.DELIVERY_ANALYTICS) points.push(attemptDataPoint(ch.delivery, this.eventTypeOf(ch.delivery.id), a));
         }
@@ -291,13 +317,18 @@ export class TenantLog extends DurableObject<Env> {
     if (ch.attempt) set.push(["last_attempt_at", ch.attempt.startedAt], ["last_status_code", ch.attempt.statusCode], ["last_error", ch.attempt.error]);
     // A recover attempt may move a `failed` delivery on: its outcome can land before the task
     // marks the delivery re-queued (the task marks only after the hand-off succeeded).
-    const guard = ch.force || !ch.status ? "" : ch.attempt?.trigger === "recover" ? " AND status NOT IN ('succeeded', 'cancelled')" : ` AND status NOT IN (${FINAL_SQL})`;
+    const guard =
+      ch.force || !ch.status ? "" : ch.attempt?.trigger === "recover" ? " AND status NOT IN ('succeeded', 'cancelled')" : ` AND status NOT IN (${FINAL_SQL})`;
     this.exec(`UPDATE deliveries SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?${guard}`, ...set.map(([, v]) => v), ch.delivery.id);
   }
 
   /** Cancels a delivery no dispatcher held (fan-out still in flight). Answers the row. */
   async cancel(deliveryId: string, now: number): Promise<DeliveryRow | null> {
-    this.exec(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE id = ? AND status NOT IN (${FINAL_SQL})`, now, deliveryId);
+    this.exec(
+      `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE id = ? AND status NOT IN (${FINAL_SQL})`,
+      now,
+      deliveryId,
+    );
     return this.getDelivery(deliveryId);
   }
 
@@ -315,7 +346,13 @@ export class TenantLog extends DurableObject<Env> {
     if (f.until !== undefined) conds.push(lte(events.createdAt, f.until));
     // channels is a JSON array; json_each keeps the match exact (no substring false positives).
     if (f.channel) conds.push(sql`EXISTS (SELECT 1 FROM json_each(${events.channels}) WHERE value = ${f.channel})`);
-    return this.db.select().from(events).where(and(...conds)).orderBy(desc(events.id)).limit(f.limit + 1).all();
+    return this.db
+      .select()
+      .from(events)
+      .where(and(...conds))
+      .orderBy(desc(events.id))
+      .limit(f.limit + 1)
+      .all();
   }
 
   async getDelivery(id: string): Promise<DeliveryRow | null> {
@@ -343,11 +380,19 @@ export class TenantLog extends DurableObject<Env> {
       if (f.statusCodeClass === "none") conds.push(isNotNull(deliveries.lastAttemptAt));
     }
     if (f.channel) {
-      conds.push(sql`EXISTS (SELECT 1 FROM ${events}, json_each(${events.channels}) WHERE ${events.id} = ${deliveries.eventId} AND json_each.value = ${f.channel})`);
+      conds.push(
+        sql`EXISTS (SELECT 1 FROM ${events}, json_each(${events.channels}) WHERE ${events.id} = ${deliveries.eventId} AND json_each.value = ${f.channel})`,
+      );
     }
     if (f.since !== undefined) conds.push(gte(deliveries.createdAt, f.since));
     if (f.until !== undefined) conds.push(lte(deliveries.createdAt, f.until));
-    return this.db.select().from(deliveries).where(and(...conds)).orderBy(desc(deliveries.id)).limit(f.limit + 1).all();
+    return this.db
+      .select()
+      .from(deliveries)
+      .where(and(...conds))
+      .orderBy(desc(deliveries.id))
+      .limit(f.limit + 1)
+      .all();
   }
 
   async listAttempts(f: AttemptFilters): Promise<AttemptRow[]> {
@@ -360,7 +405,13 @@ export class TenantLog extends DurableObject<Env> {
     if (f.endpointId) conds.push(eq(attempts.endpointId, f.endpointId));
     if (f.deliveryId) conds.push(eq(attempts.deliveryId, f.deliveryId));
     if (f.eventId) conds.push(eq(attempts.eventId, f.eventId));
-    return this.db.select().from(attempts).where(and(...conds)).orderBy(desc(attempts.id)).limit(f.limit + 1).all();
+    return this.db
+      .select()
+      .from(attempts)
+      .where(and(...conds))
+      .orderBy(desc(attempts.id))
+      .limit(f.limit + 1)
+      .all();
   }
 
   async getAttempt(id: string): Promise<AttemptRow | null> {
@@ -371,7 +422,11 @@ export class TenantLog extends DurableObject<Env> {
   async stats(sinceHour: number, endpointId?: string): Promise<StatsRow[]> {
     const conds: SQL[] = [gte(deliveryStats.hour, sinceHour)];
     if (endpointId) conds.push(eq(deliveryStats.endpointId, endpointId));
-    return this.db.select().from(deliveryStats).where(and(...conds)).all();
+    return this.db
+      .select()
+      .from(deliveryStats)
+      .where(and(...conds))
+      .all();
   }
 
   /** All-time counters per endpoint and the open backlog, for GET /metrics (reads only). */
@@ -435,13 +490,23 @@ export class TenantLog extends DurableObject<Env> {
         this.exec("UPDATE deliveries SET task_id = ? WHERE id = ?", taskId, h.deliveryId);
         this.exec(
           "UPDATE deliveries SET status = 'pending_retry', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'failed' AND attempt_count = ?",
-          now, now, h.deliveryId, h.attemptCount,
+          now,
+          now,
+          h.deliveryId,
+          h.attemptCount,
         );
       }
       this.exec(
         `UPDATE tasks SET cursor = COALESCE(?, cursor), handed = handed + ?, updated_at = ?, handed_out_at = CASE WHEN ? THEN ? ELSE handed_out_at END,
            total = CASE WHEN ? THEN handed + ? ELSE total END WHERE id = ?`,
-        cursor, handed.length, now, last ? 1 : 0, now, last ? 1 : 0, handed.length, taskId,
+        cursor,
+        handed.length,
+        now,
+        last ? 1 : 0,
+        now,
+        last ? 1 : 0,
+        handed.length,
+        taskId,
       );
     });
   }
@@ -494,13 +559,7 @@ export class TenantLog extends DurableObject<Env> {
     const rows = this.db
       .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
       .from(deliveries)
-      .where(
-        and(
-          eq(deliveries.status, "pending"),
-          lt(deliveries.createdAt, before),
-          inList(deliveries.endpointId, endpointIds),
-        ),
-      )
+      .where(and(eq(deliveries.status, "pending"), lt(deliveries.createdAt, before), inList(deliveries.endpointId, endpointIds)))
       .limit(limit)
       .all();
     return { events: this.selectEventsByIds([...new Set(rows.map((r) => r.eventId))]), deliveries: rows };
@@ -513,7 +572,13 @@ export class TenantLog extends DurableObject<Env> {
       for (const r of rows) {
         this.exec(
           "INSERT OR IGNORE INTO dead_letters (id, queue, kind, body, attempts, redrives, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          r.id, r.queue, r.kind, r.body, r.attempts, r.redrives, r.createdAt,
+          r.id,
+          r.queue,
+          r.kind,
+          r.body,
+          r.attempts,
+          r.redrives,
+          r.createdAt,
         );
       }
     });
@@ -524,7 +589,13 @@ export class TenantLog extends DurableObject<Env> {
     const conds: SQL[] = [isNull(deadLetters.redrivenAt)];
     if (f.before) conds.push(lt(deadLetters.id, f.before));
     if (f.maxRedrives !== undefined) conds.push(lt(deadLetters.redrives, f.maxRedrives), sql`${deadLetters.kind} <> 'unknown'`);
-    return this.db.select().from(deadLetters).where(and(...conds)).orderBy(desc(deadLetters.id)).limit(f.limit + 1).all();
+    return this.db
+      .select()
+      .from(deadLetters)
+      .where(and(...conds))
+      .orderBy(desc(deadLetters.id))
+      .limit(f.limit + 1)
+      .all();
   }
 
   /** Marks dead letters re-driven once their messages are back on the queue (purged with retention). */
@@ -605,7 +676,12 @@ export function fingerprintOf(e: Pick<EventRow, "type" | "payload" | "channels" 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same body. */
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 

@@ -56,7 +56,11 @@ describe("every route refuses bad credentials", () => {
     const { routes } = await setup();
     expect(routes.length).toBeGreaterThan(35);
     for (const r of routes) {
-      const res = await api(r.method, r.url, { key: key as string | null, headers: headers as Record<string, string> | undefined, body: r.hasBody ? {} : undefined });
+      const res = await api(r.method, r.url, {
+        key: key as string | null,
+        headers: headers as Record<string, string> | undefined,
+        body: r.hasBody ? {} : undefined,
+      });
       expectEnvelope(res, 401, `${r.method} ${r.template}`);
       expect(res.body.error.code).toBe("unauthorized");
     }
@@ -99,7 +103,9 @@ describe("every route refuses bad input with a 4xx envelope", () => {
   it("bad ids in paths are 400 or 404, never 500", async () => {
     const { routes } = await setup();
     for (const r of routes) {
-      const bad = r.url.replace(/(ep|evt|dlv|att|task|key|ps)_[0-9a-z]{26}/g, "$1_NOPE").replace(/\/v1\/tenants\/[^/]+/, (m) => (r.template.includes("{tenant_id}") ? "/v1/tenants/bad%20tenant!" : m));
+      const bad = r.url
+        .replace(/(ep|evt|dlv|att|task|key|ps)_[0-9a-z]{26}/g, "$1_NOPE")
+        .replace(/\/v1\/tenants\/[^/]+/, (m) => (r.template.includes("{tenant_id}") ? "/v1/tenants/bad%20tenant!" : m));
       if (bad === r.url) continue;
       const res = await api(r.method, bad, { body: r.hasBody ? {} : undefined });
       expectEnvelope(res, [400, 404], `${r.method} ${r.template} → ${bad}`);

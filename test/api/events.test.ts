@@ -13,7 +13,8 @@ describe("idempotent ingest", () => {
     const tenant = await createTenant();
     const path = uniquePath("/ok");
     await createEndpoint(tenant, { url: receiverUrl(path) });
-    const send = () => api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "order-42-paid" }, body: { type: "order.paid", data: { n: 1 } } });
+    const send = () =>
+      api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "order-42-paid" }, body: { type: "order.paid", data: { n: 1 } } });
     const first = await send();
     const second = await send();
     expect(first.status).toBe(202);
@@ -22,7 +23,10 @@ describe("idempotent ingest", () => {
     await waitForReceived(path, 1);
     // A third repeat after delivery, and the consumer given time to run: still one delivery.
     expect((await send()).body.id).toBe(first.body.id);
-    await eventually(() => deliveriesOf(tenant, first.body.id), (d) => d.length === 1 && d[0]!.status === "succeeded");
+    await eventually(
+      () => deliveriesOf(tenant, first.body.id),
+      (d) => d.length === 1 && d[0]!.status === "succeeded",
+    );
     expect(await logCount(tenant, "events")).toBe(1);
     expect(await received(path)).toHaveLength(1);
   });
@@ -118,7 +122,9 @@ describe("listing events", () => {
     const tenant = await createTenant();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      ids.push((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: i % 2 ? "odd.one" : "even.one", data: { i }, channels: [`c${i}`] } })).body.id);
+      ids.push(
+        (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: i % 2 ? "odd.one" : "even.one", data: { i }, channels: [`c${i}`] } })).body.id,
+      );
     }
     const all = await api("GET", `/v1/tenants/${tenant}/events?limit=2`);
     expect(all.body.data.map((e: { id: string }) => e.id)).toEqual([ids[4], ids[3]]);
@@ -147,7 +153,14 @@ describe("concurrent ingest", () => {
     const keyed = Array.from({ length: 8 }, (_, n) =>
       api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": `k-${n % 4}` }, body: { type: "order.paid", data: { k: n % 4 } } }),
     );
-    const batch = api("POST", `/v1/tenants/${tenant}/events/batch`, { body: { events: [{ type: "a.b", data: {} }, { type: "a.b", data: {} }] } });
+    const batch = api("POST", `/v1/tenants/${tenant}/events/batch`, {
+      body: {
+        events: [
+          { type: "a.b", data: {} },
+          { type: "a.b", data: {} },
+        ],
+      },
+    });
     const missing = api("POST", "/v1/tenants/no-such-tenant-anywhere/events", { body: { type: "a.b", data: {} } });
     const [plainRes, keyedRes, batchRes, missingRes] = await Promise.all([Promise.all(plain), Promise.all(keyed), batch, missing]);
 

@@ -40,11 +40,20 @@ describe("endpoints", () => {
       headers: { "X-Team": "billing" },
     });
     expect(ep.secret).toMatch(/^whsec_/);
-    expect(ep).toMatchObject({ status: "active", retry_policy: "rapid", rate_limit_per_s: 5, max_in_flight: 2, timeout_ms: 5000, headers: { "X-Team": "********" } });
+    expect(ep).toMatchObject({
+      status: "active",
+      retry_policy: "rapid",
+      rate_limit_per_s: 5,
+      max_in_flight: 2,
+      timeout_ms: 5000,
+      headers: { "X-Team": "********" },
+    });
     const get = await api("GET", `/v1/tenants/${tenant}/endpoints/${ep.id}`);
     expect(get.body.secret).toBeUndefined();
     expect(JSON.stringify(get.body)).not.toContain(ep.secret);
-    const patched = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { event_types: ["order.paid"], retry_policy: { schedule_s: [1, 2] } } });
+    const patched = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, {
+      body: { event_types: ["order.paid"], retry_policy: { schedule_s: [1, 2] } },
+    });
     expect(patched.body).toMatchObject({ event_types: ["order.paid"], retry_policy: { schedule_s: [1, 2] } });
     expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/disable`)).body).toMatchObject({ status: "disabled", disabled_reason: "manual" });
     expect((await api("GET", `/v1/tenants/${tenant}/endpoints?status=disabled`)).body.data).toHaveLength(1);

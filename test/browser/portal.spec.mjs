@@ -3,7 +3,16 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+  "--no-first-run",
+];
 
 async function until(check, ms = 15_000, what = "condition") {
   const deadline = Date.now() + ms;
@@ -45,7 +54,12 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
       console.log(`  ✓ ${name}`);
     } catch (err) {
       results.failed++;
-      console.log(`  ✗ ${name}\n    ${String(err?.stack ?? err).split("\n").slice(0, 4).join("\n    ")}`);
+      console.log(
+        `  ✗ ${name}\n    ${String(err?.stack ?? err)
+          .split("\n")
+          .slice(0, 4)
+          .join("\n    ")}`,
+      );
       await page.screenshot({ path: `${shots}/failure.png`, fullPage: true }).catch(() => {});
     }
   };
@@ -142,12 +156,22 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
   });
 
   await step("a failing delivery appears in the log, and Retry now delivers it", async () => {
-    const ep = (await api("POST", `/v1/tenants/${tenant}/endpoints`, { url: `${receiverBase}/fail-once/a`, event_types: ["order.*"], retry_policy: { schedule_s: [3600] } })).body;
+    const ep = (
+      await api("POST", `/v1/tenants/${tenant}/endpoints`, {
+        url: `${receiverBase}/fail-once/a`,
+        event_types: ["order.*"],
+        retry_policy: { schedule_s: [3600] },
+      })
+    ).body;
     const ev = (await api("POST", `/v1/tenants/${tenant}/events`, { type: "order.created", data: { order: 7 } })).body;
-    await until(async () => {
-      await page.goto(`${base}/portal/deliveries?endpoint_id=${ep.id}`);
-      return (await page.locator("tbody").allTextContents()).join(" ").includes("pending retry");
-    }, 20_000, "the failed delivery in the log");
+    await until(
+      async () => {
+        await page.goto(`${base}/portal/deliveries?endpoint_id=${ep.id}`);
+        return (await page.locator("tbody").allTextContents()).join(" ").includes("pending retry");
+      },
+      20_000,
+      "the failed delivery in the log",
+    );
     await page.screenshot({ path: `${shots}/delivery-log.png`, fullPage: true });
     await page.getByRole("link", { name: "order.created" }).click();
     await page.getByText("HTTP 500").first().waitFor();
@@ -307,7 +331,11 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     await host.goto(`${stranger}/embed?src=${encodeURIComponent(link)}`);
     const res = await answered;
     assert.match(res.headers()["content-security-policy"], new RegExp(`frame-ancestors ${embedder.replace(/[.:/]/g, "\\$&")};`));
-    await until(async () => host.frames().some((f) => f.url().startsWith("chrome-error://")) || refusals.some((t) => t.includes("frame-ancestors")), 10_000, "the framing refusal");
+    await until(
+      async () => host.frames().some((f) => f.url().startsWith("chrome-error://")) || refusals.some((t) => t.includes("frame-ancestors")),
+      10_000,
+      "the framing refusal",
+    );
     assert.equal(await host.frameLocator("#portal").getByRole("heading", { name: "Endpoints" }).count(), 0);
     await host.screenshot({ path: `${shots}/embedded-refused.png`, fullPage: true });
     await strangerContext.close();

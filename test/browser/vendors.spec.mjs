@@ -6,7 +6,16 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+  "--no-first-run",
+];
 const HEADER = "x-docextract-signature";
 
 async function until(check, ms = 15_000, what = "condition") {
@@ -63,7 +72,12 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
       console.log(`  ✓ ${name}`);
     } catch (err) {
       results.failed++;
-      console.log(`  ✗ ${name}\n    ${String(err?.stack ?? err).split("\n").slice(0, 4).join("\n    ")}`);
+      console.log(
+        `  ✗ ${name}\n    ${String(err?.stack ?? err)
+          .split("\n")
+          .slice(0, 4)
+          .join("\n    ")}`,
+      );
       await page.screenshot({ path: `${shots}/vendors-failure.png`, fullPage: true }).catch(() => {});
     }
   };

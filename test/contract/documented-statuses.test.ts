@@ -14,7 +14,12 @@ import { api, createEndpoint, ROOT_KEY } from "../helpers/api";
 import { makeFixture, validBody, type Fixture } from "../helpers/fixtures";
 import { receiverUrl, uniquePath } from "../helpers/receiver";
 
-type Op = { operationId?: string; parameters?: { name: string; in: string; schema?: { pattern?: string } }[]; requestBody?: unknown; responses: Record<string, { headers?: Record<string, unknown> }> };
+type Op = {
+  operationId?: string;
+  parameters?: { name: string; in: string; schema?: { pattern?: string } }[];
+  requestBody?: unknown;
+  responses: Record<string, { headers?: Record<string, unknown> }>;
+};
 interface Operation {
   method: string;
   path: string;
@@ -65,7 +70,16 @@ beforeAll(async () => {
   // A dead letter of the fixture's tenant, as the DLQ consumer records one, for the operator routes.
   deadLetterId = `dlq_01jd${Date.now().toString(36).padStart(22, "0")}`;
   await tenantLogFor(env, fx.tenant_id).addDeadLetters([
-    { id: deadLetterId, queue: "edgehooks-events", kind: "fanout", body: JSON.stringify({ v: 2, kind: "fanout", tenant_id: fx.tenant_id, event_ids: [fx.event_id], origin: "" }), attempts: 10, redrives: 0, createdAt: Date.now(), redrivenAt: null },
+    {
+      id: deadLetterId,
+      queue: "edgehooks-events",
+      kind: "fanout",
+      body: JSON.stringify({ v: 2, kind: "fanout", tenant_id: fx.tenant_id, event_ids: [fx.event_id], origin: "" }),
+      attempts: 10,
+      redrives: 0,
+      createdAt: Date.now(),
+      redrivenAt: null,
+    },
   ]);
   readKey = (await api("POST", "/v1/api-keys", { body: { name: "reader", scopes: ["read"] } })).body.key;
   ingestKey = (await api("POST", "/v1/api-keys", { body: { name: "ingester", scopes: ["ingest"] } })).body.key;
@@ -75,7 +89,11 @@ describe("operation ids", () => {
   it("every operation has one, camelCase verb + noun, unique", () => {
     const ids = ops.map((o) => o.op.operationId);
     expect(ops.filter((o) => !o.op.operationId).map((o) => `${o.method} ${o.path}`)).toEqual([]);
-    expect(ids.filter((id) => !/^(create|list|get|update|delete|revoke|enable|disable|test|rotate|commit|recover|resend|retry|cancel|redrive)[A-Z][A-Za-z]+$/.test(id!))).toEqual([]);
+    expect(
+      ids.filter(
+        (id) => !/^(create|list|get|update|delete|revoke|enable|disable|test|rotate|commit|recover|resend|retry|cancel|redrive)[A-Z][A-Za-z]+$/.test(id!),
+      ),
+    ).toEqual([]);
     expect(new Set(ids).size).toBe(ids.length);
   });
 
@@ -102,7 +120,9 @@ describe("documented error statuses are the ones each route answers", () => {
     if (key) headers.authorization = `Bearer ${key}`;
     if (init.raw !== undefined) headers["content-type"] = init.contentType ?? "application/json";
     const request = new Request(`http://edgehooks.test${path}`, { method: o.method, headers, body: init.raw });
-    const res = init.viaStrictLimiter ? await createApp().fetch(request, strictEnv(), createExecutionContext()) : await (await import("cloudflare:test")).SELF.fetch(request);
+    const res = init.viaStrictLimiter
+      ? await createApp().fetch(request, strictEnv(), createExecutionContext())
+      : await (await import("cloudflare:test")).SELF.fetch(request);
     const text = await res.text();
     if (!/^req_[0-9a-z]{26}$/.test(res.headers.get("x-request-id") ?? "")) problems.push(`${o.op.operationId} ${res.status}: no x-request-id`);
     if (res.status >= 400) {
@@ -145,7 +165,8 @@ describe("documented error statuses are the ones each route answers", () => {
       if (o.op.responses["429"] && ACTION_LIMITED.has(o.op.operationId!)) {
         for (let i = 0; i < 4; i++) await call(o, good, { raw: body(), viaStrictLimiter: true });
       } else if (o.op.responses["429"]) {
-        const key = (await api("POST", "/v1/api-keys", { body: { name: `limited-${o.op.operationId}`, scopes: ["ingest"], tenant_id: fx.tenant_id } })).body.key;
+        const key = (await api("POST", "/v1/api-keys", { body: { name: `limited-${o.op.operationId}`, scopes: ["ingest"], tenant_id: fx.tenant_id } })).body
+          .key;
         const body = JSON.stringify(o.op.operationId === "createEventBatch" ? { events: [{ type: "a.b", data: {} }] } : { type: "a.b", data: {} });
         for (let i = 0; i < 4; i++) await call(o, good, { key, raw: body, viaStrictLimiter: true });
       }
@@ -181,9 +202,15 @@ describe("documented error statuses are the ones each route answers", () => {
     await call(byId("getMetrics"), "/metrics?tenant=nobody_metrics", {});
 
     for (const o of ops) {
-      const documented = new Set(Object.keys(o.op.responses).filter((s) => !s.startsWith("2")).map(Number));
+      const documented = new Set(
+        Object.keys(o.op.responses)
+          .filter((s) => !s.startsWith("2"))
+          .map(Number),
+      );
       const answered = new Set([...(seen.get(o.op.operationId!) ?? [])].filter((s) => s >= 300));
-      for (const s of documented) if (s !== 500 && !answered.has(s) && !PROVOKED_ELSEWHERE[o.op.operationId!]?.includes(s)) problems.push(`${o.op.operationId}: documents ${s} but never answered it`);
+      for (const s of documented)
+        if (s !== 500 && !answered.has(s) && !PROVOKED_ELSEWHERE[o.op.operationId!]?.includes(s))
+          problems.push(`${o.op.operationId}: documents ${s} but never answered it`);
       for (const s of answered) if (!documented.has(s)) problems.push(`${o.op.operationId}: answered ${s}, undocumented`);
     }
     expect(problems).toEqual([]);

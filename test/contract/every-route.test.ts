@@ -63,7 +63,9 @@ describe("a client generated from /openapi.json", () => {
     await client.PATCH("/v1/tenants/{tenant_id}", { params: { path: t }, body: { name: "Acme Corp" } });
 
     const name = `order.placed${Date.now().toString(36)}`;
-    await client.POST("/v1/event-types", { body: { name, description: "An order", schema: { type: "object", properties: { total: { type: "number" } } }, example: { total: 1 } } });
+    await client.POST("/v1/event-types", {
+      body: { name, description: "An order", schema: { type: "object", properties: { total: { type: "number" } } }, example: { total: 1 } },
+    });
     await client.GET("/v1/event-types", { params: { query: {} } });
     await client.GET("/v1/event-types/{name}", { params: { path: { name } } });
     await client.PATCH("/v1/event-types/{name}", { params: { path: { name } }, body: { schema: null, deprecated: false } });
@@ -100,11 +102,17 @@ describe("a client generated from /openapi.json", () => {
     await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/disable", { params: { path: e } });
     await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/enable", { params: { path: e } });
     await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test", { params: { path: e }, body: { event_type: "order.test", data: { total: 1 } } });
-    await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test-filter", { params: { path: e }, body: { data: { total_amount: 5 }, type: "order.placed", channels: ["x"] } });
+    await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test-filter", {
+      params: { path: e },
+      body: { data: { total_amount: 5 }, type: "order.placed", channels: ["x"] },
+    });
     await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret", { params: { path: e }, body: { grace_period_s: 60 } });
     await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret/commit", { params: { path: e } });
     await client.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret", { params: { path: e } });
-    await client.POST("/v1/tenants/{tenant_id}/test-url", { params: { path: t }, body: { url: receiverUrl(uniquePath()), event_type: "order.test", data: { total: 1 }, timeout_ms: 5000 } });
+    await client.POST("/v1/tenants/{tenant_id}/test-url", {
+      params: { path: t },
+      body: { url: receiverUrl(uniquePath()), event_type: "order.test", data: { total: 1 }, timeout_ms: 5000 },
+    });
     await client.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/stats", { params: { path: e, query: { since: "2026-01-01T00:00:00Z" } } });
     await client.GET("/v1/tenants/{tenant_id}/stats", { params: { path: t, query: {} } });
 
@@ -115,7 +123,12 @@ describe("a client generated from /openapi.json", () => {
     const event_id = event.data!.id;
     const batch = await client.POST("/v1/tenants/{tenant_id}/events/batch", {
       params: { path: t },
-      body: { events: [{ type: "job.completed", data: [1, "two", null] }, { type: "job.completed", data: "text", id: "batch-1", deliver_at: "2026-01-01T00:00:00Z" }] },
+      body: {
+        events: [
+          { type: "job.completed", data: [1, "two", null] },
+          { type: "job.completed", data: "text", id: "batch-1", deliver_at: "2026-01-01T00:00:00Z" },
+        ],
+      },
     });
     expect(batch.data!.data).toHaveLength(2);
     await client.GET("/v1/tenants/{tenant_id}/events", { params: { path: t, query: { type: name, channel: "parser_123", since: "2026-01-01T00:00:00Z" } } });
@@ -135,7 +148,10 @@ describe("a client generated from /openapi.json", () => {
     const task = await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover", { params: { path: e }, body: { since: "2026-01-01T00:00:00Z" } });
     await client.GET("/v1/tasks/{task_id}", { params: { path: { task_id: task.data!.id } } });
     // A delivery not yet final, to cancel: one held for later.
-    const later = await client.POST("/v1/tenants/{tenant_id}/events", { params: { path: t }, body: { type: name, data: {}, deliver_at: "2099-01-01T00:00:00Z" } });
+    const later = await client.POST("/v1/tenants/{tenant_id}/events", {
+      params: { path: t },
+      body: { type: name, data: {}, deliver_at: "2099-01-01T00:00:00Z" },
+    });
     const held = await until(
       () => client.GET("/v1/tenants/{tenant_id}/events/{event_id}/deliveries", { params: { path: { tenant_id, event_id: later.data!.id } } }),
       (r) => (r.data?.data.length ?? 0) > 0,
@@ -145,7 +161,16 @@ describe("a client generated from /openapi.json", () => {
     // A dead letter of this tenant (what the DLQ consumer records), listed and re-driven.
     const dead_letter_id = `dlq_${Date.now().toString(36).padStart(26, "0")}`.slice(0, 30);
     await tenantLogFor(env, tenant_id).addDeadLetters([
-      { id: dead_letter_id, queue: "edgehooks-events", kind: "fanout", body: JSON.stringify({ v: 2, kind: "fanout", tenant_id, event_ids: [event_id], origin: "" }), attempts: 10, redrives: 0, createdAt: Date.now(), redrivenAt: null },
+      {
+        id: dead_letter_id,
+        queue: "edgehooks-events",
+        kind: "fanout",
+        body: JSON.stringify({ v: 2, kind: "fanout", tenant_id, event_ids: [event_id], origin: "" }),
+        attempts: 10,
+        redrives: 0,
+        createdAt: Date.now(),
+        redrivenAt: null,
+      },
     ]);
     await client.GET("/v1/tenants/{tenant_id}/dead-letters", { params: { path: t, query: { limit: 10 } } });
     await client.POST("/v1/tenants/{tenant_id}/dead-letters/{dead_letter_id}/redrive", { params: { path: { tenant_id, dead_letter_id } } });
@@ -165,7 +190,9 @@ describe("a client generated from /openapi.json", () => {
     const wrong: string[] = [];
     for (const ops of Object.values(doc.paths)) {
       for (const op of Object.values(ops)) {
-        const documented = Object.keys(op.responses).filter((s) => s.startsWith("2")).map(Number);
+        const documented = Object.keys(op.responses)
+          .filter((s) => s.startsWith("2"))
+          .map(Number);
         const status = answered.get(op.operationId);
         if (status === undefined) wrong.push(`${op.operationId}: never called`);
         else if (!documented.includes(status)) wrong.push(`${op.operationId}: answered ${status}, documents ${documented.join("/")}`);

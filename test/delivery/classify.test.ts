@@ -41,7 +41,12 @@ describe("classifyFetchError", () => {
     { name: "our timer fired", err: new Error("The operation was aborted"), timedOut: true, expected: "timeout" },
     { name: "timer wins over a DNS message", err: new Error("DNS lookup failed"), timedOut: true, expected: "timeout" },
     { name: "AbortSignal.timeout()", err: timeoutError, timedOut: false, expected: "timeout" },
-    { name: "workerd DNS", err: new Error("DNS lookup failed.; params.host = x; gai_strerror(status) = Name or service not known"), timedOut: false, expected: "dns" },
+    {
+      name: "workerd DNS",
+      err: new Error("DNS lookup failed.; params.host = x; gai_strerror(status) = Name or service not known"),
+      timedOut: false,
+      expected: "dns",
+    },
     { name: "getaddrinfo in cause", err: withCause, timedOut: false, expected: "dns" },
     { name: "could not resolve", err: new TypeError("Could not resolve host"), timedOut: false, expected: "dns" },
     { name: "TLS", err: new Error("TLS peer's certificate is not trusted"), timedOut: false, expected: "tls" },

@@ -10,7 +10,10 @@ const event = {
     currency: "EUR",
     paid_at: "2026-11-22T10:00:00Z",
     customer: { tier: "pro", email: "Ada@Example.com", tags: ["vip", "beta"] },
-    items: [{ sku: "A-1", qty: 2 }, { sku: "B-2", qty: 1 }],
+    items: [
+      { sku: "A-1", qty: 2 },
+      { sku: "B-2", qty: 1 },
+    ],
     refunded: false,
     note: null,
   },

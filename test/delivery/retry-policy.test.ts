@@ -31,9 +31,7 @@ describe("presets", () => {
     expect(baseDelaysMs(policy)).toEqual(delaysMs);
     expect(maxAttempts(policy)).toBe(attempts);
     // Without jitter, each step of the ladder is exactly its base delay (no floor applies to http 500).
-    const actual = delaysMs.map((_, i) =>
-      nextRetryDelayMs({ policy, failedAttempts: i + 1, statusCode: 500, failure: "http", random: mid }),
-    );
+    const actual = delaysMs.map((_, i) => nextRetryDelayMs({ policy, failedAttempts: i + 1, statusCode: 500, failure: "http", random: mid }));
     expect(actual).toEqual(delaysMs);
   });
 
@@ -133,8 +131,7 @@ describe("nextRetryDelayMs", () => {
     { policy: "extended", lastRetryAfter: 9, exhaustedAt: 10 },
     { policy: { schedule_s: [60] }, lastRetryAfter: 1, exhaustedAt: 2 },
   ])("$policy: a retry after $lastRetryAfter failures, null at $exhaustedAt", ({ policy, lastRetryAfter, exhaustedAt }) => {
-    const next = (failedAttempts: number) =>
-      nextRetryDelayMs({ policy, failedAttempts, statusCode: 500, failure: "http", random: mid });
+    const next = (failedAttempts: number) => nextRetryDelayMs({ policy, failedAttempts, statusCode: 500, failure: "http", random: mid });
     expect(exhaustedAt).toBe(maxAttempts(policy));
     expect(next(lastRetryAfter)).not.toBeNull();
     expect(next(exhaustedAt)).toBeNull();

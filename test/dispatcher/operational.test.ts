@@ -35,9 +35,12 @@ describe("operational events", () => {
     const [d] = await l.deliveries(eventId);
     expect(d.status).toBe("failed");
     // The dispatcher queues them; the consumer stores them.
-    const events = (await eventually(() => operatorEvents(l.endpoint.id), (es) => es.filter((e) => e.type.startsWith("delivery.")).length >= 2)).filter((e) =>
-      e.type.startsWith("delivery."),
-    );
+    const events = (
+      await eventually(
+        () => operatorEvents(l.endpoint.id),
+        (es) => es.filter((e) => e.type.startsWith("delivery.")).length >= 2,
+      )
+    ).filter((e) => e.type.startsWith("delivery."));
     expect(events.map((e) => e.type)).toEqual(["delivery.failing", "delivery.exhausted"]);
     expect(events[0]!.data).toMatchObject({ tenant_id: l.tenant, endpoint_id: l.endpoint.id, delivery_id: d.id, event_id: eventId, attempts: 4 });
     expect(JSON.stringify(events)).not.toContain("do-not-leak");
@@ -64,11 +67,14 @@ describe("operational events", () => {
   it("operator endpoints receive them through the normal pipeline", async () => {
     await api("POST", "/v1/tenants", { body: { id: "_operator", name: "ops" } }); // may already exist
     const path = uniquePath("/ok");
-    const op = await api("POST", "/v1/tenants/_operator/endpoints", { body: { url: `http://127.0.0.1:${(env as any).RECEIVER_PORT}${path}`, event_types: ["endpoint.*"] } });
+    const op = await api("POST", "/v1/tenants/_operator/endpoints", {
+      body: { url: `http://127.0.0.1:${(env as any).RECEIVER_PORT}${path}`, event_types: ["endpoint.*"] },
+    });
     expect(op.status).toBe(201);
     const l = await ladder({ path: uniquePath("/ok") });
     const got = await eventually(
-      async () => (await (await fetch(`http://127.0.0.1:${(env as any).RECEIVER_PORT}/_control/received?path=${encodeURIComponent(path)}`)).json()) as { body: string }[],
+      async () =>
+        (await (await fetch(`http://127.0.0.1:${(env as any).RECEIVER_PORT}/_control/received?path=${encodeURIComponent(path)}`)).json()) as { body: string }[],
       (r) => r.some((x) => JSON.parse(x.body).data.endpoint_id === l.endpoint.id),
     );
     const body = JSON.parse(got.find((x) => JSON.parse(x.body).data.endpoint_id === l.endpoint.id)!.body);

@@ -108,7 +108,9 @@ describe("recover", () => {
     // Retention removed one event's payload but not (yet) its delivery.
     await logRows(l.tenant, "DELETE FROM events WHERE id = ?", purged);
 
-    const res = await api("POST", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/recover`, { body: { since: new Date(Date.now() - 3600_000).toISOString() } });
+    const res = await api("POST", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/recover`, {
+      body: { since: new Date(Date.now() - 3600_000).toISOString() },
+    });
     expect(res.body).toMatchObject({ total: 1, done: 0 });
     await l.runAlarm();
     expect((await api("GET", `/v1/tasks/${res.body.id}`)).body).toMatchObject({ total: 1, done: 1, status: "completed" });

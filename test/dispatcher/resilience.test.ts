@@ -116,7 +116,11 @@ describe("queues", () => {
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["o1", "o2", "o3"]);
     expect(result.retryMessages).toEqual([]);
-    const stored = await logRows<{ type: string; payload: string }>("_operator", "SELECT type, payload FROM events WHERE payload LIKE ? ORDER BY id", `%${tenant}%`);
+    const stored = await logRows<{ type: string; payload: string }>(
+      "_operator",
+      "SELECT type, payload FROM events WHERE payload LIKE ? ORDER BY id",
+      `%${tenant}%`,
+    );
     expect(stored.map((r) => JSON.parse(r.payload).delivery_id).sort()).toEqual(["dlv_1", "dlv_2", "dlv_3"]);
     expect(stored.every((r) => r.type === "delivery.recovered")).toBe(true);
     const dl = await logRows<{ n: number }>("_operator", "SELECT COUNT(*) AS n FROM dead_letters WHERE body LIKE '%DROP TABLE%'");

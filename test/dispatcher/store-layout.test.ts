@@ -39,15 +39,22 @@ describe("dispatcher storage layout", () => {
       const sql = state.storage.sql;
       for (const t of ["pending", "meta", "outbox"]) sql.exec(`DROP TABLE IF EXISTS ${t}`);
       sql.exec(V1);
-      for (const r of [row("d1", 5, "k"), row("d2", 7, "k"), row("d3", 9, null)]) sql.exec("INSERT INTO pending VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ...r);
+      for (const r of [row("d1", 5, "k"), row("d2", 7, "k"), row("d3", 9, null)])
+        sql.exec("INSERT INTO pending VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ...r);
       sql.exec("INSERT INTO outbox (change) VALUES ('[]')");
 
       const store = new DispatcherStore(sql);
-      expect(store.all().map((r) => [r.seq, r.delivery_id])).toEqual([[5, "d1"], [7, "d2"], [9, "d3"]]);
+      expect(store.all().map((r) => [r.seq, r.delivery_id])).toEqual([
+        [5, "d1"],
+        [7, "d2"],
+        [9, "d3"],
+      ]);
       // The lane's head only: d2 waits behind d1 as before.
       expect(store.due(10_000, 10).map((r) => r.delivery_id)).toEqual(["d1", "d3"]);
       expect(store.outboxSize()).toBe(1);
-      const indexes = sql.exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pending' AND sql IS NOT NULL").toArray();
+      const indexes = sql
+        .exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pending' AND sql IS NOT NULL")
+        .toArray();
       expect(indexes.map((i) => i.name).sort()).toEqual(["pending_due", "pending_expiry", "pending_lane"]);
       expect(indexes.find((i) => i.name === "pending_lane")!.sql).toMatch(/WHERE ordering_key IS NOT NULL/);
       expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'pending_v1'").toArray()).toHaveLength(0);
@@ -64,7 +71,9 @@ describe("dispatcher storage layout", () => {
     const stub = env.DISPATCHER.getByName(`rows-${crypto.randomUUID()}`);
     await runInDurableObject(stub, (_i: EndpointDispatcher, state) => {
       const store = new DispatcherStore(state.storage.sql);
-      const insert = state.storage.sql.exec("INSERT INTO pending (seq, delivery_id, tenant_id, event_id, event_type, event_created_at, payload, due_at) VALUES (99, 'x', 't', 'e', 'a.b', 1, '{}', 1)");
+      const insert = state.storage.sql.exec(
+        "INSERT INTO pending (seq, delivery_id, tenant_id, event_id, event_type, event_created_at, payload, due_at) VALUES (99, 'x', 't', 'e', 'a.b', 1, '{}', 1)",
+      );
       insert.toArray();
       // The row, the delivery_id key and the due index; no lane (no ordering key), no lease index.
       expect(insert.rowsWritten).toBe(3);

@@ -19,7 +19,10 @@ async function postWith(tenant: string, path: string, body: unknown, headers: Re
   const res = await api("POST", `/v1/tenants/${tenant}${path}`, { body, headers });
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   const ids: string[] = path.endsWith("/batch") ? res.body.data.map((d: { id: string }) => d.id) : [res.body.id];
-  await fanOut(serviceCtx(env), ids.map((eventId) => ({ tenantId: tenant, eventId, origin: "" })));
+  await fanOut(
+    serviceCtx(env),
+    ids.map((eventId) => ({ tenantId: tenant, eventId, origin: "" })),
+  );
   return ids;
 }
 
@@ -45,12 +48,24 @@ describe("traceparent", () => {
     // The attempts record the header they sent; the event keeps the trace.
     const [delivery] = await l.deliveries(eventId);
     const detail = await l.delivery(delivery.id);
-    expect(detail.attempts.map((a: { request_headers: Record<string, string> }) => a.request_headers.traceparent)).toEqual(got.map((r) => r.headers.traceparent));
+    expect(detail.attempts.map((a: { request_headers: Record<string, string> }) => a.request_headers.traceparent)).toEqual(
+      got.map((r) => r.headers.traceparent),
+    );
   });
 
   it("carries a batch's traceparent to each of its events' deliveries", async () => {
     const l = await ladder({ path: uniquePath("/ok") });
-    await postWith(l.tenant, "/events/batch", { events: [{ type: "a.b", data: { n: 1 } }, { type: "a.b", data: { n: 2 } }] }, { traceparent: `00-${TRACE}-${INGEST_SPAN}-00` });
+    await postWith(
+      l.tenant,
+      "/events/batch",
+      {
+        events: [
+          { type: "a.b", data: { n: 1 } },
+          { type: "a.b", data: { n: 2 } },
+        ],
+      },
+      { traceparent: `00-${TRACE}-${INGEST_SPAN}-00` },
+    );
     await l.runAlarm();
     const got = await l.received();
     expect(got).toHaveLength(2);

@@ -29,9 +29,16 @@ export async function makeFixture(): Promise<Fixture> {
   const task = await api("POST", `/v1/tenants/${tenant_id}/endpoints/${endpoint.id}/recover`, { body: { since: "2026-01-01T00:00:00Z" } });
   const key = await api("POST", "/v1/api-keys", { body: { name: "fixture", scopes: ["read"], tenant_id } });
   const session = await api("POST", `/v1/tenants/${tenant_id}/portal-sessions`, { body: {} });
-  const name = `fixture.${uniqueTenantId("t").toLowerCase().replace(/[^a-z0-9]/g, "")}`;
+  const name = `fixture.${uniqueTenantId("t")
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "")}`;
   const type = await api("POST", "/v1/event-types", { body: { name } });
-  for (const [what, res, status] of [["task", task, 202], ["key", key, 201], ["session", session, 201], ["event type", type, 201]] as const) {
+  for (const [what, res, status] of [
+    ["task", task, 202],
+    ["key", key, 201],
+    ["session", session, 201],
+    ["event type", type, 201],
+  ] as const) {
     if (res.status !== status) throw new Error(`fixture ${what}: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return {

@@ -40,7 +40,11 @@ export class PortalClient {
       new Request(`${this.origin}${path}`, {
         method,
         redirect: "manual",
-        headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...(body ? { "content-type": "application/x-www-form-urlencoded", origin: this.origin } : {}), ...headers },
+        headers: {
+          ...(this.cookie ? { cookie: this.cookie } : {}),
+          ...(body ? { "content-type": "application/x-www-form-urlencoded", origin: this.origin } : {}),
+          ...headers,
+        },
         body,
       }),
     );

@@ -36,7 +36,10 @@ function follow(args: string[]) {
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    stop: () => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : (child.once("exit", (c) => resolve(c)), child.kill("SIGINT")))),
+    stop: () =>
+      new Promise<number | null>((resolve) =>
+        child.exitCode !== null ? resolve(child.exitCode) : (child.once("exit", (c) => resolve(c)), child.kill("SIGINT")),
+      ),
   };
 }
 
@@ -108,7 +111,12 @@ describe("edgehooks CLI", () => {
       await tail.until(() => tail.err().includes("following deliveries"));
       const event = JSON.parse(cli(["send", tenant, "order.paid", "--json"]).out);
       await tail.until((o) => o.split("\n").some((l) => l.includes(event.id) && JSON.parse(l).status === "pending_retry"));
-      const line = JSON.parse(tail.out().split("\n").find((l) => l.includes("pending_retry"))!);
+      const line = JSON.parse(
+        tail
+          .out()
+          .split("\n")
+          .find((l) => l.includes("pending_retry"))!,
+      );
       expect(line).toMatchObject({ event_id: event.id, endpoint_id: ep.id, attempt_count: 1, last_status_code: 500 });
       const replay = cli(["replay", tenant, line.id]);
       expect(replay.out).toMatch(/^attempt 2 \(manual\): 500 in \d+ ms/);

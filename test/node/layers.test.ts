@@ -52,7 +52,7 @@ function sourceFiles(dir: string): string[] {
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s+["']([^"']+)["']/gm;
 
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const noComments = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   return [...noComments.matchAll(IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!);
 }
@@ -68,7 +68,7 @@ function resolveFile(from: string, spec: string): string {
   return relative(SRC, base);
 }
 
-export function layerOf(file: string): number {
+function layerOf(file: string): number {
   const top = file.split("/")[0]!;
   const i = LAYERS.findIndex((l) => l.members.includes(top));
   return i === -1 ? -1 : LAYERS.length - i;

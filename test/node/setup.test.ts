@@ -16,10 +16,18 @@ function setup(state: "empty" | "provisioned") {
   const log = join(dir, "calls.jsonl");
   const r = spawnSync(process.execPath, [join(ROOT, "scripts", "setup.mjs"), "--config", config], {
     cwd: ROOT,
-    env: { ...process.env, WRANGLER: `${process.execPath} ${join(ROOT, "test", "node", "fake-wrangler.mjs")}`, FAKE_WRANGLER_LOG: log, FAKE_WRANGLER_STATE: state },
+    env: {
+      ...process.env,
+      WRANGLER: `${process.execPath} ${join(ROOT, "test", "node", "fake-wrangler.mjs")}`,
+      FAKE_WRANGLER_LOG: log,
+      FAKE_WRANGLER_STATE: state,
+    },
     encoding: "utf8",
   });
-  const calls = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { argv: string[]; stdin: string });
+  const calls = readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { argv: string[]; stdin: string });
   return { r, dir, config, toml: readFileSync(config, "utf8"), calls, run: calls.map((c) => c.argv.slice(0, c.argv.indexOf("-c")).join(" ")) };
 }
 

@@ -45,7 +45,13 @@ describe("Analytics Engine data points", () => {
       const row = await instance.deliveryDetail(delivery.id);
       const a = row!.attempts[0]!;
       await instance.record(
-        [{ delivery: { id: delivery.id, tenantId: l.tenant, endpointId: l.endpoint.id, eventId: row!.delivery.eventId }, attempt: { ...a, ok: false, failure: "http", control: null, retryAfter: null }, status: "pending_retry" }],
+        [
+          {
+            delivery: { id: delivery.id, tenantId: l.tenant, endpointId: l.endpoint.id, eventId: row!.delivery.eventId },
+            attempt: { ...a, ok: false, failure: "http", control: null, retryAfter: null },
+            status: "pending_retry",
+          },
+        ],
         Date.now(),
       );
     });

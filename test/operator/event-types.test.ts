@@ -74,7 +74,12 @@ describe("schema validation at ingest", () => {
     await api("POST", "/v1/event-types", { body: { name, schema } });
     const tenant = await createTenant();
     const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, {
-      body: { events: [{ type: name, data: { job_id: "a", pages: 1 } }, { type: name, data: { job_id: "b" } }] },
+      body: {
+        events: [
+          { type: name, data: { job_id: "a", pages: 1 } },
+          { type: name, data: { job_id: "b" } },
+        ],
+      },
     });
     expect(res.status).toBe(202);
     expect(res.body.data[0].id).toMatch(/^evt_/);

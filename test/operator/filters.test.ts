@@ -45,8 +45,14 @@ describe("endpoint filters", () => {
       event_type_matches: true,
       channels_match: true,
     });
-    expect((await api("POST", path, { body: { type: "invoice.paid", data: { total_amount: 5 } } })).body).toMatchObject({ matches: false, filter_matches: false });
-    expect((await api("POST", path, { body: { type: "job.done", data: { total_amount: 5000 } } })).body).toMatchObject({ matches: false, event_type_matches: false });
+    expect((await api("POST", path, { body: { type: "invoice.paid", data: { total_amount: 5 } } })).body).toMatchObject({
+      matches: false,
+      filter_matches: false,
+    });
+    expect((await api("POST", path, { body: { type: "job.done", data: { total_amount: 5000 } } })).body).toMatchObject({
+      matches: false,
+      event_type_matches: false,
+    });
     expect((await api("POST", path, { body: {} })).status).toBe(400);
   });
 });

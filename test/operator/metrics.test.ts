@@ -63,7 +63,8 @@ describe("GET /metrics", () => {
     expect(text).toContain("# TYPE edgehooks_rows_written_total counter\n");
     expect(text.endsWith("\n")).toBe(true);
     // Every line is a comment or `name{labels} value`, as Prometheus parses it.
-    for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^(# .+|edgehooks_[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? (\d+(\.\d+)?(e[-+]?\d+)?|\+Inf))$/);
+    for (const line of text.trimEnd().split("\n"))
+      expect(line).toMatch(/^(# .+|edgehooks_[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? (\d+(\.\d+)?(e[-+]?\d+)?|\+Inf))$/);
     expect(text.match(/^edgehooks_rows_written_total\{store="(d1|tenant_log|dispatcher)"\} \d+$/gm)).toHaveLength(3);
   });
 

@@ -50,10 +50,13 @@ describe("OpenAPI document", () => {
         const ok = codes.filter((c) => c.startsWith("2"));
         if (!ok.length) problems.push(`${name}: no success answer`);
         // JSON everywhere but GET /metrics, which answers Prometheus text.
-        for (const c of ok) if (c !== "204" && !Object.values(op.responses[c].content ?? {}).some((m: any) => m?.schema)) problems.push(`${name}: ${c} has no schema`);
+        for (const c of ok)
+          if (c !== "204" && !Object.values(op.responses[c].content ?? {}).some((m: any) => m?.schema)) problems.push(`${name}: ${c} has no schema`);
         // 404 only where the path names something: a route without path parameters cannot answer it.
-        for (const c of path.includes("{") ? ["401", "404"] : ["401"]) if (!op.responses[c]?.content?.["application/json"]?.schema) problems.push(`${name}: no ${c} error schema`);
-        if (["post", "patch", "put"].includes(method) && op.requestBody && !op.requestBody.content?.["application/json"]?.schema) problems.push(`${name}: body without schema`);
+        for (const c of path.includes("{") ? ["401", "404"] : ["401"])
+          if (!op.responses[c]?.content?.["application/json"]?.schema) problems.push(`${name}: no ${c} error schema`);
+        if (["post", "patch", "put"].includes(method) && op.requestBody && !op.requestBody.content?.["application/json"]?.schema)
+          problems.push(`${name}: body without schema`);
       }
     }
     expect(problems).toEqual([]);

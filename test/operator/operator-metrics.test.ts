@@ -89,7 +89,12 @@ describe("operator metrics", () => {
     expect(find(m, "edgehooks_scrape_truncated", {})).toBe(0);
     expect(find(m, "edgehooks_scrape_errors", {})).toBe(0);
     // The bench's series are still there.
-    expect(m.samples.filter((s) => s.name === "edgehooks_rows_written_total").map((s) => s.labels.store).sort()).toEqual(["d1", "dispatcher", "tenant_log"]);
+    expect(
+      m.samples
+        .filter((s) => s.name === "edgehooks_rows_written_total")
+        .map((s) => s.labels.store)
+        .sort(),
+    ).toEqual(["d1", "dispatcher", "tenant_log"]);
 
     // Counters only grow: a second run of attempts adds to them.
     await failing.advance(3600_000);
@@ -115,7 +120,11 @@ describe("operator metrics", () => {
     const counters = async () => {
       const m = await scrape(`?tenant=${l.tenant}`);
       const at = { tenant_id: l.tenant, endpoint_id: l.endpoint.id };
-      return [find(m, "edgehooks_attempts_total", { ...at, outcome: "failed" }), find(m, "edgehooks_deliveries_finished_total", { ...at, status: "failed" }), find(m, "edgehooks_attempt_duration_seconds_count", at)];
+      return [
+        find(m, "edgehooks_attempts_total", { ...at, outcome: "failed" }),
+        find(m, "edgehooks_deliveries_finished_total", { ...at, status: "failed" }),
+        find(m, "edgehooks_attempt_duration_seconds_count", at),
+      ];
     };
     const age = () => logRows(l.tenant, "UPDATE delivery_stats SET hour = 3600000 * (24 + (hour / 3600000) % 1000) WHERE hour > 0"); // 1970, each hour its own: past any retention
     await l.post({ type: "a.b", data: { n: 1 } });
@@ -189,7 +198,10 @@ describe("operator metrics", () => {
 describe("Prometheus text writer", () => {
   it("escapes backslash, double quote and line feed in label values, so no value can break a line or add a label", () => {
     expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
-    const text = new PrometheusText().family("x_total", "counter", "help with \\ and\nnewline").sample("x_total", { v: 'evil"} 1\nx_total{v="forged' }, 2).toString();
+    const text = new PrometheusText()
+      .family("x_total", "counter", "help with \\ and\nnewline")
+      .sample("x_total", { v: 'evil"} 1\nx_total{v="forged' }, 2)
+      .toString();
     const parsed = parsePrometheus(text);
     expect(parsed.samples).toEqual([{ name: "x_total", labels: { v: 'evil"} 1\nx_total{v="forged' }, value: 2 }]);
     expect(text.split("\n")).toHaveLength(4); // HELP, TYPE, one sample, the final line feed

@@ -90,7 +90,12 @@ describe("the sweeper re-drives what a failure left behind", () => {
     const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
     await waitForReceived(path, 1);
     const batch = createMessageBatch("edgehooks-events-dlq", [
-      { id: "r1", timestamp: new Date(), attempts: 11, body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: [posted.body.id], origin: "resend:dlv_deadletter" } },
+      {
+        id: "r1",
+        timestamp: new Date(),
+        attempts: 11,
+        body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: [posted.body.id], origin: "resend:dlv_deadletter" },
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
@@ -109,7 +114,12 @@ describe("operator dead-letter route", () => {
     const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
     await waitForReceived(path, 1);
     const batch = createMessageBatch("edgehooks-events-dlq", [
-      { id: "o1", timestamp: new Date(), attempts: 11, body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: [posted.body.id], origin: "resend:dlv_operator" } },
+      {
+        id: "o1",
+        timestamp: new Date(),
+        attempts: 11,
+        body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: [posted.body.id], origin: "resend:dlv_operator" },
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);

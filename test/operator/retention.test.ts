@@ -24,7 +24,10 @@ async function tenantWith(retention?: number) {
 async function threeEventsTwoAged(tenant: string, days: number) {
   await createEndpoint(tenant, { url: receiverUrl(uniquePath("/ok")) });
   for (let i = 0; i < 3; i++) await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: { i } } });
-  await eventually(() => logCount(tenant, "attempts"), (n) => n === 3);
+  await eventually(
+    () => logCount(tenant, "attempts"),
+    (n) => n === 3,
+  );
   const aged = (await logRows<{ id: string }>(tenant, "SELECT id FROM events ORDER BY id LIMIT 2")).map((r) => r.id);
   const old = Date.now() - days * DAY;
   for (const id of aged) {

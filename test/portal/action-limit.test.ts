@@ -50,7 +50,12 @@ async function tenantWithDelivery() {
   const t = await tenantWithEndpoint();
   const event = await api("POST", `/v1/tenants/${t.tenant}/events`, { body: { type: "a.b", data: {} } });
   await waitForReceived(t.path, 1);
-  const dlv = (await eventually(() => api("GET", `/v1/tenants/${t.tenant}/events/${event.body.id}/deliveries`), (r) => r.body.data?.length === 1)).body.data[0].id as string;
+  const dlv = (
+    await eventually(
+      () => api("GET", `/v1/tenants/${t.tenant}/events/${event.body.id}/deliveries`),
+      (r) => r.body.data?.length === 1,
+    )
+  ).body.data[0].id as string;
   return { ...t, dlv };
 }
 

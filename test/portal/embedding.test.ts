@@ -147,7 +147,11 @@ describe("branding", () => {
     expect(settings.brandName).toBe("Webhooks");
     expect(issues.map((i) => i.name).sort()).toEqual(["PORTAL_ACCENT_COLOR", "PORTAL_BRAND_NAME"]);
     // An http logo on a production deployment is dropped from the page as well.
-    const { client } = await openWith({ PORTAL_LOGO_URL: "http://cdn.example/logo.svg", ALLOW_HTTP_URLS: "false", PORTAL_ACCENT_COLOR: "#0a7;}body{display:none" });
+    const { client } = await openWith({
+      PORTAL_LOGO_URL: "http://cdn.example/logo.svg",
+      ALLOW_HTTP_URLS: "false",
+      PORTAL_ACCENT_COLOR: "#0a7;}body{display:none",
+    });
     const res = await client.get("/portal");
     expect(res.html).not.toContain("<img");
     expect(res.html).not.toContain("body{display:none");

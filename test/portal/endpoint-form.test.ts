@@ -55,9 +55,15 @@ function createFields(csrf: string, url: string, extra: Record<string, string | 
 /** The fields the edit page renders, as the browser would post them back untouched, plus changes. */
 function editFields(html: string, changes: Record<string, string>) {
   const fields: Record<string, string | string[]> = {};
-  for (const m of html.matchAll(/<input type="(?:hidden|text|url|number|password)"[^>]*?name="([^"]+)"(?:[^>]*?value="([^"]*)")?[^>]*\/?>/g)) fields[m[1]!] = (m[2] ?? "").replace(/&amp;/g, "&").replace(/&quot;/g, '"');
-  for (const m of html.matchAll(/<select[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/select>/g)) fields[m[1]!] = /<option value="([^"]*)" selected/.exec(m[2]!)?.[1] ?? /<option value="([^"]*)"/.exec(m[2]!)![1]!;
-  for (const m of html.matchAll(/<textarea[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/textarea>/g)) fields[m[1]!] = m[2]!.trim().replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+  for (const m of html.matchAll(/<input type="(?:hidden|text|url|number|password)"[^>]*?name="([^"]+)"(?:[^>]*?value="([^"]*)")?[^>]*\/?>/g))
+    fields[m[1]!] = (m[2] ?? "").replace(/&amp;/g, "&").replace(/&quot;/g, '"');
+  for (const m of html.matchAll(/<select[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/select>/g))
+    fields[m[1]!] = /<option value="([^"]*)" selected/.exec(m[2]!)?.[1] ?? /<option value="([^"]*)"/.exec(m[2]!)![1]!;
+  for (const m of html.matchAll(/<textarea[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/textarea>/g))
+    fields[m[1]!] = m[2]!
+      .trim()
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, "&");
   return { ...fields, ...changes };
 }
 
@@ -135,7 +141,15 @@ describe("portal endpoint form", () => {
     const path = uniquePath("/form-edit");
     const created = await client.post(
       "/portal/endpoints",
-      createFields(csrf, receiverUrl(path), { auth_type: "basic", auth_username: "acme", auth_password: BASIC_PASSWORD, header_name_0: "X-Keep", header_value_0: "keep-me", header_name_1: "X-Drop", header_value_1: "drop-me" }),
+      createFields(csrf, receiverUrl(path), {
+        auth_type: "basic",
+        auth_username: "acme",
+        auth_password: BASIC_PASSWORD,
+        header_name_0: "X-Keep",
+        header_value_0: "keep-me",
+        header_name_1: "X-Drop",
+        header_value_1: "drop-me",
+      }),
     );
     const id = endpointIdOf(created.html);
     const edit = async (changes: Record<string, string>) => {
@@ -157,7 +171,13 @@ describe("portal endpoint form", () => {
     const keep = /name="header_name_(\d+)" value="X-Keep"/.exec(html)![1]!;
     const res = await client.post(
       `/portal/endpoints/${id}`,
-      editFields(html, { [`header_remove_${drop}`]: "on", [`header_value_${keep}`]: "kept-and-changed", auth_type: "header", auth_header_name: "X-Webhook-Token", auth_header_value: TOKEN_VALUE }),
+      editFields(html, {
+        [`header_remove_${drop}`]: "on",
+        [`header_value_${keep}`]: "kept-and-changed",
+        auth_type: "header",
+        auth_header_name: "X-Webhook-Token",
+        auth_header_value: TOKEN_VALUE,
+      }),
     );
     expect(res.status).toBe(303);
     got = await sendTest(client, csrf, id, path, 2);
@@ -242,7 +262,10 @@ describe("portal endpoint form", () => {
 
   it("a new header needs both a name and a value; a refused destination is explained at the URL", async () => {
     const { client, csrf } = await signedIn();
-    const res = await client.post("/portal/endpoints", createFields(csrf, receiverUrl(uniquePath("/x")), { header_name_0: "X-Only-Name", header_name_1: "", header_value_1: "only-value" }));
+    const res = await client.post(
+      "/portal/endpoints",
+      createFields(csrf, receiverUrl(uniquePath("/x")), { header_name_0: "X-Only-Name", header_name_1: "", header_value_1: "only-value" }),
+    );
     expect(res.status).toBe(400);
     expect(res.html).toContain("enter a value for X-Only-Name");
     expect(res.html).toContain("a header value needs a header name");

@@ -60,7 +60,9 @@ describe("one-time login code", () => {
     const created = Date.now();
     const a = await newSession(tenant);
     const b = await newSession(tenant);
-    const row = await env.DB.prepare("SELECT created_at, login_code_expires_at FROM portal_sessions WHERE id = ?").bind(a.id).first<{ created_at: number; login_code_expires_at: number }>();
+    const row = await env.DB.prepare("SELECT created_at, login_code_expires_at FROM portal_sessions WHERE id = ?")
+      .bind(a.id)
+      .first<{ created_at: number; login_code_expires_at: number }>();
     expect(row!.login_code_expires_at - row!.created_at).toBe(LOGIN_CODE_TTL_MS);
     // One millisecond past the 10 minutes: refused, and the code stays unused.
     const late = await exchangeLoginCode(db, codeOf(a.url), row!.login_code_expires_at);
@@ -71,14 +73,18 @@ describe("one-time login code", () => {
 
     // A 60-second session's code dies with the session.
     const short = await newSession(tenant, { expires_in_s: 60 });
-    const shortRow = await env.DB.prepare("SELECT expires_at, login_code_expires_at FROM portal_sessions WHERE id = ?").bind(short.id).first<{ expires_at: number; login_code_expires_at: number }>();
+    const shortRow = await env.DB.prepare("SELECT expires_at, login_code_expires_at FROM portal_sessions WHERE id = ?")
+      .bind(short.id)
+      .first<{ expires_at: number; login_code_expires_at: number }>();
     expect(shortRow!.login_code_expires_at).toBe(shortRow!.expires_at);
   });
 
   it("an expired link answers a clear page over HTTP", async () => {
     const tenant = await createTenant();
     const s = await newSession(tenant);
-    await env.DB.prepare("UPDATE portal_sessions SET login_code_expires_at = ? WHERE id = ?").bind(Date.now() - 1, s.id).run();
+    await env.DB.prepare("UPDATE portal_sessions SET login_code_expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, s.id)
+      .run();
     const client = new PortalClient();
     const res = await client.get(PortalClient.linkPath(s.url));
     expect(res.status).toBe(410);

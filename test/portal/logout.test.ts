@@ -12,7 +12,8 @@ async function signedIn(opts: { read_only?: boolean } = {}) {
   return { tenant, client, session, csrf: PortalClient.csrfOf(home.html) };
 }
 
-const revokedAt = async (id: string) => (await env.DB.prepare("SELECT revoked_at FROM portal_sessions WHERE id = ?").bind(id).first<{ revoked_at: number | null }>())!.revoked_at;
+const revokedAt = async (id: string) =>
+  (await env.DB.prepare("SELECT revoked_at FROM portal_sessions WHERE id = ?").bind(id).first<{ revoked_at: number | null }>())!.revoked_at;
 
 describe("logout", () => {
   it("every page has a Sign out form with the CSRF token", async () => {

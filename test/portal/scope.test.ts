@@ -31,7 +31,12 @@ describe("portal scope", () => {
     const T = await createTenant();
     const endpoint = await createEndpoint(T, { url: receiverUrl(uniquePath("/ok")) });
     const event = (await api("POST", `/v1/tenants/${T}/events`, { body: { type: "a.b", data: {} } })).body;
-    const delivery = (await eventually(() => api("GET", `/v1/tenants/${T}/deliveries`), (r) => r.body.data[0]?.status === "succeeded")).body.data[0];
+    const delivery = (
+      await eventually(
+        () => api("GET", `/v1/tenants/${T}/deliveries`),
+        (r) => r.body.data[0]?.status === "succeeded",
+      )
+    ).body.data[0];
     const attempt = (await api("GET", `/v1/tenants/${T}/attempts`)).body.data[0];
     const task = (await api("POST", `/v1/tenants/${T}/endpoints/${endpoint.id}/recover`, { body: { since: "2020-01-01T00:00:00Z" } })).body;
     const key = (await api("POST", "/v1/api-keys", { body: { name: "T key", scopes: ["admin"], tenant_id: T } })).body;
@@ -90,7 +95,10 @@ describe("portal scope", () => {
     const endpoint = await createEndpoint(T, { url: receiverUrl(uniquePath("/ok")) });
     const rw = (await api("POST", `/v1/tenants/${T}/portal-sessions`, { body: {} })).body.token;
     const ro = (await api("POST", `/v1/tenants/${T}/portal-sessions`, { body: { read_only: true } })).body.token;
-    for (const [key, patchStatus] of [[rw, 200], [ro, 403]] as const) {
+    for (const [key, patchStatus] of [
+      [rw, 200],
+      [ro, 403],
+    ] as const) {
       expect((await api("GET", `/v1/tenants/${T}`, { key })).status).toBe(200);
       expect((await api("GET", `/v1/tenants`, { key })).body.data.map((t: { id: string }) => t.id)).toEqual([T]);
       expect((await api("GET", `/v1/tenants/${T}/endpoints/${endpoint.id}`, { key })).status).toBe(200);

@@ -46,7 +46,9 @@ describe("magic link", () => {
     const tenant = await createTenant();
     const a = await PortalClient.open(tenant, { expires_in_s: 60 });
     expect((await a.client.get("/portal")).status).toBe(200);
-    await env.DB.prepare("UPDATE portal_sessions SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, a.session.id).run();
+    await env.DB.prepare("UPDATE portal_sessions SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, a.session.id)
+      .run();
     expect((await a.client.get("/portal")).status).toBe(401);
     // The bearer use of the token expires with it.
     expect((await api("GET", `/v1/tenants/${tenant}/endpoints`, { key: a.session.token })).status).toBe(401);
@@ -114,7 +116,13 @@ describe("read-only sessions", () => {
     const { csrfToken } = await import("../../src/portal/session");
     const sessionId = (await env.DB.prepare("SELECT id FROM portal_sessions WHERE tenant_id = ? AND read_only = 1").bind(tenant).first<{ id: string }>())!.id;
     const token = await csrfToken(env.ENCRYPTION_KEY, sessionId);
-    for (const action of ["/portal/endpoints", `/portal/endpoints/${ep.id}/disable`, `/portal/endpoints/${ep.id}/delete`, `/portal/endpoints/${ep.id}/test`, `/portal/endpoints/${ep.id}/rotate`]) {
+    for (const action of [
+      "/portal/endpoints",
+      `/portal/endpoints/${ep.id}/disable`,
+      `/portal/endpoints/${ep.id}/delete`,
+      `/portal/endpoints/${ep.id}/test`,
+      `/portal/endpoints/${ep.id}/rotate`,
+    ]) {
       expect((await client.post(action, { _csrf: token, url: "https://example.com" })).status, action).toBe(403);
     }
     expect((await api("GET", `/v1/tenants/${tenant}/endpoints/${ep.id}`)).body.status).toBe("active");

@@ -22,7 +22,7 @@ describe("SDK client", () => {
     expect(again.id).toBe(event.id);
     const [hit] = await waitForReceived(path);
     expect(hit!.headers["webhook-id"]).toBe(event.id);
-    let delivery;
+    let delivery: { id: string; status: string } | undefined;
     for (let i = 0; i < 200; i++) {
       delivery = (await eh.deliveries.list(tenant.id, { event_id: event.id })).data[0];
       if (delivery?.status === "succeeded") break;
@@ -75,8 +75,12 @@ describe("verifyWebhook", () => {
     const [hit] = await waitForReceived(path);
     const payload = await verifyWebhook<{ data: unknown }>({ payload: hit!.body, headers: hit!.headers, secret: endpoint.secret });
     expect(payload.data).toEqual({ ok: true });
-    await expect(verifyWebhook({ payload: hit!.body.replace("true", "false"), headers: hit!.headers, secret: endpoint.secret })).rejects.toBeInstanceOf(WebhookVerificationError);
-    await expect(verifyWebhook({ payload: hit!.body, headers: hit!.headers, secret: `whsec_${btoa("another secret of 24 bytes")}` })).rejects.toBeInstanceOf(WebhookVerificationError);
+    await expect(verifyWebhook({ payload: hit!.body.replace("true", "false"), headers: hit!.headers, secret: endpoint.secret })).rejects.toBeInstanceOf(
+      WebhookVerificationError,
+    );
+    await expect(verifyWebhook({ payload: hit!.body, headers: hit!.headers, secret: `whsec_${btoa("another secret of 24 bytes")}` })).rejects.toBeInstanceOf(
+      WebhookVerificationError,
+    );
     await expect(verifyWebhook({ payload: hit!.body, headers: {}, secret: endpoint.secret })).rejects.toBeInstanceOf(WebhookVerificationError);
   });
 
@@ -91,8 +95,12 @@ describe("verifyWebhook", () => {
     const headers = new Headers(hit!.headers);
     expect(await verifyWebhook({ payload: hit!.body, headers, secret: endpoint.secret, signature })).toMatchObject({ data: { n: 1 } });
     const flipped = hit!.headers["x-signature"]!.replace(/.$/, (c) => (c === "0" ? "1" : "0"));
-    await expect(verifyWebhook({ payload: hit!.body, headers: { "x-signature": flipped }, secret: endpoint.secret, signature })).rejects.toThrow("no matching signature");
-    await expect(verifyWebhook({ payload: hit!.body, headers, secret: endpoint.secret, signature: { ...signature, prefix: "v1=" } })).rejects.toThrow("does not start");
+    await expect(verifyWebhook({ payload: hit!.body, headers: { "x-signature": flipped }, secret: endpoint.secret, signature })).rejects.toThrow(
+      "no matching signature",
+    );
+    await expect(verifyWebhook({ payload: hit!.body, headers, secret: endpoint.secret, signature: { ...signature, prefix: "v1=" } })).rejects.toThrow(
+      "does not start",
+    );
     await expect(verifyWebhook({ payload: `${hit!.body} `, headers, secret: endpoint.secret, signature })).rejects.toBeInstanceOf(WebhookVerificationError);
   });
 });

@@ -13,7 +13,6 @@ import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 import { CATASTROPHIC, EVIL_INPUT } from "../helpers/tenant-work";
 import { logRows } from "../helpers/tenant-log";
 
-
 describe("a poisoned tenant next to a healthy one", () => {
   it("catastrophic $regex filters and huge $in lists in one queue batch never hold back the other tenant", async () => {
     const poisoned = await createTenant();
@@ -58,7 +57,9 @@ describe("test-filter", () => {
   it("refuses with 400 a stored filter the linear-time engine cannot run (written before the switch)", async () => {
     const tenant = await createTenant();
     const ep = await createEndpoint(tenant, { url: receiverUrl("/x"), filter: { "data.s": { $regex: "^a" } } });
-    await env.DB.prepare("UPDATE endpoints SET filter = ? WHERE id = ?").bind(JSON.stringify({ "data.s": { $regex: "(a)\\1" } }), ep.id).run();
+    await env.DB.prepare("UPDATE endpoints SET filter = ? WHERE id = ?")
+      .bind(JSON.stringify({ "data.s": { $regex: "(a)\\1" } }), ep.id)
+      .run();
     const res = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test-filter`, { body: { data: { s: "aa" } } });
     expect(res.status).toBe(400);
     expect(res.body.error.issues[0].path).toBe("filter.data.s.$regex");

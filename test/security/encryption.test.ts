@@ -19,14 +19,18 @@ const NEW_KEY = btoa(String.fromCharCode(...Array.from({ length: 32 }, (_, i) =>
 async function legacyV1(keyB64: string, plain: string): Promise<string> {
   const raw = Uint8Array.from(atob(keyB64), (c) => c.charCodeAt(0));
   const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt"]);
-  const kid = [...new Uint8Array(await crypto.subtle.digest("SHA-256", raw))].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 8);
+  const kid = [...new Uint8Array(await crypto.subtle.digest("SHA-256", raw))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("")
+    .slice(0, 8);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(plain)));
   const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
   return `v1.${kid}.${b64(iv)}.${b64(sealed)}`;
 }
 
-const row = (id: string) => env.DB.prepare("SELECT secrets_enc, auth_enc, headers_enc FROM endpoints WHERE id = ?").bind(id).first<Record<string, string | null>>();
+const row = (id: string) =>
+  env.DB.prepare("SELECT secrets_enc, auth_enc, headers_enc FROM endpoints WHERE id = ?").bind(id).first<Record<string, string | null>>();
 
 describe("ciphertexts bound to their row and field", () => {
   it("a ciphertext moved to another endpoint's row does not open there: the attempt fails, nothing is sent with it", async () => {
@@ -34,7 +38,9 @@ describe("ciphertexts bound to their row and field", () => {
     const a = await createEndpoint(tenant, { url: receiverUrl(uniquePath("/a")), auth: { type: "header", name: "X-Token", value: "token-of-A" } });
     const bPath = uniquePath("/b");
     const b = await createEndpoint(tenant, { url: receiverUrl(bPath), auth: { type: "header", name: "X-Token", value: "token-of-B" } });
-    await env.DB.prepare("UPDATE endpoints SET auth_enc = ? WHERE id = ?").bind((await row(a.id))!.auth_enc, b.id).run();
+    await env.DB.prepare("UPDATE endpoints SET auth_enc = ? WHERE id = ?")
+      .bind((await row(a.id))!.auth_enc, b.id)
+      .run();
     const test = await api("POST", `/v1/tenants/${tenant}/endpoints/${b.id}/test`, { body: {} });
     expect(test.status).toBe(200);
     expect(test.body).toMatchObject({ error: "connection", status_code: null });

@@ -36,7 +36,12 @@ describe("tenant isolation", () => {
     const path = uniquePath("/ok");
     const endpoint = await createEndpoint(A, { url: receiverUrl(path) });
     const event = (await api("POST", `/v1/tenants/${A}/events`, { body: { type: "a.b", data: { secret: "A-data" } } })).body;
-    const delivery = (await eventually(() => api("GET", `/v1/tenants/${A}/deliveries`), (r) => r.body.data[0]?.status === "succeeded")).body.data[0];
+    const delivery = (
+      await eventually(
+        () => api("GET", `/v1/tenants/${A}/deliveries`),
+        (r) => r.body.data[0]?.status === "succeeded",
+      )
+    ).body.data[0];
     const attempt = (await api("GET", `/v1/tenants/${A}/attempts`)).body.data[0];
     const task = (await api("POST", `/v1/tenants/${A}/endpoints/${endpoint.id}/recover`, { body: { since: "2020-01-01T00:00:00Z" } })).body;
     const aKey = (await api("POST", "/v1/api-keys", { body: { name: "A key", scopes: ["admin"], tenant_id: A } })).body;
@@ -80,9 +85,7 @@ describe("tenant isolation", () => {
           if (leaked.length) problems.push(`${who}: ${route} leaked ${leaked.join(", ")}`);
           if (res.status >= 200 && res.status < 300) {
             const harmless =
-              SHARED_READS.has(route) ||
-              (route === "GET /v1/tenants" && !text.includes(A)) ||
-              (route === "GET /v1/api-keys" && !text.includes(aKey.id));
+              SHARED_READS.has(route) || (route === "GET /v1/tenants" && !text.includes(A)) || (route === "GET /v1/api-keys" && !text.includes(aKey.id));
             if (!harmless) problems.push(`${who}: ${route} answered ${res.status}`);
           } else if (template.includes("{tenant_id}") && res.status === 403 && who.includes("key")) {
             // A tenant-bound key must get 404 on another tenant's routes, never a hint that it exists.

@@ -47,7 +47,11 @@ describe("request bodies are bounded before parsing", () => {
     const big = { url: receiverUrl("/x"), description: "x".repeat(300 * KiB) };
     expectEnvelope(await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: big }), 413, "payload_too_large");
     const ep = await createEndpoint(tenant, { url: receiverUrl("/x") });
-    expectEnvelope(await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { metadata: { k: "v".repeat(300 * KiB) } } }), 413, "payload_too_large");
+    expectEnvelope(
+      await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { metadata: { k: "v".repeat(300 * KiB) } } }),
+      413,
+      "payload_too_large",
+    );
     expectEnvelope(await api("POST", "/v1/tenants", { raw: `{"name":"${"n".repeat(300 * KiB)}"}` }), 413, "payload_too_large");
   });
 
@@ -59,7 +63,11 @@ describe("request bodies are bounded before parsing", () => {
     expect(ok.status).toBe(200);
     expect(ok.body.matches).toBe(true);
     expectEnvelope(await api("POST", filterPath, { body: { data: { pad: "p".repeat(1100 * KiB) } } }), 413, "payload_too_large");
-    expectEnvelope(await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: { data: { pad: "p".repeat(1100 * KiB) } } }), 413, "payload_too_large");
+    expectEnvelope(
+      await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: { data: { pad: "p".repeat(1100 * KiB) } } }),
+      413,
+      "payload_too_large",
+    );
   });
 
   it("a streamed body without content-length is cut off too", async () => {

@@ -43,7 +43,11 @@ describe("ingest rate limit", () => {
     expect((await ingest(app, tenant, key, "events/batch", { events: [{ type: "a.b", data: {} }] })).status).toBe(429);
     // Another key has its own budget; reads are not limited.
     expect((await ingest(app, tenant, other)).status).toBe(202);
-    const read = await app.fetch(new Request(`http://edgehooks.test/v1/tenants/${tenant}/events`, { headers: { authorization: `Bearer ${ROOT_KEY}` } }), strictEnv(), createExecutionContext());
+    const read = await app.fetch(
+      new Request(`http://edgehooks.test/v1/tenants/${tenant}/events`, { headers: { authorization: `Bearer ${ROOT_KEY}` } }),
+      strictEnv(),
+      createExecutionContext(),
+    );
     expect(read.status).toBe(200);
   });
 });

@@ -21,7 +21,13 @@ async function dumpStores(tenant: string): Promise<string> {
 
 describe("endpoint credentials", () => {
   it.each([
-    ["basic", { type: "basic", username: "zapier-user", password: "pa55-basic-SECRET" }, "authorization", `Basic ${btoa("zapier-user:pa55-basic-SECRET")}`, "pa55-basic-SECRET"],
+    [
+      "basic",
+      { type: "basic", username: "zapier-user", password: "pa55-basic-SECRET" },
+      "authorization",
+      `Basic ${btoa("zapier-user:pa55-basic-SECRET")}`,
+      "pa55-basic-SECRET",
+    ],
     ["header", { type: "header", name: "X-Webhook-Token", value: "tok-HEADER-SECRET" }, "x-webhook-token", "tok-HEADER-SECRET", "tok-HEADER-SECRET"],
   ])("%s auth and custom headers reach the receiver, and are never shown again nor stored in clear", async (_kind, auth, header, wire, plain) => {
     const tenant = await createTenant();
@@ -62,7 +68,9 @@ describe("endpoint credentials", () => {
     // Nothing in D1 or the tenant's log holds them in clear (AES-GCM under ENCRYPTION_KEY, with a key id).
     const dump = await dumpStores(tenant);
     for (const value of [secret, secret.slice(6), plain, "cust-HEADER-VALUE-SECRET"]) expect(dump).not.toContain(value);
-    const row = await env.DB.prepare("SELECT secrets_enc, auth_enc, headers_enc FROM endpoints WHERE id = ?").bind(created.body.id).first<Record<string, string>>();
+    const row = await env.DB.prepare("SELECT secrets_enc, auth_enc, headers_enc FROM endpoints WHERE id = ?")
+      .bind(created.body.id)
+      .first<Record<string, string>>();
     for (const v of Object.values(row!)) expect(v).toMatch(/^v2\.[0-9a-f]{8}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
   });
 

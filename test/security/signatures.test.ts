@@ -161,7 +161,10 @@ describe("envelopes", () => {
   it.each([
     ["standard", (id: string) => ({ id, type: "job.completed", timestamp: expect.any(String), data: { job_id: "j1" } })],
     ["event-data", () => ({ event: "job.completed", data: { job_id: "j1" } })],
-    ["jsonapi", (id: string) => ({ data: { type: "event", id, attributes: { event_type: "job.completed", created_at: expect.any(String), data: { job_id: "j1" } } } })],
+    [
+      "jsonapi",
+      (id: string) => ({ data: { type: "event", id, attributes: { event_type: "job.completed", created_at: expect.any(String), data: { job_id: "j1" } } } }),
+    ],
   ])("%s", async (envelope, shape) => {
     const tenant = await createTenant();
     const path = uniquePath("/ok");

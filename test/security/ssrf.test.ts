@@ -57,7 +57,13 @@ const REFUSED = [
   "not a url",
 ];
 
-const ALLOWED = ["https://example.com/hook", "https://hooks.example.co.uk:8443/a?b=c", "https://8.8.8.8/", "https://[2606:4700:4700::1111]/", "https://[::ffff:8.8.8.8]/"];
+const ALLOWED = [
+  "https://example.com/hook",
+  "https://hooks.example.co.uk:8443/a?b=c",
+  "https://8.8.8.8/",
+  "https://[2606:4700:4700::1111]/",
+  "https://[::ffff:8.8.8.8]/",
+];
 
 describe("destination URLs", () => {
   it(`refuses ${REFUSED.length} tricky spellings at create`, async () => {

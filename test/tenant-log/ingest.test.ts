@@ -8,7 +8,14 @@ const post = (tenant: string, body: Record<string, unknown>, key?: string) =>
   api("POST", `/v1/tenants/${tenant}/events`, { body, ...(key ? { headers: { "Idempotency-Key": key } } : {}) });
 
 describe("idempotency key reuse", () => {
-  const original = { type: "order.paid", data: { id: 1, total: 10 }, channels: ["eu"], ordering_key: "o-1", deliver_at: "2030-01-01T00:00:00Z", expires_at: "2030-01-02T00:00:00Z" };
+  const original = {
+    type: "order.paid",
+    data: { id: 1, total: 10 },
+    channels: ["eu"],
+    ordering_key: "o-1",
+    deliver_at: "2030-01-01T00:00:00Z",
+    expires_at: "2030-01-02T00:00:00Z",
+  };
 
   it.each([
     ["type", { type: "order.refunded" }],
@@ -29,7 +36,18 @@ describe("idempotency key reuse", () => {
     expect(again.body.error.message).toContain("pay-42");
     expect(again.body.error.request_id).toMatch(/^req_/);
     // The same body (keys in another order) is still the same event; nothing new was stored.
-    const same = await post(tenant, { expires_at: original.expires_at, deliver_at: original.deliver_at, ordering_key: "o-1", channels: ["eu"], data: { total: 10, id: 1 }, type: "order.paid" }, "pay-42");
+    const same = await post(
+      tenant,
+      {
+        expires_at: original.expires_at,
+        deliver_at: original.deliver_at,
+        ordering_key: "o-1",
+        channels: ["eu"],
+        data: { total: 10, id: 1 },
+        type: "order.paid",
+      },
+      "pay-42",
+    );
     expect(same.status).toBe(202);
     expect(same.body.id).toBe(first.body.id);
     expect(await logCount(tenant, "events")).toBe(1);
@@ -42,7 +60,12 @@ describe("idempotency key reuse", () => {
     expect(single.status).toBe(409);
     expect(single.body.error.message).toContain("ext-9");
     const batch = await api("POST", `/v1/tenants/${tenant}/events/batch`, {
-      body: { events: [{ type: "a.b", data: { n: 3 }, id: "ext-9" }, { type: "a.b", data: { n: 4 }, id: "ext-10" }] },
+      body: {
+        events: [
+          { type: "a.b", data: { n: 3 }, id: "ext-9" },
+          { type: "a.b", data: { n: 4 }, id: "ext-10" },
+        ],
+      },
     });
     expect(batch.status).toBe(202);
     expect(batch.body.data[0].error).toMatchObject({ code: "conflict" });

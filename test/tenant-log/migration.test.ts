@@ -20,7 +20,10 @@ describe("TenantLog migrations", () => {
       dropAllTables(state.storage.sql);
       await migrateTenantLog(drizzle(state.storage), migrationsUpTo(1));
       const sql = state.storage.sql;
-      sql.exec("INSERT INTO events (id, tenant_id, type, payload, created_at, fanned_out_at) VALUES ('evt_01jd000000000000000000mig1', ?, 'a.b', '{\"v\":1}', 1, 1)", tenant);
+      sql.exec(
+        "INSERT INTO events (id, tenant_id, type, payload, created_at, fanned_out_at) VALUES ('evt_01jd000000000000000000mig1', ?, 'a.b', '{\"v\":1}', 1, 1)",
+        tenant,
+      );
       sql.exec(
         `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, created_at, updated_at)
          VALUES ('dlv_01jd000000000000000000mig1', ?, 'evt_01jd000000000000000000mig1', 'ep_01jd0000000000000000000001', 'a.b', '', 'failed', 8, 1, 1)`,
@@ -61,10 +64,15 @@ describe("TenantLog migrations", () => {
     });
     await evictDurableObject(stub);
     expect(await stub.getEvent("evt_01jd000000000000000000mig2")).toMatchObject({ type: "a.b", payload: '{"v":2}', fannedOutAt: null });
-    const layout = await logRows<{ name: string; sql: string }>(tenant, "SELECT name, sql FROM sqlite_master WHERE name IN ('events', 'attempts', 'events_unfanned', 'attempts_delivery', 'events_v3', 'attempts_v3')");
+    const layout = await logRows<{ name: string; sql: string }>(
+      tenant,
+      "SELECT name, sql FROM sqlite_master WHERE name IN ('events', 'attempts', 'events_unfanned', 'attempts_delivery', 'events_v3', 'attempts_v3')",
+    );
     expect(layout.map((r) => r.name).sort()).toEqual(["attempts", "attempts_delivery", "events", "events_unfanned"]);
     expect(layout.find((r) => r.name === "events")!.sql).not.toMatch(/WITHOUT ROWID/i);
-    expect(await logRows(tenant, "SELECT id, number, status_code FROM attempts")).toEqual([{ id: "att_01jd000000000000000000mig2", number: 1, status_code: 200 }]);
+    expect(await logRows(tenant, "SELECT id, number, status_code FROM attempts")).toEqual([
+      { id: "att_01jd000000000000000000mig2", number: 1, status_code: 200 },
+    ]);
     // The event is still found by the sweeper's question (never fanned out).
     expect(await stub.unfanned(Date.now(), 10)).toEqual(["evt_01jd000000000000000000mig2"]);
   });
@@ -80,14 +88,20 @@ describe("TenantLog migrations", () => {
       // A version-2 roll-up: 3 ok and 1 failed attempt, latencies in buckets 0 and 2; one retried delivery.
       sql.exec(
         "INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency) VALUES (?, ?, 3600000, 3, 1, 3, 0, 0, ?)",
-        endpoint, tenant, JSON.stringify([2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        endpoint,
+        tenant,
+        JSON.stringify([2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
       );
       sql.exec(
         `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, created_at, updated_at)
          VALUES ('dlv_01jd000000000000000000mig2', ?, 'evt_01jd000000000000000000mig2', ?, 'a.b', '', 'pending_retry', 1, 1, 1)`,
-        tenant, endpoint,
+        tenant,
+        endpoint,
       );
-      sql.exec("INSERT INTO events (id, tenant_id, type, payload, created_at, fanned_out_at) VALUES ('evt_01jd000000000000000000mig2', ?, 'a.b', '{}', 1, 1)", tenant);
+      sql.exec(
+        "INSERT INTO events (id, tenant_id, type, payload, created_at, fanned_out_at) VALUES ('evt_01jd000000000000000000mig2', ?, 'a.b', '{}', 1, 1)",
+        tenant,
+      );
     });
     const columns = async (table: string) => (await logRows<{ name: string }>(tenant, `SELECT name FROM pragma_table_info('${table}')`)).map((c) => c.name);
     expect(await columns("delivery_stats")).not.toContain("latency_sum_ms");
@@ -97,7 +111,16 @@ describe("TenantLog migrations", () => {
     expect(await columns("delivery_stats")).toEqual(expect.arrayContaining(["latency_sum_ms", "attempts_2xx", "attempts_5xx", "attempts_none"]));
     expect(await columns("events")).toEqual(expect.arrayContaining(["trace_id", "trace_flags"]));
     // The old counts stay; what version 2 never measured starts at 0.
-    expect(metrics.endpoints).toEqual([expect.objectContaining({ endpointId: endpoint, attemptsOk: 3, attemptsFailed: 1, succeeded: 3, latencySumMs: 0, byClass: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 } })]);
+    expect(metrics.endpoints).toEqual([
+      expect.objectContaining({
+        endpointId: endpoint,
+        attemptsOk: 3,
+        attemptsFailed: 1,
+        succeeded: 3,
+        latencySumMs: 0,
+        byClass: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 },
+      }),
+    ]);
     expect(metrics.endpoints[0]!.latency.slice(0, 3)).toEqual([2, 0, 2]);
     expect(metrics.backlog).toEqual([{ endpointId: endpoint, status: "pending_retry", count: 1 }]);
     expect(await stub.getEvent("evt_01jd000000000000000000mig2")).toMatchObject({ traceId: null, traceFlags: null });

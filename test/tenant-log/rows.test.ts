@@ -31,7 +31,10 @@ describe("rows written per webhook", () => {
     const endpoint = await createEndpoint(tenant, { url: receiverUrl(path) });
     await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "warm.up", data: {} } }); // the log exists
     await waitForReceived(path, 1);
-    await eventually(() => api("GET", `/v1/tenants/${tenant}/deliveries`), (r) => r.body.data[0]?.status === "succeeded");
+    await eventually(
+      () => api("GET", `/v1/tenants/${tenant}/deliveries`),
+      (r) => r.body.data[0]?.status === "succeeded",
+    );
     const d1Before = await d1Rows(tenant, endpoint.id);
     const before = rowsWritten().tenant_log;
 

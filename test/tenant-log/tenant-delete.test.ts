@@ -14,7 +14,13 @@ import { tenantLogStub } from "../helpers/tenant-log";
 
 async function d1RowsOf(tenant: string) {
   const out: Record<string, number> = {};
-  const where: [string, string][] = [["tenants", "id"], ["endpoints", "tenant_id"], ["api_keys", "tenant_id"], ["portal_sessions", "tenant_id"], ["task_owners", "tenant_id"]];
+  const where: [string, string][] = [
+    ["tenants", "id"],
+    ["endpoints", "tenant_id"],
+    ["api_keys", "tenant_id"],
+    ["portal_sessions", "tenant_id"],
+    ["task_owners", "tenant_id"],
+  ];
   for (const [table, column] of where) {
     out[table] = (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${column} = ?`).bind(tenant).first<{ n: number }>())!.n;
   }
@@ -37,12 +43,19 @@ describe("tenant delete", () => {
     await failing.advance(1000);
     await failing.runAlarm();
     expect((await failing.deliveries()).map((d) => d.status)).toContain("failed");
-    const task = await api("POST", `/v1/tenants/${tenant}/endpoints/${failing.endpoint.id}/recover`, { body: { since: new Date(Date.now() - 3600_000).toISOString() } });
+    const task = await api("POST", `/v1/tenants/${tenant}/endpoints/${failing.endpoint.id}/recover`, {
+      body: { since: new Date(Date.now() - 3600_000).toISOString() },
+    });
     expect(task.status).toBe(202);
     const key = (await api("POST", "/v1/api-keys", { body: { name: "bound", scopes: ["admin"], tenant_id: tenant } })).body.key as string;
     const portal = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: {} })).body.token as string;
     const dlq = createMessageBatch("edgehooks-events-dlq", [
-      { id: "x1", timestamp: new Date(), attempts: 11, body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: ["evt_01jd0000000000000000000000"], origin: "resend:x" } },
+      {
+        id: "x1",
+        timestamp: new Date(),
+        attempts: 11,
+        body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: ["evt_01jd0000000000000000000000"], origin: "resend:x" },
+      },
     ]);
     await worker.queue(dlq, env, createExecutionContext());
     const before = await tenantLogStub(tenant).sizes();
@@ -83,7 +96,19 @@ describe("tenant delete", () => {
     await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
     expect((await api("DELETE", `/v1/tenants/${tenant}`)).status).toBe(204);
     const stale = { id: tenant, incarnation: row.created_at, retentionDays: 30 };
-    const event = { id: "evt_01jd000000000000000000late", tenantId: tenant, type: "a.b", payload: "{}", channels: null, orderingKey: null, deliverAt: null, expiresAt: null, idempotencyKey: null, createdAt: Date.now(), fannedOutAt: null };
+    const event = {
+      id: "evt_01jd000000000000000000late",
+      tenantId: tenant,
+      type: "a.b",
+      payload: "{}",
+      channels: null,
+      orderingKey: null,
+      deliverAt: null,
+      expiresAt: null,
+      idempotencyKey: null,
+      createdAt: Date.now(),
+      fannedOutAt: null,
+    };
     expect(await tenantLogStub(tenant).append(stale, [{ event, fingerprint: "" }], Date.now())).toBe("stale_tenant");
     expect((await tenantLogStub(tenant).sizes()).events).toBe(0);
     expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } })).status).toBe(404);

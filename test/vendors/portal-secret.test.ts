@@ -24,7 +24,11 @@ describe("portal: signing secret", () => {
     const tenant = await createTenant();
     const path = uniquePath("/portal-rot");
     const oldSecret = "dx_live_portal_old_0123456789";
-    const ep = await createEndpoint(tenant, { url: receiverUrl(path), signature: { scheme: "hmac-sha256-hex", header: HEADER, prefix: "" }, secret: oldSecret });
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl(path),
+      signature: { scheme: "hmac-sha256-hex", header: HEADER, prefix: "" },
+      secret: oldSecret,
+    });
     const { client } = await PortalClient.open(tenant);
 
     const detail = await client.get(`/portal/endpoints/${ep.id}`);

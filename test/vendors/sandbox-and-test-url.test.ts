@@ -67,7 +67,10 @@ describe("tenant environment", () => {
     const ctx = httpsOnly();
     const prod = await tenantIn("production");
     const sandbox = await tenantIn("sandbox");
-    await expect(createEndpointVerb(ctx, prod, { url: receiverUrl("/x") })).rejects.toMatchObject({ status: 400, issues: [{ path: "url", message: expect.stringMatching(/http URLs are not allowed/) }] });
+    await expect(createEndpointVerb(ctx, prod, { url: receiverUrl("/x") })).rejects.toMatchObject({
+      status: 400,
+      issues: [{ path: "url", message: expect.stringMatching(/http URLs are not allowed/) }],
+    });
     const { row } = await createEndpointVerb(ctx, sandbox, { url: receiverUrl("/x") });
     expect(row.tenantEnvironment).toBe("sandbox");
     const { row: prodRow } = await createEndpointVerb(ctx, prod, { url: "https://example.com/hook" });
@@ -95,7 +98,14 @@ describe("tenant environment", () => {
     const pEp = await createEndpoint(prod, { url: receiverUrl(path) });
     const event = { id: "evt_01jd0000000000000000000001", type: "job.completed", createdAt: Date.now(), payload: '{"a":1}' };
     const send = async (tenant: string, id: string) =>
-      sendAttempt({ endpoint: await resolveEndpoint(env, await getEndpoint(serviceCtx(env), tenant, id), Date.now()), event, number: 1, trigger: "scheduled", config, now: Date.now });
+      sendAttempt({
+        endpoint: await resolveEndpoint(env, await getEndpoint(serviceCtx(env), tenant, id), Date.now()),
+        event,
+        number: 1,
+        trigger: "scheduled",
+        config,
+        now: Date.now,
+      });
     const ok = await send(sandbox, sEp.id);
     expect(ok).toMatchObject({ ok: true, statusCode: 200, error: null });
     expect(await waitForReceived(path, 1)).toHaveLength(1);
@@ -107,7 +117,11 @@ describe("tenant environment", () => {
   it("switching environment updates every endpoint and its dispatcher; leaving the sandbox with http endpoints is 409", async () => {
     const sandbox = await tenantIn("sandbox");
     const ep = await createEndpoint(sandbox, { url: receiverUrl("/x") });
-    await expect(setTenantEnvironment(httpsOnly(), sandbox, "production")).rejects.toMatchObject({ status: 409, code: "conflict", issues: [{ path: "environment", message: expect.stringContaining(ep.id) }] });
+    await expect(setTenantEnvironment(httpsOnly(), sandbox, "production")).rejects.toMatchObject({
+      status: 409,
+      code: "conflict",
+      issues: [{ path: "environment", message: expect.stringContaining(ep.id) }],
+    });
     // Where the deployment allows http (these tests), production is fine and reaches the dispatcher.
     const res = await api("PATCH", `/v1/tenants/${sandbox}`, { body: { environment: "production" } });
     expect(res.status).toBe(200);
@@ -132,7 +146,13 @@ describe("POST .../test-url", () => {
     const path = uniquePath("/tu");
     const res = await api("POST", `/v1/tenants/${tenant}/test-url`, { body: { url: receiverUrl(path) } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status_code: 200, error: null, url: receiverUrl(path), secret: expect.stringMatching(/^whsec_/), event_id: expect.stringMatching(/^evt_/) });
+    expect(res.body).toMatchObject({
+      status_code: 200,
+      error: null,
+      url: receiverUrl(path),
+      secret: expect.stringMatching(/^whsec_/),
+      event_id: expect.stringMatching(/^evt_/),
+    });
     expect(res.body.request_headers["webhook-signature"]).toMatch(/^v1,/);
     const [got] = await waitForReceived(path, 1);
     const body = new StandardWebhook(res.body.secret).verify(got!.body, got!.headers) as any;

@@ -41,7 +41,10 @@ describe("tenant alerts", () => {
     const [d] = await l.deliveries(eventId);
     expect(d.status).toBe("failed");
 
-    const got = await eventually(() => bodies(alertsA), (b) => b.filter((x) => x.type.startsWith("edgehooks.delivery.")).length >= 2);
+    const got = await eventually(
+      () => bodies(alertsA),
+      (b) => b.filter((x) => x.type.startsWith("edgehooks.delivery.")).length >= 2,
+    );
     const alerts = got.filter((x) => x.type.startsWith("edgehooks.delivery."));
     // Each travels in its own queue message, so they may arrive in either order.
     const byType = Object.fromEntries(alerts.map((a) => [a.type, a.data]));
@@ -105,7 +108,12 @@ describe("tenant alerts", () => {
     await createEndpoint(A, { url: receiverUrl(alerts), event_types: ["edgehooks.*"] });
     const ctx = serviceCtx(env);
     await emitOperational(ctx, [
-      { type: "delivery.failing", tenantId: A, data: { endpoint_id: "ep_x", delivery_id: "dlv_x", event_id: "evt_x", attempts: 4 }, eventType: "edgehooks.delivery.failing" },
+      {
+        type: "delivery.failing",
+        tenantId: A,
+        data: { endpoint_id: "ep_x", delivery_id: "dlv_x", event_id: "evt_x", attempts: 4 },
+        eventType: "edgehooks.delivery.failing",
+      },
     ]);
     expect(await storedTypes(A)).toEqual([]);
     await emitOperational(ctx, [

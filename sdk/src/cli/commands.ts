@@ -31,7 +31,10 @@ export async function tenants(ctx: Ctx, argv: string[]): Promise<void> {
   if (sub === "ls") {
     for await (const t of ctx.eh.tenants.iterate({ limit: Number(values.limit ?? 100) })) show(ctx, t, () => `${t.id}\t${t.name}\t${t.created_at}`);
   } else if (sub === "create") {
-    const t = await ctx.eh.tenants.create({ name: need(arg, "the tenant's name: edgehooks tenants create <name> [--id ID]"), ...(values.id ? { id: values.id } : {}) });
+    const t = await ctx.eh.tenants.create({
+      name: need(arg, "the tenant's name: edgehooks tenants create <name> [--id ID]"),
+      ...(values.id ? { id: values.id } : {}),
+    });
     show(ctx, t, () => `created tenant ${paint(ctx.io, "bold", t.id)} (${t.name})`);
   } else if (sub === "get") {
     const t = await ctx.eh.tenants.get(need(arg, "a tenant id"));
@@ -75,7 +78,12 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<void> {
       ...(values.data ? { data: parseJson(values.data, "--data") } : {}),
     });
     const ok = a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
-    show(ctx, a, () => `${paint(ctx.io, ok ? "green" : "red", ok ? "delivered" : "failed")}: ${a.status_code ?? a.error} in ${a.duration_ms} ms${a.response_body ? `\n${a.response_body.slice(0, 500)}` : ""}`);
+    show(
+      ctx,
+      a,
+      () =>
+        `${paint(ctx.io, ok ? "green" : "red", ok ? "delivered" : "failed")}: ${a.status_code ?? a.error} in ${a.duration_ms} ms${a.response_body ? `\n${a.response_body.slice(0, 500)}` : ""}`,
+    );
   } else if (sub === "rotate") {
     const r = await ctx.eh.endpoints.rotateSecret(tenantId, need(arg, "an endpoint id"), values.grace ? { grace_period_s: Number(values.grace) } : {});
     show(ctx, r, () => `new secret (shown once): ${r.secret}\nthe previous one signs until ${r.previous_secrets_expire_at ?? "now"}`);
@@ -103,7 +111,11 @@ export async function send(ctx: Ctx, argv: string[]): Promise<void> {
 
 /** `replay <tenant> <delivery_id>`: one attempt now. `replay <tenant> --endpoint ep --since T`: recover, followed to the end. */
 export async function replay(ctx: Ctx, argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { endpoint: { type: "string" }, since: { type: "string" }, until: { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { endpoint: { type: "string" }, since: { type: "string" }, until: { type: "string" } },
+  });
   const [tenant, delivery] = positionals;
   const tenantId = need(tenant, "a tenant id: edgehooks replay <tenant> <delivery_id> | --endpoint <ep> --since <time>");
   if (delivery) {

@@ -59,7 +59,14 @@ async function login(io: Io, flags: { url?: string; key?: string }): Promise<voi
 async function listen(io: Io, argv: string[], json: boolean): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: "string" }, secret: { type: "string" }, "hex-header": { type: "string" }, prefix: { type: "string" }, "fail-first": { type: "string" }, status: { type: "string" } },
+    options: {
+      port: { type: "string" },
+      secret: { type: "string" },
+      "hex-header": { type: "string" },
+      prefix: { type: "string" },
+      "fail-first": { type: "string" },
+      status: { type: "string" },
+    },
   });
   const env = io.env;
   const secret = values.secret ?? env.WEBHOOK_SECRET;
@@ -69,7 +76,7 @@ async function listen(io: Io, argv: string[], json: boolean): Promise<void> {
     secret,
     signature: hexHeader ? { scheme: "hmac-sha256-hex", header: hexHeader, prefix: values.prefix ?? "" } : { scheme: "standard" },
     failFirst: Number(values["fail-first"] ?? env.FAIL_FIRST ?? 0),
-    status: values.status ?? env.STATUS ? Number(values.status ?? env.STATUS) : undefined,
+    status: (values.status ?? env.STATUS) ? Number(values.status ?? env.STATUS) : undefined,
     json,
   });
   io.err(`receiver listening on ${receiver.url}; point an endpoint at ${receiver.url}/webhooks`);
@@ -112,7 +119,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     // fetch() failing outright: nothing answered at that URL.
     if (err instanceof TypeError && err.message === "fetch failed") {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      io.err(`${paint(io, "red", "error")} cannot reach the service (${cause?.code ?? cause?.message ?? "no answer"}): is \`npm start\` running, and is the URL right? (login file: ${configPath(io.env)})`);
+      io.err(
+        `${paint(io, "red", "error")} cannot reach the service (${cause?.code ?? cause?.message ?? "no answer"}): is \`npm start\` running, and is the URL right? (login file: ${configPath(io.env)})`,
+      );
       return 1;
     }
     io.err(`${paint(io, "red", "error")} ${(err as Error).message}`);

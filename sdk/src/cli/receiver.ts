@@ -71,7 +71,12 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
       const received: Received = { id: headers["webhook-id"] ?? null, type, verified, status, body };
       if (options.json) io.out(JSON.stringify({ ...received, attempt: headers["webhook-attempt"] ?? null, at: new Date().toISOString() }));
       else {
-        const verdict = verified === null ? paint(io, "yellow", "unverified (no secret given)") : verified ? paint(io, "green", "signature verified ✔") : paint(io, "red", `signature INVALID ✘ (${why})`);
+        const verdict =
+          verified === null
+            ? paint(io, "yellow", "unverified (no secret given)")
+            : verified
+              ? paint(io, "green", "signature verified ✔")
+              : paint(io, "red", `signature INVALID ✘ (${why})`);
         io.out(`── #${count} ${new Date().toISOString()} ${req.method} ${req.url}`);
         io.out(`   webhook-id: ${received.id ?? "-"}   attempt: ${headers["webhook-attempt"] ?? "-"}   type: ${type}`);
         io.out(`   ${verdict}   → answering ${status}`);

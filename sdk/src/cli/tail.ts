@@ -51,5 +51,13 @@ export async function tail(ctx: Ctx, argv: string[]): Promise<void> {
 
 function line(ctx: Ctx, d: Delivery): string {
   const code = d.last_status_code ?? d.last_error ?? "";
-  return [d.updated_at, paint(ctx.io, statusColor(d.status), d.status.padEnd(13)), d.event_type, d.id, `→ ${d.endpoint_id}`, `attempts ${d.attempt_count}`, String(code)].join("  ");
+  return [
+    d.updated_at,
+    paint(ctx.io, statusColor(d.status), d.status.padEnd(13)),
+    d.event_type,
+    d.id,
+    `→ ${d.endpoint_id}`,
+    `attempts ${d.attempt_count}`,
+    String(code),
+  ].join("  ");
 }

@@ -21,7 +21,7 @@ export function DeliveryLog(props: { rows: DeliveryRow[]; endpoints: EndpointRow
   if (props.nextCursor) next.set("cursor", props.nextCursor);
   return (
     <>
-      <form class="card filters" method="get" action="/portal/deliveries" role="search" aria-label="Filter deliveries">
+      <form class="card filters" method="get" action="/portal/deliveries" aria-label="Filter deliveries">
         <div>
           <label for="f-endpoint">Endpoint</label>
           <select id="f-endpoint" name="endpoint_id">
@@ -74,9 +74,13 @@ export function DeliveryLog(props: { rows: DeliveryRow[]; endpoints: EndpointRow
               <tr>
                 <th scope="col">Delivery</th>
                 <th scope="col">Status</th>
-                <th scope="col" class="opt">Endpoint</th>
+                <th scope="col" class="opt">
+                  Endpoint
+                </th>
                 <th scope="col">Attempts</th>
-                <th scope="col" class="opt">Created</th>
+                <th scope="col" class="opt">
+                  Created
+                </th>
               </tr>
             </thead>
             <tbody>

@@ -38,7 +38,9 @@ export function EndpointList(props: { rows: EndpointRow[]; stats: Map<string, St
               <tr>
                 <th scope="col">Endpoint</th>
                 <th scope="col">Status</th>
-                <th scope="col" class="opt">Event types</th>
+                <th scope="col" class="opt">
+                  Event types
+                </th>
                 <th scope="col">Success (24 h)</th>
               </tr>
             </thead>
@@ -134,11 +136,27 @@ export function EndpointDetail(props: {
           <dt>Filter</dt>
           <dd>{r.filter ? <code>{JSON.stringify(r.filter)}</code> : <span class="muted">none</span>}</dd>
           <dt>Retry policy</dt>
-          <dd>{typeof r.retryPolicy === "object" && r.retryPolicy ? `custom ${JSON.stringify(r.retryPolicy)}` : String(r.retryPolicy ?? "deployment default")}</dd>
+          <dd>
+            {typeof r.retryPolicy === "object" && r.retryPolicy ? `custom ${JSON.stringify(r.retryPolicy)}` : String(r.retryPolicy ?? "deployment default")}
+          </dd>
           <dt>Authentication</dt>
-          <dd>{r.authType === "basic" ? "basic auth" : r.authType === "header" ? "header token" : <span class="muted">none</span>} {r.authType ? <span class="muted">(values hidden)</span> : null}</dd>
+          <dd>
+            {r.authType === "basic" ? "basic auth" : r.authType === "header" ? "header token" : <span class="muted">none</span>}{" "}
+            {r.authType ? <span class="muted">(values hidden)</span> : null}
+          </dd>
           <dt>Custom headers</dt>
-          <dd>{r.headerNames?.length ? <>{r.headerNames.map((n) => <code>{n} </code>)} <span class="muted">(values hidden)</span></> : <span class="muted">none</span>}</dd>
+          <dd>
+            {r.headerNames?.length ? (
+              <>
+                {r.headerNames.map((n) => (
+                  <code>{n} </code>
+                ))}{" "}
+                <span class="muted">(values hidden)</span>
+              </>
+            ) : (
+              <span class="muted">none</span>
+            )}
+          </dd>
           <dt>Signature</dt>
           <dd>{signatureText(r.signature)}</dd>
           <dt>Body shape</dt>
@@ -157,12 +175,13 @@ export function EndpointDetail(props: {
           ) : null}
           <dt>Limits</dt>
           <dd>
-            {r.rateLimitPerS ? `${r.rateLimitPerS}/s` : "no rate limit"}, {r.maxInFlight ? `${r.maxInFlight} in flight` : "default concurrency"}, timeout {r.timeoutMs} ms
+            {r.rateLimitPerS ? `${r.rateLimitPerS}/s` : "no rate limit"}, {r.maxInFlight ? `${r.maxInFlight} in flight` : "default concurrency"}, timeout{" "}
+            {r.timeoutMs} ms
           </dd>
           <dt>Last 24 hours</dt>
           <dd>
-            {props.stats.deliveries.succeeded ?? 0} delivered, {props.stats.deliveries.failed ?? 0} failed, {props.stats.deliveries.pending ?? 0} pending · success{" "}
-            {pct(props.stats.success_rate)}
+            {props.stats.deliveries.succeeded ?? 0} delivered, {props.stats.deliveries.failed ?? 0} failed, {props.stats.deliveries.pending ?? 0} pending ·
+            success {pct(props.stats.success_rate)}
           </dd>
         </dl>
         <p>
@@ -183,7 +202,12 @@ export function EndpointDetail(props: {
               Edit
             </a>
             <PostButton action={`${base}/test`} csrf={props.csrf} label="Send test event" variant="secondary" />
-            <PostButton action={`${base}/${r.status === "active" ? "disable" : "enable"}`} csrf={props.csrf} label={r.status === "active" ? "Disable" : "Enable"} variant="secondary" />
+            <PostButton
+              action={`${base}/${r.status === "active" ? "disable" : "enable"}`}
+              csrf={props.csrf}
+              label={r.status === "active" ? "Disable" : "Enable"}
+              variant="secondary"
+            />
             <PostButton action={`${base}/rotate`} csrf={props.csrf} label="Rotate secret" variant="secondary" />
             <a class="button secondary" href={`${base}/secret`}>
               Signing secret…

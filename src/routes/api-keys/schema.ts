@@ -24,10 +24,6 @@ export const CreateApiKeyInput = z
   .strictObject({
     name: z.string().min(1).max(200).openapi({ example: "ingest from billing" }),
     scopes: z.array(ScopeSchema).min(1).max(3),
-    tenant_id: z
-      .string()
-      .regex(TENANT_ID_PATTERN)
-      .optional()
-      .openapi({ description: "Restrict the key to one tenant: it sees nothing of any other." }),
+    tenant_id: z.string().regex(TENANT_ID_PATTERN).optional().openapi({ description: "Restrict the key to one tenant: it sees nothing of any other." }),
   })
   .openapi("CreateApiKeyInput");

@@ -20,7 +20,9 @@ const DeadLetterSchema = z
   .object({
     id: z.string().openapi({ example: "dlq_01jd0000000000000000000000" }),
     queue: z.string(),
-    kind: z.enum(["fanout", "operational", "unknown"]).openapi({ description: "`unknown`: a body no version of this service understands; it cannot be re-driven." }),
+    kind: z
+      .enum(["fanout", "operational", "unknown"])
+      .openapi({ description: "`unknown`: a body no version of this service understands; it cannot be re-driven." }),
     attempts: z.number().openapi({ description: "Deliveries of the message the queue tried." }),
     redrives: z.number().openapi({ description: "How many times it was queued again before." }),
     body: z.unknown(),

@@ -21,14 +21,7 @@ import { emitOperational } from "../../services/operational";
 import { getTenant } from "../../services/tenants";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { idParam, TenantIdParam } from "../common";
-import {
-  AttemptSchema,
-  CreatedEndpointSchema,
-  CreateEndpointInput,
-  EndpointSchema,
-  TestEndpointInput,
-  UpdateEndpointInput,
-} from "./schema";
+import { AttemptSchema, CreatedEndpointSchema, CreateEndpointInput, EndpointSchema, TestEndpointInput, UpdateEndpointInput } from "./schema";
 
 const tags = ["Endpoints"];
 const base = "/v1/tenants/{tenant_id}/endpoints";
@@ -123,7 +116,11 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       const { before, row } = await updateEndpoint(ctx, tenant_id, endpoint_id, c.req.valid("json"));
       const events: Parameters<typeof emitOperational>[1] = [{ type: "endpoint.updated", tenantId: tenant_id, data: { endpoint_id } }];
       if (before.status !== row.status) {
-        events.push({ type: row.status === "active" ? "endpoint.enabled" : "endpoint.disabled", tenantId: tenant_id, data: { endpoint_id, reason: row.disabledReason } });
+        events.push({
+          type: row.status === "active" ? "endpoint.enabled" : "endpoint.disabled",
+          tenantId: tenant_id,
+          data: { endpoint_id, reason: row.disabledReason },
+        });
       }
       await emitOperational(ctx, events);
       return c.json(endpointView(row, deploymentDefaults(c.env)), 200);

@@ -46,9 +46,7 @@ const CommittedRotationSchema = z
   })
   .openapi("CommittedRotation");
 
-const RevealedSecretSchema = z
-  .object({ secret: z.string().openapi({ description: "The current signing secret." }) })
-  .openapi("RevealedSecret");
+const RevealedSecretSchema = z.object({ secret: z.string().openapi({ description: "The current signing secret." }) }).openapi("RevealedSecret");
 
 export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -90,7 +88,8 @@ export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
       operationId: "commitEndpointSecretRotation",
       tags: ["Endpoints"],
       summary: "Commit a rotation: the vendor-style header signs with the new secret from now on",
-      description: "Call it after the receiver holds the new secret. The old secrets still sign `webhook-signature` until their grace period ends. Nothing pending: answers the same, changes nothing.",
+      description:
+        "Call it after the receiver holds the new secret. The old secrets still sign `webhook-signature` until their grace period ends. Nothing pending: answers the same, changes nothing.",
       request: { params: EndpointPath },
       responses: {
         200: jsonResponse(CommittedRotationSchema, "The rotation is committed."),
@@ -115,7 +114,8 @@ export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
       operationId: "getEndpointSecret",
       tags: ["Endpoints"],
       summary: "Reveal the current signing secret",
-      description: "Admin scope (a portal session that is not read-only). A deployment with `SECRET_REVEAL=false` answers 403. `auth` values are never revealed.",
+      description:
+        "Admin scope (a portal session that is not read-only). A deployment with `SECRET_REVEAL=false` answers 403. `auth` values are never revealed.",
       request: { params: EndpointPath },
       responses: { 200: jsonResponse(RevealedSecretSchema, "The current signing secret.") },
     }),

@@ -22,10 +22,19 @@ const RetryPolicySchema = RetryPolicyRule.openapi({
 export const EventTypePatternsSchema = z
   .array(z.string().max(200).regex(EVENT_TYPE_PATTERN, "event types are dot-separated names; `job.*` and `*` are patterns"))
   .max(100)
-  .openapi({ description: "Names or patterns (`job.*` matches every type under `job.`, `*` all). Absent: all types.", example: ["job.completed", "invoice.*"] });
+  .openapi({
+    description: "Names or patterns (`job.*` matches every type under `job.`, `*` all). Absent: all types.",
+    example: ["job.completed", "invoice.*"],
+  });
 
 export const ChannelsSchema = z
-  .array(z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\/-]+$/, "channels are 1..128 characters of A-Z a-z 0-9 _ . : / -"))
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9_.:/-]+$/, "channels are 1..128 characters of A-Z a-z 0-9 _ . : / -"),
+  )
   .max(50)
   .openapi({ example: ["parser_123"] });
 
@@ -36,12 +45,26 @@ export const HeadersSchema = z
 
 export const AuthSchema = z
   .discriminatedUnion("type", [
-    z.strictObject({ type: z.literal("basic"), username: z.string().min(1).max(200).regex(/^[^:]*$/, "no ':' in a basic-auth username"), password: z.string().min(1).max(500) }),
+    z.strictObject({
+      type: z.literal("basic"),
+      username: z
+        .string()
+        .min(1)
+        .max(200)
+        .regex(/^[^:]*$/, "no ':' in a basic-auth username"),
+      password: z.string().min(1).max(500),
+    }),
     z.strictObject({ type: z.literal("header"), name: headerName, value: z.string().min(1).regex(HEADER_VALUE) }),
   ])
-  .openapi({ description: "Credentials the receiver expects. Stored encrypted; never returned.", example: { type: "header", name: "X-Webhook-Token", value: "s3cr3t" } });
+  .openapi({
+    description: "Credentials the receiver expects. Stored encrypted; never returned.",
+    example: { type: "header", name: "X-Webhook-Token", value: "s3cr3t" },
+  });
 
-export const SignatureSchema = SignatureProfileSchema.openapi({ description: "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.", example: { scheme: "standard" } });
+export const SignatureSchema = SignatureProfileSchema.openapi({
+  description: "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.",
+  example: { scheme: "standard" },
+});
 
 export const EnvelopeSchema = z.enum(["standard", "event-data", "jsonapi"]).openapi({ description: "Body shape sent to the receiver." });
 
@@ -73,15 +96,11 @@ const endpointFields = {
 };
 
 /** A brought signing secret; its shape per scheme is checked by the verb (it depends on `signature`). */
-export const OwnSecretField = z
-  .string()
-  .min(1)
-  .max(300)
-  .openapi({
-    description:
-      "Bring your own signing secret (e.g. when moving existing subscribers). `standard`: `whsec_` + base64 of 24..64 bytes; `hmac-sha256-hex`: any printable ASCII string of 16..256 characters, used as is. Absent: a fresh `whsec_` secret.",
-    example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-  });
+export const OwnSecretField = z.string().min(1).max(300).openapi({
+  description:
+    "Bring your own signing secret (e.g. when moving existing subscribers). `standard`: `whsec_` + base64 of 24..64 bytes; `hmac-sha256-hex`: any printable ASCII string of 16..256 characters, used as is. Absent: a fresh `whsec_` secret.",
+  example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+});
 
 export const CreateEndpointInput = z
   .strictObject({
@@ -136,7 +155,9 @@ export const EndpointSchema = z
   .openapi("Endpoint");
 
 export const CreatedEndpointSchema = EndpointSchema.extend({
-  secret: z.string().openapi({ description: "The signing secret (`whsec_...`). Shown only in this answer.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+  secret: z
+    .string()
+    .openapi({ description: "The signing secret (`whsec_...`). Shown only in this answer.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
 }).openapi("CreatedEndpoint");
 
 /** A concrete event type a test may send; Edgehooks' own alert types cannot be spoofed. */
@@ -159,7 +180,9 @@ export const TestUrlInput = z
     url: endpointFields.url,
     event_type: TestEventType.optional().openapi({ description: "Default `webhook.test`." }),
     data: z.unknown().optional().openapi({ description: "Default `{ message, timestamp }`, or the catalog's example for `event_type`." }),
-    secret: OwnSecretField.optional().openapi({ description: "Sign with this secret (checked against `signature` like an endpoint's). Absent: a fresh one, answered." }),
+    secret: OwnSecretField.optional().openapi({
+      description: "Sign with this secret (checked against `signature` like an endpoint's). Absent: a fresh one, answered.",
+    }),
     signature: endpointFields.signature.optional(),
     envelope: endpointFields.envelope.optional(),
     headers: endpointFields.headers.optional(),
@@ -206,7 +229,10 @@ export const TestUrlResultSchema = z
 
 export const TestFilterInput = z
   .strictObject({
-    data: z.any().refine((v) => v !== undefined, "required: the event's data").openapi({ example: { total_amount: 1500 } }),
+    data: z
+      .any()
+      .refine((v) => v !== undefined, "required: the event's data")
+      .openapi({ example: { total_amount: 1500 } }),
     type: z.string().max(200).optional().openapi({ description: "The event type to test with (default `webhook.test`)." }),
     channels: z.array(z.string()).max(10).optional(),
   })

@@ -30,7 +30,11 @@ export function registerTestFilterRoute(app: OpenAPIHono<AppEnv>) {
       // A filter stored before $regex moved to RE2 may hold a pattern it cannot run: say so.
       const stored = endpoint.filter ? validateFilter(endpoint.filter) : null;
       if (stored && !stored.ok) {
-        throw new ApiError("bad_request", "the endpoint's filter cannot be evaluated; update it", stored.issues.map((i) => ({ path: `filter.${i.path}`, message: i.message })));
+        throw new ApiError(
+          "bad_request",
+          "the endpoint's filter cannot be evaluated; update it",
+          stored.issues.map((i) => ({ path: `filter.${i.path}`, message: i.message })),
+        );
       }
       const input = c.req.valid("json");
       const type = input.type ?? TEST_EVENT_TYPE;

@@ -21,15 +21,18 @@ function authorizeCatalogChange(c: Parameters<typeof authorize>[0]) {
 
 export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    apiRoute({
-      method: "post",
-      path: "/v1/event-types",
-      tags,
-      operationId: "createEventType",
-      summary: "Add an event type to the catalog",
-      request: { body: jsonBody(CreateEventTypeInput) },
-      responses: { 201: jsonResponse(EventTypeSchema, "The event type.") },
-    }, { 409: "An event type with this name already exists." }),
+    apiRoute(
+      {
+        method: "post",
+        path: "/v1/event-types",
+        tags,
+        operationId: "createEventType",
+        summary: "Add an event type to the catalog",
+        request: { body: jsonBody(CreateEventTypeInput) },
+        responses: { 201: jsonResponse(EventTypeSchema, "The event type.") },
+      },
+      { 409: "An event type with this name already exists." },
+    ),
     async (c) => {
       authorizeCatalogChange(c);
       return c.json(eventTypeView(await createEventType(serviceCtx(c.env), c.req.valid("json"))), 201);

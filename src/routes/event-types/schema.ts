@@ -2,9 +2,10 @@ import { z } from "@hono/zod-openapi";
 import { Timestamp } from "../common";
 import { EventTypeName } from "../events/schema";
 
-const JsonSchemaField = z
-  .union([z.record(z.string(), z.unknown()), z.boolean()])
-  .openapi({ description: "A JSON Schema (2020-12) that `data` must match at ingest.", example: { type: "object", required: ["job_id"], properties: { job_id: { type: "string" } } } });
+const JsonSchemaField = z.union([z.record(z.string(), z.unknown()), z.boolean()]).openapi({
+  description: "A JSON Schema (2020-12) that `data` must match at ingest.",
+  example: { type: "object", required: ["job_id"], properties: { job_id: { type: "string" } } },
+});
 
 export const EventTypeSchema = z
   .object({

@@ -36,23 +36,26 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   app.use("/v1/tenants/:tenant_id/events/batch", ingestRateLimit);
 
   app.openapi(
-    apiRoute({
-      method: "post",
-      path: base,
-      tags,
-      operationId: "createEvent",
-      summary: "Post an event",
-      description: "Written durably before the answer (read it back at once), then fanned out to every matching endpoint.",
-      request: { params: TenantPath, headers: IdempotencyHeader, body: jsonBody(CreateEventInput) },
-      responses: {
-        202: jsonResponse(EventSchema, "Accepted (or the same event again for an idempotent repeat)."),
+    apiRoute(
+      {
+        method: "post",
+        path: base,
+        tags,
+        operationId: "createEvent",
+        summary: "Post an event",
+        description: "Written durably before the answer (read it back at once), then fanned out to every matching endpoint.",
+        request: { params: TenantPath, headers: IdempotencyHeader, body: jsonBody(CreateEventInput) },
+        responses: {
+          202: jsonResponse(EventSchema, "Accepted (or the same event again for an idempotent repeat)."),
+        },
       },
-    }, {
-      409: "The Idempotency-Key (or body `id`) was used before with a different body; `issues` names the key.",
-      413: TOO_LARGE,
-      422: "`data` does not match the JSON Schema of its type in the catalog; `issues` names each mismatch.",
-      429: RATE_LIMITED,
-    }),
+      {
+        409: "The Idempotency-Key (or body `id`) was used before with a different body; `issues` names the key.",
+        413: TOO_LARGE,
+        422: "`data` does not match the JSON Schema of its type in the catalog; `issues` names each mismatch.",
+        429: RATE_LIMITED,
+      },
+    ),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "ingest", tenant_id);
@@ -67,22 +70,28 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    apiRoute({
-      method: "post",
-      path: `${base}/batch`,
-      tags,
-      operationId: "createEventBatch",
-      summary: "Post up to 100 events",
-      description: "Each event is validated on its own; the answer lists each event's id or error, in order.",
-      request: { params: TenantPath, body: jsonBody(BatchInput) },
-      responses: { 202: jsonResponse(BatchResult, "Per-event results, in order.") },
-    }, { 413: TOO_LARGE, 429: RATE_LIMITED }),
+    apiRoute(
+      {
+        method: "post",
+        path: `${base}/batch`,
+        tags,
+        operationId: "createEventBatch",
+        summary: "Post up to 100 events",
+        description: "Each event is validated on its own; the answer lists each event's id or error, in order.",
+        request: { params: TenantPath, body: jsonBody(BatchInput) },
+        responses: { 202: jsonResponse(BatchResult, "Per-event results, in order.") },
+      },
+      { 413: TOO_LARGE, 429: RATE_LIMITED },
+    ),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "ingest", tenant_id);
       const ctx = serviceCtx(c.env);
       const parsed = c.req.valid("json").events.map((raw) => CreateEventInput.safeParse(raw));
-      const checks = await validateAgainstCatalog(ctx, parsed.map((r) => (r.success ? r.data : { type: "", data: null })));
+      const checks = await validateAgainstCatalog(
+        ctx,
+        parsed.map((r) => (r.success ? r.data : { type: "", data: null })),
+      );
       // Each event is judged alone: a shape error is 400-like, a schema mismatch 422-like.
       const errors = parsed.map((r, i) =>
         !r.success
@@ -97,7 +106,11 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
         throw new ApiError("bad_request", "no valid event in the batch", issues);
       }
       const trace = parseTraceparent(c.req.header("traceparent"));
-      const ingested = await ingestEvents(ctx, tenant_id, valid.map((v) => ({ input: v.input, trace })));
+      const ingested = await ingestEvents(
+        ctx,
+        tenant_id,
+        valid.map((v) => ({ input: v.input, trace })),
+      );
       const byIndex = new Map(valid.map((v, k) => [v.i, ingested[k]!]));
       const data = parsed.map((_, i) => {
         const error = errors[i];

@@ -54,7 +54,12 @@ export const EventSchema = z
 export const BatchInput = z
   // Items are documented as CreateEventInput but checked one by one in the route, so one bad
   // event does not refuse the others.
-  .strictObject({ events: z.array(z.unknown().openapi({ allOf: [{ $ref: "#/components/schemas/CreateEventInput" }] })).min(1).max(100) })
+  .strictObject({
+    events: z
+      .array(z.unknown().openapi({ allOf: [{ $ref: "#/components/schemas/CreateEventInput" }] }))
+      .min(1)
+      .max(100),
+  })
   .openapi("BatchEventsInput", { description: "1..100 events, each shaped like CreateEventInput." });
 
 export const BatchItemResult = z.union([

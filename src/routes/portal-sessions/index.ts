@@ -12,7 +12,13 @@ const tags = ["Portal"];
 
 const CreatePortalSessionInput = z
   .strictObject({
-    expires_in_s: z.number().int().min(60).max(MAX_PORTAL_TTL_S).optional().openapi({ description: `Lifetime, 60 s .. 7 days; default ${DEFAULT_PORTAL_TTL_S}.` }),
+    expires_in_s: z
+      .number()
+      .int()
+      .min(60)
+      .max(MAX_PORTAL_TTL_S)
+      .optional()
+      .openapi({ description: `Lifetime, 60 s .. 7 days; default ${DEFAULT_PORTAL_TTL_S}.` }),
     read_only: z.boolean().optional().openapi({ description: "See everything, change nothing." }),
   })
   .openapi("CreatePortalSessionInput");
@@ -20,7 +26,10 @@ const CreatePortalSessionInput = z
 const PortalSessionSchema = z
   .object({
     id: z.string().openapi({ example: "ps_01jd0000000000000000000000" }),
-    url: z.string().openapi({ description: "Opens the tenant's portal in a browser (or an iframe of an origin in PORTAL_FRAME_ANCESTORS). Carries a one-time login code, valid 10 minutes and used once, never the token." }),
+    url: z.string().openapi({
+      description:
+        "Opens the tenant's portal in a browser (or an iframe of an origin in PORTAL_FRAME_ANCESTORS). Carries a one-time login code, valid 10 minutes and used once, never the token.",
+    }),
     token: z.string().openapi({ description: "A bearer key for this tenant's routes (read-only when the session is). Shown once." }),
     read_only: z.boolean(),
     expires_at: Timestamp,

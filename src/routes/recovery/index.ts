@@ -18,15 +18,18 @@ const DeliveryPath = z.object({ tenant_id: TenantIdParam, delivery_id: idParam("
 
 export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    apiRoute({
-      method: "post",
-      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry",
-      tags,
-      operationId: "retryDelivery",
-      summary: "Attempt a delivery now (a success marks it succeeded)",
-      request: { params: DeliveryPath },
-      responses: { 200: jsonResponse(AttemptSchema, "The manual attempt."), ...tenantActionLimited },
-    }, { 409: "The delivery's endpoint was deleted, or the event's payload is no longer retained." }),
+    apiRoute(
+      {
+        method: "post",
+        path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry",
+        tags,
+        operationId: "retryDelivery",
+        summary: "Attempt a delivery now (a success marks it succeeded)",
+        request: { params: DeliveryPath },
+        responses: { 200: jsonResponse(AttemptSchema, "The manual attempt."), ...tenantActionLimited },
+      },
+      { 409: "The delivery's endpoint was deleted, or the event's payload is no longer retained." },
+    ),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
@@ -35,15 +38,18 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    apiRoute({
-      method: "post",
-      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/cancel",
-      tags,
-      operationId: "cancelDelivery",
-      summary: "Cancel a pending delivery",
-      request: { params: DeliveryPath },
-      responses: { 200: jsonResponse(DeliverySchema, "The cancelled delivery.") },
-    }, { 409: "The delivery is already final (succeeded, failed or cancelled)." }),
+    apiRoute(
+      {
+        method: "post",
+        path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/cancel",
+        tags,
+        operationId: "cancelDelivery",
+        summary: "Cancel a pending delivery",
+        request: { params: DeliveryPath },
+        responses: { 200: jsonResponse(DeliverySchema, "The cancelled delivery.") },
+      },
+      { 409: "The delivery is already final (succeeded, failed or cancelled)." },
+    ),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);

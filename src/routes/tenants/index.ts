@@ -17,15 +17,18 @@ const TenantPath = z.object({ tenant_id: TenantIdParam });
 
 export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    apiRoute({
-      method: "post",
-      path: "/v1/tenants",
-      tags,
-      operationId: "createTenant",
-      summary: "Create a tenant",
-      request: { body: jsonBody(CreateTenantInput) },
-      responses: { 201: jsonResponse(TenantSchema, "The tenant.") },
-    }, { 409: "A tenant with this id already exists." }),
+    apiRoute(
+      {
+        method: "post",
+        path: "/v1/tenants",
+        tags,
+        operationId: "createTenant",
+        summary: "Create a tenant",
+        request: { body: jsonBody(CreateTenantInput) },
+        responses: { 201: jsonResponse(TenantSchema, "The tenant.") },
+      },
+      { 409: "A tenant with this id already exists." },
+    ),
     async (c) => {
       const principal = authorize(c, "admin");
       if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot create tenants");

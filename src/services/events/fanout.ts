@@ -21,7 +21,11 @@ export interface FanoutRequest {
 
 /** The tenant's endpoints that can receive anything now (D1, configuration). */
 export async function activeEndpoints(ctx: ServiceCtx, tenantId: string): Promise<EndpointRow[]> {
-  return ctx.db.select().from(endpoints).where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.status, "active"))).all();
+  return ctx.db
+    .select()
+    .from(endpoints)
+    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.status, "active")))
+    .all();
 }
 
 /** Hands every planned delivery to its endpoint's dispatcher, one call per endpoint. */

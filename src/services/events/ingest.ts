@@ -87,7 +87,9 @@ export async function ingestEvents(
   const now = Date.now();
   const rows = inputs.map(({ input, idempotencyHeader, trace }) => eventRow(tenantId, input, idempotencyKeyOf(input, idempotencyHeader), now, trace ?? null));
   const results = await append(ctx, tenantId, rows, now);
-  const out = results.map((r): Ingested | { conflict: string } => (r.kind === "conflict" ? { conflict: shownKey(r.key) } : { event: r.event, created: r.kind === "created" }));
+  const out = results.map((r): Ingested | { conflict: string } =>
+    r.kind === "conflict" ? { conflict: shownKey(r.key) } : { event: r.event, created: r.kind === "created" },
+  );
   // A repeat whose first fan-out never got queued (the isolate died in between) is queued again;
   // the fan-out is idempotent, so a repeat of a queued event adds nothing.
   const toQueue = out.flatMap((o) => ("conflict" in o ? [] : o.created || o.event.fannedOutAt === null ? [o.event.id] : []));
@@ -96,12 +98,20 @@ export async function ingestEvents(
 }
 
 /** One event: a conflict is the request's answer (409 naming the key). */
-export async function ingestEvent(ctx: ServiceCtx, tenantId: string, input: IngestInput, idempotencyHeader?: string, trace?: TraceContext | null): Promise<Ingested> {
+export async function ingestEvent(
+  ctx: ServiceCtx,
+  tenantId: string,
+  input: IngestInput,
+  idempotencyHeader?: string,
+  trace?: TraceContext | null,
+): Promise<Ingested> {
   const [result] = await ingestEvents(ctx, tenantId, [{ input, idempotencyHeader, trace }]);
   if (!result || "conflict" in result) throw idempotencyConflict(result?.conflict ?? "");
   return result;
 }
 
 export function idempotencyConflict(key: string) {
-  return new ApiError("conflict", `idempotency key '${key}' was already used with a different body`, [{ path: "idempotency-key", message: "reused with a different body" }]);
+  return new ApiError("conflict", `idempotency key '${key}' was already used with a different body`, [
+    { path: "idempotency-key", message: "reused with a different body" },
+  ]);
 }
