@@ -86,7 +86,7 @@ export function freshStateDir(name) {
  * directory. Request logs are off (LOG_LEVEL=warn, wrangler --log-level warn) for the service
  * and the baseline alike, so the terminal is not what is measured.
  */
-export async function startService({ port, stateDir }) {
+export async function startService({ port, stateDir, vars = {} }) {
   const proc = launch(
     "edgehooks",
     "node",
@@ -105,6 +105,7 @@ export async function startService({ port, stateDir }) {
       // The retry scenario spreads 10,000 pending retries over 1,250 endpoints of one tenant.
       "--var",
       "MAX_ENDPOINTS_PER_TENANT:2000",
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     { PORT: String(port) },
   );

@@ -51,6 +51,8 @@ declare global {
     PORTAL_ACCENT_COLOR?: string;
     /** Tenants one GET /metrics scrape reads (default 50, 1..500); the rest are on the next page. */
     METRICS_MAX_TENANTS?: string;
+    /** Seconds before the sweeper takes over a half-done fan-out or hand-off (default 120). */
+    SWEEP_GRACE_S?: string;
     /** Optional Workers Analytics Engine dataset: one data point per recorded attempt. */
     DELIVERY_ANALYTICS?: AnalyticsEngineDataset;
   }

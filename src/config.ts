@@ -18,6 +18,8 @@ export interface Config {
   portal: PortalSettings;
   /** Tenants one GET /metrics scrape reads (METRICS_MAX_TENANTS). */
   metricsMaxTenants: number;
+  /** How old a half-done write must be before the sweeper drives it again (SWEEP_GRACE_S). */
+  sweepGraceMs: number;
 }
 
 export const VERSION = "0.1.0";
@@ -42,6 +44,7 @@ export function readConfig(env: Env): Config {
     version: VERSION,
     portal: portalSettings(env, allowHttp),
     metricsMaxTenants: metricsMaxTenants(env.METRICS_MAX_TENANTS),
+    sweepGraceMs: sweepGraceMs(env.SWEEP_GRACE_S),
   };
 }
 
@@ -59,4 +62,10 @@ export const METRICS_MAX_TENANTS_LIMIT = 500;
 function metricsMaxTenants(raw: string | undefined): number {
   const n = Number(raw ?? DEFAULT_METRICS_MAX_TENANTS);
   return Number.isInteger(n) && n > 0 ? Math.min(n, METRICS_MAX_TENANTS_LIMIT) : DEFAULT_METRICS_MAX_TENANTS;
+}
+
+/** Default 120 s; at least 5 s, so a write still in flight is never taken for a failed one. */
+function sweepGraceMs(raw: string | undefined): number {
+  const n = Number(raw ?? 120);
+  return Number.isFinite(n) && n >= 5 ? n * 1000 : 120_000;
 }

@@ -20,7 +20,6 @@ import { OPERATOR_TENANT } from "../services/operational";
 import { runTask } from "../services/recover";
 import { tenantLogFor } from "../tenant-log/client";
 
-export const SWEEP_GRACE_MS = 2 * 60_000;
 export const MAX_AUTO_REDRIVES = 3;
 const PER_TENANT = 500;
 const TASKS_PER_TENANT = 20;
@@ -35,7 +34,7 @@ export interface SweepResult {
 
 export async function sweepTenant(ctx: ServiceCtx, tenantId: string, now: number): Promise<SweepResult> {
   const tenantLog = tenantLogFor(ctx.env, tenantId);
-  const before = now - SWEEP_GRACE_MS;
+  const before = now - ctx.config.sweepGraceMs;
   const unfanned = await tenantLog.unfanned(before, PER_TENANT);
   for (let i = 0; i < unfanned.length; i += 100) {
     await ctx.env.EVENTS_QUEUE.send(fanoutMessage(tenantId, unfanned.slice(i, i + 100)), { contentType: "json" });
