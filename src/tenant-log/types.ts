@@ -1,6 +1,6 @@
 /** The TenantLog's RPC contract: the rows it answers and the inputs its verbs take. */
 import type { DeliveryChange, DeliveryRef } from "../attempts/record";
-import type { StatusClass } from "../delivery/status-class";
+import type { Increment } from "../attempts/stats-rollup";
 import type { DeliveryStatus } from "../domain/deliveries";
 import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
 
@@ -42,19 +42,11 @@ export interface RecoverItem {
   event: EventRow;
 }
 
-/** One endpoint's all-time attempt and delivery counters (GET /metrics). */
-export interface EndpointTotals {
-  endpointId: string;
-  attemptsOk: number;
-  attemptsFailed: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  /** Attempt latency histogram (LATENCY_BUCKETS_MS, then the open bucket) and its sum. */
-  latency: number[];
-  latencySumMs: number;
-  byClass: Record<StatusClass, number>;
-}
+/**
+ * One endpoint's all-time attempt and delivery counters (GET /metrics): a roll-up row's counters
+ * summed over its hours, so the same fields as the increment that writes them.
+ */
+export type EndpointTotals = Omit<Increment, "tenantId" | "hour">;
 
 /** Open deliveries of one endpoint in one status. */
 export interface OpenBacklog {
