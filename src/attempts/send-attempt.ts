@@ -137,24 +137,33 @@ async function readExcerpt(res: Response): Promise<string> {
   return new TextDecoder().decode(all);
 }
 
+/** An attempt that never left: refused destination, or a request that could not be built. */
+function notSent(
+  base: Pick<AttemptResult, "id" | "number" | "trigger" | "url" | "startedAt">,
+  kind: "blocked_destination" | "connection",
+  detail: string,
+): AttemptResult {
+  return {
+    ...base,
+    durationMs: 0,
+    ok: false,
+    statusCode: null,
+    responseBody: null,
+    error: kind,
+    errorDetail: detail,
+    failure: kind,
+    control: null,
+    retryAfter: null,
+    requestHeaders: {},
+  };
+}
+
 export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
   const startedAt = input.now();
   const base = { id: newId("att", startedAt), number: input.number, trigger: input.trigger, url: input.endpoint.url, startedAt };
   const verdict = checkDestination(input.endpoint.url, { ...destinationRules(input.config, input.endpoint.sandbox), selfHosts: selfHosts(input.config) });
   if (!verdict.ok) {
-    return {
-      ...base,
-      durationMs: 0,
-      ok: false,
-      statusCode: null,
-      responseBody: null,
-      error: "blocked_destination",
-      errorDetail: verdict.reason,
-      failure: "blocked_destination",
-      control: null,
-      retryAfter: null,
-      requestHeaders: {},
-    };
+    return notSent(base, "blocked_destination", verdict.reason);
   }
   // Nothing that goes wrong before the request leaves may throw: a throw would leave the
   // delivery pending (the dispatcher re-sends its siblings every lease) and /test answer 500.
@@ -163,19 +172,7 @@ export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResul
     if (input.endpoint.unusable) throw new Error(input.endpoint.unusable);
     built = await buildRequest(input, Math.floor(startedAt / 1000));
   } catch (err) {
-    return {
-      ...base,
-      durationMs: 0,
-      ok: false,
-      statusCode: null,
-      responseBody: null,
-      error: "connection",
-      errorDetail: `the request could not be built: ${String((err as Error)?.message ?? err).slice(0, 400)}`,
-      failure: "connection",
-      control: null,
-      retryAfter: null,
-      requestHeaders: {},
-    };
+    return notSent(base, "connection", `the request could not be built: ${String((err as Error)?.message ?? err).slice(0, 400)}`);
   }
   const { body, headers, logged } = built;
   const controller = new AbortController();
