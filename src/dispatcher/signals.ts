@@ -7,7 +7,8 @@ import { endpoints } from "../db/schema";
 import { serviceCtx } from "../services/context";
 import type { DeliveryRef } from "../attempts/record";
 import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
-import { queueOperational, type OperationalType } from "../services/operational";
+import { queueOperational } from "../attempts/queue-operational";
+import type { OperationalType } from "../domain/operational";
 
 export interface OperationalSignal {
   type: Extract<OperationalType, "delivery.failing" | "delivery.exhausted" | "delivery.recovered">;

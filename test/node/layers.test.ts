@@ -33,10 +33,8 @@ const EXEMPT = new Set(["bindings.ts"]);
  * not listed here, and on an entry here that no longer exists (so the list only shrinks).
  */
 const KNOWN: Record<string, string> = {
-  // The per-tenant action limiter is moving into the verbs (issue 13, another branch).
-  // The dispatcher disables an endpoint in D1 and raises operational events through service verbs.
+  // The dispatcher disables an endpoint in D1 through the services' context.
   "dispatcher/signals.ts -> services/context.ts": "a lower-level disable/queue call for the dispatcher",
-  "dispatcher/signals.ts -> services/operational.ts": "queueOperational below the Durable Objects",
 };
 
 function sourceFiles(dir: string): string[] {
