@@ -32,10 +32,7 @@ const EXEMPT = new Set(["bindings.ts"]);
  * Known imports that still point up, each with where it should go. The test fails on any import
  * not listed here, and on an entry here that no longer exists (so the list only shrinks).
  */
-const KNOWN: Record<string, string> = {
-  // The dispatcher disables an endpoint in D1 through the services' context.
-  "dispatcher/signals.ts -> services/context.ts": "a lower-level disable/queue call for the dispatcher",
-};
+const KNOWN: Record<string, string> = {};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
