@@ -4,10 +4,11 @@
  */
 import { and, eq } from "drizzle-orm";
 import { endpoints } from "../db/schema";
-import { serviceCtx } from "../services/context";
+import { getDb } from "../db/client";
 import type { DeliveryRef } from "../attempts/record";
 import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
-import { queueOperational, type OperationalType } from "../services/operational";
+import { queueOperational } from "../attempts/queue-operational";
+import type { OperationalType } from "../domain/operational";
 
 export interface OperationalSignal {
   type: Extract<OperationalType, "delivery.failing" | "delivery.exhausted" | "delivery.recovered">;
@@ -18,9 +19,8 @@ export interface OperationalSignal {
 }
 
 export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointSnapshot, reason: "gone" | "failing") {
-  const ctx = serviceCtx(env);
   const now = Date.now();
-  await ctx.db
+  await getDb(env)
     .update(endpoints)
     .set({ status: "disabled", disabledReason: reason, disabledAt: now, updatedAt: now, version: endpoint.version + 1 })
     .where(and(eq(endpoints.id, endpoint.id), eq(endpoints.status, "active")));

@@ -16,7 +16,7 @@ import { fanoutMessage } from "../domain/queue-messages";
 import type { ServiceCtx } from "../services/context";
 import { redriveDeadLetters } from "../services/dead-letters";
 import { activeEndpoints, handOff } from "../services/events/fanout";
-import { OPERATOR_TENANT } from "../services/operational";
+import { OPERATOR_TENANT } from "../domain/operational";
 import { runTask } from "../services/recover";
 import { tenantLogFor } from "../tenant-log/client";
 

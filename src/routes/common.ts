@@ -1,5 +1,6 @@
 /** Path parameters and small schemas shared by several resources. */
 import { z } from "@hono/zod-openapi";
+import { MetadataSchema as MetadataRule } from "../domain/metadata";
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -18,10 +19,8 @@ export const idField = (prefix: string) =>
 /** A prefixed id as a path parameter. */
 export const idParam = (name: string, prefix: string) => idField(prefix).openapi({ param: { name, in: "path" } });
 
-export const MetadataSchema = z
-  .record(z.string().max(100), z.string().max(1000))
-  .refine((m) => Object.keys(m).length <= 50, "at most 50 metadata keys")
-  .openapi({ example: { plan: "pro" } });
+export const METADATA_DOC = { example: { plan: "pro" } };
+export const MetadataSchema = MetadataRule.openapi(METADATA_DOC);
 
 export const Timestamp = z.string().openapi({ format: "date-time", example: "2026-11-22T12:00:00.000Z" });
 

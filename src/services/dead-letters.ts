@@ -13,7 +13,7 @@ import { EventsMessage } from "../domain/queue-messages";
 import { tenantLogFor } from "../tenant-log/client";
 import type { DeadLetterRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
-import { OPERATOR_TENANT } from "./operational";
+import { OPERATOR_TENANT } from "../domain/operational";
 import { getTenant } from "./tenants";
 
 export function deadLetterView(row: DeadLetterRow) {

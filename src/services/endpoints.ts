@@ -11,7 +11,7 @@ import { ApiError, notFound } from "../errors";
 import { selfHosts } from "../lib/self-hosts";
 import { iso } from "../lib/time";
 import { decryptJson, encryptJson } from "../lib/crypto";
-import type { CreateEndpoint, UpdateEndpoint } from "../routes/endpoints/schema";
+import type { CreateEndpoint, UpdateEndpoint } from "./endpoint-input";
 import type { ServiceCtx } from "./context";
 import { deploymentDefaults, type DeploymentDefaults } from "../attempts/deployment-defaults";
 import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";

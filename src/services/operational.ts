@@ -14,48 +14,20 @@ import { endpoints } from "../db/schema";
 import { isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
 import { ApiError } from "../errors";
 import { chunk } from "../lib/chunk";
-import type { OperationalMessage } from "../domain/queue-messages";
+import { EVENTS_PER_INGEST, emittable, OPERATOR_TENANT, type OperationalEvent, type OperationalType } from "../domain/operational";
 import type { ServiceCtx } from "./context";
 import { ingestEvents } from "./events/ingest";
 import { ensureTenant } from "./tenants";
-
-export const OPERATOR_TENANT = "_operator";
-
-export type OperationalType =
-  | "endpoint.created"
-  | "endpoint.updated"
-  | "endpoint.deleted"
-  | "endpoint.disabled"
-  | "endpoint.enabled"
-  | "endpoint.secret_rotated"
-  | "delivery.failing"
-  | "delivery.exhausted"
-  | "delivery.recovered";
-
-export interface OperationalEvent {
-  type: OperationalType;
-  tenantId: string;
-  data: Record<string, unknown>;
-  /** For delivery.*: the type of the event delivered (alerts about alerts are not raised). */
-  eventType?: string;
-}
 
 /** What a tenant may subscribe to about itself, as `edgehooks.<type>`. */
 export const TENANT_ALERT_TYPES: readonly OperationalType[] = ["endpoint.disabled", "delivery.failing", "delivery.exhausted", "endpoint.secret_rotated"];
 
 export const tenantAlertType = (type: OperationalType) => `${RESERVED_TYPE_PREFIX}${type}`;
 
-/** An ingest (and its fan-out message) holds at most this many events. */
-const EVENTS_PER_INGEST = 100;
-
-/** The events worth emitting, in runs that fit one ingest or one queue message. */
-const emittable = (events: OperationalEvent[]) =>
-  chunk(
-    events.filter((e) => e.tenantId !== OPERATOR_TENANT),
-    EVENTS_PER_INGEST,
-  );
-
-/** Stores the events for `_operator` now (routes, and the queue consumer for what was queued). */
+/**
+ * Stores the events for `_operator` now (routes, and the queue consumer for what the dispatchers
+ * queued with src/attempts/queue-operational.ts).
+ */
 export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[]) {
   const runs = emittable(events);
   if (!runs.length) return;
@@ -109,21 +81,5 @@ async function emitTenantAlerts(ctx: ServiceCtx, events: OperationalEvent[]) {
         throw err;
       }
     }
-  }
-}
-
-/**
- * Hands events to the queue instead (the dispatchers): one queue send on the alarm's path, and the
- * consumer stores a whole batch of them in one D1 round trip. Every recovered delivery raises one,
- * so after an outage they come by the thousand.
- */
-export async function queueOperational(env: Env, events: OperationalEvent[]) {
-  for (const run of emittable(events)) {
-    const message: OperationalMessage = {
-      v: 1,
-      kind: "operational",
-      events: run.map((e) => ({ type: e.type, tenant_id: e.tenantId, data: e.data, ...(e.eventType !== undefined ? { event_type: e.eventType } : {}) })),
-    };
-    await env.EVENTS_QUEUE.send(message, { contentType: "json" });
   }
 }

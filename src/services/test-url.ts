@@ -14,7 +14,7 @@ import { exampleOf } from "./event-types";
 import { generateSecret } from "../delivery/secret";
 import { assertOwnSecret } from "./own-secret";
 import { tenantEnvironment } from "./tenants";
-import type { TestUrl } from "../routes/endpoints/schema";
+import type { TestUrl } from "./endpoint-input";
 import { limitTenantAction } from "./tenant-action-limit";
 
 export async function testUrl(ctx: ServiceCtx, tenantId: string, input: TestUrl) {

@@ -32,15 +32,7 @@ const EXEMPT = new Set(["bindings.ts"]);
  * Known imports that still point up, each with where it should go. The test fails on any import
  * not listed here, and on an entry here that no longer exists (so the list only shrinks).
  */
-const KNOWN: Record<string, string> = {
-  // The endpoint input types are inferred from the route schemas; they belong in src/domain with the schemas.
-  "services/endpoints.ts -> routes/endpoints/schema.ts": "input schemas to src/domain",
-  "services/test-url.ts -> routes/endpoints/schema.ts": "input schemas to src/domain",
-  // The per-tenant action limiter is moving into the verbs (issue 13, another branch).
-  // The dispatcher disables an endpoint in D1 and raises operational events through service verbs.
-  "dispatcher/signals.ts -> services/context.ts": "a lower-level disable/queue call for the dispatcher",
-  "dispatcher/signals.ts -> services/operational.ts": "queueOperational below the Durable Objects",
-};
+const KNOWN: Record<string, string> = {};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

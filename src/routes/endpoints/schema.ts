@@ -1,133 +1,88 @@
+/**
+ * The endpoint API's schemas: the verbs' inputs (src/services/endpoint-input.ts) with the
+ * descriptions the document shows, and the answers.
+ */
 import { z } from "@hono/zod-openapi";
-import { EVENT_TYPE_PATTERN, isReservedType, RESERVED_TYPE_PREFIX } from "../../delivery/match";
-import { FilterSchema as PayloadFilterSchema } from "../../delivery/filter";
 import { RetryPolicySchema as RetryPolicyRule } from "../../delivery/retry-policy";
-import { headerName, HEADER_VALUE, SignatureProfileSchema } from "../../domain/endpoints";
-import { JSON_OBJECT_DOC, MetadataSchema, Timestamp } from "../common";
+import { SignatureProfileSchema } from "../../domain/endpoints";
+import * as input from "../../services/endpoint-input";
+import { JSON_OBJECT_DOC, METADATA_DOC, Timestamp } from "../common";
 
-// The pure core's schemas (plain zod) with the descriptions the API document shows.
-const FilterSchema = PayloadFilterSchema.openapi({
-  type: "object",
-  description: "Match on the event (`data.*`, `type`, `channels`) with $eq $neq $gt $gte $lt $lte $in $nin $exists $regex $and $or $not.",
-  example: { "data.total_amount": { $gte: 1000 } },
-});
+/** An API description, as `.openapi()` takes it. */
+type Doc = NonNullable<Parameters<z.ZodType["openapi"]>[1]>;
 
-const RetryPolicySchema = RetryPolicyRule.openapi({
+/**
+ * A verb's input schema with the API's words on its fields. Only metadata is added (`.openapi()`
+ * copies a schema, rules and all), so what the API accepts is what the verb declares.
+ */
+function documented<S extends z.ZodObject>(schema: S, docs: { [K in keyof S["shape"]]?: Doc }): S {
+  const fields = Object.entries(schema.shape).map(([key, field]) => {
+    const doc = docs[key as keyof S["shape"]];
+    return [key, doc ? (field as z.ZodType).openapi(doc) : field];
+  });
+  return schema.extend(Object.fromEntries(fields)) as S;
+}
+
+const RETRY_POLICY_DOC: Doc = {
   description:
     "A preset ladder (`standard`, `rapid`, `doubling`, `extended`) or a custom `{ schedule_s }`: " +
     "seconds to wait after each failure, 1..20 steps of 1 s .. 7 days. Each delay gets ±20 % jitter.",
   example: "standard",
-});
-
-export const EventTypePatternsSchema = z
-  .array(z.string().max(200).regex(EVENT_TYPE_PATTERN, "event types are dot-separated names; `job.*` and `*` are patterns"))
-  .max(100)
-  .openapi({
-    description: "Names or patterns (`job.*` matches every type under `job.`, `*` all). Absent: all types.",
-    example: ["job.completed", "invoice.*"],
-  });
-
-export const ChannelsSchema = z
-  .array(
-    z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(/^[A-Za-z0-9_.:/-]+$/, "channels are 1..128 characters of A-Z a-z 0-9 _ . : / -"),
-  )
-  .max(50)
-  .openapi({ example: ["parser_123"] });
-
-export const HeadersSchema = z
-  .record(headerName, z.string().regex(HEADER_VALUE, "header values are printable text up to 4096 characters"))
-  .refine((h) => Object.keys(h).length <= 20, "at most 20 custom headers")
-  .openapi({ description: "Extra request headers. Values are encrypted at rest and never returned.", example: { "X-Customer": "acme" } });
-
-export const AuthSchema = z
-  .discriminatedUnion("type", [
-    z.strictObject({
-      type: z.literal("basic"),
-      username: z
-        .string()
-        .min(1)
-        .max(200)
-        .regex(/^[^:]*$/, "no ':' in a basic-auth username"),
-      password: z.string().min(1).max(500),
-    }),
-    z.strictObject({ type: z.literal("header"), name: headerName, value: z.string().min(1).regex(HEADER_VALUE) }),
-  ])
-  .openapi({
-    description: "Credentials the receiver expects. Stored encrypted; never returned.",
-    example: { type: "header", name: "X-Webhook-Token", value: "s3cr3t" },
-  });
-
-export const SignatureSchema = SignatureProfileSchema.openapi({
-  description: "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.",
-  example: { scheme: "standard" },
-});
-
-export const EnvelopeSchema = z.enum(["standard", "event-data", "jsonapi"]).openapi({ description: "Body shape sent to the receiver." });
-
-const UrlField = z
-  .string()
-  .min(1)
-  .max(2048)
-  .refine((u) => URL.canParse(u), "not a valid URL (expected https://…)")
-  .openapi({ example: "https://example.com/webhooks" });
-
-const endpointFields = {
-  url: UrlField,
-  description: z.string().max(1000),
-  event_types: EventTypePatternsSchema.nullable(),
-  channels: ChannelsSchema.nullable(),
-  // Documented as a JSON object (or null) so generated clients accept any filter the server does.
-  filter: FilterSchema.nullable().openapi({ ...JSON_OBJECT_DOC, type: ["object", "null"] }),
-  headers: HeadersSchema,
-  auth: AuthSchema.nullable(),
-  // null (or absent) = the deployment default (DEFAULT_SIGNATURE / DEFAULT_RETRY_POLICY).
-  signature: SignatureSchema.nullable(),
-  envelope: EnvelopeSchema,
-  retry_policy: RetryPolicySchema.nullable(),
-  rate_limit_per_s: z.number().int().min(1).max(10000).nullable().openapi({ description: "At most this many attempts per second." }),
-  max_in_flight: z.number().int().min(1).max(1000).nullable().openapi({ description: "At most this many requests open at once." }),
-  timeout_ms: z.number().int().min(1000).max(30000).openapi({ description: "Per-attempt timeout, default 15000." }),
-  metadata: MetadataSchema,
-  disabled: z.boolean(),
 };
 
-/** A brought signing secret; its shape per scheme is checked by the verb (it depends on `signature`). */
-export const OwnSecretField = z.string().min(1).max(300).openapi({
+const SIGNATURE_DOC: Doc = {
+  description: "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.",
+  example: { scheme: "standard" },
+};
+
+const ENVELOPE_DOC: Doc = { description: "Body shape sent to the receiver." };
+
+const CHANNELS_DOC: Doc = { example: ["parser_123"] };
+
+const OWN_SECRET_DOC: Doc = {
   description:
     "Bring your own signing secret (e.g. when moving existing subscribers). `standard`: `whsec_` + base64 of 24..64 bytes; `hmac-sha256-hex`: any printable ASCII string of 16..256 characters, used as is. Absent: a fresh `whsec_` secret.",
   example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-});
+};
 
-export const CreateEndpointInput = z
-  .strictObject({
-    url: endpointFields.url,
-    description: endpointFields.description.optional(),
-    event_types: endpointFields.event_types.optional(),
-    channels: endpointFields.channels.optional(),
-    filter: endpointFields.filter.optional(),
-    headers: endpointFields.headers.optional(),
-    auth: endpointFields.auth.optional(),
-    signature: endpointFields.signature.optional(),
-    envelope: endpointFields.envelope.optional(),
-    retry_policy: endpointFields.retry_policy.optional(),
-    rate_limit_per_s: endpointFields.rate_limit_per_s.optional(),
-    max_in_flight: endpointFields.max_in_flight.optional(),
-    timeout_ms: endpointFields.timeout_ms.optional(),
-    metadata: endpointFields.metadata.optional(),
-    disabled: endpointFields.disabled.optional(),
-    secret: OwnSecretField.optional(),
-  })
-  .openapi("CreateEndpointInput");
+const RetryPolicySchema = RetryPolicyRule.openapi(RETRY_POLICY_DOC);
+export const SignatureSchema = SignatureProfileSchema.openapi(SIGNATURE_DOC);
+export const EnvelopeSchema = input.EnvelopeSchema.openapi(ENVELOPE_DOC);
+export const ChannelsSchema = input.ChannelsSchema.openapi(CHANNELS_DOC);
+export const OwnSecretField = input.OwnSecretSchema.openapi(OWN_SECRET_DOC);
 
-// The secret changes only through rotate-secret, which keeps the old one signing for a while.
-export const UpdateEndpointInput = CreateEndpointInput.omit({ secret: true }).partial().openapi("UpdateEndpointInput");
+/** What the API says about each endpoint field, wherever an input carries it. */
+const ENDPOINT_FIELD_DOCS: { [K in keyof typeof input.CreateEndpointInput.shape]?: Doc } = {
+  url: { example: "https://example.com/webhooks" },
+  event_types: {
+    description: "Names or patterns (`job.*` matches every type under `job.`, `*` all). Absent: all types.",
+    example: ["job.completed", "invoice.*"],
+  },
+  channels: CHANNELS_DOC,
+  // Documented as a JSON object (or null) so generated clients accept any filter the server does.
+  filter: {
+    type: ["object", "null"],
+    description: "Match on the event (`data.*`, `type`, `channels`) with $eq $neq $gt $gte $lt $lte $in $nin $exists $regex $and $or $not.",
+    example: { "data.total_amount": { $gte: 1000 } },
+    additionalProperties: JSON_OBJECT_DOC.additionalProperties,
+  },
+  headers: { description: "Extra request headers. Values are encrypted at rest and never returned.", example: { "X-Customer": "acme" } },
+  auth: {
+    description: "Credentials the receiver expects. Stored encrypted; never returned.",
+    example: { type: "header", name: "X-Webhook-Token", value: "s3cr3t" },
+  },
+  signature: SIGNATURE_DOC,
+  envelope: ENVELOPE_DOC,
+  retry_policy: RETRY_POLICY_DOC,
+  rate_limit_per_s: { description: "At most this many attempts per second." },
+  max_in_flight: { description: "At most this many requests open at once." },
+  timeout_ms: { description: "Per-attempt timeout, default 15000." },
+  metadata: METADATA_DOC,
+  secret: OWN_SECRET_DOC,
+};
 
-export type CreateEndpoint = z.infer<typeof CreateEndpointInput>;
-export type UpdateEndpoint = z.infer<typeof UpdateEndpointInput>;
+export const CreateEndpointInput = documented(input.CreateEndpointInput, ENDPOINT_FIELD_DOCS).openapi("CreateEndpointInput");
+export const UpdateEndpointInput = documented(input.UpdateEndpointInput, ENDPOINT_FIELD_DOCS).openapi("UpdateEndpointInput");
 
 export const EndpointSchema = z
   .object({
@@ -160,37 +115,19 @@ export const CreatedEndpointSchema = EndpointSchema.extend({
     .openapi({ description: "The signing secret (`whsec_...`). Shown only in this answer.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
 }).openapi("CreatedEndpoint");
 
-/** A concrete event type a test may send; Edgehooks' own alert types cannot be spoofed. */
-const TestEventType = z
-  .string()
-  .max(200)
-  .regex(EVENT_TYPE_PATTERN)
-  .refine((t) => !t.includes("*"), "a concrete type, not a pattern")
-  .refine((t) => !isReservedType(t), `types under \`${RESERVED_TYPE_PREFIX}\` are Edgehooks' own alerts`);
-
 export const TestEndpointInput = z
   .strictObject({
-    event_type: TestEventType.optional(),
+    event_type: input.TestEventTypeSchema.optional(),
     data: z.unknown().optional(),
   })
   .openapi("TestEndpointInput");
 
-export const TestUrlInput = z
-  .strictObject({
-    url: endpointFields.url,
-    event_type: TestEventType.optional().openapi({ description: "Default `webhook.test`." }),
-    data: z.unknown().optional().openapi({ description: "Default `{ message, timestamp }`, or the catalog's example for `event_type`." }),
-    secret: OwnSecretField.optional().openapi({
-      description: "Sign with this secret (checked against `signature` like an endpoint's). Absent: a fresh one, answered.",
-    }),
-    signature: endpointFields.signature.optional(),
-    envelope: endpointFields.envelope.optional(),
-    headers: endpointFields.headers.optional(),
-    auth: endpointFields.auth.optional(),
-    timeout_ms: endpointFields.timeout_ms.optional(),
-  })
-  .openapi("TestUrlInput");
-export type TestUrl = z.infer<typeof TestUrlInput>;
+export const TestUrlInput = documented(input.TestUrlInput, {
+  ...ENDPOINT_FIELD_DOCS,
+  event_type: { description: "Default `webhook.test`." },
+  data: { description: "Default `{ message, timestamp }`, or the catalog's example for `event_type`." },
+  secret: { ...OWN_SECRET_DOC, description: "Sign with this secret (checked against `signature` like an endpoint's). Absent: a fresh one, answered." },
+}).openapi("TestUrlInput");
 
 export const AttemptSchema = z
   .object({
