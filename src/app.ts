@@ -6,7 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { assertPortalScope } from "./auth/portal-scope";
 import { resolvePrincipal } from "./auth/principal";
 import { readConfig } from "./config";
-import { ApiError, codeForStatus, errorBody } from "./errors";
+import { ApiError, asUnavailable, codeForStatus, errorBody } from "./errors";
 import { newId } from "./db/ids";
 import type { AppEnv } from "./http/context";
 import { zodIssues } from "./http/validation";
@@ -92,7 +92,7 @@ export function createApp() {
     if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
     const client = authClient((name) => c.req.header(name));
     assertNotThrottled(client);
-    const principal = await resolvePrincipal(c.env, match[1]!);
+    const principal = await resolvePrincipal(c.env, match[1]!, c.get("config").configCacheTtlMs);
     if (!principal) {
       await noteAuthFailure(c.env, client);
       throw new ApiError("unauthorized", "invalid or revoked API key");
@@ -121,13 +121,16 @@ export function createApp() {
 
   app.notFound((c) => c.json(errorBody("not_found", "no such route", c.get("requestId")), 404));
 
-  app.onError((err, c) => {
+  app.onError((thrown, c) => {
     const requestId = c.get("requestId") ?? newId("req");
     c.header("x-request-id", requestId);
+    const busy = asUnavailable(thrown);
+    if (busy) log.warn("storage unavailable", { request_id: requestId, error: String(thrown) });
+    const err = busy ?? thrown;
     if (err instanceof ApiError) {
-      if (err.status >= 500) log.error("request failed", { request_id: requestId, error: err.message });
+      if (err.status === 500) log.error("request failed", { request_id: requestId, error: err.message });
       for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
-      const message = err.status >= 500 ? "internal error" : err.message;
+      const message = err.status === 500 ? "internal error" : err.message;
       return c.json(errorBody(err.code, message, requestId, err.issues), err.status);
     }
     if (err instanceof HTTPException) {

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   unprocessable: 422,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -35,6 +36,24 @@ export class ApiError extends Error {
 
 export const notFound = (what: string) => new ApiError("not_found", `${what} not found`);
 export const badRequest = (message: string, issues?: ErrorIssue[]) => new ApiError("bad_request", message, issues);
+
+/** Seconds a 503 asks the caller to wait: storage that is overloaded or restarting recovers within about that. */
+export const UNAVAILABLE_RETRY_AFTER_S = 1;
+
+export const unavailable = (message: string) => new ApiError("unavailable", message, undefined, { "retry-after": String(UNAVAILABLE_RETRY_AFTER_S) });
+
+/**
+ * A Durable Object that is overloaded (too many requests queued for it) or was reset mid-call
+ * throws with `overloaded` or `retryable` set: that is a moment's unavailability, answered as 503
+ * with Retry-After so a client retries, never as a 500. Anything else is not recognised here.
+ */
+export function asUnavailable(err: unknown): ApiError | null {
+  const e = err as { overloaded?: unknown; retryable?: unknown } | null;
+  if (!e || typeof e !== "object") return null;
+  if (e.overloaded === true) return unavailable("this tenant's storage is busy; retry after Retry-After seconds");
+  if (e.retryable === true) return unavailable("storage was restarting; retry after Retry-After seconds");
+  return null;
+}
 
 export function errorBody(code: ErrorCode, message: string, requestId: string, issues?: ErrorIssue[]) {
   return { error: { code, message, request_id: requestId, ...(issues?.length ? { issues } : {}) } };

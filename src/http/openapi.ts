@@ -42,6 +42,7 @@ export const errorResponses = {
   403: errorResponse("The credentials lack the scope this route needs."),
   404: errorResponse("Not found (or belongs to another tenant)."),
   500: errorResponse("Internal error; the detail is logged under the request id."),
+  503: errorResponse("Briefly unavailable (the tenant's storage is overloaded or restarting); retry after `Retry-After` seconds."),
 } as const;
 
 /** The per-tenant action limit (src/services/tenant-action-limit.ts), for a route's own responses. */
@@ -66,14 +67,18 @@ type ResponseConfig = RouteConfig["responses"][string];
 /** Adds the request-id header to one answer (and Retry-After to a 429). */
 function withHeaders(status: string, response: ResponseConfig): ResponseConfig {
   const own = (response as { headers?: unknown }).headers;
-  const headers = { ...(own && typeof own === "object" && !("_zod" in own) ? own : {}), ...REQUEST_ID_HEADER, ...(status === "429" ? RETRY_AFTER_HEADER : {}) };
+  const headers = {
+    ...(own && typeof own === "object" && !("_zod" in own) ? own : {}),
+    ...REQUEST_ID_HEADER,
+    ...(status === "429" || status === "503" ? RETRY_AFTER_HEADER : {}),
+  };
   return { ...response, headers } as ResponseConfig;
 }
 
 /**
  * A /v1 route: `createRoute` plus the answers every such route gives. 400 when the route takes
  * any input, 401 and 403 always (every /v1 route checks a key and a scope), 404 when the path
- * names something, 415 when it takes a JSON body, 500 always, and the `extra` ones it declares.
+ * names something, 415 when it takes a JSON body, 500 and 503 always, and the `extra` ones it declares.
  */
 export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; operationId: string }>(route: R, extra: ExtraAnswers = {}) {
   const req = route.request ?? {};
@@ -85,6 +90,7 @@ export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> &
   if (req.body) errors[415] = errorResponse(UNSUPPORTED_MEDIA_TYPE);
   for (const [status, description] of Object.entries(extra)) if (description) errors[status] = errorResponse(description);
   errors[500] = errorResponses[500];
+  errors[503] = errorResponses[503];
   const responses: Record<string, ResponseConfig> = {};
   // The route's own answers win (a route may describe a standard error its own way).
   for (const [status, response] of Object.entries({ ...errors, ...route.responses })) responses[status] = withHeaders(status, response);

@@ -104,8 +104,19 @@ export function hex(bytes: Uint8Array): string {
   return out;
 }
 
+export function sha256(text: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+}
+
 export async function sha256Hex(text: string): Promise<string> {
-  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+  return toHex(await sha256(text));
+}
+
+export const toHex = (digest: ArrayBuffer) => hex(new Uint8Array(digest));
+
+/** Two digests (or any equal-length byte strings) compared in constant time; unequal lengths are unequal. */
+export function digestEqual(a: ArrayBuffer | Uint8Array, b: ArrayBuffer | Uint8Array): boolean {
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
 }
 
 /** Compares two strings without leaking where they differ (hashes first, so lengths match). */

@@ -1,4 +1,4 @@
-/** API keys: shown once at creation, stored as SHA-256 hashes, revocable at once. */
+/** API keys: shown once at creation, stored as SHA-256 hashes, revocable (at once in this isolate, within CONFIG_CACHE_TTL_S in others). */
 import { and, desc, eq, isNull, lt } from "drizzle-orm";
 import type { Scope } from "../domain/api-keys";
 import type { Db } from "../db/client";
@@ -7,6 +7,7 @@ import { apiKeys } from "../db/schema";
 import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { iso, isoOrNull } from "../lib/time";
+import { API_KEY_CACHE_PREFIX, invalidate } from "./config-cache";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
@@ -62,5 +63,6 @@ export async function revokeApiKey(db: Db, keyId: string, tenantId: string | nul
     .returning()
     .get();
   if (!row) throw notFound("api key");
+  invalidate(API_KEY_CACHE_PREFIX);
   return row;
 }

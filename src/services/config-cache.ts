@@ -4,6 +4,9 @@
  * made through another isolate is seen within the TTL (Config.configCacheTtlMs, default 5 s), the
  * bound the README states. Only config is cached, never traffic.
  */
+/** API key rows are cached under their hash (never the token itself); any key change drops them all. */
+export const API_KEY_CACHE_PREFIX = "key:";
+
 const entries = new Map<string, { at: number; value: unknown }>();
 /** Bounded so a flood of distinct keys cannot grow an isolate's memory without limit. */
 const MAX_ENTRIES = 10_000;

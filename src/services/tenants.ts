@@ -7,7 +7,7 @@ import { ApiError, notFound } from "../errors";
 import { iso } from "../lib/time";
 import { tenantLogFor } from "../tenant-log/client";
 import type { TenantRef } from "../tenant-log/types";
-import { cached, invalidate } from "./config-cache";
+import { API_KEY_CACHE_PREFIX, cached, invalidate } from "./config-cache";
 import type { ServiceCtx } from "./context";
 
 export type TenantRow = typeof tenants.$inferSelect;
@@ -145,5 +145,5 @@ export async function deleteTenant(ctx: ServiceCtx, tenantId: string, forgetEndp
   ]);
   invalidate(`tenant:${tenantId}`);
   invalidate(`endpoints:${tenantId}`);
-  invalidate("key:");
+  invalidate(API_KEY_CACHE_PREFIX);
 }
