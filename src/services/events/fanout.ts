@@ -70,7 +70,11 @@ export async function fanOutTenant(ctx: ServiceCtx, tenantId: string, requests: 
  */
 export async function fanOutByTenant(ctx: ServiceCtx, requests: FanoutRequest[]): Promise<Map<string, PromiseSettledResult<void>>> {
   const byTenant = new Map<string, { eventId: string; origin: string }[]>();
-  for (const r of requests) byTenant.set(r.tenantId, [...(byTenant.get(r.tenantId) ?? []), { eventId: r.eventId, origin: r.origin }]);
+  for (const r of requests) {
+    const list = byTenant.get(r.tenantId);
+    if (list) list.push({ eventId: r.eventId, origin: r.origin });
+    else byTenant.set(r.tenantId, [{ eventId: r.eventId, origin: r.origin }]);
+  }
   const tenants = [...byTenant.keys()];
   const settled = await Promise.allSettled(tenants.map((t) => fanOutTenant(ctx, t, byTenant.get(t)!)));
   return new Map(tenants.map((t, i) => [t, settled[i]!]));

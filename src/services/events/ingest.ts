@@ -1,6 +1,7 @@
 /**
- * Ingest: the events are written durably to the tenant's TenantLog before they are answered
- * (read-after-write), then one fan-out message is queued. Idempotency (Idempotency-Key header or
+ * Ingest: the events are written durably to the tenant's TenantLog and their fan-out is queued
+ * (by the TenantLog, one message for the appends in flight together) before they are answered
+ * (read-after-write). Idempotency (Idempotency-Key header or
  * body `id`, 24 h) is settled in the same TenantLog transaction as the insert, and a TenantLog
  * runs one call at a time, so concurrent repeats can never create two events. A repeat with a
  * different body is a 409 naming the key.
@@ -8,7 +9,6 @@
 import { newId } from "../../db/ids";
 import type { TraceContext } from "../../delivery/trace-context";
 import { ApiError, notFound } from "../../errors";
-import { fanoutMessage } from "../../domain/queue-messages";
 import { STALE_TENANT, tenantLogFor } from "../../tenant-log/client";
 import { fingerprintOf } from "../../tenant-log/tenant-log";
 import type { AppendResult } from "../../tenant-log/types";
@@ -74,7 +74,7 @@ async function append(ctx: ServiceCtx, tenantId: string, rows: EventRow[], now: 
 }
 
 /**
- * Ingests several events in one TenantLog call and one queue message. Answers, in order, the
+ * Ingests several events in one TenantLog call (which queues their fan-out). Answers, in order, the
  * stored event for each input. Throws not_found when the tenant does not exist, conflict when an
  * idempotency key is reused with a different body (for a batch: only if every event conflicts;
  * otherwise that event's answer is `conflict`).
@@ -90,10 +90,6 @@ export async function ingestEvents(
   const out = results.map((r): Ingested | { conflict: string } =>
     r.kind === "conflict" ? { conflict: shownKey(r.key) } : { event: r.event, created: r.kind === "created" },
   );
-  // A repeat whose first fan-out never got queued (the isolate died in between) is queued again;
-  // the fan-out is idempotent, so a repeat of a queued event adds nothing.
-  const toQueue = out.flatMap((o) => ("conflict" in o ? [] : o.created || o.event.fannedOutAt === null ? [o.event.id] : []));
-  if (toQueue.length) await ctx.env.EVENTS_QUEUE.send(fanoutMessage(tenantId, toQueue), { contentType: "json" });
   return out;
 }
 
