@@ -106,6 +106,8 @@ export async function startService({ port, stateDir, vars = {} }) {
       "--var",
       "MAX_ENDPOINTS_PER_TENANT:2000",
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+      // BENCH_INSPECTOR_PORT opens the service's inspector, to take a CPU profile while a scenario runs.
+      ...(process.env.BENCH_INSPECTOR_PORT ? ["--inspector-port", process.env.BENCH_INSPECTOR_PORT] : []),
     ],
     { PORT: String(port) },
   );

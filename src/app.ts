@@ -141,7 +141,9 @@ export function createApp() {
         (status === 413 ? "request body is too large" : status === 415 ? "the request body must be JSON (content-type: application/json)" : code);
       return c.json(errorBody(code, message, requestId), status);
     }
-    log.error("unhandled error", { request_id: requestId, error: String(err), stack: (err as Error)?.stack });
+    // A wrapped driver error (drizzle's "Failed query") says why only in its cause.
+    const cause = (err as { cause?: unknown })?.cause;
+    log.error("unhandled error", { request_id: requestId, error: String(err), ...(cause ? { cause: String(cause) } : {}), stack: (err as Error)?.stack });
     return c.json(errorBody("internal", "internal error", requestId), 500);
   });
 

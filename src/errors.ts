@@ -48,10 +48,12 @@ export const unavailable = (message: string) => new ApiError("unavailable", mess
  * with Retry-After so a client retries, never as a 500. Anything else is not recognised here.
  */
 export function asUnavailable(err: unknown): ApiError | null {
-  const e = err as { overloaded?: unknown; retryable?: unknown } | null;
-  if (!e || typeof e !== "object") return null;
-  if (e.overloaded === true) return unavailable("this tenant's storage is busy; retry after Retry-After seconds");
-  if (e.retryable === true) return unavailable("storage was restarting; retry after Retry-After seconds");
+  // Drizzle wraps a driver's error ("Failed query: ...") with the runtime's as its cause.
+  for (let e = err as { overloaded?: unknown; retryable?: unknown; cause?: unknown } | null, depth = 0; e && typeof e === "object" && depth < 4; depth++) {
+    if (e.overloaded === true) return unavailable("this tenant's storage is busy; retry after Retry-After seconds");
+    if (e.retryable === true) return unavailable("storage was restarting; retry after Retry-After seconds");
+    e = e.cause as typeof e;
+  }
   return null;
 }
 

@@ -24,6 +24,10 @@ describe("storage unavailable", () => {
   it.each([
     ["overloaded", runtimeError("Durable Object is overloaded. Too many requests queued.", { overloaded: true })],
     ["reset (retryable)", runtimeError("Durable Object reset because its code was updated.", { retryable: true })],
+    [
+      "wrapped by the query builder",
+      Object.assign(new Error("Failed query: select 1"), { cause: runtimeError("Durable Object is overloaded.", { overloaded: true }) }),
+    ],
   ])("a %s object answers 503 unavailable with Retry-After", async (_what, thrown) => {
     const res = await answerTo(thrown);
     expect(res.status).toBe(503);
