@@ -335,14 +335,13 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const endpoint = this.store.endpoint;
     const wakes: number[] = [];
     if (this.store.outboxSize() > 0) wakes.push(this.now() + OUTBOX_RETRY_MS);
+    const now = this.now();
+    const { inFlight, lease, nextDue, expiry } = this.store.wakeInputs(now);
     if (endpoint?.status === "active") {
-      const now = this.now();
       const health = this.store.health;
-      const inFlight = this.store.inFlight(now);
-      const lease = this.store.earliestLease(now);
       if (lease !== null) wakes.push(lease);
       const full = inFlight >= (endpoint.maxInFlight ?? DEFAULT_CONCURRENCY) || (health.breakerOpen && inFlight > 0);
-      const next = full ? null : this.store.nextDue(now);
+      const next = full ? null : nextDue;
       if (next !== null) {
         let at = next;
         if (health.breakerOpen && health.nextProbeAt !== null) at = Math.max(at, health.nextProbeAt);
@@ -352,7 +351,6 @@ export class EndpointDispatcher extends DurableObject<Env> {
       }
     }
     // expires_at cancels what is not delivered by then, on an active or a disabled endpoint alike.
-    const expiry = this.store.earliestExpiry();
     if (endpoint && expiry !== null) wakes.push(expiry);
     if (!wakes.length) {
       await this.ctx.storage.deleteAlarm();

@@ -61,8 +61,12 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, change TEXT NOT NULL);
 `;
 
-/** The layout version this code writes; older objects are brought up to it when they start. */
-export const DISPATCHER_SCHEMA_VERSION = 2;
+/**
+ * The layout version this code writes; older objects are brought up to it when they start.
+ * v3 is v2 with the trace columns, which v2 objects gained in place: the version says they are
+ * there, so an object that starts on v3 reads one meta row and checks nothing else.
+ */
+export const DISPATCHER_SCHEMA_VERSION = 3;
 
 /**
  * v1 → v2: pending had AUTOINCREMENT, a lane index over every row and a lease index. The table is
@@ -91,6 +95,9 @@ export class DispatcherStore {
   /** The next seq to assign; read from the table once per object start, then counted here. */
   private nextSeq: number | null = null;
 
+  /** Entries in the outbox, or null until first counted. */
+  private outboxCount: number | null = null;
+
   /**
    * Delivery ids this object removed (settled or cancelled), newest last. A fan-out that runs
    * again (its queue message retried) hands over every delivery the TenantLog still shows
@@ -109,11 +116,15 @@ export class DispatcherStore {
   cleared() {
     this.metaCache.clear();
     this.nextSeq = null;
+    this.outboxCount = null;
     this.settled.clear();
     this.layOut();
   }
 
   private layOut() {
+    // The common case, every time an evicted object wakes for an alarm: laid out already. Measured
+    // under 10,000 retries, the full check below was a fifth of all SQLite time.
+    if (this.storedVersion() === DISPATCHER_SCHEMA_VERSION) return;
     const hasPending = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'pending'").one().n > 0;
     const version = hasPending ? Number(this.metaValue("schema_version") ?? 1) : DISPATCHER_SCHEMA_VERSION;
     if (version < 2) {
@@ -127,6 +138,16 @@ export class DispatcherStore {
       addTraceColumns(this.sql);
     }
     if (Number(this.metaValue("schema_version") ?? 0) !== DISPATCHER_SCHEMA_VERSION) this.setMeta("schema_version", DISPATCHER_SCHEMA_VERSION);
+  }
+
+  /** schema_version in one statement, or null when there is no meta table (a new object) or no such row. */
+  private storedVersion(): number | null {
+    try {
+      const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'schema_version'").toArray()[0];
+      return row ? Number(JSON.parse(row.v)) : null;
+    } catch {
+      return null;
+    }
   }
 
   /** meta without the cache, for layOut (the table may not exist yet). */
@@ -277,31 +298,36 @@ export class DispatcherStore {
     return this.sql.exec<PendingRow>("SELECT * FROM pending ORDER BY seq").toArray();
   }
 
-  /** The earliest due time among deliveries that head their lane and are not in flight. */
-  nextDue(now: number): number | null {
-    return this.sql
-      .exec<{ t: number | null }>(
-        `SELECT MIN(due_at) AS t FROM pending p WHERE (lease_until IS NULL OR lease_until <= ?)
-           AND (p.ordering_key IS NULL OR p.seq = (SELECT MIN(seq) FROM pending q WHERE q.ordering_key = p.ordering_key))`,
+  /**
+   * What arming the alarm needs, in one statement instead of four (each storage call has a fixed
+   * cost, and this runs at the end of every alarm): attempts in flight, the first lease to run out,
+   * the next due time of a delivery that heads its lane and is not in flight, and the first expiry.
+   */
+  wakeInputs(now: number): { inFlight: number; lease: number | null; nextDue: number | null; expiry: number | null } {
+    const r = this.sql
+      .exec<{ in_flight: number; lease: number | null; next_due: number | null; expiry: number | null }>(
+        `SELECT
+           (SELECT COUNT(*) FROM pending WHERE lease_until > ?) AS in_flight,
+           (SELECT MIN(lease_until) FROM pending WHERE lease_until > ?) AS lease,
+           (SELECT MIN(due_at) FROM pending p WHERE (lease_until IS NULL OR lease_until <= ?)
+              AND (p.ordering_key IS NULL OR p.seq = (SELECT MIN(seq) FROM pending q WHERE q.ordering_key = p.ordering_key))) AS next_due,
+           (SELECT MIN(expires_at) FROM pending WHERE expires_at IS NOT NULL) AS expiry`,
+        now,
+        now,
         now,
       )
-      .one().t;
-  }
-
-  /** When the first in-flight lease runs out: an attempt cut short by an eviction is retried then. */
-  earliestLease(now: number): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(lease_until) AS t FROM pending WHERE lease_until > ?", now).one().t;
-  }
-
-  earliestExpiry(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM pending WHERE expires_at IS NOT NULL").one().t;
+      .one();
+    return { inFlight: r.in_flight, lease: r.lease, nextDue: r.next_due, expiry: r.expiry };
   }
 
   pushOutbox(changes: DeliveryChange[]) {
-    if (changes.length) this.sql.exec("INSERT INTO outbox (change) VALUES (?)", JSON.stringify(changes));
+    if (!changes.length) return;
+    this.sql.exec("INSERT INTO outbox (change) VALUES (?)", JSON.stringify(changes));
+    if (this.outboxCount !== null) this.outboxCount++;
   }
 
   outbox(): { id: number; changes: DeliveryChange[] }[] {
+    if (this.outboxSize() === 0) return [];
     return this.sql
       .exec<{ id: number; change: string }>("SELECT id, change FROM outbox ORDER BY id LIMIT 50")
       .toArray()
@@ -309,11 +335,18 @@ export class DispatcherStore {
   }
 
   dropOutbox(ids: number[]) {
-    for (const chunk of chunks(ids)) this.sql.exec(`DELETE FROM outbox WHERE id IN (${marks(chunk)})`, ...chunk);
+    for (const chunk of chunks(ids)) {
+      const cursor = this.sql.exec(`DELETE FROM outbox WHERE id IN (${marks(chunk)})`, ...chunk);
+      cursor.toArray();
+      // outbox has no index: each row written is one entry gone.
+      if (this.outboxCount !== null) this.outboxCount -= cursor.rowsWritten;
+    }
   }
 
+  /** Counted once per object start, then kept here (only this object writes its outbox). */
   outboxSize(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+    this.outboxCount ??= this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+    return this.outboxCount;
   }
 }
 

@@ -67,6 +67,34 @@ describe("dispatcher storage layout", () => {
     });
   });
 
+  it("brings a v2 object without the trace columns up to v3, and a v3 object starts with one statement", async () => {
+    const stub = env.DISPATCHER.getByName(`layout-v2-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, (_i: EndpointDispatcher, state) => {
+      const sql = state.storage.sql;
+      // A v2 object from before the trace columns: v2's tables, version 2, no trace_id/trace_flags.
+      new DispatcherStore(sql);
+      sql.exec("DROP INDEX pending_due; DROP INDEX pending_lane; DROP INDEX pending_expiry; DROP TABLE pending");
+      sql.exec(V1.split(";")[0]!.replace("AUTOINCREMENT", ""));
+      sql.exec("INSERT INTO pending VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ...row("d1", 1, null));
+      sql.exec("UPDATE meta SET v = '2' WHERE k = 'schema_version'");
+
+      const store = new DispatcherStore(sql);
+      const columns = sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('pending')")
+        .toArray()
+        .map((c) => c.name);
+      expect(columns).toEqual(expect.arrayContaining(["trace_id", "trace_flags"]));
+      expect(store.getMeta("schema_version")).toBe(3);
+      expect(store.all().map((r) => r.delivery_id)).toEqual(["d1"]);
+
+      // Laid out already: the next start reads its version and nothing else.
+      const statements: string[] = [];
+      const counting = { exec: (q: string, ...p: SqlStorageValue[]) => (statements.push(q), sql.exec(q, ...p)) } as unknown as SqlStorage;
+      new DispatcherStore(counting);
+      expect(statements).toEqual(["SELECT v FROM meta WHERE k = 'schema_version'"]);
+    });
+  });
+
   it("one first-try delivery writes three rows into pending and one to remove it", async () => {
     const stub = env.DISPATCHER.getByName(`rows-${crypto.randomUUID()}`);
     await runInDurableObject(stub, (_i: EndpointDispatcher, state) => {
