@@ -7,6 +7,7 @@ import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import type { DeliveryChange } from "../attempts/record";
 import { chunk } from "../lib/chunk";
 import { HEALTHY, type Health } from "../delivery/health";
+import { MultiRowInsert } from "../lib/multi-row-insert";
 import { countRowsWritten } from "../lib/row-usage";
 
 export type PendingRow = {
@@ -200,13 +201,21 @@ export class DispatcherStore {
    */
   insertPending(rows: Omit<PendingRow, "seq" | "lease_until">[]): number {
     let added = 0;
+    const inserts = new MultiRowInsert(
+      "INSERT OR IGNORE INTO pending (seq, delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger, trace_id, trace_flags)",
+      14,
+      // Only the rows inserted come back: one already held is ignored.
+      "RETURNING seq",
+      (query, params) => {
+        const cursor = this.sql.exec(query, ...params);
+        added += cursor.toArray().length;
+        countRowsWritten("dispatcher", cursor.rowsWritten);
+      },
+    );
     for (const r of rows) {
       if (r.trigger === "scheduled" && this.settled.has(r.delivery_id)) continue;
-      const seq = this.takeSeq();
-      const cursor = this.sql.exec(
-        `INSERT OR IGNORE INTO pending (seq, delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger, trace_id, trace_flags)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        seq,
+      inserts.add([
+        this.takeSeq(),
         r.delivery_id,
         r.tenant_id,
         r.event_id,
@@ -220,9 +229,9 @@ export class DispatcherStore {
         r.trigger,
         r.trace_id,
         r.trace_flags,
-      );
-      added += cursor.rowsWritten > 0 ? 1 : 0;
+      ]);
     }
+    inserts.flush();
     return added;
   }
 
@@ -309,8 +318,10 @@ export class DispatcherStore {
         `SELECT
            (SELECT COUNT(*) FROM pending WHERE lease_until > ?) AS in_flight,
            (SELECT MIN(lease_until) FROM pending WHERE lease_until > ?) AS lease,
-           (SELECT MIN(due_at) FROM pending p WHERE (lease_until IS NULL OR lease_until <= ?)
-              AND (p.ordering_key IS NULL OR p.seq = (SELECT MIN(seq) FROM pending q WHERE q.ordering_key = p.ordering_key))) AS next_due,
+           -- In pending_due order, so the scan stops at the first eligible row instead of reading all.
+           (SELECT due_at FROM pending p WHERE (lease_until IS NULL OR lease_until <= ?)
+              AND (p.ordering_key IS NULL OR p.seq = (SELECT MIN(seq) FROM pending q WHERE q.ordering_key = p.ordering_key))
+              ORDER BY due_at, seq LIMIT 1) AS next_due,
            (SELECT MIN(expires_at) FROM pending WHERE expires_at IS NOT NULL) AS expiry`,
         now,
         now,

@@ -44,6 +44,7 @@ import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
 import { attemptDataPoint, writeDataPoints } from "./analytics";
 import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog } from "./metrics-query";
 import { newId } from "../db/ids";
+import { MultiRowInsert } from "../lib/multi-row-insert";
 import { fanoutMessage } from "../domain/queue-messages";
 import { FanoutSender } from "./fanout-sender";
 
@@ -150,7 +151,7 @@ export class TenantLog extends DurableObject<Env> {
   async append(tenant: TenantRef, inputs: AppendInput[], now: number): Promise<AppendResult[] | typeof STALE_TENANT> {
     if (!(await this.admit(tenant))) return STALE_TENANT;
     const results = this.ctx.storage.transactionSync(() => {
-      const rows = new EventInserts((query, params) => this.exec(query, ...params));
+      const rows = new EventInserts((query, params) => void this.exec(query, ...params));
       const answered = inputs.map((input) => this.appendOne(input, now, rows));
       rows.flush();
       return answered;
@@ -192,7 +193,7 @@ export class TenantLog extends DurableObject<Env> {
         event.createdAt + IDEMPOTENCY_TTL_MS,
       );
     }
-    rows.add(event);
+    rows.addEvent(event);
     return { kind: "created", event };
   }
 
@@ -221,26 +222,20 @@ export class TenantLog extends DurableObject<Env> {
     const rows = ids.length ? this.selectEventsByIds(ids) : [];
     const byId = new Map(rows.map((e) => [e.id, e]));
     this.ctx.storage.transactionSync(() => {
+      const inserts = new MultiRowInsert(
+        "INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, next_attempt_at, created_at, updated_at)",
+        11,
+        "ON CONFLICT DO NOTHING",
+        (query, params) => void this.exec(query, ...params),
+      );
       for (const r of requests) {
         const event = byId.get(r.eventId);
         if (!event) continue; // purged or never stored: nothing to deliver
         const scope = eventFilterScope(event.type, event.channels ?? [], event.payload);
         for (const endpoint of endpoints) {
           if (!endpointMatches(endpoint, event, scope)) continue;
-          const id = newId("dlv", now);
-          this.exec(
-            `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, next_attempt_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
-            id,
-            event.tenantId,
-            event.id,
-            endpoint.id,
-            event.type,
-            r.origin,
-            Math.max(now, event.deliverAt ?? 0),
-            now,
-            now,
-          );
+          const nextAttemptAt = Math.max(now, event.deliverAt ?? 0);
+          inserts.add([newId("dlv", now), event.tenantId, event.id, endpoint.id, event.type, r.origin, "pending", 0, nextAttemptAt, now, now]);
         }
         if (scope.budget.exhausted) log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
         if (r.origin === "" && event.fannedOutAt === null) {
@@ -248,6 +243,7 @@ export class TenantLog extends DurableObject<Env> {
           event.fannedOutAt = now;
         }
       }
+      inserts.flush();
     });
     const origins = [...new Set(requests.map((r) => r.origin))];
     const pending = ids.length
@@ -714,23 +710,19 @@ function codeClass(column: SQLiteColumn, cls: NonNullable<DeliveryFilters["statu
 
 export type { DeliveryStatus };
 
-const EVENT_COLUMNS = "id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at, trace_id, trace_flags";
-/** Rows per INSERT: 12 columns each, within the 100 bound parameters a Durable Object statement takes. */
-const EVENTS_PER_INSERT = 8;
-const insertEvents = (n: number) => `INSERT INTO events (${EVENT_COLUMNS}) VALUES ${Array(n).fill("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
-const INSERT_FULL = insertEvents(EVENTS_PER_INSERT);
+/** Event rows several per statement (src/lib/multi-row-insert.ts), in the order they came. */
+class EventInserts extends MultiRowInsert {
+  constructor(run: (query: string, params: unknown[]) => void) {
+    super(
+      "INSERT INTO events (id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at, trace_id, trace_flags)",
+      12,
+      "",
+      run,
+    );
+  }
 
-/**
- * Event rows written several per statement: one statement per event cost more than the row itself
- * (measured: batch ingest 77 → see docs/scaling.md). Order is kept; flush() writes what is left.
- */
-class EventInserts {
-  private params: SqlStorageValue[] = [];
-  private count = 0;
-  constructor(private readonly run: (query: string, params: SqlStorageValue[]) => void) {}
-
-  add(event: EventRow) {
-    this.params.push(
+  addEvent(event: EventRow) {
+    this.add([
       event.id,
       event.tenantId,
       event.type,
@@ -743,14 +735,6 @@ class EventInserts {
       event.createdAt,
       event.traceId ?? null,
       event.traceFlags ?? null,
-    );
-    if (++this.count === EVENTS_PER_INSERT) this.flush();
-  }
-
-  flush() {
-    if (!this.count) return;
-    this.run(this.count === EVENTS_PER_INSERT ? INSERT_FULL : insertEvents(this.count), this.params);
-    this.params = [];
-    this.count = 0;
+    ]);
   }
 }
