@@ -5,7 +5,7 @@ import { apiRoute, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { serviceCtx } from "../../services/context";
 import { attemptView, deliveryDetail, deliveryView, getAttempt, listAttempts, listDeliveries } from "../../services/deliveries/query";
-import { getTenant } from "../../services/tenants";
+import { cachedTenant } from "../../services/tenants";
 import { AttemptSchema } from "../endpoints/schema";
 import { EventTypeName } from "../events/schema";
 import { idField, idParam, TenantIdParam, TimestampInput } from "../common";
@@ -47,7 +47,8 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
       const ctx = serviceCtx(c.env);
-      await getTenant(ctx.db, tenant_id);
+      // The log reads are the hot read path: the tenant check goes through the config cache.
+      await cachedTenant(ctx, tenant_id);
       const rows = await listDeliveries(ctx, tenant_id, {
         limit: q.limit,
         before: decodeCursor(q.cursor),
@@ -111,7 +112,8 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
       const ctx = serviceCtx(c.env);
-      await getTenant(ctx.db, tenant_id);
+      // The log reads are the hot read path: the tenant check goes through the config cache.
+      await cachedTenant(ctx, tenant_id);
       const rows = await listAttempts(ctx, tenant_id, {
         limit: q.limit,
         before: decodeCursor(q.cursor),

@@ -12,7 +12,7 @@ import { deliveryView, listDeliveries } from "../../services/deliveries/query";
 import { tenantLogFor } from "../../tenant-log/client";
 import { idempotencyConflict, ingestEvent, ingestEvents, type IngestInput } from "../../services/events/ingest";
 import { eventView } from "../../services/events/view";
-import { getTenant } from "../../services/tenants";
+import { cachedTenant } from "../../services/tenants";
 import { validateAgainstCatalog } from "../../services/event-types";
 import { DeliverySchema } from "../deliveries/schema";
 import { idParam, TenantIdParam, TimestampInput } from "../common";
@@ -150,7 +150,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
       const ctx = serviceCtx(c.env);
-      await getTenant(ctx.db, tenant_id);
+      // The log reads are the hot read path: the tenant check goes through the config cache.
+      await cachedTenant(ctx, tenant_id);
       const rows = await tenantLogFor(c.env, tenant_id).listEvents({
         limit: q.limit,
         before: decodeCursor(q.cursor),
