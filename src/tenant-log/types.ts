@@ -21,7 +21,7 @@ export interface TenantRef {
 
 export interface AppendInput {
   event: EventRow;
-  /** fingerprintOf(event): what a repeat of its idempotency key must match. */
+  /** fingerprintOf(event): what a repeat of its idempotency key must match ("" for an event without a key). */
   fingerprint: string;
 }
 

@@ -63,7 +63,9 @@ function eventRow(tenantId: string, input: IngestInput, key: string | null, now:
 
 /** Appends through the TenantLog; a stale cached tenant (deleted and created again) is re-read once. */
 async function append(ctx: ServiceCtx, tenantId: string, rows: EventRow[], now: number): Promise<AppendResult[]> {
-  const inputs = rows.map((event) => ({ event, fingerprint: fingerprintOf(event) }));
+  // Only a keyed event is ever compared with a repeat; canonicalising every payload cost a parse
+  // and a sort per event for nothing (measured: ~5 % of the single-ingest profile).
+  const inputs = rows.map((event) => ({ event, fingerprint: event.idempotencyKey === null ? "" : fingerprintOf(event) }));
   for (let attempt = 0; ; attempt++) {
     const tenant = await tenantRef(ctx, tenantId);
     const results = await tenantLogFor(ctx.env, tenantId).append(tenant, inputs, now);
