@@ -1,6 +1,6 @@
 /**
  * Operational events by queue, for the dispatchers: one queue send on the alarm's path, and the
- * consumer stores a whole batch of them in one D1 round trip (src/services/operational.ts). Every
+ * consumer stores a whole batch of them in one TenantLog call (src/services/operational.ts). Every
  * recovered delivery raises one, so after an outage they come by the thousand.
  */
 import { emittable, type OperationalEvent } from "../domain/operational";

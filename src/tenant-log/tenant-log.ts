@@ -48,7 +48,7 @@ import { MultiRowInsert } from "../lib/multi-row-insert";
 import { fanoutMessage } from "../domain/queue-messages";
 import { FanoutSender } from "./fanout-sender";
 
-const { events, idempotencyKeys, deliveries, attempts, deliveryStats, tasks, deadLetters, meta } = schema;
+const { events, deliveries, attempts, deliveryStats, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
 
 const DAY = 24 * 3600_000;
