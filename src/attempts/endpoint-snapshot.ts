@@ -12,6 +12,15 @@ import type { EnvelopeKind } from "../delivery/envelope";
 export type EndpointRow = typeof endpoints.$inferSelect;
 export type EndpointSnapshot = EndpointRow;
 
+/**
+ * The row as it travels to the dispatcher: without its filter, which only fan-out reads. The
+ * filter is the one free-form JSON of a row; one stored over-deep (before the portal's form
+ * checked depth) overflowed the RPC argument's structured clone, after the change had committed.
+ */
+export function snapshotOf(row: EndpointRow): EndpointSnapshot {
+  return { ...row, filter: null };
+}
+
 export interface StoredSecret {
   secret: string;
   /** Epoch ms after which an old secret stops signing; null for the current one. */

@@ -22,6 +22,7 @@
  * filters can cost a queue batch at most the budget, whatever they say.
  */
 import { z } from "zod";
+import { deeperThan, MAX_JSON_DEPTH } from "../lib/json-depth";
 import { compileRegex, MAX_REGEX, MAX_REGEX_INPUT } from "./linear-regex";
 
 export { MAX_REGEX_INPUT };
@@ -38,6 +39,12 @@ const LOGIC = ["$and", "$or", "$not"] as const;
 const MAX_DEPTH = 10;
 const MAX_CONDITIONS = 100;
 const MAX_PATH = 200;
+/**
+ * JSON levels a filter may hold (operands included): the API refuses bodies deeper than
+ * MAX_JSON_DEPTH and an endpoint's filter sits one level below the body's root. Checked here too,
+ * so a filter that arrives another way (the portal's form posts it as text) meets the same bound.
+ */
+export const MAX_FILTER_JSON_DEPTH = MAX_JSON_DEPTH - 1;
 /**
  * Work units (a compared JSON node, a regex input character) one event's filters may spend in
  * total, and one filter at most. bench/tenant-work.mjs prints what the worst case costs in time.
@@ -117,6 +124,10 @@ function checkFilter(filter: unknown, at: string, depth: number, issues: Issue[]
 }
 
 export function validateFilter(filter: unknown): { ok: true; filter: Filter } | { ok: false; issues: Issue[] } {
+  // First and without recursion: every later step walks the filter recursively.
+  if (deeperThan(filter, MAX_FILTER_JSON_DEPTH)) {
+    return { ok: false, issues: [{ path: "", message: `filter JSON nested deeper than ${MAX_FILTER_JSON_DEPTH} levels is refused` }] };
+  }
   const issues: Issue[] = [];
   checkFilter(filter, "", 0, issues, { n: 0 });
   return issues.length ? { ok: false, issues } : { ok: true, filter: filter as Filter };
@@ -129,6 +140,18 @@ export const FilterSchema = z
     const result = validateFilter(value);
     if (!result.ok) for (const i of result.issues) ctx.addIssue({ code: "custom", message: i.message, path: i.path ? i.path.split(".") : [] });
   });
+
+/**
+ * A stored filter as fan-out may use it: one stored over-deep (before the depth check reached the
+ * portal's form) matches nothing instead of overflowing the stack where it is copied or walked,
+ * so it fails its own endpoint, never the tenant's whole fan-out.
+ */
+export const NEVER_MATCHES: Filter = Object.freeze({ $or: [] });
+export function routableFilter(stored: unknown): Filter | null {
+  if (stored === null || stored === undefined) return null;
+  if (!isObject(stored)) return NEVER_MATCHES;
+  return deeperThan(stored, MAX_FILTER_JSON_DEPTH) ? NEVER_MATCHES : stored;
+}
 
 function resolve(root: unknown, path: string): unknown {
   let cur: unknown = root;

@@ -11,6 +11,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { ErrorIssue } from "../errors";
 import { zodIssues } from "../http/validation";
+import { SMALL_BODY_BYTES } from "../http/body-limit";
 import type { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
 import { PRESET_NAMES } from "../delivery/retry-policy";
 import type { EndpointAuth } from "../attempts/endpoint-snapshot";
@@ -235,9 +236,23 @@ export function parseEndpointForm<S extends typeof CreateEndpointInput | typeof 
   const headers = headersInput(v, stored.headers, issues);
   if (headers !== undefined) candidate.headers = headers;
   if (issues.length) return { ok: false, issues };
+  // The schema refuses a filter nested deeper than the API allows (so nothing below recurses on one).
   const parsed = schema.safeParse(candidate, { error: friendlyError });
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
+  const tooLarge = sizeIssue(candidate);
+  if (tooLarge) return { ok: false, issues: [tooLarge] };
   return { ok: true, input: parsed.data as z.infer<S> };
+}
+
+/**
+ * The API refuses an endpoint body over SMALL_BODY_BYTES before its schema runs; the form's input
+ * meets the same bound, counted on the same JSON, blamed on the field that weighs most.
+ */
+function sizeIssue(candidate: Record<string, unknown>): ErrorIssue | null {
+  const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).length;
+  if (bytes(candidate) <= SMALL_BODY_BYTES) return null;
+  const [heaviest] = Object.entries(candidate).sort((a, b) => bytes(b[1]) - bytes(a[1]));
+  return { path: heaviest![0], message: `the endpoint is larger than ${SMALL_BODY_BYTES / 1024} KiB as JSON (the API's limit on a request body)` };
 }
 
 /** How an issue's path reads next to its field ("headers.X-Foo" → "X-Foo"). */

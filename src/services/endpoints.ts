@@ -14,7 +14,7 @@ import { decryptJson, encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "./endpoint-input";
 import type { ServiceCtx } from "./context";
 import { deploymentDefaults, type DeploymentDefaults } from "../attempts/deployment-defaults";
-import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
+import { endpointField, snapshotOf, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
 import { dispatcherFor } from "../dispatcher/client";
 import { assertOwnSecret } from "./own-secret";
 import { tenantEnvironment } from "./tenants";
@@ -244,7 +244,7 @@ export async function deleteEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
 
 /** Tells the endpoint's dispatcher about a change (URL, secrets, status...). */
 export async function pushSnapshot(env: Env, row: EndpointRow) {
-  await dispatcherFor(env, row.id).configure(row);
+  await dispatcherFor(env, row.id).configure(snapshotOf(row));
 }
 
 /** Deleted endpoints: their dispatchers cancel what they hold and clear their storage. */

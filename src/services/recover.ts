@@ -20,7 +20,7 @@ import { log } from "../lib/log";
 import { tenantLogFor } from "../tenant-log/client";
 import type { TaskRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
-import type { EndpointRow } from "../attempts/endpoint-snapshot";
+import { snapshotOf, type EndpointRow } from "../attempts/endpoint-snapshot";
 import { dispatcherFor } from "../dispatcher/client";
 import { getEndpoint } from "./endpoints";
 
@@ -75,7 +75,7 @@ export async function runTask(ctx: ServiceCtx, tenantId: string, taskId: string,
     }
     if (page.items.length) {
       await dispatcherFor(ctx.env, endpoint.id).enqueue(
-        endpoint,
+        snapshotOf(endpoint),
         page.items.map((i) => ({
           deliveryId: i.deliveryId,
           tenantId,

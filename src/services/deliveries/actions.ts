@@ -11,6 +11,7 @@ import type { ServiceCtx } from "../context";
 import { dispatcherFor } from "../../dispatcher/client";
 import { getEndpoint } from "../endpoints";
 import { attemptRow } from "../../attempts/record";
+import { snapshotOf } from "../../attempts/endpoint-snapshot";
 import { deliveryDetail, getDelivery } from "./query";
 
 export async function retryDelivery(ctx: ServiceCtx, tenantId: string, deliveryId: string) {
@@ -20,7 +21,7 @@ export async function retryDelivery(ctx: ServiceCtx, tenantId: string, deliveryI
     throw new ApiError("conflict", "the delivery's endpoint was deleted");
   });
   if (!event) throw new ApiError("conflict", "the event's payload is no longer retained");
-  const result = await dispatcherFor(ctx.env, endpoint.id).attemptNow(endpoint, {
+  const result = await dispatcherFor(ctx.env, endpoint.id).attemptNow(snapshotOf(endpoint), {
     deliveryId: delivery.id,
     tenantId,
     eventId: event.id,

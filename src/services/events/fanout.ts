@@ -8,10 +8,11 @@
 import { and, eq } from "drizzle-orm";
 import { endpoints } from "../../db/schema";
 import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
+import { routableFilter } from "../../delivery/filter";
 import { tenantLogFor } from "../../tenant-log/client";
 import type { FanoutPlan } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
-import type { EndpointRow } from "../../attempts/endpoint-snapshot";
+import { snapshotOf, type EndpointRow } from "../../attempts/endpoint-snapshot";
 
 export interface FanoutRequest {
   tenantId: string;
@@ -52,14 +53,14 @@ export async function handOff(ctx: ServiceCtx, plan: FanoutPlan, byId: Map<strin
     });
     perEndpoint.set(d.endpointId, items);
   }
-  await Promise.all([...perEndpoint].map(([id, items]) => dispatcherFor(ctx.env, id).enqueue(byId.get(id)!, items)));
+  await Promise.all([...perEndpoint].map(([id, items]) => dispatcherFor(ctx.env, id).enqueue(snapshotOf(byId.get(id)!), items)));
 }
 
 /** Fans out one tenant's events: one TenantLog call, then one dispatcher call per endpoint. */
 export async function fanOutTenant(ctx: ServiceCtx, tenantId: string, requests: { eventId: string; origin: string }[]): Promise<void> {
   if (!requests.length) return;
   const list = await activeEndpoints(ctx, tenantId);
-  const routable = list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: e.filter }));
+  const routable = list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: routableFilter(e.filter) }));
   const plan = await tenantLogFor(ctx.env, tenantId).fanOut(requests, routable, Date.now());
   await handOff(ctx, plan, new Map(list.map((e) => [e.id, e])));
 }
