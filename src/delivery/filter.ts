@@ -15,7 +15,7 @@
  * - $in/$nin take an array; with an array value, any element in / no element in.
  * - $regex matches strings only, in RE2 syntax on a linear-time engine (re2js): no backreferences
  *   or lookaround, which is what lets it never backtrack. A string longer than MAX_REGEX_INPUT
- *   does not match.
+ *   does not match; a pattern compiling to more than MAX_REGEX_PROGRAM instructions is refused.
  * - A missing field makes every operator false except $neq, $nin and $exists: false.
  * Cost: every evaluation draws on a FilterBudget (one per event, shared by all of its endpoints'
  * filters, with a cap per filter). A filter that runs out evaluates to false, so one tenant's
@@ -23,7 +23,7 @@
  */
 import { z } from "zod";
 import { deeperThan, MAX_JSON_DEPTH } from "../lib/json-depth";
-import { compileRegex, MAX_REGEX, MAX_REGEX_INPUT } from "./linear-regex";
+import { compileRegex, MAX_REGEX, MAX_REGEX_INPUT, regexUnits } from "./linear-regex";
 
 export { MAX_REGEX_INPUT };
 
@@ -46,8 +46,9 @@ const MAX_PATH = 200;
  */
 export const MAX_FILTER_JSON_DEPTH = MAX_JSON_DEPTH - 1;
 /**
- * Work units (a compared JSON node, a regex input character) one event's filters may spend in
- * total, and one filter at most. bench/tenant-work.mjs prints what the worst case costs in time.
+ * Work units (a compared JSON node; for a regex, program size × (input length + 1) plus its
+ * compile, see regexUnits) one event's filters may spend in total, and one filter at most.
+ * bench/tenant-work.mjs prints what the worst case costs in time.
  */
 export const FILTER_BUDGET_PER_EVENT = 1_000_000;
 export const FILTER_BUDGET_PER_FILTER = 256 * 1024;
@@ -180,6 +181,8 @@ class BudgetExhausted extends Error {}
 /** The work one event's filters may still do; `exhausted` tells the caller to log it. */
 export class FilterBudget {
   exhausted = false;
+  /** Units spent so far (what a test of the accounting reads). */
+  spent = 0;
   private filterLeft = 0;
   constructor(private eventLeft = FILTER_BUDGET_PER_EVENT) {}
   /** Starts one filter: it may spend up to the per-filter cap of what the event has left. */
@@ -187,6 +190,7 @@ export class FilterBudget {
     this.filterLeft = Math.min(FILTER_BUDGET_PER_FILTER, this.eventLeft);
   }
   spend(units: number) {
+    this.spent += units;
     this.filterLeft -= units;
     this.eventLeft -= units;
     if (this.filterLeft < 0) {
@@ -256,7 +260,8 @@ function testRegex(value: string, pattern: string, flags: string, budget: Filter
   if (value.length > MAX_REGEX_INPUT) return false;
   const re = compileRegex(pattern, flags);
   if (typeof re === "string") return false;
-  budget.spend(value.length + 1);
+  // Paid before it runs: a pattern the filter cannot afford on this string never starts.
+  budget.spend(regexUnits(re, value.length));
   return re.test(value);
 }
 

@@ -7,7 +7,9 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { eventFilterScope, FilterBudget, matchesFilter, MAX_REGEX_INPUT, validateFilter } from "../../src/delivery/filter";
+import type { RE2JS } from "re2js";
+import { eventFilterScope, FilterBudget, FILTER_BUDGET_PER_EVENT, matchesFilter, MAX_REGEX_INPUT, validateFilter } from "../../src/delivery/filter";
+import { compileRegex, regexUnits } from "../../src/delivery/linear-regex";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 import { CATASTROPHIC, EVIL_INPUT } from "../helpers/tenant-work";
@@ -106,12 +108,16 @@ describe("the filter core's bounds", () => {
   });
 
   it("one event's filters share a budget: once spent, the rest of its endpoints do not match", () => {
-    const scope = eventFilterScope("a.b", [], JSON.stringify({ s: "x".repeat(60_000) }));
+    const scope = eventFilterScope("a.b", [], JSON.stringify({ s: "x".repeat(10_000) }));
     const filter = { "data.s": { $regex: "x" } };
     const answers = Array.from({ length: 40 }, () => matchesFilter(filter, () => scope.event, scope.budget));
-    // 1,000,000 units at ~60,000 per test: the first 16 match, the rest are refused.
-    expect(answers.filter(Boolean).length).toBe(16);
-    expect(answers.slice(16).every((a) => a === false)).toBe(true);
+    // 1,000,000 units at 1 + regexUnits (program size × 10,001 + compile) per filter: the first
+    // `fit` match, the rest are refused.
+    const fit = Math.floor(FILTER_BUDGET_PER_EVENT / (1 + regexUnits(compileRegex("x") as RE2JS, 10_000)));
+    expect(fit).toBeGreaterThan(1);
+    expect(fit).toBeLessThan(40);
+    expect(answers.filter(Boolean).length).toBe(fit);
+    expect(answers.slice(fit).every((a) => a === false)).toBe(true);
     expect(scope.budget.exhausted).toBe(true);
   });
 
