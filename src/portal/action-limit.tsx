@@ -11,6 +11,7 @@ import { Notice } from "./layout";
 const WHAT: Record<TenantAction, string> = {
   test: "test events were sent",
   "test-url": "test requests were sent",
+  "test-filter": "filter tests were run",
   retry: "deliveries were retried",
   resend: "events were resent",
   recover: "recoveries were started",

@@ -49,7 +49,7 @@ const strict = () => (env as unknown as { STRICT_INGEST_LIMITER: RateLimit }).ST
 const strictEnv = () => ({ ...env, INGEST_LIMITER: strict(), TENANT_ACTION_LIMITER: strict() });
 
 /** The operations whose 429 is the per-tenant action limit (root key, counted per tenant and action). */
-const ACTION_LIMITED = new Set(["testEndpoint", "testUrl", "retryDelivery", "recoverEndpoint", "resendEvent"]);
+const ACTION_LIMITED = new Set(["testEndpoint", "testEndpointFilter", "testUrl", "retryDelivery", "recoverEndpoint", "resendEvent"]);
 
 /**
  * Documented statuses this walk cannot reach in the test deployment, each with where it is provoked

@@ -141,6 +141,7 @@ describe("per-tenant action rate limits (TENANT_ACTION_LIMITER: 60 per 60 s per 
   const bogus = { ep: "ep_01jd0000000000000000000000", dlv: "dlv_01jd0000000000000000000000", evt: "evt_01jd0000000000000000000000" };
   it.each([
     ["test", (t: string) => `/v1/tenants/${t}/endpoints/${bogus.ep}/test`, {}],
+    ["test-filter", (t: string) => `/v1/tenants/${t}/endpoints/${bogus.ep}/test-filter`, { data: { n: 1 } }],
     ["retry", (t: string) => `/v1/tenants/${t}/deliveries/${bogus.dlv}/retry`, undefined],
     ["resend", (t: string) => `/v1/tenants/${t}/events/${bogus.evt}/resend`, undefined],
     ["recover", (t: string) => `/v1/tenants/${t}/endpoints/${bogus.ep}/recover`, { since: "2026-01-01T00:00:00Z" }],
