@@ -114,7 +114,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
       // The secret is rendered in this answer only, never put in a URL.
       return page(c, { title: "Endpoint created", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} />, 201);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400)
+      if (err instanceof ApiError && (err.status === 400 || err.status === 409))
         return form(c, "/portal/endpoints", values, err.issues ?? [{ path: "url", message: err.message }], "Add endpoint", "Create endpoint");
       throw err;
     }
@@ -153,7 +153,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     try {
       await updateEndpoint(ctx, tenant, id, parsed.input);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400) return again(err.issues ?? [{ path: "url", message: err.message }]);
+      if (err instanceof ApiError && (err.status === 400 || err.status === 409)) return again(err.issues ?? [{ path: "url", message: err.message }]);
       throw err;
     }
     await emitOperational(ctx, [{ type: "endpoint.updated", tenantId: tenant, data: { endpoint_id: id } }]);

@@ -17,6 +17,7 @@ import { deploymentDefaults, type DeploymentDefaults } from "../attempts/deploym
 import { endpointField, snapshotOf, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
 import { dispatcherFor } from "../dispatcher/client";
 import { assertOwnSecret } from "./own-secret";
+import { assertUrlShareQuota } from "./endpoint-url-share";
 import { tenantEnvironment } from "./tenants";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -81,6 +82,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
   const url = assertDestination(ctx, input.url, environment);
   if (input.secret !== undefined) assertOwnSecret(input.secret, input.signature ?? deploymentDefaults(ctx.env).signature);
   await assertEndpointQuota(ctx, tenantId);
+  await assertUrlShareQuota(ctx, tenantId, url);
   const now = Date.now();
   const secret = input.secret ?? generateSecret();
   const secrets: StoredSecret[] = [{ secret, expires_at: null }];
@@ -160,6 +162,7 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
   // version + 1 in SQL: a concurrent change (a rotation) bumps it too, so no two snapshots share one.
   const set: Partial<Omit<EndpointRow, "version">> & { version: ReturnType<typeof sql> } = { updatedAt: now, version: sql`${endpoints.version} + 1` };
   if (patch.url !== undefined) set.url = assertDestination(ctx, patch.url, current.tenantEnvironment);
+  if (set.url !== undefined && set.url !== current.url) await assertUrlShareQuota(ctx, tenantId, set.url, endpointId);
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.event_types !== undefined) set.eventTypes = patch.event_types?.length ? patch.event_types : null;
   if (patch.channels !== undefined) set.channels = patch.channels?.length ? patch.channels : null;

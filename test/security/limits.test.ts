@@ -114,13 +114,14 @@ describe("endpoints per tenant", () => {
   it("MAX_ENDPOINTS_PER_TENANT (default 1000) answers 409; deleting one makes room", async () => {
     const tenant = await createTenant();
     const first = await createEndpoint(tenant, { url: receiverUrl("/x"), disabled: true });
-    // 999 more copies of the first row, written directly: creating them one by one is slow.
+    // 999 more copies of the first row, written directly: creating them one by one is slow. Each
+    // with its own URL: at most MAX_ENDPOINTS_PER_URL may share one (test/security/amplification.test.ts).
     await env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 999)
        INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, filter,
          secrets_enc, headers_enc, auth_enc, header_names, auth_type, signature, envelope, retry_policy, rate_limit_per_s, max_in_flight,
          timeout_ms, metadata, status, disabled_reason, disabled_at, version, created_at, updated_at, tenant_environment)
-       SELECT 'ep_' || substr(id, 4, 16) || printf('%010d', i), tenant_id, url, description, event_types, channels, filter,
+       SELECT 'ep_' || substr(id, 4, 16) || printf('%010d', i), tenant_id, url || '?copy=' || i, description, event_types, channels, filter,
          secrets_enc, headers_enc, auth_enc, header_names, auth_type, signature, envelope, retry_policy, rate_limit_per_s, max_in_flight,
          timeout_ms, metadata, status, disabled_reason, disabled_at, version, created_at, updated_at, tenant_environment FROM endpoints, n WHERE id = ?`,
     )

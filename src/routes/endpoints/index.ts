@@ -39,7 +39,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       request: { params: TenantPath, body: jsonBody(CreateEndpointInput) },
       responses: {
         201: jsonResponse(CreatedEndpointSchema, "The endpoint, with its signing secret shown this once."),
-        409: errorResponse("The tenant already has MAX_ENDPOINTS_PER_TENANT endpoints."),
+        409: errorResponse("The tenant already has MAX_ENDPOINTS_PER_TENANT endpoints, or MAX_ENDPOINTS_PER_URL of them already send to this exact URL."),
       },
     }),
     async (c) => {
@@ -107,7 +107,10 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       operationId: "updateEndpoint",
       summary: "Update an endpoint",
       request: { params: EndpointPath, body: jsonBody(UpdateEndpointInput) },
-      responses: { 200: jsonResponse(EndpointSchema, "The updated endpoint.") },
+      responses: {
+        200: jsonResponse(EndpointSchema, "The updated endpoint."),
+        409: errorResponse("MAX_ENDPOINTS_PER_URL endpoints of the tenant already send to the new URL."),
+      },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");

@@ -27,7 +27,8 @@ const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "A repeat within 24 h answers the same event and fans out nothing new." }),
 });
 
-const TOO_LARGE = "The request body is larger than 1 MiB.";
+const TOO_LARGE =
+  "The request body is larger than 1 MiB, or its events' data times the endpoints they would go to is more than one ingest may fan out (256 MiB).";
 const RATE_LIMITED = "This key posted more than its ingest limit; retry after `Retry-After` seconds.";
 
 export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {

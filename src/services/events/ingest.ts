@@ -13,6 +13,7 @@ import { STALE_TENANT, tenantLogFor } from "../../tenant-log/client";
 import { fingerprintOf } from "../../tenant-log/tenant-log";
 import type { AppendResult } from "../../tenant-log/types";
 import { invalidate } from "../config-cache";
+import { assertFanoutQuota } from "./fanout-quota";
 import type { ServiceCtx } from "../context";
 import { tenantRef } from "../tenants";
 import type { EventRow } from "./view";
@@ -88,6 +89,7 @@ export async function ingestEvents(
 ): Promise<(Ingested | { conflict: string })[]> {
   const now = Date.now();
   const rows = inputs.map(({ input, idempotencyHeader, trace }) => eventRow(tenantId, input, idempotencyKeyOf(input, idempotencyHeader), now, trace ?? null));
+  await assertFanoutQuota(ctx, tenantId, rows);
   const results = await append(ctx, tenantId, rows, now);
   const out = results.map((r): Ingested | { conflict: string } =>
     r.kind === "conflict" ? { conflict: shownKey(r.key) } : { event: r.event, created: r.kind === "created" },
