@@ -56,5 +56,5 @@ export function limitsTable(testModules: ReadonlyArray<TestModule>): string | nu
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 1 || i === 2 || i === 3 || i === 4 ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-  return `${[line(head), ...rows.map(line)].join("\n")}\n(refused: values the checks threw on, the layer's own tests provoke some on purpose)\n`;
+  return `${[line(head), ...rows.map(line)].join("\n")}\n(refused: values a check threw on; the layer's own tests, which cross each limit on purpose, are left out)\n`;
 }
