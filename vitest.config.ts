@@ -24,7 +24,10 @@ const workers = defineConfig({
           PUBLIC_URL: "http://edgehooks.test",
           // Custom domains of the deployment, for the delivery-loop tests.
           SELF_HOSTS: "hooks.example.org, 198.51.100.7",
-          LOG_LEVEL: "error",
+          LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
+          // As strict as production: Cloudflare's limits checked in every call (src/lib/platform-limits.ts).
+          // PLATFORM_LIMITS=off npx vitest … runs without it, to tell a limit's failure from another.
+          PLATFORM_LIMITS: process.env.PLATFORM_LIMITS ?? "enforce",
         },
       },
     })),

@@ -52,7 +52,12 @@ if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
 
-const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", ...extra], { cwd: root, env, stdio: "inherit" });
+// PLATFORM_LIMITS=enforce: the simulator refuses what production would (src/lib/platform-limits.ts).
+const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", "--var", "PLATFORM_LIMITS:enforce", ...extra], {
+  cwd: root,
+  env,
+  stdio: "inherit",
+});
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 

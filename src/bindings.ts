@@ -39,6 +39,8 @@ declare global {
     /** At most this many endpoints per tenant (default 1000). */
     MAX_ENDPOINTS_PER_TENANT?: string;
     LOG_LEVEL?: string;
+    /** `enforce` checks Cloudflare's limits in every call (src/lib/platform-limits.ts): tests and `npm start` only, never a deploy. */
+    PLATFORM_LIMITS?: string;
     /** `false` forbids GET .../endpoints/{id}/secret (default `true`). */
     SECRET_REVEAL?: string;
     /** Extra host names of this deployment (custom domains), comma or space separated; endpoints may not target them. */

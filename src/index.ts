@@ -1,14 +1,15 @@
 /** The Worker: HTTP API (fetch), fan-out (queue), housekeeping (scheduled), and both Durable Objects. */
+import { env } from "cloudflare:workers";
 import { createApp } from "./app";
 import { consumeDeadLetters, consumeEvents } from "./queue/consumer";
 import { runScheduled } from "./jobs/scheduled";
-
-export { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
-export { TenantLog } from "./tenant-log/tenant-log";
+import { EndpointDispatcher as PlainEndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
+import { TenantLog as PlainTenantLog } from "./tenant-log/tenant-log";
+import { type BindingKinds, checkedDurableObject, checkedEnv, checkedFetch, inInvocation, platformLimitsEnforced } from "./lib/platform-limits";
 
 const app = createApp();
 
-export default {
+const handlers = {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
     if (batch.queue.endsWith("-dlq") || batch.queue.endsWith("-dlq-final")) return consumeDeadLetters(batch, env);
@@ -18,3 +19,21 @@ export default {
     ctx.waitUntil(runScheduled(env, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env, unknown>;
+
+// The platform-limits layer (src/lib/platform-limits.ts), decided once at load: with
+// PLATFORM_LIMITS=enforce (tests, `npm start`) every handler and Durable Object call runs as a
+// checked invocation over checked bindings; otherwise the plain ones are exported as they are.
+const enforce = platformLimitsEnforced(env as { PLATFORM_LIMITS?: string });
+const kinds: BindingKinds = { durableObjects: ["TENANT_LOG", "DISPATCHER"], queues: ["EVENTS_QUEUE"], datasets: ["DELIVERY_ANALYTICS"], databases: ["DB"] };
+if (enforce) globalThis.fetch = checkedFetch(globalThis.fetch);
+
+export const EndpointDispatcher = enforce ? checkedDurableObject(PlainEndpointDispatcher, kinds) : PlainEndpointDispatcher;
+export const TenantLog = enforce ? checkedDurableObject(PlainTenantLog, kinds) : PlainTenantLog;
+
+const checkedHandlers: typeof handlers = {
+  fetch: (request, env, ctx) => inInvocation({}, () => handlers.fetch(request, env && checkedEnv(env as Env, kinds), ctx)),
+  queue: (batch, env, ctx) => inInvocation({}, () => handlers.queue(batch, checkedEnv(env, kinds), ctx)),
+  scheduled: (controller, env, ctx) => inInvocation({}, () => handlers.scheduled(controller, checkedEnv(env, kinds), ctx)),
+};
+
+export default enforce ? checkedHandlers : handlers;

@@ -1,7 +1,7 @@
 /**
  * What an attempt changes, as the TenantLog records it: attempt rows and delivery state changes.
  * The write itself goes through the TenantLog's client (recordChanges in src/tenant-log/client.ts):
- * one call per tenant per outbox flush (attempts, statuses and stats roll-ups in one transaction there).
+ * calls of at most 250 changes per tenant (attempts, statuses and stats roll-ups in one transaction each).
  */
 import type { DeliveryStatus } from "../domain/deliveries";
 import type { AttemptResult } from "./send-attempt";

@@ -1,10 +1,12 @@
+import { SQL_BOUND_PARAMETERS } from "./platform-limits";
+
 /**
  * Rows written several per INSERT statement. Measured in the local runtime, one statement per row
  * cost more than the row itself (events, deliveries and pending rows on the hot path); a Durable
  * Object statement binds at most 100 parameters, so a statement carries floor(100 / columns) rows.
  * Rows keep their order; flush() writes what is left (call it before reading what was added).
  */
-export const MAX_BOUND_PARAMETERS = 100;
+export const MAX_BOUND_PARAMETERS = SQL_BOUND_PARAMETERS;
 
 export class MultiRowInsert {
   private params: unknown[] = [];

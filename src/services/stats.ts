@@ -4,8 +4,8 @@
  * bound of the bucket the percentile falls in (25 ms, 50 ms, 100 ms … 25.6 s, then "over").
  */
 import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
-import { tenantLogFor } from "../tenant-log/client";
-import type { StatsRow } from "../tenant-log/types";
+import { STATS_ENDPOINTS_PER_CALL, tenantLogFor } from "../tenant-log/client";
+import type { EndpointTotals } from "../tenant-log/types";
 import { iso } from "../lib/time";
 import type { ServiceCtx } from "./context";
 import { dispatcherFor } from "../dispatcher/client";
@@ -15,7 +15,8 @@ import { getTenant } from "./tenants";
 const HOUR = 3600_000;
 export const DEFAULT_STATS_WINDOW_MS = 24 * HOUR;
 
-type Row = StatsRow;
+/** An endpoint's roll-ups summed over the window (the TenantLog sums them: its answer stays bounded). */
+type Row = Pick<EndpointTotals, "endpointId" | "attemptsOk" | "attemptsFailed" | "succeeded" | "failed" | "cancelled" | "latency">;
 
 export function percentile(histogram: number[], p: number): number | null {
   const total = histogram.reduce((a, b) => a + b, 0);
@@ -52,20 +53,26 @@ const hourFloor = (ms: number) => Math.floor(ms / HOUR) * HOUR;
 
 export async function endpointStats(ctx: ServiceCtx, tenantId: string, endpointId: string, since: number) {
   await getEndpoint(ctx, tenantId, endpointId);
-  const rows = await tenantLogFor(ctx.env, tenantId).stats(hourFloor(since), endpointId);
+  const rows = await tenantLogFor(ctx.env, tenantId).stats(hourFloor(since), { endpointId });
   const pending = await dispatcherFor(ctx.env, endpointId).pendingCount();
   return { endpoint_id: endpointId, since: iso(hourFloor(since)), ...summarise(rows, pending) };
 }
 
 export async function tenantStats(ctx: ServiceCtx, tenantId: string, since: number) {
   await getTenant(ctx.db, tenantId);
-  const rows = await tenantLogFor(ctx.env, tenantId).stats(hourFloor(since));
-  const byEndpoint = new Map<string, Row[]>();
-  for (const r of rows) byEndpoint.set(r.endpointId, [...(byEndpoint.get(r.endpointId) ?? []), r]);
+  const log = tenantLogFor(ctx.env, tenantId);
+  // A row per endpoint, in pages of at most STATS_ENDPOINTS_PER_CALL (one call below 1,000 endpoints).
+  const rows: Row[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await log.stats(hourFloor(since), { after });
+    rows.push(...page);
+    if (page.length < STATS_ENDPOINTS_PER_CALL) break;
+    after = page[page.length - 1]!.endpointId;
+  }
   return {
     tenant_id: tenantId,
     since: iso(hourFloor(since)),
     ...summarise(rows, null),
-    endpoints: [...byEndpoint].map(([endpoint_id, list]) => ({ endpoint_id, ...summarise(list, null) })),
+    endpoints: rows.map((r) => ({ endpoint_id: r.endpointId, ...summarise([r], null) })),
   };
 }

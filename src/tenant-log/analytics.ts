@@ -7,6 +7,7 @@
  * others). writeDataPoint is fire-and-forget; a failing dataset never fails the record.
  */
 import { log } from "../lib/log";
+import { ANALYTICS_POINTS_PER_INVOCATION, PlatformLimitError } from "../lib/platform-limits";
 import type { AttemptResult } from "../attempts/send-attempt";
 import type { DeliveryRef } from "./types";
 
@@ -18,12 +19,20 @@ export function attemptDataPoint(delivery: DeliveryRef, eventType: string, a: At
   };
 }
 
+/**
+ * Writes the points of one invocation: at most ANALYTICS_POINTS_PER_INVOCATION, the platform drops
+ * the rest silently. Callers keep within it (recordChanges sends at most that many attempts per
+ * call); past it the overflow is logged rather than lost without a word.
+ */
 export function writeDataPoints(dataset: AnalyticsEngineDataset | undefined, points: AnalyticsEngineDataPoint[]) {
   if (!dataset) return;
-  for (const p of points) {
+  if (points.length > ANALYTICS_POINTS_PER_INVOCATION) log.warn("analytics.points_dropped", { dropped: points.length - ANALYTICS_POINTS_PER_INVOCATION });
+  for (const p of points.slice(0, ANALYTICS_POINTS_PER_INVOCATION)) {
     try {
       dataset.writeDataPoint(p);
     } catch (err) {
+      // The limits layer's refusal is a bug to see in tests, not a dataset failure to shrug off.
+      if (err instanceof PlatformLimitError) throw err;
       log.warn("analytics.write_failed", { error: String(err) });
       return;
     }

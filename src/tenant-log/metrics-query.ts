@@ -44,6 +44,26 @@ export function endpointTotals(sql: SqlStorage): EndpointTotals[] {
 }
 
 /**
+ * Endpoints one stats call answers: a row each, summed over the window's hours inside the object,
+ * so the answer grows with endpoints (~0.5 KB each), never with hours × endpoints (720 hourly rows
+ * of 150 endpoints were 51 MB, past the 32 MiB RPC cap). 1,000 rows are ~0.5 MB; more endpoints
+ * take further calls (the cursor is the last endpoint id).
+ */
+export const STATS_ENDPOINTS_PER_CALL = 1000;
+
+/** The roll-ups from `sinceHour` summed per endpoint (one endpoint, or a page of all after `after`). */
+export function windowTotals(sql: SqlStorage, sinceHour: number, opts: { endpointId?: string; after?: string }): EndpointTotals[] {
+  const params: (string | number)[] = [sinceHour];
+  let where = "WHERE hour >= ?";
+  if (opts.endpointId !== undefined) (where += " AND endpoint_id = ?"), params.push(opts.endpointId);
+  if (opts.after !== undefined) (where += " AND endpoint_id > ?"), params.push(opts.after);
+  return sql
+    .exec<TotalsRow>(`${totalsSql(where)} LIMIT ${STATS_ENDPOINTS_PER_CALL}`, ...params)
+    .toArray()
+    .map(totalsOf);
+}
+
+/**
  * Open deliveries per endpoint and status, through the partial indexes (INDEXED BY: left to
  * itself the planner prefers walking deliveries_endpoint, which reads every delivery ever kept).
  */

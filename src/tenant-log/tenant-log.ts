@@ -35,20 +35,20 @@ import type {
   EventRow,
   FanoutPlan,
   RecoverItem,
-  StatsRow,
+  EndpointTotals,
   TaskRow,
   TenantMetrics,
   TenantRef,
 } from "./types";
 import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
 import { attemptDataPoint, writeDataPoints } from "./analytics";
-import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog } from "./metrics-query";
+import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog, windowTotals } from "./metrics-query";
 import { newId } from "../db/ids";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { fanoutMessage } from "../domain/queue-messages";
 import { FanoutSender } from "./fanout-sender";
 
-const { events, deliveries, attempts, deliveryStats, tasks, deadLetters } = schema;
+const { events, deliveries, attempts, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
 
 const DAY = 24 * 3600_000;
@@ -431,15 +431,12 @@ export class TenantLog extends DurableObject<Env> {
     return this.db.select().from(attempts).where(eq(attempts.id, id)).get() ?? null;
   }
 
-  /** Hourly roll-up rows from `sinceHour`, of one endpoint or all. */
-  async stats(sinceHour: number, endpointId?: string): Promise<StatsRow[]> {
-    const conds: SQL[] = [gte(deliveryStats.hour, sinceHour)];
-    if (endpointId) conds.push(eq(deliveryStats.endpointId, endpointId));
-    return this.db
-      .select()
-      .from(deliveryStats)
-      .where(and(...conds))
-      .all();
+  /**
+   * The roll-ups from `sinceHour` summed per endpoint, of one endpoint or a page of all (after the
+   * endpoint id `after`, at most STATS_ENDPOINTS_PER_CALL): bounded whatever the window.
+   */
+  async stats(sinceHour: number, opts: { endpointId?: string; after?: string } = {}): Promise<EndpointTotals[]> {
+    return windowTotals(this.sql, sinceHour, opts);
   }
 
   /** All-time counters per endpoint and the open backlog, for GET /metrics (reads only). */

@@ -7,7 +7,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { DeliveryChange } from "../../src/attempts/record";
+import { ANALYTICS_POINTS_PER_INVOCATION, checkedDataset } from "../../src/lib/platform-limits";
+import { MultiRowInsert } from "../../src/lib/multi-row-insert";
+import { recordChanges } from "../../src/tenant-log/client";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
+import { uniqueTenantId } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { uniquePath } from "../helpers/receiver";
 import { tenantLogStub } from "../helpers/tenant-log";
@@ -69,5 +74,55 @@ describe("Analytics Engine data points", () => {
     const [delivery] = await l.deliveries();
     expect(delivery.status).toBe("succeeded");
     expect((await l.delivery(delivery.id)).attempts).toHaveLength(1);
+  });
+
+  it("a catch-up flush of 600 attempts writes all 600 points, at most 250 per TenantLog invocation", async () => {
+    const tenant = uniqueTenantId();
+    const now = Date.now();
+    const refs = Array.from({ length: 600 }, (_, i) => ({ id: `dlv_${i}`, tenantId: tenant, endpointId: "ep_1", eventId: `evt_${i}` }));
+    const points: AnalyticsEngineDataPoint[] = [];
+    await runInDurableObject(tenantLogStub(tenant), (instance: TenantLog, state) => {
+      const rows = new MultiRowInsert(
+        "INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, next_attempt_at, created_at, updated_at)",
+        11,
+        "",
+        (query, params) => void state.storage.sql.exec(query, ...(params as SqlStorageValue[])),
+      );
+      for (const d of refs) rows.add([d.id, tenant, d.eventId, d.endpointId, "a.b", "", "delivering", 0, now, now, now]);
+      rows.flush();
+      // Each point counted against the invocation that writes it: the 251st of one would throw.
+      const self = instance as unknown as WithEnv;
+      self.env = { ...self.env, DELIVERY_ANALYTICS: checkedDataset({ writeDataPoint: (p) => void points.push(p!) }, "DELIVERY_ANALYTICS") };
+    });
+    const changes: DeliveryChange[] = refs.map((delivery, i) => ({
+      delivery,
+      status: "succeeded",
+      attemptCount: 1,
+      attempt: {
+        id: `att_${i}`,
+        number: 1,
+        trigger: "scheduled",
+        url: "https://receiver.example/hook",
+        startedAt: now,
+        durationMs: 12,
+        ok: true,
+        statusCode: 200,
+        responseBody: "ok",
+        error: null,
+        errorDetail: null,
+        failure: null,
+        control: null,
+        retryAfter: null,
+        requestHeaders: {},
+      },
+    }));
+    await recordChanges(env, changes, now);
+    expect(points).toHaveLength(600);
+    expect(new Set(points.map((p) => p.blobs![1]))).toEqual(new Set(["ep_1"]));
+    const stored = await runInDurableObject(tenantLogStub(tenant), (_i: TenantLog, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts").one(),
+    );
+    expect(stored.n).toBe(600);
+    expect(ANALYTICS_POINTS_PER_INVOCATION).toBe(250);
   });
 });

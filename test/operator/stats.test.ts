@@ -1,10 +1,16 @@
 /** Stats against a known set of attempts. */
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { LATENCY_BUCKETS_MS } from "../../src/domain/deliveries";
+import { MultiRowInsert } from "../../src/lib/multi-row-insert";
+import { STATS_ENDPOINTS_PER_CALL } from "../../src/tenant-log/client";
+import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { percentile } from "../../src/services/stats";
 import { latencyBucket } from "../../src/attempts/stats-rollup";
-import { api } from "../helpers/api";
+import { api, createTenant } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { script, uniquePath } from "../helpers/receiver";
+import { tenantLogStub } from "../helpers/tenant-log";
 
 describe("latency histogram", () => {
   it.each([
@@ -63,5 +69,50 @@ describe("endpoint and tenant stats", () => {
     expect(empty.body.attempts.total).toBe(0);
     expect(empty.body.success_rate).toBeNull();
     expect((await api("GET", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/stats?since=bogus`)).status).toBe(400);
+  });
+});
+
+const HOUR = 3600_000;
+
+/** Writes one succeeded attempt of 25 ms per endpoint-hour straight into the tenant's roll-ups. */
+async function seedStats(tenant: string, endpoints: number, hours: number) {
+  const lastHour = Math.floor(Date.now() / HOUR) * HOUR;
+  const latency = JSON.stringify([1, ...Array(LATENCY_BUCKETS_MS.length).fill(0)]);
+  await runInDurableObject(tenantLogStub(tenant), (_i: TenantLog, state) => {
+    const rows = new MultiRowInsert(
+      "INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency, latency_sum_ms, attempts_2xx, attempts_3xx, attempts_4xx, attempts_5xx, attempts_none)",
+      15,
+      "",
+      (query, params) => void state.storage.sql.exec(query, ...(params as SqlStorageValue[])),
+    );
+    for (let e = 0; e < endpoints; e++)
+      for (let h = 0; h < hours; h++) rows.add([`ep_${String(e).padStart(4, "0")}`, tenant, lastHour - h * HOUR, 1, 0, 1, 0, 0, latency, 10, 1, 0, 0, 0, 0]);
+    rows.flush();
+  });
+}
+
+describe("tenant stats over a long window", () => {
+  it("150 endpoints × 720 hours (over 32 MiB as hourly rows) answer in one bounded call, the same figures", async () => {
+    const tenant = await createTenant();
+    await seedStats(tenant, 150, 720);
+    const res = await api("GET", `/v1/tenants/${tenant}/stats?since=1970-01-01T00:00:00Z`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      deliveries: { succeeded: 108_000, failed: 0, cancelled: 0 },
+      attempts: { total: 108_000, succeeded: 108_000, failed: 0 },
+      success_rate: 1,
+      latency_ms: { p50: LATENCY_BUCKETS_MS[0], p95: LATENCY_BUCKETS_MS[0] },
+    });
+    expect(res.body.endpoints).toHaveLength(150);
+    expect(res.body.endpoints[0]).toMatchObject({ endpoint_id: "ep_0000", deliveries: { succeeded: 720 }, attempts: { total: 720 } });
+  });
+
+  it("more endpoints than one call answers are read in pages, none missing", async () => {
+    const tenant = await createTenant();
+    await seedStats(tenant, STATS_ENDPOINTS_PER_CALL + 1, 1);
+    const res = await api("GET", `/v1/tenants/${tenant}/stats?since=1970-01-01T00:00:00Z`);
+    expect(res.status).toBe(200);
+    expect(res.body.endpoints).toHaveLength(STATS_ENDPOINTS_PER_CALL + 1);
+    expect(res.body.deliveries.succeeded).toBe(STATS_ENDPOINTS_PER_CALL + 1);
   });
 });

@@ -21,28 +21,51 @@ async function ingest(app: ReturnType<typeof createApp>, tenant: string, key: st
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 }
 
+/** The strict limiter's period (vitest.config.ts): its windows are aligned to the wall clock. */
+const PERIOD_MS = 10_000;
+
+/**
+ * Runs `scenario` (fresh keys each time) until one run falls inside a single window of the
+ * limiter, so the outcome never depends on where the clock stands: the limiter counts per
+ * wall-clock-aligned window (floor(now / period)), and a boundary inside the run resets the count
+ * half-way. A run takes well under a second, so a second run never meets another boundary.
+ */
+async function inOneWindow<T>(scenario: () => Promise<T>): Promise<T> {
+  for (let run = 1; ; run++) {
+    const start = Date.now();
+    const result = await scenario();
+    if (Math.floor(start / PERIOD_MS) === Math.floor(Date.now() / PERIOD_MS)) return result;
+    if (run === 3) throw new Error("three runs each crossed a rate-limit window boundary");
+  }
+}
+
 describe("ingest rate limit", () => {
   it("answers 429 with Retry-After once a key exceeds its limit; other keys are unaffected", async () => {
     expect(env.INGEST_LIMITER).toBeDefined();
     const tenant = await createTenant();
-    const key = (await api("POST", "/v1/api-keys", { body: { name: "busy", scopes: ["ingest"], tenant_id: tenant } })).body.key;
-    const other = (await api("POST", "/v1/api-keys", { body: { name: "calm", scopes: ["ingest"], tenant_id: tenant } })).body.key;
     const app = createApp();
-    const statuses: number[] = [];
-    let limited: Awaited<ReturnType<typeof ingest>> | undefined;
-    for (let i = 0; i < 6; i++) {
-      const res = await ingest(app, tenant, key);
-      statuses.push(res.status);
-      if (res.status === 429) limited ??= res;
-    }
-    expect(statuses.slice(0, 3)).toEqual([202, 202, 202]);
-    expect(statuses.slice(3)).toEqual([429, 429, 429]);
-    expect(limited!.headers.get("retry-after")).toBe("10");
-    expect(limited!.body.error).toMatchObject({ code: "rate_limited", request_id: limited!.headers.get("x-request-id") });
-    // Batches count against the same key.
-    expect((await ingest(app, tenant, key, "events/batch", { events: [{ type: "a.b", data: {} }] })).status).toBe(429);
-    // Another key has its own budget; reads are not limited.
-    expect((await ingest(app, tenant, other)).status).toBe(202);
+    const newKey = async (name: string) => (await api("POST", "/v1/api-keys", { body: { name, scopes: ["ingest"], tenant_id: tenant } })).body.key as string;
+    const run = await inOneWindow(async () => {
+      const [key, other] = [await newKey("busy"), await newKey("calm")];
+      const statuses: number[] = [];
+      let limited: Awaited<ReturnType<typeof ingest>> | undefined;
+      for (let i = 0; i < 6; i++) {
+        const res = await ingest(app, tenant, key);
+        statuses.push(res.status);
+        if (res.status === 429) limited ??= res;
+      }
+      // Batches count against the same key; another key has its own budget.
+      const batch = (await ingest(app, tenant, key, "events/batch", { events: [{ type: "a.b", data: {} }] })).status;
+      const otherKey = (await ingest(app, tenant, other)).status;
+      return { statuses, limited, batch, otherKey };
+    });
+    expect(run.statuses.slice(0, 3)).toEqual([202, 202, 202]);
+    expect(run.statuses.slice(3)).toEqual([429, 429, 429]);
+    expect(run.limited!.headers.get("retry-after")).toBe("10");
+    expect(run.limited!.body.error).toMatchObject({ code: "rate_limited", request_id: run.limited!.headers.get("x-request-id") });
+    expect(run.batch).toBe(429);
+    expect(run.otherKey).toBe(202);
+    // Reads are not limited.
     const read = await app.fetch(
       new Request(`http://edgehooks.test/v1/tenants/${tenant}/events`, { headers: { authorization: `Bearer ${ROOT_KEY}` } }),
       strictEnv(),
