@@ -19,7 +19,8 @@ import { sendAttempt, type AttemptResult } from "../attempts/send-attempt";
 import { resolveEndpoint, type EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { deploymentDefaults } from "../attempts/deployment-defaults";
 import type { AttemptTrigger } from "../domain/deliveries";
-import { DispatcherStore, type PendingRow } from "./storage";
+import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds";
+import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
 
 /** Without an explicit max_in_flight, this many attempts run at once per endpoint. */
@@ -52,6 +53,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
   frozenNowMs: number | null = null;
   random: () => number = Math.random;
   private recentStarts: number[] = [];
+  /** The last outbox flush failed: the next one waits OUTBOX_RETRY_MS instead of running at once. */
+  private flushFailed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,15 +98,39 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return added;
   }
 
-  /** The endpoint was deleted: cancel what it held and clear the storage. */
+  /**
+   * The endpoint was deleted: cancel what it held and clear the storage. Durable first (the mark),
+   * then in bounded steps: each run moves pages of held deliveries into the outbox as
+   * cancellations, and the storage goes only once the log has every one of them. The alarm comes
+   * back for the rest, and retries a flush that failed.
+   */
   async forget(): Promise<void> {
-    const rows = this.store.all();
-    const now = this.now();
+    this.store.forgotten = true;
+    await this.cancelHeld(this.now());
+  }
+
+  private async cancelHeld(now: number) {
+    if (await this.flushOutbox(now)) {
+      for (let page = 0; page < CANCEL_PAGES_PER_RUN; page++) {
+        const held = this.store.oldest(CANCEL_PAGE);
+        if (!held.length) break;
+        this.cancelRows(held);
+      }
+      await this.flushOutbox(now);
+    }
+    if (this.store.count() === 0 && this.store.outboxSize() === 0) {
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.store.cleared();
+      return;
+    }
+    await this.ctx.storage.setAlarm(now + (this.flushFailed ? OUTBOX_RETRY_MS : 0));
+  }
+
+  /** Held deliveries leave the pending set and enter the outbox as cancellations, in one write. */
+  private cancelRows(rows: HeldRef[]) {
+    this.store.removeMany(rows.map((r) => r.seq));
     this.store.pushOutbox(rows.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
-    await this.flushOutbox(now);
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
-    this.store.cleared();
   }
 
   /** Cancels one held delivery. Answers whether this dispatcher held it. */
@@ -134,6 +161,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = this.now();
+    if (this.store.forgotten) return this.cancelHeld(now);
     await this.flushOutbox(now);
     const endpoint = this.store.endpoint;
     if (!endpoint) return;
@@ -147,10 +175,9 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return this.store.endpoint?.id ?? "";
   }
 
+  /** A page of expired deliveries per run; what is left is still expired, so the alarm comes back at once. */
   private cancelExpired(now: number) {
-    const expired = this.store.expired(now);
-    this.store.removeMany(expired.map((r) => r.seq));
-    this.store.pushOutbox(expired.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
+    this.cancelRows(this.store.expired(now, CANCEL_PAGE));
   }
 
   /** How many more attempts the rate limit lets start now, and when the window frees up. */
@@ -312,29 +339,37 @@ export class EndpointDispatcher extends DurableObject<Env> {
     }
   }
 
-  /** Writes queued log changes to the TenantLog; on failure they stay queued and the alarm comes back soon. */
+  /**
+   * Writes queued log changes to the TenantLog, one bounded call at a time (./bounds.ts), at most
+   * FLUSH_CALLS_PER_RUN calls. Answers whether the outbox is empty. On failure the changes stay
+   * queued and the alarm comes back in OUTBOX_RETRY_MS; a flush cut by the call bound comes back at once.
+   */
   private async flushOutbox(now: number): Promise<boolean> {
-    const entries = this.store.outbox();
-    if (!entries.length) return true;
-    try {
-      await recordChanges(
-        this.env,
-        entries.flatMap((e) => e.changes),
-        now,
-      );
+    for (let calls = 0; calls < FLUSH_CALLS_PER_RUN; calls++) {
+      const entries = this.store.outbox();
+      if (!entries.length) break;
+      try {
+        await recordChanges(
+          this.env,
+          entries.flatMap((e) => e.changes),
+          now,
+        );
+      } catch (err) {
+        log.error("outbox flush failed; will retry", { endpoint_id: this.endpointId(), error: String(err) });
+        this.flushFailed = true;
+        return false;
+      }
+      this.flushFailed = false;
       this.store.dropOutbox(entries.map((e) => e.id));
-      return this.store.outboxSize() === 0 || this.flushOutbox(now);
-    } catch (err) {
-      log.error("outbox flush failed; will retry", { endpoint_id: this.endpointId(), error: String(err) });
-      return false;
     }
+    return this.store.outboxSize() === 0;
   }
 
   /** One alarm at the earliest moment anything can happen. */
   private async arm() {
     const endpoint = this.store.endpoint;
     const wakes: number[] = [];
-    if (this.store.outboxSize() > 0) wakes.push(this.now() + OUTBOX_RETRY_MS);
+    if (this.store.outboxSize() > 0) wakes.push(this.now() + (this.flushFailed ? OUTBOX_RETRY_MS : 0));
     const now = this.now();
     const { inFlight, lease, nextDue, expiry } = this.store.wakeInputs(now);
     if (endpoint?.status === "active") {
@@ -362,6 +397,6 @@ export class EndpointDispatcher extends DurableObject<Env> {
   }
 }
 
-function ref(row: PendingRow, endpointId: string) {
+function ref(row: HeldRef, endpointId: string) {
   return { id: row.delivery_id, tenantId: row.tenant_id, endpointId, eventId: row.event_id };
 }
