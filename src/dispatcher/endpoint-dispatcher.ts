@@ -163,6 +163,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const now = this.now();
     if (this.store.forgotten) return this.cancelHeld(now);
     await this.flushOutbox(now);
+    await this.syncDisable();
     const endpoint = this.store.endpoint;
     if (!endpoint) return;
     this.cancelExpired(now);
@@ -327,15 +328,33 @@ export class EndpointDispatcher extends DurableObject<Env> {
     this.store.pushOutbox(changes);
     if (disable && this.store.endpoint?.status === "active") {
       // Held, not lost: the pending set stays as it is and resumes when the endpoint is enabled.
+      // The object stops at once; D1 follows (syncDisable), retried until it has the disable.
       this.store.endpoint = { ...endpoint, status: "disabled", disabledReason: disable, disabledAt: now, version: endpoint.version + 1 };
-      await onEndpointDisabledByReceiver(this.env, endpoint, disable).catch((err) =>
-        log.error("could not record endpoint disable", { endpoint_id: endpoint.id, error: String(err) }),
-      );
+      this.store.pendingDisable = { reason: disable, at: now, version: endpoint.version };
+      await this.syncDisable();
     }
     if (signals.length) {
       await onOperationalSignals(this.env, endpoint, signals).catch((err) =>
         log.error("could not emit operational events", { endpoint_id: endpoint.id, error: String(err) }),
       );
+    }
+  }
+
+  /**
+   * Writes a disable the object applied to D1 (a compare-and-set, ./signals.ts) and takes D1's row
+   * as the snapshot afterwards, so both hold the same version. On failure it stays pending and the
+   * alarm retries it in OUTBOX_RETRY_MS.
+   */
+  private async syncDisable() {
+    const pending = this.store.pendingDisable;
+    const endpoint = this.store.endpoint;
+    if (!pending || !endpoint) return;
+    try {
+      const row = await onEndpointDisabledByReceiver(this.env, endpoint, pending);
+      this.store.pendingDisable = null;
+      if (row && row.version >= (this.store.endpoint?.version ?? 0)) this.store.endpoint = row;
+    } catch (err) {
+      log.error("could not record endpoint disable; will retry", { endpoint_id: endpoint.id, error: String(err) });
     }
   }
 
@@ -369,6 +388,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
   private async arm() {
     const endpoint = this.store.endpoint;
     const wakes: number[] = [];
+    if (this.store.pendingDisable) wakes.push(this.now() + OUTBOX_RETRY_MS);
     if (this.store.outboxSize() > 0) wakes.push(this.now() + (this.flushFailed ? OUTBOX_RETRY_MS : 0));
     const now = this.now();
     const { inFlight, lease, nextDue, expiry } = this.store.wakeInputs(now);

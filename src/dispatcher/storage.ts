@@ -9,6 +9,7 @@ import { chunk } from "../lib/chunk";
 import { HEALTHY, type Health } from "../delivery/health";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { countRowsWritten } from "../lib/row-usage";
+import type { PendingDisable } from "./signals";
 import { guardRow, guardTextRow, OUTBOX_ROW_MAX_BYTES, OUTBOX_ROW_MAX_CHANGES, RECORD_CALL_MAX_BYTES, RECORD_CALL_MAX_CHANGES, utf8Bytes } from "./bounds";
 
 export type PendingRow = {
@@ -202,6 +203,15 @@ export class DispatcherStore {
 
   set forgotten(value: boolean) {
     this.setMeta("forgotten", value);
+  }
+
+  /** A disable applied here that D1 does not have yet (./signals.ts). */
+  get pendingDisable(): PendingDisable | null {
+    return this.getMeta<PendingDisable>("pending_disable");
+  }
+
+  set pendingDisable(value: PendingDisable | null) {
+    this.setMeta("pending_disable", value);
   }
 
   get health(): Health {
