@@ -54,7 +54,7 @@ export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointS
       return row;
     }
     const current = (await db.select().from(endpoints).where(eq(endpoints.id, endpoint.id)).get()) ?? null;
-    if (!current || current.status !== "active" || current.url !== endpoint.url) return current;
+    if (current?.status !== "active" || current.url !== endpoint.url) return current;
     version = current.version;
   }
   return (await db.select().from(endpoints).where(eq(endpoints.id, endpoint.id)).get()) ?? null;
