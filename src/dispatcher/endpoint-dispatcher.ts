@@ -16,6 +16,7 @@ import { log } from "../lib/log";
 import type { DeliveryChange } from "../attempts/record";
 import { recordChanges } from "../tenant-log/client";
 import { sendAttempt, type AttemptResult } from "../attempts/send-attempt";
+import { CONNECTIONS_PER_INVOCATION, ConnectionSlots } from "../attempts/connection-slots";
 import { resolveEndpoint, type EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { deploymentDefaults } from "../attempts/deployment-defaults";
 import type { AttemptTrigger } from "../domain/deliveries";
@@ -25,6 +26,15 @@ import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSig
 
 /** Without an explicit max_in_flight, this many attempts run at once per endpoint. */
 export const DEFAULT_CONCURRENCY = 20;
+/**
+ * How long one alarm run may spend on attempts: alarm handlers are cut at 15 minutes of wall time
+ * (Durable Objects limits); a third of it leaves room for settling and the next run's lease.
+ */
+const RUN_WALL_MS = 5 * 60_000;
+
+/** Attempts one run takes on: as many waves of 6 as fit RUN_WALL_MS at the endpoint's timeout. */
+export const attemptsPerRun = (timeoutMs: number) => CONNECTIONS_PER_INVOCATION * Math.max(1, Math.floor(RUN_WALL_MS / timeoutMs));
+
 /** Extra time past the attempt timeout before a lease is considered abandoned. */
 const LEASE_MARGIN_MS = 30_000;
 /** How soon to retry flushing the outbox when the TenantLog refused a write. */
@@ -189,19 +199,28 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return { budget, freeAt: budget > 0 ? null : (this.recentStarts[0] ?? now) + 1000 };
   }
 
+  /**
+   * Sends what is due, up to the endpoint's budget: max_in_flight across invocations (leases),
+   * the rate limit, and what one run can finish (attemptsPerRun). The run's attempts share the
+   * invocation's 6 connections; one waiting for a connection has not started its clock yet.
+   */
   private async runDue(endpoint: EndpointSnapshot, now: number) {
     const health = this.store.health;
     const budget = Math.min(
       attemptBudget(health, { now, inFlight: this.store.inFlight(now), maxInFlight: endpoint.maxInFlight ?? DEFAULT_CONCURRENCY }),
       this.rateBudget(endpoint, now).budget,
+      attemptsPerRun(endpoint.timeoutMs),
     );
     const rows = this.store.due(now, budget);
     if (!rows.length) return;
     // With the breaker open, what goes out now is a probe (the budget is one).
     const probe = health.breakerOpen;
+    const connections = new ConnectionSlots();
+    // The last attempt may wait for the ones before it: each wave of 6 takes up to a timeout.
+    const waves = Math.ceil(rows.length / CONNECTIONS_PER_INVOCATION);
     this.store.lease(
       rows.map((r) => r.seq),
-      now + endpoint.timeoutMs + LEASE_MARGIN_MS,
+      now + waves * endpoint.timeoutMs + LEASE_MARGIN_MS,
     );
     this.recentStarts.push(...rows.map(() => now));
     // The lease expiry is the safety net: if this isolate dies mid-attempt, the alarm comes back.
@@ -218,6 +237,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
           trigger: r.trigger as AttemptTrigger,
           config,
           now: () => this.now(),
+          connections,
         }),
       ),
     );
