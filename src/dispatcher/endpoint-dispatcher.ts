@@ -20,6 +20,7 @@ import { CONNECTIONS_PER_INVOCATION, ConnectionSlots } from "../attempts/connect
 import { resolveEndpoint, type EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { deploymentDefaults } from "../attempts/deployment-defaults";
 import type { AttemptTrigger } from "../domain/deliveries";
+import { RETENTION_CHECK_EVERY_MS, tenantRetentionMs } from "./retention";
 import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds";
 import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
@@ -176,6 +177,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     await this.syncDisable();
     const endpoint = this.store.endpoint;
     if (!endpoint) return;
+    await this.dropBeyondRetention(endpoint, now);
     this.cancelExpired(now);
     if (endpoint.status === "active") await this.runDue(endpoint, now);
     await this.flushOutbox(this.now());
@@ -189,6 +191,25 @@ export class EndpointDispatcher extends DurableObject<Env> {
   /** A page of expired deliveries per run; what is left is still expired, so the alarm comes back at once. */
   private cancelExpired(now: number) {
     this.cancelRows(this.store.expired(now, CANCEL_PAGE));
+  }
+
+  /**
+   * Every RETENTION_CHECK_EVERY_MS: cancels a page of what the tenant's log no longer keeps
+   * (./retention.ts). A full page checks again on the next run; a failed read on the next period.
+   */
+  private async dropBeyondRetention(endpoint: EndpointSnapshot, now: number) {
+    const checked = this.store.getMeta<number>("retention_checked_at");
+    if (checked !== null && now < checked + RETENTION_CHECK_EVERY_MS) return;
+    if (this.store.count() > 0) {
+      const retentionMs = await tenantRetentionMs(this.env, endpoint.tenantId).catch((err) => {
+        log.error("could not read the tenant's retention", { endpoint_id: endpoint.id, error: String(err) });
+        return null;
+      });
+      const rows = retentionMs === null ? [] : this.store.beyondRetention(now, retentionMs, CANCEL_PAGE);
+      this.cancelRows(rows);
+      if (rows.length === CANCEL_PAGE) return;
+    }
+    this.store.setMeta("retention_checked_at", now);
   }
 
   /** How many more attempts the rate limit lets start now, and when the window frees up. */
@@ -427,6 +448,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
     }
     // expires_at cancels what is not delivered by then, on an active or a disabled endpoint alike.
     if (endpoint && expiry !== null) wakes.push(expiry);
+    // So does the tenant's retention: a held delivery is checked against it now and then.
+    if (endpoint && (nextDue !== null || inFlight > 0)) wakes.push((this.store.getMeta<number>("retention_checked_at") ?? now) + RETENTION_CHECK_EVERY_MS);
     if (!wakes.length) {
       await this.ctx.storage.deleteAlarm();
       return;

@@ -279,6 +279,23 @@ export class DispatcherStore {
       .toArray();
   }
 
+  /**
+   * Up to `limit` deliveries, not in flight, that the tenant's log no longer keeps: created more
+   * than `retentionMs` ago, or due only after that (a deliver_at past the retention). A scan: it
+   * runs a few times a day, and an index would be one more row written per insert.
+   */
+  beyondRetention(now: number, retentionMs: number, limit: number): HeldRef[] {
+    return this.sql
+      .exec<HeldRef>(
+        `SELECT ${REF_COLUMNS} FROM pending WHERE (lease_until IS NULL OR lease_until <= ?) AND (event_created_at <= ? OR due_at >= event_created_at + ?) LIMIT ?`,
+        now,
+        now - retentionMs,
+        retentionMs,
+        limit,
+      )
+      .toArray();
+  }
+
   /** The `limit` oldest held deliveries, without their payloads (a deleted endpoint cancels them page by page). */
   oldest(limit: number): HeldRef[] {
     return this.sql.exec<HeldRef>(`SELECT ${REF_COLUMNS} FROM pending ORDER BY seq LIMIT ?`, limit).toArray();
