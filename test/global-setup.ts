@@ -4,7 +4,10 @@
  *
  *   POST /_control/script  { path, responses: [{ status?, headers?, body?, hang? }] }  answers in order, then 200
  *   GET  /_control/received?path=/x                                                 what /x received
- *   Any other path: the scripted answer, else `/status/<code>/...` answers <code>, `/hang/...`
+ *   POST /_control/release { path }                                                  answers every request held at /held/... path
+ *   GET  /_control/held?path=/held/x      { held, max }: requests waiting there now, and the most that ever waited at once
+ *   Any other path: the scripted answer, else `/status/<code>/...` answers <code>, `/sized/<code>/<bytes>/...`
+ *   answers <code> with a body of <bytes> bytes, `/held/...` waits for a release, `/hang/...`
  *   never answers, anything else 200 {"ok":true}.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -35,6 +38,9 @@ export default async function setup({ provide }: TestProject) {
   const scripts = new Map<string, Scripted[]>();
   const received = new Map<string, Received[]>();
   const hanging = new Set<ServerResponse>();
+  // Requests held until a test releases them, per path, and the most held at once: a test counts
+  // concurrent requests at the receiver without timing anything.
+  const held = new Map<string, { waiting: ServerResponse[]; max: number }>();
 
   const readBody = (req: IncomingMessage) =>
     new Promise<string>((resolve) => {
@@ -58,12 +64,40 @@ export default async function setup({ provide }: TestProject) {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received.get(path) ?? []));
       return;
     }
+    if (url.pathname === "/_control/release") {
+      const { path } = JSON.parse(body) as { path: string };
+      const h = held.get(path);
+      for (const r of h?.waiting.splice(0) ?? []) r.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+      res.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === "/_control/held") {
+      const h = held.get(url.searchParams.get("path") ?? "");
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ held: h?.waiting.length ?? 0, max: h?.max ?? 0 }));
+      return;
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
     const list = received.get(url.pathname) ?? [];
     list.push({ method: req.method ?? "", path: url.pathname, headers, body, at: Date.now() });
     received.set(url.pathname, list);
 
+    if (url.pathname.startsWith("/held/")) {
+      const h = held.get(url.pathname) ?? { waiting: [], max: 0 };
+      held.set(url.pathname, h);
+      h.waiting.push(res);
+      h.max = Math.max(h.max, h.waiting.length);
+      res.on("close", () => {
+        const i = h.waiting.indexOf(res);
+        if (i >= 0) h.waiting.splice(i, 1);
+      });
+      return;
+    }
+    const sized = /^\/sized\/(\d{3})\/(\d+)\//.exec(url.pathname);
+    if (sized) {
+      res.writeHead(Number(sized[1]), { "content-type": "text/plain" }).end("x".repeat(Number(sized[2])));
+      return;
+    }
     const next = scripts.get(url.pathname)?.shift();
     const status = /^\/status\/(\d{3})\b/.exec(url.pathname)?.[1];
     if (next?.hang || (!next && url.pathname.startsWith("/hang/"))) {
@@ -81,6 +115,7 @@ export default async function setup({ provide }: TestProject) {
   return () =>
     new Promise<void>((resolve) => {
       for (const res of hanging) res.destroy();
+      for (const h of held.values()) for (const res of h.waiting) res.destroy();
       server.closeAllConnections();
       server.close(() => resolve());
     });

@@ -14,6 +14,7 @@ import type { ResolvedEndpoint } from "./endpoint-snapshot";
 import { newId } from "../db/ids";
 import { selfHosts } from "../lib/self-hosts";
 import { traceHeader } from "./trace-header";
+import type { ConnectionSlots } from "./connection-slots";
 
 export const RESPONSE_BODY_LIMIT = 16 * 1024;
 const MASK = "********";
@@ -55,6 +56,11 @@ export interface SendAttemptInput {
   trigger: AttemptTrigger;
   config: Config;
   now: () => number;
+  /**
+   * The invocation's connections (./connection-slots.ts): the attempt waits for one before its
+   * clock starts, so its timeout runs from the request's start on the wire. None: it sends at once.
+   */
+  connections?: ConnectionSlots;
 }
 
 /** RFC 7617 with charset UTF-8: base64 of the UTF-8 bytes (btoa alone throws beyond Latin-1). */
@@ -159,6 +165,17 @@ function notSent(
 }
 
 export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
+  if (!input.connections) return attemptOnWire(input);
+  const release = await input.connections.acquire();
+  try {
+    return await attemptOnWire(input);
+  } finally {
+    release();
+  }
+}
+
+/** The attempt once it has a connection: everything it measures starts here. */
+async function attemptOnWire(input: SendAttemptInput): Promise<AttemptResult> {
   const startedAt = input.now();
   const base = { id: newId("att", startedAt), number: input.number, trigger: input.trigger, url: input.endpoint.url, startedAt };
   const verdict = checkDestination(input.endpoint.url, { ...destinationRules(input.config, input.endpoint.sandbox), selfHosts: selfHosts(input.config) });

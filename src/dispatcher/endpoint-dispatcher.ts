@@ -16,14 +16,26 @@ import { log } from "../lib/log";
 import type { DeliveryChange } from "../attempts/record";
 import { recordChanges } from "../tenant-log/client";
 import { sendAttempt, type AttemptResult } from "../attempts/send-attempt";
+import { CONNECTIONS_PER_INVOCATION, ConnectionSlots } from "../attempts/connection-slots";
 import { resolveEndpoint, type EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { deploymentDefaults } from "../attempts/deployment-defaults";
 import type { AttemptTrigger } from "../domain/deliveries";
-import { DispatcherStore, type PendingRow } from "./storage";
+import { RETENTION_CHECK_EVERY_MS, tenantRetentionMs } from "./retention";
+import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds";
+import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
 
 /** Without an explicit max_in_flight, this many attempts run at once per endpoint. */
 export const DEFAULT_CONCURRENCY = 20;
+/**
+ * How long one alarm run may spend on attempts: alarm handlers are cut at 15 minutes of wall time
+ * (Durable Objects limits); a third of it leaves room for settling and the next run's lease.
+ */
+const RUN_WALL_MS = 5 * 60_000;
+
+/** Attempts one run takes on: as many waves of 6 as fit RUN_WALL_MS at the endpoint's timeout. */
+export const attemptsPerRun = (timeoutMs: number) => CONNECTIONS_PER_INVOCATION * Math.max(1, Math.floor(RUN_WALL_MS / timeoutMs));
+
 /** Extra time past the attempt timeout before a lease is considered abandoned. */
 const LEASE_MARGIN_MS = 30_000;
 /** How soon to retry flushing the outbox when the TenantLog refused a write. */
@@ -52,6 +64,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
   frozenNowMs: number | null = null;
   random: () => number = Math.random;
   private recentStarts: number[] = [];
+  /** The last outbox flush failed: the next one waits OUTBOX_RETRY_MS instead of running at once. */
+  private flushFailed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,15 +109,39 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return added;
   }
 
-  /** The endpoint was deleted: cancel what it held and clear the storage. */
+  /**
+   * The endpoint was deleted: cancel what it held and clear the storage. Durable first (the mark),
+   * then in bounded steps: each run moves pages of held deliveries into the outbox as
+   * cancellations, and the storage goes only once the log has every one of them. The alarm comes
+   * back for the rest, and retries a flush that failed.
+   */
   async forget(): Promise<void> {
-    const rows = this.store.all();
-    const now = this.now();
+    this.store.forgotten = true;
+    await this.cancelHeld(this.now());
+  }
+
+  private async cancelHeld(now: number) {
+    if (await this.flushOutbox(now)) {
+      for (let page = 0; page < CANCEL_PAGES_PER_RUN; page++) {
+        const held = this.store.oldest(CANCEL_PAGE);
+        if (!held.length) break;
+        this.cancelRows(held);
+      }
+      await this.flushOutbox(now);
+    }
+    if (this.store.count() === 0 && this.store.outboxSize() === 0) {
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.store.cleared();
+      return;
+    }
+    await this.ctx.storage.setAlarm(now + (this.flushFailed ? OUTBOX_RETRY_MS : 0));
+  }
+
+  /** Held deliveries leave the pending set and enter the outbox as cancellations, in one write. */
+  private cancelRows(rows: HeldRef[]) {
+    this.store.removeMany(rows.map((r) => r.seq));
     this.store.pushOutbox(rows.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
-    await this.flushOutbox(now);
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
-    this.store.cleared();
   }
 
   /** Cancels one held delivery. Answers whether this dispatcher held it. */
@@ -134,9 +172,12 @@ export class EndpointDispatcher extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = this.now();
+    if (this.store.forgotten) return this.cancelHeld(now);
     await this.flushOutbox(now);
+    await this.syncDisable();
     const endpoint = this.store.endpoint;
     if (!endpoint) return;
+    await this.dropBeyondRetention(endpoint, now);
     this.cancelExpired(now);
     if (endpoint.status === "active") await this.runDue(endpoint, now);
     await this.flushOutbox(this.now());
@@ -147,10 +188,28 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return this.store.endpoint?.id ?? "";
   }
 
+  /** A page of expired deliveries per run; what is left is still expired, so the alarm comes back at once. */
   private cancelExpired(now: number) {
-    const expired = this.store.expired(now);
-    this.store.removeMany(expired.map((r) => r.seq));
-    this.store.pushOutbox(expired.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
+    this.cancelRows(this.store.expired(now, CANCEL_PAGE));
+  }
+
+  /**
+   * Every RETENTION_CHECK_EVERY_MS: cancels a page of what the tenant's log no longer keeps
+   * (./retention.ts). A full page checks again on the next run; a failed read on the next period.
+   */
+  private async dropBeyondRetention(endpoint: EndpointSnapshot, now: number) {
+    const checked = this.store.getMeta<number>("retention_checked_at");
+    if (checked !== null && now < checked + RETENTION_CHECK_EVERY_MS) return;
+    if (this.store.count() > 0) {
+      const retentionMs = await tenantRetentionMs(this.env, endpoint.tenantId).catch((err) => {
+        log.error("could not read the tenant's retention", { endpoint_id: endpoint.id, error: String(err) });
+        return null;
+      });
+      const rows = retentionMs === null ? [] : this.store.beyondRetention(now, retentionMs, CANCEL_PAGE);
+      this.cancelRows(rows);
+      if (rows.length === CANCEL_PAGE) return;
+    }
+    this.store.setMeta("retention_checked_at", now);
   }
 
   /** How many more attempts the rate limit lets start now, and when the window frees up. */
@@ -161,19 +220,28 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return { budget, freeAt: budget > 0 ? null : (this.recentStarts[0] ?? now) + 1000 };
   }
 
+  /**
+   * Sends what is due, up to the endpoint's budget: max_in_flight across invocations (leases),
+   * the rate limit, and what one run can finish (attemptsPerRun). The run's attempts share the
+   * invocation's 6 connections; one waiting for a connection has not started its clock yet.
+   */
   private async runDue(endpoint: EndpointSnapshot, now: number) {
     const health = this.store.health;
     const budget = Math.min(
       attemptBudget(health, { now, inFlight: this.store.inFlight(now), maxInFlight: endpoint.maxInFlight ?? DEFAULT_CONCURRENCY }),
       this.rateBudget(endpoint, now).budget,
+      attemptsPerRun(endpoint.timeoutMs),
     );
     const rows = this.store.due(now, budget);
     if (!rows.length) return;
     // With the breaker open, what goes out now is a probe (the budget is one).
     const probe = health.breakerOpen;
+    const connections = new ConnectionSlots();
+    // The last attempt may wait for the ones before it: each wave of 6 takes up to a timeout.
+    const waves = Math.ceil(rows.length / CONNECTIONS_PER_INVOCATION);
     this.store.lease(
       rows.map((r) => r.seq),
-      now + endpoint.timeoutMs + LEASE_MARGIN_MS,
+      now + waves * endpoint.timeoutMs + LEASE_MARGIN_MS,
     );
     this.recentStarts.push(...rows.map(() => now));
     // The lease expiry is the safety net: if this isolate dies mid-attempt, the alarm comes back.
@@ -190,6 +258,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
           trigger: r.trigger as AttemptTrigger,
           config,
           now: () => this.now(),
+          connections,
         }),
       ),
     );
@@ -300,10 +369,10 @@ export class EndpointDispatcher extends DurableObject<Env> {
     this.store.pushOutbox(changes);
     if (disable && this.store.endpoint?.status === "active") {
       // Held, not lost: the pending set stays as it is and resumes when the endpoint is enabled.
+      // The object stops at once; D1 follows (syncDisable), retried until it has the disable.
       this.store.endpoint = { ...endpoint, status: "disabled", disabledReason: disable, disabledAt: now, version: endpoint.version + 1 };
-      await onEndpointDisabledByReceiver(this.env, endpoint, disable).catch((err) =>
-        log.error("could not record endpoint disable", { endpoint_id: endpoint.id, error: String(err) }),
-      );
+      this.store.pendingDisable = { reason: disable, at: now, version: endpoint.version };
+      await this.syncDisable();
     }
     if (signals.length) {
       await onOperationalSignals(this.env, endpoint, signals).catch((err) =>
@@ -312,29 +381,56 @@ export class EndpointDispatcher extends DurableObject<Env> {
     }
   }
 
-  /** Writes queued log changes to the TenantLog; on failure they stay queued and the alarm comes back soon. */
-  private async flushOutbox(now: number): Promise<boolean> {
-    const entries = this.store.outbox();
-    if (!entries.length) return true;
+  /**
+   * Writes a disable the object applied to D1 (a compare-and-set, ./signals.ts) and takes D1's row
+   * as the snapshot afterwards, so both hold the same version. On failure it stays pending and the
+   * alarm retries it in OUTBOX_RETRY_MS.
+   */
+  private async syncDisable() {
+    const pending = this.store.pendingDisable;
+    const endpoint = this.store.endpoint;
+    if (!pending || !endpoint) return;
     try {
-      await recordChanges(
-        this.env,
-        entries.flatMap((e) => e.changes),
-        now,
-      );
-      this.store.dropOutbox(entries.map((e) => e.id));
-      return this.store.outboxSize() === 0 || this.flushOutbox(now);
+      const row = await onEndpointDisabledByReceiver(this.env, endpoint, pending);
+      this.store.pendingDisable = null;
+      if (row && row.version >= (this.store.endpoint?.version ?? 0)) this.store.endpoint = row;
     } catch (err) {
-      log.error("outbox flush failed; will retry", { endpoint_id: this.endpointId(), error: String(err) });
-      return false;
+      log.error("could not record endpoint disable; will retry", { endpoint_id: endpoint.id, error: String(err) });
     }
+  }
+
+  /**
+   * Writes queued log changes to the TenantLog, one bounded call at a time (./bounds.ts), at most
+   * FLUSH_CALLS_PER_RUN calls. Answers whether the outbox is empty. On failure the changes stay
+   * queued and the alarm comes back in OUTBOX_RETRY_MS; a flush cut by the call bound comes back at once.
+   */
+  private async flushOutbox(now: number): Promise<boolean> {
+    for (let calls = 0; calls < FLUSH_CALLS_PER_RUN; calls++) {
+      const entries = this.store.outbox();
+      if (!entries.length) break;
+      try {
+        await recordChanges(
+          this.env,
+          entries.flatMap((e) => e.changes),
+          now,
+        );
+      } catch (err) {
+        log.error("outbox flush failed; will retry", { endpoint_id: this.endpointId(), error: String(err) });
+        this.flushFailed = true;
+        return false;
+      }
+      this.flushFailed = false;
+      this.store.dropOutbox(entries.map((e) => e.id));
+    }
+    return this.store.outboxSize() === 0;
   }
 
   /** One alarm at the earliest moment anything can happen. */
   private async arm() {
     const endpoint = this.store.endpoint;
     const wakes: number[] = [];
-    if (this.store.outboxSize() > 0) wakes.push(this.now() + OUTBOX_RETRY_MS);
+    if (this.store.pendingDisable) wakes.push(this.now() + OUTBOX_RETRY_MS);
+    if (this.store.outboxSize() > 0) wakes.push(this.now() + (this.flushFailed ? OUTBOX_RETRY_MS : 0));
     const now = this.now();
     const { inFlight, lease, nextDue, expiry } = this.store.wakeInputs(now);
     if (endpoint?.status === "active") {
@@ -352,6 +448,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
     }
     // expires_at cancels what is not delivered by then, on an active or a disabled endpoint alike.
     if (endpoint && expiry !== null) wakes.push(expiry);
+    // So does the tenant's retention: a held delivery is checked against it now and then.
+    if (endpoint && (nextDue !== null || inFlight > 0)) wakes.push((this.store.getMeta<number>("retention_checked_at") ?? now) + RETENTION_CHECK_EVERY_MS);
     if (!wakes.length) {
       await this.ctx.storage.deleteAlarm();
       return;
@@ -362,6 +460,6 @@ export class EndpointDispatcher extends DurableObject<Env> {
   }
 }
 
-function ref(row: PendingRow, endpointId: string) {
+function ref(row: HeldRef, endpointId: string) {
   return { id: row.delivery_id, tenantId: row.tenant_id, endpointId, eventId: row.event_id };
 }

@@ -2,13 +2,14 @@
  * What the dispatcher reports outward: an endpoint the receiver disabled (410 or
  * `webhook-delivery: disable`) or that failed for 5 days, and delivery milestones as operational events.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { endpoints } from "../db/schema";
 import { getDb } from "../db/client";
 import type { DeliveryRef } from "../attempts/record";
 import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { queueOperational } from "../attempts/queue-operational";
 import type { OperationalType } from "../domain/operational";
+import { log } from "../lib/log";
 
 export interface OperationalSignal {
   type: Extract<OperationalType, "delivery.failing" | "delivery.exhausted" | "delivery.recovered">;
@@ -18,13 +19,45 @@ export interface OperationalSignal {
   eventType: string;
 }
 
-export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointSnapshot, reason: "gone" | "failing") {
-  const now = Date.now();
-  await getDb(env)
-    .update(endpoints)
-    .set({ status: "disabled", disabledReason: reason, disabledAt: now, updatedAt: now, version: endpoint.version + 1 })
-    .where(and(eq(endpoints.id, endpoint.id), eq(endpoints.status, "active")));
-  await queueOperational(env, [{ type: "endpoint.disabled", tenantId: endpoint.tenantId, data: { endpoint_id: endpoint.id, reason } }]);
+/** A disable the dispatcher applied and D1 does not have yet: kept in the object until it lands. */
+export interface PendingDisable {
+  reason: "gone" | "failing";
+  at: number;
+  /** The snapshot version the dispatcher acted on: D1 is written only while it still has it. */
+  version: number;
+}
+
+/** A D1 version moved under a disable this many times in a row: D1's row is taken as it is. */
+const DISABLE_CAS_TRIES = 3;
+
+/**
+ * Writes the disable to D1 as a compare-and-set on the version the dispatcher acted on, so a
+ * change D1 has and the object has not seen yet is never overwritten. When the version moved and
+ * the endpoint is still active at the same URL, the receiver's answer still holds: the write is
+ * tried again on the newer version. Answers the row D1 has afterwards (null when the endpoint is
+ * gone); throws when D1 could not be written (the caller keeps the disable and retries).
+ */
+export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointSnapshot, pending: PendingDisable): Promise<EndpointSnapshot | null> {
+  const db = getDb(env);
+  let version = pending.version;
+  for (let tries = 0; tries < DISABLE_CAS_TRIES; tries++) {
+    const row = await db
+      .update(endpoints)
+      .set({ status: "disabled", disabledReason: pending.reason, disabledAt: pending.at, updatedAt: pending.at, version: sql`${endpoints.version} + 1` })
+      .where(and(eq(endpoints.id, endpoint.id), eq(endpoints.status, "active"), eq(endpoints.version, version)))
+      .returning()
+      .get();
+    if (row) {
+      await queueOperational(env, [
+        { type: "endpoint.disabled", tenantId: endpoint.tenantId, data: { endpoint_id: endpoint.id, reason: pending.reason } },
+      ]).catch((err) => log.error("could not emit endpoint.disabled", { endpoint_id: endpoint.id, error: String(err) }));
+      return row;
+    }
+    const current = (await db.select().from(endpoints).where(eq(endpoints.id, endpoint.id)).get()) ?? null;
+    if (current?.status !== "active" || current.url !== endpoint.url) return current;
+    version = current.version;
+  }
+  return (await db.select().from(endpoints).where(eq(endpoints.id, endpoint.id)).get()) ?? null;
 }
 
 export async function onOperationalSignals(env: Env, endpoint: EndpointSnapshot, signals: OperationalSignal[]) {

@@ -9,6 +9,8 @@ import { chunk } from "../lib/chunk";
 import { HEALTHY, type Health } from "../delivery/health";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { countRowsWritten } from "../lib/row-usage";
+import type { PendingDisable } from "./signals";
+import { guardRow, guardTextRow, OUTBOX_ROW_MAX_BYTES, OUTBOX_ROW_MAX_CHANGES, RECORD_CALL_MAX_BYTES, RECORD_CALL_MAX_CHANGES, utf8Bytes } from "./bounds";
 
 export type PendingRow = {
   seq: number;
@@ -27,6 +29,13 @@ export type PendingRow = {
   trace_id: string | null;
   trace_flags: string | null;
 };
+
+/** What cancelling a held delivery needs: no payload, so a page of them stays small. */
+export type HeldRef = Pick<PendingRow, "seq" | "delivery_id" | "tenant_id" | "event_id">;
+const REF_COLUMNS = "seq, delivery_id, tenant_id, event_id";
+
+/** Outbox rows one TenantLog call takes at most (and sizes first): most rows hold one attempt run's few changes. */
+const OUTBOX_ROWS_PER_CALL = 100;
 
 // Health is the pure core's vocabulary (src/delivery/health.ts); re-exported for the dispatcher's callers.
 export { HEALTHY, type Health } from "../delivery/health";
@@ -187,6 +196,24 @@ export class DispatcherStore {
     this.setMeta("endpoint", row);
   }
 
+  /** The endpoint was deleted: the object only cancels what it holds, then clears itself. */
+  get forgotten(): boolean {
+    return this.getMeta<boolean>("forgotten") === true;
+  }
+
+  set forgotten(value: boolean) {
+    this.setMeta("forgotten", value);
+  }
+
+  /** A disable applied here that D1 does not have yet (./signals.ts). */
+  get pendingDisable(): PendingDisable | null {
+    return this.getMeta<PendingDisable>("pending_disable");
+  }
+
+  set pendingDisable(value: PendingDisable | null) {
+    this.setMeta("pending_disable", value);
+  }
+
   get health(): Health {
     return this.getMeta<Health>("health") ?? HEALTHY;
   }
@@ -214,6 +241,7 @@ export class DispatcherStore {
     );
     for (const r of rows) {
       if (r.trigger === "scheduled" && this.settled.has(r.delivery_id)) continue;
+      guardTextRow("pending", r.payload);
       inserts.add([
         this.takeSeq(),
         r.delivery_id,
@@ -239,11 +267,38 @@ export class DispatcherStore {
     return this.sql.exec<PendingRow>("SELECT * FROM pending WHERE delivery_id = ?", deliveryId).toArray()[0] ?? null;
   }
 
-  /** Deliveries whose expires_at has passed and that are not in flight. */
-  expired(now: number): PendingRow[] {
+  /** Up to `limit` deliveries whose expires_at has passed and that are not in flight, without their payloads. */
+  expired(now: number, limit: number): HeldRef[] {
     return this.sql
-      .exec<PendingRow>("SELECT * FROM pending WHERE expires_at IS NOT NULL AND expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", now, now)
+      .exec<HeldRef>(
+        `SELECT ${REF_COLUMNS} FROM pending WHERE expires_at IS NOT NULL AND expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?) LIMIT ?`,
+        now,
+        now,
+        limit,
+      )
       .toArray();
+  }
+
+  /**
+   * Up to `limit` deliveries, not in flight, that the tenant's log no longer keeps: created more
+   * than `retentionMs` ago, or due only after that (a deliver_at past the retention). A scan: it
+   * runs a few times a day, and an index would be one more row written per insert.
+   */
+  beyondRetention(now: number, retentionMs: number, limit: number): HeldRef[] {
+    return this.sql
+      .exec<HeldRef>(
+        `SELECT ${REF_COLUMNS} FROM pending WHERE (lease_until IS NULL OR lease_until <= ?) AND (event_created_at <= ? OR due_at >= event_created_at + ?) LIMIT ?`,
+        now,
+        now - retentionMs,
+        retentionMs,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** The `limit` oldest held deliveries, without their payloads (a deleted endpoint cancels them page by page). */
+  oldest(limit: number): HeldRef[] {
+    return this.sql.exec<HeldRef>(`SELECT ${REF_COLUMNS} FROM pending ORDER BY seq LIMIT ?`, limit).toArray();
   }
 
   /**
@@ -331,16 +386,51 @@ export class DispatcherStore {
     return { inFlight: r.in_flight, lease: r.lease, nextDue: r.next_due, expiry: r.expiry };
   }
 
+  /** Queues changes for the TenantLog, in rows bounded in bytes and in changes (./bounds.ts). */
   pushOutbox(changes: DeliveryChange[]) {
-    if (!changes.length) return;
-    this.sql.exec("INSERT INTO outbox (change) VALUES (?)", JSON.stringify(changes));
-    if (this.outboxCount !== null) this.outboxCount++;
+    let row: string[] = [];
+    let bytes = 2;
+    const write = () => {
+      if (!row.length) return;
+      const text = `[${row.join(",")}]`;
+      guardRow("outbox", utf8Bytes(text));
+      this.sql.exec("INSERT INTO outbox (change) VALUES (?)", text);
+      if (this.outboxCount !== null) this.outboxCount++;
+      row = [];
+      bytes = 2;
+    };
+    for (const change of changes) {
+      const json = JSON.stringify(change);
+      const size = utf8Bytes(json) + 1;
+      if (row.length && (bytes + size > OUTBOX_ROW_MAX_BYTES || row.length >= OUTBOX_ROW_MAX_CHANGES)) write();
+      row.push(json);
+      bytes += size;
+    }
+    write();
   }
 
+  /**
+   * The oldest outbox rows that fit one TenantLog call (./bounds.ts): sized in SQLite first, so
+   * a backlog is never read into memory whole. At least one row, which the row bounds keep small.
+   */
   outbox(): { id: number; changes: DeliveryChange[] }[] {
     if (this.outboxSize() === 0) return [];
+    // The cursor steps lazily: sizing stops at the first row that does not fit.
+    const sizes = this.sql.exec<{ id: number; bytes: number; n: number }>(
+      "SELECT id, octet_length(change) AS bytes, json_array_length(change) AS n FROM outbox ORDER BY id LIMIT ?",
+      OUTBOX_ROWS_PER_CALL,
+    );
+    let bytes = 0;
+    let n = 0;
+    let last = 0;
+    for (const row of sizes) {
+      if (n > 0 && (bytes + row.bytes > RECORD_CALL_MAX_BYTES || n + row.n > RECORD_CALL_MAX_CHANGES)) break;
+      bytes += row.bytes;
+      n += row.n;
+      last = row.id;
+    }
     return this.sql
-      .exec<{ id: number; change: string }>("SELECT id, change FROM outbox ORDER BY id LIMIT 50")
+      .exec<{ id: number; change: string }>("SELECT id, change FROM outbox WHERE id <= ? ORDER BY id", last)
       .toArray()
       .map((r) => ({ id: r.id, changes: JSON.parse(r.change) as DeliveryChange[] }));
   }

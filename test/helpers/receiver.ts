@@ -47,3 +47,15 @@ export async function waitForReceived(path: string, count = 1, timeoutMs = 10_00
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Requests waiting now at a `/held/...` path, and the most that ever waited there at once. */
+export async function heldAt(path: string): Promise<{ held: number; max: number }> {
+  const res = await fetch(`${base()}/_control/held?path=${encodeURIComponent(path)}`);
+  return (await res.json()) as { held: number; max: number };
+}
+
+/** Answers every request waiting at a `/held/...` path (200). */
+export async function release(path: string) {
+  const res = await fetch(`${base()}/_control/release`, { method: "POST", body: JSON.stringify({ path }) });
+  if (res.status !== 204) throw new Error(`receiver refused release: ${res.status}`);
+}
