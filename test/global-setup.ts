@@ -4,6 +4,7 @@
  *
  *   POST /_control/script  { path, responses: [{ status?, headers?, body?, hang? }] }  answers in order, then 200
  *   GET  /_control/received?path=/x                                                 what /x received
+ *   GET  /_control/count?path=/x                       { requests, ids }: how many, and distinct webhook-ids
  *   Any other path: the scripted answer, else `/status/<code>/...` answers <code>, `/hang/...`
  *   never answers, anything else 200 {"ok":true}.
  */
@@ -56,6 +57,13 @@ export default async function setup({ provide }: TestProject) {
     if (url.pathname === "/_control/received") {
       const path = url.searchParams.get("path") ?? "";
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received.get(path) ?? []));
+      return;
+    }
+    if (url.pathname === "/_control/count") {
+      // For tests that deliver thousands of large bodies: a count, not megabytes of JSON per poll.
+      const list = received.get(url.searchParams.get("path") ?? "") ?? [];
+      const ids = new Set(list.map((r) => r.headers["webhook-id"]));
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ requests: list.length, ids: ids.size }));
       return;
     }
     const headers: Record<string, string> = {};
