@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { fanoutMessage, MAX_FANOUT_MESSAGE_BYTES } from "../../src/domain/queue-messages";
 import { FanoutSender } from "../../src/tenant-log/fanout-sender";
+import { HANDOFF_PAGE_BYTES, PAYLOAD_PAGE_BYTES } from "../../src/tenant-log/handoff-page";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
@@ -164,4 +165,74 @@ describe("fan-out messages of older code", () => {
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]!.body)).toEqual(body);
   });
+});
+
+/** Events of `bytes`-long payloads with one delivery each to `endpointId`, written straight into the log. */
+async function largeDeliveries(tenant: string, endpointId: string, n: number, bytes: number, status: "failed" | "pending", createdAt: number) {
+  await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "warm.up", data: {} } }); // the log exists
+  const stamp = Date.now().toString(36).padStart(10, "0").slice(-10);
+  const payload = JSON.stringify("x".repeat(bytes - 2));
+  const events: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `evt_${stamp}lrg${i.toString().padStart(13, "0")}`;
+    await logRows(
+      tenant,
+      "INSERT INTO events (id, tenant_id, type, payload, created_at, fanned_out_at) VALUES (?, ?, 'bulk.item', ?, ?, ?)",
+      id,
+      tenant,
+      payload,
+      createdAt,
+      createdAt,
+    );
+    await logRows(
+      tenant,
+      `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'bulk.item', '', ?, ?, ?, ?)`,
+      `dlv_${stamp}lrg${i.toString().padStart(13, "0")}`,
+      tenant,
+      id,
+      endpointId,
+      status,
+      status === "failed" ? 1 : 0,
+      createdAt,
+      createdAt,
+    );
+    events.push(id);
+  }
+  return events;
+}
+
+const jsonBytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).length;
+
+describe("pages bounded in bytes", () => {
+  it("recover of 40 failed deliveries with 900 KB payloads hands them over in bounded pages, and all arrive", async () => {
+    const tenant = await createTenant();
+    const path = uniquePath("/ok");
+    const ep = await createEndpoint(tenant, { url: receiverUrl(path), event_types: ["bulk.*"] });
+    await largeDeliveries(tenant, ep.id, 40, 900_000, "failed", Date.now() - 60_000);
+    const res = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/recover`, { body: { since: new Date(Date.now() - 3600_000).toISOString() } });
+    expect(res.status).toBe(202);
+    expect(res.body.total).toBe(40);
+    expect((await waitForDistinct(path, 40, 120_000)).ids).toBe(40);
+  }, 180_000);
+
+  it("the sweeper's orphans and a dispatcher's payload read answer at most their byte bounds", async () => {
+    const tenant = await createTenant();
+    const ep = await createEndpoint(tenant, { url: receiverUrl(uniquePath("/ok")), event_types: ["none.*"] });
+    const ids = await largeDeliveries(tenant, ep.id, 40, 900_000, "pending", Date.now() - 3600_000);
+    const stub = tenantLogStub(tenant);
+    const orphans = await stub.orphans(Date.now(), 500, [ep.id]);
+    expect(orphans.deliveries.length).toBeGreaterThan(0);
+    expect(jsonBytes(orphans)).toBeLessThanOrEqual(HANDOFF_PAGE_BYTES);
+    // Payloads by id, page after page: each page within its bound, and all of them in the end.
+    const seen = new Set<string>();
+    for (let rest = ids; rest.length; ) {
+      const page = await stub.payloads(rest);
+      expect(page.covered).toBeGreaterThan(0);
+      expect(jsonBytes(page)).toBeLessThanOrEqual(PAYLOAD_PAGE_BYTES + 64 * 1024);
+      for (const id of Object.keys(page.payloads)) seen.add(id);
+      rest = rest.slice(page.covered);
+    }
+    expect(seen.size).toBe(40);
+  }, 120_000);
 });
