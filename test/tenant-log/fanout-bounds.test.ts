@@ -9,7 +9,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { fanoutMessage, MAX_FANOUT_MESSAGE_BYTES } from "../../src/domain/queue-messages";
+import { FanoutBatchMessage, fanoutMessage, MAX_EVENTS_PER_FANOUT_MESSAGE, MAX_FANOUT_MESSAGE_BYTES } from "../../src/domain/queue-messages";
 import { FanoutSender } from "../../src/tenant-log/fanout-sender";
 import { HANDOFF_PAGE_BYTES, PAYLOAD_PAGE_BYTES } from "../../src/tenant-log/handoff-page";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
@@ -68,6 +68,16 @@ describe("fan-out messages", () => {
     await waitForDistinct(path, largest.length, 30_000);
     expect(await logCount(tenant, "dead_letters")).toBe(0);
   }, 60_000);
+
+  it("the largest body the schema accepts (every field at its bound) is under the queue's 128 KB; one more id is refused", () => {
+    const long = (c: string, n: number) => c.repeat(n);
+    const ids = Array.from({ length: MAX_EVENTS_PER_FANOUT_MESSAGE }, (_, i) => `${long("e", 60)}${i.toString().padStart(4, "0")}`);
+    const body = { ...fanoutMessage(long("t", 64), ids, long("o", 80)), redrives: Number.MAX_SAFE_INTEGER };
+    expect(FanoutBatchMessage.safeParse(body).success).toBe(true);
+    expect(new TextEncoder().encode(JSON.stringify(body)).length).toBeLessThanOrEqual(MAX_FANOUT_MESSAGE_BYTES);
+    expect(FanoutBatchMessage.safeParse({ ...body, event_ids: [...ids, "one-more"] }).success).toBe(false);
+    expect(FanoutBatchMessage.safeParse({ ...body, tenant_id: long("t", 65) }).success).toBe(false);
+  });
 
   it("6 concurrent batch posts of 100 events for one tenant are all delivered, without a sweep", async () => {
     const tenant = await createTenant();
