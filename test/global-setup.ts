@@ -6,6 +6,7 @@
  *   GET  /_control/received?path=/x                                                 what /x received
  *   POST /_control/release { path }                                                  answers every request held at /held/... path
  *   GET  /_control/held?path=/held/x      { held, max }: requests waiting there now, and the most that ever waited at once
+ *   GET  /_control/count?path=/x                       { requests, ids }: how many, and distinct webhook-ids
  *   Any other path: the scripted answer, else `/status/<code>/...` answers <code>, `/sized/<code>/<bytes>/...`
  *   answers <code> with a body of <bytes> bytes, `/held/...` waits for a release, `/hang/...`
  *   never answers, anything else 200 {"ok":true}.
@@ -74,6 +75,13 @@ export default async function setup({ provide }: TestProject) {
     if (url.pathname === "/_control/held") {
       const h = held.get(url.searchParams.get("path") ?? "");
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ held: h?.waiting.length ?? 0, max: h?.max ?? 0 }));
+      return;
+    }
+    if (url.pathname === "/_control/count") {
+      // For tests that deliver thousands of large bodies: a count, not megabytes of JSON per poll.
+      const list = received.get(url.searchParams.get("path") ?? "") ?? [];
+      const ids = new Set(list.map((r) => r.headers["webhook-id"]));
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ requests: list.length, ids: ids.size }));
       return;
     }
     const headers: Record<string, string> = {};

@@ -23,6 +23,7 @@ import type { AttemptTrigger } from "../domain/deliveries";
 import { RETENTION_CHECK_EVERY_MS, tenantRetentionMs } from "./retention";
 import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds";
 import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
+import { PAYLOAD_BY_ID, withPayloads } from "./payloads";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
 
 /** Without an explicit max_in_flight, this many attempts run at once per endpoint. */
@@ -47,7 +48,8 @@ export interface EnqueueItem {
   eventId: string;
   eventType: string;
   eventCreatedAt: number;
-  payload: string;
+  /** Absent or null: the dispatcher loads it by event id before the attempt (./payloads.ts). */
+  payload?: string | null;
   orderingKey: string | null;
   deliverAt: number | null;
   expiresAt: number | null;
@@ -95,7 +97,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
         event_id: i.eventId,
         event_type: i.eventType,
         event_created_at: i.eventCreatedAt,
-        payload: i.payload,
+        payload: i.payload ?? PAYLOAD_BY_ID,
         ordering_key: i.orderingKey,
         expires_at: i.expiresAt,
         attempts: i.attempts ?? 0,
@@ -247,10 +249,12 @@ export class EndpointDispatcher extends DurableObject<Env> {
     // The lease expiry is the safety net: if this isolate dies mid-attempt, the alarm comes back.
     await this.arm();
 
+    const ready = await this.loadPayloads(rows);
+    if (!ready.length) return;
     const config = readConfig(this.env);
     const resolved = await resolveEndpoint(this.env, endpoint, now);
     const results = await Promise.all(
-      rows.map((r) =>
+      ready.map((r) =>
         sendAttempt({
           endpoint: resolved,
           event: { id: r.event_id, type: r.event_type, createdAt: r.event_created_at, payload: r.payload, traceId: r.trace_id, traceFlags: r.trace_flags },
@@ -264,8 +268,27 @@ export class EndpointDispatcher extends DurableObject<Env> {
     );
     await this.settle(
       endpoint,
-      rows.map((row, i) => ({ row, result: results[i]!, probe })),
+      ready.map((row, i) => ({ row, result: results[i]!, probe })),
     );
+  }
+
+  /**
+   * The leased rows with their payloads (loaded by id where the hand-off carried none). A row whose
+   * event is gone is dropped as cancelled. If the log cannot be read now, nothing goes out and the
+   * leases, once run out, bring the alarm back (a natural back-off).
+   */
+  private async loadPayloads(rows: PendingRow[]): Promise<PendingRow[]> {
+    try {
+      const { ready, gone } = await withPayloads(this.env, rows);
+      if (gone.length) {
+        this.store.removeMany(gone.map((r) => r.seq));
+        this.store.pushOutbox(gone.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
+      }
+      return ready;
+    } catch (err) {
+      log.warn("could not load payloads; the attempts wait for their leases to run out", { endpoint_id: this.endpointId(), error: String(err) });
+      return [];
+    }
   }
 
   /**
@@ -273,7 +296,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
    * dispatcher holds is leased for the duration so the alarm cannot send it at the same time; a
    * failure leaves its place on the ladder as it was. A success finishes it, whatever its state.
    */
-  async attemptNow(snapshot: EndpointSnapshot, item: EnqueueItem & { number: number }): Promise<AttemptResult> {
+  async attemptNow(snapshot: EndpointSnapshot, item: EnqueueItem & { number: number; payload: string }): Promise<AttemptResult> {
     const current = this.store.endpoint;
     if (!current || snapshot.version >= current.version) this.store.endpoint = snapshot;
     const endpoint = this.store.endpoint!;

@@ -5,17 +5,49 @@
 import { z } from "zod";
 
 /**
+ * Event ids one fan-out message names: the TenantLog's sender never merges more (src/tenant-log/fanout-sender.ts)
+ * and the consumer's schema below takes no more. As many as one batch ingest holds, so a batch
+ * request is one message; a queue batch of 50 messages then names at most 5,000 events.
+ */
+export const MAX_EVENTS_PER_FANOUT_MESSAGE = 100;
+
+/**
+ * A queue message is capped at 128 KB (Cloudflare Queues limits). Each field of a fan-out message is
+ * bounded in characters (below), so the largest one is ~8 KB: the schema refuses anything bigger
+ * long before the platform would.
+ */
+export const MAX_FANOUT_MESSAGE_BYTES = 128_000;
+/** An event id (`evt_` + 26) with room to spare; a tenant id is 1..64 characters (routes/common.ts). */
+const MAX_ID_CHARS = 64;
+/** "" or `resend:dlv_…`. */
+const MAX_ORIGIN_CHARS = 80;
+
+const fanoutFields = {
+  v: z.literal(2),
+  kind: z.literal("fanout"),
+  tenant_id: z.string().min(1).max(MAX_ID_CHARS),
+  origin: z.string().max(MAX_ORIGIN_CHARS),
+  redrives: z.number().int().min(0).optional(),
+};
+
+/**
  * Every event of one ingest request in one message (a batch of 100 is one queue send). v2 since
  * the per-event v1 message, which nothing sends any more. `redrives` counts how often a dead
  * letter of it was queued again, so the sweeper stops at a bound.
  */
 export const FanoutBatchMessage = z.object({
-  v: z.literal(2),
-  kind: z.literal("fanout"),
-  tenant_id: z.string(),
-  event_ids: z.array(z.string()).min(1).max(100),
-  origin: z.string(),
-  redrives: z.number().int().min(0).optional(),
+  ...fanoutFields,
+  event_ids: z.array(z.string().min(1).max(MAX_ID_CHARS)).min(1).max(MAX_EVENTS_PER_FANOUT_MESSAGE),
+});
+
+/**
+ * A fan-out message older code may have queued with more ids than MAX_EVENTS_PER_FANOUT_MESSAGE (its
+ * sender merged up to 500). Never sent any more: the consumer and a re-drive split it into messages
+ * of the schema above. Bounded too, so no body makes the split unbounded.
+ */
+const OversizedFanoutMessage = z.object({
+  ...fanoutFields,
+  event_ids: z.array(z.string().min(1).max(MAX_ID_CHARS)).min(1).max(10_000),
 });
 
 /**
@@ -49,4 +81,40 @@ export type EventsMessage = z.infer<typeof EventsMessage>;
 
 export function fanoutMessage(tenantId: string, eventIds: string[], origin = ""): FanoutMessages {
   return { v: 2, kind: "fanout", tenant_id: tenantId, event_ids: eventIds, origin };
+}
+
+/** Fan-out messages for any number of ids, each within MAX_EVENTS_PER_FANOUT_MESSAGE. */
+export function fanoutMessages(tenantId: string, eventIds: string[], origin = ""): FanoutMessages[] {
+  const out: FanoutMessages[] = [];
+  for (let i = 0; i < eventIds.length; i += MAX_EVENTS_PER_FANOUT_MESSAGE)
+    out.push(fanoutMessage(tenantId, eventIds.slice(i, i + MAX_EVENTS_PER_FANOUT_MESSAGE), origin));
+  return out;
+}
+
+/**
+ * A body the schema refuses only because it names too many events (queued by an older sender):
+ * the messages of the schema it splits into, keeping its origin and re-drive count. Null otherwise.
+ */
+export function splitOversizedFanout(body: unknown): FanoutMessages[] | null {
+  const parsed = OversizedFanoutMessage.safeParse(body);
+  if (!parsed.success || parsed.data.event_ids.length <= MAX_EVENTS_PER_FANOUT_MESSAGE) return null;
+  const { tenant_id, event_ids, origin, redrives } = parsed.data;
+  return fanoutMessages(tenant_id, event_ids, origin).map((m) => (redrives === undefined ? m : { ...m, redrives }));
+}
+
+/**
+ * Which tenant a message is about, even when it fails the schema: a fan-out's `tenant_id`, or the
+ * one tenant all of an operational message's events name. Null when it names none (or several).
+ */
+export function tenantNamedBy(body: unknown): string | null {
+  if (!body || typeof body !== "object") return null;
+  const b = body as { tenant_id?: unknown; events?: unknown };
+  const valid = (t: unknown): t is string => typeof t === "string" && t.length > 0 && t.length <= MAX_ID_CHARS;
+  if (valid(b.tenant_id)) return b.tenant_id;
+  if (Array.isArray(b.events)) {
+    const named = new Set(b.events.map((e) => (e && typeof e === "object" ? (e as { tenant_id?: unknown }).tenant_id : undefined)));
+    const [only] = named;
+    if (named.size === 1 && valid(only)) return only;
+  }
+  return null;
 }

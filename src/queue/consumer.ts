@@ -7,6 +7,7 @@
  * consumer records it in its tenant's TenantLog.
  */
 import { newId } from "../db/ids";
+import { chunk } from "../lib/chunk";
 import { log } from "../lib/log";
 import { type ServiceCtx, serviceCtx } from "../services/context";
 import { fanOutByTenant } from "../services/events/fanout";
@@ -14,7 +15,15 @@ import { OPERATOR_TENANT, type OperationalType } from "../domain/operational";
 import { emitOperational } from "../services/operational";
 import { tenantLogFor } from "../tenant-log/client";
 import type { DeadLetterRow } from "../tenant-log/types";
-import { EventsMessage, type FanoutMessages, type OperationalMessage } from "../domain/queue-messages";
+import { eq } from "drizzle-orm";
+import { tenants } from "../db/schema";
+import { EventsMessage, splitOversizedFanout, tenantNamedBy, type FanoutMessages, type OperationalMessage } from "../domain/queue-messages";
+
+/**
+ * Parts per sendBatch: a queue batch send takes at most 100 messages and 256 KB (Cloudflare Queues
+ * limits); 20 parts of at most ~7 KB each stay far under both.
+ */
+const PARTS_PER_SEND = 20;
 
 const retryDelay = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8));
 
@@ -24,15 +33,22 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   const ctx = serviceCtx(env);
   const good: Parsed[] = [];
   const poison: Message<unknown>[] = [];
+  const oversized: { msg: Message<unknown>; parts: FanoutMessages[] }[] = [];
   for (const msg of batch.messages) {
     const parsed = EventsMessage.safeParse(msg.body);
-    if (parsed.success) good.push({ msg, body: parsed.data });
+    if (parsed.success) {
+      good.push({ msg, body: parsed.data });
+      continue;
+    }
+    const parts = splitOversizedFanout(msg.body);
+    if (parts) oversized.push({ msg, parts });
     else poison.push(msg);
   }
   const fanouts = good.filter((g): g is Parsed & { body: FanoutMessages } => g.body.kind === "fanout");
   const operational = good.filter((g): g is Parsed & { body: OperationalMessage } => g.body.kind === "operational");
   await Promise.all([
     poison.length ? recordPoison(env, batch.queue, poison) : null,
+    oversized.length ? requeueSplit(env, oversized) : null,
     fanouts.length ? consumeFanouts(ctx, fanouts) : null,
     operational.length ? consumeOperational(ctx, operational) : null,
   ]);
@@ -42,6 +58,22 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
 async function recordPoison(env: Env, queue: string, poison: Message<unknown>[]) {
   await recordDeadLetters(env, queue, poison);
   for (const m of poison) m.ack();
+}
+
+/**
+ * A fan-out message older code queued with more ids than the schema takes: queued again as
+ * messages the schema takes, then acked (retried if the queue refused them; fan-out is idempotent).
+ */
+async function requeueSplit(env: Env, oversized: { msg: Message<unknown>; parts: FanoutMessages[] }[]) {
+  for (const { msg, parts } of oversized) {
+    try {
+      for (const some of chunk(parts, PARTS_PER_SEND)) await env.EVENTS_QUEUE.sendBatch(some.map((body) => ({ body, contentType: "json" as const })));
+      msg.ack();
+    } catch (err) {
+      log.error("could not queue the parts of an oversized fan-out message", { parts: parts.length, error: String(err) });
+      msg.retry({ delaySeconds: retryDelay(msg.attempts) });
+    }
+  }
 }
 
 async function consumeFanouts(ctx: ServiceCtx, messages: (Parsed & { body: FanoutMessages })[]) {
@@ -85,11 +117,16 @@ async function consumeOperational(ctx: ServiceCtx, messages: (Parsed & { body: O
   }
 }
 
-/** Which tenant's log keeps a dead letter: a fan-out's own tenant; anything else the operator's. */
-function deadLetterOf(queue: string, m: Message<unknown>, now: number): { tenantId: string; row: DeadLetterRow } {
+/**
+ * Which tenant's log keeps a dead letter: a fan-out's own tenant; a body the schema refuses, the
+ * existing tenant it names (listed and purged with that tenant, and re-drivable by hand when a
+ * newer version understands it); anything else the operator's.
+ */
+function deadLetterOf(queue: string, m: Message<unknown>, now: number, known: Set<string>): { tenantId: string; row: DeadLetterRow } {
   const parsed = EventsMessage.safeParse(m.body);
   const kind = parsed.success ? parsed.data.kind : "unknown";
-  const tenantId = parsed.success && parsed.data.kind === "fanout" ? parsed.data.tenant_id : OPERATOR_TENANT;
+  const named = parsed.success ? null : tenantNamedBy(m.body);
+  const tenantId = parsed.success && parsed.data.kind === "fanout" ? parsed.data.tenant_id : named && known.has(named) ? named : OPERATOR_TENANT;
   const redrives = parsed.success ? (parsed.data.redrives ?? 0) : 0;
   return {
     tenantId,
@@ -99,12 +136,25 @@ function deadLetterOf(queue: string, m: Message<unknown>, now: number): { tenant
 
 async function recordDeadLetters(env: Env, queue: string, messages: readonly Message<unknown>[]) {
   const now = Date.now();
+  const known = await existingTenantsNamedBy(env, messages);
   const byTenant = new Map<string, DeadLetterRow[]>();
   for (const m of messages) {
-    const { tenantId, row } = deadLetterOf(queue, m, now);
+    const { tenantId, row } = deadLetterOf(queue, m, now, known);
     byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), row]);
   }
   await Promise.all([...byTenant].map(([tenantId, rows]) => tenantLogFor(env, tenantId).addDeadLetters(rows)));
+}
+
+/** The tenants that exist among those named by bodies the schema refuses (rare: one D1 read each). */
+async function existingTenantsNamedBy(env: Env, messages: readonly Message<unknown>[]): Promise<Set<string>> {
+  const named = new Set(
+    messages.flatMap((m) => (EventsMessage.safeParse(m.body).success ? [] : [tenantNamedBy(m.body)].filter((t): t is string => t !== null))),
+  );
+  const db = serviceCtx(env).db;
+  const found = await Promise.all(
+    [...named].map(async (id) => ((await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, id)).get()) ? id : null)),
+  );
+  return new Set(found.filter((t): t is string => t !== null));
 }
 
 /** Dead-letter queue: what lands here is recorded in its tenant's TenantLog; the cron sweeper re-drives it. */

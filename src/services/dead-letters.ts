@@ -9,7 +9,7 @@
  */
 import { ApiError, notFound } from "../errors";
 import { iso } from "../lib/time";
-import { EventsMessage } from "../domain/queue-messages";
+import { EventsMessage, splitOversizedFanout } from "../domain/queue-messages";
 import { tenantLogFor } from "../tenant-log/client";
 import type { DeadLetterRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
@@ -38,18 +38,23 @@ export async function listDeadLetters(ctx: ServiceCtx, tenantId: string, f: { li
   return tenantLogFor(ctx.env, tenantId).listDeadLetters(f);
 }
 
-/** The message to queue again, or null when no version of the code understands it. */
-function requeueable(row: DeadLetterRow) {
-  const parsed = EventsMessage.safeParse(JSON.parse(row.body));
-  return parsed.success ? { ...parsed.data, redrives: row.redrives + 1 } : null;
+/**
+ * The messages to queue again, or null when no version of the code understands it. A fan-out that
+ * older code queued with more ids than the schema takes goes back as several messages the schema takes.
+ */
+function requeueable(row: DeadLetterRow): EventsMessage[] | null {
+  const body = JSON.parse(row.body) as unknown;
+  const parsed = EventsMessage.safeParse(body);
+  const messages = parsed.success ? [parsed.data] : splitOversizedFanout(body);
+  return messages?.map((m) => ({ ...m, redrives: row.redrives + 1 })) ?? null;
 }
 
 async function requeue(ctx: ServiceCtx, tenantId: string, rows: DeadLetterRow[]): Promise<number> {
   const sent: string[] = [];
   for (const row of rows) {
-    const message = requeueable(row);
-    if (!message) continue;
-    await ctx.env.EVENTS_QUEUE.send(message, { contentType: "json" });
+    const messages = requeueable(row);
+    if (!messages) continue;
+    for (const message of messages) await ctx.env.EVENTS_QUEUE.send(message, { contentType: "json" });
     sent.push(row.id);
   }
   if (sent.length) await tenantLogFor(ctx.env, tenantId).markDeadLettersRedriven(sent, Date.now());

@@ -4,8 +4,9 @@
  * endpoint's rate limit and in-flight cap; the task counts how many have finished since.
  * Each recovered delivery gets one more attempt (its ladder is already spent).
  *
- * Resumable: the task lives in the tenant's TenantLog with a cursor. Pages of PAGE deliveries
- * (with their payloads, never all at once) are handed to the dispatcher first and marked in the
+ * Resumable: the task lives in the tenant's TenantLog with a cursor. Pages of at most PAGE
+ * deliveries, bounded in bytes too (payloads ride along only while they fit; the dispatcher loads
+ * the rest by id: src/tenant-log/handoff-page.ts), are handed to the dispatcher first and marked in the
  * log only after it took them; a run that stops anywhere (a failed hand-off, a dead isolate)
  * leaves the rest `failed` and the cron sweeper resumes the task after its cursor.
  * Starting one is rate-limited per tenant (API and portal alike); resuming one is not.
@@ -26,7 +27,7 @@ import { getEndpoint } from "./endpoints";
 
 /** A single recover call handles at most this many deliveries; call again for the rest. */
 export const MAX_RECOVER = 10_000;
-/** Deliveries (and payloads) per hand-off: what one step holds in memory. */
+/** Deliveries per hand-off at most; a page of large events holds fewer (bounded in bytes by the TenantLog). */
 const PAGE = 90;
 
 export type { TaskRow };

@@ -9,9 +9,10 @@
  * The runtime's output gate holds each send until the appends' writes are durable, so a message
  * never names an event that could still be lost.
  */
+import { MAX_EVENTS_PER_FANOUT_MESSAGE } from "../domain/queue-messages";
 
-/** Ids per message: 500 × ~30 bytes stays far inside a queue message's 128 KB. */
-export const MAX_IDS_PER_MESSAGE = 500;
+/** Ids per message: the consumer's schema takes this many and no more (one constant, src/domain). */
+export const MAX_IDS_PER_MESSAGE = MAX_EVENTS_PER_FANOUT_MESSAGE;
 
 interface Batch {
   ids: string[];
@@ -26,24 +27,28 @@ export class FanoutSender {
 
   constructor(private readonly send: (ids: string[]) => Promise<void>) {}
 
-  /** Resolves once a message naming `ids` is queued; rejects if that send failed. */
+  /**
+   * Resolves once messages naming all of `ids` are queued; rejects if one of those sends failed.
+   * `ids` join the message still waiting while it has room; the rest (ids of one append may span
+   * two messages) open the next ones, so no message ever names more than MAX_IDS_PER_MESSAGE.
+   */
   queue(ids: string[]): Promise<void> {
     if (!ids.length) return Promise.resolve();
-    let open = this.pending.at(-1);
-    if (!open || open.ids.length + ids.length > MAX_IDS_PER_MESSAGE) {
-      let resolve!: () => void;
-      let reject!: (e: unknown) => void;
-      const done = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      open = { ids: [], done, resolve, reject };
-      this.pending.push(open);
+    const carriers: Promise<void>[] = [];
+    let rest = ids;
+    while (rest.length) {
+      let open = this.pending.at(-1);
+      if (!open || open.ids.length >= MAX_IDS_PER_MESSAGE) {
+        open = newBatch();
+        this.pending.push(open);
+      }
+      const room = MAX_IDS_PER_MESSAGE - open.ids.length;
+      open.ids.push(...rest.slice(0, room));
+      rest = rest.slice(room);
+      carriers.push(open.done);
     }
-    open.ids.push(...ids);
-    const done = open.done;
     if (!this.busy) void this.drain();
-    return done;
+    return carriers.length === 1 ? carriers[0]! : Promise.all(carriers).then(() => undefined);
   }
 
   private async drain() {
@@ -61,4 +66,16 @@ export class FanoutSender {
       this.busy = false;
     }
   }
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A batch whose append failed elsewhere must not turn into an unhandled rejection.
+  done.catch(() => {});
+  return { ids: [], done, resolve, reject };
 }

@@ -11,7 +11,7 @@
  * calls into one durable commit (output gate), so concurrent ingests share one storage flush.
  */
 import { DurableObject } from "cloudflare:workers";
-import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, isNotNull, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
@@ -34,6 +34,7 @@ import type {
   EventFilters,
   EventRow,
   FanoutPlan,
+  FanoutStep,
   RecoverItem,
   EndpointTotals,
   TaskRow,
@@ -47,6 +48,7 @@ import { newId } from "../db/ids";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { fanoutMessage } from "../domain/queue-messages";
 import { FanoutSender } from "./fanout-sender";
+import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, payloadPage } from "./handoff-page";
 
 const { events, deliveries, attempts, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
@@ -57,6 +59,22 @@ const PURGE_BATCH = 1000;
 /** How often the alarm purges by retention when nothing is left to purge right now. */
 const RETENTION_EVERY_MS = 3600_000;
 const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(", ");
+
+/**
+ * Requests one fanOut call matches at most: one fan-out message's worth (src/domain/queue-messages.ts),
+ * so a consumer batch of 50 messages for one tenant is 50 bounded calls, not one of 5,000 events.
+ */
+export const FANOUT_EVENTS_PER_CALL = 100;
+/**
+ * Payload bytes one fanOut call reads into memory to run filters (at least one event whole; an
+ * ingest body is at most 1 MiB): 4 MiB, far inside an isolate's 128 MB even parsed.
+ */
+export const FANOUT_MATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Deliveries one fanOut call writes (about: an event's deliveries are written whole, so up to one
+ * event's endpoints more): one transaction of bounded CPU whatever the endpoints × events.
+ */
+export const FANOUT_DELIVERIES_PER_CALL = 1000;
 
 /** Answered (not thrown) when a write names a tenant incarnation this object refuses. */
 export const STALE_TENANT = "stale_tenant" as const;
@@ -159,7 +177,14 @@ export class TenantLog extends DurableObject<Env> {
     // A repeat whose first fan-out never got queued (the object was reset in between) is queued
     // again; the fan-out is idempotent, so a repeat of a queued event adds nothing.
     const toQueue = results.flatMap((r) => (r.kind === "created" || (r.kind === "repeat" && r.event.fannedOutAt === null) ? [r.event.id] : []));
-    await this.fanoutSenderFor(tenant.id).queue([...new Set(toQueue)]);
+    // The events are stored: a queue that refuses the send must not turn their 202 into a 5xx (a
+    // producer retrying without a key would store them twice). They stay un-fanned-out, and the
+    // path that serves a lost message queues them again (src/jobs/sweep.ts, `unfanned`).
+    await this.fanoutSenderFor(tenant.id)
+      .queue([...new Set(toQueue)])
+      .catch((err) =>
+        log.error("fan-out send failed after commit; the sweeper queues it again", { tenant_id: tenant.id, events: toQueue.length, error: String(err) }),
+      );
     return results;
   }
 
@@ -212,15 +237,23 @@ export class TenantLog extends DurableObject<Env> {
 
   /**
    * Matches the events against the tenant's endpoints and writes the deliveries (idempotent on
-   * event + endpoint + origin) in one transaction, marking the events fanned out. Answers what
-   * is still to be handed to dispatchers: every delivery of these events and origins that is
-   * still `pending` (a re-run after a failed hand-off hands the same ones again; dispatchers
-   * de-duplicate by delivery id). Each event's payload is parsed at most once.
+   * event + endpoint + origin) in one transaction, marking the events fanned out. Bounded per call
+   * whatever the traffic: at most FANOUT_EVENTS_PER_CALL requests, FANOUT_MATCH_BYTES of payloads
+   * read for filters and about FANOUT_DELIVERIES_PER_CALL deliveries written; `handled` says how
+   * many requests (from the front) it took, and the caller sends the rest again. Answers the first
+   * page (./handoff-page.ts) of what is still to be handed to dispatchers: every delivery of the
+   * handled events and origins still `pending` (a re-run after a failed hand-off hands the same
+   * ones again; dispatchers de-duplicate by delivery id); `next` asks fanOutPage for the rest.
+   * Each event's payload is parsed at most once, and read only when an endpoint has a filter.
    */
-  async fanOut(requests: { eventId: string; origin: string }[], endpoints: RoutableEndpoint[], now: number): Promise<FanoutPlan> {
-    const ids = [...new Set(requests.map((r) => r.eventId))];
-    const rows = ids.length ? this.selectEventsByIds(ids) : [];
+  async fanOut(requests: { eventId: string; origin: string }[], endpoints: RoutableEndpoint[], now: number): Promise<FanoutStep> {
+    const slice = requests.slice(0, FANOUT_EVENTS_PER_CALL);
+    const filtered = endpoints.some((e) => e.filter !== null && e.filter !== undefined);
+    const candidates = filtered ? this.withinMatchBytes(slice) : slice;
+    const ids = [...new Set(candidates.map((r) => r.eventId))];
+    const rows = !ids.length ? [] : filtered ? this.selectEventsByIds(ids) : this.selectEventHeads(ids);
     const byId = new Map(rows.map((e) => [e.id, e]));
+    let handled = 0;
     this.ctx.storage.transactionSync(() => {
       const inserts = new MultiRowInsert(
         "INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, next_attempt_at, created_at, updated_at)",
@@ -228,7 +261,11 @@ export class TenantLog extends DurableObject<Env> {
         "ON CONFLICT DO NOTHING",
         (query, params) => void this.exec(query, ...params),
       );
-      for (const r of requests) {
+      let written = 0;
+      for (const r of candidates) {
+        // The deliveries bound is checked between events: one event's deliveries are written whole.
+        if (written >= FANOUT_DELIVERIES_PER_CALL) break;
+        handled++;
         const event = byId.get(r.eventId);
         if (!event) continue; // purged or never stored: nothing to deliver
         const scope = eventFilterScope(event.type, event.channels ?? [], event.payload);
@@ -236,6 +273,7 @@ export class TenantLog extends DurableObject<Env> {
           if (!endpointMatches(endpoint, event, scope)) continue;
           const nextAttemptAt = Math.max(now, event.deliverAt ?? 0);
           inserts.add([newId("dlv", now), event.tenantId, event.id, endpoint.id, event.type, r.origin, "pending", 0, nextAttemptAt, now, now]);
+          written++;
         }
         if (scope.budget.exhausted) log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
         if (r.origin === "" && event.fannedOutAt === null) {
@@ -245,18 +283,67 @@ export class TenantLog extends DurableObject<Env> {
       }
       inserts.flush();
     });
+    const page = this.pendingPage(candidates.slice(0, handled), null);
+    return { ...page, handled };
+  }
+
+  /** The next page of what fanOut left to hand over (its `next`), for the same requests. */
+  async fanOutPage(requests: { eventId: string; origin: string }[], after: string): Promise<FanoutPlan & { next: string | null }> {
+    return this.pendingPage(requests.slice(0, FANOUT_EVENTS_PER_CALL), after);
+  }
+
+  /** The longest prefix of `requests` whose payloads (each event once) fit FANOUT_MATCH_BYTES; at least one. */
+  private withinMatchBytes(requests: { eventId: string; origin: string }[]) {
+    const meta = eventMeta(this.db, [...new Set(requests.map((r) => r.eventId))]);
+    const seen = new Set<string>();
+    let bytes = 0;
+    let n = 0;
+    for (const r of requests) {
+      const size = seen.has(r.eventId) ? 0 : (meta.get(r.eventId)?.bytes ?? 0);
+      if (n > 0 && bytes + size > FANOUT_MATCH_BYTES) break;
+      seen.add(r.eventId);
+      bytes += size;
+      n++;
+    }
+    return requests.slice(0, n);
+  }
+
+  /** Pending deliveries of these events and origins after `after` (by id), as one bounded page. */
+  private pendingPage(requests: { eventId: string; origin: string }[], after: string | null): FanoutPlan & { next: string | null } {
+    if (!requests.length) return { events: [], deliveries: [], next: null };
+    const ids = [...new Set(requests.map((r) => r.eventId))];
     const origins = [...new Set(requests.map((r) => r.origin))];
-    const pending = ids.length
-      ? this.db
-          .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
-          .from(deliveries)
-          // As JSON lists: a batch names up to 100 events and DO SQLite binds at most 100 parameters.
-          .where(and(inList(deliveries.eventId, ids), inList(deliveries.origin, origins), eq(deliveries.status, "pending")))
-          .all()
-      : [];
-    const wanted = new Set(requests.map((r) => r.eventId));
-    const used = new Set(pending.map((p) => p.eventId));
-    return { events: rows.filter((e) => wanted.has(e.id) && used.has(e.id)), deliveries: pending };
+    // As JSON lists: DO SQLite binds at most 100 parameters.
+    const conds = [inList(deliveries.eventId, ids), inList(deliveries.origin, origins), eq(deliveries.status, "pending")];
+    if (after !== null) conds.push(gt(deliveries.id, after));
+    const refs = this.db
+      .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
+      .from(deliveries)
+      .where(and(...conds))
+      .orderBy(asc(deliveries.id))
+      .limit(HANDOFF_PAGE_DELIVERIES + 1)
+      .all();
+    const { plan, taken } = handoffPage(this.db, refs);
+    return { ...plan, next: taken < refs.length ? refs[taken - 1]!.id : null };
+  }
+
+  /**
+   * Payloads of events by id, for a dispatcher handed a delivery without one: in order, as many
+   * as fit PAYLOAD_PAGE_BYTES (at least one); `covered` says how many ids this page answered (an
+   * id whose event is gone is answered by its absence). The caller asks again for the rest.
+   */
+  async payloads(eventIds: string[]): Promise<{ payloads: Record<string, string>; covered: number }> {
+    return payloadPage(this.db, eventIds);
+  }
+
+  /** Events without their payloads: what matching needs when no endpoint has a filter. */
+  private selectEventHeads(ids: string[]): EventRow[] {
+    const { payload: _payload, ...columns } = getTableColumns(events);
+    return this.db
+      .select({ ...columns, payload: sql<string>`''` })
+      .from(events)
+      .where(inList(events.id, ids))
+      .all();
   }
 
   private selectEventsByIds(ids: string[]): EventRow[] {
@@ -481,12 +568,18 @@ export class TenantLog extends DurableObject<Env> {
       .orderBy(asc(deliveries.id))
       .limit(room)
       .all();
-    const byId = new Map(this.selectEventsByIds([...new Set(rows.map((r) => r.eventId))]).map((e) => [e.id, e]));
-    const items = rows.flatMap((r) => {
+    // One page bounded in bytes: payloads inline only while they fit, the rest loaded by id by the dispatcher.
+    const { plan, taken } = handoffPage(
+      this.db,
+      rows.map((r) => ({ id: r.id, eventId: r.eventId, endpointId: task.endpointId })),
+    );
+    const byId = new Map(plan.events.map((e) => [e.id, e]));
+    const items = rows.slice(0, taken).flatMap((r) => {
       const event = byId.get(r.eventId);
       return event ? [{ deliveryId: r.id, attemptCount: r.attemptCount, event }] : [];
     });
-    return { task, items, last: rows.length < room || task.handed + rows.length >= task.total };
+    const cut = taken < rows.length;
+    return { task, items, last: !cut && (rows.length < room || task.handed + rows.length >= task.total) };
   }
 
   /**
@@ -560,7 +653,8 @@ export class TenantLog extends DurableObject<Env> {
 
   /**
    * Deliveries still `pending` (never attempted) that were created before `before`: their
-   * hand-off may have failed. Answers them with their events so they can be handed again.
+   * hand-off may have failed. Answers them with their events, as one page bounded in bytes
+   * (./handoff-page.ts): at most `limit` deliveries, fewer when their events are large.
    */
   async orphans(before: number, limit: number, endpointIds: string[]): Promise<FanoutPlan> {
     if (!endpointIds.length) return { events: [], deliveries: [] };
@@ -570,9 +664,9 @@ export class TenantLog extends DurableObject<Env> {
       .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
       .from(deliveries)
       .where(and(eq(deliveries.status, "pending"), lt(deliveries.createdAt, before), inList(deliveries.endpointId, endpointIds)))
-      .limit(limit)
+      .limit(Math.min(limit, HANDOFF_PAGE_DELIVERIES))
       .all();
-    return { events: this.selectEventsByIds([...new Set(rows.map((r) => r.eventId))]), deliveries: rows };
+    return handoffPage(this.db, rows).plan;
   }
 
   // ---- dead letters ---------------------------------------------------------------------------

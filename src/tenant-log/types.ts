@@ -30,16 +30,35 @@ export type AppendResult = { kind: "created"; event: EventRow } | { kind: "repea
 // Defined with the engine that produces them (src/attempts/record.ts); the TenantLog records them.
 export type { DeliveryChange, DeliveryRef };
 
-/** Deliveries to hand to dispatchers, with their events (each once). */
+/**
+ * An event as handed to dispatchers: its metadata, and its payload when the page had room for it
+ * (./handoff-page.ts); null means the dispatcher loads it by event id before its attempt.
+ */
+export type HandoffEvent = Pick<
+  EventRow,
+  "id" | "tenantId" | "type" | "channels" | "orderingKey" | "deliverAt" | "expiresAt" | "createdAt" | "traceId" | "traceFlags"
+> & {
+  payload: string | null;
+};
+
+/** Deliveries to hand to dispatchers, with their events (each once): one page, bounded in bytes. */
 export interface FanoutPlan {
-  events: EventRow[];
+  events: HandoffEvent[];
   deliveries: { id: string; eventId: string; endpointId: string }[];
+}
+
+/** One fan-out call's answer: the first page of what it wrote, and where the caller goes on. */
+export interface FanoutStep extends FanoutPlan {
+  /** How many of the requests (from the front) this call matched; the caller sends the rest again. */
+  handled: number;
+  /** Set when more `pending` deliveries of the handled requests remain: the cursor for fanOutPage. */
+  next: string | null;
 }
 
 export interface RecoverItem {
   deliveryId: string;
   attemptCount: number;
-  event: EventRow;
+  event: HandoffEvent;
 }
 
 /**

@@ -37,6 +37,23 @@ export async function received(path: string): Promise<Received[]> {
   return (await res.json()) as Received[];
 }
 
+/** How many requests reached `path`, and how many distinct webhook-ids (events) among them. */
+export async function receivedCount(path: string): Promise<{ requests: number; ids: number }> {
+  const res = await fetch(`${base()}/_control/count?path=${encodeURIComponent(path)}`);
+  return (await res.json()) as { requests: number; ids: number };
+}
+
+/** Polls until `count` distinct events reached `path` (bounded); answers the last count. */
+export async function waitForDistinct(path: string, count: number, timeoutMs = 10_000): Promise<{ requests: number; ids: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await receivedCount(path);
+    if (got.ids >= count) return got;
+    if (Date.now() > deadline) throw new Error(`receiver got ${got.ids} of ${count} distinct events at ${path}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Polls until `count` requests reached `path` (bounded; the pipeline is asynchronous). */
 export async function waitForReceived(path: string, count = 1, timeoutMs = 10_000): Promise<Received[]> {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,6 @@
 /**
  * The TenantLog's fan-out sender (src/tenant-log/fanout-sender.ts): appends that arrive while a
- * send is in flight share the next one, within MAX_IDS_PER_MESSAGE; a failed send rejects only the
+ * send is in flight share the next one, within MAX_IDS_PER_MESSAGE (the consumer schema's bound); a failed send rejects only the
  * appends it carried. The send here records and answers when released; the API-level tests
  * (test/tenant-log/ingest.test.ts, 20 posts at once) run it inside a real TenantLog.
  */
@@ -40,10 +40,12 @@ describe("fan-out sender", () => {
     const { send, sent, release } = gatedSend();
     const sender = new FanoutSender(send);
     const ids = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
-    const parts = [sender.queue(["lead"]), sender.queue(ids("x", 300)), sender.queue(ids("y", 300)), sender.queue(ids("z", 100))];
-    for (let i = 0; i < 3; i++) await release();
+    const parts = [sender.queue(["lead"]), sender.queue(ids("x", 150)), sender.queue(ids("y", 30)), sender.queue(ids("z", 100))];
+    for (let i = 0; i < 4; i++) await release();
     await Promise.all(parts);
-    expect(sent.map((m) => m.length)).toEqual([1, 300, 400]);
+    // An append larger than the room left spans two messages; every id goes exactly once.
+    expect(sent.map((m) => m.length)).toEqual([1, 100, 100, 80]);
+    expect(sent.flat().sort()).toEqual(["lead", ...ids("x", 150), ...ids("y", 30), ...ids("z", 100)].sort());
     expect(Math.max(...sent.map((m) => m.length))).toBeLessThanOrEqual(MAX_IDS_PER_MESSAGE);
   });
 

@@ -1,7 +1,7 @@
 /**
- * Fan-out, per tenant: one TenantLog call matches the tenant's events against its active
- * endpoints and writes the deliveries (idempotent on event + endpoint + origin), then each
- * endpoint's share is handed to its dispatcher. Safe to run twice: only deliveries still
+ * Fan-out, per tenant: TenantLog calls, each bounded, match the tenant's events against its active
+ * endpoints and write the deliveries (idempotent on event + endpoint + origin), then each
+ * endpoint's share of each page is handed to its dispatcher. Safe to run twice: only deliveries still
  * `pending` (never attempted) are handed over, and dispatchers de-duplicate by delivery id.
  * Tenants run side by side and fail alone, so a poisoned tenant never holds up another.
  */
@@ -10,6 +10,7 @@ import { endpoints } from "../../db/schema";
 import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
 import { routableFilter } from "../../delivery/filter";
 import { tenantLogFor } from "../../tenant-log/client";
+import { FANOUT_EVENTS_PER_CALL } from "../../tenant-log/tenant-log";
 import type { FanoutPlan } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
 import { snapshotOf, type EndpointRow } from "../../attempts/endpoint-snapshot";
@@ -29,7 +30,11 @@ export async function activeEndpoints(ctx: ServiceCtx, tenantId: string): Promis
     .all();
 }
 
-/** Hands every planned delivery to its endpoint's dispatcher, one call per endpoint. */
+/**
+ * Hands every planned delivery to its endpoint's dispatcher, one call per endpoint. A plan is one
+ * page bounded in bytes (src/tenant-log/handoff-page.ts), so each call is too; an event whose
+ * payload the page left out goes without it and the dispatcher loads it by id.
+ */
 export async function handOff(ctx: ServiceCtx, plan: FanoutPlan, byId: Map<string, EndpointRow>, extra: Partial<EnqueueItem> = {}) {
   const events = new Map(plan.events.map((e) => [e.id, e]));
   const perEndpoint = new Map<string, EnqueueItem[]>();
@@ -56,13 +61,33 @@ export async function handOff(ctx: ServiceCtx, plan: FanoutPlan, byId: Map<strin
   await Promise.all([...perEndpoint].map(([id, items]) => dispatcherFor(ctx.env, id).enqueue(snapshotOf(byId.get(id)!), items)));
 }
 
-/** Fans out one tenant's events: one TenantLog call, then one dispatcher call per endpoint. */
+/**
+ * Fans out one tenant's events in bounded steps: each TenantLog call matches at most
+ * FANOUT_EVENTS_PER_CALL of them (fewer when their payloads are large or they make many deliveries)
+ * and answers one page of what to hand over; further pages come from fanOutPage. Each page goes to
+ * the dispatchers before the next is asked for, so what this holds at once is one page, whatever the
+ * batch. A failure anywhere throws: the queue message is retried, and the re-run hands over again
+ * every delivery still `pending` (the same path, not only the sweeper).
+ */
 export async function fanOutTenant(ctx: ServiceCtx, tenantId: string, requests: { eventId: string; origin: string }[]): Promise<void> {
   if (!requests.length) return;
   const list = await activeEndpoints(ctx, tenantId);
   const routable = list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: routableFilter(e.filter) }));
-  const plan = await tenantLogFor(ctx.env, tenantId).fanOut(requests, routable, Date.now());
-  await handOff(ctx, plan, new Map(list.map((e) => [e.id, e])));
+  const byId = new Map(list.map((e) => [e.id, e]));
+  const tenantLog = tenantLogFor(ctx.env, tenantId);
+  for (let rest = requests; rest.length; ) {
+    const slice = rest.slice(0, FANOUT_EVENTS_PER_CALL);
+    const step = await tenantLog.fanOut(slice, routable, Date.now());
+    if (step.handled < 1) throw new Error("fan-out made no progress");
+    await handOff(ctx, step, byId);
+    const handled = slice.slice(0, step.handled);
+    for (let next = step.next; next !== null; ) {
+      const page = await tenantLog.fanOutPage(handled, next);
+      await handOff(ctx, page, byId);
+      next = page.next;
+    }
+    rest = rest.slice(step.handled);
+  }
 }
 
 /**
