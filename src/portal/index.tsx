@@ -12,7 +12,7 @@ import { ApiError, type ErrorIssue } from "../errors";
 import type { AppEnv } from "../http/context";
 import { assertNotThrottled, authClient, noteAuthFailure } from "../http/auth-throttle";
 import { TenantActionLimited } from "../services/tenant-action-limit";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import type { PortalSettings } from "../lib/portal-settings";
 import { serviceCtx } from "../services/context";
 import { exchangeLoginCode, revokePortalSession } from "../services/portal-sessions";
@@ -186,7 +186,7 @@ export function registerPortal(app: Hono<AppEnv>) {
       if (err instanceof TenantActionLimited) return messagePage(c, 429, "Slow down", limitedText(err));
       return messagePage(c, err.status as 400, "That did not work", err.message);
     }
-    log.error("portal error", { request_id: c.get("requestId"), error: String(err) });
+    log.error("portal error", { request_id: c.get("requestId"), ...errorFields(err) });
     return messagePage(c, 500, "Something went wrong", `Try again later. Reference: ${c.get("requestId") ?? ""}`);
   });
   portal.notFound((c) => messagePage(c, 404, "Not found", "There is nothing here."));

@@ -7,7 +7,7 @@
  * consumer records it in its tenant's TenantLog.
  */
 import { newId } from "../db/ids";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import { type ServiceCtx, serviceCtx } from "../services/context";
 import { fanOutByTenant } from "../services/events/fanout";
 import { OPERATOR_TENANT, type OperationalType } from "../domain/operational";
@@ -72,14 +72,14 @@ async function consumeOperational(ctx: ServiceCtx, messages: (Parsed & { body: O
     for (const m of messages) m.msg.ack();
     return;
   } catch (err) {
-    log.warn("operational batch failed; retrying message by message", { error: String(err) });
+    log.warn("operational batch failed; retrying message by message", { ...errorFields(err) });
   }
   for (const m of messages) {
     try {
       await store([m.body]);
       m.msg.ack();
     } catch (err) {
-      log.error("operational message failed", { operational_events: m.body.events.length, attempts: m.msg.attempts, error: String(err) });
+      log.error("operational message failed", { operational_events: m.body.events.length, attempts: m.msg.attempts, ...errorFields(err) });
       m.msg.retry({ delaySeconds: retryDelay(m.msg.attempts) });
     }
   }

@@ -6,7 +6,7 @@
  * index: the tenant (Analytics Engine samples per index, so one busy tenant cannot crowd out the
  * others). writeDataPoint is fire-and-forget; a failing dataset never fails the record.
  */
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import type { AttemptResult } from "../attempts/send-attempt";
 import type { DeliveryRef } from "./types";
 
@@ -24,7 +24,7 @@ export function writeDataPoints(dataset: AnalyticsEngineDataset | undefined, poi
     try {
       dataset.writeDataPoint(p);
     } catch (err) {
-      log.warn("analytics.write_failed", { error: String(err) });
+      log.warn("analytics.write_failed", { ...errorFields(err) });
       return;
     }
   }

@@ -108,6 +108,20 @@ describe("JSON nesting", () => {
     expectEnvelope(await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test-filter`, { raw: `{"data":${nestedText(200)}}` }), 400, "bad_request");
     expectEnvelope(await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { raw: `{"metadata":${nestedText(100)}}` }), 400, "bad_request");
   });
+
+  it("only /v1 bodies are parsed (after authentication): a deep body anywhere else is never read", async () => {
+    // Parsed, the 100 levels would answer 400; unparsed, the path answers as it would anyway.
+    for (const [method, path, status] of [
+      ["POST", "/nowhere", 404],
+      ["POST", "/portal/logout", 401],
+    ] as const) {
+      const res = await api(method, path, { key: null, raw: nestedText(100) });
+      expect(res.status, `${method} ${path}`).toBe(status);
+    }
+    // Under /v1 without a key: 401 before any parse; with one, the depth check answers.
+    expect((await api("POST", "/v1/tenants", { key: null, raw: nestedText(100) })).status).toBe(401);
+    expectEnvelope(await api("POST", "/v1/tenants", { raw: nestedText(100) }), 400, "bad_request");
+  });
 });
 
 describe("endpoints per tenant", () => {
