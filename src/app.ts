@@ -98,7 +98,7 @@ export function createApp() {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
-    const client = authClient((name) => c.req.header(name));
+    const client = authClient((name) => c.req.header(name), match[1]!);
     assertNotThrottled(client);
     const principal = await resolvePrincipal(c.env, match[1]!, c.get("config").configCacheTtlMs);
     if (!principal) {

@@ -116,7 +116,7 @@ export function registerPortal(app: Hono<AppEnv>) {
     }
     const dest = c.req.header("sec-fetch-dest");
     if (dest && !LOGIN_DESTINATIONS.has(dest)) return messagePage(c, 403, "Refused", "Open this link in the browser's address bar.");
-    const client = authClient((name) => c.req.header(name));
+    const client = authClient((name) => c.req.header(name), code);
     const boxed = await throttledLogin(c, () => assertNotThrottled(client));
     if (boxed) return boxed;
     const db = getDb(c.env);
