@@ -7,7 +7,7 @@
  * tenant: the numbers are the whole deployment's.
  */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { hasScope } from "../auth/guard";
+import { isOperator } from "../auth/guard";
 import { resolvePrincipal } from "../auth/principal";
 import { ApiError, badRequest } from "../errors";
 import { assertNotThrottled, authClient, noteAuthFailure } from "../http/auth-throttle";
@@ -45,8 +45,7 @@ async function authorizeOperator(header: (name: string) => string | undefined, e
     throw new ApiError("unauthorized", "invalid or revoked API key");
   }
   // Every tenant's numbers: the root key or an admin key that no tenant restricts.
-  const operator = principal.kind === "root" || (principal.kind === "api_key" && principal.tenantId === null && hasScope(principal, "admin"));
-  if (!operator) throw new ApiError("forbidden", "metrics need the root key or an admin key bound to no tenant");
+  if (!isOperator(principal)) throw new ApiError("forbidden", "metrics need the root key or an admin key bound to no tenant");
 }
 
 export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
