@@ -43,7 +43,7 @@ describe("failed portal logins are throttled per client", () => {
     // A good link from the same address (another browser behind the same NAT) opens.
     const link = await newLink(tenant);
     const neighbour = new PortalClient();
-    const opened = await neighbour.get(link, { "cf-connecting-ip": from });
+    const opened = await neighbour.follow(link, { "cf-connecting-ip": from });
     expect(opened.status).toBe(303);
     expect((await neighbour.get("/portal")).status).toBe(200);
     // And the address's API calls with a good key are not refused.
@@ -56,12 +56,24 @@ describe("failed portal logins are throttled per client", () => {
     // A good login and its reload in the same browser are not failures.
     const browser = new PortalClient();
     const link = await newLink(tenant);
-    for (let i = 0; i < LIMIT + 5; i++) expect((await browser.get(link, { "cf-connecting-ip": from })).status).toBe(303);
+    for (let i = 0; i < LIMIT + 5; i++) expect((await browser.follow(link, { "cf-connecting-ip": from })).status).toBe(303);
     // The same used link in another browser is a failure: the 21st..41st is refused.
     const stranger = new PortalClient();
     const statuses: number[] = [];
     for (let i = 0; i < 2 * LIMIT + 1 && !statuses.includes(429); i++) statuses.push((await stranger.get(link, { "cf-connecting-ip": from })).status);
     expect(statuses.slice(0, LIMIT)).toEqual(Array(LIMIT).fill(410));
+    expect(statuses.at(-1)).toBe(429);
+  });
+  it("bad codes posted to the login form count the same way (the form is where the code is used)", async () => {
+    const from = ip();
+    const poster = new PortalClient();
+    let n = 0;
+    const statuses: number[] = [];
+    for (let i = 0; i < 2 * LIMIT + 1 && !statuses.includes(429); i++) {
+      const res = await poster.post("/portal/login", { code: `ps_code_posted${n++}` }, { "cf-connecting-ip": from, "sec-fetch-site": "same-origin" });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, LIMIT)).toEqual(Array(LIMIT).fill(401));
     expect(statuses.at(-1)).toBe(429);
   });
 });
