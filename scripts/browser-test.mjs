@@ -52,7 +52,7 @@ const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCode
 
 /**
  * Another site: a vendor dashboard that frames the portal (/embed?src=<portal link>), serves the
- * brand logo (/logo.svg), and a hostile page that posts a logout form to the portal (/attack).
+ * brand logo (/logo.svg), and a hostile page that posts a form to the portal (/attack: a logout, a login).
  */
 function startSite(port) {
   const server = createServer((req, res) => {
@@ -76,12 +76,16 @@ function startSite(port) {
       return;
     }
     if (url.pathname === "/attack") {
+      // Every other query parameter becomes a hidden field (`_csrf` for the logout, `code` for a login).
       const target = escapeHtml(url.searchParams.get("target") ?? "");
-      const csrf = escapeHtml(url.searchParams.get("csrf") ?? "");
+      const fields = [...url.searchParams]
+        .filter(([name]) => name !== "target")
+        .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+        .join("");
       res
         .writeHead(200, { "content-type": "text/html; charset=utf-8" })
         .end(
-          `<!doctype html><html><body><h1>You won a prize</h1><form method="post" action="${target}"><input type="hidden" name="_csrf" value="${csrf}"></form><script>document.forms[0].submit()</script></body></html>`,
+          `<!doctype html><html><body><h1>You won a prize</h1><form method="post" action="${target}">${fields}</form><script>document.forms[0].submit()</script></body></html>`,
         );
       return;
     }

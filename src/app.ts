@@ -10,7 +10,7 @@ import { ApiError, asUnavailable, codeForStatus, errorBody } from "./errors";
 import { newId } from "./db/ids";
 import type { AppEnv } from "./http/context";
 import { zodIssues } from "./http/validation";
-import { log } from "./lib/log";
+import { errorFields, log } from "./lib/log";
 import { registerRoutes } from "./routes";
 import { noteRequestHost } from "./lib/self-hosts";
 import { assertNotThrottled, authClient, noteAuthFailure } from "./http/auth-throttle";
@@ -75,6 +75,14 @@ export function createApp() {
 
   app.use("*", requestBodyLimit);
 
+  // No API answer may sit in a cache (a browser's, a proxy's): several carry a secret (a new
+  // endpoint, a rotation, test-url, a new API key, a portal session), the rest tenant data.
+  // Set after the handler too, so error answers and routes that set their own headers carry it.
+  app.use("/v1/*", async (c, next) => {
+    await next();
+    c.header("cache-control", "no-store");
+  });
+
   // A delivery of an Edgehooks (this one under a name it does not know, or another) never calls
   // the API: that is how a chain of deliveries would trigger deliveries without bound. Custom
   // headers cannot set user-agent or webhook-*, so a delivery cannot hide these.
@@ -90,7 +98,7 @@ export function createApp() {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
-    const client = authClient((name) => c.req.header(name));
+    const client = authClient((name) => c.req.header(name), match[1]!);
     assertNotThrottled(client);
     const principal = await resolvePrincipal(c.env, match[1]!, c.get("config").configCacheTtlMs);
     if (!principal) {
@@ -102,8 +110,9 @@ export function createApp() {
     await next();
   });
 
-  // After authentication, so an anonymous client cannot make the isolate parse its JSON.
-  app.use("*", jsonDepthLimit);
+  // After authentication and on the API only, so an anonymous client cannot make the isolate
+  // parse its JSON (no other path takes a JSON body).
+  app.use("/v1/*", jsonDepthLimit);
 
   registerRoutes(app);
 
@@ -125,7 +134,7 @@ export function createApp() {
     const requestId = c.get("requestId") ?? newId("req");
     c.header("x-request-id", requestId);
     const busy = asUnavailable(thrown);
-    if (busy) log.warn("storage unavailable", { request_id: requestId, error: String(thrown) });
+    if (busy) log.warn("storage unavailable", { request_id: requestId, ...errorFields(thrown) });
     const err = busy ?? thrown;
     if (err instanceof ApiError) {
       if (err.status === 500) log.error("request failed", { request_id: requestId, error: err.message });
@@ -141,9 +150,8 @@ export function createApp() {
         (status === 413 ? "request body is too large" : status === 415 ? "the request body must be JSON (content-type: application/json)" : code);
       return c.json(errorBody(code, message, requestId), status);
     }
-    // A wrapped driver error (drizzle's "Failed query") says why only in its cause.
-    const cause = (err as { cause?: unknown })?.cause;
-    log.error("unhandled error", { request_id: requestId, error: String(err), ...(cause ? { cause: String(cause) } : {}), stack: (err as Error)?.stack });
+    // A failed query by its name and statement only: Drizzle's message and stack carry the bound values.
+    log.error("unhandled error", { request_id: requestId, ...errorFields(err) });
     return c.json(errorBody("internal", "internal error", requestId), 500);
   });
 

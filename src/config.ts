@@ -24,6 +24,15 @@ export interface Config {
 
 export const VERSION = "0.1.0";
 
+/**
+ * A setting that must not be served as it is: the Worker refuses to start (src/index.ts reads
+ * the configuration at load, so `wrangler deploy` and `wrangler dev` fail with this message), and
+ * a request that reaches it anyway answers 500 with the message logged.
+ */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
 const truthy = (v: string | undefined) => v === "true" || v === "1";
 
 export function readConfig(env: Env): Config {
@@ -31,6 +40,10 @@ export function readConfig(env: Env): Config {
   const retention = Number(env.RETENTION_DAYS ?? "30");
   const maxEndpoints = Number(env.MAX_ENDPOINTS_PER_TENANT ?? "1000");
   const allowHttp = truthy(env.ALLOW_HTTP_URLS);
+  const portal = portalSettings(env, allowHttp);
+  if (portal.fatal.length) {
+    throw new ConfigError(`invalid configuration, refusing to start: ${portal.fatal.map((i) => `${i.name}: ${i.message}`).join("; ")}`);
+  }
   return {
     allowHttp,
     allowPrivate: truthy(env.ALLOW_PRIVATE_URLS),
@@ -42,7 +55,7 @@ export function readConfig(env: Env): Config {
     retentionDays: Number.isFinite(retention) && retention > 0 ? Math.floor(retention) : 30,
     configCacheTtlMs: cacheTtlMs(env.CONFIG_CACHE_TTL_S),
     version: VERSION,
-    portal: portalSettings(env, allowHttp),
+    portal: portal.settings,
     metricsMaxTenants: metricsMaxTenants(env.METRICS_MAX_TENANTS),
     sweepGraceMs: sweepGraceMs(env.SWEEP_GRACE_S),
   };

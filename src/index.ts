@@ -1,6 +1,7 @@
 /** The Worker: HTTP API (fetch), fan-out (queue), housekeeping (scheduled), and both Durable Objects. */
 import { env } from "cloudflare:workers";
 import { createApp } from "./app";
+import { readConfig } from "./config";
 import { consumeDeadLetters, consumeEvents } from "./queue/consumer";
 import { runScheduled } from "./jobs/scheduled";
 import { EndpointDispatcher as PlainEndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
@@ -8,6 +9,10 @@ import { TenantLog as PlainTenantLog } from "./tenant-log/tenant-log";
 import { type BindingKinds, checkedDurableObject, checkedEnv, checkedFetch, inInvocation, platformLimitsEnforced } from "./lib/platform-limits";
 
 const app = createApp();
+
+// The configuration is read once at load: a setting that must not be served (src/config.ts,
+// ConfigError) makes `wrangler deploy` and `wrangler dev` fail with its message, not a request.
+if (env) readConfig(env as Env);
 
 const handlers = {
   fetch: app.fetch,

@@ -35,3 +35,8 @@ export function forbidPortal(principal: Principal, what: string) {
 export function principalTenant(principal: Principal): string | null {
   return principal.kind === "root" ? null : principal.tenantId;
 }
+
+/** The deployment's operator: the root key or an admin key bound to no tenant (every tenant's settings and numbers). */
+export function isOperator(principal: Principal): boolean {
+  return principal.kind === "root" || (principal.kind === "api_key" && principal.tenantId === null && hasScope(principal, "admin"));
+}

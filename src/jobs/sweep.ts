@@ -11,7 +11,7 @@
  */
 import { asc, gt } from "drizzle-orm";
 import { tenants } from "../db/schema";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import { fanoutMessage } from "../domain/queue-messages";
 import type { ServiceCtx } from "../services/context";
 import { redriveDeadLetters } from "../services/dead-letters";
@@ -59,7 +59,7 @@ export async function sweepAll(ctx: ServiceCtx, now: number): Promise<SweepResul
     const ids = (await ctx.db.select({ id: tenants.id }).from(tenants).where(gt(tenants.id, after)).orderBy(asc(tenants.id)).limit(100).all()).map((t) => t.id);
     if (!ids.length) {
       // The operator's log keeps dead letters of no tenant, even before `_operator` exists in D1.
-      if (!sawOperator) await sweepTenant(ctx, OPERATOR_TENANT, now).catch((err) => log.error("sweep failed for the operator", { error: String(err) }));
+      if (!sawOperator) await sweepTenant(ctx, OPERATOR_TENANT, now).catch((err) => log.error("sweep failed for the operator", { ...errorFields(err) }));
       return total;
     }
     sawOperator ||= ids.includes(OPERATOR_TENANT);

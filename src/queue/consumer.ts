@@ -8,7 +8,7 @@
  */
 import { newId } from "../db/ids";
 import { chunk } from "../lib/chunk";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import { type ServiceCtx, serviceCtx } from "../services/context";
 import { fanOutByTenant } from "../services/events/fanout";
 import { OPERATOR_TENANT, type OperationalType } from "../domain/operational";
@@ -70,7 +70,7 @@ async function requeueSplit(env: Env, oversized: { msg: Message<unknown>; parts:
       for (const some of chunk(parts, PARTS_PER_SEND)) await env.EVENTS_QUEUE.sendBatch(some.map((body) => ({ body, contentType: "json" as const })));
       msg.ack();
     } catch (err) {
-      log.error("could not queue the parts of an oversized fan-out message", { parts: parts.length, error: String(err) });
+      log.error("could not queue the parts of an oversized fan-out message", { parts: parts.length, ...errorFields(err) });
       msg.retry({ delaySeconds: retryDelay(msg.attempts) });
     }
   }
@@ -104,14 +104,14 @@ async function consumeOperational(ctx: ServiceCtx, messages: (Parsed & { body: O
     for (const m of messages) m.msg.ack();
     return;
   } catch (err) {
-    log.warn("operational batch failed; retrying message by message", { error: String(err) });
+    log.warn("operational batch failed; retrying message by message", { ...errorFields(err) });
   }
   for (const m of messages) {
     try {
       await store([m.body]);
       m.msg.ack();
     } catch (err) {
-      log.error("operational message failed", { operational_events: m.body.events.length, attempts: m.msg.attempts, error: String(err) });
+      log.error("operational message failed", { operational_events: m.body.events.length, attempts: m.msg.attempts, ...errorFields(err) });
       m.msg.retry({ delaySeconds: retryDelay(m.msg.attempts) });
     }
   }

@@ -7,9 +7,10 @@
  * tenant: the numbers are the whole deployment's.
  */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { hasScope } from "../auth/guard";
+import { isOperator } from "../auth/guard";
 import { resolvePrincipal } from "../auth/principal";
 import { ApiError, badRequest } from "../errors";
+import { assertNotThrottled, authClient, noteAuthFailure } from "../http/auth-throttle";
 import type { AppEnv } from "../http/context";
 import { apiRoute, errorResponse } from "../http/openapi";
 import { decodeCursor, encodeCursor } from "../http/pagination";
@@ -29,21 +30,28 @@ const MetricsQuery = z.object({
   cursor: z.string().max(200).optional().openapi({ description: "The `# next_cursor` of the previous scrape, when it said `edgehooks_scrape_truncated 1`." }),
 });
 
-/** Outside /v1, so the API's bearer middleware does not run: the same check here. */
-async function authorizeOperator(authorization: string | undefined, env: Env) {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+/**
+ * Outside /v1, so the API's bearer middleware does not run: the same check here, failures
+ * counted on the same throttle (a scraper is as good a place to guess keys as the API).
+ */
+async function authorizeOperator(header: (name: string) => string | undefined, env: Env) {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header("authorization") ?? "");
   if (!match) throw new ApiError("unauthorized", "missing bearer token (Authorization: Bearer <key>)");
+  const client = authClient(header, match[1]!);
+  assertNotThrottled(client);
   const principal = await resolvePrincipal(env, match[1]!);
-  if (!principal) throw new ApiError("unauthorized", "invalid or revoked API key");
+  if (!principal) {
+    await noteAuthFailure(env, client);
+    throw new ApiError("unauthorized", "invalid or revoked API key");
+  }
   // Every tenant's numbers: the root key or an admin key that no tenant restricts.
-  const operator = principal.kind === "root" || (principal.kind === "api_key" && principal.tenantId === null && hasScope(principal, "admin"));
-  if (!operator) throw new ApiError("forbidden", "metrics need the root key or an admin key bound to no tenant");
+  if (!isOperator(principal)) throw new ApiError("forbidden", "metrics need the root key or an admin key bound to no tenant");
 }
 
 export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
   // Credentials before the query is validated: no key answers 401 whatever the query says.
   app.use("/metrics", async (c, next) => {
-    await authorizeOperator(c.req.header("authorization"), c.env);
+    await authorizeOperator((name) => c.req.header(name), c.env);
     await next();
   });
   app.openapi(

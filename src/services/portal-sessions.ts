@@ -9,7 +9,7 @@
 import { and, eq, gt, isNull } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { newId, randomToken } from "../db/ids";
-import { portalSessions } from "../db/schema";
+import { portalSessions, tenants } from "../db/schema";
 import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import type { ServiceCtx } from "./context";
@@ -101,6 +101,28 @@ export async function exchangeLoginCode(db: Db, code: string, now = Date.now()):
   if (!row || row.revokedAt !== null) return { ok: false, reason: "invalid" };
   if (row.loginCodeUsedAt !== null) return { ok: false, reason: "used", sessionId: row.id };
   return { ok: false, reason: "expired", sessionId: row.id };
+}
+
+export type LoginPeek = { ok: true; session: PortalSessionRow; tenantName: string } | { ok: false; reason: "used" | "expired" | "invalid"; sessionId?: string };
+
+/**
+ * What a login code would open, without using it: the page a GET of the link answers names the
+ * tenant, and only that page's same-origin form exchanges the code (the login CSRF guard).
+ * The same outcomes as exchangeLoginCode, read with one query.
+ */
+export async function peekLoginCode(db: Db, code: string, now = Date.now()): Promise<LoginPeek> {
+  if (!code.startsWith(LOGIN_CODE_PREFIX) || code.length > 100) return { ok: false, reason: "invalid" };
+  const found = await db
+    .select({ session: portalSessions, tenantName: tenants.name })
+    .from(portalSessions)
+    .innerJoin(tenants, eq(tenants.id, portalSessions.tenantId))
+    .where(eq(portalSessions.loginCodeHash, await sha256Hex(code)))
+    .get();
+  if (!found || found.session.revokedAt !== null) return { ok: false, reason: "invalid" };
+  const row = found.session;
+  if (row.loginCodeUsedAt !== null) return { ok: false, reason: "used", sessionId: row.id };
+  if ((row.loginCodeExpiresAt ?? 0) <= now || row.expiresAt <= now) return { ok: false, reason: "expired", sessionId: row.id };
+  return { ok: true, session: row, tenantName: found.tenantName };
 }
 
 export async function revokePortalSession(ctx: ServiceCtx, tenantId: string, sessionId: string) {

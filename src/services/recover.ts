@@ -17,7 +17,7 @@ import { taskOwners } from "../db/schema";
 import { ApiError, notFound } from "../errors";
 import { limitTenantAction } from "./tenant-action-limit";
 import { iso } from "../lib/time";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import { tenantLogFor } from "../tenant-log/client";
 import type { TaskRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
@@ -56,7 +56,7 @@ export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpoin
     MAX_RECOVER,
   );
   await runTask(ctx, tenantId, task.id, endpoint).catch((err) =>
-    log.warn("recover hand-off stopped; the sweeper resumes it", { task_id: task.id, tenant_id: tenantId, error: String(err) }),
+    log.warn("recover hand-off stopped; the sweeper resumes it", { task_id: task.id, tenant_id: tenantId, ...errorFields(err) }),
   );
   return taskView(task, 0);
 }

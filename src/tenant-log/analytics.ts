@@ -6,7 +6,7 @@
  * index: the tenant (Analytics Engine samples per index, so one busy tenant cannot crowd out the
  * others). writeDataPoint is fire-and-forget; a failing dataset never fails the record.
  */
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import { ANALYTICS_POINTS_PER_INVOCATION, PlatformLimitError } from "../lib/platform-limits";
 import type { AttemptResult } from "../attempts/send-attempt";
 import type { DeliveryRef } from "./types";
@@ -33,7 +33,7 @@ export function writeDataPoints(dataset: AnalyticsEngineDataset | undefined, poi
     } catch (err) {
       // The limits layer's refusal is a bug to see in tests, not a dataset failure to shrug off.
       if (err instanceof PlatformLimitError) throw err;
-      log.warn("analytics.write_failed", { error: String(err) });
+      log.warn("analytics.write_failed", { ...errorFields(err) });
       return;
     }
   }

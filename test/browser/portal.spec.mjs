@@ -24,6 +24,13 @@ async function until(check, ms = 15_000, what = "condition") {
   }
 }
 
+/** Opens a portal link as a person does: the page naming the tenant, then its button. */
+async function openLink(page, url) {
+  await page.goto(url);
+  await page.getByRole("button", { name: "Open the portal" }).click();
+  await page.getByRole("heading", { name: "Endpoints" }).waitFor();
+}
+
 export async function run({ base, rootKey, receiverBase, received, shots, embedder, stranger }) {
   const api = async (method, path, body) => {
     const res = await fetch(`${base}${path}`, {
@@ -64,13 +71,43 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     }
   };
 
-  await step("the link opens the portal once: the address bar keeps no code or token, and the cookie is its own", async () => {
+  await step("the link alone signs nobody in: it shows a page naming the tenant, and sets no cookie", async () => {
     assert.ok(session.url.includes("?code=ps_code_") && !session.url.includes(session.token), "the link carries a one-time code only");
     await page.goto(session.url);
+    await page.getByRole("heading", { name: "Open the webhooks portal" }).waitFor();
+    await page.getByText("Browser Co").waitFor();
+    await page.getByText(tenant).waitFor();
+    assert.equal((await context.cookies()).filter((c) => c.name === "eh_portal").length, 0, "no cookie before the button");
+    await page.screenshot({ path: `${shots}/login-confirm.png`, fullPage: true });
+  });
+
+  await step("login CSRF: another site posting a link's code signs the browser in nowhere, and leaves the code unused", async () => {
+    // The attacker's own link, posted by the attacker's page in the victim's browser.
+    const attackerLink = (await api("POST", `/v1/tenants/${other}/portal-sessions`, {})).body.url;
+    const code = new URL(attackerLink).searchParams.get("code");
+    const victim = await browser.newContext();
+    const victimPage = await victim.newPage();
+    const answer = victimPage.waitForResponse((r) => r.url() === `${base}/portal/login`);
+    await victimPage.goto(`${stranger}/attack?target=${encodeURIComponent(`${base}/portal/login`)}&code=${code}`);
+    assert.equal((await answer).status(), 403);
+    await victimPage.getByRole("heading", { name: "Refused" }).waitFor();
+    await victimPage.screenshot({ path: `${shots}/login-csrf-refused.png`, fullPage: true });
+    assert.equal((await victim.cookies()).filter((c) => c.name === "eh_portal").length, 0);
+    assert.equal((await victimPage.goto(`${base}/portal`)).status(), 401);
+    await victim.close();
+    // Nothing was used: the link's owner still signs in with it.
+    const owner = await browser.newContext();
+    const ownerPage = await owner.newPage();
+    await openLink(ownerPage, attackerLink);
+    await owner.close();
+  });
+
+  await step("the button opens the portal once: the address bar keeps no code or token, and the cookie is its own", async () => {
+    await page.getByRole("button", { name: "Open the portal" }).click();
+    await page.getByRole("heading", { name: "Endpoints" }).waitFor();
     assert.equal(new URL(page.url()).pathname, "/portal");
     assert.equal(new URL(page.url()).search, "");
     assert.ok(!page.url().includes("ps_code_") && !page.url().includes("ps_tok_"));
-    await page.getByRole("heading", { name: "Endpoints" }).waitFor();
     const cookies = await context.cookies();
     const cookie = cookies.find((c) => c.name === "eh_portal");
     // Embedding is configured for this run, so the cookie is the cross-site, partitioned kind.
@@ -105,7 +142,7 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const csrf = await page.locator('form[action="/portal/logout"] input[name=_csrf]').getAttribute("value");
     const attacker = await context.newPage();
     const answer = attacker.waitForResponse((r) => r.url() === `${base}/portal/logout`);
-    await attacker.goto(`${stranger}/attack?target=${encodeURIComponent(`${base}/portal/logout`)}&csrf=${csrf}`);
+    await attacker.goto(`${stranger}/attack?target=${encodeURIComponent(`${base}/portal/logout`)}&_csrf=${csrf}`);
     assert.equal((await answer).status(), 403);
     await attacker.close();
     const res = await page.goto(`${base}/portal`);
@@ -216,6 +253,8 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const roContext = await browser.newContext();
     const roPage = await roContext.newPage();
     await roPage.goto(ro.url);
+    await roPage.getByText("read-only").waitFor();
+    await roPage.getByRole("button", { name: "Open the portal" }).click();
     await roPage.getByText(`${receiverBase}/hooks`).waitFor();
     const changeForms = 'form[method=post]:not([action="/portal/logout"])';
     assert.equal(await roPage.locator(changeForms).count(), 0);
@@ -302,6 +341,10 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const host = await embedContext.newPage();
     await host.goto(`${embedder}/embed?src=${encodeURIComponent(link)}`);
     const frame = host.frameLocator("#portal");
+    // Inside the frame too, the link shows its page first; the button posts from the frame's own origin.
+    await frame.getByRole("heading", { name: "Open the webhooks portal" }).waitFor();
+    await host.screenshot({ path: `${shots}/embedded-login-confirm.png`, fullPage: true });
+    await frame.getByRole("button", { name: "Open the portal" }).click();
     await frame.getByRole("heading", { name: "Endpoints" }).waitFor();
     await frame.getByText(`${receiverBase}/hooks`).waitFor();
     // Navigate inside the frame: the cookie (SameSite=None; Partitioned) keeps the session.
@@ -345,7 +388,7 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const fresh = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, {})).body;
     const outContext = await browser.newContext();
     const outPage = await outContext.newPage();
-    await outPage.goto(fresh.url);
+    await openLink(outPage, fresh.url);
     await outPage.getByRole("button", { name: "Sign out" }).click();
     await outPage.getByRole("heading", { name: "Signed out" }).waitFor();
     await outPage.screenshot({ path: `${shots}/signed-out.png`, fullPage: true });

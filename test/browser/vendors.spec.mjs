@@ -84,6 +84,8 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
 
   await step("a sandbox tenant's portal says Sandbox in its header", async () => {
     await page.goto(session.url);
+    // The link shows a page naming the tenant; its button signs in (no login by a link alone).
+    await page.getByRole("button", { name: "Open the portal" }).click();
     await page.getByRole("heading", { name: "Endpoints" }).waitFor();
     assert.equal(await page.locator("header .badge.sandbox").innerText(), "Sandbox");
     await page.screenshot({ path: `${shots}/vendors-sandbox-badge.png` });

@@ -26,8 +26,20 @@ export class PortalClient {
 
   static async open(tenant: string, opts: { read_only?: boolean; expires_in_s?: number } = {}, client = new PortalClient()) {
     const session = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: opts })).body;
-    const login = await client.get(PortalClient.linkPath(session.url));
+    const login = await client.follow(PortalClient.linkPath(session.url));
     return { client, session, login };
+  }
+
+  /**
+   * Opens a portal link as a person does: the GET answers a page naming the tenant, and its
+   * button posts the code from the portal's own origin. Answers the POST's answer (303 with the
+   * cookie), or the GET's when it showed no form (a refusal, or a reload that is already in).
+   */
+  async follow(path: string, headers: Record<string, string> = {}): Promise<Page> {
+    const page = await this.get(path, headers);
+    const code = /name="code" value="([^"]+)"/.exec(page.html)?.[1];
+    if (page.status !== 200 || !code) return page;
+    return this.post("/portal/login", { code }, { ...headers, "sec-fetch-site": "same-origin" });
   }
 
   /** The path and query of a portal link (the client has its own origin). */

@@ -64,7 +64,7 @@ describe("framing", () => {
     expect(out.headers.get("set-cookie")).toMatch(/Max-Age=0.*Partitioned|Partitioned.*Max-Age=0/i);
   });
 
-  it("origins are validated at config parse: anything that is not an origin is dropped, never copied into the CSP", () => {
+  it("origins are validated at config parse: anything that is not an origin is refused, never copied into the CSP", () => {
     const bad = [
       "https://a.example/path",
       "https://a.example;script-src *",
@@ -85,13 +85,16 @@ describe("framing", () => {
     const { settings, issues } = parsePortalSettings({ PORTAL_FRAME_ANCESTORS: `https://ok.example ${bad.join(" ")}` }, false);
     expect(settings.frameAncestors).toEqual(["https://ok.example"]);
     expect(issues.length).toBeGreaterThanOrEqual(bad.length - 2);
+    expect(issues.every((i) => i.fatal)).toBe(true);
   });
 
-  it("an invalid value leaves the portal unframeable rather than open", async () => {
+  // Was: dropped, leaving the portal unframeable. Now the Worker refuses to start with it
+  // (test/security/operator-settings.test.ts); a request that reaches it anyway gets no portal.
+  it("an invalid value serves no portal at all rather than one framed otherwise than meant", async () => {
     const { client } = await openWith({ PORTAL_FRAME_ANCESTORS: "https://a.example;frame-ancestors *" });
     const res = await client.get("/portal");
-    expect(csp(res.headers)).toContain("frame-ancestors 'none'");
-    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.status).toBe(500);
+    expect(csp(res.headers)).not.toContain("frame-ancestors *");
   });
 });
 
@@ -146,14 +149,13 @@ describe("branding", () => {
     expect(settings.accentColor).toBe("#2457d6");
     expect(settings.brandName).toBe("Webhooks");
     expect(issues.map((i) => i.name).sort()).toEqual(["PORTAL_ACCENT_COLOR", "PORTAL_BRAND_NAME"]);
-    // An http logo on a production deployment is dropped from the page as well.
-    const { client } = await openWith({
-      PORTAL_LOGO_URL: "http://cdn.example/logo.svg",
-      ALLOW_HTTP_URLS: "false",
-      PORTAL_ACCENT_COLOR: "#0a7;}body{display:none",
-    });
+    // A bad color falls back to the default on the page; a bad logo is refused at start (fatal).
+    const { client } = await openWith({ PORTAL_ACCENT_COLOR: "#0a7;}body{display:none" });
     const res = await client.get("/portal");
-    expect(res.html).not.toContain("<img");
+    expect(res.status).toBe(200);
     expect(res.html).not.toContain("body{display:none");
+    expect(parsePortalSettings({ PORTAL_LOGO_URL: "http://cdn.example/logo.svg" }, false).issues).toEqual([
+      expect.objectContaining({ name: "PORTAL_LOGO_URL", fatal: true }),
+    ]);
   });
 });

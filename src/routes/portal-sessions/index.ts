@@ -28,7 +28,7 @@ const PortalSessionSchema = z
     id: z.string().openapi({ example: "ps_01jd0000000000000000000000" }),
     url: z.string().openapi({
       description:
-        "Opens the tenant's portal in a browser (or an iframe of an origin in PORTAL_FRAME_ANCESTORS). Carries a one-time login code, valid 10 minutes and used once, never the token.",
+        "Opens the tenant's portal in a browser (or an iframe of an origin in PORTAL_FRAME_ANCESTORS): a page naming the tenant, whose button signs in (the link alone signs nobody in). Carries a one-time login code, valid 10 minutes and used once, never the token.",
     }),
     token: z.string().openapi({ description: "A bearer key for this tenant's routes (read-only when the session is). Shown once." }),
     read_only: z.boolean(),

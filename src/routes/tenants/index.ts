@@ -1,11 +1,11 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { authorize, forbidPortal, principalTenant } from "../../auth/guard";
+import { authorize, forbidPortal, isOperator, principalTenant } from "../../auth/guard";
 import { getDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { createTenant, deleteTenant, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
+import { createTenant, deleteTenant, effectiveRetention, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
 import { forgetEndpoints } from "../../services/endpoints";
 import { serviceCtx } from "../../services/context";
 import { setTenantEnvironment } from "../../services/tenant-environment";
@@ -85,14 +85,26 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       request: { params: TenantPath, body: jsonBody(UpdateTenantInput) },
       responses: {
         200: jsonResponse(TenantSchema, "The updated tenant."),
+        403: errorResponse(
+          "The key lacks the admin scope, or a key bound to the tenant set `environment` or lengthened `retention_days` (the root key's or an unbound admin key's to change).",
+        ),
         409: errorResponse("Leaving the sandbox while endpoints still use http:// URLs."),
       },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
-      authorize(c, "admin", tenant_id);
+      const principal = authorize(c, "admin", tenant_id);
       const { environment, ...patch } = c.req.valid("json");
       const ctx = serviceCtx(c.env);
+      // The sandbox lifts the https-only rule and retention is storage the operator pays for:
+      // a key bound to the tenant may shorten its retention, never lengthen it or switch environment.
+      if (!isOperator(principal)) {
+        if (environment !== undefined)
+          throw new ApiError("forbidden", "only the root key or an admin key bound to no tenant may change a tenant's environment");
+        if (patch.retention_days !== undefined && patch.retention_days > effectiveRetention(await getTenant(ctx.db, tenant_id), ctx.config.retentionDays)) {
+          throw new ApiError("forbidden", "only the root key or an admin key bound to no tenant may lengthen a tenant's retention_days");
+        }
+      }
       if (environment !== undefined) await setTenantEnvironment(ctx, tenant_id, environment);
       return c.json(tenantView(await updateTenant(ctx, tenant_id, patch), ctx.config.retentionDays), 200);
     },
