@@ -86,7 +86,7 @@ describe("endpoints pointing at this deployment", () => {
   it("a request that came in on http://localhost:<port> makes [::1] and 127.x on that port refused at create", async () => {
     const tenant = await createTenant();
     // Any port but the test receiver's (which this file's other tests deliver to).
-    const port = Number(env.RECEIVER_PORT) === 8799 ? 8798 : 8799;
+    const port = Number((env as unknown as { RECEIVER_PORT: string }).RECEIVER_PORT) === 8799 ? 8798 : 8799;
     const res = await SELF.fetch(`http://localhost:${port}/v1/tenants/${tenant}/endpoints`, {
       method: "POST",
       headers: { authorization: `Bearer ${ROOT_KEY}`, "content-type": "application/json" },
