@@ -13,10 +13,10 @@ import type { AttemptError, AttemptTrigger } from "../domain/deliveries";
 import type { ResolvedEndpoint } from "./endpoint-snapshot";
 import { newId } from "../db/ids";
 import { selfHosts } from "../lib/self-hosts";
+import { MASK } from "./shown-headers";
 import { traceHeader } from "./trace-header";
 
 export const RESPONSE_BODY_LIMIT = 16 * 1024;
-const MASK = "********";
 
 export interface AttemptEvent {
   id: string;

@@ -144,7 +144,9 @@ export const AttemptSchema = z
     response_body: z.string().nullable().openapi({ description: "The first 16 KiB of the response body." }),
     error: z.enum(["timeout", "connection", "dns", "blocked_destination", "tls"]).nullable(),
     error_detail: z.string().nullable(),
-    request_headers: z.record(z.string(), z.string()).openapi({ description: "Headers sent, secrets masked." }),
+    request_headers: z
+      .record(z.string(), z.string())
+      .openapi({ description: "Headers sent, secrets masked; signature headers masked too unless the caller may read the secret (admin scope)." }),
   })
   .openapi("Attempt");
 
