@@ -40,6 +40,8 @@ export interface ResolvedEndpoint {
   envelope: EnvelopeKind;
   retryPolicy: RetryPolicy;
   timeoutMs: number;
+  /** False: no `traceparent` on its attempts (absent, as for a URL test: forwarded when the event has one). */
+  propagateTraceparent?: boolean;
   /** Set when the stored credentials could not be opened: the attempt is recorded as failed, not sent. */
   unusable?: string;
 }
@@ -93,5 +95,7 @@ export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, no
     envelope: row.envelope as EnvelopeKind,
     retryPolicy: (row.retryPolicy as RetryPolicy | null) ?? defaults.retryPolicy,
     timeoutMs: row.timeoutMs,
+    // A snapshot stored before the column existed has no field: it forwarded, so it still does.
+    propagateTraceparent: row.propagateTraceparent !== false,
   };
 }

@@ -105,7 +105,7 @@ export async function buildRequest(input: SendAttemptInput, timestampS: number) 
     "webhook-timestamp": String(timestampS),
     "webhook-attempt": String(input.number),
     ...signatures,
-    ...traceHeader(event),
+    ...(endpoint.propagateTraceparent === false ? {} : traceHeader(event)),
   });
   return { body, headers, logged: maskHeaders(headers, secretNames) };
 }

@@ -74,6 +74,8 @@ export const endpoints = sqliteTable(
      * so the dispatcher applies the sandbox's http rule before every attempt without a D1 read.
      */
     tenantEnvironment: text("tenant_environment").$type<TenantEnvironment>().notNull().default("production"),
+    /** False: attempts carry no `traceparent` (the producer's trace ids stay in house). */
+    propagateTraceparent: integer("propagate_traceparent", { mode: "boolean" }).notNull().default(true),
     /** Bumped on every change so the dispatcher can tell a stale snapshot from a fresh one. */
     version: integer("version").notNull(),
     createdAt: integer("created_at").notNull(),
