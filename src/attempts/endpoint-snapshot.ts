@@ -67,7 +67,7 @@ export function headerSecretIndex(stored: StoredSecret[], now: number): number {
 export type SealedColumn = "secrets_enc" | "headers_enc" | "auth_enc";
 export const endpointField = (endpointId: string, column: SealedColumn) => fieldContext("endpoints", column, endpointId);
 
-type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
+type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "ENCRYPTION_REFUSE_V1" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
 
 export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, now: number): Promise<ResolvedEndpoint> {
   const defaults = deploymentDefaults(env);

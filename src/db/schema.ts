@@ -84,6 +84,13 @@ export const endpoints = sqliteTable(
   (t) => [index("endpoints_tenant").on(t.tenantId, t.id)],
 );
 
+/** The cursor of a paged background job (the reseal pass), kept between cron runs. */
+export const jobCursors = sqliteTable("job_cursors", {
+  name: text("name").primaryKey(),
+  cursor: text("cursor").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 /** Which tenant a recover task belongs to: the task itself lives in that tenant's TenantLog. */
 export const taskOwners = sqliteTable("task_owners", { id: text("id").primaryKey(), tenantId: text("tenant_id").notNull() }, (t) => [
   index("task_owners_tenant").on(t.tenantId),
