@@ -19,6 +19,8 @@ declare global {
     ENCRYPTION_KEY?: string;
     /** Retired encryption keys (base64, comma or space separated): they still decrypt, never encrypt. */
     ENCRYPTION_KEYS_OLD?: string;
+    /** `true` refuses v1 ciphertexts (sealed without associated data): set it once the reseal pass reports `v1_remaining: 0`. */
+    ENCRYPTION_REFUSE_V1?: string;
     PUBLIC_URL?: string;
     ALLOW_HTTP_URLS?: string;
     ALLOW_PRIVATE_URLS?: string;

@@ -49,6 +49,8 @@ export interface ResolvedEndpoint {
   envelope: EnvelopeKind;
   retryPolicy: RetryPolicy;
   timeoutMs: number;
+  /** False: no `traceparent` on its attempts (absent, as for a URL test: forwarded when the event has one). */
+  propagateTraceparent?: boolean;
   /** Set when the stored credentials could not be opened: the attempt is recorded as failed, not sent. */
   unusable?: string;
 }
@@ -74,7 +76,7 @@ export function headerSecretIndex(stored: StoredSecret[], now: number): number {
 export type SealedColumn = "secrets_enc" | "headers_enc" | "auth_enc";
 export const endpointField = (endpointId: string, column: SealedColumn) => fieldContext("endpoints", column, endpointId);
 
-type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
+type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "ENCRYPTION_REFUSE_V1" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
 
 export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, now: number): Promise<ResolvedEndpoint> {
   const defaults = deploymentDefaults(env);
@@ -102,5 +104,7 @@ export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, no
     envelope: row.envelope as EnvelopeKind,
     retryPolicy: (row.retryPolicy as RetryPolicy | null) ?? defaults.retryPolicy,
     timeoutMs: row.timeoutMs,
+    // A snapshot stored before the column existed has no field: it forwarded, so it still does.
+    propagateTraceparent: row.propagateTraceparent !== false,
   };
 }

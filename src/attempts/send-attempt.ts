@@ -13,11 +13,11 @@ import type { AttemptError, AttemptTrigger } from "../domain/deliveries";
 import type { ResolvedEndpoint } from "./endpoint-snapshot";
 import { newId } from "../db/ids";
 import { selfHosts } from "../lib/self-hosts";
+import { MASK } from "./shown-headers";
 import { traceHeader } from "./trace-header";
 import type { ConnectionSlots } from "./connection-slots";
 
 export const RESPONSE_BODY_LIMIT = 16 * 1024;
-const MASK = "********";
 
 export interface AttemptEvent {
   id: string;
@@ -111,7 +111,7 @@ export async function buildRequest(input: SendAttemptInput, timestampS: number) 
     "webhook-timestamp": String(timestampS),
     "webhook-attempt": String(input.number),
     ...signatures,
-    ...traceHeader(event),
+    ...(endpoint.propagateTraceparent === false ? {} : traceHeader(event)),
   });
   return { body, headers, logged: maskHeaders(headers, secretNames) };
 }

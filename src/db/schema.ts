@@ -74,6 +74,8 @@ export const endpoints = sqliteTable(
      * so the dispatcher applies the sandbox's http rule before every attempt without a D1 read.
      */
     tenantEnvironment: text("tenant_environment").$type<TenantEnvironment>().notNull().default("production"),
+    /** False: attempts carry no `traceparent` (the producer's trace ids stay in house). */
+    propagateTraceparent: integer("propagate_traceparent", { mode: "boolean" }).notNull().default(true),
     /** Bumped on every change so the dispatcher can tell a stale snapshot from a fresh one. */
     version: integer("version").notNull(),
     createdAt: integer("created_at").notNull(),
@@ -81,6 +83,13 @@ export const endpoints = sqliteTable(
   },
   (t) => [index("endpoints_tenant").on(t.tenantId, t.id)],
 );
+
+/** The cursor of a paged background job (the reseal pass), kept between cron runs. */
+export const jobCursors = sqliteTable("job_cursors", {
+  name: text("name").primaryKey(),
+  cursor: text("cursor").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
 
 /** Which tenant a recover task belongs to: the task itself lives in that tenant's TenantLog. */
 export const taskOwners = sqliteTable("task_owners", { id: text("id").primaryKey(), tenantId: text("tenant_id").notNull() }, (t) => [

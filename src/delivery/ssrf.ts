@@ -116,13 +116,35 @@ export function parseSelfHost(entry: string): { host: string; port: string | nul
   }
 }
 
-/** The self host the URL names, or null. */
+/**
+ * True for a canonical host that names this machine: the loopback names, 127.0.0.0/8, ::1, and the
+ * unspecified addresses (0.0.0.0/8, ::), which a local connect also reaches. On one port they are
+ * all one listening service, whatever the spelling.
+ */
+function isLoopbackHost(host: string): boolean {
+  if (LOCALHOST_NAMES.has(host) || host.endsWith(".localhost") || host === "localhost.localdomain") return true;
+  const v4 = parseIPv4(host);
+  if (v4 !== null) return v4 < 0x01000000 || Math.floor(v4 / 0x01000000) === 127;
+  if (!host.startsWith("[")) return false;
+  const g = parseIPv6(host.slice(1, -1));
+  if (!g || !g.slice(0, 6).every((x) => x === 0)) return false;
+  // ::, ::1 and the deprecated IPv4-compatible ::127.x.y.z (mapped forms were made IPv4 by canonicalHost).
+  return (g[6] === 0 && (g[7] === 0 || g[7] === 1)) || Math.floor(v4From(g[6]!, g[7]!) / 0x01000000) === 127;
+}
+
+/**
+ * The self host the URL names, or null. A loopback self host with a port (the service run locally,
+ * reached as localhost:8787) stands for every loopback spelling on that port: [::1]:8787,
+ * 127.0.0.2:8787 and 0.0.0.0:8787 reach the same process.
+ */
 function selfHostMatch(url: URL, selfHosts: readonly string[]): string | null {
   const host = canonicalHost(url.hostname);
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const loopback = isLoopbackHost(host);
   for (const entry of selfHosts) {
     const self = parseSelfHost(entry);
-    if (self && self.host === host && (self.port === null || self.port === port)) return self.port ? `${self.host}:${self.port}` : self.host;
+    if (!self || (self.port !== null && self.port !== port)) continue;
+    if (self.host === host || (loopback && isLoopbackHost(self.host))) return self.port ? `${self.host}:${self.port}` : self.host;
   }
   return null;
 }

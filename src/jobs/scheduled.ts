@@ -11,6 +11,9 @@ export async function runScheduled(env: Env, now: number) {
     log.error("encryption.reseal_failed", { error: String(err) });
     return null;
   });
-  log.info("scheduled run", { ...result, ...(reseal ? { resealed: reseal.resealed, reseal_remaining: reseal.remaining } : {}) });
+  log.info("scheduled run", {
+    ...result,
+    ...(reseal ? { resealed: reseal.resealed, reseal_remaining: reseal.remaining, reseal_v1_remaining: reseal.v1_remaining } : {}),
+  });
   return result;
 }

@@ -9,12 +9,14 @@
  * rotated: every write seals under the current key (lazy re-encryption) and the cron's reseal pass
  * (src/jobs/reseal.ts) re-encrypts the rest; then the old key can be removed (README, Security).
  * `v1.<kid>.<iv>.<ciphertext>` values, written before contexts existed, still open (no associated
- * data) and are rewritten as v2 by the reseal pass.
+ * data) and are rewritten as v2 by the reseal pass. Being bound to nothing, a v1 value copied into
+ * any row or column would open there too; once the pass reports `v1_remaining: 0`, the operator
+ * sets ENCRYPTION_REFUSE_V1=true and they open nowhere (the pass included).
  * API keys are high-entropy random tokens, so a SHA-256 hash is enough to store them.
  */
 import { ApiError } from "../errors";
 
-export type KeySource = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD">;
+export type KeySource = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "ENCRYPTION_REFUSE_V1">;
 type LoadedKey = { key: CryptoKey; kid: string };
 
 const keyCache = new Map<string, Promise<LoadedKey>>();
@@ -76,6 +78,7 @@ export async function encryptText(keys: KeySource, plain: string, context: strin
 export async function decryptText(keys: KeySource, stored: string, context: string): Promise<string> {
   const [version, kid, iv, sealed] = stored.split(".");
   if ((version !== "v1" && version !== "v2") || !kid || !iv || !sealed) throw new Error("unrecognised ciphertext format");
+  if (version === "v1" && refusesV1(keys)) throw new Error("v1 ciphertexts (no associated data) are refused (ENCRYPTION_REFUSE_V1=true)");
   const key = (await openingKeys(keys)).find((k) => k.kid === kid);
   if (!key) throw new Error(`no configured key has id ${kid} (is it missing from ENCRYPTION_KEYS_OLD?)`);
   // v1 values were sealed without associated data.
@@ -83,6 +86,9 @@ export async function decryptText(keys: KeySource, stored: string, context: stri
   const plain = await crypto.subtle.decrypt(params, key.key, b64decode(sealed));
   return new TextDecoder().decode(plain);
 }
+
+/** ENCRYPTION_REFUSE_V1: exactly `true` refuses; anything else keeps accepting v1 (a typo must not lock rows). */
+export const refusesV1 = (keys: KeySource) => keys.ENCRYPTION_REFUSE_V1?.trim().toLowerCase() === "true";
 
 /** Whether a stored value is already v2 under the current key (nothing for the reseal pass to do). */
 export async function isCurrent(keys: KeySource, stored: string): Promise<boolean> {

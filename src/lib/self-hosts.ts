@@ -12,7 +12,11 @@ const learned = new Set<string>();
 export function noteRequestHost(requestUrl: string) {
   let host: string;
   try {
-    host = new URL(requestUrl).host;
+    const url = new URL(requestUrl);
+    // Always with its port (the URL drops a default one): on an address or a loopback name the
+    // port is what tells this service from another local program, and a loopback host without
+    // one would make every local port "this deployment".
+    host = url.hostname ? `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}` : "";
   } catch {
     return;
   }

@@ -56,6 +56,8 @@ export interface EndpointFormValues {
   signature_prefix: string;
   envelope: (typeof ENVELOPES)[number];
   metadata: string;
+  /** The opt-out box: checked = attempts carry no traceparent (unchecked, or absent, forwards it). */
+  omit_traceparent: boolean;
 }
 
 export const EMPTY_FORM: EndpointFormValues = {
@@ -81,6 +83,7 @@ export const EMPTY_FORM: EndpointFormValues = {
   signature_prefix: "",
   envelope: "standard",
   metadata: "",
+  omit_traceparent: false,
 };
 
 /** What the endpoint holds now, decrypted server-side for merging; never rendered. */
@@ -137,6 +140,7 @@ export function formValues(body: Record<string, string | File | (string | File)[
     signature_prefix: str("signature_prefix"),
     envelope: oneOf(ENVELOPES, str("envelope"), "standard"),
     metadata: str("metadata"),
+    omit_traceparent: str("omit_traceparent") === "on",
   };
 }
 
@@ -230,6 +234,7 @@ export function parseEndpointForm<S extends typeof CreateEndpointInput | typeof 
           : { scheme: "hmac-sha256-hex", header: v.signature_header, prefix: v.signature_prefix },
     envelope: v.envelope,
     metadata: metadataInput(v.metadata, issues),
+    propagate_traceparent: !v.omit_traceparent,
   };
   const auth = authInput(v, stored.auth);
   if (auth !== undefined) candidate.auth = auth;
@@ -577,6 +582,10 @@ export function EndpointForm(props: {
           <input type="number" id="timeout_ms" name="timeout_ms" min="1000" max="30000" value={v.timeout_ms} {...aria("timeout_ms", timeoutErr)} />
         </Field>
       </div>
+      <label>
+        <input type="checkbox" id="omit_traceparent" name="omit_traceparent" checked={v.omit_traceparent} /> Do not forward trace ids (no{" "}
+        <code>traceparent</code> header to this endpoint)
+      </label>
       <Field id="metadata" label="Metadata" hint="one key=value per line, for your own reference" error={metadataErr}>
         <textarea id="metadata" name="metadata" style="min-height:3rem" {...aria("metadata", metadataErr)}>
           {v.metadata}

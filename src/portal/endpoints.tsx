@@ -44,6 +44,7 @@ function valuesOf(row: EndpointRow): EndpointFormValues {
     signature_header: signature?.scheme === "hmac-sha256-hex" ? signature.header : "",
     signature_prefix: signature?.scheme === "hmac-sha256-hex" ? (signature.prefix ?? "") : "",
     envelope: row.envelope as EndpointFormValues["envelope"],
+    omit_traceparent: !row.propagateTraceparent,
     metadata: Object.entries(row.metadata ?? {})
       .map(([k, v]) => `${k}=${v}`)
       .join("\n"),

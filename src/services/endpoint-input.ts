@@ -79,6 +79,7 @@ export const CreateEndpointInput = z.strictObject({
   timeout_ms: z.number().int().min(1000).max(30000).optional(),
   metadata: MetadataSchema.optional(),
   disabled: z.boolean().optional(),
+  propagate_traceparent: z.boolean().optional(),
   secret: OwnSecretSchema.optional(),
 });
 

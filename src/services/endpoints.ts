@@ -41,6 +41,7 @@ export function endpointView(row: EndpointRow, defaults: DeploymentDefaults) {
     rate_limit_per_s: row.rateLimitPerS,
     max_in_flight: row.maxInFlight,
     timeout_ms: row.timeoutMs,
+    propagate_traceparent: row.propagateTraceparent,
     metadata: row.metadata,
     status: row.status,
     disabled_reason: row.status === "disabled" ? (row.disabledReason ?? "manual") : null,
@@ -112,6 +113,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
     disabledReason: input.disabled ? "manual" : null,
     disabledAt: input.disabled ? now : null,
     tenantEnvironment: environment,
+    propagateTraceparent: input.propagate_traceparent ?? true,
     version: 1,
     createdAt: now,
     updatedAt: now,
@@ -186,6 +188,7 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
   if (patch.max_in_flight !== undefined) set.maxInFlight = patch.max_in_flight;
   if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
   if (patch.metadata !== undefined) set.metadata = patch.metadata;
+  if (patch.propagate_traceparent !== undefined) set.propagateTraceparent = patch.propagate_traceparent;
   if (patch.disabled !== undefined && patch.disabled !== (current.status === "disabled")) {
     Object.assign(set, statusChange(patch.disabled ? "disabled" : "active", "manual", now));
   }

@@ -92,6 +92,44 @@ describe("ingest validation", () => {
   });
 });
 
+describe("deliver_at and expires_at stay within the tenant's retention", () => {
+  const DAY = 86_400_000;
+  const at = (ms: number) => new Date(ms).toISOString();
+
+  it("a time past the retention is 400 naming the field; one just inside it is accepted", async () => {
+    const tenant = await createTenant();
+    await api("PATCH", `/v1/tenants/${tenant}`, { body: { retention_days: 7 } });
+    for (const field of ["deliver_at", "expires_at"]) {
+      const late = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {}, [field]: at(Date.now() + 8 * DAY) } });
+      expect(late.status, field).toBe(400);
+      expect(late.body.error.code).toBe("bad_request");
+      expect(late.body.error.issues.map((i: { path: string }) => i.path)).toEqual([field]);
+      expect(late.body.error.issues[0].message).toContain("7 days");
+      const decades = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {}, [field]: "2099-01-01T00:00:00Z" } });
+      expect(decades.status, field).toBe(400);
+      const inside = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {}, [field]: at(Date.now() + 6 * DAY) } });
+      expect(inside.status, field).toBe(202);
+    }
+  });
+
+  it("in a batch only the event past the retention is refused", async () => {
+    const tenant = await createTenant();
+    const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, {
+      body: {
+        events: [
+          { type: "a.b", data: 1 },
+          { type: "a.b", data: 2, deliver_at: "2099-01-01T00:00:00Z" },
+        ],
+      },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.data[0].id).toMatch(/^evt_/);
+    expect(res.body.data[1].error.code).toBe("bad_request");
+    expect(res.body.data[1].error.issues[0].path).toBe("deliver_at");
+    expect(await logCount(tenant, "events")).toBe(1);
+  });
+});
+
 describe("batch ingest", () => {
   it("answers each event's id or error, in order", async () => {
     const tenant = await createTenant();

@@ -118,7 +118,13 @@ describe("a client generated from /openapi.json", () => {
 
     const event = await client.POST("/v1/tenants/{tenant_id}/events", {
       params: { path: t, header: { "idempotency-key": `k-${tenant_id}` } },
-      body: { type: name, data: { total: 1500, items: [{ sku: "a" }] }, channels: ["parser_123"], ordering_key: "order-1", expires_at: "2099-01-01T00:00:00Z" },
+      body: {
+        type: name,
+        data: { total: 1500, items: [{ sku: "a" }] },
+        channels: ["parser_123"],
+        ordering_key: "order-1",
+        expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      },
     });
     const event_id = event.data!.id;
     const batch = await client.POST("/v1/tenants/{tenant_id}/events/batch", {
@@ -150,7 +156,7 @@ describe("a client generated from /openapi.json", () => {
     // A delivery not yet final, to cancel: one held for later.
     const later = await client.POST("/v1/tenants/{tenant_id}/events", {
       params: { path: t },
-      body: { type: name, data: {}, deliver_at: "2099-01-01T00:00:00Z" },
+      body: { type: name, data: {}, deliver_at: new Date(Date.now() + 86_400_000).toISOString() },
     });
     const held = await until(
       () => client.GET("/v1/tenants/{tenant_id}/events/{event_id}/deliveries", { params: { path: { tenant_id, event_id: later.data!.id } } }),

@@ -8,8 +8,9 @@ import { describe, expect, it } from "vitest";
 import { serviceCtx } from "../../src/services/context";
 import { fanOut } from "../../src/services/events/fanout";
 import { api } from "../helpers/api";
+import { PortalClient } from "../helpers/portal";
 import { ladder } from "../helpers/ladder";
-import { script, uniquePath } from "../helpers/receiver";
+import { receiverUrl, script, uniquePath } from "../helpers/receiver";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const INGEST_SPAN = "00f067aa0ba902b7";
@@ -81,5 +82,53 @@ describe("traceparent", () => {
     const got = await l.received();
     expect(got).toHaveLength(3);
     for (const r of got) expect(r.headers.traceparent).toBeUndefined();
+  });
+
+  it("an endpoint may opt out (propagate_traceparent: false): no traceparent reaches it until it opts back in", async () => {
+    const l = await ladder({ path: uniquePath("/ok"), endpoint: { propagate_traceparent: false } });
+    expect((l.endpoint as Record<string, unknown>).propagate_traceparent).toBe(false);
+    const url = `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}`;
+    expect((await api("GET", url)).body.propagate_traceparent).toBe(false);
+    const [first] = await postWith(l.tenant, "/events", { type: "a.b", data: { n: 1 } }, { traceparent: `00-${TRACE}-${INGEST_SPAN}-01` });
+    await l.runAlarm();
+    const [got] = await l.received();
+    expect(got!.headers.traceparent).toBeUndefined();
+    const [delivery] = await l.deliveries(first);
+    expect((await l.delivery(delivery.id)).attempts[0].request_headers.traceparent).toBeUndefined();
+
+    const patched = await api("PATCH", url, { body: { propagate_traceparent: true } });
+    expect(patched.body.propagate_traceparent).toBe(true);
+    await postWith(l.tenant, "/events", { type: "a.b", data: { n: 2 } }, { traceparent: `00-${TRACE}-${INGEST_SPAN}-01` });
+    await l.runAlarm();
+    const after = await l.received();
+    expect(after).toHaveLength(2);
+    expect(TRACEPARENT.exec(after[1]!.headers.traceparent ?? "")?.[1]).toBe(TRACE);
+  });
+
+  it("propagation is on by default, a non-boolean is 400, and the portal form sets and shows the opt-out", async () => {
+    const l = await ladder({ path: uniquePath("/ok") });
+    expect((l.endpoint as Record<string, unknown>).propagate_traceparent).toBe(true);
+    const bad = await api("PATCH", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}`, { body: { propagate_traceparent: "no" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toBe("propagate_traceparent");
+
+    const { client } = await PortalClient.open(l.tenant);
+    const form = await client.get(`/portal/endpoints/${l.endpoint.id}/edit`);
+    expect(form.html).toMatch(/<input type="checkbox"[^>]*name="omit_traceparent"/);
+    expect(form.html).not.toMatch(/name="omit_traceparent"[^>]*checked/);
+    const created = await client.post("/portal/endpoints", {
+      _csrf: PortalClient.csrfOf(form.html),
+      url: receiverUrl(uniquePath("/ok")),
+      timeout_ms: "15000",
+      retry: "default",
+      auth_type: "none",
+      signature_scheme: "default",
+      envelope: "standard",
+      omit_traceparent: "on",
+    });
+    expect(created.status, created.html.slice(0, 300)).toBe(201);
+    const id = /\/portal\/endpoints\/(ep_[0-9a-z]{26})/.exec(created.html)![1]!;
+    expect((await api("GET", `/v1/tenants/${l.tenant}/endpoints/${id}`)).body.propagate_traceparent).toBe(false);
+    expect((await client.get(`/portal/endpoints/${id}/edit`)).html).toMatch(/name="omit_traceparent"[^>]*checked/);
   });
 });

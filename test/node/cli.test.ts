@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,9 +14,18 @@ const BIN = join(ROOT, "sdk", "bin", "edgehooks.mjs");
 let svc: Service;
 let env: NodeJS.ProcessEnv;
 
-function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmpdir(), env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 60_000 });
+function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}, input?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmpdir(), env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 60_000, input });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function cliAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: tmpdir(), env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, out, err })));
 }
 
 /** A long-running command: its output as it comes, until `done` holds, then it is stopped. */
@@ -61,7 +71,8 @@ describe("edgehooks CLI", () => {
     expect(bad.err).toMatch(/^error unauthorized: invalid or revoked API key \(request req_[0-9a-z]{26}\)/);
     const file = join(env.XDG_CONFIG_HOME!, "edgehooks", "config.json");
     expect(existsSync(file)).toBe(false);
-    const ok = cli(["login", "--url", svc.url, "--key", svc.rootKey]);
+    // No key in argv: it comes on stdin (a prompt on a terminal).
+    const ok = cli(["login", "--url", svc.url], {}, `${svc.rootKey}\n`);
     expect(ok.err).toBe("");
     expect(ok.out).toContain(`saved to ${file} (mode 0600)`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -142,8 +153,28 @@ describe("edgehooks CLI", () => {
     const missing = cli(["send"]);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain("usage missing a tenant id");
-    const down = cli(["tenants", "ls", "--url", "http://127.0.0.1:1"]);
+    // The saved key is for svc.url only: another URL needs its own key.
+    expect(cli(["tenants", "ls", "--url", "http://127.0.0.1:1"]).err).toContain("the saved key is for");
+    const down = cli(["tenants", "ls", "--url", "http://127.0.0.1:1", "--key", "ek_any"]);
     expect(down.code).toBe(1);
     expect(down.err).toContain("cannot reach the service");
+  });
+
+  it("endpoints test prints the receiver's answer without its terminal escape sequences", async () => {
+    const tenant = `esc_${Date.now().toString(36)}`;
+    cli(["tenants", "create", "Escapes", "--id", tenant]);
+    const port = await freePort(8853, 8859);
+    const hostile = createServer((_req, res) => res.end("ok\u001b]0;owned title\u0007\u001b[2J\u001b[1;1Hfake prompt$ \u009b31m"));
+    await new Promise<void>((resolve) => hostile.listen(port, "127.0.0.1", () => resolve()));
+    try {
+      const ep = JSON.parse(cli(["endpoints", "create", tenant, `http://127.0.0.1:${port}/x`, "--json"]).out);
+      // Asynchronously: the receiver above runs in this process and must answer meanwhile.
+      const test = await cliAsync(["endpoints", "test", tenant, ep.id]);
+      expect(test.out).toMatch(/^delivered: 200 in \d+ ms\nok/);
+      expect(test.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(test.out).toContain("\\u001b]0;owned title\\u0007");
+    } finally {
+      await new Promise((resolve) => hostile.close(resolve));
+    }
   });
 });

@@ -54,6 +54,50 @@ describe("endpoints pointing at this deployment", () => {
     expect(checkDestination("http://0x7f.1:8787/x", opts).ok).toBe(false);
   });
 
+  it("every loopback spelling on the service's own port is the service itself (ALLOW_PRIVATE_URLS=true)", async () => {
+    const opts = { allowHttp: true, allowPrivate: true, selfHosts: ["localhost:8787"] };
+    for (const url of [
+      "http://localhost:8787/v1",
+      "http://LOCALHOST.:8787/v1",
+      "http://api.localhost:8787/v1",
+      "http://127.0.0.1:8787/v1",
+      "http://127.5.6.7:8787/v1",
+      "http://2130706433:8787/v1",
+      "http://0.0.0.0:8787/v1",
+      "http://0:8787/v1",
+      "http://[::1]:8787/v1",
+      "http://[0:0:0:0:0:0:0:1]:8787/v1",
+      "http://[::]:8787/v1",
+      "http://[::ffff:127.0.0.1]:8787/v1",
+      "http://ip6-localhost:8787/v1",
+    ]) {
+      const verdict = checkDestination(url, opts);
+      expect(verdict.ok, url).toBe(false);
+      expect(verdict.ok ? "" : verdict.reason, url).toMatch(/this deployment/);
+    }
+    // Another port on loopback is another program (a local receiver); a public host is not loopback.
+    expect(checkDestination("http://127.0.0.1:4000/x", opts).ok).toBe(true);
+    expect(checkDestination("http://[::1]:4000/x", opts).ok).toBe(true);
+    expect(checkDestination("http://example.com:8787/x", opts).ok).toBe(true);
+    // The same from an address spelling of loopback as the host the service is reached on.
+    expect(checkDestination("http://localhost:8787/x", { ...opts, selfHosts: ["[::1]:8787"] }).ok).toBe(false);
+  });
+
+  it("a request that came in on http://localhost:<port> makes [::1] and 127.x on that port refused at create", async () => {
+    const tenant = await createTenant();
+    // Any port but the test receiver's (which this file's other tests deliver to).
+    const port = Number((env as unknown as { RECEIVER_PORT: string }).RECEIVER_PORT) === 8799 ? 8798 : 8799;
+    const res = await SELF.fetch(`http://localhost:${port}/v1/tenants/${tenant}/endpoints`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ROOT_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ url: `http://[::1]:${port}/v1/tenants/x/events` }),
+    });
+    expect(res.status).toBe(400);
+    const other = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: `http://127.0.0.2:${port}/v1` } });
+    expect(other.status).toBe(400);
+    expect(other.body.error.issues[0].message).toMatch(/this deployment/);
+  });
+
   it("a stored endpoint that targets the deployment records blocked_destination at attempt time and sends nothing", async () => {
     const tenant = await createTenant();
     const ep = await createEndpoint(tenant, { url: receiverUrl("/fine") });

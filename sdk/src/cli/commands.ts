@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import type { Edgehooks } from "../client.js";
 import { paint, statusColor, UsageError, type Io } from "./io.js";
+import { printable } from "./printable.js";
 
 export interface Ctx {
   eh: Edgehooks;
@@ -29,13 +30,13 @@ export async function tenants(ctx: Ctx, argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { id: { type: "string" }, limit: { type: "string" } } });
   const [sub = "ls", arg] = positionals;
   if (sub === "ls") {
-    for await (const t of ctx.eh.tenants.iterate({ limit: Number(values.limit ?? 100) })) show(ctx, t, () => `${t.id}\t${t.name}\t${t.created_at}`);
+    for await (const t of ctx.eh.tenants.iterate({ limit: Number(values.limit ?? 100) })) show(ctx, t, () => `${t.id}\t${printable(t.name)}\t${t.created_at}`);
   } else if (sub === "create") {
     const t = await ctx.eh.tenants.create({
       name: need(arg, "the tenant's name: edgehooks tenants create <name> [--id ID]"),
       ...(values.id ? { id: values.id } : {}),
     });
-    show(ctx, t, () => `created tenant ${paint(ctx.io, "bold", t.id)} (${t.name})`);
+    show(ctx, t, () => `created tenant ${paint(ctx.io, "bold", printable(t.id))} (${printable(t.name)})`);
   } else if (sub === "get") {
     const t = await ctx.eh.tenants.get(need(arg, "a tenant id"));
     ctx.io.out(JSON.stringify(t, null, ctx.json ? undefined : 2));
@@ -62,7 +63,12 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<void> {
   const tenantId = need(tenant, `a tenant id: edgehooks endpoints ${sub} <tenant> ...`);
   if (sub === "ls") {
     for await (const e of ctx.eh.endpoints.iterate(tenantId, { limit: 100 })) {
-      show(ctx, e, () => `${e.id}\t${paint(ctx.io, e.status === "active" ? "green" : "red", e.status)}\t${e.url}\t${(e.event_types ?? ["*"]).join(",")}`);
+      show(
+        ctx,
+        e,
+        () =>
+          `${e.id}\t${paint(ctx.io, e.status === "active" ? "green" : "red", e.status)}\t${printable(e.url)}\t${printable((e.event_types ?? ["*"]).join(","))}`,
+      );
     }
   } else if (sub === "create") {
     const e = await ctx.eh.endpoints.create(tenantId, {
@@ -71,7 +77,7 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<void> {
       ...(values.filter ? { filter: parseJson(values.filter, "--filter") as Record<string, never> } : {}),
       ...(values.description ? { description: values.description } : {}),
     });
-    show(ctx, e, () => `created endpoint ${paint(ctx.io, "bold", e.id)} → ${e.url}\nsecret (shown once): ${e.secret}`);
+    show(ctx, e, () => `created endpoint ${paint(ctx.io, "bold", e.id)} → ${printable(e.url)}\nsecret (shown once): ${printable(e.secret)}`);
   } else if (sub === "test") {
     const a = await ctx.eh.endpoints.test(tenantId, need(arg, "an endpoint id"), {
       ...(values.type ? { event_type: values.type } : {}),
@@ -82,7 +88,7 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<void> {
       ctx,
       a,
       () =>
-        `${paint(ctx.io, ok ? "green" : "red", ok ? "delivered" : "failed")}: ${a.status_code ?? a.error} in ${a.duration_ms} ms${a.response_body ? `\n${a.response_body.slice(0, 500)}` : ""}`,
+        `${paint(ctx.io, ok ? "green" : "red", ok ? "delivered" : "failed")}: ${a.status_code ?? a.error} in ${a.duration_ms} ms${a.response_body ? `\n${printable(a.response_body.slice(0, 500), { multiline: true })}` : ""}`,
     );
   } else if (sub === "rotate") {
     const r = await ctx.eh.endpoints.rotateSecret(tenantId, need(arg, "an endpoint id"), values.grace ? { grace_period_s: Number(values.grace) } : {});
@@ -106,7 +112,7 @@ export async function send(ctx: Ctx, argv: string[]): Promise<void> {
     },
     { idempotencyKey: values["idempotency-key"] },
   );
-  show(ctx, event, () => `accepted ${paint(ctx.io, "bold", event.id)} (${event.type})`);
+  show(ctx, event, () => `accepted ${paint(ctx.io, "bold", event.id)} (${printable(event.type)})`);
 }
 
 /** `replay <tenant> <delivery_id>`: one attempt now. `replay <tenant> --endpoint ep --since T`: recover, followed to the end. */

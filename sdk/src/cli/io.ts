@@ -1,5 +1,6 @@
 /** Where the CLI writes, and its colours (util.styleText), off when not a terminal or NO_COLOR is set. */
 import { styleText } from "node:util";
+import { terminalLine } from "./printable.js";
 
 export interface Io {
   out(line: string): void;
@@ -20,7 +21,8 @@ export function processIo(): Io {
   const stopped = new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
   });
-  return { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`), env, color, stopped };
+  // Every line passes terminalLine: remote text reaches the terminal without its control characters.
+  return { out: (l) => process.stdout.write(`${terminalLine(l)}\n`), err: (l) => process.stderr.write(`${terminalLine(l)}\n`), env, color, stopped };
 }
 
 /** A delivery or attempt status, coloured by how it went. */

@@ -7,6 +7,7 @@ import { Edgehooks } from "../client.js";
 import { EdgehooksError } from "../errors.js";
 import { endpoints, replay, send, tenants, type Ctx } from "./commands.js";
 import { configPath, readConfigFile, resolveTarget, writeConfigFile } from "./config.js";
+import { readSecret } from "./prompt.js";
 import { demo } from "./demo.js";
 import { paint, processIo, UsageError, type Io } from "./io.js";
 import { startReceiver } from "./receiver.js";
@@ -14,7 +15,7 @@ import { tail } from "./tail.js";
 
 const HELP = `edgehooks <command> [options]
 
-  login [--url URL] [--key KEY]        save the deployment and key (${"$"}XDG_CONFIG_HOME/edgehooks/config.json, mode 0600)
+  login [--url URL] [--key KEY]        save the deployment and key (${"$"}XDG_CONFIG_HOME/edgehooks/config.json, mode 0600); no --key: read from stdin
   tenants [ls|create <name> [--id ID]|get <id>|delete <id>]
   endpoints ls <tenant>
   endpoints create <tenant> <url> [--event-type T]... [--filter JSON] [--description D]
@@ -24,11 +25,11 @@ const HELP = `edgehooks <command> [options]
   tail <tenant> [--since TIME] [--endpoint EP] [--interval MS]   follow deliveries as they happen
   replay <tenant> <delivery>           one attempt now
   replay <tenant> --endpoint EP --since TIME [--until TIME]      re-queue failed deliveries
-  listen [--port 4000] [--secret whsec_...] [--hex-header H [--prefix P]] [--fail-first N] [--status CODE]
+  listen [--port 4000] [--secret whsec_...|-] [--hex-header H [--prefix P]] [--fail-first N] [--status CODE]
   demo [--port N]                      tenant + endpoint on a local verifying receiver + an event, then the log
 
 Options for every command: --url URL, --key KEY, --json (one JSON object per line).
-The key comes from --key, EDGEHOOKS_API_KEY, the login file, or ./.dev.vars (local npm start);
+The key comes from --key, EDGEHOOKS_API_KEY, the login file (for its own URL only), or ./.dev.vars (a local URL only);
 the URL from --url, EDGEHOOKS_URL, the login file, or http://127.0.0.1:${"$"}PORT (8787).`;
 
 /** Splits the global flags from the command's own. */
@@ -48,8 +49,9 @@ function globals(argv: string[]) {
 
 async function login(io: Io, flags: { url?: string; key?: string }): Promise<void> {
   const url = flags.url ?? io.env.EDGEHOOKS_URL ?? readConfigFile(io.env).url ?? `http://127.0.0.1:${io.env.PORT || "8787"}`;
-  const key = flags.key ?? io.env.EDGEHOOKS_API_KEY;
-  if (!key) throw new UsageError("login needs --key KEY (or EDGEHOOKS_API_KEY)");
+  // No key in argv needed: without --key or EDGEHOOKS_API_KEY it is read from stdin (a prompt on a terminal).
+  const key = flags.key ?? io.env.EDGEHOOKS_API_KEY ?? (await readSecret(`API key for ${url}: `));
+  if (!key) throw new UsageError("login needs a key: type it at the prompt, pipe it on stdin, or pass --key KEY (or EDGEHOOKS_API_KEY)");
   // Check the pair before saving it: a typo should fail here, not on the next command.
   await new Edgehooks({ baseUrl: url, apiKey: key }).tenants.list({ limit: 1 });
   const path = writeConfigFile(io.env, { url, key });
@@ -69,7 +71,8 @@ async function listen(io: Io, argv: string[], json: boolean): Promise<void> {
     },
   });
   const env = io.env;
-  const secret = values.secret ?? env.WEBHOOK_SECRET;
+  // `--secret -` reads it from stdin (a prompt on a terminal), so it need not sit in argv.
+  const secret = values.secret === "-" ? await readSecret("endpoint signing secret: ") : (values.secret ?? env.WEBHOOK_SECRET);
   const hexHeader = values["hex-header"] ?? env.WEBHOOK_HEX_HEADER;
   const receiver = await startReceiver(io, {
     port: Number(values.port ?? env.RECEIVER_PORT ?? 4000),

@@ -1,11 +1,20 @@
 /**
  * A local receiver that verifies each delivery and prints it (`edgehooks listen`, and the one
  * `edgehooks demo` starts). An invalid signature is answered 401, so the delivery log shows it.
+ *
+ * It listens on 127.0.0.1, which every web page the user opens can also reach: a page's POST
+ * carries `Origin` (and `Sec-Fetch-Site`), a delivery never does, so such requests are refused
+ * unread. With a secret, a request that fails verification is answered 401 and only a line
+ * saying so is printed, none of its content. Every printed remote string is made printable.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { verifyWebhook, type SignatureProfile } from "../verify.js";
 import { paint, type Io } from "./io.js";
+import { printable } from "./printable.js";
+
+/** The largest body read: Edgehooks' own ingest limit (1 MiB), so any real delivery fits. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ReceiverOptions {
   port: number;
@@ -38,9 +47,32 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
   let count = 0;
   const listeners: ((r: Received) => void)[] = [];
   const server = createServer((req, res) => {
+    const refuse = (status: number, why: string) => {
+      res.writeHead(status, { "content-type": "application/json", connection: "close" });
+      res.end(JSON.stringify({ ok: false, error: why }));
+      io.err(`${paint(io, "red", "refused")} ${printable(req.method)} ${printable(req.url)}: ${why} → answering ${status}`);
+    };
+    const origin = req.headers.origin ?? req.headers["sec-fetch-site"];
+    if (origin !== undefined) {
+      req.resume();
+      return refuse(403, `a request from a web page (${printable(String(origin))}) is not a delivery`);
+    }
+    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+      req.destroy();
+      return refuse(413, `body over ${MAX_BODY_BYTES} bytes`);
+    }
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+      else if (!res.headersSent) {
+        refuse(413, `body over ${MAX_BODY_BYTES} bytes`);
+        req.destroy();
+      }
+    });
     req.on("end", async () => {
+      if (size > MAX_BODY_BYTES) return;
       count += 1;
       const payload = Buffer.concat(chunks).toString("utf8");
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
@@ -61,14 +93,16 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
       } catch {
         // not JSON: print it as text
       }
-      const b = body as { type?: string; event?: string; data?: { attributes?: { event_type?: string } } };
-      const type = b?.type ?? b?.event ?? b?.data?.attributes?.event_type ?? "?";
+      const b = body as { type?: unknown; event?: unknown; data?: { attributes?: { event_type?: unknown } } };
+      const type = printable(String(b?.type ?? b?.event ?? b?.data?.attributes?.event_type ?? "?"));
+      // What failed verification came from anyone: none of its content is printed.
+      if (verified === false) body = null;
       let status = verified === false ? 401 : 200;
       if (options.status) status = options.status;
       else if (count <= (options.failFirst ?? 0)) status = 500;
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify({ ok: status < 300 }));
-      const received: Received = { id: headers["webhook-id"] ?? null, type, verified, status, body };
+      const received: Received = { id: headers["webhook-id"] ?? null, type: verified === false ? "?" : type, verified, status, body };
       if (options.json) io.out(JSON.stringify({ ...received, attempt: headers["webhook-attempt"] ?? null, at: new Date().toISOString() }));
       else {
         const verdict =
@@ -76,11 +110,14 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
             ? paint(io, "yellow", "unverified (no secret given)")
             : verified
               ? paint(io, "green", "signature verified ✔")
-              : paint(io, "red", `signature INVALID ✘ (${why})`);
-        io.out(`── #${count} ${new Date().toISOString()} ${req.method} ${req.url}`);
-        io.out(`   webhook-id: ${received.id ?? "-"}   attempt: ${headers["webhook-attempt"] ?? "-"}   type: ${type}`);
-        io.out(`   ${verdict}   → answering ${status}`);
-        io.out(JSON.stringify(body, null, 2).slice(0, 2048).replace(/^/gm, "   "));
+              : paint(io, "red", `signature INVALID ✘ (${printable(why)})`);
+        io.out(`── #${count} ${new Date().toISOString()} ${printable(req.method)} ${printable(req.url)}`);
+        if (verified === false) io.out(`   ${verdict}   → answering ${status} (content not shown)`);
+        else {
+          io.out(`   webhook-id: ${printable(received.id ?? "-")}   attempt: ${printable(headers["webhook-attempt"] ?? "-")}   type: ${type}`);
+          io.out(`   ${verdict}   → answering ${status}`);
+          io.out(printable(JSON.stringify(body, null, 2).slice(0, 2048), { multiline: true }).replace(/^/gm, "   "));
+        }
       }
       for (const l of listeners) l(received);
     });

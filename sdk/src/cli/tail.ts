@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import type { Schemas } from "../client.js";
 import type { Ctx } from "./commands.js";
 import { paint, statusColor, UsageError } from "./io.js";
+import { printable } from "./printable.js";
 
 type Delivery = Schemas["Delivery"];
 
@@ -54,10 +55,10 @@ function line(ctx: Ctx, d: Delivery): string {
   return [
     d.updated_at,
     paint(ctx.io, statusColor(d.status), d.status.padEnd(13)),
-    d.event_type,
+    printable(d.event_type),
     d.id,
     `→ ${d.endpoint_id}`,
     `attempts ${d.attempt_count}`,
-    String(code),
+    printable(String(code)),
   ].join("  ");
 }

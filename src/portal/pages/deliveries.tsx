@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+import { headersShownTo } from "../../attempts/shown-headers";
 import type { AttemptRow, DeliveryRow } from "../../services/deliveries/query";
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import { Badge, PostButton } from "../layout";
@@ -159,7 +160,7 @@ export function DeliveryDetail(props: { delivery: DeliveryRow; attempts: Attempt
           {a.errorDetail ? <p>{a.errorDetail}</p> : null}
           <details>
             <summary>Request headers</summary>
-            <pre>{Object.entries(a.requestHeaders).map(([k, v]) => `${k}: ${v}\n`)}</pre>
+            <pre>{Object.entries(headersShownTo(a.requestHeaders, !props.readOnly)).map(([k, v]) => `${k}: ${v}\n`)}</pre>
           </details>
           {a.responseBody ? (
             <details open>

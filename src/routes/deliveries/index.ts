@@ -1,5 +1,5 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { authorize } from "../../auth/guard";
+import { authorize, hasScope } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
@@ -78,10 +78,10 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
-      authorize(c, "read", tenant_id);
+      const secrets = hasScope(authorize(c, "read", tenant_id), "admin");
       const ctx = serviceCtx(c.env);
       const { delivery, attempts } = await deliveryDetail(ctx, tenant_id, delivery_id);
-      return c.json({ ...deliveryView(delivery), attempts: attempts.map(attemptView) }, 200);
+      return c.json({ ...deliveryView(delivery), attempts: attempts.map((a) => attemptView(a, secrets)) }, 200);
     },
   );
 
@@ -109,7 +109,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");
-      authorize(c, "read", tenant_id);
+      const secrets = hasScope(authorize(c, "read", tenant_id), "admin");
       const q = c.req.valid("query");
       const ctx = serviceCtx(c.env);
       // The log reads are the hot read path: the tenant check goes through the config cache.
@@ -126,7 +126,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
         until: q.until,
       });
       const p = page(rows, q.limit);
-      return c.json({ data: p.data.map(attemptView), next_cursor: p.next_cursor }, 200);
+      return c.json({ data: p.data.map((a) => attemptView(a, secrets)), next_cursor: p.next_cursor }, 200);
     },
   );
 
@@ -142,8 +142,8 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { tenant_id, attempt_id } = c.req.valid("param");
-      authorize(c, "read", tenant_id);
-      return c.json(attemptView(await getAttempt(serviceCtx(c.env), tenant_id, attempt_id)), 200);
+      const secrets = hasScope(authorize(c, "read", tenant_id), "admin");
+      return c.json(attemptView(await getAttempt(serviceCtx(c.env), tenant_id, attempt_id), secrets), 200);
     },
   );
 }

@@ -193,7 +193,8 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
       const attempt = await testEndpoint(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json") ?? {});
-      return c.json(attemptView(attempt), 200);
+      // Admin scope: it may read the secret, so it sees the signatures.
+      return c.json(attemptView(attempt, true), 200);
     },
   );
 }

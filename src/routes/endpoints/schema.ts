@@ -45,6 +45,12 @@ const OWN_SECRET_DOC: Doc = {
   example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 };
 
+const PROPAGATE_TRACEPARENT_DOC: Doc = {
+  description:
+    "Send the ingest request's W3C trace (`traceparent`, a new span per attempt) to this endpoint. Default true; false keeps your trace ids from reaching this receiver.",
+  example: true,
+};
+
 const RetryPolicySchema = RetryPolicyRule.openapi(RETRY_POLICY_DOC);
 export const SignatureSchema = SignatureProfileSchema.openapi(SIGNATURE_DOC);
 export const EnvelopeSchema = input.EnvelopeSchema.openapi(ENVELOPE_DOC);
@@ -79,6 +85,7 @@ const ENDPOINT_FIELD_DOCS: { [K in keyof typeof input.CreateEndpointInput.shape]
   timeout_ms: { description: "Per-attempt timeout, default 15000." },
   metadata: METADATA_DOC,
   secret: OWN_SECRET_DOC,
+  propagate_traceparent: PROPAGATE_TRACEPARENT_DOC,
 };
 
 export const CreateEndpointInput = documented(input.CreateEndpointInput, ENDPOINT_FIELD_DOCS).openapi("CreateEndpointInput");
@@ -101,6 +108,7 @@ export const EndpointSchema = z
     rate_limit_per_s: z.number().nullable(),
     max_in_flight: z.number().nullable(),
     timeout_ms: z.number(),
+    propagate_traceparent: z.boolean().openapi(PROPAGATE_TRACEPARENT_DOC),
     metadata: z.record(z.string(), z.string()),
     status: z.enum(["active", "disabled"]),
     disabled_reason: z.enum(["manual", "gone", "failing"]).nullable(),
@@ -144,7 +152,9 @@ export const AttemptSchema = z
     response_body: z.string().nullable().openapi({ description: "The first 16 KiB of the response body." }),
     error: z.enum(["timeout", "connection", "dns", "blocked_destination", "tls"]).nullable(),
     error_detail: z.string().nullable(),
-    request_headers: z.record(z.string(), z.string()).openapi({ description: "Headers sent, secrets masked." }),
+    request_headers: z
+      .record(z.string(), z.string())
+      .openapi({ description: "Headers sent, secrets masked; signature headers masked too unless the caller may read the secret (admin scope)." }),
   })
   .openapi("Attempt");
 

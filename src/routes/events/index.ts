@@ -117,6 +117,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
         const error = errors[i];
         if (error) return { error };
         const stored = byIndex.get(i)!;
+        if ("invalid" in stored) return { error: { code: "bad_request" as const, message: "invalid event", issues: stored.invalid } };
         if ("conflict" in stored) {
           const e = idempotencyConflict(stored.conflict);
           return { error: { code: "conflict" as const, message: e.message, issues: e.issues ?? [] } };

@@ -27,8 +27,10 @@ export const CreateEventInput = z
       .openapi({ description: "Your id for this event; a repeat within 24 h answers the same event (like `Idempotency-Key`)." }),
     channels: ChannelsSchema.max(10).optional(),
     ordering_key: z.string().min(1).max(255).optional().openapi({ description: "Same key, same endpoint: strictly in order." }),
-    deliver_at: TimestampInput.optional().openapi({ description: "Deliver no earlier than this." }),
-    expires_at: TimestampInput.optional().openapi({ description: "Cancel what is not delivered by then." }),
+    deliver_at: TimestampInput.optional().openapi({ description: "Deliver no earlier than this; at most the tenant's `retention_days` ahead (400 beyond)." }),
+    expires_at: TimestampInput.optional().openapi({
+      description: "Cancel what is not delivered by then; at most the tenant's `retention_days` ahead (400 beyond).",
+    }),
   })
   .refine((e) => e.deliver_at === undefined || e.expires_at === undefined || e.expires_at > e.deliver_at, {
     message: "expires_at must be after deliver_at",

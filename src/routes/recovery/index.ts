@@ -33,7 +33,7 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      return c.json(attemptView(await retryDelivery(serviceCtx(c.env), tenant_id, delivery_id)), 200);
+      return c.json(attemptView(await retryDelivery(serviceCtx(c.env), tenant_id, delivery_id), true), 200);
     },
   );
 

@@ -1,4 +1,5 @@
 /** Reading the delivery log from the tenant's TenantLog: deliveries and attempts, newest first. */
+import { headersShownTo } from "../../attempts/shown-headers";
 import { notFound } from "../../errors";
 import { iso, isoOrNull } from "../../lib/time";
 import { tenantLogFor } from "../../tenant-log/client";
@@ -25,7 +26,11 @@ export function deliveryView(row: DeliveryRow) {
   };
 }
 
-export function attemptView(row: AttemptRow) {
+/**
+ * An attempt as the API shows it. `mayReadSecrets` (admin scope: admin keys, writable portal
+ * sessions) decides whether its signature headers are shown or masked (src/attempts/shown-headers.ts).
+ */
+export function attemptView(row: AttemptRow, mayReadSecrets: boolean) {
   return {
     id: row.id,
     delivery_id: row.deliveryId,
@@ -40,7 +45,7 @@ export function attemptView(row: AttemptRow) {
     response_body: row.responseBody,
     error: row.error,
     error_detail: row.errorDetail,
-    request_headers: row.requestHeaders,
+    request_headers: headersShownTo(row.requestHeaders, mayReadSecrets),
   };
 }
 

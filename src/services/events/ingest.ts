@@ -8,7 +8,7 @@
  */
 import { newId } from "../../db/ids";
 import type { TraceContext } from "../../delivery/trace-context";
-import { ApiError, notFound } from "../../errors";
+import { ApiError, type ErrorIssue, notFound } from "../../errors";
 import { STALE_TENANT, tenantLogFor } from "../../tenant-log/client";
 import { fingerprintOf } from "../../tenant-log/tenant-log";
 import type { AppendResult } from "../../tenant-log/types";
@@ -38,6 +38,20 @@ function idempotencyKeyOf(input: IngestInput, header: string | undefined): strin
   if (header) return `h:${header}`;
   if (input.id) return `id:${input.id}`;
   return null;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * `deliver_at` and `expires_at` may lie at most the tenant's retention ahead: the event itself is
+ * purged after that long, so a later time would only park a payload in a dispatcher past the
+ * retention the tenant chose (for decades, if the producer wrote 2099). Issues, one per field.
+ */
+export function scheduleIssues(input: Pick<IngestInput, "deliver_at" | "expires_at">, now: number, retentionDays: number): ErrorIssue[] {
+  const latest = now + retentionDays * DAY_MS;
+  return (["deliver_at", "expires_at"] as const)
+    .filter((field) => (input[field] ?? 0) > latest)
+    .map((field) => ({ path: field, message: `at most the tenant's retention (${retentionDays} days) ahead` }));
 }
 
 /** The key as the producer wrote it (header value or body id), for the 409 message. */
@@ -80,21 +94,27 @@ async function append(ctx: ServiceCtx, tenantId: string, rows: EventRow[], now: 
  * Ingests several events in one TenantLog call (which queues their fan-out). Answers, in order, the
  * stored event for each input. Throws not_found when the tenant does not exist, conflict when an
  * idempotency key is reused with a different body (for a batch: only if every event conflicts;
- * otherwise that event's answer is `conflict`).
+ * otherwise that event's answer is `conflict`). An event scheduled past the retention is not
+ * stored: its answer is `invalid` with the issues.
  */
 export async function ingestEvents(
   ctx: ServiceCtx,
   tenantId: string,
   inputs: { input: IngestInput; idempotencyHeader?: string; trace?: TraceContext | null }[],
-): Promise<(Ingested | { conflict: string })[]> {
+): Promise<(Ingested | { conflict: string } | { invalid: ErrorIssue[] })[]> {
   const now = Date.now();
-  const rows = inputs.map(({ input, idempotencyHeader, trace }) => eventRow(tenantId, input, idempotencyKeyOf(input, idempotencyHeader), now, trace ?? null));
-  await assertFanoutQuota(ctx, tenantId, rows);
-  const results = await append(ctx, tenantId, rows, now);
-  const out = results.map((r): Ingested | { conflict: string } =>
-    r.kind === "conflict" ? { conflict: shownKey(r.key) } : { event: r.event, created: r.kind === "created" },
-  );
-  return out;
+  const { retentionDays } = await tenantRef(ctx, tenantId);
+  const invalid = inputs.map(({ input }) => scheduleIssues(input, now, retentionDays));
+  const accepted = inputs.filter((_, i) => !invalid[i]!.length);
+  const rows = accepted.map(({ input, idempotencyHeader, trace }) => eventRow(tenantId, input, idempotencyKeyOf(input, idempotencyHeader), now, trace ?? null));
+  if (rows.length) await assertFanoutQuota(ctx, tenantId, rows);
+  const results = rows.length ? await append(ctx, tenantId, rows, now) : [];
+  let next = 0;
+  return invalid.map((issues): Ingested | { conflict: string } | { invalid: ErrorIssue[] } => {
+    if (issues.length) return { invalid: issues };
+    const r = results[next++]!;
+    return r.kind === "conflict" ? { conflict: shownKey(r.key) } : { event: r.event, created: r.kind === "created" };
+  });
 }
 
 /** One event: a conflict is the request's answer (409 naming the key). */
@@ -106,6 +126,7 @@ export async function ingestEvent(
   trace?: TraceContext | null,
 ): Promise<Ingested> {
   const [result] = await ingestEvents(ctx, tenantId, [{ input, idempotencyHeader, trace }]);
+  if (result && "invalid" in result) throw new ApiError("bad_request", "deliver_at and expires_at are at most the tenant's retention ahead", result.invalid);
   if (!result || "conflict" in result) throw idempotencyConflict(result?.conflict ?? "");
   return result;
 }
