@@ -21,7 +21,11 @@ import { matchesChannels, matchesEventType } from "../../delivery/match";
 import { ApiError } from "../../errors";
 import type { ServiceCtx } from "../context";
 
-/** Bytes of data × receiving endpoints one ingest request may fan out (413 past it). */
+/**
+ * Bytes of data × receiving endpoints one ingest request may fan out (413 past it). Cloudflare caps
+ * no outbound bytes; the bound is the service's own, against amplification: at most 256× the
+ * 1 MiB body limit, where 1,000 endpoints made it 1,000×.
+ */
 export const MAX_FANOUT_BYTES_PER_INGEST = 256 * 1024 * 1024;
 
 export interface FanoutCandidate {
