@@ -20,7 +20,7 @@ import { CONNECTIONS_PER_INVOCATION, ConnectionSlots } from "../attempts/connect
 import { resolveEndpoint, type EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { deploymentDefaults } from "../attempts/deployment-defaults";
 import type { AttemptTrigger } from "../domain/deliveries";
-import { RETENTION_CHECK_EVERY_MS, tenantRetentionMs } from "./retention";
+import { RETENTION_CHECK_EVERY_MS, RETENTION_WAKE_MS, tenantRetentionMs } from "./retention";
 import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds";
 import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
@@ -449,7 +449,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     // expires_at cancels what is not delivered by then, on an active or a disabled endpoint alike.
     if (endpoint && expiry !== null) wakes.push(expiry);
     // So does the tenant's retention: a held delivery is checked against it now and then.
-    if (endpoint && (nextDue !== null || inFlight > 0)) wakes.push((this.store.getMeta<number>("retention_checked_at") ?? now) + RETENTION_CHECK_EVERY_MS);
+    if (endpoint && (nextDue !== null || inFlight > 0)) wakes.push((this.store.getMeta<number>("retention_checked_at") ?? now) + RETENTION_WAKE_MS);
     if (!wakes.length) {
       await this.ctx.storage.deleteAlarm();
       return;
