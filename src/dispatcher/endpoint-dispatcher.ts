@@ -196,11 +196,13 @@ export class EndpointDispatcher extends DurableObject<Env> {
   /**
    * Every RETENTION_CHECK_EVERY_MS: cancels a page of what the tenant's log no longer keeps
    * (./retention.ts). A full page checks again on the next run; a failed read on the next period.
+   * A new object starts the period without a check: what it was just handed is within the
+   * retention, and a burst of new dispatchers makes no burst of D1 reads.
    */
   private async dropBeyondRetention(endpoint: EndpointSnapshot, now: number) {
     const checked = this.store.getMeta<number>("retention_checked_at");
     if (checked !== null && now < checked + RETENTION_CHECK_EVERY_MS) return;
-    if (this.store.count() > 0) {
+    if (checked !== null && this.store.count() > 0) {
       const retentionMs = await tenantRetentionMs(this.env, endpoint.tenantId).catch((err) => {
         log.error("could not read the tenant's retention", { endpoint_id: endpoint.id, error: String(err) });
         return null;
