@@ -20,7 +20,7 @@ import { CONNECTIONS_PER_INVOCATION, ConnectionSlots } from "../attempts/connect
 import { resolveEndpoint, type EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { deploymentDefaults } from "../attempts/deployment-defaults";
 import type { AttemptTrigger } from "../domain/deliveries";
-import { RETENTION_CHECK_EVERY_MS, tenantRetentionMs } from "./retention";
+import { RETENTION_CHECK_EVERY_MS, RETENTION_WAKE_MS, tenantRetentionMs } from "./retention";
 import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds";
 import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 import { PAYLOAD_BY_ID, withPayloads } from "./payloads";
@@ -198,11 +198,13 @@ export class EndpointDispatcher extends DurableObject<Env> {
   /**
    * Every RETENTION_CHECK_EVERY_MS: cancels a page of what the tenant's log no longer keeps
    * (./retention.ts). A full page checks again on the next run; a failed read on the next period.
+   * A new object starts the period without a check: what it was just handed is within the
+   * retention, and a burst of new dispatchers makes no burst of D1 reads.
    */
   private async dropBeyondRetention(endpoint: EndpointSnapshot, now: number) {
     const checked = this.store.getMeta<number>("retention_checked_at");
     if (checked !== null && now < checked + RETENTION_CHECK_EVERY_MS) return;
-    if (this.store.count() > 0) {
+    if (checked !== null && this.store.count() > 0) {
       const retentionMs = await tenantRetentionMs(this.env, endpoint.tenantId).catch((err) => {
         log.error("could not read the tenant's retention", { endpoint_id: endpoint.id, error: String(err) });
         return null;
@@ -472,7 +474,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     // expires_at cancels what is not delivered by then, on an active or a disabled endpoint alike.
     if (endpoint && expiry !== null) wakes.push(expiry);
     // So does the tenant's retention: a held delivery is checked against it now and then.
-    if (endpoint && (nextDue !== null || inFlight > 0)) wakes.push((this.store.getMeta<number>("retention_checked_at") ?? now) + RETENTION_CHECK_EVERY_MS);
+    if (endpoint && (nextDue !== null || inFlight > 0)) wakes.push((this.store.getMeta<number>("retention_checked_at") ?? now) + RETENTION_WAKE_MS);
     if (!wakes.length) {
       await this.ctx.storage.deleteAlarm();
       return;

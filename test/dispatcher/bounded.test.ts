@@ -8,7 +8,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
+import { RECORD_CALL_MAX_BYTES } from "../../src/dispatcher/bounds";
 import { dispatcherFor } from "../../src/dispatcher/client";
+import { TenantLog } from "../../src/tenant-log/tenant-log";
 import { serviceCtx } from "../../src/services/context";
 import { fanOut } from "../../src/services/events/fanout";
 import { api, createEndpoint, createTenant } from "../helpers/api";
@@ -116,7 +118,20 @@ describe("1,000 attempts in flight with 16 KiB answers", () => {
     );
     expect(await runInDurableObject(l.stub, (i: EndpointDispatcher) => i.pendingCount())).toBe(1000);
 
-    await l.runAlarm();
+    // Each call the flush makes to the TenantLog, measured on the way in (then recorded as usual).
+    const calls: number[] = [];
+    const record = TenantLog.prototype.record;
+    TenantLog.prototype.record = function (this: TenantLog, changes, now) {
+      calls.push(JSON.stringify(changes).length);
+      return record.call(this, changes, now);
+    };
+    try {
+      await l.runAlarm();
+    } finally {
+      TenantLog.prototype.record = record;
+    }
+    expect(calls.length).toBeGreaterThan(1);
+    expect(Math.max(...calls)).toBeLessThanOrEqual(RECORD_CALL_MAX_BYTES);
 
     const outbox = await runInDurableObject(
       l.stub,
