@@ -55,7 +55,7 @@ export function writeConfigFile(env: NodeJS.ProcessEnv, value: { url: string; ke
   return path;
 }
 
-/** One spelling per deployment URL (scheme, host, port, path without trailing slashes), or null. */
+/** Whether two URLs name the same deployment: scheme, host, port and path (trailing slashes aside). */
 export function sameDeployment(a: string, b: string): boolean {
   const norm = (u: string) => {
     try {

@@ -5,20 +5,39 @@
  * character of such a string is shown as a visible `\uXXXX` escape instead.
  */
 
-// C0 controls but tab and newline, DEL, C1 controls, and the Unicode line separators and bidi
-// overrides that reorder what follows them on screen.
-const CONTROLS_KEEPING_NEWLINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+const ESC = "\u001b";
 
-const visible = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+/**
+ * C0 controls, DEL, C1 controls, and the Unicode line separators and bidi overrides that reorder
+ * what follows them on screen.
+ */
+function isControl(code: number): boolean {
+  return (
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
 
-/** One remote string as printable text: `multiline` keeps its newlines (a response body). */
+const visible = (code: number) => `\\u${code.toString(16).padStart(4, "0")}`;
+
+/** One remote string as printable text: tabs stay, and `multiline` keeps its newlines (a response body). */
 export function printable(text: string | null | undefined, opts: { multiline?: boolean } = {}): string {
-  return String(text ?? "").replace(opts.multiline ? CONTROLS_KEEPING_NEWLINES : CONTROLS, visible);
+  let out = "";
+  for (const ch of String(text ?? "")) {
+    const code = ch.codePointAt(0)!;
+    out += isControl(code) && code !== TAB && !(opts.multiline && code === NEWLINE) ? visible(code) : ch;
+  }
+  return out;
 }
 
 // The CLI's own colours (util.styleText): SGR sequences only, which cannot move the cursor.
-const SGR = /\u001b\[[0-9;]*m/y;
+const SGR = new RegExp(`${ESC}\\[[0-9;]*m`, "y");
 
 /**
  * A whole output line, as the last guard before the terminal: every control character but tab,
@@ -28,7 +47,7 @@ export function terminalLine(line: string): string {
   let out = "";
   for (let i = 0; i < line.length; i++) {
     SGR.lastIndex = i;
-    const colour = line[i] === "\u001b" ? SGR.exec(line) : null;
+    const colour = line[i] === ESC ? SGR.exec(line) : null;
     if (colour) {
       out += colour[0];
       i += colour[0].length - 1;
