@@ -17,7 +17,7 @@ import type { ServiceCtx } from "../services/context";
 import { redriveDeadLetters } from "../services/dead-letters";
 import { activeEndpoints, handOff } from "../services/events/fanout";
 import { runTask } from "../services/recover";
-import { tenantLogFor } from "../tenant-log/client";
+import { endpointOwnerOf, tenantLogFor } from "../tenant-log/client";
 import type { FanoutPlan } from "../tenant-log/types";
 
 export { MAX_AUTO_REDRIVES };
@@ -32,7 +32,7 @@ export interface SweepResult {
   redriven: number;
 }
 
-/** Sweeps one tenant's log (`tenantId` names the log). */
+/** Sweeps one log: `tenantId` is a tenant id, or an operator log's name (src/tenant-log/client.ts). */
 export async function sweepTenant(ctx: ServiceCtx, tenantId: string, now: number): Promise<SweepResult> {
   const tenantLog = tenantLogFor(ctx.env, tenantId);
   const before = now - ctx.config.sweepGraceMs;
@@ -44,7 +44,7 @@ export async function sweepTenant(ctx: ServiceCtx, tenantId: string, now: number
     await ctx.env.EVENTS_QUEUE.sendBatch(messages);
   }
   // Held deliveries of a disabled endpoint stay held: only active endpoints get theirs again.
-  const active = new Map((await activeEndpoints(ctx, tenantId)).map((e) => [e.id, e]));
+  const active = new Map((await activeEndpoints(ctx, endpointOwnerOf(tenantId))).map((e) => [e.id, e]));
   const orphans = firstEndpoints(await tenantLog.orphans(before, SWEEP_LIMITS.orphans, [...active.keys()]), SWEEP_LIMITS.handOffEndpoints);
   if (orphans.deliveries.length) await handOff(ctx, orphans, active);
   const stalled = await tenantLog.stalledTasks(before, SWEEP_LIMITS.tasks);

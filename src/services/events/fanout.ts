@@ -8,7 +8,7 @@
 import { and, eq } from "drizzle-orm";
 import { endpoints } from "../../db/schema";
 import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
-import { tenantLogFor } from "../../tenant-log/client";
+import { endpointOwnerOf, tenantLogFor } from "../../tenant-log/client";
 import type { FanoutPlan } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
@@ -58,7 +58,7 @@ export async function handOff(ctx: ServiceCtx, plan: FanoutPlan, byId: Map<strin
 /** Fans out one tenant's events: one TenantLog call, then one dispatcher call per endpoint. */
 export async function fanOutTenant(ctx: ServiceCtx, tenantId: string, requests: { eventId: string; origin: string }[]): Promise<void> {
   if (!requests.length) return;
-  const list = await activeEndpoints(ctx, tenantId);
+  const list = await activeEndpoints(ctx, endpointOwnerOf(tenantId));
   const routable = list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: e.filter }));
   const plan = await tenantLogFor(ctx.env, tenantId).fanOut(requests, routable, Date.now());
   await handOff(ctx, plan, new Map(list.map((e) => [e.id, e])));

@@ -61,14 +61,18 @@ function eventRow(tenantId: string, input: IngestInput, key: string | null, now:
   };
 }
 
-/** Appends through the TenantLog; a stale cached tenant (deleted and created again) is re-read once. */
-async function append(ctx: ServiceCtx, tenantId: string, rows: EventRow[], now: number): Promise<AppendResult[]> {
+/**
+ * Appends through the TenantLog named `logName` (the tenant's own, or an operator log); a stale
+ * cached tenant (deleted and created again) is re-read once.
+ */
+async function append(ctx: ServiceCtx, tenantId: string, rows: EventRow[], now: number, logName: string): Promise<AppendResult[]> {
   // Only a keyed event is ever compared with a repeat; canonicalising every payload cost a parse
   // and a sort per event for nothing (measured: ~5 % of the single-ingest profile).
   const inputs = rows.map((event) => ({ event, fingerprint: event.idempotencyKey === null ? "" : fingerprintOf(event) }));
   for (let attempt = 0; ; attempt++) {
     const tenant = await tenantRef(ctx, tenantId);
-    const results = await tenantLogFor(ctx.env, tenantId).append(tenant, inputs, now);
+    // The log's own name rides on the ref: its fan-out messages name the log they come from.
+    const results = await tenantLogFor(ctx.env, logName).append({ ...tenant, id: logName }, inputs, now);
     if (results !== STALE_TENANT) return results;
     invalidate(`tenant:${tenantId}`);
     if (attempt > 0) throw notFound("tenant");
@@ -76,7 +80,9 @@ async function append(ctx: ServiceCtx, tenantId: string, rows: EventRow[], now: 
 }
 
 /**
- * Ingests several events in one TenantLog call (which queues their fan-out). Answers, in order, the
+ * Ingests several events in one TenantLog call (which queues their fan-out), into the tenant's own
+ * log or, for the operator's copies of operational events, the operator log `logName` (whose rows
+ * name it as their tenant, so outcomes are recorded there). Answers, in order, the
  * stored event for each input. Throws not_found when the tenant does not exist, conflict when an
  * idempotency key is reused with a different body (for a batch: only if every event conflicts;
  * otherwise that event's answer is `conflict`).
@@ -85,10 +91,11 @@ export async function ingestEvents(
   ctx: ServiceCtx,
   tenantId: string,
   inputs: { input: IngestInput; idempotencyHeader?: string; trace?: TraceContext | null }[],
+  logName = tenantId,
 ): Promise<(Ingested | { conflict: string })[]> {
   const now = Date.now();
-  const rows = inputs.map(({ input, idempotencyHeader, trace }) => eventRow(tenantId, input, idempotencyKeyOf(input, idempotencyHeader), now, trace ?? null));
-  const results = await append(ctx, tenantId, rows, now);
+  const rows = inputs.map(({ input, idempotencyHeader, trace }) => eventRow(logName, input, idempotencyKeyOf(input, idempotencyHeader), now, trace ?? null));
+  const results = await append(ctx, tenantId, rows, now, logName);
   const out = results.map((r): Ingested | { conflict: string } =>
     r.kind === "conflict" ? { conflict: shownKey(r.key) } : { event: r.event, created: r.kind === "created" },
   );
