@@ -77,7 +77,7 @@ async function consume(queue: string, bodies: unknown[]) {
 }
 
 describe("a sweep over 5,000 tenants", () => {
-  it("hands over every tenant's unfanned event, each invocation under its subrequest bound", { timeout: 1_200_000 }, async () => {
+  it("hands over every tenant's unfanned event, each invocation under its subrequest bound", { timeout: 1_800_000 }, async () => {
     expect(SUBREQUESTS_PER_SWEEP_INVOCATION).toBeLessThanOrEqual(SUBREQUESTS_PER_INVOCATION);
     const now = Date.now();
     await seedTenants(now);
