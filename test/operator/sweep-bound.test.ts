@@ -45,7 +45,7 @@ describe("one tenant's sweep at its limits", () => {
         );
       event("evt_bound", old);
       for (let i = 0; i < UNFANNED; i++) event(`evt_unfanned_${String(i).padStart(4, "0")}`, null);
-      endpoints.forEach((e, i) => delivery(`dlv_orphan_${String(i).padStart(3, "0")}`, e.id, "", "pending"));
+      for (const [i, e] of endpoints.entries()) delivery(`dlv_orphan_${String(i).padStart(3, "0")}`, e.id, "", "pending");
       // Each task recovers its own endpoint's failed deliveries.
       for (let t = 0; t < TASKS; t++)
         for (let i = 0; i < FAILED; i++) delivery(`dlv_failed_${t}_${String(i).padStart(4, "0")}`, endpoints[t]!.id, `resend:${i}`, "failed");
