@@ -148,8 +148,9 @@ async function killMidWrite(service, port, stateDir, receiver, report) {
   await receiver.reset({ chaos: { seed: SEED } }); // healthy again
   // A kill loses what the local queue held (miniflare keeps queues in memory; Cloudflare's are
   // durable), so fan-outs and hand-offs in flight are left to the sweeper, as production's would
-  // be if their consumer died. The cron that runs it every 5 minutes is played here every 5 s,
-  // with a 10 s grace instead of 120 s, so the harness need not wait minutes.
+  // be if their consumer died. Each TenantLog's alarm asks for its tenant's sweep once the grace
+  // has passed: 10 s here instead of 120 s, so the harness need not wait minutes. (The cron pinged
+  // below only reseals now; it stays so a run against an older build still sweeps.)
   const restarted = await startService({ port, stateDir, vars: { SWEEP_GRACE_S: 10 } });
   const cron = setInterval(
     () =>

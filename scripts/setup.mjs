@@ -1,5 +1,5 @@
 // `npm run setup`: everything a first `wrangler deploy` needs on a Cloudflare account, idempotent.
-// Creates the D1 database (and writes its id into wrangler.toml), the three queues, applies the
+// Creates the D1 database (and writes its id into wrangler.toml), the queues, applies the
 // migrations remotely, and sets ROOT_API_KEY and ENCRYPTION_KEY when they are not set yet. The
 // root key is printed once and written nowhere. Run `npx wrangler login` first.
 // WRANGLER overrides the command (default `npx wrangler`): the tests run this against a stub.
@@ -47,7 +47,7 @@ if (updated !== toml) {
   console.log(`  wrote database_id into ${config}${toml.includes(PLACEHOLDER_ID) ? "" : " (it named another database before)"}`);
 }
 
-// 2. The queues: the events queue, its dead-letter queue and that one's own.
+// 2. The queues: the events queue, its dead-letter queue and that one's own, and the sweep queue.
 const listed = wrangler(["queues", "list"]).out;
 for (const q of queues) {
   const present = new RegExp(`(^|[\\s│|])${q.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([\\s│|]|$)`, "m").test(listed);

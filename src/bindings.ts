@@ -6,12 +6,15 @@
 import type { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
 import type { TenantLog } from "./tenant-log/tenant-log";
 import type { EventsMessage } from "./domain/queue-messages";
+import type { SweepMessage } from "./domain/sweep";
 
 /** Bindings and secrets of the Worker, as declared in wrangler.toml. */
 declare global {
   interface Env {
     DB: D1Database;
     EVENTS_QUEUE: Queue<EventsMessage>;
+    /** Each TenantLog's alarm asks here for its tenant's sweep (src/domain/sweep.ts). */
+    SWEEP_QUEUE: Queue<SweepMessage>;
     DISPATCHER: DurableObjectNamespace<EndpointDispatcher>;
     /** One TenantLog per tenant (named by the tenant id): that tenant's events, deliveries, attempts, stats, tasks. */
     TENANT_LOG: DurableObjectNamespace<TenantLog>;

@@ -1,4 +1,4 @@
-/** The Worker: HTTP API (fetch), fan-out (queue), housekeeping (scheduled), and both Durable Objects. */
+/** The Worker: HTTP API (fetch), fan-out (queue), the sweep (queue) and key rotation (scheduled), and both Durable Objects. */
 import { env } from "cloudflare:workers";
 import { createApp } from "./app";
 import { readConfig } from "./config";
@@ -7,6 +7,8 @@ import { runScheduled } from "./jobs/scheduled";
 import { EndpointDispatcher as PlainEndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
 import { TenantLog as PlainTenantLog } from "./tenant-log/tenant-log";
 import { type BindingKinds, checkedDurableObject, checkedEnv, checkedFetch, inInvocation, platformLimitsEnforced } from "./lib/platform-limits";
+import { SWEEP_QUEUE } from "./domain/sweep";
+import { consumeSweeps } from "./queue/sweep-consumer";
 
 const app = createApp();
 
@@ -17,6 +19,7 @@ if (env) readConfig(env as Env);
 const handlers = {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
+    if (batch.queue === SWEEP_QUEUE) return consumeSweeps(batch, env);
     if (batch.queue.endsWith("-dlq") || batch.queue.endsWith("-dlq-final")) return consumeDeadLetters(batch, env);
     return consumeEvents(batch, env);
   },
@@ -29,7 +32,12 @@ const handlers = {
 // PLATFORM_LIMITS=enforce (tests, `npm start`) every handler and Durable Object call runs as a
 // checked invocation over checked bindings; otherwise the plain ones are exported as they are.
 const enforce = platformLimitsEnforced(env as { PLATFORM_LIMITS?: string });
-const kinds: BindingKinds = { durableObjects: ["TENANT_LOG", "DISPATCHER"], queues: ["EVENTS_QUEUE"], datasets: ["DELIVERY_ANALYTICS"], databases: ["DB"] };
+const kinds: BindingKinds = {
+  durableObjects: ["TENANT_LOG", "DISPATCHER"],
+  queues: ["EVENTS_QUEUE", "SWEEP_QUEUE"],
+  datasets: ["DELIVERY_ANALYTICS"],
+  databases: ["DB"],
+};
 if (enforce) globalThis.fetch = checkedFetch(globalThis.fetch);
 
 export const EndpointDispatcher = enforce ? checkedDurableObject(PlainEndpointDispatcher, kinds) : PlainEndpointDispatcher;

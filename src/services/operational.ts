@@ -4,6 +4,11 @@
  * secrets. Events about `_operator`'s own endpoints are not emitted, so a failing operator
  * endpoint cannot feed itself.
  *
+ * The operator's copies live with the tenant they are about: in that tenant's operator log
+ * (operatorLogName, src/tenant-log/client.ts), from which they are fanned out to the operator's
+ * endpoints and where their deliveries and attempts are recorded. No single log receives every
+ * tenant's operational traffic, and an endpoint route waits only on its own tenant's.
+ *
  * Tenant alerts: the events of TENANT_ALERT_TYPES also go to the tenant they are about, as
  * `edgehooks.<type>` (a prefix producers cannot ingest), when one of its endpoints subscribes to
  * that prefix. The data is the same: that tenant's own ids. A delivery of an alert raises no
@@ -15,6 +20,7 @@ import { isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
 import { ApiError } from "../errors";
 import { chunk } from "../lib/chunk";
 import { EVENTS_PER_INGEST, emittable, OPERATOR_TENANT, type OperationalEvent, type OperationalType } from "../domain/operational";
+import { operatorLogName } from "../tenant-log/client";
 import type { ServiceCtx } from "./context";
 import { ingestEvents } from "./events/ingest";
 import { ensureTenant } from "./tenants";
@@ -25,20 +31,28 @@ export const TENANT_ALERT_TYPES: readonly OperationalType[] = ["endpoint.disable
 export const tenantAlertType = (type: OperationalType) => `${RESERVED_TYPE_PREFIX}${type}`;
 
 /**
- * Stores the events for `_operator` now (routes, and the queue consumer for what the dispatchers
- * queued with src/attempts/queue-operational.ts).
+ * Stores the operator's copies now, each in the operator log of the tenant it is about (routes,
+ * and the queue consumer for what the dispatchers queued with src/attempts/queue-operational.ts),
+ * then the tenants' own alerts.
  */
 export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[]) {
   const runs = emittable(events);
   if (!runs.length) return;
   await ensureTenant(ctx.db, OPERATOR_TENANT, "Edgehooks operator");
-  for (const run of runs) {
-    await ingestEvents(
-      ctx,
-      OPERATOR_TENANT,
-      run.map((e) => ({ input: { type: e.type, data: { tenant_id: e.tenantId, ...e.data } } })),
-    );
-  }
+  const byTenant = new Map<string, OperationalEvent[]>();
+  for (const e of runs.flat()) byTenant.set(e.tenantId, [...(byTenant.get(e.tenantId) ?? []), e]);
+  await Promise.all(
+    [...byTenant].map(async ([tenantId, about]) => {
+      for (const run of chunk(about, EVENTS_PER_INGEST)) {
+        await ingestEvents(
+          ctx,
+          OPERATOR_TENANT,
+          run.map((e) => ({ input: { type: e.type, data: { tenant_id: e.tenantId, ...e.data } } })),
+          operatorLogName(tenantId),
+        );
+      }
+    }),
+  );
   await emitTenantAlerts(ctx, events);
 }
 

@@ -8,7 +8,7 @@
  * deliveries, bounded in bytes too (payloads ride along only while they fit; the dispatcher loads
  * the rest by id: src/tenant-log/handoff-page.ts), are handed to the dispatcher first and marked in the
  * log only after it took them; a run that stops anywhere (a failed hand-off, a dead isolate)
- * leaves the rest `failed` and the cron sweeper resumes the task after its cursor.
+ * leaves the rest `failed` and the sweep (its TenantLog's alarm) resumes the task after its cursor.
  * Starting one is rate-limited per tenant (API and portal alike); resuming one is not.
  */
 import { eq } from "drizzle-orm";
@@ -61,11 +61,14 @@ export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpoin
   return taskView(task, 0);
 }
 
-/** Hands a task's remaining deliveries to the dispatcher, page by page, from its cursor. */
-export async function runTask(ctx: ServiceCtx, tenantId: string, taskId: string, known?: EndpointRow) {
+/**
+ * Hands a task's remaining deliveries to the dispatcher, page by page, from its cursor; at most
+ * `maxPages` pages (the sweep's bound), the rest from the cursor on the next run.
+ */
+export async function runTask(ctx: ServiceCtx, tenantId: string, taskId: string, known?: EndpointRow, maxPages = Number.POSITIVE_INFINITY) {
   const tenantLog = tenantLogFor(ctx.env, tenantId);
   let endpoint = known;
-  for (;;) {
+  for (let pages = 0; pages < maxPages; pages++) {
     const page = await tenantLog.taskPage(taskId, PAGE);
     if (!page || page.task.handedOutAt !== null) return;
     endpoint ??= (await getEndpoint(ctx, tenantId, page.task.endpointId).catch(() => undefined)) ?? undefined;

@@ -3,13 +3,28 @@
  * outside src/tenant-log touches its storage.
  */
 import { changesByTenant, type DeliveryChange } from "../attempts/record";
+import { OPERATOR_TENANT } from "../domain/operational";
 import { chunk } from "../lib/chunk";
 import { ANALYTICS_POINTS_PER_INVOCATION } from "../lib/platform-limits";
 import type { TenantLog } from "./tenant-log";
 
+/** `tenantId`: a tenant id, or a name from operatorLogName. */
 export function tenantLogFor(env: Env, tenantId: string): DurableObjectStub<TenantLog> {
   return env.TENANT_LOG.getByName(tenantId);
 }
+
+const OPERATOR_LOG_PREFIX = `${OPERATOR_TENANT}/`;
+
+/**
+ * Where the operator's copies of the operational events about one tenant live, with their
+ * deliveries to the operator's endpoints and their attempts: a log of their own per tenant, so no
+ * single object receives every tenant's operational traffic, and none of it shows in the tenant's
+ * own log. No tenant id has a `/`, so the name is never a tenant's.
+ */
+export const operatorLogName = (tenantId: string) => `${OPERATOR_LOG_PREFIX}${tenantId}`;
+
+/** Whose endpoints a log's events go to: an operator log's go to the operator's. */
+export const endpointOwnerOf = (logName: string) => (logName.startsWith(OPERATOR_LOG_PREFIX) ? OPERATOR_TENANT : logName);
 
 /**
  * Changes one record() call carries. Each call is one invocation of the TenantLog, which writes an

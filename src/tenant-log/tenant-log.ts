@@ -49,6 +49,9 @@ import { MultiRowInsert } from "../lib/multi-row-insert";
 import { fanoutMessage } from "../domain/queue-messages";
 import { FanoutSender } from "./fanout-sender";
 import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, payloadPage } from "./handoff-page";
+import { readConfig } from "../config";
+import { sweepMessage } from "../domain/sweep";
+import { halfDone, recheckDelay } from "./sweep-check";
 
 const { events, deliveries, attempts, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
@@ -103,11 +106,18 @@ export class TenantLog extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** The incarnation and retention admit() last stored (its alarm armed), so repeat writes skip the reads. */
   private admitted: { incarnation: number; retentionDays: number } | null = null;
+  /** When the alarm is set for, as far as this instance knows (null: not known), so armSweep rarely reads it. */
+  private alarmAt: number | null = null;
+  /** The alarm's sweep checks since the last write that armed one: the re-check backs off. */
+  private sweepLooks = 0;
+  /** SWEEP_GRACE_S: how old half-done work must be before the sweep drives it again. */
+  private readonly sweepGraceMs: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.db = drizzle(ctx.storage, { schema });
+    this.sweepGraceMs = readConfig(env).sweepGraceMs;
     void ctx.blockConcurrencyWhile(async () => {
       await migrateTenantLog(this.db);
     });
@@ -144,7 +154,10 @@ export class TenantLog extends DurableObject<Env> {
     if (stored !== null && Number(stored) > tenant.incarnation) return false;
     if (stored !== null && Number(stored) < tenant.incarnation) await this.wipe();
     if (stored === null || Number(stored) !== tenant.incarnation) this.setMeta("incarnation", String(tenant.incarnation));
-    if (this.getMeta("retention_days") !== String(tenant.retentionDays)) this.setMeta("retention_days", String(tenant.retentionDays));
+    if (this.getMeta("retention_days") !== String(tenant.retentionDays)) {
+      this.setMeta("retention_days", String(tenant.retentionDays));
+      this.setMeta("purge_rows_at", "0"); // a new retention applies at the next alarm run
+    }
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + RETENTION_EVERY_MS);
     this.admitted = { incarnation: tenant.incarnation, retentionDays: tenant.retentionDays };
     return true;
@@ -152,6 +165,7 @@ export class TenantLog extends DurableObject<Env> {
 
   private async wipe() {
     this.admitted = null;
+    this.alarmAt = null;
     await this.ctx.storage.deleteAlarm();
     dropAllTables(this.sql);
     await this.ctx.storage.deleteAll();
@@ -177,6 +191,7 @@ export class TenantLog extends DurableObject<Env> {
     // A repeat whose first fan-out never got queued (the object was reset in between) is queued
     // again; the fan-out is idempotent, so a repeat of a queued event adds nothing.
     const toQueue = results.flatMap((r) => (r.kind === "created" || (r.kind === "repeat" && r.event.fannedOutAt === null) ? [r.event.id] : []));
+    await this.armSweep(now);
     // The events are stored: a queue that refuses the send must not turn their 202 into a 5xx (a
     // producer retrying without a key would store them twice). They stay un-fanned-out, and the
     // path that serves a lost message queues them again (src/jobs/sweep.ts, `unfanned`).
@@ -283,6 +298,7 @@ export class TenantLog extends DurableObject<Env> {
       }
       inserts.flush();
     });
+    await this.armSweep(now);
     const page = this.pendingPage(candidates.slice(0, handled), null);
     return { ...page, handled };
   }
@@ -550,6 +566,7 @@ export class TenantLog extends DurableObject<Env> {
     const row: TaskRow = { ...task, total: Math.min(n, max), cursor: null, handed: 0, handedOutAt: n === 0 ? task.createdAt : null };
     this.db.insert(tasks).values(row).run();
     countRowsWritten("tenant_log", 1);
+    await this.armSweep(task.createdAt);
     return row;
   }
 
@@ -672,6 +689,7 @@ export class TenantLog extends DurableObject<Env> {
   // ---- dead letters ---------------------------------------------------------------------------
 
   async addDeadLetters(rows: DeadLetterRow[]): Promise<void> {
+    await this.armSweep(Date.now());
     this.ctx.storage.transactionSync(() => {
       for (const r of rows) {
         this.exec(
@@ -722,12 +740,16 @@ export class TenantLog extends DurableObject<Env> {
     return this.admit(tenant);
   }
 
-  /** Purges by the tenant's retention_days in bounded steps; comes back soon while more is left. */
-  async purge(now: number): Promise<{ attempts: number; deliveries: number; events: number; idempotency_keys: number; more: boolean }> {
+  /**
+   * Purges by the tenant's retention_days in bounded steps; comes back soon while more is left.
+   * `rows` false leaves the traffic tables (their time columns have no index, so a step that finds
+   * nothing reads the whole table) and purges only the small ones.
+   */
+  async purge(now: number, rows = true): Promise<{ attempts: number; deliveries: number; events: number; idempotency_keys: number; more: boolean }> {
     const days = Number(this.getMeta("retention_days") ?? "30");
     const cutoff = now - days * DAY;
     const stepKeyed = (table: string, key: string, column: string, before: number) =>
-      this.exec(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`, before);
+      rows ? this.exec(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`, before) : 0;
     const removed = {
       attempts: stepKeyed("attempts", "id", "started_at", cutoff),
       deliveries: stepKeyed("deliveries", "id", "created_at", cutoff),
@@ -745,10 +767,60 @@ export class TenantLog extends DurableObject<Env> {
     return { ...removed, more };
   }
 
+  /**
+   * Retention, and the sweep check: if anything half-done is older than the grace, one message asks
+   * the sweep queue for this log's sweep (src/domain/sweep.ts); while anything is half-done the
+   * alarm looks again (after the grace, backing off to an hour), otherwise only retention brings
+   * it back. Never throws: a failed send is asked again at the next look.
+   */
   override async alarm(): Promise<void> {
-    if (this.getMeta("incarnation") === null) return;
-    const { more } = await this.purge(Date.now());
-    await this.ctx.storage.setAlarm(Date.now() + (more ? 1000 : RETENTION_EVERY_MS));
+    this.alarmAt = null;
+    const now = Date.now();
+    const next: number[] = [];
+    if (this.getMeta("incarnation") !== null) {
+      // The traffic tables at most hourly (each step may read them whole), the small ones every run.
+      const rowsDue = now >= Number(this.getMeta("purge_rows_at") ?? "0");
+      const { more } = await this.purge(now, rowsDue);
+      if (rowsDue) this.setMeta("purge_rows_at", String(more ? now : now + RETENTION_EVERY_MS));
+      next.push(now + (more ? 1000 : RETENTION_EVERY_MS));
+    }
+    const half = halfDone(this.sql, now - this.sweepGraceMs);
+    if (half.due) await this.askForSweep();
+    if (half.open) next.push(now + recheckDelay(this.sweepGraceMs, this.sweepLooks++));
+    if (!next.length) return;
+    this.alarmAt = Math.min(...next);
+    await this.ctx.storage.setAlarm(this.alarmAt);
+  }
+
+  /**
+   * After a write that may leave something half-done (events to fan out, deliveries to hand over,
+   * a recover task, a dead letter): the alarm looks within the grace. Free when it already will;
+   * otherwise one setAlarm.
+   */
+  private async armSweep(now: number) {
+    this.sweepLooks = 0;
+    const by = now + this.sweepGraceMs;
+    if (this.alarmAt !== null && this.alarmAt <= by) return;
+    const current = await this.ctx.storage.getAlarm();
+    this.alarmAt = current !== null && current <= by ? current : by;
+    if (this.alarmAt === by) await this.ctx.storage.setAlarm(by);
+    // Kept for an alarm run that does not know the name the object was reached by.
+    const name = this.ctx.id.name;
+    if (name && this.getMeta("name") !== name) this.setMeta("name", name);
+  }
+
+  private async askForSweep() {
+    // The name the object was reached by: the tenant id, or an operator log's name.
+    const name = this.ctx.id.name ?? this.getMeta("name");
+    if (!name) {
+      log.error("sweep: a TenantLog without a name cannot ask for its sweep");
+      return;
+    }
+    try {
+      await this.env.SWEEP_QUEUE.send(sweepMessage(name), { contentType: "json" });
+    } catch (err) {
+      log.error("sweep: asking for a sweep failed; asked again at the next look", { tenant_id: name, error: String(err) });
+    }
   }
 
   /**

@@ -1,13 +1,18 @@
-/** Operational events: Edgehooks reports on itself to the endpoints of the `_operator` tenant. */
+/**
+ * Operational events: Edgehooks reports on itself to the endpoints of the `_operator` tenant. The
+ * operator's copies live in the operator log of the tenant they are about, never in one log for
+ * every tenant (issue 20).
+ */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, eventually } from "../helpers/api";
+import { operatorLogName } from "../../src/tenant-log/client";
+import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
-import { script, uniquePath } from "../helpers/receiver";
+import { receiverUrl, script, uniquePath, waitForReceived } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
 
-async function operatorEvents(endpointId: string) {
-  const rows = await logRows<{ type: string; payload: string }>("_operator", "SELECT type, payload FROM events ORDER BY id");
+async function operatorEvents(tenant: string, endpointId: string) {
+  const rows = await logRows<{ type: string; payload: string }>(operatorLogName(tenant), "SELECT type, payload FROM events ORDER BY id");
   return rows.map((r) => ({ type: r.type, data: JSON.parse(r.payload) })).filter((e) => e.data.endpoint_id === endpointId);
 }
 
@@ -19,7 +24,7 @@ describe("operational events", () => {
     await api("POST", `${base}/disable`);
     await api("POST", `${base}/enable`);
     await api("DELETE", base);
-    const events = await operatorEvents(l.endpoint.id);
+    const events = await operatorEvents(l.tenant, l.endpoint.id);
     expect(events.map((e) => e.type)).toEqual(["endpoint.created", "endpoint.updated", "endpoint.disabled", "endpoint.enabled", "endpoint.deleted"]);
     for (const e of events) expect(e.data).toMatchObject({ tenant_id: l.tenant, endpoint_id: l.endpoint.id });
     expect(JSON.stringify(events)).not.toContain(l.endpoint.secret);
@@ -37,7 +42,7 @@ describe("operational events", () => {
     // The dispatcher queues them; the consumer stores them.
     const events = (
       await eventually(
-        () => operatorEvents(l.endpoint.id),
+        () => operatorEvents(l.tenant, l.endpoint.id),
         (es) => es.filter((e) => e.type.startsWith("delivery.")).length >= 2,
       )
     ).filter((e) => e.type.startsWith("delivery."));
@@ -57,7 +62,7 @@ describe("operational events", () => {
     await l.post({ type: "a.b", data: {} });
     await l.runAlarm();
     const events = await eventually(
-      () => operatorEvents(l.endpoint.id),
+      () => operatorEvents(l.tenant, l.endpoint.id),
       (es) => es.some((e) => e.type === "delivery.recovered") && es.some((e) => e.type === "endpoint.disabled"),
     );
     const disabled = events.find((e) => e.type === "endpoint.disabled");
@@ -79,5 +84,37 @@ describe("operational events", () => {
     );
     const body = JSON.parse(got.find((x) => JSON.parse(x.body).data.endpoint_id === l.endpoint.id)!.body);
     expect(body.type).toBe("endpoint.created");
+  });
+
+  it("live with the tenant they are about: each tenant's in its own operator log, delivered from there, none in one log for all", async () => {
+    await api("POST", "/v1/tenants", { body: { id: "_operator", name: "ops" } }); // may already exist
+    const opPath = uniquePath("/ops");
+    const op = await api("POST", "/v1/tenants/_operator/endpoints", { body: { url: receiverUrl(opPath), event_types: ["endpoint.created"] } });
+    expect(op.status).toBe(201);
+    const A = await createTenant();
+    const B = await createTenant();
+    const a = await createEndpoint(A, { url: receiverUrl(uniquePath("/a")) });
+    const b = await createEndpoint(B, { url: receiverUrl(uniquePath("/b")) });
+
+    // The operator's endpoint gets both, each delivered from its tenant's operator log.
+    const got = (await waitForReceived(opPath, 2)).map((r) => JSON.parse(r.body));
+    expect(got.map((g) => g.data.endpoint_id).sort()).toEqual([a.id, b.id].sort());
+    for (const [tenant, ep] of [
+      [A, a],
+      [B, b],
+    ] as const) {
+      const stored = await logRows<{ id: string; type: string; payload: string }>(operatorLogName(tenant), "SELECT id, type, payload FROM events");
+      expect(stored.map((r) => [r.type, JSON.parse(r.payload)])).toEqual([["endpoint.created", { tenant_id: tenant, endpoint_id: ep.id }]]);
+      // (Other operator endpoints of earlier tests may take endpoint.* too: only this one's delivery counts here.)
+      const delivered = await eventually(
+        () => logRows<{ status: string }>(operatorLogName(tenant), "SELECT status FROM deliveries WHERE endpoint_id = ?", op.body.id),
+        (rows) => rows.length === 1 && rows[0]!.status === "succeeded",
+      );
+      expect(delivered).toEqual([{ status: "succeeded" }]);
+      // Nothing of the operator's in the tenant's own log.
+      expect(await logRows(tenant, "SELECT id FROM events")).toEqual([]);
+    }
+    // And nothing about them in the one `_operator` log.
+    expect(await logRows("_operator", "SELECT id FROM events WHERE payload LIKE ? OR payload LIKE ?", `%${a.id}%`, `%${b.id}%`)).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { receiverUrl, received, uniquePath, waitForReceived } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
+import { operatorLogName } from "../../src/tenant-log/client";
 
 describe("a dead endpoint never slows a healthy one", () => {
   it("delivers everything to the healthy endpoint while the dead one's first attempt still hangs", async () => {
@@ -116,8 +117,9 @@ describe("queues", () => {
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["o1", "o2", "o3"]);
     expect(result.retryMessages).toEqual([]);
+    // In the operator log of the tenant they are about (issue 20), no longer the one `_operator` log.
     const stored = await logRows<{ type: string; payload: string }>(
-      "_operator",
+      operatorLogName(tenant),
       "SELECT type, payload FROM events WHERE payload LIKE ? ORDER BY id",
       `%${tenant}%`,
     );

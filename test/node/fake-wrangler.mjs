@@ -18,7 +18,11 @@ else if (has("d1", "create"))
     '✅ Successfully created DB \'edgehooks\'\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "edgehooks"\ndatabase_id = "9f8e7d6c-1234-4abc-8def-0123456789ab"',
   );
 else if (has("queues", "list"))
-  console.log(state === "empty" ? "┌──┐\n└──┘" : "│ id │ edgehooks-events │\n│ id │ edgehooks-events-dlq │\n│ id │ edgehooks-events-dlq-final │");
+  console.log(
+    state === "empty"
+      ? "┌──┐\n└──┘"
+      : "│ id │ edgehooks-events │\n│ id │ edgehooks-events-dlq │\n│ id │ edgehooks-events-dlq-final │\n│ id │ edgehooks-sweep │",
+  );
 else if (has("secret", "list")) {
   if (state === "empty") {
     console.error("This Worker does not exist on your account.");

@@ -42,6 +42,7 @@ describe("npm run setup", () => {
       "queues create edgehooks-events",
       "queues create edgehooks-events-dlq",
       "queues create edgehooks-events-dlq-final",
+      "queues create edgehooks-sweep",
       "d1 migrations apply DB --remote",
       "secret list --format json",
       "secret put ENCRYPTION_KEY",

@@ -3,12 +3,13 @@
  * `edgehooks.endpoint.disabled`, `edgehooks.delivery.failing`, `edgehooks.delivery.exhausted` and
  * `edgehooks.endpoint.secret_rotated` about itself. They carry its own ids only (never another
  * tenant's, never secrets or payloads), go to that tenant's endpoints and no one else's, and
- * arrive besides the operator's `_operator` copy.
+ * arrive besides the operator's copy (in the tenant's operator log).
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { serviceCtx } from "../../src/services/context";
 import { emitOperational } from "../../src/services/operational";
+import { operatorLogName } from "../../src/tenant-log/client";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
@@ -56,7 +57,7 @@ describe("tenant alerts", () => {
     expect(JSON.stringify(got)).not.toContain(l.endpoint.secret);
 
     // The operator's copy is still there, under the plain names.
-    const operator = await logRows<{ type: string }>("_operator", "SELECT type FROM events WHERE payload LIKE ?", `%${d.id}%`);
+    const operator = await logRows<{ type: string }>(operatorLogName(A), "SELECT type FROM events WHERE payload LIKE ?", `%${d.id}%`);
     expect(operator.map((r) => r.type).sort()).toEqual(["delivery.exhausted", "delivery.failing"]);
 
     // The catch-all endpoint of A (no event_types) got the job event's attempts only, no alert;
@@ -81,7 +82,11 @@ describe("tenant alerts", () => {
     expect(got[1].data).toEqual({ tenant_id: A, endpoint_id: ep.id, reason: "manual" });
     const everything = JSON.stringify(await received(alerts));
     for (const s of [ep.secret, rotation.body.secret]) expect(everything).not.toContain(s);
-    const operator = await logRows<{ type: string; payload: string }>("_operator", "SELECT type, payload FROM events WHERE payload LIKE ?", `%${ep.id}%`);
+    const operator = await logRows<{ type: string; payload: string }>(
+      operatorLogName(A),
+      "SELECT type, payload FROM events WHERE payload LIKE ?",
+      `%${ep.id}%`,
+    );
     expect(operator.map((r) => r.type)).toContain("endpoint.secret_rotated");
     expect(JSON.stringify(operator)).not.toContain(rotation.body.secret);
   });

@@ -1,7 +1,8 @@
 /**
  * Operator routes (root key only): a tenant's dead letters (queue messages that exhausted their
  * retries; messages of no tenant are kept under `_operator`) and their re-drive by hand. The
- * cron sweeper re-drives each one a few times on its own; these are for what is left.
+ * sweep (asked for by the tenant's TenantLog alarm) re-drives each one a few times on its own;
+ * these are for what is left.
  */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";

@@ -9,7 +9,7 @@ import { and, eq } from "drizzle-orm";
 import { endpoints } from "../../db/schema";
 import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
 import { routableFilter } from "../../delivery/filter";
-import { tenantLogFor } from "../../tenant-log/client";
+import { endpointOwnerOf, tenantLogFor } from "../../tenant-log/client";
 import { FANOUT_EVENTS_PER_CALL } from "../../tenant-log/tenant-log";
 import type { FanoutPlan } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
@@ -71,7 +71,7 @@ export async function handOff(ctx: ServiceCtx, plan: FanoutPlan, byId: Map<strin
  */
 export async function fanOutTenant(ctx: ServiceCtx, tenantId: string, requests: { eventId: string; origin: string }[]): Promise<void> {
   if (!requests.length) return;
-  const list = await activeEndpoints(ctx, tenantId);
+  const list = await activeEndpoints(ctx, endpointOwnerOf(tenantId));
   const routable = list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: routableFilter(e.filter) }));
   const byId = new Map(list.map((e) => [e.id, e]));
   const tenantLog = tenantLogFor(ctx.env, tenantId);

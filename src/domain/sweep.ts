@@ -1,0 +1,69 @@
+/**
+ * The sweep's contract. There is no global sweep loop: each TenantLog's alarm asks its own SQLite
+ * (no subrequest) whether anything of its tenant is half-done and, only then, queues one
+ * SweepMessage naming that log; the sweep queue's consumer sweeps it with a bounded number of
+ * subrequests (src/jobs/sweep.ts). So the work of a sweep grows with one tenant's backlog, never
+ * with the number of tenants, and an idle tenant costs nothing.
+ */
+import { z } from "zod";
+
+/** The queue the TenantLogs' alarms send to and src/queue/sweep-consumer.ts consumes (wrangler.toml). */
+export const SWEEP_QUEUE = "edgehooks-sweep";
+
+/** Sweep the TenantLog named `tenant_id` (a tenant id, or an operator log's name). */
+export const SweepMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal("sweep"),
+  tenant_id: z.string().min(1),
+});
+export type SweepMessage = z.infer<typeof SweepMessage>;
+
+export const sweepMessage = (tenantId: string): SweepMessage => ({ v: 1, kind: "sweep", tenant_id: tenantId });
+
+/** Dead letters are queued again by the sweep at most this many times each; then by hand. */
+export const MAX_AUTO_REDRIVES = 3;
+
+/**
+ * Workers' documented cap on the subrequests of one invocation (fetches, D1 queries, queue sends,
+ * Durable Object calls): 1,000 per request on Workers Paid when this was written
+ * (developers.cloudflare.com/workers/platform/limits/#subrequests; since raised to 10,000, and 50
+ * on Workers Free). The sweep stays under the stricter 1,000.
+ */
+export const SUBREQUESTS_PER_INVOCATION = 1_000;
+
+/** What one tenant's sweep may take per run; the rest waits for its next run (the alarm comes back while any is left). */
+export const SWEEP_LIMITS = {
+  /** Events re-queued for fan-out: five messages of 100 ids, sent in one sendBatch (a few KB). */
+  unfanned: 500,
+  /** Pending deliveries looked at for a new hand-off. */
+  orphans: 500,
+  /** Dispatchers those are handed to: one call each. */
+  handOffEndpoints: 20,
+  /** Stalled recover tasks resumed, and pages (one dispatcher call each) per task. */
+  tasks: 2,
+  taskPages: 3,
+  /** Dead letters queued again: one send each (a dead letter's body can be up to a queue message, 128 KB). */
+  deadLetters: 20,
+} as const;
+
+/** The subrequests one tenant's sweep makes at most, step by step (src/jobs/sweep.ts). */
+export const SUBREQUESTS_PER_SWEEP =
+  2 + // unfanned: the question, one sendBatch
+  2 + // active endpoints (D1), the orphans question
+  SWEEP_LIMITS.handOffEndpoints +
+  1 + // the stalled-tasks question
+  SWEEP_LIMITS.tasks * (1 + SWEEP_LIMITS.taskPages * 3) + // the endpoint (D1); per page: read, hand over, mark
+  2 + // dead letters: the list, the mark
+  SWEEP_LIMITS.deadLetters;
+
+/**
+ * Sweep messages one consumer invocation takes (the sweep queue's max_batch_size in wrangler.toml):
+ * as many as fit under the per-invocation cap with room to spare.
+ */
+export const SWEEPS_PER_INVOCATION = 10;
+
+/** What one invocation of the sweep consumer makes at most. */
+export const SUBREQUESTS_PER_SWEEP_INVOCATION = SWEEPS_PER_INVOCATION * SUBREQUESTS_PER_SWEEP;
+
+// Checked where the numbers are: a change that breaks the bound fails at load, in every test.
+if (SUBREQUESTS_PER_SWEEP_INVOCATION > SUBREQUESTS_PER_INVOCATION) throw new Error("sweep bounds exceed the per-invocation subrequest cap");
