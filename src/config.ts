@@ -62,10 +62,12 @@ export function readConfig(env: Env): Config {
 }
 
 export const DEFAULT_CONFIG_CACHE_TTL_S = 5;
+/** The longest CONFIG_CACHE_TTL_S honoured: how stale another isolate's config may ever be. */
+export const MAX_CONFIG_CACHE_TTL_S = 60;
 
 function cacheTtlMs(raw: string | undefined): number {
   const n = Number(raw ?? DEFAULT_CONFIG_CACHE_TTL_S);
-  return Number.isFinite(n) && n >= 0 ? Math.min(n, 60) * 1000 : DEFAULT_CONFIG_CACHE_TTL_S * 1000;
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, MAX_CONFIG_CACHE_TTL_S) * 1000 : DEFAULT_CONFIG_CACHE_TTL_S * 1000;
 }
 
 export const DEFAULT_METRICS_MAX_TENANTS = 50;

@@ -96,6 +96,17 @@ export const taskOwners = sqliteTable("task_owners", { id: text("id").primaryKey
   index("task_owners_tenant").on(t.tenantId),
 ]);
 
+/**
+ * When a tenant id was last deleted. Other isolates may serve that tenant's API keys from their
+ * config cache for CONFIG_CACHE_TTL_S after it; the id is not created again before then, so no
+ * key of the old incarnation ever opens the new one. Rows older than the longest TTL are purged.
+ */
+export const tenantTombstones = sqliteTable(
+  "tenant_tombstones",
+  { tenantId: text("tenant_id").primaryKey(), deletedAt: integer("deleted_at").notNull() },
+  (t) => [index("tenant_tombstones_deleted_at").on(t.deletedAt)],
+);
+
 /** The optional event-type catalog: descriptions, JSON schemas (validated at ingest) and examples. */
 export const eventTypes = sqliteTable("event_types", {
   name: text("name").primaryKey(),

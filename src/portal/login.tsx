@@ -6,8 +6,8 @@
  * - `GET /portal/login?code=` answers a page naming the tenant the link opens, with one button.
  *   It sets no cookie and leaves the code unused.
  * - `POST /portal/login` (that button's form) exchanges the code for the session cookie, and only
- *   from the portal's own origin: `Origin` must be this origin, and `Sec-Fetch-Site`, which every
- *   current browser sends, must be `same-origin` when present. Another site's auto-submitted form
+ *   from the portal's own origin: `Sec-Fetch-Site`, which every current browser sends, must be
+ *   `same-origin` when present, and `Origin` this origin (see fromThisOrigin). Another site's auto-submitted form
  *   fails both. Inside the embedder's iframe the form posts from the frame's document, the
  *   portal's origin, so the embedded portal keeps working.
  * Failed codes (unknown, revoked, expired, used by another browser) count on the auth throttle
@@ -61,12 +61,19 @@ async function failedCode(c: Context<PortalEnv, any>, client: AuthClient | null,
   return messagePage(c, 401, "This link is not valid", "The link is not known, or it was revoked. Ask for a new link.");
 }
 
-/** Whether a POST comes from a page of this origin: `Origin` matches, and `Sec-Fetch-Site` (when sent) says same-origin. */
+/**
+ * Whether a POST comes from a page of this origin. `Sec-Fetch-Site` is set by the browser, never
+ * by a page: when sent it must say `same-origin`, and `Origin` must then be this origin or
+ * `null` (the portal's pages say `Referrer-Policy: no-referrer`, under which browsers send
+ * `Origin: null` even on a same-origin POST). A browser that sends no `Sec-Fetch-Site` must send
+ * this exact `Origin`.
+ */
 function fromThisOrigin(c: Context<PortalEnv, any>): boolean {
   const origin = c.req.header("origin");
-  if (!origin || origin !== new URL(c.req.url).origin) return false;
+  const own = new URL(c.req.url).origin;
   const site = c.req.header("sec-fetch-site");
-  return site === undefined || site === "same-origin";
+  if (site !== undefined) return site === "same-origin" && (origin === own || origin === "null");
+  return origin === own;
 }
 
 export function registerPortalLogin(portal: Hono<PortalEnv>) {

@@ -1,15 +1,22 @@
 /** API keys: shown once at creation, stored as SHA-256 hashes, revocable (at once in this isolate, within CONFIG_CACHE_TTL_S in others). */
-import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
 import type { Scope } from "../domain/api-keys";
 import type { Db } from "../db/client";
 import { newId, randomToken } from "../db/ids";
 import { apiKeys } from "../db/schema";
-import { notFound } from "../errors";
+import { ApiError, notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { iso, isoOrNull } from "../lib/time";
 import { API_KEY_CACHE_PREFIX, invalidate } from "./config-cache";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * Live keys a tenant-bound admin key may have minted for its tenant: ample for its services, CI
+ * and dashboards, and a bound on rows in D1 and entries in every isolate's config cache (which
+ * holds 10,000). The root key and unbound admin keys are not capped: they are the operator.
+ */
+export const MAX_KEYS_PER_TENANT = 50;
 
 export function apiKeyView(row: ApiKeyRow) {
   return {
@@ -38,6 +45,18 @@ export async function createApiKey(db: Db, input: { name: string; scopes: Scope[
   };
   await db.insert(apiKeys).values(row);
   return { row, key };
+}
+
+/** 409 once the tenant has MAX_KEYS_PER_TENANT live keys (for a tenant-bound admin's mints; revoking one makes room). */
+export async function assertTenantKeyQuota(db: Db, tenantId: string) {
+  const row = await db
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
+    .get();
+  if ((row?.n ?? 0) >= MAX_KEYS_PER_TENANT) {
+    throw new ApiError("conflict", `the tenant already has ${MAX_KEYS_PER_TENANT} live API keys, the most a key bound to it may mint; revoke one first`);
+  }
 }
 
 export async function listApiKeys(db: Db, opts: { limit: number; before?: string; tenantId: string | null }) {

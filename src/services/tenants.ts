@@ -1,8 +1,9 @@
 /** Tenant verbs: one customer of the producer, owner of endpoints and events. */
 import { and, desc, eq, lt } from "drizzle-orm";
+import { MAX_CONFIG_CACHE_TTL_S } from "../config";
 import type { Db } from "../db/client";
 import { newId } from "../db/ids";
-import { apiKeys, endpoints, portalSessions, taskOwners, tenants, type TenantEnvironment } from "../db/schema";
+import { apiKeys, endpoints, portalSessions, taskOwners, tenants, tenantTombstones, type TenantEnvironment } from "../db/schema";
 import { ApiError, notFound } from "../errors";
 import { iso } from "../lib/time";
 import { tenantLogFor } from "../tenant-log/client";
@@ -60,6 +61,7 @@ export async function createTenant(
 ) {
   checkRetention(ctx, input.retention_days);
   const now = Date.now();
+  if (input.id !== undefined) await assertIdReusable(ctx, input.id, now);
   const row: TenantRow = {
     id: input.id ?? newId("tnt", now),
     name: input.name,
@@ -136,14 +138,45 @@ export async function deleteTenant(ctx: ServiceCtx, tenantId: string, forgetEndp
   const owned = await db.select({ id: endpoints.id }).from(endpoints).where(eq(endpoints.tenantId, tenantId)).all();
   await forgetEndpoints(owned.map((e) => e.id));
   await tenantLogFor(ctx.env, tenantId).destroy(tenant.createdAt);
+  await deleteTenantRows(db, tenantId);
+  invalidate(`tenant:${tenantId}`);
+  invalidate(`endpoints:${tenantId}`);
+  invalidate(API_KEY_CACHE_PREFIX);
+}
+
+/**
+ * A tenant id deleted less than CONFIG_CACHE_TTL_S ago is not created again yet (409 with
+ * Retry-After): another isolate may still serve a key of the old incarnation from its cache, and
+ * that key would open the new tenant. After the TTL every cache has read D1 again, where the old
+ * keys are gone.
+ */
+async function assertIdReusable(ctx: ServiceCtx, tenantId: string, now: number) {
+  const tomb = await ctx.db.select().from(tenantTombstones).where(eq(tenantTombstones.tenantId, tenantId)).get();
+  const reusableAt = tomb ? tomb.deletedAt + ctx.config.configCacheTtlMs : 0;
+  if (reusableAt > now) {
+    const wait = Math.ceil((reusableAt - now) / 1000);
+    throw new ApiError("conflict", `tenant '${tenantId}' was deleted moments ago; its id can be used again in ${wait} s`, undefined, {
+      "retry-after": String(wait),
+    });
+  }
+}
+
+/**
+ * The D1 half of deleteTenant, one batch: what every isolate sees (each one's cache drops it
+ * within the TTL). It leaves a tombstone with the time, and purges tombstones older than the
+ * longest TTL there is (no cache can hold their keys any more).
+ */
+export async function deleteTenantRows(db: Db, tenantId: string, now = Date.now()) {
   await db.batch([
+    db
+      .insert(tenantTombstones)
+      .values({ tenantId, deletedAt: now })
+      .onConflictDoUpdate({ target: tenantTombstones.tenantId, set: { deletedAt: now } }),
+    db.delete(tenantTombstones).where(lt(tenantTombstones.deletedAt, now - MAX_CONFIG_CACHE_TTL_S * 1000)),
     db.delete(tenants).where(eq(tenants.id, tenantId)),
     db.delete(endpoints).where(eq(endpoints.tenantId, tenantId)),
     db.delete(apiKeys).where(eq(apiKeys.tenantId, tenantId)),
     db.delete(portalSessions).where(eq(portalSessions.tenantId, tenantId)),
     db.delete(taskOwners).where(eq(taskOwners.tenantId, tenantId)),
   ]);
-  invalidate(`tenant:${tenantId}`);
-  invalidate(`endpoints:${tenantId}`);
-  invalidate(API_KEY_CACHE_PREFIX);
 }

@@ -5,6 +5,7 @@
  * endpoint to log it under. Rate-limited per tenant here, so the API and the portal share one budget.
  */
 import { newId } from "../db/ids";
+import { ApiError } from "../errors";
 import type { ServiceCtx } from "./context";
 import { sendAttempt } from "../attempts/send-attempt";
 import { deploymentDefaults } from "../attempts/deployment-defaults";
@@ -17,10 +18,30 @@ import { tenantEnvironment } from "./tenants";
 import type { TestUrl } from "./endpoint-input";
 import { limitTenantAction } from "./tenant-action-limit";
 
+/**
+ * The web's ports. test-url sends to a URL nobody has saved and answers the response excerpt, so
+ * on any other port it would be a probe of internal or third-party services (ssh, redis, admin
+ * panels) with its answer shown. Endpoints keep any port: they are saved, owned and logged.
+ * ALLOW_PRIVATE_URLS (local development) lifts it, for receivers on a random local port.
+ */
+export const TEST_URL_PORTS = [443, 80, 8443];
+
+function assertTestUrlPort(ctx: ServiceCtx, url: string) {
+  if (ctx.config.allowPrivate) return;
+  const parsed = new URL(url);
+  const port = Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80));
+  if (!TEST_URL_PORTS.includes(port)) {
+    throw new ApiError("bad_request", "destination URL is not allowed", [
+      { path: "url", message: `test-url reaches ports ${TEST_URL_PORTS.join(", ")} only (this URL's port is ${port})` },
+    ]);
+  }
+}
+
 export async function testUrl(ctx: ServiceCtx, tenantId: string, input: TestUrl) {
   await limitTenantAction(ctx.env, tenantId, "test-url");
   const environment = await tenantEnvironment(ctx.db, tenantId);
   const url = assertDestination(ctx, input.url, environment);
+  assertTestUrlPort(ctx, url);
   const defaults = deploymentDefaults(ctx.env);
   const signature = input.signature ?? defaults.signature;
   if (input.secret !== undefined) assertOwnSecret(input.secret, signature);

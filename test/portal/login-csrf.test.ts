@@ -75,9 +75,10 @@ describe("opening a portal link", () => {
     expect(bare.status).toBe(403);
     expect(bare.headers.get("set-cookie")).toBeNull();
     expect((await victim.get("/portal")).status).toBe(401);
-    // The owner's own same-origin post still works: the refusals used nothing.
+    // The owner's own same-origin post still works: the refusals used nothing. A real browser sends
+    // `Origin: null` there, because the portal's pages say Referrer-Policy: no-referrer.
     const owner = new PortalClient();
-    expect((await owner.post("/portal/login", { code }, { "sec-fetch-site": "same-origin" })).status).toBe(303);
+    expect((await owner.post("/portal/login", { code }, { origin: "null", "sec-fetch-site": "same-origin" })).status).toBe(303);
   });
 
   it("a bad code posted from the portal's origin gets the same pages as before", async () => {

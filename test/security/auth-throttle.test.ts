@@ -8,8 +8,9 @@ import { describe, expect, it } from "vitest";
 import { api, createTenant, ROOT_KEY } from "../helpers/api";
 
 const LIMIT = 20;
-// Addresses of their own (203.0.113.0/24 upper half), apart from the other throttle tests'.
-const address = () => `203.0.113.${Math.floor(Math.random() * 50) + 200}`;
+// One address per test (100.64.0.0/10, shared address space), apart from the other throttle tests'.
+const block = Math.floor(Math.random() * 250);
+const address = (test: number) => `100.64.${block}.${test}`;
 
 /** Calls until the first 429: never within the first LIMIT calls, always within 2 × LIMIT + 1 (fixed windows). */
 async function untilLimited(call: () => Promise<{ status: number; body: any; headers: Headers }>, expected: number) {
@@ -26,7 +27,7 @@ async function untilLimited(call: () => Promise<{ status: number; body: any; hea
 
 describe("failed authentication is throttled per credential", () => {
   it("a key that keeps failing is refused with 429; a good key from the same address still works", async () => {
-    const ip = address();
+    const ip = address(1);
     const bad = `ek_revoked_${crypto.randomUUID().replaceAll("-", "")}`;
     const limited = await untilLimited(() => api("GET", "/v1/tenants?limit=1", { key: bad, headers: { "cf-connecting-ip": ip } }), 401);
     expect(limited.body.error.code).toBe("rate_limited");
@@ -40,7 +41,7 @@ describe("failed authentication is throttled per credential", () => {
   });
 
   it("a client that varies its guesses gets 429 for its failures, but a correct key still goes through", async () => {
-    const ip = address();
+    const ip = address(2);
     let n = 0;
     const guess = () => `ek_${(n++).toString(36).padStart(4, "0")}${crypto.randomUUID().replaceAll("-", "")}`;
     const limited = await untilLimited(() => api("GET", "/v1/tenants?limit=1", { key: guess(), headers: { "cf-connecting-ip": ip } }), 401);
@@ -50,7 +51,7 @@ describe("failed authentication is throttled per credential", () => {
   });
 
   it("GET /metrics counts its failures too", async () => {
-    const ip = address();
+    const ip = address(3);
     const bad = `ek_scraper_${crypto.randomUUID().replaceAll("-", "")}`;
     const limited = await untilLimited(() => api("GET", "/metrics", { key: bad, headers: { "cf-connecting-ip": ip } }), 401);
     expect(limited.body.error.code).toBe("rate_limited");

@@ -3,9 +3,9 @@ import { authorize, forbidPortal, principalTenant } from "../../auth/guard";
 import { getDb } from "../../db/client";
 import { notFound } from "../../errors";
 import type { AppEnv } from "../../http/context";
-import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
+import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { apiKeyView, createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
+import { apiKeyView, assertTenantKeyQuota, createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
 import { getTenant } from "../../services/tenants";
 import { idParam } from "../common";
 import { ApiKeySchema, CreateApiKeyInput, CreatedApiKeySchema } from "./schema";
@@ -21,7 +21,10 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
       operationId: "createApiKey",
       summary: "Create an API key (shown once)",
       request: { body: jsonBody(CreateApiKeyInput) },
-      responses: { 201: jsonResponse(CreatedApiKeySchema, "The key, with its secret value shown this once.") },
+      responses: {
+        201: jsonResponse(CreatedApiKeySchema, "The key, with its secret value shown this once."),
+        409: errorResponse("A key bound to a tenant minting past MAX_KEYS_PER_TENANT (50) live keys for it; revoke one first."),
+      },
     }),
     async (c) => {
       const principal = authorize(c, "admin");
@@ -32,6 +35,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
       const tenantId = bound ?? input.tenant_id ?? null;
       if (bound && input.tenant_id && input.tenant_id !== bound) throw notFound("tenant");
       if (tenantId) await getTenant(getDb(c.env), tenantId);
+      if (bound) await assertTenantKeyQuota(getDb(c.env), bound);
       const { row, key } = await createApiKey(getDb(c.env), { ...input, tenant_id: tenantId });
       return c.json({ ...apiKeyView(row), key }, 201);
     },
