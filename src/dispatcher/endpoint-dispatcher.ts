@@ -12,7 +12,7 @@ import { readConfig } from "../config";
 import { attemptBudget } from "../delivery/health";
 import { decideOutcome, mergeDisable, type DisableReason } from "../delivery/outcome";
 import type { RetryPolicy } from "../delivery/retry-policy";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import type { DeliveryChange } from "../attempts/record";
 import { recordChanges } from "../tenant-log/client";
 import { sendAttempt, type AttemptResult } from "../attempts/send-attempt";
@@ -206,7 +206,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     if (checked !== null && now < checked + RETENTION_CHECK_EVERY_MS) return;
     if (checked !== null && this.store.count() > 0) {
       const retentionMs = await tenantRetentionMs(this.env, endpoint.tenantId).catch((err) => {
-        log.error("could not read the tenant's retention", { endpoint_id: endpoint.id, error: String(err) });
+        log.error("could not read the tenant's retention", { endpoint_id: endpoint.id, ...errorFields(err) });
         return null;
       });
       const rows = retentionMs === null ? [] : this.store.beyondRetention(now, retentionMs, CANCEL_PAGE);
@@ -288,7 +288,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
       }
       return ready;
     } catch (err) {
-      log.warn("could not load payloads; the attempts wait for their leases to run out", { endpoint_id: this.endpointId(), error: String(err) });
+      log.warn("could not load payloads; the attempts wait for their leases to run out", { endpoint_id: this.endpointId(), ...errorFields(err) });
       return [];
     }
   }
@@ -401,7 +401,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     }
     if (signals.length) {
       await onOperationalSignals(this.env, endpoint, signals).catch((err) =>
-        log.error("could not emit operational events", { endpoint_id: endpoint.id, error: String(err) }),
+        log.error("could not emit operational events", { endpoint_id: endpoint.id, ...errorFields(err) }),
       );
     }
   }
@@ -420,7 +420,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
       this.store.pendingDisable = null;
       if (row && row.version >= (this.store.endpoint?.version ?? 0)) this.store.endpoint = row;
     } catch (err) {
-      log.error("could not record endpoint disable; will retry", { endpoint_id: endpoint.id, error: String(err) });
+      log.error("could not record endpoint disable; will retry", { endpoint_id: endpoint.id, ...errorFields(err) });
     }
   }
 
@@ -440,7 +440,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
           now,
         );
       } catch (err) {
-        log.error("outbox flush failed; will retry", { endpoint_id: this.endpointId(), error: String(err) });
+        log.error("outbox flush failed; will retry", { endpoint_id: this.endpointId(), ...errorFields(err) });
         this.flushFailed = true;
         return false;
       }

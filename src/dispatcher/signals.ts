@@ -9,7 +9,7 @@ import type { DeliveryRef } from "../attempts/record";
 import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { queueOperational } from "../attempts/queue-operational";
 import type { OperationalType } from "../domain/operational";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 
 export interface OperationalSignal {
   type: Extract<OperationalType, "delivery.failing" | "delivery.exhausted" | "delivery.recovered">;
@@ -50,7 +50,7 @@ export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointS
     if (row) {
       await queueOperational(env, [
         { type: "endpoint.disabled", tenantId: endpoint.tenantId, data: { endpoint_id: endpoint.id, reason: pending.reason } },
-      ]).catch((err) => log.error("could not emit endpoint.disabled", { endpoint_id: endpoint.id, error: String(err) }));
+      ]).catch((err) => log.error("could not emit endpoint.disabled", { endpoint_id: endpoint.id, ...errorFields(err) }));
       return row;
     }
     const current = (await db.select().from(endpoints).where(eq(endpoints.id, endpoint.id)).get()) ?? null;

@@ -19,7 +19,7 @@ import { endpointField, type SealedColumn } from "../attempts/endpoint-snapshot"
 import { getDb } from "../db/client";
 import { endpoints, jobCursors } from "../db/schema";
 import { currentKey, decryptText, encryptText } from "../lib/crypto";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import { pushSnapshot } from "../services/endpoints";
 
 /**
@@ -115,7 +115,7 @@ async function resealed(env: Env, row: Row, kid: string): Promise<Sealed | null>
     }
     return set;
   } catch (err) {
-    log.error("encryption.reseal_unreadable", { endpoint_id: row.id, error: String((err as Error)?.message ?? err) });
+    log.error("encryption.reseal_unreadable", { endpoint_id: row.id, ...errorFields(err) });
     return null;
   }
 }
@@ -126,7 +126,7 @@ async function pushWithRetries(env: Env, row: Row): Promise<boolean> {
       await pushSnapshot(env, row);
       return true;
     } catch (err) {
-      log.warn("encryption.reseal_push_failed", { endpoint_id: row.id, attempt, error: String((err as Error)?.message ?? err) });
+      log.warn("encryption.reseal_push_failed", { endpoint_id: row.id, attempt, ...errorFields(err) });
     }
   }
   return false;
@@ -147,6 +147,6 @@ async function putBack(env: Env, before: Row, updated: Row) {
   } catch (err) {
     // D1 failing too: the dispatcher may hold an old-key copy of a row D1 calls current; it is
     // logged so the operator keeps the old key until the endpoint is next changed.
-    log.error("encryption.reseal_put_back_failed", { endpoint_id: before.id, error: String((err as Error)?.message ?? err) });
+    log.error("encryption.reseal_put_back_failed", { endpoint_id: before.id, ...errorFields(err) });
   }
 }

@@ -87,7 +87,7 @@ async function consumeFanouts(ctx: ServiceCtx, messages: (Parsed & { body: Fanou
       g.msg.ack();
       continue;
     }
-    log.error("fan-out failed; retrying the tenant's messages", { tenant_id: g.body.tenant_id, attempts: g.msg.attempts, error: String(outcome?.reason) });
+    log.error("fan-out failed; retrying the tenant's messages", { tenant_id: g.body.tenant_id, attempts: g.msg.attempts, ...errorFields(outcome?.reason) });
     g.msg.retry({ delaySeconds: retryDelay(g.msg.attempts) });
   }
 }

@@ -8,7 +8,7 @@
  */
 import { SWEEPS_PER_INVOCATION, SweepMessage } from "../domain/sweep";
 import { sweepTenant } from "../jobs/sweep";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import { serviceCtx } from "../services/context";
 
 /** Seconds before a failed sweep is tried again. */
@@ -33,7 +33,7 @@ export async function consumeSweeps(batch: MessageBatch<unknown>, env: Env): Pro
       if (result.requeued || result.rehanded || result.tasks || result.redriven) log.info("swept", { tenant_id: parsed.data.tenant_id, ...result });
       msg.ack();
     } catch (err) {
-      log.error("sweep failed for a tenant", { tenant_id: parsed.data.tenant_id, attempts: msg.attempts, error: String(err) });
+      log.error("sweep failed for a tenant", { tenant_id: parsed.data.tenant_id, attempts: msg.attempts, ...errorFields(err) });
       msg.retry({ delaySeconds: RETRY_DELAY_S });
     }
   }

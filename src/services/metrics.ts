@@ -9,7 +9,7 @@
 import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { endpoints, tenants } from "../db/schema";
 import { chunk } from "../lib/chunk";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import { tenantLogFor } from "../tenant-log/client";
 import type { TenantMetrics } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
@@ -72,7 +72,7 @@ export async function scrapeMetrics(ctx: ServiceCtx, opts: { tenant?: string; af
   const [settled, disabled] = await Promise.all([Promise.allSettled(ids.map((id) => tenantLogFor(ctx.env, id).metrics())), disabledEndpoints(ctx, ids)]);
   const scrapes: TenantScrape[] = ids.map((tenantId, i) => {
     const s = settled[i]!;
-    if (s.status === "rejected") log.error("metrics.tenant_log_failed", { tenant_id: tenantId, error: String(s.reason) });
+    if (s.status === "rejected") log.error("metrics.tenant_log_failed", { tenant_id: tenantId, ...errorFields(s.reason) });
     return { tenantId, metrics: s.status === "fulfilled" ? s.value : null, backlog: new Map() };
   });
 

@@ -16,7 +16,7 @@ import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlit
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { eventFilterScope } from "../delivery/filter";
-import { log } from "../lib/log";
+import { errorFields, log } from "../lib/log";
 import { endpointMatches, type RoutableEndpoint } from "../delivery/match";
 import { FINAL_STATUSES, type DeliveryStatus } from "../domain/deliveries";
 import { countRowsWritten } from "../lib/row-usage";
@@ -198,7 +198,7 @@ export class TenantLog extends DurableObject<Env> {
     await this.fanoutSenderFor(tenant.id)
       .queue([...new Set(toQueue)])
       .catch((err) =>
-        log.error("fan-out send failed after commit; the sweeper queues it again", { tenant_id: tenant.id, events: toQueue.length, error: String(err) }),
+        log.error("fan-out send failed after commit; the sweeper queues it again", { tenant_id: tenant.id, events: toQueue.length, ...errorFields(err) }),
       );
     return results;
   }
@@ -819,7 +819,7 @@ export class TenantLog extends DurableObject<Env> {
     try {
       await this.env.SWEEP_QUEUE.send(sweepMessage(name), { contentType: "json" });
     } catch (err) {
-      log.error("sweep: asking for a sweep failed; asked again at the next look", { tenant_id: name, error: String(err) });
+      log.error("sweep: asking for a sweep failed; asked again at the next look", { tenant_id: name, ...errorFields(err) });
     }
   }
 
