@@ -480,11 +480,13 @@ export function checkedDurableObject<C extends DurableObjectClass>(Base: C, kind
   for (const name of Object.getOwnPropertyNames(Base.prototype)) {
     const d = Object.getOwnPropertyDescriptor(Base.prototype, name);
     if (name === "constructor" || typeof d?.value !== "function") continue;
-    const method = d.value as (...a: unknown[]) => unknown;
+    // The base's method is looked up at each call, not captured here: a method replaced on the
+    // base prototype later (a test's fault injection) must still run inside the checks.
+    const proto = Base.prototype as Record<string, (...a: unknown[]) => unknown>;
     Object.defineProperty(Checked.prototype, name, {
       ...d,
       value(this: object, ...args: unknown[]) {
-        return inInvocation(this, () => method.apply(this, args));
+        return inInvocation(this, () => proto[name]!.apply(this, args));
       },
     });
   }
