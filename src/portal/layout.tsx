@@ -103,13 +103,13 @@ export function Layout(props: {
       </head>
       <body>
         <header>
-          <strong>Webhooks</strong>
+          {/* The brand is the header's one name: "Webhooks" unless PORTAL_BRAND_NAME says otherwise. */}
+          <BrandMark brand={props.brand} />
           {props.sandbox ? (
             <span class="badge sandbox" title="Test environment: http:// endpoint URLs are allowed here">
               Sandbox
             </span>
           ) : null}
-          <BrandMark brand={props.brand} />
           <nav aria-label="Portal">
             <a href="/portal" aria-current={props.current === "endpoints" ? "page" : undefined}>
               Endpoints
