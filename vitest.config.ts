@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -7,34 +8,58 @@ export const TEST_ROOT_KEY = "ek_root_test_key_0123456789";
 // 32 zero-indexed bytes, base64: a fixed key so failures are reproducible.
 export const TEST_ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-const workers = defineConfig({
-  plugins: [
-    cloudflareTest(async ({ inject }) => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        // The real Rate Limiting binding with a small limit, for the 429 test.
-        ratelimits: { STRICT_INGEST_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 10 } } },
-        bindings: {
-          RECEIVER_PORT: String(inject("receiverPort")),
-          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
-          ROOT_API_KEY: TEST_ROOT_KEY,
-          ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-          ALLOW_HTTP_URLS: "true",
-          ALLOW_PRIVATE_URLS: "true",
-          PUBLIC_URL: "http://edgehooks.test",
-          // Custom domains of the deployment, for the delivery-loop tests.
-          SELF_HOSTS: "hooks.example.org, 198.51.100.7",
-          LOG_LEVEL: "error",
-        },
+// Files that read a whole table and so need a database no other file has written to: they keep a
+// workerd of their own (vitest's per-file isolation). Every other file shares one workerd per
+// vitest worker, and with it one D1 and one set of Durable Objects: starting workerd per file cost
+// ~2 s a file, ~90 s a run on two cores. Those files create their own tenant, endpoints and
+// receiver paths, so what the others wrote does not change what they see.
+const FRESH_DATABASE = [
+  // The reseal pass walks every endpoint row: another file's rows sealed under keys this file
+  // does not hold would fill its batches.
+  "test/security/encryption.test.ts",
+];
+
+const pool = () =>
+  cloudflareTest(async ({ inject }) => ({
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      // The real Rate Limiting binding with a small limit, for the 429 test.
+      ratelimits: { STRICT_INGEST_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 10 } } },
+      bindings: {
+        RECEIVER_PORT: String(inject("receiverPort")),
+        TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+        ROOT_API_KEY: TEST_ROOT_KEY,
+        ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+        ALLOW_HTTP_URLS: "true",
+        ALLOW_PRIVATE_URLS: "true",
+        PUBLIC_URL: "http://edgehooks.test",
+        // Custom domains of the deployment, for the delivery-loop tests.
+        SELF_HOSTS: "hooks.example.org, 198.51.100.7",
+        LOG_LEVEL: "error",
       },
-    })),
-  ],
+    },
+  }));
+
+const workers = defineConfig({
+  plugins: [pool()],
   test: {
     name: "workers",
     globalSetup: ["./test/global-setup.ts"],
     setupFiles: ["./test/setup.ts"],
     include: ["test/**/*.test.ts"],
-    exclude: ["test/node/**"],
+    exclude: ["test/node/**", ...FRESH_DATABASE],
+    isolate: false,
+    testTimeout: 30_000,
+  },
+});
+
+const workersFreshDatabase = defineConfig({
+  plugins: [pool()],
+  test: {
+    name: "workers-fresh-db",
+    globalSetup: ["./test/global-setup.ts"],
+    setupFiles: ["./test/setup.ts"],
+    include: FRESH_DATABASE,
     testTimeout: 30_000,
   },
 });
@@ -45,6 +70,8 @@ const node = defineConfig({
   test: {
     name: "node",
     environment: "node",
+    // Worker threads, not forks: a fork that outlived its file kept the whole run from exiting.
+    pool: "threads",
     include: ["test/node/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
@@ -53,7 +80,12 @@ const node = defineConfig({
 
 export default defineConfig({
   test: {
-    projects: [workers, node],
+    projects: [workers, workersFreshDatabase, node],
+    // At least two at a time, even on two cores: the Node-side files mostly wait on the wrangler
+    // dev they start, so they run beside the workerd files instead of after them.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // What a test logs (the error lines some provoke on purpose) shows only when it fails.
+    silent: "passed-only",
     reporters: ["default", "./test/reporter.ts"],
   },
 });

@@ -92,7 +92,7 @@ export function canonicalHost(hostname: string): string {
   }
   if (host.startsWith("[")) {
     const g = parseIPv6(host.slice(1, -1));
-    if (g && g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return formatIPv4(v4From(g[6]!, g[7]!));
+    if (g?.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return formatIPv4(v4From(g[6]!, g[7]!));
   }
   return host;
 }

@@ -37,9 +37,11 @@ function follow(args: string[]) {
       }
     },
     stop: () =>
-      new Promise<number | null>((resolve) =>
-        child.exitCode !== null ? resolve(child.exitCode) : (child.once("exit", (c) => resolve(c)), child.kill("SIGINT")),
-      ),
+      new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once("exit", (c) => resolve(c));
+        child.kill("SIGINT");
+      }),
   };
 }
 
