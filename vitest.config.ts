@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -17,6 +16,8 @@ const FRESH_DATABASE = [
   // The reseal pass walks every endpoint row: another file's rows sealed under keys this file
   // does not hold would fill its batches.
   "test/security/encryption.test.ts",
+  // A scrape pages through every tenant, two at a time in this test.
+  "test/operator/operator-metrics.test.ts",
 ];
 
 const pool = () =>
@@ -70,8 +71,6 @@ const node = defineConfig({
   test: {
     name: "node",
     environment: "node",
-    // Worker threads, not forks: a fork that outlived its file kept the whole run from exiting.
-    pool: "threads",
     include: ["test/node/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
@@ -81,9 +80,6 @@ const node = defineConfig({
 export default defineConfig({
   test: {
     projects: [workers, workersFreshDatabase, node],
-    // At least two at a time, even on two cores: the Node-side files mostly wait on the wrangler
-    // dev they start, so they run beside the workerd files instead of after them.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
     // What a test logs (the error lines some provoke on purpose) shows only when it fails.
     silent: "passed-only",
     reporters: ["default", "./test/reporter.ts"],

@@ -2,6 +2,7 @@
  * Listed last in vitest's reporters: prints `tests: N passed, N failed, N skipped` as the final
  * line, the closing line CI reads. Unhandled errors count as failures.
  */
+import { writeFileSync } from "node:fs";
 import type { Reporter, SerializedError, TestModule } from "vitest/node";
 
 export default class CountingReporter implements Reporter {
@@ -18,6 +19,12 @@ export default class CountingReporter implements Reporter {
         else if (state === "failed") failed++;
         else skipped++;
       }
+    }
+    // scripts/test.mjs runs two vitest processes side by side and prints their sum itself.
+    const countsFile = process.env.EDGEHOOKS_TEST_COUNTS;
+    if (countsFile) {
+      writeFileSync(countsFile, JSON.stringify({ passed, failed, skipped }));
+      return;
     }
     // Listed after the default reporter, so this comes after its summary: the run's last line.
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
