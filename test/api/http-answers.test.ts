@@ -1,0 +1,49 @@
+/**
+ * What the API says to a client that is nearly right: a body sent with the wrong content type
+ * names the one it accepts, a method a resource does not take answers 405 with the ones it does,
+ * and the reference answers at /docs/ as well as /docs.
+ */
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createTenant, ROOT_KEY } from "../helpers/api";
+
+const auth = { authorization: `Bearer ${ROOT_KEY}` };
+
+describe("HTTP answers", () => {
+  it("415 names application/json", async () => {
+    const tenant = await createTenant();
+    const res = await SELF.fetch(`http://edgehooks.test/v1/tenants/${tenant}/events`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "text/plain" },
+      body: JSON.stringify({ type: "a.b", data: {} }),
+    });
+    expect(res.status).toBe(415);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("unsupported_media_type");
+    expect(body.error.message).toContain("application/json");
+  });
+
+  it("a method the resource does not take answers 405 with Allow, in the envelope", async () => {
+    const tenant = await createTenant();
+    const res = await SELF.fetch(`http://edgehooks.test/v1/tenants/${tenant}`, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(res.status).toBe(405);
+    const allow = (res.headers.get("allow") ?? "").split(/,\s*/).sort();
+    expect(allow).toEqual(expect.arrayContaining(["DELETE", "GET", "PATCH"]));
+    expect(allow).not.toContain("PUT");
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("method_not_allowed");
+    expect(body.error.message).toContain("PATCH");
+    // A path that is no resource at all is still 404.
+    expect((await SELF.fetch("http://edgehooks.test/v1/nothing-here", { method: "PUT", headers: auth })).status).toBe(404);
+  });
+
+  it("/docs/ answers like /docs", async () => {
+    const res = await SELF.fetch("http://edgehooks.test/docs/", { redirect: "manual" });
+    expect([200, 301, 308]).toContain(res.status);
+    if (res.status !== 200) expect(res.headers.get("location")).toMatch(/\/docs$/);
+  });
+});
