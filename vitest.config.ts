@@ -8,9 +8,8 @@ export const TEST_ROOT_KEY = "ek_root_test_key_0123456789";
 export const TEST_ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 // Files that need a workerd no other file has used (a whole-table read, or a bulk run timed by its
-// waits): they keep a
-// workerd of their own (vitest's per-file isolation). Every other file shares one workerd per
-// vitest worker, and with it one D1 and one set of Durable Objects: starting workerd per file cost
+// waits): they keep a workerd of their own (vitest's per-file isolation). Every other file shares
+// one workerd per vitest worker, and with it one D1 and one set of Durable Objects: starting workerd per file cost
 // ~2 s a file, ~90 s a run on two cores. Those files create their own tenant, endpoints and
 // receiver paths, so what the others wrote does not change what they see.
 const FRESH_DATABASE = [
