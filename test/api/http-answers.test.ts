@@ -41,6 +41,19 @@ describe("HTTP answers", () => {
     expect((await SELF.fetch("http://edgehooks.test/v1/nothing-here", { method: "PUT", headers: auth })).status).toBe(404);
   });
 
+  it("an endpoint URL without a scheme is refused with what it must start with", async () => {
+    const tenant = await createTenant();
+    const res = await SELF.fetch(`http://edgehooks.test/v1/tenants/${tenant}/endpoints`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ url: "localhost:4000/webhooks" }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { issues: { path: string; message: string }[] } };
+    // This deployment allows http:// (the tests' ALLOW_HTTP_URLS), so the message offers both.
+    expect(body.error.issues).toContainEqual(expect.objectContaining({ path: "url", message: expect.stringContaining("must start with https:// or http://") }));
+  });
+
   it("/docs/ answers like /docs", async () => {
     const res = await SELF.fetch("http://edgehooks.test/docs/", { redirect: "manual" });
     expect([200, 301, 308]).toContain(res.status);
