@@ -54,6 +54,22 @@ describe("HTTP answers", () => {
     expect(body.error.issues).toContainEqual(expect.objectContaining({ path: "url", message: expect.stringContaining("must start with https:// or http://") }));
   });
 
+  it("a reused Idempotency-Key answers the first event with Idempotent-Replayed: true", async () => {
+    const tenant = await createTenant();
+    const post = () =>
+      SELF.fetch(`http://edgehooks.test/v1/tenants/${tenant}/events`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json", "idempotency-key": "job_123-done" },
+        body: JSON.stringify({ type: "a.b", data: {} }),
+      });
+    const first = await post();
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    const again = await post();
+    expect(again.status).toBe(202);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await again.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+  });
+
   it("/docs/ answers like /docs", async () => {
     const res = await SELF.fetch("http://edgehooks.test/docs/", { redirect: "manual" });
     expect([200, 301, 308]).toContain(res.status);
