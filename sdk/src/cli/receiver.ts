@@ -38,6 +38,12 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
   let count = 0;
   const listeners: ((r: Received) => void)[] = [];
   const server = createServer((req, res) => {
+    // A GET or HEAD is someone checking the receiver is up (the README's readiness probe), not a
+    // delivery: answer it without printing a failed signature.
+    if (req.method === "GET" || req.method === "HEAD") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("edgehooks receiver: deliveries are POSTed here\n");
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
