@@ -56,7 +56,8 @@ dl.kv { display:grid; grid-template-columns: minmax(8rem, max-content) 1fr; gap:
 dl.kv dt { color:var(--muted); }
 dl.kv dd { margin:0; }
 pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; font-size:.8rem; white-space:pre-wrap; word-break:break-all; }
-.filters { display:grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap:.6rem; align-items:end; }
+/* 14rem: a datetime-local input and its picker icon fit without clipping (390 px screenshots). */
+.filters { display:grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap:.6rem; align-items:end; }
 .muted { color: var(--muted); }
 .sandbox { background:#ffd84d; color:#10151c; font-size:.85rem; padding:.15rem .6rem; }
 .sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
