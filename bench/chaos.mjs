@@ -215,7 +215,7 @@ async function main() {
     await receiver.reset({ chaos });
     const flaky = await setup(call, receiver, "chaos-flaky");
     const ids1 = await post(call, "chaos-flaky", EVENTS);
-    const v1 = (await settle(call, receiver, "chaos-flaky", flaky, ids1, 180_000)) ?? (await verdict(call, receiver, "chaos-flaky", flaky, ids1));
+    (await settle(call, receiver, "chaos-flaky", flaky, ids1, 180_000)) ?? (await verdict(call, receiver, "chaos-flaky", flaky, ids1));
     await sleep(2000); // a late duplicate would show up now
     report.phase1 = await verdict(call, receiver, "chaos-flaky", flaky, ids1);
     console.log("  ", JSON.stringify(report.phase1));

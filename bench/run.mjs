@@ -201,11 +201,17 @@ function arrivalsFor(stats, tenant) {
 }
 
 async function singleIngest(ctx) {
-  await withRows(ctx.service, "single ingest", "events", async () => (await singleIngestRun(ctx), results.figures.single_ingest));
+  await withRows(ctx.service, "single ingest", "events", async () => {
+    await singleIngestRun(ctx);
+    return results.figures.single_ingest;
+  });
 }
 
 async function batchIngest(ctx) {
-  await withRows(ctx.service, "batch ingest", "events", async () => (await batchIngestRun(ctx), results.figures.batch_ingest));
+  await withRows(ctx.service, "batch ingest", "events", async () => {
+    await batchIngestRun(ctx);
+    return results.figures.batch_ingest;
+  });
 }
 
 async function singleIngestRun({ service, baseline, keys }) {

@@ -31,7 +31,6 @@ await build({
 });
 const { before, after, prepareSchema, Validator } = await import(join(dir, "bundle.mjs"));
 
-const MiB = 1024 * 1024;
 const ms = (f) => {
   const t = performance.now();
   const r = f();

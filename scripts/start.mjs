@@ -40,17 +40,23 @@ const url = `http://127.0.0.1:${port}`;
 const key = vars.ROOT_API_KEY ?? "(ROOT_API_KEY is missing from .dev.vars)";
 console.log(`\n  Edgehooks is starting on ${url}\n  Root key: ${key}\n`);
 
-// Migrations first; --local applies them to the same .wrangler/ state wrangler dev uses.
+// Migrations first; --local applies them to the same .wrangler/ state wrangler dev uses. Wrangler
+// prints its status table once per migration applied (8 tables on a first run), so its output is
+// kept and shown only when it fails; on success one line names what was applied.
 const persist = extra.includes("--persist-to") ? ["--persist-to", extra[extra.indexOf("--persist-to") + 1]] : [];
 const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...persist], {
   cwd: root,
   env: { ...env, CI: "true" }, // answer wrangler's confirmation without a prompt
-  stdio: ["ignore", "inherit", "inherit"],
+  stdio: ["ignore", "pipe", "pipe"],
+  encoding: "utf8",
 });
 if (migrate.status !== 0) {
+  process.stderr.write(`${migrate.stdout ?? ""}${migrate.stderr ?? ""}`);
   console.error("Applying migrations failed; see above.");
   process.exit(migrate.status ?? 1);
 }
+const applied = [...new Set([...(migrate.stdout ?? "").matchAll(/│ (\S+\.sql)\s+│ ✅/g)].map((m) => m[1]))];
+console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}.` : "Database schema is up to date.");
 
 // PLATFORM_LIMITS=enforce: the simulator refuses what production would (src/lib/platform-limits.ts).
 const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", "--var", "PLATFORM_LIMITS:enforce", ...extra], {

@@ -14,6 +14,7 @@ import { errorFields, log } from "./lib/log";
 import { registerRoutes } from "./routes";
 import { noteRequestHost } from "./lib/self-hosts";
 import { assertNotThrottled, authClient, noteAuthFailure } from "./http/auth-throttle";
+import { allowedMethods } from "./http/allowed-methods";
 import { requestBodyLimit } from "./http/body-limit";
 import { jsonDepthLimit } from "./http/json-depth";
 import { JSON_VALUE_COMPONENT } from "./routes/common";
@@ -128,7 +129,15 @@ export function createApp() {
     security: [{ bearerAuth: [] }],
   });
 
-  app.notFound((c) => c.json(errorBody("not_found", "no such route", c.get("requestId")), 404));
+  app.notFound((c) => {
+    // A path that names a resource, asked with a method it does not take: 405 says which it does.
+    const allowed = allowedMethods(app.routes, c.req.path);
+    if (allowed.length) {
+      c.header("allow", allowed.join(", "));
+      return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}`, c.get("requestId")), 405);
+    }
+    return c.json(errorBody("not_found", "no such route", c.get("requestId")), 404);
+  });
 
   app.onError((thrown, c) => {
     const requestId = c.get("requestId") ?? newId("req");
@@ -146,8 +155,10 @@ export function createApp() {
       const status = err.status;
       const code = codeForStatus(status);
       const message =
-        err.message ||
-        (status === 413 ? "request body is too large" : status === 415 ? "the request body must be JSON (content-type: application/json)" : code);
+        // A 415's own message ("Unsupported Media Type") does not say which type is; ours does.
+        status === 415
+          ? "the request body must be JSON: send content-type: application/json"
+          : err.message || (status === 413 ? "request body is too large" : code);
       return c.json(errorBody(code, message, requestId), status);
     }
     // A failed query by its name and statement only: Drizzle's message and stack carry the bound values.

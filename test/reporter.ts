@@ -4,6 +4,7 @@
  * `tests: N passed, N failed, N skipped` as the final line, the closing line CI reads. Unhandled
  * errors count as failures.
  */
+import { writeFileSync } from "node:fs";
 import type { Reporter, SerializedError, TestModule } from "vitest/node";
 import type { LimitReport } from "../src/lib/platform-limits";
 
@@ -24,6 +25,12 @@ export default class CountingReporter implements Reporter {
     }
     const limits = limitsTable(testModules);
     if (limits) process.stdout.write(`\n${limits}`);
+    // scripts/test.mjs runs two vitest processes side by side and prints their sum itself.
+    const countsFile = process.env.EDGEHOOKS_TEST_COUNTS;
+    if (countsFile) {
+      writeFileSync(countsFile, JSON.stringify({ passed, failed, skipped }));
+      return;
+    }
     // Listed after the default reporter, so this comes after its summary: the run's last line.
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }

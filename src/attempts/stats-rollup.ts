@@ -28,8 +28,13 @@ export function latencyBucket(ms: number): number {
   return i === -1 ? LATENCY_BUCKETS_MS.length : i;
 }
 
-export function rollup(changes: DeliveryChange[], now: number): Increment[] {
+/**
+ * `before` holds each delivery's status before these changes: a status counts only when a delivery
+ * reaches it, so a manual retry of a succeeded delivery adds an attempt and no second success.
+ */
+export function rollup(changes: DeliveryChange[], now: number, before = new Map<string, string>()): Increment[] {
   const byKey = new Map<string, Increment>();
+  const status = new Map(before);
   for (const ch of changes) {
     const at = ch.attempt?.startedAt ?? now;
     const hour = Math.floor(at / HOUR) * HOUR;
@@ -61,9 +66,11 @@ export function rollup(changes: DeliveryChange[], now: number): Increment[] {
       }
       inc.byClass[statusClass(ch.attempt.statusCode)]++;
     }
-    if (ch.status === "succeeded") inc.succeeded++;
-    else if (ch.status === "failed") inc.failed++;
-    else if (ch.status === "cancelled") inc.cancelled++;
+    const reached = ch.status && ch.status !== status.get(ch.delivery.id) ? ch.status : undefined;
+    if (ch.status) status.set(ch.delivery.id, ch.status);
+    if (reached === "succeeded") inc.succeeded++;
+    else if (reached === "failed") inc.failed++;
+    else if (reached === "cancelled") inc.cancelled++;
   }
   return [...byKey.values()];
 }

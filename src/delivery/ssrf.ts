@@ -32,14 +32,18 @@ export function checkDestination(raw: string, opts: DestinationOptions): Destina
   try {
     url = new URL(raw);
   } catch {
-    return refuse("not a valid absolute URL");
+    return refuse(`not a valid absolute URL; it must start with ${opts.allowHttp ? "https:// or http://" : "https://"}`);
   }
   // Percent-encoding can make the stored form longer than what was typed.
   if (url.href.length > MAX_URL_LENGTH) return refuse(`URL is longer than ${MAX_URL_LENGTH} characters`);
+  // What a URL must start with here, said in full: "localhost:4000/x" parses as scheme "localhost".
+  const start = opts.allowHttp ? "https:// or http://" : "https://";
   if (url.protocol === "http:") {
-    if (!opts.allowHttp) return refuse("http URLs are not allowed; use https");
+    if (!opts.allowHttp) return refuse("http URLs are not allowed; the URL must start with https://");
   } else if (url.protocol !== "https:") {
-    return refuse(`scheme ${url.protocol.slice(0, -1)} is not allowed; use https`);
+    // A host and port with no scheme in front ("localhost:4000/x", "example.com:8080/x").
+    if (/^[^:/]+:\d/.test(raw)) return refuse(`the URL must start with ${start}; "${raw.slice(0, 40)}" has no scheme`);
+    return refuse(`scheme ${url.protocol.slice(0, -1)} is not allowed; the URL must start with ${start}`);
   }
   // Credentials in the URL would be logged and shown with it; `auth` stores them encrypted.
   if (url.username !== "" || url.password !== "") {
@@ -92,7 +96,7 @@ export function canonicalHost(hostname: string): string {
   }
   if (host.startsWith("[")) {
     const g = parseIPv6(host.slice(1, -1));
-    if (g && g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return formatIPv4(v4From(g[6]!, g[7]!));
+    if (g?.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return formatIPv4(v4From(g[6]!, g[7]!));
   }
   return host;
 }

@@ -4,7 +4,7 @@ import type { Context, Hono } from "hono";
 import { decodeCursor, page as pageOf } from "../http/pagination";
 import { serviceCtx } from "../services/context";
 import { retryDelivery } from "../services/deliveries/actions";
-import { deliveryDetail, listDeliveries } from "../services/deliveries/query";
+import { deliveryDetail, deliveryEvent, listDeliveries } from "../services/deliveries/query";
 import { getEndpoint, listEndpoints } from "../services/endpoints";
 import type { DeliveryStatus } from "../domain/deliveries";
 import { limitedNotice } from "./action-limit";
@@ -60,13 +60,24 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
     const { delivery, attempts } = await deliveryDetail(ctx, tenant, id);
-    const endpoint = await getEndpoint(ctx, tenant, delivery.endpointId).catch(() => null);
+    const [endpoint, event] = await Promise.all([
+      getEndpoint(ctx, tenant, delivery.endpointId).catch(() => null),
+      deliveryEvent(ctx, tenant, delivery.eventId),
+    ]);
     return page(
       c,
       { title: `Delivery of ${delivery.eventType}`, current: "deliveries" },
       <>
         {banner as never}
-        <DeliveryDetail delivery={delivery} attempts={attempts} endpointUrl={endpoint?.url ?? null} csrf={c.get("csrf")} readOnly={c.get("session").readOnly} />
+        <DeliveryDetail
+          delivery={delivery}
+          attempts={attempts}
+          endpointUrl={endpoint?.url ?? null}
+          payload={event?.payload ?? null}
+          envelope={endpoint?.envelope ?? null}
+          csrf={c.get("csrf")}
+          readOnly={c.get("session").readOnly}
+        />
       </>,
       status,
     );

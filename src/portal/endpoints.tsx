@@ -3,7 +3,7 @@
 import type { Context, Hono } from "hono";
 import { ApiError, type ErrorIssue } from "../errors";
 import { serviceCtx } from "../services/context";
-import { endpointStats, tenantStats, DEFAULT_STATS_WINDOW_MS } from "../services/stats";
+import { emptySeries, endpointStats, hourlyTraffic, tenantStats, DEFAULT_STATS_WINDOW_MS } from "../services/stats";
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../services/endpoints";
 import { testEndpoint } from "../services/endpoints-test";
 import { rotateSecret } from "../services/endpoint-secrets";
@@ -65,12 +65,17 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.get("/", async (c) => {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
-    const [rows, stats] = await Promise.all([listEndpoints(ctx, tenant, { limit: 100 }), tenantStats(ctx, tenant, Date.now() - DEFAULT_STATS_WINDOW_MS)]);
+    const now = Date.now();
+    const [rows, stats, traffic] = await Promise.all([
+      listEndpoints(ctx, tenant, { limit: 100 }),
+      tenantStats(ctx, tenant, now - DEFAULT_STATS_WINDOW_MS),
+      hourlyTraffic(ctx, tenant, 24, now),
+    ]);
     const byEndpoint = new Map(stats.endpoints.map((s) => [s.endpoint_id, s]));
     return page(
       c,
       { title: "Endpoints", current: "endpoints" },
-      <EndpointList rows={rows.slice(0, 100)} stats={byEndpoint} readOnly={c.get("session").readOnly} />,
+      <EndpointList rows={rows.slice(0, 100)} stats={byEndpoint} traffic={traffic} empty={emptySeries(24, now)} readOnly={c.get("session").readOnly} />,
     );
   });
 
@@ -125,13 +130,27 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
     const row = await getEndpoint(ctx, tenant, c.req.param("id"));
-    const stats = await endpointStats(ctx, tenant, row.id, Date.now() - DEFAULT_STATS_WINDOW_MS);
+    const now = Date.now();
+    // The chart's window: the last 24 hours, or 7 days with ?range=7d (a link: no script needed).
+    const range = c.req.query("range") === "7d" ? "7d" : "24h";
+    const hours = range === "7d" ? 7 * 24 : 24;
+    const [stats, traffic] = await Promise.all([
+      endpointStats(ctx, tenant, row.id, now - DEFAULT_STATS_WINDOW_MS),
+      hourlyTraffic(ctx, tenant, hours, now, row.id),
+    ]);
     const taskId = c.req.query("task");
     const task = taskId && /^task_[0-9a-z]{26}$/.test(taskId) ? ((await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null) : null;
     return page(
       c,
       { title: row.description || "Endpoint", current: "endpoints" },
-      <EndpointDetail row={row} csrf={c.get("csrf")} readOnly={c.get("session").readOnly} stats={stats as never} task={task} />,
+      <EndpointDetail
+        row={row}
+        csrf={c.get("csrf")}
+        readOnly={c.get("session").readOnly}
+        stats={stats}
+        traffic={{ series: traffic.get(row.id) ?? emptySeries(hours, now), range }}
+        task={task}
+      />,
     );
   });
 
@@ -187,13 +206,26 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
     const row = await getEndpoint(ctx, tenant, id);
-    const stats = await endpointStats(ctx, tenant, row.id, Date.now() - DEFAULT_STATS_WINDOW_MS);
+    const now = Date.now();
+    // The chart's window: the last 24 hours, or 7 days with ?range=7d (a link: no script needed).
+    const range = c.req.query("range") === "7d" ? "7d" : "24h";
+    const hours = range === "7d" ? 7 * 24 : 24;
+    const [stats, traffic] = await Promise.all([
+      endpointStats(ctx, tenant, row.id, now - DEFAULT_STATS_WINDOW_MS),
+      hourlyTraffic(ctx, tenant, hours, now, row.id),
+    ]);
     return page(
       c,
       { title: row.description || "Endpoint", current: "endpoints" },
       <>
         {banner as never}
-        <EndpointDetail row={row} csrf={c.get("csrf")} readOnly={false} stats={stats as never} />
+        <EndpointDetail
+          row={row}
+          csrf={c.get("csrf")}
+          readOnly={false}
+          stats={stats}
+          traffic={{ series: traffic.get(row.id) ?? emptySeries(hours, now), range }}
+        />
       </>,
       status,
     );

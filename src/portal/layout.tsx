@@ -56,11 +56,22 @@ dl.kv { display:grid; grid-template-columns: minmax(8rem, max-content) 1fr; gap:
 dl.kv dt { color:var(--muted); }
 dl.kv dd { margin:0; }
 pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; font-size:.8rem; white-space:pre-wrap; word-break:break-all; }
-.filters { display:grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap:.6rem; align-items:end; }
+/* 14rem: a datetime-local input and its picker icon fit without clipping (390 px screenshots). */
+.filters { display:grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap:.6rem; align-items:end; }
 .muted { color: var(--muted); }
 .sandbox { background:#ffd84d; color:#10151c; font-size:.85rem; padding:.15rem .6rem; }
 .sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 fieldset > .filters { margin-top:.6rem; }
+.chart { margin:0; }
+.chart figcaption { display:flex; flex-wrap:wrap; gap:.25rem 1rem; justify-content:space-between; font-size:.85rem; margin-bottom:.4rem; }
+.chart svg { display:block; height:160px; background:#fbfcfd; border:1px solid var(--line); border-radius:6px; }
+.chart .axis { display:flex; justify-content:space-between; font-size:.8rem; margin:.2rem 0 .5rem; }
+.chart details table { font-size:.85rem; }
+.legend .key { display:inline-block; width:.8rem; height:.8rem; border-radius:2px; vertical-align:-.1rem; }
+.legend .key.line { height:.2rem; vertical-align:.2rem; }
+nav.range { display:flex; gap:1rem; margin-bottom:.6rem; font-size:.9rem; }
+nav.range a[aria-current] { font-weight:700; color:var(--fg); text-decoration:none; }
+svg.spark { display:block; margin-bottom:.2rem; }
 @media (max-width: 640px) {
   main { padding:.6rem; }
   th.opt, td.opt { display:none; }
@@ -103,13 +114,13 @@ export function Layout(props: {
       </head>
       <body>
         <header>
-          <strong>Webhooks</strong>
+          {/* The brand is the header's one name: "Webhooks" unless PORTAL_BRAND_NAME says otherwise. */}
+          <BrandMark brand={props.brand} />
           {props.sandbox ? (
             <span class="badge sandbox" title="Test environment: http:// endpoint URLs are allowed here">
               Sandbox
             </span>
           ) : null}
-          <BrandMark brand={props.brand} />
           <nav aria-label="Portal">
             <a href="/portal" aria-current={props.current === "endpoints" ? "page" : undefined}>
               Endpoints

@@ -184,21 +184,19 @@ function SecretPage(props: {
 function ShownSecret(props: { secret: string; row: EndpointRow; rotated: boolean; status: Status }) {
   const header = vendorHeader(props.row);
   return (
-    <>
-      <Notice kind="ok">
-        <strong>{props.rotated ? "New secret created." : "Current signing secret."}</strong> {props.rotated ? "Copy it into your receiver now." : ""}
-        <code class="secret" id="secret">
-          {props.secret}
-        </code>
-        {props.rotated && props.status.pendingCommit && header ? (
-          <p>
-            Your <code>{header}</code> header is still signed with the previous secret. When your receiver uses this new one, come back to the secret page and
-            press “My receiver uses the new secret”.
-          </p>
-        ) : null}
-        <a href={`/portal/endpoints/${props.row.id}/secret`}>Back to the secret page</a>
-      </Notice>
-    </>
+    <Notice kind="ok">
+      <strong>{props.rotated ? "New secret created." : "Current signing secret."}</strong> {props.rotated ? "Copy it into your receiver now." : ""}
+      <code class="secret" id="secret">
+        {props.secret}
+      </code>
+      {props.rotated && props.status.pendingCommit && header ? (
+        <p>
+          Your <code>{header}</code> header is still signed with the previous secret. When your receiver uses this new one, come back to the secret page and
+          press “My receiver uses the new secret”.
+        </p>
+      ) : null}
+      <a href={`/portal/endpoints/${props.row.id}/secret`}>Back to the secret page</a>
+    </Notice>
   );
 }
 

@@ -76,3 +76,38 @@ export async function tenantStats(ctx: ServiceCtx, tenantId: string, since: numb
     endpoints: rows.map((r) => ({ endpoint_id: r.endpointId, ...summarise([r], null) })),
   };
 }
+
+/** One hour of an endpoint's traffic, for the portal's charts. */
+export interface HourPoint {
+  hour: number;
+  delivered: number;
+  failed: number;
+  /** The hour's p95 attempt latency (a bucket's upper bound), null without attempts or beyond 25.6 s. */
+  p95: number | null;
+}
+
+/** `hours` consecutive hours from `fromHour` (an hour boundary), empty hours included, oldest first. */
+export function hourlySeries(rows: Row[], fromHour: number, hours: number): HourPoint[] {
+  const byHour = new Map<number, Row[]>();
+  for (const r of rows) byHour.set(r.hour, [...(byHour.get(r.hour) ?? []), r]);
+  return Array.from({ length: hours }, (_, i) => {
+    const hour = fromHour + i * HOUR;
+    const list = byHour.get(hour) ?? [];
+    const s = summarise(list, null);
+    return { hour, delivered: s.deliveries.succeeded, failed: s.deliveries.failed, p95: s.latency_ms.p95 };
+  });
+}
+
+/** The last `hours` hours (the current one included) of each endpoint of a tenant, or of one endpoint. */
+export async function hourlyTraffic(ctx: ServiceCtx, tenantId: string, hours: number, now: number, endpointId?: string) {
+  const fromHour = hourFloor(now) - (hours - 1) * HOUR;
+  const rows = await tenantLogFor(ctx.env, tenantId).stats(fromHour, endpointId);
+  const byEndpoint = new Map<string, Row[]>();
+  for (const r of rows) byEndpoint.set(r.endpointId, [...(byEndpoint.get(r.endpointId) ?? []), r]);
+  return new Map([...byEndpoint].map(([id, list]) => [id, hourlySeries(list, fromHour, hours)]));
+}
+
+/** An endpoint's series with no traffic at all, for an endpoint the roll-ups have not seen. */
+export function emptySeries(hours: number, now: number): HourPoint[] {
+  return hourlySeries([], hourFloor(now) - (hours - 1) * HOUR, hours);
+}

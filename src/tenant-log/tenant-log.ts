@@ -387,7 +387,17 @@ export class TenantLog extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       // Outcomes of deliveries this log no longer has (tenant deleted, purged) add nothing: no
       // attempt, no status, no stats.
-      const kept = changes.filter((ch) => this.sql.exec("SELECT 1 FROM deliveries WHERE id = ?", ch.delivery.id).toArray().length > 0);
+      // Each delivery's status before this batch, so the roll-up counts a delivery once per status
+      // it reaches (a manual retry of a succeeded delivery is one more attempt, not one more success).
+      const before = new Map<string, string>();
+      const kept = changes.filter((ch) => {
+        if (!before.has(ch.delivery.id)) {
+          const row = this.sql.exec<{ status: string }>("SELECT status FROM deliveries WHERE id = ?", ch.delivery.id).toArray()[0];
+          if (!row) return false;
+          before.set(ch.delivery.id, row.status);
+        }
+        return true;
+      });
       for (const ch of kept) {
         const a = ch.attempt;
         if (a) {
@@ -414,7 +424,7 @@ export class TenantLog extends DurableObject<Env> {
         }
         this.updateDelivery(ch, now);
       }
-      for (const i of rollup(kept, now)) {
+      for (const i of rollup(kept, now, before)) {
         this.exec(UPSERT_STATS, ...upsertParams(i));
       }
     });

@@ -130,6 +130,9 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
   await step("branding: the brand name, logo and accent color show", async () => {
     await page.goto(`${base}/portal`);
     assert.equal((await page.locator("header .brand strong").textContent())?.trim(), "Acme Hooks");
+    // The brand is the header's one name: no "Webhooks" beside it.
+    const header = await page.locator("header").textContent();
+    assert.ok(!header.includes("Webhooks"), header);
     assert.ok((await page.title()).endsWith("· Acme Hooks"));
     const logoWidth = await page.locator("header .brand img").evaluate((img) => img.naturalWidth);
     assert.ok(logoWidth > 0, "the logo loaded");

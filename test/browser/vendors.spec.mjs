@@ -87,7 +87,7 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     // The link shows a page naming the tenant; its button signs in (no login by a link alone).
     await page.getByRole("button", { name: "Open the portal" }).click();
     await page.getByRole("heading", { name: "Endpoints" }).waitFor();
-    assert.equal(await page.locator("header .badge.sandbox").innerText(), "Sandbox");
+    assert.equal(await page.locator("header .badge.sandbox").textContent(), "Sandbox");
     await page.screenshot({ path: `${shots}/vendors-sandbox-badge.png` });
   });
 
@@ -98,7 +98,7 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     assert.equal(await page.locator("#secret").count(), 0);
     await page.screenshot({ path: `${shots}/vendors-secret-page.png`, fullPage: true });
     await page.getByRole("button", { name: "Show secret" }).click();
-    assert.equal((await page.locator("#secret").innerText()).trim(), oldSecret);
+    assert.equal((await page.locator("#secret").textContent()).trim(), oldSecret);
     await page.screenshot({ path: `${shots}/vendors-secret-revealed.png`, fullPage: true });
   });
 
@@ -108,7 +108,7 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     await page.getByLabel(/New secret/).fill(newSecret);
     await page.getByRole("button", { name: "Rotate secret" }).click();
     await page.getByRole("heading", { name: "Secret rotated" }).waitFor();
-    assert.equal((await page.locator("#secret").innerText()).trim(), newSecret);
+    assert.equal((await page.locator("#secret").textContent()).trim(), newSecret);
     await page.screenshot({ path: `${shots}/vendors-rotated.png`, fullPage: true });
     const during = await deliverOne();
     assert.ok(verifies(during, oldSecret), "the old secret verifies until commit");
@@ -133,7 +133,7 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     await page.getByLabel(/^URL/).fill(`${receiverBase}/test-url-check`);
     await page.getByRole("button", { name: "Send test request" }).click();
     await page.getByText("Test request sent").waitFor();
-    assert.match(await page.getByRole("status").first().innerText(), /HTTP 200/);
+    assert.match(await page.getByRole("status").first().textContent(), /HTTP 200/);
     const got = await until(() => received.find((r) => r.path === "/test-url-check"), 10_000, "the test request");
     assert.equal(JSON.parse(got.body).type, "webhook.test");
     await page.screenshot({ path: `${shots}/vendors-test-url.png`, fullPage: true });

@@ -89,7 +89,12 @@ describe("dispatcher storage layout", () => {
 
       // Laid out already: the next start reads its version and nothing else.
       const statements: string[] = [];
-      const counting = { exec: (q: string, ...p: SqlStorageValue[]) => (statements.push(q), sql.exec(q, ...p)) } as unknown as SqlStorage;
+      const counting = {
+        exec: (q: string, ...p: SqlStorageValue[]) => {
+          statements.push(q);
+          return sql.exec(q, ...p);
+        },
+      } as unknown as SqlStorage;
       new DispatcherStore(counting);
       expect(statements).toEqual(["SELECT v FROM meta WHERE k = 'schema_version'"]);
     });

@@ -47,9 +47,11 @@ function follow(args: string[]) {
       }
     },
     stop: () =>
-      new Promise<number | null>((resolve) =>
-        child.exitCode !== null ? resolve(child.exitCode) : (child.once("exit", (c) => resolve(c)), child.kill("SIGINT")),
-      ),
+      new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once("exit", (c) => resolve(c));
+        child.kill("SIGINT");
+      }),
   };
 }
 
@@ -97,10 +99,14 @@ describe("edgehooks CLI", () => {
       expect(test.out).toMatch(/^delivered: 200 in \d+ ms/);
       const sent = cli(["send", tenant, "job.completed", "--data", '{"pages":3}', "--idempotency-key", "job-3"]);
       expect(sent.out).toMatch(/^accepted evt_[0-9a-z]{26} \(job.completed\)/);
+      // The same key again: the same event, and the CLI says nothing new is sent.
+      const again = cli(["send", tenant, "job.completed", "--data", '{"pages":3}', "--idempotency-key", "job-3"]);
+      expect(again.code).toBe(0);
+      expect(again.out).toContain(`${/evt_[0-9a-z]{26}/.exec(sent.out)![0]} (job.completed) (already accepted`);
       await listen.until((o) => /type: job.completed\n {3}signature verified ✔ {3}→ answering 200/.test(o));
       // After a rotation the receiver still holds the old secret: the old one keeps signing.
       const rotated = cli(["endpoints", "rotate", tenant, created.id]);
-      expect(rotated.out).toMatch(/^new secret \(shown once\): whsec_/);
+      expect(rotated.out).toMatch(/^new secret: whsec_/);
       expect(cli(["send", tenant, "job.completed", "--data", "{}"]).code).toBe(0);
       await listen.until((o) => o.split("signature verified").length === 4);
       expect(listen.out()).not.toContain("INVALID");
@@ -144,6 +150,43 @@ describe("edgehooks CLI", () => {
     expect(r.out).toMatch(/receiver got webhook-id evt_[0-9a-z]{26}: signature verified ✔/);
     expect(r.out).toMatch(/dlv_[0-9a-z]{26} {2}succeeded {2}job.completed/);
     expect(r.out).toMatch(/attempt 1 \(scheduled\) .* HTTP 200/);
+    // The next step keeps a receiver where the demo's endpoint points (its own closed on exit).
+    const port = /receiver listening on http:\/\/127\.0\.0\.1:(\d+)\/webhooks/.exec(r.out)![1];
+    expect(r.out).toMatch(new RegExp(`WEBHOOK_SECRET='whsec_[A-Za-z0-9+/=]+' npx edgehooks listen --port ${port}\n`));
+  });
+
+  it("endpoints test exits 1 when the receiver does not answer 2xx; --help of a command shows that command", async () => {
+    // The CLI's own receiver answering 401, in a process of its own (cli() blocks this one).
+    const port = await freePort(8853, 8859);
+    const refusing = follow(["listen", "--port", String(port), "--status", "401"]);
+    try {
+      for (let i = 0; ; i++) {
+        const up = await fetch(`http://127.0.0.1:${port}/`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (up) break;
+        if (i > 600) throw new Error(`the receiver did not start: ${refusing.err()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const tenant = `org_refused_${Date.now().toString(36)}`;
+      cli(["tenants", "create", "Refused Co", "--id", tenant]);
+      const ep = JSON.parse(cli(["endpoints", "create", tenant, `http://127.0.0.1:${port}/hook`, "--json"]).out);
+      const r = cli(["endpoints", "test", tenant, ep.id]);
+      expect(r.out).toMatch(/^failed: 401 in \d+ ms/);
+      expect(r.code).toBe(1);
+      const disabled = cli(["endpoints", "disable", tenant, ep.id]);
+      expect([disabled.code, disabled.out]).toEqual([0, `${ep.id} is disabled\n`]);
+      const deleted = cli(["endpoints", "delete", tenant, ep.id]);
+      expect(deleted.code).toBe(0);
+      expect(cli(["endpoints", "ls", tenant]).out).not.toContain(ep.id);
+    } finally {
+      await refusing.stop();
+    }
+    const help = cli(["tail", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^edgehooks tail\n\n {2}tail <tenant> \[--since TIME\]/);
+    expect(help.out).not.toContain("login [--url");
   });
 
   it("errors come in the envelope's words: code, message, each issue, request id; usage errors exit 2", () => {
@@ -157,7 +200,8 @@ describe("edgehooks CLI", () => {
     expect(cli(["tenants", "ls", "--url", "http://127.0.0.1:1"]).err).toContain("the saved key is for");
     const down = cli(["tenants", "ls", "--url", "http://127.0.0.1:1", "--key", "ek_any"]);
     expect(down.code).toBe(1);
-    expect(down.err).toContain("cannot reach the service");
+    expect(down.err).toContain("cannot reach the service at http://127.0.0.1:1 ");
+    expect(down.err).toContain("that URL came from --url");
   });
 
   it("endpoints test prints the receiver's answer without its terminal escape sequences", async () => {

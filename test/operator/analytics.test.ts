@@ -38,7 +38,12 @@ describe("Analytics Engine data points", () => {
     await l.post({ type: "analytics.probe", data: {} });
     const points: AnalyticsEngineDataPoint[] = [];
     const real = env.DELIVERY_ANALYTICS!;
-    await onTenantLog(l.tenant, { writeDataPoint: (p) => (points.push(p!), real.writeDataPoint(p)) });
+    await onTenantLog(l.tenant, {
+      writeDataPoint: (p) => {
+        points.push(p!);
+        real.writeDataPoint(p);
+      },
+    });
     await l.runAlarm(); // one failed attempt, recorded through the outbox
     const [delivery] = await l.deliveries();
     const [attempt] = (await l.delivery(delivery.id)).attempts;

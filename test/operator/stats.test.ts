@@ -70,6 +70,22 @@ describe("endpoint and tenant stats", () => {
     expect(empty.body.success_rate).toBeNull();
     expect((await api("GET", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/stats?since=bogus`)).status).toBe(400);
   });
+
+  it("a manual retry of a succeeded delivery is one more attempt, not one more delivered", async () => {
+    const l = await ladder({ path: uniquePath("/retried") });
+    await l.post({ type: "a.b", data: {} });
+    await l.runAlarm(); // 200: succeeded
+    const [delivery] = await l.deliveries();
+    expect(delivery.status).toBe("succeeded");
+    const retried = await api("POST", `/v1/tenants/${l.tenant}/deliveries/${delivery.id}/retry`);
+    expect(retried.status).toBe(200);
+
+    const since = new Date(Date.now() - 3600_000).toISOString();
+    const stats = await api("GET", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/stats?since=${since}`);
+    expect(stats.body.attempts).toEqual({ total: 2, succeeded: 2, failed: 0 });
+    expect(stats.body.deliveries).toMatchObject({ succeeded: 1, failed: 0 });
+    expect(stats.body.success_rate).toBe(1);
+  });
 });
 
 const HOUR = 3600_000;

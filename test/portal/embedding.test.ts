@@ -109,6 +109,8 @@ describe("branding", () => {
     expect(res.html).toContain(":root{--accent:#00aa77;--accent-fg:#000000}");
     expect(csp(res.headers)).toContain("img-src https://cdn.acme.example;");
     // Message pages carry the brand too.
+    // The brand replaces the default name in the header, not beside it ("Webhooks Acme Hooks" before).
+    expect(/<header>([\s\S]*?)<\/header>/.exec(res.html)![1]).not.toContain("Webhooks");
     const gone = await new PortalClient("https://portal.example", workerWith(vars)).get("/portal");
     expect(gone.html).toContain("Acme Hooks");
   });
@@ -117,6 +119,9 @@ describe("branding", () => {
     const { client } = await openWith({});
     const res = await client.get("/portal");
     expect(res.html).toContain("<strong>Webhooks</strong>");
+    // The header names the portal once ("Webhooks Webhooks" before).
+    const header = /<header>([\s\S]*?)<\/header>/.exec(res.html)![1]!;
+    expect(header.match(/Webhooks/g)).toHaveLength(1);
     expect(res.html).not.toContain("<img");
     expect(csp(res.headers)).not.toContain("img-src");
   });

@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
+import { api, createTenant, eventually } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
 

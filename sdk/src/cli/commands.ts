@@ -1,6 +1,7 @@
 /** The resource commands: tenants, endpoints, send, replay. Each prints a line per fact, or JSON with --json. */
 import { parseArgs } from "node:util";
 import type { Edgehooks } from "../client.js";
+import { EdgehooksError } from "../errors.js";
 import { paint, statusColor, UsageError, type Io } from "./io.js";
 import { printable } from "./printable.js";
 
@@ -46,7 +47,8 @@ export async function tenants(ctx: Ctx, argv: string[]): Promise<void> {
   } else throw new UsageError(`unknown: tenants ${sub} (ls, create, get, delete)`);
 }
 
-export async function endpoints(ctx: Ctx, argv: string[]): Promise<void> {
+/** False when the command ran but what it tried failed (a test the receiver did not answer 2xx): exit 1. */
+export async function endpoints(ctx: Ctx, argv: string[]): Promise<boolean> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -77,7 +79,12 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<void> {
       ...(values.filter ? { filter: parseJson(values.filter, "--filter") as Record<string, never> } : {}),
       ...(values.description ? { description: values.description } : {}),
     });
-    show(ctx, e, () => `created endpoint ${paint(ctx.io, "bold", e.id)} → ${printable(e.url)}\nsecret (shown once): ${printable(e.secret)}`);
+    show(
+      ctx,
+      e,
+      () =>
+        `created endpoint ${paint(ctx.io, "bold", e.id)} → ${printable(e.url)}\nsecret: ${printable(e.secret)}\n(the portal's "Signing secret" page and GET …/endpoints/${e.id}/secret show it again)`,
+    );
   } else if (sub === "test") {
     const a = await ctx.eh.endpoints.test(tenantId, need(arg, "an endpoint id"), {
       ...(values.type ? { event_type: values.type } : {}),
@@ -90,10 +97,20 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<void> {
       () =>
         `${paint(ctx.io, ok ? "green" : "red", ok ? "delivered" : "failed")}: ${a.status_code ?? a.error} in ${a.duration_ms} ms${a.response_body ? `\n${printable(a.response_body.slice(0, 500), { multiline: true })}` : ""}`,
     );
+    return ok;
   } else if (sub === "rotate") {
     const r = await ctx.eh.endpoints.rotateSecret(tenantId, need(arg, "an endpoint id"), values.grace ? { grace_period_s: Number(values.grace) } : {});
-    show(ctx, r, () => `new secret (shown once): ${r.secret}\nthe previous one signs until ${r.previous_secrets_expire_at ?? "now"}`);
-  } else throw new UsageError(`unknown: endpoints ${sub} (ls, create, test, rotate)`);
+    show(ctx, r, () => `new secret: ${r.secret}\nthe previous one signs until ${r.previous_secrets_expire_at ?? "now"}`);
+  } else if (sub === "disable" || sub === "enable") {
+    const id = need(arg, `an endpoint id: edgehooks endpoints ${sub} <tenant> <endpoint>`);
+    const e = sub === "disable" ? await ctx.eh.endpoints.disable(tenantId, id) : await ctx.eh.endpoints.enable(tenantId, id);
+    show(ctx, e, () => `${e.id} is ${e.status}`);
+  } else if (sub === "delete") {
+    const id = need(arg, "an endpoint id: edgehooks endpoints delete <tenant> <endpoint>");
+    await ctx.eh.endpoints.delete(tenantId, id);
+    show(ctx, { id, deleted: true }, () => `deleted endpoint ${id}; its pending deliveries are cancelled`);
+  } else throw new UsageError(`unknown: endpoints ${sub} (ls, create, test, rotate, disable, enable, delete)`);
+  return true;
 }
 
 export async function send(ctx: Ctx, argv: string[]): Promise<void> {
@@ -103,16 +120,26 @@ export async function send(ctx: Ctx, argv: string[]): Promise<void> {
     options: { data: { type: "string" }, "idempotency-key": { type: "string" }, channel: { type: "string", multiple: true } },
   });
   const [tenant, type] = positionals;
-  const event = await ctx.eh.events.send(
-    need(tenant, "a tenant id: edgehooks send <tenant> <type> --data '{...}'"),
-    {
+  // The raw call, for its headers: a reused Idempotency-Key answers Idempotent-Replayed: true.
+  const { data, error, response } = await ctx.eh.raw.POST("/v1/tenants/{tenant_id}/events", {
+    params: {
+      path: { tenant_id: need(tenant, "a tenant id: edgehooks send <tenant> <type> --data '{...}'") },
+      header: values["idempotency-key"] ? { "idempotency-key": values["idempotency-key"] } : {},
+    },
+    body: {
       type: need(type, "an event type: edgehooks send <tenant> <type> --data '{...}'"),
       data: values.data === undefined ? {} : parseJson(values.data, "--data"),
       ...(values.channel ? { channels: values.channel } : {}),
     },
-    { idempotencyKey: values["idempotency-key"] },
+  });
+  if (!response.ok || !data) throw EdgehooksError.from(response, error ?? null);
+  const event = data;
+  const replayed = response.headers.get("idempotent-replayed") === "true";
+  show(ctx, { ...event, ...(replayed ? { replayed } : {}) }, () =>
+    replayed
+      ? `${event.id} (${event.type}) (already accepted: this Idempotency-Key was used before, so nothing new is sent)`
+      : `accepted ${paint(ctx.io, "bold", event.id)} (${event.type})`,
   );
-  show(ctx, event, () => `accepted ${paint(ctx.io, "bold", event.id)} (${printable(event.type)})`);
 }
 
 /** `replay <tenant> <delivery_id>`: one attempt now. `replay <tenant> --endpoint ep --since T`: recover, followed to the end. */

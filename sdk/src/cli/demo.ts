@@ -49,7 +49,13 @@ export async function demo(ctx: Ctx, argv: string[]): Promise<boolean> {
     io.out(`  ${detail.id}  ${paint(io, statusColor(detail.status), detail.status)}  ${detail.event_type}  → ${detail.endpoint_id}`);
     for (const a of detail.attempts) io.out(`    attempt ${a.number} (${a.trigger})  ${a.started_at}  HTTP ${a.status_code ?? a.error}  ${a.duration_ms} ms`);
     io.out("");
-    io.out(`Next: npx edgehooks tail ${tenantId}    (then, in another terminal) npx edgehooks send ${tenantId} job.completed --data '{"pages":1}'`);
+    // The demo's receiver closes when it exits: the next step starts one on the same port, so the
+    // endpoint the demo made keeps delivering (and verifying) there.
+    const port = new URL(receiver.url).port;
+    io.out("Next: keep a receiver on the endpoint's port, then send more (two terminals):");
+    io.out(`  WEBHOOK_SECRET='${endpoint.secret}' npx edgehooks listen --port ${port}`);
+    io.out(`  npx edgehooks send ${tenantId} job.completed --data '{"pages":1}'`);
+    io.out(`  npx edgehooks tail ${tenantId}    (follows this tenant's deliveries)`);
     return detail.status === "succeeded";
   } finally {
     await receiver.close();

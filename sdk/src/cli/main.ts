@@ -21,6 +21,7 @@ const HELP = `edgehooks <command> [options]
   endpoints create <tenant> <url> [--event-type T]... [--filter JSON] [--description D]
   endpoints test <tenant> <endpoint> [--type T] [--data JSON]
   endpoints rotate <tenant> <endpoint> [--grace SECONDS]
+  endpoints disable|enable|delete <tenant> <endpoint>
   send <tenant> <type> [--data JSON] [--idempotency-key K] [--channel C]...
   tail <tenant> [--since TIME] [--endpoint EP] [--interval MS]   follow deliveries as they happen
   replay <tenant> <delivery>           one attempt now
@@ -88,21 +89,45 @@ async function listen(io: Io, argv: string[], json: boolean): Promise<void> {
   await receiver.close();
 }
 
+/** `edgehooks <command> --help`: that command's lines of the help, then the options for every command. */
+function commandHelp(command: string): string | null {
+  const lines = HELP.split("\n");
+  const own = lines.filter((l) => l.startsWith(`  ${command} `) || l === `  ${command}`);
+  if (!own.length) return null;
+  const common = lines.slice(lines.findIndex((l) => l.startsWith("Options for every command")));
+  return [`edgehooks ${command}`, "", ...own, "", ...common].join("\n");
+}
+
+/** Where the URL a command used came from, to name it when nothing answers there. */
+function urlSource(flags: { url?: string }, env: NodeJS.ProcessEnv): string {
+  if (flags.url) return "--url";
+  if (env.EDGEHOOKS_URL) return "EDGEHOOKS_URL";
+  if (readConfigFile(env).url) return `the login file ${configPath(env)}`;
+  return "the default for a local `npm start` (set PORT, --url or EDGEHOOKS_URL for another)";
+}
+
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const { flags, rest } = globals(argv);
   const [command, ...args] = rest;
+  if (command && command !== "help" && flags.help) {
+    const own = commandHelp(command);
+    io.out(own ?? HELP);
+    return own ? 0 : 2;
+  }
   if (!command || flags.help || command === "help") {
     io.out(HELP);
     return command || flags.help ? 0 : 2;
   }
+  let url: string | undefined;
   try {
     if (command === "login") await login(io, flags);
     else if (command === "listen") await listen(io, args, flags.json);
     else {
       const target = resolveTarget(flags, io.env);
+      url = target.url;
       const ctx: Ctx = { eh: new Edgehooks({ baseUrl: target.url, apiKey: target.key }), io, json: flags.json };
       if (command === "tenants") await tenants(ctx, args);
-      else if (command === "endpoints") await endpoints(ctx, args);
+      else if (command === "endpoints") return (await endpoints(ctx, args)) ? 0 : 1;
       else if (command === "send") await send(ctx, args);
       else if (command === "tail") await tail(ctx, args);
       else if (command === "replay") await replay(ctx, args);
@@ -123,7 +148,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (err instanceof TypeError && err.message === "fetch failed") {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       io.err(
-        `${paint(io, "red", "error")} cannot reach the service (${cause?.code ?? cause?.message ?? "no answer"}): is \`npm start\` running, and is the URL right? (login file: ${configPath(io.env)})`,
+        `${paint(io, "red", "error")} cannot reach the service at ${url ?? "its URL"} (${cause?.code ?? cause?.message ?? "no answer"}); that URL came from ${urlSource(flags, io.env)}. Is \`npm start\` running there?`,
       );
       return 1;
     }

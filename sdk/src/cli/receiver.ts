@@ -57,6 +57,12 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
       req.resume();
       return refuse(403, `a request from a web page (${printable(String(origin))}) is not a delivery`);
     }
+    // A GET or HEAD is someone checking the receiver is up (the README's readiness probe), not a
+    // delivery: answer it without printing a failed signature.
+    if (req.method === "GET" || req.method === "HEAD") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("edgehooks receiver: deliveries are POSTed here\n");
+      return;
+    }
     if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
       req.destroy();
       return refuse(413, `body over ${MAX_BODY_BYTES} bytes`);

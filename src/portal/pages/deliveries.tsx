@@ -5,7 +5,8 @@ import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import { Badge, PostButton } from "../layout";
 
 const STATUSES = ["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"];
-const when = (ms: number | null) => (ms === null ? "—" : new Date(ms).toISOString().replace("T", " ").slice(0, 19));
+// Every time on the portal is UTC, and says so.
+const when = (ms: number | null) => (ms === null ? "—" : `${new Date(ms).toISOString().replace("T", " ").slice(0, 19)} UTC`);
 
 export interface LogFilters {
   endpoint_id?: string;
@@ -50,11 +51,15 @@ export function DeliveryLog(props: { rows: DeliveryRow[]; endpoints: EndpointRow
           <input type="text" id="f-type" name="event_type" value={f.event_type ?? ""} />
         </div>
         <div>
-          <label for="f-since">Since</label>
+          <label for="f-since">
+            Since <span class="hint">(UTC)</span>
+          </label>
           <input type="datetime-local" id="f-since" name="since" value={f.since ?? ""} />
         </div>
         <div>
-          <label for="f-until">Until</label>
+          <label for="f-until">
+            Until <span class="hint">(UTC)</span>
+          </label>
           <input type="datetime-local" id="f-until" name="until" value={f.until ?? ""} />
         </div>
         <div>
@@ -119,8 +124,27 @@ export function DeliveryLog(props: { rows: DeliveryRow[]; endpoints: EndpointRow
   );
 }
 
-export function DeliveryDetail(props: { delivery: DeliveryRow; attempts: AttemptRow[]; endpointUrl: string | null; csrf: string; readOnly: boolean }) {
+/** The event's data as stored (pretty-printed), or null once retention purged it. */
+function prettyPayload(payload: string | null) {
+  if (payload === null) return null;
+  try {
+    return JSON.stringify(JSON.parse(payload), null, 2);
+  } catch {
+    return payload;
+  }
+}
+
+export function DeliveryDetail(props: {
+  delivery: DeliveryRow;
+  attempts: AttemptRow[];
+  endpointUrl: string | null;
+  payload: string | null;
+  envelope: string | null;
+  csrf: string;
+  readOnly: boolean;
+}) {
   const d = props.delivery;
+  const payload = prettyPayload(props.payload);
   return (
     <>
       <div class="card">
@@ -139,14 +163,39 @@ export function DeliveryDetail(props: { delivery: DeliveryRow; attempts: Attempt
               <code>{props.endpointUrl ?? d.endpointId}</code>
             </a>
           </dd>
+          <dt>Created</dt>
+          <dd>{when(d.createdAt)}</dd>
           <dt>Next attempt</dt>
           <dd>{d.status === "pending" || d.status === "pending_retry" ? when(d.nextAttemptAt) : "—"}</dd>
         </dl>
       </div>
       {props.readOnly ? null : (
         <div class="actions" style="margin-bottom:1rem">
-          <PostButton action={`/portal/deliveries/${d.id}/retry`} csrf={props.csrf} label="Retry now" />
+          {/* Primary only where a retry is the next step; on a succeeded delivery it would send it again. */}
+          <PostButton
+            action={`/portal/deliveries/${d.id}/retry`}
+            csrf={props.csrf}
+            label="Retry now"
+            variant={d.status === "succeeded" ? "secondary" : undefined}
+          />
         </div>
+      )}
+      <h2>Payload</h2>
+      {payload === null ? (
+        <div class="card muted">The event's data is no longer stored (past the retention period).</div>
+      ) : (
+        <section class="card" aria-label="Payload">
+          <p class="muted" style="margin-top:0">
+            The event's <code>data</code>
+            {props.envelope ? (
+              <>
+                , sent in the endpoint's <code>{props.envelope}</code> body shape
+              </>
+            ) : null}
+            .
+          </p>
+          <pre id="payload">{payload}</pre>
+        </section>
       )}
       <h2>Attempts</h2>
       {props.attempts.length === 0 ? <div class="card">No attempt yet.</div> : null}

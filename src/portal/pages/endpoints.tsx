@@ -1,8 +1,28 @@
 /** @jsxImportSource hono/jsx */
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
+import type { HourPoint } from "../../services/stats";
 import { Badge, Notice, PostButton } from "../layout";
+import { HourlyChart, Sparkline } from "./chart";
 
-export type Stats = { success_rate: number | null; attempts: { total: number } };
+export type Stats = {
+  success_rate: number | null;
+  attempts: { total: number; failed: number };
+  deliveries: { succeeded: number; failed: number; pending?: number };
+};
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Deliveries by outcome, then the attempts they took: the rate is of finished deliveries, not of attempts. */
+function outcomeText(s: Stats | undefined) {
+  const d = s?.deliveries ?? { succeeded: 0, failed: 0 };
+  const rate = s?.success_rate ?? null;
+  return `${d.succeeded} delivered, ${d.failed} failed${rate === null ? "" : ` (${pct(rate)} of finished deliveries)`}`;
+}
+
+function attemptsText(s: Stats | undefined) {
+  const a = s?.attempts ?? { total: 0, failed: 0 };
+  return `${plural(a.total, "attempt")}${a.failed ? `, ${a.failed} failed` : ""}`;
+}
 
 function signatureText(sig: unknown) {
   const s = sig as { scheme: string; header?: string; prefix?: string } | null;
@@ -13,7 +33,13 @@ function signatureText(sig: unknown) {
 
 const pct = (r: number | null) => (r === null ? "—" : `${Math.round(r * 1000) / 10}%`);
 
-export function EndpointList(props: { rows: EndpointRow[]; stats: Map<string, Stats>; readOnly: boolean }) {
+export function EndpointList(props: {
+  rows: EndpointRow[];
+  stats: Map<string, Stats>;
+  traffic: Map<string, HourPoint[]>;
+  empty: HourPoint[];
+  readOnly: boolean;
+}) {
   return (
     <>
       {props.readOnly ? null : (
@@ -32,7 +58,7 @@ export function EndpointList(props: { rows: EndpointRow[]; stats: Map<string, St
         <div class="table-wrap">
           <table>
             <caption class="muted" style="text-align:left;padding:.5rem .6rem">
-              Success rate over the last 24 hours
+              Deliveries over the last 24 hours, per hour
             </caption>
             <thead>
               <tr>
@@ -41,7 +67,7 @@ export function EndpointList(props: { rows: EndpointRow[]; stats: Map<string, St
                 <th scope="col" class="opt">
                   Event types
                 </th>
-                <th scope="col">Success (24 h)</th>
+                <th scope="col">Last 24 hours</th>
               </tr>
             </thead>
             <tbody>
@@ -61,7 +87,9 @@ export function EndpointList(props: { rows: EndpointRow[]; stats: Map<string, St
                     </td>
                     <td class="opt">{r.eventTypes?.length ? r.eventTypes.map((t) => <code>{t} </code>) : <span class="muted">all</span>}</td>
                     <td>
-                      {pct(s?.success_rate ?? null)} <span class="muted">({s?.attempts.total ?? 0} attempts)</span>
+                      <Sparkline series={props.traffic.get(r.id) ?? props.empty} />
+                      <div>{outcomeText(s)}</div>
+                      <div class="muted">{attemptsText(s)}</div>
                     </td>
                   </tr>
                 );
@@ -110,11 +138,13 @@ export function EndpointDetail(props: {
   row: EndpointRow;
   csrf: string;
   readOnly: boolean;
-  stats: Stats & { deliveries: Record<string, number> };
+  stats: Stats;
+  traffic: { series: HourPoint[]; range: "24h" | "7d" };
   task?: { id: string; status: string; total: number; done: number } | null;
 }) {
   const r = props.row;
   const base = `/portal/endpoints/${r.id}`;
+  const range = props.traffic.range;
   return (
     <>
       <div class="card">
@@ -122,6 +152,10 @@ export function EndpointDetail(props: {
           <dt>URL</dt>
           <dd>
             <code>{r.url}</code>
+          </dd>
+          <dt>Endpoint id</dt>
+          <dd>
+            <code>{r.id}</code>
           </dd>
           <dt>Status</dt>
           <dd>
@@ -180,13 +214,25 @@ export function EndpointDetail(props: {
           </dd>
           <dt>Last 24 hours</dt>
           <dd>
-            {props.stats.deliveries.succeeded ?? 0} delivered, {props.stats.deliveries.failed ?? 0} failed, {props.stats.deliveries.pending ?? 0} pending ·
-            success {pct(props.stats.success_rate)}
+            {outcomeText(props.stats)}, {props.stats.deliveries.pending ?? 0} pending
+            <div class="muted">{attemptsText(props.stats)}</div>
           </dd>
         </dl>
         <p>
           <a href={`/portal/deliveries?endpoint_id=${r.id}`}>See its deliveries</a>
         </p>
+      </div>
+      <h2 id="traffic">Traffic per hour, last {range === "7d" ? "7 days" : "24 hours"}</h2>
+      <div class="card">
+        <nav class="range" aria-label="Chart range">
+          <a href={`${base}#traffic`} aria-current={range === "24h" ? "true" : undefined}>
+            24 hours
+          </a>
+          <a href={`${base}?range=7d#traffic`} aria-current={range === "7d" ? "true" : undefined}>
+            7 days
+          </a>
+        </nav>
+        <HourlyChart series={props.traffic.series} span={range === "7d" ? "last 7 days" : "last 24 hours"} id="traffic-chart" />
       </div>
       {props.task ? (
         <Notice kind="info">

@@ -66,6 +66,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       if (check!.issues.length) throw new ApiError("unprocessable", `data does not match the schema of '${input.type}'`, check!.issues);
       const result = await ingestEvent(ctx, tenant_id, input, c.req.valid("header")["idempotency-key"], parseTraceparent(c.req.header("traceparent")));
       if (check!.deprecated) c.header("deprecation", "true");
+      // A reused Idempotency-Key answers the event it first made and delivers nothing new: say so.
+      if (!result.created) c.header("idempotent-replayed", "true");
       return c.json({ ...eventView(result.event, { withData: false }), ...(check!.deprecated ? { type_deprecated: true } : {}) }, 202);
     },
   );

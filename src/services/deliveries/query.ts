@@ -66,6 +66,12 @@ export async function deliveryDetail(ctx: ServiceCtx, tenantId: string, delivery
   return detail;
 }
 
+/** The event a delivery carries, with its payload; null once retention purged it. */
+export async function deliveryEvent(ctx: ServiceCtx, tenantId: string, eventId: string) {
+  const row = await tenantLogFor(ctx.env, tenantId).getEvent(eventId);
+  return row && row.tenantId === tenantId ? row : null;
+}
+
 export async function attemptsOf(ctx: ServiceCtx, tenantId: string, deliveryId: string): Promise<AttemptRow[]> {
   return (await tenantLogFor(ctx.env, tenantId).deliveryDetail(deliveryId))?.attempts ?? [];
 }
