@@ -66,11 +66,14 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
     const now = Date.now();
-    const [rows, stats, traffic] = await Promise.all([
-      listEndpoints(ctx, tenant, { limit: 100 }),
-      tenantStats(ctx, tenant, now - DEFAULT_STATS_WINDOW_MS),
-      hourlyTraffic(ctx, tenant, 24, now),
-    ]);
+    const [rows, stats] = await Promise.all([listEndpoints(ctx, tenant, { limit: 100 }), tenantStats(ctx, tenant, now - DEFAULT_STATS_WINDOW_MS)]);
+    const traffic = await hourlyTraffic(
+      ctx,
+      tenant,
+      24,
+      now,
+      rows.slice(0, 100).map((r) => r.id),
+    );
     const byEndpoint = new Map(stats.endpoints.map((s) => [s.endpoint_id, s]));
     return page(
       c,
@@ -136,7 +139,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const hours = range === "7d" ? 7 * 24 : 24;
     const [stats, traffic] = await Promise.all([
       endpointStats(ctx, tenant, row.id, now - DEFAULT_STATS_WINDOW_MS),
-      hourlyTraffic(ctx, tenant, hours, now, row.id),
+      hourlyTraffic(ctx, tenant, hours, now, [row.id]),
     ]);
     const taskId = c.req.query("task");
     const task = taskId && /^task_[0-9a-z]{26}$/.test(taskId) ? ((await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null) : null;
@@ -212,7 +215,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const hours = range === "7d" ? 7 * 24 : 24;
     const [stats, traffic] = await Promise.all([
       endpointStats(ctx, tenant, row.id, now - DEFAULT_STATS_WINDOW_MS),
-      hourlyTraffic(ctx, tenant, hours, now, row.id),
+      hourlyTraffic(ctx, tenant, hours, now, [row.id]),
     ]);
     return page(
       c,

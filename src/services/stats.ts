@@ -4,8 +4,9 @@
  * bound of the bucket the percentile falls in (25 ms, 50 ms, 100 ms … 25.6 s, then "over").
  */
 import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
-import { STATS_ENDPOINTS_PER_CALL, tenantLogFor } from "../tenant-log/client";
-import type { EndpointTotals } from "../tenant-log/types";
+import { HOURLY_ENDPOINTS_PER_CALL, STATS_ENDPOINTS_PER_CALL, tenantLogFor } from "../tenant-log/client";
+import type { EndpointTotals, StatsRow } from "../tenant-log/types";
+import { chunk } from "../lib/chunk";
 import { iso } from "../lib/time";
 import type { ServiceCtx } from "./context";
 import { dispatcherFor } from "../dispatcher/client";
@@ -87,8 +88,8 @@ export interface HourPoint {
 }
 
 /** `hours` consecutive hours from `fromHour` (an hour boundary), empty hours included, oldest first. */
-export function hourlySeries(rows: Row[], fromHour: number, hours: number): HourPoint[] {
-  const byHour = new Map<number, Row[]>();
+export function hourlySeries(rows: StatsRow[], fromHour: number, hours: number): HourPoint[] {
+  const byHour = new Map<number, StatsRow[]>();
   for (const r of rows) byHour.set(r.hour, [...(byHour.get(r.hour) ?? []), r]);
   return Array.from({ length: hours }, (_, i) => {
     const hour = fromHour + i * HOUR;
@@ -98,11 +99,12 @@ export function hourlySeries(rows: Row[], fromHour: number, hours: number): Hour
   });
 }
 
-/** The last `hours` hours (the current one included) of each endpoint of a tenant, or of one endpoint. */
-export async function hourlyTraffic(ctx: ServiceCtx, tenantId: string, hours: number, now: number, endpointId?: string) {
+/** The last `hours` hours (the current one included) of each of these endpoints, read in bounded calls. */
+export async function hourlyTraffic(ctx: ServiceCtx, tenantId: string, hours: number, now: number, endpointIds: string[]) {
   const fromHour = hourFloor(now) - (hours - 1) * HOUR;
-  const rows = await tenantLogFor(ctx.env, tenantId).stats(fromHour, endpointId);
-  const byEndpoint = new Map<string, Row[]>();
+  const log = tenantLogFor(ctx.env, tenantId);
+  const rows = (await Promise.all(chunk(endpointIds, HOURLY_ENDPOINTS_PER_CALL).map((ids) => log.hourlyStats(fromHour, ids)))).flat();
+  const byEndpoint = new Map<string, StatsRow[]>();
   for (const r of rows) byEndpoint.set(r.endpointId, [...(byEndpoint.get(r.endpointId) ?? []), r]);
   return new Map([...byEndpoint].map(([id, list]) => [id, hourlySeries(list, fromHour, hours)]));
 }

@@ -45,5 +45,5 @@ export async function recordChanges(env: Env, changes: DeliveryChange[], now: nu
   );
 }
 
-export { STALE_TENANT } from "./tenant-log";
+export { HOURLY_ENDPOINTS_PER_CALL, STALE_TENANT } from "./tenant-log";
 export { STATS_ENDPOINTS_PER_CALL } from "./metrics-query";

@@ -37,6 +37,7 @@ import type {
   FanoutStep,
   RecoverItem,
   EndpointTotals,
+  StatsRow,
   TaskRow,
   TenantMetrics,
   TenantRef,
@@ -68,6 +69,10 @@ const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(", ");
  * so a consumer batch of 50 messages for one tenant is 50 bounded calls, not one of 5,000 events.
  */
 export const FANOUT_EVENTS_PER_CALL = 100;
+/** Endpoints one hourlyStats call reads: the portal charts a page of endpoints at a time. */
+export const HOURLY_ENDPOINTS_PER_CALL = 50;
+/** Hours hourlyStats reaches back: the portal's longest chart, 7 days. */
+export const HOURLY_MAX_HOURS = 7 * 24;
 /**
  * Payload bytes one fanOut call reads into memory to run filters (at least one event whole; an
  * ingest body is at most 1 MiB): 4 MiB, far inside an isolate's 128 MB even parsed.
@@ -550,6 +555,22 @@ export class TenantLog extends DurableObject<Env> {
    */
   async stats(sinceHour: number, opts: { endpointId?: string; after?: string } = {}): Promise<EndpointTotals[]> {
     return windowTotals(this.sql, sinceHour, opts);
+  }
+
+  /**
+   * The hourly roll-ups of some endpoints from `sinceHour`, for the portal's charts. Bounded by its
+   * arguments: at most HOURLY_ENDPOINTS_PER_CALL endpoints and HOURLY_MAX_HOURS hours, so at most
+   * 50 × 168 rows (~2 MB) whatever the tenant holds (an RPC answer may be 32 MiB).
+   */
+  async hourlyStats(sinceHour: number, endpointIds: string[]): Promise<StatsRow[]> {
+    if (endpointIds.length > HOURLY_ENDPOINTS_PER_CALL) throw new RangeError(`hourlyStats takes at most ${HOURLY_ENDPOINTS_PER_CALL} endpoints`);
+    if (!endpointIds.length) return [];
+    const from = Math.max(sinceHour, Date.now() - HOURLY_MAX_HOURS * 3600_000);
+    return this.db
+      .select()
+      .from(schema.deliveryStats)
+      .where(and(gte(schema.deliveryStats.hour, from), inList(schema.deliveryStats.endpointId, endpointIds)))
+      .all();
   }
 
   /** All-time counters per endpoint and the open backlog, for GET /metrics (reads only). */
