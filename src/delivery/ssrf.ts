@@ -131,7 +131,7 @@ function isLoopbackHost(host: string): boolean {
   if (v4 !== null) return v4 < 0x01000000 || Math.floor(v4 / 0x01000000) === 127;
   if (!host.startsWith("[")) return false;
   const g = parseIPv6(host.slice(1, -1));
-  if (!g || !g.slice(0, 6).every((x) => x === 0)) return false;
+  if (!g?.slice(0, 6).every((x) => x === 0)) return false;
   // ::, ::1 and the deprecated IPv4-compatible ::127.x.y.z (mapped forms were made IPv4 by canonicalHost).
   return (g[6] === 0 && (g[7] === 0 || g[7] === 1)) || Math.floor(v4From(g[6]!, g[7]!) / 0x01000000) === 127;
 }

@@ -55,8 +55,14 @@ export const STATS_ENDPOINTS_PER_CALL = 1000;
 export function windowTotals(sql: SqlStorage, sinceHour: number, opts: { endpointId?: string; after?: string }): EndpointTotals[] {
   const params: (string | number)[] = [sinceHour];
   let where = "WHERE hour >= ?";
-  if (opts.endpointId !== undefined) (where += " AND endpoint_id = ?"), params.push(opts.endpointId);
-  if (opts.after !== undefined) (where += " AND endpoint_id > ?"), params.push(opts.after);
+  if (opts.endpointId !== undefined) {
+    where += " AND endpoint_id = ?";
+    params.push(opts.endpointId);
+  }
+  if (opts.after !== undefined) {
+    where += " AND endpoint_id > ?";
+    params.push(opts.after);
+  }
   return sql
     .exec<TotalsRow>(`${totalsSql(where)} LIMIT ${STATS_ENDPOINTS_PER_CALL}`, ...params)
     .toArray()

@@ -57,7 +57,7 @@ async function endpointsCounted(tenant: string, n: number) {
      INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, filter,
        secrets_enc, headers_enc, auth_enc, header_names, auth_type, signature, envelope, retry_policy, rate_limit_per_s, max_in_flight,
        timeout_ms, metadata, status, disabled_reason, disabled_at, version, created_at, updated_at, tenant_environment)
-     SELECT 'ep_' || substr(id, 4, 16) || printf('%010d', i), tenant_id, url || '?copy=' || i, description, event_types, channels, filter,
+     SELECT 'ep_' || substr(id, 4) || printf('%05d', i), tenant_id, url || '?copy=' || i, description, event_types, channels, filter,
        secrets_enc, headers_enc, auth_enc, header_names, auth_type, signature, envelope, retry_policy, rate_limit_per_s, max_in_flight,
        timeout_ms, metadata, status, disabled_reason, disabled_at, version, created_at, updated_at, tenant_environment FROM endpoints, n WHERE id = ?`,
   )
