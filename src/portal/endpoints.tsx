@@ -61,6 +61,22 @@ async function catalogNames(env: Env) {
   return (await listEventTypes(serviceCtx(env), { limit: 100 })).map((t) => t.name);
 }
 
+/** What the endpoint page shows: the endpoint, its stats and its chart over the chosen window. */
+async function endpointDetailData(c: Context<PortalEnv, any>, id: string) {
+  const ctx = serviceCtx(c.env);
+  const tenant = c.get("session").tenantId;
+  const row = await getEndpoint(ctx, tenant, id);
+  const now = Date.now();
+  // The chart's window: the last 24 hours, or 7 days with ?range=7d (a link: no script needed).
+  const range = c.req.query("range") === "7d" ? "7d" : "24h";
+  const hours = range === "7d" ? 7 * 24 : 24;
+  const [stats, hourly] = await Promise.all([
+    endpointStats(ctx, tenant, row.id, now - DEFAULT_STATS_WINDOW_MS),
+    hourlyTraffic(ctx, tenant, hours, now, [row.id]),
+  ]);
+  return { row, stats, traffic: { series: hourly.get(row.id) ?? emptySeries(hours, now), range } as const };
+}
+
 export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.get("/", async (c) => {
     const ctx = serviceCtx(c.env);
@@ -132,28 +148,13 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.get(`/endpoints/${ID}`, async (c) => {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
-    const row = await getEndpoint(ctx, tenant, c.req.param("id"));
-    const now = Date.now();
-    // The chart's window: the last 24 hours, or 7 days with ?range=7d (a link: no script needed).
-    const range = c.req.query("range") === "7d" ? "7d" : "24h";
-    const hours = range === "7d" ? 7 * 24 : 24;
-    const [stats, traffic] = await Promise.all([
-      endpointStats(ctx, tenant, row.id, now - DEFAULT_STATS_WINDOW_MS),
-      hourlyTraffic(ctx, tenant, hours, now, [row.id]),
-    ]);
+    const { row, stats, traffic } = await endpointDetailData(c, c.req.param("id"));
     const taskId = c.req.query("task");
     const task = taskId && /^task_[0-9a-z]{26}$/.test(taskId) ? ((await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null) : null;
     return page(
       c,
       { title: row.description || "Endpoint", current: "endpoints" },
-      <EndpointDetail
-        row={row}
-        csrf={c.get("csrf")}
-        readOnly={c.get("session").readOnly}
-        stats={stats}
-        traffic={{ series: traffic.get(row.id) ?? emptySeries(hours, now), range }}
-        task={task}
-      />,
+      <EndpointDetail row={row} csrf={c.get("csrf")} readOnly={c.get("session").readOnly} stats={stats} traffic={traffic} task={task} />,
     );
   });
 
@@ -206,29 +207,13 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
 
   /** The endpoint's page with a banner on top: a test's answer, or why the action was refused. */
   const detailWith = async (c: Context<PortalEnv, any>, id: string, banner: unknown, status: 200 | 429 = 200) => {
-    const ctx = serviceCtx(c.env);
-    const tenant = c.get("session").tenantId;
-    const row = await getEndpoint(ctx, tenant, id);
-    const now = Date.now();
-    // The chart's window: the last 24 hours, or 7 days with ?range=7d (a link: no script needed).
-    const range = c.req.query("range") === "7d" ? "7d" : "24h";
-    const hours = range === "7d" ? 7 * 24 : 24;
-    const [stats, traffic] = await Promise.all([
-      endpointStats(ctx, tenant, row.id, now - DEFAULT_STATS_WINDOW_MS),
-      hourlyTraffic(ctx, tenant, hours, now, [row.id]),
-    ]);
+    const { row, stats, traffic } = await endpointDetailData(c, id);
     return page(
       c,
       { title: row.description || "Endpoint", current: "endpoints" },
       <>
         {banner as never}
-        <EndpointDetail
-          row={row}
-          csrf={c.get("csrf")}
-          readOnly={false}
-          stats={stats}
-          traffic={{ series: traffic.get(row.id) ?? emptySeries(hours, now), range }}
-        />
+        <EndpointDetail row={row} csrf={c.get("csrf")} readOnly={false} stats={stats} traffic={traffic} />
       </>,
       status,
     );

@@ -80,6 +80,23 @@ svg.spark { display:block; margin-bottom:.2rem; }
 `;
 
 /** The brand: the configured logo and name (both escaped by JSX; the logo URL is https-only by config). */
+/** Every portal page's <head>: the portal's own pages and the sign-in/message pages alike. */
+export function PageHead(props: { title: string; brand: PortalSettings; css: string }) {
+  // Both values passed the config's #rrggbb allow-list, so they cannot close the rule or the tag.
+  const theme = `:root{--accent:${props.brand.accentColor};--accent-fg:${props.brand.accentText}}`;
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="referrer" content="no-referrer" />
+      <title>
+        {props.title} · {props.brand.brandName}
+      </title>
+      <style dangerouslySetInnerHTML={{ __html: props.css + theme }} />
+    </head>
+  );
+}
+
 export function BrandMark(props: { brand: PortalSettings }) {
   return (
     <span class="brand">
@@ -99,19 +116,9 @@ export function Layout(props: {
   csrf: string;
   children: Child;
 }) {
-  // Both values passed the config's #rrggbb allow-list, so they cannot close the rule or the tag.
-  const theme = `:root{--accent:${props.brand.accentColor};--accent-fg:${props.brand.accentText}}`;
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>
-          {props.title} · {props.brand.brandName}
-        </title>
-        <style dangerouslySetInnerHTML={{ __html: CSS + theme }} />
-      </head>
+      <PageHead title={props.title} brand={props.brand} css={CSS} />
       <body>
         <header>
           {/* The brand is the header's one name: "Webhooks" unless PORTAL_BRAND_NAME says otherwise. */}

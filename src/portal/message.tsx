@@ -7,25 +7,16 @@ import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import type { AppEnv } from "../http/context";
 import type { PortalSettings } from "../lib/portal-settings";
-import { BrandMark } from "./layout";
+import { BrandMark, PageHead } from "./layout";
 
 const CSS =
   "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}.brand{display:flex;gap:.6rem;align-items:center;font-weight:600}.brand img{max-height:2rem;max-width:10rem}" +
   "button{padding:.55rem 1rem;border-radius:8px;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);font:inherit;font-weight:600;cursor:pointer}.tenant{font-weight:600}.muted{color:#5b6470;font-size:.9rem}";
 
 export function Message(props: { title: string; text: string; brand: PortalSettings; children?: Child }) {
-  const theme = `:root{--accent:${props.brand.accentColor};--accent-fg:${props.brand.accentText}}`;
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>
-          {props.title} · {props.brand.brandName}
-        </title>
-        <style dangerouslySetInnerHTML={{ __html: CSS + theme }} />
-      </head>
+      <PageHead title={props.title} brand={props.brand} css={CSS} />
       <body>
         <header>
           <BrandMark brand={props.brand} />
