@@ -20,6 +20,9 @@ const FRESH_DATABASE = [
   "test/operator/operator-metrics.test.ts",
   // 900 deliveries in its 10 s wait: retries other files left running in a shared workerd slow it.
   "test/tenant-log/footprint.test.ts",
+  // It sends a request in on http://localhost:<the receiver's port>, and the isolate learns that
+  // host as its own (src/lib/self-hosts.ts): every later file's receiver URL would be refused.
+  "test/security/delivery-loops.test.ts",
   // The reseal pass's cursor walks every endpoint row, like encryption.test.ts.
   "test/security/reseal.test.ts",
   // 5,000 tenants in D1 and 5,000 logs: every file after it would page through them.
