@@ -181,9 +181,10 @@ export function client(base, key) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    const json = text ? JSON.parse(text) : null;
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
-    return json;
+    // The status and the body first: a non-JSON answer (a runtime's plain-text error) is the
+    // finding, and its stack is what says where it escaped.
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 1500)}`);
+    return text ? JSON.parse(text) : null;
   };
 }
 

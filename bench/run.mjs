@@ -436,7 +436,7 @@ async function retryRun({ call, receiver }, retryEps, total) {
     // A failing service read is a finding, not the end of the run: count it and read again.
     const page = await listAll(call, "/v1/tenants/bench-retry/deliveries?status=pending_retry").catch((err) => {
       serviceErrors += 1;
-      if (serviceErrors <= 3) console.log(`  service error while reading due times: ${String(err).slice(0, 160)}`);
+      if (serviceErrors <= 3) console.log(`  service error while reading due times: ${String(err).slice(0, 1600)}`);
       return [];
     });
     for (const d of page) {
