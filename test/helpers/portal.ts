@@ -85,3 +85,35 @@ export class PortalClient {
     return m[1]!;
   }
 }
+
+/** Every field of the form, as a browser would submit it for a new endpoint. */
+export function createFields(csrf: string, url: string, extra: Record<string, string | string[]> = {}) {
+  return {
+    _csrf: csrf,
+    url,
+    description: "form test",
+    extra_types: "",
+    channels: "",
+    filter: "",
+    retry: "default",
+    schedule: "",
+    rate_limit_per_s: "",
+    max_in_flight: "",
+    timeout_ms: "15000",
+    auth_type: "none",
+    auth_username: "",
+    auth_password: "",
+    auth_header_name: "",
+    auth_header_value: "",
+    header_name_0: "",
+    header_value_0: "",
+    header_name_1: "",
+    header_value_1: "",
+    signature_scheme: "default",
+    signature_header: "",
+    signature_prefix: "",
+    envelope: "standard",
+    metadata: "",
+    ...extra,
+  };
+}

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { api, createTenant } from "../helpers/api";
-import { PortalClient } from "../helpers/portal";
+import { createFields, PortalClient } from "../helpers/portal";
 import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 
 const BASIC_PASSWORD = "pa55-word-SECRET";
@@ -18,38 +18,6 @@ async function signedIn() {
   const { client } = await PortalClient.open(tenant);
   const csrf = PortalClient.csrfOf((await client.get("/portal/endpoints/new")).html);
   return { tenant, client, csrf };
-}
-
-/** Every field of the form, as a browser would submit it for a new endpoint. */
-function createFields(csrf: string, url: string, extra: Record<string, string | string[]> = {}) {
-  return {
-    _csrf: csrf,
-    url,
-    description: "form test",
-    extra_types: "",
-    channels: "",
-    filter: "",
-    retry: "default",
-    schedule: "",
-    rate_limit_per_s: "",
-    max_in_flight: "",
-    timeout_ms: "15000",
-    auth_type: "none",
-    auth_username: "",
-    auth_password: "",
-    auth_header_name: "",
-    auth_header_value: "",
-    header_name_0: "",
-    header_value_0: "",
-    header_name_1: "",
-    header_value_1: "",
-    signature_scheme: "default",
-    signature_header: "",
-    signature_prefix: "",
-    envelope: "standard",
-    metadata: "",
-    ...extra,
-  };
 }
 
 /** The fields the edit page renders, as the browser would post them back untouched, plus changes. */

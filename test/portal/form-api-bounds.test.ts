@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_FILTER_JSON_DEPTH } from "../../src/delivery/filter";
 import { api, createTenant } from "../helpers/api";
-import { PortalClient } from "../helpers/portal";
+import { createFields, PortalClient } from "../helpers/portal";
 import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 
 /** `{"data.x": {"$eq": {"a": {"a": … }}}}` nested `levels` deep in all. */
@@ -16,26 +16,6 @@ function deepFilter(levels: number): string {
   let inner = "1";
   for (let i = 0; i < levels - 2; i++) inner = `{"a":${inner}}`;
   return `{"data.x":{"$eq":${inner}}}`;
-}
-
-function fields(csrf: string, url: string, filter: string) {
-  return {
-    _csrf: csrf,
-    url,
-    description: "depth",
-    extra_types: "",
-    channels: "",
-    filter,
-    retry: "default",
-    schedule: "",
-    rate_limit_per_s: "",
-    max_in_flight: "",
-    timeout_ms: "15000",
-    auth_type: "none",
-    signature_scheme: "default",
-    envelope: "standard",
-    metadata: "",
-  };
 }
 
 async function signedIn() {
@@ -49,7 +29,10 @@ describe("portal endpoint form: the API's depth and size bounds", () => {
   for (const levels of [100, 3000]) {
     it(`refuses a filter ${levels} deep on the form, with the error beside the field`, async () => {
       const { tenant, client, csrf } = await signedIn();
-      const res = await client.post("/portal/endpoints", fields(csrf, receiverUrl(uniquePath("/deep")), deepFilter(levels)));
+      const res = await client.post(
+        "/portal/endpoints",
+        createFields(csrf, receiverUrl(uniquePath("/deep")), { description: "depth", filter: deepFilter(levels) }),
+      );
       expect(res.status).toBe(400);
       expect(res.html).toMatch(/id="filter-error"[^>]*>[^<]*nested deeper than/);
       const list = await api("GET", `/v1/tenants/${tenant}/endpoints`);
@@ -59,7 +42,8 @@ describe("portal endpoint form: the API's depth and size bounds", () => {
 
   it("draws the line where the API does: 63 levels of filter (64 of body) pass both, one more fails both", async () => {
     const { tenant, client, csrf } = await signedIn();
-    const viaForm = (levels: number) => client.post("/portal/endpoints", fields(csrf, receiverUrl(uniquePath("/deep")), deepFilter(levels)));
+    const viaForm = (levels: number) =>
+      client.post("/portal/endpoints", createFields(csrf, receiverUrl(uniquePath("/deep")), { description: "depth", filter: deepFilter(levels) }));
     const viaApi = (levels: number) =>
       api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: receiverUrl(uniquePath("/deep")), filter: JSON.parse(deepFilter(levels)) } });
     expect((await viaForm(MAX_FILTER_JSON_DEPTH)).status).toBe(201);
