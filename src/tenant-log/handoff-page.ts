@@ -7,7 +7,7 @@
  * under the 32 MiB Cloudflare caps an RPC's arguments and answer at, and a queue consumer that fans
  * out 50 tenants side by side holds 50 pages, not 5,000 payloads × endpoints.
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type * as schema from "./schema";
@@ -45,7 +45,8 @@ export interface HandoffRef {
 type EventMeta = Omit<HandoffEvent, "payload"> & { bytes: number };
 
 /** `column IN (the list)`, bound as one JSON parameter whatever the list's length. */
-const inList = (column: SQLiteColumn, values: string[]) => sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+/** `column IN (values)` as one JSON parameter: DO SQLite binds at most 100, and a page may name more ids. */
+export const inList = (column: SQLiteColumn, values: string[]): SQL => sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
 
 /** Events' metadata and payload sizes, without reading any payload into memory. */
 export function eventMeta(db: Db, ids: string[]): Map<string, EventMeta> {

@@ -49,7 +49,7 @@ import { newId } from "../db/ids";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { fanoutMessage } from "../domain/queue-messages";
 import { FanoutSender } from "./fanout-sender";
-import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, payloadPage } from "./handoff-page";
+import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, inList, payloadPage } from "./handoff-page";
 import { readConfig } from "../config";
 import { sweepMessage } from "../domain/sweep";
 import { halfDone, recheckDelay } from "./sweep-check";
@@ -891,9 +891,6 @@ function canonical(v: unknown): unknown {
     );
   return v;
 }
-
-/** `column IN (the list)`, bound as one JSON parameter whatever the list's length. */
-const inList = (column: SQLiteColumn, values: string[]): SQL => sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
 
 /** "4xx" → 400 <= code < 500; "none" → no HTTP answer at all (timeout, connection, blocked). */
 function codeClass(column: SQLiteColumn, cls: NonNullable<DeliveryFilters["statusCodeClass"]>): SQL {
