@@ -24,6 +24,7 @@ import { RETENTION_CHECK_EVERY_MS, RETENTION_WAKE_MS, tenantRetentionMs } from "
 import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds";
 import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 import { PAYLOAD_BY_ID, withPayloads } from "./payloads";
+import type { EnqueueItem } from "./client";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
 
 /** Without an explicit max_in_flight, this many attempts run at once per endpoint. */
@@ -41,24 +42,6 @@ export const attemptsPerRun = (timeoutMs: number) => CONNECTIONS_PER_INVOCATION 
 const LEASE_MARGIN_MS = 30_000;
 /** How soon to retry flushing the outbox when the TenantLog refused a write. */
 const OUTBOX_RETRY_MS = 5_000;
-
-export interface EnqueueItem {
-  deliveryId: string;
-  tenantId: string;
-  eventId: string;
-  eventType: string;
-  eventCreatedAt: number;
-  /** Absent or null: the dispatcher loads it by event id before the attempt (./payloads.ts). */
-  payload?: string | null;
-  orderingKey: string | null;
-  deliverAt: number | null;
-  expiresAt: number | null;
-  attempts?: number;
-  trigger?: AttemptTrigger;
-  /** The event's W3C trace (src/delivery/trace-context.ts), sent as a new span on every attempt. */
-  traceId?: string | null;
-  traceFlags?: string | null;
-}
 
 export class EndpointDispatcher extends DurableObject<Env> {
   private readonly store: DispatcherStore;

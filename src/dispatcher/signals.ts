@@ -2,9 +2,10 @@
  * What the dispatcher reports outward: an endpoint the receiver disabled (410 or
  * `webhook-delivery: disable`) or that failed for 5 days, and delivery milestones as operational events.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { endpoints } from "../db/schema";
 import { getDb } from "../db/client";
+import { writeEndpointStatus } from "../attempts/endpoint-status";
 import type { DeliveryRef } from "../attempts/record";
 import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { queueOperational } from "../attempts/queue-operational";
@@ -31,7 +32,7 @@ export interface PendingDisable {
 const DISABLE_CAS_TRIES = 3;
 
 /**
- * Writes the disable to D1 as a compare-and-set on the version the dispatcher acted on, so a
+ * Writes the disable to D1 (src/attempts/endpoint-status.ts, the one writer) as a compare-and-set on the version the dispatcher acted on, so a
  * change D1 has and the object has not seen yet is never overwritten. When the version moved and
  * the endpoint is still active at the same URL, the receiver's answer still holds: the write is
  * tried again on the newer version. Answers the row D1 has afterwards (null when the endpoint is
@@ -41,12 +42,7 @@ export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointS
   const db = getDb(env);
   let version = pending.version;
   for (let tries = 0; tries < DISABLE_CAS_TRIES; tries++) {
-    const row = await db
-      .update(endpoints)
-      .set({ status: "disabled", disabledReason: pending.reason, disabledAt: pending.at, updatedAt: pending.at, version: sql`${endpoints.version} + 1` })
-      .where(and(eq(endpoints.id, endpoint.id), eq(endpoints.status, "active"), eq(endpoints.version, version)))
-      .returning()
-      .get();
+    const row = await writeEndpointStatus(db, endpoint.id, { status: "disabled", reason: pending.reason, at: pending.at }, { status: "active", version });
     if (row) {
       await queueOperational(env, [
         { type: "endpoint.disabled", tenantId: endpoint.tenantId, data: { endpoint_id: endpoint.id, reason: pending.reason } },

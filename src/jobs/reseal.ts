@@ -20,7 +20,7 @@ import { getDb } from "../db/client";
 import { endpoints, jobCursors } from "../db/schema";
 import { currentKey, decryptText, encryptText } from "../lib/crypto";
 import { errorFields, log } from "../lib/log";
-import { pushSnapshot } from "../services/endpoints";
+import { pushSnapshot } from "../dispatcher/client";
 
 /**
  * Rows one pass reads. A resealed row costs a D1 write and a Durable Object call: 200 rows stay

@@ -8,7 +8,6 @@ import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, setEndpoint
 import { testEndpoint } from "../services/endpoints-test";
 import { rotateSecret } from "../services/endpoint-secrets";
 import { listEventTypes } from "../services/event-types";
-import { emitOperational } from "../services/operational";
 import { getTask, recoverEndpoint } from "../services/recover";
 import type { EndpointRow } from "../attempts/endpoint-snapshot";
 import { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
@@ -135,7 +134,6 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const tenant = c.get("session").tenantId;
     try {
       const { row, secret } = await createEndpoint(ctx, tenant, parsed.input);
-      await emitOperational(ctx, [{ type: "endpoint.created", tenantId: tenant, data: { endpoint_id: row.id } }]);
       // The secret is rendered in this answer only, never put in a URL.
       return page(c, { title: "Endpoint created", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} />, 201);
     } catch (err) {
@@ -180,19 +178,13 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
       if (err instanceof ApiError && (err.status === 400 || err.status === 409)) return again(err.issues ?? [{ path: "url", message: err.message }]);
       throw err;
     }
-    await emitOperational(ctx, [{ type: "endpoint.updated", tenantId: tenant, data: { endpoint_id: id } }]);
     return c.redirect(`/portal/endpoints/${id}`, 303);
   });
 
   for (const action of ["enable", "disable"] as const) {
     portal.post(`/endpoints/${ID}/${action}`, async (c) => {
-      const ctx = serviceCtx(c.env);
       const tenant = c.get("session").tenantId;
-      const { changed, row } = await setEndpointStatus(ctx, tenant, c.req.param("id"), action === "enable" ? "active" : "disabled", "manual");
-      if (changed)
-        await emitOperational(ctx, [
-          { type: action === "enable" ? "endpoint.enabled" : "endpoint.disabled", tenantId: tenant, data: { endpoint_id: row.id, reason: row.disabledReason } },
-        ]);
+      const { row } = await setEndpointStatus(serviceCtx(c.env), tenant, c.req.param("id"), action === "enable" ? "active" : "disabled", "manual");
       return c.redirect(`/portal/endpoints/${row.id}`, 303);
     });
   }
@@ -259,10 +251,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   });
 
   portal.post(`/endpoints/${ID}/delete`, async (c) => {
-    const ctx = serviceCtx(c.env);
-    const tenant = c.get("session").tenantId;
-    const row = await deleteEndpoint(ctx, tenant, c.req.param("id"));
-    await emitOperational(ctx, [{ type: "endpoint.deleted", tenantId: tenant, data: { endpoint_id: row.id } }]);
+    await deleteEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
     return c.redirect("/portal", 303);
   });
 }

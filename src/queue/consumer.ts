@@ -11,8 +11,8 @@ import { chunk } from "../lib/chunk";
 import { errorFields, log } from "../lib/log";
 import { type ServiceCtx, serviceCtx } from "../services/context";
 import { fanOutByTenant } from "../services/events/fanout";
-import { OPERATOR_TENANT, type OperationalType } from "../domain/operational";
-import { emitOperational } from "../services/operational";
+import { OPERATOR_TENANT } from "../domain/operational";
+import { storeQueuedOperational } from "../services/operational";
 import { tenantLogFor } from "../tenant-log/client";
 import type { DeadLetterRow } from "../tenant-log/types";
 import { eq } from "drizzle-orm";
@@ -94,11 +94,7 @@ async function consumeFanouts(ctx: ServiceCtx, messages: (Parsed & { body: Fanou
 
 /** Every operational event of the batch in one ingest; if that fails, message by message. */
 async function consumeOperational(ctx: ServiceCtx, messages: (Parsed & { body: OperationalMessage })[]) {
-  const store = (bodies: OperationalMessage[]) =>
-    emitOperational(
-      ctx,
-      bodies.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data, eventType: e.event_type }))),
-    );
+  const store = (bodies: OperationalMessage[]) => storeQueuedOperational(ctx, bodies);
   try {
     await store(messages.map((m) => m.body));
     for (const m of messages) m.msg.ack();

@@ -1,5 +1,9 @@
-/** Endpoint verbs: subscriber URLs with their filters, secrets, headers and delivery policy. */
-import { and, count, desc, eq, lt, sql } from "drizzle-orm";
+/**
+ * Endpoint verbs: subscriber URLs with their filters, secrets, headers and delivery policy. Each
+ * verb is whole: it writes D1, tells the endpoint's dispatcher (src/dispatcher/client.ts) and emits
+ * its own `endpoint.*` operational events, so a route, a portal handler or a job only calls it.
+ */
+import { and, count, desc, eq, lt, type SQL } from "drizzle-orm";
 import { newId } from "../db/ids";
 import { endpoints, type TenantEnvironment } from "../db/schema";
 import { matchesEventType } from "../delivery/match";
@@ -14,8 +18,11 @@ import { decryptJson, encryptJson } from "../lib/crypto";
 import type { CreateEndpoint, UpdateEndpoint } from "./endpoint-input";
 import type { ServiceCtx } from "./context";
 import { deploymentDefaults, type DeploymentDefaults } from "../attempts/deployment-defaults";
-import { endpointField, snapshotOf, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
-import { dispatcherFor } from "../dispatcher/client";
+import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
+import { nextVersion, statusColumns, writeEndpointStatus, type DisabledReason, type EndpointStatus } from "../attempts/endpoint-status";
+import { forgetEndpoints, pushSnapshot } from "../dispatcher/client";
+import type { OperationalEvent } from "../domain/operational";
+import { emitOperational } from "./operational";
 import { assertOwnSecret } from "./own-secret";
 import { assertUrlShareQuota } from "./endpoint-url-share";
 import { tenantEnvironment } from "./tenants";
@@ -119,6 +126,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
     updatedAt: now,
   };
   await ctx.db.insert(endpoints).values(row);
+  await emitOperational(ctx, [{ type: "endpoint.created", tenantId, data: { endpoint_id: id } }]);
   return { row, secret };
 }
 
@@ -157,12 +165,15 @@ export async function listEndpoints(
   }
 }
 
-/** Applies a partial update; answers the new row (version bumped so dispatchers refresh). */
+/**
+ * Applies a partial update; answers the new row (version bumped so dispatchers refresh). Emits
+ * endpoint.updated, and endpoint.enabled or endpoint.disabled when the status changed with it.
+ */
 export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, patch: UpdateEndpoint) {
   const current = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
-  // version + 1 in SQL: a concurrent change (a rotation) bumps it too, so no two snapshots share one.
-  const set: Partial<Omit<EndpointRow, "version">> & { version: ReturnType<typeof sql> } = { updatedAt: now, version: sql`${endpoints.version} + 1` };
+  // version + 1 in SQL (src/attempts/endpoint-status.ts): a concurrent change (a rotation) bumps it too.
+  const set: Partial<Omit<EndpointRow, "version">> & { version: SQL } = { updatedAt: now, version: nextVersion() };
   if (patch.url !== undefined) set.url = assertDestination(ctx, patch.url, current.tenantEnvironment);
   if (set.url !== undefined && set.url !== current.url) await assertUrlShareQuota(ctx, tenantId, set.url, endpointId);
   if (patch.description !== undefined) set.description = patch.description;
@@ -190,7 +201,7 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
   if (patch.metadata !== undefined) set.metadata = patch.metadata;
   if (patch.propagate_traceparent !== undefined) set.propagateTraceparent = patch.propagate_traceparent;
   if (patch.disabled !== undefined && patch.disabled !== (current.status === "disabled")) {
-    Object.assign(set, statusChange(patch.disabled ? "disabled" : "active", "manual", now));
+    Object.assign(set, statusColumns(patch.disabled ? "disabled" : "active", "manual", now));
   }
   const row = await ctx.db
     .update(endpoints)
@@ -200,6 +211,9 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
     .get();
   if (!row) throw notFound("endpoint");
   await pushSnapshot(ctx.env, row);
+  const events: OperationalEvent[] = [{ type: "endpoint.updated", tenantId, data: { endpoint_id: endpointId } }];
+  if (current.status !== row.status) events.push(statusEvent(row));
+  await emitOperational(ctx, events);
   return { before: current, row };
 }
 
@@ -211,29 +225,29 @@ async function assertSecretsFit(ctx: ServiceCtx, current: EndpointRow, profile: 
   if (current0) assertOwnSecret(current0.secret, profile, "signature");
 }
 
-function statusChange(status: "active" | "disabled", reason: "manual" | "gone" | "failing", now: number): Partial<EndpointRow> {
-  return status === "disabled" ? { status, disabledReason: reason, disabledAt: now } : { status, disabledReason: null, disabledAt: null };
+/** endpoint.enabled or endpoint.disabled, for a row whose status just changed. */
+function statusEvent(row: EndpointRow): OperationalEvent {
+  return {
+    type: row.status === "active" ? "endpoint.enabled" : "endpoint.disabled",
+    tenantId: row.tenantId,
+    data: { endpoint_id: row.id, reason: row.disabledReason },
+  };
 }
 
-/** Enables or disables an endpoint. Disabling holds its pending deliveries; enabling resumes them. */
-export async function setEndpointStatus(
-  ctx: ServiceCtx,
-  tenantId: string,
-  endpointId: string,
-  status: "active" | "disabled",
-  reason: "manual" | "gone" | "failing" = "manual",
-) {
+/**
+ * Enables or disables an endpoint. Disabling holds its pending deliveries; enabling resumes them.
+ * The dispatcher is told either way: an unchanged status re-syncs an object that missed a change.
+ */
+export async function setEndpointStatus(ctx: ServiceCtx, tenantId: string, endpointId: string, status: EndpointStatus, reason: DisabledReason = "manual") {
   const current = await getEndpoint(ctx, tenantId, endpointId);
-  if (current.status === status && (status === "active" || current.disabledReason === reason)) return { changed: false, row: current };
-  const now = Date.now();
-  const row = await ctx.db
-    .update(endpoints)
-    .set({ ...statusChange(status, reason, now), updatedAt: now, version: sql`${endpoints.version} + 1` })
-    .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId)))
-    .returning()
-    .get();
+  if (current.status === status && (status === "active" || current.disabledReason === reason)) {
+    await pushSnapshot(ctx.env, current);
+    return { changed: false, row: current };
+  }
+  const row = await writeEndpointStatus(ctx.db, endpointId, { status, reason, at: Date.now() }, { tenantId });
   if (!row) throw notFound("endpoint");
   await pushSnapshot(ctx.env, row);
+  await emitOperational(ctx, [statusEvent(row)]);
   return { changed: true, row };
 }
 
@@ -245,15 +259,6 @@ export async function deleteEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
     .get();
   if (!row) throw notFound("endpoint");
   await forgetEndpoints(ctx.env, [row.id]);
+  await emitOperational(ctx, [{ type: "endpoint.deleted", tenantId, data: { endpoint_id: row.id } }]);
   return row;
-}
-
-/** Tells the endpoint's dispatcher about a change (URL, secrets, status...). */
-export async function pushSnapshot(env: Env, row: EndpointRow) {
-  await dispatcherFor(env, row.id).configure(snapshotOf(row));
-}
-
-/** Deleted endpoints: their dispatchers cancel what they hold and clear their storage. */
-export async function forgetEndpoints(env: Env, endpointIds: string[]) {
-  await Promise.all(endpointIds.map((id) => dispatcherFor(env, id).forget()));
 }

@@ -20,6 +20,7 @@ import { isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
 import { ApiError } from "../errors";
 import { chunk } from "../lib/chunk";
 import { EVENTS_PER_INGEST, emittable, OPERATOR_TENANT, type OperationalEvent, type OperationalType } from "../domain/operational";
+import type { OperationalMessage } from "../domain/queue-messages";
 import { operatorLogName } from "../tenant-log/client";
 import type { ServiceCtx } from "./context";
 import { ingestEvents } from "./events/ingest";
@@ -54,6 +55,14 @@ export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[
     }),
   );
   await emitTenantAlerts(ctx, events);
+}
+
+/** The operational events the dispatchers queued (src/attempts/queue-operational.ts), stored in one emit. */
+export async function storeQueuedOperational(ctx: ServiceCtx, bodies: OperationalMessage[]) {
+  await emitOperational(
+    ctx,
+    bodies.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data, eventType: e.event_type }))),
+  );
 }
 
 /** Tenants with at least one endpoint subscribed to Edgehooks' alerts (an `edgehooks.` pattern). */

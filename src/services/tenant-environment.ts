@@ -9,7 +9,7 @@ import { endpoints, tenants, type TenantEnvironment } from "../db/schema";
 import { destinationRules } from "../delivery/ssrf";
 import { ApiError, notFound } from "../errors";
 import type { ServiceCtx } from "./context";
-import { pushSnapshot } from "./endpoints";
+import { pushSnapshot } from "../dispatcher/client";
 
 /**
  * Moves a tenant to `environment`. Leaving the sandbox while endpoints still use http:// (where

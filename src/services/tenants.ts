@@ -6,6 +6,7 @@ import { newId } from "../db/ids";
 import { apiKeys, endpoints, portalSessions, taskOwners, tenants, tenantTombstones, type TenantEnvironment } from "../db/schema";
 import { ApiError, notFound } from "../errors";
 import { iso } from "../lib/time";
+import { forgetEndpoints } from "../dispatcher/client";
 import { tenantLogFor } from "../tenant-log/client";
 import type { TenantRef } from "../tenant-log/types";
 import { API_KEY_CACHE_PREFIX, cached, invalidate } from "./config-cache";
@@ -132,11 +133,14 @@ export async function updateTenant(ctx: ServiceCtx, tenantId: string, patch: { n
  * keys bound to it, its portal sessions and its task owners in one batch. The log goes first so
  * a failure leaves the tenant in place to delete again, never a log without a tenant.
  */
-export async function deleteTenant(ctx: ServiceCtx, tenantId: string, forgetEndpoints: (ids: string[]) => Promise<void>) {
+export async function deleteTenant(ctx: ServiceCtx, tenantId: string) {
   const { db } = ctx;
   const tenant = await getTenant(db, tenantId);
   const owned = await db.select({ id: endpoints.id }).from(endpoints).where(eq(endpoints.tenantId, tenantId)).all();
-  await forgetEndpoints(owned.map((e) => e.id));
+  await forgetEndpoints(
+    ctx.env,
+    owned.map((e) => e.id),
+  );
   await tenantLogFor(ctx.env, tenantId).destroy(tenant.createdAt);
   await deleteTenantRows(db, tenantId);
   invalidate(`tenant:${tenantId}`);

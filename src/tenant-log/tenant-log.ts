@@ -10,6 +10,7 @@
  * runs synchronously against local storage, and the runtime coalesces the writes of concurrent
  * calls into one durable commit (output gate), so concurrent ingests share one storage flush.
  */
+import { fingerprintOf } from "../delivery/idempotency";
 import { DurableObject } from "cloudflare:workers";
 import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, isNotNull, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
@@ -874,23 +875,6 @@ export class TenantLog extends DurableObject<Env> {
 }
 
 export const IDEMPOTENCY_TTL_MS = DAY;
-
-/** The parts of an event a repeat of its idempotency key must match (SPEC Events). */
-export function fingerprintOf(e: Pick<EventRow, "type" | "payload" | "channels" | "orderingKey" | "deliverAt" | "expiresAt">): string {
-  return JSON.stringify([e.type, canonical(JSON.parse(e.payload)), e.channels ?? [], e.orderingKey, e.deliverAt, e.expiresAt]);
-}
-
-/** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same body. */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === "object")
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-    );
-  return v;
-}
 
 /** "4xx" → 400 <= code < 500; "none" → no HTTP answer at all (timeout, connection, blocked). */
 function codeClass(column: SQLiteColumn, cls: NonNullable<DeliveryFilters["statusCodeClass"]>): SQL {

@@ -6,18 +6,8 @@ import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagin
 import { serviceCtx } from "../../services/context";
 import { deploymentDefaults } from "../../attempts/deployment-defaults";
 import { attemptView } from "../../services/deliveries/query";
-import {
-  createEndpoint,
-  deleteEndpoint,
-  endpointView,
-  getEndpoint,
-  listEndpoints,
-  pushSnapshot,
-  setEndpointStatus,
-  updateEndpoint,
-} from "../../services/endpoints";
+import { createEndpoint, deleteEndpoint, endpointView, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../../services/endpoints";
 import { testEndpoint } from "../../services/endpoints-test";
-import { emitOperational } from "../../services/operational";
 import { getTenant } from "../../services/tenants";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { idParam, TenantIdParam } from "../common";
@@ -48,7 +38,6 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       const ctx = serviceCtx(c.env);
       await getTenant(ctx.db, tenant_id);
       const { row, secret } = await createEndpoint(ctx, tenant_id, c.req.valid("json"));
-      await emitOperational(ctx, [{ type: "endpoint.created", tenantId: tenant_id, data: { endpoint_id: row.id } }]);
       return c.json({ ...endpointView(row, deploymentDefaults(c.env)), secret }, 201);
     },
   );
@@ -116,16 +105,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
       const ctx = serviceCtx(c.env);
-      const { before, row } = await updateEndpoint(ctx, tenant_id, endpoint_id, c.req.valid("json"));
-      const events: Parameters<typeof emitOperational>[1] = [{ type: "endpoint.updated", tenantId: tenant_id, data: { endpoint_id } }];
-      if (before.status !== row.status) {
-        events.push({
-          type: row.status === "active" ? "endpoint.enabled" : "endpoint.disabled",
-          tenantId: tenant_id,
-          data: { endpoint_id, reason: row.disabledReason },
-        });
-      }
-      await emitOperational(ctx, events);
+      const { row } = await updateEndpoint(ctx, tenant_id, endpoint_id, c.req.valid("json"));
       return c.json(endpointView(row, deploymentDefaults(c.env)), 200);
     },
   );
@@ -143,9 +123,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const ctx = serviceCtx(c.env);
-      await deleteEndpoint(ctx, tenant_id, endpoint_id);
-      await emitOperational(ctx, [{ type: "endpoint.deleted", tenantId: tenant_id, data: { endpoint_id } }]);
+      await deleteEndpoint(serviceCtx(c.env), tenant_id, endpoint_id);
       return c.body(null, 204);
     },
   );
@@ -164,15 +142,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       async (c) => {
         const { tenant_id, endpoint_id } = c.req.valid("param");
         authorize(c, "admin", tenant_id);
-        const ctx = serviceCtx(c.env);
-        const { changed, row } = await setEndpointStatus(ctx, tenant_id, endpoint_id, action === "enable" ? "active" : "disabled", "manual");
-        if (changed) {
-          await emitOperational(ctx, [
-            { type: action === "enable" ? "endpoint.enabled" : "endpoint.disabled", tenantId: tenant_id, data: { endpoint_id, reason: row.disabledReason } },
-          ]);
-        } else {
-          await pushSnapshot(c.env, row);
-        }
+        const { row } = await setEndpointStatus(serviceCtx(c.env), tenant_id, endpoint_id, action === "enable" ? "active" : "disabled", "manual");
         return c.json(endpointView(row, deploymentDefaults(c.env)), 200);
       },
     );

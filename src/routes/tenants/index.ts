@@ -6,7 +6,6 @@ import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { createTenant, deleteTenant, effectiveRetention, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
-import { forgetEndpoints } from "../../services/endpoints";
 import { serviceCtx } from "../../services/context";
 import { setTenantEnvironment } from "../../services/tenant-environment";
 import { TENANT_ID_PATTERN, TenantIdParam } from "../common";
@@ -123,7 +122,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       forbidPortal(authorize(c, "admin", tenant_id), "delete its tenant");
-      await deleteTenant(serviceCtx(c.env), tenant_id, (ids) => forgetEndpoints(c.env, ids));
+      await deleteTenant(serviceCtx(c.env), tenant_id);
       return c.body(null, 204);
     },
   );

@@ -10,7 +10,7 @@ import { newId } from "../../db/ids";
 import type { TraceContext } from "../../delivery/trace-context";
 import { ApiError, type ErrorIssue, notFound } from "../../errors";
 import { endpointOwnerOf, STALE_TENANT, tenantLogFor } from "../../tenant-log/client";
-import { fingerprintOf } from "../../tenant-log/tenant-log";
+import { fingerprintOf } from "../../delivery/idempotency";
 import type { AppendResult } from "../../tenant-log/types";
 import { invalidate } from "../config-cache";
 import { assertFanoutQuota } from "./fanout-quota";
