@@ -1,6 +1,7 @@
 /**
  * The Hono app: request ids, auth, the one error envelope, routes, and the OpenAPI document.
  */
+import { ANY_ID } from "./db/ids";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { assertPortalScope } from "./auth/portal-scope";
@@ -37,7 +38,7 @@ function idsInPath(path: string): Record<string, string> {
   const t = parts.indexOf("tenants");
   if (t >= 0 && parts[t + 1]) out.tenant_id = safeDecode(parts[t + 1]!);
   for (const part of parts) {
-    const m = /^([a-z]+)_[0-9a-z]{26}$/.exec(part);
+    const m = ANY_ID.exec(part);
     const field = m ? ID_FIELDS[m[1]!] : undefined;
     if (field) out[field] = part;
   }

@@ -7,10 +7,8 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { endpoints } from "../db/schema";
+import type { DisabledReason, EndpointStatus } from "../domain/endpoints";
 import type { EndpointRow } from "./endpoint-snapshot";
-
-export type EndpointStatus = EndpointRow["status"];
-export type DisabledReason = NonNullable<EndpointRow["disabledReason"]>;
 
 /** The version every write of an endpoint row sets: one more than the row has, decided by SQL. */
 export const nextVersion = (): SQL => sql`${endpoints.version} + 1`;

@@ -2,8 +2,9 @@
  * Turns recorded outcomes into hourly roll-up increments (delivery_stats), written in the same
  * TenantLog transaction as the attempts: one upsert per endpoint-hour touched, never one per attempt.
  */
-import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
-import { statusClass, type StatusClass } from "../delivery/status-class";
+import { LATENCY_BUCKETS_MS, STATUS_CLASSES, type StatusClass } from "../domain/deliveries";
+import { statusClass } from "../delivery/status-class";
+import { valuesIn } from "../lib/table-insert";
 import type { DeliveryChange } from "./record";
 
 const HOUR = 3600_000;
@@ -77,42 +78,47 @@ export function rollup(changes: DeliveryChange[], now: number, before = new Map<
 
 const latencyMerge = `json_array(${Array.from({ length: BUCKETS }, (_, i) => `json_extract(delivery_stats.latency, '$[${i}]') + json_extract(excluded.latency, '$[${i}]')`).join(", ")})`;
 
+/** An endpoint-hour's key columns. */
+const KEY_COLUMNS = ["endpoint_id", "tenant_id", "hour"] as const;
+/** Counters an upsert adds to what the hour already holds; one per status class (src/domain/deliveries.ts). */
+const SUMMED_COLUMNS = [
+  "attempts_ok",
+  "attempts_failed",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "latency_sum_ms",
+  ...STATUS_CLASSES.map((c) => `attempts_${c}` as const),
+] as const;
+/** The columns an upsert writes (the DDL is src/tenant-log/migrations.ts; test/tenant-log/insert-columns.test.ts holds them together). */
+export const STATS_COLUMNS = [...KEY_COLUMNS, ...SUMMED_COLUMNS, "latency"] as const;
+type StatsColumn = (typeof STATS_COLUMNS)[number];
+
 /** The upsert's parameters, in its column order. */
 export function upsertParams(i: Increment): SqlStorageValue[] {
-  const c = i.byClass;
-  return [
-    i.endpointId,
-    i.tenantId,
-    i.hour,
-    i.attemptsOk,
-    i.attemptsFailed,
-    i.succeeded,
-    i.failed,
-    i.cancelled,
-    JSON.stringify(i.latency),
-    i.latencySumMs,
-    c["2xx"],
-    c["3xx"],
-    c["4xx"],
-    c["5xx"],
-    c.none,
-  ];
+  const row: Record<StatsColumn, SqlStorageValue> = {
+    endpoint_id: i.endpointId,
+    tenant_id: i.tenantId,
+    hour: i.hour,
+    attempts_ok: i.attemptsOk,
+    attempts_failed: i.attemptsFailed,
+    succeeded: i.succeeded,
+    failed: i.failed,
+    cancelled: i.cancelled,
+    latency: JSON.stringify(i.latency),
+    latency_sum_ms: i.latencySumMs,
+    attempts_2xx: i.byClass["2xx"],
+    attempts_3xx: i.byClass["3xx"],
+    attempts_4xx: i.byClass["4xx"],
+    attempts_5xx: i.byClass["5xx"],
+    attempts_none: i.byClass.none,
+  };
+  return valuesIn(STATS_COLUMNS, row) as SqlStorageValue[];
 }
 
-/** One upsert per endpoint-hour, with upsertParams(increment). */
-export const UPSERT_STATS = `INSERT INTO delivery_stats (endpoint_id, tenant_id, hour, attempts_ok, attempts_failed, succeeded, failed, cancelled, latency,
-    latency_sum_ms, attempts_2xx, attempts_3xx, attempts_4xx, attempts_5xx, attempts_none)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+/** One upsert per endpoint-hour, with upsertParams(increment): counters add up, latency buckets merge. */
+export const UPSERT_STATS = `INSERT INTO delivery_stats (${STATS_COLUMNS.join(", ")})
+  VALUES (${STATS_COLUMNS.map(() => "?").join(", ")})
   ON CONFLICT (endpoint_id, hour) DO UPDATE SET
-    attempts_ok = attempts_ok + excluded.attempts_ok,
-    attempts_failed = attempts_failed + excluded.attempts_failed,
-    succeeded = succeeded + excluded.succeeded,
-    failed = failed + excluded.failed,
-    cancelled = cancelled + excluded.cancelled,
-    latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,
-    attempts_2xx = attempts_2xx + excluded.attempts_2xx,
-    attempts_3xx = attempts_3xx + excluded.attempts_3xx,
-    attempts_4xx = attempts_4xx + excluded.attempts_4xx,
-    attempts_5xx = attempts_5xx + excluded.attempts_5xx,
-    attempts_none = attempts_none + excluded.attempts_none,
+    ${SUMMED_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(",\n    ")},
     latency = ${latencyMerge}`;

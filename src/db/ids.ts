@@ -33,6 +33,20 @@ function encodeRandom(bytes: Uint8Array): string {
   return out;
 }
 
+/** An id after its prefix: 10 characters of time and 16 of randomness (in the pattern, any of 0-9 a-z). */
+export const ID_BODY = "[0-9a-z]{26}";
+
+/** The one id pattern: `ep_` and 26 characters. */
+export const idPattern = (prefix: IdPrefix): RegExp => new RegExp(`^${prefix}_${ID_BODY}$`);
+
+export const isId = (prefix: IdPrefix, value: string): boolean => idPattern(prefix).test(value);
+
+/** Any prefixed id, the prefix captured (to name the ids a request path holds). */
+export const ANY_ID = new RegExp(`^([a-z]+)_${ID_BODY}$`);
+
+/** A Hono path parameter `id` that matches one id only: `:id{ep_[0-9a-z]{26}}` (typed, so Hono sees `id`). */
+export const idPathParam = <P extends IdPrefix>(prefix: P) => `:id{${prefix}_${ID_BODY}}` as `:id{${P}_${typeof ID_BODY}}`;
+
 /** Monotonic within one isolate: ids made in the same millisecond still sort in creation order. */
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   let random: Uint8Array<ArrayBuffer>;

@@ -6,18 +6,19 @@
  * Encrypted columns (`*_enc`) hold AES-GCM ciphertext from src/lib/crypto.ts, never plain text.
  */
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { AUTH_TYPES, DISABLED_REASONS, ENDPOINT_STATUSES, ENVELOPES } from "../domain/endpoints";
+import { TENANT_ENVIRONMENTS } from "../domain/tenants";
 
 const json = <T>(name: string) => text(name, { mode: "json" }).$type<T>();
 
-export const TENANT_ENVIRONMENTS = ["production", "sandbox"] as const;
-export type TenantEnvironment = (typeof TENANT_ENVIRONMENTS)[number];
+export type { TenantEnvironment } from "../domain/tenants";
 
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   metadata: json<Record<string, string>>("metadata").notNull(),
   /** `production` or `sandbox` (http:// destinations allowed: the Beltic-style rule). */
-  environment: text("environment").$type<TenantEnvironment>().notNull().default("production"),
+  environment: text("environment", { enum: TENANT_ENVIRONMENTS }).notNull().default("production"),
   /** Days its events, deliveries and attempts are kept; null = the deployment's RETENTION_DAYS. */
   retentionDays: integer("retention_days"),
   createdAt: integer("created_at").notNull(),
@@ -58,22 +59,22 @@ export const endpoints = sqliteTable(
     authEnc: text("auth_enc"),
     /** Names of the custom headers, kept in clear so the API can list them without values. */
     headerNames: json<string[]>("header_names"),
-    authType: text("auth_type"),
+    authType: text("auth_type", { enum: AUTH_TYPES }),
     signature: json<unknown>("signature"),
-    envelope: text("envelope").notNull(),
+    envelope: text("envelope", { enum: ENVELOPES }).notNull(),
     retryPolicy: json<unknown>("retry_policy"),
     rateLimitPerS: integer("rate_limit_per_s"),
     maxInFlight: integer("max_in_flight"),
     timeoutMs: integer("timeout_ms").notNull(),
     metadata: json<Record<string, string>>("metadata").notNull(),
-    status: text("status").$type<"active" | "disabled">().notNull(),
-    disabledReason: text("disabled_reason").$type<"manual" | "gone" | "failing" | null>(),
+    status: text("status", { enum: ENDPOINT_STATUSES }).notNull(),
+    disabledReason: text("disabled_reason", { enum: DISABLED_REASONS }),
     disabledAt: integer("disabled_at"),
     /**
      * The tenant's environment, copied onto its endpoints (and kept in step by the tenant verbs)
      * so the dispatcher applies the sandbox's http rule before every attempt without a D1 read.
      */
-    tenantEnvironment: text("tenant_environment").$type<TenantEnvironment>().notNull().default("production"),
+    tenantEnvironment: text("tenant_environment", { enum: TENANT_ENVIRONMENTS }).notNull().default("production"),
     /** False: attempts carry no `traceparent` (the producer's trace ids stay in house). */
     propagateTraceparent: integer("propagate_traceparent", { mode: "boolean" }).notNull().default(true),
     /** Bumped on every change so the dispatcher can tell a stale snapshot from a fresh one. */

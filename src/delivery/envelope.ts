@@ -1,7 +1,9 @@
+import type { Envelope } from "../domain/endpoints";
+
 // Body shapes a subscriber can choose. The event is rendered once per endpoint and the exact
 // string is both signed and sent, so key order is fixed here and never re-serialised later.
 
-export type EnvelopeKind = "standard" | "event-data" | "jsonapi";
+export type EnvelopeKind = Envelope;
 
 export type EnvelopeEvent = {
   id: string;

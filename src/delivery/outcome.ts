@@ -4,6 +4,7 @@
  * delivery stands on its ladder, the endpoint's health and the clock; it gets back a verdict and
  * does only the I/O (pending set, outbox, operational events).
  */
+import type { ReceiverDisableReason } from "../domain/endpoints";
 import { afterAttempt, type Health } from "./health";
 import { nextRetryDelayMs, parseRetryAfter, type FailureKind, type RetryPolicy } from "./retry-policy";
 
@@ -14,7 +15,7 @@ import { nextRetryDelayMs, parseRetryAfter, type FailureKind, type RetryPolicy }
 export const FAILING_SIGNAL_AFTER_FAILURES = 4;
 
 /** Why the endpoint is switched off: the receiver said so (410 Gone), or 5 days of failures. */
-export type DisableReason = "gone" | "failing";
+export type DisableReason = ReceiverDisableReason;
 
 /** The parts of an attempt's result the decision reads (classify.ts made them). */
 export interface ClassifiedAttempt {

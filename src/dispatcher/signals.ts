@@ -9,6 +9,7 @@ import { writeEndpointStatus } from "../attempts/endpoint-status";
 import type { DeliveryRef } from "../attempts/record";
 import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import { queueOperational } from "../attempts/queue-operational";
+import type { ReceiverDisableReason } from "../domain/endpoints";
 import type { OperationalType } from "../domain/operational";
 import { errorFields, log } from "../lib/log";
 
@@ -22,7 +23,7 @@ export interface OperationalSignal {
 
 /** A disable the dispatcher applied and D1 does not have yet: kept in the object until it lands. */
 export interface PendingDisable {
-  reason: "gone" | "failing";
+  reason: ReceiverDisableReason;
   at: number;
   /** The snapshot version the dispatcher acted on: D1 is written only while it still has it. */
   version: number;

@@ -3,6 +3,8 @@
  * of TenantLog writes. Kept here, not in the log, because it changes on every attempt and only this endpoint
  * reads it.
  */
+import { valuesIn } from "../lib/table-insert";
+import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import type { DeliveryChange } from "../attempts/record";
 import { chunk } from "../lib/chunk";
@@ -46,6 +48,24 @@ export { HEALTHY, type Health } from "../delivery/health";
  * expiry (only rows that have one). `seq` is assigned by the store (see nextSeq), not by
  * AUTOINCREMENT, whose sqlite_sequence update would be one more row per insert.
  */
+/** The columns an enqueue writes of a pending row: a PendingRow's own keys, which are the column names. */
+export const PENDING_INSERT = [
+  "seq",
+  "delivery_id",
+  "tenant_id",
+  "event_id",
+  "event_type",
+  "event_created_at",
+  "payload",
+  "ordering_key",
+  "expires_at",
+  "attempts",
+  "due_at",
+  "trigger",
+  "trace_id",
+  "trace_flags",
+] as const satisfies readonly (keyof PendingRow)[];
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pending (
   seq INTEGER PRIMARY KEY,
@@ -229,8 +249,8 @@ export class DispatcherStore {
   insertPending(rows: Omit<PendingRow, "seq" | "lease_until">[]): number {
     let added = 0;
     const inserts = new MultiRowInsert(
-      "INSERT OR IGNORE INTO pending (seq, delivery_id, tenant_id, event_id, event_type, event_created_at, payload, ordering_key, expires_at, attempts, due_at, trigger, trace_id, trace_flags)",
-      14,
+      `INSERT OR IGNORE INTO pending (${PENDING_INSERT.join(", ")})`,
+      PENDING_INSERT.length,
       // Only the rows inserted come back: one already held is ignored.
       "RETURNING seq",
       (query, params) => {
@@ -242,22 +262,7 @@ export class DispatcherStore {
     for (const r of rows) {
       if (r.trigger === "scheduled" && this.settled.has(r.delivery_id)) continue;
       guardTextRow("pending", r.payload);
-      inserts.add([
-        this.takeSeq(),
-        r.delivery_id,
-        r.tenant_id,
-        r.event_id,
-        r.event_type,
-        r.event_created_at,
-        r.payload,
-        r.ordering_key,
-        r.expires_at,
-        r.attempts,
-        r.due_at,
-        r.trigger,
-        r.trace_id,
-        r.trace_flags,
-      ]);
+      inserts.add(valuesIn(PENDING_INSERT, { ...r, seq: this.takeSeq() }));
     }
     inserts.flush();
     return added;
@@ -483,7 +488,7 @@ function addTraceColumns(sql: Pick<SqlStorage, "exec">) {
   for (const column of ["trace_id", "trace_flags"]) if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} TEXT`);
 }
 
-/** One statement per 90 ids instead of one per id: each storage call has a fixed cost. */
-const chunks = (ids: number[]) => chunk(ids, 90);
+/** One statement per IDS_PER_IN_LIST ids instead of one per id: each storage call has a fixed cost. */
+const chunks = (ids: number[]) => chunk(ids, IDS_PER_IN_LIST);
 
 const marks = (ids: number[]) => ids.map(() => "?").join(", ");

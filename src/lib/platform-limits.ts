@@ -36,6 +36,11 @@ export const SQL_STATEMENT_BYTES = 100_000;
 /** "Maximum bound parameters per query: 100" (same page). */
 export const SQL_BOUND_PARAMETERS = 100;
 /**
+ * Ids bound one by one in an `IN (...)` list of one statement (D1 and Durable Object SQLite alike):
+ * under SQL_BOUND_PARAMETERS with room for the statement's other parameters.
+ */
+export const IDS_PER_IN_LIST = 90;
+/**
  * "Message size: 128 KB" where 1 KB is 1000 bytes, and "messages can include up to ~100 bytes of
  * internal metadata that counts towards total message limits".
  * https://developers.cloudflare.com/queues/platform/limits/

@@ -6,14 +6,15 @@ import { serviceCtx } from "../services/context";
 import { retryDelivery } from "../services/deliveries/actions";
 import { deliveryDetail, deliveryEvent, listDeliveries } from "../services/deliveries/query";
 import { getEndpoint, listEndpoints } from "../services/endpoints";
-import type { DeliveryStatus } from "../domain/deliveries";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../domain/deliveries";
+import { idPathParam, isId } from "../db/ids";
 import { limitedNotice } from "./action-limit";
 import { page } from "./index";
 import { DeliveryDetail, DeliveryLog, type LogFilters } from "./pages/deliveries";
 import { AttemptResult } from "./pages/endpoints";
 import type { PortalEnv } from "./session";
 
-const STATUSES = new Set(["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"]);
+const STATUSES: ReadonlySet<string> = new Set(DELIVERY_STATUSES);
 const localTime = (s: string | undefined) => (s && !Number.isNaN(Date.parse(`${s}Z`)) ? Date.parse(`${s}Z`) : undefined);
 
 export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
@@ -22,7 +23,7 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
     const tenant = c.get("session").tenantId;
     const q = c.req.query();
     const filters: LogFilters = {
-      endpoint_id: /^ep_[0-9a-z]{26}$/.test(q.endpoint_id ?? "") ? q.endpoint_id : undefined,
+      endpoint_id: isId("ep", q.endpoint_id ?? "") ? q.endpoint_id : undefined,
       status: STATUSES.has(q.status ?? "") ? q.status : undefined,
       event_type: q.event_type?.trim() || undefined,
       since: localTime(q.since) !== undefined ? q.since : undefined,
@@ -83,9 +84,9 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
     );
   };
 
-  portal.get("/deliveries/:id{dlv_[0-9a-z]{26}}", (c) => detail(c, c.req.param("id")));
+  portal.get(`/deliveries/${idPathParam("dlv")}`, (c) => detail(c, c.req.param("id")));
 
-  portal.post("/deliveries/:id{dlv_[0-9a-z]{26}}/retry", async (c) => {
+  portal.post(`/deliveries/${idPathParam("dlv")}/retry`, async (c) => {
     let attempt: Awaited<ReturnType<typeof retryDelivery>>;
     try {
       attempt = await retryDelivery(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));

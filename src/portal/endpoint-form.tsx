@@ -14,12 +14,12 @@ import { zodIssues } from "../http/validation";
 import { SMALL_BODY_BYTES } from "../http/body-limit";
 import type { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
 import { PRESET_NAMES } from "../delivery/retry-policy";
+import { AUTH_TYPES as ENDPOINT_AUTH_TYPES, ENVELOPES } from "../domain/endpoints";
 import type { EndpointAuth } from "../attempts/endpoint-snapshot";
 import { friendlyError } from "./form-errors";
 
-export const AUTH_TYPES = ["none", "basic", "header"] as const;
+export const AUTH_TYPES = ["none", ...ENDPOINT_AUTH_TYPES] as const;
 export const SIGNATURE_CHOICES = ["default", "standard", "hmac-sha256-hex"] as const;
-export const ENVELOPES = ["standard", "event-data", "jsonapi"] as const;
 /** New header rows offered per page (no client-side script to add more: save and edit again). */
 const NEW_HEADER_ROWS = 3;
 /** The most header rows read from one submission: bounds the work a posted form can cause. */

@@ -17,8 +17,9 @@ import { limitedNotice } from "./action-limit";
 import { page } from "./index";
 import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "./pages/endpoints";
 import type { PortalEnv } from "./session";
+import { idPathParam, isId } from "../db/ids";
 
-const ID = ":id{ep_[0-9a-z]{26}}";
+const ID = idPathParam("ep");
 
 function valuesOf(row: EndpointRow): EndpointFormValues {
   const policy = row.retryPolicy as string | { schedule_s: number[] } | null;
@@ -37,12 +38,12 @@ function valuesOf(row: EndpointRow): EndpointFormValues {
     max_in_flight: row.maxInFlight?.toString() ?? "",
     timeout_ms: String(row.timeoutMs),
     // Credentials: the type and the header names only; their values never reach the page.
-    auth_type: (row.authType as "basic" | "header" | null) ?? "none",
+    auth_type: row.authType ?? "none",
     headers: (row.headerNames ?? []).map((name) => ({ name, value: "", remove: false, existing: true })),
     signature_scheme: signature?.scheme ?? "default",
     signature_header: signature?.scheme === "hmac-sha256-hex" ? signature.header : "",
     signature_prefix: signature?.scheme === "hmac-sha256-hex" ? (signature.prefix ?? "") : "",
-    envelope: row.envelope as EndpointFormValues["envelope"],
+    envelope: row.envelope,
     omit_traceparent: !row.propagateTraceparent,
     metadata: Object.entries(row.metadata ?? {})
       .map(([k, v]) => `${k}=${v}`)
@@ -148,7 +149,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const tenant = c.get("session").tenantId;
     const { row, stats, traffic } = await endpointDetailData(c, c.req.param("id"));
     const taskId = c.req.query("task");
-    const task = taskId && /^task_[0-9a-z]{26}$/.test(taskId) ? ((await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null) : null;
+    const task = taskId && isId("task", taskId) ? ((await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null) : null;
     return page(
       c,
       { title: row.description || "Endpoint", current: "endpoints" },

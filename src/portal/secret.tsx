@@ -15,8 +15,9 @@ import type { SignatureProfile } from "../delivery/sign";
 import { page } from "./index";
 import { Notice, PostButton } from "./layout";
 import type { PortalEnv } from "./session";
+import { idPathParam } from "../db/ids";
 
-const ID = ":id{ep_[0-9a-z]{26}}";
+const ID = idPathParam("ep");
 
 /** The grace periods offered, in words; the API takes any 0..604800 s. */
 const GRACE_CHOICES: [string, string][] = [

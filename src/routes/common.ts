@@ -1,5 +1,6 @@
 /** Path parameters and small schemas shared by several resources. */
 import { z } from "@hono/zod-openapi";
+import { idPattern, type IdPrefix } from "../db/ids";
 import { MetadataSchema as MetadataRule } from "../domain/metadata";
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -10,14 +11,14 @@ export const TenantIdParam = z
   .openapi({ param: { name: "tenant_id", in: "path" }, example: "org_xyz789" });
 
 /** A prefixed id (`ep_...`), for a query filter. */
-export const idField = (prefix: string) =>
+export const idField = (prefix: IdPrefix) =>
   z
     .string()
-    .regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `not a valid ${prefix}_ id`)
+    .regex(idPattern(prefix), `not a valid ${prefix}_ id`)
     .openapi({ example: `${prefix}_01jd0000000000000000000000` });
 
 /** A prefixed id as a path parameter. */
-export const idParam = (name: string, prefix: string) => idField(prefix).openapi({ param: { name, in: "path" } });
+export const idParam = (name: string, prefix: IdPrefix) => idField(prefix).openapi({ param: { name, in: "path" } });
 
 export const METADATA_DOC = { example: { plan: "pro" } };
 export const MetadataSchema = MetadataRule.openapi(METADATA_DOC);

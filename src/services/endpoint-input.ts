@@ -9,7 +9,7 @@ import { z } from "zod";
 import { FilterSchema } from "../delivery/filter";
 import { EVENT_TYPE_PATTERN, isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
 import { RetryPolicySchema } from "../delivery/retry-policy";
-import { HEADER_VALUE, headerName, SignatureProfileSchema } from "../domain/endpoints";
+import { ENVELOPES, HEADER_VALUE, headerName, SignatureProfileSchema } from "../domain/endpoints";
 import { MetadataSchema } from "../domain/metadata";
 
 export const EventTypePatternsSchema = z
@@ -43,7 +43,7 @@ export const AuthSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("header"), name: headerName, value: z.string().min(1).regex(HEADER_VALUE) }),
 ]);
 
-export const EnvelopeSchema = z.enum(["standard", "event-data", "jsonapi"]);
+export const EnvelopeSchema = z.enum(ENVELOPES);
 
 const UrlSchema = z
   .string()

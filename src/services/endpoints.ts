@@ -5,7 +5,8 @@
  */
 import { and, count, desc, eq, lt, type SQL } from "drizzle-orm";
 import { newId } from "../db/ids";
-import { endpoints, type TenantEnvironment } from "../db/schema";
+import { endpoints } from "../db/schema";
+import type { TenantEnvironment } from "../domain/tenants";
 import { matchesEventType } from "../delivery/match";
 import type { RetryPolicy } from "../delivery/retry-policy";
 import { generateSecret } from "../delivery/secret";
@@ -19,7 +20,8 @@ import type { CreateEndpoint, UpdateEndpoint } from "./endpoint-input";
 import type { ServiceCtx } from "./context";
 import { deploymentDefaults, type DeploymentDefaults } from "../attempts/deployment-defaults";
 import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
-import { nextVersion, statusColumns, writeEndpointStatus, type DisabledReason, type EndpointStatus } from "../attempts/endpoint-status";
+import { nextVersion, statusColumns, writeEndpointStatus } from "../attempts/endpoint-status";
+import type { DisabledReason, EndpointStatus } from "../domain/endpoints";
 import { forgetEndpoints, pushSnapshot } from "../dispatcher/client";
 import type { OperationalEvent } from "../domain/operational";
 import { emitOperational } from "./operational";
@@ -41,9 +43,9 @@ export function endpointView(row: EndpointRow, defaults: DeploymentDefaults) {
     channels: row.channels ?? null,
     filter: (row.filter as Record<string, unknown> | null) ?? null,
     headers: Object.fromEntries((row.headerNames ?? []).map((n) => [n, MASK])),
-    auth: row.authType ? { type: row.authType as "basic" | "header" } : null,
+    auth: row.authType ? { type: row.authType } : null,
     signature: (row.signature as SignatureProfile | null) ?? defaults.signature,
-    envelope: row.envelope as "standard" | "event-data" | "jsonapi",
+    envelope: row.envelope,
     retry_policy: (row.retryPolicy as RetryPolicy | null) ?? defaults.retryPolicy,
     rate_limit_per_s: row.rateLimitPerS,
     max_in_flight: row.maxInFlight,
@@ -130,11 +132,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
   return { row, secret };
 }
 
-export async function listEndpoints(
-  ctx: ServiceCtx,
-  tenantId: string,
-  opts: { limit: number; before?: string; status?: "active" | "disabled"; eventType?: string },
-) {
+export async function listEndpoints(ctx: ServiceCtx, tenantId: string, opts: { limit: number; before?: string; status?: EndpointStatus; eventType?: string }) {
   const conds = [eq(endpoints.tenantId, tenantId)];
   if (opts.before) conds.push(lt(endpoints.id, opts.before));
   if (opts.status) conds.push(eq(endpoints.status, opts.status));

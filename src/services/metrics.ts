@@ -6,6 +6,7 @@
  * work is bounded: a scrape reads at most `metricsMaxTenants` tenants and answers a cursor for the
  * rest. Durable numbers only: nothing here is per isolate but the rows-written family.
  */
+import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { endpoints, tenants } from "../db/schema";
 import { chunk } from "../lib/chunk";
@@ -56,7 +57,7 @@ async function tenantPage(ctx: ServiceCtx, opts: { tenant?: string; after?: stri
 
 async function disabledEndpoints(ctx: ServiceCtx, tenantIds: string[]): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const part of chunk(tenantIds, 90)) {
+  for (const part of chunk(tenantIds, IDS_PER_IN_LIST)) {
     const rows = await ctx.db
       .select({ id: endpoints.id })
       .from(endpoints)

@@ -14,6 +14,7 @@
  * that prefix. The data is the same: that tenant's own ids. A delivery of an alert raises no
  * further alert, so a failing alert endpoint cannot feed itself either.
  */
+import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { and, inArray, like } from "drizzle-orm";
 import { endpoints } from "../db/schema";
 import { isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
@@ -69,7 +70,7 @@ export async function storeQueuedOperational(ctx: ServiceCtx, bodies: Operationa
 async function subscribedTenants(ctx: ServiceCtx, tenantIds: string[]): Promise<Set<string>> {
   const found = new Set<string>();
   // event_types is JSON text: an element starting with the prefix appears as `"edgehooks.`.
-  for (const ids of chunk(tenantIds, 90)) {
+  for (const ids of chunk(tenantIds, IDS_PER_IN_LIST)) {
     const rows = await ctx.db
       .selectDistinct({ tenantId: endpoints.tenantId })
       .from(endpoints)

@@ -5,7 +5,8 @@
  * copied onto the tenant's endpoints so every attempt re-checks it without a D1 read.
  */
 import { and, eq, like, ne, sql } from "drizzle-orm";
-import { endpoints, tenants, type TenantEnvironment } from "../db/schema";
+import { endpoints, tenants } from "../db/schema";
+import type { TenantEnvironment } from "../domain/tenants";
 import { destinationRules } from "../delivery/ssrf";
 import { ApiError, notFound } from "../errors";
 import type { ServiceCtx } from "./context";

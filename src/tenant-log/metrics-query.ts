@@ -5,7 +5,7 @@
  * backlog, not the history.
  */
 import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
-import { STATUS_CLASSES } from "../delivery/status-class";
+import { STATUS_CLASSES } from "../domain/deliveries";
 import type { Increment } from "../attempts/stats-rollup";
 import type { EndpointTotals, OpenBacklog } from "./types";
 

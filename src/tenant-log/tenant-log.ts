@@ -10,6 +10,8 @@
  * runs synchronously against local storage, and the runtime coalesces the writes of concurrent
  * calls into one durable commit (output gate), so concurrent ingests share one storage flush.
  */
+import { insertHead, valuesIn } from "../lib/table-insert";
+import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { fingerprintOf } from "../delivery/idempotency";
 import { DurableObject } from "cloudflare:workers";
 import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, isNotNull, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
@@ -277,8 +279,8 @@ export class TenantLog extends DurableObject<Env> {
     let handled = 0;
     this.ctx.storage.transactionSync(() => {
       const inserts = new MultiRowInsert(
-        "INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, next_attempt_at, created_at, updated_at)",
-        11,
+        insertHead(deliveries, DELIVERY_INSERT),
+        DELIVERY_INSERT.length,
         "ON CONFLICT DO NOTHING",
         (query, params) => void this.exec(query, ...params),
       );
@@ -293,7 +295,21 @@ export class TenantLog extends DurableObject<Env> {
         for (const endpoint of endpoints) {
           if (!endpointMatches(endpoint, event, scope)) continue;
           const nextAttemptAt = Math.max(now, event.deliverAt ?? 0);
-          inserts.add([newId("dlv", now), event.tenantId, event.id, endpoint.id, event.type, r.origin, "pending", 0, nextAttemptAt, now, now]);
+          inserts.add(
+            valuesIn(DELIVERY_INSERT, {
+              id: newId("dlv", now),
+              tenantId: event.tenantId,
+              eventId: event.id,
+              endpointId: endpoint.id,
+              eventType: event.type,
+              origin: r.origin,
+              status: "pending",
+              attemptCount: 0,
+              nextAttemptAt,
+              createdAt: now,
+              updatedAt: now,
+            }),
+          );
           written++;
         }
         if (scope.budget.exhausted) log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
@@ -370,12 +386,12 @@ export class TenantLog extends DurableObject<Env> {
 
   private selectEventsByIds(ids: string[]): EventRow[] {
     const out: EventRow[] = [];
-    for (let i = 0; i < ids.length; i += 90)
+    for (let i = 0; i < ids.length; i += IDS_PER_IN_LIST)
       out.push(
         ...this.db
           .select()
           .from(events)
-          .where(inArray(events.id, ids.slice(i, i + 90)))
+          .where(inArray(events.id, ids.slice(i, i + IDS_PER_IN_LIST)))
           .all(),
       );
     return out;
@@ -885,31 +901,51 @@ function codeClass(column: SQLiteColumn, cls: NonNullable<DeliveryFilters["statu
 
 export type { DeliveryStatus };
 
+/** The columns a fan-out writes of a new delivery (src/lib/table-insert.ts). */
+export const DELIVERY_INSERT = [
+  "id",
+  "tenantId",
+  "eventId",
+  "endpointId",
+  "eventType",
+  "origin",
+  "status",
+  "attemptCount",
+  "nextAttemptAt",
+  "createdAt",
+  "updatedAt",
+] as const satisfies readonly (keyof typeof deliveries.$inferInsert)[];
+
+/** The columns an ingest writes of a new event. */
+export const EVENT_INSERT = [
+  "id",
+  "tenantId",
+  "type",
+  "payload",
+  "channels",
+  "orderingKey",
+  "deliverAt",
+  "expiresAt",
+  "idempotencyKey",
+  "createdAt",
+  "traceId",
+  "traceFlags",
+] as const satisfies readonly (keyof typeof events.$inferInsert)[];
+
 /** Event rows several per statement (src/lib/multi-row-insert.ts), in the order they came. */
 class EventInserts extends MultiRowInsert {
   constructor(run: (query: string, params: unknown[]) => void) {
-    super(
-      "INSERT INTO events (id, tenant_id, type, payload, channels, ordering_key, deliver_at, expires_at, idempotency_key, created_at, trace_id, trace_flags)",
-      12,
-      "",
-      run,
-    );
+    super(insertHead(events, EVENT_INSERT), EVENT_INSERT.length, "", run);
   }
 
   addEvent(event: EventRow) {
-    this.add([
-      event.id,
-      event.tenantId,
-      event.type,
-      event.payload,
-      event.channels ? JSON.stringify(event.channels) : null,
-      event.orderingKey,
-      event.deliverAt,
-      event.expiresAt,
-      event.idempotencyKey,
-      event.createdAt,
-      event.traceId ?? null,
-      event.traceFlags ?? null,
-    ]);
+    this.add(
+      valuesIn(EVENT_INSERT, {
+        ...event,
+        channels: event.channels ? JSON.stringify(event.channels) : null,
+        traceId: event.traceId ?? null,
+        traceFlags: event.traceFlags ?? null,
+      }),
+    );
   }
 }

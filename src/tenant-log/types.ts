@@ -1,7 +1,7 @@
 /** The TenantLog's RPC contract: the rows it answers and the inputs its verbs take. */
 import type { DeliveryChange, DeliveryRef } from "../attempts/record";
 import type { Increment } from "../attempts/stats-rollup";
-import type { DeliveryStatus } from "../domain/deliveries";
+import type { DeliveryStatus, StatusClass } from "../domain/deliveries";
 import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
 
 /** The trace fields are optional so code that builds events without a trace needs no change. */
@@ -79,7 +79,7 @@ export interface TenantMetrics {
   backlog: OpenBacklog[];
 }
 
-export type StatusCodeClass = "2xx" | "3xx" | "4xx" | "5xx" | "none";
+export type StatusCodeClass = StatusClass;
 
 export interface EventFilters {
   limit: number;

@@ -6,6 +6,7 @@ import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagin
 import { serviceCtx } from "../../services/context";
 import { attemptView, deliveryDetail, deliveryView, getAttempt, listAttempts, listDeliveries } from "../../services/deliveries/query";
 import { cachedTenant } from "../../services/tenants";
+import { ATTEMPT_ERRORS, STATUS_CLASSES } from "../../domain/deliveries";
 import { AttemptSchema } from "../endpoints/schema";
 import { EventTypeName } from "../events/schema";
 import { idField, idParam, TenantIdParam, TimestampInput } from "../common";
@@ -13,7 +14,7 @@ import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema } from "./sc
 
 const tags = ["Delivery log"];
 const StatusCodeClassSchema = z
-  .enum(["2xx", "3xx", "4xx", "5xx", "none"])
+  .enum(STATUS_CLASSES)
   .openapi({ description: "The class of the (last) HTTP answer; `none`: the attempt got no answer (timeout, connection, blocked)." });
 const TenantPath = z.object({ tenant_id: TenantIdParam });
 const DeliveryPath = z.object({ tenant_id: TenantIdParam, delivery_id: idParam("delivery_id", "dlv") });
@@ -100,7 +101,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
           delivery_id: idField("dlv").optional(),
           event_id: idField("evt").optional(),
           status_code_class: StatusCodeClassSchema.optional(),
-          error: z.enum(["timeout", "connection", "dns", "blocked_destination", "tls"]).optional(),
+          error: z.enum(ATTEMPT_ERRORS).optional(),
           since: TimestampInput.optional(),
           until: TimestampInput.optional(),
         }),

@@ -1,8 +1,9 @@
 import { z } from "@hono/zod-openapi";
+import { DELIVERY_STATUSES } from "../../domain/deliveries";
 import { Timestamp } from "../common";
 import { AttemptSchema } from "../endpoints/schema";
 
-export const DeliveryStatusSchema = z.enum(["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"]);
+export const DeliveryStatusSchema = z.enum(DELIVERY_STATUSES);
 
 export const DeliverySchema = z
   .object({

@@ -10,6 +10,7 @@ import { createEndpoint, deleteEndpoint, endpointView, getEndpoint, listEndpoint
 import { testEndpoint } from "../../services/endpoints-test";
 import { getTenant } from "../../services/tenants";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { ENDPOINT_STATUSES } from "../../domain/endpoints";
 import { idParam, TenantIdParam } from "../common";
 import { AttemptSchema, CreatedEndpointSchema, CreateEndpointInput, EndpointSchema, TestEndpointInput, UpdateEndpointInput } from "./schema";
 
@@ -53,7 +54,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
         params: TenantPath,
         query: z.object({
           ...PaginationQuery,
-          status: z.enum(["active", "disabled"]).optional(),
+          status: z.enum(ENDPOINT_STATUSES).optional(),
           event_type: z.string().max(200).regex(EVENT_TYPE_PATTERN).optional().openapi({ description: "Only endpoints that would receive this type." }),
         }),
       },

@@ -2,6 +2,8 @@
  * The endpoint API's schemas: the verbs' inputs (src/services/endpoint-input.ts) with the
  * descriptions the document shows, and the answers.
  */
+import { ATTEMPT_ERRORS, ATTEMPT_TRIGGERS } from "../../domain/deliveries";
+import { AUTH_TYPES, DISABLED_REASONS, ENDPOINT_STATUSES } from "../../domain/endpoints";
 import { z } from "@hono/zod-openapi";
 import { RetryPolicySchema as RetryPolicyRule } from "../../delivery/retry-policy";
 import { SignatureProfileSchema } from "../../domain/endpoints";
@@ -101,7 +103,7 @@ export const EndpointSchema = z
     channels: z.array(z.string()).nullable(),
     filter: z.record(z.string(), z.unknown()).nullable(),
     headers: z.record(z.string(), z.string()).openapi({ description: "Custom header names; values are masked." }),
-    auth: z.object({ type: z.enum(["basic", "header"]) }).nullable(),
+    auth: z.object({ type: z.enum(AUTH_TYPES) }).nullable(),
     signature: SignatureSchema,
     envelope: EnvelopeSchema,
     retry_policy: RetryPolicySchema,
@@ -110,8 +112,8 @@ export const EndpointSchema = z
     timeout_ms: z.number(),
     propagate_traceparent: z.boolean().openapi(PROPAGATE_TRACEPARENT_DOC),
     metadata: z.record(z.string(), z.string()),
-    status: z.enum(["active", "disabled"]),
-    disabled_reason: z.enum(["manual", "gone", "failing"]).nullable(),
+    status: z.enum(ENDPOINT_STATUSES),
+    disabled_reason: z.enum(DISABLED_REASONS).nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -144,13 +146,13 @@ export const AttemptSchema = z
     endpoint_id: z.string(),
     event_id: z.string(),
     number: z.number(),
-    trigger: z.enum(["scheduled", "manual", "test", "recover"]),
+    trigger: z.enum(ATTEMPT_TRIGGERS),
     url: z.string(),
     started_at: Timestamp,
     duration_ms: z.number(),
     status_code: z.number().nullable(),
     response_body: z.string().nullable().openapi({ description: "The first 16 KiB of the response body." }),
-    error: z.enum(["timeout", "connection", "dns", "blocked_destination", "tls"]).nullable(),
+    error: z.enum(ATTEMPT_ERRORS).nullable(),
     error_detail: z.string().nullable(),
     request_headers: z
       .record(z.string(), z.string())
@@ -167,7 +169,7 @@ export const TestUrlResultSchema = z
     duration_ms: z.number(),
     status_code: z.number().nullable(),
     response_body: z.string().nullable().openapi({ description: "The first 16 KiB of the response body." }),
-    error: z.enum(["timeout", "connection", "dns", "blocked_destination", "tls"]).nullable(),
+    error: z.enum(ATTEMPT_ERRORS).nullable(),
     error_detail: z.string().nullable(),
     request_headers: z.record(z.string(), z.string()).openapi({ description: "Headers sent, secrets masked." }),
     secret: z.string().openapi({ description: "The secret the request was signed with (the given one, or a fresh one to keep for the endpoint)." }),

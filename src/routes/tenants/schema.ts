@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { TENANT_ENVIRONMENTS } from "../../db/schema";
+import { TENANT_ENVIRONMENTS } from "../../domain/tenants";
 import { MetadataSchema, TENANT_ID_PATTERN, Timestamp } from "../common";
 
 const EnvironmentField = z.enum(TENANT_ENVIRONMENTS).openapi({
