@@ -22,7 +22,7 @@ export interface Config {
   sweepGraceMs: number;
 }
 
-export const VERSION = "0.1.0";
+const VERSION = "0.1.0";
 
 /**
  * A setting that must not be served as it is: the Worker refuses to start (src/index.ts reads
@@ -61,7 +61,7 @@ export function readConfig(env: Env): Config {
   };
 }
 
-export const DEFAULT_CONFIG_CACHE_TTL_S = 5;
+const DEFAULT_CONFIG_CACHE_TTL_S = 5;
 /** The longest CONFIG_CACHE_TTL_S honoured: how stale another isolate's config may ever be. */
 export const MAX_CONFIG_CACHE_TTL_S = 60;
 
@@ -70,8 +70,8 @@ function cacheTtlMs(raw: string | undefined): number {
   return Number.isFinite(n) && n >= 0 ? Math.min(n, MAX_CONFIG_CACHE_TTL_S) * 1000 : DEFAULT_CONFIG_CACHE_TTL_S * 1000;
 }
 
-export const DEFAULT_METRICS_MAX_TENANTS = 50;
-export const METRICS_MAX_TENANTS_LIMIT = 500;
+const DEFAULT_METRICS_MAX_TENANTS = 50;
+const METRICS_MAX_TENANTS_LIMIT = 500;
 
 /** A bad value falls back to the default; a big one is clamped: a scrape's work stays bounded. */
 function metricsMaxTenants(raw: string | undefined): number {

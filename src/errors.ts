@@ -15,7 +15,7 @@ export const ERROR_STATUS = {
   unavailable: 503,
 } as const;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+type ErrorCode = keyof typeof ERROR_STATUS;
 
 export interface ErrorIssue {
   path: string;
@@ -41,7 +41,7 @@ export const badRequest = (message: string, issues?: ErrorIssue[]) => new ApiErr
 /** Seconds a 503 asks the caller to wait: storage that is overloaded or restarting recovers within about that. */
 export const UNAVAILABLE_RETRY_AFTER_S = 1;
 
-export const unavailable = (message: string) => new ApiError("unavailable", message, undefined, { "retry-after": String(UNAVAILABLE_RETRY_AFTER_S) });
+const unavailable = (message: string) => new ApiError("unavailable", message, undefined, { "retry-after": String(UNAVAILABLE_RETRY_AFTER_S) });
 
 /**
  * A Durable Object that is overloaded (too many requests queued for it) or was reset mid-call

@@ -19,7 +19,7 @@ export function statusColumns(status: EndpointStatus, reason: DisabledReason, no
 }
 
 /** What the row must still be for the write to apply (a compare-and-set); the id always. */
-export interface StatusGuard {
+interface StatusGuard {
   tenantId?: string;
   status?: EndpointStatus;
   version?: number;

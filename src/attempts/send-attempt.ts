@@ -17,9 +17,9 @@ import { MASK } from "./shown-headers";
 import { traceHeader } from "./trace-header";
 import type { ConnectionSlots } from "./connection-slots";
 
-export const RESPONSE_BODY_LIMIT = 16 * 1024;
+const RESPONSE_BODY_LIMIT = 16 * 1024;
 
-export interface AttemptEvent {
+interface AttemptEvent {
   id: string;
   type: string;
   createdAt: number;
@@ -49,7 +49,7 @@ export interface AttemptResult {
   requestHeaders: Record<string, string>;
 }
 
-export interface SendAttemptInput {
+interface SendAttemptInput {
   endpoint: ResolvedEndpoint;
   event: AttemptEvent;
   number: number;
@@ -64,7 +64,7 @@ export interface SendAttemptInput {
 }
 
 /** RFC 7617 with charset UTF-8: base64 of the UTF-8 bytes (btoa alone throws beyond Latin-1). */
-export function basicCredentials(username: string, password: string): string {
+function basicCredentials(username: string, password: string): string {
   let binary = "";
   for (const b of new TextEncoder().encode(`${username}:${password}`)) binary += String.fromCharCode(b);
   return `Basic ${btoa(binary)}`;
@@ -84,7 +84,7 @@ function maskHeaders(headers: Record<string, string>, secretNames: Set<string>):
   return out;
 }
 
-export async function buildRequest(input: SendAttemptInput, timestampS: number) {
+async function buildRequest(input: SendAttemptInput, timestampS: number) {
   const { endpoint, event } = input;
   const body = renderBody(endpoint.envelope, {
     id: event.id,

@@ -14,7 +14,7 @@ export function hasScope(principal: Principal, scope: Scope): boolean {
   return principal.scopes.includes("admin") || principal.scopes.includes(scope);
 }
 
-export function canSeeTenant(principal: Principal, tenantId: string): boolean {
+function canSeeTenant(principal: Principal, tenantId: string): boolean {
   return principal.kind === "root" || principal.tenantId === null || principal.tenantId === tenantId;
 }
 

@@ -5,7 +5,7 @@
  */
 import { log } from "../lib/log";
 
-export const MIN_ROOT_KEY_LENGTH = 24;
+const MIN_ROOT_KEY_LENGTH = 24;
 const MIN_DISTINCT = 10;
 
 /** Why the key is too weak to be the root key, or null. */

@@ -34,7 +34,7 @@ function encodeRandom(bytes: Uint8Array): string {
 }
 
 /** An id after its prefix: 10 characters of time and 16 of randomness (in the pattern, any of 0-9 a-z). */
-export const ID_BODY = "[0-9a-z]{26}";
+const ID_BODY = "[0-9a-z]{26}";
 
 /** The one id pattern: `ep_` and 26 characters. */
 export const idPattern = (prefix: IdPrefix): RegExp => new RegExp(`^${prefix}_${ID_BODY}$`);
@@ -69,7 +69,7 @@ export function randomToken(bytes = 32): string {
   return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
-export function base64url(bytes: Uint8Array): string {
+function base64url(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");

@@ -1,7 +1,7 @@
 // Turns one attempt's outcome into what the ladder needs to know: did it succeed, did the
 // receiver ask us to stop (for the endpoint or for this message), and when may we come back.
 
-export type ResponseClass = {
+type ResponseClass = {
   /** Success is any 2xx; redirects are not followed, so 3xx is a failure. */
   ok: boolean;
   /** "disable": disable the endpoint (gone). "abort": cancel this delivery only. */
@@ -21,7 +21,7 @@ export function classifyResponse(status: number, headers: Headers): ResponseClas
   return { ok, control, retryAfter: headers.get("retry-after") };
 }
 
-export type FetchFailure = "timeout" | "connection" | "dns" | "tls";
+type FetchFailure = "timeout" | "connection" | "dns" | "tls";
 
 const DNS_HINTS =
   /\bdns\b|resolv|getaddrinfo|enotfound|eai_again|name not resolved|no such host|unknown host|host not found|name or service not known|gai_strerror/i;

@@ -28,7 +28,7 @@ import { compileRegex, MAX_REGEX, MAX_REGEX_INPUT, regexUnits } from "./linear-r
 export { MAX_REGEX_INPUT };
 
 export type Filter = Record<string, unknown>;
-export interface FilterEvent {
+interface FilterEvent {
   type: string;
   channels: string[];
   data: unknown;
@@ -147,7 +147,7 @@ export const FilterSchema = z
  * portal's form) matches nothing instead of overflowing the stack where it is copied or walked,
  * so it fails its own endpoint, never the tenant's whole fan-out.
  */
-export const NEVER_MATCHES: Filter = Object.freeze({ $or: [] });
+const NEVER_MATCHES: Filter = Object.freeze({ $or: [] });
 export function routableFilter(stored: unknown): Filter | null {
   if (stored === null || stored === undefined) return null;
   if (!isObject(stored)) return NEVER_MATCHES;

@@ -14,12 +14,12 @@ export interface Health {
 export const HEALTHY: Health = { consecutiveFailures: 0, failingSince: null, breakerOpen: false, probeIntervalMs: 0, nextProbeAt: null };
 
 export const BREAKER_THRESHOLD = 10;
-export const PROBE_FIRST_MS = 30_000;
-export const PROBE_MAX_MS = 10 * 60_000;
+const PROBE_FIRST_MS = 30_000;
+const PROBE_MAX_MS = 10 * 60_000;
 export const AUTO_DISABLE_AFTER_MS = 5 * 24 * 3600_000;
-export const AUTO_DISABLE_MIN_ATTEMPTS = 10;
+const AUTO_DISABLE_MIN_ATTEMPTS = 10;
 
-export interface HealthVerdict {
+interface HealthVerdict {
   health: Health;
   /** The endpoint has failed every attempt for 5 days (and at least 10 attempts): disable it. */
   disable: boolean;

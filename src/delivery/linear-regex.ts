@@ -28,7 +28,7 @@ export const MAX_REGEX_PROGRAM = 1_000;
  * evaluation, cached or not, so whether a filter matches never depends on an isolate's cache; a
  * cold isolate compiling for one event stays bounded by that event's budget.
  */
-export const REGEX_COMPILE_UNITS_PER_INSTRUCTION = 20;
+const REGEX_COMPILE_UNITS_PER_INSTRUCTION = 20;
 /**
  * A pattern whose counted repeats add up past this many is refused before it is compiled: each
  * count adds at least that many instructions, and compiling 27,000 of them takes ~300 ms, work

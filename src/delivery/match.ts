@@ -61,7 +61,7 @@ export interface RoutableEndpoint {
 }
 
 /** What fan-out needs of an event. */
-export interface RoutableEvent {
+interface RoutableEvent {
   type: string;
   channels: string[] | null;
 }

@@ -42,7 +42,7 @@ export interface OutcomeInput {
   random: () => number;
 }
 
-export type DeliveryOutcome =
+type DeliveryOutcome =
   /** Done; `recovered` when earlier attempts had failed (delivery.recovered). */
   | { kind: "succeed"; recovered: boolean }
   /** The receiver asked us to drop this delivery. */
@@ -54,7 +54,7 @@ export type DeliveryOutcome =
   /** No more attempts: the ladder is spent, or the destination is blocked (waiting will not unblock it). */
   | { kind: "give_up"; reason: "exhausted" | "blocked_destination" };
 
-export interface OutcomeVerdict {
+interface OutcomeVerdict {
   delivery: DeliveryOutcome;
   /** The endpoint's health after this attempt (the breaker opens and closes in here). */
   health: Health;

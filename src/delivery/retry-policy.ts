@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 
-export type PresetName = "standard" | "rapid" | "doubling" | "extended";
+type PresetName = "standard" | "rapid" | "doubling" | "extended";
 export type RetryPolicy = PresetName | { schedule_s: number[] };
 
 const M = 60;
@@ -24,8 +24,8 @@ function freeze(values: number[]): number[] {
 
 export const PRESET_NAMES = ["standard", "rapid", "doubling", "extended"] as const;
 
-export const MAX_CUSTOM_STEPS = 20;
-export const MAX_CUSTOM_DELAY_S = 7 * 24 * H;
+const MAX_CUSTOM_STEPS = 20;
+const MAX_CUSTOM_DELAY_S = 7 * 24 * H;
 
 // Its API description is added in src/routes/endpoints/schema.ts: the core knows no HTTP layer.
 export const RetryPolicySchema = z.union([
@@ -62,7 +62,7 @@ const JITTER = 0.2;
 // within seconds adds load and fails again. Presets only: a custom schedule is the operator's call.
 const OVERLOAD_FLOOR_S = 60;
 
-export type NextRetryInput = {
+type NextRetryInput = {
   policy: RetryPolicy;
   /** How many attempts have failed so far (>= 1). */
   failedAttempts: number;

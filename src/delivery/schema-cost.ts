@@ -15,13 +15,13 @@
 import { format } from "@cfworker/json-schema";
 import { compileRegex, MAX_REGEX_INPUT } from "./linear-regex";
 
-export const MAX_UNIQUE_ITEMS = 100;
-export const MAX_PATTERNS = 10;
-export const MAX_SCHEMA_BYTES = 64 * 1024;
-export const MAX_SCHEMA_DEPTH = 32;
+const MAX_UNIQUE_ITEMS = 100;
+const MAX_PATTERNS = 10;
+const MAX_SCHEMA_BYTES = 64 * 1024;
+const MAX_SCHEMA_DEPTH = 32;
 
 /** The format names that stand for RE2 patterns; the message the API shows names the pattern. */
-export const RE2_FORMAT_PREFIX = "edgehooks-re2:";
+const RE2_FORMAT_PREFIX = "edgehooks-re2:";
 
 type Issue = { path: string; message: string };
 type Json = Record<string, unknown>;

@@ -9,9 +9,9 @@ const PREFIX = "whsec_";
 // base64 without padding (24 is a multiple of 3), which keeps the secret copy-paste friendly.
 const SECRET_BYTES = 24;
 /** Bounds of a brought `standard` secret's key, in bytes (SPEC: 24..64). */
-export const STANDARD_SECRET_BYTES = { min: 24, max: 64 } as const;
+const STANDARD_SECRET_BYTES = { min: 24, max: 64 } as const;
 /** Bounds of a brought `hmac-sha256-hex` secret, in characters (SPEC: 16..256 printable ASCII). */
-export const HEX_SECRET_CHARS = { min: 16, max: 256 } as const;
+const HEX_SECRET_CHARS = { min: 16, max: 256 } as const;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -63,7 +63,7 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-export function base64ToBytes(encoded: string): Uint8Array {
+function base64ToBytes(encoded: string): Uint8Array {
   let binary: string;
   try {
     binary = atob(encoded);

@@ -13,10 +13,10 @@
  * on), as `host` or `host:port`, refused whatever allowPrivate says: a delivery to Edgehooks
  * itself could call its API (resend, ingest) and multiply traffic without bound.
  */
-export type DestinationOptions = { allowHttp: boolean; allowPrivate: boolean; selfHosts?: readonly string[] };
-export type DestinationCheck = { ok: true; url: URL } | { ok: false; reason: string };
+type DestinationOptions = { allowHttp: boolean; allowPrivate: boolean; selfHosts?: readonly string[] };
+type DestinationCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
-export const MAX_URL_LENGTH = 2048;
+const MAX_URL_LENGTH = 2048;
 
 /**
  * The rules for one tenant's endpoints: a sandbox tenant may use http:// even where the
@@ -84,7 +84,7 @@ export function isPrivateAddress(host: string): boolean {
  * One spelling per host: lowercase (the URL parser), no root dots, IP literals canonical, and an
  * IPv4-mapped IPv6 address as its IPv4 address.
  */
-export function canonicalHost(hostname: string): string {
+function canonicalHost(hostname: string): string {
   let host = hostname.toLowerCase();
   if (host.endsWith(".")) {
     const bare = host.replace(/\.+$/, "");
@@ -107,7 +107,7 @@ function portMatters(host: string): boolean {
 }
 
 /** `host`, `host:port` or a URL, as the host and (where it matters) port it names, or null. */
-export function parseSelfHost(entry: string): { host: string; port: string | null } | null {
+function parseSelfHost(entry: string): { host: string; port: string | null } | null {
   const text = entry.trim();
   if (!text) return null;
   try {

@@ -5,7 +5,7 @@
  */
 
 /** Durable Object SQLite refuses a row over 2 MB ("Maximum row size", Durable Objects limits). */
-export const SQLITE_ROW_LIMIT_BYTES = 2_000_000;
+const SQLITE_ROW_LIMIT_BYTES = 2_000_000;
 
 /**
  * One outbox row holds changes up to this many bytes of JSON: half the row limit, so the change

@@ -28,7 +28,7 @@ import type { EnqueueItem } from "./client";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
 
 /** Without an explicit max_in_flight, this many attempts run at once per endpoint. */
-export const DEFAULT_CONCURRENCY = 20;
+const DEFAULT_CONCURRENCY = 20;
 /**
  * How long one alarm run may spend on attempts: alarm handlers are cut at 15 minutes of wall time
  * (Durable Objects limits); a third of it leaves room for settling and the next run's lease.
@@ -36,7 +36,7 @@ export const DEFAULT_CONCURRENCY = 20;
 const RUN_WALL_MS = 5 * 60_000;
 
 /** Attempts one run takes on: as many waves of 6 as fit RUN_WALL_MS at the endpoint's timeout. */
-export const attemptsPerRun = (timeoutMs: number) => CONNECTIONS_PER_INVOCATION * Math.max(1, Math.floor(RUN_WALL_MS / timeoutMs));
+const attemptsPerRun = (timeoutMs: number) => CONNECTIONS_PER_INVOCATION * Math.max(1, Math.floor(RUN_WALL_MS / timeoutMs));
 
 /** Extra time past the attempt timeout before a lease is considered abandoned. */
 const LEASE_MARGIN_MS = 30_000;

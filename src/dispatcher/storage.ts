@@ -39,9 +39,6 @@ const REF_COLUMNS = "seq, delivery_id, tenant_id, event_id";
 /** Outbox rows one TenantLog call takes at most (and sizes first): most rows hold one attempt run's few changes. */
 const OUTBOX_ROWS_PER_CALL = 100;
 
-// Health is the pure core's vocabulary (src/delivery/health.ts); re-exported for the dispatcher's callers.
-export { HEALTHY, type Health } from "../delivery/health";
-
 /**
  * Every index here is a row written on each insert (Cloudflare bills index rows too), so there
  * are only the ones a hot query needs: due order, ordering lanes (only rows that have a key) and
@@ -111,7 +108,7 @@ ALTER TABLE pending RENAME TO pending_v1;
 `;
 
 /** How many settled delivery ids a dispatcher remembers, so a late re-hand cannot re-send them. */
-export const SETTLED_MEMORY = 10_000;
+const SETTLED_MEMORY = 10_000;
 
 export class DispatcherStore {
   /**

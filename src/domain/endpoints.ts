@@ -21,7 +21,6 @@ export type Envelope = (typeof ENVELOPES)[number];
 
 /** How an endpoint authenticates to its receiver, besides the signature. */
 export const AUTH_TYPES = ["basic", "header"] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
 
 /** Headers Edgehooks sets itself; an endpoint's custom headers may not override them. */
 const RESERVED_HEADER = /^(host|content-type|content-length|user-agent|connection|transfer-encoding|webhook-.*)$/i;

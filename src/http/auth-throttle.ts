@@ -17,13 +17,13 @@
  */
 import { ApiError } from "../errors";
 
-export const AUTH_FAILURE_PERIOD_S = 60;
+const AUTH_FAILURE_PERIOD_S = 60;
 /**
  * How much of a token names it: the kind prefix and a few random characters (`ek_` + 13,
  * `ps_code_` + 8). Enough to tell one client's key from another's, far too little to use (a
  * key has 43 random characters; an API key's `hint` already shows 6 of them).
  */
-export const TOKEN_PREFIX_CHARS = 16;
+const TOKEN_PREFIX_CHARS = 16;
 /** Boxed credentials per isolate: bounded so a flood of distinct tokens cannot grow memory (the oldest goes first). */
 const MAX_BOXED = 10_000;
 const boxedUntil = new Map<string, number>();

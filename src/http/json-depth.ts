@@ -9,8 +9,6 @@ import { ApiError } from "../errors";
 import { deeperThan, MAX_JSON_DEPTH } from "../lib/json-depth";
 import type { AppEnv } from "./context";
 
-export { deeperThan, MAX_JSON_DEPTH };
-
 export const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.raw.body && /^application\/(.+\+)?json/i.test(c.req.header("content-type") ?? "")) {
     let body: unknown;

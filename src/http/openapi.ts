@@ -7,7 +7,7 @@
 import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import { ERROR_STATUS } from "../errors";
 
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.object({
       code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
@@ -36,7 +36,7 @@ export const errorResponse = (description: string) => ({
   content: { "application/json": { schema: ErrorSchema } },
 });
 
-export const errorResponses = {
+const errorResponses = {
   400: errorResponse("Invalid input; `issues` names each bad field."),
   401: errorResponse("Missing or invalid credentials."),
   403: errorResponse("The credentials lack the scope this route needs."),
@@ -53,7 +53,7 @@ export const tenantActionLimited = { 429: errorResponse("Too many of these calls
  * route's own reason: 409 (conflict), 413 (body too large), 422 (well-formed but refused), 429
  * (rate limited; Retry-After is declared for it).
  */
-export interface ExtraAnswers {
+interface ExtraAnswers {
   409?: string;
   413?: string;
   422?: string;
@@ -108,4 +108,4 @@ export const jsonResponse = <T extends z.ZodTypeAny>(schema: T, description: str
   content: { "application/json": { schema } },
 });
 
-export const bearerSecurity = [{ bearerAuth: [] }];
+const bearerSecurity = [{ bearerAuth: [] }];

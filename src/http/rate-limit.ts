@@ -10,9 +10,9 @@ import { ApiError } from "../errors";
 import type { AppEnv } from "./context";
 
 /** The period configured for INGEST_LIMITER in wrangler.toml (the binding allows 10 or 60). */
-export const INGEST_LIMIT_PERIOD_S = 10;
+const INGEST_LIMIT_PERIOD_S = 10;
 
-export function rateLimitKey(principal: Principal): string {
+function rateLimitKey(principal: Principal): string {
   if (principal.kind === "root") return "root";
   if (principal.kind === "api_key") return principal.keyId;
   return `portal:${principal.sessionId}`;

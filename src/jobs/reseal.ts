@@ -26,9 +26,9 @@ import { pushSnapshot } from "../dispatcher/client";
  * Rows one pass reads. A resealed row costs a D1 write and a Durable Object call: 200 rows stay
  * far under the 1,000 subrequests of one (paid-plan) cron invocation, with room for retries.
  */
-export const RESEAL_BATCH = 200;
+const RESEAL_BATCH = 200;
 /** Tries of one snapshot push: a Durable Object that was resetting answers on the next call. */
-export const RESEAL_PUSH_ATTEMPTS = 3;
+const RESEAL_PUSH_ATTEMPTS = 3;
 const CURSOR_NAME = "reseal";
 
 const COLUMNS: { column: SealedColumn; field: "secretsEnc" | "headersEnc" | "authEnc" }[] = [
@@ -40,7 +40,7 @@ const COLUMNS: { column: SealedColumn; field: "secretsEnc" | "headersEnc" | "aut
 type Row = typeof endpoints.$inferSelect;
 type Sealed = Partial<Pick<Row, "secretsEnc" | "headersEnc" | "authEnc">>;
 
-export interface ResealResult {
+interface ResealResult {
   resealed: number;
   /** Rows of this page no configured key opens (left for the operator). */
   unreadable: number;

@@ -20,9 +20,7 @@ import { runTask } from "../services/recover";
 import { endpointOwnerOf, tenantLogFor } from "../tenant-log/client";
 import type { FanoutPlan } from "../tenant-log/types";
 
-export { MAX_AUTO_REDRIVES };
-
-export interface SweepResult {
+interface SweepResult {
   requeued: number;
   rehanded: number;
   tasks: number;

@@ -16,7 +16,7 @@
  */
 import { ApiError } from "../errors";
 
-export type KeySource = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "ENCRYPTION_REFUSE_V1">;
+type KeySource = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "ENCRYPTION_REFUSE_V1">;
 type LoadedKey = { key: CryptoKey; kid: string };
 
 const keyCache = new Map<string, Promise<LoadedKey>>();
@@ -88,13 +88,7 @@ export async function decryptText(keys: KeySource, stored: string, context: stri
 }
 
 /** ENCRYPTION_REFUSE_V1: exactly `true` refuses; anything else keeps accepting v1 (a typo must not lock rows). */
-export const refusesV1 = (keys: KeySource) => keys.ENCRYPTION_REFUSE_V1?.trim().toLowerCase() === "true";
-
-/** Whether a stored value is already v2 under the current key (nothing for the reseal pass to do). */
-export async function isCurrent(keys: KeySource, stored: string): Promise<boolean> {
-  const { kid } = await currentKey(keys);
-  return stored.startsWith(`v2.${kid}.`);
-}
+const refusesV1 = (keys: KeySource) => keys.ENCRYPTION_REFUSE_V1?.trim().toLowerCase() === "true";
 
 export async function encryptJson(keys: KeySource, value: unknown, context: string): Promise<string> {
   return encryptText(keys, JSON.stringify(value), context);

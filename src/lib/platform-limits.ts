@@ -32,7 +32,7 @@ export const RPC_MESSAGE_BYTES = 32 * 1024 * 1024;
  */
 export const SQLITE_ROW_BYTES = 2_000_000;
 /** "Maximum SQL statement length: 100 KB" (same page). */
-export const SQL_STATEMENT_BYTES = 100_000;
+const SQL_STATEMENT_BYTES = 100_000;
 /** "Maximum bound parameters per query: 100" (same page). */
 export const SQL_BOUND_PARAMETERS = 100;
 /**
@@ -48,8 +48,8 @@ export const IDS_PER_IN_LIST = 90;
 export const QUEUE_MESSAGE_BYTES = 128_000;
 export const QUEUE_MESSAGE_METADATA_BYTES = 100;
 /** sendBatch(): at most 100 messages and 256 KB in total per call (same page; JavaScript APIs). */
-export const QUEUE_BATCH_MESSAGES = 100;
-export const QUEUE_BATCH_BYTES = 256_000;
+const QUEUE_BATCH_MESSAGES = 100;
+const QUEUE_BATCH_BYTES = 256_000;
 /**
  * Subrequests per invocation on Workers Paid: 10,000 (the limits page; it was 1,000 before 2025
  * and is 50 on Workers Free). Counted here: fetch(), Durable Object RPC calls, queue sends and D1
@@ -78,7 +78,7 @@ export const ANALYTICS_POINTS_PER_INVOCATION = 250;
  */
 export const CPU_MS_PER_INVOCATION = 30_000;
 
-export const LIMITS = {
+const LIMITS = {
   rpc_message_bytes: { bound: RPC_MESSAGE_BYTES, what: "RPC argument or answer (bytes)" },
   sqlite_row_bytes: { bound: SQLITE_ROW_BYTES, what: "SQLite row (bytes)" },
   sql_statement_bytes: { bound: SQL_STATEMENT_BYTES, what: "SQL statement (bytes)" },
@@ -90,7 +90,7 @@ export const LIMITS = {
   open_connections: { bound: OPEN_CONNECTIONS_PER_INVOCATION, what: "open connections per invocation" },
   analytics_points: { bound: ANALYTICS_POINTS_PER_INVOCATION, what: "Analytics points per invocation" },
 } as const;
-export type LimitName = keyof typeof LIMITS;
+type LimitName = keyof typeof LIMITS;
 
 export class PlatformLimitError extends Error {
   constructor(
@@ -110,7 +110,7 @@ const largest = new Map<LimitName, { value: number; where: string }>();
 const refused = new Map<LimitName, number>();
 
 /** Checks one value against its limit: throws past it, else remembers it if it is the largest yet. */
-export function check(limit: LimitName, value: number, at: string | (() => string)): void {
+function check(limit: LimitName, value: number, at: string | (() => string)): void {
   const { bound } = LIMITS[limit];
   const where = () => (typeof at === "string" ? at : at());
   if (value > bound) {
@@ -210,7 +210,7 @@ export function serializedSize(value: unknown, seen = new Set<object>()): number
 }
 
 /** A queue message body's size as the queue stores it, by its content type (default `v8`). */
-export function queueBodyBytes(body: unknown, contentType?: string): number {
+function queueBodyBytes(body: unknown, contentType?: string): number {
   if (contentType === "json") return utf8Bytes(JSON.stringify(body) ?? "");
   if (contentType === "text") return utf8Bytes(String(body));
   if (contentType === "bytes") return (body as ArrayBuffer | ArrayBufferView).byteLength;
@@ -268,7 +268,7 @@ function countSubrequest(where: string) {
 }
 
 /** Counts one Analytics data point against the invocation (throws on the 251st). */
-export function countDataPoint(where: string) {
+function countDataPoint(where: string) {
   const inv = invocations.getStore();
   if (inv) check("analytics_points", ++inv.points, where);
 }
@@ -350,7 +350,7 @@ export function checkedDataset(dataset: AnalyticsEngineDataset, label: string): 
 }
 
 /** A D1 database whose queries count as subrequests. */
-export function checkedD1(db: D1Database, label: string): D1Database {
+function checkedD1(db: D1Database, label: string): D1Database {
   const statement = (stmt: D1PreparedStatement): D1PreparedStatement =>
     new Proxy(stmt, {
       get(target, prop) {
@@ -381,7 +381,7 @@ export function checkedD1(db: D1Database, label: string): D1Database {
 }
 
 /** A Durable Object's SQL whose statements are checked for length, parameters and row size. */
-export function checkedSql(sql: SqlStorage, label: string): SqlStorage {
+function checkedSql(sql: SqlStorage, label: string): SqlStorage {
   const exec: SqlStorage["exec"] = (query, ...params) => {
     const where = () => `${label} ${query.replace(/\s+/g, " ").trim().slice(0, 60)}`;
     check("sql_statement_bytes", utf8Bytes(query), where);
@@ -406,7 +406,7 @@ export function checkedSql(sql: SqlStorage, label: string): SqlStorage {
  */
 const checkedStorages = new WeakSet<object>();
 
-export function checkStateSql(state: DurableObjectState, label: string): void {
+function checkStateSql(state: DurableObjectState, label: string): void {
   const storage = state.storage;
   if (checkedStorages.has(storage)) return;
   checkedStorages.add(storage);

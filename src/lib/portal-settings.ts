@@ -20,8 +20,8 @@ export interface PortalSettings {
   accentText: string;
 }
 
-export const DEFAULT_BRAND_NAME = "Webhooks";
-export const DEFAULT_ACCENT = "#2457d6";
+const DEFAULT_BRAND_NAME = "Webhooks";
+const DEFAULT_ACCENT = "#2457d6";
 const MAX_ORIGINS = 20;
 const MAX_BRAND_NAME = 60;
 
@@ -41,7 +41,7 @@ const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{
  * two-letter code). A small explicit list, not the Public Suffix List: an operator on a platform
  * missing here names its origins exactly, and this list is where to add one.
  */
-export const SHARED_PLATFORMS = [
+const SHARED_PLATFORMS = [
   "workers.dev",
   "pages.dev",
   "github.io",
@@ -120,7 +120,7 @@ export function readableTextOn(color: string): string {
 }
 
 /** A problem with one variable; `fatal` ones (those that reach the CSP) keep the Worker from starting. */
-export interface SettingIssue {
+interface SettingIssue {
   name: string;
   message: string;
   fatal?: true;

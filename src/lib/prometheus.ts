@@ -3,8 +3,8 @@
  * metric family, then its samples. Label values are escaped as the format says (backslash,
  * double quote, line feed), so a tenant id or endpoint id can never break a line or forge a label.
  */
-export type MetricType = "counter" | "gauge" | "histogram";
-export type Labels = Record<string, string>;
+type MetricType = "counter" | "gauge" | "histogram";
+type Labels = Record<string, string>;
 
 export function escapeLabelValue(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");

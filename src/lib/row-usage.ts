@@ -6,7 +6,7 @@
  * service); GET /metrics exposes them.
  */
 export const ROW_STORES = ["d1", "tenant_log", "dispatcher"] as const;
-export type RowStore = (typeof ROW_STORES)[number];
+type RowStore = (typeof ROW_STORES)[number];
 
 const written: Record<RowStore, number> = { d1: 0, tenant_log: 0, dispatcher: 0 };
 

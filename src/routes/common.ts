@@ -38,7 +38,7 @@ export const TimestampInput = z
  * open (`{}`): a union whose array member refers to the union itself is a circular type alias in
  * openapi-typescript's output, while an object member referring to it is fine.
  */
-export const JSON_VALUE_REF = { $ref: "#/components/schemas/JsonValue" };
+const JSON_VALUE_REF = { $ref: "#/components/schemas/JsonValue" };
 export const JSON_VALUE_COMPONENT = {
   description: "Any JSON value.",
   anyOf: [

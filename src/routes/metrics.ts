@@ -19,7 +19,7 @@ import { scrapeMetrics } from "../services/metrics";
 import { renderMetrics } from "../services/metrics-render";
 import { TENANT_ID_PATTERN } from "./common";
 
-export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 const MetricsQuery = z.object({
   tenant: z

@@ -9,7 +9,7 @@ import { sha256Hex } from "../lib/crypto";
 import { iso, isoOrNull } from "../lib/time";
 import { API_KEY_CACHE_PREFIX, invalidate } from "./config-cache";
 
-export type ApiKeyRow = typeof apiKeys.$inferSelect;
+type ApiKeyRow = typeof apiKeys.$inferSelect;
 
 /**
  * Live keys a tenant-bound admin key may have minted for its tenant: ample for its services, CI

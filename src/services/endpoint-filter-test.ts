@@ -12,7 +12,7 @@ import { getEndpoint } from "./endpoints";
 import { TEST_EVENT_TYPE } from "./endpoints-test";
 import { limitTenantAction } from "./tenant-action-limit";
 
-export interface FilterTestInput {
+interface FilterTestInput {
   data: unknown;
   type?: string;
   channels?: string[];

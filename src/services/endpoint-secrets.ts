@@ -26,7 +26,7 @@ import type { SignatureProfile } from "../delivery/sign";
 
 export const DEFAULT_GRACE_S = 86_400;
 export const MAX_GRACE_S = 604_800;
-export const MAX_OLD_SECRETS = 10;
+const MAX_OLD_SECRETS = 10;
 /** Compare-and-set tries before a change answers 409 (each loser re-reads and tries again). */
 const CAS_TRIES = 8;
 
@@ -57,7 +57,7 @@ export function rotated(stored: StoredSecret[], fresh: string, graceS: number, n
 }
 
 /** Every secret committed: the vendor header moves to the newest. */
-export function committed(stored: StoredSecret[]): StoredSecret[] {
+function committed(stored: StoredSecret[]): StoredSecret[] {
   return stored.map(({ secret, expires_at }) => ({ secret, expires_at }));
 }
 
@@ -101,7 +101,7 @@ const expiryOfOld = (list: StoredSecret[]) => {
   return old.length ? Math.max(...old) : null;
 };
 
-export interface RotateInput {
+interface RotateInput {
   grace_period_s?: number;
   /** Bring your own new secret (checked against the endpoint's scheme). */
   secret?: string;

@@ -13,9 +13,9 @@ import { iso } from "../lib/time";
 import { log } from "../lib/log";
 import type { ServiceCtx } from "./context";
 
-export const CATALOG_TTL_MS = 30_000;
+const CATALOG_TTL_MS = 30_000;
 
-export type EventTypeRow = typeof eventTypes.$inferSelect;
+type EventTypeRow = typeof eventTypes.$inferSelect;
 
 interface CachedType {
   row: EventTypeRow | null;
@@ -87,7 +87,7 @@ export function compiledSchema(name: string, version: number, schema: unknown): 
 }
 
 /** Refuses a schema the validator cannot use, and an example that does not match its schema. */
-export function checkSchemaAndExample(schema: unknown, example: unknown): ErrorIssue[] {
+function checkSchemaAndExample(schema: unknown, example: unknown): ErrorIssue[] {
   if (schema === undefined || schema === null) return [];
   if (typeof schema !== "boolean" && (typeof schema !== "object" || Array.isArray(schema))) {
     return [{ path: "schema", message: "a JSON Schema is an object (or a boolean)" }];

@@ -11,7 +11,7 @@ import { ROW_STORES, rowsWritten } from "../lib/row-usage";
 import { BACKLOG_STATES, type Scrape } from "./metrics";
 
 /** The histogram's bucket bounds in seconds (Prometheus' base unit): 0.025 … 25.6, then +Inf. */
-export const LATENCY_BUCKETS_S = LATENCY_BUCKETS_MS.map((ms) => ms / 1000);
+const LATENCY_BUCKETS_S = LATENCY_BUCKETS_MS.map((ms) => ms / 1000);
 
 export function renderMetrics(scrape: Scrape, nextCursor: string | null): string {
   const out = new PrometheusText();
@@ -104,7 +104,7 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
 }
 
 /** Rows written per store by this isolate (what the bench reads; per isolate, see src/lib/row-usage.ts). */
-export function rowsWrittenFamily(out: PrometheusText) {
+function rowsWrittenFamily(out: PrometheusText) {
   const rows = rowsWritten();
   out.family(
     "edgehooks_rows_written_total",

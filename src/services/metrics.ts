@@ -18,12 +18,12 @@ import { dispatcherFor } from "../dispatcher/client";
 import { getTenant } from "./tenants";
 
 /** Dispatchers asked about their breaker per scrape; beyond it the backlog keeps its status and is counted as unchecked. */
-export const MAX_BREAKER_CHECKS = 100;
+const MAX_BREAKER_CHECKS = 100;
 
-export type BacklogState = "pending" | "delivering" | "retrying" | "held" | "breaker_open";
+type BacklogState = "pending" | "delivering" | "retrying" | "held" | "breaker_open";
 export const BACKLOG_STATES: readonly BacklogState[] = ["pending", "delivering", "retrying", "held", "breaker_open"];
 
-export interface TenantScrape {
+interface TenantScrape {
   tenantId: string;
   /** Null when the tenant's log did not answer (counted in edgehooks_scrape_errors). */
   metrics: TenantMetrics | null;

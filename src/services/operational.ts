@@ -28,9 +28,9 @@ import { ingestEvents } from "./events/ingest";
 import { ensureTenant } from "./tenants";
 
 /** What a tenant may subscribe to about itself, as `edgehooks.<type>`. */
-export const TENANT_ALERT_TYPES: readonly OperationalType[] = ["endpoint.disabled", "delivery.failing", "delivery.exhausted", "endpoint.secret_rotated"];
+const TENANT_ALERT_TYPES: readonly OperationalType[] = ["endpoint.disabled", "delivery.failing", "delivery.exhausted", "endpoint.secret_rotated"];
 
-export const tenantAlertType = (type: OperationalType) => `${RESERVED_TYPE_PREFIX}${type}`;
+const tenantAlertType = (type: OperationalType) => `${RESERVED_TYPE_PREFIX}${type}`;
 
 /**
  * Stores the operator's copies now, each in the operator log of the tenant it is about (routes,

@@ -15,8 +15,8 @@ import { sha256Hex } from "../lib/crypto";
 import type { ServiceCtx } from "./context";
 
 export const PORTAL_TOKEN_PREFIX = "ps_tok_";
-export const LOGIN_CODE_PREFIX = "ps_code_";
-export const COOKIE_SECRET_PREFIX = "ps_ck_";
+const LOGIN_CODE_PREFIX = "ps_code_";
+const COOKIE_SECRET_PREFIX = "ps_ck_";
 export const DEFAULT_PORTAL_TTL_S = 3600;
 export const MAX_PORTAL_TTL_S = 7 * 24 * 3600;
 /** How long the link's login code can be exchanged (SPEC: 10 minutes), never past the session. */
@@ -68,7 +68,7 @@ async function liveSessionBy(db: Db, column: typeof portalSessions.tokenHash | t
   );
 }
 
-export type LoginExchange =
+type LoginExchange =
   | { ok: true; session: PortalSessionRow; cookie: string }
   /** `used`: the code was exchanged before; `expired`: its 10 minutes (or the session) are over; `invalid`: unknown or revoked. */
   | { ok: false; reason: "used" | "expired" | "invalid"; sessionId?: string };

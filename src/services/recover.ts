@@ -26,11 +26,9 @@ import { dispatcherFor } from "../dispatcher/client";
 import { getEndpoint } from "./endpoints";
 
 /** A single recover call handles at most this many deliveries; call again for the rest. */
-export const MAX_RECOVER = 10_000;
+const MAX_RECOVER = 10_000;
 /** Deliveries per hand-off at most; a page of large events holds fewer (bounded in bytes by the TenantLog). */
 const PAGE = 90;
-
-export type { TaskRow };
 
 export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, window: { since: number; until?: number }) {
   await limitTenantAction(ctx.env, tenantId, "recover");
@@ -111,7 +109,7 @@ export async function getTask(ctx: ServiceCtx, taskId: string, tenantFilter: str
   return { task: found.task, view: taskView(found.task, found.done) };
 }
 
-export function taskView(task: TaskRow, done: number) {
+function taskView(task: TaskRow, done: number) {
   return {
     id: task.id,
     kind: task.kind,

@@ -88,7 +88,7 @@ export interface HourPoint {
 }
 
 /** `hours` consecutive hours from `fromHour` (an hour boundary), empty hours included, oldest first. */
-export function hourlySeries(rows: StatsRow[], fromHour: number, hours: number): HourPoint[] {
+function hourlySeries(rows: StatsRow[], fromHour: number, hours: number): HourPoint[] {
   const byHour = new Map<number, StatsRow[]>();
   for (const r of rows) byHour.set(r.hour, [...(byHour.get(r.hour) ?? []), r]);
   return Array.from({ length: hours }, (_, i) => {

@@ -16,7 +16,7 @@ import { ApiError } from "../errors";
 export type TenantAction = "test" | "test-url" | "test-filter" | "retry" | "resend" | "recover";
 
 /** The period of TENANT_ACTION_LIMITER in wrangler.toml (the binding allows 10 or 60). */
-export const TENANT_ACTION_PERIOD_S = 60;
+const TENANT_ACTION_PERIOD_S = 60;
 
 /** A verb's "limited" outcome: 429 `rate_limited` with Retry-After, and which action it was. */
 export class TenantActionLimited extends ApiError {

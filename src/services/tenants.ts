@@ -13,7 +13,7 @@ import type { TenantRef } from "../tenant-log/types";
 import { API_KEY_CACHE_PREFIX, cached, invalidate } from "./config-cache";
 import type { ServiceCtx } from "./context";
 
-export type TenantRow = typeof tenants.$inferSelect;
+type TenantRow = typeof tenants.$inferSelect;
 
 /** retention_days as it applies: the tenant's own, never above the deployment's RETENTION_DAYS. */
 export const effectiveRetention = (row: Pick<TenantRow, "retentionDays">, maxDays: number) => Math.min(row.retentionDays ?? maxDays, maxDays);

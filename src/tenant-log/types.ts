@@ -79,8 +79,6 @@ export interface TenantMetrics {
   backlog: OpenBacklog[];
 }
 
-export type StatusCodeClass = StatusClass;
-
 export interface EventFilters {
   limit: number;
   before?: string;
@@ -97,7 +95,7 @@ export interface DeliveryFilters {
   eventId?: string;
   status?: DeliveryStatus;
   eventType?: string;
-  statusCodeClass?: StatusCodeClass;
+  statusCodeClass?: StatusClass;
   channel?: string;
   since?: number;
   until?: number;
@@ -109,7 +107,7 @@ export interface AttemptFilters {
   endpointId?: string;
   deliveryId?: string;
   eventId?: string;
-  statusCodeClass?: StatusCodeClass;
+  statusCodeClass?: StatusClass;
   error?: string;
   since?: number;
   until?: number;

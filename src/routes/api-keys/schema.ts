@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { API_KEY_SCOPES } from "../../domain/api-keys";
 import { TENANT_ID_PATTERN, Timestamp } from "../common";
 
-export const ScopeSchema = z.enum(API_KEY_SCOPES).openapi({ description: "admin: everything; ingest: post events; read: every GET." });
+const ScopeSchema = z.enum(API_KEY_SCOPES).openapi({ description: "admin: everything; ingest: post events; read: every GET." });
 
 export const ApiKeySchema = z
   .object({

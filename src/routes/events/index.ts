@@ -18,7 +18,6 @@ import { DeliverySchema } from "../deliveries/schema";
 import { idParam, TenantIdParam, TimestampInput } from "../common";
 import { BatchInput, BatchResult, CreateEventInput, EventSchema, EventTypeName } from "./schema";
 
-export const MAX_BODY_BYTES = 1024 * 1024;
 const tags = ["Events"];
 const base = "/v1/tenants/{tenant_id}/events";
 const TenantPath = z.object({ tenant_id: TenantIdParam });

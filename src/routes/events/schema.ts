@@ -64,7 +64,7 @@ export const BatchInput = z
   })
   .openapi("BatchEventsInput", { description: "1..100 events, each shaped like CreateEventInput." });
 
-export const BatchItemResult = z.union([
+const BatchItemResult = z.union([
   EventSchema.omit({ data: true }),
   z.object({ error: z.object({ code: z.string(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }) }),
 ]);

@@ -3,10 +3,10 @@ import { headersShownTo } from "../../attempts/shown-headers";
 import { notFound } from "../../errors";
 import { iso, isoOrNull } from "../../lib/time";
 import { tenantLogFor } from "../../tenant-log/client";
-import type { AttemptFilters, AttemptRow, DeliveryFilters, DeliveryRow, StatusCodeClass } from "../../tenant-log/types";
+import type { AttemptFilters, AttemptRow, DeliveryFilters, DeliveryRow } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
 
-export type { AttemptRow, DeliveryRow, StatusCodeClass };
+export type { AttemptRow, DeliveryRow };
 
 export function deliveryView(row: DeliveryRow) {
   return {
@@ -70,10 +70,6 @@ export async function deliveryDetail(ctx: ServiceCtx, tenantId: string, delivery
 export async function deliveryEvent(ctx: ServiceCtx, tenantId: string, eventId: string) {
   const row = await tenantLogFor(ctx.env, tenantId).getEvent(eventId);
   return row && row.tenantId === tenantId ? row : null;
-}
-
-export async function attemptsOf(ctx: ServiceCtx, tenantId: string, deliveryId: string): Promise<AttemptRow[]> {
-  return (await tenantLogFor(ctx.env, tenantId).deliveryDetail(deliveryId))?.attempts ?? [];
 }
 
 export async function listAttempts(ctx: ServiceCtx, tenantId: string, f: AttemptFilters) {

@@ -28,7 +28,7 @@ import type { ServiceCtx } from "../context";
  */
 export const MAX_FANOUT_BYTES_PER_INGEST = 256 * 1024 * 1024;
 
-export interface FanoutCandidate {
+interface FanoutCandidate {
   type: string;
   channels: string[] | null;
   /** The event's data as stored (JSON text). */

@@ -15,7 +15,7 @@ import type { FanoutPlan } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
 import { snapshotOf, type EndpointRow } from "../../attempts/endpoint-snapshot";
 
-export interface FanoutRequest {
+interface FanoutRequest {
   tenantId: string;
   eventId: string;
   origin: string;
@@ -69,7 +69,7 @@ export async function handOff(ctx: ServiceCtx, plan: FanoutPlan, byId: Map<strin
  * batch. A failure anywhere throws: the queue message is retried, and the re-run hands over again
  * every delivery still `pending` (the same path, not only the sweeper).
  */
-export async function fanOutTenant(ctx: ServiceCtx, tenantId: string, requests: { eventId: string; origin: string }[]): Promise<void> {
+async function fanOutTenant(ctx: ServiceCtx, tenantId: string, requests: { eventId: string; origin: string }[]): Promise<void> {
   if (!requests.length) return;
   const list = await activeEndpoints(ctx, endpointOwnerOf(tenantId));
   const routable = list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: routableFilter(e.filter) }));

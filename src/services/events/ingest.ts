@@ -28,7 +28,7 @@ export interface IngestInput {
   expires_at?: number;
 }
 
-export interface Ingested {
+interface Ingested {
   event: EventRow;
   /** False when an idempotent repeat answered an existing event. */
   created: boolean;
@@ -47,7 +47,7 @@ const DAY_MS = 86_400_000;
  * purged after that long, so a later time would only park a payload in a dispatcher past the
  * retention the tenant chose (for decades, if the producer wrote 2099). Issues, one per field.
  */
-export function scheduleIssues(input: Pick<IngestInput, "deliver_at" | "expires_at">, now: number, retentionDays: number): ErrorIssue[] {
+function scheduleIssues(input: Pick<IngestInput, "deliver_at" | "expires_at">, now: number, retentionDays: number): ErrorIssue[] {
   const latest = now + retentionDays * DAY_MS;
   return (["deliver_at", "expires_at"] as const)
     .filter((field) => (input[field] ?? 0) > latest)
