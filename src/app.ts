@@ -1,14 +1,13 @@
 /**
  * The Hono app: request ids, auth, the one error envelope, routes, and the OpenAPI document.
  */
-import { ANY_ID } from "./db/ids";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { assertPortalScope } from "./auth/portal-scope";
 import { resolvePrincipal } from "./auth/principal";
 import { readConfig } from "./config";
 import { ApiError, asUnavailable, codeForStatus, errorBody } from "./errors";
-import { newId } from "./db/ids";
+import { ANY_ID, newId } from "./db/ids";
 import type { AppEnv } from "./http/context";
 import { zodIssues } from "./http/validation";
 import { errorFields, log } from "./lib/log";
@@ -19,6 +18,7 @@ import { allowedMethods } from "./http/allowed-methods";
 import { requestBodyLimit } from "./http/body-limit";
 import { jsonDepthLimit } from "./http/json-depth";
 import { JSON_VALUE_COMPONENT } from "./routes/common";
+import { serviceCtx } from "./services/context";
 
 const ID_FIELDS: Record<string, string> = { ep: "endpoint_id", evt: "event_id", dlv: "delivery_id", att: "attempt_id", task: "task_id", key: "key_id" };
 
@@ -58,7 +58,9 @@ export function createApp() {
   app.use("*", async (c, next) => {
     const requestId = newId("req");
     c.set("requestId", requestId);
-    c.set("config", readConfig(c.env));
+    const config = readConfig(c.env);
+    c.set("config", config);
+    c.set("services", serviceCtx(c.env, config));
     noteRequestHost(c.req.url);
     c.header("x-request-id", requestId);
     const started = Date.now();

@@ -2,13 +2,11 @@
 import { env } from "cloudflare:workers";
 import { createApp } from "./app";
 import { readConfig } from "./config";
-import { consumeDeadLetters, consumeEvents } from "./queue/consumer";
+import { queueHandler } from "./queue/handler";
 import { runScheduled } from "./jobs/scheduled";
 import { EndpointDispatcher as PlainEndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
 import { TenantLog as PlainTenantLog } from "./tenant-log/tenant-log";
 import { type BindingKinds, checkedDurableObject, checkedEnv, checkedFetch, inInvocation, platformLimitsEnforced } from "./lib/platform-limits";
-import { SWEEP_QUEUE } from "./domain/sweep";
-import { consumeSweeps } from "./queue/sweep-consumer";
 
 const app = createApp();
 
@@ -18,11 +16,7 @@ if (env) readConfig(env as Env);
 
 const handlers = {
   fetch: app.fetch,
-  async queue(batch, env, _ctx) {
-    if (batch.queue === SWEEP_QUEUE) return consumeSweeps(batch, env);
-    if (batch.queue.endsWith("-dlq") || batch.queue.endsWith("-dlq-final")) return consumeDeadLetters(batch, env);
-    return consumeEvents(batch, env);
-  },
+  queue: queueHandler,
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(runScheduled(env, controller.scheduledTime));
   },

@@ -7,7 +7,7 @@
 import { RetryPolicySchema, type RetryPolicy } from "../delivery/retry-policy";
 import type { SignatureProfile } from "../delivery/sign";
 import { log } from "../lib/log";
-import { SignatureProfileSchema } from "../domain/endpoints";
+import { SignatureProfileSchema } from "../domain/endpoint-rules";
 
 export interface DeploymentDefaults {
   signature: SignatureProfile;

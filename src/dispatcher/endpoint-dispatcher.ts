@@ -25,6 +25,7 @@ import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds
 import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 import { PAYLOAD_BY_ID, withPayloads } from "./payloads";
 import type { EnqueueItem } from "./client";
+import { systemClock, type Clock } from "./clock";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
 
 /** Without an explicit max_in_flight, this many attempts run at once per endpoint. */
@@ -45,9 +46,8 @@ const OUTBOX_RETRY_MS = 5_000;
 
 export class EndpointDispatcher extends DurableObject<Env> {
   private readonly store: DispatcherStore;
-  /** Test hooks: a frozen clock and the jitter source. Production uses the real ones. */
-  frozenNowMs: number | null = null;
-  random: () => number = Math.random;
+  /** The time and the jitter (./clock.ts): the system's, or one a test injects and drives. */
+  private clock: Clock = systemClock;
   private recentStarts: number[] = [];
   /** The last outbox flush failed: the next one waits OUTBOX_RETRY_MS instead of running at once. */
   private flushFailed = false;
@@ -57,8 +57,18 @@ export class EndpointDispatcher extends DurableObject<Env> {
     this.store = new DispatcherStore(ctx.storage.sql);
   }
 
+  /** Replaces the clock (tests, through runInDurableObject: a clock is a function, not an RPC value). */
+  useClock(clock: Clock) {
+    this.clock = clock;
+  }
+
+  /** Whether the object still runs on the system clock (a fresh instance after an eviction does). */
+  get onSystemClock(): boolean {
+    return this.clock === systemClock;
+  }
+
   now(): number {
-    return this.frozenNowMs ?? Date.now();
+    return this.clock.now();
   }
 
   /** Keeps the newest endpoint snapshot; re-arms the alarm (e.g. after the endpoint is enabled). */
@@ -340,7 +350,16 @@ export class EndpointDispatcher extends DurableObject<Env> {
       const delivery = ref(row, endpoint.id);
       const held = row.seq >= 0;
       const attempts = result.number;
-      const verdict = decideOutcome({ result, failedBefore: row.attempts, manual: !!manual, probe: !!probe, policy, health, now, random: this.random });
+      const verdict = decideOutcome({
+        result,
+        failedBefore: row.attempts,
+        manual: !!manual,
+        probe: !!probe,
+        policy,
+        health,
+        now,
+        random: () => this.clock.random(),
+      });
       health = verdict.health;
       disable = mergeDisable(disable, verdict.disable);
       const finish = (status: "succeeded" | "cancelled" | "failed") => {

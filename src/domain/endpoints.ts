@@ -1,10 +1,9 @@
 /**
  * Endpoint vocabulary shared by D1's schema, the API schemas, the portal and the engine: statuses,
- * disabled reasons, envelopes, auth types, header names an endpoint may set and the signature
- * profile. Adding a value to a list here is the whole change for the types, D1 and the API. Plain zod: the OpenAPI descriptions are added by src/routes, so the
- * engine (src/attempts/deployment-defaults.ts parses DEFAULT_SIGNATURE with it) needs no HTTP layer.
+ * disabled reasons, envelopes and auth types. Adding a value to a list here is the whole change for
+ * the types, D1 and the API. No zod here: D1's schema loads this file, and a zod schema made before
+ * the OpenAPI layer extends zod has no `.openapi()` (the input rules are in ./endpoint-rules.ts).
  */
-import { z } from "zod";
 
 export const ENDPOINT_STATUSES = ["active", "disabled"] as const;
 export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
@@ -21,27 +20,3 @@ export type Envelope = (typeof ENVELOPES)[number];
 
 /** How an endpoint authenticates to its receiver, besides the signature. */
 export const AUTH_TYPES = ["basic", "header"] as const;
-
-/** Headers Edgehooks sets itself; an endpoint's custom headers may not override them. */
-const RESERVED_HEADER = /^(host|content-type|content-length|user-agent|connection|transfer-encoding|webhook-.*)$/i;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
-export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]{0,4096}$/;
-
-export const headerName = z
-  .string()
-  .regex(HEADER_NAME, "not a valid header name")
-  .refine((n) => !RESERVED_HEADER.test(n), "this header is set by Edgehooks and cannot be overridden");
-
-export const SignatureProfileSchema = z.discriminatedUnion("scheme", [
-  z.strictObject({ scheme: z.literal("standard") }),
-  z.strictObject({
-    scheme: z.literal("hmac-sha256-hex"),
-    header: headerName,
-    // Sent inside a header value: CR/LF or other control characters would split or corrupt it.
-    prefix: z
-      .string()
-      .max(50)
-      .regex(/^[\x20-\x7e]*$/, "printable ASCII only (no CR, LF or other control characters)")
-      .default(""),
-  }),
-]);

@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import type { Principal } from "../auth/principal";
+import type { ServiceCtx } from "../services/context";
 
 /** Hono's typing for this app: the Worker's bindings and what middleware puts on the context. */
 export type AppEnv = {
@@ -7,6 +8,8 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     config: Config;
+    /** What every verb takes: made once per request, so handlers never build their own. */
+    services: ServiceCtx;
     principal: Principal;
   };
 };

@@ -2,7 +2,6 @@
 /** Portal routes for the delivery log: list with filters, one delivery with its attempts, retry now. */
 import type { Context, Hono } from "hono";
 import { decodeCursor, page as pageOf } from "../http/pagination";
-import { serviceCtx } from "../services/context";
 import { retryDelivery } from "../services/deliveries/actions";
 import { deliveryDetail, deliveryEvent, listDeliveries } from "../services/deliveries/query";
 import { getEndpoint, listEndpoints } from "../services/endpoints";
@@ -19,7 +18,7 @@ const localTime = (s: string | undefined) => (s && !Number.isNaN(Date.parse(`${s
 
 export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
   portal.get("/deliveries", async (c) => {
-    const ctx = serviceCtx(c.env);
+    const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
     const q = c.req.query();
     const filters: LogFilters = {
@@ -58,7 +57,7 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
   });
 
   const detail = async (c: Context<PortalEnv, any>, id: string, banner?: unknown, status: 200 | 429 = 200) => {
-    const ctx = serviceCtx(c.env);
+    const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
     const { delivery, attempts } = await deliveryDetail(ctx, tenant, id);
     const [endpoint, event] = await Promise.all([
@@ -89,7 +88,7 @@ export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
   portal.post(`/deliveries/${idPathParam("dlv")}/retry`, async (c) => {
     let attempt: Awaited<ReturnType<typeof retryDelivery>>;
     try {
-      attempt = await retryDelivery(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
+      attempt = await retryDelivery(c.var.services, c.get("session").tenantId, c.req.param("id"));
     } catch (err) {
       const limited = limitedNotice(c, err);
       if (!limited) throw err;

@@ -2,7 +2,7 @@
 /** Portal routes for endpoints: list, create, edit, test, disable/enable, rotate, recover, delete. */
 import type { Context, Hono } from "hono";
 import { ApiError, type ErrorIssue } from "../errors";
-import { serviceCtx } from "../services/context";
+import type { ServiceCtx } from "../services/context";
 import { emptySeries, endpointStats, hourlyTraffic, tenantStats, DEFAULT_STATS_WINDOW_MS } from "../services/stats";
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../services/endpoints";
 import { testEndpoint } from "../services/endpoints-test";
@@ -57,13 +57,13 @@ async function storedCredentials(env: Env, row: EndpointRow): Promise<StoredCred
   return { auth: resolved.auth, headers: resolved.headers };
 }
 
-async function catalogNames(env: Env) {
-  return (await listEventTypes(serviceCtx(env), { limit: 100 })).map((t) => t.name);
+async function catalogNames(ctx: ServiceCtx) {
+  return (await listEventTypes(ctx, { limit: 100 })).map((t) => t.name);
 }
 
 /** What the endpoint page shows: the endpoint, its stats and its chart over the chosen window. */
 async function endpointDetailData(c: Context<PortalEnv, any>, id: string) {
-  const ctx = serviceCtx(c.env);
+  const ctx = c.var.services;
   const tenant = c.get("session").tenantId;
   const row = await getEndpoint(ctx, tenant, id);
   const now = Date.now();
@@ -79,7 +79,7 @@ async function endpointDetailData(c: Context<PortalEnv, any>, id: string) {
 
 export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.get("/", async (c) => {
-    const ctx = serviceCtx(c.env);
+    const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
     const now = Date.now();
     const [rows, stats] = await Promise.all([listEndpoints(ctx, tenant, { limit: 100 }), tenantStats(ctx, tenant, now - DEFAULT_STATS_WINDOW_MS)]);
@@ -115,7 +115,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
         csrf={c.get("csrf")}
         values={values}
         issues={issues}
-        catalog={await catalogNames(c.env)}
+        catalog={await catalogNames(c.var.services)}
         submit={submit}
         storedAuthType={storedAuthType}
       />,
@@ -131,7 +131,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const values = formValues(await c.req.parseBody({ all: true }));
     const parsed = parseEndpointForm(CreateEndpointInput, values);
     if (!parsed.ok) return form(c, "/portal/endpoints", values, parsed.issues, "Add endpoint", "Create endpoint");
-    const ctx = serviceCtx(c.env);
+    const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
     try {
       const { row, secret } = await createEndpoint(ctx, tenant, parsed.input);
@@ -145,7 +145,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   });
 
   portal.get(`/endpoints/${ID}`, async (c) => {
-    const ctx = serviceCtx(c.env);
+    const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
     const { row, stats, traffic } = await endpointDetailData(c, c.req.param("id"));
     const taskId = c.req.query("task");
@@ -159,12 +159,12 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
 
   portal.get(`/endpoints/${ID}/edit`, async (c) => {
     if (c.get("session").readOnly) throw new ApiError("forbidden", "this session is read-only");
-    const row = await getEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
+    const row = await getEndpoint(c.var.services, c.get("session").tenantId, c.req.param("id"));
     return form(c, `/portal/endpoints/${row.id}`, valuesOf(row), [], "Edit endpoint", "Save changes", row.authType);
   });
 
   portal.post(`/endpoints/${ID}`, async (c) => {
-    const ctx = serviceCtx(c.env);
+    const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
     const id = c.req.param("id");
     const current = await getEndpoint(ctx, tenant, id);
@@ -185,13 +185,13 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   for (const action of ["enable", "disable"] as const) {
     portal.post(`/endpoints/${ID}/${action}`, async (c) => {
       const tenant = c.get("session").tenantId;
-      const { row } = await setEndpointStatus(serviceCtx(c.env), tenant, c.req.param("id"), action === "enable" ? "active" : "disabled", "manual");
+      const { row } = await setEndpointStatus(c.var.services, tenant, c.req.param("id"), action === "enable" ? "active" : "disabled", "manual");
       return c.redirect(`/portal/endpoints/${row.id}`, 303);
     });
   }
 
   portal.post(`/endpoints/${ID}/rotate`, async (c) => {
-    const ctx = serviceCtx(c.env);
+    const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
     // The verb raises endpoint.secret_rotated itself.
     const { row, secret } = await rotateSecret(ctx, tenant, c.req.param("id"));
@@ -214,7 +214,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
 
   portal.post(`/endpoints/${ID}/test`, async (c) => {
     try {
-      const attempt = await testEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"), {});
+      const attempt = await testEndpoint(c.var.services, c.get("session").tenantId, c.req.param("id"), {});
       const a = {
         status_code: attempt.statusCode,
         duration_ms: attempt.durationMs,
@@ -231,7 +231,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   });
 
   portal.post(`/endpoints/${ID}/recover`, async (c) => {
-    const ctx = serviceCtx(c.env);
+    const ctx = c.var.services;
     const body = await c.req.parseBody();
     const since = Date.parse(`${String(body.since ?? "")}Z`);
     if (Number.isNaN(since)) throw new ApiError("bad_request", "pick the time to recover from");
@@ -247,12 +247,12 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
 
   portal.get(`/endpoints/${ID}/delete`, async (c) => {
     if (c.get("session").readOnly) throw new ApiError("forbidden", "this session is read-only");
-    const row = await getEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
+    const row = await getEndpoint(c.var.services, c.get("session").tenantId, c.req.param("id"));
     return page(c, { title: "Delete endpoint", current: "endpoints" }, <ConfirmDelete row={row} csrf={c.get("csrf")} />);
   });
 
   portal.post(`/endpoints/${ID}/delete`, async (c) => {
-    await deleteEndpoint(serviceCtx(c.env), c.get("session").tenantId, c.req.param("id"));
+    await deleteEndpoint(c.var.services, c.get("session").tenantId, c.req.param("id"));
     return c.redirect("/portal", 303);
   });
 }

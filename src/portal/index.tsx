@@ -13,7 +13,6 @@ import type { AppEnv } from "../http/context";
 import { TenantActionLimited } from "../services/tenant-action-limit";
 import { errorFields, log } from "../lib/log";
 import type { PortalSettings } from "../lib/portal-settings";
-import { serviceCtx } from "../services/context";
 import { revokePortalSession } from "../services/portal-sessions";
 import { tenantEnvironment } from "../services/tenants";
 import { limitedText } from "./action-limit";
@@ -81,7 +80,7 @@ export function registerPortal(app: Hono<AppEnv>) {
   // Logout ends the session itself: the cookie, and the bearer token minted with it.
   portal.post("/logout", async (c) => {
     const session = c.get("session");
-    await revokePortalSession(serviceCtx(c.env), session.tenantId, session.id);
+    await revokePortalSession(c.var.services, session.tenantId, session.id);
     clearSessionCookie(c);
     return messagePage(c, 200, "Signed out", "Your portal session has ended. You can close this tab.");
   });

@@ -7,7 +7,6 @@
  */
 import type { Context, Hono } from "hono";
 import { ApiError, type ErrorIssue } from "../errors";
-import { serviceCtx } from "../services/context";
 import { commitRotation, revealSecret, rotateSecret, secretStatus } from "../services/endpoint-secrets";
 import { getEndpoint } from "../services/endpoints";
 import type { EndpointRow } from "../attempts/endpoint-snapshot";
@@ -202,7 +201,7 @@ function ShownSecret(props: { secret: string; row: EndpointRow; rotated: boolean
 }
 
 async function load(c: Context<PortalEnv, any>) {
-  const ctx = serviceCtx(c.env);
+  const ctx = c.var.services;
   const row = await getEndpoint(ctx, c.get("session").tenantId, c.req.param("id") ?? "");
   return { ctx, row, status: await secretStatus(ctx, row) };
 }
@@ -254,7 +253,7 @@ export function registerPortalSecret(portal: Hono<PortalEnv>) {
   });
 
   portal.post(`/endpoints/${ID}/secret/commit`, async (c) => {
-    const ctx = serviceCtx(c.env);
+    const ctx = c.var.services;
     await commitRotation(ctx, c.get("session").tenantId, c.req.param("id"));
     return c.redirect(`/portal/endpoints/${c.req.param("id")}/secret?committed=1`, 303);
   });

@@ -8,7 +8,6 @@ import type { Hono } from "hono";
 import { ApiError, type ErrorIssue } from "../errors";
 import { zodIssues } from "../http/validation";
 import { TestUrlInput } from "../routes/endpoints/schema";
-import { serviceCtx } from "../services/context";
 import { testUrl } from "../services/test-url";
 import { limitedNotice } from "./action-limit";
 import { page } from "./index";
@@ -122,7 +121,7 @@ export function registerPortalTestUrl(portal: Hono<PortalEnv>) {
     });
     if (!parsed.success) return form(zodIssues(parsed.error));
     try {
-      const { result, secret } = await testUrl(serviceCtx(c.env), c.get("session").tenantId, parsed.data);
+      const { result, secret } = await testUrl(c.var.services, c.get("session").tenantId, parsed.data);
       return page(
         c,
         meta,

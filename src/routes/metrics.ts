@@ -14,7 +14,6 @@ import { assertNotThrottled, authClient, noteAuthFailure } from "../http/auth-th
 import type { AppEnv } from "../http/context";
 import { apiRoute, errorResponse } from "../http/openapi";
 import { decodeCursor, encodeCursor } from "../http/pagination";
-import { serviceCtx } from "../services/context";
 import { scrapeMetrics } from "../services/metrics";
 import { renderMetrics } from "../services/metrics-render";
 import { TENANT_ID_PATTERN } from "./common";
@@ -74,7 +73,7 @@ export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
         throw badRequest("give either tenant or cursor", [{ path: "cursor", message: "a single-tenant scrape has no pages" }]);
       }
       const after = decodeCursor(cursor, TENANT_ID_PATTERN);
-      const scrape = await scrapeMetrics(serviceCtx(c.env), { tenant, after });
+      const scrape = await scrapeMetrics(c.var.services, { tenant, after });
       c.header("cache-control", "no-store");
       return c.text(renderMetrics(scrape, scrape.nextAfter ? encodeCursor(scrape.nextAfter) : null), 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
     },

@@ -2,7 +2,6 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/guard";
 import type { AppEnv } from "../http/context";
 import { apiRoute, jsonResponse } from "../http/openapi";
-import { serviceCtx } from "../services/context";
 import { DEFAULT_STATS_WINDOW_MS, endpointStats, tenantStats } from "../services/stats";
 import { idParam, TenantIdParam, Timestamp, TimestampInput } from "./common";
 
@@ -36,7 +35,7 @@ export function registerStatsRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const since = c.req.valid("query").since ?? Date.now() - DEFAULT_STATS_WINDOW_MS;
-      return c.json(await endpointStats(serviceCtx(c.env), tenant_id, endpoint_id, since), 200);
+      return c.json(await endpointStats(c.var.services, tenant_id, endpoint_id, since), 200);
     },
   );
 
@@ -54,7 +53,7 @@ export function registerStatsRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const since = c.req.valid("query").since ?? Date.now() - DEFAULT_STATS_WINDOW_MS;
-      return c.json(await tenantStats(serviceCtx(c.env), tenant_id, since), 200);
+      return c.json(await tenantStats(c.var.services, tenant_id, since), 200);
     },
   );
 }

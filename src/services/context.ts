@@ -8,6 +8,10 @@ export interface ServiceCtx {
   config: Config;
 }
 
-export function serviceCtx(env: Env): ServiceCtx {
-  return { env, db: getDb(env), config: readConfig(env) };
+/**
+ * A request's context is made once by the app's first middleware (`c.var.services`, src/app.ts);
+ * a queue batch, a cron run or a job makes its own here.
+ */
+export function serviceCtx(env: Env, config: Config = readConfig(env)): ServiceCtx {
+  return { env, db: getDb(env), config };
 }

@@ -9,7 +9,8 @@ import { z } from "zod";
 import { FilterSchema } from "../delivery/filter";
 import { EVENT_TYPE_PATTERN, isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
 import { RetryPolicySchema } from "../delivery/retry-policy";
-import { ENVELOPES, HEADER_VALUE, headerName, SignatureProfileSchema } from "../domain/endpoints";
+import { HEADER_VALUE, headerName, SignatureProfileSchema } from "../domain/endpoint-rules";
+import { ENVELOPES } from "../domain/endpoints";
 import { MetadataSchema } from "../domain/metadata";
 
 export const EventTypePatternsSchema = z

@@ -5,7 +5,7 @@ import worker from "../../src/index";
 import { describe, expect, it } from "vitest";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
-import { ladder } from "../helpers/ladder";
+import { ladder, TestClock } from "../helpers/ladder";
 import { receiverUrl, received, uniquePath, waitForReceived } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
 import { operatorLogName } from "../../src/tenant-log/client";
@@ -47,9 +47,8 @@ describe("durability of the schedule", () => {
     await evictDurableObject(l.stub);
     // A fresh instance: the schedule comes back from its SQLite; re-freeze the test clock.
     await runInDurableObject(l.stub, (i: EndpointDispatcher) => {
-      expect(i.frozenNowMs).toBeNull();
-      i.frozenNowMs = due;
-      i.random = () => 0.5;
+      expect(i.onSystemClock).toBe(true);
+      i.useClock(new TestClock(due));
     });
     expect(await l.alarmAt()).toBe(due);
     expect(await l.runAlarm()).toBe(true);

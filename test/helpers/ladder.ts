@@ -5,6 +5,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { Clock } from "../../src/dispatcher/clock";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { dispatcherFor } from "../../src/dispatcher/client";
 import { serviceCtx } from "../../src/services/context";
@@ -14,6 +15,20 @@ import { received, receiverUrl, uniquePath } from "./receiver";
 
 /** The frozen clock starts a day ahead of real time, so alarms it sets never fire by themselves. */
 export const CLOCK_AHEAD_MS = 24 * 3600_000;
+
+/** A clock a test drives: time moves only when told, and the jitter is fixed (0.5: none) unless set. */
+export class TestClock implements Clock {
+  constructor(
+    public ms: number,
+    public jitter = 0.5,
+  ) {}
+  now() {
+    return this.ms;
+  }
+  random() {
+    return this.jitter;
+  }
+}
 
 export interface Ladder {
   tenant: string;
@@ -37,9 +52,10 @@ export async function ladder(opts: { endpoint?: Record<string, unknown>; path?: 
   const path = opts.path ?? uniquePath("/status/500");
   const endpoint = await createEndpoint(tenant, { url: receiverUrl(path), ...(opts.endpoint ?? {}) });
   const stub = dispatcherFor(env, endpoint.id);
+  // The test and the object share one isolate: the object reads the very clock the test moves.
+  const clock = new TestClock(Date.now() + CLOCK_AHEAD_MS);
   await runInDurableObject(stub, (instance: EndpointDispatcher) => {
-    instance.frozenNowMs = Date.now() + CLOCK_AHEAD_MS;
-    instance.random = () => 0.5; // no jitter unless a test asks for it
+    instance.useClock(clock);
   });
   const self: Ladder = {
     tenant,
@@ -49,12 +65,12 @@ export async function ladder(opts: { endpoint?: Record<string, unknown>; path?: 
     now: () => runInDurableObject(stub, (i: EndpointDispatcher) => i.now()),
     advance: (ms) =>
       runInDurableObject(stub, (i: EndpointDispatcher) => {
-        i.frozenNowMs = i.now() + ms;
+        clock.ms += ms;
         return i.now();
       }),
     setRandom: (value) =>
-      runInDurableObject(stub, (i: EndpointDispatcher) => {
-        i.random = () => value;
+      runInDurableObject(stub, (_i: EndpointDispatcher) => {
+        clock.jitter = value;
       }),
     async post(body) {
       const res = await api("POST", `/v1/tenants/${tenant}/events`, { body });

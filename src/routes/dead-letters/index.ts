@@ -10,7 +10,6 @@ import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { serviceCtx } from "../../services/context";
 import { deadLetterView, listDeadLetters, redriveDeadLetter } from "../../services/dead-letters";
 import { idParam, TenantIdParam, Timestamp } from "../common";
 import type { Context } from "hono";
@@ -51,7 +50,7 @@ export function registerDeadLetterRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id } = c.req.valid("param");
       rootOnly(c, tenant_id);
       const { limit, cursor } = c.req.valid("query");
-      const rows = await listDeadLetters(serviceCtx(c.env), tenant_id, { limit, before: decodeCursor(cursor) });
+      const rows = await listDeadLetters(c.var.services, tenant_id, { limit, before: decodeCursor(cursor) });
       const p = page(rows, limit);
       return c.json({ data: p.data.map(deadLetterView), next_cursor: p.next_cursor }, 200);
     },
@@ -73,7 +72,7 @@ export function registerDeadLetterRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, dead_letter_id } = c.req.valid("param");
       rootOnly(c, tenant_id);
-      return c.json(await redriveDeadLetter(serviceCtx(c.env), tenant_id, dead_letter_id), 202);
+      return c.json(await redriveDeadLetter(c.var.services, tenant_id, dead_letter_id), 202);
     },
   );
 }

@@ -3,7 +3,6 @@ import { authorize, hasScope } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { serviceCtx } from "../../services/context";
 import { attemptView, deliveryDetail, deliveryView, getAttempt, listAttempts, listDeliveries } from "../../services/deliveries/query";
 import { cachedTenant } from "../../services/tenants";
 import { ATTEMPT_ERRORS, STATUS_CLASSES } from "../../domain/deliveries";
@@ -47,7 +46,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       // The log reads are the hot read path: the tenant check goes through the config cache.
       await cachedTenant(ctx, tenant_id);
       const rows = await listDeliveries(ctx, tenant_id, {
@@ -80,7 +79,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       const secrets = hasScope(authorize(c, "read", tenant_id), "admin");
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       const { delivery, attempts } = await deliveryDetail(ctx, tenant_id, delivery_id);
       return c.json({ ...deliveryView(delivery), attempts: attempts.map((a) => attemptView(a, secrets)) }, 200);
     },
@@ -112,7 +111,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id } = c.req.valid("param");
       const secrets = hasScope(authorize(c, "read", tenant_id), "admin");
       const q = c.req.valid("query");
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       // The log reads are the hot read path: the tenant check goes through the config cache.
       await cachedTenant(ctx, tenant_id);
       const rows = await listAttempts(ctx, tenant_id, {
@@ -144,7 +143,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, attempt_id } = c.req.valid("param");
       const secrets = hasScope(authorize(c, "read", tenant_id), "admin");
-      return c.json(attemptView(await getAttempt(serviceCtx(c.env), tenant_id, attempt_id), secrets), 200);
+      return c.json(attemptView(await getAttempt(c.var.services, tenant_id, attempt_id), secrets), 200);
     },
   );
 }

@@ -3,7 +3,6 @@ import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { serviceCtx } from "../../services/context";
 import { deploymentDefaults } from "../../attempts/deployment-defaults";
 import { attemptView } from "../../services/deliveries/query";
 import { createEndpoint, deleteEndpoint, endpointView, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../../services/endpoints";
@@ -36,7 +35,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       await getTenant(ctx.db, tenant_id);
       const { row, secret } = await createEndpoint(ctx, tenant_id, c.req.valid("json"));
       return c.json({ ...endpointView(row, deploymentDefaults(c.env)), secret }, 201);
@@ -64,7 +63,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       await getTenant(ctx.db, tenant_id);
       const rows = await listEndpoints(ctx, tenant_id, { limit: q.limit, before: decodeCursor(q.cursor), status: q.status, eventType: q.event_type });
       const p = page(rows, q.limit);
@@ -85,7 +84,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      return c.json(endpointView(await getEndpoint(serviceCtx(c.env), tenant_id, endpoint_id), deploymentDefaults(c.env)), 200);
+      return c.json(endpointView(await getEndpoint(c.var.services, tenant_id, endpoint_id), deploymentDefaults(c.env)), 200);
     },
   );
 
@@ -105,7 +104,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       const { row } = await updateEndpoint(ctx, tenant_id, endpoint_id, c.req.valid("json"));
       return c.json(endpointView(row, deploymentDefaults(c.env)), 200);
     },
@@ -124,7 +123,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      await deleteEndpoint(serviceCtx(c.env), tenant_id, endpoint_id);
+      await deleteEndpoint(c.var.services, tenant_id, endpoint_id);
       return c.body(null, 204);
     },
   );
@@ -143,7 +142,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       async (c) => {
         const { tenant_id, endpoint_id } = c.req.valid("param");
         authorize(c, "admin", tenant_id);
-        const { row } = await setEndpointStatus(serviceCtx(c.env), tenant_id, endpoint_id, action === "enable" ? "active" : "disabled", "manual");
+        const { row } = await setEndpointStatus(c.var.services, tenant_id, endpoint_id, action === "enable" ? "active" : "disabled", "manual");
         return c.json(endpointView(row, deploymentDefaults(c.env)), 200);
       },
     );
@@ -163,7 +162,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const attempt = await testEndpoint(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json") ?? {});
+      const attempt = await testEndpoint(c.var.services, tenant_id, endpoint_id, c.req.valid("json") ?? {});
       // Admin scope: it may read the secret, so it sees the signatures.
       return c.json(attemptView(attempt, true), 200);
     },

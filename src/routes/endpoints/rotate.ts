@@ -3,7 +3,6 @@ import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { isoOrNull } from "../../lib/time";
-import { serviceCtx } from "../../services/context";
 import { commitRotation, DEFAULT_GRACE_S, MAX_GRACE_S, revealSecret, rotateSecret } from "../../services/endpoint-secrets";
 import { idParam, TenantIdParam, Timestamp } from "../common";
 import { OwnSecretField } from "./schema";
@@ -67,7 +66,7 @@ export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const result = await rotateSecret(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json") ?? {});
+      const result = await rotateSecret(c.var.services, tenant_id, endpoint_id, c.req.valid("json") ?? {});
       return c.json(
         {
           endpoint_id,
@@ -99,7 +98,7 @@ export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const result = await commitRotation(serviceCtx(c.env), tenant_id, endpoint_id);
+      const result = await commitRotation(c.var.services, tenant_id, endpoint_id);
       return c.json(
         { endpoint_id, previous_secrets_expire_at: isoOrNull(result.previousExpireAt), live_secrets: result.liveSecrets, pending_commit: false as const },
         200,
@@ -124,7 +123,7 @@ export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
       authorize(c, "admin", tenant_id);
       // The answer holds a secret: no cache may keep it.
       c.header("cache-control", "no-store");
-      return c.json(await revealSecret(serviceCtx(c.env), tenant_id, endpoint_id), 200);
+      return c.json(await revealSecret(c.var.services, tenant_id, endpoint_id), 200);
     },
   );
 }

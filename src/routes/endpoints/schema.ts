@@ -6,7 +6,7 @@ import { ATTEMPT_ERRORS, ATTEMPT_TRIGGERS } from "../../domain/deliveries";
 import { AUTH_TYPES, DISABLED_REASONS, ENDPOINT_STATUSES } from "../../domain/endpoints";
 import { z } from "@hono/zod-openapi";
 import { RetryPolicySchema as RetryPolicyRule } from "../../delivery/retry-policy";
-import { SignatureProfileSchema } from "../../domain/endpoints";
+import { SignatureProfileSchema } from "../../domain/endpoint-rules";
 import * as input from "../../services/endpoint-input";
 import { JSON_OBJECT_DOC, METADATA_DOC, Timestamp } from "../common";
 

@@ -2,7 +2,6 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
-import { serviceCtx } from "../../services/context";
 import { testEndpointFilter } from "../../services/endpoint-filter-test";
 import { idParam, TenantIdParam } from "../common";
 import { TestFilterInput, TestFilterResult } from "./schema";
@@ -23,7 +22,7 @@ export function registerTestFilterRoute(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      return c.json(await testEndpointFilter(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json")), 200);
+      return c.json(await testEndpointFilter(c.var.services, tenant_id, endpoint_id, c.req.valid("json")), 200);
     },
   );
 }

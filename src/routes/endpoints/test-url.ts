@@ -3,7 +3,6 @@ import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { iso } from "../../lib/time";
-import { serviceCtx } from "../../services/context";
 import { testUrl } from "../../services/test-url";
 import { TenantIdParam } from "../common";
 import { TestUrlInput, TestUrlResultSchema } from "./schema";
@@ -27,7 +26,7 @@ export function registerTestUrlRoute(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const { result, eventId, secret } = await testUrl(serviceCtx(c.env), tenant_id, c.req.valid("json"));
+      const { result, eventId, secret } = await testUrl(c.var.services, tenant_id, c.req.valid("json"));
       return c.json(
         {
           id: result.id,

@@ -4,7 +4,6 @@ import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { serviceCtx } from "../../services/context";
 import { createEventType, deleteEventType, eventTypeView, getEventType, listEventTypes, updateEventType } from "../../services/event-types";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { EventTypeName } from "../events/schema";
@@ -35,7 +34,7 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
     ),
     async (c) => {
       authorizeCatalogChange(c);
-      return c.json(eventTypeView(await createEventType(serviceCtx(c.env), c.req.valid("json"))), 201);
+      return c.json(eventTypeView(await createEventType(c.var.services, c.req.valid("json"))), 201);
     },
   );
 
@@ -52,7 +51,7 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       authorize(c, "read");
       const { limit, cursor } = c.req.valid("query");
-      const rows = await listEventTypes(serviceCtx(c.env), { limit, after: decodeCursor(cursor, EVENT_TYPE_PATTERN) });
+      const rows = await listEventTypes(c.var.services, { limit, after: decodeCursor(cursor, EVENT_TYPE_PATTERN) });
       const p = page(rows, limit, (r) => r.name);
       return c.json({ data: p.data.map(eventTypeView), next_cursor: p.next_cursor }, 200);
     },
@@ -70,7 +69,7 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       authorize(c, "read");
-      return c.json(eventTypeView(await getEventType(serviceCtx(c.env), c.req.valid("param").name)), 200);
+      return c.json(eventTypeView(await getEventType(c.var.services, c.req.valid("param").name)), 200);
     },
   );
 
@@ -86,7 +85,7 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       authorizeCatalogChange(c);
-      return c.json(eventTypeView(await updateEventType(serviceCtx(c.env), c.req.valid("param").name, c.req.valid("json"))), 200);
+      return c.json(eventTypeView(await updateEventType(c.var.services, c.req.valid("param").name, c.req.valid("json"))), 200);
     },
   );
 
@@ -102,7 +101,7 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       authorizeCatalogChange(c);
-      await deleteEventType(serviceCtx(c.env), c.req.valid("param").name);
+      await deleteEventType(c.var.services, c.req.valid("param").name);
       return c.body(null, 204);
     },
   );

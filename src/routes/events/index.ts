@@ -7,7 +7,6 @@ import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { zodIssues } from "../../http/validation";
 import { ingestRateLimit } from "../../http/rate-limit";
-import { serviceCtx } from "../../services/context";
 import { deliveryView, listDeliveries } from "../../services/deliveries/query";
 import { tenantLogFor } from "../../tenant-log/client";
 import { idempotencyConflict, ingestEvent, ingestEvents, type IngestInput } from "../../services/events/ingest";
@@ -59,7 +58,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "ingest", tenant_id);
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       const input = c.req.valid("json") as IngestInput;
       const [check] = await validateAgainstCatalog(ctx, [input]);
       if (check!.issues.length) throw new ApiError("unprocessable", `data does not match the schema of '${input.type}'`, check!.issues);
@@ -88,7 +87,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "ingest", tenant_id);
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       const parsed = c.req.valid("json").events.map((raw) => CreateEventInput.safeParse(raw));
       const checks = await validateAgainstCatalog(
         ctx,
@@ -152,7 +151,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       // The log reads are the hot read path: the tenant check goes through the config cache.
       await cachedTenant(ctx, tenant_id);
       const rows = await tenantLogFor(c.env, tenant_id).listEvents({
@@ -201,7 +200,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id, event_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       const exists = await tenantLogFor(c.env, tenant_id).getEvent(event_id);
       if (!exists) throw notFound("event");
       const rows = await listDeliveries(ctx, tenant_id, { limit: q.limit, before: decodeCursor(q.cursor), eventId: event_id });

@@ -3,7 +3,6 @@ import { authorize, forbidPortal } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { iso } from "../../lib/time";
-import { serviceCtx } from "../../services/context";
 import { createPortalSession, DEFAULT_PORTAL_TTL_S, MAX_PORTAL_TTL_S, revokePortalSession } from "../../services/portal-sessions";
 import { getTenant } from "../../services/tenants";
 import { idParam, TenantIdParam, Timestamp } from "../common";
@@ -50,7 +49,7 @@ export function registerPortalSessionRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       forbidPortal(authorize(c, "admin", tenant_id), "create portal sessions");
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       await getTenant(ctx.db, tenant_id);
       const base = ctx.config.publicUrl || new URL(c.req.url).origin;
       const { row, token, url } = await createPortalSession({ ...ctx, config: { ...ctx.config, publicUrl: base } }, tenant_id, c.req.valid("json") ?? {});
@@ -71,7 +70,7 @@ export function registerPortalSessionRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, session_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      await revokePortalSession(serviceCtx(c.env), tenant_id, session_id);
+      await revokePortalSession(c.var.services, tenant_id, session_id);
       return c.body(null, 204);
     },
   );

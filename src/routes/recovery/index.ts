@@ -3,7 +3,6 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, principalTenant } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
-import { serviceCtx } from "../../services/context";
 import { cancelDelivery, retryDelivery } from "../../services/deliveries/actions";
 import { attemptView, deliveryView } from "../../services/deliveries/query";
 import { resendEvent } from "../../services/events/resend";
@@ -33,7 +32,7 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      return c.json(attemptView(await retryDelivery(serviceCtx(c.env), tenant_id, delivery_id), true), 200);
+      return c.json(attemptView(await retryDelivery(c.var.services, tenant_id, delivery_id), true), 200);
     },
   );
 
@@ -53,7 +52,7 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      return c.json(deliveryView(await cancelDelivery(serviceCtx(c.env), tenant_id, delivery_id)), 200);
+      return c.json(deliveryView(await cancelDelivery(c.var.services, tenant_id, delivery_id)), 200);
     },
   );
 
@@ -71,7 +70,7 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      return c.json(await recoverEndpoint(serviceCtx(c.env), tenant_id, endpoint_id, c.req.valid("json")), 202);
+      return c.json(await recoverEndpoint(c.var.services, tenant_id, endpoint_id, c.req.valid("json")), 202);
     },
   );
 
@@ -87,7 +86,7 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const principal = authorize(c, "read");
-      const { view } = await getTask(serviceCtx(c.env), c.req.valid("param").task_id, principalTenant(principal));
+      const { view } = await getTask(c.var.services, c.req.valid("param").task_id, principalTenant(principal));
       return c.json(view, 200);
     },
   );
@@ -105,7 +104,7 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      return c.json(await resendEvent(serviceCtx(c.env), tenant_id, event_id), 202);
+      return c.json(await resendEvent(c.var.services, tenant_id, event_id), 202);
     },
   );
 }

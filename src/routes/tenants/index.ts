@@ -6,7 +6,6 @@ import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { createTenant, deleteTenant, effectiveRetention, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
-import { serviceCtx } from "../../services/context";
 import { setTenantEnvironment } from "../../services/tenant-environment";
 import { TENANT_ID_PATTERN, TenantIdParam } from "../common";
 import { CreateTenantInput, TenantSchema, UpdateTenantInput } from "./schema";
@@ -31,7 +30,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const principal = authorize(c, "admin");
       if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot create tenants");
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       const row = await createTenant(ctx, c.req.valid("json"));
       return c.json(tenantView(row, ctx.config.retentionDays), 201);
     },
@@ -94,7 +93,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id } = c.req.valid("param");
       const principal = authorize(c, "admin", tenant_id);
       const { environment, ...patch } = c.req.valid("json");
-      const ctx = serviceCtx(c.env);
+      const ctx = c.var.services;
       // The sandbox lifts the https-only rule and retention is storage the operator pays for:
       // a key bound to the tenant may shorten its retention, never lengthen it or switch environment.
       if (!isOperator(principal)) {
@@ -122,7 +121,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       forbidPortal(authorize(c, "admin", tenant_id), "delete its tenant");
-      await deleteTenant(serviceCtx(c.env), tenant_id);
+      await deleteTenant(c.var.services, tenant_id);
       return c.body(null, 204);
     },
   );
