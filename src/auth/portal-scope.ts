@@ -1,5 +1,5 @@
 /**
- * What a portal session's bearer token may reach (SPEC "Portal"): its own tenant's endpoints,
+ * What a portal session's bearer token may reach (docs/contract.md "Portal"): its own tenant's endpoints,
  * deliveries, attempts, events, stats and recover tasks, and reads of its tenant and of the shared
  * event-type catalog. Nothing else, whatever the session's read_only flag: not the tenant's
  * settings, API keys, portal sessions, or operator routes. This is an allow-list checked before any

@@ -5,7 +5,7 @@
  */
 
 /** The parts of an event a repeat of its idempotency key must match. */
-interface FingerprintedEvent {
+export interface FingerprintedEvent {
   type: string;
   /** The payload as stored: JSON text. */
   payload: string;

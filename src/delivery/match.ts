@@ -21,7 +21,7 @@ export function isReservedType(type: string): boolean {
   return type.startsWith(RESERVED_TYPE_PREFIX);
 }
 
-/** Absent or empty list means "all types" (SPEC: `event_types` absent = all), alerts excepted. */
+/** Absent or empty list means "all types" (docs/contract.md "Endpoints": `event_types` absent = all), alerts excepted. */
 export function matchesEventType(patterns: string[] | null | undefined, type: string): boolean {
   if (type.startsWith(RESERVED_TYPE_PREFIX)) return !!patterns && matchesPattern(patterns, type, true);
   if (!patterns || patterns.length === 0) return true;

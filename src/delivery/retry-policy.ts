@@ -9,7 +9,7 @@ export type RetryPolicy = PresetName | { schedule_s: number[] };
 const M = 60;
 const H = 60 * M;
 
-// Delays in seconds after the 1st, 2nd, … failure (SPEC "Delivery semantics"). Frozen because
+// Delays in seconds after the 1st, 2nd, … failure (docs/contract.md "Delivery semantics"). Frozen because
 // they are shared module state; a caller that mutates one would change every endpoint's ladder.
 export const RETRY_PRESETS: Record<PresetName, number[]> = {
   standard: freeze([5, 5 * M, 30 * M, 2 * H, 5 * H, 10 * H, 10 * H]),

@@ -8,9 +8,9 @@ const PREFIX = "whsec_";
 // 24 bytes = 192 bits: above the 128-bit floor Standard Webhooks asks for, and encodes to
 // base64 without padding (24 is a multiple of 3), which keeps the secret copy-paste friendly.
 const SECRET_BYTES = 24;
-/** Bounds of a brought `standard` secret's key, in bytes (SPEC: 24..64). */
+/** Bounds of a brought `standard` secret's key, in bytes (docs/contract.md "Endpoints": 24..64). */
 const STANDARD_SECRET_BYTES = { min: 24, max: 64 } as const;
-/** Bounds of a brought `hmac-sha256-hex` secret, in characters (SPEC: 16..256 printable ASCII). */
+/** Bounds of a brought `hmac-sha256-hex` secret, in characters (docs/contract.md "Endpoints": 16..256 printable ASCII). */
 const HEX_SECRET_CHARS = { min: 16, max: 256 } as const;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -1,4 +1,4 @@
-// Destination checks (SPEC "Security"): a tenant's endpoint URL must not let Edgehooks reach the
+// Destination checks (docs/contract.md "Security"): a tenant's endpoint URL must not let Edgehooks reach the
 // operator's own network, the cloud metadata service or loopback. Checked at create/update and
 // again before every attempt; `global_fetch_strictly_public` in wrangler.toml is the second wall
 // (this check cannot see what a public name resolves to, the runtime can).

@@ -2,7 +2,7 @@
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): the `traceparent` an ingest request
  * carried is kept with its event, and every attempt of its deliveries is sent as a new span of
  * that trace: `00-<the same trace id>-<a fresh span id>-<the same flags>`. A header that is not a
- * valid traceparent is ignored, as the spec asks of a receiver (never a 400). Pure: the caller
+ * valid traceparent is ignored, as the W3C Trace Context spec asks of a receiver (never a 400). Pure: the caller
  * passes the random source.
  */
 export interface TraceContext {

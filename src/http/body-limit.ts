@@ -1,5 +1,5 @@
 /**
- * Every request body is bounded before anything reads it (SPEC "Security"): 1 MiB for ingest and
+ * Every request body is bounded before anything reads it (docs/contract.md "Security"): 1 MiB for ingest and
  * the test routes (they carry an event's data), 256 KiB for everything else. Hono's bodyLimit
  * checks Content-Length first and counts a streamed body as it arrives, so an 80 MB upload is cut
  * off after its first megabyte instead of being buffered by the isolate.

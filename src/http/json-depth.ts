@@ -1,5 +1,5 @@
 /**
- * JSON nested deeper than MAX_JSON_DEPTH levels is refused with 400 (SPEC "Security"), counted
+ * JSON nested deeper than MAX_JSON_DEPTH levels is refused with 400 (docs/contract.md "Security"), counted
  * from the request body: everything downstream walks JSON recursively, so the depth has to be
  * bounded where it enters (src/lib/json-depth.ts). The parsed body is Hono's cached one: the
  * route's validator reads it again without a second parse.

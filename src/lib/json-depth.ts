@@ -6,7 +6,7 @@
  */
 
 /**
- * Request bodies nest at most this many levels (SPEC "Security"). Far below the recursion V8
+ * Request bodies nest at most this many levels (docs/contract.md "Security"). Far below the recursion V8
  * survives (a 3,000-deep filter overflowed the stack in an RPC argument's structured clone).
  */
 export const MAX_JSON_DEPTH = 64;

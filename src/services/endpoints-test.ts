@@ -17,7 +17,7 @@ import { tenantRef } from "./tenants";
 
 export const TEST_EVENT_TYPE = "webhook.test";
 
-/** The default `webhook.test` data (SPEC): a message, the time it was sent, and the endpoint when there is one. */
+/** The default `webhook.test` data (docs/contract.md "Endpoints"): a message, the time it was sent, and the endpoint when there is one. */
 export function defaultTestData(now: number, endpointId?: string) {
   return { message: "Test event from Edgehooks", timestamp: new Date(now).toISOString(), ...(endpointId ? { endpoint_id: endpointId } : {}) };
 }

@@ -19,7 +19,7 @@ const LOGIN_CODE_PREFIX = "ps_code_";
 const COOKIE_SECRET_PREFIX = "ps_ck_";
 export const DEFAULT_PORTAL_TTL_S = 3600;
 export const MAX_PORTAL_TTL_S = 7 * 24 * 3600;
-/** How long the link's login code can be exchanged (SPEC: 10 minutes), never past the session. */
+/** How long the link's login code can be exchanged (docs/contract.md "Portal": 10 minutes), never past the session. */
 export const LOGIN_CODE_TTL_MS = 10 * 60 * 1000;
 
 export type PortalSessionRow = typeof portalSessions.$inferSelect;

@@ -1,6 +1,6 @@
 /**
  * Per-tenant rate limits on the actions that make Edgehooks send or re-send on demand: `test`,
- * `test-url`, `retry`, `resend`, `recover` (SPEC "Security"), and on `test-filter`, which sends
+ * `test-url`, `retry`, `resend`, `recover` (docs/contract.md "Security"), and on `test-filter`, which sends
  * nothing but lets any key (read-only included) spend a filter's budget on demand. One Workers Rate Limiting binding
  * (TENANT_ACTION_LIMITER in wrangler.toml, 60 per 60 s) counts each tenant and action apart, so a
  * tenant hammering the test button neither exhausts another tenant's budget nor its own retries.

@@ -1,5 +1,5 @@
 /**
- * A tenant's environment: `production` or `sandbox` (SPEC "Tenants"). A sandbox tenant's
+ * A tenant's environment: `production` or `sandbox` (docs/contract.md "Tenants"). A sandbox tenant's
  * endpoints may use http:// URLs even where ALLOW_HTTP_URLS is false (the Beltic-style rule);
  * private and loopback addresses stay refused unless ALLOW_PRIVATE_URLS. The environment is
  * copied onto the tenant's endpoints so every attempt re-checks it without a D1 read.

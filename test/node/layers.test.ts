@@ -1,5 +1,5 @@
 /**
- * Imports point down only (DESIGN.md "Layers"): reads every import of src/**\/*.ts(x) and fails on
+ * Imports point down only (docs/architecture.md "Layers"): reads every import of src/**\/*.ts(x) and fails on
  * one that reaches a higher layer. Type-only imports count too: they couple the code the same way.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -100,7 +100,7 @@ describe("layers", () => {
     expect(Object.keys(KNOWN).filter((k) => !found.includes(k))).toEqual([]);
   });
 
-  it("the checker sees imports of every form, and ranks layers in DESIGN.md's order", () => {
+  it("the checker sees imports of every form, and ranks layers in docs/architecture.md's order", () => {
     const text = [
       'import { a } from "../services/x";',
       'import type { B } from "../routes/y";',
