@@ -27,7 +27,7 @@ import type { OperationalEvent } from "../domain/operational";
 import { emitOperational } from "./operational";
 import { assertOwnSecret } from "./own-secret";
 import { assertUrlShareQuota } from "./endpoint-url-share";
-import { tenantEnvironment } from "./tenants";
+import { getTenant, tenantEnvironment } from "./tenants";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 const MASK = "********";
@@ -132,7 +132,9 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
   return { row, secret };
 }
 
+/** A page of the tenant's endpoints, newest first; an unknown tenant is a 404. */
 export async function listEndpoints(ctx: ServiceCtx, tenantId: string, opts: { limit: number; before?: string; status?: EndpointStatus; eventType?: string }) {
+  await getTenant(ctx.db, tenantId);
   const conds = [eq(endpoints.tenantId, tenantId)];
   if (opts.before) conds.push(lt(endpoints.id, opts.before));
   if (opts.status) conds.push(eq(endpoints.status, opts.status));

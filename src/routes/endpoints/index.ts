@@ -7,7 +7,6 @@ import { deploymentDefaults } from "../../attempts/deployment-defaults";
 import { attemptView } from "../../services/deliveries/query";
 import { createEndpoint, deleteEndpoint, endpointView, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../../services/endpoints";
 import { testEndpoint } from "../../services/endpoints-test";
-import { getTenant } from "../../services/tenants";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { ENDPOINT_STATUSES } from "../../domain/endpoints";
 import { idParam, TenantIdParam } from "../common";
@@ -35,9 +34,7 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const ctx = c.var.services;
-      await getTenant(ctx.db, tenant_id);
-      const { row, secret } = await createEndpoint(ctx, tenant_id, c.req.valid("json"));
+      const { row, secret } = await createEndpoint(c.var.services, tenant_id, c.req.valid("json"));
       return c.json({ ...endpointView(row, deploymentDefaults(c.env)), secret }, 201);
     },
   );
@@ -63,9 +60,12 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
-      const ctx = c.var.services;
-      await getTenant(ctx.db, tenant_id);
-      const rows = await listEndpoints(ctx, tenant_id, { limit: q.limit, before: decodeCursor(q.cursor), status: q.status, eventType: q.event_type });
+      const rows = await listEndpoints(c.var.services, tenant_id, {
+        limit: q.limit,
+        before: decodeCursor(q.cursor),
+        status: q.status,
+        eventType: q.event_type,
+      });
       const p = page(rows, q.limit);
       return c.json({ data: p.data.map((row) => endpointView(row, deploymentDefaults(c.env))), next_cursor: p.next_cursor }, 200);
     },
