@@ -21,6 +21,7 @@ import { endpoints, jobCursors } from "../db/schema";
 import { currentKey, decryptText, encryptText } from "../lib/crypto";
 import { errorFields, log } from "../lib/log";
 import { pushSnapshot } from "../dispatcher/client";
+import { nextVersion } from "../attempts/endpoint-status";
 
 /**
  * Rows one pass reads. A resealed row costs a D1 write and a Durable Object call: 200 rows stay
@@ -78,7 +79,7 @@ export async function resealEndpoints(env: Env, limit = RESEAL_BATCH): Promise<R
     }
     const updated = await db
       .update(endpoints)
-      .set({ ...set, version: row.version + 1 })
+      .set({ ...set, version: nextVersion() })
       .where(and(eq(endpoints.id, row.id), eq(endpoints.version, row.version)))
       .returning()
       .get();
@@ -141,7 +142,7 @@ async function putBack(env: Env, before: Row, updated: Row) {
   try {
     await getDb(env)
       .update(endpoints)
-      .set({ secretsEnc: before.secretsEnc, headersEnc: before.headersEnc, authEnc: before.authEnc, version: updated.version + 1 })
+      .set({ secretsEnc: before.secretsEnc, headersEnc: before.headersEnc, authEnc: before.authEnc, version: nextVersion() })
       .where(and(eq(endpoints.id, before.id), eq(endpoints.version, updated.version)))
       .run();
   } catch (err) {

@@ -23,6 +23,7 @@ import { getEndpoint } from "./endpoints";
 import { emitOperational } from "./operational";
 import { assertOwnSecret } from "./own-secret";
 import type { SignatureProfile } from "../delivery/sign";
+import { nextVersion } from "../attempts/endpoint-status";
 
 export const DEFAULT_GRACE_S = 86_400;
 export const MAX_GRACE_S = 604_800;
@@ -84,7 +85,7 @@ async function changeSecrets(
     if (next === null) return { row: current, stored, now };
     const row = await ctx.db
       .update(endpoints)
-      .set({ secretsEnc: await encryptJson(ctx.env, next, endpointField(endpointId, "secrets_enc")), version: current.version + 1, updatedAt: now })
+      .set({ secretsEnc: await encryptJson(ctx.env, next, endpointField(endpointId, "secrets_enc")), version: nextVersion(), updatedAt: now })
       .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId), eq(endpoints.version, current.version)))
       .returning()
       .get();

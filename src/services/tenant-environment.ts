@@ -4,13 +4,14 @@
  * private and loopback addresses stay refused unless ALLOW_PRIVATE_URLS. The environment is
  * copied onto the tenant's endpoints so every attempt re-checks it without a D1 read.
  */
-import { and, eq, like, ne, sql } from "drizzle-orm";
+import { and, eq, like, ne } from "drizzle-orm";
 import { endpoints, tenants } from "../db/schema";
 import type { TenantEnvironment } from "../domain/tenants";
 import { destinationRules } from "../delivery/ssrf";
 import { ApiError, notFound } from "../errors";
 import type { ServiceCtx } from "./context";
 import { pushSnapshot } from "../dispatcher/client";
+import { nextVersion } from "../attempts/endpoint-status";
 
 /**
  * Moves a tenant to `environment`. Leaving the sandbox while endpoints still use http:// (where
@@ -38,7 +39,7 @@ export async function setTenantEnvironment(ctx: ServiceCtx, tenantId: string, en
     ctx.db.update(tenants).set({ environment, updatedAt: now }).where(eq(tenants.id, tenantId)),
     ctx.db
       .update(endpoints)
-      .set({ tenantEnvironment: environment, version: sql`${endpoints.version} + 1`, updatedAt: now })
+      .set({ tenantEnvironment: environment, version: nextVersion(), updatedAt: now })
       .where(and(eq(endpoints.tenantId, tenantId), ne(endpoints.tenantEnvironment, environment)))
       .returning(),
   ]);
