@@ -1,7 +1,7 @@
 // Shared by `npm run bench` and `npm run chaos`: start and stop the local service (the same way
 // `npm start` does), the baseline Worker and the receiver, and talk to the API.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -29,8 +29,12 @@ function launch(label, cmd, args, env = {}) {
   launched.add(child);
   child.once("exit", () => launched.delete(child));
   let tail = "";
+  // BENCH_SERVICE_LOG=<file> keeps every line the processes print (the tail below keeps 4,000
+  // characters for a failure's message), to read what the service logged under load.
+  const logFile = process.env.BENCH_SERVICE_LOG;
   const keep = (d) => {
     tail = (tail + d.toString()).slice(-4000);
+    if (logFile) appendFileSync(logFile, `[${label}] ${d}`);
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);

@@ -308,7 +308,7 @@ export class TenantLog extends DurableObject<Env> {
     return { ...page, handled };
   }
 
-  /** The next page of what fanOut left to hand over (its `next`), for the same requests. */
+  /** The next page of what fanOut left to hand over (its `next`; "" for the first), for the same requests. */
   async fanOutPage(requests: { eventId: string; origin: string }[], after: string): Promise<FanoutPlan & { next: string | null }> {
     return this.pendingPage(requests.slice(0, FANOUT_EVENTS_PER_CALL), after);
   }
