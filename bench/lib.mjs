@@ -90,7 +90,7 @@ export function freshStateDir(name) {
  * directory. Request logs are off (LOG_LEVEL=warn, wrangler --log-level warn) for the service
  * and the baseline alike, so the terminal is not what is measured.
  */
-export async function startService({ port, stateDir, vars = {} }) {
+export async function startService({ port, stateDir, vars = {}, limits = "enforce" }) {
   const proc = launch(
     "edgehooks",
     "node",
@@ -113,7 +113,8 @@ export async function startService({ port, stateDir, vars = {} }) {
       // BENCH_INSPECTOR_PORT opens the service's inspector, to take a CPU profile while a scenario runs.
       ...(process.env.BENCH_INSPECTOR_PORT ? ["--inspector-port", process.env.BENCH_INSPECTOR_PORT] : []),
     ],
-    { PORT: String(port) },
+    // PLATFORM_LIMITS (scripts/start.mjs): "off" runs as production does, without the limits layer's checks.
+    { PORT: String(port), PLATFORM_LIMITS: limits },
   );
   const base = `http://127.0.0.1:${port}`;
   await waitUntilUp(proc, `${base}/`);

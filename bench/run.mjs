@@ -529,7 +529,12 @@ async function main() {
     stops.push(baseline);
     const ceiling = ONLY.has(3) ? await startCeiling({ port: await freePort(), stateDir: freshStateDir("ceiling") }) : null;
     if (ceiling) stops.push(ceiling);
-    const service = await startService({ port: await freePort(), stateDir: freshStateDir("bench") });
+    // As production runs: the limits layer measures every RPC and row (src/lib/platform-limits.ts),
+    // a cost production never pays. BENCH_PLATFORM_LIMITS=enforce runs the bench under it, to see
+    // that no limit is crossed at the bench's sizes.
+    const limits = process.env.BENCH_PLATFORM_LIMITS === "enforce" ? "enforce" : "off";
+    console.log(`service started with PLATFORM_LIMITS=${limits}`);
+    const service = await startService({ port: await freePort(), stateDir: freshStateDir("bench"), limits });
     stops.push(service);
     const call = client(service.base, service.rootKey);
     // Producers: 50 ingest keys (one per connection's worth of traffic), as many services would
