@@ -18,6 +18,7 @@ import { limitedNotice } from "./action-limit";
 import { page } from "./index";
 import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "./pages/endpoints";
 import type { PortalEnv } from "./session";
+import { urlSharedWarning } from "../services/endpoint-url-share";
 
 const ID = ":id{ep_[0-9a-z]{26}}";
 
@@ -134,10 +135,15 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const ctx = serviceCtx(c.env);
     const tenant = c.get("session").tenantId;
     try {
-      const { row, secret } = await createEndpoint(ctx, tenant, parsed.input);
+      const { row, secret, sharing } = await createEndpoint(ctx, tenant, parsed.input);
       await emitOperational(ctx, [{ type: "endpoint.created", tenantId: tenant, data: { endpoint_id: row.id } }]);
       // The secret is rendered in this answer only, never put in a URL.
-      return page(c, { title: "Endpoint created", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} />, 201);
+      return page(
+        c,
+        { title: "Endpoint created", current: "endpoints" },
+        <SecretOnce secret={secret} endpointId={row.id} warnings={urlSharedWarning(sharing)} />,
+        201,
+      );
     } catch (err) {
       if (err instanceof ApiError && (err.status === 400 || err.status === 409))
         return form(c, "/portal/endpoints", values, err.issues ?? [{ path: "url", message: err.message }], "Add endpoint", "Create endpoint");
