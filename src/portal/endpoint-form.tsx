@@ -240,10 +240,12 @@ export function parseEndpointForm<S extends typeof CreateEndpointInput | typeof 
   if (auth !== undefined) candidate.auth = auth;
   const headers = headersInput(v, stored.headers, issues);
   if (headers !== undefined) candidate.headers = headers;
-  if (issues.length) return { ok: false, issues };
+  // Every problem at once: the schema checks the rest even when the form's own reading found some
+  // (what it could not read went in left out: bad JSON as no filter, a half header row as no row).
   // The schema refuses a filter nested deeper than the API allows (so nothing below recurses on one).
   const parsed = schema.safeParse(candidate, { error: friendlyError });
-  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
+  if (!parsed.success) issues.push(...zodIssues(parsed.error));
+  if (!parsed.success || issues.length) return { ok: false, issues };
   const tooLarge = sizeIssue(candidate);
   if (tooLarge) return { ok: false, issues: [tooLarge] };
   return { ok: true, input: parsed.data as z.infer<S> };
