@@ -317,12 +317,24 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
         await p.goto(`${base}${path}`);
         const wide = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(wide <= 1, `${name} at ${width} px scrolls sideways by ${wide} px`);
-        // A form control narrower than its own content is clipped (a date input's text, a select's chosen option).
-        const clipped = await p.evaluate(() =>
-          [...document.querySelectorAll("main input:not([type=hidden]):not([type=checkbox]), main select")]
-            .filter((el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
-            .map((el) => el.id || el.name),
-        );
+        // A control narrower than what it shows is clipped: a select's chosen option (with its arrow), a
+        // date input's mm/dd/yyyy, --:-- -- (with its picker icon), a text box too narrow to type in.
+        const clipped = await p.evaluate(() => {
+          const ctx = document.createElement("canvas").getContext("2d");
+          const needs = (el, text, extra) => {
+            const cs = getComputedStyle(el);
+            ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+            return ctx.measureText(text).width + Number.parseFloat(cs.paddingLeft) + Number.parseFloat(cs.paddingRight) + extra;
+          };
+          return [...document.querySelectorAll("main input:not([type=hidden]):not([type=checkbox]), main select")]
+            .filter((el) => el.offsetParent !== null)
+            .filter((el) => {
+              if (el.tagName === "SELECT") return needs(el, el.selectedOptions[0]?.text ?? "", 20) > el.clientWidth;
+              if (el.type === "datetime-local") return needs(el, "mm/dd/yyyy, --:-- --", 24) > el.clientWidth;
+              return el.clientWidth < 120 || el.scrollWidth > el.clientWidth + 1;
+            })
+            .map((el) => el.id || el.name);
+        });
         assert.deepEqual(clipped, [], `${name} at ${width} px clips ${clipped.join(", ")}`);
         await p.screenshot({ path: `${shots}/page-${name}-${width}.png`, fullPage: true });
       }
