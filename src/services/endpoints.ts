@@ -83,7 +83,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
   const url = assertDestination(ctx, input.url, environment);
   if (input.secret !== undefined) assertOwnSecret(input.secret, input.signature ?? deploymentDefaults(ctx.env).signature);
   await assertEndpointQuota(ctx, tenantId);
-  await assertUrlShareQuota(ctx, tenantId, url);
+  const sharing = await assertUrlShareQuota(ctx, tenantId, url);
   const now = Date.now();
   const secret = input.secret ?? generateSecret();
   const secrets: StoredSecret[] = [{ secret, expires_at: null }];
@@ -119,7 +119,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
     updatedAt: now,
   };
   await ctx.db.insert(endpoints).values(row);
-  return { row, secret };
+  return { row, secret, sharing };
 }
 
 export async function listEndpoints(

@@ -17,6 +17,7 @@ import {
   updateEndpoint,
 } from "../../services/endpoints";
 import { testEndpoint } from "../../services/endpoints-test";
+import { urlSharedWarning } from "../../services/endpoint-url-share";
 import { emitOperational } from "../../services/operational";
 import { getTenant } from "../../services/tenants";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
@@ -47,9 +48,10 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       authorize(c, "admin", tenant_id);
       const ctx = serviceCtx(c.env);
       await getTenant(ctx.db, tenant_id);
-      const { row, secret } = await createEndpoint(ctx, tenant_id, c.req.valid("json"));
+      const { row, secret, sharing } = await createEndpoint(ctx, tenant_id, c.req.valid("json"));
       await emitOperational(ctx, [{ type: "endpoint.created", tenantId: tenant_id, data: { endpoint_id: row.id } }]);
-      return c.json({ ...endpointView(row, deploymentDefaults(c.env)), secret }, 201);
+      const warnings = urlSharedWarning(sharing);
+      return c.json({ ...endpointView(row, deploymentDefaults(c.env)), secret, ...(warnings.length ? { warnings } : {}) }, 201);
     },
   );
 
