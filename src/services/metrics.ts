@@ -10,7 +10,7 @@ import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { endpoints, tenants } from "../db/schema";
 import { chunk } from "../lib/chunk";
 import { errorFields, log } from "../lib/log";
-import { tenantLogFor } from "../tenant-log/client";
+import { metricsAcross } from "../tenant-log/log-segments";
 import type { TenantMetrics } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
 import { dispatcherFor } from "../dispatcher/client";
@@ -69,7 +69,7 @@ async function disabledEndpoints(ctx: ServiceCtx, tenantIds: string[]): Promise<
 
 export async function scrapeMetrics(ctx: ServiceCtx, opts: { tenant?: string; after?: string }): Promise<Scrape> {
   const { ids, nextAfter } = await tenantPage(ctx, opts);
-  const [settled, disabled] = await Promise.all([Promise.allSettled(ids.map((id) => tenantLogFor(ctx.env, id).metrics())), disabledEndpoints(ctx, ids)]);
+  const [settled, disabled] = await Promise.all([Promise.allSettled(ids.map((id) => metricsAcross(ctx.env, id))), disabledEndpoints(ctx, ids)]);
   const scrapes: TenantScrape[] = ids.map((tenantId, i) => {
     const s = settled[i]!;
     if (s.status === "rejected") log.error("metrics.tenant_log_failed", { tenant_id: tenantId, ...errorFields(s.reason) });

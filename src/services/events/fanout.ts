@@ -9,7 +9,7 @@ import { and, eq } from "drizzle-orm";
 import { endpoints } from "../../db/schema";
 import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
 import { routableFilter } from "../../delivery/filter";
-import { endpointOwnerOf, tenantLogFor } from "../../tenant-log/client";
+import { bySegment, endpointOwnerOf, logForId } from "../../tenant-log/client";
 import { FANOUT_EVENTS_PER_CALL } from "../../tenant-log/tenant-log";
 import type { FanoutPlan } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
@@ -71,10 +71,15 @@ export async function handOff(ctx: ServiceCtx, plan: FanoutPlan, byId: Map<strin
  */
 export async function fanOutTenant(ctx: ServiceCtx, tenantId: string, requests: { eventId: string; origin: string }[]): Promise<void> {
   if (!requests.length) return;
+  // Each event's deliveries are written in the segment that holds it (its id names it).
+  for (const [, part] of bySegment(requests, (r) => r.eventId)) await fanOutSegment(ctx, tenantId, part);
+}
+
+async function fanOutSegment(ctx: ServiceCtx, tenantId: string, requests: { eventId: string; origin: string }[]): Promise<void> {
   const list = await activeEndpoints(ctx, endpointOwnerOf(tenantId));
   const routable = list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: routableFilter(e.filter) }));
   const byId = new Map(list.map((e) => [e.id, e]));
-  const tenantLog = tenantLogFor(ctx.env, tenantId);
+  const tenantLog = logForId(ctx.env, tenantId, requests[0]!.eventId);
   for (let rest = requests; rest.length; ) {
     const slice = rest.slice(0, FANOUT_EVENTS_PER_CALL);
     const step = await tenantLog.fanOut(slice, routable, Date.now());
