@@ -1,0 +1,156 @@
+/**
+ * A tenant's log as a series of segments (src/tenant-log/segments.ts): with
+ * TENANT_LOG_SEGMENT_MAX_EVENTS lowered for the writes, a log spread over many segments reads
+ * exactly through the API (cursors stable across a rollover), an idempotency key keeps its event
+ * across a rollover, retention drops whole segments, a deleted tenant leaves nothing in any of
+ * them, and a log written before segments stays readable as its tenant's first segment.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../src/errors";
+import { serviceCtx } from "../../src/services/context";
+import { ingestEvent, ingestEvents } from "../../src/services/events/ingest";
+import { segmentName } from "../../src/tenant-log/segments";
+import type { TenantLog } from "../../src/tenant-log/tenant-log";
+import { api, createTenant, uniqueTenantId } from "../helpers/api";
+
+/** Writes as a deployment with small segments would: the reads need no setting (the range is on the tenant row). */
+const smallSegments = (maxEvents: number) => serviceCtx({ ...env, TENANT_LOG_SEGMENT_MAX_EVENTS: String(maxEvents) });
+
+async function range(tenant: string) {
+  return (await env.DB.prepare("SELECT log_first_segment AS first, log_current_segment AS current FROM tenants WHERE id = ?")
+    .bind(tenant)
+    .first<{ first: number; current: number }>())!;
+}
+
+const segment = (tenant: string, n: number) => env.TENANT_LOG.getByName(segmentName(tenant, n));
+
+/** Every event of the tenant through GET /events, page by page; answers the ids in order. */
+async function listAll(tenant: string, limit: number, from?: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let cursor = from, pages = 0; ; pages++) {
+    expect(pages).toBeLessThan(200);
+    const res = await api("GET", `/v1/tenants/${tenant}/events?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+    expect({ status: res.status, body: res.status === 200 ? null : res.body }).toEqual({ status: 200, body: null });
+    ids.push(...res.body.data.map((e: { id: string }) => e.id));
+    if (!res.body.next_cursor) return ids;
+    cursor = res.body.next_cursor;
+  }
+}
+
+async function ingestBatches(tenant: string, batches: number, size: number, maxEvents: number): Promise<string[]> {
+  const ctx = smallSegments(maxEvents);
+  const ids: string[] = [];
+  for (let b = 0; b < batches; b++) {
+    const results = await ingestEvents(
+      ctx,
+      tenant,
+      Array.from({ length: size }, (_, i) => ({ input: { type: "seg.test", data: { b, i } } })),
+    );
+    for (const r of results) {
+      if (!("event" in r)) throw new Error(`not stored: ${JSON.stringify(r)}`);
+      ids.push(r.event.id);
+    }
+  }
+  return ids;
+}
+
+describe("a tenant's log over many segments", () => {
+  it("2,500 events over 50 segments read back exactly, newest first, and a cursor taken before a rollover still ends exactly", async () => {
+    const tenant = await createTenant(uniqueTenantId("seg"));
+    const written = await ingestBatches(tenant, 50, 50, 50);
+    expect(await range(tenant)).toEqual({ first: 0, current: 49 });
+    // Each segment holds its 50 and nothing else.
+    for (const n of [0, 17, 49]) expect((await segment(tenant, n).sizes()).events).toBe(50);
+
+    const all = await listAll(tenant, 100);
+    expect(all).toHaveLength(2500);
+    expect(new Set(all)).toEqual(new Set(written));
+    // Newest segment first, and within one segment newest first: here that is written order reversed.
+    expect(all).toEqual([...written].reverse());
+
+    // A page taken, then a rollover (50 more events open segment 50), then the rest from the cursor.
+    const first = await api("GET", `/v1/tenants/${tenant}/events?limit=70`);
+    const cursor = first.body.next_cursor as string;
+    const later = await ingestBatches(tenant, 1, 50, 50);
+    expect((await range(tenant)).current).toBe(50);
+    const rest = await listAll(tenant, 100, cursor);
+    expect([...first.body.data.map((e: { id: string }) => e.id), ...rest]).toEqual(all);
+    expect(rest.some((id) => later.includes(id))).toBe(false);
+
+    // An event in an old segment by its id.
+    const old = written[5 * 50 + 3]!;
+    const detail = await api("GET", `/v1/tenants/${tenant}/events/${old}`);
+    expect({ status: detail.status, body: detail.status === 200 ? null : detail.body }).toEqual({ status: 200, body: null });
+    expect(detail.body.data).toEqual({ b: 5, i: 3 });
+  });
+
+  it("an idempotency key keeps its event across a rollover, and a reuse with another body is still a conflict", async () => {
+    const tenant = await createTenant(uniqueTenantId("seg"));
+    const ctx = smallSegments(2);
+    const first = await ingestEvent(ctx, tenant, { type: "seg.key", data: { n: 1 } }, "key-1");
+    await ingestBatches(tenant, 3, 2, 2);
+    expect((await range(tenant)).current).toBeGreaterThanOrEqual(2);
+    const again = await ingestEvent(ctx, tenant, { type: "seg.key", data: { n: 1 } }, "key-1");
+    expect(again.created).toBe(false);
+    expect(again.event.id).toBe(first.event.id);
+    const conflict = await ingestEvent(ctx, tenant, { type: "seg.key", data: { n: 2 } }, "key-1").catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(ApiError);
+    expect((conflict as ApiError).code).toBe("conflict");
+    const all = await listAll(tenant, 100);
+    expect(all.filter((id) => id === first.event.id)).toHaveLength(1);
+    expect(all).toHaveLength(7);
+  });
+
+  it("retention drops a closed segment whole once its newest row is past retention, and the range moves on", async () => {
+    const tenant = await createTenant(uniqueTenantId("seg"));
+    const written = await ingestBatches(tenant, 3, 5, 5);
+    expect(await range(tenant)).toEqual({ first: 0, current: 2 });
+    // Segment 0's rows as if written 40 days ago (retention is 30).
+    await runInDurableObject(segment(tenant, 0), (_i: TenantLog, state) => {
+      state.storage.sql.exec("UPDATE events SET created_at = created_at - 40 * 86400000");
+    });
+    expect(await runDurableObjectAlarm(segment(tenant, 0))).toBe(true);
+    expect(await range(tenant)).toEqual({ first: 1, current: 2 });
+    const sizes = await segment(tenant, 0).sizes();
+    expect(sizes.events).toBe(0);
+    expect(sizes.idempotency_keys).toBe(0);
+    // Segment 1 is within retention: its alarm keeps it.
+    await runDurableObjectAlarm(segment(tenant, 1));
+    expect((await segment(tenant, 1).sizes()).events).toBe(5);
+    expect(await listAll(tenant, 100)).toEqual(written.slice(5).reverse());
+    // The current segment is never dropped, however old.
+    await runInDurableObject(segment(tenant, 2), (_i: TenantLog, state) => {
+      state.storage.sql.exec("UPDATE events SET created_at = created_at - 40 * 86400000");
+    });
+    await runDurableObjectAlarm(segment(tenant, 2));
+    expect((await segment(tenant, 2).sizes()).events).toBe(5);
+  });
+
+  it("a deleted tenant leaves nothing in any segment", async () => {
+    const tenant = await createTenant(uniqueTenantId("seg"));
+    await ingestBatches(tenant, 4, 3, 3);
+    expect((await range(tenant)).current).toBe(3);
+    expect((await api("DELETE", `/v1/tenants/${tenant}`)).status).toBe(204);
+    for (let n = 0; n <= 3; n++) {
+      const sizes = await segment(tenant, n).sizes();
+      expect({ n, events: sizes.events, keys: sizes.idempotency_keys, deliveries: sizes.deliveries }).toEqual({ n, events: 0, keys: 0, deliveries: 0 });
+    }
+    expect(await env.DB.prepare("SELECT id FROM tenants WHERE id = ?").bind(tenant).first()).toBeNull();
+  });
+
+  it("a log written before segments is the tenant's first segment: its history stays readable after the log moves on", async () => {
+    const tenant = await createTenant(uniqueTenantId("seg"));
+    // Written with the deployment's default limits: all in the object named by the bare tenant id.
+    const before = await ingestBatches(tenant, 2, 10, 250_000);
+    expect(before.every((id) => !id.includes("."))).toBe(true);
+    expect((await env.TENANT_LOG.getByName(tenant).sizes()).events).toBe(20);
+    // A deployment with smaller segments: the old object is full, so the log moves on.
+    const after = await ingestBatches(tenant, 2, 10, 10);
+    expect((await range(tenant)).current).toBe(2);
+    expect(await listAll(tenant, 15)).toEqual([...after].reverse().concat([...before].reverse()));
+    const old = await api("GET", `/v1/tenants/${tenant}/events/${before[0]}`);
+    expect(old.status).toBe(200);
+  });
+});
