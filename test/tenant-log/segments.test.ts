@@ -13,7 +13,10 @@ import { serviceCtx } from "../../src/services/context";
 import { ingestEvent, ingestEvents } from "../../src/services/events/ingest";
 import { segmentName } from "../../src/tenant-log/segments";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
+import { fanOut } from "../../src/services/events/fanout";
 import { api, createTenant, uniqueTenantId } from "../helpers/api";
+import { ladder } from "../helpers/ladder";
+import { uniquePath } from "../helpers/receiver";
 
 /** Writes as a deployment with small segments would: the reads need no setting (the range is on the tenant row). */
 const smallSegments = (maxEvents: number) => serviceCtx({ ...env, TENANT_LOG_SEGMENT_MAX_EVENTS: String(maxEvents) });
@@ -152,5 +155,39 @@ describe("a tenant's log over many segments", () => {
     expect(await listAll(tenant, 15)).toEqual([...after].reverse().concat([...before].reverse()));
     const old = await api("GET", `/v1/tenants/${tenant}/events/${before[0]}`);
     expect(old.status).toBe(200);
+  });
+
+  it("fan-out and outcomes land in each event's segment; deliveries, attempts, detail and stats read across them", async () => {
+    const l = await ladder({ path: uniquePath("/status/200") });
+    const ctx = smallSegments(1);
+    const events: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { event } = await ingestEvent(ctx, l.tenant, { type: "seg.out", data: { i } });
+      await fanOut(serviceCtx(env), [{ tenantId: l.tenant, eventId: event.id, origin: "" }]);
+      events.push(event.id);
+    }
+    expect((await range(l.tenant)).current).toBe(2);
+    while (await l.runAlarm()) {
+      if ((await l.received()).length >= 3) break;
+    }
+    for (let n = 0; n <= 2; n++) {
+      const sizes = await segment(l.tenant, n).sizes();
+      expect({ n, events: sizes.events, deliveries: sizes.deliveries, attempts: sizes.attempts }).toEqual({ n, events: 1, deliveries: 1, attempts: 1 });
+    }
+    const deliveries = await api("GET", `/v1/tenants/${l.tenant}/deliveries?limit=2`);
+    expect(deliveries.body.data.map((d: { event_id: string }) => d.event_id)).toEqual([events[2], events[1]]);
+    const rest = await api("GET", `/v1/tenants/${l.tenant}/deliveries?limit=2&cursor=${deliveries.body.next_cursor}`);
+    expect(rest.body.data.map((d: { event_id: string }) => d.event_id)).toEqual([events[0]]);
+    expect(rest.body.next_cursor).toBeNull();
+    for (const d of [...deliveries.body.data, ...rest.body.data]) {
+      expect(d.status).toBe("succeeded");
+      const detail = await api("GET", `/v1/tenants/${l.tenant}/deliveries/${d.id}`);
+      expect(detail.status).toBe(200);
+    }
+    const attempts = await api("GET", `/v1/tenants/${l.tenant}/attempts?limit=10`);
+    expect(attempts.body.data).toHaveLength(3);
+    const stats = await api("GET", `/v1/tenants/${l.tenant}/stats`);
+    expect(stats.body.deliveries.succeeded).toBe(3);
+    expect(stats.body.attempts.total).toBe(3);
   });
 });
