@@ -866,10 +866,12 @@ export class TenantLog extends DurableObject<Env> {
     const now = Date.now();
     const next: number[] = [];
     const segment = this.getMeta("segment");
-    if (segment !== null && this.getMeta("incarnation") !== null) {
-      // A segment is never purged row by row: retention drops it whole.
+    if (segment !== null && this.getMeta("closed_at") !== null && this.getMeta("incarnation") !== null) {
+      // A closed segment is never purged row by row: retention drops it whole.
       if (!(await this.dropIfExpired(now, Number(segment)))) next.push(now + RETENTION_EVERY_MS);
     } else if (this.getMeta("incarnation") !== null) {
+      // An operator log, or the segment still taking events: with segments of a day (the default)
+      // its rows pass the retention only when the tenant stopped writing for that long.
       // The traffic tables at most hourly (each step may read them whole), the small ones every run.
       const rowsDue = now >= Number(this.getMeta("purge_rows_at") ?? "0");
       const { more } = await this.purge(now, rowsDue);
