@@ -22,6 +22,9 @@ export function logForId(env: Env, logName: string, id: string): DurableObjectSt
   return env.TENANT_LOG.getByName(segmentName(parseSegmentName(logName).logName, segmentOfId(id)));
 }
 
+/** The log an object name belongs to (a segment's name counts as its log's): what a fan-out message names. */
+export const logNameOf = (name: string) => parseSegmentName(name).logName;
+
 /** Segment `n` of a log. */
 export function logSegment(env: Env, logName: string, n: number): DurableObjectStub<TenantLog> {
   return env.TENANT_LOG.getByName(segmentName(logName, n));

@@ -8,11 +8,11 @@
 import type { SegmentLimits } from "../config";
 import { withPlacement } from "../db/ids";
 import { logSegment } from "./client";
-import { readSegmentRange, rollOver, segmentName, segmentOfId, type SegmentRange } from "./segments";
+import { parseSegmentName, readSegmentRange, rollOver, segmentName, segmentOfId, type SegmentRange } from "./segments";
 import type { TenantLog } from "./tenant-log";
 import { fingerprintOf, IDEMPOTENCY_TTL_MS, SEGMENT_CLOSED, STALE_TENANT } from "./tenant-log";
 import { STATS_ENDPOINTS_PER_CALL } from "./metrics-query";
-import type { AppendInput, AppendResult, DeadLetterRow, DeliveryRow, EndpointTotals, EventRow, TenantMetrics, TenantRef } from "./types";
+import type { AppendInput, AppendResult, DeadLetterRow, DeliveryRow, EndpointTotals, EventRow, TaskRow, TenantMetrics, TenantRef } from "./types";
 
 /**
  * Segments one list page visits at most. A page needs more than one only when it crosses a
@@ -250,4 +250,53 @@ export async function configureAll(env: Env, tenant: TenantRef): Promise<void> {
  */
 export async function destroyAll(env: Env, tenantId: string, incarnation: number): Promise<void> {
   await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.destroy(incarnation));
+}
+
+/**
+ * The segments a recover task runs in: every kept one for a tenant id; only the named one for a
+ * segment's own name (the sweep resumes a segment's stalled task in that segment).
+ */
+export async function taskSegments(env: Env, name: string): Promise<DurableObjectStub<TenantLog>[]> {
+  const { logName, segment } = parseSegmentName(name);
+  if (logName !== name) return [logSegment(env, logName, segment)];
+  const range = await segmentsOf(env, logName);
+  return Array.from({ length: range.current - range.first + 1 }, (_, i) => logSegment(env, logName, range.first + i));
+}
+
+/**
+ * A recover task in every kept segment (the same id in each, over that segment's failed
+ * deliveries), oldest segment first so `max` takes the oldest failures first. Answers the task as
+ * the API shows it: the totals summed.
+ */
+export async function createTaskAcross(
+  env: Env,
+  tenantId: string,
+  task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt">,
+  max: number,
+): Promise<TaskRow> {
+  const rows: TaskRow[] = [];
+  let left = max;
+  for (const log of await taskSegments(env, tenantId)) {
+    const row = await log.createTask(task, left);
+    left -= row.total;
+    rows.push(row);
+  }
+  return sumTasks(rows);
+}
+
+/** A task and how many of its deliveries finished, summed over the segments that hold it. */
+export async function getTaskAcross(env: Env, tenantId: string, taskId: string): Promise<{ task: TaskRow; done: number } | null> {
+  const found = (await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.getTask(taskId))).filter((f) => f !== null);
+  if (!found.length) return null;
+  return { task: sumTasks(found.map((f) => f.task)), done: found.reduce((n, f) => n + f.done, 0) };
+}
+
+function sumTasks(rows: TaskRow[]): TaskRow {
+  const open = rows.some((r) => r.handedOutAt === null);
+  return {
+    ...rows[0]!,
+    total: rows.reduce((n, r) => n + r.total, 0),
+    handed: rows.reduce((n, r) => n + r.handed, 0),
+    handedOutAt: open ? null : Math.max(...rows.map((r) => r.handedOutAt ?? 0)),
+  };
 }

@@ -16,7 +16,7 @@ import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { fanOut } from "../../src/services/events/fanout";
 import { api, createTenant, uniqueTenantId } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
-import { uniquePath } from "../helpers/receiver";
+import { script, uniquePath } from "../helpers/receiver";
 
 /** Writes as a deployment with small segments would: the reads need no setting (the range is on the tenant row). */
 const smallSegments = (maxEvents: number) => serviceCtx({ ...env, TENANT_LOG_SEGMENT_MAX_EVENTS: String(maxEvents) });
@@ -191,5 +191,33 @@ describe("a tenant's log over many segments", () => {
     const stats = await api("GET", `/v1/tenants/${l.tenant}/stats`);
     expect(stats.body.deliveries.succeeded).toBe(3);
     expect(stats.body.attempts.total).toBe(3);
+  });
+
+  it("a recover task re-queues the failed deliveries of every segment and counts them together", async () => {
+    const path = uniquePath("/scripted");
+    await script(path, Array(6).fill({ status: 500 }));
+    const l = await ladder({ path, endpoint: { retry_policy: { schedule_s: [1] } } });
+    const ctx = smallSegments(1);
+    for (let i = 0; i < 3; i++) {
+      const { event } = await ingestEvent(ctx, l.tenant, { type: "seg.rec", data: { i } });
+      await fanOut(serviceCtx(env), [{ tenantId: l.tenant, eventId: event.id, origin: "" }]);
+    }
+    expect((await range(l.tenant)).current).toBe(2);
+    for (let i = 0; i < 3; i++) {
+      await l.runAlarm();
+      await l.advance(1000);
+    }
+    const failed = (await api("GET", `/v1/tenants/${l.tenant}/deliveries?status=failed`)).body.data;
+    expect(failed).toHaveLength(3);
+
+    const since = new Date(Date.now() - 3600_000).toISOString();
+    const res = await api("POST", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/recover`, { body: { since } });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: "running", total: 3, done: 0 });
+    await l.runAlarm();
+    const task = (await api("GET", `/v1/tasks/${res.body.id}`)).body;
+    expect(task).toMatchObject({ total: 3, done: 3, status: "completed" });
+    const after = (await api("GET", `/v1/tenants/${l.tenant}/deliveries`)).body.data;
+    expect(after.map((d: { status: string }) => d.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
   });
 });
