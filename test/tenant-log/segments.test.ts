@@ -9,14 +9,15 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/errors";
+import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
 import { ingestEvent, ingestEvents } from "../../src/services/events/ingest";
 import { segmentName } from "../../src/tenant-log/segments";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { fanOut } from "../../src/services/events/fanout";
-import { api, createTenant, uniqueTenantId } from "../helpers/api";
+import { api, createEndpoint, createTenant, uniqueTenantId } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
-import { script, uniquePath } from "../helpers/receiver";
+import { receiverUrl, script, uniquePath, waitForReceived } from "../helpers/receiver";
 
 /** Writes as a deployment with small segments would: the reads need no setting (the range is on the tenant row). */
 const smallSegments = (maxEvents: number) => serviceCtx({ ...env, TENANT_LOG_SEGMENT_MAX_EVENTS: String(maxEvents) });
@@ -219,5 +220,30 @@ describe("a tenant's log over many segments", () => {
     expect(task).toMatchObject({ total: 3, done: 3, status: "completed" });
     const after = (await api("GET", `/v1/tenants/${l.tenant}/deliveries`)).body.data;
     expect(after.map((d: { status: string }) => d.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+  });
+
+  it("the sweep of a later segment, asked for by that segment's own name, re-queues its event whose fan-out never ran", async () => {
+    const tenant = await createTenant(uniqueTenantId("seg"));
+    const path = uniquePath("/ok");
+    await createEndpoint(tenant, { url: receiverUrl(path) });
+    await ingestBatches(tenant, 3, 1, 1);
+    expect((await range(tenant)).current).toBe(2);
+    // An event in segment 2 written without its queue message (as if the isolate died in between).
+    const id = "evt_01jd00000000000000000sweep.2";
+    await runInDurableObject(segment(tenant, 2), (_i: TenantLog, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'a.b', '{}', ?)",
+        id,
+        tenant,
+        Date.now() - 10 * 60_000,
+      );
+    });
+    const result = await sweepTenant(serviceCtx(env), segmentName(tenant, 2), Date.now());
+    expect(result.requeued).toBe(1);
+    const got = await waitForReceived(path, 4);
+    expect(got.map((r) => r.headers["webhook-id"])).toContain(id);
+    const deliveries = (await api("GET", `/v1/tenants/${tenant}/deliveries?event_id=${id}`)).body.data;
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0].id.endsWith(".2")).toBe(true);
   });
 });
