@@ -12,6 +12,7 @@ import { ApiError } from "../../src/errors";
 import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
 import { ingestEvent, ingestEvents } from "../../src/services/events/ingest";
+import { metricsAcross } from "../../src/tenant-log/log-segments";
 import { segmentName } from "../../src/tenant-log/segments";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { fanOut } from "../../src/services/events/fanout";
@@ -245,5 +246,40 @@ describe("a tenant's log over many segments", () => {
     const deliveries = (await api("GET", `/v1/tenants/${tenant}/deliveries?event_id=${id}`)).body.data;
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0].id.endsWith(".2")).toBe(true);
+  });
+
+  it("all-time counters sum over segments and survive a segment retention drops: its totals move to the next segment's carry rows", async () => {
+    const l = await ladder({ path: uniquePath("/status/200") });
+    const ctx = smallSegments(1);
+    for (let i = 0; i < 3; i++) {
+      const { event } = await ingestEvent(ctx, l.tenant, { type: "seg.metrics", data: { i } });
+      await fanOut(serviceCtx(env), [{ tenantId: l.tenant, eventId: event.id, origin: "" }]);
+    }
+    while (await l.runAlarm()) {
+      if ((await l.received()).length >= 3) break;
+    }
+    const totals = async () => {
+      const m = await metricsAcross(env, l.tenant);
+      expect(m.endpoints).toHaveLength(1);
+      return { succeeded: m.endpoints[0]!.succeeded, attemptsOk: m.endpoints[0]!.attemptsOk };
+    };
+    expect(await totals()).toEqual({ succeeded: 3, attemptsOk: 3 });
+    await runInDurableObject(segment(l.tenant, 0), (_i: TenantLog, state) => {
+      const aged = "- 40 * 86400000";
+      state.storage.sql.exec(`UPDATE events SET created_at = created_at ${aged}`);
+      state.storage.sql.exec(`UPDATE deliveries SET created_at = created_at ${aged}, updated_at = updated_at ${aged}`);
+      state.storage.sql.exec(`UPDATE attempts SET started_at = started_at ${aged}`);
+    });
+    expect(await runDurableObjectAlarm(segment(l.tenant, 0))).toBe(true);
+    expect(await range(l.tenant)).toEqual({ first: 1, current: 2 });
+    const dropped = await segment(l.tenant, 0).sizes();
+    expect({ events: dropped.events, deliveries: dropped.deliveries, attempts: dropped.attempts, stats: dropped.delivery_stats }).toEqual({
+      events: 0,
+      deliveries: 0,
+      attempts: 0,
+      stats: 0,
+    });
+    expect(await totals()).toEqual({ succeeded: 3, attemptsOk: 3 });
+    expect((await api("GET", `/v1/tenants/${l.tenant}/deliveries`)).body.data).toHaveLength(2);
   });
 });
