@@ -12,7 +12,7 @@ import { ApiError } from "../../src/errors";
 import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
 import { ingestEvent, ingestEvents } from "../../src/services/events/ingest";
-import { metricsAcross } from "../../src/tenant-log/log-segments";
+import { metricsAcross, SEGMENTS_PER_PAGE } from "../../src/tenant-log/log-segments";
 import { segmentName } from "../../src/tenant-log/segments";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { fanOut } from "../../src/services/events/fanout";
@@ -281,5 +281,25 @@ describe("a tenant's log over many segments", () => {
     });
     expect(await totals()).toEqual({ succeeded: 3, attemptsOk: 3 });
     expect((await api("GET", `/v1/tenants/${l.tenant}/deliveries`)).body.data).toHaveLength(2);
+  });
+
+  it("a filter that matches little visits at most SEGMENTS_PER_PAGE segments a page and answers a cursor at the next one", async () => {
+    const tenant = await createTenant(uniqueTenantId("seg"));
+    const ctx = smallSegments(1);
+    const rare = await ingestEvent(ctx, tenant, { type: "seg.rare", data: {} });
+    await ingestBatches(tenant, 19, 1, 1);
+    expect((await range(tenant)).current).toBe(19);
+    const pages: { ids: string[]; next: string | null }[] = [];
+    for (let cursor: string | null = null; pages.length < 10; ) {
+      const res: { status: number; body: any } = await api("GET", `/v1/tenants/${tenant}/events?type=seg.rare&limit=5${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      pages.push({ ids: res.body.data.map((e: { id: string }) => e.id), next: res.body.next_cursor });
+      cursor = res.body.next_cursor;
+      if (!cursor) break;
+    }
+    // 20 segments, SEGMENTS_PER_PAGE a page: two empty pages that say where to go on, then the match.
+    expect(pages).toHaveLength(Math.ceil(20 / SEGMENTS_PER_PAGE));
+    expect(pages.slice(0, -1).every((p) => p.ids.length === 0 && p.next !== null)).toBe(true);
+    expect(pages.at(-1)).toEqual({ ids: [rare.event.id], next: null });
   });
 });
