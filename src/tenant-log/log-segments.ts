@@ -188,9 +188,9 @@ export function sumTotals(lists: EndpointTotals[][]): EndpointTotals[] {
   return [...byEndpoint.values()].sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
 }
 
-/** GET /metrics of a tenant: all-time counters and the open backlog, summed over its segments. */
-export async function metricsAcross(env: Env, tenantId: string): Promise<TenantMetrics> {
-  const parts = await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.metrics());
+/** GET /metrics of a tenant: all-time counters and the open backlog, summed over its segments (`range`: read with the tenant row already). */
+export async function metricsAcross(env: Env, tenantId: string, range?: SegmentRange): Promise<TenantMetrics> {
+  const parts = await eachSegment(env, tenantId, range ?? (await segmentsOf(env, tenantId)), (log) => log.metrics());
   const backlog = new Map<string, TenantMetrics["backlog"][number]>();
   for (const p of parts) {
     for (const b of p.backlog) {
