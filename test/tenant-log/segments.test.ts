@@ -135,7 +135,7 @@ describe("a tenant's log over many segments", () => {
     expect((await segment(tenant, 2).sizes()).events).toBe(0);
   });
 
-  it("a deleted tenant leaves nothing in any segment", async () => {
+  it("a deleted tenant leaves nothing in any segment, and created again it starts empty", async () => {
     const tenant = await createTenant(uniqueTenantId("seg"));
     await ingestBatches(tenant, 4, 3, 3);
     expect((await range(tenant)).current).toBe(3);
@@ -145,6 +145,16 @@ describe("a tenant's log over many segments", () => {
       expect({ n, events: sizes.events, keys: sizes.idempotency_keys, deliveries: sizes.deliveries }).toEqual({ n, events: 0, keys: 0, deliveries: 0 });
     }
     expect(await env.DB.prepare("SELECT id FROM tenants WHERE id = ?").bind(tenant).first()).toBeNull();
+    // Created again (past the id's cache window): it starts at segment 0 with nothing of the old one,
+    // and its own rollovers into the old segments' objects find them empty.
+    await env.DB.prepare("UPDATE tenant_tombstones SET deleted_at = deleted_at - 60000 WHERE tenant_id = ?").bind(tenant).run();
+    await createTenant(tenant);
+    expect(await range(tenant)).toEqual({ first: 0, current: 0 });
+    expect(await listAll(tenant, 100)).toEqual([]);
+    const fresh = await ingestBatches(tenant, 3, 3, 3);
+    expect((await range(tenant)).current).toBe(2);
+    expect(await listAll(tenant, 100)).toEqual([...fresh].reverse());
+    expect((await segment(tenant, 3).sizes()).events).toBe(0);
   });
 
   it("a log written before segments is the tenant's first segment: its history stays readable after the log moves on", async () => {
