@@ -60,3 +60,26 @@ export function base64url(bytes: Uint8Array): string {
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
+
+/**
+ * Where a row lives, carried by its id: `evt_<ulid>.<n>` for a row in place n of a series of
+ * stores (a tenant's log segments, src/tenant-log/segments.ts); no suffix is place 0, so every id
+ * minted before places existed still names place 0. The suffix follows the time-ordered body, so
+ * ids still sort by creation time and a cursor (the last id of a page) names its place too.
+ */
+const PLACEMENT = /\.(\d+)$/;
+
+/** The place an id names (0 without a suffix). */
+export function placementOf(id: string): number {
+  const m = PLACEMENT.exec(id);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The id with its place set to `n` (no suffix for 0). */
+export function withPlacement(id: string, n: number): string {
+  const body = id.replace(PLACEMENT, "");
+  return n === 0 ? body : `${body}.${n}`;
+}
+
+/** A new id in the same place as `sibling` (a delivery beside its event, an attempt beside its delivery). */
+export const newIdBeside = (prefix: IdPrefix, sibling: string, now = Date.now()) => withPlacement(newId(prefix, now), placementOf(sibling));

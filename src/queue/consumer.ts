@@ -13,7 +13,7 @@ import { type ServiceCtx, serviceCtx } from "../services/context";
 import { fanOutByTenant } from "../services/events/fanout";
 import { OPERATOR_TENANT, type OperationalType } from "../domain/operational";
 import { emitOperational } from "../services/operational";
-import { tenantLogFor } from "../tenant-log/client";
+import { addDeadLetters } from "../tenant-log/log-segments";
 import type { DeadLetterRow } from "../tenant-log/types";
 import { eq } from "drizzle-orm";
 import { tenants } from "../db/schema";
@@ -146,7 +146,7 @@ async function recordDeadLetters(env: Env, queue: string, messages: readonly Mes
     const { tenantId, row } = deadLetterOf(queue, m, now, known);
     byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), row]);
   }
-  await Promise.all([...byTenant].map(([tenantId, rows]) => tenantLogFor(env, tenantId).addDeadLetters(rows)));
+  await Promise.all([...byTenant].map(([tenantId, rows]) => addDeadLetters(env, tenantId, rows)));
 }
 
 /** The tenants that exist among those named by bodies the schema refuses (rare: one D1 read each). */

@@ -9,11 +9,17 @@ export const TenantIdParam = z
   .regex(TENANT_ID_PATTERN, "tenant ids are 1..64 characters of A-Z a-z 0-9 _ . : -")
   .openapi({ param: { name: "tenant_id", in: "path" }, example: "org_xyz789" });
 
+/**
+ * Ids of rows a tenant's log holds: in a segment past the first they end with `.<segment>`
+ * (src/db/ids.ts, placementOf).
+ */
+const PLACED_PREFIXES = new Set(["evt", "dlv", "att", "dlq"]);
+
 /** A prefixed id (`ep_...`), for a query filter. */
 export const idField = (prefix: string) =>
   z
     .string()
-    .regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `not a valid ${prefix}_ id`)
+    .regex(new RegExp(`^${prefix}_[0-9a-z]{26}${PLACED_PREFIXES.has(prefix) ? "(\\.[0-9]{1,9})?" : ""}$`), `not a valid ${prefix}_ id`)
     .openapi({ example: `${prefix}_01jd0000000000000000000000` });
 
 /** A prefixed id as a path parameter. */

@@ -6,7 +6,7 @@ import { newId } from "../db/ids";
 import { apiKeys, endpoints, portalSessions, taskOwners, tenants, tenantTombstones, type TenantEnvironment } from "../db/schema";
 import { ApiError, notFound } from "../errors";
 import { iso } from "../lib/time";
-import { tenantLogFor } from "../tenant-log/client";
+import { configureAll, destroyAll } from "../tenant-log/log-segments";
 import type { TenantRef } from "../tenant-log/types";
 import { API_KEY_CACHE_PREFIX, cached, invalidate } from "./config-cache";
 import type { ServiceCtx } from "./context";
@@ -70,6 +70,8 @@ export async function createTenant(
     retentionDays: input.retention_days ?? null,
     createdAt: now,
     updatedAt: now,
+    logFirstSegment: 0,
+    logCurrentSegment: 0,
   };
   const inserted = await ctx.db.insert(tenants).values(row).onConflictDoNothing().returning().get();
   if (!inserted) throw new ApiError("conflict", `tenant '${row.id}' already exists`);
@@ -117,7 +119,7 @@ export async function updateTenant(ctx: ServiceCtx, tenantId: string, patch: { n
   invalidate(`tenant:${tenantId}`);
   // The log purges by the new retention from its next alarm run.
   if (retention_days !== undefined) {
-    await tenantLogFor(ctx.env, tenantId).configure({
+    await configureAll(ctx.env, {
       id: row.id,
       incarnation: row.createdAt,
       retentionDays: effectiveRetention(row, ctx.config.retentionDays),
@@ -137,7 +139,7 @@ export async function deleteTenant(ctx: ServiceCtx, tenantId: string, forgetEndp
   const tenant = await getTenant(db, tenantId);
   const owned = await db.select({ id: endpoints.id }).from(endpoints).where(eq(endpoints.tenantId, tenantId)).all();
   await forgetEndpoints(owned.map((e) => e.id));
-  await tenantLogFor(ctx.env, tenantId).destroy(tenant.createdAt);
+  await destroyAll(ctx.env, tenantId, tenant.createdAt);
   await deleteTenantRows(db, tenantId);
   invalidate(`tenant:${tenantId}`);
   invalidate(`endpoints:${tenantId}`);

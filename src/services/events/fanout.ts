@@ -9,9 +9,10 @@ import { and, eq } from "drizzle-orm";
 import { endpoints } from "../../db/schema";
 import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
 import { routableFilter } from "../../delivery/filter";
-import { endpointOwnerOf, tenantLogFor } from "../../tenant-log/client";
+import { bySegment, endpointOwnerOf, logForId } from "../../tenant-log/client";
 import { FANOUT_EVENTS_PER_CALL } from "../../tenant-log/tenant-log";
 import type { FanoutPlan } from "../../tenant-log/types";
+import type { RoutableEndpoint } from "../../delivery/match";
 import { SUBREQUESTS_PER_INVOCATION } from "../../lib/platform-limits";
 import { FanoutContinuation, type FanoutResume } from "./fanout-continuation";
 import type { ServiceCtx } from "../context";
@@ -111,38 +112,57 @@ export async function fanOutTenant(
 ): Promise<void> {
   if (!requests.length && !resumes.length) return;
   const list = await activeEndpoints(ctx, endpointOwnerOf(tenantId));
-  const routable = list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: routableFilter(e.filter) }));
-  const byId = new Map(list.map((e) => [e.id, e]));
-  const tenantLog = tenantLogFor(ctx.env, tenantId);
+  const endpoints = {
+    routable: list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: routableFilter(e.filter) })),
+    byId: new Map(list.map((e) => [e.id, e])),
+  };
   const later = new FanoutContinuation(tenantId);
-  /** Hands over the pages of `handled` after `after`; false when the budget stopped it (the rest is queued). */
-  const handPages = async (handled: Request[], first: FanoutPlan & { next: string | null }, after: string) => {
-    for (let page = first; ; ) {
-      if (!(await handOff(ctx, page, byId, {}, budget))) {
-        later.resume(handled, after);
-        return false;
-      }
-      if (page.next === null) return true;
+  // Each event's deliveries are written in the segment that holds it (its id names it).
+  for (const r of resumes)
+    for (const [, part] of bySegment(r.requests, (q) => q.eventId))
+      await fanOutSegment(ctx, tenantId, endpoints, budget, later, { resume: { requests: part, after: r.after } });
+  for (const [, part] of bySegment(requests, (r) => r.eventId)) await fanOutSegment(ctx, tenantId, endpoints, budget, later, { requests: part });
+  await later.send(ctx.env);
+}
+
+/** One segment's share: a resume (hand over what is written, after its cursor) or requests to match and hand over. */
+async function fanOutSegment(
+  ctx: ServiceCtx,
+  tenantId: string,
+  endpoints: { routable: RoutableEndpoint[]; byId: Map<string, EndpointRow> },
+  budget: HandoffBudget,
+  later: FanoutContinuation,
+  work: { requests: Request[] } | { resume: FanoutResume },
+): Promise<void> {
+  const first = "resume" in work ? work.resume.requests[0] : work.requests[0];
+  if (!first) return;
+  const tenantLog = logForId(ctx.env, tenantId, first.eventId);
+  /** Hands over the pages of `handled` after `after`; when the budget stops it, the rest is queued. */
+  const handPages = async (handled: Request[], firstPage: FanoutPlan & { next: string | null }, after: string) => {
+    for (let page = firstPage; ; ) {
+      if (!(await handOff(ctx, page, endpoints.byId, {}, budget))) return later.resume(handled, after);
+      if (page.next === null) return;
       after = page.next;
       page = await tenantLog.fanOutPage(handled, after);
     }
   };
-  for (const r of resumes) {
-    if (budget.left <= 0) later.resume(r.requests, r.after);
-    else await handPages(r.requests, await tenantLog.fanOutPage(r.requests, r.after), r.after);
+  if ("resume" in work) {
+    const { requests, after } = work.resume;
+    if (budget.left <= 0) later.resume(requests, after);
+    else await handPages(requests, await tenantLog.fanOutPage(requests, after), after);
+    return;
   }
-  for (let rest = requests; rest.length; ) {
+  for (let rest = work.requests; rest.length; ) {
     if (budget.left <= 0) {
       later.fanOut(rest);
       break;
     }
     const slice = rest.slice(0, FANOUT_EVENTS_PER_CALL);
-    const step = await tenantLog.fanOut(slice, routable, Date.now());
+    const step = await tenantLog.fanOut(slice, endpoints.routable, Date.now());
     if (step.handled < 1) throw new Error("fan-out made no progress");
     await handPages(slice.slice(0, step.handled), step, "");
     rest = rest.slice(step.handled);
   }
-  await later.send(ctx.env);
 }
 
 /**
