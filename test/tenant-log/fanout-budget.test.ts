@@ -104,4 +104,15 @@ describe("a fan-out past one invocation's hand-off budget", () => {
     expect((await consume(sent)).explicitAcks).toEqual(["m0"]);
     for (const p of paths) await waitForDistinct(p, EVENTS, 30_000);
   }, 90_000);
+
+  it("through the real queue: the continuation the budget leaves is consumed and every delivery arrives once", async () => {
+    const { tenant, paths, requests } = await bigFanout();
+    // A budget for one page: the rest goes by the deployment's own queue to its own consumer.
+    await fanOutTenant(serviceCtx(env), tenant, requests, new HandoffBudget(ENDPOINTS));
+    for (const p of paths) {
+      await waitForDistinct(p, EVENTS, 60_000);
+      const ids = (await received(p)).map((r) => r.headers["webhook-id"]);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+  }, 120_000);
 });
