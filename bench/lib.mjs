@@ -1,7 +1,7 @@
 // Shared by `npm run bench` and `npm run chaos`: start and stop the local service (the same way
 // `npm start` does), the baseline Worker and the receiver, and talk to the API.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -29,8 +29,12 @@ function launch(label, cmd, args, env = {}) {
   launched.add(child);
   child.once("exit", () => launched.delete(child));
   let tail = "";
+  // BENCH_SERVICE_LOG=<file> keeps every line the processes print (the tail below keeps 4,000
+  // characters for a failure's message), to read what the service logged under load.
+  const logFile = process.env.BENCH_SERVICE_LOG;
   const keep = (d) => {
     tail = (tail + d.toString()).slice(-4000);
+    if (logFile) appendFileSync(logFile, `[${label}] ${d}`);
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
@@ -86,7 +90,7 @@ export function freshStateDir(name) {
  * directory. Request logs are off (LOG_LEVEL=warn, wrangler --log-level warn) for the service
  * and the baseline alike, so the terminal is not what is measured.
  */
-export async function startService({ port, stateDir, vars = {} }) {
+export async function startService({ port, stateDir, vars = {}, limits = "enforce" }) {
   const proc = launch(
     "edgehooks",
     "node",
@@ -109,7 +113,8 @@ export async function startService({ port, stateDir, vars = {} }) {
       // BENCH_INSPECTOR_PORT opens the service's inspector, to take a CPU profile while a scenario runs.
       ...(process.env.BENCH_INSPECTOR_PORT ? ["--inspector-port", process.env.BENCH_INSPECTOR_PORT] : []),
     ],
-    { PORT: String(port) },
+    // PLATFORM_LIMITS (scripts/start.mjs): "off" runs as production does, without the limits layer's checks.
+    { PORT: String(port), PLATFORM_LIMITS: limits },
   );
   const base = `http://127.0.0.1:${port}`;
   await waitUntilUp(proc, `${base}/`);

@@ -8,11 +8,13 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run } from "../test/browser/portal.spec.mjs";
+import { run, runUnbranded } from "../test/browser/portal.spec.mjs";
 import { run as runVendors } from "../test/browser/vendors.spec.mjs";
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", CI: "true" };
 const state = mkdtempSync(join(tmpdir(), "edgehooks-browser-"));
+// A second deployment without the portal's branding settings, on a state of its own.
+const plainState = mkdtempSync(join(tmpdir(), "edgehooks-browser-plain-"));
 const shots = join(process.cwd(), "test-results", "screenshots");
 mkdirSync(shots, { recursive: true });
 const rootKey = `ek_root_${randomBytes(24).toString("base64url")}`;
@@ -112,6 +114,25 @@ function cleanup() {
     } catch {}
   }
   rmSync(state, { recursive: true, force: true });
+  rmSync(plainState, { recursive: true, force: true });
+}
+
+/** `wrangler dev` on `port` over a migrated local state, with `vars`; answers its base URL once it serves. */
+async function startDev(port, dir, vars) {
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], {
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  if (migrate.status !== 0) throw new Error("migrations failed");
+  const dev = spawn(
+    "npx",
+    ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", dir, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    { env, stdio: ["ignore", "ignore", "inherit"], detached: true },
+  );
+  children.push(dev);
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/`, 90_000);
+  return { base, dev };
 }
 process.on("SIGINT", () => {
   cleanup();
@@ -130,11 +151,6 @@ try {
   // iframe needs the SameSite=None; Partitioned cookie; the stranger is only another origin.
   const embedder = `http://localhost:${embedderPort}`;
   const stranger = `http://127.0.0.1:${strangerPort}`;
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    env,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  if (migrate.status !== 0) throw new Error("migrations failed");
   const vars = {
     ROOT_API_KEY: rootKey,
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -146,27 +162,19 @@ try {
     PORTAL_LOGO_URL: `${embedder}/logo.svg`,
     PORTAL_ACCENT_COLOR: "#0a7d55",
   };
-  const dev = spawn(
-    "npx",
-    [
-      "wrangler",
-      "dev",
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-      "--persist-to",
-      state,
-      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-    ],
-    { env, stdio: ["ignore", "ignore", "inherit"], detached: true },
-  );
-  children.push(dev);
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(`${base}/`, 90_000);
+  const branded = await startDev(port, state, vars);
+  const base = branded.base;
   results = await run({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots, embedder, stranger });
   const vendors = await runVendors({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots });
   results = { passed: results.passed + vendors.passed, failed: results.failed + vendors.failed };
+  // The header without PORTAL_BRAND_NAME (nor logo or accent): the default name, once. The branded
+  // deployment stops first, so two workerd never share the machine.
+  process.kill(-branded.dev.pid, "SIGTERM");
+  const plainVars = Object.fromEntries(Object.entries(vars).filter(([k]) => !k.startsWith("PORTAL_")));
+  const plain = await startDev(await freePort(), plainState, plainVars);
+  const unbranded = await runUnbranded({ base: plain.base, rootKey, shots });
+  process.kill(-plain.dev.pid, "SIGTERM");
+  results = { passed: results.passed + unbranded.passed, failed: results.failed + unbranded.failed };
   failures = results.failed;
 } catch (err) {
   console.error(err);

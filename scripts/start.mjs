@@ -59,7 +59,9 @@ const applied = [...new Set([...(migrate.stdout ?? "").matchAll(/│ (\S+\.sql)\
 console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}.` : "Database schema is up to date.");
 
 // PLATFORM_LIMITS=enforce: the simulator refuses what production would (src/lib/platform-limits.ts).
-const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", "--var", "PLATFORM_LIMITS:enforce", ...extra], {
+// PLATFORM_LIMITS=off in the environment starts it as production runs (the bench measures that).
+const limits = process.env.PLATFORM_LIMITS === "off" ? "off" : "enforce";
+const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", "--var", `PLATFORM_LIMITS:${limits}`, ...extra], {
   cwd: root,
   env,
   stdio: "inherit",

@@ -60,6 +60,10 @@ declare global {
     METRICS_MAX_TENANTS?: string;
     /** Seconds before the sweeper takes over a half-done fan-out or hand-off (default 120). */
     SWEEP_GRACE_S?: string;
+    /** Hours a tenant log segment takes writes before the next one opens (default 24). */
+    TENANT_LOG_SEGMENT_HOURS?: string;
+    /** Events a tenant log segment takes before the next one opens (default 250,000). */
+    TENANT_LOG_SEGMENT_MAX_EVENTS?: string;
     /** Optional Workers Analytics Engine dataset: one data point per recorded attempt. */
     DELIVERY_ANALYTICS?: AnalyticsEngineDataset;
   }

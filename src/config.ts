@@ -20,6 +20,14 @@ export interface Config {
   metricsMaxTenants: number;
   /** How old a half-done write must be before the sweeper drives it again (SWEEP_GRACE_S). */
   sweepGraceMs: number;
+  /** When a tenant log segment closes and the next one opens (src/tenant-log/segments.ts). */
+  segment: SegmentLimits;
+}
+
+/** A segment takes appends until it is this old or holds this many events, whichever comes first. */
+export interface SegmentLimits {
+  maxAgeMs: number;
+  maxEvents: number;
 }
 
 const VERSION = "0.1.0";
@@ -58,6 +66,10 @@ export function readConfig(env: Env): Config {
     portal: portal.settings,
     metricsMaxTenants: metricsMaxTenants(env.METRICS_MAX_TENANTS),
     sweepGraceMs: sweepGraceMs(env.SWEEP_GRACE_S),
+    segment: {
+      maxAgeMs: positiveInt(env.TENANT_LOG_SEGMENT_HOURS, DEFAULT_SEGMENT_HOURS) * 3600_000,
+      maxEvents: positiveInt(env.TENANT_LOG_SEGMENT_MAX_EVENTS, DEFAULT_SEGMENT_MAX_EVENTS),
+    },
   };
 }
 
@@ -83,4 +95,24 @@ function metricsMaxTenants(raw: string | undefined): number {
 function sweepGraceMs(raw: string | undefined): number {
   const n = Number(raw ?? 120);
   return Number.isFinite(n) && n >= 5 ? n * 1000 : 120_000;
+}
+
+/**
+ * A day per segment: retention (days) then drops a day at a time, and an idempotency key (24 h)
+ * is looked up in at most the segment before the current one.
+ */
+const DEFAULT_SEGMENT_HOURS = 24;
+/**
+ * Events per segment. A Durable Object holds at most 10 GB; docs/scaling.md measured 1,434 B per
+ * 1 KB event and 2,062 B per delivery with its first attempt (7.6 KB per event at fan-out 3), so
+ * 250,000 events are ~1.9 GB at fan-out 3 and ~5.5 GB at fan-out 10, with room left for the
+ * retries a closed segment still records. The segment also closes on its measured size
+ * (SEGMENT_CLOSE_BYTES, src/tenant-log/segments.ts) whatever the fan-out.
+ */
+const DEFAULT_SEGMENT_MAX_EVENTS = 250_000;
+
+/** A bad value (not a whole number above 0) falls back to the default. */
+function positiveInt(raw: string | undefined, fallback: number): number {
+  const n = Number(raw ?? fallback);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
 }

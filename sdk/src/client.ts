@@ -89,6 +89,13 @@ export class Edgehooks {
           body,
         }),
       ),
+    /** After the receiver holds the new secret: a vendor-style header signs with it from now on. */
+    commitRotation: (tenantId: string, endpointId: string) =>
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/rotate-secret/commit", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+        }),
+      ),
     recover: (tenantId: string, endpointId: string, body: Schemas["RecoverInput"]) =>
       unwrap(
         this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body }),

@@ -11,7 +11,7 @@ import { signatureHeaders } from "../delivery/sign";
 import { checkDestination, destinationRules } from "../delivery/ssrf";
 import type { AttemptError, AttemptTrigger } from "../domain/deliveries";
 import type { ResolvedEndpoint } from "./endpoint-snapshot";
-import { newId } from "../db/ids";
+import { newIdBeside } from "../db/ids";
 import { selfHosts } from "../lib/self-hosts";
 import { MASK } from "./shown-headers";
 import { traceHeader } from "./trace-header";
@@ -177,7 +177,7 @@ export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResul
 /** The attempt once it has a connection: everything it measures starts here. */
 async function attemptOnWire(input: SendAttemptInput): Promise<AttemptResult> {
   const startedAt = input.now();
-  const base = { id: newId("att", startedAt), number: input.number, trigger: input.trigger, url: input.endpoint.url, startedAt };
+  const base = { id: newIdBeside("att", input.event.id, startedAt), number: input.number, trigger: input.trigger, url: input.endpoint.url, startedAt };
   const verdict = checkDestination(input.endpoint.url, { ...destinationRules(input.config, input.endpoint.sandbox), selfHosts: selfHosts(input.config) });
   if (!verdict.ok) {
     return notSent(base, "blocked_destination", verdict.reason);

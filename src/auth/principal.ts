@@ -3,7 +3,7 @@
  * optionally one tenant. The token is hashed once (SHA-256); the root key is compared by digest in
  * constant time, and an API key is looked up by its hash through the per-isolate config cache
  * (services/config-cache.ts): a revocation through this isolate applies at once, one through
- * another isolate within CONFIG_CACHE_TTL_S (README, "Choices where the spec is silent"). Unknown tokens are
+ * another isolate within CONFIG_CACHE_TTL_S (docs/choices.md). Unknown tokens are
  * never cached, so a new key works at once.
  */
 import { and, eq, isNull } from "drizzle-orm";

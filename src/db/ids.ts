@@ -36,8 +36,15 @@ function encodeRandom(bytes: Uint8Array): string {
 /** An id after its prefix: 10 characters of time and 16 of randomness (in the pattern, any of 0-9 a-z). */
 const ID_BODY = "[0-9a-z]{26}";
 
-/** The one id pattern: `ep_` and 26 characters. */
-export const idPattern = (prefix: IdPrefix): RegExp => new RegExp(`^${prefix}_${ID_BODY}$`);
+/**
+ * Ids of rows a tenant's log holds: in a segment past the first they end with `.<segment>`
+ * (placementOf, below).
+ */
+const PLACED_PREFIXES: ReadonlySet<IdPrefix> = new Set(["evt", "dlv", "att", "dlq"]);
+const PLACED_SUFFIX = "(\\.[0-9]{1,9})?";
+
+/** The one id pattern: `ep_` and 26 characters, and for a row of a tenant's log its segment. */
+export const idPattern = (prefix: IdPrefix): RegExp => new RegExp(`^${prefix}_${ID_BODY}${PLACED_PREFIXES.has(prefix) ? PLACED_SUFFIX : ""}$`);
 
 export const isId = (prefix: IdPrefix, value: string): boolean => idPattern(prefix).test(value);
 
@@ -74,3 +81,26 @@ function base64url(bytes: Uint8Array): string {
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
+
+/**
+ * Where a row lives, carried by its id: `evt_<ulid>.<n>` for a row in place n of a series of
+ * stores (a tenant's log segments, src/tenant-log/segments.ts); no suffix is place 0, so every id
+ * minted before places existed still names place 0. The suffix follows the time-ordered body, so
+ * ids still sort by creation time and a cursor (the last id of a page) names its place too.
+ */
+const PLACEMENT = /\.(\d+)$/;
+
+/** The place an id names (0 without a suffix). */
+export function placementOf(id: string): number {
+  const m = PLACEMENT.exec(id);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The id with its place set to `n` (no suffix for 0). */
+export function withPlacement(id: string, n: number): string {
+  const body = id.replace(PLACEMENT, "");
+  return n === 0 ? body : `${body}.${n}`;
+}
+
+/** A new id in the same place as `sibling` (a delivery beside its event, an attempt beside its delivery). */
+export const newIdBeside = (prefix: IdPrefix, sibling: string, now = Date.now()) => withPlacement(newId(prefix, now), placementOf(sibling));

@@ -23,6 +23,12 @@ export const tenants = sqliteTable("tenants", {
   retentionDays: integer("retention_days"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /**
+   * The tenant's log segments still kept, oldest and newest (src/tenant-log/segments.ts): written
+   * once per rollover (compare-and-set) and once per segment retention drops, never per webhook.
+   */
+  logFirstSegment: integer("log_first_segment").notNull().default(0),
+  logCurrentSegment: integer("log_current_segment").notNull().default(0),
 });
 
 export const apiKeys = sqliteTable(

@@ -4,7 +4,7 @@
  * tenant's log just before the attempt, for the rows about to go out, in pages bounded in bytes, so
  * neither a hand-off nor this read is ever larger than the RPC cap whatever the payload sizes.
  */
-import { tenantLogFor } from "../tenant-log/client";
+import { bySegment, logForId } from "../tenant-log/client";
 import type { PendingRow } from "./storage";
 
 /** Stored in place of a payload the dispatcher loads by event id (a JSON payload is never empty). */
@@ -20,15 +20,18 @@ export async function withPayloads(env: Env, rows: PendingRow[]): Promise<{ read
   const loaded = new Map<string, string>();
   const byTenant = new Map<string, string[]>();
   for (const r of missing) byTenant.set(r.tenant_id, [...new Set([...(byTenant.get(r.tenant_id) ?? []), r.event_id])]);
+  // Each event from the log segment its id names.
   await Promise.all(
-    [...byTenant].map(async ([tenantId, ids]) => {
-      const log = tenantLogFor(env, tenantId);
-      for (let rest = ids; rest.length; ) {
-        const page = await log.payloads(rest);
-        for (const [id, payload] of Object.entries(page.payloads)) loaded.set(`${tenantId}/${id}`, payload);
-        rest = rest.slice(Math.max(1, page.covered));
-      }
-    }),
+    [...byTenant].flatMap(([tenantId, all]) =>
+      [...bySegment(all, (id) => id)].map(async ([, ids]) => {
+        const log = logForId(env, tenantId, ids[0]!);
+        for (let rest = ids; rest.length; ) {
+          const page = await log.payloads(rest);
+          for (const [id, payload] of Object.entries(page.payloads)) loaded.set(`${tenantId}/${id}`, payload);
+          rest = rest.slice(Math.max(1, page.covered));
+        }
+      }),
+    ),
   );
   const ready: PendingRow[] = [];
   const gone: PendingRow[] = [];

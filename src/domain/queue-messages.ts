@@ -17,6 +17,11 @@ export const MAX_EVENTS_PER_FANOUT_MESSAGE = 100;
  * long before the platform would.
  */
 export const MAX_FANOUT_MESSAGE_BYTES = 128_000;
+/**
+ * Messages per sendBatch: a batch send takes at most 100 messages and 256 KB (Cloudflare Queues
+ * limits); 20 fan-out messages of at most ~8 KB each stay far under both.
+ */
+export const MESSAGES_PER_SEND_BATCH = 20;
 /** An event id (`evt_` + 26) with room to spare; a tenant id is 1..64 characters (routes/common.ts). */
 const MAX_ID_CHARS = 64;
 /** "" or `resend:dlv_…`. */
@@ -38,6 +43,11 @@ const fanoutFields = {
 export const FanoutBatchMessage = z.object({
   ...fanoutFields,
   event_ids: z.array(z.string().min(1).max(MAX_ID_CHARS)).min(1).max(MAX_EVENTS_PER_FANOUT_MESSAGE),
+  /**
+   * Set on a continuation (src/services/events/fanout-continuation.ts): the events' deliveries are
+   * written, and those with an id after this one ("" for all) are still to be handed over.
+   */
+  resume_after: z.string().max(MAX_ID_CHARS).optional(),
 });
 
 /**

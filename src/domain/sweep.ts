@@ -6,6 +6,7 @@
  * with the number of tenants, and an idle tenant costs nothing.
  */
 import { z } from "zod";
+import { SUBREQUESTS_PER_INVOCATION } from "../lib/platform-limits";
 
 /** The queue the TenantLogs' alarms send to and src/queue/sweep-consumer.ts consumes (wrangler.toml). */
 export const SWEEP_QUEUE = "edgehooks-sweep";
@@ -23,13 +24,8 @@ export const sweepMessage = (tenantId: string): SweepMessage => ({ v: 1, kind: "
 /** Dead letters are queued again by the sweep at most this many times each; then by hand. */
 export const MAX_AUTO_REDRIVES = 3;
 
-/**
- * Workers' documented cap on the subrequests of one invocation (fetches, D1 queries, queue sends,
- * Durable Object calls): 1,000 per request on Workers Paid when this was written
- * (developers.cloudflare.com/workers/platform/limits/#subrequests; since raised to 10,000, and 50
- * on Workers Free). The sweep stays under the stricter 1,000.
- */
-export const SUBREQUESTS_PER_INVOCATION = 1_000;
+/** Workers' documented cap on the subrequests of one invocation (src/lib/platform-limits.ts). */
+export { SUBREQUESTS_PER_INVOCATION };
 
 /** What one tenant's sweep may take per run; the rest waits for its next run (the alarm comes back while any is left). */
 export const SWEEP_LIMITS = {
@@ -37,8 +33,11 @@ export const SWEEP_LIMITS = {
   unfanned: 500,
   /** Pending deliveries looked at for a new hand-off. */
   orphans: 500,
-  /** Dispatchers those are handed to: one call each. */
-  handOffEndpoints: 20,
+  /**
+   * Dispatchers those are handed to: one call each. A tenant with 1,000 endpoints whose hand-offs
+   * failed is handed again in 10 sweeps; 100 calls keep a sweep at ~150 subrequests.
+   */
+  handOffEndpoints: 100,
   /** Stalled recover tasks resumed, and pages (one dispatcher call each) per task. */
   tasks: 2,
   taskPages: 3,

@@ -16,8 +16,8 @@ import { MAX_AUTO_REDRIVES, SWEEP_LIMITS } from "../domain/sweep";
 import type { ServiceCtx } from "../services/context";
 import { redriveDeadLetters } from "../services/dead-letters";
 import { activeEndpoints, handOff } from "../services/events/fanout";
-import { runTask } from "../services/recover";
-import { endpointOwnerOf, tenantLogFor } from "../tenant-log/client";
+import { resumeTask } from "../services/recover";
+import { endpointOwnerOf, logNameOf, tenantLogFor } from "../tenant-log/client";
 import type { FanoutPlan } from "../tenant-log/types";
 
 interface SweepResult {
@@ -33,14 +33,15 @@ export async function sweepTenant(ctx: ServiceCtx, tenantId: string, now: number
   const before = now - ctx.config.sweepGraceMs;
   const unfanned = await tenantLog.unfanned(before, SWEEP_LIMITS.unfanned);
   if (unfanned.length) {
-    await ctx.env.EVENTS_QUEUE.sendBatch(fanoutMessages(tenantId, unfanned).map((body) => ({ body, contentType: "json" as const })));
+    // The message names the log, not the segment (the event ids name it), so it stays within the schema.
+    await ctx.env.EVENTS_QUEUE.sendBatch(fanoutMessages(logNameOf(tenantId), unfanned).map((body) => ({ body, contentType: "json" as const })));
   }
   // Held deliveries of a disabled endpoint stay held: only active endpoints get theirs again.
   const active = new Map((await activeEndpoints(ctx, endpointOwnerOf(tenantId))).map((e) => [e.id, e]));
   const orphans = firstEndpoints(await tenantLog.orphans(before, SWEEP_LIMITS.orphans, [...active.keys()]), SWEEP_LIMITS.handOffEndpoints);
   if (orphans.deliveries.length) await handOff(ctx, orphans, active);
   const stalled = await tenantLog.stalledTasks(before, SWEEP_LIMITS.tasks);
-  for (const taskId of stalled) await runTask(ctx, tenantId, taskId, undefined, SWEEP_LIMITS.taskPages);
+  for (const taskId of stalled) await resumeTask(ctx, tenantId, taskId, SWEEP_LIMITS.taskPages);
   const redriven = await redriveDeadLetters(ctx, tenantId, { maxRedrives: MAX_AUTO_REDRIVES, limit: SWEEP_LIMITS.deadLetters });
   return { requeued: unfanned.length, rehanded: orphans.deliveries.length, tasks: stalled.length, redriven };
 }

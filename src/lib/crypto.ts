@@ -7,7 +7,7 @@
  * `kid` (8 hex characters of the key's SHA-256) names the sealing key. Keys: ENCRYPTION_KEY seals
  * and opens; ENCRYPTION_KEYS_OLD (base64 keys, comma or space separated) only open, so a key can be
  * rotated: every write seals under the current key (lazy re-encryption) and the cron's reseal pass
- * (src/jobs/reseal.ts) re-encrypts the rest; then the old key can be removed (README, Security).
+ * (src/jobs/reseal.ts) re-encrypts the rest; then the old key can be removed (docs/security.md).
  * `v1.<kid>.<iv>.<ciphertext>` values, written before contexts existed, still open (no associated
  * data) and are rewritten as v2 by the reseal pass. Being bound to nothing, a v1 value copied into
  * any row or column would open there too; once the pass reports `v1_remaining: 0`, the operator

@@ -240,10 +240,12 @@ export function parseEndpointForm<S extends typeof CreateEndpointInput | typeof 
   if (auth !== undefined) candidate.auth = auth;
   const headers = headersInput(v, stored.headers, issues);
   if (headers !== undefined) candidate.headers = headers;
-  if (issues.length) return { ok: false, issues };
+  // Every problem at once: the schema checks the rest even when the form's own reading found some
+  // (what it could not read went in left out: bad JSON as no filter, a half header row as no row).
   // The schema refuses a filter nested deeper than the API allows (so nothing below recurses on one).
   const parsed = schema.safeParse(candidate, { error: friendlyError });
-  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
+  if (!parsed.success) issues.push(...zodIssues(parsed.error));
+  if (!parsed.success || issues.length) return { ok: false, issues };
   const tooLarge = sizeIssue(candidate);
   if (tooLarge) return { ok: false, issues: [tooLarge] };
   return { ok: true, input: parsed.data as z.infer<S> };
@@ -383,7 +385,7 @@ function HeaderFields(props: { rows: HeaderRow[]; issues: ErrorIssue[] }) {
         </div>
       ) : null}
       <div class="table-wrap">
-        <table>
+        <table class="stack-rows">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -394,7 +396,7 @@ function HeaderFields(props: { rows: HeaderRow[]; issues: ErrorIssue[] }) {
           <tbody>
             {rows.map((r, i) => (
               <tr>
-                <td>
+                <td data-label="Name">
                   {r.existing ? (
                     <>
                       <code>{r.name}</code>
@@ -412,7 +414,7 @@ function HeaderFields(props: { rows: HeaderRow[]; issues: ErrorIssue[] }) {
                     />
                   )}
                 </td>
-                <td>
+                <td data-label="Value">
                   <input
                     type="password"
                     name={`header_value_${i}`}
@@ -448,7 +450,7 @@ function SignatureFields(props: { v: EndpointFormValues; issues: ErrorIssue[] })
       <legend>
         <strong>Signature and body</strong> <span class="hint">— how your receiver checks each request</span>
       </legend>
-      <div class="filters">
+      <div class="pair">
         <Field id="signature_scheme" label="Signature" error={schemeErr}>
           <select id="signature_scheme" name="signature_scheme">
             <option value="default" selected={v.signature_scheme === "default"}>
@@ -458,22 +460,9 @@ function SignatureFields(props: { v: EndpointFormValues; issues: ErrorIssue[] })
               Standard Webhooks (webhook-signature)
             </option>
             <option value="hmac-sha256-hex" selected={v.signature_scheme === "hmac-sha256-hex"}>
-              Hex HMAC-SHA256 of the body in a header
+              Hex HMAC-SHA256 in a header
             </option>
           </select>
-        </Field>
-        <Field id="signature_header" label="Signature header" hint="for the hex HMAC" error={headerErr}>
-          <input
-            type="text"
-            id="signature_header"
-            name="signature_header"
-            value={v.signature_header}
-            placeholder="X-Webhook-Signature"
-            {...aria("signature_header", headerErr)}
-          />
-        </Field>
-        <Field id="signature_prefix" label="Signature prefix" hint="e.g. sha256=" error={prefixErr}>
-          <input type="text" id="signature_prefix" name="signature_prefix" value={v.signature_prefix} {...aria("signature_prefix", prefixErr)} />
         </Field>
         <Field id="envelope" label="Body shape" error={envelopeErr}>
           <select id="envelope" name="envelope">
@@ -487,6 +476,21 @@ function SignatureFields(props: { v: EndpointFormValues; issues: ErrorIssue[] })
               JSON:API
             </option>
           </select>
+        </Field>
+      </div>
+      <div class="pair">
+        <Field id="signature_header" label="Signature header" hint="for the hex HMAC" error={headerErr}>
+          <input
+            type="text"
+            id="signature_header"
+            name="signature_header"
+            value={v.signature_header}
+            placeholder="X-Webhook-Signature"
+            {...aria("signature_header", headerErr)}
+          />
+        </Field>
+        <Field id="signature_prefix" label="Signature prefix" hint="e.g. sha256=" error={prefixErr}>
+          <input type="text" id="signature_prefix" name="signature_prefix" value={v.signature_prefix} {...aria("signature_prefix", prefixErr)} />
         </Field>
       </div>
     </fieldset>

@@ -4,7 +4,7 @@ import type { Context, Hono } from "hono";
 import { ApiError, type ErrorIssue } from "../errors";
 import type { ServiceCtx } from "../services/context";
 import { emptySeries, endpointStats, hourlyTraffic, tenantStats, DEFAULT_STATS_WINDOW_MS } from "../services/stats";
-import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../services/endpoints";
+import { assertDestination, createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../services/endpoints";
 import { testEndpoint } from "../services/endpoints-test";
 import { rotateSecret } from "../services/endpoint-secrets";
 import { listEventTypes } from "../services/event-types";
@@ -18,6 +18,9 @@ import { page } from "./index";
 import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "./pages/endpoints";
 import type { PortalEnv } from "./session";
 import { idPathParam, isId } from "../db/ids";
+import { urlSharedWarning } from "../services/endpoint-url-share";
+import { tenantEnvironment } from "../services/tenants";
+import type { TenantEnvironment } from "../db/schema";
 
 const ID = idPathParam("ep");
 
@@ -77,6 +80,21 @@ async function endpointDetailData(c: Context<PortalEnv, any>, id: string) {
   return { row, stats, traffic: { series: hourly.get(row.id) ?? emptySeries(hours, now), range } as const };
 }
 
+/**
+ * The destination check's word on the URL beside the form's other problems: the verb runs it only
+ * after the schema passes, and a form should report every problem in one answer.
+ */
+function withDestinationIssue(ctx: ServiceCtx, url: string, environment: TenantEnvironment, issues: ErrorIssue[]): ErrorIssue[] {
+  if (issues.some((i) => i.path === "url" || i.path.startsWith("url."))) return issues;
+  try {
+    assertDestination(ctx, url, environment);
+    return issues;
+  } catch (err) {
+    if (err instanceof ApiError) return [...issues, ...(err.issues ?? [{ path: "url", message: err.message }])];
+    throw err;
+  }
+}
+
 export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.get("/", async (c) => {
     const ctx = c.var.services;
@@ -130,13 +148,21 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.post("/endpoints", async (c) => {
     const values = formValues(await c.req.parseBody({ all: true }));
     const parsed = parseEndpointForm(CreateEndpointInput, values);
-    if (!parsed.ok) return form(c, "/portal/endpoints", values, parsed.issues, "Add endpoint", "Create endpoint");
     const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
+    if (!parsed.ok) {
+      const issues = withDestinationIssue(ctx, values.url, await tenantEnvironment(ctx.db, tenant), parsed.issues);
+      return form(c, "/portal/endpoints", values, issues, "Add endpoint", "Create endpoint");
+    }
     try {
-      const { row, secret } = await createEndpoint(ctx, tenant, parsed.input);
+      const { row, secret, sharing } = await createEndpoint(ctx, tenant, parsed.input);
       // The secret is rendered in this answer only, never put in a URL.
-      return page(c, { title: "Endpoint created", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} />, 201);
+      return page(
+        c,
+        { title: "Endpoint created", current: "endpoints" },
+        <SecretOnce secret={secret} endpointId={row.id} warnings={urlSharedWarning(sharing)} />,
+        201,
+      );
     } catch (err) {
       if (err instanceof ApiError && (err.status === 400 || err.status === 409))
         return form(c, "/portal/endpoints", values, err.issues ?? [{ path: "url", message: err.message }], "Add endpoint", "Create endpoint");
@@ -172,7 +198,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const values = formValues(await c.req.parseBody({ all: true }));
     const again = (issues: ErrorIssue[]) => form(c, `/portal/endpoints/${id}`, values, issues, "Edit endpoint", "Save changes", current.authType);
     const parsed = parseEndpointForm(UpdateEndpointInput, values, await storedCredentials(c.env, current));
-    if (!parsed.ok) return again(parsed.issues);
+    if (!parsed.ok) return again(withDestinationIssue(ctx, values.url, current.tenantEnvironment, parsed.issues));
     try {
       await updateEndpoint(ctx, tenant, id, parsed.input);
     } catch (err) {

@@ -27,7 +27,8 @@ table { width:100%; border-collapse: collapse; background:var(--card); }
 th, td { text-align:left; padding:.5rem .6rem; border-bottom:1px solid var(--line); vertical-align: top; }
 th { font-size:.8rem; text-transform:uppercase; letter-spacing:.03em; color:var(--muted); }
 .table-wrap { overflow-x:auto; border:1px solid var(--line); border-radius:10px; }
-code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:.85em; word-break: break-all; }
+/* anywhere, not break-all: a long id or URL still wraps, a short word in prose ("standard") stays whole. */
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:.85em; overflow-wrap:anywhere; }
 .badge { display:inline-block; padding:.05rem .5rem; border-radius:999px; font-size:.8rem; font-weight:600; border:1px solid transparent; }
 .b-active, .b-succeeded, .b-2xx { background:#e3f5e9; color:var(--ok); }
 .b-disabled, .b-failed, .b-cancelled, .b-5xx, .b-4xx, .b-none { background:#fde8e7; color:var(--bad); }
@@ -37,6 +38,8 @@ label { font-weight:600; display:block; margin-bottom:.25rem; }
 .hint { color:var(--muted); font-size:.85rem; font-weight:400; }
 input[type=text], input[type=url], input[type=number], input[type=password], input[type=datetime-local], select, textarea {
   width:100%; padding:.55rem .6rem; border:1px solid #b9c2ce; border-radius:8px; font: inherit; background:#fff; }
+/* One height for text, date and select controls, so labels in one grid row line up (the log's filters). */
+input[type=text], input[type=url], input[type=number], input[type=password], input[type=datetime-local], select { height:2.6rem; }
 textarea { min-height: 6rem; font-family: ui-monospace, monospace; font-size:.85rem; }
 .field-error { color: var(--bad); font-size:.85rem; margin-top:.25rem; }
 [aria-invalid="true"] { border-color: var(--bad) !important; }
@@ -62,6 +65,8 @@ pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; fon
 .sandbox { background:#ffd84d; color:#10151c; font-size:.85rem; padding:.15rem .6rem; }
 .sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 fieldset > .filters { margin-top:.6rem; }
+/* Two wide columns, tops aligned: a long option ("{ id, type, timestamp, data }") is not clipped, labels with hints line up. */
+.pair { display:grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap:.6rem 1rem; align-items:start; margin-top:.6rem; }
 .chart { margin:0; }
 .chart figcaption { display:flex; flex-wrap:wrap; gap:.25rem 1rem; justify-content:space-between; font-size:.85rem; margin-bottom:.4rem; }
 .chart svg { display:block; height:160px; background:#fbfcfd; border:1px solid var(--line); border-radius:6px; }
@@ -76,6 +81,13 @@ svg.spark { display:block; margin-bottom:.2rem; }
   main { padding:.6rem; }
   th.opt, td.opt { display:none; }
   dl.kv { grid-template-columns: 1fr; }
+  /* The custom-header rows stack on a phone: a name and a value box each the card's width, not 60 px. */
+  table.stack-rows thead { display:none; }
+  table.stack-rows tr, table.stack-rows td { display:block; }
+  table.stack-rows td:empty { display:none; }
+  table.stack-rows td { border-bottom:0; padding-bottom:.2rem; }
+  table.stack-rows tr { border-bottom:1px solid var(--line); padding-bottom:.4rem; }
+  table.stack-rows td[data-label]::before { content: attr(data-label); display:block; font-size:.8rem; color:var(--muted); }
 }
 `;
 

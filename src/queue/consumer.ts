@@ -13,17 +13,18 @@ import { type ServiceCtx, serviceCtx } from "../services/context";
 import { fanOutByTenant } from "../services/events/fanout";
 import { OPERATOR_TENANT } from "../domain/operational";
 import { storeQueuedOperational } from "../services/operational";
-import { tenantLogFor } from "../tenant-log/client";
+import { addDeadLetters } from "../tenant-log/log-segments";
 import type { DeadLetterRow } from "../tenant-log/types";
 import { eq } from "drizzle-orm";
 import { tenants } from "../db/schema";
-import { EventsMessage, splitOversizedFanout, tenantNamedBy, type FanoutMessages, type OperationalMessage } from "../domain/queue-messages";
-
-/**
- * Parts per sendBatch: a queue batch send takes at most 100 messages and 256 KB (Cloudflare Queues
- * limits); 20 parts of at most ~7 KB each stay far under both.
- */
-const PARTS_PER_SEND = 20;
+import {
+  EventsMessage,
+  MESSAGES_PER_SEND_BATCH,
+  splitOversizedFanout,
+  tenantNamedBy,
+  type FanoutMessages,
+  type OperationalMessage,
+} from "../domain/queue-messages";
 
 const retryDelay = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8));
 
@@ -67,7 +68,7 @@ async function recordPoison(env: Env, queue: string, poison: Message<unknown>[])
 async function requeueSplit(env: Env, oversized: { msg: Message<unknown>; parts: FanoutMessages[] }[]) {
   for (const { msg, parts } of oversized) {
     try {
-      for (const some of chunk(parts, PARTS_PER_SEND)) await env.EVENTS_QUEUE.sendBatch(some.map((body) => ({ body, contentType: "json" as const })));
+      for (const some of chunk(parts, MESSAGES_PER_SEND_BATCH)) await env.EVENTS_QUEUE.sendBatch(some.map((body) => ({ body, contentType: "json" as const })));
       msg.ack();
     } catch (err) {
       log.error("could not queue the parts of an oversized fan-out message", { parts: parts.length, ...errorFields(err) });
@@ -77,9 +78,12 @@ async function requeueSplit(env: Env, oversized: { msg: Message<unknown>; parts:
 }
 
 async function consumeFanouts(ctx: ServiceCtx, messages: (Parsed & { body: FanoutMessages })[]) {
+  const requests = (g: Parsed & { body: FanoutMessages }) =>
+    g.body.event_ids.map((eventId) => ({ tenantId: g.body.tenant_id, eventId, origin: g.body.origin }));
   const outcomes = await fanOutByTenant(
     ctx,
-    messages.flatMap((g) => g.body.event_ids.map((eventId) => ({ tenantId: g.body.tenant_id, eventId, origin: g.body.origin }))),
+    messages.filter((g) => g.body.resume_after === undefined).flatMap(requests),
+    messages.filter((g) => g.body.resume_after !== undefined).map((g) => ({ tenantId: g.body.tenant_id, requests: requests(g), after: g.body.resume_after! })),
   );
   for (const g of messages) {
     const outcome = outcomes.get(g.body.tenant_id);
@@ -138,7 +142,7 @@ async function recordDeadLetters(env: Env, queue: string, messages: readonly Mes
     const { tenantId, row } = deadLetterOf(queue, m, now, known);
     byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), row]);
   }
-  await Promise.all([...byTenant].map(([tenantId, rows]) => tenantLogFor(env, tenantId).addDeadLetters(rows)));
+  await Promise.all([...byTenant].map(([tenantId, rows]) => addDeadLetters(env, tenantId, rows)));
 }
 
 /** The tenants that exist among those named by bodies the schema refuses (rare: one D1 read each). */

@@ -2,7 +2,7 @@
  * Per-isolate cache of configuration read on the hot path (API keys, tenants, a tenant's
  * endpoints). A change made through this isolate drops the entries it touches at once; a change
  * made through another isolate is seen within the TTL (Config.configCacheTtlMs, default 5 s), the
- * bound the README states. Only config is cached, never traffic.
+ * bound docs/choices.md states. Only config is cached, never traffic.
  */
 /** API key rows are cached under their hash (never the token itself); any key change drops them all. */
 export const API_KEY_CACHE_PREFIX = "key:";

@@ -10,7 +10,8 @@
 import { ApiError, notFound } from "../errors";
 import { iso } from "../lib/time";
 import { EventsMessage, splitOversizedFanout } from "../domain/queue-messages";
-import { tenantLogFor } from "../tenant-log/client";
+import { bySegment, logForId, tenantLogFor } from "../tenant-log/client";
+import { listAcross, segmentsOf } from "../tenant-log/log-segments";
 import type { DeadLetterRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
 import { OPERATOR_TENANT } from "../domain/operational";
@@ -35,7 +36,7 @@ async function assertTenant(ctx: ServiceCtx, tenantId: string) {
 
 export async function listDeadLetters(ctx: ServiceCtx, tenantId: string, f: { limit: number; before?: string }) {
   await assertTenant(ctx, tenantId);
-  return tenantLogFor(ctx.env, tenantId).listDeadLetters(f);
+  return listAcross(ctx.env, tenantId, await segmentsOf(ctx.env, tenantId), f, "dlq", (log, at) => log.listDeadLetters({ ...f, ...at }));
 }
 
 /**
@@ -57,7 +58,8 @@ async function requeue(ctx: ServiceCtx, tenantId: string, rows: DeadLetterRow[])
     for (const message of messages) await ctx.env.EVENTS_QUEUE.send(message, { contentType: "json" });
     sent.push(row.id);
   }
-  if (sent.length) await tenantLogFor(ctx.env, tenantId).markDeadLettersRedriven(sent, Date.now());
+  // Each in the segment its id names (the sweep passes a segment's own name: the same segment).
+  for (const [, ids] of bySegment(sent, (id) => id)) await logForId(ctx.env, tenantId, ids[0]!).markDeadLettersRedriven(ids, Date.now());
   return sent.length;
 }
 
@@ -70,7 +72,7 @@ export async function redriveDeadLetters(ctx: ServiceCtx, tenantId: string, opts
 /** The operator's re-drive of one dead letter, whatever its count; once only. */
 export async function redriveDeadLetter(ctx: ServiceCtx, tenantId: string, id: string) {
   await assertTenant(ctx, tenantId);
-  const row = await tenantLogFor(ctx.env, tenantId).getDeadLetter(id);
+  const row = await logForId(ctx.env, tenantId, id).getDeadLetter(id);
   if (!row) throw notFound("dead letter");
   if (row.redrivenAt !== null) throw new ApiError("conflict", `this dead letter was already re-driven at ${iso(row.redrivenAt)}`);
   if (!requeueable(row)) throw new ApiError("conflict", "no version of this service understands this message; it cannot be re-driven");

@@ -8,7 +8,7 @@
  * the bound cannot do: URLs that differ only in a query string are different URLs; the bytes one
  * ingest may fan out (src/services/events/fanout-quota.ts) bounds that case.
  */
-import { and, count, eq, ne } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { endpoints } from "../db/schema";
 import { ApiError } from "../errors";
 import type { ServiceCtx } from "./context";
@@ -16,16 +16,22 @@ import type { ServiceCtx } from "./context";
 /** Endpoints of one tenant that may share one exact URL (409 `conflict` past it). */
 export const MAX_ENDPOINTS_PER_URL = 10;
 
-/** Refuses a create (or an update of `endpointId`) that would make more than MAX_ENDPOINTS_PER_URL share `url`. */
-export async function assertUrlShareQuota(ctx: ServiceCtx, tenantId: string, url: string, endpointId?: string) {
+/**
+ * Refuses a create (or an update of `endpointId`) that would make more than MAX_ENDPOINTS_PER_URL
+ * share `url`. Answers the ids of the endpoints already sending there (at most
+ * MAX_ENDPOINTS_PER_URL rows read), so a create can warn that each event they both match will
+ * arrive twice.
+ */
+export async function assertUrlShareQuota(ctx: ServiceCtx, tenantId: string, url: string, endpointId?: string): Promise<string[]> {
   const conds = [eq(endpoints.tenantId, tenantId), eq(endpoints.url, url)];
   if (endpointId) conds.push(ne(endpoints.id, endpointId));
-  const row = await ctx.db
-    .select({ n: count() })
+  const rows = await ctx.db
+    .select({ id: endpoints.id })
     .from(endpoints)
     .where(and(...conds))
-    .get();
-  if ((row?.n ?? 0) >= MAX_ENDPOINTS_PER_URL) {
+    .limit(MAX_ENDPOINTS_PER_URL)
+    .all();
+  if (rows.length >= MAX_ENDPOINTS_PER_URL) {
     throw new ApiError("conflict", `${MAX_ENDPOINTS_PER_URL} endpoints of this tenant already send to this exact URL (MAX_ENDPOINTS_PER_URL)`, [
       {
         path: "url",
@@ -33,4 +39,24 @@ export async function assertUrlShareQuota(ctx: ServiceCtx, tenantId: string, url
       },
     ]);
   }
+  return rows.map((r) => r.id);
+}
+
+/** What a create answers when other endpoints already send to its URL (it is allowed, and easy to do by mistake). */
+interface UrlSharedWarning {
+  code: "url_shared";
+  message: string;
+  endpoint_ids: string[];
+}
+
+export function urlSharedWarning(sharing: string[]): UrlSharedWarning[] {
+  if (!sharing.length) return [];
+  const others = sharing.length === 1 ? `endpoint ${sharing[0]} already sends` : `${sharing.length} endpoints already send`;
+  return [
+    {
+      code: "url_shared",
+      message: `${others} to this URL: an event both match is delivered once to each. Delete the extra endpoint if that was not meant.`,
+      endpoint_ids: sharing,
+    },
+  ];
 }

@@ -6,14 +6,15 @@
 import { newId } from "../db/ids";
 import { notFound } from "../errors";
 import { limitTenantAction } from "./tenant-action-limit";
-import { recordChanges, tenantLogFor } from "../tenant-log/client";
+import { recordChanges } from "../tenant-log/client";
+import { insertTest } from "../tenant-log/log-segments";
 import type { ServiceCtx } from "./context";
 import { attemptRow } from "../attempts/record";
 import { sendAttempt } from "../attempts/send-attempt";
 import { resolveEndpoint } from "../attempts/endpoint-snapshot";
 import { getEndpoint } from "./endpoints";
 import { exampleOf } from "./event-types";
-import { tenantRef } from "./tenants";
+import { cachedTenant, tenantRef } from "./tenants";
 
 export const TEST_EVENT_TYPE = "webhook.test";
 
@@ -60,17 +61,18 @@ export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId
     createdAt: now,
     updatedAt: now,
   };
-  if (!(await tenantLogFor(ctx.env, tenantId).insertTest(await tenantRef(ctx, tenantId), event, delivery))) throw notFound("tenant");
+  const placed = await insertTest(ctx.env, await tenantRef(ctx, tenantId), (await cachedTenant(ctx, tenantId)).logCurrentSegment, event, delivery);
+  if (!placed) throw notFound("tenant");
   const resolved = await resolveEndpoint(ctx.env, endpoint, now);
   const result = await sendAttempt({
     endpoint: resolved,
-    event: { id: event.id, type, createdAt: now, payload: event.payload },
+    event: { id: placed.event.id, type, createdAt: now, payload: event.payload },
     number: 1,
     trigger: "test",
     config: ctx.config,
     now: () => Date.now(),
   });
-  const ref = { id: delivery.id, tenantId, endpointId: endpoint.id, eventId: event.id };
+  const ref = { id: placed.delivery.id, tenantId, endpointId: endpoint.id, eventId: placed.event.id };
   await recordChanges(
     ctx.env,
     [{ delivery: ref, attempt: result, status: result.ok ? "succeeded" : "failed", attemptCount: 1, nextAttemptAt: null }],

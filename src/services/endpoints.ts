@@ -92,7 +92,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
   const url = assertDestination(ctx, input.url, environment);
   if (input.secret !== undefined) assertOwnSecret(input.secret, input.signature ?? deploymentDefaults(ctx.env).signature);
   await assertEndpointQuota(ctx, tenantId);
-  await assertUrlShareQuota(ctx, tenantId, url);
+  const sharing = await assertUrlShareQuota(ctx, tenantId, url);
   const now = Date.now();
   const secret = input.secret ?? generateSecret();
   const secrets: StoredSecret[] = [{ secret, expires_at: null }];
@@ -129,7 +129,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
   };
   await ctx.db.insert(endpoints).values(row);
   await emitOperational(ctx, [{ type: "endpoint.created", tenantId, data: { endpoint_id: id } }]);
-  return { row, secret };
+  return { row, secret, sharing };
 }
 
 /** A page of the tenant's endpoints, newest first; an unknown tenant is a 404. */

@@ -11,7 +11,8 @@ import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { endpoints, tenants } from "../db/schema";
 import { chunk } from "../lib/chunk";
 import { errorFields, log } from "../lib/log";
-import { tenantLogFor } from "../tenant-log/client";
+import { metricsAcross } from "../tenant-log/log-segments";
+import type { SegmentRange } from "../tenant-log/segments";
 import type { TenantMetrics } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
 import { dispatcherFor } from "../dispatcher/client";
@@ -41,18 +42,26 @@ export interface Scrape {
 const zeroBacklog = (): Record<BacklogState, number> => ({ pending: 0, delivering: 0, retrying: 0, held: 0, breaker_open: 0 });
 
 /** One tenant (`tenant`), or a page of tenants after `after` in id order. */
-async function tenantPage(ctx: ServiceCtx, opts: { tenant?: string; after?: string }): Promise<{ ids: string[]; nextAfter: string | null }> {
-  if (opts.tenant !== undefined) return { ids: [(await getTenant(ctx.db, opts.tenant)).id], nextAfter: null };
+async function tenantPage(
+  ctx: ServiceCtx,
+  opts: { tenant?: string; after?: string },
+): Promise<{ ids: string[]; ranges: SegmentRange[]; nextAfter: string | null }> {
+  if (opts.tenant !== undefined) {
+    const row = await getTenant(ctx.db, opts.tenant);
+    return { ids: [row.id], ranges: [{ first: row.logFirstSegment, current: row.logCurrentSegment }], nextAfter: null };
+  }
   const cap = ctx.config.metricsMaxTenants;
   const rows = await ctx.db
-    .select({ id: tenants.id })
+    .select({ id: tenants.id, first: tenants.logFirstSegment, current: tenants.logCurrentSegment })
     .from(tenants)
     .where(opts.after !== undefined ? gt(tenants.id, opts.after) : undefined)
     .orderBy(asc(tenants.id))
     .limit(cap + 1)
     .all();
-  const ids = rows.slice(0, cap).map((r) => r.id);
-  return { ids, nextAfter: rows.length > cap ? ids[ids.length - 1]! : null };
+  const page = rows.slice(0, cap);
+  const ids = page.map((r) => r.id);
+  // Each tenant's log segments, read with its id: no second D1 read per tenant.
+  return { ids, ranges: page.map((r) => ({ first: r.first, current: r.current })), nextAfter: rows.length > cap ? ids[ids.length - 1]! : null };
 }
 
 async function disabledEndpoints(ctx: ServiceCtx, tenantIds: string[]): Promise<Set<string>> {
@@ -69,8 +78,8 @@ async function disabledEndpoints(ctx: ServiceCtx, tenantIds: string[]): Promise<
 }
 
 export async function scrapeMetrics(ctx: ServiceCtx, opts: { tenant?: string; after?: string }): Promise<Scrape> {
-  const { ids, nextAfter } = await tenantPage(ctx, opts);
-  const [settled, disabled] = await Promise.all([Promise.allSettled(ids.map((id) => tenantLogFor(ctx.env, id).metrics())), disabledEndpoints(ctx, ids)]);
+  const { ids, ranges, nextAfter } = await tenantPage(ctx, opts);
+  const [settled, disabled] = await Promise.all([Promise.allSettled(ids.map((id, i) => metricsAcross(ctx.env, id, ranges[i]))), disabledEndpoints(ctx, ids)]);
   const scrapes: TenantScrape[] = ids.map((tenantId, i) => {
     const s = settled[i]!;
     if (s.status === "rejected") log.error("metrics.tenant_log_failed", { tenant_id: tenantId, ...errorFields(s.reason) });

@@ -18,7 +18,9 @@ import { ApiError, notFound } from "../errors";
 import { limitTenantAction } from "./tenant-action-limit";
 import { iso } from "../lib/time";
 import { errorFields, log } from "../lib/log";
-import { tenantLogFor } from "../tenant-log/client";
+import { endpointOwnerOf, tenantLogFor } from "../tenant-log/client";
+import { createTaskAcross, getTaskAcross, taskSegments } from "../tenant-log/log-segments";
+import type { TenantLog } from "../tenant-log/tenant-log";
 import type { TaskRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
 import { snapshotOf, type EndpointRow } from "../attempts/endpoint-snapshot";
@@ -39,7 +41,9 @@ export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpoin
   const id = newId("task", now);
   // The owner row first: a task the API cannot find must never exist.
   await ctx.db.insert(taskOwners).values({ id, tenantId });
-  const task = await tenantLogFor(ctx.env, tenantId).createTask(
+  const task = await createTaskAcross(
+    ctx.env,
+    tenantId,
     {
       id,
       tenantId,
@@ -63,17 +67,39 @@ export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpoin
  * Hands a task's remaining deliveries to the dispatcher, page by page, from its cursor; at most
  * `maxPages` pages (the sweep's bound), the rest from the cursor on the next run.
  */
-export async function runTask(ctx: ServiceCtx, tenantId: string, taskId: string, known?: EndpointRow, maxPages = Number.POSITIVE_INFINITY) {
-  const tenantLog = tenantLogFor(ctx.env, tenantId);
+/** Runs a task in each segment of the tenant's log in turn (each holds the task over its own deliveries). */
+async function runTask(ctx: ServiceCtx, tenantId: string, taskId: string, known?: EndpointRow, maxPages = Number.POSITIVE_INFINITY) {
+  let pages = 0;
+  for (const tenantLog of await taskSegments(ctx.env, tenantId)) {
+    if (pages >= maxPages) return;
+    pages += await runTaskIn(ctx, tenantLog, tenantId, taskId, known, maxPages - pages);
+  }
+}
+
+/** The sweep's resume of a task stalled in one log object (named as its sweep message names it), there only. */
+export async function resumeTask(ctx: ServiceCtx, objectName: string, taskId: string, maxPages: number) {
+  await runTaskIn(ctx, tenantLogFor(ctx.env, objectName), endpointOwnerOf(objectName), taskId, undefined, maxPages);
+}
+
+/** Runs a task in one segment for at most `maxPages` pages; answers the pages it took. */
+async function runTaskIn(
+  ctx: ServiceCtx,
+  tenantLog: DurableObjectStub<TenantLog>,
+  tenantId: string,
+  taskId: string,
+  known: EndpointRow | undefined,
+  maxPages: number,
+): Promise<number> {
   let endpoint = known;
-  for (let pages = 0; pages < maxPages; pages++) {
+  let pages = 0;
+  for (; pages < maxPages; pages++) {
     const page = await tenantLog.taskPage(taskId, PAGE);
-    if (!page || page.task.handedOutAt !== null) return;
+    if (!page || page.task.handedOutAt !== null) return pages;
     endpoint ??= (await getEndpoint(ctx, tenantId, page.task.endpointId).catch(() => undefined)) ?? undefined;
     if (!endpoint) {
       // The endpoint was deleted: nothing more can be sent, so the task closes with what it handed.
       await tenantLog.taskHanded(taskId, [], null, true, Date.now());
-      return;
+      return pages + 1;
     }
     if (page.items.length) {
       await dispatcherFor(ctx.env, endpoint.id).enqueue(
@@ -97,14 +123,15 @@ export async function runTask(ctx: ServiceCtx, tenantId: string, taskId: string,
     }
     const handed = page.items.map((i) => ({ deliveryId: i.deliveryId, attemptCount: i.attemptCount }));
     await tenantLog.taskHanded(taskId, handed, page.items.at(-1)?.deliveryId ?? null, page.last, Date.now());
-    if (page.last) return;
+    if (page.last) return pages + 1;
   }
+  return pages;
 }
 
 export async function getTask(ctx: ServiceCtx, taskId: string, tenantFilter: string | null) {
   const owner = await ctx.db.select().from(taskOwners).where(eq(taskOwners.id, taskId)).get();
   if (!owner || (tenantFilter !== null && owner.tenantId !== tenantFilter)) throw notFound("task");
-  const found = await tenantLogFor(ctx.env, owner.tenantId).getTask(taskId);
+  const found = await getTaskAcross(ctx.env, owner.tenantId, taskId);
   if (!found) throw notFound("task");
   return { task: found.task, view: taskView(found.task, found.done) };
 }

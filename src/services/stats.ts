@@ -4,7 +4,8 @@
  * bound of the bucket the percentile falls in (25 ms, 50 ms, 100 ms … 25.6 s, then "over").
  */
 import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
-import { HOURLY_ENDPOINTS_PER_CALL, STATS_ENDPOINTS_PER_CALL, tenantLogFor } from "../tenant-log/client";
+import { HOURLY_ENDPOINTS_PER_CALL } from "../tenant-log/client";
+import { hourlyAcross, statsAcross } from "../tenant-log/log-segments";
 import type { EndpointTotals, StatsRow } from "../tenant-log/types";
 import { chunk } from "../lib/chunk";
 import { iso } from "../lib/time";
@@ -54,22 +55,15 @@ const hourFloor = (ms: number) => Math.floor(ms / HOUR) * HOUR;
 
 export async function endpointStats(ctx: ServiceCtx, tenantId: string, endpointId: string, since: number) {
   await getEndpoint(ctx, tenantId, endpointId);
-  const rows = await tenantLogFor(ctx.env, tenantId).stats(hourFloor(since), { endpointId });
+  const rows = await statsAcross(ctx.env, tenantId, hourFloor(since), endpointId);
   const pending = await dispatcherFor(ctx.env, endpointId).pendingCount();
   return { endpoint_id: endpointId, since: iso(hourFloor(since)), ...summarise(rows, pending) };
 }
 
 export async function tenantStats(ctx: ServiceCtx, tenantId: string, since: number) {
   await getTenant(ctx.db, tenantId);
-  const log = tenantLogFor(ctx.env, tenantId);
-  // A row per endpoint, in pages of at most STATS_ENDPOINTS_PER_CALL (one call below 1,000 endpoints).
-  const rows: Row[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await log.stats(hourFloor(since), { after });
-    rows.push(...page);
-    if (page.length < STATS_ENDPOINTS_PER_CALL) break;
-    after = page[page.length - 1]!.endpointId;
-  }
+  // A row per endpoint, summed over the log's segments.
+  const rows: Row[] = await statsAcross(ctx.env, tenantId, hourFloor(since));
   return {
     tenant_id: tenantId,
     since: iso(hourFloor(since)),
@@ -102,8 +96,7 @@ function hourlySeries(rows: StatsRow[], fromHour: number, hours: number): HourPo
 /** The last `hours` hours (the current one included) of each of these endpoints, read in bounded calls. */
 export async function hourlyTraffic(ctx: ServiceCtx, tenantId: string, hours: number, now: number, endpointIds: string[]) {
   const fromHour = hourFloor(now) - (hours - 1) * HOUR;
-  const log = tenantLogFor(ctx.env, tenantId);
-  const rows = (await Promise.all(chunk(endpointIds, HOURLY_ENDPOINTS_PER_CALL).map((ids) => log.hourlyStats(fromHour, ids)))).flat();
+  const rows = (await Promise.all(chunk(endpointIds, HOURLY_ENDPOINTS_PER_CALL).map((ids) => hourlyAcross(ctx.env, tenantId, fromHour, ids)))).flat();
   const byEndpoint = new Map<string, StatsRow[]>();
   for (const r of rows) byEndpoint.set(r.endpointId, [...(byEndpoint.get(r.endpointId) ?? []), r]);
   return new Map([...byEndpoint].map(([id, list]) => [id, hourlySeries(list, fromHour, hours)]));

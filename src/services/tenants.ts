@@ -8,7 +8,7 @@ import type { TenantEnvironment } from "../domain/tenants";
 import { ApiError, notFound } from "../errors";
 import { iso } from "../lib/time";
 import { forgetEndpoints } from "../dispatcher/client";
-import { tenantLogFor } from "../tenant-log/client";
+import { configureAll, destroyAll } from "../tenant-log/log-segments";
 import type { TenantRef } from "../tenant-log/types";
 import { API_KEY_CACHE_PREFIX, cached, invalidate } from "./config-cache";
 import type { ServiceCtx } from "./context";
@@ -72,6 +72,8 @@ export async function createTenant(
     retentionDays: input.retention_days ?? null,
     createdAt: now,
     updatedAt: now,
+    logFirstSegment: 0,
+    logCurrentSegment: 0,
   };
   const inserted = await ctx.db.insert(tenants).values(row).onConflictDoNothing().returning().get();
   if (!inserted) throw new ApiError("conflict", `tenant '${row.id}' already exists`);
@@ -119,7 +121,7 @@ export async function updateTenant(ctx: ServiceCtx, tenantId: string, patch: { n
   invalidate(`tenant:${tenantId}`);
   // The log purges by the new retention from its next alarm run.
   if (retention_days !== undefined) {
-    await tenantLogFor(ctx.env, tenantId).configure({
+    await configureAll(ctx.env, {
       id: row.id,
       incarnation: row.createdAt,
       retentionDays: effectiveRetention(row, ctx.config.retentionDays),
@@ -142,7 +144,7 @@ export async function deleteTenant(ctx: ServiceCtx, tenantId: string) {
     ctx.env,
     owned.map((e) => e.id),
   );
-  await tenantLogFor(ctx.env, tenantId).destroy(tenant.createdAt);
+  await destroyAll(ctx.env, tenantId, tenant.createdAt);
   await deleteTenantRows(db, tenantId);
   invalidate(`tenant:${tenantId}`);
   invalidate(`endpoints:${tenantId}`);

@@ -1,16 +1,45 @@
 /**
- * How callers reach a tenant's TenantLog: by RPC on the object named by the tenant id. Nothing
- * outside src/tenant-log touches its storage.
+ * How callers reach a tenant's log: by RPC on its TenantLog segments (./segments.ts), named here
+ * and nowhere else. Nothing outside src/tenant-log touches their storage.
  */
 import { changesByTenant, type DeliveryChange } from "../attempts/record";
 import { OPERATOR_TENANT } from "../domain/operational";
 import { chunk } from "../lib/chunk";
 import { ANALYTICS_POINTS_PER_INVOCATION } from "../lib/platform-limits";
+import { parseSegmentName, segmentName, segmentOfId } from "./segments";
 import type { TenantLog } from "./tenant-log";
 
-/** `tenantId`: a tenant id, or a name from operatorLogName. */
+/**
+ * One TenantLog object by its name: a tenant's first segment (the bare tenant id), an operator
+ * log, or the object a sweep message names. A tenant's whole log is reached through ./log-segments.ts.
+ */
 export function tenantLogFor(env: Env, tenantId: string): DurableObjectStub<TenantLog> {
   return env.TENANT_LOG.getByName(tenantId);
+}
+
+/** The segment of log `logName` (a tenant id, an operator log or a segment's own name) that holds the row with this id. */
+export function logForId(env: Env, logName: string, id: string): DurableObjectStub<TenantLog> {
+  return env.TENANT_LOG.getByName(segmentName(parseSegmentName(logName).logName, segmentOfId(id)));
+}
+
+/** The log an object name belongs to (a segment's name counts as its log's): what a fan-out message names. */
+export const logNameOf = (name: string) => parseSegmentName(name).logName;
+
+/** Segment `n` of a log. */
+export function logSegment(env: Env, logName: string, n: number): DurableObjectStub<TenantLog> {
+  return env.TENANT_LOG.getByName(segmentName(logName, n));
+}
+
+/** Groups ids (or rows) by the segment their id names: one call per segment. */
+export function bySegment<T>(items: T[], idOf: (item: T) => string): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const item of items) {
+    const n = segmentOfId(idOf(item));
+    const list = out.get(n);
+    if (list) list.push(item);
+    else out.set(n, [item]);
+  }
+  return out;
 }
 
 const OPERATOR_LOG_PREFIX = `${OPERATOR_TENANT}/`;
@@ -23,8 +52,11 @@ const OPERATOR_LOG_PREFIX = `${OPERATOR_TENANT}/`;
  */
 export const operatorLogName = (tenantId: string) => `${OPERATOR_LOG_PREFIX}${tenantId}`;
 
-/** Whose endpoints a log's events go to: an operator log's go to the operator's. */
-export const endpointOwnerOf = (logName: string) => (logName.startsWith(OPERATOR_LOG_PREFIX) ? OPERATOR_TENANT : logName);
+/** Whose endpoints a log's events go to (a segment's name counts as its log's): an operator log's go to the operator's. */
+export function endpointOwnerOf(name: string): string {
+  const logName = parseSegmentName(name).logName;
+  return logName.startsWith(OPERATOR_LOG_PREFIX) ? OPERATOR_TENANT : logName;
+}
 
 /**
  * Changes one record() call carries. Each call is one invocation of the TenantLog, which writes an
@@ -34,16 +66,21 @@ export const endpointOwnerOf = (logName: string) => (logName.startsWith(OPERATOR
  */
 export const CHANGES_PER_RECORD_CALL = ANALYTICS_POINTS_PER_INVOCATION;
 
-/** Records attempt outcomes and status changes: calls of at most CHANGES_PER_RECORD_CALL per tenant, in order. */
+/**
+ * Records attempt outcomes and status changes in the segment each delivery names: calls of at most
+ * CHANGES_PER_RECORD_CALL per segment, in order.
+ */
 export async function recordChanges(env: Env, changes: DeliveryChange[], now: number) {
   if (!changes.length) return;
   await Promise.all(
-    [...changesByTenant(changes)].map(async ([tenantId, list]) => {
-      const log = tenantLogFor(env, tenantId);
-      for (const part of chunk(list, CHANGES_PER_RECORD_CALL)) await log.record(part, now);
-    }),
+    [...changesByTenant(changes)].flatMap(([tenantId, list]) =>
+      [...bySegment(list, (ch) => ch.delivery.id)].map(async ([n, part]) => {
+        const log = logSegment(env, tenantId, n);
+        for (const calls of chunk(part, CHANGES_PER_RECORD_CALL)) await log.record(calls, now);
+      }),
+    ),
   );
 }
 
-export { HOURLY_ENDPOINTS_PER_CALL, STALE_TENANT } from "./tenant-log";
+export { HOURLY_ENDPOINTS_PER_CALL, SEGMENT_CLOSED, STALE_TENANT } from "./tenant-log";
 export { STATS_ENDPOINTS_PER_CALL } from "./metrics-query";

@@ -48,7 +48,7 @@ import type {
 import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
 import { attemptDataPoint, writeDataPoints } from "./analytics";
 import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog, windowTotals } from "./metrics-query";
-import { newId } from "../db/ids";
+import { newIdBeside } from "../db/ids";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { fanoutMessage } from "../domain/queue-messages";
 import { FanoutSender } from "./fanout-sender";
@@ -56,6 +56,8 @@ import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, inList, payloadPage } 
 import { readConfig } from "../config";
 import { sweepMessage } from "../domain/sweep";
 import { halfDone, recheckDelay } from "./sweep-check";
+import type { SegmentLimits } from "../config";
+import { dropped, isClosedIn, readSegmentRange, SEGMENT_CLOSE_BYTES, segmentName } from "./segments";
 
 const { events, deliveries, attempts, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
@@ -89,6 +91,8 @@ export const FANOUT_DELIVERIES_PER_CALL = 1000;
 
 /** Answered (not thrown) when a write names a tenant incarnation this object refuses. */
 export const STALE_TENANT = "stale_tenant" as const;
+/** Answered (not thrown) by a segment that takes no more events: the writer goes to the next one. */
+export const SEGMENT_CLOSED = "segment_closed" as const;
 
 /** Migrates a TenantLog's SQLite to the given (default: newest) version. Exported for the migration test. */
 export function migrateTenantLog(db: Db, migrations = TENANT_LOG_MIGRATIONS) {
@@ -120,6 +124,8 @@ export class TenantLog extends DurableObject<Env> {
   private sweepLooks = 0;
   /** SWEEP_GRACE_S: how old half-done work must be before the sweep drives it again. */
   private readonly sweepGraceMs: number;
+  /** As a segment (./segments.ts): its events so far and when it opened, read once per instance; closed for good once set. */
+  private segmentState: { events: number; openedAt: number; closed: boolean } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -162,6 +168,13 @@ export class TenantLog extends DurableObject<Env> {
     if (stored !== null && Number(stored) > tenant.incarnation) return false;
     if (stored !== null && Number(stored) < tenant.incarnation) await this.wipe();
     if (stored === null || Number(stored) !== tenant.incarnation) this.setMeta("incarnation", String(tenant.incarnation));
+    if (tenant.segment && this.getMeta("segment") === null) {
+      this.setMeta("segment", String(tenant.segment.number));
+      this.setMeta("log_name", tenant.id);
+      // A log from before segments is its tenant's segment 0: it opened with its oldest event.
+      const oldest = this.sql.exec<{ t: number | null }>("SELECT MIN(created_at) AS t FROM events").one().t;
+      this.setMeta("opened_at", String(oldest ?? Date.now()));
+    }
     if (this.getMeta("retention_days") !== String(tenant.retentionDays)) {
       this.setMeta("retention_days", String(tenant.retentionDays));
       this.setMeta("purge_rows_at", "0"); // a new retention applies at the next alarm run
@@ -173,6 +186,7 @@ export class TenantLog extends DurableObject<Env> {
 
   private async wipe() {
     this.admitted = null;
+    this.segmentState = null;
     this.alarmAt = null;
     await this.ctx.storage.deleteAlarm();
     dropAllTables(this.sql);
@@ -188,8 +202,9 @@ export class TenantLog extends DurableObject<Env> {
    * its idempotency key in the same transaction: a live claim answers the stored event (or a
    * conflict when the body differs).
    */
-  async append(tenant: TenantRef, inputs: AppendInput[], now: number): Promise<AppendResult[] | typeof STALE_TENANT> {
+  async append(tenant: TenantRef, inputs: AppendInput[], now: number): Promise<AppendResult[] | typeof STALE_TENANT | typeof SEGMENT_CLOSED> {
     if (!(await this.admit(tenant))) return STALE_TENANT;
+    if (tenant.segment && this.closes(tenant.segment.limits, inputs.length, now)) return SEGMENT_CLOSED;
     const results = this.ctx.storage.transactionSync(() => {
       const rows = new EventInserts((query, params) => void this.exec(query, ...params));
       const answered = inputs.map((input) => this.appendOne(input, now, rows));
@@ -199,6 +214,7 @@ export class TenantLog extends DurableObject<Env> {
     // A repeat whose first fan-out never got queued (the object was reset in between) is queued
     // again; the fan-out is idempotent, so a repeat of a queued event adds nothing.
     const toQueue = results.flatMap((r) => (r.kind === "created" || (r.kind === "repeat" && r.event.fannedOutAt === null) ? [r.event.id] : []));
+    if (this.segmentState) this.segmentState.events += results.filter((r) => r.kind === "created").length;
     await this.armSweep(now);
     // The events are stored: a queue that refuses the send must not turn their 202 into a 5xx (a
     // producer retrying without a key would store them twice). They stay un-fanned-out, and the
@@ -209,6 +225,47 @@ export class TenantLog extends DurableObject<Env> {
         log.error("fan-out send failed after commit; the sweeper queues it again", { tenant_id: tenant.id, events: toQueue.length, ...errorFields(err) }),
       );
     return results;
+  }
+
+  /**
+   * Whether this segment takes no more events: once it holds any and is as old or as full as the
+   * limits say, or its SQLite reached SEGMENT_CLOSE_BYTES, it closes for good (a stored mark, so
+   * every writer, whatever its limits or cache, meets the same refusal and moves to the next one).
+   * An empty segment always takes a request, so a batch larger than the limit still lands.
+   */
+  private closes(limits: SegmentLimits, adding: number, now: number): boolean {
+    this.segmentState ??= {
+      events: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n,
+      openedAt: Number(this.getMeta("opened_at") ?? now),
+      closed: this.getMeta("closed_at") !== null,
+    };
+    const state = this.segmentState;
+    if (state.closed) return true;
+    if (state.events === 0) return false;
+    const full = state.events + adding > limits.maxEvents || now - state.openedAt >= limits.maxAgeMs || this.sql.databaseSize >= SEGMENT_CLOSE_BYTES;
+    if (!full) return false;
+    this.setMeta("closed_at", String(now));
+    state.closed = true;
+    return true;
+  }
+
+  /**
+   * The live idempotency claims of these keys, with their events, and when this segment closed
+   * (null: still open): a writer checks the segments before the current one, back to the first
+   * that closed more than a claim's lifetime ago, so a key keeps its event across a rollover.
+   */
+  async claims(keys: string[], now: number): Promise<{ events: Record<string, EventRow>; closedAt: number | null }> {
+    const found: Record<string, EventRow> = {};
+    for (const key of keys) {
+      const claim = this.sql
+        .exec<{ event_id: string; expires_at: number }>("SELECT event_id, expires_at FROM idempotency_keys WHERE key = ?", key)
+        .toArray()[0];
+      if (!claim || claim.expires_at <= now) continue;
+      const stored = this.db.select().from(events).where(eq(events.id, claim.event_id)).get();
+      if (stored) found[key] = stored;
+    }
+    const closedAt = this.getMeta("closed_at");
+    return { events: found, closedAt: closedAt === null ? null : Number(closedAt) };
   }
 
   private fanoutSender: FanoutSender | null = null;
@@ -297,7 +354,7 @@ export class TenantLog extends DurableObject<Env> {
           const nextAttemptAt = Math.max(now, event.deliverAt ?? 0);
           inserts.add(
             valuesIn(DELIVERY_INSERT, {
-              id: newId("dlv", now),
+              id: newIdBeside("dlv", event.id, now),
               tenantId: event.tenantId,
               eventId: event.id,
               endpointId: endpoint.id,
@@ -325,7 +382,7 @@ export class TenantLog extends DurableObject<Env> {
     return { ...page, handled };
   }
 
-  /** The next page of what fanOut left to hand over (its `next`), for the same requests. */
+  /** The next page of what fanOut left to hand over (its `next`; "" for the first), for the same requests. */
   async fanOutPage(requests: { eventId: string; origin: string }[], after: string): Promise<FanoutPlan & { next: string | null }> {
     return this.pendingPage(requests.slice(0, FANOUT_EVENTS_PER_CALL), after);
   }
@@ -825,7 +882,13 @@ export class TenantLog extends DurableObject<Env> {
     this.alarmAt = null;
     const now = Date.now();
     const next: number[] = [];
-    if (this.getMeta("incarnation") !== null) {
+    const segment = this.getMeta("segment");
+    if (segment !== null && this.getMeta("closed_at") !== null && this.getMeta("incarnation") !== null) {
+      // A closed segment is never purged row by row: retention drops it whole.
+      if (!(await this.dropIfExpired(now, Number(segment)))) next.push(now + RETENTION_EVERY_MS);
+    } else if (this.getMeta("incarnation") !== null) {
+      // An operator log, or the segment still taking events: with segments of a day (the default)
+      // its rows pass the retention only when the tenant stopped writing for that long.
       // The traffic tables at most hourly (each step may read them whole), the small ones every run.
       const rowsDue = now >= Number(this.getMeta("purge_rows_at") ?? "0");
       const { more } = await this.purge(now, rowsDue);
@@ -838,6 +901,52 @@ export class TenantLog extends DurableObject<Env> {
     if (!next.length) return;
     this.alarmAt = Math.min(...next);
     await this.ctx.storage.setAlarm(this.alarmAt);
+  }
+
+  /**
+   * Retention for a segment: once it is closed, the tenant has moved on to a later one, and its
+   * newest row (event, delivery change, attempt, task, dead letter) is older than the retention, the
+   * whole segment goes (deleteAll: no row-by-row deletes, so no rows written per row dropped). Its
+   * all-time counters move to the next segment's carry rows first, so GET /metrics never goes down.
+   * Answers whether it dropped.
+   */
+  private async dropIfExpired(now: number, n: number): Promise<boolean> {
+    if (this.getMeta("closed_at") === null) return false;
+    const cutoff = now - Number(this.getMeta("retention_days") ?? "30") * DAY;
+    const newest = this.sql
+      .exec<{ t: number | null }>(
+        `SELECT MAX(t) AS t FROM (SELECT MAX(created_at) AS t FROM events UNION ALL SELECT MAX(updated_at) FROM deliveries
+           UNION ALL SELECT MAX(started_at) FROM attempts UNION ALL SELECT MAX(updated_at) FROM tasks UNION ALL SELECT MAX(created_at) FROM dead_letters)`,
+      )
+      .one().t;
+    if (newest !== null && newest >= cutoff) return false;
+    const logName = this.getMeta("log_name");
+    if (logName === null || !isClosedIn(await readSegmentRange(this.env.DB, logName), n)) return false;
+    const incarnation = Number(this.getMeta("incarnation"));
+    const retentionDays = Number(this.getMeta("retention_days") ?? "30");
+    const carry = endpointTotals(this.sql);
+    if (carry.length) await this.env.TENANT_LOG.getByName(segmentName(logName, n + 1)).absorbCarry(incarnation, carry);
+    await this.wipe();
+    // What stays: who it was and that it is closed, so a late append moves on instead of reopening it.
+    this.setMeta("incarnation", String(incarnation));
+    this.setMeta("retention_days", String(retentionDays));
+    this.setMeta("segment", String(n));
+    this.setMeta("log_name", logName);
+    this.setMeta("closed_at", String(now));
+    this.setMeta("dropped_at", String(now));
+    await dropped(this.env.DB, logName, n);
+    log.info("tenant_log.segment_dropped", { tenant_id: logName, segment: n });
+    return true;
+  }
+
+  /** All-time counters of a dropped earlier segment, added to this one's carry rows (GET /metrics). */
+  async absorbCarry(incarnation: number, totals: EndpointTotals[]): Promise<void> {
+    const stored = this.getMeta("incarnation");
+    if (stored !== null && Number(stored) !== incarnation) return;
+    const tenantId = this.getMeta("log_name") ?? "";
+    this.ctx.storage.transactionSync(() => {
+      for (const t of totals) this.exec(UPSERT_STATS, ...upsertParams({ ...t, tenantId, hour: CARRY_HOUR }));
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 /** The TenantLog's RPC contract: the rows it answers and the inputs its verbs take. */
 import type { DeliveryChange, DeliveryRef } from "../attempts/record";
 import type { Increment } from "../attempts/stats-rollup";
+import type { SegmentLimits } from "../config";
 import type { DeliveryStatus, StatusClass } from "../domain/deliveries";
 import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
 
@@ -17,6 +18,11 @@ export interface TenantRef {
   id: string;
   incarnation: number;
   retentionDays: number;
+  /**
+   * Set on a write to one of a tenant's own log segments (./segments.ts): which one, and when it
+   * stops taking events. An operator log has none: it is one object, purged row by row.
+   */
+  segment?: { number: number; limits: SegmentLimits };
 }
 
 export interface AppendInput {

@@ -86,6 +86,29 @@ describe("endpoints", () => {
     expect(res.body.error.issues.map((i: { path: string }) => i.path).join(" ")).toContain(path);
   });
 
+  it("a second endpoint on one URL is created with warnings naming the endpoints already there (of this tenant only)", async () => {
+    const tenant = await createTenant();
+    const url = receiverUrl(uniquePath("/shared"));
+    const first = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url } });
+    expect(first.status).toBe(201);
+    expect(first.body).not.toHaveProperty("warnings");
+    const second = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url, event_types: ["order.*"] } });
+    expect(second.status).toBe(201);
+    expect(second.body.warnings).toEqual([
+      {
+        code: "url_shared",
+        message: `endpoint ${first.body.id} already sends to this URL: an event both match is delivered once to each. Delete the extra endpoint if that was not meant.`,
+        endpoint_ids: [first.body.id],
+      },
+    ]);
+    const third = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url } });
+    expect(third.body.warnings[0].message).toMatch(/^2 endpoints already send to this URL/);
+    expect([...third.body.warnings[0].endpoint_ids].sort()).toEqual([first.body.id, second.body.id].sort());
+    // Another tenant's endpoint on the same URL is none of this tenant's business.
+    const other = await api("POST", `/v1/tenants/${await createTenant()}/endpoints`, { body: { url } });
+    expect(other.body).not.toHaveProperty("warnings");
+  });
+
   it("test sends now and answers the attempt, success and failure alike", async () => {
     const tenant = await createTenant();
     const ok = await createEndpoint(tenant, { url: receiverUrl(uniquePath("/ok")) });

@@ -131,8 +131,9 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     await page.goto(`${base}/portal`);
     assert.equal((await page.locator("header .brand strong").textContent())?.trim(), "Acme Hooks");
     // The brand is the header's one name: no "Webhooks" beside it.
+    // Its whole text: the brand once, the nav, the tenant and Sign out (elements' text, no separators).
     const header = await page.locator("header").textContent();
-    assert.ok(!header.includes("Webhooks"), header);
+    assert.equal(header, `Acme HooksEndpointsDelivery log${tenant}Sign out`);
     assert.ok((await page.title()).endsWith("· Acme Hooks"));
     const logoWidth = await page.locator("header .brand img").evaluate((img) => img.naturalWidth);
     assert.ok(logoWidth > 0, "the logo loaded");
@@ -221,6 +222,54 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     await page.screenshot({ path: `${shots}/delivery-detail.png`, fullPage: true });
     const deliveries = (await api("GET", `/v1/tenants/${tenant}/events/${ev.id}/deliveries`)).body.data;
     assert.equal(deliveries[0].status, "succeeded");
+    state.failOnce = { endpoint: ep, event: ev };
+  });
+
+  await step("the delivery page shows the payload that was sent, in UTC times", async () => {
+    // Still on the delivery page of the retried delivery.
+    await page.getByRole("heading", { name: "Payload" }).waitFor();
+    assert.deepEqual(JSON.parse(await page.locator("#payload").textContent()), { order: 7 });
+    const text = await page.locator("main").textContent();
+    assert.match(text, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    // Succeeded: Retry now is a secondary action, not the page's primary blue.
+    assert.equal(await page.getByRole("button", { name: "Retry now" }).getAttribute("class"), "secondary");
+  });
+
+  await step("the endpoint page: stats in words that match, and an hourly SVG chart with its text equivalent", async () => {
+    const { endpoint } = state.failOnce;
+    await page.goto(`${base}/portal/endpoints/${endpoint.id}`);
+    const text = await page.locator("main").textContent();
+    assert.ok(text.includes(endpoint.id), "the endpoint's id shows");
+    // One delivery, delivered after one failed attempt: the rate is of deliveries, the attempts counted apart.
+    assert.match(text, /1 delivered, 0 failed \(100% of finished deliveries\)/);
+    assert.match(text, /2 attempts, 1 failed/);
+    assert.doesNotMatch(text, /\(1 attempts\)/);
+    const chart = page.getByRole("img", { name: "Deliveries per hour, last 24 hours" });
+    assert.equal(await chart.count(), 1, "the chart is an img with its title as its name");
+    const box = await chart.boundingBox();
+    assert.ok(box && box.width > 300 && box.height > 100, `the chart is drawn (${JSON.stringify(box)})`);
+    assert.ok((await page.locator("svg[role=img] rect").count()) > 0, "a bar for the hour with the delivery");
+    assert.match(await page.locator("svg[role=img] desc").textContent(), /^1 delivered and 0 failed over the last 24 hours/);
+    // The text equivalent: the hours as a table, behind a disclosure.
+    await page.getByText(/^The numbers \(1 hour with traffic\)/).click();
+    const [hour, delivered, failed, p95] = await page.locator("figure.chart tbody tr").first().locator("td").allTextContents();
+    assert.match(hour, /^\d\d-\d\d \d\d:00 UTC$/);
+    assert.deepEqual([delivered, failed], ["1", "0"]);
+    assert.match(p95, /^\d+ ms$/);
+    await page.screenshot({ path: `${shots}/endpoint-chart.png`, fullPage: true });
+    await page.getByRole("link", { name: "7 days" }).click();
+    await page.getByRole("img", { name: "Deliveries per hour, last 7 days" }).waitFor();
+  });
+
+  await step("the endpoints list: a sparkline and counts per endpoint", async () => {
+    const { endpoint } = state.failOnce;
+    await page.goto(`${base}/portal`);
+    const row = page.locator("tr", { has: page.locator(`a[href="/portal/endpoints/${endpoint.id}"]`) });
+    const spark = row.getByRole("img", { name: "Last 24 hours: 1 delivered, 0 failed" });
+    assert.equal(await spark.count(), 1);
+    assert.ok((await spark.locator("rect").count()) > 0, "the sparkline has a bar");
+    const counts = await row.textContent();
+    assert.ok(counts.includes("1 delivered, 0 failed (100% of finished deliveries)") && counts.includes("2 attempts, 1 failed"), counts);
   });
 
   await step("filters narrow the log", async () => {
@@ -249,6 +298,48 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     await phone.goto(`${base}/portal/deliveries`);
     await phone.screenshot({ path: `${shots}/phone-deliveries.png`, fullPage: true });
     await phone.close();
+  });
+
+  await step("every main page at 1280 and 390 px wide: nothing wider than the screen, no clipped control", async () => {
+    const { endpoint, event } = state.failOnce;
+    const delivery = (await api("GET", `/v1/tenants/${tenant}/events/${event.id}/deliveries`)).body.data[0];
+    const pages = {
+      endpoints: "/portal",
+      endpoint: `/portal/endpoints/${endpoint.id}`,
+      "new-endpoint": "/portal/endpoints/new",
+      "delivery-detail": `/portal/deliveries/${delivery.id}`,
+      log: "/portal/deliveries",
+    };
+    for (const width of [1280, 390]) {
+      const p = await context.newPage();
+      await p.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+      for (const [name, path] of Object.entries(pages)) {
+        await p.goto(`${base}${path}`);
+        const wide = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(wide <= 1, `${name} at ${width} px scrolls sideways by ${wide} px`);
+        // A control narrower than what it shows is clipped: a select's chosen option (with its arrow), a
+        // date input's mm/dd/yyyy, --:-- -- (with its picker icon), a text box too narrow to type in.
+        const clipped = await p.evaluate(() => {
+          const ctx = document.createElement("canvas").getContext("2d");
+          const needs = (el, text, extra) => {
+            const cs = getComputedStyle(el);
+            ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+            return ctx.measureText(text).width + Number.parseFloat(cs.paddingLeft) + Number.parseFloat(cs.paddingRight) + extra;
+          };
+          return [...document.querySelectorAll("main input:not([type=hidden]):not([type=checkbox]), main select")]
+            .filter((el) => el.offsetParent !== null)
+            .filter((el) => {
+              if (el.tagName === "SELECT") return needs(el, el.selectedOptions[0]?.text ?? "", 20) > el.clientWidth;
+              if (el.type === "datetime-local") return needs(el, "mm/dd/yyyy, --:-- --", 24) > el.clientWidth;
+              return el.clientWidth < 120 || el.scrollWidth > el.clientWidth + 1;
+            })
+            .map((el) => el.id || el.name);
+        });
+        assert.deepEqual(clipped, [], `${name} at ${width} px clips ${clipped.join(", ")}`);
+        await p.screenshot({ path: `${shots}/page-${name}-${width}.png`, fullPage: true });
+      }
+      await p.close();
+    }
   });
 
   await step("a read-only session sees everything and can change nothing", async () => {
@@ -402,5 +493,36 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
   });
 
   await browser.close();
+  return results;
+}
+
+/** A deployment without PORTAL_BRAND_NAME: the header names the portal "Webhooks", once. */
+export async function runUnbranded({ base, rootKey, shots }) {
+  const results = { passed: 0, failed: 0 };
+  const headers = { authorization: `Bearer ${rootKey}`, "content-type": "application/json" };
+  const tenant = `org_plain_${Date.now().toString(36)}`;
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
+  try {
+    await fetch(`${base}/v1/tenants`, { method: "POST", headers, body: JSON.stringify({ id: tenant, name: "Plain Co" }) });
+    const session = await (await fetch(`${base}/v1/tenants/${tenant}/portal-sessions`, { method: "POST", headers, body: "{}" })).json();
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await openLink(page, session.url);
+    assert.equal(await page.locator("header").textContent(), `WebhooksEndpointsDelivery log${tenant}Sign out`);
+    assert.equal(await page.locator("header .brand img").count(), 0, "no logo without PORTAL_LOGO_URL");
+    assert.ok((await page.title()).endsWith("· Webhooks"));
+    await page.screenshot({ path: `${shots}/unbranded-header.png` });
+    results.passed++;
+    console.log("  ✓ without PORTAL_BRAND_NAME the header reads 'Webhooks' once, beside the nav");
+  } catch (err) {
+    results.failed++;
+    console.log(
+      `  ✗ without PORTAL_BRAND_NAME the header reads 'Webhooks' once\n    ${String(err?.stack ?? err)
+        .split("\n")
+        .slice(0, 4)
+        .join("\n    ")}`,
+    );
+  } finally {
+    await browser.close();
+  }
   return results;
 }

@@ -189,6 +189,102 @@ describe("edgehooks CLI", () => {
     expect(help.out).not.toContain("login [--url");
   });
 
+  it("portal prints a sign-in link; events get and deliveries get show what was sent and each attempt; exit codes", async () => {
+    const tenant = `reads_${Date.now().toString(36)}`;
+    cli(["tenants", "create", "Reads Co", "--id", tenant]);
+    const link = cli(["portal", tenant, "--read-only", "--expires-in", "3600"]);
+    expect(link.code).toBe(0);
+    // stdout is the link alone, so `open "$(edgehooks portal t)"` works; the rest goes to stderr.
+    expect(link.out).toMatch(new RegExp(`^${svc.url}/portal/login\\?code=ps_code_[A-Za-z0-9_-]+\n$`));
+    expect(link.err).toContain("read-only session lasts until");
+    // The link opens the page naming the tenant.
+    const page = await fetch(link.out.trim());
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Reads Co");
+    expect(cli(["portal", tenant, "--expires-in", "soon"])).toMatchObject({ code: 2, err: expect.stringContaining("--expires-in takes whole seconds") });
+    expect(cli(["portal"])).toMatchObject({ code: 2, err: expect.stringContaining("missing a tenant id") });
+    expect(cli(["portal", "org_missing_tenant"])).toMatchObject({ code: 1, err: expect.stringMatching(/^error not_found: /) });
+
+    const port = await freePort(8853, 8859);
+    const ep = JSON.parse(cli(["endpoints", "create", tenant, `http://127.0.0.1:${port}/reads`, "--json"]).out);
+    const listen = follow(["listen", "--port", String(port), "--status", "503"]);
+    try {
+      await listen.until(() => listen.err().includes("receiver listening"));
+      const event = JSON.parse(cli(["send", tenant, "invoice.paid", "--data", '{"invoice":"inv_7","total":1200}', "--json"]).out);
+      await listen.until((o) => o.includes("invoice.paid"));
+      let shown = cli(["events", "get", tenant, event.id]);
+      // The log records the attempt just after the receiver answered: poll until it shows.
+      for (let i = 0; i < 200 && !shown.out.includes("pending_retry"); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        shown = cli(["events", "get", tenant, event.id]);
+      }
+      expect(shown.code).toBe(0);
+      expect(shown.out).toMatch(new RegExp(`^${event.id}  invoice.paid  `));
+      expect(shown.out).toContain('"invoice": "inv_7"');
+      const dlv = new RegExp(`(dlv_[0-9a-z]{26})  pending_retry  → ${ep.id}  1 attempt\\(s\\)`).exec(shown.out)?.[1];
+      expect(dlv, shown.out).toBeDefined();
+      const detail = cli(["deliveries", "get", tenant, dlv!]);
+      expect(detail.code).toBe(0);
+      expect(detail.out).toMatch(new RegExp(`^${dlv}  pending_retry  invoice.paid  ${event.id} → ${ep.id}\n`));
+      expect(detail.out).toMatch(/\n {2}attempt 1 \(scheduled\) {2}\S+ {2}HTTP 503 {2}\d+ ms\n/);
+      expect(detail.out).toContain(`the payload: edgehooks events get ${tenant} ${event.id}`);
+      expect(JSON.parse(cli(["deliveries", "get", tenant, dlv!, "--json"]).out)).toMatchObject({ id: dlv, attempts: [{ number: 1, status_code: 503 }] });
+    } finally {
+      await listen.stop();
+    }
+    expect(cli(["events", "get", tenant, "evt_00000000000000000000000000"])).toMatchObject({ code: 1, err: expect.stringMatching(/^error not_found: /) });
+    expect(cli(["deliveries", "get", tenant])).toMatchObject({ code: 2, err: expect.stringContaining("missing a delivery id") });
+    expect(cli(["events", "ls", tenant])).toMatchObject({ code: 2, err: expect.stringContaining("unknown: events ls") });
+    for (const command of ["portal", "events", "deliveries"]) {
+      const help = cli([command, "--help"]);
+      expect(help.code).toBe(0);
+      expect(help.out.split("\n")[2]).toMatch(new RegExp(`^ {2}${command} `));
+    }
+  });
+
+  it("rotate --commit finishes a vendor-header rotation; a second endpoint on one URL is created with a warning", async () => {
+    const tenant = `rot_${Date.now().toString(36)}`;
+    cli(["tenants", "create", "Rotation Co", "--id", tenant]);
+    // A vendor-style header (one signature): the CLI creates standard endpoints, so this one comes from the API.
+    const res = await fetch(`${svc.url}/v1/tenants/${tenant}/endpoints`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${svc.rootKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ url: "http://127.0.0.1:1/vendor", signature: { scheme: "hmac-sha256-hex", header: "X-Acme-Signature" } }),
+    });
+    const ep = (await res.json()) as { id: string };
+    const rotated = cli(["endpoints", "rotate", tenant, ep.id, "--grace", "3600"]);
+    expect(rotated.code).toBe(0);
+    expect(rotated.out).toContain(`once the receiver holds the new one, run\n  edgehooks endpoints rotate ${tenant} ${ep.id} --commit\n`);
+    const committed = cli(["endpoints", "rotate", tenant, ep.id, "--commit"]);
+    expect(committed.code).toBe(0);
+    expect(committed.out).toMatch(
+      new RegExp(`^committed: every signature header of ${ep.id} now uses the new secret; the previous one still signs webhook-signature until \\d{4}-`),
+    );
+    expect(JSON.parse(cli(["endpoints", "rotate", tenant, ep.id, "--commit", "--json"]).out)).toMatchObject({ endpoint_id: ep.id, pending_commit: false });
+    expect(cli(["endpoints", "rotate", tenant, ep.id, "--commit", "--grace", "5"]).code).toBe(2);
+    expect(cli(["endpoints", "rotate", tenant, ep.id, "--grace", "a day"])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("--grace takes whole seconds"),
+    });
+    expect(cli(["endpoints", "rotate", tenant, "ep_00000000000000000000000000", "--commit"]).code).toBe(1);
+
+    // The same URL again: created (it may be meant), with a warning naming the endpoint already there.
+    const first = cli(["endpoints", "create", tenant, "http://127.0.0.1:1/shared", "--json"]);
+    expect(first.err).toBe("");
+    const firstId = JSON.parse(first.out).id;
+    expect(JSON.parse(first.out).warnings).toBeUndefined();
+    const second = cli(["endpoints", "create", tenant, "http://127.0.0.1:1/shared"]);
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(/^created endpoint ep_/);
+    expect(second.err).toBe(
+      `warning endpoint ${firstId} already sends to this URL: an event both match is delivered once to each. Delete the extra endpoint if that was not meant. (${firstId})\n`,
+    );
+    const third = JSON.parse(cli(["endpoints", "create", tenant, "http://127.0.0.1:1/shared", "--json"]).out);
+    expect(third.warnings).toEqual([
+      { code: "url_shared", message: expect.stringMatching(/^2 endpoints already send to this URL/), endpoint_ids: expect.arrayContaining([firstId]) },
+    ]);
+  });
+
   it("errors come in the envelope's words: code, message, each issue, request id; usage errors exit 2", () => {
     const r = cli(["endpoints", "create", "org_nope", "ftp://example.com", "--event-type", "not a type"]);
     expect(r.code).toBe(1);

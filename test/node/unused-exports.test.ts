@@ -33,6 +33,10 @@ const KNOWN = new Set([
   "portal/pages/endpoints.tsx#AttemptView",
   "portal/pages/endpoints.tsx#Stats",
   "tenant-log/client.ts#CHANGES_PER_RECORD_CALL",
+  "tenant-log/client.ts#SEGMENT_CLOSED",
+  "tenant-log/log-segments.ts#IDEMPOTENCY_SEGMENTS_BACK",
+  "tenant-log/log-segments.ts#eachSegment",
+  "tenant-log/log-segments.ts#sumTotals",
   "tenant-log/handoff-page.ts#HANDOFF_INLINE_BYTES",
   "tenant-log/handoff-page.ts#HandoffRef",
   "tenant-log/handoff-page.ts#payloadsOf",
@@ -42,7 +46,6 @@ const KNOWN = new Set([
   "tenant-log/tenant-log.ts#FANOUT_DELIVERIES_PER_CALL",
   "tenant-log/tenant-log.ts#FANOUT_MATCH_BYTES",
   "tenant-log/tenant-log.ts#HOURLY_MAX_HOURS",
-  "tenant-log/tenant-log.ts#IDEMPOTENCY_TTL_MS",
 ]);
 
 /** Where importers are looked for. */

@@ -171,11 +171,14 @@ describe("portal endpoint form", () => {
     expect(editPage).not.toContain("kept-and-changed");
   });
 
-  it("explains bad input in words next to each field, saves nothing, and never echoes typed credentials", async () => {
+  it("explains every bad input at once, in words next to each field, saves nothing, and never echoes typed credentials", async () => {
     const { tenant, client, csrf } = await signedIn();
+    // One post with a problem at every stage: the form's own reading (metadata, filter JSON, a
+    // header without a value), the API schema (auth, headers, signature, limits) and the
+    // destination check (a URL without a scheme). All are reported together, not stage by stage.
     const res = await client.post(
       "/portal/endpoints",
-      createFields(csrf, receiverUrl(uniquePath("/bad")), {
+      createFields(csrf, "localhost:4000/webhooks", {
         auth_type: "basic",
         auth_username: "user:with-colon",
         auth_password: "",
@@ -183,48 +186,34 @@ describe("portal endpoint form", () => {
         header_value_0: "typed-SECRET-1",
         header_name_1: "Bad Name",
         header_value_1: "typed-SECRET-2",
+        header_name_2: "X-Only-Name",
+        header_value_2: "",
         signature_scheme: "hmac-sha256-hex",
         signature_header: "",
         retry: "custom",
         schedule: "10, abc",
         rate_limit_per_s: "0",
         timeout_ms: "999999",
+        filter: "{not json",
         metadata: "plan=pro\nno equals sign here",
       }),
     );
-    // Form-level problems (metadata) come first; fix them and the schema's own checks speak.
     expect(res.status).toBe(400);
-    expect(res.html).toMatch(/id="metadata-error">write one key=value per line/);
-    const second = await client.post(
-      "/portal/endpoints",
-      createFields(csrf, receiverUrl(uniquePath("/bad")), {
-        auth_type: "basic",
-        auth_username: "user:with-colon",
-        auth_password: "",
-        header_name_0: "Content-Type",
-        header_value_0: "typed-SECRET-1",
-        header_name_1: "Bad Name",
-        header_value_1: "typed-SECRET-2",
-        signature_scheme: "hmac-sha256-hex",
-        signature_header: "",
-        retry: "custom",
-        schedule: "10, abc",
-        rate_limit_per_s: "0",
-        timeout_ms: "999999",
-      }),
-    );
-    expect(second.status).toBe(400);
-    const errorOf = (id: string) => new RegExp(`id="${id}-error">([^<]*)<`).exec(second.html)?.[1];
+    const errorOf = (id: string) => new RegExp(`id="${id}-error">([^<]*)<`).exec(res.html)?.[1];
+    expect(errorOf("metadata")).toBe("write one key=value per line");
+    expect(errorOf("filter")).toBe("not valid JSON");
+    expect(errorOf("url")).toContain("http://");
     expect(errorOf("auth_username")).toBe("no &#39;:&#39; in a basic-auth username");
     expect(errorOf("auth_password")).toBe("required");
+    expect(errorOf("headers")).toContain("enter a value for X-Only-Name");
     expect(errorOf("headers")).toContain("this header is set by Edgehooks and cannot be overridden");
     expect(errorOf("headers")).toContain("not a valid header name");
     expect(errorOf("signature_header")).toBe("not a valid header name");
     expect(errorOf("schedule")).toBe("step 2: enter a whole number");
     expect(errorOf("rate_limit_per_s")).toBe("at least 1");
     expect(errorOf("timeout_ms")).toBe("at most 30000");
-    for (const typed of ["typed-SECRET-1", "typed-SECRET-2"]) expect(second.html).not.toContain(typed);
-    expect(second.html).not.toMatch(/Too (small|big)|expected (string|number)/);
+    for (const typed of ["typed-SECRET-1", "typed-SECRET-2"]) expect(res.html).not.toContain(typed);
+    expect(res.html).not.toMatch(/Too (small|big)|expected (string|number)/);
     expect((await api("GET", `/v1/tenants/${tenant}/endpoints`)).body.data).toEqual([]);
   });
 
@@ -240,6 +229,20 @@ describe("portal endpoint form", () => {
     const ftp = await client.post("/portal/endpoints", createFields(csrf, "ftp://example.com/hook"));
     expect(ftp.status).toBe(400);
     expect(ftp.html).toMatch(/id="url-error">[^<]+</);
+  });
+
+  it("a second endpoint on one URL is created, with a notice naming the endpoint already there", async () => {
+    const { tenant, client, csrf } = await signedIn();
+    const url = receiverUrl(uniquePath("/shared"));
+    const first = await client.post("/portal/endpoints", createFields(csrf, url));
+    expect(first.status).toBe(201);
+    expect(first.html).not.toContain("Check this:");
+    const firstId = endpointIdOf(first.html);
+    const second = await client.post("/portal/endpoints", createFields(csrf, url));
+    expect(second.status).toBe(201);
+    expect(second.html).toMatch(new RegExp(`role="alert"><strong>Check this:</strong> endpoint ${firstId} already sends to this URL`));
+    expect(second.html).toContain(`<a href="/portal/endpoints/${firstId}">${firstId}</a>`);
+    expect((await api("GET", `/v1/tenants/${tenant}/endpoints`)).body.data).toHaveLength(2);
   });
 
   it("bounds the header rows one post can carry", async () => {

@@ -72,7 +72,7 @@ describe("fan-out messages", () => {
   it("the largest body the schema accepts (every field at its bound) is under the queue's 128 KB; one more id is refused", () => {
     const long = (c: string, n: number) => c.repeat(n);
     const ids = Array.from({ length: MAX_EVENTS_PER_FANOUT_MESSAGE }, (_, i) => `${long("e", 60)}${i.toString().padStart(4, "0")}`);
-    const body = { ...fanoutMessage(long("t", 64), ids, long("o", 80)), redrives: Number.MAX_SAFE_INTEGER };
+    const body = { ...fanoutMessage(long("t", 64), ids, long("o", 80)), redrives: Number.MAX_SAFE_INTEGER, resume_after: long("d", 64) };
     expect(FanoutBatchMessage.safeParse(body).success).toBe(true);
     expect(new TextEncoder().encode(JSON.stringify(body)).length).toBeLessThanOrEqual(MAX_FANOUT_MESSAGE_BYTES);
     expect(FanoutBatchMessage.safeParse({ ...body, event_ids: [...ids, "one-more"] }).success).toBe(false);

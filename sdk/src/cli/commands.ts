@@ -59,6 +59,7 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<boolean> {
       type: { type: "string" },
       data: { type: "string" },
       grace: { type: "string" },
+      commit: { type: "boolean" },
     },
   });
   const [sub = "ls", tenant, arg] = positionals;
@@ -85,6 +86,8 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<boolean> {
       () =>
         `created endpoint ${paint(ctx.io, "bold", e.id)} → ${printable(e.url)}\nsecret: ${printable(e.secret)}\n(the portal's "Signing secret" page and GET …/endpoints/${e.id}/secret show it again)`,
     );
+    // Created, but likely a mistake (another endpoint on the same URL): said on stderr, so --json stays one object.
+    for (const w of e.warnings ?? []) ctx.io.err(`${paint(ctx.io, "yellow", "warning")} ${printable(w.message)} (${w.endpoint_ids.join(", ")})`);
   } else if (sub === "test") {
     const a = await ctx.eh.endpoints.test(tenantId, need(arg, "an endpoint id"), {
       ...(values.type ? { event_type: values.type } : {}),
@@ -98,9 +101,34 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<boolean> {
         `${paint(ctx.io, ok ? "green" : "red", ok ? "delivered" : "failed")}: ${a.status_code ?? a.error} in ${a.duration_ms} ms${a.response_body ? `\n${printable(a.response_body.slice(0, 500), { multiline: true })}` : ""}`,
     );
     return ok;
+  } else if (sub === "rotate" && values.commit) {
+    // The rotation's second step: the receiver holds the new secret, so the vendor-style header may sign with it.
+    if (values.grace) throw new UsageError("--commit finishes a rotation already made; --grace belongs to the rotation itself");
+    const r = await ctx.eh.endpoints.commitRotation(tenantId, need(arg, "an endpoint id: edgehooks endpoints rotate <tenant> <endpoint> --commit"));
+    show(
+      ctx,
+      r,
+      () =>
+        `committed: every signature header of ${r.endpoint_id} now uses the new secret; ${r.live_secrets > 1 ? `the previous one still signs webhook-signature until ${r.previous_secrets_expire_at}` : "no previous secret signs any more"}`,
+    );
   } else if (sub === "rotate") {
-    const r = await ctx.eh.endpoints.rotateSecret(tenantId, need(arg, "an endpoint id"), values.grace ? { grace_period_s: Number(values.grace) } : {});
-    show(ctx, r, () => `new secret: ${r.secret}\nthe previous one signs until ${r.previous_secrets_expire_at ?? "now"}`);
+    const grace = values.grace;
+    if (grace !== undefined && !/^\d+$/.test(grace)) throw new UsageError(`--grace takes whole seconds, not '${grace}'`);
+    const r = await ctx.eh.endpoints.rotateSecret(
+      tenantId,
+      need(arg, "an endpoint id: edgehooks endpoints rotate <tenant> <endpoint>"),
+      grace !== undefined ? { grace_period_s: Number(grace) } : {},
+    );
+    show(
+      ctx,
+      r,
+      () =>
+        `new secret: ${r.secret}\nthe previous one signs until ${r.previous_secrets_expire_at ?? "now"}${
+          r.pending_commit
+            ? `\nthe vendor-style signature header still uses the previous secret: once the receiver holds the new one, run\n  edgehooks endpoints rotate ${tenantId} ${r.endpoint_id} --commit`
+            : ""
+        }`,
+    );
   } else if (sub === "disable" || sub === "enable") {
     const id = need(arg, `an endpoint id: edgehooks endpoints ${sub} <tenant> <endpoint>`);
     const e = sub === "disable" ? await ctx.eh.endpoints.disable(tenantId, id) : await ctx.eh.endpoints.enable(tenantId, id);

@@ -12,6 +12,7 @@ import { demo } from "./demo.js";
 import { paint, processIo, UsageError, type Io } from "./io.js";
 import { startReceiver } from "./receiver.js";
 import { tail } from "./tail.js";
+import { deliveries, events, portal } from "./reads.js";
 
 const HELP = `edgehooks <command> [options]
 
@@ -20,12 +21,16 @@ const HELP = `edgehooks <command> [options]
   endpoints ls <tenant>
   endpoints create <tenant> <url> [--event-type T]... [--filter JSON] [--description D]
   endpoints test <tenant> <endpoint> [--type T] [--data JSON]
-  endpoints rotate <tenant> <endpoint> [--grace SECONDS]
+  endpoints rotate <tenant> <endpoint> [--grace SECONDS]      a new signing secret; the old one signs on for the grace period
+  endpoints rotate <tenant> <endpoint> --commit               the receiver holds the new secret: a vendor-style header signs with it now
   endpoints disable|enable|delete <tenant> <endpoint>
   send <tenant> <type> [--data JSON] [--idempotency-key K] [--channel C]...
   tail <tenant> [--since TIME] [--endpoint EP] [--interval MS]   follow deliveries as they happen
   replay <tenant> <delivery>           one attempt now
   replay <tenant> --endpoint EP --since TIME [--until TIME]      re-queue failed deliveries
+  events get <tenant> <event>          the event, its payload and its deliveries
+  deliveries get <tenant> <delivery>   the delivery and every attempt
+  portal <tenant> [--read-only] [--expires-in SECONDS]            print a one-time sign-in link to the tenant's portal
   listen [--port 4000] [--secret whsec_...|-] [--hex-header H [--prefix P]] [--fail-first N] [--status CODE]
   demo [--port N]                      tenant + endpoint on a local verifying receiver + an event, then the log
 
@@ -131,6 +136,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       else if (command === "send") await send(ctx, args);
       else if (command === "tail") await tail(ctx, args);
       else if (command === "replay") await replay(ctx, args);
+      else if (command === "events") await events(ctx, args);
+      else if (command === "deliveries") await deliveries(ctx, args);
+      else if (command === "portal") await portal(ctx, args);
       else if (command === "demo") return (await demo(ctx, args)) ? 0 : 1;
       else throw new UsageError(`unknown command '${command}'; see edgehooks --help`);
     }

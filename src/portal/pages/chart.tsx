@@ -37,7 +37,16 @@ function latencyLines(series: HourPoint[], step: number, maxP95: number) {
   if (run.length) runs.push(run);
   return runs.map((points) =>
     points.length === 1 ? (
-      <circle cx={points[0]!.split(",")[0]} cy={points[0]!.split(",")[1]} r="3" fill={LATENCY} />
+      // A lone hour: a dash across its bar (a circle would stretch into an ellipse, the SVG scales x alone).
+      <line
+        x1={Number(points[0]!.split(",")[0]) - step / 2}
+        x2={Number(points[0]!.split(",")[0]) + step / 2}
+        y1={points[0]!.split(",")[1]}
+        y2={points[0]!.split(",")[1]}
+        stroke={LATENCY}
+        stroke-width="3"
+        vector-effect="non-scaling-stroke"
+      />
     ) : (
       <polyline points={points.join(" ")} fill="none" stroke={LATENCY} stroke-width="2" vector-effect="non-scaling-stroke" />
     ),

@@ -102,15 +102,28 @@ export function EndpointList(props: {
   );
 }
 
-export function SecretOnce(props: { secret: string; endpointId: string; rotated?: boolean }) {
+export function SecretOnce(props: { secret: string; endpointId: string; rotated?: boolean; warnings?: { message: string; endpoint_ids: string[] }[] }) {
   return (
-    <Notice kind="ok">
-      <strong>{props.rotated ? "Secret rotated." : "Endpoint created."}</strong> This is the signing secret. Copy it now: it will not be shown again.
-      <code class="secret" id="secret">
-        {props.secret}
-      </code>
-      <a href={`/portal/endpoints/${props.endpointId}`}>Continue to the endpoint</a>
-    </Notice>
+    <>
+      {(props.warnings ?? []).map((w) => (
+        <Notice kind="bad">
+          <strong>Check this:</strong> {w.message}{" "}
+          {w.endpoint_ids.map((id, i) => (
+            <>
+              {i ? ", " : ""}
+              <a href={`/portal/endpoints/${id}`}>{id}</a>
+            </>
+          ))}
+        </Notice>
+      ))}
+      <Notice kind="ok">
+        <strong>{props.rotated ? "Secret rotated." : "Endpoint created."}</strong> This is the signing secret. Copy it now: it will not be shown again.
+        <code class="secret" id="secret">
+          {props.secret}
+        </code>
+        <a href={`/portal/endpoints/${props.endpointId}`}>Continue to the endpoint</a>
+      </Notice>
+    </>
   );
 }
 

@@ -7,6 +7,7 @@ import { deploymentDefaults } from "../../attempts/deployment-defaults";
 import { attemptView } from "../../services/deliveries/query";
 import { createEndpoint, deleteEndpoint, endpointView, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../../services/endpoints";
 import { testEndpoint } from "../../services/endpoints-test";
+import { urlSharedWarning } from "../../services/endpoint-url-share";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { ENDPOINT_STATUSES } from "../../domain/endpoints";
 import { idParam, TenantIdParam } from "../common";
@@ -34,8 +35,9 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const { row, secret } = await createEndpoint(c.var.services, tenant_id, c.req.valid("json"));
-      return c.json({ ...endpointView(row, deploymentDefaults(c.env)), secret }, 201);
+      const { row, secret, sharing } = await createEndpoint(c.var.services, tenant_id, c.req.valid("json"));
+      const warnings = urlSharedWarning(sharing);
+      return c.json({ ...endpointView(row, deploymentDefaults(c.env)), secret, ...(warnings.length ? { warnings } : {}) }, 201);
     },
   );
 

@@ -119,10 +119,22 @@ export const EndpointSchema = z
   })
   .openapi("Endpoint");
 
+export const WarningSchema = z
+  .object({
+    code: z.enum(["url_shared"]),
+    message: z.string(),
+    endpoint_ids: z.array(z.string()).openapi({ description: "The other endpoints the warning is about." }),
+  })
+  .openapi("Warning");
+
 export const CreatedEndpointSchema = EndpointSchema.extend({
   secret: z
     .string()
     .openapi({ description: "The signing secret (`whsec_...`). Shown only in this answer.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+  warnings: z.array(WarningSchema).optional().openapi({
+    description:
+      "Present when the endpoint was created but something about it is likely a mistake: `url_shared` when other endpoints of the tenant already send to this exact URL (an event both match arrives once per endpoint).",
+  }),
 }).openapi("CreatedEndpoint");
 
 export const TestEndpointInput = z

@@ -8,7 +8,8 @@ import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagin
 import { zodIssues } from "../../http/validation";
 import { ingestRateLimit } from "../../http/rate-limit";
 import { deliveryView, listDeliveries } from "../../services/deliveries/query";
-import { tenantLogFor } from "../../tenant-log/client";
+import { logForId } from "../../tenant-log/client";
+import { listAcross, segmentsOf } from "../../tenant-log/log-segments";
 import { idempotencyConflict, ingestEvent, ingestEvents, type IngestInput } from "../../services/events/ingest";
 import { eventView } from "../../services/events/view";
 import { cachedTenant } from "../../services/tenants";
@@ -154,14 +155,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const ctx = c.var.services;
       // The log reads are the hot read path: the tenant check goes through the config cache.
       await cachedTenant(ctx, tenant_id);
-      const rows = await tenantLogFor(c.env, tenant_id).listEvents({
-        limit: q.limit,
-        before: decodeCursor(q.cursor),
-        type: q.type,
-        channel: q.channel,
-        since: q.since,
-        until: q.until,
-      });
+      const filters = { limit: q.limit, before: decodeCursor(q.cursor), type: q.type, channel: q.channel, since: q.since, until: q.until };
+      const rows = await listAcross(c.env, tenant_id, await segmentsOf(c.env, tenant_id), filters, "evt", (log, at) => log.listEvents({ ...filters, ...at }));
       const p = page(rows, q.limit);
       return c.json({ data: p.data.map((r) => eventView(r, { withData: true })), next_cursor: p.next_cursor }, 200);
     },
@@ -180,7 +175,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      const row = await tenantLogFor(c.env, tenant_id).getEvent(event_id);
+      const row = await logForId(c.env, tenant_id, event_id).getEvent(event_id);
       if (!row || row.tenantId !== tenant_id) throw notFound("event");
       return c.json(eventView(row, { withData: true }), 200);
     },
@@ -201,7 +196,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
       const ctx = c.var.services;
-      const exists = await tenantLogFor(c.env, tenant_id).getEvent(event_id);
+      const exists = await logForId(c.env, tenant_id, event_id).getEvent(event_id);
       if (!exists) throw notFound("event");
       const rows = await listDeliveries(ctx, tenant_id, { limit: q.limit, before: decodeCursor(q.cursor), eventId: event_id });
       const p = page(rows, q.limit);

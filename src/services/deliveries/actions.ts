@@ -6,7 +6,7 @@
 import { FINAL_STATUSES } from "../../domain/deliveries";
 import { ApiError, notFound } from "../../errors";
 import { limitTenantAction } from "../tenant-action-limit";
-import { tenantLogFor } from "../../tenant-log/client";
+import { logForId } from "../../tenant-log/client";
 import type { ServiceCtx } from "../context";
 import { dispatcherFor } from "../../dispatcher/client";
 import { getEndpoint } from "../endpoints";
@@ -46,7 +46,8 @@ export async function cancelDelivery(ctx: ServiceCtx, tenantId: string, delivery
   // The dispatcher drops it from its schedule (and writes the status); a delivery it never got
   // (fan-out still in flight) is cancelled in the log directly, and the dispatcher skips it later.
   const held = await dispatcherFor(ctx.env, delivery.endpointId).cancel(delivery.id);
-  const row = held ? await tenantLogFor(ctx.env, tenantId).getDelivery(deliveryId) : await tenantLogFor(ctx.env, tenantId).cancel(deliveryId, Date.now());
+  const log = logForId(ctx.env, tenantId, deliveryId);
+  const row = held ? await log.getDelivery(deliveryId) : await log.cancel(deliveryId, Date.now());
   if (!row) throw notFound("delivery");
   return row;
 }

@@ -2,7 +2,8 @@
 import { headersShownTo } from "../../attempts/shown-headers";
 import { notFound } from "../../errors";
 import { iso, isoOrNull } from "../../lib/time";
-import { tenantLogFor } from "../../tenant-log/client";
+import { logForId } from "../../tenant-log/client";
+import { listAcross, type SegmentPage, segmentsOf } from "../../tenant-log/log-segments";
 import type { AttemptFilters, AttemptRow, DeliveryFilters, DeliveryRow } from "../../tenant-log/types";
 import type { ServiceCtx } from "../context";
 
@@ -49,35 +50,37 @@ export function attemptView(row: AttemptRow, mayReadSecrets: boolean) {
   };
 }
 
-export async function listDeliveries(ctx: ServiceCtx, tenantId: string, f: DeliveryFilters) {
-  return tenantLogFor(ctx.env, tenantId).listDeliveries(f);
+/** A page of deliveries across the tenant's log segments (src/tenant-log/log-segments.ts). */
+export async function listDeliveries(ctx: ServiceCtx, tenantId: string, f: DeliveryFilters): Promise<SegmentPage<DeliveryRow>> {
+  return listAcross(ctx.env, tenantId, await segmentsOf(ctx.env, tenantId), f, "dlv", (log, at) => log.listDeliveries({ ...f, ...at }));
 }
 
 export async function getDelivery(ctx: ServiceCtx, tenantId: string, deliveryId: string): Promise<DeliveryRow> {
-  const row = await tenantLogFor(ctx.env, tenantId).getDelivery(deliveryId);
+  const row = await logForId(ctx.env, tenantId, deliveryId).getDelivery(deliveryId);
   if (!row || row.tenantId !== tenantId) throw notFound("delivery");
   return row;
 }
 
 /** A delivery with its attempts (oldest first) and its event, in one TenantLog call. */
 export async function deliveryDetail(ctx: ServiceCtx, tenantId: string, deliveryId: string) {
-  const detail = await tenantLogFor(ctx.env, tenantId).deliveryDetail(deliveryId);
+  const detail = await logForId(ctx.env, tenantId, deliveryId).deliveryDetail(deliveryId);
   if (!detail || detail.delivery.tenantId !== tenantId) throw notFound("delivery");
   return detail;
 }
 
 /** The event a delivery carries, with its payload; null once retention purged it. */
 export async function deliveryEvent(ctx: ServiceCtx, tenantId: string, eventId: string) {
-  const row = await tenantLogFor(ctx.env, tenantId).getEvent(eventId);
+  const row = await logForId(ctx.env, tenantId, eventId).getEvent(eventId);
   return row && row.tenantId === tenantId ? row : null;
 }
 
-export async function listAttempts(ctx: ServiceCtx, tenantId: string, f: AttemptFilters) {
-  return tenantLogFor(ctx.env, tenantId).listAttempts(f);
+/** A page of attempts across the tenant's log segments; an attempt lists with its delivery's segment. */
+export async function listAttempts(ctx: ServiceCtx, tenantId: string, f: AttemptFilters): Promise<SegmentPage<AttemptRow>> {
+  return listAcross(ctx.env, tenantId, await segmentsOf(ctx.env, tenantId), f, "att", (log, at) => log.listAttempts({ ...f, ...at }));
 }
 
 export async function getAttempt(ctx: ServiceCtx, tenantId: string, attemptId: string) {
-  const row = await tenantLogFor(ctx.env, tenantId).getAttempt(attemptId);
+  const row = await logForId(ctx.env, tenantId, attemptId).getAttempt(attemptId);
   if (!row || row.tenantId !== tenantId) throw notFound("attempt");
   return row;
 }

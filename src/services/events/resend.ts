@@ -3,12 +3,12 @@ import { newId } from "../../db/ids";
 import { notFound } from "../../errors";
 import { fanoutMessage } from "../../domain/queue-messages";
 import { limitTenantAction } from "../tenant-action-limit";
-import { tenantLogFor } from "../../tenant-log/client";
+import { logForId } from "../../tenant-log/client";
 import type { ServiceCtx } from "../context";
 
 export async function resendEvent(ctx: ServiceCtx, tenantId: string, eventId: string) {
   await limitTenantAction(ctx.env, tenantId, "resend");
-  const event = await tenantLogFor(ctx.env, tenantId).getEvent(eventId);
+  const event = await logForId(ctx.env, tenantId, eventId).getEvent(eventId);
   if (!event || event.tenantId !== tenantId) throw notFound("event");
   // A fresh origin makes fresh deliveries; the fan-out is otherwise the same idempotent path.
   const origin = `resend:${newId("dlv")}`;

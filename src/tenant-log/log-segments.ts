@@ -1,0 +1,303 @@
+/**
+ * A tenant's log across its segments (./segments.ts): appends that move on when a segment closes,
+ * idempotency keys found in the segments before the current one, lists that walk segments newest
+ * first with cursors naming their segment, and sums over segments. Reads take the segment range
+ * fresh from D1 (one read per request, never per row); appends start from the caller's (cached)
+ * current segment and a closed segment sends them on.
+ */
+import type { SegmentLimits } from "../config";
+import { withPlacement } from "../db/ids";
+import { logSegment } from "./client";
+import { parseSegmentName, readSegmentRange, rollOver, segmentName, segmentOfId, type SegmentRange } from "./segments";
+import type { TenantLog } from "./tenant-log";
+import { fingerprintOf } from "../delivery/idempotency";
+import { IDEMPOTENCY_TTL_MS, SEGMENT_CLOSED, STALE_TENANT } from "./tenant-log";
+import { STATS_ENDPOINTS_PER_CALL } from "./metrics-query";
+import type { AppendInput, AppendResult, DeadLetterRow, DeliveryRow, EndpointTotals, EventRow, TaskRow, TenantMetrics, TenantRef } from "./types";
+
+/**
+ * Segments one list page visits at most. A page needs more than one only when it crosses a
+ * rollover; a filter that matches little may find nothing in many, so the walk stops here and the
+ * page ends early with a cursor at the next segment. 8 calls stay far under the 1,000 subrequests
+ * a Worker invocation may make.
+ */
+export const SEGMENTS_PER_PAGE = 8;
+
+/**
+ * Closed segments one append looks in for an earlier use of an idempotency key. A claim lives 24 h,
+ * and with the default limits (a day or 250,000 events a segment) only the previous segment can
+ * hold a live one; the walk stops sooner at the first segment that closed more than 24 h ago.
+ */
+export const IDEMPOTENCY_SEGMENTS_BACK = 8;
+
+/**
+ * Closed segments one append moves past before it reads the range again from D1 (another isolate
+ * may have rolled over many times since this one cached its tenant row).
+ */
+const ROLLOVER_HOPS = 4;
+
+/** Tenant log segments one sum (stats, metrics) reads in parallel at a time. */
+const SEGMENT_READS_IN_FLIGHT = 6;
+
+/** When each closed segment closed, as learnt by this isolate: a segment that closed a claim's lifetime ago is never asked again. */
+const closedAtSeen = new Map<string, number>();
+
+/** A page of a list across segments: `resume` is the cursor to go on from when the walk stopped at its bound. */
+export interface SegmentPage<T> {
+  rows: T[];
+  resume: string | null;
+}
+
+/**
+ * Appends events to the tenant's current segment, moving on to the next while one answers that it
+ * is closed (compare-and-set on the tenant row, once per rollover). `current` is the segment the
+ * caller believes current; null for an operator log, which is one object that never closes. The
+ * event ids are given the segment they land in. Answers the results and the segment written.
+ */
+export async function appendEvents(
+  env: Env,
+  tenant: TenantRef,
+  current: number | null,
+  inputs: AppendInput[],
+  now: number,
+  limits: SegmentLimits,
+): Promise<{ results: AppendResult[] | typeof STALE_TENANT; segment: number }> {
+  if (current === null) {
+    const results = await logSegment(env, tenant.id, 0).append(tenant, inputs, now);
+    if (results === SEGMENT_CLOSED) throw new Error("an operator log never closes");
+    return { results, segment: 0 };
+  }
+  let n = current;
+  for (let hops = 0; ; hops++) {
+    if (hops > 0 && hops % ROLLOVER_HOPS === 0) n = Math.max(n, (await readSegmentRange(env.DB, tenant.id)).current);
+    const earlier = await earlierClaims(env, tenant.id, n, inputs, now);
+    const rest = inputs.filter((_, i) => !earlier.has(i));
+    const placed = rest.map(({ event, fingerprint }) => ({ event: { ...event, id: withPlacement(event.id, n) }, fingerprint }));
+    const answered = placed.length ? await logSegment(env, tenant.id, n).append({ ...tenant, segment: { number: n, limits } }, placed, now) : [];
+    if (answered === STALE_TENANT) return { results: STALE_TENANT, segment: n };
+    if (answered === SEGMENT_CLOSED) {
+      await rollOver(env.DB, tenant.id, n);
+      n++;
+      continue;
+    }
+    let next = 0;
+    return { results: inputs.map((_, i) => earlier.get(i) ?? answered[next++]!), segment: n };
+  }
+}
+
+/**
+ * The answers an earlier segment holds for keyed inputs: a live claim of the same key there is a
+ * repeat (same body) or a conflict (another body), just as in one segment. Walks back from the
+ * segment before `n`, at most IDEMPOTENCY_SEGMENTS_BACK, stopping at the first that closed more
+ * than a claim's lifetime ago. Two first uses racing across a rollover both miss here and meet in
+ * segment `n`, which settles them in one transaction: a segment closes before any writer moves on.
+ */
+async function earlierClaims(env: Env, tenantId: string, n: number, inputs: AppendInput[], now: number): Promise<Map<number, AppendResult>> {
+  const out = new Map<number, AppendResult>();
+  const keyed = inputs.flatMap((input, i) =>
+    input.event.idempotencyKey === null ? [] : [{ i, key: input.event.idempotencyKey, fingerprint: input.fingerprint }],
+  );
+  if (!keyed.length) return out;
+  const keys = [...new Set(keyed.map((k) => k.key))];
+  const found = new Map<string, EventRow>();
+  for (let s = n - 1, asked = 0; s >= 0 && asked < IDEMPOTENCY_SEGMENTS_BACK; s--, asked++) {
+    const name = segmentName(tenantId, s);
+    const seen = closedAtSeen.get(name);
+    if (seen !== undefined && seen < now - IDEMPOTENCY_TTL_MS) break;
+    const answer = await logSegment(env, tenantId, s).claims(
+      keys.filter((k) => !found.has(k)),
+      now,
+    );
+    for (const [key, event] of Object.entries(answer.events)) if (!found.has(key)) found.set(key, event);
+    if (answer.closedAt !== null) closedAtSeen.set(name, answer.closedAt);
+    if (answer.closedAt !== null && answer.closedAt < now - IDEMPOTENCY_TTL_MS) break;
+    if (found.size === keys.length) break;
+  }
+  for (const { i, key, fingerprint } of keyed) {
+    const event = found.get(key);
+    if (event) out.set(i, fingerprintOf(event) === fingerprint ? { kind: "repeat", event } : { kind: "conflict", key });
+  }
+  return out;
+}
+
+/** The segment range of a tenant's log, read fresh from D1. */
+export const segmentsOf = (env: Env, tenantId: string) => readSegmentRange(env.DB, tenantId);
+
+/** An id that sorts after every id of its kind in segment `n`: the cursor of a walk that stopped before segment `n`. */
+const segmentTop = (prefix: string, n: number) => withPlacement(`${prefix}_${"z".repeat(26)}`, n);
+
+/**
+ * A list across segments, newest segment first and newest id first within one: segments are
+ * read in order until `limit + 1` rows are found (the page and the sign of a next one). A cursor
+ * (`before`, the last id of a page) names its segment, so the next page starts there and a
+ * rollover in between moves nothing. Rows a closed segment writes later (a retry's attempt, a
+ * resend's delivery) list with their event's segment. At most SEGMENTS_PER_PAGE segments a page.
+ */
+export async function listAcross<T extends { id: string }>(
+  env: Env,
+  tenantId: string,
+  range: SegmentRange,
+  f: { limit: number; before?: string },
+  prefix: string,
+  ask: (log: DurableObjectStub<TenantLog>, f: { limit: number; before?: string }) => Promise<T[]>,
+): Promise<SegmentPage<T>> {
+  const start = f.before === undefined ? range.current : Math.min(segmentOfId(f.before), range.current);
+  const rows: T[] = [];
+  for (let s = start, visited = 0; s >= range.first; s--, visited++) {
+    if (visited === SEGMENTS_PER_PAGE) return { rows, resume: segmentTop(prefix, s) };
+    const before = f.before !== undefined && segmentOfId(f.before) === s ? f.before : undefined;
+    const found = await ask(logSegment(env, tenantId, s), { limit: f.limit - rows.length, before });
+    rows.push(...found);
+    if (rows.length > f.limit) return { rows: rows.slice(0, f.limit + 1), resume: null };
+  }
+  return { rows, resume: null };
+}
+
+/** Runs `read` on every segment of the range, SEGMENT_READS_IN_FLIGHT at a time. */
+export async function eachSegment<T>(env: Env, tenantId: string, range: SegmentRange, read: (log: DurableObjectStub<TenantLog>) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let s = range.current; s >= range.first; s -= SEGMENT_READS_IN_FLIGHT) {
+    const batch = [];
+    for (let k = s; k > s - SEGMENT_READS_IN_FLIGHT && k >= range.first; k--) batch.push(read(logSegment(env, tenantId, k)));
+    out.push(...(await Promise.all(batch)));
+  }
+  return out;
+}
+
+/** Endpoint totals of several segments summed per endpoint, in endpoint id order. */
+export function sumTotals(lists: EndpointTotals[][]): EndpointTotals[] {
+  const byEndpoint = new Map<string, EndpointTotals>();
+  for (const list of lists) {
+    for (const t of list) {
+      const sum = byEndpoint.get(t.endpointId);
+      if (!sum) {
+        byEndpoint.set(t.endpointId, { ...t, latency: [...t.latency], byClass: { ...t.byClass } });
+        continue;
+      }
+      sum.attemptsOk += t.attemptsOk;
+      sum.attemptsFailed += t.attemptsFailed;
+      sum.succeeded += t.succeeded;
+      sum.failed += t.failed;
+      sum.cancelled += t.cancelled;
+      sum.latencySumMs += t.latencySumMs;
+      t.latency.forEach((v, i) => {
+        sum.latency[i] = (sum.latency[i] ?? 0) + v;
+      });
+      for (const [k, v] of Object.entries(t.byClass) as [keyof EndpointTotals["byClass"], number][]) sum.byClass[k] = (sum.byClass[k] ?? 0) + v;
+    }
+  }
+  return [...byEndpoint.values()].sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
+}
+
+/** GET /metrics of a tenant: all-time counters and the open backlog, summed over its segments (`range`: read with the tenant row already). */
+export async function metricsAcross(env: Env, tenantId: string, range?: SegmentRange): Promise<TenantMetrics> {
+  const parts = await eachSegment(env, tenantId, range ?? (await segmentsOf(env, tenantId)), (log) => log.metrics());
+  const backlog = new Map<string, TenantMetrics["backlog"][number]>();
+  for (const p of parts) {
+    for (const b of p.backlog) {
+      const key = `${b.endpointId} ${b.status}`;
+      const seen = backlog.get(key);
+      if (seen) seen.count += b.count;
+      else backlog.set(key, { ...b });
+    }
+  }
+  return { endpoints: sumTotals(parts.map((p) => p.endpoints)), backlog: [...backlog.values()] };
+}
+
+/** Stats from `sinceHour` per endpoint (one endpoint, or all), summed over the tenant's segments. */
+export async function statsAcross(env: Env, tenantId: string, sinceHour: number, endpointId?: string): Promise<EndpointTotals[]> {
+  const parts = await eachSegment(env, tenantId, await segmentsOf(env, tenantId), async (log) => {
+    if (endpointId !== undefined) return log.stats(sinceHour, { endpointId });
+    // A row per endpoint, in pages of at most STATS_ENDPOINTS_PER_CALL (one call below 1,000 endpoints).
+    const rows: EndpointTotals[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await log.stats(sinceHour, { after });
+      rows.push(...page);
+      if (page.length < STATS_ENDPOINTS_PER_CALL) return rows;
+      after = page[page.length - 1]!.endpointId;
+    }
+  });
+  return sumTotals(parts);
+}
+
+/** The hourly roll-ups of some endpoints (at most HOURLY_ENDPOINTS_PER_CALL) from every segment: rows of one hour from several segments add up. */
+export async function hourlyAcross(env: Env, tenantId: string, sinceHour: number, endpointIds: string[]) {
+  return (await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.hourlyStats(sinceHour, endpointIds))).flat();
+}
+
+/** Dead letters into the log's current segment, their ids naming it (so a re-drive by id finds them). */
+export async function addDeadLetters(env: Env, logName: string, rows: DeadLetterRow[]): Promise<void> {
+  const n = (await segmentsOf(env, logName)).current;
+  await logSegment(env, logName, n).addDeadLetters(rows.map((r) => ({ ...r, id: withPlacement(r.id, n) })));
+}
+
+/** A test send's event and delivery, into the tenant's current segment (`current`, from its row). */
+export async function insertTest(env: Env, tenant: TenantRef, current: number, event: EventRow, delivery: DeliveryRow) {
+  const placed = { ...event, id: withPlacement(event.id, current) };
+  const row = { ...delivery, id: withPlacement(delivery.id, current), eventId: placed.id };
+  const ok = await logSegment(env, tenant.id, current).insertTest(tenant, placed, row);
+  return ok ? { event: placed, delivery: row } : null;
+}
+
+/** Every segment of the tenant's log learns a changed retention. */
+export async function configureAll(env: Env, tenant: TenantRef): Promise<void> {
+  await eachSegment(env, tenant.id, await segmentsOf(env, tenant.id), (log) => log.configure(tenant));
+}
+
+/**
+ * The tenant is being deleted: every segment it keeps drops its storage and keeps a tombstone.
+ * Segments before the first kept were dropped by retention already; a later tenant of the same id
+ * wipes whatever an older incarnation left in a segment before it writes (TenantLog.admit).
+ */
+export async function destroyAll(env: Env, tenantId: string, incarnation: number): Promise<void> {
+  await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.destroy(incarnation));
+}
+
+/**
+ * The segments a recover task runs in: every kept one for a tenant id; only the named one for a
+ * segment's own name (the sweep resumes a segment's stalled task in that segment).
+ */
+export async function taskSegments(env: Env, name: string): Promise<DurableObjectStub<TenantLog>[]> {
+  const { logName, segment } = parseSegmentName(name);
+  if (logName !== name) return [logSegment(env, logName, segment)];
+  const range = await segmentsOf(env, logName);
+  return Array.from({ length: range.current - range.first + 1 }, (_, i) => logSegment(env, logName, range.first + i));
+}
+
+/**
+ * A recover task in every kept segment (the same id in each, over that segment's failed
+ * deliveries), oldest segment first so `max` takes the oldest failures first. Answers the task as
+ * the API shows it: the totals summed.
+ */
+export async function createTaskAcross(
+  env: Env,
+  tenantId: string,
+  task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt">,
+  max: number,
+): Promise<TaskRow> {
+  const rows: TaskRow[] = [];
+  let left = max;
+  for (const log of await taskSegments(env, tenantId)) {
+    const row = await log.createTask(task, left);
+    left -= row.total;
+    rows.push(row);
+  }
+  return sumTasks(rows);
+}
+
+/** A task and how many of its deliveries finished, summed over the segments that hold it. */
+export async function getTaskAcross(env: Env, tenantId: string, taskId: string): Promise<{ task: TaskRow; done: number } | null> {
+  const found = (await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.getTask(taskId))).filter((f) => f !== null);
+  if (!found.length) return null;
+  return { task: sumTasks(found.map((f) => f.task)), done: found.reduce((n, f) => n + f.done, 0) };
+}
+
+function sumTasks(rows: TaskRow[]): TaskRow {
+  const open = rows.some((r) => r.handedOutAt === null);
+  return {
+    ...rows[0]!,
+    total: rows.reduce((n, r) => n + r.total, 0),
+    handed: rows.reduce((n, r) => n + r.handed, 0),
+    handedOutAt: open ? null : Math.max(...rows.map((r) => r.handedOutAt ?? 0)),
+  };
+}
