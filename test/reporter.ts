@@ -14,8 +14,9 @@ export default class CountingReporter implements Reporter {
     let failed = unhandledErrors.length;
     let skipped = 0;
     for (const mod of testModules) {
-      // A file that failed to load has no tests but is a failure all the same.
-      if (mod.state() === "failed" && ![...mod.children.allTests()].length) failed++;
+      // A file that failed to load, or whose hook failed after its tests passed (test/setup.ts's
+      // checks), is a failure all the same.
+      if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed")) failed++;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") passed++;

@@ -106,6 +106,8 @@ function portMatters(host: string): boolean {
   return host.startsWith("[") || parseIPv4(host) !== null || host === "localhost" || host.endsWith(".localhost");
 }
 
+const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
+
 /** `host`, `host:port` or a URL, as the host and (where it matters) port it names, or null. */
 function parseSelfHost(entry: string): { host: string; port: string | null } | null {
   const text = entry.trim();
@@ -114,7 +116,13 @@ function parseSelfHost(entry: string): { host: string; port: string | null } | n
     const url = new URL(text.includes("://") ? text : `http://${text}`);
     if (!url.hostname) return null;
     const host = canonicalHost(url.hostname);
-    return { host, port: portMatters(host) && url.port ? url.port : null };
+    if (!portMatters(host)) return { host, port: null };
+    // The URL parser drops a port equal to its scheme's default, yet "localhost:80" and
+    // "http://localhost" name port 80 only: read as portless they would make every loopback port
+    // (each local receiver) this deployment. Only a bare host ("localhost") stands for every port.
+    const written = /^(?:\[[^\]]*\]|[^/:?#[]*):(\d+)(?:[/?#]|$)/.exec(text)?.[1];
+    const port = url.port || (written !== undefined ? String(Number(written)) : text.includes("://") ? DEFAULT_PORTS[url.protocol] : undefined);
+    return { host, port: port ?? null };
   } catch {
     return null;
   }

@@ -10,8 +10,11 @@ import { api, createTenant, ROOT_KEY } from "../helpers/api";
 import { PortalClient } from "../helpers/portal";
 
 const LIMIT = 20;
-// Addresses of their own (192.0.2.0/24), apart from the API throttle test's.
-const ip = () => `192.0.2.${Math.floor(Math.random() * 250) + 1}`;
+// Addresses of their own (192.0.2.0/24), apart from the API throttle test's, and one per test: two
+// tests drawing the same address would share its failure count (the limiter outlives a test).
+const block = Math.floor(Math.random() * 240);
+let taken = 0;
+const ip = () => `192.0.2.${block + ++taken}`;
 const newLink = async (tenant: string) => PortalClient.linkPath((await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: {} })).body.url);
 
 describe("failed portal logins are throttled per client", () => {

@@ -83,6 +83,23 @@ describe("endpoints pointing at this deployment", () => {
     expect(checkDestination("http://localhost:8787/x", { ...opts, selfHosts: ["[::1]:8787"] }).ok).toBe(false);
   });
 
+  it("a self host on its scheme's default port keeps that port: localhost:80 is not every loopback port", () => {
+    // What a request on http://localhost/ teaches (src/lib/self-hosts.ts), and a PUBLIC_URL without a port.
+    for (const selfHosts of [["localhost:80"], ["http://localhost"], ["http://127.0.0.1/"], ["LOCALHOST:0080"]]) {
+      const opts = { allowHttp: true, allowPrivate: true, selfHosts };
+      expect(checkDestination("http://127.0.0.1:4000/x", opts).ok, `${selfHosts} vs :4000`).toBe(true);
+      expect(checkDestination("http://localhost:8787/x", opts).ok, `${selfHosts} vs :8787`).toBe(true);
+      expect(checkDestination("http://127.0.0.1/x", opts).ok, `${selfHosts} vs :80`).toBe(false);
+      expect(checkDestination("http://[::1]:80/x", opts).ok, `${selfHosts} vs [::1]:80`).toBe(false);
+    }
+    // The same on https's port.
+    const tls = { allowHttp: true, allowPrivate: true, selfHosts: ["https://localhost"] };
+    expect(checkDestination("https://127.0.0.1/x", tls).ok).toBe(false);
+    expect(checkDestination("http://127.0.0.1:4000/x", tls).ok).toBe(true);
+    // A loopback self host named without a port or scheme still stands for every port (SELF_HOSTS=localhost).
+    expect(checkDestination("http://127.0.0.1:4000/x", { allowHttp: true, allowPrivate: true, selfHosts: ["localhost"] }).ok).toBe(false);
+  });
+
   it("a request that came in on http://localhost:<port> makes [::1] and 127.x on that port refused at create", async () => {
     const tenant = await createTenant();
     // Any port but the test receiver's (which this file's other tests deliver to).
