@@ -6,7 +6,11 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { newId } from "../../src/db/ids";
+import { taskOwners } from "../../src/db/schema";
+import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
+import { tenantLogFor } from "../../src/tenant-log/client";
 import { fanOut } from "../../src/services/events/fanout";
 import { api, createTenant, eventually } from "../helpers/api";
 import { ladder, type Ladder } from "../helpers/ladder";
@@ -235,5 +239,62 @@ describe("bad filters and other tenants", () => {
     expect((await api("GET", `/v1/tasks/${theirs.body.id}`, { key: key.body.key })).status).toBe(404);
     expect((await replayCall(other.tenant, { mode: "retry", since: since() }, key.body.key)).status).toBe(404);
     expect((await replayCall("no_such_tenant_x", { mode: "retry", since: since() })).status).toBe(404);
+  });
+});
+
+describe("resume", () => {
+  it("the sweep resumes a replay whose run stopped after the task was written, and sends what its plan said", async () => {
+    const tenant = await createTenant();
+    const a = await ladder({ tenant, path: uniquePath("/ok") });
+    for (let i = 0; i < 3; i++) await a.post({ type: "a.b", data: { i } });
+    await a.runAlarm();
+    expect(await a.received()).toHaveLength(3);
+    const plan = await replayCall(tenant, { mode: "retry", since: since(), dry_run: true });
+    expect(plan.body.total).toBe(3);
+
+    // What a run that died right after writing its task leaves: the task, nothing handed out.
+    const now = Date.now();
+    const id = newId("task", now);
+    await serviceCtx(env).db.insert(taskOwners).values({ id, tenantId: tenant });
+    const filter = {
+      mode: "retry" as const,
+      endpointIds: [a.endpoint.id],
+      eventTypes: null,
+      statuses: null,
+      statusClass: null,
+      channel: null,
+      since: now - HOUR,
+      until: now,
+      asOf: now,
+    };
+    const params = {
+      mode: "retry",
+      endpoint_ids: null,
+      covered_endpoint_ids: [a.endpoint.id],
+      event_types: null,
+      statuses: null,
+      status_class: null,
+      channel: null,
+      since: new Date(now - HOUR).toISOString(),
+      until: new Date(now).toISOString(),
+    };
+    const routable = [{ id: a.endpoint.id, status: "active", eventTypes: null, channels: null, filter: null }];
+    await tenantLogFor(env, tenant).createReplay(
+      { id, tenantId: tenant, endpointId: "", kind: "replay", params, createdAt: now, windowSince: now - HOUR, windowUntil: now, updatedAt: now },
+      filter,
+      routable,
+      10_000,
+    );
+    expect((await api("GET", `/v1/tasks/${id}`)).body).toMatchObject({ status: "running", total: 3, done: 0 });
+
+    const swept = await sweepTenant(serviceCtx(env), tenant, now + 24 * HOUR);
+    expect(swept.tasks).toBe(1);
+    await a.runAlarm();
+    expect(await a.received()).toHaveLength(6);
+    expect((await api("GET", `/v1/tasks/${id}`)).body).toMatchObject({ status: "completed", total: 3, done: 3 });
+    // Handed out: a later sweep finds nothing stalled, and nothing is sent twice.
+    expect((await sweepTenant(serviceCtx(env), tenant, now + 48 * HOUR)).tasks).toBe(0);
+    await a.runAlarm();
+    expect(await a.received()).toHaveLength(6);
   });
 });
