@@ -18,6 +18,11 @@ import { withdrawDeliveries } from "./task-withdraw";
 export async function cancelTask(ctx: ServiceCtx, taskId: string, tenantFilter: string | null) {
   const owner = await ctx.db.select().from(taskOwners).where(eq(taskOwners.id, taskId)).get();
   if (!owner || (tenantFilter !== null && owner.tenantId !== tenantFilter)) throw notFound("task");
+  // A task that finished (or was cancelled) already is answered as it is: nothing is left to stop.
+  const before = await getTaskAcross(ctx.env, owner.tenantId, taskId);
+  if (!before) throw notFound("task");
+  const view = taskView(before.task, before.done);
+  if (view.status !== "running") return view;
   const now = Date.now();
   const open: { id: string; endpointId: string }[] = [];
   for (const tenantLog of await taskSegments(ctx.env, owner.tenantId)) open.push(...((await tenantLog.cancelTask(taskId, now)) ?? []));
