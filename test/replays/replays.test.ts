@@ -12,6 +12,7 @@ import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
 import { tenantLogFor } from "../../src/tenant-log/client";
 import { fanOut } from "../../src/services/events/fanout";
+import { ingestEvent } from "../../src/services/events/ingest";
 import { api, createTenant, eventually } from "../helpers/api";
 import { ladder, type Ladder } from "../helpers/ladder";
 import { received, script, uniquePath } from "../helpers/receiver";
@@ -296,5 +297,56 @@ describe("resume", () => {
     expect((await sweepTenant(serviceCtx(env), tenant, now + 48 * HOUR)).tasks).toBe(0);
     await a.runAlarm();
     expect(await a.received()).toHaveLength(6);
+  });
+});
+
+describe("across log segments", () => {
+  it("plans and runs over every segment, both modes, and a cancel reaches every segment", { timeout: 60_000 }, async () => {
+    const tenant = await createTenant();
+    const a = await ladder({ tenant, path: uniquePath("/ok"), endpoint: { rate_limit_per_s: 1 } });
+    const b = await ladder({ tenant, path: uniquePath("/ok") });
+    // One event a segment (TENANT_LOG_SEGMENT_MAX_EVENTS=1); B disabled for the first two.
+    await api("POST", `/v1/tenants/${tenant}/endpoints/${b.endpoint.id}/disable`);
+    const small = serviceCtx({ ...env, TENANT_LOG_SEGMENT_MAX_EVENTS: "1" });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      if (i === 2) {
+        // The queue's consumer fanned the first two out while B was disabled (A's deliveries show it).
+        await eventually(
+          () => a.deliveries(),
+          (list) => list.length === 2,
+        );
+        await api("POST", `/v1/tenants/${tenant}/endpoints/${b.endpoint.id}/enable`);
+      }
+      const { event } = await ingestEvent(small, tenant, { type: "seg.x", data: { i } });
+      if (i === 2) await fanOut(serviceCtx(env), [{ tenantId: tenant, eventId: event.id, origin: "" }]);
+      ids.push(event.id);
+    }
+    expect(ids.map((id) => id.split(".").at(-1))).toEqual([expect.any(String), "1", "2"]);
+    for (let i = 0; i < 3; i++) {
+      await a.runAlarm();
+      await a.advance(1000);
+    }
+    await b.runAlarm();
+
+    const missing = await replayCall(tenant, { mode: "missing", since: since(), dry_run: true });
+    expect(missing.body).toMatchObject({ total: 2, by_endpoint: [{ endpoint_id: b.endpoint.id, count: 2 }] });
+    const ran = await runAndCollect(tenant, { mode: "missing", since: since() }, [a, b]);
+    expect(ran.got[1]!.sort()).toEqual(ids.slice(0, 2).sort());
+
+    const plan = await replayCall(tenant, { mode: "retry", since: since(), endpoint_ids: [a.endpoint.id], dry_run: true });
+    expect(plan.body.total).toBe(3);
+    const task = await replayCall(tenant, { mode: "retry", since: since(), endpoint_ids: [a.endpoint.id] });
+    expect(task.body.total).toBe(3);
+    const before = (await a.received()).length;
+    await a.runAlarm(); // one this second (rate limit 1/s)
+    expect((await a.received()).length).toBe(before + 1);
+    const cancel = await api("POST", `/v1/tasks/${task.body.id}/cancel`);
+    expect(cancel.body).toMatchObject({ status: "cancelled", total: 3, done: 3 });
+    for (let i = 0; i < 3; i++) {
+      await a.advance(5000);
+      await a.runAlarm();
+    }
+    expect((await a.received()).length).toBe(before + 1);
   });
 });
