@@ -1,12 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { REPLAY_MAX_ENDPOINT_IDS } from "../../services/replays";
 import { REPLAY_MODES, REPLAY_STATUSES } from "../../tenant-log/replay-query";
 import { idField, TimestampInput } from "../common";
 
 /** Event types or patterns one replay may name; more is a filter better written as a pattern. */
 const REPLAY_MAX_EVENT_TYPES = 50;
-/** Endpoint ids one replay may name (src/services/replays.ts, REPLAY_MAX_ENDPOINT_IDS). */
-const REPLAY_MAX_ENDPOINT_IDS = 100;
 
 export const ReplayInput = z
   .strictObject({
