@@ -149,6 +149,21 @@ export class Edgehooks {
 
   readonly tasks = {
     get: (taskId: string) => unwrap(this.raw.GET("/v1/tasks/{task_id}", { params: { path: { task_id: taskId } } })),
+    /** Stops a replay or recover: nothing of it is sent after this answers. */
+    cancel: (taskId: string) => unwrap(this.raw.POST("/v1/tasks/{task_id}/cancel", { params: { path: { task_id: taskId } } })),
+  };
+
+  readonly replays = {
+    /** The plan of a replay (what it would send, per endpoint and status); sends nothing. */
+    plan: async (tenantId: string, body: Omit<Schemas["ReplayInput"], "dry_run">) =>
+      (await unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/replays", { params: { path: { tenant_id: tenantId } }, body: { ...body, dry_run: true } }),
+      )) as Schemas["ReplayPlan"],
+    /** Starts a replay: a task paced by each endpoint's rate limit (tasks.get for progress, tasks.cancel to stop). */
+    start: async (tenantId: string, body: Omit<Schemas["ReplayInput"], "dry_run">) =>
+      (await unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/replays", { params: { path: { tenant_id: tenantId } }, body: { ...body, dry_run: false } }),
+      )) as Schemas["Task"],
   };
 
   readonly portalSessions = {

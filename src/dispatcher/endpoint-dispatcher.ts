@@ -150,6 +150,19 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return true;
   }
 
+  /**
+   * Cancels the held deliveries among these ids (a cancelled replay or recover: src/services/tasks.ts),
+   * in flight or not: none of them is attempted again, and their cancels go through the outbox in
+   * one write. Ids it does not hold are left alone. Answers how many it held.
+   */
+  async cancelMany(deliveryIds: string[]): Promise<number> {
+    const rows = deliveryIds.map((id) => this.store.get(id)).filter((r) => r !== null);
+    if (rows.length) this.cancelRows(rows);
+    await this.flushOutbox(this.now());
+    await this.arm();
+    return rows.length;
+  }
+
   /** How many deliveries wait here (due, scheduled or held), for stats. */
   async pendingCount(): Promise<number> {
     return this.store.count();

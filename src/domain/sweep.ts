@@ -38,12 +38,19 @@ export const SWEEP_LIMITS = {
    * failed is handed again in 10 sweeps; 100 calls keep a sweep at ~150 subrequests.
    */
   handOffEndpoints: 100,
-  /** Stalled recover tasks resumed, and pages (one dispatcher call each) per task. */
+  /** Stalled recover and replay tasks resumed, and pages per task (TASK_PAGE_SUBREQUESTS each at most). */
   tasks: 2,
   taskPages: 3,
   /** Dead letters queued again: one send each (a dead letter's body can be up to a queue message, 128 KB). */
   deadLetters: 20,
 } as const;
+
+/**
+ * Subrequests one task page makes at most: a recover page reads, hands to its one endpoint and
+ * marks (3); a replay page (src/services/replays.ts, REPLAY_PAGE deliveries) reads, hands to each
+ * endpoint it names (at most 90) and checks for a cancel.
+ */
+export const TASK_PAGE_SUBREQUESTS = 92;
 
 /** The subrequests one tenant's sweep makes at most, step by step (src/jobs/sweep.ts). */
 export const SUBREQUESTS_PER_SWEEP =
@@ -51,7 +58,7 @@ export const SUBREQUESTS_PER_SWEEP =
   2 + // active endpoints (D1), the orphans question
   SWEEP_LIMITS.handOffEndpoints +
   1 + // the stalled-tasks question
-  SWEEP_LIMITS.tasks * (1 + SWEEP_LIMITS.taskPages * 3) + // the endpoint (D1); per page: read, hand over, mark
+  SWEEP_LIMITS.tasks * (2 + SWEEP_LIMITS.taskPages * TASK_PAGE_SUBREQUESTS) + // the task's kind, its endpoints (D1); its pages
   2 + // dead letters: the list, the mark
   SWEEP_LIMITS.deadLetters;
 

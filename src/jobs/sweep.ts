@@ -5,7 +5,7 @@
  *   the message was dead-lettered) are queued again; fan-out is idempotent;
  * - deliveries still `pending` long after they were written (their hand-off to the dispatcher
  *   failed) are handed again; dispatchers de-duplicate by delivery id;
- * - recover tasks whose hand-out stopped resume after their cursor;
+ * - recover and replay tasks whose hand-out stopped resume after their cursor;
  * - dead-lettered fan-out/resend/operational messages are queued again, at most MAX_AUTO_REDRIVES
  *   times each (then an operator re-drives them by hand: routes/dead-letters).
  * Every step takes at most its share of SWEEP_LIMITS, so one sweep makes at most
@@ -16,7 +16,7 @@ import { MAX_AUTO_REDRIVES, SWEEP_LIMITS } from "../domain/sweep";
 import type { ServiceCtx } from "../services/context";
 import { redriveDeadLetters } from "../services/dead-letters";
 import { activeEndpoints, handOff } from "../services/events/fanout";
-import { resumeTask } from "../services/recover";
+import { resumeStalledTask } from "../services/tasks";
 import { endpointOwnerOf, logNameOf, tenantLogFor } from "../tenant-log/client";
 import type { FanoutPlan } from "../tenant-log/types";
 
@@ -41,7 +41,7 @@ export async function sweepTenant(ctx: ServiceCtx, tenantId: string, now: number
   const orphans = firstEndpoints(await tenantLog.orphans(before, SWEEP_LIMITS.orphans, [...active.keys()]), SWEEP_LIMITS.handOffEndpoints);
   if (orphans.deliveries.length) await handOff(ctx, orphans, active);
   const stalled = await tenantLog.stalledTasks(before, SWEEP_LIMITS.tasks);
-  for (const taskId of stalled) await resumeTask(ctx, tenantId, taskId, SWEEP_LIMITS.taskPages);
+  for (const taskId of stalled) await resumeStalledTask(ctx, tenantId, taskId, SWEEP_LIMITS.taskPages);
   const redriven = await redriveDeadLetters(ctx, tenantId, { maxRedrives: MAX_AUTO_REDRIVES, limit: SWEEP_LIMITS.deadLetters });
   return { requeued: unfanned.length, rehanded: orphans.deliveries.length, tasks: stalled.length, redriven };
 }

@@ -15,6 +15,7 @@ const WHAT: Record<TenantAction, string> = {
   retry: "deliveries were retried",
   resend: "events were resent",
   recover: "recoveries were started",
+  replay: "replays were planned or started",
 };
 
 export function limitedText(err: TenantActionLimited): string {

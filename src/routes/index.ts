@@ -14,6 +14,7 @@ import { registerMetricsRoutes } from "./metrics";
 import { registerPortalSessionRoutes } from "./portal-sessions";
 import { registerPortal } from "../portal";
 import { registerRecoveryRoutes } from "./recovery";
+import { registerReplayRoutes } from "./replays";
 import { registerStatsRoutes } from "./stats";
 import { registerTenantRoutes } from "./tenants";
 
@@ -30,6 +31,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerEventRoutes(app);
   registerDeliveryRoutes(app);
   registerRecoveryRoutes(app);
+  registerReplayRoutes(app);
   registerDeadLetterRoutes(app);
   registerStatsRoutes(app);
   registerPortalSessionRoutes(app);

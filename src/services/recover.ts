@@ -136,13 +136,13 @@ export async function getTask(ctx: ServiceCtx, taskId: string, tenantFilter: str
   return { task: found.task, view: taskView(found.task, found.done) };
 }
 
-function taskView(task: TaskRow, done: number) {
+export function taskView(task: TaskRow, done: number) {
   return {
     id: task.id,
     kind: task.kind,
     tenant_id: task.tenantId,
-    endpoint_id: task.endpointId,
-    status: done >= task.total ? ("completed" as const) : ("running" as const),
+    endpoint_id: task.endpointId === "" ? null : task.endpointId,
+    status: task.cancelledAt !== null ? ("cancelled" as const) : done >= task.total ? ("completed" as const) : ("running" as const),
     total: task.total,
     done: Math.min(done, task.total),
     params: task.params,

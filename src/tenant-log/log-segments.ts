@@ -272,7 +272,7 @@ export async function taskSegments(env: Env, name: string): Promise<DurableObjec
 export async function createTaskAcross(
   env: Env,
   tenantId: string,
-  task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt">,
+  task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt" | "cancelledAt">,
   max: number,
 ): Promise<TaskRow> {
   const rows: TaskRow[] = [];

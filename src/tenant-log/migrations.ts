@@ -175,6 +175,12 @@ ALTER TABLE events ADD trace_id TEXT;
 --> statement-breakpoint
 ALTER TABLE events ADD trace_flags TEXT;`;
 
+/**
+ * v6: replays (src/services/replays.ts) are tasks too. A cancelled task keeps its row (its progress
+ * stays readable) and is marked here, so no run hands out another page of it.
+ */
+const m0006 = `ALTER TABLE tasks ADD cancelled_at INTEGER;`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
@@ -185,9 +191,10 @@ export const TENANT_LOG_MIGRATIONS = {
       entry(3, "0003_rowid_tables", 1_795_000_000_002),
       entry(4, "0004_dead_letter_redriven", 1_795_000_000_003),
       entry(5, "0005_metrics", 1_795_000_000_004),
+      entry(6, "0006_task_cancel", 1_795_000_000_005),
     ],
   },
-  migrations: { m0001, m0002, m0003, m0004, m0005 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003, m0004, m0005, m0006 } as Record<string, string>,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */

@@ -102,15 +102,15 @@ export const deliveryStats = sqliteTable(
 );
 
 /**
- * Long-running operations (recover). `cursor` is the last delivery id handed to the dispatcher:
+ * Long-running operations (recover, replay; a replay's `endpoint_id` is "", its filter in `params`). `cursor` is the last delivery id handed to the dispatcher:
  * a run that stops anywhere resumes after it, so nothing is marked before it was handed over.
  */
 export const tasks = sqliteTable("tasks", {
   id: text("id").primaryKey(),
   tenantId: text("tenant_id").notNull(),
   endpointId: text("endpoint_id").notNull(),
-  kind: text("kind").$type<"recover">().notNull(),
-  params: json<Record<string, string>>("params").notNull(),
+  kind: text("kind").$type<"recover" | "replay">().notNull(),
+  params: json<Record<string, string | string[] | null>>("params").notNull(),
   total: integer("total").notNull(),
   createdAt: integer("created_at").notNull(),
   windowSince: integer("window_since").notNull(),
@@ -121,6 +121,8 @@ export const tasks = sqliteTable("tasks", {
   /** Set once every page was handed over; until then the sweeper resumes it. */
   handedOutAt: integer("handed_out_at"),
   updatedAt: integer("updated_at").notNull(),
+  /** Set by POST /v1/tasks/{id}/cancel: nothing more is handed out, and what was handed is withdrawn. */
+  cancelledAt: integer("cancelled_at"),
 });
 
 /** Queue messages that exhausted their retries: kept so nothing is dropped, re-drivable. */

@@ -58,6 +58,8 @@ import { sweepMessage } from "../domain/sweep";
 import { halfDone, recheckDelay } from "./sweep-check";
 import type { SegmentLimits } from "../config";
 import { dropped, isClosedIn, readSegmentRange, SEGMENT_CLOSE_BYTES, segmentName } from "./segments";
+import { replayFilterOf, replayGroups, replayOrigin, type ReplayFilter } from "./replay-query";
+import type { ReplayCount, ReplayPage } from "./types";
 
 const { events, deliveries, attempts, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
@@ -88,6 +90,11 @@ export const FANOUT_MATCH_BYTES = 4 * 1024 * 1024;
  * event's endpoints more): one transaction of bounded CPU whatever the endpoints × events.
  */
 export const FANOUT_DELIVERIES_PER_CALL = 1000;
+/**
+ * Deliveries (or events, for a missing replay) one scan step of a replay plan reads: a page of
+ * ids, well under a call's CPU; the plan walks such steps until it has counted MAX_REPLAY.
+ */
+export const REPLAY_SCAN_PAGE = 500;
 
 /** Answered (not thrown) when a write names a tenant incarnation this object refuses. */
 export const STALE_TENANT = "stale_tenant" as const;
@@ -666,9 +673,9 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   /** Creates a recover task; its total counts the failed deliveries it can send again (at most `max`). */
-  async createTask(task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt">, max: number): Promise<TaskRow> {
+  async createTask(task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt" | "cancelledAt">, max: number): Promise<TaskRow> {
     const n = this.db.select({ n: count() }).from(deliveries).where(this.recoverable(task)).get()?.n ?? 0;
-    const row: TaskRow = { ...task, total: Math.min(n, max), cursor: null, handed: 0, handedOutAt: n === 0 ? task.createdAt : null };
+    const row: TaskRow = { ...task, total: Math.min(n, max), cursor: null, handed: 0, handedOutAt: n === 0 ? task.createdAt : null, cancelledAt: null };
     this.db.insert(tasks).values(row).run();
     countRowsWritten("tenant_log", 1);
     await this.armSweep(task.createdAt);
@@ -678,7 +685,8 @@ export class TenantLog extends DurableObject<Env> {
   /** The next page of a task's deliveries to hand over, after its cursor, with their events. */
   async taskPage(taskId: string, limit: number): Promise<{ task: TaskRow; items: RecoverItem[]; last: boolean } | null> {
     const task = this.db.select().from(tasks).where(eq(tasks.id, taskId)).get();
-    if (!task) return null;
+    // A replay is handed out by replayPage; this is a recover's page.
+    if (task?.kind !== "recover") return null;
     const room = Math.max(0, Math.min(limit, task.total - task.handed));
     if (task.handedOutAt !== null || room === 0) return { task, items: [], last: true };
     const conds = [this.recoverable(task)];
@@ -733,6 +741,154 @@ export class TenantLog extends DurableObject<Env> {
         handed.length,
         taskId,
       );
+    });
+  }
+
+  // ---- replays (./replay-query.ts) -------------------------------------------------------------
+
+  /**
+   * What a replay sends from this segment, in its order, at most `max`: counts per endpoint and
+   * source status. The plan (dry run) and createReplay count with this one walk, so a run sends
+   * what its plan said. Scans in pages of REPLAY_SCAN_PAGE.
+   */
+  async replayPlan(f: ReplayFilter, endpoints: RoutableEndpoint[], max: number, now: number): Promise<{ counts: ReplayCount[]; more: boolean }> {
+    return this.countReplay(f, endpoints, replayOrigin(""), max, now);
+  }
+
+  /** `more`: the walk found deliveries beyond `max` (the replay leaves them out). */
+  private countReplay(f: ReplayFilter, endpoints: RoutableEndpoint[], origin: string, max: number, now: number): { counts: ReplayCount[]; more: boolean } {
+    const counts = new Map<string, ReplayCount>();
+    let n = 0;
+    let more = false;
+    for (let after: string | null = null; !more; ) {
+      const { groups, done } = replayGroups(this.sql, f, endpoints, origin, after, REPLAY_SCAN_PAGE, now);
+      for (const item of groups.flatMap((g) => g.items)) {
+        if (n >= max) {
+          more = true;
+          break;
+        }
+        const key = `${item.endpointId} ${item.status}`;
+        const c = counts.get(key) ?? counts.set(key, { endpointId: item.endpointId, status: item.status, count: 0 }).get(key)!;
+        c.count++;
+        n++;
+      }
+      if (done || !groups.length) break;
+      after = groups.at(-1)!.key;
+    }
+    return { counts: [...counts.values()], more };
+  }
+
+  /** Creates a replay task here; its total is what replayPlan counts now (at most `max`). Answers the row and the counts. */
+  async createReplay(
+    task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt" | "cancelledAt">,
+    f: ReplayFilter,
+    endpoints: RoutableEndpoint[],
+    max: number,
+  ): Promise<{ task: TaskRow; counts: ReplayCount[] }> {
+    const { counts } = this.countReplay(f, endpoints, replayOrigin(task.id), max, task.createdAt);
+    const total = counts.reduce((n, c) => n + c.count, 0);
+    const row: TaskRow = { ...task, total, cursor: null, handed: 0, handedOutAt: total === 0 ? task.createdAt : null, cancelledAt: null };
+    this.db.insert(tasks).values(row).run();
+    countRowsWritten("tenant_log", 1);
+    if (total > 0) await this.armSweep(task.createdAt);
+    return { task: row, counts };
+  }
+
+  /**
+   * The next page of a replay: writes its deliveries (`pending`, linked to the task; a repeat of one
+   * is ignored) and moves the cursor past them in one transaction, then answers them as hand-off
+   * pages (./handoff-page.ts). A hand-off that fails after this leaves them `pending`, and the
+   * sweep hands them again like any delivery whose hand-off was lost. At most about `limit`
+   * deliveries (a missing event's go whole). Null: no such replay here.
+   */
+  async replayPage(taskId: string, endpoints: RoutableEndpoint[], limit: number, now: number): Promise<ReplayPage | null> {
+    const task = this.db.select().from(tasks).where(eq(tasks.id, taskId)).get();
+    if (task?.kind !== "replay") return null;
+    if (task.handedOutAt !== null || task.cancelledAt !== null) return { plans: [], written: 0, last: true };
+    const room = task.total - task.handed;
+    const f = replayFilterOf(task);
+    const { groups, done } =
+      room > 0 ? replayGroups(this.sql, f, endpoints, replayOrigin(taskId), task.cursor, Math.min(limit, room), now) : { groups: [], done: true };
+    const items = groups.flatMap((g) => g.items).slice(0, Math.max(0, room));
+    const refs: { id: string; eventId: string; endpointId: string }[] = [];
+    const origin = f.mode === "retry" ? replayOrigin(taskId) : "";
+    this.ctx.storage.transactionSync(() => {
+      for (const item of items) {
+        const id = newIdBeside("dlv", item.eventId, now);
+        const cursor = this.sql.exec(
+          `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, task_id, attempt_count, next_attempt_at, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+          id,
+          task.tenantId,
+          item.eventId,
+          item.endpointId,
+          item.eventType,
+          origin,
+          taskId,
+          now,
+          now,
+          now,
+        );
+        if (cursor.toArray().length) refs.push({ id, eventId: item.eventId, endpointId: item.endpointId });
+        countRowsWritten("tenant_log", cursor.rowsWritten);
+      }
+      const handed = task.handed + refs.length;
+      const last = done || items.length === 0 || task.handed + items.length >= task.total;
+      this.exec(
+        `UPDATE tasks SET cursor = COALESCE(?, cursor), handed = ?, updated_at = ?, handed_out_at = CASE WHEN ? THEN ? ELSE handed_out_at END,
+           total = CASE WHEN ? THEN ? ELSE total END WHERE id = ?`,
+        groups.at(-1)?.key ?? null,
+        handed,
+        now,
+        last ? 1 : 0,
+        now,
+        last ? 1 : 0,
+        handed,
+        taskId,
+      );
+      task.handedOutAt = last ? now : null;
+    });
+    if (task.handedOutAt === null) await this.armSweep(now);
+    const plans = [];
+    for (let rest = refs; rest.length; ) {
+      const { plan, taken } = handoffPage(this.db, rest);
+      plans.push(plan);
+      rest = rest.slice(Math.max(1, taken));
+    }
+    return { plans, written: refs.length, last: task.handedOutAt !== null };
+  }
+
+  /** Whether the task was cancelled: a run that just handed a page withdraws it again if so. */
+  async taskCancelled(taskId: string): Promise<boolean> {
+    return (this.db.select({ at: tasks.cancelledAt }).from(tasks).where(eq(tasks.id, taskId)).get()?.at ?? null) !== null;
+  }
+
+  /**
+   * Cancels a task here (a replay or a recover): no page is handed out after this, and every
+   * delivery it handed that is not final yet becomes `cancelled`. Answers those deliveries, so the
+   * caller withdraws them from their dispatchers; null when the task is not here. At most the
+   * task's total (MAX_REPLAY, MAX_RECOVER) rows, in one transaction.
+   */
+  async cancelTask(taskId: string, now: number): Promise<{ id: string; endpointId: string }[] | null> {
+    const task = this.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, taskId)).get();
+    if (!task) return null;
+    return this.ctx.storage.transactionSync(() => {
+      this.exec(
+        "UPDATE tasks SET cancelled_at = COALESCE(cancelled_at, ?), handed_out_at = COALESCE(handed_out_at, ?), updated_at = ? WHERE id = ?",
+        now,
+        now,
+        now,
+        taskId,
+      );
+      const open = this.sql
+        .exec<{ id: string; endpoint_id: string }>(
+          `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE task_id = ? AND status NOT IN (${FINAL_SQL}) RETURNING id, endpoint_id`,
+          now,
+          taskId,
+        )
+        .toArray();
+      countRowsWritten("tenant_log", open.length);
+      return open.map((r) => ({ id: r.id, endpointId: r.endpoint_id }));
     });
   }
 

@@ -118,3 +118,17 @@ export interface AttemptFilters {
   since?: number;
   until?: number;
 }
+
+/** A replay's count of one endpoint and source status ("missing" for a missing replay). */
+export interface ReplayCount {
+  endpointId: string;
+  status: string;
+  count: number;
+}
+
+/** One page of a replay: what it wrote, as hand-off pages; `last` once nothing is left to write. */
+export interface ReplayPage {
+  plans: FanoutPlan[];
+  written: number;
+  last: boolean;
+}

@@ -49,7 +49,7 @@ const strict = () => (env as unknown as { STRICT_INGEST_LIMITER: RateLimit }).ST
 const strictEnv = () => ({ ...env, INGEST_LIMITER: strict(), TENANT_ACTION_LIMITER: strict() });
 
 /** The operations whose 429 is the per-tenant action limit (root key, counted per tenant and action). */
-const ACTION_LIMITED = new Set(["testEndpoint", "testEndpointFilter", "testUrl", "retryDelivery", "recoverEndpoint", "resendEvent"]);
+const ACTION_LIMITED = new Set(["testEndpoint", "testEndpointFilter", "testUrl", "retryDelivery", "recoverEndpoint", "resendEvent", "createReplay"]);
 
 /**
  * Documented statuses this walk cannot reach in the test deployment, each with where it is provoked
@@ -199,6 +199,13 @@ describe("documented error statuses are the ones each route answers", () => {
     await api("DELETE", `/v1/tenants/${fx.tenant_id}/endpoints/${doomed.id}`);
     await call(byId("cancelDelivery"), fill(byId("cancelDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }), {});
     await call(byId("retryDelivery"), fill(byId("retryDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }), {});
+    // A replay naming a disabled endpoint: 409.
+    const paused = await createEndpoint(fx.tenant_id, { url: receiverUrl(uniquePath()), disabled: true });
+    await post(
+      "createReplay",
+      { tenant_id: fx.tenant_id },
+      { mode: "missing", endpoint_ids: [paused.id], since: new Date(Date.now() - 3600_000).toISOString() },
+    );
     // A dead letter re-driven once (202) and then again (409).
     const redrive = fill(byId("redriveDeadLetter").path, { tenant_id: fx.tenant_id, dead_letter_id: deadLetterId });
     expect(await call(byId("redriveDeadLetter"), redrive, {})).toBe(202);

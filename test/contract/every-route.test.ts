@@ -153,6 +153,20 @@ describe("a client generated from /openapi.json", () => {
     await client.GET("/v1/tenants/{tenant_id}/attempts/{attempt_id}", { params: { path: { tenant_id, attempt_id: attempts.data!.data[0]!.id } } });
     const task = await client.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover", { params: { path: e }, body: { since: "2026-01-01T00:00:00Z" } });
     await client.GET("/v1/tasks/{task_id}", { params: { path: { task_id: task.data!.id } } });
+    const recent = new Date(Date.now() - 3600_000).toISOString();
+    const replayBody = {
+      mode: "retry" as const,
+      endpoint_ids: [endpoint_id],
+      event_types: [name],
+      statuses: ["succeeded" as const],
+      status_class: "2xx" as const,
+      since: recent,
+    };
+    const plan = await client.POST("/v1/tenants/{tenant_id}/replays", { params: { path: t }, body: { ...replayBody, dry_run: true } });
+    expect(plan.response.status).toBe(200);
+    const replayTask = await client.POST("/v1/tenants/{tenant_id}/replays", { params: { path: t }, body: replayBody });
+    expect(replayTask.response.status).toBe(202);
+    await client.POST("/v1/tasks/{task_id}/cancel", { params: { path: { task_id: (replayTask.data as { id: string }).id } } });
     // A delivery not yet final, to cancel: one held for later.
     const later = await client.POST("/v1/tenants/{tenant_id}/events", {
       params: { path: t },

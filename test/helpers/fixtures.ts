@@ -71,6 +71,7 @@ export function validBody(operationId: string): unknown {
     createEvent: { type: "valid.event", data: {} },
     createEventBatch: { events: [{ type: "valid.event", data: {} }] },
     recoverEndpoint: { since: "2026-01-01T00:00:00Z" },
+    createReplay: { mode: "retry", since: new Date(Date.now() - 3600_000).toISOString(), dry_run: true },
     createPortalSession: {},
   };
   if (!(operationId in bodies)) throw new Error(`no valid body known for ${operationId}: add one to test/helpers/fixtures.ts`);

@@ -103,4 +103,33 @@ describe("verifyWebhook", () => {
     );
     await expect(verifyWebhook({ payload: `${hit!.body} `, headers, secret: endpoint.secret, signature })).rejects.toBeInstanceOf(WebhookVerificationError);
   });
+
+  it("plans a replay, runs it and reads its progress; cancelling a finished task leaves it as it is", async () => {
+    const tenant = await eh.tenants.create({ name: "Replay" });
+    const path = uniquePath();
+    const endpoint = await eh.endpoints.create(tenant.id, { url: receiverUrl(path) });
+    await eh.events.send(tenant.id, { type: "job.completed", data: { n: 1 } });
+    await eh.events.send(tenant.id, { type: "job.failed", data: { n: 2 } });
+    await waitForReceived(path, 2);
+    for (let i = 0; i < 200; i++) {
+      const list = (await eh.deliveries.list(tenant.id, { endpoint_id: endpoint.id, status: "succeeded" })).data;
+      if (list.length === 2) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const filter = { mode: "retry" as const, event_types: ["job.completed"], since: new Date(Date.now() - 3600_000).toISOString() };
+    const plan = await eh.replays.plan(tenant.id, filter);
+    expect(plan).toMatchObject({ total: 1, by_endpoint: [{ endpoint_id: endpoint.id, count: 1 }], by_status: { succeeded: 1 }, truncated: false });
+    const task = await eh.replays.start(tenant.id, filter);
+    expect(task).toMatchObject({ kind: "replay", total: 1 });
+    const hits = await waitForReceived(path, 3);
+    expect(hits.filter((h) => JSON.parse(h.body).type === "job.completed")).toHaveLength(2);
+    let progress = await eh.tasks.get(task.id);
+    for (let i = 0; i < 200 && progress.status === "running"; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      progress = await eh.tasks.get(task.id);
+    }
+    expect(progress).toMatchObject({ status: "completed", done: 1 });
+    expect(await eh.tasks.cancel(task.id)).toMatchObject({ status: "completed", done: 1 });
+    await expect(eh.replays.plan(tenant.id, { ...filter, statuses: ["pending" as "failed"] })).rejects.toBeInstanceOf(EdgehooksError);
+  });
 });

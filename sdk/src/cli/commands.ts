@@ -170,23 +170,42 @@ export async function send(ctx: Ctx, argv: string[]): Promise<void> {
   );
 }
 
-/** `replay <tenant> <delivery_id>`: one attempt now. `replay <tenant> --endpoint ep --since T`: recover, followed to the end. */
+/**
+ * `replay <tenant> <delivery_id>`: one attempt now. `replay <tenant> --endpoint ep --since T`: recover, followed to the end.
+ * `replay <tenant> --mode retry|missing --since T [filters] [--dry-run]`: a replay by filter; --dry-run prints its plan.
+ */
 export async function replay(ctx: Ctx, argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { endpoint: { type: "string" }, since: { type: "string" }, until: { type: "string" } },
+    options: {
+      endpoint: { type: "string", multiple: true },
+      since: { type: "string" },
+      until: { type: "string" },
+      mode: { type: "string" },
+      type: { type: "string", multiple: true },
+      status: { type: "string", multiple: true },
+      "status-class": { type: "string" },
+      channel: { type: "string" },
+      "dry-run": { type: "boolean" },
+    },
   });
   const [tenant, delivery] = positionals;
-  const tenantId = need(tenant, "a tenant id: edgehooks replay <tenant> <delivery_id> | --endpoint <ep> --since <time>");
+  const tenantId = need(
+    tenant,
+    "a tenant id: edgehooks replay <tenant> <delivery_id> | --endpoint <ep> --since <time> | --mode retry|missing --since <time> [--dry-run]",
+  );
   if (delivery) {
     const a = await ctx.eh.deliveries.retry(tenantId, delivery);
     const ok = a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
     show(ctx, a, () => `attempt ${a.number} (manual): ${paint(ctx.io, ok ? "green" : "red", String(a.status_code ?? a.error))} in ${a.duration_ms} ms`);
     return;
   }
-  if (!values.endpoint || !values.since) throw new UsageError("replay needs a delivery id, or --endpoint and --since to recover failed deliveries");
-  let task = await ctx.eh.endpoints.recover(tenantId, values.endpoint, { since: values.since, ...(values.until ? { until: values.until } : {}) });
+  if (values.mode || values["dry-run"] || values.type || values.status || values["status-class"] || values.channel)
+    return replayByFilter(ctx, tenantId, values);
+  const endpoint = values.endpoint?.[0];
+  if (!endpoint || !values.since) throw new UsageError("replay needs a delivery id, or --endpoint and --since to recover failed deliveries");
+  let task = await ctx.eh.endpoints.recover(tenantId, endpoint, { since: values.since, ...(values.until ? { until: values.until } : {}) });
   if (!ctx.json) ctx.io.err(`recovering: task ${task.id}, ${task.total} failed deliveries`);
   while (task.status === "running") {
     await new Promise((r) => setTimeout(r, 500));
@@ -194,4 +213,55 @@ export async function replay(ctx: Ctx, argv: string[]): Promise<void> {
     if (!ctx.json) ctx.io.err(`  ${task.done}/${task.total}`);
   }
   show(ctx, task, () => `${paint(ctx.io, statusColor("succeeded"), task.status)}: ${task.done}/${task.total} re-queued`);
+}
+
+/** A replay by filter: the plan with --dry-run, else the task followed to the end (its deliveries paced by each endpoint). */
+async function replayByFilter(
+  ctx: Ctx,
+  tenantId: string,
+  values: {
+    endpoint?: string[];
+    since?: string;
+    until?: string;
+    mode?: string;
+    type?: string[];
+    status?: string[];
+    "status-class"?: string;
+    channel?: string;
+    "dry-run"?: boolean;
+  },
+): Promise<void> {
+  if (!values.since) throw new UsageError("replay needs --since (and --mode retry|missing; retry by default)");
+  const mode = values.mode ?? "retry";
+  if (mode !== "retry" && mode !== "missing") throw new UsageError("--mode is retry or missing");
+  // The server checks the rest (statuses, classes, the window) and names what it refuses.
+  const body = {
+    mode,
+    since: values.since,
+    ...(values.until ? { until: values.until } : {}),
+    ...(values.endpoint ? { endpoint_ids: values.endpoint } : {}),
+    ...(values.type ? { event_types: values.type } : {}),
+    ...(values.status ? { statuses: values.status } : {}),
+    ...(values["status-class"] ? { status_class: values["status-class"] } : {}),
+    ...(values.channel ? { channel: values.channel } : {}),
+  } as Parameters<Ctx["eh"]["replays"]["plan"]>[1];
+  if (values["dry-run"]) {
+    const plan = await ctx.eh.replays.plan(tenantId, body);
+    show(ctx, plan, () =>
+      [
+        `would send ${plan.total} deliveries${plan.truncated ? " (more matched: replay the rest with a later --since)" : ""}`,
+        ...plan.by_endpoint.map((e) => `  ${e.endpoint_id}: ${e.count}`),
+        ...Object.entries(plan.by_status).map(([status, n]) => `  ${status}: ${n}`),
+      ].join("\n"),
+    );
+    return;
+  }
+  let task = await ctx.eh.replays.start(tenantId, body);
+  if (!ctx.json) ctx.io.err(`replaying: task ${task.id}, ${task.total} deliveries (stop it: POST /v1/tasks/${task.id}/cancel)`);
+  while (task.status === "running") {
+    await new Promise((r) => setTimeout(r, 500));
+    task = await ctx.eh.tasks.get(task.id);
+    if (!ctx.json) ctx.io.err(`  ${task.done}/${task.total}`);
+  }
+  show(ctx, task, () => `${paint(ctx.io, statusColor("succeeded"), task.status)}: ${task.done}/${task.total} sent`);
 }

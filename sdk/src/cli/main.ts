@@ -28,6 +28,8 @@ const HELP = `edgehooks <command> [options]
   tail <tenant> [--since TIME] [--endpoint EP] [--interval MS]   follow deliveries as they happen
   replay <tenant> <delivery>           one attempt now
   replay <tenant> --endpoint EP --since TIME [--until TIME]      re-queue failed deliveries
+  replay <tenant> --mode retry|missing --since TIME [--until TIME] [--endpoint EP]... [--type T]... [--status S]... [--status-class 5xx] [--channel C] [--dry-run]
+                                       send again by filter (retry) or what endpoints never got (missing); --dry-run prints the plan
   events get <tenant> <event>          the event, its payload and its deliveries
   deliveries get <tenant> <delivery>   the delivery and every attempt
   portal <tenant> [--read-only] [--expires-in SECONDS]            print a one-time sign-in link to the tenant's portal
