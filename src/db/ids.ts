@@ -63,11 +63,12 @@ export function base64url(bytes: Uint8Array): string {
 
 /**
  * Where a row lives, carried by its id: `evt_<ulid>.<n>` for a row in place n of a series of
- * stores (a tenant's log segments, src/tenant-log/segments.ts); no suffix is place 0, so every id
- * minted before places existed still names place 0. The suffix follows the time-ordered body, so
- * ids still sort by creation time and a cursor (the last id of a page) names its place too.
+ * stores (a tenant's log segments, src/tenant-log/segments.ts), and `evt_<ulid>.<n>~<j>` for one in
+ * shard j > 0 of place n (a hot tenant's segment split over k objects); no suffix is place 0 shard
+ * 0, so every id minted before places existed still names it. The suffix follows the time-ordered
+ * body, so ids still sort by creation time and a cursor (the last id of a page) names its place too.
  */
-const PLACEMENT = /\.(\d+)$/;
+const PLACEMENT = /\.(\d+)(?:~(\d+))?$/;
 
 /** The place an id names (0 without a suffix). */
 export function placementOf(id: string): number {
@@ -75,11 +76,18 @@ export function placementOf(id: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** The id with its place set to `n` (no suffix for 0). */
-export function withPlacement(id: string, n: number): string {
+/** The shard of its place an id names (0 without a `~<j>`). */
+export function shardOf(id: string): number {
+  const m = PLACEMENT.exec(id);
+  return m?.[2] ? Number(m[2]) : 0;
+}
+
+/** The id with its place set to `n` and shard `shard` (no suffix for place 0 shard 0, no `~` for shard 0). */
+export function withPlacement(id: string, n: number, shard = 0): string {
   const body = id.replace(PLACEMENT, "");
+  if (shard > 0) return `${body}.${n}~${shard}`;
   return n === 0 ? body : `${body}.${n}`;
 }
 
-/** A new id in the same place as `sibling` (a delivery beside its event, an attempt beside its delivery). */
-export const newIdBeside = (prefix: IdPrefix, sibling: string, now = Date.now()) => withPlacement(newId(prefix, now), placementOf(sibling));
+/** A new id in the same place and shard as `sibling` (a delivery beside its event, an attempt beside its delivery). */
+export const newIdBeside = (prefix: IdPrefix, sibling: string, now = Date.now()) => withPlacement(newId(prefix, now), placementOf(sibling), shardOf(sibling));

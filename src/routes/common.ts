@@ -10,8 +10,8 @@ export const TenantIdParam = z
   .openapi({ param: { name: "tenant_id", in: "path" }, example: "org_xyz789" });
 
 /**
- * Ids of rows a tenant's log holds: in a segment past the first they end with `.<segment>`
- * (src/db/ids.ts, placementOf).
+ * Ids of rows a tenant's log holds: in a segment past the first they end with `.<segment>`, in a
+ * shard past the first of a segment with `.<segment>~<shard>` (src/db/ids.ts, placementOf).
  */
 const PLACED_PREFIXES = new Set(["evt", "dlv", "att", "dlq"]);
 
@@ -19,7 +19,7 @@ const PLACED_PREFIXES = new Set(["evt", "dlv", "att", "dlq"]);
 export const idField = (prefix: string) =>
   z
     .string()
-    .regex(new RegExp(`^${prefix}_[0-9a-z]{26}${PLACED_PREFIXES.has(prefix) ? "(\\.[0-9]{1,9})?" : ""}$`), `not a valid ${prefix}_ id`)
+    .regex(new RegExp(`^${prefix}_[0-9a-z]{26}${PLACED_PREFIXES.has(prefix) ? "(\\.[0-9]{1,9}(~[0-9]{1,2})?)?" : ""}$`), `not a valid ${prefix}_ id`)
     .openapi({ example: `${prefix}_01jd0000000000000000000000` });
 
 /** A prefixed id as a path parameter. */
