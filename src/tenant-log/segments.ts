@@ -124,9 +124,9 @@ export async function rollOver(db: D1Database, tenantId: string, from: number): 
   const [, read] = await db.batch<{ first: number; current: number; shards: string }>([
     db
       .prepare(
-        `UPDATE tenants SET log_current_segment = ?1,
+        `UPDATE tenants SET log_current_segment = CAST(?1 AS INTEGER),
            log_shard_history = CASE WHEN log_shards = coalesce(json_extract(log_shard_history, '$[#-1][1]'), 1) THEN log_shard_history
-             ELSE json_insert(log_shard_history, '$[#]', json_array(?1, log_shards)) END
+             ELSE json_insert(log_shard_history, '$[#]', json_array(CAST(?1 AS INTEGER), log_shards)) END
          WHERE id = ?2 AND log_current_segment = ?3`,
       )
       .bind(from + 1, tenantId, from),
