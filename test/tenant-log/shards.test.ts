@@ -7,17 +7,20 @@
  * of k takes effect at a rollover, and a deleted tenant leaves nothing in any shard. k = 1 (the
  * default) names and places everything exactly as before shards.
  */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/errors";
+import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
 import { fanOut } from "../../src/services/events/fanout";
 import { ingestEvent, ingestEvents } from "../../src/services/events/ingest";
 import { metricsAcross } from "../../src/tenant-log/log-segments";
 import { segmentName } from "../../src/tenant-log/segments";
-import { api, uniqueTenantId } from "../helpers/api";
+import type { TenantLog } from "../../src/tenant-log/tenant-log";
+import { api, createEndpoint, uniqueTenantId } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
-import { uniquePath } from "../helpers/receiver";
+import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 
 const K = 4;
 
@@ -238,6 +241,59 @@ describe("a hot tenant on 4 shards", () => {
     const res = await api("PATCH", `/v1/tenants/${tenant}`, { body: { log_shards: 2 }, key: key.body.key });
     expect(res.status).toBe(403);
     expect((await range(tenant)).k).toBe(1);
+  });
+
+  it("retention drops each shard of a closed segment on its own alarm; the range moves past the segment once all are gone", async () => {
+    const tenant = await createTenant(K);
+    const small = serviceCtx({ ...env, TENANT_LOG_SEGMENT_MAX_EVENTS: "2" });
+    // One batch into the empty shards of segment 0 (an empty shard takes any request), then one
+    // more event: its shard is full, so the whole segment closes and the log rolls over.
+    const old = await ingestEvents(
+      small,
+      tenant,
+      Array.from({ length: 40 }, (_, i) => ({ input: { type: "shd.old", data: { i } } })),
+    );
+    expect((await eventsPerShard(tenant, 0)).every((n) => n > 0)).toBe(true);
+    const fresh = (await ingestEvent(small, tenant, { type: "shd.new", data: {} })).event.id;
+    expect(await range(tenant)).toMatchObject({ first: 0, current: 1 });
+    expect(fresh).toMatch(/\.1(~\d+)?$/);
+    for (let j = 0; j < K; j++) {
+      await runInDurableObject(shard(tenant, 0, j), (_i: TenantLog, state) => {
+        state.storage.sql.exec("UPDATE events SET created_at = created_at - 40 * 86400000");
+      });
+    }
+    for (let j = 0; j < K; j++) {
+      // Until the last shard goes, readers still visit the segment (a later shard may hold newer rows).
+      expect((await range(tenant)).first).toBe(0);
+      expect(await runDurableObjectAlarm(shard(tenant, 0, j))).toBe(true);
+      expect((await shard(tenant, 0, j).sizes()).events).toBe(0);
+    }
+    expect(await range(tenant)).toMatchObject({ first: 1, current: 1 });
+    expect(old.length).toBe(40);
+    expect(await listAll(tenant, "events", 10)).toEqual([fresh]);
+  });
+
+  it("the sweep of a shard, asked for by the shard's own name, re-queues its event whose fan-out never ran, in that shard", async () => {
+    const tenant = await createTenant(K);
+    const path = uniquePath("/ok");
+    await createEndpoint(tenant, { url: receiverUrl(path) });
+    const id = "evt_01jd00000000000000000sweep.0~2";
+    await runInDurableObject(shard(tenant, 0, 2), (_i: TenantLog, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'a.b', '{}', ?)",
+        id,
+        tenant,
+        Date.now() - 10 * 60_000,
+      );
+    });
+    const result = await sweepTenant(serviceCtx(env), segmentName(tenant, 0, 2), Date.now());
+    expect(result.requeued).toBe(1);
+    const got = await waitForReceived(path, 1);
+    expect(got.map((r) => r.headers["webhook-id"])).toContain(id);
+    const deliveries = (await api("GET", `/v1/tenants/${tenant}/deliveries?event_id=${id}`)).body.data;
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0].id.endsWith(".0~2")).toBe(true);
+    expect((await shard(tenant, 0, 2).sizes()).deliveries).toBe(1);
   });
 
   it("a deleted tenant leaves nothing in any shard", async () => {
