@@ -37,11 +37,12 @@ function encodeRandom(bytes: Uint8Array): string {
 const ID_BODY = "[0-9a-z]{26}";
 
 /**
- * Ids of rows a tenant's log holds: in a segment past the first they end with `.<segment>`
+ * Ids of rows a tenant's log holds: in a segment past the first they end with `.<segment>`, in a
+ * shard past the first of a segment with `.<segment>~<shard>`
  * (placementOf, below).
  */
 const PLACED_PREFIXES: ReadonlySet<IdPrefix> = new Set(["evt", "dlv", "att", "dlq"]);
-const PLACED_SUFFIX = "(\\.[0-9]{1,9})?";
+const PLACED_SUFFIX = "(\\.[0-9]{1,9}(~[0-9]{1,2})?)?";
 
 /** The one id pattern: `ep_` and 26 characters, and for a row of a tenant's log its segment. */
 export const idPattern = (prefix: IdPrefix): RegExp => new RegExp(`^${prefix}_${ID_BODY}${PLACED_PREFIXES.has(prefix) ? PLACED_SUFFIX : ""}$`);
@@ -84,11 +85,12 @@ function base64url(bytes: Uint8Array): string {
 
 /**
  * Where a row lives, carried by its id: `evt_<ulid>.<n>` for a row in place n of a series of
- * stores (a tenant's log segments, src/tenant-log/segments.ts); no suffix is place 0, so every id
- * minted before places existed still names place 0. The suffix follows the time-ordered body, so
- * ids still sort by creation time and a cursor (the last id of a page) names its place too.
+ * stores (a tenant's log segments, src/tenant-log/segments.ts), and `evt_<ulid>.<n>~<j>` for one in
+ * shard j > 0 of place n (a hot tenant's segment split over k objects); no suffix is place 0 shard
+ * 0, so every id minted before places existed still names it. The suffix follows the time-ordered
+ * body, so ids still sort by creation time and a cursor (the last id of a page) names its place too.
  */
-const PLACEMENT = /\.(\d+)$/;
+const PLACEMENT = /\.(\d+)(?:~(\d+))?$/;
 
 /** The place an id names (0 without a suffix). */
 export function placementOf(id: string): number {
@@ -96,11 +98,18 @@ export function placementOf(id: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** The id with its place set to `n` (no suffix for 0). */
-export function withPlacement(id: string, n: number): string {
+/** The shard of its place an id names (0 without a `~<j>`). */
+export function shardOf(id: string): number {
+  const m = PLACEMENT.exec(id);
+  return m?.[2] ? Number(m[2]) : 0;
+}
+
+/** The id with its place set to `n` and shard `shard` (no suffix for place 0 shard 0, no `~` for shard 0). */
+export function withPlacement(id: string, n: number, shard = 0): string {
   const body = id.replace(PLACEMENT, "");
+  if (shard > 0) return `${body}.${n}~${shard}`;
   return n === 0 ? body : `${body}.${n}`;
 }
 
-/** A new id in the same place as `sibling` (a delivery beside its event, an attempt beside its delivery). */
-export const newIdBeside = (prefix: IdPrefix, sibling: string, now = Date.now()) => withPlacement(newId(prefix, now), placementOf(sibling));
+/** A new id in the same place and shard as `sibling` (a delivery beside its event, an attempt beside its delivery). */
+export const newIdBeside = (prefix: IdPrefix, sibling: string, now = Date.now()) => withPlacement(newId(prefix, now), placementOf(sibling), shardOf(sibling));

@@ -29,6 +29,13 @@ export const tenants = sqliteTable("tenants", {
    */
   logFirstSegment: integer("log_first_segment").notNull().default(0),
   logCurrentSegment: integer("log_current_segment").notNull().default(0),
+  /**
+   * The hash shards a segment of the tenant's log opens with (src/tenant-log/segments.ts): set by an
+   * operator for a hot tenant, taking effect at the next rollover (or at create).
+   */
+  logShards: integer("log_shards").notNull().default(1),
+  /** JSON [[segment, k], ...]: each change of k as it took effect, so every segment's k is known. */
+  logShardHistory: text("log_shard_history").notNull().default("[]"),
 });
 
 export const apiKeys = sqliteTable(

@@ -15,8 +15,8 @@ export function encodeCursor(id: string): string {
   return btoa(JSON.stringify({ id })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** An id, with the place suffix src/db/ids.ts gives a row in a tenant log segment past the first. */
-const ID_PATTERN = /^[a-z]+_[0-9a-z]+(\.[0-9]{1,9})?$/;
+/** An id, with the place suffix src/db/ids.ts gives a row in a tenant log segment past the first or a shard past the first. */
+const ID_PATTERN = /^[a-z]+_[0-9a-z]+(\.[0-9]{1,9}(~[0-9]{1,2})?)?$/;
 
 /** The position a cursor names; `pattern` says what a valid position looks like (an id by default). */
 export function decodeCursor(cursor: string | undefined, pattern: RegExp = ID_PATTERN): string | undefined {

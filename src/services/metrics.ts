@@ -12,7 +12,7 @@ import { endpoints, tenants } from "../db/schema";
 import { chunk } from "../lib/chunk";
 import { errorFields, log } from "../lib/log";
 import { metricsAcross } from "../tenant-log/log-segments";
-import type { SegmentRange } from "../tenant-log/segments";
+import { parseShardChanges, type SegmentRange } from "../tenant-log/segments";
 import type { TenantMetrics } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
 import { dispatcherFor } from "../dispatcher/client";
@@ -48,11 +48,15 @@ async function tenantPage(
 ): Promise<{ ids: string[]; ranges: SegmentRange[]; nextAfter: string | null }> {
   if (opts.tenant !== undefined) {
     const row = await getTenant(ctx.db, opts.tenant);
-    return { ids: [row.id], ranges: [{ first: row.logFirstSegment, current: row.logCurrentSegment }], nextAfter: null };
+    return {
+      ids: [row.id],
+      ranges: [{ first: row.logFirstSegment, current: row.logCurrentSegment, shards: parseShardChanges(row.logShardHistory) }],
+      nextAfter: null,
+    };
   }
   const cap = ctx.config.metricsMaxTenants;
   const rows = await ctx.db
-    .select({ id: tenants.id, first: tenants.logFirstSegment, current: tenants.logCurrentSegment })
+    .select({ id: tenants.id, first: tenants.logFirstSegment, current: tenants.logCurrentSegment, shards: tenants.logShardHistory })
     .from(tenants)
     .where(opts.after !== undefined ? gt(tenants.id, opts.after) : undefined)
     .orderBy(asc(tenants.id))
@@ -61,7 +65,11 @@ async function tenantPage(
   const page = rows.slice(0, cap);
   const ids = page.map((r) => r.id);
   // Each tenant's log segments, read with its id: no second D1 read per tenant.
-  return { ids, ranges: page.map((r) => ({ first: r.first, current: r.current })), nextAfter: rows.length > cap ? ids[ids.length - 1]! : null };
+  return {
+    ids,
+    ranges: page.map((r) => ({ first: r.first, current: r.current, shards: parseShardChanges(r.shards) })),
+    nextAfter: rows.length > cap ? ids[ids.length - 1]! : null,
+  };
 }
 
 async function disabledEndpoints(ctx: ServiceCtx, tenantIds: string[]): Promise<Set<string>> {

@@ -25,6 +25,7 @@ export function tenantView(row: TenantRow, maxRetentionDays: number) {
     metadata: row.metadata,
     environment: row.environment,
     retention_days: effectiveRetention(row, maxRetentionDays),
+    log_shards: row.logShards,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };
@@ -59,7 +60,7 @@ function checkRetention(ctx: ServiceCtx, days: number | undefined) {
 
 export async function createTenant(
   ctx: ServiceCtx,
-  input: { id?: string; name: string; metadata?: Record<string, string>; retention_days?: number; environment?: TenantEnvironment },
+  input: { id?: string; name: string; metadata?: Record<string, string>; retention_days?: number; environment?: TenantEnvironment; log_shards?: number },
 ) {
   checkRetention(ctx, input.retention_days);
   const now = Date.now();
@@ -74,6 +75,9 @@ export async function createTenant(
     updatedAt: now,
     logFirstSegment: 0,
     logCurrentSegment: 0,
+    // k set at create applies from segment 0 (its log has no segment yet); later changes at a rollover.
+    logShards: input.log_shards ?? 1,
+    logShardHistory: input.log_shards !== undefined && input.log_shards !== 1 ? JSON.stringify([[0, input.log_shards]]) : "[]",
   };
   const inserted = await ctx.db.insert(tenants).values(row).onConflictDoNothing().returning().get();
   if (!inserted) throw new ApiError("conflict", `tenant '${row.id}' already exists`);
@@ -108,12 +112,25 @@ export async function listTenants(db: Db, opts: { limit: number; before?: string
     .all();
 }
 
-export async function updateTenant(ctx: ServiceCtx, tenantId: string, patch: { name?: string; metadata?: Record<string, string>; retention_days?: number }) {
+/**
+ * `log_shards` changes only the k the log's next segment opens with (written into the shard
+ * history at the rollover, src/tenant-log/segments.ts rollOver): the segments that exist keep theirs.
+ */
+export async function updateTenant(
+  ctx: ServiceCtx,
+  tenantId: string,
+  patch: { name?: string; metadata?: Record<string, string>; retention_days?: number; log_shards?: number },
+) {
   checkRetention(ctx, patch.retention_days);
-  const { retention_days, ...rest } = patch;
+  const { retention_days, log_shards, ...rest } = patch;
   const row = await ctx.db
     .update(tenants)
-    .set({ ...rest, ...(retention_days !== undefined ? { retentionDays: retention_days } : {}), updatedAt: Date.now() })
+    .set({
+      ...rest,
+      ...(retention_days !== undefined ? { retentionDays: retention_days } : {}),
+      ...(log_shards !== undefined ? { logShards: log_shards } : {}),
+      updatedAt: Date.now(),
+    })
     .where(eq(tenants.id, tenantId))
     .returning()
     .get();

@@ -6,7 +6,7 @@ import { changesByTenant, type DeliveryChange } from "../attempts/record";
 import { OPERATOR_TENANT } from "../domain/operational";
 import { chunk } from "../lib/chunk";
 import { ANALYTICS_POINTS_PER_INVOCATION } from "../lib/platform-limits";
-import { parseSegmentName, segmentName, segmentOfId } from "./segments";
+import { parseSegmentName, segmentName, segmentOfId, shardOfId } from "./segments";
 import type { TenantLog } from "./tenant-log";
 
 /**
@@ -17,24 +17,28 @@ export function tenantLogFor(env: Env, tenantId: string): DurableObjectStub<Tena
   return env.TENANT_LOG.getByName(tenantId);
 }
 
-/** The segment of log `logName` (a tenant id, an operator log or a segment's own name) that holds the row with this id. */
+/** The segment shard of log `logName` (a tenant id, an operator log or a segment's own name) that holds the row with this id. */
 export function logForId(env: Env, logName: string, id: string): DurableObjectStub<TenantLog> {
-  return env.TENANT_LOG.getByName(segmentName(parseSegmentName(logName).logName, segmentOfId(id)));
+  return env.TENANT_LOG.getByName(segmentName(parseSegmentName(logName).logName, segmentOfId(id), shardOfId(id)));
 }
 
 /** The log an object name belongs to (a segment's name counts as its log's): what a fan-out message names. */
 export const logNameOf = (name: string) => parseSegmentName(name).logName;
 
-/** Segment `n` of a log. */
-export function logSegment(env: Env, logName: string, n: number): DurableObjectStub<TenantLog> {
-  return env.TENANT_LOG.getByName(segmentName(logName, n));
+/** Shard `shard` of segment `n` of a log (shard 0: the segment's own object). */
+export function logSegment(env: Env, logName: string, n: number, shard = 0): DurableObjectStub<TenantLog> {
+  return env.TENANT_LOG.getByName(segmentName(logName, n, shard));
 }
 
-/** Groups ids (or rows) by the segment their id names: one call per segment. */
-export function bySegment<T>(items: T[], idOf: (item: T) => string): Map<number, T[]> {
-  const out = new Map<number, T[]>();
+/**
+ * Groups ids (or rows) by the object their id names (segment and shard, keyed `<n>~<j>`): one
+ * call per object. Reach a group's object with logForId and any of its ids.
+ */
+export function bySegment<T>(items: T[], idOf: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
   for (const item of items) {
-    const n = segmentOfId(idOf(item));
+    const id = idOf(item);
+    const n = `${segmentOfId(id)}~${shardOfId(id)}`;
     const list = out.get(n);
     if (list) list.push(item);
     else out.set(n, [item]);
@@ -67,15 +71,15 @@ export function endpointOwnerOf(name: string): string {
 export const CHANGES_PER_RECORD_CALL = ANALYTICS_POINTS_PER_INVOCATION;
 
 /**
- * Records attempt outcomes and status changes in the segment each delivery names: calls of at most
- * CHANGES_PER_RECORD_CALL per segment, in order.
+ * Records attempt outcomes and status changes in the segment shard each delivery names: calls of
+ * at most CHANGES_PER_RECORD_CALL per object, in order.
  */
 export async function recordChanges(env: Env, changes: DeliveryChange[], now: number) {
   if (!changes.length) return;
   await Promise.all(
     [...changesByTenant(changes)].flatMap(([tenantId, list]) =>
-      [...bySegment(list, (ch) => ch.delivery.id)].map(async ([n, part]) => {
-        const log = logSegment(env, tenantId, n);
+      [...bySegment(list, (ch) => ch.delivery.id)].map(async ([, part]) => {
+        const log = logForId(env, tenantId, part[0]!.delivery.id);
         for (const calls of chunk(part, CHANGES_PER_RECORD_CALL)) await log.record(calls, now);
       }),
     ),

@@ -3,12 +3,14 @@
  * idempotency keys found in the segments before the current one, lists that walk segments newest
  * first with cursors naming their segment, and sums over segments. Reads take the segment range
  * fresh from D1 (one read per request, never per row); appends start from the caller's (cached)
- * current segment and a closed segment sends them on.
+ * current segment and a closed segment sends them on. A segment of k > 1 shards is k objects:
+ * appends go to the shard their key (or id) hashes to, lists merge the k shards by id, sums add
+ * every shard.
  */
 import type { SegmentLimits } from "../config";
 import { withPlacement } from "../db/ids";
 import { logSegment } from "./client";
-import { parseSegmentName, readSegmentRange, rollOver, segmentName, segmentOfId, type SegmentRange } from "./segments";
+import { parseSegmentName, readSegmentRange, rollOver, type SegmentRange, type ShardChanges, segmentName, segmentOfId, shardFor, shardsIn } from "./segments";
 import type { TenantLog } from "./tenant-log";
 import { fingerprintOf } from "../delivery/idempotency";
 import { IDEMPOTENCY_TTL_MS, SEGMENT_CLOSED, STALE_TENANT } from "./tenant-log";
@@ -48,40 +50,86 @@ export interface SegmentPage<T> {
   resume: string | null;
 }
 
+/** Where a tenant's appends start: the segment it believes current and the shard history that names every segment's k up to it. */
+export interface AppendPosition {
+  current: number;
+  shards: ShardChanges;
+}
+
 /**
  * Appends events to the tenant's current segment, moving on to the next while one answers that it
- * is closed (compare-and-set on the tenant row, once per rollover). `current` is the segment the
- * caller believes current; null for an operator log, which is one object that never closes. The
- * event ids are given the segment they land in. Answers the results and the segment written.
+ * is closed (compare-and-set on the tenant row, once per rollover). `position` is the segment the
+ * caller believes current; null for an operator log, which is one object that never closes. Each
+ * event goes to the shard of the segment its key (or id) hashes to, and its id is given the
+ * segment and shard it lands in. Answers the results and the segment written.
  */
 export async function appendEvents(
   env: Env,
   tenant: TenantRef,
-  current: number | null,
+  position: AppendPosition | null,
   inputs: AppendInput[],
   now: number,
   limits: SegmentLimits,
 ): Promise<{ results: AppendResult[] | typeof STALE_TENANT; segment: number }> {
-  if (current === null) {
+  if (position === null) {
     const results = await logSegment(env, tenant.id, 0).append(tenant, inputs, now);
     if (results === SEGMENT_CLOSED) throw new Error("an operator log never closes");
     return { results, segment: 0 };
   }
-  let n = current;
+  // A segment's k never changes once it is current, so the caller's (cached) history is right up
+  // to its current segment; past it, the history comes fresh with each rollover.
+  let { current: n, shards } = position;
+  const results: AppendResult[] = new Array(inputs.length);
+  let pending = inputs.map((_, i) => i);
   for (let hops = 0; ; hops++) {
-    if (hops > 0 && hops % ROLLOVER_HOPS === 0) n = Math.max(n, (await readSegmentRange(env.DB, tenant.id)).current);
-    const earlier = await earlierClaims(env, tenant.id, n, inputs, now);
-    const rest = inputs.filter((_, i) => !earlier.has(i));
-    const placed = rest.map(({ event, fingerprint }) => ({ event: { ...event, id: withPlacement(event.id, n) }, fingerprint }));
-    const answered = placed.length ? await logSegment(env, tenant.id, n).append({ ...tenant, segment: { number: n, limits } }, placed, now) : [];
-    if (answered === STALE_TENANT) return { results: STALE_TENANT, segment: n };
-    if (answered === SEGMENT_CLOSED) {
-      await rollOver(env.DB, tenant.id, n);
-      n++;
-      continue;
+    if (hops > 0 && hops % ROLLOVER_HOPS === 0) {
+      const fresh = await readSegmentRange(env.DB, tenant.id);
+      if (fresh.current > n) ({ current: n, shards } = fresh);
     }
-    let next = 0;
-    return { results: inputs.map((_, i) => earlier.get(i) ?? answered[next++]!), segment: n };
+    const earlier = await earlierClaims(
+      env,
+      tenant.id,
+      n,
+      shards,
+      pending.map((i) => inputs[i]!),
+      now,
+    );
+    const k = shardsIn(shards, n);
+    const byShard = new Map<number, number[]>();
+    pending.forEach((i, at) => {
+      const found = earlier.get(at);
+      if (found) {
+        results[i] = found;
+        return;
+      }
+      const j = shardFor(inputs[i]!.event.idempotencyKey, inputs[i]!.event.id, k);
+      byShard.set(j, [...(byShard.get(j) ?? []), i]);
+    });
+    const ref = (j: number): TenantRef => ({ ...tenant, segment: { number: n, shard: j, limits } });
+    const refused: number[] = [];
+    const closedShards = new Set<number>();
+    let stale = false;
+    await Promise.all(
+      [...byShard].map(async ([j, idx]) => {
+        const placed = idx.map((i) => ({ event: { ...inputs[i]!.event, id: withPlacement(inputs[i]!.event.id, n, j) }, fingerprint: inputs[i]!.fingerprint }));
+        const answered = await logSegment(env, tenant.id, n, j).append(ref(j), placed, now);
+        if (answered === STALE_TENANT) stale = true;
+        else if (answered === SEGMENT_CLOSED) {
+          refused.push(...idx);
+          closedShards.add(j);
+        } else for (const [at, i] of idx.entries()) results[i] = answered[at]!;
+      }),
+    );
+    if (stale) return { results: STALE_TENANT, segment: n };
+    if (!refused.length) return { results, segment: n };
+    // One shard closed: the whole segment closes before any writer moves on, so a key's earlier
+    // claim is settled in its shard before the next segment is looked in (see earlierClaims).
+    const toClose = Array.from({ length: k }, (_, j) => j).filter((j) => !closedShards.has(j));
+    await Promise.all(toClose.map((j) => logSegment(env, tenant.id, n, j).close(ref(j), now)));
+    const fresh = await rollOver(env.DB, tenant.id, n);
+    shards = fresh.shards;
+    n = Math.max(n + 1, fresh.current);
+    pending = refused.sort((a, b) => a - b);
   }
 }
 
@@ -89,10 +137,18 @@ export async function appendEvents(
  * The answers an earlier segment holds for keyed inputs: a live claim of the same key there is a
  * repeat (same body) or a conflict (another body), just as in one segment. Walks back from the
  * segment before `n`, at most IDEMPOTENCY_SEGMENTS_BACK, stopping at the first that closed more
- * than a claim's lifetime ago. Two first uses racing across a rollover both miss here and meet in
- * segment `n`, which settles them in one transaction: a segment closes before any writer moves on.
+ * than a claim's lifetime ago; in each it asks the shard the key hashes to with that segment's k.
+ * Two first uses racing across a rollover both miss here and meet in segment `n`, which settles
+ * them in one transaction: every shard of a segment closes before any writer moves on.
  */
-async function earlierClaims(env: Env, tenantId: string, n: number, inputs: AppendInput[], now: number): Promise<Map<number, AppendResult>> {
+async function earlierClaims(
+  env: Env,
+  tenantId: string,
+  n: number,
+  shards: ShardChanges,
+  inputs: AppendInput[],
+  now: number,
+): Promise<Map<number, AppendResult>> {
   const out = new Map<number, AppendResult>();
   const keyed = inputs.flatMap((input, i) =>
     input.event.idempotencyKey === null ? [] : [{ i, key: input.event.idempotencyKey, fingerprint: input.fingerprint }],
@@ -104,13 +160,19 @@ async function earlierClaims(env: Env, tenantId: string, n: number, inputs: Appe
     const name = segmentName(tenantId, s);
     const seen = closedAtSeen.get(name);
     if (seen !== undefined && seen < now - IDEMPOTENCY_TTL_MS) break;
-    const answer = await logSegment(env, tenantId, s).claims(
-      keys.filter((k) => !found.has(k)),
-      now,
-    );
-    for (const [key, event] of Object.entries(answer.events)) if (!found.has(key)) found.set(key, event);
-    if (answer.closedAt !== null) closedAtSeen.set(name, answer.closedAt);
-    if (answer.closedAt !== null && answer.closedAt < now - IDEMPOTENCY_TTL_MS) break;
+    const k = shardsIn(shards, s);
+    const byShard = new Map<number, string[]>();
+    for (const key of keys.filter((key) => !found.has(key))) {
+      const j = shardFor(key, "", k);
+      byShard.set(j, [...(byShard.get(j) ?? []), key]);
+    }
+    const answers = await Promise.all([...byShard].map(([j, part]) => logSegment(env, tenantId, s, j).claims(part, now)));
+    for (const answer of answers) for (const [key, event] of Object.entries(answer.events)) if (!found.has(key)) found.set(key, event);
+    // The shards of a segment close together (appendEvents): the latest close stands for them all.
+    const closed = answers.map((a) => a.closedAt);
+    const closedAt = closed.some((c) => c === null) ? null : Math.max(...(closed as number[]));
+    if (closedAt !== null) closedAtSeen.set(name, closedAt);
+    if (closedAt !== null && closedAt < now - IDEMPOTENCY_TTL_MS) break;
     if (found.size === keys.length) break;
   }
   for (const { i, key, fingerprint } of keyed) {
@@ -132,6 +194,9 @@ const segmentTop = (prefix: string, n: number) => withPlacement(`${prefix}_${"z"
  * (`before`, the last id of a page) names its segment, so the next page starts there and a
  * rollover in between moves nothing. Rows a closed segment writes later (a retry's attempt, a
  * resend's delivery) list with their event's segment. At most SEGMENTS_PER_PAGE segments a page.
+ * A segment of k shards is read as one: each shard is asked for the rows the page still needs
+ * (and one more), and the k answers are merged by id; the cursor (an id) bounds every shard, since
+ * ids of one segment compare by their time-ordered body before their shard suffix.
  */
 export async function listAcross<T extends { id: string }>(
   env: Env,
@@ -146,21 +211,33 @@ export async function listAcross<T extends { id: string }>(
   for (let s = start, visited = 0; s >= range.first; s--, visited++) {
     if (visited === SEGMENTS_PER_PAGE) return { rows, resume: segmentTop(prefix, s) };
     const before = f.before !== undefined && segmentOfId(f.before) === s ? f.before : undefined;
-    const found = await ask(logSegment(env, tenantId, s), { limit: f.limit - rows.length, before });
+    const want = f.limit - rows.length;
+    const k = shardsIn(range.shards, s);
+    const found =
+      k === 1
+        ? await ask(logSegment(env, tenantId, s), { limit: want, before })
+        : (await Promise.all(Array.from({ length: k }, (_, j) => ask(logSegment(env, tenantId, s, j), { limit: want, before }))))
+            .flat()
+            .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+            .slice(0, want + 1);
     rows.push(...found);
     if (rows.length > f.limit) return { rows: rows.slice(0, f.limit + 1), resume: null };
   }
   return { rows, resume: null };
 }
 
-/** Runs `read` on every segment of the range, SEGMENT_READS_IN_FLIGHT at a time. */
+/** Every object of the range: each segment's shards, newest segment first. */
+export function objectsOf(env: Env, tenantId: string, range: SegmentRange): DurableObjectStub<TenantLog>[] {
+  const out: DurableObjectStub<TenantLog>[] = [];
+  for (let s = range.current; s >= range.first; s--) for (let j = 0; j < shardsIn(range.shards, s); j++) out.push(logSegment(env, tenantId, s, j));
+  return out;
+}
+
+/** Runs `read` on every object (each shard of each segment) of the range, SEGMENT_READS_IN_FLIGHT at a time. */
 export async function eachSegment<T>(env: Env, tenantId: string, range: SegmentRange, read: (log: DurableObjectStub<TenantLog>) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
-  for (let s = range.current; s >= range.first; s -= SEGMENT_READS_IN_FLIGHT) {
-    const batch = [];
-    for (let k = s; k > s - SEGMENT_READS_IN_FLIGHT && k >= range.first; k--) batch.push(read(logSegment(env, tenantId, k)));
-    out.push(...(await Promise.all(batch)));
-  }
+  const all = objectsOf(env, tenantId, range);
+  for (let at = 0; at < all.length; at += SEGMENT_READS_IN_FLIGHT) out.push(...(await Promise.all(all.slice(at, at + SEGMENT_READS_IN_FLIGHT).map(read))));
   return out;
 }
 
@@ -225,13 +302,13 @@ export async function hourlyAcross(env: Env, tenantId: string, sinceHour: number
   return (await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.hourlyStats(sinceHour, endpointIds))).flat();
 }
 
-/** Dead letters into the log's current segment, their ids naming it (so a re-drive by id finds them). */
+/** Dead letters into the log's current segment (its shard 0), their ids naming it (so a re-drive by id finds them). */
 export async function addDeadLetters(env: Env, logName: string, rows: DeadLetterRow[]): Promise<void> {
   const n = (await segmentsOf(env, logName)).current;
   await logSegment(env, logName, n).addDeadLetters(rows.map((r) => ({ ...r, id: withPlacement(r.id, n) })));
 }
 
-/** A test send's event and delivery, into the tenant's current segment (`current`, from its row). */
+/** A test send's event and delivery, into the tenant's current segment (`current`, from its row), its shard 0. */
 export async function insertTest(env: Env, tenant: TenantRef, current: number, event: EventRow, delivery: DeliveryRow) {
   const placed = { ...event, id: withPlacement(event.id, current) };
   const row = { ...delivery, id: withPlacement(delivery.id, current), eventId: placed.id };
@@ -254,14 +331,14 @@ export async function destroyAll(env: Env, tenantId: string, incarnation: number
 }
 
 /**
- * The segments a recover task runs in: every kept one for a tenant id; only the named one for a
- * segment's own name (the sweep resumes a segment's stalled task in that segment).
+ * The objects a recover task runs in: every shard of every kept segment for a tenant id, oldest
+ * segment first; only the named one for a segment shard's own name (the sweep resumes a stalled
+ * task in the object that holds it).
  */
 export async function taskSegments(env: Env, name: string): Promise<DurableObjectStub<TenantLog>[]> {
-  const { logName, segment } = parseSegmentName(name);
-  if (logName !== name) return [logSegment(env, logName, segment)];
-  const range = await segmentsOf(env, logName);
-  return Array.from({ length: range.current - range.first + 1 }, (_, i) => logSegment(env, logName, range.first + i));
+  const { logName, segment, shard } = parseSegmentName(name);
+  if (logName !== name) return [logSegment(env, logName, segment, shard)];
+  return objectsOf(env, logName, await segmentsOf(env, logName)).reverse();
 }
 
 /**

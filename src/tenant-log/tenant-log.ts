@@ -57,7 +57,7 @@ import { readConfig } from "../config";
 import { sweepMessage } from "../domain/sweep";
 import { halfDone, recheckDelay } from "./sweep-check";
 import type { SegmentLimits } from "../config";
-import { dropped, isClosedIn, readSegmentRange, SEGMENT_CLOSE_BYTES, segmentName } from "./segments";
+import { dropped, isClosedIn, readSegmentRange, SEGMENT_CLOSE_BYTES, segmentName, shardsIn } from "./segments";
 import { replayFilterOf, replayGroups, replayOrigin, type ReplayFilter } from "./replay-query";
 import type { ReplayCount, ReplayPage } from "./types";
 
@@ -177,6 +177,7 @@ export class TenantLog extends DurableObject<Env> {
     if (stored === null || Number(stored) !== tenant.incarnation) this.setMeta("incarnation", String(tenant.incarnation));
     if (tenant.segment && this.getMeta("segment") === null) {
       this.setMeta("segment", String(tenant.segment.number));
+      this.setMeta("shard", String(tenant.segment.shard ?? 0));
       this.setMeta("log_name", tenant.id);
       // A log from before segments is its tenant's segment 0: it opened with its oldest event.
       const oldest = this.sql.exec<{ t: number | null }>("SELECT MIN(created_at) AS t FROM events").one().t;
@@ -254,6 +255,22 @@ export class TenantLog extends DurableObject<Env> {
     this.setMeta("closed_at", String(now));
     state.closed = true;
     return true;
+  }
+
+  /**
+   * Closes this segment shard for good: another shard of its segment refused an append, and every
+   * shard of a segment closes before any writer moves on (./log-segments.ts appendEvents), so a
+   * key's claim here is settled before the next segment is used. A stale tenant changes nothing.
+   */
+  async close(tenant: TenantRef, now: number): Promise<void> {
+    if (!(await this.admit(tenant))) return;
+    if (this.getMeta("closed_at") === null) this.setMeta("closed_at", String(now));
+    if (this.segmentState) this.segmentState.closed = true;
+  }
+
+  /** Whether this segment shard holds nothing any more: dropped by retention, or never written. */
+  async isDropped(): Promise<boolean> {
+    return this.getMeta("dropped_at") !== null || this.getMeta("incarnation") === null;
   }
 
   /**
@@ -1077,7 +1094,9 @@ export class TenantLog extends DurableObject<Env> {
       .one().t;
     if (newest !== null && newest >= cutoff) return false;
     const logName = this.getMeta("log_name");
-    if (logName === null || !isClosedIn(await readSegmentRange(this.env.DB, logName), n)) return false;
+    const range = logName === null ? null : await readSegmentRange(this.env.DB, logName);
+    if (logName === null || range === null || !isClosedIn(range, n)) return false;
+    const shard = Number(this.getMeta("shard") ?? "0");
     const incarnation = Number(this.getMeta("incarnation"));
     const retentionDays = Number(this.getMeta("retention_days") ?? "30");
     const carry = endpointTotals(this.sql);
@@ -1087,10 +1106,17 @@ export class TenantLog extends DurableObject<Env> {
     this.setMeta("incarnation", String(incarnation));
     this.setMeta("retention_days", String(retentionDays));
     this.setMeta("segment", String(n));
+    this.setMeta("shard", String(shard));
     this.setMeta("log_name", logName);
     this.setMeta("closed_at", String(now));
     this.setMeta("dropped_at", String(now));
-    await dropped(this.env.DB, logName, n);
+    // Readers move past the segment only once every shard of it is gone (a shard's rows may be
+    // newer than another's); the last to drop moves it. Two last ones racing both wait, and the
+    // next segment's drop moves past this one too (dropped() never moves back).
+    const k = shardsIn(range.shards, n);
+    const siblings = Array.from({ length: k }, (_, j) => j).filter((j) => j !== shard);
+    const others = await Promise.all(siblings.map((j) => this.env.TENANT_LOG.getByName(segmentName(logName, n, j)).isDropped()));
+    if (others.every(Boolean)) await dropped(this.env.DB, logName, n);
     log.info("tenant_log.segment_dropped", { tenant_id: logName, segment: n });
     return true;
   }

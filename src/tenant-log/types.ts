@@ -22,7 +22,7 @@ export interface TenantRef {
    * Set on a write to one of a tenant's own log segments (./segments.ts): which one, and when it
    * stops taking events. An operator log has none: it is one object, purged row by row.
    */
-  segment?: { number: number; limits: SegmentLimits };
+  segment?: { number: number; limits: SegmentLimits /** The shard of the segment (0 when absent). */; shard?: number };
 }
 
 export interface AppendInput {

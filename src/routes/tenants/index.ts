@@ -30,6 +30,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const principal = authorize(c, "admin");
       if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot create tenants");
+      // A tenant-restricted key never gets here; a portal-scoped one neither (admin scope).
       const ctx = c.var.services;
       const row = await createTenant(ctx, c.req.valid("json"));
       return c.json(tenantView(row, ctx.config.retentionDays), 201);
@@ -84,7 +85,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       responses: {
         200: jsonResponse(TenantSchema, "The updated tenant."),
         403: errorResponse(
-          "The key lacks the admin scope, or a key bound to the tenant set `environment` or lengthened `retention_days` (the root key's or an unbound admin key's to change).",
+          "The key lacks the admin scope, or a key bound to the tenant set `environment` or `log_shards` or lengthened `retention_days` (the root key's or an unbound admin key's to change).",
         ),
         409: errorResponse("Leaving the sandbox while endpoints still use http:// URLs."),
       },
@@ -99,6 +100,9 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       if (!isOperator(principal)) {
         if (environment !== undefined)
           throw new ApiError("forbidden", "only the root key or an admin key bound to no tenant may change a tenant's environment");
+        // Shards are objects (and their storage) the operator pays for, like retention.
+        if (patch.log_shards !== undefined)
+          throw new ApiError("forbidden", "only the root key or an admin key bound to no tenant may change a tenant's log_shards");
         if (patch.retention_days !== undefined && patch.retention_days > effectiveRetention(await getTenant(ctx.db, tenant_id), ctx.config.retentionDays)) {
           throw new ApiError("forbidden", "only the root key or an admin key bound to no tenant may lengthen a tenant's retention_days");
         }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { TENANT_ENVIRONMENTS } from "../../domain/tenants";
+import { MAX_LOG_SHARDS } from "../../tenant-log/segments";
 import { MetadataSchema, TENANT_ID_PATTERN, Timestamp } from "../common";
 
 const EnvironmentField = z.enum(TENANT_ENVIRONMENTS).openapi({
@@ -14,6 +15,16 @@ const RetentionDays = z
   .max(3650)
   .openapi({ description: "Days this tenant's events, deliveries and attempts are kept: 1..RETENTION_DAYS (default RETENTION_DAYS)." });
 
+/** 1..MAX_LOG_SHARDS (src/tenant-log/segments.ts). */
+const LogShards = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_LOG_SHARDS)
+  .openapi({
+    description: `Hash shards each segment of this tenant's log is split over, for a tenant whose traffic is more than one object takes: 1..${MAX_LOG_SHARDS} (default 1). A change applies from the log's next segment (at create: from the first). Set only with the root key or an admin key bound to no tenant.`,
+  });
+
 export const TenantSchema = z
   .object({
     id: z.string().openapi({ example: "org_xyz789" }),
@@ -21,6 +32,7 @@ export const TenantSchema = z
     metadata: z.record(z.string(), z.string()),
     environment: z.enum(TENANT_ENVIRONMENTS),
     retention_days: z.number().int().openapi({ description: "Days its events, deliveries and attempts are kept." }),
+    log_shards: z.number().int().openapi({ description: "Hash shards the next segment of its log opens with (1: one object per segment)." }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -37,6 +49,7 @@ export const CreateTenantInput = z
     metadata: MetadataSchema.optional(),
     environment: EnvironmentField.optional(),
     retention_days: RetentionDays.optional(),
+    log_shards: LogShards.optional(),
   })
   .openapi("CreateTenantInput");
 
@@ -46,5 +59,6 @@ export const UpdateTenantInput = z
     metadata: MetadataSchema.optional(),
     environment: EnvironmentField.optional(),
     retention_days: RetentionDays.optional(),
+    log_shards: LogShards.optional(),
   })
   .openapi("UpdateTenantInput");

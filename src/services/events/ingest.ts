@@ -12,6 +12,7 @@ import { ApiError, type ErrorIssue, notFound } from "../../errors";
 import { endpointOwnerOf, STALE_TENANT } from "../../tenant-log/client";
 import { appendEvents } from "../../tenant-log/log-segments";
 import { fingerprintOf } from "../../delivery/idempotency";
+import { parseShardChanges } from "../../tenant-log/segments";
 import type { AppendResult } from "../../tenant-log/types";
 import { invalidate } from "../config-cache";
 import { assertFanoutQuota } from "./fanout-quota";
@@ -91,7 +92,8 @@ async function append(ctx: ServiceCtx, tenantId: string, rows: EventRow[], now: 
     // The log's own name rides on the ref: its fan-out messages name the log they come from. A
     // tenant's own log is a series of segments; an operator log is one object.
     const current = logName === tenantId ? row.logCurrentSegment : null;
-    const { results, segment } = await appendEvents(ctx.env, { ...tenant, id: logName }, current, inputs, now, ctx.config.segment);
+    const position = current === null ? null : { current, shards: parseShardChanges(row.logShardHistory) };
+    const { results, segment } = await appendEvents(ctx.env, { ...tenant, id: logName }, position, inputs, now, ctx.config.segment);
     // A rollover moved the tenant row on: this isolate's next append starts at the new segment.
     if (current !== null && segment !== current) invalidate(`tenant:${tenantId}`);
     if (results !== STALE_TENANT) return results;
