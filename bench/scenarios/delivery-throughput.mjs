@@ -12,6 +12,17 @@ export async function run({ call, service, receiver, ceiling, results }) {
   console.log(`3. delivery throughput: ${N} events × 10 endpoints; 1 tenant, then 10 tenants × 10 endpoints; direct-posting ceiling before and after`);
   const expected = N * 10;
 
+  /** What a run's arrivals say, the same for the ceiling and for Edgehooks. */
+  const arrivalFigures = (c, seconds, done) => ({
+    deliveries_expected: expected,
+    delivered: c.delivered,
+    lost: expected - c.delivered,
+    duplicates: c.duplicates,
+    seconds,
+    deliveries_s: c.delivered / seconds,
+    complete: Boolean(done),
+  });
+
   const ceilingRun = async (tag) => {
     await receiver.reset();
     const started = performance.timeOrigin + performance.now();
@@ -21,15 +32,7 @@ export async function run({ call, service, receiver, ceiling, results }) {
     const c = countArrivals(await receiver.stats(), [`ceiling-${tag}`]);
     const seconds = (c.last - started) / 1000;
     console.log(`  ceiling ${tag}: ${(c.delivered / seconds).toFixed(0)} deliveries/s`);
-    return {
-      deliveries_expected: expected,
-      delivered: c.delivered,
-      lost: expected - c.delivered,
-      duplicates: c.duplicates,
-      seconds,
-      deliveries_s: c.delivered / seconds,
-      complete: Boolean(done),
-    };
+    return arrivalFigures(c, seconds, done);
   };
 
   /** Posts N events spread over `tenants` (each with 10 endpoints) and waits for every delivery. */
@@ -48,18 +51,7 @@ export async function run({ call, service, receiver, ceiling, results }) {
       console.log(
         `  edgehooks ${tenants.length} tenant(s) × 10 endpoints: ${(c.delivered / seconds).toFixed(0)} deliveries/s, ${expected - c.delivered} lost, ${c.duplicates} duplicates`,
       );
-      return {
-        events: N,
-        tenants: tenants.length,
-        endpoints: 10 * tenants.length,
-        deliveries_expected: expected,
-        delivered: c.delivered,
-        lost: expected - c.delivered,
-        duplicates: c.duplicates,
-        seconds,
-        deliveries_s: c.delivered / seconds,
-        complete: Boolean(done),
-      };
+      return { events: N, tenants: tenants.length, endpoints: 10 * tenants.length, ...arrivalFigures(c, seconds, done) };
     });
   };
 
