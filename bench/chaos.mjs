@@ -18,7 +18,12 @@ async function setup(call, receiver, tenant, extra, count = ENDPOINTS) {
   const eps = [];
   for (let i = 0; i < count; i++) {
     eps.push(
-      await call("POST", `/v1/tenants/${tenant}/endpoints`, { url: `${receiver.base}/${tenant}/${i}`, retry_policy: LADDER, timeout_ms: 1000, ...extra }),
+      await call("POST", `/v1/tenants/${tenant}/endpoints`, {
+        url: `${receiver.base}/${tenant}/${i}`,
+        retry_policy: LADDER,
+        timeout_ms: 1000,
+        ...extra,
+      }),
     );
   }
   return new Map(eps.map((ep, i) => [ep.id, `/${tenant}/${i}`]));
@@ -27,7 +32,10 @@ async function setup(call, receiver, tenant, extra, count = ENDPOINTS) {
 async function post(call, tenant, count) {
   const ids = [];
   for (let i = 0; i < count; i += 50) {
-    const events = Array.from({ length: Math.min(50, count - i) }, (_, j) => ({ type: "chaos.event", data: { n: i + j } }));
+    const events = Array.from({ length: Math.min(50, count - i) }, (_, j) => ({
+      type: "chaos.event",
+      data: { n: i + j },
+    }));
     for (const r of (await call("POST", `/v1/tenants/${tenant}/events/batch`, { events })).data) ids.push(r.id);
   }
   return ids;
@@ -103,17 +111,28 @@ async function killMidWrite(service, port, stateDir, receiver, report) {
   const post = async (base, req) => {
     const res = await fetch(`${base}/v1/tenants/${tenant}/${req.path}`, {
       method: "POST",
-      headers: { authorization: `Bearer ${service.rootKey}`, "content-type": "application/json", ...(req.key ? { "idempotency-key": req.key } : {}) },
+      headers: {
+        authorization: `Bearer ${service.rootKey}`,
+        "content-type": "application/json",
+        ...(req.key ? { "idempotency-key": req.key } : {}),
+      },
       body: JSON.stringify(req.body),
     });
     if (res.status !== 202) throw new Error(`status ${res.status}`);
     return res.json();
   };
-  const single = (n) => ({ keys: [`s-${n}`], path: "events", key: `s-${n}`, body: { type: "chaos.inflight", data: { n } } });
+  const single = (n) => ({
+    keys: [`s-${n}`],
+    path: "events",
+    key: `s-${n}`,
+    body: { type: "chaos.inflight", data: { n } },
+  });
   const batch = (n) => ({
     keys: Array.from({ length: 20 }, (_, j) => `b-${n}-${j}`),
     path: "events/batch",
-    body: { events: Array.from({ length: 20 }, (_, j) => ({ id: `b-${n}-${j}`, type: "chaos.inflight", data: { n, j } })) },
+    body: {
+      events: Array.from({ length: 20 }, (_, j) => ({ id: `b-${n}-${j}`, type: "chaos.inflight", data: { n, j } })),
+    },
   });
   const answered = (req, body) => {
     if (req.path === "events") accepted.set(req.key, body.id);
@@ -133,17 +152,27 @@ async function killMidWrite(service, port, stateDir, receiver, report) {
       }
     }
   };
-  const producers = [...Array.from({ length: 6 }, () => producer(single)()), ...Array.from({ length: 2 }, () => producer(batch)())];
+  const producers = [
+    ...Array.from({ length: 6 }, () => producer(single)()),
+    ...Array.from({ length: 2 }, () => producer(batch)()),
+  ];
   // Kill once the pipeline is busy: events stored, deliveries failing and waiting on the ladder.
-  await waitFor(async () => accepted.size >= 300 && (await receiver.stats()).count >= 200, { timeoutMs: 60_000, everyMs: 50 });
+  await waitFor(async () => accepted.size >= 300 && (await receiver.stats()).count >= 200, {
+    timeoutMs: 60_000,
+    everyMs: 50,
+  });
   inFlightAtKill = inFlight;
   stop = true; // no new requests; the ones in flight now meet the kill
   await service.stop("SIGKILL");
   const answeredAtKill = accepted.size;
   // What reached the receiver before the kill stays delivered; keep it across the reset below.
-  const earlier = Object.fromEntries(Object.entries((await receiver.stats()).arrivals).filter(([k]) => k.startsWith(`/${tenant}/`)));
+  const earlier = Object.fromEntries(
+    Object.entries((await receiver.stats()).arrivals).filter(([k]) => k.startsWith(`/${tenant}/`)),
+  );
   await Promise.all(producers);
-  console.log(`   killed with ${inFlightAtKill} ingest requests in flight; ${accepted.size} events answered 202, ${unanswered.size} requests unanswered`);
+  console.log(
+    `   killed with ${inFlightAtKill} ingest requests in flight; ${accepted.size} events answered 202, ${unanswered.size} requests unanswered`,
+  );
 
   await receiver.reset({ chaos: { seed: SEED } }); // healthy again
   // A kill loses what the local queue held (miniflare keeps queues in memory; Cloudflare's are
@@ -215,7 +244,8 @@ async function main() {
     await receiver.reset({ chaos });
     const flaky = await setup(call, receiver, "chaos-flaky");
     const ids1 = await post(call, "chaos-flaky", EVENTS);
-    (await settle(call, receiver, "chaos-flaky", flaky, ids1, 180_000)) ?? (await verdict(call, receiver, "chaos-flaky", flaky, ids1));
+    (await settle(call, receiver, "chaos-flaky", flaky, ids1, 180_000)) ??
+      (await verdict(call, receiver, "chaos-flaky", flaky, ids1));
     await sleep(2000); // a late duplicate would show up now
     report.phase1 = await verdict(call, receiver, "chaos-flaky", flaky, ids1);
     console.log("  ", JSON.stringify(report.phase1));
@@ -228,7 +258,13 @@ async function main() {
     const n2 = 8;
     console.log(`phase 2: ${n2} events × 25 endpoints, receiver down, SIGKILL while retries are pending`);
     await receiver.reset({ chaos: down });
-    const killed = await setup(call, receiver, "chaos-kill", { retry_policy: { schedule_s: [5, 5, 5, 5, 5, 5, 5, 5, 5, 5] } }, 25);
+    const killed = await setup(
+      call,
+      receiver,
+      "chaos-kill",
+      { retry_policy: { schedule_s: [5, 5, 5, 5, 5, 5, 5, 5, 5, 5] } },
+      25,
+    );
     const ids2 = await post(call, "chaos-kill", n2);
     const allFailedOnce = await waitFor(
       async () => {
@@ -251,12 +287,17 @@ async function main() {
       },
     );
     await service.stop("SIGKILL");
-    console.log(`   killed with ${pendingBefore} deliveries pending a retry (every pair failed once: ${Boolean(allFailedOnce)})`);
+    console.log(
+      `   killed with ${pendingBefore} deliveries pending a retry (every pair failed once: ${Boolean(allFailedOnce)})`,
+    );
     await receiver.reset({ chaos: { seed: SEED } }); // healthy again; arrivals from here on
     service = await startService({ port: servicePort, stateDir });
     call = client(service.base, service.rootKey);
     await settle(call, receiver, "chaos-kill", killed, ids2, 120_000);
-    report.phase2 = { pending_before_kill: pendingBefore, ...(await verdict(call, receiver, "chaos-kill", killed, ids2)) };
+    report.phase2 = {
+      pending_before_kill: pendingBefore,
+      ...(await verdict(call, receiver, "chaos-kill", killed, ids2)),
+    };
     console.log("  ", JSON.stringify(report.phase2));
 
     // Phase 3: SIGKILL while writes are in flight in the per-tenant store.

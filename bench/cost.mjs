@@ -112,7 +112,11 @@ export function pricePerMillion(rowsPerWebhook) {
       do_requests: sum(steps, "do_requests", i),
     };
     const usd = Object.fromEntries(Object.entries(units).map(([k, n]) => [k, n * PRICES[k].usd_per_million]));
-    return { per_webhook: units, usd_per_million_webhooks: usd, total_usd_per_million_webhooks: Object.values(usd).reduce((a, b) => a + b, 0) };
+    return {
+      per_webhook: units,
+      usd_per_million_webhooks: usd,
+      total_usd_per_million_webhooks: Object.values(usd).reduce((a, b) => a + b, 0),
+    };
   };
   return {
     mode,

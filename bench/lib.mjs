@@ -25,7 +25,12 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exi
 
 /** A child process in its own group, so stop() takes wrangler, workerd and all with it. */
 function launch(label, cmd, args, env = {}) {
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...QUIET, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...QUIET, ...env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   launched.add(child);
   child.once("exit", () => launched.delete(child));
   let tail = "";
@@ -172,7 +177,8 @@ export async function startReceiver({ port }) {
   return {
     ...proc,
     base,
-    reset: (options = {}) => fetch(`${base}/_reset`, { method: "POST", body: JSON.stringify(options) }).then((r) => r.json()),
+    reset: (options = {}) =>
+      fetch(`${base}/_reset`, { method: "POST", body: JSON.stringify(options) }).then((r) => r.json()),
     stats: () => fetch(`${base}/_stats`).then((r) => r.json()),
   };
 }

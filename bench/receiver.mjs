@@ -10,7 +10,13 @@ const port = Number(process.argv[2] || process.env.RECEIVER_PORT || 4100);
 let state;
 
 function reset(options = {}) {
-  state = { count: 0, arrivals: new Map(), failFirst: Boolean(options.failFirst), chaos: options.chaos ?? null, rng: seeded(options.chaos?.seed ?? 1) };
+  state = {
+    count: 0,
+    arrivals: new Map(),
+    failFirst: Boolean(options.failFirst),
+    chaos: options.chaos ?? null,
+    rng: seeded(options.chaos?.seed ?? 1),
+  };
 }
 reset();
 
@@ -90,4 +96,6 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 5_000;
 // Node's default accept backlog (511) can overflow when a thousand dispatchers connect at once; a
 // dropped SYN is retried a second later, and the bench would count that second against us.
-server.listen({ port, host: "127.0.0.1", backlog: 4096 }, () => console.log(`bench receiver on http://127.0.0.1:${port}`));
+server.listen({ port, host: "127.0.0.1", backlog: 4096 }, () =>
+  console.log(`bench receiver on http://127.0.0.1:${port}`),
+);

@@ -10,7 +10,16 @@ import { execSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { ROOT, client, freePort, freshStateDir, startBaseline, startCeiling, startReceiver, startService } from "./lib.mjs";
+import {
+  ROOT,
+  client,
+  freePort,
+  freshStateDir,
+  startBaseline,
+  startCeiling,
+  startReceiver,
+  startService,
+} from "./lib.mjs";
 import { load, setupTenant } from "./scenario-kit.mjs";
 import * as batchIngest from "./scenarios/batch-ingest.mjs";
 import * as costPerWebhook from "./scenarios/cost-per-webhook.mjs";
@@ -55,7 +64,9 @@ async function main() {
   const unknown = [...ONLY].filter((n) => !SCENARIOS.some((s) => s.id === n));
   if (unknown.length) {
     const known = [...SCENARIOS].sort((a, b) => a.id - b.id).map((s) => `${s.id} ${s.title}`);
-    throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: no scenario ${unknown.join(", ")} (scenarios: ${known.join(", ")})`);
+    throw new Error(
+      `BENCH_ONLY=${process.env.BENCH_ONLY}: no scenario ${unknown.join(", ")} (scenarios: ${known.join(", ")})`,
+    );
   }
   const info = machine();
   console.log(`edgehooks bench — ${info.cpu}, ${info.cores} cores, node ${info.node}, wrangler ${info.wrangler}`);
@@ -67,7 +78,9 @@ async function main() {
     stops.push(receiver);
     const baseline = await startBaseline({ port: await freePort() });
     stops.push(baseline);
-    const ceiling = ONLY.has(deliveryThroughput.id) ? await startCeiling({ port: await freePort(), stateDir: freshStateDir("ceiling") }) : null;
+    const ceiling = ONLY.has(deliveryThroughput.id)
+      ? await startCeiling({ port: await freePort(), stateDir: freshStateDir("ceiling") })
+      : null;
     if (ceiling) stops.push(ceiling);
     // As production runs: the limits layer measures every RPC and row (src/lib/platform-limits.ts),
     // a cost production never pays. BENCH_PLATFORM_LIMITS=enforce runs the bench under it, to see
@@ -81,7 +94,10 @@ async function main() {
     // post; the per-key ingest limit (1,000/s) then limits no single producer unfairly.
     await setupTenant(call, "bench-ingest", 0, receiver);
     const keys = [];
-    for (let i = 0; i < 50; i++) keys.push((await call("POST", "/v1/api-keys", { name: `bench ${i}`, scopes: ["ingest"], tenant_id: "bench-ingest" })).key);
+    for (let i = 0; i < 50; i++)
+      keys.push(
+        (await call("POST", "/v1/api-keys", { name: `bench ${i}`, scopes: ["ingest"], tenant_id: "bench-ingest" })).key,
+      );
     // Warm both (first requests compile code and open the databases).
     await load({ url: `${baseline.base}/`, body: "{}", keys, connections: 5, seconds: 2 });
     await load({
@@ -122,7 +138,9 @@ function printTable(info, r) {
   const per = (fig) => {
     const rw = fig?.rows_written;
     const p = rw?.[`per_${rw?.per}`];
-    return p ? `rows/${rw.per.replace(/s$/, "")}: d1 ${n(p.d1, 2)}, tenant_log ${n(p.tenant_log, 2)}, dispatcher ${n(p.dispatcher, 2)}` : "";
+    return p
+      ? `rows/${rw.per.replace(/s$/, "")}: d1 ${n(p.d1, 2)}, tenant_log ${n(p.tenant_log, 2)}, dispatcher ${n(p.dispatcher, 2)}`
+      : "";
   };
   const rows = [];
   if (f.single_ingest) {
@@ -188,7 +206,8 @@ function printTable(info, r) {
   console.log(`\n| measure | edgehooks | baseline / ceiling (same run) | notes |\n|---|---|---|---|`);
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);
   console.log(`\ntargets (${TARGETS_FROM}):`);
-  for (const [k, t] of Object.entries(r.targets)) console.log(`  ${t.met ? "met    " : "NOT met"} ${k} ${t.target} (${n(t.value, 2)})`);
+  for (const [k, t] of Object.entries(r.targets))
+    console.log(`  ${t.met ? "met    " : "NOT met"} ${k} ${t.target} (${n(t.value, 2)})`);
   if (f.cost)
     console.log(
       `\nprices: ${Object.values(f.cost.price.prices)

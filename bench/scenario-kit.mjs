@@ -22,7 +22,11 @@ export function load({ url, body, keys, connections, seconds }) {
         body,
         setupRequest: (req) => ({
           ...req,
-          headers: { ...req.headers, "content-type": "application/json", authorization: `Bearer ${keys[i++ % keys.length]}` },
+          headers: {
+            ...req.headers,
+            "content-type": "application/json",
+            authorization: `Bearer ${keys[i++ % keys.length]}`,
+          },
         }),
       },
     ],
@@ -114,7 +118,10 @@ export function countArrivals(stats, prefixes) {
   const arr = Object.entries(stats.arrivals).filter(([k]) => prefixes.some((p) => k.startsWith(`/${p}/`)));
   const delivered = arr.filter(([, a]) => a.some(([, s]) => s >= 200 && s < 300)).length;
   const duplicates = arr.reduce(
-    (s, [, a]) => s + a.filter(([, st]) => st >= 200 && st < 300).length - Math.min(1, a.filter(([, st]) => st >= 200 && st < 300).length),
+    (s, [, a]) =>
+      s +
+      a.filter(([, st]) => st >= 200 && st < 300).length -
+      Math.min(1, a.filter(([, st]) => st >= 200 && st < 300).length),
     0,
   );
   return { delivered, duplicates, last: Math.max(...arr.map(([, a]) => a[0][0])) };

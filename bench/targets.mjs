@@ -42,10 +42,20 @@ export function targets(r) {
     rows?.total <= MAX_ROWS_PER_WEBHOOK,
   );
   const usd = f.cost?.price.high.total_usd_per_million_webhooks;
-  add("price_per_million_all_in", `<= $${MAX_USD_PER_MILLION} (high bound: one message per queue batch)`, usd, usd <= MAX_USD_PER_MILLION);
+  add(
+    "price_per_million_all_in",
+    `<= $${MAX_USD_PER_MILLION} (high bound: one message per queue batch)`,
+    usd,
+    usd <= MAX_USD_PER_MILLION,
+  );
   // Written by a scenario that measures storage bytes (figures.bytes.per_event_fanout_3, 1 KB payload).
   const bytes = f.bytes?.per_event_fanout_3;
-  add("bytes_per_event_fanout_3", `<= ${MAX_BYTES_PER_EVENT_FANOUT_3} (1 KB payload)`, bytes, bytes <= MAX_BYTES_PER_EVENT_FANOUT_3);
+  add(
+    "bytes_per_event_fanout_3",
+    `<= ${MAX_BYTES_PER_EVENT_FANOUT_3} (1 KB payload)`,
+    bytes,
+    bytes <= MAX_BYTES_PER_EVENT_FANOUT_3,
+  );
 
   // Delivery (scenario 3).
   add(
@@ -58,7 +68,9 @@ export function targets(r) {
     "deliveries_10_tenants_vs_1",
     `>= ${MIN_10_TENANTS_VS_1}, 0 lost, 0 dup`,
     r.ratios.delivery_10_tenants_vs_1,
-    r.ratios.delivery_10_tenants_vs_1 >= MIN_10_TENANTS_VS_1 && f.delivery_10_tenants?.lost === 0 && f.delivery_10_tenants?.duplicates === 0,
+    r.ratios.delivery_10_tenants_vs_1 >= MIN_10_TENANTS_VS_1 &&
+      f.delivery_10_tenants?.lost === 0 &&
+      f.delivery_10_tenants?.duplicates === 0,
   );
 
   // Ingest (scenarios 1 and 2), against the baseline Worker in the same run.
@@ -68,9 +80,19 @@ export function targets(r) {
     r.ratios.single_ingest_throughput,
     r.ratios.single_ingest_throughput >= MIN_SINGLE_INGEST_RATIO,
   );
-  add("single_ingest_p99_ratio", `<= ${MAX_SINGLE_INGEST_P99_RATIO}`, r.ratios.single_ingest_p99, r.ratios.single_ingest_p99 <= MAX_SINGLE_INGEST_P99_RATIO);
+  add(
+    "single_ingest_p99_ratio",
+    `<= ${MAX_SINGLE_INGEST_P99_RATIO}`,
+    r.ratios.single_ingest_p99,
+    r.ratios.single_ingest_p99 <= MAX_SINGLE_INGEST_P99_RATIO,
+  );
   const batch = f.batch_ingest ? f.batch_ingest.events_s / f.batch_ingest.baseline_events_s : undefined;
-  add("batch_ingest_vs_baseline", `>= ${MIN_BATCH_INGEST_RATIO} of the baseline's events/s`, batch, batch >= MIN_BATCH_INGEST_RATIO);
+  add(
+    "batch_ingest_vs_baseline",
+    `>= ${MIN_BATCH_INGEST_RATIO} of the baseline's events/s`,
+    batch,
+    batch >= MIN_BATCH_INGEST_RATIO,
+  );
 
   // End-to-end latency (scenario 4). The bounds are for a host whose baseline serves
   // E2E_HOST_BASELINE_REQ_S; the baseline's figure, when scenario 1 ran, says whether this one does.

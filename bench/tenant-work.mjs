@@ -11,7 +11,10 @@ import { ROOT } from "./lib.mjs";
 
 const BEFORE_COMMIT = "7b43f51";
 const dir = mkdtempSync(join(tmpdir(), "edgehooks-tenant-work-"));
-writeFileSync(join(dir, "filter-before.ts"), execFileSync("git", ["show", `${BEFORE_COMMIT}:src/delivery/filter.ts`], { cwd: ROOT }));
+writeFileSync(
+  join(dir, "filter-before.ts"),
+  execFileSync("git", ["show", `${BEFORE_COMMIT}:src/delivery/filter.ts`], { cwd: ROOT }),
+);
 writeFileSync(
   join(dir, "entry.ts"),
   `export * as before from "./filter-before.ts";
@@ -51,7 +54,9 @@ for (const pattern of ["^(a|a)*$", "^((a+))+$", "^(a+?)+$", "^(a+b?)+$"]) {
     if (t > 400) break;
     n += 2;
   }
-  const t2 = ms(() => before.matchesFilter(filter, { type: "a.b", channels: [], data: { s: `${"a".repeat(n - 2)}!` } })).ms;
+  const t2 = ms(() =>
+    before.matchesFilter(filter, { type: "a.b", channels: [], data: { s: `${"a".repeat(n - 2)}!` } }),
+  ).ms;
   const growth = Math.max(1.1, t / Math.max(t2, 0.01)) ** 0.5; // per character
   const at40 = t * growth ** (40 - n);
   const big = { type: "a.b", channels: [], data: { s: `${"a".repeat(after.MAX_REGEX_INPUT - 1)}!` } };
@@ -87,7 +92,9 @@ for (const pattern of ["^(a|a)*$", "^((a+))+$", "^(a+?)+$", "^(a+b?)+$"]) {
 // 3. Large $in lists: 100 values against an array of ~100,000 elements (a 1 MiB event), objects
 // (pairwise deep equality) and numbers (a Set lookup after).
 for (const kind of ["objects", "numbers"]) {
-  const arr = Array.from({ length: kind === "objects" ? 60_000 : 150_000 }, (_, i) => (kind === "objects" ? { n: i } : i));
+  const arr = Array.from({ length: kind === "objects" ? 60_000 : 150_000 }, (_, i) =>
+    kind === "objects" ? { n: i } : i,
+  );
   const list = Array.from({ length: 100 }, (_, i) => (kind === "objects" ? { n: -1 - i } : -1 - i));
   const filter = { "data.arr": { $in: list } };
   const ev = { type: "a.b", channels: [], data: { arr } };
@@ -97,7 +104,11 @@ for (const kind of ["objects", "numbers"]) {
     after.matchesFilter(filter, ev, budget);
     return budget.exhausted;
   });
-  row(`$in 100 ${kind} vs ${arr.length.toLocaleString()} elements, per endpoint`, fmt(b.ms), `${fmt(a.ms)} (budget exhausted: ${a.r})`);
+  row(
+    `$in 100 ${kind} vs ${arr.length.toLocaleString()} elements, per endpoint`,
+    fmt(b.ms),
+    `${fmt(a.ms)} (budget exhausted: ${a.r})`,
+  );
 }
 
 // 4. Schemas. uniqueItems over a 1 MiB array; a catastrophic pattern; a pattern on a 1 MiB string.
@@ -106,7 +117,11 @@ for (const kind of ["objects", "numbers"]) {
   const raw = new Validator({ type: "array", uniqueItems: true }, "2020-12", false);
   const b = ms(() => raw.validate(arr.slice(0, 20_000)));
   const refused = prepareSchema({ type: "array", uniqueItems: true });
-  const bounded = new Validator(prepareSchema({ type: "array", uniqueItems: true, maxItems: 100 }).schema, "2020-12", false);
+  const bounded = new Validator(
+    prepareSchema({ type: "array", uniqueItems: true, maxItems: 100 }).schema,
+    "2020-12",
+    false,
+  );
   const a = ms(() => bounded.validate(Array.from({ length: 100 }, (_, i) => ({ k: "v".repeat(10_000), i }))));
   row(
     "schema uniqueItems, 1 MiB array (150,000 numbers)",
@@ -121,7 +136,11 @@ for (const kind of ["objects", "numbers"]) {
   const safe = new Validator(prepareSchema({ type: "string", pattern }).schema, "2020-12", false);
   const a = ms(() => safe.validate(`${"a".repeat(64 * 1024 - 1)}!`));
   row(`schema pattern ${pattern}`, `"a"x22+"!": ${fmt(b.ms)} (doubles per character)`, `64 KiB string: ${fmt(a.ms)}`);
-  const linear = new Validator(prepareSchema({ type: "array", items: { type: "string", pattern: "^[a-z]+$" } }).schema, "2020-12", false);
+  const linear = new Validator(
+    prepareSchema({ type: "array", items: { type: "string", pattern: "^[a-z]+$" } }).schema,
+    "2020-12",
+    false,
+  );
   const strings = Array.from({ length: 16 }, () => "a".repeat(64 * 1024 - 8));
   const rawLinear = new Validator({ type: "array", items: { type: "string", pattern: "^[a-z]+$" } }, "2020-12", false);
   const bl = ms(() => rawLinear.validate(strings));

@@ -11,7 +11,13 @@ import { join } from "node:path";
 import { run, runUnbranded } from "../test/browser/portal.spec.mjs";
 import { run as runVendors } from "../test/browser/vendors.spec.mjs";
 
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", CI: "true" };
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CI: "true",
+};
 const state = mkdtempSync(join(tmpdir(), "edgehooks-browser-"));
 // A second deployment without the portal's branding settings, on a state of its own.
 const plainState = mkdtempSync(join(tmpdir(), "edgehooks-browser-plain-"));
@@ -126,7 +132,17 @@ async function startDev(port, dir, vars) {
   if (migrate.status !== 0) throw new Error("migrations failed");
   const dev = spawn(
     "npx",
-    ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", dir, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    [
+      "wrangler",
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      dir,
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ],
     { env, stdio: ["ignore", "ignore", "inherit"], detached: true },
   );
   children.push(dev);
@@ -144,7 +160,12 @@ let results = { passed: 0, failed: 1 };
 let receiver;
 const sites = [];
 try {
-  const [port, receiverPort, embedderPort, strangerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, receiverPort, embedderPort, strangerPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   receiver = await startReceiver(receiverPort);
   sites.push(await startSite(embedderPort), await startSite(strangerPort));
   // The embedder is reached as `localhost`, another site than the portal's 127.0.0.1, so its
@@ -164,8 +185,22 @@ try {
   };
   const branded = await startDev(port, state, vars);
   const base = branded.base;
-  results = await run({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots, embedder, stranger });
-  const vendors = await runVendors({ base, rootKey, receiverBase: `http://127.0.0.1:${receiverPort}`, received: receiver.received, shots });
+  results = await run({
+    base,
+    rootKey,
+    receiverBase: `http://127.0.0.1:${receiverPort}`,
+    received: receiver.received,
+    shots,
+    embedder,
+    stranger,
+  });
+  const vendors = await runVendors({
+    base,
+    rootKey,
+    receiverBase: `http://127.0.0.1:${receiverPort}`,
+    received: receiver.received,
+    shots,
+  });
   results = { passed: results.passed + vendors.passed, failed: results.failed + vendors.failed };
   // The header without PORTAL_BRAND_NAME (nor logo or accent): the default name, once. The branded
   // deployment stops first, so two workerd never share the machine.

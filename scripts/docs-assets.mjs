@@ -9,4 +9,5 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
 const out = join(root, "public", "docs");
 mkdirSync(out, { recursive: true });
-for (const file of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"]) copyFileSync(join(dist, file), join(out, file));
+for (const file of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"])
+  copyFileSync(join(dist, file), join(out, file));

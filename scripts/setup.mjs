@@ -15,9 +15,16 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANN
 const PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000";
 
 function wrangler(argv, { input, allowFail = false } = {}) {
-  const r = spawnSync(cmd, [...cmdArgs, ...argv, "-c", config], { env, input, encoding: "utf8", stdio: ["pipe", "pipe", "inherit"] });
+  const r = spawnSync(cmd, [...cmdArgs, ...argv, "-c", config], {
+    env,
+    input,
+    encoding: "utf8",
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   if (r.status !== 0 && !allowFail) {
-    console.error(`\nwrangler ${argv.join(" ")} failed (exit ${r.status}).${argv[0] === "d1" ? " Logged in? Run `npx wrangler login`." : ""}`);
+    console.error(
+      `\nwrangler ${argv.join(" ")} failed (exit ${r.status}).${argv[0] === "d1" ? " Logged in? Run `npx wrangler login`." : ""}`,
+    );
     console.error(r.stdout);
     process.exit(1);
   }
@@ -44,7 +51,9 @@ if (!id) {
 const updated = toml.replace(/^(\s*database_id\s*=\s*)"[^"]*"/m, `$1"${id}"`);
 if (updated !== toml) {
   writeFileSync(config, updated);
-  console.log(`  wrote database_id into ${config}${toml.includes(PLACEHOLDER_ID) ? "" : " (it named another database before)"}`);
+  console.log(
+    `  wrote database_id into ${config}${toml.includes(PLACEHOLDER_ID) ? "" : " (it named another database before)"}`,
+  );
 }
 
 // 2. The queues: the events queue, its dead-letter queue and that one's own, and the sweep queue.

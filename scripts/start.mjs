@@ -12,7 +12,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const varsPath = join(root, ".dev.vars");
 const port = process.env.PORT || "8787";
 const extra = process.argv.slice(2);
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_HIDE_BANNER: "true",
+};
 
 function readVars(text) {
   const vars = {};
@@ -56,16 +61,22 @@ if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
 const applied = [...new Set([...(migrate.stdout ?? "").matchAll(/│ (\S+\.sql)\s+│ ✅/g)].map((m) => m[1]))];
-console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}.` : "Database schema is up to date.");
+console.log(
+  applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}.` : "Database schema is up to date.",
+);
 
 // PLATFORM_LIMITS=enforce: the simulator refuses what production would (src/lib/platform-limits.ts).
 // PLATFORM_LIMITS=off in the environment starts it as production runs (the bench measures that).
 const limits = process.env.PLATFORM_LIMITS === "off" ? "off" : "enforce";
-const dev = spawn("npx", ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", "--var", `PLATFORM_LIMITS:${limits}`, ...extra], {
-  cwd: root,
-  env,
-  stdio: "inherit",
-});
+const dev = spawn(
+  "npx",
+  ["wrangler", "dev", "--port", port, "--ip", "127.0.0.1", "--var", `PLATFORM_LIMITS:${limits}`, ...extra],
+  {
+    cwd: root,
+    env,
+    stdio: "inherit",
+  },
+);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 

@@ -67,7 +67,10 @@ async function tests(name, projects, stream) {
   const args = [vitest, "run", "--passWithNoTests", ...projects.flatMap((p) => ["--project", p]), ...extra];
   // Colours as on a terminal when the run is on one (the output goes through a pipe to be filtered).
   const color = process.stdout.isTTY ? { FORCE_COLOR: "1" } : {};
-  const { code, out } = await command(process.execPath, args, { env: { ...process.env, ...color, EDGEHOOKS_TEST_COUNTS: counts }, stream });
+  const { code, out } = await command(process.execPath, args, {
+    env: { ...process.env, ...color, EDGEHOOKS_TEST_COUNTS: counts },
+    stream,
+  });
   let result = { passed: 0, failed: 1, skipped: 0 }; // no counts: vitest itself failed
   try {
     result = JSON.parse(readFileSync(counts, "utf8"));
@@ -80,7 +83,11 @@ async function step(name, cmd, args) {
   const started = Date.now();
   const { code, out } = await command(cmd, args);
   const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
-  return { name, code, text: code === 0 ? `${name}: ok (${took})\n` : `\n${name} failed (exit ${code}, ${took}):\n${out}\n` };
+  return {
+    name,
+    code,
+    text: code === 0 ? `${name}: ok (${took})\n` : `\n${name} failed (exit ${code}, ${took}):\n${out}\n`,
+  };
 }
 
 const workerd = tests("workerd", ["workers", "workers-fresh-db"], true);

@@ -30,12 +30,18 @@ createServer((req, res) => {
     const raw = Buffer.concat(chunks);
     const problems = [];
     if (!verify(raw, req.headers[header])) problems.push(`bad ${header}`);
-    if (process.env.EXPECT_AUTH && req.headers.authorization !== process.env.EXPECT_AUTH) problems.push("bad authorization");
-    if (tokenName && req.headers[tokenName.trim().toLowerCase()] !== tokenValue) problems.push(`bad ${tokenName.trim()}`);
+    if (process.env.EXPECT_AUTH && req.headers.authorization !== process.env.EXPECT_AUTH)
+      problems.push("bad authorization");
+    if (tokenName && req.headers[tokenName.trim().toLowerCase()] !== tokenValue)
+      problems.push(`bad ${tokenName.trim()}`);
     const ok = problems.length === 0;
     console.log(
       `${new Date().toISOString()} ${req.headers["webhook-id"] ?? "?"} attempt ${req.headers["webhook-attempt"] ?? "?"}: ${ok ? "verified ✔" : `REFUSED ✘ (${problems.join(", ")})`} ${raw.toString("utf8").slice(0, 200)}`,
     );
     res.writeHead(ok ? 200 : 401, { "content-type": "application/json" }).end(JSON.stringify({ ok }));
   });
-}).listen(port, "127.0.0.1", () => console.log(`vendor-style receiver on http://127.0.0.1:${port} checking ${header}${prefix ? ` (prefix ${prefix})` : ""}`));
+}).listen(port, "127.0.0.1", () =>
+  console.log(
+    `vendor-style receiver on http://127.0.0.1:${port} checking ${header}${prefix ? ` (prefix ${prefix})` : ""}`,
+  ),
+);

@@ -20,7 +20,14 @@ import { jsonDepthLimit } from "./http/json-depth";
 import { JSON_VALUE_COMPONENT } from "./routes/common";
 import { serviceCtx } from "./services/context";
 
-const ID_FIELDS: Record<string, string> = { ep: "endpoint_id", evt: "event_id", dlv: "delivery_id", att: "attempt_id", task: "task_id", key: "key_id" };
+const ID_FIELDS: Record<string, string> = {
+  ep: "endpoint_id",
+  evt: "event_id",
+  dlv: "delivery_id",
+  att: "attempt_id",
+  task: "task_id",
+  key: "key_id",
+};
 
 /** decodeURIComponent that answers the raw text for malformed escapes (%ZZ, %FF) instead of throwing. */
 function safeDecode(part: string): string {
@@ -91,7 +98,10 @@ export function createApp() {
   // the API: that is how a chain of deliveries would trigger deliveries without bound. Custom
   // headers cannot set user-agent or webhook-*, so a delivery cannot hide these.
   app.use("/v1/*", async (c, next) => {
-    if ((c.req.header("user-agent") ?? "").startsWith("Edgehooks/") && (c.req.header("webhook-signature") || c.req.header("webhook-id"))) {
+    if (
+      (c.req.header("user-agent") ?? "").startsWith("Edgehooks/") &&
+      (c.req.header("webhook-signature") || c.req.header("webhook-id"))
+    ) {
       throw new ApiError("forbidden", "a request sent by a webhook delivery cannot call the API (delivery loop)");
     }
     await next();
@@ -137,7 +147,14 @@ export function createApp() {
     const allowed = allowedMethods(app.routes, c.req.path);
     if (allowed.length) {
       c.header("allow", allowed.join(", "));
-      return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}`, c.get("requestId")), 405);
+      return c.json(
+        errorBody(
+          "method_not_allowed",
+          `${c.req.method} is not allowed here; use ${allowed.join(", ")}`,
+          c.get("requestId"),
+        ),
+        405,
+      );
     }
     return c.json(errorBody("not_found", "no such route", c.get("requestId")), 404);
   });

@@ -50,7 +50,9 @@ export function readConfig(env: Env): Config {
   const allowHttp = truthy(env.ALLOW_HTTP_URLS);
   const portal = portalSettings(env, allowHttp);
   if (portal.fatal.length) {
-    throw new ConfigError(`invalid configuration, refusing to start: ${portal.fatal.map((i) => `${i.name}: ${i.message}`).join("; ")}`);
+    throw new ConfigError(
+      `invalid configuration, refusing to start: ${portal.fatal.map((i) => `${i.name}: ${i.message}`).join("; ")}`,
+    );
   }
   return {
     allowHttp,

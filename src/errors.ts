@@ -41,7 +41,8 @@ export const badRequest = (message: string, issues?: ErrorIssue[]) => new ApiErr
 /** Seconds a 503 asks the caller to wait: storage that is overloaded or restarting recovers within about that. */
 export const UNAVAILABLE_RETRY_AFTER_S = 1;
 
-const unavailable = (message: string) => new ApiError("unavailable", message, undefined, { "retry-after": String(UNAVAILABLE_RETRY_AFTER_S) });
+const unavailable = (message: string) =>
+  new ApiError("unavailable", message, undefined, { "retry-after": String(UNAVAILABLE_RETRY_AFTER_S) });
 
 /**
  * A Durable Object that is overloaded (too many requests queued for it) or was reset mid-call
@@ -50,7 +51,11 @@ const unavailable = (message: string) => new ApiError("unavailable", message, un
  */
 export function asUnavailable(err: unknown): ApiError | null {
   // Drizzle wraps a driver's error ("Failed query: ...") with the runtime's as its cause.
-  for (let e = err as { overloaded?: unknown; retryable?: unknown; cause?: unknown } | null, depth = 0; e && typeof e === "object" && depth < 4; depth++) {
+  for (
+    let e = err as { overloaded?: unknown; retryable?: unknown; cause?: unknown } | null, depth = 0;
+    e && typeof e === "object" && depth < 4;
+    depth++
+  ) {
     if (e.overloaded === true) return unavailable("this tenant's storage is busy; retry after Retry-After seconds");
     if (e.retryable === true) return unavailable("storage was restarting; retry after Retry-After seconds");
     e = e.cause as typeof e;

@@ -6,7 +6,14 @@ import { queueHandler } from "./queue/handler";
 import { runScheduled } from "./jobs/scheduled";
 import { EndpointDispatcher as PlainEndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
 import { TenantLog as PlainTenantLog } from "./tenant-log/tenant-log";
-import { type BindingKinds, checkedDurableObject, checkedEnv, checkedFetch, inInvocation, platformLimitsEnforced } from "./lib/platform-limits";
+import {
+  type BindingKinds,
+  checkedDurableObject,
+  checkedEnv,
+  checkedFetch,
+  inInvocation,
+  platformLimitsEnforced,
+} from "./lib/platform-limits";
 
 const app = createApp();
 
@@ -34,13 +41,17 @@ const kinds: BindingKinds = {
 };
 if (enforce) globalThis.fetch = checkedFetch(globalThis.fetch);
 
-export const EndpointDispatcher = enforce ? checkedDurableObject(PlainEndpointDispatcher, kinds) : PlainEndpointDispatcher;
+export const EndpointDispatcher = enforce
+  ? checkedDurableObject(PlainEndpointDispatcher, kinds)
+  : PlainEndpointDispatcher;
 export const TenantLog = enforce ? checkedDurableObject(PlainTenantLog, kinds) : PlainTenantLog;
 
 const checkedHandlers: typeof handlers = {
-  fetch: (request, env, ctx) => inInvocation({}, () => handlers.fetch(request, env && checkedEnv(env as Env, kinds), ctx)),
+  fetch: (request, env, ctx) =>
+    inInvocation({}, () => handlers.fetch(request, env && checkedEnv(env as Env, kinds), ctx)),
   queue: (batch, env, ctx) => inInvocation({}, () => handlers.queue(batch, checkedEnv(env, kinds), ctx)),
-  scheduled: (controller, env, ctx) => inInvocation({}, () => handlers.scheduled(controller, checkedEnv(env, kinds), ctx)),
+  scheduled: (controller, env, ctx) =>
+    inInvocation({}, () => handlers.scheduled(controller, checkedEnv(env, kinds), ctx)),
 };
 
 export default enforce ? checkedHandlers : handlers;

@@ -68,20 +68,25 @@ export default async function setup({ provide }: TestProject) {
     if (url.pathname === "/_control/release") {
       const { path } = JSON.parse(body) as { path: string };
       const h = held.get(path);
-      for (const r of h?.waiting.splice(0) ?? []) r.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+      for (const r of h?.waiting.splice(0) ?? [])
+        r.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
       res.writeHead(204).end();
       return;
     }
     if (url.pathname === "/_control/held") {
       const h = held.get(url.searchParams.get("path") ?? "");
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ held: h?.waiting.length ?? 0, max: h?.max ?? 0 }));
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ held: h?.waiting.length ?? 0, max: h?.max ?? 0 }));
       return;
     }
     if (url.pathname === "/_control/count") {
       // For tests that deliver thousands of large bodies: a count, not megabytes of JSON per poll.
       const list = received.get(url.searchParams.get("path") ?? "") ?? [];
       const ids = new Set(list.map((r) => r.headers["webhook-id"]));
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ requests: list.length, ids: ids.size }));
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ requests: list.length, ids: ids.size }));
       return;
     }
     const headers: Record<string, string> = {};

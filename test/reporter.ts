@@ -16,7 +16,8 @@ export default class CountingReporter implements Reporter {
     for (const mod of testModules) {
       // A file that failed to load, or whose hook failed after its tests passed (test/setup.ts's
       // checks), is a failure all the same.
-      if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed")) failed++;
+      if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed"))
+        failed++;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") passed++;
@@ -46,7 +47,8 @@ export function limitsTable(testModules: ReadonlyArray<TestModule>): string | nu
       const file = r.largest !== null ? mod.moduleId.replace(`${process.cwd()}/`, "") : null;
       if (!seen) merged.set(r.limit, { ...r, file });
       else {
-        if (r.largest !== null && (seen.largest === null || r.largest > seen.largest)) Object.assign(seen, { largest: r.largest, where: r.where, file });
+        if (r.largest !== null && (seen.largest === null || r.largest > seen.largest))
+          Object.assign(seen, { largest: r.largest, where: r.where, file });
         seen.refused += r.refused;
       }
     }
@@ -63,6 +65,14 @@ export function limitsTable(testModules: ReadonlyArray<TestModule>): string | nu
   const head = ["platform limit", "largest seen", "limit", "used", "refused", "where"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 1 || i === 2 || i === 3 || i === 4 ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+    cells
+      .map((c, i) =>
+        i === 1 || i === 2 || i === 3 || i === 4
+          ? c.padStart(widths[i]!)
+          : i === cells.length - 1
+            ? c
+            : c.padEnd(widths[i]!),
+      )
+      .join("  ");
   return `${[line(head), ...rows.map(line)].join("\n")}\n(refused: values a check threw on; the layer's own tests, which cross each limit on purpose, are left out)\n`;
 }

@@ -8,7 +8,10 @@ import { selfHosts } from "../src/lib/self-hosts";
 import { receiverUrl } from "./helpers/receiver";
 
 // The same flat SQL files wrangler applies, so tests and production share one schema.
-await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: Parameters<typeof applyD1Migrations>[1] }).TEST_MIGRATIONS);
+await applyD1Migrations(
+  env.DB,
+  (env as unknown as { TEST_MIGRATIONS: Parameters<typeof applyD1Migrations>[1] }).TEST_MIGRATIONS,
+);
 
 declare module "vitest" {
   interface TaskMeta {
@@ -29,6 +32,13 @@ afterAll(({}, suite) => {
 // every later file's deliveries refused as delivery loops, far from the cause: fail here instead,
 // in the file that did it.
 afterAll(() => {
-  const verdict = checkDestination(receiverUrl("/"), { allowHttp: true, allowPrivate: true, selfHosts: selfHosts(readConfig(env)) });
-  if (!verdict.ok) throw new Error(`this file taught the shared isolate the test receiver's address as its own host: ${verdict.reason}`);
+  const verdict = checkDestination(receiverUrl("/"), {
+    allowHttp: true,
+    allowPrivate: true,
+    selfHosts: selfHosts(readConfig(env)),
+  });
+  if (!verdict.ok)
+    throw new Error(
+      `this file taught the shared isolate the test receiver's address as its own host: ${verdict.reason}`,
+    );
 });

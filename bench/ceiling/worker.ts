@@ -16,14 +16,20 @@ interface Delivery {
 export default {
   async fetch(req: Request, env: Env): Promise<Response> {
     if (req.method !== "POST") return new Response("ceiling", { status: 200 });
-    const { base, endpoints, events, tag } = (await req.json()) as { base: string; endpoints: number; events: number; tag: string };
+    const { base, endpoints, events, tag } = (await req.json()) as {
+      base: string;
+      endpoints: number;
+      events: number;
+      tag: string;
+    };
     const all: Delivery[] = [];
     for (let e = 0; e < events; e++) {
       const id = `evt_${tag}_${e}`;
       const body = JSON.stringify({ id, type: "bench.event", data: { n: e } });
       for (let i = 0; i < endpoints; i++) all.push({ url: `${base}/ceiling-${tag}/${i}`, id, body });
     }
-    for (let i = 0; i < all.length; i += 100) await env.DELIVERIES.sendBatch(all.slice(i, i + 100).map((body) => ({ body, contentType: "json" })));
+    for (let i = 0; i < all.length; i += 100)
+      await env.DELIVERIES.sendBatch(all.slice(i, i + 100).map((body) => ({ body, contentType: "json" })));
     return Response.json({ queued: all.length }, { status: 202 });
   },
 

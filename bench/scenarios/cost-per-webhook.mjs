@@ -18,17 +18,31 @@ export async function run({ call, service, receiver, results }) {
   const figure = await withRows(service, "fan-out 1", "delivered", async () => {
     let next = 0;
     const poster = async () => {
-      for (let i = next++; i < COST_EVENTS; i = next++) await call("POST", "/v1/tenants/bench-cost/events", { type: "cost.probe", data: { i } });
+      for (let i = next++; i < COST_EVENTS; i = next++)
+        await call("POST", "/v1/tenants/bench-cost/events", { type: "cost.probe", data: { i } });
     };
     await Promise.all(Array.from({ length: 4 }, poster));
-    await waitFor(async () => ((await receiver.stats()).count >= COST_EVENTS ? true : null), { timeoutMs: 60_000, everyMs: 200 });
-    // Every delivery recorded as succeeded, whichever store holds the log.
-    await waitFor(async () => ((await listAll(call, "/v1/tenants/bench-cost/deliveries?status=succeeded")).length >= COST_EVENTS ? true : null), {
-      timeoutMs: 30_000,
-      everyMs: 500,
+    await waitFor(async () => ((await receiver.stats()).count >= COST_EVENTS ? true : null), {
+      timeoutMs: 60_000,
+      everyMs: 200,
     });
+    // Every delivery recorded as succeeded, whichever store holds the log.
+    await waitFor(
+      async () =>
+        (await listAll(call, "/v1/tenants/bench-cost/deliveries?status=succeeded")).length >= COST_EVENTS ? true : null,
+      {
+        timeoutMs: 30_000,
+        everyMs: 500,
+      },
+    );
     const c = countArrivals(await receiver.stats(), ["bench-cost"]);
-    return { events: COST_EVENTS, fanout: 1, delivered: c.delivered, lost: COST_EVENTS - c.delivered, duplicates: c.duplicates };
+    return {
+      events: COST_EVENTS,
+      fanout: 1,
+      delivered: c.delivered,
+      lost: COST_EVENTS - c.delivered,
+      duplicates: c.duplicates,
+    };
   });
   figure.price = pricePerMillion(figure.rows_written.per_delivered);
   const pr = figure.price;

@@ -9,7 +9,9 @@ export const title = "delivery throughput";
 
 export async function run({ call, service, receiver, ceiling, results }) {
   const N = Number(process.env.BENCH_FANOUT_EVENTS || 500);
-  console.log(`3. delivery throughput: ${N} events × 10 endpoints; 1 tenant, then 10 tenants × 10 endpoints; direct-posting ceiling before and after`);
+  console.log(
+    `3. delivery throughput: ${N} events × 10 endpoints; 1 tenant, then 10 tenants × 10 endpoints; direct-posting ceiling before and after`,
+  );
   const expected = N * 10;
 
   /** What a run's arrivals say, the same for the ceiling and for Edgehooks. */
@@ -27,7 +29,10 @@ export async function run({ call, service, receiver, ceiling, results }) {
     await receiver.reset();
     const started = performance.timeOrigin + performance.now();
     await ceiling.send({ base: receiver.base, endpoints: 10, events: N, tag });
-    const done = await waitFor(async () => ((await receiver.stats()).count >= expected ? true : null), { timeoutMs: 120_000, everyMs: 200 });
+    const done = await waitFor(async () => ((await receiver.stats()).count >= expected ? true : null), {
+      timeoutMs: 120_000,
+      everyMs: 200,
+    });
     await sleep(1000);
     const c = countArrivals(await receiver.stats(), [`ceiling-${tag}`]);
     const seconds = (c.last - started) / 1000;
@@ -44,14 +49,22 @@ export async function run({ call, service, receiver, ceiling, results }) {
       const started = performance.timeOrigin + performance.now();
       const share = Math.ceil(N / tenants.length);
       await Promise.all(tenants.map((t, i) => postBatches(call, t, Math.min(share, N - i * share))));
-      const done = await waitFor(async () => ((await receiver.stats()).count >= expected ? true : null), { timeoutMs: 120_000, everyMs: 200 });
+      const done = await waitFor(async () => ((await receiver.stats()).count >= expected ? true : null), {
+        timeoutMs: 120_000,
+        everyMs: 200,
+      });
       await sleep(1000); // let any duplicate show up
       const c = countArrivals(await receiver.stats(), tenants);
       const seconds = (c.last - started) / 1000;
       console.log(
         `  edgehooks ${tenants.length} tenant(s) × 10 endpoints: ${(c.delivered / seconds).toFixed(0)} deliveries/s, ${expected - c.delivered} lost, ${c.duplicates} duplicates`,
       );
-      return { events: N, tenants: tenants.length, endpoints: 10 * tenants.length, ...arrivalFigures(c, seconds, done) };
+      return {
+        events: N,
+        tenants: tenants.length,
+        endpoints: 10 * tenants.length,
+        ...arrivalFigures(c, seconds, done),
+      };
     });
   };
 
@@ -65,6 +78,8 @@ export async function run({ call, service, receiver, ceiling, results }) {
     deliveries_s: (ceilingA.deliveries_s + ceilingB.deliveries_s) / 2,
     runs: [ceilingA, ceilingB],
   };
-  results.ratios.delivery_vs_ceiling = results.figures.delivery.deliveries_s / results.figures.delivery_ceiling.deliveries_s;
-  results.ratios.delivery_10_tenants_vs_1 = results.figures.delivery_10_tenants.deliveries_s / results.figures.delivery.deliveries_s;
+  results.ratios.delivery_vs_ceiling =
+    results.figures.delivery.deliveries_s / results.figures.delivery_ceiling.deliveries_s;
+  results.ratios.delivery_10_tenants_vs_1 =
+    results.figures.delivery_10_tenants.deliveries_s / results.figures.delivery.deliveries_s;
 }

@@ -37,7 +37,10 @@ async function measure({ call, service, receiver }) {
     );
   }
   await Promise.all(pending);
-  await waitFor(async () => ((await receiver.stats()).count >= RATE * E2E_S ? true : null), { timeoutMs: 60_000, everyMs: 200 });
+  await waitFor(async () => ((await receiver.stats()).count >= RATE * E2E_S ? true : null), {
+    timeoutMs: 60_000,
+    everyMs: 200,
+  });
   const arr4 = arrivalsFor(await receiver.stats(), "bench-latency");
   const lat = arr4
     .map(([k, a]) => a[0][0] - sentAt.get(k.split("|")[1]))

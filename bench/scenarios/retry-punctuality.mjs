@@ -27,10 +27,14 @@ export async function run(ctx) {
   );
   await receiver.reset({ failFirst: true });
   const setupStarted = Date.now();
-  const retryEps = await setupTenant(call, "bench-retry", RETRY_ENDPOINTS, receiver, { retry_policy: { schedule_s: [RETRY_STEP_S] } });
+  const retryEps = await setupTenant(call, "bench-retry", RETRY_ENDPOINTS, receiver, {
+    retry_policy: { schedule_s: [RETRY_STEP_S] },
+  });
   console.log(`  ${RETRY_ENDPOINTS} endpoints created in ${((Date.now() - setupStarted) / 1000).toFixed(0)} s`);
   await sleep(500);
-  ctx.results.figures.retry_punctuality = await withRows(ctx.service, "retry", "delivered", () => measure(ctx, retryEps, total));
+  ctx.results.figures.retry_punctuality = await withRows(ctx.service, "retry", "delivered", () =>
+    measure(ctx, retryEps, total),
+  );
 }
 
 async function measure({ call, receiver }, retryEps, total) {
@@ -53,7 +57,8 @@ async function measure({ call, receiver }, retryEps, total) {
       return [];
     });
     for (const d of page) {
-      if (d.next_attempt_at && !due.has(d.id)) due.set(d.id, { key: `${pathOf.get(d.endpoint_id)}|${d.event_id}`, at: Date.parse(d.next_attempt_at) });
+      if (d.next_attempt_at && !due.has(d.id))
+        due.set(d.id, { key: `${pathOf.get(d.endpoint_id)}|${d.event_id}`, at: Date.parse(d.next_attempt_at) });
     }
     const seen = Object.keys((await receiver.stats()).arrivals).filter((k) => k.startsWith("/bench-retry/")).length;
     if (seen > firstAttempts) [firstAttempts, quietSince] = [seen, Date.now()];
@@ -61,19 +66,25 @@ async function measure({ call, receiver }, retryEps, total) {
     if (due.size < total) await sleep(1000);
   }
   const firstSpanS = (Date.now() - started) / 1000;
-  console.log(`  ${due.size} due times read, ${firstAttempts} first attempts seen, in ${firstSpanS.toFixed(0)} s; waiting for the retries`);
+  console.log(
+    `  ${due.size} due times read, ${firstAttempts} first attempts seen, in ${firstSpanS.toFixed(0)} s; waiting for the retries`,
+  );
   // The last retry can be due a whole step (+20 % jitter) after the last first attempt, which may
   // be now: wait from whichever is later.
   const lastDue = Math.max(Date.now() + RETRY_STEP_S * 1200, ...[...due.values()].map((d) => d.at));
   await waitFor(
     async () => {
       const stats = await receiver.stats();
-      const retried = Object.entries(stats.arrivals).filter(([k, a]) => k.startsWith("/bench-retry/") && a.length >= 2).length;
+      const retried = Object.entries(stats.arrivals).filter(
+        ([k, a]) => k.startsWith("/bench-retry/") && a.length >= 2,
+      ).length;
       return retried >= total || Date.now() > lastDue + 60_000 ? true : null;
     },
     { timeoutMs: RETRY_STEP_S * 2000 + 180_000, everyMs: 1000 },
   );
-  const arr5 = new Map(Object.entries((await receiver.stats()).arrivals).filter(([k]) => k.startsWith("/bench-retry/")));
+  const arr5 = new Map(
+    Object.entries((await receiver.stats()).arrivals).filter(([k]) => k.startsWith("/bench-retry/")),
+  );
   const offsets = [];
   const signed = [];
   for (const { key, at } of due.values()) {
@@ -85,9 +96,17 @@ async function measure({ call, receiver }, retryEps, total) {
   }
   offsets.sort((a, b) => a - b);
   signed.sort((a, b) => a - b);
-  if (process.env.BENCH_DEBUG) console.log("  debug: signed lateness p1/p50/p99", percentile(signed, 1), percentile(signed, 50), percentile(signed, 99));
+  if (process.env.BENCH_DEBUG)
+    console.log(
+      "  debug: signed lateness p1/p50/p99",
+      percentile(signed, 1),
+      percentile(signed, 50),
+      percentile(signed, 99),
+    );
   // How many retries were pending at once: +1 at a first attempt, −1 at its retry.
-  const steps = [...arr5.values()].flatMap((a) => [[a[0][0], 1], ...(a[1] ? [[a[1][0], -1]] : [])]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const steps = [...arr5.values()]
+    .flatMap((a) => [[a[0][0], 1], ...(a[1] ? [[a[1][0], -1]] : [])])
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   let pending = 0;
   let pendingAtOnce = 0;
   for (const [, d] of steps) {
@@ -95,7 +114,10 @@ async function measure({ call, receiver }, retryEps, total) {
     pendingAtOnce = Math.max(pendingAtOnce, pending);
   }
   const retriedOk = [...arr5.values()].filter((a) => a.some(([, s]) => s >= 200 && s < 300)).length;
-  const duplicates = [...arr5.values()].reduce((s, a) => s + Math.max(0, a.filter(([, st]) => st >= 200 && st < 300).length - 1), 0);
+  const duplicates = [...arr5.values()].reduce(
+    (s, a) => s + Math.max(0, a.filter(([, st]) => st >= 200 && st < 300).length - 1),
+    0,
+  );
   const seconds = (Date.now() - started) / 1000;
   return {
     endpoints: RETRY_ENDPOINTS,

@@ -47,10 +47,12 @@ export class Edgehooks {
     create: (body: Schemas["CreateTenantInput"]) => unwrap(this.raw.POST("/v1/tenants", { body })),
     list: (query: Query<"listTenants"> = {}) => unwrap(this.raw.GET("/v1/tenants", { params: { query } })),
     iterate: (query: ListQuery<"listTenants"> = {}) => paginate((cursor) => this.tenants.list({ ...query, cursor })),
-    get: (tenantId: string) => unwrap(this.raw.GET("/v1/tenants/{tenant_id}", { params: { path: { tenant_id: tenantId } } })),
+    get: (tenantId: string) =>
+      unwrap(this.raw.GET("/v1/tenants/{tenant_id}", { params: { path: { tenant_id: tenantId } } })),
     update: (tenantId: string, body: Schemas["UpdateTenantInput"]) =>
       unwrap(this.raw.PATCH("/v1/tenants/{tenant_id}", { params: { path: { tenant_id: tenantId } }, body })),
-    delete: (tenantId: string) => unwrap(this.raw.DELETE("/v1/tenants/{tenant_id}", { params: { path: { tenant_id: tenantId } } })),
+    delete: (tenantId: string) =>
+      unwrap(this.raw.DELETE("/v1/tenants/{tenant_id}", { params: { path: { tenant_id: tenantId } } })),
     stats: (tenantId: string, query: Query<"getTenantStats"> = {}) =>
       unwrap(this.raw.GET("/v1/tenants/{tenant_id}/stats", { params: { path: { tenant_id: tenantId }, query } })),
   };
@@ -60,20 +62,45 @@ export class Edgehooks {
       unwrap(this.raw.POST("/v1/tenants/{tenant_id}/endpoints", { params: { path: { tenant_id: tenantId } }, body })),
     list: (tenantId: string, query: Query<"listEndpoints"> = {}) =>
       unwrap(this.raw.GET("/v1/tenants/{tenant_id}/endpoints", { params: { path: { tenant_id: tenantId }, query } })),
-    iterate: (tenantId: string, query: ListQuery<"listEndpoints"> = {}) => paginate((cursor) => this.endpoints.list(tenantId, { ...query, cursor })),
+    iterate: (tenantId: string, query: ListQuery<"listEndpoints"> = {}) =>
+      paginate((cursor) => this.endpoints.list(tenantId, { ...query, cursor })),
     get: (tenantId: string, endpointId: string) =>
-      unwrap(this.raw.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } } })),
+      unwrap(
+        this.raw.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+        }),
+      ),
     update: (tenantId: string, endpointId: string, body: Schemas["UpdateEndpointInput"]) =>
-      unwrap(this.raw.PATCH("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body })),
+      unwrap(
+        this.raw.PATCH("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+          body,
+        }),
+      ),
     delete: (tenantId: string, endpointId: string) =>
-      unwrap(this.raw.DELETE("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } } })),
+      unwrap(
+        this.raw.DELETE("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+        }),
+      ),
     enable: (tenantId: string, endpointId: string) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/enable", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } } })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/enable", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+        }),
+      ),
     disable: (tenantId: string, endpointId: string) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/disable", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } } })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/disable", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+        }),
+      ),
     test: (tenantId: string, endpointId: string, body: Schemas["TestEndpointInput"] = {}) =>
       unwrap(
-        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body }),
+        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+          body,
+        }),
       ),
     testFilter: (tenantId: string, endpointId: string, body: Schemas["TestFilterInput"]) =>
       unwrap(
@@ -98,11 +125,16 @@ export class Edgehooks {
       ),
     recover: (tenantId: string, endpointId: string, body: Schemas["RecoverInput"]) =>
       unwrap(
-        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId } }, body }),
+        this.raw.POST("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId } },
+          body,
+        }),
       ),
     stats: (tenantId: string, endpointId: string, query: Query<"getEndpointStats"> = {}) =>
       unwrap(
-        this.raw.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/stats", { params: { path: { tenant_id: tenantId, endpoint_id: endpointId }, query } }),
+        this.raw.GET("/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/stats", {
+          params: { path: { tenant_id: tenantId, endpoint_id: endpointId }, query },
+        }),
       ),
   };
 
@@ -111,81 +143,135 @@ export class Edgehooks {
     send: (tenantId: string, body: Schemas["CreateEventInput"], options: { idempotencyKey?: string } = {}) =>
       unwrap(
         this.raw.POST("/v1/tenants/{tenant_id}/events", {
-          params: { path: { tenant_id: tenantId }, header: options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {} },
+          params: {
+            path: { tenant_id: tenantId },
+            header: options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {},
+          },
           body,
         }),
       ),
     sendBatch: (tenantId: string, events: Schemas["CreateEventInput"][]) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/events/batch", { params: { path: { tenant_id: tenantId } }, body: { events } })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/events/batch", {
+          params: { path: { tenant_id: tenantId } },
+          body: { events },
+        }),
+      ),
     list: (tenantId: string, query: Query<"listEvents"> = {}) =>
       unwrap(this.raw.GET("/v1/tenants/{tenant_id}/events", { params: { path: { tenant_id: tenantId }, query } })),
-    iterate: (tenantId: string, query: ListQuery<"listEvents"> = {}) => paginate((cursor) => this.events.list(tenantId, { ...query, cursor })),
+    iterate: (tenantId: string, query: ListQuery<"listEvents"> = {}) =>
+      paginate((cursor) => this.events.list(tenantId, { ...query, cursor })),
     get: (tenantId: string, eventId: string) =>
-      unwrap(this.raw.GET("/v1/tenants/{tenant_id}/events/{event_id}", { params: { path: { tenant_id: tenantId, event_id: eventId } } })),
+      unwrap(
+        this.raw.GET("/v1/tenants/{tenant_id}/events/{event_id}", {
+          params: { path: { tenant_id: tenantId, event_id: eventId } },
+        }),
+      ),
     deliveries: (tenantId: string, eventId: string, query: Query<"listEventDeliveries"> = {}) =>
-      unwrap(this.raw.GET("/v1/tenants/{tenant_id}/events/{event_id}/deliveries", { params: { path: { tenant_id: tenantId, event_id: eventId }, query } })),
+      unwrap(
+        this.raw.GET("/v1/tenants/{tenant_id}/events/{event_id}/deliveries", {
+          params: { path: { tenant_id: tenantId, event_id: eventId }, query },
+        }),
+      ),
     resend: (tenantId: string, eventId: string) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/events/{event_id}/resend", { params: { path: { tenant_id: tenantId, event_id: eventId } } })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/events/{event_id}/resend", {
+          params: { path: { tenant_id: tenantId, event_id: eventId } },
+        }),
+      ),
   };
 
   readonly deliveries = {
     list: (tenantId: string, query: Query<"listDeliveries"> = {}) =>
       unwrap(this.raw.GET("/v1/tenants/{tenant_id}/deliveries", { params: { path: { tenant_id: tenantId }, query } })),
-    iterate: (tenantId: string, query: ListQuery<"listDeliveries"> = {}) => paginate((cursor) => this.deliveries.list(tenantId, { ...query, cursor })),
+    iterate: (tenantId: string, query: ListQuery<"listDeliveries"> = {}) =>
+      paginate((cursor) => this.deliveries.list(tenantId, { ...query, cursor })),
     /** The delivery with every attempt, oldest first. */
     get: (tenantId: string, deliveryId: string) =>
-      unwrap(this.raw.GET("/v1/tenants/{tenant_id}/deliveries/{delivery_id}", { params: { path: { tenant_id: tenantId, delivery_id: deliveryId } } })),
+      unwrap(
+        this.raw.GET("/v1/tenants/{tenant_id}/deliveries/{delivery_id}", {
+          params: { path: { tenant_id: tenantId, delivery_id: deliveryId } },
+        }),
+      ),
     retry: (tenantId: string, deliveryId: string) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry", { params: { path: { tenant_id: tenantId, delivery_id: deliveryId } } })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry", {
+          params: { path: { tenant_id: tenantId, delivery_id: deliveryId } },
+        }),
+      ),
     cancel: (tenantId: string, deliveryId: string) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/deliveries/{delivery_id}/cancel", { params: { path: { tenant_id: tenantId, delivery_id: deliveryId } } })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/deliveries/{delivery_id}/cancel", {
+          params: { path: { tenant_id: tenantId, delivery_id: deliveryId } },
+        }),
+      ),
     attempts: (tenantId: string, query: Query<"listAttempts"> = {}) =>
       unwrap(this.raw.GET("/v1/tenants/{tenant_id}/attempts", { params: { path: { tenant_id: tenantId }, query } })),
     iterateAttempts: (tenantId: string, query: ListQuery<"listAttempts"> = {}) =>
       paginate((cursor) => this.deliveries.attempts(tenantId, { ...query, cursor })),
     attempt: (tenantId: string, attemptId: string) =>
-      unwrap(this.raw.GET("/v1/tenants/{tenant_id}/attempts/{attempt_id}", { params: { path: { tenant_id: tenantId, attempt_id: attemptId } } })),
+      unwrap(
+        this.raw.GET("/v1/tenants/{tenant_id}/attempts/{attempt_id}", {
+          params: { path: { tenant_id: tenantId, attempt_id: attemptId } },
+        }),
+      ),
   };
 
   readonly tasks = {
     get: (taskId: string) => unwrap(this.raw.GET("/v1/tasks/{task_id}", { params: { path: { task_id: taskId } } })),
     /** Stops a replay or recover: nothing of it is sent after this answers. */
-    cancel: (taskId: string) => unwrap(this.raw.POST("/v1/tasks/{task_id}/cancel", { params: { path: { task_id: taskId } } })),
+    cancel: (taskId: string) =>
+      unwrap(this.raw.POST("/v1/tasks/{task_id}/cancel", { params: { path: { task_id: taskId } } })),
   };
 
   readonly replays = {
     /** The plan of a replay (what it would send, per endpoint and status); sends nothing. */
     plan: async (tenantId: string, body: Omit<Schemas["ReplayInput"], "dry_run">) =>
       (await unwrap(
-        this.raw.POST("/v1/tenants/{tenant_id}/replays", { params: { path: { tenant_id: tenantId } }, body: { ...body, dry_run: true } }),
+        this.raw.POST("/v1/tenants/{tenant_id}/replays", {
+          params: { path: { tenant_id: tenantId } },
+          body: { ...body, dry_run: true },
+        }),
       )) as Schemas["ReplayPlan"],
     /** Starts a replay: a task paced by each endpoint's rate limit (tasks.get for progress, tasks.cancel to stop). */
     start: async (tenantId: string, body: Omit<Schemas["ReplayInput"], "dry_run">) =>
       (await unwrap(
-        this.raw.POST("/v1/tenants/{tenant_id}/replays", { params: { path: { tenant_id: tenantId } }, body: { ...body, dry_run: false } }),
+        this.raw.POST("/v1/tenants/{tenant_id}/replays", {
+          params: { path: { tenant_id: tenantId } },
+          body: { ...body, dry_run: false },
+        }),
       )) as Schemas["Task"],
   };
 
   readonly portalSessions = {
     create: (tenantId: string, body: Schemas["CreatePortalSessionInput"] = {}) =>
-      unwrap(this.raw.POST("/v1/tenants/{tenant_id}/portal-sessions", { params: { path: { tenant_id: tenantId } }, body })),
+      unwrap(
+        this.raw.POST("/v1/tenants/{tenant_id}/portal-sessions", { params: { path: { tenant_id: tenantId } }, body }),
+      ),
     revoke: (tenantId: string, sessionId: string) =>
-      unwrap(this.raw.DELETE("/v1/tenants/{tenant_id}/portal-sessions/{session_id}", { params: { path: { tenant_id: tenantId, session_id: sessionId } } })),
+      unwrap(
+        this.raw.DELETE("/v1/tenants/{tenant_id}/portal-sessions/{session_id}", {
+          params: { path: { tenant_id: tenantId, session_id: sessionId } },
+        }),
+      ),
   };
 
   readonly apiKeys = {
     create: (body: Schemas["CreateApiKeyInput"]) => unwrap(this.raw.POST("/v1/api-keys", { body })),
     list: (query: Query<"listApiKeys"> = {}) => unwrap(this.raw.GET("/v1/api-keys", { params: { query } })),
     iterate: (query: ListQuery<"listApiKeys"> = {}) => paginate((cursor) => this.apiKeys.list({ ...query, cursor })),
-    revoke: (keyId: string) => unwrap(this.raw.DELETE("/v1/api-keys/{key_id}", { params: { path: { key_id: keyId } } })),
+    revoke: (keyId: string) =>
+      unwrap(this.raw.DELETE("/v1/api-keys/{key_id}", { params: { path: { key_id: keyId } } })),
   };
 
   readonly eventTypes = {
     create: (body: Schemas["CreateEventTypeInput"]) => unwrap(this.raw.POST("/v1/event-types", { body })),
     list: (query: Query<"listEventTypes"> = {}) => unwrap(this.raw.GET("/v1/event-types", { params: { query } })),
-    iterate: (query: ListQuery<"listEventTypes"> = {}) => paginate((cursor) => this.eventTypes.list({ ...query, cursor })),
+    iterate: (query: ListQuery<"listEventTypes"> = {}) =>
+      paginate((cursor) => this.eventTypes.list({ ...query, cursor })),
     get: (name: string) => unwrap(this.raw.GET("/v1/event-types/{name}", { params: { path: { name } } })),
-    update: (name: string, body: Schemas["UpdateEventTypeInput"]) => unwrap(this.raw.PATCH("/v1/event-types/{name}", { params: { path: { name } }, body })),
+    update: (name: string, body: Schemas["UpdateEventTypeInput"]) =>
+      unwrap(this.raw.PATCH("/v1/event-types/{name}", { params: { path: { name } }, body })),
     delete: (name: string) => unwrap(this.raw.DELETE("/v1/event-types/{name}", { params: { path: { name } } })),
   };
 }

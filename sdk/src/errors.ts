@@ -24,11 +24,24 @@ export class EdgehooksError extends Error {
 
   /** From a non-2xx answer: the envelope when there is one, else the bare status. */
   static from(response: Response, body: unknown): EdgehooksError {
-    const error = (body as { error?: { code?: unknown; message?: unknown; request_id?: unknown; issues?: unknown } } | null)?.error;
+    const error = (
+      body as { error?: { code?: unknown; message?: unknown; request_id?: unknown; issues?: unknown } } | null
+    )?.error;
     const requestId = typeof error?.request_id === "string" ? error.request_id : response.headers.get("x-request-id");
     if (error && typeof error.code === "string" && typeof error.message === "string") {
-      return new EdgehooksError(response.status, error.code, error.message, requestId, Array.isArray(error.issues) ? (error.issues as ErrorIssue[]) : []);
+      return new EdgehooksError(
+        response.status,
+        error.code,
+        error.message,
+        requestId,
+        Array.isArray(error.issues) ? (error.issues as ErrorIssue[]) : [],
+      );
     }
-    return new EdgehooksError(response.status, `http_${response.status}`, response.statusText || "unexpected answer", requestId);
+    return new EdgehooksError(
+      response.status,
+      `http_${response.status}`,
+      response.statusText || "unexpected answer",
+      requestId,
+    );
   }
 }

@@ -5,7 +5,9 @@ export interface Page<T> {
 }
 
 /** Every item of every page, fetched one page at a time as the loop asks for more. */
-export async function* paginate<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>): AsyncGenerator<T, void, undefined> {
+export async function* paginate<T>(
+  fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
+): AsyncGenerator<T, void, undefined> {
   let cursor: string | undefined;
   for (;;) {
     const page = await fetchPage(cursor);

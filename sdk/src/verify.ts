@@ -60,7 +60,10 @@ export async function verifyWebhook<T = unknown>(input: VerifyInput): Promise<T>
   const signature = hexToBytes(sent.slice(prefix.length).trim());
   if (!signature) throw new WebhookVerificationError(`${profile.header} is not hex`);
   const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", enc.encode(input.secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
-  if (!(await crypto.subtle.verify("HMAC", key, signature, enc.encode(input.payload)))) throw new WebhookVerificationError("no matching signature found");
+  const key = await crypto.subtle.importKey("raw", enc.encode(input.secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "verify",
+  ]);
+  if (!(await crypto.subtle.verify("HMAC", key, signature, enc.encode(input.payload))))
+    throw new WebhookVerificationError("no matching signature found");
   return JSON.parse(input.payload) as T;
 }

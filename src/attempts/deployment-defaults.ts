@@ -26,8 +26,18 @@ export function deploymentDefaults(env: DefaultsEnv): DeploymentDefaults {
   let found = cache.get(key);
   if (!found) {
     found = {
-      signature: parseVar("DEFAULT_SIGNATURE", env.DEFAULT_SIGNATURE, SignatureProfileSchema, BUILT_IN_DEFAULTS.signature),
-      retryPolicy: parseVar("DEFAULT_RETRY_POLICY", env.DEFAULT_RETRY_POLICY, RetryPolicySchema, BUILT_IN_DEFAULTS.retryPolicy),
+      signature: parseVar(
+        "DEFAULT_SIGNATURE",
+        env.DEFAULT_SIGNATURE,
+        SignatureProfileSchema,
+        BUILT_IN_DEFAULTS.signature,
+      ),
+      retryPolicy: parseVar(
+        "DEFAULT_RETRY_POLICY",
+        env.DEFAULT_RETRY_POLICY,
+        RetryPolicySchema,
+        BUILT_IN_DEFAULTS.retryPolicy,
+      ),
     };
     cache.set(key, found);
   }

@@ -32,7 +32,9 @@ export interface StoredSecret {
   pending?: true;
 }
 
-export type EndpointAuth = { type: "basic"; username: string; password: string } | { type: "header"; name: string; value: string };
+export type EndpointAuth =
+  | { type: "basic"; username: string; password: string }
+  | { type: "header"; name: string; value: string };
 
 export interface ResolvedEndpoint {
   id: string;
@@ -74,9 +76,13 @@ export function headerSecretIndex(stored: StoredSecret[], now: number): number {
 
 /** The encrypted columns of an endpoint row, and the context (associated data) each is sealed under. */
 export type SealedColumn = "secrets_enc" | "headers_enc" | "auth_enc";
-export const endpointField = (endpointId: string, column: SealedColumn) => fieldContext("endpoints", column, endpointId);
+export const endpointField = (endpointId: string, column: SealedColumn) =>
+  fieldContext("endpoints", column, endpointId);
 
-type ResolveEnv = Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "ENCRYPTION_REFUSE_V1" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY">;
+type ResolveEnv = Pick<
+  Env,
+  "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_OLD" | "ENCRYPTION_REFUSE_V1" | "DEFAULT_SIGNATURE" | "DEFAULT_RETRY_POLICY"
+>;
 
 export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, now: number): Promise<ResolvedEndpoint> {
   const defaults = deploymentDefaults(env);
@@ -84,10 +90,15 @@ export async function resolveEndpoint(env: ResolveEnv, row: EndpointSnapshot, no
   // it becomes a recorded failure (sendAttempt reads `unusable`).
   const opened = await Promise.all([
     decryptJson<StoredSecret[]>(env, row.secretsEnc, endpointField(row.id, "secrets_enc")),
-    row.headersEnc ? decryptJson<Record<string, string>>(env, row.headersEnc, endpointField(row.id, "headers_enc")) : Promise.resolve({}),
-    row.authEnc ? decryptJson<EndpointAuth>(env, row.authEnc, endpointField(row.id, "auth_enc")) : Promise.resolve(null),
+    row.headersEnc
+      ? decryptJson<Record<string, string>>(env, row.headersEnc, endpointField(row.id, "headers_enc"))
+      : Promise.resolve({}),
+    row.authEnc
+      ? decryptJson<EndpointAuth>(env, row.authEnc, endpointField(row.id, "auth_enc"))
+      : Promise.resolve(null),
   ]).catch((err: unknown) => String((err as Error)?.message ?? err));
-  const unusable = typeof opened === "string" ? `stored credentials could not be decrypted (${opened.slice(0, 200)})` : undefined;
+  const unusable =
+    typeof opened === "string" ? `stored credentials could not be decrypted (${opened.slice(0, 200)})` : undefined;
   const [secrets, headers, auth] = typeof opened === "string" ? [[], {}, null] : opened;
   const live = liveSecrets(secrets, now);
   return {

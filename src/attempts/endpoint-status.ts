@@ -14,8 +14,14 @@ import type { EndpointRow } from "./endpoint-snapshot";
 export const nextVersion = (): SQL => sql`${endpoints.version} + 1`;
 
 /** The columns a status change sets: a disable records its reason and time, an enable clears them. */
-export function statusColumns(status: EndpointStatus, reason: DisabledReason, now: number): Pick<EndpointRow, "status" | "disabledReason" | "disabledAt"> {
-  return status === "disabled" ? { status, disabledReason: reason, disabledAt: now } : { status, disabledReason: null, disabledAt: null };
+export function statusColumns(
+  status: EndpointStatus,
+  reason: DisabledReason,
+  now: number,
+): Pick<EndpointRow, "status" | "disabledReason" | "disabledAt"> {
+  return status === "disabled"
+    ? { status, disabledReason: reason, disabledAt: now }
+    : { status, disabledReason: null, disabledAt: null };
 }
 
 /** What the row must still be for the write to apply (a compare-and-set); the id always. */

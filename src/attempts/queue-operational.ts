@@ -11,7 +11,12 @@ export async function queueOperational(env: Env, events: OperationalEvent[]) {
     const message: OperationalMessage = {
       v: 1,
       kind: "operational",
-      events: run.map((e) => ({ type: e.type, tenant_id: e.tenantId, data: e.data, ...(e.eventType !== undefined ? { event_type: e.eventType } : {}) })),
+      events: run.map((e) => ({
+        type: e.type,
+        tenant_id: e.tenantId,
+        data: e.data,
+        ...(e.eventType !== undefined ? { event_type: e.eventType } : {}),
+      })),
     };
     await env.EVENTS_QUEUE.send(message, { contentType: "json" });
   }

@@ -103,7 +103,14 @@ async function buildRequest(input: SendAttemptInput, timestampS: number) {
     headers[auth[0]] = auth[1];
     secretNames.add(auth[0]);
   }
-  const signatures = await signatureHeaders(endpoint.signature, endpoint.secrets, event.id, timestampS, body, endpoint.headerSecret);
+  const signatures = await signatureHeaders(
+    endpoint.signature,
+    endpoint.secrets,
+    event.id,
+    timestampS,
+    body,
+    endpoint.headerSecret,
+  );
   Object.assign(headers, {
     "content-type": "application/json",
     "user-agent": `Edgehooks/${input.config.version}`,
@@ -177,8 +184,17 @@ export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResul
 /** The attempt once it has a connection: everything it measures starts here. */
 async function attemptOnWire(input: SendAttemptInput): Promise<AttemptResult> {
   const startedAt = input.now();
-  const base = { id: newIdBeside("att", input.event.id, startedAt), number: input.number, trigger: input.trigger, url: input.endpoint.url, startedAt };
-  const verdict = checkDestination(input.endpoint.url, { ...destinationRules(input.config, input.endpoint.sandbox), selfHosts: selfHosts(input.config) });
+  const base = {
+    id: newIdBeside("att", input.event.id, startedAt),
+    number: input.number,
+    trigger: input.trigger,
+    url: input.endpoint.url,
+    startedAt,
+  };
+  const verdict = checkDestination(input.endpoint.url, {
+    ...destinationRules(input.config, input.endpoint.sandbox),
+    selfHosts: selfHosts(input.config),
+  });
   if (!verdict.ok) {
     return notSent(base, "blocked_destination", verdict.reason);
   }
@@ -189,7 +205,11 @@ async function attemptOnWire(input: SendAttemptInput): Promise<AttemptResult> {
     if (input.endpoint.unusable) throw new Error(input.endpoint.unusable);
     built = await buildRequest(input, Math.floor(startedAt / 1000));
   } catch (err) {
-    return notSent(base, "connection", `the request could not be built: ${String((err as Error)?.message ?? err).slice(0, 400)}`);
+    return notSent(
+      base,
+      "connection",
+      `the request could not be built: ${String((err as Error)?.message ?? err).slice(0, 400)}`,
+    );
   }
   const { body, headers, logged } = built;
   const controller = new AbortController();
@@ -200,7 +220,13 @@ async function attemptOnWire(input: SendAttemptInput): Promise<AttemptResult> {
   }, input.endpoint.timeoutMs);
   const t0 = Date.now();
   try {
-    const res = await fetch(verdict.url.toString(), { method: "POST", headers, body, redirect: "manual", signal: controller.signal });
+    const res = await fetch(verdict.url.toString(), {
+      method: "POST",
+      headers,
+      body,
+      redirect: "manual",
+      signal: controller.signal,
+    });
     const excerpt = await readExcerpt(res);
     const cls = classifyResponse(res.status, res.headers);
     return {
@@ -225,7 +251,9 @@ async function attemptOnWire(input: SendAttemptInput): Promise<AttemptResult> {
       statusCode: null,
       responseBody: null,
       error: kind,
-      errorDetail: timedOut ? `no answer within ${input.endpoint.timeoutMs} ms` : String((err as Error)?.message ?? err).slice(0, 500),
+      errorDetail: timedOut
+        ? `no answer within ${input.endpoint.timeoutMs} ms`
+        : String((err as Error)?.message ?? err).slice(0, 500),
       failure: kind,
       control: null,
       retryAfter: null,

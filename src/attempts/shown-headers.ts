@@ -12,7 +12,14 @@ export const MASK = "********";
  * (signature headers under any name, auth and custom headers) is masked for a read-only view:
  * an allowlist, so a signature header named by a profile that has changed since stays hidden.
  */
-const HEADERS_WITHOUT_SECRETS = new Set(["content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-attempt", "traceparent"]);
+const HEADERS_WITHOUT_SECRETS = new Set([
+  "content-type",
+  "user-agent",
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-attempt",
+  "traceparent",
+]);
 
 export function headersShownTo(headers: Record<string, string>, mayReadSecrets: boolean): Record<string, string> {
   if (mayReadSecrets) return headers;

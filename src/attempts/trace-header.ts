@@ -3,5 +3,9 @@ import { attemptTraceparent } from "../delivery/trace-context";
 
 export function traceHeader(event: { traceId?: string | null; traceFlags?: string | null }): Record<string, string> {
   if (!event.traceId) return {};
-  return { traceparent: attemptTraceparent({ traceId: event.traceId, flags: event.traceFlags ?? "00" }, (n) => crypto.getRandomValues(new Uint8Array(n))) };
+  return {
+    traceparent: attemptTraceparent({ traceId: event.traceId, flags: event.traceFlags ?? "00" }, (n) =>
+      crypto.getRandomValues(new Uint8Array(n)),
+    ),
+  };
 }

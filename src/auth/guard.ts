@@ -38,5 +38,8 @@ export function principalTenant(principal: Principal): string | null {
 
 /** The deployment's operator: the root key or an admin key bound to no tenant (every tenant's settings and numbers). */
 export function isOperator(principal: Principal): boolean {
-  return principal.kind === "root" || (principal.kind === "api_key" && principal.tenantId === null && hasScope(principal, "admin"));
+  return (
+    principal.kind === "root" ||
+    (principal.kind === "api_key" && principal.tenantId === null && hasScope(principal, "admin"))
+  );
 }

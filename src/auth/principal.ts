@@ -33,9 +33,14 @@ function rootKeyDigest(rootKey: string): Promise<ArrayBuffer> {
 
 type KeyGrant = { id: string; keyHash: string; scopes: Scope[]; tenantId: string | null };
 
-export async function resolvePrincipal(env: Env, token: string, cacheTtlMs = readConfig(env).configCacheTtlMs): Promise<Principal | null> {
+export async function resolvePrincipal(
+  env: Env,
+  token: string,
+  cacheTtlMs = readConfig(env).configCacheTtlMs,
+): Promise<Principal | null> {
   const digest = await sha256(token);
-  if (env.ROOT_API_KEY && rootKeyUsable(env.ROOT_API_KEY) && digestEqual(digest, await rootKeyDigest(env.ROOT_API_KEY))) return { kind: "root" };
+  if (env.ROOT_API_KEY && rootKeyUsable(env.ROOT_API_KEY) && digestEqual(digest, await rootKeyDigest(env.ROOT_API_KEY)))
+    return { kind: "root" };
   if (token.startsWith(PORTAL_TOKEN_PREFIX)) {
     const session = await findPortalSession(getDb(env), token);
     if (!session) return null;

@@ -23,7 +23,10 @@ export function rootKeyUsable(key: string): boolean {
     const problem = rootKeyProblem(key);
     ok = problem === null;
     // The reason only, never the key.
-    if (problem) log.error("config.root_key_weak", { reason: `${problem}; the root key is disabled until it is replaced (see docs/operating.md, Deploy)` });
+    if (problem)
+      log.error("config.root_key_weak", {
+        reason: `${problem}; the root key is disabled until it is replaced (see docs/operating.md, Deploy)`,
+      });
     if (judged.size > 10) judged.clear();
     judged.set(key, ok);
   }

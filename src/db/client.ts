@@ -62,7 +62,10 @@ function countD1Rows(d1: D1Database) {
   } as typeof all;
 
   const raw = stmtProto.raw;
-  stmtProto.raw = async function (this: D1PreparedStatement & { statement?: string }, options?: { columnNames?: boolean }) {
+  stmtProto.raw = async function (
+    this: D1PreparedStatement & { statement?: string },
+    options?: { columnNames?: boolean },
+  ) {
     if (!WRITE.test(this.statement ?? "")) return raw.call(this, options as never);
     const r = await run.call(this);
     count(r);

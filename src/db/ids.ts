@@ -45,7 +45,8 @@ const PLACED_PREFIXES: ReadonlySet<IdPrefix> = new Set(["evt", "dlv", "att", "dl
 const PLACED_SUFFIX = "(\\.[0-9]{1,9}(~[0-9]{1,2})?)?";
 
 /** The one id pattern: `ep_` and 26 characters, and for a row of a tenant's log its segment. */
-export const idPattern = (prefix: IdPrefix): RegExp => new RegExp(`^${prefix}_${ID_BODY}${PLACED_PREFIXES.has(prefix) ? PLACED_SUFFIX : ""}$`);
+export const idPattern = (prefix: IdPrefix): RegExp =>
+  new RegExp(`^${prefix}_${ID_BODY}${PLACED_PREFIXES.has(prefix) ? PLACED_SUFFIX : ""}$`);
 
 export const isId = (prefix: IdPrefix, value: string): boolean => idPattern(prefix).test(value);
 
@@ -53,7 +54,8 @@ export const isId = (prefix: IdPrefix, value: string): boolean => idPattern(pref
 export const ANY_ID = new RegExp(`^([a-z]+)_${ID_BODY}$`);
 
 /** A Hono path parameter `id` that matches one id only: `:id{ep_[0-9a-z]{26}}` (typed, so Hono sees `id`). */
-export const idPathParam = <P extends IdPrefix>(prefix: P) => `:id{${prefix}_${ID_BODY}}` as `:id{${P}_${typeof ID_BODY}}`;
+export const idPathParam = <P extends IdPrefix>(prefix: P) =>
+  `:id{${prefix}_${ID_BODY}}` as `:id{${P}_${typeof ID_BODY}}`;
 
 /** Monotonic within one isolate: ids made in the same millisecond still sort in creation order. */
 export function newId(prefix: IdPrefix, now = Date.now()): string {
@@ -112,4 +114,5 @@ export function withPlacement(id: string, n: number, shard = 0): string {
 }
 
 /** A new id in the same place and shard as `sibling` (a delivery beside its event, an attempt beside its delivery). */
-export const newIdBeside = (prefix: IdPrefix, sibling: string, now = Date.now()) => withPlacement(newId(prefix, now), placementOf(sibling), shardOf(sibling));
+export const newIdBeside = (prefix: IdPrefix, sibling: string, now = Date.now()) =>
+  withPlacement(newId(prefix, now), placementOf(sibling), shardOf(sibling));

@@ -106,9 +106,11 @@ export const jobCursors = sqliteTable("job_cursors", {
 });
 
 /** Which tenant a recover task belongs to: the task itself lives in that tenant's TenantLog. */
-export const taskOwners = sqliteTable("task_owners", { id: text("id").primaryKey(), tenantId: text("tenant_id").notNull() }, (t) => [
-  index("task_owners_tenant").on(t.tenantId),
-]);
+export const taskOwners = sqliteTable(
+  "task_owners",
+  { id: text("id").primaryKey(), tenantId: text("tenant_id").notNull() },
+  (t) => [index("task_owners_tenant").on(t.tenantId)],
+);
 
 /**
  * When a tenant id was last deleted. Other isolates may serve that tenant's API keys from their

@@ -59,9 +59,13 @@ const MISSING = Symbol("missing");
 
 function checkRegex(pattern: unknown, options: unknown, at: string, issues: Issue[]) {
   if (typeof pattern !== "string") return issues.push({ path: at, message: "$regex takes a string" });
-  if (pattern.length > MAX_REGEX) return issues.push({ path: at, message: `$regex is at most ${MAX_REGEX} characters` });
+  if (pattern.length > MAX_REGEX)
+    return issues.push({ path: at, message: `$regex is at most ${MAX_REGEX} characters` });
   if (options !== undefined && (typeof options !== "string" || !/^[ims]*$/.test(options))) {
-    return issues.push({ path: at.replace(/\$regex$/, "$options"), message: "$options may only hold the flags i, m and s" });
+    return issues.push({
+      path: at.replace(/\$regex$/, "$options"),
+      message: "$options may only hold the flags i, m and s",
+    });
   }
   const compiled = compileRegex(pattern, (options as string | undefined) ?? "");
   if (typeof compiled === "string") issues.push({ path: at, message: compiled });
@@ -79,7 +83,8 @@ function checkOperators(ops: Record<string, unknown>, at: string, issues: Issue[
       case "$gte":
       case "$lt":
       case "$lte":
-        if (typeof operand !== "number" && typeof operand !== "string") issues.push({ path: here, message: `${op} takes a number or a string` });
+        if (typeof operand !== "number" && typeof operand !== "string")
+          issues.push({ path: here, message: `${op} takes a number or a string` });
         break;
       case "$in":
       case "$nin":
@@ -96,7 +101,10 @@ function checkOperators(ops: Record<string, unknown>, at: string, issues: Issue[
         if (!("$regex" in ops)) issues.push({ path: here, message: "$options goes with $regex" });
         break;
       default:
-        issues.push({ path: here, message: `unknown operator '${op}' (use ${COMPARE.filter((o) => o !== "$options").join(" ")})` });
+        issues.push({
+          path: here,
+          message: `unknown operator '${op}' (use ${COMPARE.filter((o) => o !== "$options").join(" ")})`,
+        });
     }
   }
 }
@@ -107,12 +115,16 @@ function checkFilter(filter: unknown, at: string, depth: number, issues: Issue[]
   for (const [key, value] of Object.entries(filter)) {
     const here = at ? `${at}.${key}` : key;
     if (key === "$and" || key === "$or") {
-      if (!Array.isArray(value) || value.length === 0) issues.push({ path: here, message: `${key} takes a non-empty array of filters` });
+      if (!Array.isArray(value) || value.length === 0)
+        issues.push({ path: here, message: `${key} takes a non-empty array of filters` });
       else for (const [i, f] of value.entries()) checkFilter(f, `${here}.${i}`, depth + 1, issues, counter);
     } else if (key === "$not") {
       checkFilter(value, here, depth + 1, issues, counter);
     } else if (key.startsWith("$")) {
-      issues.push({ path: here, message: `unknown operator '${key}' at the top of a filter (use ${LOGIC.join(" ")} or a field path)` });
+      issues.push({
+        path: here,
+        message: `unknown operator '${key}' at the top of a filter (use ${LOGIC.join(" ")} or a field path)`,
+      });
     } else if (key.length > MAX_PATH || !/^[^.\s]+(\.[^.\s]+)*$/.test(key)) {
       issues.push({ path: here, message: "a field path is dot-separated names, at most 200 characters" });
     } else if (isObject(value) && Object.keys(value).some((k) => k.startsWith("$"))) {
@@ -120,14 +132,18 @@ function checkFilter(filter: unknown, at: string, depth: number, issues: Issue[]
     } else {
       counter.n++;
     }
-    if (counter.n > MAX_CONDITIONS) return issues.push({ path: at || "filter", message: `a filter has at most ${MAX_CONDITIONS} conditions` });
+    if (counter.n > MAX_CONDITIONS)
+      return issues.push({ path: at || "filter", message: `a filter has at most ${MAX_CONDITIONS} conditions` });
   }
 }
 
 export function validateFilter(filter: unknown): { ok: true; filter: Filter } | { ok: false; issues: Issue[] } {
   // First and without recursion: every later step walks the filter recursively.
   if (deeperThan(filter, MAX_FILTER_JSON_DEPTH)) {
-    return { ok: false, issues: [{ path: "", message: `filter JSON nested deeper than ${MAX_FILTER_JSON_DEPTH} levels is refused` }] };
+    return {
+      ok: false,
+      issues: [{ path: "", message: `filter JSON nested deeper than ${MAX_FILTER_JSON_DEPTH} levels is refused` }],
+    };
   }
   const issues: Issue[] = [];
   checkFilter(filter, "", 0, issues, { n: 0 });
@@ -139,7 +155,9 @@ export const FilterSchema = z
   .custom<Filter>((v) => isObject(v))
   .superRefine((value, ctx) => {
     const result = validateFilter(value);
-    if (!result.ok) for (const i of result.issues) ctx.addIssue({ code: "custom", message: i.message, path: i.path ? i.path.split(".") : [] });
+    if (!result.ok)
+      for (const i of result.issues)
+        ctx.addIssue({ code: "custom", message: i.message, path: i.path ? i.path.split(".") : [] });
   });
 
 /**
@@ -168,7 +186,8 @@ function resolve(root: unknown, path: string): unknown {
 function deepEqual(a: unknown, b: unknown, budget: FilterBudget): boolean {
   budget.spend(1);
   if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i], budget));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i], budget));
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k], budget));
@@ -218,10 +237,22 @@ export type EventFilterScope = ReturnType<typeof eventFilterScope>;
 
 function compare(value: unknown, op: string, operand: unknown): boolean {
   if (typeof value === "number" && typeof operand === "number") {
-    return op === "$gt" ? value > operand : op === "$gte" ? value >= operand : op === "$lt" ? value < operand : value <= operand;
+    return op === "$gt"
+      ? value > operand
+      : op === "$gte"
+        ? value >= operand
+        : op === "$lt"
+          ? value < operand
+          : value <= operand;
   }
   if (typeof value === "string" && typeof operand === "string") {
-    return op === "$gt" ? value > operand : op === "$gte" ? value >= operand : op === "$lt" ? value < operand : value <= operand;
+    return op === "$gt"
+      ? value > operand
+      : op === "$gte"
+        ? value >= operand
+        : op === "$lt"
+          ? value < operand
+          : value <= operand;
   }
   return false;
 }
@@ -265,7 +296,13 @@ function testRegex(value: string, pattern: string, flags: string, budget: Filter
   return re.test(value);
 }
 
-function applyOperator(value: unknown, op: string, operand: unknown, ops: Record<string, unknown>, budget: FilterBudget): boolean {
+function applyOperator(
+  value: unknown,
+  op: string,
+  operand: unknown,
+  ops: Record<string, unknown>,
+  budget: FilterBudget,
+): boolean {
   const missing = value === MISSING;
   switch (op) {
     case "$exists":
@@ -306,7 +343,8 @@ function evaluate(filter: unknown, event: FilterEvent, budget: FilterBudget): bo
     } else {
       const value = resolve(event, key);
       if (isObject(cond) && Object.keys(cond).some((k) => k.startsWith("$"))) {
-        for (const [op, operand] of Object.entries(cond)) if (!applyOperator(value, op, operand, cond, budget)) return false;
+        for (const [op, operand] of Object.entries(cond))
+          if (!applyOperator(value, op, operand, cond, budget)) return false;
       } else if (!applyOperator(value, "$eq", cond, {}, budget)) {
         return false;
       }
@@ -320,7 +358,11 @@ function evaluate(filter: unknown, event: FilterEvent, budget: FilterBudget): bo
  * payload that does not parse, or a filter that runs out of budget, does not match. `event` may
  * be a scope's lazy getter: it is read only when a filter needs it.
  */
-export function matchesFilter(filter: Filter | null | undefined, event: FilterEvent | (() => FilterEvent), budget = new FilterBudget()): boolean {
+export function matchesFilter(
+  filter: Filter | null | undefined,
+  event: FilterEvent | (() => FilterEvent),
+  budget = new FilterBudget(),
+): boolean {
   if (!filter || Object.keys(filter).length === 0) return true;
   try {
     budget.startFilter();

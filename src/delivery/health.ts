@@ -11,7 +11,13 @@ export interface Health {
   nextProbeAt: number | null;
 }
 
-export const HEALTHY: Health = { consecutiveFailures: 0, failingSince: null, breakerOpen: false, probeIntervalMs: 0, nextProbeAt: null };
+export const HEALTHY: Health = {
+  consecutiveFailures: 0,
+  failingSince: null,
+  breakerOpen: false,
+  probeIntervalMs: 0,
+  nextProbeAt: null,
+};
 
 export const BREAKER_THRESHOLD = 10;
 const PROBE_FIRST_MS = 30_000;
@@ -49,7 +55,12 @@ export function afterAttempt(health: Health, ok: boolean, now: number, probe = f
   let opened = false;
   if (breakerOpen) {
     if (!probe)
-      return { health: { ...health, consecutiveFailures, failingSince }, disable: autoDisable(consecutiveFailures, failingSince, now), opened, closed: false };
+      return {
+        health: { ...health, consecutiveFailures, failingSince },
+        disable: autoDisable(consecutiveFailures, failingSince, now),
+        opened,
+        closed: false,
+      };
     // A failed probe: wait twice as long before the next one, up to 10 minutes.
     probeIntervalMs = Math.min(Math.max(probeIntervalMs * 2, PROBE_FIRST_MS), PROBE_MAX_MS);
     nextProbeAt = now + probeIntervalMs;

@@ -17,7 +17,14 @@ export interface FingerprintedEvent {
 
 /** One string per body: object keys sorted, so `{a,b}` and `{b,a}` are the same event. */
 export function fingerprintOf(e: FingerprintedEvent): string {
-  return JSON.stringify([e.type, canonical(JSON.parse(e.payload)), e.channels ?? [], e.orderingKey, e.deliverAt, e.expiresAt]);
+  return JSON.stringify([
+    e.type,
+    canonical(JSON.parse(e.payload)),
+    e.channels ?? [],
+    e.orderingKey,
+    e.deliverAt,
+    e.expiresAt,
+  ]);
 }
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same body. */

@@ -62,7 +62,10 @@ export function compileRegex(pattern: string, flags = ""): RE2JS | string {
           pattern,
           [...flags].reduce((f, c) => f | (RE2_FLAGS[c] ?? 0), 0),
         );
-        re = compiled.programSize() > MAX_REGEX_PROGRAM ? tooLarge(`compiles to ${compiled.programSize()} instructions`) : compiled;
+        re =
+          compiled.programSize() > MAX_REGEX_PROGRAM
+            ? tooLarge(`compiles to ${compiled.programSize()} instructions`)
+            : compiled;
       } catch (err) {
         re = `invalid or unsupported regular expression (RE2 syntax: no backreferences or lookaround): ${(err as Error).message}`;
       }

@@ -45,7 +45,10 @@ function matchesPattern(patterns: string[], type: string, reserved: boolean): bo
  * An endpoint without channels receives every event; one with channels receives only events
  * that share at least one of them (an event without channels shares none).
  */
-export function matchesChannels(endpointChannels: string[] | null | undefined, eventChannels: string[] | null | undefined): boolean {
+export function matchesChannels(
+  endpointChannels: string[] | null | undefined,
+  eventChannels: string[] | null | undefined,
+): boolean {
   if (!endpointChannels || endpointChannels.length === 0) return true;
   if (!eventChannels || eventChannels.length === 0) return false;
   return eventChannels.some((c) => endpointChannels.includes(c));

@@ -69,7 +69,12 @@ export function decideOutcome(input: OutcomeInput): OutcomeVerdict {
   const verdict = afterAttempt(input.health, result.ok, now, probe);
   const disable: DisableReason | null = result.control === "disable" ? "gone" : verdict.disable ? "failing" : null;
   const breaker = verdict.opened ? "opened" : verdict.closed ? "closed" : null;
-  const decided = (delivery: DeliveryOutcome): OutcomeVerdict => ({ delivery, health: verdict.health, disable, breaker });
+  const decided = (delivery: DeliveryOutcome): OutcomeVerdict => ({
+    delivery,
+    health: verdict.health,
+    disable,
+    breaker,
+  });
 
   if (result.ok) return decided({ kind: "succeed", recovered: failedBefore > 0 });
   if (result.control === "abort") return decided({ kind: "cancel" });
@@ -86,7 +91,12 @@ export function decideOutcome(input: OutcomeInput): OutcomeVerdict {
     random,
   });
   if (delay === null) return decided({ kind: "give_up", reason: "exhausted" });
-  return decided({ kind: "retry", at: now + delay, failedAttempts, failing: failedAttempts === FAILING_SIGNAL_AFTER_FAILURES });
+  return decided({
+    kind: "retry",
+    at: now + delay,
+    failedAttempts,
+    failing: failedAttempts === FAILING_SIGNAL_AFTER_FAILURES,
+  });
 }
 
 /**

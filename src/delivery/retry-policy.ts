@@ -90,7 +90,12 @@ export function nextRetryDelayMs(input: NextRetryInput): number | null {
 
   // Retry-After is honoured, but clamped: never sooner than our own ladder (a receiver cannot
   // make us hammer it) and never more than twice the step (it cannot park a delivery for days).
-  if ((statusCode === 429 || statusCode === 503) && typeof retryAfterS === "number" && Number.isFinite(retryAfterS) && retryAfterS >= 0) {
+  if (
+    (statusCode === 429 || statusCode === 503) &&
+    typeof retryAfterS === "number" &&
+    Number.isFinite(retryAfterS) &&
+    retryAfterS >= 0
+  ) {
     delayS = Math.min(Math.max(retryAfterS, delayS), 2 * base);
   }
 

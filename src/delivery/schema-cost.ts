@@ -63,7 +63,10 @@ function registerPattern(pattern: string): string {
 export function prepareSchema(schema: unknown): { ok: true; schema: unknown } | { ok: false; issues: Issue[] } {
   const issues: Issue[] = [];
   if (JSON.stringify(schema).length > MAX_SCHEMA_BYTES) {
-    return { ok: false, issues: [{ path: "schema", message: `a schema is at most ${MAX_SCHEMA_BYTES} bytes of JSON` }] };
+    return {
+      ok: false,
+      issues: [{ path: "schema", message: `a schema is at most ${MAX_SCHEMA_BYTES} bytes of JSON` }],
+    };
   }
   let patterns = 0;
 
@@ -77,14 +80,17 @@ export function prepareSchema(schema: unknown): { ok: true; schema: unknown } | 
     for (const [key, value] of Object.entries(node)) {
       const here = `${path}.${key}`;
       if (ONE.has(key) && isObject(value)) out[key] = walk(value, here, depth + 1);
-      else if (LIST.has(key) && Array.isArray(value)) out[key] = value.map((v, i) => walk(v, `${here}.${i}`, depth + 1));
-      else if (MAP.has(key) && isObject(value)) out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${here}.${k}`, depth + 1)]));
+      else if (LIST.has(key) && Array.isArray(value))
+        out[key] = value.map((v, i) => walk(v, `${here}.${i}`, depth + 1));
+      else if (MAP.has(key) && isObject(value))
+        out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${here}.${k}`, depth + 1)]));
       else out[key] = value;
     }
     if ("patternProperties" in node) {
       issues.push({
         path: `${path}.patternProperties`,
-        message: "patternProperties is not supported (its patterns cannot run in linear time here); use properties or propertyNames",
+        message:
+          "patternProperties is not supported (its patterns cannot run in linear time here); use properties or propertyNames",
       });
     }
     if (node.uniqueItems === true && !(typeof node.maxItems === "number" && node.maxItems <= MAX_UNIQUE_ITEMS)) {
@@ -109,7 +115,8 @@ export function prepareSchema(schema: unknown): { ok: true; schema: unknown } | 
   };
 
   const prepared = walk(schema, "schema", 0);
-  if (patterns > MAX_PATTERNS) issues.push({ path: "schema", message: `a schema has at most ${MAX_PATTERNS} patterns` });
+  if (patterns > MAX_PATTERNS)
+    issues.push({ path: "schema", message: `a schema has at most ${MAX_PATTERNS} patterns` });
   return issues.length ? { ok: false, issues } : { ok: true, schema: prepared };
 }
 

@@ -42,7 +42,8 @@ export function secretProblem(secret: string, scheme: SecretScheme): string | nu
     }
     return null;
   }
-  if (!PRINTABLE_ASCII.test(secret)) return "an hmac-sha256-hex secret is printable ASCII (no control or non-ASCII characters)";
+  if (!PRINTABLE_ASCII.test(secret))
+    return "an hmac-sha256-hex secret is printable ASCII (no control or non-ASCII characters)";
   if (secret.length < HEX_SECRET_CHARS.min || secret.length > HEX_SECRET_CHARS.max) {
     return `an hmac-sha256-hex secret is ${HEX_SECRET_CHARS.min}..${HEX_SECRET_CHARS.max} characters (this one is ${secret.length})`;
   }

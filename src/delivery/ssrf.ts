@@ -32,7 +32,9 @@ export function checkDestination(raw: string, opts: DestinationOptions): Destina
   try {
     url = new URL(raw);
   } catch {
-    return refuse(`not a valid absolute URL; it must start with ${opts.allowHttp ? "https:// or http://" : "https://"}`);
+    return refuse(
+      `not a valid absolute URL; it must start with ${opts.allowHttp ? "https:// or http://" : "https://"}`,
+    );
   }
   // Percent-encoding can make the stored form longer than what was typed.
   if (url.href.length > MAX_URL_LENGTH) return refuse(`URL is longer than ${MAX_URL_LENGTH} characters`);
@@ -52,7 +54,8 @@ export function checkDestination(raw: string, opts: DestinationOptions): Destina
   if (url.hostname === "") return refuse("URL has no host");
   if (opts.selfHosts?.length) {
     const self = selfHostMatch(url, opts.selfHosts);
-    if (self !== null) return refuse(`URL points at this deployment (${self}); an endpoint may not target Edgehooks itself`);
+    if (self !== null)
+      return refuse(`URL points at this deployment (${self}); an endpoint may not target Edgehooks itself`);
   }
   if (!opts.allowPrivate) {
     const reason = blockedHostReason(url.hostname);
@@ -121,7 +124,13 @@ function parseSelfHost(entry: string): { host: string; port: string | null } | n
     // "http://localhost" name port 80 only: read as portless they would make every loopback port
     // (each local receiver) this deployment. Only a bare host ("localhost") stands for every port.
     const written = /^(?:\[[^\]]*\]|[^/:?#[]*):(\d+)(?:[/?#]|$)/.exec(text)?.[1];
-    const port = url.port || (written !== undefined ? String(Number(written)) : text.includes("://") ? DEFAULT_PORTS[url.protocol] : undefined);
+    const port =
+      url.port ||
+      (written !== undefined
+        ? String(Number(written))
+        : text.includes("://")
+          ? DEFAULT_PORTS[url.protocol]
+          : undefined);
     return { host, port: port ?? null };
   } catch {
     return null;
@@ -156,7 +165,8 @@ function selfHostMatch(url: URL, selfHosts: readonly string[]): string | null {
   for (const entry of selfHosts) {
     const self = parseSelfHost(entry);
     if (!self || (self.port !== null && self.port !== port)) continue;
-    if (self.host === host || (loopback && isLoopbackHost(self.host))) return self.port ? `${self.host}:${self.port}` : self.host;
+    if (self.host === host || (loopback && isLoopbackHost(self.host)))
+      return self.port ? `${self.host}:${self.port}` : self.host;
   }
   return null;
 }

@@ -37,7 +37,8 @@ const DEFAULT_CONCURRENCY = 20;
 const RUN_WALL_MS = 5 * 60_000;
 
 /** Attempts one run takes on: as many waves of 6 as fit RUN_WALL_MS at the endpoint's timeout. */
-const attemptsPerRun = (timeoutMs: number) => CONNECTIONS_PER_INVOCATION * Math.max(1, Math.floor(RUN_WALL_MS / timeoutMs));
+const attemptsPerRun = (timeoutMs: number) =>
+  CONNECTIONS_PER_INVOCATION * Math.max(1, Math.floor(RUN_WALL_MS / timeoutMs));
 
 /** Extra time past the attempt timeout before a lease is considered abandoned. */
 const LEASE_MARGIN_MS = 30_000;
@@ -136,7 +137,9 @@ export class EndpointDispatcher extends DurableObject<Env> {
   /** Held deliveries leave the pending set and enter the outbox as cancellations, in one write. */
   private cancelRows(rows: HeldRef[]) {
     this.store.removeMany(rows.map((r) => r.seq));
-    this.store.pushOutbox(rows.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
+    this.store.pushOutbox(
+      rows.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })),
+    );
   }
 
   /** Cancels one held delivery. Answers whether this dispatcher held it. */
@@ -175,7 +178,12 @@ export class EndpointDispatcher extends DurableObject<Env> {
 
   /** What the dispatcher holds, for the API and tests. */
   async inspect() {
-    return { endpoint: this.store.endpoint, health: this.store.health, pending: this.store.all(), outbox: this.store.outboxSize() };
+    return {
+      endpoint: this.store.endpoint,
+      health: this.store.health,
+      pending: this.store.all(),
+      outbox: this.store.outboxSize(),
+    };
   }
 
   override async alarm(): Promise<void> {
@@ -238,7 +246,11 @@ export class EndpointDispatcher extends DurableObject<Env> {
   private async runDue(endpoint: EndpointSnapshot, now: number) {
     const health = this.store.health;
     const budget = Math.min(
-      attemptBudget(health, { now, inFlight: this.store.inFlight(now), maxInFlight: endpoint.maxInFlight ?? DEFAULT_CONCURRENCY }),
+      attemptBudget(health, {
+        now,
+        inFlight: this.store.inFlight(now),
+        maxInFlight: endpoint.maxInFlight ?? DEFAULT_CONCURRENCY,
+      }),
       this.rateBudget(endpoint, now).budget,
       attemptsPerRun(endpoint.timeoutMs),
     );
@@ -265,7 +277,14 @@ export class EndpointDispatcher extends DurableObject<Env> {
       ready.map((r) =>
         sendAttempt({
           endpoint: resolved,
-          event: { id: r.event_id, type: r.event_type, createdAt: r.event_created_at, payload: r.payload, traceId: r.trace_id, traceFlags: r.trace_flags },
+          event: {
+            id: r.event_id,
+            type: r.event_type,
+            createdAt: r.event_created_at,
+            payload: r.payload,
+            traceId: r.trace_id,
+            traceFlags: r.trace_flags,
+          },
           number: r.attempts + 1,
           trigger: r.trigger as AttemptTrigger,
           config,
@@ -290,11 +309,16 @@ export class EndpointDispatcher extends DurableObject<Env> {
       const { ready, gone } = await withPayloads(this.env, rows);
       if (gone.length) {
         this.store.removeMany(gone.map((r) => r.seq));
-        this.store.pushOutbox(gone.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })));
+        this.store.pushOutbox(
+          gone.map((r) => ({ delivery: ref(r, this.endpointId()), status: "cancelled" as const, nextAttemptAt: null })),
+        );
       }
       return ready;
     } catch (err) {
-      log.warn("could not load payloads; the attempts wait for their leases to run out", { endpoint_id: this.endpointId(), ...errorFields(err) });
+      log.warn("could not load payloads; the attempts wait for their leases to run out", {
+        endpoint_id: this.endpointId(),
+        ...errorFields(err),
+      });
       return [];
     }
   }
@@ -304,7 +328,10 @@ export class EndpointDispatcher extends DurableObject<Env> {
    * dispatcher holds is leased for the duration so the alarm cannot send it at the same time; a
    * failure leaves its place on the ladder as it was. A success finishes it, whatever its state.
    */
-  async attemptNow(snapshot: EndpointSnapshot, item: EnqueueItem & { number: number; payload: string }): Promise<AttemptResult> {
+  async attemptNow(
+    snapshot: EndpointSnapshot,
+    item: EnqueueItem & { number: number; payload: string },
+  ): Promise<AttemptResult> {
     const current = this.store.endpoint;
     if (!current || snapshot.version >= current.version) this.store.endpoint = snapshot;
     const endpoint = this.store.endpoint!;
@@ -351,7 +378,10 @@ export class EndpointDispatcher extends DurableObject<Env> {
   }
 
   /** Applies attempt outcomes: pending set, health, outbox, and what the receiver asked for. */
-  private async settle(endpoint: EndpointSnapshot, outcomes: { row: PendingRow; result: AttemptResult; manual?: boolean; probe?: boolean }[]) {
+  private async settle(
+    endpoint: EndpointSnapshot,
+    outcomes: { row: PendingRow; result: AttemptResult; manual?: boolean; probe?: boolean }[],
+  ) {
     const now = this.now();
     const changes: DeliveryChange[] = [];
     const signals: OperationalSignal[] = [];
@@ -377,14 +407,22 @@ export class EndpointDispatcher extends DurableObject<Env> {
       disable = mergeDisable(disable, verdict.disable);
       const finish = (status: "succeeded" | "cancelled" | "failed") => {
         if (held) finished.push(row.seq);
-        changes.push({ delivery, attempt: result, status, force: manual && status === "succeeded", attemptCount: attempts, nextAttemptAt: null });
+        changes.push({
+          delivery,
+          attempt: result,
+          status,
+          force: manual && status === "succeeded",
+          attemptCount: attempts,
+          nextAttemptAt: null,
+        });
       };
 
       const outcome = verdict.delivery;
       switch (outcome.kind) {
         case "succeed":
           finish("succeeded");
-          if (outcome.recovered) signals.push({ type: "delivery.recovered", delivery, attempts, eventType: row.event_type });
+          if (outcome.recovered)
+            signals.push({ type: "delivery.recovered", delivery, attempts, eventType: row.event_type });
           break;
         case "cancel":
           finish("cancelled");
@@ -399,8 +437,15 @@ export class EndpointDispatcher extends DurableObject<Env> {
           break;
         case "retry":
           this.store.reschedule(row.seq, outcome.failedAttempts, outcome.at);
-          changes.push({ delivery, attempt: result, status: "pending_retry", attemptCount: attempts, nextAttemptAt: outcome.at });
-          if (outcome.failing) signals.push({ type: "delivery.failing", delivery, attempts, eventType: row.event_type });
+          changes.push({
+            delivery,
+            attempt: result,
+            status: "pending_retry",
+            attemptCount: attempts,
+            nextAttemptAt: outcome.at,
+          });
+          if (outcome.failing)
+            signals.push({ type: "delivery.failing", delivery, attempts, eventType: row.event_type });
           break;
       }
     }
@@ -410,7 +455,13 @@ export class EndpointDispatcher extends DurableObject<Env> {
     if (disable && this.store.endpoint?.status === "active") {
       // Held, not lost: the pending set stays as it is and resumes when the endpoint is enabled.
       // The object stops at once; D1 follows (syncDisable), retried until it has the disable.
-      this.store.endpoint = { ...endpoint, status: "disabled", disabledReason: disable, disabledAt: now, version: endpoint.version + 1 };
+      this.store.endpoint = {
+        ...endpoint,
+        status: "disabled",
+        disabledReason: disable,
+        disabledAt: now,
+        version: endpoint.version + 1,
+      };
       this.store.pendingDisable = { reason: disable, at: now, version: endpoint.version };
       await this.syncDisable();
     }
@@ -489,7 +540,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
     // expires_at cancels what is not delivered by then, on an active or a disabled endpoint alike.
     if (endpoint && expiry !== null) wakes.push(expiry);
     // So does the tenant's retention: a held delivery is checked against it now and then.
-    if (endpoint && (nextDue !== null || inFlight > 0)) wakes.push((this.store.getMeta<number>("retention_checked_at") ?? now) + RETENTION_WAKE_MS);
+    if (endpoint && (nextDue !== null || inFlight > 0))
+      wakes.push((this.store.getMeta<number>("retention_checked_at") ?? now) + RETENTION_WAKE_MS);
     if (!wakes.length) {
       await this.ctx.storage.deleteAlarm();
       return;

@@ -25,7 +25,11 @@ export const RETENTION_WAKE_MS = 2 * 24 * 3600_000;
 
 /** The tenant's retention_days in ms (never above the deployment's), or null when the tenant is gone. */
 export async function tenantRetentionMs(env: Env, tenantId: string): Promise<number | null> {
-  const row = await getDb(env).select({ retentionDays: tenants.retentionDays }).from(tenants).where(eq(tenants.id, tenantId)).get();
+  const row = await getDb(env)
+    .select({ retentionDays: tenants.retentionDays })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId))
+    .get();
   if (!row) return null;
   const max = readConfig(env).retentionDays;
   return Math.min(row.retentionDays ?? max, max) * DAY_MS;

@@ -39,15 +39,30 @@ const DISABLE_CAS_TRIES = 3;
  * tried again on the newer version. Answers the row D1 has afterwards (null when the endpoint is
  * gone); throws when D1 could not be written (the caller keeps the disable and retries).
  */
-export async function onEndpointDisabledByReceiver(env: Env, endpoint: EndpointSnapshot, pending: PendingDisable): Promise<EndpointSnapshot | null> {
+export async function onEndpointDisabledByReceiver(
+  env: Env,
+  endpoint: EndpointSnapshot,
+  pending: PendingDisable,
+): Promise<EndpointSnapshot | null> {
   const db = getDb(env);
   let version = pending.version;
   for (let tries = 0; tries < DISABLE_CAS_TRIES; tries++) {
-    const row = await writeEndpointStatus(db, endpoint.id, { status: "disabled", reason: pending.reason, at: pending.at }, { status: "active", version });
+    const row = await writeEndpointStatus(
+      db,
+      endpoint.id,
+      { status: "disabled", reason: pending.reason, at: pending.at },
+      { status: "active", version },
+    );
     if (row) {
       await queueOperational(env, [
-        { type: "endpoint.disabled", tenantId: endpoint.tenantId, data: { endpoint_id: endpoint.id, reason: pending.reason } },
-      ]).catch((err) => log.error("could not emit endpoint.disabled", { endpoint_id: endpoint.id, ...errorFields(err) }));
+        {
+          type: "endpoint.disabled",
+          tenantId: endpoint.tenantId,
+          data: { endpoint_id: endpoint.id, reason: pending.reason },
+        },
+      ]).catch((err) =>
+        log.error("could not emit endpoint.disabled", { endpoint_id: endpoint.id, ...errorFields(err) }),
+      );
       return row;
     }
     const current = (await db.select().from(endpoints).where(eq(endpoints.id, endpoint.id)).get()) ?? null;
@@ -63,7 +78,12 @@ export async function onOperationalSignals(env: Env, endpoint: EndpointSnapshot,
     signals.map((s) => ({
       type: s.type,
       tenantId: endpoint.tenantId,
-      data: { endpoint_id: endpoint.id, delivery_id: s.delivery.id, event_id: s.delivery.eventId, attempts: s.attempts },
+      data: {
+        endpoint_id: endpoint.id,
+        delivery_id: s.delivery.id,
+        event_id: s.delivery.eventId,
+        attempts: s.attempts,
+      },
       eventType: s.eventType,
     })),
   );

@@ -12,7 +12,15 @@ import { HEALTHY, type Health } from "../delivery/health";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { countRowsWritten } from "../lib/row-usage";
 import type { PendingDisable } from "./signals";
-import { guardRow, guardTextRow, OUTBOX_ROW_MAX_BYTES, OUTBOX_ROW_MAX_CHANGES, RECORD_CALL_MAX_BYTES, RECORD_CALL_MAX_CHANGES, utf8Bytes } from "./bounds";
+import {
+  guardRow,
+  guardTextRow,
+  OUTBOX_ROW_MAX_BYTES,
+  OUTBOX_ROW_MAX_CHANGES,
+  RECORD_CALL_MAX_BYTES,
+  RECORD_CALL_MAX_CHANGES,
+  utf8Bytes,
+} from "./bounds";
 
 export type PendingRow = {
   seq: number;
@@ -152,7 +160,10 @@ export class DispatcherStore {
     // The common case, every time an evicted object wakes for an alarm: laid out already. Measured
     // under 10,000 retries, the full check below was a fifth of all SQLite time.
     if (this.storedVersion() === DISPATCHER_SCHEMA_VERSION) return;
-    const hasPending = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'pending'").one().n > 0;
+    const hasPending =
+      this.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'pending'")
+        .one().n > 0;
     const version = hasPending ? Number(this.metaValue("schema_version") ?? 1) : DISPATCHER_SCHEMA_VERSION;
     if (version < 2) {
       addTraceColumns(this.sql); // the copy below is column for column
@@ -164,7 +175,8 @@ export class DispatcherStore {
       this.sql.exec(SCHEMA);
       addTraceColumns(this.sql);
     }
-    if (Number(this.metaValue("schema_version") ?? 0) !== DISPATCHER_SCHEMA_VERSION) this.setMeta("schema_version", DISPATCHER_SCHEMA_VERSION);
+    if (Number(this.metaValue("schema_version") ?? 0) !== DISPATCHER_SCHEMA_VERSION)
+      this.setMeta("schema_version", DISPATCHER_SCHEMA_VERSION);
   }
 
   /** schema_version in one statement, or null when there is no meta table (a new object) or no such row. */
@@ -179,14 +191,18 @@ export class DispatcherStore {
 
   /** meta without the cache, for layOut (the table may not exist yet). */
   private metaValue(key: string): unknown {
-    const hasMeta = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'").one().n > 0;
+    const hasMeta =
+      this.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+        .one().n > 0;
     if (!hasMeta) return null;
     const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0];
     return row ? JSON.parse(row.v) : null;
   }
 
   private takeSeq(): number {
-    if (this.nextSeq === null) this.nextSeq = this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM pending").one().n;
+    if (this.nextSeq === null)
+      this.nextSeq = this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM pending").one().n;
     return this.nextSeq++;
   }
 
@@ -201,7 +217,11 @@ export class DispatcherStore {
   /** Writes only a change: the snapshot and health are set on every enqueue and attempt. */
   setMeta(key: string, value: unknown) {
     if (this.metaCache.has(key) && JSON.stringify(this.metaCache.get(key)) === JSON.stringify(value)) return;
-    this.sql.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", key, JSON.stringify(value));
+    this.sql.exec(
+      "INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+      key,
+      JSON.stringify(value),
+    );
     this.metaCache.set(key, structuredClone(value));
   }
 
@@ -327,11 +347,17 @@ export class DispatcherStore {
   }
 
   lease(seqs: number[], until: number) {
-    for (const chunk of chunks(seqs)) this.sql.exec(`UPDATE pending SET lease_until = ? WHERE seq IN (${marks(chunk)})`, until, ...chunk);
+    for (const chunk of chunks(seqs))
+      this.sql.exec(`UPDATE pending SET lease_until = ? WHERE seq IN (${marks(chunk)})`, until, ...chunk);
   }
 
   reschedule(seq: number, attempts: number, dueAt: number) {
-    this.sql.exec("UPDATE pending SET attempts = ?, due_at = ?, lease_until = NULL, trigger = 'scheduled' WHERE seq = ?", attempts, dueAt, seq);
+    this.sql.exec(
+      "UPDATE pending SET attempts = ?, due_at = ?, lease_until = NULL, trigger = 'scheduled' WHERE seq = ?",
+      attempts,
+      dueAt,
+      seq,
+    );
   }
 
   release(seq: number) {
@@ -344,7 +370,10 @@ export class DispatcherStore {
 
   removeMany(seqs: number[]) {
     for (const chunk of chunks(seqs)) {
-      const cursor = this.sql.exec<{ delivery_id: string }>(`DELETE FROM pending WHERE seq IN (${marks(chunk)}) RETURNING delivery_id`, ...chunk);
+      const cursor = this.sql.exec<{ delivery_id: string }>(
+        `DELETE FROM pending WHERE seq IN (${marks(chunk)}) RETURNING delivery_id`,
+        ...chunk,
+      );
       for (const { delivery_id } of cursor.toArray()) this.remember(delivery_id);
       countRowsWritten("dispatcher", cursor.rowsWritten);
     }
@@ -482,7 +511,8 @@ function addTraceColumns(sql: Pick<SqlStorage, "exec">) {
       .toArray()
       .map((c) => c.name),
   );
-  for (const column of ["trace_id", "trace_flags"]) if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} TEXT`);
+  for (const column of ["trace_id", "trace_flags"])
+    if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} TEXT`);
 }
 
 /** One statement per IDS_PER_IN_LIST ids instead of one per id: each storage call has a fixed cost. */

@@ -1,5 +1,12 @@
 /** The delivery vocabulary, once: statuses, attempt triggers, attempt errors and status classes. */
-export const DELIVERY_STATUSES = ["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"] as const;
+export const DELIVERY_STATUSES = [
+  "pending",
+  "delivering",
+  "succeeded",
+  "pending_retry",
+  "failed",
+  "cancelled",
+] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** A delivery in one of these never changes again (but for a manual success). */

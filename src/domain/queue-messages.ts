@@ -122,7 +122,9 @@ export function tenantNamedBy(body: unknown): string | null {
   const valid = (t: unknown): t is string => typeof t === "string" && t.length > 0 && t.length <= MAX_ID_CHARS;
   if (valid(b.tenant_id)) return b.tenant_id;
   if (Array.isArray(b.events)) {
-    const named = new Set(b.events.map((e) => (e && typeof e === "object" ? (e as { tenant_id?: unknown }).tenant_id : undefined)));
+    const named = new Set(
+      b.events.map((e) => (e && typeof e === "object" ? (e as { tenant_id?: unknown }).tenant_id : undefined)),
+    );
     const [only] = named;
     if (named.size === 1 && valid(only)) return only;
   }

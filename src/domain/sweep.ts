@@ -72,4 +72,5 @@ export const SWEEPS_PER_INVOCATION = 10;
 export const SUBREQUESTS_PER_SWEEP_INVOCATION = SWEEPS_PER_INVOCATION * SUBREQUESTS_PER_SWEEP;
 
 // Checked where the numbers are: a change that breaks the bound fails at load, in every test.
-if (SUBREQUESTS_PER_SWEEP_INVOCATION > SUBREQUESTS_PER_INVOCATION) throw new Error("sweep bounds exceed the per-invocation subrequest cap");
+if (SUBREQUESTS_PER_SWEEP_INVOCATION > SUBREQUESTS_PER_INVOCATION)
+  throw new Error("sweep bounds exceed the per-invocation subrequest cap");

@@ -56,7 +56,11 @@ export function assertNotThrottled(client: AuthClient | null, now = Date.now()) 
 }
 
 /** Counts a failure; throws 429 once the credential (boxing it) or the address is over the limit. */
-export async function noteAuthFailure(env: Pick<Env, "AUTH_FAILURE_LIMITER">, client: AuthClient | null, now = Date.now()) {
+export async function noteAuthFailure(
+  env: Pick<Env, "AUTH_FAILURE_LIMITER">,
+  client: AuthClient | null,
+  now = Date.now(),
+) {
   if (!client || !env.AUTH_FAILURE_LIMITER) return;
   const [credential, address] = await Promise.all([
     env.AUTH_FAILURE_LIMITER.limit({ key: `credential ${client.credential}` }),

@@ -25,4 +25,6 @@ const limit = (maxSize: number, label: string) =>
 const large = limit(LARGE_BODY_BYTES, "1 MiB");
 const small = limit(SMALL_BODY_BYTES, "256 KiB");
 
-export const requestBodyLimit = createMiddleware<AppEnv>((c, next) => (LARGE_BODY_PATH.test(c.req.path) ? large : small)(c, next));
+export const requestBodyLimit = createMiddleware<AppEnv>((c, next) =>
+  (LARGE_BODY_PATH.test(c.req.path) ? large : small)(c, next),
+);

@@ -19,7 +19,10 @@ export const jsonDepthLimit = createMiddleware<AppEnv>(async (c, next) => {
       return next();
     }
     if (deeperThan(body, MAX_JSON_DEPTH)) {
-      throw new ApiError("bad_request", `JSON nested deeper than ${MAX_JSON_DEPTH} levels is refused (counted from the request body)`);
+      throw new ApiError(
+        "bad_request",
+        `JSON nested deeper than ${MAX_JSON_DEPTH} levels is refused (counted from the request body)`,
+      );
     }
   }
   await next();

@@ -27,7 +27,11 @@ const REQUEST_ID_HEADER = {
 };
 
 const RETRY_AFTER_HEADER = {
-  "retry-after": { description: "Seconds to wait before trying again.", required: true, schema: { type: "integer" as const, example: 10 } },
+  "retry-after": {
+    description: "Seconds to wait before trying again.",
+    required: true,
+    schema: { type: "integer" as const, example: 10 },
+  },
 };
 
 export const errorResponse = (description: string) => ({
@@ -42,11 +46,15 @@ const errorResponses = {
   403: errorResponse("The credentials lack the scope this route needs."),
   404: errorResponse("Not found (or belongs to another tenant)."),
   500: errorResponse("Internal error; the detail is logged under the request id."),
-  503: errorResponse("Briefly unavailable (the tenant's storage is overloaded or restarting); retry after `Retry-After` seconds."),
+  503: errorResponse(
+    "Briefly unavailable (the tenant's storage is overloaded or restarting); retry after `Retry-After` seconds.",
+  ),
 } as const;
 
 /** The per-tenant action limit (src/services/tenant-action-limit.ts), for a route's own responses. */
-export const tenantActionLimited = { 429: errorResponse("Too many of these calls for this tenant; retry after `Retry-After` seconds.") } as const;
+export const tenantActionLimited = {
+  429: errorResponse("Too many of these calls for this tenant; retry after `Retry-After` seconds."),
+} as const;
 
 /**
  * The statuses a route answers beyond the ones apiRoute derives from its shape, each with the
@@ -80,7 +88,10 @@ function withHeaders(status: string, response: ResponseConfig): ResponseConfig {
  * any input, 401 and 403 always (every /v1 route checks a key and a scope), 404 when the path
  * names something, 415 when it takes a JSON body, 500 and 503 always, and the `extra` ones it declares.
  */
-export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; operationId: string }>(route: R, extra: ExtraAnswers = {}) {
+export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; operationId: string }>(
+  route: R,
+  extra: ExtraAnswers = {},
+) {
   const req = route.request ?? {};
   const errors: Record<string, ResponseConfig> = {};
   if (req.params || req.query || req.body || req.headers) errors[400] = errorResponses[400];
@@ -88,12 +99,14 @@ export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> &
   errors[403] = errorResponses[403];
   if (route.path.includes("{")) errors[404] = errorResponses[404];
   if (req.body) errors[415] = errorResponse(UNSUPPORTED_MEDIA_TYPE);
-  for (const [status, description] of Object.entries(extra)) if (description) errors[status] = errorResponse(description);
+  for (const [status, description] of Object.entries(extra))
+    if (description) errors[status] = errorResponse(description);
   errors[500] = errorResponses[500];
   errors[503] = errorResponses[503];
   const responses: Record<string, ResponseConfig> = {};
   // The route's own answers win (a route may describe a standard error its own way).
-  for (const [status, response] of Object.entries({ ...errors, ...route.responses })) responses[status] = withHeaders(status, response);
+  for (const [status, response] of Object.entries({ ...errors, ...route.responses }))
+    responses[status] = withHeaders(status, response);
   return createRoute({ ...route, security: route.security ?? bearerSecurity, responses } as R);
 }
 

@@ -7,7 +7,13 @@ import { z } from "@hono/zod-openapi";
 import { badRequest } from "../errors";
 
 export const PaginationQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "Page size, 1..100.", example: 20 }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ description: "Page size, 1..100.", example: 20 }),
   cursor: z.string().max(200).optional().openapi({ description: "The `next_cursor` of the previous page." }),
 };
 
@@ -41,9 +47,16 @@ interface ResumablePage<T> {
 }
 
 /** Given limit+1 rows fetched, answers the page and the cursor of the next one. */
-export function page<T extends { id: string }>(rows: T[] | ResumablePage<T>, limit: number): { data: T[]; next_cursor: string | null };
+export function page<T extends { id: string }>(
+  rows: T[] | ResumablePage<T>,
+  limit: number,
+): { data: T[]; next_cursor: string | null };
 export function page<T>(rows: T[], limit: number, key: (row: T) => string): { data: T[]; next_cursor: string | null };
-export function page<T>(found: T[] | ResumablePage<T>, limit: number, key: (row: T) => string = (r) => (r as { id: string }).id) {
+export function page<T>(
+  found: T[] | ResumablePage<T>,
+  limit: number,
+  key: (row: T) => string = (r) => (r as { id: string }).id,
+) {
   const rows = Array.isArray(found) ? found : found.rows;
   const resume = Array.isArray(found) ? null : found.resume;
   const more = rows.length > limit;

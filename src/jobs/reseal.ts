@@ -97,7 +97,11 @@ export async function resealEndpoints(env: Env, limit = RESEAL_BATCH): Promise<R
     .insert(jobCursors)
     .values({ name: CURSOR_NAME, cursor: next, updatedAt: Date.now() })
     .onConflictDoUpdate({ target: jobCursors.name, set: { cursor: next, updatedAt: Date.now() } });
-  const v1 = or(like(endpoints.secretsEnc, "v1.%"), like(endpoints.headersEnc, "v1.%"), like(endpoints.authEnc, "v1.%"));
+  const v1 = or(
+    like(endpoints.secretsEnc, "v1.%"),
+    like(endpoints.headersEnc, "v1.%"),
+    like(endpoints.authEnc, "v1.%"),
+  );
   result.remaining = (await db.select({ n: count() }).from(endpoints).where(stale).get())?.n ?? 0;
   result.v1_remaining = (await db.select({ n: count() }).from(endpoints).where(v1).get())?.n ?? 0;
   if (result.resealed || result.unreadable || result.push_failed) log.info("encryption.reseal", { ...result });
@@ -142,7 +146,12 @@ async function putBack(env: Env, before: Row, updated: Row) {
   try {
     await getDb(env)
       .update(endpoints)
-      .set({ secretsEnc: before.secretsEnc, headersEnc: before.headersEnc, authEnc: before.authEnc, version: nextVersion() })
+      .set({
+        secretsEnc: before.secretsEnc,
+        headersEnc: before.headersEnc,
+        authEnc: before.authEnc,
+        version: nextVersion(),
+      })
       .where(and(eq(endpoints.id, before.id), eq(endpoints.version, updated.version)))
       .run();
   } catch (err) {

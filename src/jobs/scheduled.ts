@@ -11,6 +11,11 @@ export async function runScheduled(env: Env, _now: number) {
     log.error("encryption.reseal_failed", { ...errorFields(err) });
     return null;
   });
-  if (reseal) log.info("scheduled run", { resealed: reseal.resealed, reseal_remaining: reseal.remaining, reseal_v1_remaining: reseal.v1_remaining });
+  if (reseal)
+    log.info("scheduled run", {
+      resealed: reseal.resealed,
+      reseal_remaining: reseal.remaining,
+      reseal_v1_remaining: reseal.v1_remaining,
+    });
   return reseal;
 }

@@ -34,15 +34,23 @@ export async function sweepTenant(ctx: ServiceCtx, tenantId: string, now: number
   const unfanned = await tenantLog.unfanned(before, SWEEP_LIMITS.unfanned);
   if (unfanned.length) {
     // The message names the log, not the segment (the event ids name it), so it stays within the schema.
-    await ctx.env.EVENTS_QUEUE.sendBatch(fanoutMessages(logNameOf(tenantId), unfanned).map((body) => ({ body, contentType: "json" as const })));
+    await ctx.env.EVENTS_QUEUE.sendBatch(
+      fanoutMessages(logNameOf(tenantId), unfanned).map((body) => ({ body, contentType: "json" as const })),
+    );
   }
   // Held deliveries of a disabled endpoint stay held: only active endpoints get theirs again.
   const active = new Map((await activeEndpoints(ctx, endpointOwnerOf(tenantId))).map((e) => [e.id, e]));
-  const orphans = firstEndpoints(await tenantLog.orphans(before, SWEEP_LIMITS.orphans, [...active.keys()]), SWEEP_LIMITS.handOffEndpoints);
+  const orphans = firstEndpoints(
+    await tenantLog.orphans(before, SWEEP_LIMITS.orphans, [...active.keys()]),
+    SWEEP_LIMITS.handOffEndpoints,
+  );
   if (orphans.deliveries.length) await handOff(ctx, orphans, active);
   const stalled = await tenantLog.stalledTasks(before, SWEEP_LIMITS.tasks);
   for (const taskId of stalled) await resumeStalledTask(ctx, tenantId, taskId, SWEEP_LIMITS.taskPages);
-  const redriven = await redriveDeadLetters(ctx, tenantId, { maxRedrives: MAX_AUTO_REDRIVES, limit: SWEEP_LIMITS.deadLetters });
+  const redriven = await redriveDeadLetters(ctx, tenantId, {
+    maxRedrives: MAX_AUTO_REDRIVES,
+    limit: SWEEP_LIMITS.deadLetters,
+  });
   return { requeued: unfanned.length, rehanded: orphans.deliveries.length, tasks: stalled.length, redriven };
 }
 

@@ -71,18 +71,26 @@ export async function encryptText(keys: KeySource, plain: string, context: strin
   const { key, kid } = await currentKey(keys);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const additionalData = new TextEncoder().encode(context);
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData }, key, new TextEncoder().encode(plain)));
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData }, key, new TextEncoder().encode(plain)),
+  );
   return `v2.${kid}.${b64encode(iv)}.${b64encode(sealed)}`;
 }
 
 export async function decryptText(keys: KeySource, stored: string, context: string): Promise<string> {
   const [version, kid, iv, sealed] = stored.split(".");
-  if ((version !== "v1" && version !== "v2") || !kid || !iv || !sealed) throw new Error("unrecognised ciphertext format");
-  if (version === "v1" && refusesV1(keys)) throw new Error("v1 ciphertexts (no associated data) are refused (ENCRYPTION_REFUSE_V1=true)");
+  if ((version !== "v1" && version !== "v2") || !kid || !iv || !sealed)
+    throw new Error("unrecognised ciphertext format");
+  if (version === "v1" && refusesV1(keys))
+    throw new Error("v1 ciphertexts (no associated data) are refused (ENCRYPTION_REFUSE_V1=true)");
   const key = (await openingKeys(keys)).find((k) => k.kid === kid);
   if (!key) throw new Error(`no configured key has id ${kid} (is it missing from ENCRYPTION_KEYS_OLD?)`);
   // v1 values were sealed without associated data.
-  const params = { name: "AES-GCM", iv: b64decode(iv), ...(version === "v2" ? { additionalData: new TextEncoder().encode(context) } : {}) };
+  const params = {
+    name: "AES-GCM",
+    iv: b64decode(iv),
+    ...(version === "v2" ? { additionalData: new TextEncoder().encode(context) } : {}),
+  };
   const plain = await crypto.subtle.decrypt(params, key.key, b64decode(sealed));
   return new TextDecoder().decode(plain);
 }
@@ -122,6 +130,9 @@ export function digestEqual(a: ArrayBuffer | Uint8Array, b: ArrayBuffer | Uint8A
 /** Compares two strings without leaking where they differ (hashes first, so lengths match). */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();
-  const [ha, hb] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest("SHA-256", enc.encode(a)),
+    crypto.subtle.digest("SHA-256", enc.encode(b)),
+  ]);
   return crypto.subtle.timingSafeEqual(ha, hb);
 }

@@ -52,6 +52,7 @@ export function errorFields(err: unknown): Fields {
       return { error: errorName(e), statement: query.slice(0, 2000), ...(codes.length ? { sqlite_codes: codes } : {}) };
     }
   }
-  if (err instanceof Error) return { error: errorName(err), message: err.message.slice(0, 500), stack: err.stack?.slice(0, 4000) };
+  if (err instanceof Error)
+    return { error: errorName(err), message: err.message.slice(0, 500), stack: err.stack?.slice(0, 4000) };
   return { error: typeof err };
 }

@@ -218,7 +218,13 @@ function queueBodyBytes(body: unknown, contentType?: string): number {
 }
 
 const paramBytes = (v: unknown): number =>
-  typeof v === "string" ? utf8Bytes(v) : v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? v.byteLength : v === null || v === undefined ? 1 : 8;
+  typeof v === "string"
+    ? utf8Bytes(v)
+    : v instanceof ArrayBuffer || ArrayBuffer.isView(v)
+      ? v.byteLength
+      : v === null || v === undefined
+        ? 1
+        : 8;
 
 /**
  * The largest row a write statement stores, from its bound values: per VALUES tuple for an
@@ -302,7 +308,8 @@ export function checkedNamespace<T extends object>(ns: T, label: string): T {
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (typeof value !== "function") return value;
-      if (prop === "get" || prop === "getByName") return (...args: unknown[]) => checkedStub((value as (...a: unknown[]) => object).apply(target, args), label);
+      if (prop === "get" || prop === "getByName")
+        return (...args: unknown[]) => checkedStub((value as (...a: unknown[]) => object).apply(target, args), label);
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });
@@ -312,7 +319,11 @@ export function checkedNamespace<T extends object>(ns: T, label: string): T {
 export function checkedQueue<T extends Queue>(queue: T, label: string): T {
   const send: Queue["send"] = (body, options) => {
     countSubrequest(`${label}.send`);
-    check("queue_message_bytes", queueBodyBytes(body, options?.contentType) + QUEUE_MESSAGE_METADATA_BYTES, `${label}.send`);
+    check(
+      "queue_message_bytes",
+      queueBodyBytes(body, options?.contentType) + QUEUE_MESSAGE_METADATA_BYTES,
+      `${label}.send`,
+    );
     return queue.send(body, options);
   };
   const sendBatch: Queue["sendBatch"] = (messages, options) => {
@@ -356,7 +367,9 @@ function checkedD1(db: D1Database, label: string): D1Database {
       get(target, prop) {
         const value = Reflect.get(target, prop);
         if (typeof value !== "function") return value;
-        if (prop === "bind") return (...args: unknown[]) => statement((value as (...a: unknown[]) => D1PreparedStatement).apply(target, args));
+        if (prop === "bind")
+          return (...args: unknown[]) =>
+            statement((value as (...a: unknown[]) => D1PreparedStatement).apply(target, args));
         if (prop === "all" || prop === "run" || prop === "first" || prop === "raw")
           return (...args: unknown[]) => {
             countSubrequest(`${label}.${prop}`);

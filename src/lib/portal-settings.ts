@@ -28,7 +28,8 @@ const MAX_BRAND_NAME = 60;
 type PortalVars = Pick<Env, "PORTAL_FRAME_ANCESTORS" | "PORTAL_BRAND_NAME" | "PORTAL_LOGO_URL" | "PORTAL_ACCENT_COLOR">;
 
 /** scheme://host[:port], the host a DNS name (optionally `*.` for subdomains) or a bracketed IPv6. */
-const ORIGIN = /^(https?):\/\/(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
+const ORIGIN =
+  /^(https?):\/\/(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
 
 /** A host as it may appear in a CSP source: a DNS name, or a bracketed IPv6 (nothing else: no `;`, quotes, `*`, `,`). */
 const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
@@ -64,24 +65,51 @@ const SHARED_PLATFORMS = [
   "glitch.me",
   "repl.co",
 ];
-const SECOND_LEVEL = new Set(["co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go", "gob", "mil", "nic", "ltd", "plc"]);
+const SECOND_LEVEL = new Set([
+  "co",
+  "com",
+  "org",
+  "net",
+  "ac",
+  "gov",
+  "edu",
+  "ne",
+  "or",
+  "go",
+  "gob",
+  "mil",
+  "nic",
+  "ltd",
+  "plc",
+]);
 
 function wildcardRefusal(domain: string): string | null {
   const labels = domain.split(".");
-  if (domain.startsWith("[") || labels.every((l) => /^\d+$/.test(l))) return "a wildcard needs a domain name, not an IP address";
+  if (domain.startsWith("[") || labels.every((l) => /^\d+$/.test(l)))
+    return "a wildcard needs a domain name, not an IP address";
   if (labels.length < 2) return "a wildcard over a top-level domain (a public suffix) is refused";
-  if (SHARED_PLATFORMS.some((p) => domain === p || domain.endsWith(`.${p}`))) return "a wildcard over a shared platform (anyone can host there) is refused";
-  if (labels.length === 2 && labels[1]!.length === 2 && SECOND_LEVEL.has(labels[0]!)) return "a wildcard over a public suffix is refused";
+  if (SHARED_PLATFORMS.some((p) => domain === p || domain.endsWith(`.${p}`)))
+    return "a wildcard over a shared platform (anyone can host there) is refused";
+  if (labels.length === 2 && labels[1]!.length === 2 && SECOND_LEVEL.has(labels[0]!))
+    return "a wildcard over a public suffix is refused";
   return null;
 }
 
 /** One frame-ancestors origin, normalised (lower case, no trailing slash), or the reason it is refused. */
-export function parseFrameOrigin(raw: string, allowHttp: boolean): { ok: true; origin: string } | { ok: false; reason: string } {
+export function parseFrameOrigin(
+  raw: string,
+  allowHttp: boolean,
+): { ok: true; origin: string } | { ok: false; reason: string } {
   const text = raw.trim().toLowerCase().replace(/\/$/, "");
   const m = ORIGIN.exec(text);
-  if (!m) return { ok: false, reason: "not an origin (scheme://host[:port], no path; a wildcard only as the leftmost label)" };
+  if (!m)
+    return {
+      ok: false,
+      reason: "not an origin (scheme://host[:port], no path; a wildcard only as the leftmost label)",
+    };
   if (m[1] === "http" && !allowHttp) return { ok: false, reason: "https only (http is for local development)" };
-  if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 65535)) return { ok: false, reason: "port out of range" };
+  if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 65535))
+    return { ok: false, reason: "port out of range" };
   if (m[2]) {
     const refused = wildcardRefusal(m[3]!);
     if (refused) return { ok: false, reason: refused };
@@ -91,13 +119,18 @@ export function parseFrameOrigin(raw: string, allowHttp: boolean): { ok: true; o
 }
 
 /** The logo's URL: its origin goes into the CSP's img-src, so its host is held to HOST. */
-export function parseLogoUrl(raw: string, allowHttp: boolean): { ok: true; url: string } | { ok: false; reason: string } {
+export function parseLogoUrl(
+  raw: string,
+  allowHttp: boolean,
+): { ok: true; url: string } | { ok: false; reason: string } {
   const text = raw.trim();
   if (text.length > 2048 || !URL.canParse(text)) return { ok: false, reason: "not a URL" };
   const url = new URL(text);
-  if (url.protocol !== "https:" && !(allowHttp && url.protocol === "http:")) return { ok: false, reason: "https only (http is for local development)" };
+  if (url.protocol !== "https:" && !(allowHttp && url.protocol === "http:"))
+    return { ok: false, reason: "https only (http is for local development)" };
   if (url.username || url.password) return { ok: false, reason: "no credentials in the URL" };
-  if (!HOST.test(url.hostname)) return { ok: false, reason: "the host must be a plain DNS name or IP address (no ; , * quotes or spaces)" };
+  if (!HOST.test(url.hostname))
+    return { ok: false, reason: "the host must be a plain DNS name or IP address (no ; , * quotes or spaces)" };
   return { ok: true, url: url.toString() };
 }
 
@@ -126,21 +159,36 @@ interface SettingIssue {
   fatal?: true;
 }
 
-export function parsePortalSettings(vars: PortalVars, allowHttp: boolean): { settings: PortalSettings; issues: SettingIssue[] } {
+export function parsePortalSettings(
+  vars: PortalVars,
+  allowHttp: boolean,
+): { settings: PortalSettings; issues: SettingIssue[] } {
   const issues: SettingIssue[] = [];
   const frameAncestors: string[] = [];
   for (const token of (vars.PORTAL_FRAME_ANCESTORS ?? "").split(/\s+/).filter(Boolean)) {
     const parsed = parseFrameOrigin(token, allowHttp);
-    if (!parsed.ok) issues.push({ name: "PORTAL_FRAME_ANCESTORS", message: `${JSON.stringify(token.slice(0, 100))} refused: ${parsed.reason}`, fatal: true });
+    if (!parsed.ok)
+      issues.push({
+        name: "PORTAL_FRAME_ANCESTORS",
+        message: `${JSON.stringify(token.slice(0, 100))} refused: ${parsed.reason}`,
+        fatal: true,
+      });
     else if (frameAncestors.length >= MAX_ORIGINS)
-      issues.push({ name: "PORTAL_FRAME_ANCESTORS", message: `more than ${MAX_ORIGINS} origins (the CSP header stays small)`, fatal: true });
+      issues.push({
+        name: "PORTAL_FRAME_ANCESTORS",
+        message: `more than ${MAX_ORIGINS} origins (the CSP header stays small)`,
+        fatal: true,
+      });
     else if (!frameAncestors.includes(parsed.origin)) frameAncestors.push(parsed.origin);
   }
   let brandName = (vars.PORTAL_BRAND_NAME ?? "").trim();
   // Control characters never belong in a title; length keeps the header on one line.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(brandName) || brandName.length > MAX_BRAND_NAME) {
-    issues.push({ name: "PORTAL_BRAND_NAME", message: `must be 1..${MAX_BRAND_NAME} printable characters; using the default` });
+    issues.push({
+      name: "PORTAL_BRAND_NAME",
+      message: `must be 1..${MAX_BRAND_NAME} printable characters; using the default`,
+    });
     brandName = "";
   }
   let logoUrl: string | null = null;
@@ -148,7 +196,11 @@ export function parsePortalSettings(vars: PortalVars, allowHttp: boolean): { set
     const parsed = parseLogoUrl(vars.PORTAL_LOGO_URL, allowHttp);
     if (parsed.ok) logoUrl = parsed.url;
     else
-      issues.push({ name: "PORTAL_LOGO_URL", message: `${JSON.stringify(vars.PORTAL_LOGO_URL.trim().slice(0, 100))} refused: ${parsed.reason}`, fatal: true });
+      issues.push({
+        name: "PORTAL_LOGO_URL",
+        message: `${JSON.stringify(vars.PORTAL_LOGO_URL.trim().slice(0, 100))} refused: ${parsed.reason}`,
+        fatal: true,
+      });
   }
   let accentColor = DEFAULT_ACCENT;
   if (vars.PORTAL_ACCENT_COLOR?.trim()) {
@@ -156,7 +208,16 @@ export function parsePortalSettings(vars: PortalVars, allowHttp: boolean): { set
     if (parsed) accentColor = parsed;
     else issues.push({ name: "PORTAL_ACCENT_COLOR", message: "must be #rgb or #rrggbb; using the default" });
   }
-  return { settings: { frameAncestors, brandName: brandName || DEFAULT_BRAND_NAME, logoUrl, accentColor, accentText: readableTextOn(accentColor) }, issues };
+  return {
+    settings: {
+      frameAncestors,
+      brandName: brandName || DEFAULT_BRAND_NAME,
+      logoUrl,
+      accentColor,
+      accentText: readableTextOn(accentColor),
+    },
+    issues,
+  };
 }
 
 const cache = new Map<string, { settings: PortalSettings; fatal: SettingIssue[] }>();
@@ -165,8 +226,17 @@ const cache = new Map<string, { settings: PortalSettings; fatal: SettingIssue[] 
  * Parsed once per isolate and distinct value; each problem is logged once, not per request. The
  * fatal ones come back for the caller to refuse (src/config.ts).
  */
-export function portalSettings(vars: PortalVars, allowHttp: boolean): { settings: PortalSettings; fatal: SettingIssue[] } {
-  const key = JSON.stringify([vars.PORTAL_FRAME_ANCESTORS, vars.PORTAL_BRAND_NAME, vars.PORTAL_LOGO_URL, vars.PORTAL_ACCENT_COLOR, allowHttp]);
+export function portalSettings(
+  vars: PortalVars,
+  allowHttp: boolean,
+): { settings: PortalSettings; fatal: SettingIssue[] } {
+  const key = JSON.stringify([
+    vars.PORTAL_FRAME_ANCESTORS,
+    vars.PORTAL_BRAND_NAME,
+    vars.PORTAL_LOGO_URL,
+    vars.PORTAL_ACCENT_COLOR,
+    allowHttp,
+  ]);
   let found = cache.get(key);
   if (!found) {
     const { settings, issues } = parsePortalSettings(vars, allowHttp);

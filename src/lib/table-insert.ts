@@ -8,7 +8,11 @@
 import { getTableColumns, getTableName, type Table } from "drizzle-orm";
 
 /** `INSERT INTO <table> (<column>, ...)`, the columns named as the table definition names its fields. */
-export function insertHead<T extends Table>(table: T, fields: readonly (keyof T["_"]["columns"] & string)[], verb = "INSERT INTO"): string {
+export function insertHead<T extends Table>(
+  table: T,
+  fields: readonly (keyof T["_"]["columns"] & string)[],
+  verb = "INSERT INTO",
+): string {
   const columns = getTableColumns(table);
   return `${verb} ${getTableName(table)} (${fields.map((f) => columns[f]!.name).join(", ")})`;
 }

@@ -14,7 +14,8 @@ import { AttemptResult } from "./pages/endpoints";
 import type { PortalEnv } from "./session";
 
 const STATUSES: ReadonlySet<string> = new Set(DELIVERY_STATUSES);
-const localTime = (s: string | undefined) => (s && !Number.isNaN(Date.parse(`${s}Z`)) ? Date.parse(`${s}Z`) : undefined);
+const localTime = (s: string | undefined) =>
+  s && !Number.isNaN(Date.parse(`${s}Z`)) ? Date.parse(`${s}Z`) : undefined;
 
 export function registerPortalDeliveries(portal: Hono<PortalEnv>) {
   portal.get("/deliveries", async (c) => {

@@ -120,7 +120,9 @@ export function formValues(body: Record<string, string | File | (string | File)[
   return {
     url: str("url").trim(),
     description: str("description"),
-    event_types: (Array.isArray(types) ? types : types ? [types] : []).filter((t): t is string => typeof t === "string"),
+    event_types: (Array.isArray(types) ? types : types ? [types] : []).filter(
+      (t): t is string => typeof t === "string",
+    ),
     extra_types: str("extra_types"),
     channels: str("channels"),
     filter: str("filter"),
@@ -152,15 +154,27 @@ function authInput(v: EndpointFormValues, stored: EndpointAuth | null): unknown 
   if (v.auth_type === "basic") {
     const kept = stored?.type === "basic" ? stored : null;
     if (kept && !v.auth_username && !v.auth_password) return undefined;
-    return { type: "basic", username: v.auth_username || kept?.username || "", password: v.auth_password || kept?.password || "" };
+    return {
+      type: "basic",
+      username: v.auth_username || kept?.username || "",
+      password: v.auth_password || kept?.password || "",
+    };
   }
   const kept = stored?.type === "header" ? stored : null;
   if (kept && !v.auth_header_name && !v.auth_header_value) return undefined;
-  return { type: "header", name: v.auth_header_name || kept?.name || "", value: v.auth_header_value || kept?.value || "" };
+  return {
+    type: "header",
+    name: v.auth_header_name || kept?.name || "",
+    value: v.auth_header_value || kept?.value || "",
+  };
 }
 
 /** Custom headers for the API input: the stored set with this form's changes; undefined when nothing changed. */
-function headersInput(v: EndpointFormValues, stored: Record<string, string>, issues: ErrorIssue[]): Record<string, string> | undefined {
+function headersInput(
+  v: EndpointFormValues,
+  stored: Record<string, string>,
+  issues: ErrorIssue[],
+): Record<string, string> | undefined {
   const next = { ...stored };
   let changed = false;
   for (const row of v.headers) {
@@ -222,7 +236,8 @@ export function parseEndpointForm<S extends typeof CreateEndpointInput | typeof 
     event_types: types.length ? [...new Set(types)] : null,
     channels: list(v.channels).length ? list(v.channels) : null,
     filter,
-    retry_policy: v.retry === "custom" ? { schedule_s: list(v.schedule).map(Number) } : v.retry === "default" ? null : v.retry,
+    retry_policy:
+      v.retry === "custom" ? { schedule_s: list(v.schedule).map(Number) } : v.retry === "default" ? null : v.retry,
     rate_limit_per_s: num(v.rate_limit_per_s),
     max_in_flight: num(v.max_in_flight),
     timeout_ms: num(v.timeout_ms) ?? 15000,
@@ -259,7 +274,10 @@ function sizeIssue(candidate: Record<string, unknown>): ErrorIssue | null {
   const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).length;
   if (bytes(candidate) <= SMALL_BODY_BYTES) return null;
   const [heaviest] = Object.entries(candidate).sort((a, b) => bytes(b[1]) - bytes(a[1]));
-  return { path: heaviest![0], message: `the endpoint is larger than ${SMALL_BODY_BYTES / 1024} KiB as JSON (the API's limit on a request body)` };
+  return {
+    path: heaviest![0],
+    message: `the endpoint is larger than ${SMALL_BODY_BYTES / 1024} KiB as JSON (the API's limit on a request body)`,
+  };
 }
 
 /** How an issue's path reads next to its field ("headers.X-Foo" → "X-Foo"). */
@@ -294,7 +312,8 @@ function Field(props: { id: string; label: string; hint?: string; error: string 
   );
 }
 
-const aria = (id: string, message: string | null) => (message ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {});
+const aria = (id: string, message: string | null) =>
+  message ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {};
 
 /** Basic auth or a static token header; values write-only. */
 function AuthFields(props: { v: EndpointFormValues; storedType: string | null; issues: ErrorIssue[] }) {
@@ -304,11 +323,13 @@ function AuthFields(props: { v: EndpointFormValues; storedType: string | null; i
   const passErr = fieldError(issues, "auth.password");
   const nameErr = fieldError(issues, "auth.name");
   const valueErr = fieldError(issues, "auth.value");
-  const typeErr = fieldError(issues, "auth.type") ?? (issues.some((i) => i.path === "auth") ? fieldError(issues, "auth") : null);
+  const typeErr =
+    fieldError(issues, "auth.type") ?? (issues.some((i) => i.path === "auth") ? fieldError(issues, "auth") : null);
   return (
     <fieldset class="card" style="margin:0">
       <legend>
-        <strong>Authentication</strong> <span class="hint">— credentials your receiver expects; stored encrypted, never shown again</span>
+        <strong>Authentication</strong>{" "}
+        <span class="hint">— credentials your receiver expects; stored encrypted, never shown again</span>
       </legend>
       <Field id="auth_type" label="Authentication type" error={typeErr}>
         <select id="auth_type" name="auth_type">
@@ -323,10 +344,22 @@ function AuthFields(props: { v: EndpointFormValues; storedType: string | null; i
           </option>
         </select>
       </Field>
-      {storedType ? <p class="hint">Currently: {storedType === "basic" ? "basic auth" : "a header token"} is set. Leave its fields blank to keep it.</p> : null}
+      {storedType ? (
+        <p class="hint">
+          Currently: {storedType === "basic" ? "basic auth" : "a header token"} is set. Leave its fields blank to keep
+          it.
+        </p>
+      ) : null}
       <div class="filters">
         <Field id="auth_username" label="Basic auth username" error={userErr}>
-          <input type="text" id="auth_username" name="auth_username" autocomplete="off" placeholder={keep("basic")} {...aria("auth_username", userErr)} />
+          <input
+            type="text"
+            id="auth_username"
+            name="auth_username"
+            autocomplete="off"
+            placeholder={keep("basic")}
+            {...aria("auth_username", userErr)}
+          />
         </Field>
         <Field id="auth_password" label="Basic auth password" error={passErr}>
           <input
@@ -370,14 +403,16 @@ function HeaderFields(props: { rows: HeaderRow[]; issues: ErrorIssue[] }) {
   const err = fieldError(props.issues, "headers");
   const existing = props.rows.filter((r) => r.existing);
   const fresh = props.rows.filter((r) => !r.existing && (r.name || r.value));
-  const rows = [...existing, ...fresh, ...Array.from({ length: NEW_HEADER_ROWS }, () => ({ name: "", value: "", remove: false, existing: false }))].slice(
-    0,
-    MAX_HEADER_ROWS,
-  );
+  const rows = [
+    ...existing,
+    ...fresh,
+    ...Array.from({ length: NEW_HEADER_ROWS }, () => ({ name: "", value: "", remove: false, existing: false })),
+  ].slice(0, MAX_HEADER_ROWS);
   return (
     <fieldset class="card" style="margin:0" {...(err ? { "aria-describedby": "headers-error" } : {})}>
       <legend>
-        <strong>Custom headers</strong> <span class="hint">— sent with every request; values stored encrypted, never shown again</span>
+        <strong>Custom headers</strong>{" "}
+        <span class="hint">— sent with every request; values stored encrypted, never shown again</span>
       </legend>
       {err ? (
         <div class="field-error" id="headers-error">
@@ -426,7 +461,8 @@ function HeaderFields(props: { rows: HeaderRow[]; issues: ErrorIssue[] }) {
                 <td>
                   {r.existing ? (
                     <label style="font-weight:400">
-                      <input type="checkbox" name={`header_remove_${i}`} checked={r.remove} /> Remove <span class="sr-only">{r.name}</span>
+                      <input type="checkbox" name={`header_remove_${i}`} checked={r.remove} /> Remove{" "}
+                      <span class="sr-only">{r.name}</span>
                     </label>
                   ) : null}
                 </td>
@@ -490,7 +526,13 @@ function SignatureFields(props: { v: EndpointFormValues; issues: ErrorIssue[] })
           />
         </Field>
         <Field id="signature_prefix" label="Signature prefix" hint="e.g. sha256=" error={prefixErr}>
-          <input type="text" id="signature_prefix" name="signature_prefix" value={v.signature_prefix} {...aria("signature_prefix", prefixErr)} />
+          <input
+            type="text"
+            id="signature_prefix"
+            name="signature_prefix"
+            value={v.signature_prefix}
+            {...aria("signature_prefix", prefixErr)}
+          />
         </Field>
       </div>
     </fieldset>
@@ -533,7 +575,13 @@ export function EndpointForm(props: {
         <input type="url" id="url" name="url" value={v.url} required autocomplete="off" {...aria("url", urlErr)} />
       </Field>
       <Field id="description" label="Description" error={descErr}>
-        <input type="text" id="description" name="description" value={v.description} {...aria("description", descErr)} />
+        <input
+          type="text"
+          id="description"
+          name="description"
+          value={v.description}
+          {...aria("description", descErr)}
+        />
       </Field>
       <fieldset class="card" style="margin:0">
         <legend>
@@ -543,19 +591,30 @@ export function EndpointForm(props: {
           <div class="checks">
             {props.catalog.map((name) => (
               <label>
-                <input type="checkbox" name="event_types" value={name} checked={v.event_types.includes(name)} /> <code>{name}</code>
+                <input type="checkbox" name="event_types" value={name} checked={v.event_types.includes(name)} />{" "}
+                <code>{name}</code>
               </label>
             ))}
           </div>
         ) : null}
-        <Field id="extra_types" label="Other types or patterns" hint="comma-separated, e.g. job.* or invoice.paid" error={typesErr}>
+        <Field
+          id="extra_types"
+          label="Other types or patterns"
+          hint="comma-separated, e.g. job.* or invoice.paid"
+          error={typesErr}
+        >
           <input type="text" id="extra_types" name="extra_types" value={extra} {...aria("extra_types", typesErr)} />
         </Field>
       </fieldset>
       <Field id="channels" label="Channels" hint="comma-separated; only events on one of these" error={channelsErr}>
         <input type="text" id="channels" name="channels" value={v.channels} {...aria("channels", channelsErr)} />
       </Field>
-      <Field id="filter" label="Payload filter" hint='JSON, e.g. {"data.total_amount": {"$gte": 1000}}' error={filterErr}>
+      <Field
+        id="filter"
+        label="Payload filter"
+        hint='JSON, e.g. {"data.total_amount": {"$gte": 1000}}'
+        error={filterErr}
+      >
         <textarea id="filter" name="filter" {...aria("filter", filterErr)}>
           {v.filter}
         </textarea>
@@ -572,23 +631,50 @@ export function EndpointForm(props: {
           ))}
         </select>
       </Field>
-      <Field id="schedule" label="Custom schedule" hint="seconds between attempts, comma-separated (for a custom policy)" error={retryErr}>
+      <Field
+        id="schedule"
+        label="Custom schedule"
+        hint="seconds between attempts, comma-separated (for a custom policy)"
+        error={retryErr}
+      >
         <input type="text" id="schedule" name="schedule" value={v.schedule} {...aria("schedule", retryErr)} />
       </Field>
       <div class="filters">
         <Field id="rate_limit_per_s" label="Rate limit (/s)" error={rateErr}>
-          <input type="number" id="rate_limit_per_s" name="rate_limit_per_s" min="1" value={v.rate_limit_per_s} {...aria("rate_limit_per_s", rateErr)} />
+          <input
+            type="number"
+            id="rate_limit_per_s"
+            name="rate_limit_per_s"
+            min="1"
+            value={v.rate_limit_per_s}
+            {...aria("rate_limit_per_s", rateErr)}
+          />
         </Field>
         <Field id="max_in_flight" label="Max in flight" error={inflightErr}>
-          <input type="number" id="max_in_flight" name="max_in_flight" min="1" value={v.max_in_flight} {...aria("max_in_flight", inflightErr)} />
+          <input
+            type="number"
+            id="max_in_flight"
+            name="max_in_flight"
+            min="1"
+            value={v.max_in_flight}
+            {...aria("max_in_flight", inflightErr)}
+          />
         </Field>
         <Field id="timeout_ms" label="Timeout (ms)" error={timeoutErr}>
-          <input type="number" id="timeout_ms" name="timeout_ms" min="1000" max="30000" value={v.timeout_ms} {...aria("timeout_ms", timeoutErr)} />
+          <input
+            type="number"
+            id="timeout_ms"
+            name="timeout_ms"
+            min="1000"
+            max="30000"
+            value={v.timeout_ms}
+            {...aria("timeout_ms", timeoutErr)}
+          />
         </Field>
       </div>
       <label>
-        <input type="checkbox" id="omit_traceparent" name="omit_traceparent" checked={v.omit_traceparent} /> Do not forward trace ids (no{" "}
-        <code>traceparent</code> header to this endpoint)
+        <input type="checkbox" id="omit_traceparent" name="omit_traceparent" checked={v.omit_traceparent} /> Do not
+        forward trace ids (no <code>traceparent</code> header to this endpoint)
       </label>
       <Field id="metadata" label="Metadata" hint="one key=value per line, for your own reference" error={metadataErr}>
         <textarea id="metadata" name="metadata" style="min-height:3rem" {...aria("metadata", metadataErr)}>

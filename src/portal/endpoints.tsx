@@ -4,7 +4,15 @@ import type { Context, Hono } from "hono";
 import { ApiError, type ErrorIssue } from "../errors";
 import type { ServiceCtx } from "../services/context";
 import { emptySeries, endpointStats, hourlyTraffic, tenantStats, DEFAULT_STATS_WINDOW_MS } from "../services/stats";
-import { assertDestination, createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../services/endpoints";
+import {
+  assertDestination,
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  listEndpoints,
+  setEndpointStatus,
+  updateEndpoint,
+} from "../services/endpoints";
 import { testEndpoint } from "../services/endpoints-test";
 import { rotateSecret } from "../services/endpoint-secrets";
 import { listEventTypes } from "../services/event-types";
@@ -12,7 +20,14 @@ import { getTask, recoverEndpoint } from "../services/recover";
 import type { EndpointRow } from "../attempts/endpoint-snapshot";
 import { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
 import { resolveEndpoint } from "../attempts/endpoint-snapshot";
-import { EMPTY_FORM, EndpointForm, formValues, parseEndpointForm, type EndpointFormValues, type StoredCredentials } from "./endpoint-form";
+import {
+  EMPTY_FORM,
+  EndpointForm,
+  formValues,
+  parseEndpointForm,
+  type EndpointFormValues,
+  type StoredCredentials,
+} from "./endpoint-form";
 import { limitedNotice } from "./action-limit";
 import { page } from "./index";
 import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "./pages/endpoints";
@@ -26,7 +41,10 @@ const ID = idPathParam("ep");
 
 function valuesOf(row: EndpointRow): EndpointFormValues {
   const policy = row.retryPolicy as string | { schedule_s: number[] } | null;
-  const signature = row.signature as { scheme: "standard" } | { scheme: "hmac-sha256-hex"; header: string; prefix?: string } | null;
+  const signature = row.signature as
+    | { scheme: "standard" }
+    | { scheme: "hmac-sha256-hex"; header: string; prefix?: string }
+    | null;
   return {
     ...EMPTY_FORM,
     url: row.url,
@@ -84,7 +102,12 @@ async function endpointDetailData(c: Context<PortalEnv, any>, id: string) {
  * The destination check's word on the URL beside the form's other problems: the verb runs it only
  * after the schema passes, and a form should report every problem in one answer.
  */
-function withDestinationIssue(ctx: ServiceCtx, url: string, environment: TenantEnvironment, issues: ErrorIssue[]): ErrorIssue[] {
+function withDestinationIssue(
+  ctx: ServiceCtx,
+  url: string,
+  environment: TenantEnvironment,
+  issues: ErrorIssue[],
+): ErrorIssue[] {
   if (issues.some((i) => i.path === "url" || i.path.startsWith("url."))) return issues;
   try {
     assertDestination(ctx, url, environment);
@@ -100,7 +123,10 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
     const now = Date.now();
-    const [rows, stats] = await Promise.all([listEndpoints(ctx, tenant, { limit: 100 }), tenantStats(ctx, tenant, now - DEFAULT_STATS_WINDOW_MS)]);
+    const [rows, stats] = await Promise.all([
+      listEndpoints(ctx, tenant, { limit: 100 }),
+      tenantStats(ctx, tenant, now - DEFAULT_STATS_WINDOW_MS),
+    ]);
     const traffic = await hourlyTraffic(
       ctx,
       tenant,
@@ -112,7 +138,13 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     return page(
       c,
       { title: "Endpoints", current: "endpoints" },
-      <EndpointList rows={rows.slice(0, 100)} stats={byEndpoint} traffic={traffic} empty={emptySeries(24, now)} readOnly={c.get("session").readOnly} />,
+      <EndpointList
+        rows={rows.slice(0, 100)}
+        stats={byEndpoint}
+        traffic={traffic}
+        empty={emptySeries(24, now)}
+        readOnly={c.get("session").readOnly}
+      />,
     );
   });
 
@@ -165,7 +197,14 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
       );
     } catch (err) {
       if (err instanceof ApiError && (err.status === 400 || err.status === 409))
-        return form(c, "/portal/endpoints", values, err.issues ?? [{ path: "url", message: err.message }], "Add endpoint", "Create endpoint");
+        return form(
+          c,
+          "/portal/endpoints",
+          values,
+          err.issues ?? [{ path: "url", message: err.message }],
+          "Add endpoint",
+          "Create endpoint",
+        );
       throw err;
     }
   });
@@ -175,11 +214,19 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const tenant = c.get("session").tenantId;
     const { row, stats, traffic } = await endpointDetailData(c, c.req.param("id"));
     const taskId = c.req.query("task");
-    const task = taskId && isId("task", taskId) ? ((await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null) : null;
+    const task =
+      taskId && isId("task", taskId) ? ((await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null) : null;
     return page(
       c,
       { title: row.description || "Endpoint", current: "endpoints" },
-      <EndpointDetail row={row} csrf={c.get("csrf")} readOnly={c.get("session").readOnly} stats={stats} traffic={traffic} task={task} />,
+      <EndpointDetail
+        row={row}
+        csrf={c.get("csrf")}
+        readOnly={c.get("session").readOnly}
+        stats={stats}
+        traffic={traffic}
+        task={task}
+      />,
     );
   });
 
@@ -196,13 +243,15 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const current = await getEndpoint(ctx, tenant, id);
     // Stored headers the form does not mention are kept as they are (the merge starts from them).
     const values = formValues(await c.req.parseBody({ all: true }));
-    const again = (issues: ErrorIssue[]) => form(c, `/portal/endpoints/${id}`, values, issues, "Edit endpoint", "Save changes", current.authType);
+    const again = (issues: ErrorIssue[]) =>
+      form(c, `/portal/endpoints/${id}`, values, issues, "Edit endpoint", "Save changes", current.authType);
     const parsed = parseEndpointForm(UpdateEndpointInput, values, await storedCredentials(c.env, current));
     if (!parsed.ok) return again(withDestinationIssue(ctx, values.url, current.tenantEnvironment, parsed.issues));
     try {
       await updateEndpoint(ctx, tenant, id, parsed.input);
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 400 || err.status === 409)) return again(err.issues ?? [{ path: "url", message: err.message }]);
+      if (err instanceof ApiError && (err.status === 400 || err.status === 409))
+        return again(err.issues ?? [{ path: "url", message: err.message }]);
       throw err;
     }
     return c.redirect(`/portal/endpoints/${id}`, 303);
@@ -211,7 +260,13 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   for (const action of ["enable", "disable"] as const) {
     portal.post(`/endpoints/${ID}/${action}`, async (c) => {
       const tenant = c.get("session").tenantId;
-      const { row } = await setEndpointStatus(c.var.services, tenant, c.req.param("id"), action === "enable" ? "active" : "disabled", "manual");
+      const { row } = await setEndpointStatus(
+        c.var.services,
+        tenant,
+        c.req.param("id"),
+        action === "enable" ? "active" : "disabled",
+        "manual",
+      );
       return c.redirect(`/portal/endpoints/${row.id}`, 303);
     });
   }
@@ -221,7 +276,11 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
     const tenant = c.get("session").tenantId;
     // The verb raises endpoint.secret_rotated itself.
     const { row, secret } = await rotateSecret(ctx, tenant, c.req.param("id"));
-    return page(c, { title: "Secret rotated", current: "endpoints" }, <SecretOnce secret={secret} endpointId={row.id} rotated />);
+    return page(
+      c,
+      { title: "Secret rotated", current: "endpoints" },
+      <SecretOnce secret={secret} endpointId={row.id} rotated />,
+    );
   });
 
   /** The endpoint's page with a banner on top: a test's answer, or why the action was refused. */
@@ -274,7 +333,11 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.get(`/endpoints/${ID}/delete`, async (c) => {
     if (c.get("session").readOnly) throw new ApiError("forbidden", "this session is read-only");
     const row = await getEndpoint(c.var.services, c.get("session").tenantId, c.req.param("id"));
-    return page(c, { title: "Delete endpoint", current: "endpoints" }, <ConfirmDelete row={row} csrf={c.get("csrf")} />);
+    return page(
+      c,
+      { title: "Delete endpoint", current: "endpoints" },
+      <ConfirmDelete row={row} csrf={c.get("csrf")} />,
+    );
   });
 
   portal.post(`/endpoints/${ID}/delete`, async (c) => {

@@ -7,7 +7,8 @@ import type { z } from "@hono/zod-openapi";
 
 type Issue = Parameters<z.core.$ZodErrorMap>[0];
 
-const unit = (origin: unknown) => (origin === "string" ? " characters" : origin === "array" || origin === "set" ? " items" : "");
+const unit = (origin: unknown) =>
+  origin === "string" ? " characters" : origin === "array" || origin === "set" ? " items" : "";
 
 export function friendlyError(iss: Issue): string | undefined {
   const i = iss as Issue & {
@@ -36,11 +37,14 @@ export function friendlyError(iss: Issue): string | undefined {
     case "invalid_union": {
       // A value neither branch takes (a retry policy: preset or schedule). Say what the closest
       // branch, the one whose failure is deepest in the value, found wrong.
-      const branches = ((i as { errors?: { path: PropertyKey[]; message: string }[][] }).errors ?? []).filter((b) => b.length);
+      const branches = ((i as { errors?: { path: PropertyKey[]; message: string }[][] }).errors ?? []).filter(
+        (b) => b.length,
+      );
       const deepest = branches.map((b) => b[0]!).sort((a, b) => b.path.length - a.path.length)[0];
       if (!deepest || deepest.path.length === 0) return undefined;
       const last = deepest.path[deepest.path.length - 1];
-      const where = typeof last === "number" ? `${deepest.path.includes("schedule_s") ? "step" : "item"} ${last + 1}: ` : "";
+      const where =
+        typeof last === "number" ? `${deepest.path.includes("schedule_s") ? "step" : "item"} ${last + 1}: ` : "";
       return `${where}${deepest.message}`;
     }
     case "invalid_format":

@@ -71,9 +71,11 @@ export function registerPortal(app: Hono<AppEnv>) {
   portal.use("*", async (c, next) => {
     if (c.req.method !== "POST") return next();
     const body = await c.req.parseBody({ all: true });
-    if (!(await csrfMatches(c.get("csrf"), body._csrf))) return messagePage(c, 403, "Form expired", "Reload the page and try again.");
+    if (!(await csrfMatches(c.get("csrf"), body._csrf)))
+      return messagePage(c, 403, "Form expired", "Reload the page and try again.");
     // A read-only session may still sign itself out.
-    if (c.get("session").readOnly && c.req.path !== "/portal/logout") return messagePage(c, 403, "Read-only", "This session can look but not change anything.");
+    if (c.get("session").readOnly && c.req.path !== "/portal/logout")
+      return messagePage(c, 403, "Read-only", "This session can look but not change anything.");
     await next();
   });
 
@@ -91,8 +93,10 @@ export function registerPortal(app: Hono<AppEnv>) {
   registerPortalDeliveries(portal);
 
   portal.onError((err, c) => {
-    if (err instanceof HTTPException && err.status === 403) return messagePage(c, 403, "Refused", "This form did not come from the portal.");
-    if (err instanceof ApiError && err.status === 404) return messagePage(c, 404, "Not found", "There is nothing here, or it belongs to someone else.");
+    if (err instanceof HTTPException && err.status === 403)
+      return messagePage(c, 403, "Refused", "This form did not come from the portal.");
+    if (err instanceof ApiError && err.status === 404)
+      return messagePage(c, 404, "Not found", "There is nothing here, or it belongs to someone else.");
     if (err instanceof ApiError && err.status < 500) {
       // Retry-After on a 429 (a limited action, a throttled login) reaches the browser too.
       for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);

@@ -186,7 +186,13 @@ export function Notice(props: { kind: "ok" | "bad" | "info"; children: Child }) 
 }
 
 /** A POST button in its own small form, with the CSRF token. */
-export function PostButton(props: { action: string; csrf: string; label: string; variant?: "secondary" | "danger"; fields?: Record<string, string> }) {
+export function PostButton(props: {
+  action: string;
+  csrf: string;
+  label: string;
+  variant?: "secondary" | "danger";
+  fields?: Record<string, string>;
+}) {
   return (
     <form method="post" action={props.action}>
       <input type="hidden" name="_csrf" value={props.csrf} />

@@ -45,7 +45,11 @@ async function throttledLogin(c: Context<PortalEnv, any>, step: () => unknown): 
 }
 
 /** The page for a code that opens nothing, after counting the failure. */
-async function failedCode(c: Context<PortalEnv, any>, client: AuthClient | null, result: Exclude<LoginPeek, { ok: true }>) {
+async function failedCode(
+  c: Context<PortalEnv, any>,
+  client: AuthClient | null,
+  result: Exclude<LoginPeek, { ok: true }>,
+) {
   if (result.reason === "used") {
     // The same browser opening its link again (a reload, a framed page restored) is already in.
     const current = await sessionFromCookie(c);
@@ -55,9 +59,15 @@ async function failedCode(c: Context<PortalEnv, any>, client: AuthClient | null,
   const throttled = await throttledLogin(c, () => noteAuthFailure(c.env, client));
   if (throttled) return throttled;
   if (result.reason === "used") {
-    return messagePage(c, 410, "This link was already used", "Each portal link opens the portal once, in one browser. Ask for a new link.");
+    return messagePage(
+      c,
+      410,
+      "This link was already used",
+      "Each portal link opens the portal once, in one browser. Ask for a new link.",
+    );
   }
-  if (result.reason === "expired") return messagePage(c, 410, "This link has expired", "Portal links work for 10 minutes. Ask for a new link.");
+  if (result.reason === "expired")
+    return messagePage(c, 410, "This link has expired", "Portal links work for 10 minutes. Ask for a new link.");
   return messagePage(c, 401, "This link is not valid", "The link is not known, or it was revoked. Ask for a new link.");
 }
 
@@ -84,7 +94,8 @@ export function registerPortalLogin(portal: Hono<PortalEnv>) {
       return messagePage(c, 401, "This link is not valid", "Portal links carry a one-time code. Ask for a new link.");
     }
     const dest = c.req.header("sec-fetch-dest");
-    if (dest && !LOGIN_DESTINATIONS.has(dest)) return messagePage(c, 403, "Refused", "Open this link in the browser's address bar.");
+    if (dest && !LOGIN_DESTINATIONS.has(dest))
+      return messagePage(c, 403, "Refused", "Open this link in the browser's address bar.");
     const client = authClient((name) => c.req.header(name), code);
     const boxed = await throttledLogin(c, () => assertNotThrottled(client));
     if (boxed) return boxed;
@@ -114,7 +125,8 @@ export function registerPortalLogin(portal: Hono<PortalEnv>) {
     if (!fromThisOrigin(c)) return messagePage(c, 403, "Refused", "Open the portal from the link you were given.");
     const body = await c.req.parseBody();
     const code = typeof body.code === "string" ? body.code : "";
-    if (!code) return messagePage(c, 401, "This link is not valid", "Portal links carry a one-time code. Ask for a new link.");
+    if (!code)
+      return messagePage(c, 401, "This link is not valid", "Portal links carry a one-time code. Ask for a new link.");
     const client = authClient((name) => c.req.header(name), code);
     const boxed = await throttledLogin(c, () => assertNotThrottled(client));
     if (boxed) return boxed;

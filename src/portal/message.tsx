@@ -34,4 +34,7 @@ export function Message(props: { title: string; text: string; brand: PortalSetti
 export type MessageStatus = 200 | 400 | 401 | 403 | 404 | 410 | 429 | 500;
 
 export const messagePage = (c: Context<any, any>, status: MessageStatus, title: string, text: string) =>
-  c.html(<Message title={title} text={text} brand={(c.get("config") as AppEnv["Variables"]["config"]).portal} />, status);
+  c.html(
+    <Message title={title} text={text} brand={(c.get("config") as AppEnv["Variables"]["config"]).portal} />,
+    status,
+  );

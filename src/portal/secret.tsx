@@ -28,7 +28,8 @@ const GRACE_CHOICES: [string, string][] = [
 
 type Status = Awaited<ReturnType<typeof secretStatus>>;
 
-const when = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC");
+const when = (ms: number | null) =>
+  ms === null ? null : new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC";
 
 function vendorHeader(row: EndpointRow): string | null {
   const sig = row.signature as SignatureProfile | null;
@@ -41,11 +42,13 @@ function StatusCard(props: { row: EndpointRow; status: Status }) {
   return (
     <div class="card">
       <p>
-        Every request to <code>{row.url}</code> is signed with this endpoint's secret, so your receiver can check it really comes from us.
+        Every request to <code>{row.url}</code> is signed with this endpoint's secret, so your receiver can check it
+        really comes from us.
         {header ? (
           <>
             {" "}
-            The signature is in the <code>{header}</code> header (and, in the Standard Webhooks format, in <code>webhook-signature</code>).
+            The signature is in the <code>{header}</code> header (and, in the Standard Webhooks format, in{" "}
+            <code>webhook-signature</code>).
           </>
         ) : (
           <>
@@ -56,14 +59,15 @@ function StatusCard(props: { row: EndpointRow; status: Status }) {
       </p>
       {status.liveSecrets > 1 ? (
         <Notice kind="info">
-          <strong>A rotation is in progress.</strong> {status.liveSecrets} secrets are valid right now; the older ones stop working at{" "}
-          {when(status.previousExpireAt)}.
+          <strong>A rotation is in progress.</strong> {status.liveSecrets} secrets are valid right now; the older ones
+          stop working at {when(status.previousExpireAt)}.
           {status.pendingCommit && header ? (
             <>
               {" "}
-              The <code>{header}</code> header is <strong>still signed with your previous secret</strong>, so your receiver keeps working. Once your receiver
-              uses the new secret, press “My receiver uses the new secret” below: from then on that header is signed with the new one. If you do nothing, it
-              switches by itself at {when(status.previousExpireAt)}.
+              The <code>{header}</code> header is <strong>still signed with your previous secret</strong>, so your
+              receiver keeps working. Once your receiver uses the new secret, press “My receiver uses the new secret”
+              below: from then on that header is signed with the new one. If you do nothing, it switches by itself at{" "}
+              {when(status.previousExpireAt)}.
             </>
           ) : null}
         </Notice>
@@ -100,11 +104,16 @@ function SecretPage(props: {
           <div class="card">
             {props.revealAllowed ? (
               <>
-                <p>Shows the secret on the next page. Anyone who sees it can sign requests as us: keep it out of screenshots and chat.</p>
+                <p>
+                  Shows the secret on the next page. Anyone who sees it can sign requests as us: keep it out of
+                  screenshots and chat.
+                </p>
                 <PostButton action={`${base}/reveal`} csrf={csrf} label="Show secret" variant="secondary" />
               </>
             ) : (
-              <p class="muted">This service does not show secrets again after they are created. If you lost it, rotate it below.</p>
+              <p class="muted">
+                This service does not show secrets again after they are created. If you lost it, rotate it below.
+              </p>
             )}
           </div>
           {status.pendingCommit && header ? (
@@ -112,8 +121,8 @@ function SecretPage(props: {
               <h2>Finish the rotation</h2>
               <div class="card">
                 <p>
-                  Press this once your receiver checks <code>{header}</code> with the new secret. The previous secret keeps signing{" "}
-                  <code>webhook-signature</code> until {when(status.previousExpireAt)}.
+                  Press this once your receiver checks <code>{header}</code> with the new secret. The previous secret
+                  keeps signing <code>webhook-signature</code> until {when(status.previousExpireAt)}.
                 </p>
                 <PostButton action={`${base}/commit`} csrf={csrf} label="My receiver uses the new secret" />
               </div>
@@ -123,13 +132,13 @@ function SecretPage(props: {
           <form class="card stack" method="post" action={`${base}/rotate`}>
             <input type="hidden" name="_csrf" value={csrf} />
             <p>
-              A new secret starts signing at once. During the overlap below the old secret keeps working too, so you can update your receiver without missing a
-              request.
+              A new secret starts signing at once. During the overlap below the old secret keeps working too, so you can
+              update your receiver without missing a request.
               {header ? (
                 <>
                   {" "}
-                  Because <code>{header}</code> holds a single signature, it stays on the old secret until you confirm your receiver has the new one (or the
-                  overlap ends).
+                  Because <code>{header}</code> holds a single signature, it stays on the old secret until you confirm
+                  your receiver has the new one (or the overlap ends).
                 </>
               ) : (
                 " Each request carries a signature for every valid secret during the overlap."
@@ -149,7 +158,8 @@ function SecretPage(props: {
               <label for="own-secret">
                 New secret{" "}
                 <span class="hint">
-                  — leave empty for a new random one; or paste your own ({header ? "16 to 256 printable characters" : "whsec_ followed by base64"})
+                  — leave empty for a new random one; or paste your own (
+                  {header ? "16 to 256 printable characters" : "whsec_ followed by base64"})
                 </span>
               </label>
               <input
@@ -185,14 +195,15 @@ function ShownSecret(props: { secret: string; row: EndpointRow; rotated: boolean
   const header = vendorHeader(props.row);
   return (
     <Notice kind="ok">
-      <strong>{props.rotated ? "New secret created." : "Current signing secret."}</strong> {props.rotated ? "Copy it into your receiver now." : ""}
+      <strong>{props.rotated ? "New secret created." : "Current signing secret."}</strong>{" "}
+      {props.rotated ? "Copy it into your receiver now." : ""}
       <code class="secret" id="secret">
         {props.secret}
       </code>
       {props.rotated && props.status.pendingCommit && header ? (
         <p>
-          Your <code>{header}</code> header is still signed with the previous secret. When your receiver uses this new one, come back to the secret page and
-          press “My receiver uses the new secret”.
+          Your <code>{header}</code> header is still signed with the previous secret. When your receiver uses this new
+          one, come back to the secret page and press “My receiver uses the new secret”.
         </p>
       ) : null}
       <a href={`/portal/endpoints/${props.row.id}/secret`}>Back to the secret page</a>
@@ -215,8 +226,16 @@ export function registerPortalSecret(portal: Hono<PortalEnv>) {
       c,
       title,
       <>
-        {c.req.query("committed") === "1" ? <Notice kind="ok">Done: every header is now signed with the new secret.</Notice> : null}
-        <SecretPage row={row} status={status} csrf={c.get("csrf")} readOnly={c.get("session").readOnly} revealAllowed={ctx.config.secretReveal} />
+        {c.req.query("committed") === "1" ? (
+          <Notice kind="ok">Done: every header is now signed with the new secret.</Notice>
+        ) : null}
+        <SecretPage
+          row={row}
+          status={status}
+          csrf={c.get("csrf")}
+          readOnly={c.get("session").readOnly}
+          revealAllowed={ctx.config.secretReveal}
+        />
       </>,
     );
   });
@@ -238,16 +257,33 @@ export function registerPortalSecret(portal: Hono<PortalEnv>) {
       page(
         c,
         title,
-        <SecretPage row={row} status={status} csrf={c.get("csrf")} readOnly={false} revealAllowed={ctx.config.secretReveal} issues={issues} values={values} />,
+        <SecretPage
+          row={row}
+          status={status}
+          csrf={c.get("csrf")}
+          readOnly={false}
+          revealAllowed={ctx.config.secretReveal}
+          issues={issues}
+          values={values}
+        />,
         400,
       );
-    if (!GRACE_CHOICES.some(([v]) => v === graceText)) return render([{ path: "grace", message: "pick one of the offered periods" }]);
+    if (!GRACE_CHOICES.some(([v]) => v === graceText))
+      return render([{ path: "grace", message: "pick one of the offered periods" }]);
     try {
-      const result = await rotateSecret(ctx, row.tenantId, row.id, { grace_period_s: grace, ...(own ? { secret: own } : {}) });
+      const result = await rotateSecret(ctx, row.tenantId, row.id, {
+        grace_period_s: grace,
+        ...(own ? { secret: own } : {}),
+      });
       const after = await secretStatus(ctx, result.row);
-      return page(c, { ...title, title: "Secret rotated" }, <ShownSecret secret={result.secret} row={result.row} rotated status={after} />);
+      return page(
+        c,
+        { ...title, title: "Secret rotated" },
+        <ShownSecret secret={result.secret} row={result.row} rotated status={after} />,
+      );
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400) return render(err.issues ?? [{ path: "secret", message: err.message }]);
+      if (err instanceof ApiError && err.status === 400)
+        return render(err.issues ?? [{ path: "secret", message: err.message }]);
       throw err;
     }
   });

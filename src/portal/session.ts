@@ -18,7 +18,9 @@ import type { AppEnv } from "../http/context";
 
 export const COOKIE = "eh_portal";
 
-export type PortalEnv = AppEnv & { Variables: AppEnv["Variables"] & { session: PortalSessionRow; csrf: string; sandbox?: boolean } };
+export type PortalEnv = AppEnv & {
+  Variables: AppEnv["Variables"] & { session: PortalSessionRow; csrf: string; sandbox?: boolean };
+};
 
 const csrfKeys = new Map<string, Promise<CryptoKey>>();
 
@@ -50,7 +52,13 @@ export async function csrfMatches(expected: string, given: unknown): Promise<boo
 /** Browsers keep Secure cookies only from https or a loopback origin (a potentially trustworthy one). */
 function originAllowsSecure(url: string) {
   const { protocol, hostname } = new URL(url);
-  return protocol === "https:" || hostname === "localhost" || hostname.endsWith(".localhost") || hostname === "127.0.0.1" || hostname === "[::1]";
+  return (
+    protocol === "https:" ||
+    hostname === "localhost" ||
+    hostname.endsWith(".localhost") ||
+    hostname === "127.0.0.1" ||
+    hostname === "[::1]"
+  );
 }
 
 /** The cookie's attributes for this deployment and origin (deleting needs the same ones). */
@@ -58,12 +66,16 @@ export function cookieOptions(c: Context<any, any>): CookieOptions {
   const secure = originAllowsSecure(c.req.url);
   const embeddable = c.get("config").portal.frameAncestors.length > 0;
   // SameSite=None needs Secure; on a plain-http dev origin the embedded case falls back to Lax.
-  if (embeddable && secure) return { httpOnly: true, secure: true, sameSite: "None", partitioned: true, path: "/portal" };
+  if (embeddable && secure)
+    return { httpOnly: true, secure: true, sameSite: "None", partitioned: true, path: "/portal" };
   return { httpOnly: true, secure, sameSite: "Lax", path: "/portal" };
 }
 
 export function setSessionCookie(c: Context<any, any>, cookie: string, session: PortalSessionRow) {
-  setCookie(c, COOKIE, cookie, { ...cookieOptions(c), maxAge: Math.max(1, Math.floor((session.expiresAt - Date.now()) / 1000)) });
+  setCookie(c, COOKIE, cookie, {
+    ...cookieOptions(c),
+    maxAge: Math.max(1, Math.floor((session.expiresAt - Date.now()) / 1000)),
+  });
 }
 
 export function clearSessionCookie(c: Context<any, any>) {

@@ -51,7 +51,8 @@ function TestUrlForm(props: { csrf: string; values: Values; issues: ErrorIssue[]
     <form class="card stack" method="post" action="/portal/test-url">
       <input type="hidden" name="_csrf" value={props.csrf} />
       <p>
-        Sends one signed <code>webhook.test</code> request to the address now and shows what it answered. Nothing is saved: add the endpoint afterwards.
+        Sends one signed <code>webhook.test</code> request to the address now and shows what it answered. Nothing is
+        saved: add the endpoint afterwards.
       </p>
       {field(
         "url",
@@ -74,7 +75,13 @@ function TestUrlForm(props: { csrf: string; values: Values; issues: ErrorIssue[]
           </option>
         </select>,
       )}
-      {field("header", "signature.header", "Signature header", "only for the hex format", <input type="text" id="header" name="header" value={v.header} />)}
+      {field(
+        "header",
+        "signature.header",
+        "Signature header",
+        "only for the hex format",
+        <input type="text" id="header" name="header" value={v.header} />,
+      )}
       {field(
         "secret",
         "secret",
@@ -113,10 +120,14 @@ export function registerPortalTestUrl(portal: Hono<PortalEnv>) {
       header: String(body.header ?? "").trim(),
       secret: String(body.secret ?? "").trim(),
     };
-    const form = (issues: ErrorIssue[]) => page(c, meta, <TestUrlForm csrf={c.get("csrf")} values={values} issues={issues} />, 400);
+    const form = (issues: ErrorIssue[]) =>
+      page(c, meta, <TestUrlForm csrf={c.get("csrf")} values={values} issues={issues} />, 400);
     const parsed = TestUrlInput.safeParse({
       url: values.url,
-      signature: values.scheme === "hmac-sha256-hex" ? { scheme: "hmac-sha256-hex", header: values.header, prefix: "" } : { scheme: "standard" },
+      signature:
+        values.scheme === "hmac-sha256-hex"
+          ? { scheme: "hmac-sha256-hex", header: values.header, prefix: "" }
+          : { scheme: "standard" },
       ...(values.secret ? { secret: values.secret } : {}),
     });
     if (!parsed.success) return form(zodIssues(parsed.error));
@@ -141,13 +152,15 @@ export function registerPortalTestUrl(portal: Hono<PortalEnv>) {
             <code class="secret" id="secret">
               {secret}
             </code>
-            To keep it, paste it into the “secret” of the endpoint you create through the API, or rotate to it from the endpoint's secret page.
+            To keep it, paste it into the “secret” of the endpoint you create through the API, or rotate to it from the
+            endpoint's secret page.
           </Notice>
           <TestUrlForm csrf={c.get("csrf")} values={{ ...values, secret }} issues={[]} />
         </>,
       );
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400) return form(err.issues ?? [{ path: "url", message: err.message }]);
+      if (err instanceof ApiError && err.status === 400)
+        return form(err.issues ?? [{ path: "url", message: err.message }]);
       const limited = limitedNotice(c, err);
       if (limited)
         return page(

@@ -68,10 +68,14 @@ async function recordPoison(env: Env, queue: string, poison: Message<unknown>[])
 async function requeueSplit(env: Env, oversized: { msg: Message<unknown>; parts: FanoutMessages[] }[]) {
   for (const { msg, parts } of oversized) {
     try {
-      for (const some of chunk(parts, MESSAGES_PER_SEND_BATCH)) await env.EVENTS_QUEUE.sendBatch(some.map((body) => ({ body, contentType: "json" as const })));
+      for (const some of chunk(parts, MESSAGES_PER_SEND_BATCH))
+        await env.EVENTS_QUEUE.sendBatch(some.map((body) => ({ body, contentType: "json" as const })));
       msg.ack();
     } catch (err) {
-      log.error("could not queue the parts of an oversized fan-out message", { parts: parts.length, ...errorFields(err) });
+      log.error("could not queue the parts of an oversized fan-out message", {
+        parts: parts.length,
+        ...errorFields(err),
+      });
       msg.retry({ delaySeconds: retryDelay(msg.attempts) });
     }
   }
@@ -83,7 +87,9 @@ async function consumeFanouts(ctx: ServiceCtx, messages: (Parsed & { body: Fanou
   const outcomes = await fanOutByTenant(
     ctx,
     messages.filter((g) => g.body.resume_after === undefined).flatMap(requests),
-    messages.filter((g) => g.body.resume_after !== undefined).map((g) => ({ tenantId: g.body.tenant_id, requests: requests(g), after: g.body.resume_after! })),
+    messages
+      .filter((g) => g.body.resume_after !== undefined)
+      .map((g) => ({ tenantId: g.body.tenant_id, requests: requests(g), after: g.body.resume_after! })),
   );
   for (const g of messages) {
     const outcome = outcomes.get(g.body.tenant_id);
@@ -91,7 +97,11 @@ async function consumeFanouts(ctx: ServiceCtx, messages: (Parsed & { body: Fanou
       g.msg.ack();
       continue;
     }
-    log.error("fan-out failed; retrying the tenant's messages", { tenant_id: g.body.tenant_id, attempts: g.msg.attempts, ...errorFields(outcome?.reason) });
+    log.error("fan-out failed; retrying the tenant's messages", {
+      tenant_id: g.body.tenant_id,
+      attempts: g.msg.attempts,
+      ...errorFields(outcome?.reason),
+    });
     g.msg.retry({ delaySeconds: retryDelay(g.msg.attempts) });
   }
 }
@@ -111,7 +121,11 @@ async function consumeOperational(ctx: ServiceCtx, messages: (Parsed & { body: O
       await store([m.body]);
       m.msg.ack();
     } catch (err) {
-      log.error("operational message failed", { operational_events: m.body.events.length, attempts: m.msg.attempts, ...errorFields(err) });
+      log.error("operational message failed", {
+        operational_events: m.body.events.length,
+        attempts: m.msg.attempts,
+        ...errorFields(err),
+      });
       m.msg.retry({ delaySeconds: retryDelay(m.msg.attempts) });
     }
   }
@@ -122,15 +136,34 @@ async function consumeOperational(ctx: ServiceCtx, messages: (Parsed & { body: O
  * existing tenant it names (listed and purged with that tenant, and re-drivable by hand when a
  * newer version understands it); anything else the operator's.
  */
-function deadLetterOf(queue: string, m: Message<unknown>, now: number, known: Set<string>): { tenantId: string; row: DeadLetterRow } {
+function deadLetterOf(
+  queue: string,
+  m: Message<unknown>,
+  now: number,
+  known: Set<string>,
+): { tenantId: string; row: DeadLetterRow } {
   const parsed = EventsMessage.safeParse(m.body);
   const kind = parsed.success ? parsed.data.kind : "unknown";
   const named = parsed.success ? null : tenantNamedBy(m.body);
-  const tenantId = parsed.success && parsed.data.kind === "fanout" ? parsed.data.tenant_id : named && known.has(named) ? named : OPERATOR_TENANT;
+  const tenantId =
+    parsed.success && parsed.data.kind === "fanout"
+      ? parsed.data.tenant_id
+      : named && known.has(named)
+        ? named
+        : OPERATOR_TENANT;
   const redrives = parsed.success ? (parsed.data.redrives ?? 0) : 0;
   return {
     tenantId,
-    row: { id: newId("dlq", now), queue, kind, body: JSON.stringify(m.body ?? null), attempts: m.attempts, redrives, createdAt: now, redrivenAt: null },
+    row: {
+      id: newId("dlq", now),
+      queue,
+      kind,
+      body: JSON.stringify(m.body ?? null),
+      attempts: m.attempts,
+      redrives,
+      createdAt: now,
+      redrivenAt: null,
+    },
   };
 }
 
@@ -148,11 +181,15 @@ async function recordDeadLetters(env: Env, queue: string, messages: readonly Mes
 /** The tenants that exist among those named by bodies the schema refuses (rare: one D1 read each). */
 async function existingTenantsNamedBy(env: Env, messages: readonly Message<unknown>[]): Promise<Set<string>> {
   const named = new Set(
-    messages.flatMap((m) => (EventsMessage.safeParse(m.body).success ? [] : [tenantNamedBy(m.body)].filter((t): t is string => t !== null))),
+    messages.flatMap((m) =>
+      EventsMessage.safeParse(m.body).success ? [] : [tenantNamedBy(m.body)].filter((t): t is string => t !== null),
+    ),
   );
   const db = serviceCtx(env).db;
   const found = await Promise.all(
-    [...named].map(async (id) => ((await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, id)).get()) ? id : null)),
+    [...named].map(async (id) =>
+      (await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, id)).get()) ? id : null,
+    ),
   );
   return new Set(found.filter((t): t is string => t !== null));
 }

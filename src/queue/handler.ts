@@ -25,4 +25,5 @@ const CONSUMERS: Record<QueueKind, (batch: MessageBatch<unknown>, env: Env) => P
   "dead-letters": consumeDeadLetters,
 };
 
-export const queueHandler: ExportedHandlerQueueHandler<Env, unknown> = (batch, env) => CONSUMERS[queueKind(batch.queue)](batch, env);
+export const queueHandler: ExportedHandlerQueueHandler<Env, unknown> = (batch, env) =>
+  CONSUMERS[queueKind(batch.queue)](batch, env);

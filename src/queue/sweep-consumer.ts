@@ -24,16 +24,23 @@ export async function consumeSweeps(batch: MessageBatch<unknown>, env: Env): Pro
     }
     const parsed = SweepMessage.safeParse(msg.body);
     if (!parsed.success) {
-      log.error("sweep message not understood; dropped (the log's alarm asks again)", { body: JSON.stringify(msg.body ?? null).slice(0, 200) });
+      log.error("sweep message not understood; dropped (the log's alarm asks again)", {
+        body: JSON.stringify(msg.body ?? null).slice(0, 200),
+      });
       msg.ack();
       continue;
     }
     try {
       const result = await sweepTenant(ctx, parsed.data.tenant_id, Date.now());
-      if (result.requeued || result.rehanded || result.tasks || result.redriven) log.info("swept", { tenant_id: parsed.data.tenant_id, ...result });
+      if (result.requeued || result.rehanded || result.tasks || result.redriven)
+        log.info("swept", { tenant_id: parsed.data.tenant_id, ...result });
       msg.ack();
     } catch (err) {
-      log.error("sweep failed for a tenant", { tenant_id: parsed.data.tenant_id, attempts: msg.attempts, ...errorFields(err) });
+      log.error("sweep failed for a tenant", {
+        tenant_id: parsed.data.tenant_id,
+        attempts: msg.attempts,
+        ...errorFields(err),
+      });
       msg.retry({ delaySeconds: RETRY_DELAY_S });
     }
   }

@@ -10,7 +10,10 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>) {
   // The address with a trailing slash, as typed or linked, leads to the same page.
   app.get("/docs/", (c) => c.redirect("/docs", 301));
   app.get("/docs", (c) => {
-    c.header("content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'");
+    c.header(
+      "content-security-policy",
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
+    );
     return c.html(html`<!doctype html>
 <html lang="en">
   <head>

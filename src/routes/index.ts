@@ -19,7 +19,9 @@ import { registerStatsRoutes } from "./stats";
 import { registerTenantRoutes } from "./tenants";
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>) {
-  app.get("/", (c) => c.json({ name: "edgehooks", version: c.get("config").version, docs: "/docs", openapi: "/openapi.json" }));
+  app.get("/", (c) =>
+    c.json({ name: "edgehooks", version: c.get("config").version, docs: "/docs", openapi: "/openapi.json" }),
+  );
   registerDocsRoutes(app);
   registerTenantRoutes(app);
   registerApiKeyRoutes(app);

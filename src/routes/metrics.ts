@@ -26,7 +26,9 @@ const MetricsQuery = z.object({
     .regex(TENANT_ID_PATTERN, "tenant ids are 1..64 characters of A-Z a-z 0-9 _ . : -")
     .optional()
     .openapi({ description: "Scrape this one tenant only (404 if it does not exist).", example: "org_xyz789" }),
-  cursor: z.string().max(200).optional().openapi({ description: "The `# next_cursor` of the previous scrape, when it said `edgehooks_scrape_truncated 1`." }),
+  cursor: z.string().max(200).optional().openapi({
+    description: "The `# next_cursor` of the previous scrape, when it said `edgehooks_scrape_truncated 1`.",
+  }),
 });
 
 /**
@@ -44,7 +46,8 @@ async function authorizeOperator(header: (name: string) => string | undefined, e
     throw new ApiError("unauthorized", "invalid or revoked API key");
   }
   // Every tenant's numbers: the root key or an admin key that no tenant restricts.
-  if (!isOperator(principal)) throw new ApiError("forbidden", "metrics need the root key or an admin key bound to no tenant");
+  if (!isOperator(principal))
+    throw new ApiError("forbidden", "metrics need the root key or an admin key bound to no tenant");
 }
 
 export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
@@ -62,7 +65,10 @@ export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Operator metrics (Prometheus text); root key or an unbound admin key",
       request: { query: MetricsQuery },
       responses: {
-        200: { description: "Prometheus text exposition format 0.0.4.", content: { [PROMETHEUS_CONTENT_TYPE]: { schema: z.string() } } },
+        200: {
+          description: "Prometheus text exposition format 0.0.4.",
+          content: { [PROMETHEUS_CONTENT_TYPE]: { schema: z.string() } },
+        },
         403: errorResponse("Only the root key or an admin key bound to no tenant may read the metrics."),
         404: errorResponse("The tenant named by `tenant` does not exist."),
       },
@@ -70,12 +76,16 @@ export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant, cursor } = c.req.valid("query");
       if (tenant !== undefined && cursor !== undefined) {
-        throw badRequest("give either tenant or cursor", [{ path: "cursor", message: "a single-tenant scrape has no pages" }]);
+        throw badRequest("give either tenant or cursor", [
+          { path: "cursor", message: "a single-tenant scrape has no pages" },
+        ]);
       }
       const after = decodeCursor(cursor, TENANT_ID_PATTERN);
       const scrape = await scrapeMetrics(c.var.services, { tenant, after });
       c.header("cache-control", "no-store");
-      return c.text(renderMetrics(scrape, scrape.nextAfter ? encodeCursor(scrape.nextAfter) : null), 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
+      return c.text(renderMetrics(scrape, scrape.nextAfter ? encodeCursor(scrape.nextAfter) : null), 200, {
+        "content-type": PROMETHEUS_CONTENT_TYPE,
+      });
     },
   );
 }

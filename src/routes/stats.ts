@@ -7,18 +7,36 @@ import { idParam, TenantIdParam, Timestamp, TimestampInput } from "./common";
 
 const tags = ["Stats"];
 const Summary = {
-  deliveries: z.object({ succeeded: z.number(), failed: z.number(), cancelled: z.number(), pending: z.number().optional() }),
+  deliveries: z.object({
+    succeeded: z.number(),
+    failed: z.number(),
+    cancelled: z.number(),
+    pending: z.number().optional(),
+  }),
   attempts: z.object({ total: z.number(), succeeded: z.number(), failed: z.number() }),
-  success_rate: z.number().nullable().openapi({ description: "Succeeded ÷ (succeeded + failed) deliveries finished in the window." }),
-  latency_ms: z
-    .object({ p50: z.number().nullable(), p95: z.number().nullable() })
-    .openapi({ description: "Attempt latency percentiles, as the upper bound of their histogram bucket (null above 25.6 s or without attempts)." }),
+  success_rate: z
+    .number()
+    .nullable()
+    .openapi({ description: "Succeeded ÷ (succeeded + failed) deliveries finished in the window." }),
+  latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable() }).openapi({
+    description:
+      "Attempt latency percentiles, as the upper bound of their histogram bucket (null above 25.6 s or without attempts).",
+  }),
 };
-const EndpointStatsSchema = z.object({ endpoint_id: z.string(), since: Timestamp, ...Summary }).openapi("EndpointStats");
+const EndpointStatsSchema = z
+  .object({ endpoint_id: z.string(), since: Timestamp, ...Summary })
+  .openapi("EndpointStats");
 const TenantStatsSchema = z
-  .object({ tenant_id: z.string(), since: Timestamp, ...Summary, endpoints: z.array(z.object({ endpoint_id: z.string(), ...Summary })) })
+  .object({
+    tenant_id: z.string(),
+    since: Timestamp,
+    ...Summary,
+    endpoints: z.array(z.object({ endpoint_id: z.string(), ...Summary })),
+  })
   .openapi("TenantStats");
-const SinceQuery = z.object({ since: TimestampInput.optional().openapi({ description: "Window start (hour-aligned); default 24 h ago." }) });
+const SinceQuery = z.object({
+  since: TimestampInput.optional().openapi({ description: "Window start (hour-aligned); default 24 h ago." }),
+});
 
 export function registerStatsRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -28,7 +46,10 @@ export function registerStatsRoutes(app: OpenAPIHono<AppEnv>) {
       tags,
       operationId: "getEndpointStats",
       summary: "An endpoint's delivery stats",
-      request: { params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }), query: SinceQuery },
+      request: {
+        params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }),
+        query: SinceQuery,
+      },
       responses: { 200: jsonResponse(EndpointStatsSchema, "Counts by status, success rate, latency p50/p95.") },
     }),
     async (c) => {

@@ -55,7 +55,10 @@ export async function assertTenantKeyQuota(db: Db, tenantId: string) {
     .where(and(eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
     .get();
   if ((row?.n ?? 0) >= MAX_KEYS_PER_TENANT) {
-    throw new ApiError("conflict", `the tenant already has ${MAX_KEYS_PER_TENANT} live API keys, the most a key bound to it may mint; revoke one first`);
+    throw new ApiError(
+      "conflict",
+      `the tenant already has ${MAX_KEYS_PER_TENANT} live API keys, the most a key bound to it may mint; revoke one first`,
+    );
   }
 }
 

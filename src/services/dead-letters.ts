@@ -36,7 +36,9 @@ async function assertTenant(ctx: ServiceCtx, tenantId: string) {
 
 export async function listDeadLetters(ctx: ServiceCtx, tenantId: string, f: { limit: number; before?: string }) {
   await assertTenant(ctx, tenantId);
-  return listAcross(ctx.env, tenantId, await segmentsOf(ctx.env, tenantId), f, "dlq", (log, at) => log.listDeadLetters({ ...f, ...at }));
+  return listAcross(ctx.env, tenantId, await segmentsOf(ctx.env, tenantId), f, "dlq", (log, at) =>
+    log.listDeadLetters({ ...f, ...at }),
+  );
 }
 
 /**
@@ -59,13 +61,21 @@ async function requeue(ctx: ServiceCtx, tenantId: string, rows: DeadLetterRow[])
     sent.push(row.id);
   }
   // Each in the segment its id names (the sweep passes a segment's own name: the same segment).
-  for (const [, ids] of bySegment(sent, (id) => id)) await logForId(ctx.env, tenantId, ids[0]!).markDeadLettersRedriven(ids, Date.now());
+  for (const [, ids] of bySegment(sent, (id) => id))
+    await logForId(ctx.env, tenantId, ids[0]!).markDeadLettersRedriven(ids, Date.now());
   return sent.length;
 }
 
 /** The sweeper's step: queue again what was re-driven fewer than `maxRedrives` times. */
-export async function redriveDeadLetters(ctx: ServiceCtx, tenantId: string, opts: { maxRedrives: number; limit: number }): Promise<number> {
-  const rows = await tenantLogFor(ctx.env, tenantId).listDeadLetters({ limit: opts.limit, maxRedrives: opts.maxRedrives });
+export async function redriveDeadLetters(
+  ctx: ServiceCtx,
+  tenantId: string,
+  opts: { maxRedrives: number; limit: number },
+): Promise<number> {
+  const rows = await tenantLogFor(ctx.env, tenantId).listDeadLetters({
+    limit: opts.limit,
+    maxRedrives: opts.maxRedrives,
+  });
   return requeue(ctx, tenantId, rows.slice(0, opts.limit));
 }
 
@@ -74,8 +84,10 @@ export async function redriveDeadLetter(ctx: ServiceCtx, tenantId: string, id: s
   await assertTenant(ctx, tenantId);
   const row = await logForId(ctx.env, tenantId, id).getDeadLetter(id);
   if (!row) throw notFound("dead letter");
-  if (row.redrivenAt !== null) throw new ApiError("conflict", `this dead letter was already re-driven at ${iso(row.redrivenAt)}`);
-  if (!requeueable(row)) throw new ApiError("conflict", "no version of this service understands this message; it cannot be re-driven");
+  if (row.redrivenAt !== null)
+    throw new ApiError("conflict", `this dead letter was already re-driven at ${iso(row.redrivenAt)}`);
+  if (!requeueable(row))
+    throw new ApiError("conflict", "no version of this service understands this message; it cannot be re-driven");
   await requeue(ctx, tenantId, [row]);
   return { id: row.id, queued: true as const };
 }

@@ -18,7 +18,12 @@ interface FilterTestInput {
   channels?: string[];
 }
 
-export async function testEndpointFilter(ctx: ServiceCtx, tenantId: string, endpointId: string, input: FilterTestInput) {
+export async function testEndpointFilter(
+  ctx: ServiceCtx,
+  tenantId: string,
+  endpointId: string,
+  input: FilterTestInput,
+) {
   await limitTenantAction(ctx.env, tenantId, "test-filter");
   const endpoint = await getEndpoint(ctx, tenantId, endpointId);
   // A filter stored before a check it now fails (an RE2-incompatible or oversized pattern, too
@@ -36,5 +41,10 @@ export async function testEndpointFilter(ctx: ServiceCtx, tenantId: string, endp
   const filter_matches = matchesFilter(endpoint.filter as Filter | null, { type, channels, data: input.data });
   const event_type_matches = matchesEventType(endpoint.eventTypes, type);
   const channels_match = matchesChannels(endpoint.channels, channels);
-  return { matches: filter_matches && event_type_matches && channels_match, filter_matches, event_type_matches, channels_match };
+  return {
+    matches: filter_matches && event_type_matches && channels_match,
+    filter_matches,
+    event_type_matches,
+    channels_match,
+  };
 }

@@ -14,7 +14,9 @@ import { ENVELOPES } from "../domain/endpoints";
 import { MetadataSchema } from "../domain/metadata";
 
 export const EventTypePatternsSchema = z
-  .array(z.string().max(200).regex(EVENT_TYPE_PATTERN, "event types are dot-separated names; `job.*` and `*` are patterns"))
+  .array(
+    z.string().max(200).regex(EVENT_TYPE_PATTERN, "event types are dot-separated names; `job.*` and `*` are patterns"),
+  )
   .max(100);
 
 export const ChannelsSchema = z

@@ -17,7 +17,13 @@ import { ApiError, notFound } from "../errors";
 import { decryptJson, encryptJson } from "../lib/crypto";
 import type { ServiceCtx } from "./context";
 import { deploymentDefaults } from "../attempts/deployment-defaults";
-import { endpointField, headerSecretIndex, liveSecrets, type EndpointRow, type StoredSecret } from "../attempts/endpoint-snapshot";
+import {
+  endpointField,
+  headerSecretIndex,
+  liveSecrets,
+  type EndpointRow,
+  type StoredSecret,
+} from "../attempts/endpoint-snapshot";
 import { pushSnapshot } from "../dispatcher/client";
 import { getEndpoint } from "./endpoints";
 import { emitOperational } from "./operational";
@@ -46,7 +52,10 @@ export function rotated(stored: StoredSecret[], fresh: string, graceS: number, n
     .map((s, i) => ({ s, i }))
     .filter(({ s }) => isLive(s, now))
     .map(({ s, i }) => {
-      const next: StoredSecret = { secret: s.secret, expires_at: s.expires_at === null ? expiresAt : Math.min(s.expires_at, expiresAt) };
+      const next: StoredSecret = {
+        secret: s.secret,
+        expires_at: s.expires_at === null ? expiresAt : Math.min(s.expires_at, expiresAt),
+      };
       if (s.pending && i !== held) next.pending = true;
       return { s: next, i };
     })
@@ -80,13 +89,23 @@ async function changeSecrets(
   for (let i = 0; i < CAS_TRIES; i++) {
     const current = await getEndpoint(ctx, tenantId, endpointId);
     const now = Date.now();
-    const stored = await decryptJson<StoredSecret[]>(ctx.env, current.secretsEnc, endpointField(endpointId, "secrets_enc"));
+    const stored = await decryptJson<StoredSecret[]>(
+      ctx.env,
+      current.secretsEnc,
+      endpointField(endpointId, "secrets_enc"),
+    );
     const next = change(stored, current, now);
     if (next === null) return { row: current, stored, now };
     const row = await ctx.db
       .update(endpoints)
-      .set({ secretsEnc: await encryptJson(ctx.env, next, endpointField(endpointId, "secrets_enc")), version: nextVersion(), updatedAt: now })
-      .where(and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId), eq(endpoints.version, current.version)))
+      .set({
+        secretsEnc: await encryptJson(ctx.env, next, endpointField(endpointId, "secrets_enc")),
+        version: nextVersion(),
+        updatedAt: now,
+      })
+      .where(
+        and(eq(endpoints.id, endpointId), eq(endpoints.tenantId, tenantId), eq(endpoints.version, current.version)),
+      )
       .returning()
       .get();
     if (!row) continue; // changed (or deleted) meanwhile: the next read tells which
@@ -114,7 +133,9 @@ export async function rotateSecret(ctx: ServiceCtx, tenantId: string, endpointId
   const { row, stored, now } = await changeSecrets(ctx, tenantId, endpointId, (list, current, at) => {
     if (input.secret !== undefined) assertOwnSecret(input.secret, profileOf(ctx, current));
     if (list.some((s) => s.secret === secret && isLive(s, at))) {
-      throw new ApiError("bad_request", "this secret is already one of the endpoint's live secrets", [{ path: "secret", message: "choose a new secret" }]);
+      throw new ApiError("bad_request", "this secret is already one of the endpoint's live secrets", [
+        { path: "secret", message: "choose a new secret" },
+      ]);
     }
     return rotated(list, secret, graceS, at);
   });
@@ -123,7 +144,10 @@ export async function rotateSecret(ctx: ServiceCtx, tenantId: string, endpointId
     {
       type: "endpoint.secret_rotated",
       tenantId,
-      data: { endpoint_id: endpointId, previous_secrets_expire_at: previousExpireAt === null ? null : new Date(previousExpireAt).toISOString() },
+      data: {
+        endpoint_id: endpointId,
+        previous_secrets_expire_at: previousExpireAt === null ? null : new Date(previousExpireAt).toISOString(),
+      },
     },
   ]);
   return {
@@ -146,7 +170,9 @@ function pendingCommit(row: EndpointRow, stored: StoredSecret[], now: number, ct
  * with nothing pending changes nothing (a retried commit is harmless).
  */
 export async function commitRotation(ctx: ServiceCtx, tenantId: string, endpointId: string) {
-  const { row, stored, now } = await changeSecrets(ctx, tenantId, endpointId, (list) => (list.some((s) => s.pending) ? committed(list) : null));
+  const { row, stored, now } = await changeSecrets(ctx, tenantId, endpointId, (list) =>
+    list.some((s) => s.pending) ? committed(list) : null,
+  );
   return { row, liveSecrets: liveSecrets(stored, now).length, previousExpireAt: expiryOfOld(stored) };
 }
 
@@ -168,7 +194,8 @@ export async function secretStatus(ctx: ServiceCtx, row: EndpointRow) {
  * SECRET_REVEAL=false (403). The caller checks the scope (admin; a portal session not read-only).
  */
 export async function revealSecret(ctx: ServiceCtx, tenantId: string, endpointId: string) {
-  if (!ctx.config.secretReveal) throw new ApiError("forbidden", "this deployment does not reveal signing secrets (SECRET_REVEAL=false)");
+  if (!ctx.config.secretReveal)
+    throw new ApiError("forbidden", "this deployment does not reveal signing secrets (SECRET_REVEAL=false)");
   const row = await getEndpoint(ctx, tenantId, endpointId);
   const stored = await decryptJson<StoredSecret[]>(ctx.env, row.secretsEnc, endpointField(row.id, "secrets_enc"));
   const current = stored[0];

@@ -22,7 +22,12 @@ export const MAX_ENDPOINTS_PER_URL = 10;
  * MAX_ENDPOINTS_PER_URL rows read), so a create can warn that each event they both match will
  * arrive twice.
  */
-export async function assertUrlShareQuota(ctx: ServiceCtx, tenantId: string, url: string, endpointId?: string): Promise<string[]> {
+export async function assertUrlShareQuota(
+  ctx: ServiceCtx,
+  tenantId: string,
+  url: string,
+  endpointId?: string,
+): Promise<string[]> {
   const conds = [eq(endpoints.tenantId, tenantId), eq(endpoints.url, url)];
   if (endpointId) conds.push(ne(endpoints.id, endpointId));
   const rows = await ctx.db
@@ -32,12 +37,16 @@ export async function assertUrlShareQuota(ctx: ServiceCtx, tenantId: string, url
     .limit(MAX_ENDPOINTS_PER_URL)
     .all();
   if (rows.length >= MAX_ENDPOINTS_PER_URL) {
-    throw new ApiError("conflict", `${MAX_ENDPOINTS_PER_URL} endpoints of this tenant already send to this exact URL (MAX_ENDPOINTS_PER_URL)`, [
-      {
-        path: "url",
-        message: `at most ${MAX_ENDPOINTS_PER_URL} endpoints may share one URL; give this one its own (another path or query) or reuse one of them`,
-      },
-    ]);
+    throw new ApiError(
+      "conflict",
+      `${MAX_ENDPOINTS_PER_URL} endpoints of this tenant already send to this exact URL (MAX_ENDPOINTS_PER_URL)`,
+      [
+        {
+          path: "url",
+          message: `at most ${MAX_ENDPOINTS_PER_URL} endpoints may share one URL; give this one its own (another path or query) or reuse one of them`,
+        },
+      ],
+    );
   }
   return rows.map((r) => r.id);
 }
@@ -51,7 +60,8 @@ interface UrlSharedWarning {
 
 export function urlSharedWarning(sharing: string[]): UrlSharedWarning[] {
   if (!sharing.length) return [];
-  const others = sharing.length === 1 ? `endpoint ${sharing[0]} already sends` : `${sharing.length} endpoints already send`;
+  const others =
+    sharing.length === 1 ? `endpoint ${sharing[0]} already sends` : `${sharing.length} endpoints already send`;
   return [
     {
       code: "url_shared",

@@ -20,10 +20,19 @@ export const TEST_EVENT_TYPE = "webhook.test";
 
 /** The default `webhook.test` data (docs/contract.md "Endpoints"): a message, the time it was sent, and the endpoint when there is one. */
 export function defaultTestData(now: number, endpointId?: string) {
-  return { message: "Test event from Edgehooks", timestamp: new Date(now).toISOString(), ...(endpointId ? { endpoint_id: endpointId } : {}) };
+  return {
+    message: "Test event from Edgehooks",
+    timestamp: new Date(now).toISOString(),
+    ...(endpointId ? { endpoint_id: endpointId } : {}),
+  };
 }
 
-export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, input: { event_type?: string; data?: unknown }) {
+export async function testEndpoint(
+  ctx: ServiceCtx,
+  tenantId: string,
+  endpointId: string,
+  input: { event_type?: string; data?: unknown },
+) {
   await limitTenantAction(ctx.env, tenantId, "test");
   const endpoint = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
@@ -61,7 +70,13 @@ export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId
     createdAt: now,
     updatedAt: now,
   };
-  const placed = await insertTest(ctx.env, await tenantRef(ctx, tenantId), (await cachedTenant(ctx, tenantId)).logCurrentSegment, event, delivery);
+  const placed = await insertTest(
+    ctx.env,
+    await tenantRef(ctx, tenantId),
+    (await cachedTenant(ctx, tenantId)).logCurrentSegment,
+    event,
+    delivery,
+  );
   if (!placed) throw notFound("tenant");
   const resolved = await resolveEndpoint(ctx.env, endpoint, now);
   const result = await sendAttempt({
@@ -75,7 +90,15 @@ export async function testEndpoint(ctx: ServiceCtx, tenantId: string, endpointId
   const ref = { id: placed.delivery.id, tenantId, endpointId: endpoint.id, eventId: placed.event.id };
   await recordChanges(
     ctx.env,
-    [{ delivery: ref, attempt: result, status: result.ok ? "succeeded" : "failed", attemptCount: 1, nextAttemptAt: null }],
+    [
+      {
+        delivery: ref,
+        attempt: result,
+        status: result.ok ? "succeeded" : "failed",
+        attemptCount: 1,
+        nextAttemptAt: null,
+      },
+    ],
     Date.now(),
   );
   return attemptRow(ref, result);

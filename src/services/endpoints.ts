@@ -61,8 +61,12 @@ export function endpointView(row: EndpointRow, defaults: DeploymentDefaults) {
 
 /** Refuses destinations the SSRF guard blocks (under the tenant's environment), with the reason in `issues`. */
 export function assertDestination(ctx: ServiceCtx, url: string, environment: TenantEnvironment = "production") {
-  const verdict = checkDestination(url, { ...destinationRules(ctx.config, environment === "sandbox"), selfHosts: selfHosts(ctx.config) });
-  if (!verdict.ok) throw new ApiError("bad_request", "destination URL is not allowed", [{ path: "url", message: verdict.reason }]);
+  const verdict = checkDestination(url, {
+    ...destinationRules(ctx.config, environment === "sandbox"),
+    selfHosts: selfHosts(ctx.config),
+  });
+  if (!verdict.ok)
+    throw new ApiError("bad_request", "destination URL is not allowed", [{ path: "url", message: verdict.reason }]);
   return verdict.url.toString();
 }
 
@@ -84,13 +88,18 @@ async function sealOptional(ctx: ServiceCtx, value: unknown, endpointId: string,
 async function assertEndpointQuota(ctx: ServiceCtx, tenantId: string) {
   const max = ctx.config.maxEndpointsPerTenant;
   const row = await ctx.db.select({ n: count() }).from(endpoints).where(eq(endpoints.tenantId, tenantId)).get();
-  if ((row?.n ?? 0) >= max) throw new ApiError("conflict", `the tenant already has ${max} endpoints (MAX_ENDPOINTS_PER_TENANT); delete one first`);
+  if ((row?.n ?? 0) >= max)
+    throw new ApiError(
+      "conflict",
+      `the tenant already has ${max} endpoints (MAX_ENDPOINTS_PER_TENANT); delete one first`,
+    );
 }
 
 export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: CreateEndpoint) {
   const environment = await tenantEnvironment(ctx.db, tenantId);
   const url = assertDestination(ctx, input.url, environment);
-  if (input.secret !== undefined) assertOwnSecret(input.secret, input.signature ?? deploymentDefaults(ctx.env).signature);
+  if (input.secret !== undefined)
+    assertOwnSecret(input.secret, input.signature ?? deploymentDefaults(ctx.env).signature);
   await assertEndpointQuota(ctx, tenantId);
   const sharing = await assertUrlShareQuota(ctx, tenantId, url);
   const now = Date.now();
@@ -133,7 +142,11 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
 }
 
 /** A page of the tenant's endpoints, newest first; an unknown tenant is a 404. */
-export async function listEndpoints(ctx: ServiceCtx, tenantId: string, opts: { limit: number; before?: string; status?: EndpointStatus; eventType?: string }) {
+export async function listEndpoints(
+  ctx: ServiceCtx,
+  tenantId: string,
+  opts: { limit: number; before?: string; status?: EndpointStatus; eventType?: string },
+) {
   await getTenant(ctx.db, tenantId);
   const conds = [eq(endpoints.tenantId, tenantId)];
   if (opts.before) conds.push(lt(endpoints.id, opts.before));
@@ -151,7 +164,11 @@ export async function listEndpoints(ctx: ServiceCtx, tenantId: string, opts: { l
   const out: EndpointRow[] = [];
   let before = opts.before;
   for (;;) {
-    const batchConds = [...conds.slice(0, 1), ...(before ? [lt(endpoints.id, before)] : []), ...(opts.status ? [eq(endpoints.status, opts.status)] : [])];
+    const batchConds = [
+      ...conds.slice(0, 1),
+      ...(before ? [lt(endpoints.id, before)] : []),
+      ...(opts.status ? [eq(endpoints.status, opts.status)] : []),
+    ];
     const rows = await ctx.db
       .select()
       .from(endpoints)
@@ -220,7 +237,11 @@ export async function updateEndpoint(ctx: ServiceCtx, tenantId: string, endpoint
 /** A brought vendor-style secret cannot sign `standard`: switching such an endpoint's scheme is refused. */
 async function assertSecretsFit(ctx: ServiceCtx, current: EndpointRow, profile: SignatureProfile) {
   if (profile.scheme !== "standard") return;
-  const stored = await decryptJson<StoredSecret[]>(ctx.env, current.secretsEnc, endpointField(current.id, "secrets_enc"));
+  const stored = await decryptJson<StoredSecret[]>(
+    ctx.env,
+    current.secretsEnc,
+    endpointField(current.id, "secrets_enc"),
+  );
   const current0 = stored[0];
   if (current0) assertOwnSecret(current0.secret, profile, "signature");
 }
@@ -238,7 +259,13 @@ function statusEvent(row: EndpointRow): OperationalEvent {
  * Enables or disables an endpoint. Disabling holds its pending deliveries; enabling resumes them.
  * The dispatcher is told either way: an unchanged status re-syncs an object that missed a change.
  */
-export async function setEndpointStatus(ctx: ServiceCtx, tenantId: string, endpointId: string, status: EndpointStatus, reason: DisabledReason = "manual") {
+export async function setEndpointStatus(
+  ctx: ServiceCtx,
+  tenantId: string,
+  endpointId: string,
+  status: EndpointStatus,
+  reason: DisabledReason = "manual",
+) {
   const current = await getEndpoint(ctx, tenantId, endpointId);
   if (current.status === status && (status === "active" || current.disabledReason === reason)) {
     await pushSnapshot(ctx.env, current);

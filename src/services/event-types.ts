@@ -102,7 +102,10 @@ function checkSchemaAndExample(schema: unknown, example: unknown): ErrorIssue[] 
     return [{ path: "schema", message: `not a usable JSON Schema: ${(err as Error).message}` }];
   }
   if (example === undefined || example === null) return [];
-  return schemaIssues(validator, example).map((i) => ({ path: `example${i.path.slice("data".length)}`, message: i.message }));
+  return schemaIssues(validator, example).map((i) => ({
+    path: `example${i.path.slice("data".length)}`,
+    message: i.message,
+  }));
 }
 
 async function lookup(ctx: ServiceCtx, name: string, now: number): Promise<CachedType> {
@@ -121,7 +124,10 @@ export async function validateAgainstCatalog(ctx: ServiceCtx, items: { type: str
   const out: { issues: ErrorIssue[]; deprecated: boolean }[] = [];
   for (const item of items) {
     const entry = await lookup(ctx, item.type, now);
-    out.push({ issues: entry.validator ? schemaIssues(entry.validator, item.data) : [], deprecated: entry.row?.deprecated ?? false });
+    out.push({
+      issues: entry.validator ? schemaIssues(entry.validator, item.data) : [],
+      deprecated: entry.row?.deprecated ?? false,
+    });
   }
   return out;
 }

@@ -15,10 +15,16 @@ const LATENCY_BUCKETS_S = LATENCY_BUCKETS_MS.map((ms) => ms / 1000);
 
 export function renderMetrics(scrape: Scrape, nextCursor: string | null): string {
   const out = new PrometheusText();
-  const withTotals = scrape.tenants.flatMap((t) => (t.metrics ? t.metrics.endpoints.map((e) => ({ tenantId: t.tenantId, e })) : []));
+  const withTotals = scrape.tenants.flatMap((t) =>
+    t.metrics ? t.metrics.endpoints.map((e) => ({ tenantId: t.tenantId, e })) : [],
+  );
   const ep = (tenantId: string, endpointId: string) => ({ tenant_id: tenantId, endpoint_id: endpointId });
 
-  out.family("edgehooks_attempts_total", "counter", "Delivery attempts per endpoint, by outcome (succeeded: a 2xx answer; failed: anything else).");
+  out.family(
+    "edgehooks_attempts_total",
+    "counter",
+    "Delivery attempts per endpoint, by outcome (succeeded: a 2xx answer; failed: anything else).",
+  );
   for (const { tenantId, e } of withTotals) {
     out.sample("edgehooks_attempts_total", { ...ep(tenantId, e.endpointId), outcome: "succeeded" }, e.attemptsOk);
     out.sample("edgehooks_attempts_total", { ...ep(tenantId, e.endpointId), outcome: "failed" }, e.attemptsFailed);
@@ -29,7 +35,12 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
     "Delivery attempts per endpoint, by HTTP status class (none: no HTTP answer: timeout, connection, dns, tls, blocked destination).",
   );
   for (const { tenantId, e } of withTotals) {
-    for (const c of STATUS_CLASSES) out.sample("edgehooks_attempts_by_status_class_total", { ...ep(tenantId, e.endpointId), status_class: c }, e.byClass[c]);
+    for (const c of STATUS_CLASSES)
+      out.sample(
+        "edgehooks_attempts_by_status_class_total",
+        { ...ep(tenantId, e.endpointId), status_class: c },
+        e.byClass[c],
+      );
   }
   out.family("edgehooks_deliveries_finished_total", "counter", "Deliveries per endpoint that reached a final status.");
   for (const { tenantId, e } of withTotals) {
@@ -47,7 +58,13 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
     "Attempt duration per endpoint, from the request leaving to the answer (blocked destinations never left and are not counted).",
   );
   for (const { tenantId, e } of withTotals)
-    out.histogram("edgehooks_attempt_duration_seconds", ep(tenantId, e.endpointId), LATENCY_BUCKETS_S, e.latency, e.latencySumMs / 1000);
+    out.histogram(
+      "edgehooks_attempt_duration_seconds",
+      ep(tenantId, e.endpointId),
+      LATENCY_BUCKETS_S,
+      e.latency,
+      e.latencySumMs / 1000,
+    );
 
   out.family(
     "edgehooks_backlog_deliveries",
@@ -56,10 +73,15 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
   );
   for (const t of scrape.tenants) {
     for (const [endpointId, states] of t.backlog)
-      for (const s of BACKLOG_STATES) out.sample("edgehooks_backlog_deliveries", { ...ep(t.tenantId, endpointId), state: s }, states[s]);
+      for (const s of BACKLOG_STATES)
+        out.sample("edgehooks_backlog_deliveries", { ...ep(t.tenantId, endpointId), state: s }, states[s]);
   }
 
-  out.family("edgehooks_tenant_attempts_total", "counter", "Delivery attempts per tenant (all its endpoints), by outcome.");
+  out.family(
+    "edgehooks_tenant_attempts_total",
+    "counter",
+    "Delivery attempts per tenant (all its endpoints), by outcome.",
+  );
   for (const t of scrape.tenants) {
     if (!t.metrics) continue;
     const list = t.metrics.endpoints;
@@ -74,7 +96,11 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
       list.reduce((a, e) => a + e.attemptsFailed, 0),
     );
   }
-  out.family("edgehooks_tenant_backlog_deliveries", "gauge", "Open deliveries per tenant (all its endpoints), by state.");
+  out.family(
+    "edgehooks_tenant_backlog_deliveries",
+    "gauge",
+    "Open deliveries per tenant (all its endpoints), by state.",
+  );
   for (const t of scrape.tenants) {
     if (!t.metrics) continue;
     for (const s of BACKLOG_STATES)
@@ -85,11 +111,23 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
       );
   }
 
-  out.family("edgehooks_scrape_tenants", "gauge", "Tenants this scrape read (at most METRICS_MAX_TENANTS, or the one named by ?tenant=).");
+  out.family(
+    "edgehooks_scrape_tenants",
+    "gauge",
+    "Tenants this scrape read (at most METRICS_MAX_TENANTS, or the one named by ?tenant=).",
+  );
   out.sample("edgehooks_scrape_tenants", {}, scrape.tenants.length);
-  out.family("edgehooks_scrape_truncated", "gauge", "1 when more tenants follow: ask again with ?cursor= the value of the `# next_cursor` line.");
+  out.family(
+    "edgehooks_scrape_truncated",
+    "gauge",
+    "1 when more tenants follow: ask again with ?cursor= the value of the `# next_cursor` line.",
+  );
   out.sample("edgehooks_scrape_truncated", {}, nextCursor ? 1 : 0);
-  out.family("edgehooks_scrape_errors", "gauge", "Tenants whose TenantLog did not answer this scrape (their series are missing from it).");
+  out.family(
+    "edgehooks_scrape_errors",
+    "gauge",
+    "Tenants whose TenantLog did not answer this scrape (their series are missing from it).",
+  );
   out.sample("edgehooks_scrape_errors", {}, scrape.tenants.filter((t) => !t.metrics).length);
   out.family(
     "edgehooks_scrape_breaker_unchecked",

@@ -39,7 +39,13 @@ export interface Scrape {
   breakerUnchecked: number;
 }
 
-const zeroBacklog = (): Record<BacklogState, number> => ({ pending: 0, delivering: 0, retrying: 0, held: 0, breaker_open: 0 });
+const zeroBacklog = (): Record<BacklogState, number> => ({
+  pending: 0,
+  delivering: 0,
+  retrying: 0,
+  held: 0,
+  breaker_open: 0,
+});
 
 /** One tenant (`tenant`), or a page of tenants after `after` in id order. */
 async function tenantPage(
@@ -50,13 +56,20 @@ async function tenantPage(
     const row = await getTenant(ctx.db, opts.tenant);
     return {
       ids: [row.id],
-      ranges: [{ first: row.logFirstSegment, current: row.logCurrentSegment, shards: parseShardChanges(row.logShardHistory) }],
+      ranges: [
+        { first: row.logFirstSegment, current: row.logCurrentSegment, shards: parseShardChanges(row.logShardHistory) },
+      ],
       nextAfter: null,
     };
   }
   const cap = ctx.config.metricsMaxTenants;
   const rows = await ctx.db
-    .select({ id: tenants.id, first: tenants.logFirstSegment, current: tenants.logCurrentSegment, shards: tenants.logShardHistory })
+    .select({
+      id: tenants.id,
+      first: tenants.logFirstSegment,
+      current: tenants.logCurrentSegment,
+      shards: tenants.logShardHistory,
+    })
     .from(tenants)
     .where(opts.after !== undefined ? gt(tenants.id, opts.after) : undefined)
     .orderBy(asc(tenants.id))
@@ -87,18 +100,28 @@ async function disabledEndpoints(ctx: ServiceCtx, tenantIds: string[]): Promise<
 
 export async function scrapeMetrics(ctx: ServiceCtx, opts: { tenant?: string; after?: string }): Promise<Scrape> {
   const { ids, ranges, nextAfter } = await tenantPage(ctx, opts);
-  const [settled, disabled] = await Promise.all([Promise.allSettled(ids.map((id, i) => metricsAcross(ctx.env, id, ranges[i]))), disabledEndpoints(ctx, ids)]);
+  const [settled, disabled] = await Promise.all([
+    Promise.allSettled(ids.map((id, i) => metricsAcross(ctx.env, id, ranges[i]))),
+    disabledEndpoints(ctx, ids),
+  ]);
   const scrapes: TenantScrape[] = ids.map((tenantId, i) => {
     const s = settled[i]!;
-    if (s.status === "rejected") log.error("metrics.tenant_log_failed", { tenant_id: tenantId, ...errorFields(s.reason) });
+    if (s.status === "rejected")
+      log.error("metrics.tenant_log_failed", { tenant_id: tenantId, ...errorFields(s.reason) });
     return { tenantId, metrics: s.status === "fulfilled" ? s.value : null, backlog: new Map() };
   });
 
   // Active endpoints with an open backlog: is it waiting on the breaker? Asked in parallel, bounded.
-  const open = scrapes.flatMap((t) => [...new Set((t.metrics?.backlog ?? []).map((b) => b.endpointId))].filter((e) => !disabled.has(e)));
+  const open = scrapes.flatMap((t) =>
+    [...new Set((t.metrics?.backlog ?? []).map((b) => b.endpointId))].filter((e) => !disabled.has(e)),
+  );
   const checked = open.slice(0, MAX_BREAKER_CHECKS);
   const answers = await Promise.allSettled(checked.map((id) => dispatcherFor(ctx.env, id).breakerOpen()));
-  const breakerOpen = new Set(checked.filter((_, i) => answers[i]!.status === "fulfilled" && (answers[i] as PromiseFulfilledResult<boolean>).value));
+  const breakerOpen = new Set(
+    checked.filter(
+      (_, i) => answers[i]!.status === "fulfilled" && (answers[i] as PromiseFulfilledResult<boolean>).value,
+    ),
+  );
 
   for (const t of scrapes) {
     for (const b of t.metrics?.backlog ?? []) {

@@ -20,7 +20,13 @@ import { endpoints } from "../db/schema";
 import { isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
 import { ApiError } from "../errors";
 import { chunk } from "../lib/chunk";
-import { EVENTS_PER_INGEST, emittable, OPERATOR_TENANT, type OperationalEvent, type OperationalType } from "../domain/operational";
+import {
+  EVENTS_PER_INGEST,
+  emittable,
+  OPERATOR_TENANT,
+  type OperationalEvent,
+  type OperationalType,
+} from "../domain/operational";
 import type { OperationalMessage } from "../domain/queue-messages";
 import { operatorLogName } from "../tenant-log/client";
 import type { ServiceCtx } from "./context";
@@ -28,7 +34,12 @@ import { ingestEvents } from "./events/ingest";
 import { ensureTenant } from "./tenants";
 
 /** What a tenant may subscribe to about itself, as `edgehooks.<type>`. */
-const TENANT_ALERT_TYPES: readonly OperationalType[] = ["endpoint.disabled", "delivery.failing", "delivery.exhausted", "endpoint.secret_rotated"];
+const TENANT_ALERT_TYPES: readonly OperationalType[] = [
+  "endpoint.disabled",
+  "delivery.failing",
+  "delivery.exhausted",
+  "endpoint.secret_rotated",
+];
 
 const tenantAlertType = (type: OperationalType) => `${RESERVED_TYPE_PREFIX}${type}`;
 
@@ -62,7 +73,14 @@ export async function emitOperational(ctx: ServiceCtx, events: OperationalEvent[
 export async function storeQueuedOperational(ctx: ServiceCtx, bodies: OperationalMessage[]) {
   await emitOperational(
     ctx,
-    bodies.flatMap((b) => b.events.map((e) => ({ type: e.type as OperationalType, tenantId: e.tenant_id, data: e.data, eventType: e.event_type }))),
+    bodies.flatMap((b) =>
+      b.events.map((e) => ({
+        type: e.type as OperationalType,
+        tenantId: e.tenant_id,
+        data: e.data,
+        eventType: e.event_type,
+      })),
+    ),
   );
 }
 
@@ -84,7 +102,10 @@ async function subscribedTenants(ctx: ServiceCtx, tenantIds: string[]): Promise<
 /** Each tenant's own alerts, to its own endpoints only: one ingest per tenant and run. */
 async function emitTenantAlerts(ctx: ServiceCtx, events: OperationalEvent[]) {
   const alerts = events.filter(
-    (e) => e.tenantId !== OPERATOR_TENANT && TENANT_ALERT_TYPES.includes(e.type) && !(e.eventType !== undefined && isReservedType(e.eventType)),
+    (e) =>
+      e.tenantId !== OPERATOR_TENANT &&
+      TENANT_ALERT_TYPES.includes(e.type) &&
+      !(e.eventType !== undefined && isReservedType(e.eventType)),
   );
   if (!alerts.length) return;
   const byTenant = new Map<string, OperationalEvent[]>();

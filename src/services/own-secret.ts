@@ -6,5 +6,6 @@ import { badRequest } from "../errors";
 /** Throws 400 when `secret` cannot sign under `profile`; the message never repeats the secret. */
 export function assertOwnSecret(secret: string, profile: SignatureProfile, path = "secret") {
   const problem = secretProblem(secret, profile.scheme as SecretScheme);
-  if (problem) throw badRequest(`this secret does not fit the ${profile.scheme} signature scheme`, [{ path, message: problem }]);
+  if (problem)
+    throw badRequest(`this secret does not fit the ${profile.scheme} signature scheme`, [{ path, message: problem }]);
 }

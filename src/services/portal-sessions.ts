@@ -24,7 +24,12 @@ export const LOGIN_CODE_TTL_MS = 10 * 60 * 1000;
 
 export type PortalSessionRow = typeof portalSessions.$inferSelect;
 
-export async function createPortalSession(ctx: ServiceCtx, tenantId: string, input: { expires_in_s?: number; read_only?: boolean }, now = Date.now()) {
+export async function createPortalSession(
+  ctx: ServiceCtx,
+  tenantId: string,
+  input: { expires_in_s?: number; read_only?: boolean },
+  now = Date.now(),
+) {
   const token = `${PORTAL_TOKEN_PREFIX}${randomToken(32)}`;
   const code = `${LOGIN_CODE_PREFIX}${randomToken(32)}`;
   const expiresAt = now + (input.expires_in_s ?? DEFAULT_PORTAL_TTL_S) * 1000;
@@ -53,12 +58,21 @@ export async function findPortalSession(db: Db, token: string, now = Date.now())
 }
 
 /** The live session a browser cookie names, or null. */
-export async function findPortalSessionByCookie(db: Db, cookie: string, now = Date.now()): Promise<PortalSessionRow | null> {
+export async function findPortalSessionByCookie(
+  db: Db,
+  cookie: string,
+  now = Date.now(),
+): Promise<PortalSessionRow | null> {
   if (!cookie.startsWith(COOKIE_SECRET_PREFIX)) return null;
   return liveSessionBy(db, portalSessions.cookieHash, await sha256Hex(cookie), now);
 }
 
-async function liveSessionBy(db: Db, column: typeof portalSessions.tokenHash | typeof portalSessions.cookieHash, hash: string, now: number) {
+async function liveSessionBy(
+  db: Db,
+  column: typeof portalSessions.tokenHash | typeof portalSessions.cookieHash,
+  hash: string,
+  now: number,
+) {
   return (
     (await db
       .select()
@@ -103,7 +117,9 @@ export async function exchangeLoginCode(db: Db, code: string, now = Date.now()):
   return { ok: false, reason: "expired", sessionId: row.id };
 }
 
-export type LoginPeek = { ok: true; session: PortalSessionRow; tenantName: string } | { ok: false; reason: "used" | "expired" | "invalid"; sessionId?: string };
+export type LoginPeek =
+  | { ok: true; session: PortalSessionRow; tenantName: string }
+  | { ok: false; reason: "used" | "expired" | "invalid"; sessionId?: string };
 
 /**
  * What a login code would open, without using it: the page a GET of the link answers names the
@@ -121,7 +137,8 @@ export async function peekLoginCode(db: Db, code: string, now = Date.now()): Pro
   if (!found || found.session.revokedAt !== null) return { ok: false, reason: "invalid" };
   const row = found.session;
   if (row.loginCodeUsedAt !== null) return { ok: false, reason: "used", sessionId: row.id };
-  if ((row.loginCodeExpiresAt ?? 0) <= now || row.expiresAt <= now) return { ok: false, reason: "expired", sessionId: row.id };
+  if ((row.loginCodeExpiresAt ?? 0) <= now || row.expiresAt <= now)
+    return { ok: false, reason: "expired", sessionId: row.id };
   return { ok: true, session: row, tenantName: found.tenantName };
 }
 
@@ -129,7 +146,9 @@ export async function revokePortalSession(ctx: ServiceCtx, tenantId: string, ses
   const row = await ctx.db
     .update(portalSessions)
     .set({ revokedAt: Date.now() })
-    .where(and(eq(portalSessions.id, sessionId), eq(portalSessions.tenantId, tenantId), isNull(portalSessions.revokedAt)))
+    .where(
+      and(eq(portalSessions.id, sessionId), eq(portalSessions.tenantId, tenantId), isNull(portalSessions.revokedAt)),
+    )
     .returning()
     .get();
   if (!row) throw notFound("portal session");

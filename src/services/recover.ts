@@ -32,12 +32,18 @@ const MAX_RECOVER = 10_000;
 /** Deliveries per hand-off at most; a page of large events holds fewer (bounded in bytes by the TenantLog). */
 const PAGE = 90;
 
-export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpointId: string, window: { since: number; until?: number }) {
+export async function recoverEndpoint(
+  ctx: ServiceCtx,
+  tenantId: string,
+  endpointId: string,
+  window: { since: number; until?: number },
+) {
   await limitTenantAction(ctx.env, tenantId, "recover");
   const endpoint = await getEndpoint(ctx, tenantId, endpointId);
   const now = Date.now();
   const until = window.until ?? now;
-  if (until < window.since) throw new ApiError("bad_request", "until must not be before since", [{ path: "until", message: "before since" }]);
+  if (until < window.since)
+    throw new ApiError("bad_request", "until must not be before since", [{ path: "until", message: "before since" }]);
   const id = newId("task", now);
   // The owner row first: a task the API cannot find must never exist.
   await ctx.db.insert(taskOwners).values({ id, tenantId });
@@ -58,7 +64,11 @@ export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpoin
     MAX_RECOVER,
   );
   await runTask(ctx, tenantId, task.id, endpoint).catch((err) =>
-    log.warn("recover hand-off stopped; the sweeper resumes it", { task_id: task.id, tenant_id: tenantId, ...errorFields(err) }),
+    log.warn("recover hand-off stopped; the sweeper resumes it", {
+      task_id: task.id,
+      tenant_id: tenantId,
+      ...errorFields(err),
+    }),
   );
   return taskView(task, 0);
 }
@@ -68,7 +78,13 @@ export async function recoverEndpoint(ctx: ServiceCtx, tenantId: string, endpoin
  * `maxPages` pages (the sweep's bound), the rest from the cursor on the next run.
  */
 /** Runs a task in each segment of the tenant's log in turn (each holds the task over its own deliveries). */
-async function runTask(ctx: ServiceCtx, tenantId: string, taskId: string, known?: EndpointRow, maxPages = Number.POSITIVE_INFINITY) {
+async function runTask(
+  ctx: ServiceCtx,
+  tenantId: string,
+  taskId: string,
+  known?: EndpointRow,
+  maxPages = Number.POSITIVE_INFINITY,
+) {
   let pages = 0;
   for (const tenantLog of await taskSegments(ctx.env, tenantId)) {
     if (pages >= maxPages) return;
@@ -142,7 +158,12 @@ export function taskView(task: TaskRow, done: number) {
     kind: task.kind,
     tenant_id: task.tenantId,
     endpoint_id: task.endpointId === "" ? null : task.endpointId,
-    status: task.cancelledAt !== null ? ("cancelled" as const) : done >= task.total ? ("completed" as const) : ("running" as const),
+    status:
+      task.cancelledAt !== null
+        ? ("cancelled" as const)
+        : done >= task.total
+          ? ("completed" as const)
+          : ("running" as const),
     total: task.total,
     done: Math.min(done, task.total),
     params: task.params,

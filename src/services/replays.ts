@@ -57,7 +57,8 @@ export const REPLAY_PAGE = 90;
  */
 export const REPLAY_PAGES_PER_CALL = 10;
 // A page's calls are what the sweep's bound counts for a task page (src/domain/sweep.ts).
-if (REPLAY_PAGE + 2 > TASK_PAGE_SUBREQUESTS) throw new Error("a replay page makes more subrequests than the sweep counts for it");
+if (REPLAY_PAGE + 2 > TASK_PAGE_SUBREQUESTS)
+  throw new Error("a replay page makes more subrequests than the sweep counts for it");
 
 /** Endpoint ids one replay may name (it may name none: every active endpoint of the tenant). */
 export const REPLAY_MAX_ENDPOINT_IDS = 100;
@@ -109,7 +110,8 @@ export async function replay(ctx: ServiceCtx, tenantId: string, input: ReplayInp
 }
 
 function checkWindow(since: number, until: number) {
-  if (until < since) throw new ApiError("bad_request", "until must not be before since", [{ path: "until", message: "before since" }]);
+  if (until < since)
+    throw new ApiError("bad_request", "until must not be before since", [{ path: "until", message: "before since" }]);
   if (until - since > REPLAY_MAX_WINDOW_MS)
     throw new ApiError("bad_request", "a replay covers at most 7 days; replay a longer outage a window at a time", [
       { path: "until", message: "more than 7 days after since" },
@@ -148,7 +150,13 @@ const routableOf = (e: EndpointRow): RoutableEndpoint => ({
 });
 
 /** The plan over every segment, oldest first, MAX_REPLAY in all: the order createReplay counts in. */
-async function planAcross(ctx: ServiceCtx, tenantId: string, filter: ReplayFilter, routable: RoutableEndpoint[], now: number): Promise<ReplayPlanView> {
+async function planAcross(
+  ctx: ServiceCtx,
+  tenantId: string,
+  filter: ReplayFilter,
+  routable: RoutableEndpoint[],
+  now: number,
+): Promise<ReplayPlanView> {
   const counts: ReplayCount[] = [];
   let left = MAX_REPLAY;
   let truncated = false;
@@ -177,11 +185,20 @@ function planView(mode: ReplayMode, counts: ReplayCount[], truncated: boolean): 
     byStatus[c.status] = (byStatus[c.status] ?? 0) + c.count;
     total += c.count;
   }
-  const by_endpoint = [...byEndpoint].sort(([a], [b]) => (a < b ? -1 : 1)).map(([endpoint_id, count]) => ({ endpoint_id, count }));
+  const by_endpoint = [...byEndpoint]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([endpoint_id, count]) => ({ endpoint_id, count }));
   return { mode, total, by_endpoint, by_status: byStatus, truncated };
 }
 
-async function startReplay(ctx: ServiceCtx, tenantId: string, input: ReplayInput, filter: ReplayFilter, covered: EndpointRow[], now: number) {
+async function startReplay(
+  ctx: ServiceCtx,
+  tenantId: string,
+  input: ReplayInput,
+  filter: ReplayFilter,
+  covered: EndpointRow[],
+  now: number,
+) {
   const id = newId("task", now);
   // The owner row first: a task the API cannot find must never exist.
   await ctx.db.insert(taskOwners).values({ id, tenantId });
@@ -201,7 +218,17 @@ async function startReplay(ctx: ServiceCtx, tenantId: string, input: ReplayInput
   let left = MAX_REPLAY;
   for (const tenantLog of await taskSegments(ctx.env, tenantId)) {
     const { task } = await tenantLog.createReplay(
-      { id, tenantId, endpointId: "", kind: "replay", params, createdAt: now, windowSince: filter.since, windowUntil: filter.until, updatedAt: now },
+      {
+        id,
+        tenantId,
+        endpointId: "",
+        kind: "replay",
+        params,
+        createdAt: now,
+        windowSince: filter.since,
+        windowUntil: filter.until,
+        updatedAt: now,
+      },
       filter,
       routable,
       left,
@@ -211,13 +238,23 @@ async function startReplay(ctx: ServiceCtx, tenantId: string, input: ReplayInput
   }
   const total = rows.reduce((n, r) => n + r.total, 0);
   await runReplay(ctx, tenantId, id, new Map(covered.map((e) => [e.id, e])), REPLAY_PAGES_PER_CALL).catch((err) =>
-    log.warn("replay hand-off stopped; the sweeper resumes it", { task_id: id, tenant_id: tenantId, ...errorFields(err) }),
+    log.warn("replay hand-off stopped; the sweeper resumes it", {
+      task_id: id,
+      tenant_id: tenantId,
+      ...errorFields(err),
+    }),
   );
   return taskView({ ...rows[0]!, total, handed: 0 }, 0);
 }
 
 /** Hands out a replay's pages, segment after segment, at most `maxPages` in all. */
-async function runReplay(ctx: ServiceCtx, tenantId: string, taskId: string, covered: Map<string, EndpointRow>, maxPages: number) {
+async function runReplay(
+  ctx: ServiceCtx,
+  tenantId: string,
+  taskId: string,
+  covered: Map<string, EndpointRow>,
+  maxPages: number,
+) {
   let pages = 0;
   for (const tenantLog of await taskSegments(ctx.env, tenantId)) {
     if (pages >= maxPages) return;
@@ -226,7 +263,13 @@ async function runReplay(ctx: ServiceCtx, tenantId: string, taskId: string, cove
 }
 
 /** The sweep's resume of a replay stalled in one log object (named as its sweep message names it). */
-export async function resumeReplay(ctx: ServiceCtx, objectName: string, taskId: string, params: Record<string, unknown>, maxPages: number) {
+export async function resumeReplay(
+  ctx: ServiceCtx,
+  objectName: string,
+  taskId: string,
+  params: Record<string, unknown>,
+  maxPages: number,
+) {
   const ids = Array.isArray(params.covered_endpoint_ids) ? (params.covered_endpoint_ids as string[]) : [];
   // Endpoints deleted or disabled since the start are left out: nothing would go out to them.
   const active = (await activeEndpoints(ctx, endpointOwnerOf(objectName))).filter((e) => ids.includes(e.id));
@@ -234,7 +277,13 @@ export async function resumeReplay(ctx: ServiceCtx, objectName: string, taskId: 
 }
 
 /** Runs a replay in one segment for at most `maxPages` pages; answers the pages it took. */
-async function runReplayIn(ctx: ServiceCtx, tenantLog: DurableObjectStub<TenantLog>, taskId: string, covered: Map<string, EndpointRow>, maxPages: number) {
+async function runReplayIn(
+  ctx: ServiceCtx,
+  tenantLog: DurableObjectStub<TenantLog>,
+  taskId: string,
+  covered: Map<string, EndpointRow>,
+  maxPages: number,
+) {
   const routable = [...covered.values()].map(routableOf);
   for (let pages = 0; pages < maxPages; pages++) {
     const page = await tenantLog.replayPage(taskId, routable, REPLAY_PAGE, Date.now());

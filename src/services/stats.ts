@@ -18,7 +18,10 @@ const HOUR = 3600_000;
 export const DEFAULT_STATS_WINDOW_MS = 24 * HOUR;
 
 /** An endpoint's roll-ups summed over the window (the TenantLog sums them: its answer stays bounded). */
-type Row = Pick<EndpointTotals, "endpointId" | "attemptsOk" | "attemptsFailed" | "succeeded" | "failed" | "cancelled" | "latency">;
+type Row = Pick<
+  EndpointTotals,
+  "endpointId" | "attemptsOk" | "attemptsFailed" | "succeeded" | "failed" | "cancelled" | "latency"
+>;
 
 export function percentile(histogram: number[], p: number): number | null {
   const total = histogram.reduce((a, b) => a + b, 0);
@@ -33,7 +36,8 @@ export function percentile(histogram: number[], p: number): number | null {
 }
 
 function summarise(rows: Row[], pending: number | null) {
-  const sum = (k: "attemptsOk" | "attemptsFailed" | "succeeded" | "failed" | "cancelled") => rows.reduce((a, r) => a + r[k], 0);
+  const sum = (k: "attemptsOk" | "attemptsFailed" | "succeeded" | "failed" | "cancelled") =>
+    rows.reduce((a, r) => a + r[k], 0);
   const histogram = Array(LATENCY_BUCKETS_MS.length + 1).fill(0) as number[];
   for (const r of rows) for (const [i, n] of r.latency.entries()) histogram[i] = (histogram[i] ?? 0) + n;
   const succeeded = sum("succeeded");
@@ -45,7 +49,11 @@ function summarise(rows: Row[], pending: number | null) {
   };
   return {
     deliveries: { succeeded, failed, cancelled: sum("cancelled"), ...(pending !== null ? { pending } : {}) },
-    attempts: { total: sum("attemptsOk") + sum("attemptsFailed"), succeeded: sum("attemptsOk"), failed: sum("attemptsFailed") },
+    attempts: {
+      total: sum("attemptsOk") + sum("attemptsFailed"),
+      succeeded: sum("attemptsOk"),
+      failed: sum("attemptsFailed"),
+    },
     success_rate: finished ? succeeded / finished : null,
     latency_ms: { p50: p(0.5), p95: p(0.95) },
   };
@@ -94,9 +102,19 @@ function hourlySeries(rows: StatsRow[], fromHour: number, hours: number): HourPo
 }
 
 /** The last `hours` hours (the current one included) of each of these endpoints, read in bounded calls. */
-export async function hourlyTraffic(ctx: ServiceCtx, tenantId: string, hours: number, now: number, endpointIds: string[]) {
+export async function hourlyTraffic(
+  ctx: ServiceCtx,
+  tenantId: string,
+  hours: number,
+  now: number,
+  endpointIds: string[],
+) {
   const fromHour = hourFloor(now) - (hours - 1) * HOUR;
-  const rows = (await Promise.all(chunk(endpointIds, HOURLY_ENDPOINTS_PER_CALL).map((ids) => hourlyAcross(ctx.env, tenantId, fromHour, ids)))).flat();
+  const rows = (
+    await Promise.all(
+      chunk(endpointIds, HOURLY_ENDPOINTS_PER_CALL).map((ids) => hourlyAcross(ctx.env, tenantId, fromHour, ids)),
+    )
+  ).flat();
   const byEndpoint = new Map<string, StatsRow[]>();
   for (const r of rows) byEndpoint.set(r.endpointId, [...(byEndpoint.get(r.endpointId) ?? []), r]);
   return new Map([...byEndpoint].map(([id, list]) => [id, hourlySeries(list, fromHour, hours)]));

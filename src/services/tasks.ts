@@ -25,7 +25,8 @@ export async function cancelTask(ctx: ServiceCtx, taskId: string, tenantFilter: 
   if (view.status !== "running") return view;
   const now = Date.now();
   const open: { id: string; endpointId: string }[] = [];
-  for (const tenantLog of await taskSegments(ctx.env, owner.tenantId)) open.push(...((await tenantLog.cancelTask(taskId, now)) ?? []));
+  for (const tenantLog of await taskSegments(ctx.env, owner.tenantId))
+    open.push(...((await tenantLog.cancelTask(taskId, now)) ?? []));
   await withdrawDeliveries(ctx, open);
   const found = await getTaskAcross(ctx.env, owner.tenantId, taskId);
   if (!found) throw notFound("task");

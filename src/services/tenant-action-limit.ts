@@ -22,12 +22,18 @@ const TENANT_ACTION_PERIOD_S = 60;
 export class TenantActionLimited extends ApiError {
   readonly retryAfterS = TENANT_ACTION_PERIOD_S;
   constructor(readonly action: TenantAction) {
-    super("rate_limited", `too many '${action}' calls for this tenant; retry later`, undefined, { "retry-after": String(TENANT_ACTION_PERIOD_S) });
+    super("rate_limited", `too many '${action}' calls for this tenant; retry later`, undefined, {
+      "retry-after": String(TENANT_ACTION_PERIOD_S),
+    });
   }
 }
 
 /** Counts one `action` of `tenantId`; over the limit, throws TenantActionLimited. */
-export async function limitTenantAction(env: Pick<Env, "TENANT_ACTION_LIMITER">, tenantId: string, action: TenantAction): Promise<void> {
+export async function limitTenantAction(
+  env: Pick<Env, "TENANT_ACTION_LIMITER">,
+  tenantId: string,
+  action: TenantAction,
+): Promise<void> {
   const limiter = env.TENANT_ACTION_LIMITER;
   if (!limiter) return;
   const { success } = await limiter.limit({ key: `${action}:${tenantId}` });

@@ -18,7 +18,11 @@ import { nextVersion } from "../attempts/endpoint-status";
  * the deployment does not allow it) answers 409: their deliveries would all be refused.
  */
 export async function setTenantEnvironment(ctx: ServiceCtx, tenantId: string, environment: TenantEnvironment) {
-  const tenant = await ctx.db.select({ environment: tenants.environment }).from(tenants).where(eq(tenants.id, tenantId)).get();
+  const tenant = await ctx.db
+    .select({ environment: tenants.environment })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId))
+    .get();
   if (!tenant) throw notFound("tenant");
   if (tenant.environment === environment) return;
   if (!destinationRules(ctx.config, environment === "sandbox").allowHttp) {
@@ -29,9 +33,16 @@ export async function setTenantEnvironment(ctx: ServiceCtx, tenantId: string, en
       .limit(5)
       .all();
     if (plain.length) {
-      throw new ApiError("conflict", "endpoints of this tenant use http:// URLs, which production refuses; move them to https first", [
-        { path: "environment", message: `http endpoints: ${plain.map((e) => e.id).join(", ")}${plain.length === 5 ? ", ..." : ""}` },
-      ]);
+      throw new ApiError(
+        "conflict",
+        "endpoints of this tenant use http:// URLs, which production refuses; move them to https first",
+        [
+          {
+            path: "environment",
+            message: `http endpoints: ${plain.map((e) => e.id).join(", ")}${plain.length === 5 ? ", ..." : ""}`,
+          },
+        ],
+      );
     }
   }
   const now = Date.now();
@@ -44,5 +55,6 @@ export async function setTenantEnvironment(ctx: ServiceCtx, tenantId: string, en
       .returning(),
   ]);
   // Bounded by MAX_ENDPOINTS_PER_TENANT; each dispatcher re-checks its next attempt under the new rule.
-  for (let i = 0; i < changed.length; i += 50) await Promise.all(changed.slice(i, i + 50).map((row) => pushSnapshot(ctx.env, row)));
+  for (let i = 0; i < changed.length; i += 50)
+    await Promise.all(changed.slice(i, i + 50).map((row) => pushSnapshot(ctx.env, row)));
 }

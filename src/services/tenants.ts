@@ -16,7 +16,8 @@ import type { ServiceCtx } from "./context";
 type TenantRow = typeof tenants.$inferSelect;
 
 /** retention_days as it applies: the tenant's own, never above the deployment's RETENTION_DAYS. */
-export const effectiveRetention = (row: Pick<TenantRow, "retentionDays">, maxDays: number) => Math.min(row.retentionDays ?? maxDays, maxDays);
+export const effectiveRetention = (row: Pick<TenantRow, "retentionDays">, maxDays: number) =>
+  Math.min(row.retentionDays ?? maxDays, maxDays);
 
 export function tenantView(row: TenantRow, maxRetentionDays: number) {
   return {
@@ -39,7 +40,9 @@ export async function getTenant(db: Db, tenantId: string): Promise<TenantRow> {
 
 /** The tenant row through the per-isolate config cache (hot path: ingest, fan-out, test sends). */
 export async function cachedTenant(ctx: ServiceCtx, tenantId: string): Promise<TenantRow> {
-  const row = await cached(`tenant:${tenantId}`, ctx.config.configCacheTtlMs, () => ctx.db.select().from(tenants).where(eq(tenants.id, tenantId)).get());
+  const row = await cached(`tenant:${tenantId}`, ctx.config.configCacheTtlMs, () =>
+    ctx.db.select().from(tenants).where(eq(tenants.id, tenantId)).get(),
+  );
   if (!row) throw notFound("tenant");
   return row;
 }
@@ -60,7 +63,14 @@ function checkRetention(ctx: ServiceCtx, days: number | undefined) {
 
 export async function createTenant(
   ctx: ServiceCtx,
-  input: { id?: string; name: string; metadata?: Record<string, string>; retention_days?: number; environment?: TenantEnvironment; log_shards?: number },
+  input: {
+    id?: string;
+    name: string;
+    metadata?: Record<string, string>;
+    retention_days?: number;
+    environment?: TenantEnvironment;
+    log_shards?: number;
+  },
 ) {
   checkRetention(ctx, input.retention_days);
   const now = Date.now();
@@ -77,7 +87,8 @@ export async function createTenant(
     logCurrentSegment: 0,
     // k set at create applies from segment 0 (its log has no segment yet); later changes at a rollover.
     logShards: input.log_shards ?? 1,
-    logShardHistory: input.log_shards !== undefined && input.log_shards !== 1 ? JSON.stringify([[0, input.log_shards]]) : "[]",
+    logShardHistory:
+      input.log_shards !== undefined && input.log_shards !== 1 ? JSON.stringify([[0, input.log_shards]]) : "[]",
   };
   const inserted = await ctx.db.insert(tenants).values(row).onConflictDoNothing().returning().get();
   if (!inserted) throw new ApiError("conflict", `tenant '${row.id}' already exists`);
@@ -179,9 +190,14 @@ async function assertIdReusable(ctx: ServiceCtx, tenantId: string, now: number) 
   const reusableAt = tomb ? tomb.deletedAt + ctx.config.configCacheTtlMs : 0;
   if (reusableAt > now) {
     const wait = Math.ceil((reusableAt - now) / 1000);
-    throw new ApiError("conflict", `tenant '${tenantId}' was deleted moments ago; its id can be used again in ${wait} s`, undefined, {
-      "retry-after": String(wait),
-    });
+    throw new ApiError(
+      "conflict",
+      `tenant '${tenantId}' was deleted moments ago; its id can be used again in ${wait} s`,
+      undefined,
+      {
+        "retry-after": String(wait),
+      },
+    );
   }
 }
 

@@ -26,7 +26,8 @@ export function attemptDataPoint(delivery: DeliveryRef, eventType: string, a: At
  */
 export function writeDataPoints(dataset: AnalyticsEngineDataset | undefined, points: AnalyticsEngineDataPoint[]) {
   if (!dataset) return;
-  if (points.length > ANALYTICS_POINTS_PER_INVOCATION) log.warn("analytics.points_dropped", { dropped: points.length - ANALYTICS_POINTS_PER_INVOCATION });
+  if (points.length > ANALYTICS_POINTS_PER_INVOCATION)
+    log.warn("analytics.points_dropped", { dropped: points.length - ANALYTICS_POINTS_PER_INVOCATION });
   for (const p of points.slice(0, ANALYTICS_POINTS_PER_INVOCATION)) {
     try {
       dataset.writeDataPoint(p);

@@ -46,7 +46,8 @@ type EventMeta = Omit<HandoffEvent, "payload"> & { bytes: number };
 
 /** `column IN (the list)`, bound as one JSON parameter whatever the list's length. */
 /** `column IN (values)` as one JSON parameter: DO SQLite binds at most 100, and a page may name more ids. */
-export const inList = (column: SQLiteColumn, values: string[]): SQL => sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+export const inList = (column: SQLiteColumn, values: string[]): SQL =>
+  sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
 
 /** Events' metadata and payload sizes, without reading any payload into memory. */
 export function eventMeta(db: Db, ids: string[]): Map<string, EventMeta> {
@@ -91,7 +92,12 @@ export function handoffPage(db: Db, refs: HandoffRef[]): { plan: FanoutPlan; tak
   let taken = 0;
   for (const ref of refs.slice(0, HANDOFF_PAGE_DELIVERIES)) {
     const event = meta.get(ref.eventId);
-    const cost = ref.id.length + ref.eventId.length + ref.endpointId.length + DELIVERY_JSON_OVERHEAD + (event && !chosen.has(event.id) ? metaBytes(event) : 0);
+    const cost =
+      ref.id.length +
+      ref.eventId.length +
+      ref.endpointId.length +
+      DELIVERY_JSON_OVERHEAD +
+      (event && !chosen.has(event.id) ? metaBytes(event) : 0);
     if (taken > 0 && bytes + cost > HANDOFF_PAGE_BYTES - HANDOFF_INLINE_BYTES) break;
     bytes += cost;
     taken++;
@@ -108,7 +114,10 @@ export function handoffPage(db: Db, refs: HandoffRef[]): { plan: FanoutPlan; tak
     inlineIds.push(event.id);
   }
   const payloads = payloadsOf(db, inlineIds);
-  const list: HandoffEvent[] = [...chosen.values()].map(({ bytes: _bytes, ...m }) => ({ ...m, payload: payloads.get(m.id) ?? null }));
+  const list: HandoffEvent[] = [...chosen.values()].map(({ bytes: _bytes, ...m }) => ({
+    ...m,
+    payload: payloads.get(m.id) ?? null,
+  }));
   return { plan: { events: list, deliveries }, taken };
 }
 

@@ -10,12 +10,32 @@
 import type { SegmentLimits } from "../config";
 import { withPlacement } from "../db/ids";
 import { logSegment } from "./client";
-import { parseSegmentName, readSegmentRange, rollOver, type SegmentRange, type ShardChanges, segmentName, segmentOfId, shardFor, shardsIn } from "./segments";
+import {
+  parseSegmentName,
+  readSegmentRange,
+  rollOver,
+  type SegmentRange,
+  type ShardChanges,
+  segmentName,
+  segmentOfId,
+  shardFor,
+  shardsIn,
+} from "./segments";
 import type { TenantLog } from "./tenant-log";
 import { fingerprintOf } from "../delivery/idempotency";
 import { IDEMPOTENCY_TTL_MS, SEGMENT_CLOSED, STALE_TENANT } from "./tenant-log";
 import { STATS_ENDPOINTS_PER_CALL } from "./metrics-query";
-import type { AppendInput, AppendResult, DeadLetterRow, DeliveryRow, EndpointTotals, EventRow, TaskRow, TenantMetrics, TenantRef } from "./types";
+import type {
+  AppendInput,
+  AppendResult,
+  DeadLetterRow,
+  DeliveryRow,
+  EndpointTotals,
+  EventRow,
+  TaskRow,
+  TenantMetrics,
+  TenantRef,
+} from "./types";
 
 /**
  * Segments one list page visits at most. A page needs more than one only when it crosses a
@@ -111,7 +131,10 @@ export async function appendEvents(
     let stale = false;
     await Promise.all(
       [...byShard].map(async ([j, idx]) => {
-        const placed = idx.map((i) => ({ event: { ...inputs[i]!.event, id: withPlacement(inputs[i]!.event.id, n, j) }, fingerprint: inputs[i]!.fingerprint }));
+        const placed = idx.map((i) => ({
+          event: { ...inputs[i]!.event, id: withPlacement(inputs[i]!.event.id, n, j) },
+          fingerprint: inputs[i]!.fingerprint,
+        }));
         const answered = await logSegment(env, tenant.id, n, j).append(ref(j), placed, now);
         if (answered === STALE_TENANT) stale = true;
         else if (answered === SEGMENT_CLOSED) {
@@ -166,8 +189,11 @@ async function earlierClaims(
       const j = shardFor(key, "", k);
       byShard.set(j, [...(byShard.get(j) ?? []), key]);
     }
-    const answers = await Promise.all([...byShard].map(([j, part]) => logSegment(env, tenantId, s, j).claims(part, now)));
-    for (const answer of answers) for (const [key, event] of Object.entries(answer.events)) if (!found.has(key)) found.set(key, event);
+    const answers = await Promise.all(
+      [...byShard].map(([j, part]) => logSegment(env, tenantId, s, j).claims(part, now)),
+    );
+    for (const answer of answers)
+      for (const [key, event] of Object.entries(answer.events)) if (!found.has(key)) found.set(key, event);
     // The shards of a segment close together (appendEvents): the latest close stands for them all.
     const closed = answers.map((a) => a.closedAt);
     const closedAt = closed.some((c) => c === null) ? null : Math.max(...(closed as number[]));
@@ -216,7 +242,11 @@ export async function listAcross<T extends { id: string }>(
     const found =
       k === 1
         ? await ask(logSegment(env, tenantId, s), { limit: want, before })
-        : (await Promise.all(Array.from({ length: k }, (_, j) => ask(logSegment(env, tenantId, s, j), { limit: want, before }))))
+        : (
+            await Promise.all(
+              Array.from({ length: k }, (_, j) => ask(logSegment(env, tenantId, s, j), { limit: want, before })),
+            )
+          )
             .flat()
             .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
             .slice(0, want + 1);
@@ -229,15 +259,22 @@ export async function listAcross<T extends { id: string }>(
 /** Every object of the range: each segment's shards, newest segment first. */
 export function objectsOf(env: Env, tenantId: string, range: SegmentRange): DurableObjectStub<TenantLog>[] {
   const out: DurableObjectStub<TenantLog>[] = [];
-  for (let s = range.current; s >= range.first; s--) for (let j = 0; j < shardsIn(range.shards, s); j++) out.push(logSegment(env, tenantId, s, j));
+  for (let s = range.current; s >= range.first; s--)
+    for (let j = 0; j < shardsIn(range.shards, s); j++) out.push(logSegment(env, tenantId, s, j));
   return out;
 }
 
 /** Runs `read` on every object (each shard of each segment) of the range, SEGMENT_READS_IN_FLIGHT at a time. */
-export async function eachSegment<T>(env: Env, tenantId: string, range: SegmentRange, read: (log: DurableObjectStub<TenantLog>) => Promise<T>): Promise<T[]> {
+export async function eachSegment<T>(
+  env: Env,
+  tenantId: string,
+  range: SegmentRange,
+  read: (log: DurableObjectStub<TenantLog>) => Promise<T>,
+): Promise<T[]> {
   const out: T[] = [];
   const all = objectsOf(env, tenantId, range);
-  for (let at = 0; at < all.length; at += SEGMENT_READS_IN_FLIGHT) out.push(...(await Promise.all(all.slice(at, at + SEGMENT_READS_IN_FLIGHT).map(read))));
+  for (let at = 0; at < all.length; at += SEGMENT_READS_IN_FLIGHT)
+    out.push(...(await Promise.all(all.slice(at, at + SEGMENT_READS_IN_FLIGHT).map(read))));
   return out;
 }
 
@@ -260,10 +297,13 @@ export function sumTotals(lists: EndpointTotals[][]): EndpointTotals[] {
       t.latency.forEach((v, i) => {
         sum.latency[i] = (sum.latency[i] ?? 0) + v;
       });
-      for (const [k, v] of Object.entries(t.byClass) as [keyof EndpointTotals["byClass"], number][]) sum.byClass[k] = (sum.byClass[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(t.byClass) as [keyof EndpointTotals["byClass"], number][])
+        sum.byClass[k] = (sum.byClass[k] ?? 0) + v;
     }
   }
-  return [...byEndpoint.values()].sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
+  return [...byEndpoint.values()].sort((a, b) =>
+    a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0,
+  );
 }
 
 /** GET /metrics of a tenant: all-time counters and the open backlog, summed over its segments (`range`: read with the tenant row already). */
@@ -282,7 +322,12 @@ export async function metricsAcross(env: Env, tenantId: string, range?: SegmentR
 }
 
 /** Stats from `sinceHour` per endpoint (one endpoint, or all), summed over the tenant's segments. */
-export async function statsAcross(env: Env, tenantId: string, sinceHour: number, endpointId?: string): Promise<EndpointTotals[]> {
+export async function statsAcross(
+  env: Env,
+  tenantId: string,
+  sinceHour: number,
+  endpointId?: string,
+): Promise<EndpointTotals[]> {
   const parts = await eachSegment(env, tenantId, await segmentsOf(env, tenantId), async (log) => {
     if (endpointId !== undefined) return log.stats(sinceHour, { endpointId });
     // A row per endpoint, in pages of at most STATS_ENDPOINTS_PER_CALL (one call below 1,000 endpoints).
@@ -299,7 +344,9 @@ export async function statsAcross(env: Env, tenantId: string, sinceHour: number,
 
 /** The hourly roll-ups of some endpoints (at most HOURLY_ENDPOINTS_PER_CALL) from every segment: rows of one hour from several segments add up. */
 export async function hourlyAcross(env: Env, tenantId: string, sinceHour: number, endpointIds: string[]) {
-  return (await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.hourlyStats(sinceHour, endpointIds))).flat();
+  return (
+    await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.hourlyStats(sinceHour, endpointIds))
+  ).flat();
 }
 
 /** Dead letters into the log's current segment (its shard 0), their ids naming it (so a re-drive by id finds them). */
@@ -363,8 +410,14 @@ export async function createTaskAcross(
 }
 
 /** A task and how many of its deliveries finished, summed over the segments that hold it. */
-export async function getTaskAcross(env: Env, tenantId: string, taskId: string): Promise<{ task: TaskRow; done: number } | null> {
-  const found = (await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.getTask(taskId))).filter((f) => f !== null);
+export async function getTaskAcross(
+  env: Env,
+  tenantId: string,
+  taskId: string,
+): Promise<{ task: TaskRow; done: number } | null> {
+  const found = (
+    await eachSegment(env, tenantId, await segmentsOf(env, tenantId), (log) => log.getTask(taskId))
+  ).filter((f) => f !== null);
   if (!found.length) return null;
   return { task: sumTasks(found.map((f) => f.task)), done: found.reduce((n, f) => n + f.done, 0) };
 }

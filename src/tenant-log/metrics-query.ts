@@ -16,11 +16,15 @@ import type { EndpointTotals, OpenBacklog } from "./types";
 export const CARRY_HOUR = 0;
 
 const BUCKETS = LATENCY_BUCKETS_MS.length + 1;
-const bucketSums = Array.from({ length: BUCKETS }, (_, i) => `SUM(json_extract(latency, '$[${i}]')) AS b${i}`).join(", ");
+const bucketSums = Array.from({ length: BUCKETS }, (_, i) => `SUM(json_extract(latency, '$[${i}]')) AS b${i}`).join(
+  ", ",
+);
 const classSums = STATUS_CLASSES.map((c) => `SUM(attempts_${c}) AS c_${c}`).join(", ");
 
 /** Sums of the roll-up rows per endpoint (`where` narrows the rows; its `?` are bound by the caller). */
-const totalsSql = (where = "") => `SELECT endpoint_id, MIN(tenant_id) AS tenant_id, SUM(attempts_ok) AS attempts_ok, SUM(attempts_failed) AS attempts_failed,
+const totalsSql = (
+  where = "",
+) => `SELECT endpoint_id, MIN(tenant_id) AS tenant_id, SUM(attempts_ok) AS attempts_ok, SUM(attempts_failed) AS attempts_failed,
   SUM(succeeded) AS succeeded, SUM(failed) AS failed, SUM(cancelled) AS cancelled, SUM(latency_sum_ms) AS latency_sum_ms, ${classSums}, ${bucketSums}
   FROM delivery_stats ${where} GROUP BY endpoint_id ORDER BY endpoint_id`;
 
@@ -52,7 +56,11 @@ export function endpointTotals(sql: SqlStorage): EndpointTotals[] {
 export const STATS_ENDPOINTS_PER_CALL = 1000;
 
 /** The roll-ups from `sinceHour` summed per endpoint (one endpoint, or a page of all after `after`). */
-export function windowTotals(sql: SqlStorage, sinceHour: number, opts: { endpointId?: string; after?: string }): EndpointTotals[] {
+export function windowTotals(
+  sql: SqlStorage,
+  sinceHour: number,
+  opts: { endpointId?: string; after?: string },
+): EndpointTotals[] {
   const params: (string | number)[] = [sinceHour];
   let where = "WHERE hour >= ?";
   if (opts.endpointId !== undefined) {

@@ -199,5 +199,8 @@ export const TENANT_LOG_MIGRATIONS = {
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */
 export function migrationsUpTo(version: number) {
-  return { journal: { entries: TENANT_LOG_MIGRATIONS.journal.entries.slice(0, version) }, migrations: TENANT_LOG_MIGRATIONS.migrations };
+  return {
+    journal: { entries: TENANT_LOG_MIGRATIONS.journal.entries.slice(0, version) },
+    migrations: TENANT_LOG_MIGRATIONS.migrations,
+  };
 }

@@ -95,7 +95,12 @@ function deliveryConds(d: string, f: ReplayFilter, origin: string): { sql: strin
     `${d}.origin <> ?`,
     `${d}.status IN (SELECT value FROM json_each(?))`,
   ];
-  const params: SqlStorageValue[] = [JSON.stringify(f.endpointIds), f.asOf, origin, JSON.stringify(f.statuses ?? REPLAY_STATUSES)];
+  const params: SqlStorageValue[] = [
+    JSON.stringify(f.endpointIds),
+    f.asOf,
+    origin,
+    JSON.stringify(f.statuses ?? REPLAY_STATUSES),
+  ];
   if (f.statusClass === "none") sql.push(`${d}.last_status_code IS NULL AND ${d}.last_attempt_at IS NOT NULL`);
   else if (f.statusClass) {
     sql.push(`${d}.last_status_code >= ? AND ${d}.last_status_code < ?`);
@@ -121,7 +126,13 @@ function eventConds(e: string, typeColumn: string, f: ReplayFilter): { sql: stri
 }
 
 /** Retry: the next `limit` source deliveries after `after`, by id. */
-function retryCandidates(sql: SqlStorage, f: ReplayFilter, origin: string, after: string | null, limit: number): ReplayGroup[] {
+function retryCandidates(
+  sql: SqlStorage,
+  f: ReplayFilter,
+  origin: string,
+  after: string | null,
+  limit: number,
+): ReplayGroup[] {
   const mine = deliveryConds("d", f, origin);
   const earlier = deliveryConds("d2", f, origin);
   const ev = eventConds("e", "d.event_type", f);
@@ -142,7 +153,10 @@ function retryCandidates(sql: SqlStorage, f: ReplayFilter, origin: string, after
       limit,
     )
     .toArray();
-  return rows.map((r) => ({ key: r.id, items: [{ eventId: r.event_id, eventType: r.event_type, endpointId: r.endpoint_id, status: r.status }] }));
+  return rows.map((r) => ({
+    key: r.id,
+    items: [{ eventId: r.event_id, eventType: r.event_type, endpointId: r.endpoint_id, status: r.status }],
+  }));
 }
 
 /**
@@ -189,7 +203,9 @@ function missingCandidates(
   }
   const taken = heads.slice(0, n);
   const candidates = taken.map((h) => {
-    const payload = filtered ? sql.exec<{ payload: string }>("SELECT payload FROM events WHERE id = ?", h.id).one().payload : "null";
+    const payload = filtered
+      ? sql.exec<{ payload: string }>("SELECT payload FROM events WHERE id = ?", h.id).one().payload
+      : "null";
     const channels = h.channels === null ? null : (JSON.parse(h.channels) as string[]);
     const scope = eventFilterScope(h.type, channels ?? [], payload);
     const has = new Set(

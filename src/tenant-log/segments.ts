@@ -105,13 +105,18 @@ export function shardFor(idempotencyKey: string | null, eventId: string, k: numb
 
 /** The range on the tenant row, read fresh (a read path must see a rollover made by any isolate). A tenant without a row has segment 0 only. */
 export async function readSegmentRange(db: D1Database, tenantId: string): Promise<SegmentRange> {
-  return rangeOf(await db.prepare(RANGE_QUERY).bind(tenantId).first<{ first: number; current: number; shards: string }>());
+  return rangeOf(
+    await db.prepare(RANGE_QUERY).bind(tenantId).first<{ first: number; current: number; shards: string }>(),
+  );
 }
 
-const RANGE_QUERY = "SELECT log_first_segment AS first, log_current_segment AS current, log_shard_history AS shards FROM tenants WHERE id = ?";
+const RANGE_QUERY =
+  "SELECT log_first_segment AS first, log_current_segment AS current, log_shard_history AS shards FROM tenants WHERE id = ?";
 
 const rangeOf = (row: { first: number; current: number; shards: string } | null | undefined): SegmentRange =>
-  row ? { first: row.first, current: row.current, shards: parseShardChanges(row.shards) } : { first: 0, current: 0, shards: [] };
+  row
+    ? { first: row.first, current: row.current, shards: parseShardChanges(row.shards) }
+    : { first: 0, current: 0, shards: [] };
 
 /**
  * Segment `from` refused an append: make `from + 1` current unless another writer already moved
@@ -141,7 +146,9 @@ export async function rollOver(db: D1Database, tenantId: string, from: number): 
  */
 export async function dropped(db: D1Database, tenantId: string, segment: number): Promise<void> {
   await db
-    .prepare("UPDATE tenants SET log_first_segment = ? WHERE id = ? AND log_first_segment <= ? AND log_current_segment > ?")
+    .prepare(
+      "UPDATE tenants SET log_first_segment = ? WHERE id = ? AND log_first_segment <= ? AND log_current_segment > ?",
+    )
     .bind(segment + 1, tenantId, segment, segment)
     .run();
 }

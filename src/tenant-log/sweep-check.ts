@@ -37,4 +37,5 @@ export const RECHECK_AT_MOST_MS = 3600_000;
  * since the last write (a disabled endpoint's held deliveries stay `pending` for as long as it is
  * disabled, and must not cost a sweep every two minutes for ever), at most an hour.
  */
-export const recheckDelay = (graceMs: number, looks: number) => Math.min(RECHECK_AT_MOST_MS, graceMs * 2 ** Math.min(looks, 16));
+export const recheckDelay = (graceMs: number, looks: number) =>
+  Math.min(RECHECK_AT_MOST_MS, graceMs * 2 ** Math.min(looks, 16));

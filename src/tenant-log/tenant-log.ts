@@ -14,7 +14,23 @@ import { insertHead, valuesIn } from "../lib/table-insert";
 import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { fingerprintOf } from "../delivery/idempotency";
 import { DurableObject } from "cloudflare:workers";
-import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, isNotNull, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  sql,
+  type SQL,
+} from "drizzle-orm";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
@@ -168,13 +184,15 @@ export class TenantLog extends DurableObject<Env> {
   private async admit(tenant: TenantRef): Promise<boolean> {
     // The hot path: this object already admitted this incarnation with this retention, and only
     // this object writes its meta (wipe and destroy forget it), so nothing needs reading again.
-    if (this.admitted?.incarnation === tenant.incarnation && this.admitted.retentionDays === tenant.retentionDays) return true;
+    if (this.admitted?.incarnation === tenant.incarnation && this.admitted.retentionDays === tenant.retentionDays)
+      return true;
     const tombstone = Number(this.getMeta("deleted_incarnation") ?? "-1");
     if (tenant.incarnation <= tombstone) return false;
     const stored = this.getMeta("incarnation");
     if (stored !== null && Number(stored) > tenant.incarnation) return false;
     if (stored !== null && Number(stored) < tenant.incarnation) await this.wipe();
-    if (stored === null || Number(stored) !== tenant.incarnation) this.setMeta("incarnation", String(tenant.incarnation));
+    if (stored === null || Number(stored) !== tenant.incarnation)
+      this.setMeta("incarnation", String(tenant.incarnation));
     if (tenant.segment && this.getMeta("segment") === null) {
       this.setMeta("segment", String(tenant.segment.number));
       this.setMeta("shard", String(tenant.segment.shard ?? 0));
@@ -210,7 +228,11 @@ export class TenantLog extends DurableObject<Env> {
    * its idempotency key in the same transaction: a live claim answers the stored event (or a
    * conflict when the body differs).
    */
-  async append(tenant: TenantRef, inputs: AppendInput[], now: number): Promise<AppendResult[] | typeof STALE_TENANT | typeof SEGMENT_CLOSED> {
+  async append(
+    tenant: TenantRef,
+    inputs: AppendInput[],
+    now: number,
+  ): Promise<AppendResult[] | typeof STALE_TENANT | typeof SEGMENT_CLOSED> {
     if (!(await this.admit(tenant))) return STALE_TENANT;
     if (tenant.segment && this.closes(tenant.segment.limits, inputs.length, now)) return SEGMENT_CLOSED;
     const results = this.ctx.storage.transactionSync(() => {
@@ -221,7 +243,9 @@ export class TenantLog extends DurableObject<Env> {
     });
     // A repeat whose first fan-out never got queued (the object was reset in between) is queued
     // again; the fan-out is idempotent, so a repeat of a queued event adds nothing.
-    const toQueue = results.flatMap((r) => (r.kind === "created" || (r.kind === "repeat" && r.event.fannedOutAt === null) ? [r.event.id] : []));
+    const toQueue = results.flatMap((r) =>
+      r.kind === "created" || (r.kind === "repeat" && r.event.fannedOutAt === null) ? [r.event.id] : [],
+    );
     if (this.segmentState) this.segmentState.events += results.filter((r) => r.kind === "created").length;
     await this.armSweep(now);
     // The events are stored: a queue that refuses the send must not turn their 202 into a 5xx (a
@@ -230,7 +254,11 @@ export class TenantLog extends DurableObject<Env> {
     await this.fanoutSenderFor(tenant.id)
       .queue([...new Set(toQueue)])
       .catch((err) =>
-        log.error("fan-out send failed after commit; the sweeper queues it again", { tenant_id: tenant.id, events: toQueue.length, ...errorFields(err) }),
+        log.error("fan-out send failed after commit; the sweeper queues it again", {
+          tenant_id: tenant.id,
+          events: toQueue.length,
+          ...errorFields(err),
+        }),
       );
     return results;
   }
@@ -250,7 +278,10 @@ export class TenantLog extends DurableObject<Env> {
     const state = this.segmentState;
     if (state.closed) return true;
     if (state.events === 0) return false;
-    const full = state.events + adding > limits.maxEvents || now - state.openedAt >= limits.maxAgeMs || this.sql.databaseSize >= SEGMENT_CLOSE_BYTES;
+    const full =
+      state.events + adding > limits.maxEvents ||
+      now - state.openedAt >= limits.maxAgeMs ||
+      this.sql.databaseSize >= SEGMENT_CLOSE_BYTES;
     if (!full) return false;
     this.setMeta("closed_at", String(now));
     state.closed = true;
@@ -282,7 +313,10 @@ export class TenantLog extends DurableObject<Env> {
     const found: Record<string, EventRow> = {};
     for (const key of keys) {
       const claim = this.sql
-        .exec<{ event_id: string; expires_at: number }>("SELECT event_id, expires_at FROM idempotency_keys WHERE key = ?", key)
+        .exec<{ event_id: string; expires_at: number }>(
+          "SELECT event_id, expires_at FROM idempotency_keys WHERE key = ?",
+          key,
+        )
         .toArray()[0];
       if (!claim || claim.expires_at <= now) continue;
       const stored = this.db.select().from(events).where(eq(events.id, claim.event_id)).get();
@@ -306,7 +340,10 @@ export class TenantLog extends DurableObject<Env> {
       // A keyed event may repeat one queued just before it in this call: write those first.
       rows.flush();
       const claim = this.sql
-        .exec<{ event_id: string; expires_at: number }>("SELECT event_id, expires_at FROM idempotency_keys WHERE key = ?", key)
+        .exec<{ event_id: string; expires_at: number }>(
+          "SELECT event_id, expires_at FROM idempotency_keys WHERE key = ?",
+          key,
+        )
         .toArray()[0];
       if (claim && claim.expires_at > now) {
         const stored = this.db.select().from(events).where(eq(events.id, claim.event_id)).get();
@@ -350,7 +387,11 @@ export class TenantLog extends DurableObject<Env> {
    * ones again; dispatchers de-duplicate by delivery id); `next` asks fanOutPage for the rest.
    * Each event's payload is parsed at most once, and read only when an endpoint has a filter.
    */
-  async fanOut(requests: { eventId: string; origin: string }[], endpoints: RoutableEndpoint[], now: number): Promise<FanoutStep> {
+  async fanOut(
+    requests: { eventId: string; origin: string }[],
+    endpoints: RoutableEndpoint[],
+    now: number,
+  ): Promise<FanoutStep> {
     const slice = requests.slice(0, FANOUT_EVENTS_PER_CALL);
     const filtered = endpoints.some((e) => e.filter !== null && e.filter !== undefined);
     const candidates = filtered ? this.withinMatchBytes(slice) : slice;
@@ -393,7 +434,8 @@ export class TenantLog extends DurableObject<Env> {
           );
           written++;
         }
-        if (scope.budget.exhausted) log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
+        if (scope.budget.exhausted)
+          log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
         if (r.origin === "" && event.fannedOutAt === null) {
           this.exec("UPDATE events SET fanned_out_at = ? WHERE id = ?", now, event.id);
           event.fannedOutAt = now;
@@ -407,7 +449,10 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   /** The next page of what fanOut left to hand over (its `next`; "" for the first), for the same requests. */
-  async fanOutPage(requests: { eventId: string; origin: string }[], after: string): Promise<FanoutPlan & { next: string | null }> {
+  async fanOutPage(
+    requests: { eventId: string; origin: string }[],
+    after: string,
+  ): Promise<FanoutPlan & { next: string | null }> {
     return this.pendingPage(requests.slice(0, FANOUT_EVENTS_PER_CALL), after);
   }
 
@@ -428,12 +473,19 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   /** Pending deliveries of these events and origins after `after` (by id), as one bounded page. */
-  private pendingPage(requests: { eventId: string; origin: string }[], after: string | null): FanoutPlan & { next: string | null } {
+  private pendingPage(
+    requests: { eventId: string; origin: string }[],
+    after: string | null,
+  ): FanoutPlan & { next: string | null } {
     if (!requests.length) return { events: [], deliveries: [], next: null };
     const ids = [...new Set(requests.map((r) => r.eventId))];
     const origins = [...new Set(requests.map((r) => r.origin))];
     // As JSON lists: DO SQLite binds at most 100 parameters.
-    const conds = [inList(deliveries.eventId, ids), inList(deliveries.origin, origins), eq(deliveries.status, "pending")];
+    const conds = [
+      inList(deliveries.eventId, ids),
+      inList(deliveries.origin, origins),
+      eq(deliveries.status, "pending"),
+    ];
     if (after !== null) conds.push(gt(deliveries.id, after));
     const refs = this.db
       .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
@@ -495,7 +547,9 @@ export class TenantLog extends DurableObject<Env> {
       const before = new Map<string, string>();
       const kept = changes.filter((ch) => {
         if (!before.has(ch.delivery.id)) {
-          const row = this.sql.exec<{ status: string }>("SELECT status FROM deliveries WHERE id = ?", ch.delivery.id).toArray()[0];
+          const row = this.sql
+            .exec<{ status: string }>("SELECT status FROM deliveries WHERE id = ?", ch.delivery.id)
+            .toArray()[0];
           if (!row) return false;
           before.set(ch.delivery.id, row.status);
         }
@@ -523,7 +577,8 @@ export class TenantLog extends DurableObject<Env> {
             a.errorDetail,
             JSON.stringify(a.requestHeaders),
           );
-          if (inserted > 0 && this.env.DELIVERY_ANALYTICS) points.push(attemptDataPoint(ch.delivery, this.eventTypeOf(ch.delivery.id), a));
+          if (inserted > 0 && this.env.DELIVERY_ANALYTICS)
+            points.push(attemptDataPoint(ch.delivery, this.eventTypeOf(ch.delivery.id), a));
         }
         this.updateDelivery(ch, now);
       }
@@ -535,7 +590,10 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   private eventTypeOf(deliveryId: string): string {
-    return this.sql.exec<{ event_type: string }>("SELECT event_type FROM deliveries WHERE id = ?", deliveryId).toArray()[0]?.event_type ?? "";
+    return (
+      this.sql.exec<{ event_type: string }>("SELECT event_type FROM deliveries WHERE id = ?", deliveryId).toArray()[0]
+        ?.event_type ?? ""
+    );
   }
 
   private updateDelivery(ch: DeliveryChange, now: number) {
@@ -543,12 +601,25 @@ export class TenantLog extends DurableObject<Env> {
     if (ch.status) set.push(["status", ch.status]);
     if (ch.attemptCount !== undefined) set.push(["attempt_count", ch.attemptCount]);
     if (ch.nextAttemptAt !== undefined) set.push(["next_attempt_at", ch.nextAttemptAt]);
-    if (ch.attempt) set.push(["last_attempt_at", ch.attempt.startedAt], ["last_status_code", ch.attempt.statusCode], ["last_error", ch.attempt.error]);
+    if (ch.attempt)
+      set.push(
+        ["last_attempt_at", ch.attempt.startedAt],
+        ["last_status_code", ch.attempt.statusCode],
+        ["last_error", ch.attempt.error],
+      );
     // A recover attempt may move a `failed` delivery on: its outcome can land before the task
     // marks the delivery re-queued (the task marks only after the hand-off succeeded).
     const guard =
-      ch.force || !ch.status ? "" : ch.attempt?.trigger === "recover" ? " AND status NOT IN ('succeeded', 'cancelled')" : ` AND status NOT IN (${FINAL_SQL})`;
-    this.exec(`UPDATE deliveries SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?${guard}`, ...set.map(([, v]) => v), ch.delivery.id);
+      ch.force || !ch.status
+        ? ""
+        : ch.attempt?.trigger === "recover"
+          ? " AND status NOT IN ('succeeded', 'cancelled')"
+          : ` AND status NOT IN (${FINAL_SQL})`;
+    this.exec(
+      `UPDATE deliveries SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?${guard}`,
+      ...set.map(([, v]) => v),
+      ch.delivery.id,
+    );
   }
 
   /** Cancels a delivery no dispatcher held (fan-out still in flight). Answers the row. */
@@ -589,10 +660,17 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   /** A delivery, its attempts (oldest first) and its event, for the detail page and manual retry. */
-  async deliveryDetail(id: string): Promise<{ delivery: DeliveryRow; attempts: AttemptRow[]; event: EventRow | null } | null> {
+  async deliveryDetail(
+    id: string,
+  ): Promise<{ delivery: DeliveryRow; attempts: AttemptRow[]; event: EventRow | null } | null> {
     const delivery = await this.getDelivery(id);
     if (!delivery) return null;
-    const list = this.db.select().from(attempts).where(eq(attempts.deliveryId, id)).orderBy(asc(attempts.number), asc(attempts.id)).all();
+    const list = this.db
+      .select()
+      .from(attempts)
+      .where(eq(attempts.deliveryId, id))
+      .orderBy(asc(attempts.number), asc(attempts.id))
+      .all();
     return { delivery, attempts: list, event: (await this.getEvent(delivery.eventId)) ?? null };
   }
 
@@ -661,7 +739,8 @@ export class TenantLog extends DurableObject<Env> {
    * 50 × 168 rows (~2 MB) whatever the tenant holds (an RPC answer may be 32 MiB).
    */
   async hourlyStats(sinceHour: number, endpointIds: string[]): Promise<StatsRow[]> {
-    if (endpointIds.length > HOURLY_ENDPOINTS_PER_CALL) throw new RangeError(`hourlyStats takes at most ${HOURLY_ENDPOINTS_PER_CALL} endpoints`);
+    if (endpointIds.length > HOURLY_ENDPOINTS_PER_CALL)
+      throw new RangeError(`hourlyStats takes at most ${HOURLY_ENDPOINTS_PER_CALL} endpoints`);
     if (!endpointIds.length) return [];
     const from = Math.max(sinceHour, Date.now() - HOURLY_MAX_HOURS * 3600_000);
     return this.db
@@ -690,9 +769,19 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   /** Creates a recover task; its total counts the failed deliveries it can send again (at most `max`). */
-  async createTask(task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt" | "cancelledAt">, max: number): Promise<TaskRow> {
+  async createTask(
+    task: Omit<TaskRow, "total" | "cursor" | "handed" | "handedOutAt" | "cancelledAt">,
+    max: number,
+  ): Promise<TaskRow> {
     const n = this.db.select({ n: count() }).from(deliveries).where(this.recoverable(task)).get()?.n ?? 0;
-    const row: TaskRow = { ...task, total: Math.min(n, max), cursor: null, handed: 0, handedOutAt: n === 0 ? task.createdAt : null, cancelledAt: null };
+    const row: TaskRow = {
+      ...task,
+      total: Math.min(n, max),
+      cursor: null,
+      handed: 0,
+      handedOutAt: n === 0 ? task.createdAt : null,
+      cancelledAt: null,
+    };
     this.db.insert(tasks).values(row).run();
     countRowsWritten("tenant_log", 1);
     await this.armSweep(task.createdAt);
@@ -700,7 +789,10 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   /** The next page of a task's deliveries to hand over, after its cursor, with their events. */
-  async taskPage(taskId: string, limit: number): Promise<{ task: TaskRow; items: RecoverItem[]; last: boolean } | null> {
+  async taskPage(
+    taskId: string,
+    limit: number,
+  ): Promise<{ task: TaskRow; items: RecoverItem[]; last: boolean } | null> {
     const task = this.db.select().from(tasks).where(eq(tasks.id, taskId)).get();
     // A replay is handed out by replayPage; this is a recover's page.
     if (task?.kind !== "recover") return null;
@@ -734,7 +826,13 @@ export class TenantLog extends DurableObject<Env> {
    * moves those still `failed` with the same attempt count (their recover attempt has not been
    * recorded yet) to `pending_retry`, and advances the cursor. `last` closes the hand-out.
    */
-  async taskHanded(taskId: string, handed: { deliveryId: string; attemptCount: number }[], cursor: string | null, last: boolean, now: number): Promise<void> {
+  async taskHanded(
+    taskId: string,
+    handed: { deliveryId: string; attemptCount: number }[],
+    cursor: string | null,
+    last: boolean,
+    now: number,
+  ): Promise<void> {
     this.ctx.storage.transactionSync(() => {
       for (const h of handed) {
         this.exec("UPDATE deliveries SET task_id = ? WHERE id = ?", taskId, h.deliveryId);
@@ -768,12 +866,23 @@ export class TenantLog extends DurableObject<Env> {
    * source status. The plan (dry run) and createReplay count with this one walk, so a run sends
    * what its plan said. Scans in pages of REPLAY_SCAN_PAGE.
    */
-  async replayPlan(f: ReplayFilter, endpoints: RoutableEndpoint[], max: number, now: number): Promise<{ counts: ReplayCount[]; more: boolean }> {
+  async replayPlan(
+    f: ReplayFilter,
+    endpoints: RoutableEndpoint[],
+    max: number,
+    now: number,
+  ): Promise<{ counts: ReplayCount[]; more: boolean }> {
     return this.countReplay(f, endpoints, replayOrigin(""), max, now);
   }
 
   /** `more`: the walk found deliveries beyond `max` (the replay leaves them out). */
-  private countReplay(f: ReplayFilter, endpoints: RoutableEndpoint[], origin: string, max: number, now: number): { counts: ReplayCount[]; more: boolean } {
+  private countReplay(
+    f: ReplayFilter,
+    endpoints: RoutableEndpoint[],
+    origin: string,
+    max: number,
+    now: number,
+  ): { counts: ReplayCount[]; more: boolean } {
     const counts = new Map<string, ReplayCount>();
     let n = 0;
     let more = false;
@@ -785,7 +894,8 @@ export class TenantLog extends DurableObject<Env> {
           break;
         }
         const key = `${item.endpointId} ${item.status}`;
-        const c = counts.get(key) ?? counts.set(key, { endpointId: item.endpointId, status: item.status, count: 0 }).get(key)!;
+        const c =
+          counts.get(key) ?? counts.set(key, { endpointId: item.endpointId, status: item.status, count: 0 }).get(key)!;
         c.count++;
         n++;
       }
@@ -804,7 +914,14 @@ export class TenantLog extends DurableObject<Env> {
   ): Promise<{ task: TaskRow; counts: ReplayCount[] }> {
     const { counts } = this.countReplay(f, endpoints, replayOrigin(task.id), max, task.createdAt);
     const total = counts.reduce((n, c) => n + c.count, 0);
-    const row: TaskRow = { ...task, total, cursor: null, handed: 0, handedOutAt: total === 0 ? task.createdAt : null, cancelledAt: null };
+    const row: TaskRow = {
+      ...task,
+      total,
+      cursor: null,
+      handed: 0,
+      handedOutAt: total === 0 ? task.createdAt : null,
+      cancelledAt: null,
+    };
     this.db.insert(tasks).values(row).run();
     countRowsWritten("tenant_log", 1);
     if (total > 0) await this.armSweep(task.createdAt);
@@ -818,14 +935,21 @@ export class TenantLog extends DurableObject<Env> {
    * sweep hands them again like any delivery whose hand-off was lost. At most about `limit`
    * deliveries (a missing event's go whole). Null: no such replay here.
    */
-  async replayPage(taskId: string, endpoints: RoutableEndpoint[], limit: number, now: number): Promise<ReplayPage | null> {
+  async replayPage(
+    taskId: string,
+    endpoints: RoutableEndpoint[],
+    limit: number,
+    now: number,
+  ): Promise<ReplayPage | null> {
     const task = this.db.select().from(tasks).where(eq(tasks.id, taskId)).get();
     if (task?.kind !== "replay") return null;
     if (task.handedOutAt !== null || task.cancelledAt !== null) return { plans: [], written: 0, last: true };
     const room = task.total - task.handed;
     const f = replayFilterOf(task);
     const { groups, done } =
-      room > 0 ? replayGroups(this.sql, f, endpoints, replayOrigin(taskId), task.cursor, Math.min(limit, room), now) : { groups: [], done: true };
+      room > 0
+        ? replayGroups(this.sql, f, endpoints, replayOrigin(taskId), task.cursor, Math.min(limit, room), now)
+        : { groups: [], done: true };
     const items = groups.flatMap((g) => g.items).slice(0, Math.max(0, room));
     const refs: { id: string; eventId: string; endpointId: string }[] = [];
     const origin = f.mode === "retry" ? replayOrigin(taskId) : "";
@@ -877,7 +1001,9 @@ export class TenantLog extends DurableObject<Env> {
 
   /** Whether the task was cancelled: a run that just handed a page withdraws it again if so. */
   async taskCancelled(taskId: string): Promise<boolean> {
-    return (this.db.select({ at: tasks.cancelledAt }).from(tasks).where(eq(tasks.id, taskId)).get()?.at ?? null) !== null;
+    return (
+      (this.db.select({ at: tasks.cancelledAt }).from(tasks).where(eq(tasks.id, taskId)).get()?.at ?? null) !== null
+    );
   }
 
   /**
@@ -958,7 +1084,13 @@ export class TenantLog extends DurableObject<Env> {
     const rows = this.db
       .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
       .from(deliveries)
-      .where(and(eq(deliveries.status, "pending"), lt(deliveries.createdAt, before), inList(deliveries.endpointId, endpointIds)))
+      .where(
+        and(
+          eq(deliveries.status, "pending"),
+          lt(deliveries.createdAt, before),
+          inList(deliveries.endpointId, endpointIds),
+        ),
+      )
       .limit(Math.min(limit, HANDOFF_PAGE_DELIVERIES))
       .all();
     return handoffPage(this.db, rows).plan;
@@ -988,7 +1120,8 @@ export class TenantLog extends DurableObject<Env> {
     // Re-driven ones are done: they stay only to answer a repeated re-drive.
     const conds: SQL[] = [isNull(deadLetters.redrivenAt)];
     if (f.before) conds.push(lt(deadLetters.id, f.before));
-    if (f.maxRedrives !== undefined) conds.push(lt(deadLetters.redrives, f.maxRedrives), sql`${deadLetters.kind} <> 'unknown'`);
+    if (f.maxRedrives !== undefined)
+      conds.push(lt(deadLetters.redrives, f.maxRedrives), sql`${deadLetters.kind} <> 'unknown'`);
     return this.db
       .select()
       .from(deadLetters)
@@ -1002,7 +1135,11 @@ export class TenantLog extends DurableObject<Env> {
   async markDeadLettersRedriven(ids: string[], now: number): Promise<number> {
     let n = 0;
     this.ctx.storage.transactionSync(() => {
-      for (const id of ids) n += this.exec("UPDATE dead_letters SET redriven_at = ? WHERE id = ? AND redriven_at IS NULL", now, id) > 0 ? 1 : 0;
+      for (const id of ids)
+        n +=
+          this.exec("UPDATE dead_letters SET redriven_at = ? WHERE id = ? AND redriven_at IS NULL", now, id) > 0
+            ? 1
+            : 0;
     });
     return n;
   }
@@ -1023,11 +1160,19 @@ export class TenantLog extends DurableObject<Env> {
    * `rows` false leaves the traffic tables (their time columns have no index, so a step that finds
    * nothing reads the whole table) and purges only the small ones.
    */
-  async purge(now: number, rows = true): Promise<{ attempts: number; deliveries: number; events: number; idempotency_keys: number; more: boolean }> {
+  async purge(
+    now: number,
+    rows = true,
+  ): Promise<{ attempts: number; deliveries: number; events: number; idempotency_keys: number; more: boolean }> {
     const days = Number(this.getMeta("retention_days") ?? "30");
     const cutoff = now - days * DAY;
     const stepKeyed = (table: string, key: string, column: string, before: number) =>
-      rows ? this.exec(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`, before) : 0;
+      rows
+        ? this.exec(
+            `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`,
+            before,
+          )
+        : 0;
     const removed = {
       attempts: stepKeyed("attempts", "id", "started_at", cutoff),
       deliveries: stepKeyed("deliveries", "id", "created_at", cutoff),
@@ -1115,7 +1260,9 @@ export class TenantLog extends DurableObject<Env> {
     // next segment's drop moves past this one too (dropped() never moves back).
     const k = shardsIn(range.shards, n);
     const siblings = Array.from({ length: k }, (_, j) => j).filter((j) => j !== shard);
-    const others = await Promise.all(siblings.map((j) => this.env.TENANT_LOG.getByName(segmentName(logName, n, j)).isDropped()));
+    const others = await Promise.all(
+      siblings.map((j) => this.env.TENANT_LOG.getByName(segmentName(logName, n, j)).isDropped()),
+    );
     if (others.every(Boolean)) await dropped(this.env.DB, logName, n);
     log.info("tenant_log.segment_dropped", { tenant_id: logName, segment: n });
     return true;
@@ -1158,7 +1305,10 @@ export class TenantLog extends DurableObject<Env> {
     try {
       await this.env.SWEEP_QUEUE.send(sweepMessage(name), { contentType: "json" });
     } catch (err) {
-      log.error("sweep: asking for a sweep failed; asked again at the next look", { tenant_id: name, ...errorFields(err) });
+      log.error("sweep: asking for a sweep failed; asked again at the next look", {
+        tenant_id: name,
+        ...errorFields(err),
+      });
     }
   }
 
@@ -1174,7 +1324,16 @@ export class TenantLog extends DurableObject<Env> {
   /** Row counts per table, for tests and operators. */
   async sizes(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const t of ["events", "idempotency_keys", "deliveries", "attempts", "delivery_stats", "tasks", "dead_letters", "meta"]) {
+    for (const t of [
+      "events",
+      "idempotency_keys",
+      "deliveries",
+      "attempts",
+      "delivery_stats",
+      "tasks",
+      "dead_letters",
+      "meta",
+    ]) {
       out[t] = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`).one().n;
     }
     return out;

@@ -6,7 +6,10 @@ import type { DeliveryStatus, StatusClass } from "../domain/deliveries";
 import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
 
 /** The trace fields are optional so code that builds events without a trace needs no change. */
-export type EventRow = Omit<typeof events.$inferSelect, "traceId" | "traceFlags"> & { traceId?: string | null; traceFlags?: string | null };
+export type EventRow = Omit<typeof events.$inferSelect, "traceId" | "traceFlags"> & {
+  traceId?: string | null;
+  traceFlags?: string | null;
+};
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type AttemptRow = typeof attempts.$inferSelect;
 export type StatsRow = typeof deliveryStats.$inferSelect;
@@ -31,7 +34,10 @@ export interface AppendInput {
   fingerprint: string;
 }
 
-export type AppendResult = { kind: "created"; event: EventRow } | { kind: "repeat"; event: EventRow } | { kind: "conflict"; key: string };
+export type AppendResult =
+  | { kind: "created"; event: EventRow }
+  | { kind: "repeat"; event: EventRow }
+  | { kind: "conflict"; key: string };
 
 // Defined with the engine that produces them (src/attempts/record.ts); the TenantLog records them.
 export type { DeliveryChange, DeliveryRef };
@@ -42,7 +48,16 @@ export type { DeliveryChange, DeliveryRef };
  */
 export type HandoffEvent = Pick<
   EventRow,
-  "id" | "tenantId" | "type" | "channels" | "orderingKey" | "deliverAt" | "expiresAt" | "createdAt" | "traceId" | "traceFlags"
+  | "id"
+  | "tenantId"
+  | "type"
+  | "channels"
+  | "orderingKey"
+  | "deliverAt"
+  | "expiresAt"
+  | "createdAt"
+  | "traceId"
+  | "traceFlags"
 > & {
   payload: string | null;
 };

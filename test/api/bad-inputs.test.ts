@@ -6,9 +6,15 @@ import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receiverUrl } from "../helpers/receiver";
 
-type Doc = { paths: Record<string, Record<string, { requestBody?: unknown; parameters?: { name: string; in: string }[] }>> };
+type Doc = {
+  paths: Record<string, Record<string, { requestBody?: unknown; parameters?: { name: string; in: string }[] }>>;
+};
 
-function expectEnvelope(res: { status: number; body: any; headers: Headers }, status: number | number[], label: string) {
+function expectEnvelope(
+  res: { status: number; body: any; headers: Headers },
+  status: number | number[],
+  label: string,
+) {
   const statuses = Array.isArray(status) ? status : [status];
   expect(statuses, `${label}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`).toContain(res.status);
   expect(res.body?.error?.code, label).toBeTypeOf("string");
@@ -77,11 +83,25 @@ describe("every route refuses bad credentials", () => {
     const tenant = await createTenant();
     const read = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read"] } })).body.key;
     const ingest = (await api("POST", "/v1/api-keys", { body: { name: "i", scopes: ["ingest"] } })).body.key;
-    expectEnvelope(await api("POST", `/v1/tenants/${tenant}/endpoints`, { key: read, body: { url: receiverUrl("/x") } }), 403, "read creates endpoint");
-    expectEnvelope(await api("POST", `/v1/tenants/${tenant}/events`, { key: read, body: { type: "a.b", data: {} } }), 403, "read ingests");
+    expectEnvelope(
+      await api("POST", `/v1/tenants/${tenant}/endpoints`, { key: read, body: { url: receiverUrl("/x") } }),
+      403,
+      "read creates endpoint",
+    );
+    expectEnvelope(
+      await api("POST", `/v1/tenants/${tenant}/events`, { key: read, body: { type: "a.b", data: {} } }),
+      403,
+      "read ingests",
+    );
     expectEnvelope(await api("GET", `/v1/tenants/${tenant}/events`, { key: ingest }), 403, "ingest reads");
-    expectEnvelope(await api("POST", "/v1/api-keys", { key: ingest, body: { name: "x", scopes: ["admin"] } }), 403, "ingest mints keys");
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { key: ingest, body: { type: "a.b", data: {} } })).status).toBe(202);
+    expectEnvelope(
+      await api("POST", "/v1/api-keys", { key: ingest, body: { name: "x", scopes: ["admin"] } }),
+      403,
+      "ingest mints keys",
+    );
+    expect(
+      (await api("POST", `/v1/tenants/${tenant}/events`, { key: ingest, body: { type: "a.b", data: {} } })).status,
+    ).toBe(202);
     expect((await api("GET", `/v1/tenants/${tenant}/events`, { key: read })).status).toBe(200);
   });
 });
@@ -91,9 +111,21 @@ describe("every route refuses bad input with a 4xx envelope", () => {
     const { routes } = await setup();
     for (const r of routes.filter((x) => x.hasBody)) {
       const label = `${r.method} ${r.template}`;
-      expectEnvelope(await api(r.method, r.url, { raw: "{not json", headers: { "content-type": "application/json" } }), [400], `${label} malformed`);
-      expectEnvelope(await api(r.method, r.url, { raw: "[1,2]", headers: { "content-type": "application/json" } }), [400], `${label} array`);
-      expectEnvelope(await api(r.method, r.url, { raw: "null", headers: { "content-type": "application/json" } }), [400], `${label} null`);
+      expectEnvelope(
+        await api(r.method, r.url, { raw: "{not json", headers: { "content-type": "application/json" } }),
+        [400],
+        `${label} malformed`,
+      );
+      expectEnvelope(
+        await api(r.method, r.url, { raw: "[1,2]", headers: { "content-type": "application/json" } }),
+        [400],
+        `${label} array`,
+      );
+      expectEnvelope(
+        await api(r.method, r.url, { raw: "null", headers: { "content-type": "application/json" } }),
+        [400],
+        `${label} null`,
+      );
       const unknown = await api(r.method, r.url, { body: { surely_not_a_field: 1 } });
       expectEnvelope(unknown, [400], `${label} unknown field`);
       expect(JSON.stringify(unknown.body.error.issues ?? []), label).toContain("surely_not_a_field");
@@ -114,7 +146,9 @@ describe("every route refuses bad input with a 4xx envelope", () => {
 
   it("unknown resources of the caller's own tenant are 404", async () => {
     const { routes } = await setup();
-    for (const r of routes.filter((x) => /\{(event_id|delivery_id|attempt_id|task_id|key_id|session_id)\}/.test(x.template))) {
+    for (const r of routes.filter((x) =>
+      /\{(event_id|delivery_id|attempt_id|task_id|key_id|session_id)\}/.test(x.template),
+    )) {
       const res = await api(r.method, r.url, { body: r.hasBody ? {} : undefined });
       expectEnvelope(res, [400, 404], `${r.method} ${r.template}`);
     }
@@ -132,7 +166,8 @@ describe("every route refuses bad input with a 4xx envelope", () => {
         // A list under a resource that does not exist may answer 404 first.
         const parentMissing = /\{(event_id|delivery_id)\}/.test(r.template);
         expectEnvelope(res, parentMissing ? [400, 404] : [400], `${r.template}?${q}`);
-        if (res.status === 400) expect(res.body.error.issues?.[0]?.path ?? "", `${r.template}?${q}`).toMatch(/limit|cursor/);
+        if (res.status === 400)
+          expect(res.body.error.issues?.[0]?.path ?? "", `${r.template}?${q}`).toMatch(/limit|cursor/);
       }
       expect((await api("GET", `${r.url}?limit=100`)).status, r.template).not.toBeGreaterThanOrEqual(500);
     }

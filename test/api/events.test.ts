@@ -14,7 +14,10 @@ describe("idempotent ingest", () => {
     const path = uniquePath("/ok");
     await createEndpoint(tenant, { url: receiverUrl(path) });
     const send = () =>
-      api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "order-42-paid" }, body: { type: "order.paid", data: { n: 1 } } });
+      api("POST", `/v1/tenants/${tenant}/events`, {
+        headers: { "Idempotency-Key": "order-42-paid" },
+        body: { type: "order.paid", data: { n: 1 } },
+      });
     const first = await send();
     const second = await send();
     expect(first.status).toBe(202);
@@ -45,9 +48,15 @@ describe("idempotent ingest", () => {
 
   it("a repeat after 24 hours is a new event", async () => {
     const tenant = await createTenant();
-    const first = await api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "k" }, body: { type: "a.b", data: {} } });
+    const first = await api("POST", `/v1/tenants/${tenant}/events`, {
+      headers: { "Idempotency-Key": "k" },
+      body: { type: "a.b", data: {} },
+    });
     await logRows(tenant, "UPDATE idempotency_keys SET expires_at = ?", Date.now() - 1);
-    const again = await api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": "k" }, body: { type: "a.b", data: {} } });
+    const again = await api("POST", `/v1/tenants/${tenant}/events`, {
+      headers: { "Idempotency-Key": "k" },
+      body: { type: "a.b", data: {} },
+    });
     expect(again.body.id).not.toBe(first.body.id);
   });
 });
@@ -82,10 +91,14 @@ describe("ingest validation", () => {
 
   it("a body over 1 MiB is 413, just under is accepted; an unknown tenant is 404", async () => {
     const tenant = await createTenant();
-    const big = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: "x".repeat(1024 * 1024) } });
+    const big = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "a.b", data: "x".repeat(1024 * 1024) },
+    });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe("payload_too_large");
-    const fits = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: "x".repeat(1024 * 1024 - 100) } });
+    const fits = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "a.b", data: "x".repeat(1024 * 1024 - 100) },
+    });
     expect(fits.status).toBe(202);
     const missing = await api("POST", "/v1/tenants/no_such_tenant/events", { body: { type: "a.b", data: {} } });
     expect(missing.status).toBe(404);
@@ -100,14 +113,20 @@ describe("deliver_at and expires_at stay within the tenant's retention", () => {
     const tenant = await createTenant();
     await api("PATCH", `/v1/tenants/${tenant}`, { body: { retention_days: 7 } });
     for (const field of ["deliver_at", "expires_at"]) {
-      const late = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {}, [field]: at(Date.now() + 8 * DAY) } });
+      const late = await api("POST", `/v1/tenants/${tenant}/events`, {
+        body: { type: "a.b", data: {}, [field]: at(Date.now() + 8 * DAY) },
+      });
       expect(late.status, field).toBe(400);
       expect(late.body.error.code).toBe("bad_request");
       expect(late.body.error.issues.map((i: { path: string }) => i.path)).toEqual([field]);
       expect(late.body.error.issues[0].message).toContain("7 days");
-      const decades = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {}, [field]: "2099-01-01T00:00:00Z" } });
+      const decades = await api("POST", `/v1/tenants/${tenant}/events`, {
+        body: { type: "a.b", data: {}, [field]: "2099-01-01T00:00:00Z" },
+      });
       expect(decades.status, field).toBe(400);
-      const inside = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {}, [field]: at(Date.now() + 6 * DAY) } });
+      const inside = await api("POST", `/v1/tenants/${tenant}/events`, {
+        body: { type: "a.b", data: {}, [field]: at(Date.now() + 6 * DAY) },
+      });
       expect(inside.status, field).toBe(202);
     }
   });
@@ -136,7 +155,9 @@ describe("batch ingest", () => {
     const path = uniquePath("/ok");
     await createEndpoint(tenant, { url: receiverUrl(path) });
     const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, {
-      body: { events: [{ type: "a.b", data: 1 }, { type: "bad type", data: 2 }, { type: "a.c", data: 3, id: "x" }, "nope"] },
+      body: {
+        events: [{ type: "a.b", data: 1 }, { type: "bad type", data: 2 }, { type: "a.c", data: 3, id: "x" }, "nope"],
+      },
     });
     expect(res.status).toBe(202);
     const [a, b, c, d] = res.body.data;
@@ -148,7 +169,12 @@ describe("batch ingest", () => {
     await waitForReceived(path, 2);
   });
 
-  it.each([[{ events: [] }], [{ events: Array(101).fill({ type: "a.b", data: {} }) }], [{}], [{ events: [{ data: 1 }] }]])("refuses %#", async (body) => {
+  it.each([
+    [{ events: [] }],
+    [{ events: Array(101).fill({ type: "a.b", data: {} }) }],
+    [{}],
+    [{ events: [{ data: 1 }] }],
+  ])("refuses %#", async (body) => {
     const tenant = await createTenant();
     const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, { body });
     expect(res.status).toBe(400);
@@ -161,7 +187,11 @@ describe("listing events", () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       ids.push(
-        (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: i % 2 ? "odd.one" : "even.one", data: { i }, channels: [`c${i}`] } })).body.id,
+        (
+          await api("POST", `/v1/tenants/${tenant}/events`, {
+            body: { type: i % 2 ? "odd.one" : "even.one", data: { i }, channels: [`c${i}`] },
+          })
+        ).body.id,
       );
     }
     const all = await api("GET", `/v1/tenants/${tenant}/events?limit=2`);
@@ -175,7 +205,9 @@ describe("listing events", () => {
     }
     expect(seen.map((e) => e.id)).toEqual([...ids].reverse());
     expect((await api("GET", `/v1/tenants/${tenant}/events?type=odd.one`)).body.data).toHaveLength(2);
-    expect((await api("GET", `/v1/tenants/${tenant}/events?channel=c3`)).body.data.map((e: { id: string }) => e.id)).toEqual([ids[3]]);
+    expect(
+      (await api("GET", `/v1/tenants/${tenant}/events?channel=c3`)).body.data.map((e: { id: string }) => e.id),
+    ).toEqual([ids[3]]);
     expect((await api("GET", `/v1/tenants/${tenant}/events?channel=c`)).body.data).toHaveLength(0);
     const future = new Date(Date.now() + 60_000).toISOString();
     expect((await api("GET", `/v1/tenants/${tenant}/events?since=${future}`)).body.data).toHaveLength(0);
@@ -187,9 +219,14 @@ describe("concurrent ingest", () => {
     const tenant = await createTenant();
     const path = uniquePath("/ok");
     await createEndpoint(tenant, { url: receiverUrl(path) });
-    const plain = Array.from({ length: 30 }, (_, n) => api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "order.paid", data: { n } } }));
+    const plain = Array.from({ length: 30 }, (_, n) =>
+      api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "order.paid", data: { n } } }),
+    );
     const keyed = Array.from({ length: 8 }, (_, n) =>
-      api("POST", `/v1/tenants/${tenant}/events`, { headers: { "Idempotency-Key": `k-${n % 4}` }, body: { type: "order.paid", data: { k: n % 4 } } }),
+      api("POST", `/v1/tenants/${tenant}/events`, {
+        headers: { "Idempotency-Key": `k-${n % 4}` },
+        body: { type: "order.paid", data: { k: n % 4 } },
+      }),
     );
     const batch = api("POST", `/v1/tenants/${tenant}/events/batch`, {
       body: {
@@ -200,7 +237,12 @@ describe("concurrent ingest", () => {
       },
     });
     const missing = api("POST", "/v1/tenants/no-such-tenant-anywhere/events", { body: { type: "a.b", data: {} } });
-    const [plainRes, keyedRes, batchRes, missingRes] = await Promise.all([Promise.all(plain), Promise.all(keyed), batch, missing]);
+    const [plainRes, keyedRes, batchRes, missingRes] = await Promise.all([
+      Promise.all(plain),
+      Promise.all(keyed),
+      batch,
+      missing,
+    ]);
 
     expect(plainRes.every((r) => r.status === 202)).toBe(true);
     expect(new Set(plainRes.map((r) => r.body.id)).size).toBe(30);
@@ -209,7 +251,11 @@ describe("concurrent ingest", () => {
     expect(batchRes.status).toBe(202);
     expect(missingRes.status).toBe(404);
 
-    const ids = [...plainRes.map((r) => r.body.id), ...keyedRes.slice(0, 4).map((r) => r.body.id), ...batchRes.body.data.map((d: { id: string }) => d.id)];
+    const ids = [
+      ...plainRes.map((r) => r.body.id),
+      ...keyedRes.slice(0, 4).map((r) => r.body.id),
+      ...batchRes.body.data.map((d: { id: string }) => d.id),
+    ];
     for (const id of ids) expect((await api("GET", `/v1/tenants/${tenant}/events/${id}`)).status).toBe(200);
     await waitForReceived(path, 36);
   });

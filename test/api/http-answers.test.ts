@@ -38,7 +38,9 @@ describe("HTTP answers", () => {
     expect(body.error.code).toBe("method_not_allowed");
     expect(body.error.message).toContain("PATCH");
     // A path that is no resource at all is still 404.
-    expect((await SELF.fetch("http://edgehooks.test/v1/nothing-here", { method: "PUT", headers: auth })).status).toBe(404);
+    expect((await SELF.fetch("http://edgehooks.test/v1/nothing-here", { method: "PUT", headers: auth })).status).toBe(
+      404,
+    );
   });
 
   it("an endpoint URL without a scheme is refused with what it must start with", async () => {
@@ -51,7 +53,9 @@ describe("HTTP answers", () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { issues: { path: string; message: string }[] } };
     // This deployment allows http:// (the tests' ALLOW_HTTP_URLS), so the message offers both.
-    expect(body.error.issues).toContainEqual(expect.objectContaining({ path: "url", message: expect.stringContaining("must start with https:// or http://") }));
+    expect(body.error.issues).toContainEqual(
+      expect.objectContaining({ path: "url", message: expect.stringContaining("must start with https:// or http://") }),
+    );
   });
 
   it("a reused Idempotency-Key answers the first event with Idempotent-Replayed: true", async () => {

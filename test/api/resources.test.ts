@@ -55,7 +55,10 @@ describe("endpoints", () => {
       body: { event_types: ["order.paid"], retry_policy: { schedule_s: [1, 2] } },
     });
     expect(patched.body).toMatchObject({ event_types: ["order.paid"], retry_policy: { schedule_s: [1, 2] } });
-    expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/disable`)).body).toMatchObject({ status: "disabled", disabled_reason: "manual" });
+    expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/disable`)).body).toMatchObject({
+      status: "disabled",
+      disabled_reason: "manual",
+    });
     expect((await api("GET", `/v1/tenants/${tenant}/endpoints?status=disabled`)).body.data).toHaveLength(1);
     expect((await api("GET", `/v1/tenants/${tenant}/endpoints?status=active`)).body.data).toHaveLength(0);
     expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/enable`)).body.status).toBe("active");
@@ -115,7 +118,9 @@ describe("endpoints", () => {
     const bad = await createEndpoint(tenant, { url: receiverUrl(uniquePath("/status/500")) });
     const a = await api("POST", `/v1/tenants/${tenant}/endpoints/${ok.id}/test`, { body: {} });
     expect(a.body).toMatchObject({ trigger: "test", status_code: 200, error: null, number: 1 });
-    const b = await api("POST", `/v1/tenants/${tenant}/endpoints/${bad.id}/test`, { body: { event_type: "order.paid", data: { x: 1 } } });
+    const b = await api("POST", `/v1/tenants/${tenant}/endpoints/${bad.id}/test`, {
+      body: { event_type: "order.paid", data: { x: 1 } },
+    });
     expect(b.body).toMatchObject({ trigger: "test", status_code: 500 });
     const log = await api("GET", `/v1/tenants/${tenant}/deliveries?endpoint_id=${bad.id}`);
     expect(log.body.data[0]).toMatchObject({ event_type: "order.paid", status: "failed" });
@@ -134,12 +139,16 @@ describe("api keys", () => {
     const key = created.body.key;
     expect((await api("GET", "/v1/tenants", { key })).body.data.map((t: { id: string }) => t.id)).toEqual([a]);
     expect((await api("GET", `/v1/tenants/${b}`, { key })).status).toBe(404);
-    expect((await api("POST", "/v1/api-keys", { key, body: { name: "x", scopes: ["read"], tenant_id: b } })).status).toBe(404);
+    expect(
+      (await api("POST", "/v1/api-keys", { key, body: { name: "x", scopes: ["read"], tenant_id: b } })).status,
+    ).toBe(404);
     const own = await api("POST", "/v1/api-keys", { key, body: { name: "x", scopes: ["read"] } });
     expect(own.body.tenant_id).toBe(a);
     expect((await api("POST", "/v1/tenants", { key, body: { name: "x" } })).status).toBe(403);
     expect((await api("POST", "/v1/api-keys", { body: { name: "x", scopes: [] } })).status).toBe(400);
     expect((await api("POST", "/v1/api-keys", { body: { name: "x", scopes: ["root"] } })).status).toBe(400);
-    expect((await api("POST", "/v1/api-keys", { body: { name: "x", scopes: ["read"], tenant_id: "no_such" } })).status).toBe(404);
+    expect(
+      (await api("POST", "/v1/api-keys", { body: { name: "x", scopes: ["read"], tenant_id: "no_such" } })).status,
+    ).toBe(404);
   });
 });

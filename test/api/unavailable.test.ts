@@ -26,7 +26,9 @@ describe("storage unavailable", () => {
     ["reset (retryable)", runtimeError("Durable Object reset because its code was updated.", { retryable: true })],
     [
       "wrapped by the query builder",
-      Object.assign(new Error("Failed query: select 1"), { cause: runtimeError("Durable Object is overloaded.", { overloaded: true }) }),
+      Object.assign(new Error("Failed query: select 1"), {
+        cause: runtimeError("Durable Object is overloaded.", { overloaded: true }),
+      }),
     ],
   ])("a %s object answers 503 unavailable with Retry-After", async (_what, thrown) => {
     const res = await answerTo(thrown);
@@ -43,7 +45,10 @@ describe("storage unavailable", () => {
   it("any other error is still a 500 with the fixed message", async () => {
     const res = await answerTo(new Error("boom"));
     expect(res.status).toBe(500);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "internal", message: "internal error" });
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "internal",
+      message: "internal error",
+    });
   });
 
   it("recognises only the runtime's flags", () => {

@@ -44,7 +44,11 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
   const other = `org_other_${Date.now().toString(36)}`;
   await api("POST", "/v1/tenants", { id: tenant, name: "Browser Co" });
   await api("POST", "/v1/tenants", { id: other, name: "Other Co" });
-  await api("POST", "/v1/event-types", { name: "invoice.paid", description: "An invoice was paid", example: { invoice_id: "inv_1", total: 1200 } });
+  await api("POST", "/v1/event-types", {
+    name: "invoice.paid",
+    description: "An invoice was paid",
+    example: { invoice_id: "inv_1", total: 1200 },
+  });
   const otherEndpoint = (await api("POST", `/v1/tenants/${other}/endpoints`, { url: `${receiverBase}/other` })).body;
   const session = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, {})).body;
 
@@ -72,60 +76,73 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
   };
 
   await step("the link alone signs nobody in: it shows a page naming the tenant, and sets no cookie", async () => {
-    assert.ok(session.url.includes("?code=ps_code_") && !session.url.includes(session.token), "the link carries a one-time code only");
+    assert.ok(
+      session.url.includes("?code=ps_code_") && !session.url.includes(session.token),
+      "the link carries a one-time code only",
+    );
     await page.goto(session.url);
     await page.getByRole("heading", { name: "Open the webhooks portal" }).waitFor();
     await page.getByText("Browser Co").waitFor();
     await page.getByText(tenant).waitFor();
-    assert.equal((await context.cookies()).filter((c) => c.name === "eh_portal").length, 0, "no cookie before the button");
+    assert.equal(
+      (await context.cookies()).filter((c) => c.name === "eh_portal").length,
+      0,
+      "no cookie before the button",
+    );
     await page.screenshot({ path: `${shots}/login-confirm.png`, fullPage: true });
   });
 
-  await step("login CSRF: another site posting a link's code signs the browser in nowhere, and leaves the code unused", async () => {
-    // The attacker's own link, posted by the attacker's page in the victim's browser.
-    const attackerLink = (await api("POST", `/v1/tenants/${other}/portal-sessions`, {})).body.url;
-    const code = new URL(attackerLink).searchParams.get("code");
-    const victim = await browser.newContext();
-    const victimPage = await victim.newPage();
-    const answer = victimPage.waitForResponse((r) => r.url() === `${base}/portal/login`);
-    await victimPage.goto(`${stranger}/attack?target=${encodeURIComponent(`${base}/portal/login`)}&code=${code}`);
-    assert.equal((await answer).status(), 403);
-    await victimPage.getByRole("heading", { name: "Refused" }).waitFor();
-    await victimPage.screenshot({ path: `${shots}/login-csrf-refused.png`, fullPage: true });
-    assert.equal((await victim.cookies()).filter((c) => c.name === "eh_portal").length, 0);
-    assert.equal((await victimPage.goto(`${base}/portal`)).status(), 401);
-    await victim.close();
-    // Nothing was used: the link's owner still signs in with it.
-    const owner = await browser.newContext();
-    const ownerPage = await owner.newPage();
-    await openLink(ownerPage, attackerLink);
-    await owner.close();
-  });
+  await step(
+    "login CSRF: another site posting a link's code signs the browser in nowhere, and leaves the code unused",
+    async () => {
+      // The attacker's own link, posted by the attacker's page in the victim's browser.
+      const attackerLink = (await api("POST", `/v1/tenants/${other}/portal-sessions`, {})).body.url;
+      const code = new URL(attackerLink).searchParams.get("code");
+      const victim = await browser.newContext();
+      const victimPage = await victim.newPage();
+      const answer = victimPage.waitForResponse((r) => r.url() === `${base}/portal/login`);
+      await victimPage.goto(`${stranger}/attack?target=${encodeURIComponent(`${base}/portal/login`)}&code=${code}`);
+      assert.equal((await answer).status(), 403);
+      await victimPage.getByRole("heading", { name: "Refused" }).waitFor();
+      await victimPage.screenshot({ path: `${shots}/login-csrf-refused.png`, fullPage: true });
+      assert.equal((await victim.cookies()).filter((c) => c.name === "eh_portal").length, 0);
+      assert.equal((await victimPage.goto(`${base}/portal`)).status(), 401);
+      await victim.close();
+      // Nothing was used: the link's owner still signs in with it.
+      const owner = await browser.newContext();
+      const ownerPage = await owner.newPage();
+      await openLink(ownerPage, attackerLink);
+      await owner.close();
+    },
+  );
 
-  await step("the button opens the portal once: the address bar keeps no code or token, and the cookie is its own", async () => {
-    await page.getByRole("button", { name: "Open the portal" }).click();
-    await page.getByRole("heading", { name: "Endpoints" }).waitFor();
-    assert.equal(new URL(page.url()).pathname, "/portal");
-    assert.equal(new URL(page.url()).search, "");
-    assert.ok(!page.url().includes("ps_code_") && !page.url().includes("ps_tok_"));
-    const cookies = await context.cookies();
-    const cookie = cookies.find((c) => c.name === "eh_portal");
-    // Embedding is configured for this run, so the cookie is the cross-site, partitioned kind.
-    assert.ok(cookie?.httpOnly && cookie.secure && cookie.sameSite === "None", JSON.stringify(cookie));
-    assert.ok(cookie.value.startsWith("ps_ck_") && cookie.value !== session.token);
-    await page.screenshot({ path: `${shots}/endpoints-empty.png`, fullPage: true });
+  await step(
+    "the button opens the portal once: the address bar keeps no code or token, and the cookie is its own",
+    async () => {
+      await page.getByRole("button", { name: "Open the portal" }).click();
+      await page.getByRole("heading", { name: "Endpoints" }).waitFor();
+      assert.equal(new URL(page.url()).pathname, "/portal");
+      assert.equal(new URL(page.url()).search, "");
+      assert.ok(!page.url().includes("ps_code_") && !page.url().includes("ps_tok_"));
+      const cookies = await context.cookies();
+      const cookie = cookies.find((c) => c.name === "eh_portal");
+      // Embedding is configured for this run, so the cookie is the cross-site, partitioned kind.
+      assert.ok(cookie?.httpOnly && cookie.secure && cookie.sameSite === "None", JSON.stringify(cookie));
+      assert.ok(cookie.value.startsWith("ps_ck_") && cookie.value !== session.token);
+      await page.screenshot({ path: `${shots}/endpoints-empty.png`, fullPage: true });
 
-    // The same link in another browser: a clear page, no session.
-    const other = await browser.newContext();
-    const otherPage = await other.newPage();
-    const again = await otherPage.goto(session.url);
-    assert.equal(again.status(), 410);
-    await otherPage.getByRole("heading", { name: "This link was already used" }).waitFor();
-    await otherPage.screenshot({ path: `${shots}/link-already-used.png`, fullPage: true });
-    assert.equal((await other.cookies()).filter((c) => c.name === "eh_portal").length, 0);
-    assert.equal((await otherPage.goto(`${base}/portal`)).status(), 401);
-    await other.close();
-  });
+      // The same link in another browser: a clear page, no session.
+      const other = await browser.newContext();
+      const otherPage = await other.newPage();
+      const again = await otherPage.goto(session.url);
+      assert.equal(again.status(), 410);
+      await otherPage.getByRole("heading", { name: "This link was already used" }).waitFor();
+      await otherPage.screenshot({ path: `${shots}/link-already-used.png`, fullPage: true });
+      assert.equal((await other.cookies()).filter((c) => c.name === "eh_portal").length, 0);
+      assert.equal((await otherPage.goto(`${base}/portal`)).status(), 401);
+      await other.close();
+    },
+  );
 
   await step("branding: the brand name, logo and accent color show", async () => {
     await page.goto(`${base}/portal`);
@@ -137,7 +154,9 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     assert.ok((await page.title()).endsWith("· Acme Hooks"));
     const logoWidth = await page.locator("header .brand img").evaluate((img) => img.naturalWidth);
     assert.ok(logoWidth > 0, "the logo loaded");
-    const bg = await page.getByRole("link", { name: "Add endpoint" }).evaluate((el) => getComputedStyle(el).backgroundColor);
+    const bg = await page
+      .getByRole("link", { name: "Add endpoint" })
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
     assert.equal(bg, "rgb(10, 125, 85)");
   });
 
@@ -235,31 +254,41 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     assert.equal(await page.getByRole("button", { name: "Retry now" }).getAttribute("class"), "secondary");
   });
 
-  await step("the endpoint page: stats in words that match, and an hourly SVG chart with its text equivalent", async () => {
-    const { endpoint } = state.failOnce;
-    await page.goto(`${base}/portal/endpoints/${endpoint.id}`);
-    const text = await page.locator("main").textContent();
-    assert.ok(text.includes(endpoint.id), "the endpoint's id shows");
-    // One delivery, delivered after one failed attempt: the rate is of deliveries, the attempts counted apart.
-    assert.match(text, /1 delivered, 0 failed \(100% of finished deliveries\)/);
-    assert.match(text, /2 attempts, 1 failed/);
-    assert.doesNotMatch(text, /\(1 attempts\)/);
-    const chart = page.getByRole("img", { name: "Deliveries per hour, last 24 hours" });
-    assert.equal(await chart.count(), 1, "the chart is an img with its title as its name");
-    const box = await chart.boundingBox();
-    assert.ok(box && box.width > 300 && box.height > 100, `the chart is drawn (${JSON.stringify(box)})`);
-    assert.ok((await page.locator("svg[role=img] rect").count()) > 0, "a bar for the hour with the delivery");
-    assert.match(await page.locator("svg[role=img] desc").textContent(), /^1 delivered and 0 failed over the last 24 hours/);
-    // The text equivalent: the hours as a table, behind a disclosure.
-    await page.getByText(/^The numbers \(1 hour with traffic\)/).click();
-    const [hour, delivered, failed, p95] = await page.locator("figure.chart tbody tr").first().locator("td").allTextContents();
-    assert.match(hour, /^\d\d-\d\d \d\d:00 UTC$/);
-    assert.deepEqual([delivered, failed], ["1", "0"]);
-    assert.match(p95, /^\d+ ms$/);
-    await page.screenshot({ path: `${shots}/endpoint-chart.png`, fullPage: true });
-    await page.getByRole("link", { name: "7 days" }).click();
-    await page.getByRole("img", { name: "Deliveries per hour, last 7 days" }).waitFor();
-  });
+  await step(
+    "the endpoint page: stats in words that match, and an hourly SVG chart with its text equivalent",
+    async () => {
+      const { endpoint } = state.failOnce;
+      await page.goto(`${base}/portal/endpoints/${endpoint.id}`);
+      const text = await page.locator("main").textContent();
+      assert.ok(text.includes(endpoint.id), "the endpoint's id shows");
+      // One delivery, delivered after one failed attempt: the rate is of deliveries, the attempts counted apart.
+      assert.match(text, /1 delivered, 0 failed \(100% of finished deliveries\)/);
+      assert.match(text, /2 attempts, 1 failed/);
+      assert.doesNotMatch(text, /\(1 attempts\)/);
+      const chart = page.getByRole("img", { name: "Deliveries per hour, last 24 hours" });
+      assert.equal(await chart.count(), 1, "the chart is an img with its title as its name");
+      const box = await chart.boundingBox();
+      assert.ok(box && box.width > 300 && box.height > 100, `the chart is drawn (${JSON.stringify(box)})`);
+      assert.ok((await page.locator("svg[role=img] rect").count()) > 0, "a bar for the hour with the delivery");
+      assert.match(
+        await page.locator("svg[role=img] desc").textContent(),
+        /^1 delivered and 0 failed over the last 24 hours/,
+      );
+      // The text equivalent: the hours as a table, behind a disclosure.
+      await page.getByText(/^The numbers \(1 hour with traffic\)/).click();
+      const [hour, delivered, failed, p95] = await page
+        .locator("figure.chart tbody tr")
+        .first()
+        .locator("td")
+        .allTextContents();
+      assert.match(hour, /^\d\d-\d\d \d\d:00 UTC$/);
+      assert.deepEqual([delivered, failed], ["1", "0"]);
+      assert.match(p95, /^\d+ ms$/);
+      await page.screenshot({ path: `${shots}/endpoint-chart.png`, fullPage: true });
+      await page.getByRole("link", { name: "7 days" }).click();
+      await page.getByRole("img", { name: "Deliveries per hour, last 7 days" }).waitFor();
+    },
+  );
 
   await step("the endpoints list: a sparkline and counts per endpoint", async () => {
     const { endpoint } = state.failOnce;
@@ -269,7 +298,10 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     assert.equal(await spark.count(), 1);
     assert.ok((await spark.locator("rect").count()) > 0, "the sparkline has a bar");
     const counts = await row.textContent();
-    assert.ok(counts.includes("1 delivered, 0 failed (100% of finished deliveries)") && counts.includes("2 attempts, 1 failed"), counts);
+    assert.ok(
+      counts.includes("1 delivered, 0 failed (100% of finished deliveries)") && counts.includes("2 attempts, 1 failed"),
+      counts,
+    );
   });
 
   await step("filters narrow the log", async () => {
@@ -324,7 +356,12 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
           const needs = (el, text, extra) => {
             const cs = getComputedStyle(el);
             ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-            return ctx.measureText(text).width + Number.parseFloat(cs.paddingLeft) + Number.parseFloat(cs.paddingRight) + extra;
+            return (
+              ctx.measureText(text).width +
+              Number.parseFloat(cs.paddingLeft) +
+              Number.parseFloat(cs.paddingRight) +
+              extra
+            );
           };
           return [...document.querySelectorAll("main input:not([type=hidden]):not([type=checkbox]), main select")]
             .filter((el) => el.offsetParent !== null)
@@ -362,7 +399,11 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const replay = await fetch(`${state.endpointUrl}/disable`, {
       method: "POST",
       redirect: "manual",
-      headers: { cookie: `eh_portal=${cookie.value}`, origin: base, "content-type": "application/x-www-form-urlencoded" },
+      headers: {
+        cookie: `eh_portal=${cookie.value}`,
+        origin: base,
+        "content-type": "application/x-www-form-urlencoded",
+      },
       body: "_csrf=0000",
     });
     const status = replay.status;
@@ -401,7 +442,11 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const before = received.length;
     await page.getByRole("button", { name: "Send test event" }).click();
     await page.getByText("Test event sent").waitFor();
-    const got = await until(() => received.slice(before).find((r) => r.path === "/auth-hooks"), 5000, "delivery with basic auth");
+    const got = await until(
+      () => received.slice(before).find((r) => r.path === "/auth-hooks"),
+      5000,
+      "delivery with basic auth",
+    );
     assert.equal(got.headers.authorization, `Basic ${Buffer.from("acme:s3cret-pass").toString("base64")}`);
     assert.equal(got.headers["x-customer"], "cust-42");
     assert.match(got.headers["x-acme-signature"], /^[0-9a-f]{64}$/);
@@ -413,7 +458,10 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
   await step("edit: a header token replaces basic auth; blank fields keep the stored custom header", async () => {
     await page.goto(`${state.authEndpointUrl}/edit`);
     const html = await page.content();
-    assert.ok(!html.includes("s3cret-pass") && !html.includes("cust-42") && !html.includes('value="acme"'), "edit form shows stored credentials");
+    assert.ok(
+      !html.includes("s3cret-pass") && !html.includes("cust-42") && !html.includes('value="acme"'),
+      "edit form shows stored credentials",
+    );
     await page.getByLabel("Authentication type").selectOption("header");
     await page.getByLabel("Token header name").fill("X-Webhook-Token");
     await page.getByLabel("Token value").fill("tok-777");
@@ -423,7 +471,11 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const before = received.length;
     await page.getByRole("button", { name: "Send test event" }).click();
     await page.getByText("Test event sent").waitFor();
-    const got = await until(() => received.slice(before).find((r) => r.path === "/auth-hooks"), 5000, "delivery with the header token");
+    const got = await until(
+      () => received.slice(before).find((r) => r.path === "/auth-hooks"),
+      5000,
+      "delivery with the header token",
+    );
     assert.equal(got.headers["x-webhook-token"], "tok-777");
     assert.equal(got.headers.authorization, undefined);
     assert.equal(got.headers["x-customer"], "cust-42");
@@ -453,7 +505,11 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const before = received.length;
     await frame.getByRole("button", { name: "Send test event" }).click();
     await frame.getByText("Test event sent").waitFor();
-    await until(() => received.slice(before).find((r) => r.path === "/hooks"), 5000, "test delivery sent from the frame");
+    await until(
+      () => received.slice(before).find((r) => r.path === "/hooks"),
+      5000,
+      "test delivery sent from the frame",
+    );
     await host.screenshot({ path: `${shots}/embedded-form-post.png`, fullPage: true });
     await embedContext.close();
   });
@@ -467,9 +523,14 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     const answered = host.waitForResponse((r) => r.url().startsWith(`${base}/portal`));
     await host.goto(`${stranger}/embed?src=${encodeURIComponent(link)}`);
     const res = await answered;
-    assert.match(res.headers()["content-security-policy"], new RegExp(`frame-ancestors ${embedder.replace(/[.:/]/g, "\\$&")};`));
+    assert.match(
+      res.headers()["content-security-policy"],
+      new RegExp(`frame-ancestors ${embedder.replace(/[.:/]/g, "\\$&")};`),
+    );
     await until(
-      async () => host.frames().some((f) => f.url().startsWith("chrome-error://")) || refusals.some((t) => t.includes("frame-ancestors")),
+      async () =>
+        host.frames().some((f) => f.url().startsWith("chrome-error://")) ||
+        refusals.some((t) => t.includes("frame-ancestors")),
       10_000,
       "the framing refusal",
     );
@@ -487,7 +548,9 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     await outPage.getByRole("heading", { name: "Signed out" }).waitFor();
     await outPage.screenshot({ path: `${shots}/signed-out.png`, fullPage: true });
     assert.equal((await outPage.goto(`${base}/portal`)).status(), 401);
-    const bearer = await fetch(`${base}/v1/tenants/${tenant}/endpoints`, { headers: { authorization: `Bearer ${fresh.token}` } });
+    const bearer = await fetch(`${base}/v1/tenants/${tenant}/endpoints`, {
+      headers: { authorization: `Bearer ${fresh.token}` },
+    });
     assert.equal(bearer.status, 401);
     await outContext.close();
   });
@@ -503,8 +566,14 @@ export async function runUnbranded({ base, rootKey, shots }) {
   const tenant = `org_plain_${Date.now().toString(36)}`;
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
   try {
-    await fetch(`${base}/v1/tenants`, { method: "POST", headers, body: JSON.stringify({ id: tenant, name: "Plain Co" }) });
-    const session = await (await fetch(`${base}/v1/tenants/${tenant}/portal-sessions`, { method: "POST", headers, body: "{}" })).json();
+    await fetch(`${base}/v1/tenants`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ id: tenant, name: "Plain Co" }),
+    });
+    const session = await (
+      await fetch(`${base}/v1/tenants/${tenant}/portal-sessions`, { method: "POST", headers, body: "{}" })
+    ).json();
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     await openLink(page, session.url);
     assert.equal(await page.locator("header").textContent(), `WebhooksEndpointsDelivery log${tenant}Sign out`);

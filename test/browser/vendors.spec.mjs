@@ -55,7 +55,10 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
   const verifies = (r, secret) => r.headers[HEADER] === createHmac("sha256", secret).update(r.body).digest("hex");
   const deliverOne = async () => {
     const before = received.filter((r) => r.path === hookPath).length;
-    const posted = await api("POST", `/v1/tenants/${tenant}/events`, { type: "document.processed", data: { document_id: "doc_1" } });
+    const posted = await api("POST", `/v1/tenants/${tenant}/events`, {
+      type: "document.processed",
+      data: { document_id: "doc_1" },
+    });
     assert.equal(posted.status, 202);
     return until(() => received.filter((r) => r.path === hookPath)[before], 15_000, "a delivery");
   };
@@ -102,18 +105,21 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     await page.screenshot({ path: `${shots}/vendors-secret-revealed.png`, fullPage: true });
   });
 
-  await step("rotate with a grace period and the customer's own secret: the header stays on the old secret", async () => {
-    await page.getByRole("link", { name: "Back to the secret page" }).click();
-    await page.getByLabel("Keep the old secret working for").selectOption("3600");
-    await page.getByLabel(/New secret/).fill(newSecret);
-    await page.getByRole("button", { name: "Rotate secret" }).click();
-    await page.getByRole("heading", { name: "Secret rotated" }).waitFor();
-    assert.equal((await page.locator("#secret").textContent()).trim(), newSecret);
-    await page.screenshot({ path: `${shots}/vendors-rotated.png`, fullPage: true });
-    const during = await deliverOne();
-    assert.ok(verifies(during, oldSecret), "the old secret verifies until commit");
-    assert.ok(!verifies(during, newSecret));
-  });
+  await step(
+    "rotate with a grace period and the customer's own secret: the header stays on the old secret",
+    async () => {
+      await page.getByRole("link", { name: "Back to the secret page" }).click();
+      await page.getByLabel("Keep the old secret working for").selectOption("3600");
+      await page.getByLabel(/New secret/).fill(newSecret);
+      await page.getByRole("button", { name: "Rotate secret" }).click();
+      await page.getByRole("heading", { name: "Secret rotated" }).waitFor();
+      assert.equal((await page.locator("#secret").textContent()).trim(), newSecret);
+      await page.screenshot({ path: `${shots}/vendors-rotated.png`, fullPage: true });
+      const during = await deliverOne();
+      assert.ok(verifies(during, oldSecret), "the old secret verifies until commit");
+      assert.ok(!verifies(during, newSecret));
+    },
+  );
 
   await step("commit: from then on the header is signed with the new secret", async () => {
     await page.getByRole("link", { name: "Back to the secret page" }).click();

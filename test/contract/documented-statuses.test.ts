@@ -35,7 +35,8 @@ let deadLetterId: string;
 let readKey: string;
 let ingestKey: string;
 
-const fill = (path: string, values: Record<string, string>) => path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? `<${name}>`));
+const fill = (path: string, values: Record<string, string>) =>
+  path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? `<${name}>`));
 
 /** A well-formed id of the right kind that names nothing. */
 function unknownValue(param: Op["parameters"] extends (infer P)[] | undefined ? P : never): string {
@@ -49,7 +50,15 @@ const strict = () => (env as unknown as { STRICT_INGEST_LIMITER: RateLimit }).ST
 const strictEnv = () => ({ ...env, INGEST_LIMITER: strict(), TENANT_ACTION_LIMITER: strict() });
 
 /** The operations whose 429 is the per-tenant action limit (root key, counted per tenant and action). */
-const ACTION_LIMITED = new Set(["testEndpoint", "testEndpointFilter", "testUrl", "retryDelivery", "recoverEndpoint", "resendEvent", "createReplay"]);
+const ACTION_LIMITED = new Set([
+  "testEndpoint",
+  "testEndpointFilter",
+  "testUrl",
+  "retryDelivery",
+  "recoverEndpoint",
+  "resendEvent",
+  "createReplay",
+]);
 
 /**
  * Documented statuses this walk cannot reach in the test deployment, each with where it is provoked
@@ -71,7 +80,9 @@ const PROVOKED_ELSEWHERE: Record<string, number[]> = {
 
 beforeAll(async () => {
   doc = (await api("GET", "/openapi.json", { key: null })).body;
-  ops = Object.entries(doc.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
+  ops = Object.entries(doc.paths).flatMap(([path, byMethod]) =>
+    Object.entries(byMethod).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
+  );
   fx = await makeFixture();
   // A dead letter of the fixture's tenant, as the DLQ consumer records one, for the operator routes.
   deadLetterId = `dlq_01jd${Date.now().toString(36).padStart(22, "0")}`;
@@ -97,7 +108,10 @@ describe("operation ids", () => {
     expect(ops.filter((o) => !o.op.operationId).map((o) => `${o.method} ${o.path}`)).toEqual([]);
     expect(
       ids.filter(
-        (id) => !/^(create|list|get|update|delete|revoke|enable|disable|test|rotate|commit|recover|resend|retry|cancel|redrive)[A-Z][A-Za-z]+$/.test(id!),
+        (id) =>
+          !/^(create|list|get|update|delete|revoke|enable|disable|test|rotate|commit|recover|resend|retry|cancel|redrive)[A-Z][A-Za-z]+$/.test(
+            id!,
+          ),
       ),
     ).toEqual([]);
     expect(new Set(ids).size).toBe(ids.length);
@@ -108,7 +122,8 @@ describe("operation ids", () => {
     for (const { method, path, op } of ops) {
       for (const [status, res] of Object.entries(op.responses)) {
         if (!res.headers?.["x-request-id"]) missing.push(`${method} ${path} ${status}: x-request-id`);
-        if ((status === "429" || status === "503") && !res.headers?.["retry-after"]) missing.push(`${method} ${path} ${status}: retry-after`);
+        if ((status === "429" || status === "503") && !res.headers?.["retry-after"])
+          missing.push(`${method} ${path} ${status}: retry-after`);
       }
     }
     expect(missing).toEqual([]);
@@ -120,7 +135,11 @@ describe("documented error statuses are the ones each route answers", () => {
   const seen = new Map<string, Set<number>>();
   const problems: string[] = [];
 
-  async function call(o: Operation, path: string, init: { key?: string | null; raw?: string; contentType?: string; viaStrictLimiter?: boolean } = {}) {
+  async function call(
+    o: Operation,
+    path: string,
+    init: { key?: string | null; raw?: string; contentType?: string; viaStrictLimiter?: boolean } = {},
+  ) {
     const headers: Record<string, string> = {};
     const key = init.key === undefined ? ROOT_KEY : init.key;
     if (key) headers.authorization = `Bearer ${key}`;
@@ -130,10 +149,12 @@ describe("documented error statuses are the ones each route answers", () => {
       ? await createApp().fetch(request, strictEnv(), createExecutionContext())
       : await (await import("cloudflare:test")).SELF.fetch(request);
     const text = await res.text();
-    if (!/^req_[0-9a-z]{26}$/.test(res.headers.get("x-request-id") ?? "")) problems.push(`${o.op.operationId} ${res.status}: no x-request-id`);
+    if (!/^req_[0-9a-z]{26}$/.test(res.headers.get("x-request-id") ?? ""))
+      problems.push(`${o.op.operationId} ${res.status}: no x-request-id`);
     if (res.status >= 400) {
       const body = JSON.parse(text);
-      if (body?.error?.request_id !== res.headers.get("x-request-id")) problems.push(`${o.op.operationId} ${res.status}: envelope request_id differs`);
+      if (body?.error?.request_id !== res.headers.get("x-request-id"))
+        problems.push(`${o.op.operationId} ${res.status}: envelope request_id differs`);
     }
     const set = seen.get(o.op.operationId!) ?? new Set<number>();
     set.add(res.status);
@@ -166,21 +187,28 @@ describe("documented error statuses are the ones each route answers", () => {
       // 415: a body that is not JSON.
       if (hasBody) await call(o, good, { raw: "type=job.completed", contentType: "text/plain" });
       // 413: one byte over 1 MiB, where the route documents it.
-      if (o.op.responses["413"]) await call(o, good, { raw: JSON.stringify({ type: "a.b", data: "x".repeat(1024 * 1024) }) });
+      if (o.op.responses["413"])
+        await call(o, good, { raw: JSON.stringify({ type: "a.b", data: "x".repeat(1024 * 1024) }) });
       // 429: the real Rate Limiting binding at 3 requests / 10 s (vitest.config.ts), with a fresh key.
       if (o.op.responses["429"] && ACTION_LIMITED.has(o.op.operationId!)) {
         for (let i = 0; i < 4; i++) await call(o, good, { raw: body(), viaStrictLimiter: true });
       } else if (o.op.responses["429"]) {
-        const key = (await api("POST", "/v1/api-keys", { body: { name: `limited-${o.op.operationId}`, scopes: ["ingest"], tenant_id: fx.tenant_id } })).body
-          .key;
-        const body = JSON.stringify(o.op.operationId === "createEventBatch" ? { events: [{ type: "a.b", data: {} }] } : { type: "a.b", data: {} });
+        const key = (
+          await api("POST", "/v1/api-keys", {
+            body: { name: `limited-${o.op.operationId}`, scopes: ["ingest"], tenant_id: fx.tenant_id },
+          })
+        ).body.key;
+        const body = JSON.stringify(
+          o.op.operationId === "createEventBatch" ? { events: [{ type: "a.b", data: {} }] } : { type: "a.b", data: {} },
+        );
         for (let i = 0; i < 4; i++) await call(o, good, { key, raw: body, viaStrictLimiter: true });
       }
     }
 
     // The statuses that need a particular state.
     const byId = (id: string) => ops.find((o) => o.op.operationId === id)!;
-    const post = (id: string, values: Record<string, string>, body: unknown) => call(byId(id), fill(byId(id).path, values), { raw: JSON.stringify(body) });
+    const post = (id: string, values: Record<string, string>, body: unknown) =>
+      call(byId(id), fill(byId(id).path, values), { raw: JSON.stringify(body) });
     await post("createTenant", {}, { id: fx.tenant_id, name: "again" }); // 409
     await post("createEventType", {}, { name: fx.name }); // 409
     await post("createEvent", { tenant_id: fx.tenant_id }, { id: "reused-key", type: "a.b", data: { n: 1 } });
@@ -197,8 +225,16 @@ describe("documented error statuses are the ones each route answers", () => {
       if (!dlv) await new Promise((r) => setTimeout(r, 25));
     }
     await api("DELETE", `/v1/tenants/${fx.tenant_id}/endpoints/${doomed.id}`);
-    await call(byId("cancelDelivery"), fill(byId("cancelDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }), {});
-    await call(byId("retryDelivery"), fill(byId("retryDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }), {});
+    await call(
+      byId("cancelDelivery"),
+      fill(byId("cancelDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }),
+      {},
+    );
+    await call(
+      byId("retryDelivery"),
+      fill(byId("retryDelivery").path, { tenant_id: fx.tenant_id, delivery_id: dlv! }),
+      {},
+    );
     // A replay naming a disabled endpoint: 409.
     const paused = await createEndpoint(fx.tenant_id, { url: receiverUrl(uniquePath()), disabled: true });
     await post(
@@ -224,7 +260,8 @@ describe("documented error statuses are the ones each route answers", () => {
       for (const s of documented)
         if (s !== 500 && s !== 503 && !answered.has(s) && !PROVOKED_ELSEWHERE[o.op.operationId!]?.includes(s))
           problems.push(`${o.op.operationId}: documents ${s} but never answered it`);
-      for (const s of answered) if (!documented.has(s)) problems.push(`${o.op.operationId}: answered ${s}, undocumented`);
+      for (const s of answered)
+        if (!documented.has(s)) problems.push(`${o.op.operationId}: answered ${s}, undocumented`);
     }
     expect(problems).toEqual([]);
   });

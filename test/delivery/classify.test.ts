@@ -2,7 +2,13 @@ import { describe, it, expect } from "vitest";
 import { classifyFetchError, classifyResponse } from "../../src/delivery/classify";
 
 describe("classifyResponse", () => {
-  it.each<{ status: number; headers?: Record<string, string>; ok: boolean; control: "disable" | "abort" | null; retryAfter?: string }>([
+  it.each<{
+    status: number;
+    headers?: Record<string, string>;
+    ok: boolean;
+    control: "disable" | "abort" | null;
+    retryAfter?: string;
+  }>([
     { status: 200, ok: true, control: null },
     { status: 201, ok: true, control: null },
     { status: 204, ok: true, control: null },
@@ -17,7 +23,13 @@ describe("classifyResponse", () => {
     { status: 410, ok: false, control: "disable" },
     { status: 429, headers: { "retry-after": "30" }, ok: false, control: null, retryAfter: "30" },
     { status: 500, ok: false, control: null },
-    { status: 503, headers: { "Retry-After": "Sun, 01 Mar 2026 12:02:00 GMT" }, ok: false, control: null, retryAfter: "Sun, 01 Mar 2026 12:02:00 GMT" },
+    {
+      status: 503,
+      headers: { "Retry-After": "Sun, 01 Mar 2026 12:02:00 GMT" },
+      ok: false,
+      control: null,
+      retryAfter: "Sun, 01 Mar 2026 12:02:00 GMT",
+    },
     { status: 500, headers: { "webhook-delivery": "disable" }, ok: false, control: "disable" },
     { status: 200, headers: { "webhook-delivery": "disable" }, ok: true, control: "disable" },
     { status: 400, headers: { "Webhook-Delivery": "DISABLE" }, ok: false, control: "disable" },
@@ -51,14 +63,34 @@ describe("classifyFetchError", () => {
     { name: "could not resolve", err: new TypeError("Could not resolve host"), timedOut: false, expected: "dns" },
     { name: "TLS", err: new Error("TLS peer's certificate is not trusted"), timedOut: false, expected: "tls" },
     { name: "SSL", err: new Error("SSL handshake failed"), timedOut: false, expected: "tls" },
-    { name: "certificate", err: new Error("self signed certificate in certificate chain"), timedOut: false, expected: "tls" },
+    {
+      name: "certificate",
+      err: new Error("self signed certificate in certificate chain"),
+      timedOut: false,
+      expected: "tls",
+    },
     { name: "connection lost", err: new Error("Network connection lost."), timedOut: false, expected: "connection" },
-    { name: "refused", err: new TypeError("connect ECONNREFUSED 1.2.3.4:443"), timedOut: false, expected: "connection" },
-    { name: "internal error", err: new Error("internal error; reference = abc"), timedOut: false, expected: "connection" },
+    {
+      name: "refused",
+      err: new TypeError("connect ECONNREFUSED 1.2.3.4:443"),
+      timedOut: false,
+      expected: "connection",
+    },
+    {
+      name: "internal error",
+      err: new Error("internal error; reference = abc"),
+      timedOut: false,
+      expected: "connection",
+    },
     { name: "a string", err: "dns failure", timedOut: false, expected: "dns" },
     { name: "a plain object", err: { message: "tls alert" }, timedOut: false, expected: "tls" },
     { name: "undefined", err: undefined, timedOut: false, expected: "connection" },
-    { name: "words that merely contain tls/ssl", err: new Error("rustls_missing? no: 'mysslstuff'"), timedOut: false, expected: "connection" },
+    {
+      name: "words that merely contain tls/ssl",
+      err: new Error("rustls_missing? no: 'mysslstuff'"),
+      timedOut: false,
+      expected: "connection",
+    },
   ])("$name → $expected", ({ err, timedOut, expected }) => {
     expect(classifyFetchError(err, timedOut)).toBe(expected);
   });

@@ -20,7 +20,9 @@ describe("deployment defaults", () => {
       signature: { scheme: "hmac-sha256-hex", header: "X-Webhook-Signature", prefix: "" },
       retryPolicy: "rapid",
     });
-    expect(deploymentDefaults({ DEFAULT_RETRY_POLICY: '{"schedule_s":[1,60]}' }).retryPolicy).toEqual({ schedule_s: [1, 60] });
+    expect(deploymentDefaults({ DEFAULT_RETRY_POLICY: '{"schedule_s":[1,60]}' }).retryPolicy).toEqual({
+      schedule_s: [1, 60],
+    });
   });
 
   it("fall back to the built-in default on a value that does not parse", () => {
@@ -34,23 +36,36 @@ describe("deployment defaults", () => {
     const tenant = await createTenant();
     const ctx = serviceCtx(env);
     const { row: plain } = await createEndpoint(ctx, tenant, { url: "https://example.com/a" });
-    const { row: own } = await createEndpoint(ctx, tenant, { url: "https://example.com/b", signature: { scheme: "standard" }, retry_policy: "doubling" });
+    const { row: own } = await createEndpoint(ctx, tenant, {
+      url: "https://example.com/b",
+      signature: { scheme: "standard" },
+      retry_policy: "doubling",
+    });
     const defaults = deploymentDefaults({ DEFAULT_SIGNATURE: HEX, DEFAULT_RETRY_POLICY: "extended" });
 
-    expect(endpointView(plain, defaults)).toMatchObject({ signature: { scheme: "hmac-sha256-hex" }, retry_policy: "extended" });
+    expect(endpointView(plain, defaults)).toMatchObject({
+      signature: { scheme: "hmac-sha256-hex" },
+      retry_policy: "extended",
+    });
     expect(endpointView(own, defaults)).toMatchObject({ signature: { scheme: "standard" }, retry_policy: "doubling" });
 
     const deploymentEnv = { ...env, DEFAULT_SIGNATURE: HEX, DEFAULT_RETRY_POLICY: "extended" };
-    expect((await resolveEndpoint(deploymentEnv, plain, Date.now())).signature).toMatchObject({ header: "X-Webhook-Signature" });
+    expect((await resolveEndpoint(deploymentEnv, plain, Date.now())).signature).toMatchObject({
+      header: "X-Webhook-Signature",
+    });
     expect((await resolveEndpoint(deploymentEnv, plain, Date.now())).retryPolicy).toBe("extended");
     expect((await resolveEndpoint(deploymentEnv, own, Date.now())).signature).toEqual({ scheme: "standard" });
   });
 
   it("PATCH with null puts an endpoint back on the deployment default", async () => {
     const tenant = await createTenant();
-    const created = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: "https://example.com/c", retry_policy: "rapid" } });
+    const created = await api("POST", `/v1/tenants/${tenant}/endpoints`, {
+      body: { url: "https://example.com/c", retry_policy: "rapid" },
+    });
     expect(created.body.retry_policy).toBe("rapid");
-    const patched = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${created.body.id}`, { body: { retry_policy: null, signature: null } });
+    const patched = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${created.body.id}`, {
+      body: { retry_policy: null, signature: null },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ retry_policy: "standard", signature: { scheme: "standard" } });
   });

@@ -12,7 +12,8 @@ describe("renderBody", () => {
   it.each<{ kind: EnvelopeKind; expected: string }>([
     {
       kind: "standard",
-      expected: '{"id":"evt_01","type":"job.completed","timestamp":"2026-01-02T03:04:05.678Z","data":{"job_id":"j1","pages":3}}',
+      expected:
+        '{"id":"evt_01","type":"job.completed","timestamp":"2026-01-02T03:04:05.678Z","data":{"job_id":"j1","pages":3}}',
     },
     { kind: "event-data", expected: '{"event":"job.completed","data":{"job_id":"j1","pages":3}}' },
     {

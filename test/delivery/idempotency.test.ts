@@ -18,8 +18,16 @@ const first: FingerprintedEvent = {
 describe("fingerprintOf", () => {
   it.each<{ name: string; repeat: Partial<FingerprintedEvent>; same: boolean }>([
     { name: "the same body", repeat: {}, same: true },
-    { name: "object keys in another order, at every depth", repeat: { payload: JSON.stringify({ b: { d: "x", c: [1, 2] }, a: 1 }) }, same: true },
-    { name: "array order is data", repeat: { payload: JSON.stringify({ a: 1, b: { c: [2, 1], d: "x" } }) }, same: false },
+    {
+      name: "object keys in another order, at every depth",
+      repeat: { payload: JSON.stringify({ b: { d: "x", c: [1, 2] }, a: 1 }) },
+      same: true,
+    },
+    {
+      name: "array order is data",
+      repeat: { payload: JSON.stringify({ a: 1, b: { c: [2, 1], d: "x" } }) },
+      same: false,
+    },
     { name: "another value", repeat: { payload: JSON.stringify({ a: 2, b: { c: [1, 2], d: "x" } }) }, same: false },
     { name: "another type", repeat: { type: "job.failed" }, same: false },
     { name: "other channels", repeat: { channels: ["p2"] }, same: false },

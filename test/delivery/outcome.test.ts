@@ -17,16 +17,42 @@ const ok: ClassifiedAttempt = { ok: true, failure: null, statusCode: 200, retryA
 const http500: ClassifiedAttempt = { ok: false, failure: "http", statusCode: 500, retryAfter: null, control: null };
 
 function input(over: Partial<OutcomeInput> = {}): OutcomeInput {
-  return { result: http500, failedBefore: 0, manual: false, probe: false, policy: "standard", health: HEALTHY, now: NOW, random: mid, ...over };
+  return {
+    result: http500,
+    failedBefore: 0,
+    manual: false,
+    probe: false,
+    policy: "standard",
+    health: HEALTHY,
+    now: NOW,
+    random: mid,
+    ...over,
+  };
 }
 
 describe("decideOutcome: what happens to the delivery", () => {
   it.each<{ name: string; in: Partial<OutcomeInput>; out: ReturnType<typeof decideOutcome>["delivery"] }>([
     { name: "first-try success", in: { result: ok }, out: { kind: "succeed", recovered: false } },
-    { name: "success after failures is a recovery", in: { result: ok, failedBefore: 2 }, out: { kind: "succeed", recovered: true } },
-    { name: "manual success finishes it", in: { result: ok, manual: true, failedBefore: 7 }, out: { kind: "succeed", recovered: true } },
-    { name: "the receiver aborts: cancelled", in: { result: { ...http500, control: "abort" } }, out: { kind: "cancel" } },
-    { name: "abort wins over manual", in: { result: { ...http500, control: "abort" }, manual: true }, out: { kind: "cancel" } },
+    {
+      name: "success after failures is a recovery",
+      in: { result: ok, failedBefore: 2 },
+      out: { kind: "succeed", recovered: true },
+    },
+    {
+      name: "manual success finishes it",
+      in: { result: ok, manual: true, failedBefore: 7 },
+      out: { kind: "succeed", recovered: true },
+    },
+    {
+      name: "the receiver aborts: cancelled",
+      in: { result: { ...http500, control: "abort" } },
+      out: { kind: "cancel" },
+    },
+    {
+      name: "abort wins over manual",
+      in: { result: { ...http500, control: "abort" }, manual: true },
+      out: { kind: "cancel" },
+    },
     { name: "failed manual attempt keeps its place", in: { manual: true, failedBefore: 3 }, out: { kind: "keep" } },
     {
       name: "failed manual attempt, blocked: still kept",
@@ -38,8 +64,16 @@ describe("decideOutcome: what happens to the delivery", () => {
       in: { result: { ...http500, failure: "blocked_destination", statusCode: null } },
       out: { kind: "give_up", reason: "blocked_destination" },
     },
-    { name: "first failure: retry after the first step", in: {}, out: { kind: "retry", at: NOW + 5 * S, failedAttempts: 1, failing: false } },
-    { name: "third failure: not yet failing", in: { failedBefore: 2 }, out: { kind: "retry", at: NOW + 30 * 60 * S, failedAttempts: 3, failing: false } },
+    {
+      name: "first failure: retry after the first step",
+      in: {},
+      out: { kind: "retry", at: NOW + 5 * S, failedAttempts: 1, failing: false },
+    },
+    {
+      name: "third failure: not yet failing",
+      in: { failedBefore: 2 },
+      out: { kind: "retry", at: NOW + 30 * 60 * S, failedAttempts: 3, failing: false },
+    },
     {
       name: `failure number ${FAILING_SIGNAL_AFTER_FAILURES}: failing`,
       in: { failedBefore: FAILING_SIGNAL_AFTER_FAILURES - 1 },
@@ -70,8 +104,16 @@ describe("decideOutcome: what happens to the delivery", () => {
       in: { policy: { schedule_s: [2, 3] }, failedBefore: 1 },
       out: { kind: "retry", at: NOW + 3 * S, failedAttempts: 2, failing: false },
     },
-    { name: "ladder spent: exhausted", in: { policy: "rapid", failedBefore: 5 }, out: { kind: "give_up", reason: "exhausted" } },
-    { name: "custom ladder spent: exhausted", in: { policy: { schedule_s: [2, 3] }, failedBefore: 2 }, out: { kind: "give_up", reason: "exhausted" } },
+    {
+      name: "ladder spent: exhausted",
+      in: { policy: "rapid", failedBefore: 5 },
+      out: { kind: "give_up", reason: "exhausted" },
+    },
+    {
+      name: "custom ladder spent: exhausted",
+      in: { policy: { schedule_s: [2, 3] }, failedBefore: 2 },
+      out: { kind: "give_up", reason: "exhausted" },
+    },
     {
       name: "410 Gone still walks the ladder (the endpoint is what stops)",
       in: { result: { ...http500, statusCode: 410, control: "disable" } },
@@ -82,7 +124,12 @@ describe("decideOutcome: what happens to the delivery", () => {
   });
 
   it("jitter comes from the random it is given", () => {
-    expect(decideOutcome(input({ random: () => 0 })).delivery).toEqual({ kind: "retry", at: NOW + 4 * S, failedAttempts: 1, failing: false });
+    expect(decideOutcome(input({ random: () => 0 })).delivery).toEqual({
+      kind: "retry",
+      at: NOW + 4 * S,
+      failedAttempts: 1,
+      failing: false,
+    });
     expect(decideOutcome(input({ random: () => 0.999999 })).delivery).toMatchObject({ at: NOW + 6 * S });
   });
 });
@@ -96,9 +143,21 @@ describe("decideOutcome: what happens to the endpoint", () => {
     probeIntervalMs: 30 * S,
     nextProbeAt: NOW + 30 * S,
   });
-  const open: Health = { consecutiveFailures: BREAKER_THRESHOLD, failingSince: NOW - 60 * S, breakerOpen: true, probeIntervalMs: 30 * S, nextProbeAt: NOW };
+  const open: Health = {
+    consecutiveFailures: BREAKER_THRESHOLD,
+    failingSince: NOW - 60 * S,
+    breakerOpen: true,
+    probeIntervalMs: 30 * S,
+    nextProbeAt: NOW,
+  };
 
-  it.each<{ name: string; in: Partial<OutcomeInput>; disable: DisableReason | null; breaker: "opened" | "closed" | null; health: Partial<Health> }>([
+  it.each<{
+    name: string;
+    in: Partial<OutcomeInput>;
+    disable: DisableReason | null;
+    breaker: "opened" | "closed" | null;
+    health: Partial<Health>;
+  }>([
     { name: "a success keeps it healthy", in: { result: ok }, disable: null, breaker: null, health: HEALTHY },
     {
       name: "a failure starts the failure clock",
@@ -114,7 +173,13 @@ describe("decideOutcome: what happens to the endpoint", () => {
       breaker: "opened",
       health: { consecutiveFailures: BREAKER_THRESHOLD, breakerOpen: true, nextProbeAt: NOW + 30 * S },
     },
-    { name: "a successful probe closes it", in: { result: ok, probe: true, health: open }, disable: null, breaker: "closed", health: HEALTHY },
+    {
+      name: "a successful probe closes it",
+      in: { result: ok, probe: true, health: open },
+      disable: null,
+      breaker: "closed",
+      health: HEALTHY,
+    },
     {
       name: "a failed probe doubles the wait",
       in: { probe: true, health: open },
@@ -145,7 +210,10 @@ describe("decideOutcome: what happens to the endpoint", () => {
     },
     {
       name: "410 Gone wins over the failure clock",
-      in: { result: { ...http500, statusCode: 410, control: "disable" }, health: failingFor(AUTO_DISABLE_AFTER_MS, 20) },
+      in: {
+        result: { ...http500, statusCode: 410, control: "disable" },
+        health: failingFor(AUTO_DISABLE_AFTER_MS, 20),
+      },
       disable: "gone",
       breaker: null,
       health: { consecutiveFailures: 21 },

@@ -81,7 +81,10 @@ describe("matchesFilter", () => {
     [{ $or: [{ "data.currency": "USD" }, { "data.customer.tier": "free" }] }, false],
     [{ $not: { "data.refunded": true } }, true],
     [{ $not: { "data.refunded": false } }, false],
-    [{ $or: [{ $and: [{ "data.currency": "EUR" }, { $not: { "data.customer.tier": "free" } }] }, { type: "x" }] }, true],
+    [
+      { $or: [{ $and: [{ "data.currency": "EUR" }, { $not: { "data.customer.tier": "free" } }] }, { type: "x" }] },
+      true,
+    ],
   ])("%j → %s", (filter, expected) => {
     expect(validateFilter(filter).ok).toBe(true);
     expect(matchesFilter(filter, event)).toBe(expected);

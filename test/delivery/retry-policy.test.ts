@@ -31,7 +31,9 @@ describe("presets", () => {
     expect(baseDelaysMs(policy)).toEqual(delaysMs);
     expect(maxAttempts(policy)).toBe(attempts);
     // Without jitter, each step of the ladder is exactly its base delay (no floor applies to http 500).
-    const actual = delaysMs.map((_, i) => nextRetryDelayMs({ policy, failedAttempts: i + 1, statusCode: 500, failure: "http", random: mid }));
+    const actual = delaysMs.map((_, i) =>
+      nextRetryDelayMs({ policy, failedAttempts: i + 1, statusCode: 500, failure: "http", random: mid }),
+    );
     expect(actual).toEqual(delaysMs);
   });
 
@@ -61,7 +63,13 @@ describe("nextRetryDelayMs", () => {
     { random: 0.75, factor: 1.1 },
     { random: 0.999, factor: 1.1996 },
   ])("jitter: random()=$random → ×$factor", ({ random, factor }) => {
-    const delay = nextRetryDelayMs({ policy: "standard", failedAttempts: 2, statusCode: 500, failure: "http", random: () => random });
+    const delay = nextRetryDelayMs({
+      policy: "standard",
+      failedAttempts: 2,
+      statusCode: 500,
+      failure: "http",
+      random: () => random,
+    });
     expect(delay).toBe(Math.round(5 * MIN * factor));
     expect(delay).toBeGreaterThanOrEqual(0.8 * 5 * MIN);
     expect(delay).toBeLessThan(1.2 * 5 * MIN);
@@ -69,7 +77,12 @@ describe("nextRetryDelayMs", () => {
 
   it("returns integer milliseconds", () => {
     for (const r of [0.1234567, 0.3333333, 0.987654]) {
-      const delay = nextRetryDelayMs({ policy: { schedule_s: [7] }, failedAttempts: 1, failure: "connection", random: () => r });
+      const delay = nextRetryDelayMs({
+        policy: { schedule_s: [7] },
+        failedAttempts: 1,
+        failure: "connection",
+        random: () => r,
+      });
       expect(Number.isInteger(delay)).toBe(true);
     }
   });
@@ -88,30 +101,109 @@ describe("nextRetryDelayMs", () => {
   it.each<Row>([
     { name: "Retry-After inside the window is honoured (429)", statusCode: 429, retryAfterS: 3000, expected: 3000 * S },
     { name: "Retry-After inside the window is honoured (503)", statusCode: 503, retryAfterS: 2500, expected: 2500 * S },
-    { name: "Retry-After below the delay is raised to the delay", statusCode: 503, retryAfterS: 10, expected: 30 * MIN },
-    { name: "Retry-After below the jittered delay keeps the jitter", statusCode: 503, retryAfterS: 10, random: 0, expected: 24 * MIN },
+    {
+      name: "Retry-After below the delay is raised to the delay",
+      statusCode: 503,
+      retryAfterS: 10,
+      expected: 30 * MIN,
+    },
+    {
+      name: "Retry-After below the jittered delay keeps the jitter",
+      statusCode: 503,
+      retryAfterS: 10,
+      random: 0,
+      expected: 24 * MIN,
+    },
     { name: "Retry-After 0 keeps the delay", statusCode: 429, retryAfterS: 0, expected: 30 * MIN },
     { name: "Retry-After above 2×base is capped at 2×base", statusCode: 429, retryAfterS: 86400, expected: 60 * MIN },
-    { name: "cap is 2×base even with high jitter", statusCode: 503, retryAfterS: 99999, random: 0.999, expected: 60 * MIN },
+    {
+      name: "cap is 2×base even with high jitter",
+      statusCode: 503,
+      retryAfterS: 99999,
+      random: 0.999,
+      expected: 60 * MIN,
+    },
     { name: "Retry-After ignored on 500", statusCode: 500, retryAfterS: 3000, expected: 30 * MIN },
-    { name: "Retry-After ignored without a status (network error)", statusCode: null, failure: "connection", retryAfterS: 3000, expected: 30 * MIN },
+    {
+      name: "Retry-After ignored without a status (network error)",
+      statusCode: null,
+      failure: "connection",
+      retryAfterS: 3000,
+      expected: 30 * MIN,
+    },
     { name: "negative Retry-After ignored", statusCode: 429, retryAfterS: -5, expected: 30 * MIN },
     { name: "NaN Retry-After ignored", statusCode: 429, retryAfterS: Number.NaN, expected: 30 * MIN },
-    { name: "Infinity Retry-After ignored", statusCode: 503, retryAfterS: Number.POSITIVE_INFINITY, expected: 30 * MIN },
+    {
+      name: "Infinity Retry-After ignored",
+      statusCode: 503,
+      retryAfterS: Number.POSITIVE_INFINITY,
+      expected: 30 * MIN,
+    },
     { name: "null Retry-After", statusCode: 429, retryAfterS: null, expected: 30 * MIN },
     // Step 1 (5 s): the 60 s floor for overload on presets.
     { name: "preset 429 waits at least 60 s", failedAttempts: 1, statusCode: 429, expected: 60 * S },
-    { name: "preset 429 with small Retry-After still 60 s", failedAttempts: 1, statusCode: 429, retryAfterS: 3, expected: 60 * S },
-    { name: "preset timeout waits at least 60 s", failedAttempts: 1, statusCode: null, failure: "timeout", expected: 60 * S },
-    { name: "rapid timeout waits at least 60 s", policy: "rapid", failedAttempts: 2, failure: "timeout", statusCode: null, expected: 60 * S },
+    {
+      name: "preset 429 with small Retry-After still 60 s",
+      failedAttempts: 1,
+      statusCode: 429,
+      retryAfterS: 3,
+      expected: 60 * S,
+    },
+    {
+      name: "preset timeout waits at least 60 s",
+      failedAttempts: 1,
+      statusCode: null,
+      failure: "timeout",
+      expected: 60 * S,
+    },
+    {
+      name: "rapid timeout waits at least 60 s",
+      policy: "rapid",
+      failedAttempts: 2,
+      failure: "timeout",
+      statusCode: null,
+      expected: 60 * S,
+    },
     { name: "preset 503 has no floor", failedAttempts: 1, statusCode: 503, expected: 5 * S },
-    { name: "preset 503 with Retry-After capped at 2×5 s", failedAttempts: 1, statusCode: 503, retryAfterS: 120, expected: 10 * S },
+    {
+      name: "preset 503 with Retry-After capped at 2×5 s",
+      failedAttempts: 1,
+      statusCode: 503,
+      retryAfterS: 120,
+      expected: 10 * S,
+    },
     { name: "preset 500 has no floor", failedAttempts: 1, statusCode: 500, expected: 5 * S },
-    { name: "preset connection error has no floor", failedAttempts: 1, statusCode: null, failure: "connection", expected: 5 * S },
+    {
+      name: "preset connection error has no floor",
+      failedAttempts: 1,
+      statusCode: null,
+      failure: "connection",
+      expected: 5 * S,
+    },
     { name: "floor does not lower longer delays", failedAttempts: 2, statusCode: 429, random: 0, expected: 4 * MIN },
-    { name: "custom 429 has no floor", policy: { schedule_s: [5, 10] }, failedAttempts: 1, statusCode: 429, expected: 5 * S },
-    { name: "custom timeout has no floor", policy: { schedule_s: [5, 10] }, failedAttempts: 2, failure: "timeout", statusCode: null, expected: 10 * S },
-    { name: "custom Retry-After still clamped", policy: { schedule_s: [5, 10] }, failedAttempts: 1, statusCode: 429, retryAfterS: 8, expected: 8 * S },
+    {
+      name: "custom 429 has no floor",
+      policy: { schedule_s: [5, 10] },
+      failedAttempts: 1,
+      statusCode: 429,
+      expected: 5 * S,
+    },
+    {
+      name: "custom timeout has no floor",
+      policy: { schedule_s: [5, 10] },
+      failedAttempts: 2,
+      failure: "timeout",
+      statusCode: null,
+      expected: 10 * S,
+    },
+    {
+      name: "custom Retry-After still clamped",
+      policy: { schedule_s: [5, 10] },
+      failedAttempts: 1,
+      statusCode: 429,
+      retryAfterS: 8,
+      expected: 8 * S,
+    },
   ])("$name", (row) => {
     const delay = nextRetryDelayMs({
       policy: row.policy ?? "standard",
@@ -130,16 +222,22 @@ describe("nextRetryDelayMs", () => {
     { policy: "doubling", lastRetryAfter: 5, exhaustedAt: 6 },
     { policy: "extended", lastRetryAfter: 9, exhaustedAt: 10 },
     { policy: { schedule_s: [60] }, lastRetryAfter: 1, exhaustedAt: 2 },
-  ])("$policy: a retry after $lastRetryAfter failures, null at $exhaustedAt", ({ policy, lastRetryAfter, exhaustedAt }) => {
-    const next = (failedAttempts: number) => nextRetryDelayMs({ policy, failedAttempts, statusCode: 500, failure: "http", random: mid });
-    expect(exhaustedAt).toBe(maxAttempts(policy));
-    expect(next(lastRetryAfter)).not.toBeNull();
-    expect(next(exhaustedAt)).toBeNull();
-    expect(next(exhaustedAt + 1)).toBeNull();
-  });
+  ])(
+    "$policy: a retry after $lastRetryAfter failures, null at $exhaustedAt",
+    ({ policy, lastRetryAfter, exhaustedAt }) => {
+      const next = (failedAttempts: number) =>
+        nextRetryDelayMs({ policy, failedAttempts, statusCode: 500, failure: "http", random: mid });
+      expect(exhaustedAt).toBe(maxAttempts(policy));
+      expect(next(lastRetryAfter)).not.toBeNull();
+      expect(next(exhaustedAt)).toBeNull();
+      expect(next(exhaustedAt + 1)).toBeNull();
+    },
+  );
 
   it.each([0, -1, 1.5, Number.NaN])("refuses failedAttempts=%s", (failedAttempts) => {
-    expect(() => nextRetryDelayMs({ policy: "standard", failedAttempts, failure: "http", random: mid })).toThrow(RangeError);
+    expect(() => nextRetryDelayMs({ policy: "standard", failedAttempts, failure: "http", random: mid })).toThrow(
+      RangeError,
+    );
   });
 });
 

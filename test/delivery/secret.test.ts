@@ -24,9 +24,12 @@ describe("standardKeyBytes", () => {
 
   // A vendor-style secret (no whsec_ + base64) keys webhook-signature with its UTF-8 bytes, what
   // the Standard Webhooks libraries' raw-key option expects.
-  it.each(["AAEC", "whsec_not base64!", "whsec_A", "whsec_", "my-docextract-secret-1234"])("uses %s as its UTF-8 bytes", (secret) => {
-    expect([...standardKeyBytes(secret)]).toEqual([...new TextEncoder().encode(secret)]);
-  });
+  it.each(["AAEC", "whsec_not base64!", "whsec_A", "whsec_", "my-docextract-secret-1234"])(
+    "uses %s as its UTF-8 bytes",
+    (secret) => {
+      expect([...standardKeyBytes(secret)]).toEqual([...new TextEncoder().encode(secret)]);
+    },
+  );
 });
 
 describe("secretProblem", () => {
@@ -44,9 +47,12 @@ describe("secretProblem", () => {
   ])("standard refuses %s", (secret, why) => {
     expect(secretProblem(secret, "standard")).toMatch(why);
   });
-  it.each(["a".repeat(16), "x".repeat(256), "my secret with spaces!", "whsec_not-base64-but-fine", b64(24)])("hmac-sha256-hex accepts %s", (secret) => {
-    expect(secretProblem(secret, "hmac-sha256-hex")).toBeNull();
-  });
+  it.each(["a".repeat(16), "x".repeat(256), "my secret with spaces!", "whsec_not-base64-but-fine", b64(24)])(
+    "hmac-sha256-hex accepts %s",
+    (secret) => {
+      expect(secretProblem(secret, "hmac-sha256-hex")).toBeNull();
+    },
+  );
   it.each([
     ["a".repeat(15), /16\.\.256 characters \(this one is 15\)/],
     ["a".repeat(257), /this one is 257/],

@@ -54,13 +54,17 @@ describe("signatureHeaders", () => {
 
   it("signs with every secret, newest first, space separated", async () => {
     const headers = await signatureHeaders(standard, [VECTOR.secret, older], VECTOR.id, VECTOR.ts, VECTOR.body);
-    expect(headers["webhook-signature"]).toBe(`${VECTOR.signature} ${await signStandard(older, VECTOR.id, VECTOR.ts, VECTOR.body)}`);
+    expect(headers["webhook-signature"]).toBe(
+      `${VECTOR.signature} ${await signStandard(older, VECTOR.id, VECTOR.ts, VECTOR.body)}`,
+    );
   });
 
   it("hmac-sha256-hex: standard header plus the named header from the newest secret", async () => {
     const headers = await signatureHeaders(hex, [VECTOR.secret, older], VECTOR.id, VECTOR.ts, VECTOR.body);
     expect(Object.keys(headers).sort()).toEqual(["webhook-signature", "x-docextract-signature"]);
-    expect(headers["x-docextract-signature"]).toBe("sha256=" + createHmac("sha256", VECTOR.secret).update(VECTOR.body).digest("hex"));
+    expect(headers["x-docextract-signature"]).toBe(
+      "sha256=" + createHmac("sha256", VECTOR.secret).update(VECTOR.body).digest("hex"),
+    );
     expect(headers["webhook-signature"]?.split(" ")).toHaveLength(2);
   });
 

@@ -105,7 +105,10 @@ const refusedStrict: Row[] = [
   { url: "https://user@example.com/", reason: "credentials" },
   { url: "https://:pw@example.com/", reason: "credentials" },
   { url: "example.com/hook", reason: "not a valid absolute URL; it must start with https://" },
-  { url: "localhost:4000/webhooks", reason: 'the URL must start with https://; "localhost:4000/webhooks" has no scheme' },
+  {
+    url: "localhost:4000/webhooks",
+    reason: 'the URL must start with https://; "localhost:4000/webhooks" has no scheme',
+  },
   { url: "example.com:8080/hook", reason: "the URL must start with https://;" },
   { url: "https://", reason: "not a valid absolute URL" },
   { url: "https://exa mple.com/", reason: "not a valid absolute URL" },

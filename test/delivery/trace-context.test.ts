@@ -41,7 +41,9 @@ describe("attemptTraceparent", () => {
     const random = (n: number) => (calls++ === 0 ? new Uint8Array(n) : Uint8Array.from({ length: n }, (_, i) => i + 1));
     expect(attemptTraceparent({ traceId: TRACE, flags: "01" }, random)).toBe(`00-${TRACE}-0102030405060708-01`);
     expect(calls).toBe(2);
-    const header = attemptTraceparent({ traceId: TRACE, flags: "01" }, (n) => crypto.getRandomValues(new Uint8Array(n)));
+    const header = attemptTraceparent({ traceId: TRACE, flags: "01" }, (n) =>
+      crypto.getRandomValues(new Uint8Array(n)),
+    );
     expect(parseTraceparent(header)).toEqual({ traceId: TRACE, flags: "01" });
   });
 });

@@ -65,11 +65,16 @@ const storedRows = (endpointId: string) =>
       .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('pending', 'outbox')")
       .toArray()
       .map((t) => t.name);
-    return tables.reduce((n, t) => n + state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`).one().n, 0);
+    return tables.reduce(
+      (n, t) => n + state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`).one().n,
+      0,
+    );
   });
 
 describe("deleting what holds 100,000 deliveries", () => {
-  it("an endpoint: every held delivery is cancelled in the log and the dispatcher ends empty", { timeout: 120_000 }, async () => {
+  it("an endpoint: every held delivery is cancelled in the log and the dispatcher ends empty", {
+    timeout: 120_000,
+  }, async () => {
     const tenant = await createTenant();
     const endpoint = await createEndpoint(tenant, { url: receiverUrl(uniquePath("/ok")) });
     await seedHeld(tenant, endpoint.id, HELD);
@@ -79,7 +84,10 @@ describe("deleting what holds 100,000 deliveries", () => {
     await drain(endpoint.id);
 
     expect(await storedRows(endpoint.id)).toBe(0);
-    const byStatus = await logRows<{ status: string; n: number }>(tenant, "SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status");
+    const byStatus = await logRows<{ status: string; n: number }>(
+      tenant,
+      "SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status",
+    );
     expect(byStatus).toEqual([{ status: "cancelled", n: HELD }]);
   });
 
@@ -135,7 +143,8 @@ describe("1,000 attempts in flight with 16 KiB answers", () => {
 
     const outbox = await runInDurableObject(
       l.stub,
-      (_i: EndpointDispatcher, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n,
+      (_i: EndpointDispatcher, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n,
     );
     expect(outbox).toBe(0);
     const attempts = await logRows<{ n: number; body: number }>(

@@ -52,9 +52,9 @@ describe("attempts per invocation", () => {
     await run;
     expect((await heldAt(path)).max).toBe(6);
     expect(await received(path)).toHaveLength(20);
-    const statuses = (await api("GET", `/v1/tenants/${l.tenant}/deliveries?endpoint_id=${l.endpoint.id}&limit=100`)).body.data.map(
-      (d: { status: string }) => d.status,
-    );
+    const statuses = (
+      await api("GET", `/v1/tenants/${l.tenant}/deliveries?endpoint_id=${l.endpoint.id}&limit=100`)
+    ).body.data.map((d: { status: string }) => d.status);
     expect(statuses).toEqual(Array(20).fill("succeeded"));
   });
 

@@ -13,12 +13,18 @@ import { api } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { uniquePath } from "../helpers/receiver";
 
-const d1Row = (id: string) => env.DB.prepare("SELECT status, disabled_reason, version, description FROM endpoints WHERE id = ?").bind(id).first();
+const d1Row = (id: string) =>
+  env.DB.prepare("SELECT status, disabled_reason, version, description FROM endpoints WHERE id = ?").bind(id).first();
 
 const snapshotOf = (stub: DurableObjectStub<EndpointDispatcher>) =>
   runInDurableObject(stub, (i: EndpointDispatcher) => {
-    const e = (i as unknown as { store: { endpoint: { status: string; disabledReason: string | null; version: number; description: string | null } } }).store
-      .endpoint;
+    const e = (
+      i as unknown as {
+        store: {
+          endpoint: { status: string; disabledReason: string | null; version: number; description: string | null };
+        };
+      }
+    ).store.endpoint;
     return { status: e.status, disabled_reason: e.disabledReason, version: e.version, description: e.description };
   });
 
@@ -50,7 +56,12 @@ describe("a disable the receiver asked for (410)", () => {
     expect(await l.runAlarm()).toBe(true);
     const row = await d1Row(l.endpoint.id);
     expect(row).toMatchObject({ status: "disabled", disabled_reason: "gone" });
-    expect(await snapshotOf(l.stub)).toEqual({ status: "disabled", disabled_reason: "gone", version: row!.version, description: row!.description });
+    expect(await snapshotOf(l.stub)).toEqual({
+      status: "disabled",
+      disabled_reason: "gone",
+      version: row!.version,
+      description: row!.description,
+    });
   });
 
   it("does not overwrite a change D1 has and the dispatcher has not seen yet", async () => {
@@ -58,7 +69,9 @@ describe("a disable the receiver asked for (410)", () => {
     const before = (await d1Row(l.endpoint.id))!.version as number;
     await l.post({ type: "a.b", data: {} });
     // A PATCH whose snapshot push has not reached the dispatcher yet (the fan-out carried the one before).
-    await env.DB.prepare("UPDATE endpoints SET description = 'changed', version = version + 1 WHERE id = ?").bind(l.endpoint.id).run();
+    await env.DB.prepare("UPDATE endpoints SET description = 'changed', version = version + 1 WHERE id = ?")
+      .bind(l.endpoint.id)
+      .run();
     await l.runAlarm();
     const row = await d1Row(l.endpoint.id);
     expect(row).toEqual({ status: "disabled", disabled_reason: "gone", version: before + 2, description: "changed" });

@@ -12,8 +12,13 @@ import { receiverUrl, script, uniquePath, waitForReceived } from "../helpers/rec
 import { logRows } from "../helpers/tenant-log";
 
 async function operatorEvents(tenant: string, endpointId: string) {
-  const rows = await logRows<{ type: string; payload: string }>(operatorLogName(tenant), "SELECT type, payload FROM events ORDER BY id");
-  return rows.map((r) => ({ type: r.type, data: JSON.parse(r.payload) })).filter((e) => e.data.endpoint_id === endpointId);
+  const rows = await logRows<{ type: string; payload: string }>(
+    operatorLogName(tenant),
+    "SELECT type, payload FROM events ORDER BY id",
+  );
+  return rows
+    .map((r) => ({ type: r.type, data: JSON.parse(r.payload) }))
+    .filter((e) => e.data.endpoint_id === endpointId);
 }
 
 describe("operational events", () => {
@@ -25,7 +30,13 @@ describe("operational events", () => {
     await api("POST", `${base}/enable`);
     await api("DELETE", base);
     const events = await operatorEvents(l.tenant, l.endpoint.id);
-    expect(events.map((e) => e.type)).toEqual(["endpoint.created", "endpoint.updated", "endpoint.disabled", "endpoint.enabled", "endpoint.deleted"]);
+    expect(events.map((e) => e.type)).toEqual([
+      "endpoint.created",
+      "endpoint.updated",
+      "endpoint.disabled",
+      "endpoint.enabled",
+      "endpoint.deleted",
+    ]);
     for (const e of events) expect(e.data).toMatchObject({ tenant_id: l.tenant, endpoint_id: l.endpoint.id });
     expect(JSON.stringify(events)).not.toContain(l.endpoint.secret);
   });
@@ -47,7 +58,13 @@ describe("operational events", () => {
       )
     ).filter((e) => e.type.startsWith("delivery."));
     expect(events.map((e) => e.type)).toEqual(["delivery.failing", "delivery.exhausted"]);
-    expect(events[0]!.data).toMatchObject({ tenant_id: l.tenant, endpoint_id: l.endpoint.id, delivery_id: d.id, event_id: eventId, attempts: 4 });
+    expect(events[0]!.data).toMatchObject({
+      tenant_id: l.tenant,
+      endpoint_id: l.endpoint.id,
+      delivery_id: d.id,
+      event_id: eventId,
+      attempts: 4,
+    });
     expect(JSON.stringify(events)).not.toContain("do-not-leak");
   });
 
@@ -79,7 +96,11 @@ describe("operational events", () => {
     const l = await ladder({ path: uniquePath("/ok") });
     const got = await eventually(
       async () =>
-        (await (await fetch(`http://127.0.0.1:${(env as any).RECEIVER_PORT}/_control/received?path=${encodeURIComponent(path)}`)).json()) as { body: string }[],
+        (await (
+          await fetch(
+            `http://127.0.0.1:${(env as any).RECEIVER_PORT}/_control/received?path=${encodeURIComponent(path)}`,
+          )
+        ).json()) as { body: string }[],
       (r) => r.some((x) => JSON.parse(x.body).data.endpoint_id === l.endpoint.id),
     );
     const body = JSON.parse(got.find((x) => JSON.parse(x.body).data.endpoint_id === l.endpoint.id)!.body);
@@ -89,7 +110,9 @@ describe("operational events", () => {
   it("live with the tenant they are about: each tenant's in its own operator log, delivered from there, none in one log for all", async () => {
     await api("POST", "/v1/tenants", { body: { id: "_operator", name: "ops" } }); // may already exist
     const opPath = uniquePath("/ops");
-    const op = await api("POST", "/v1/tenants/_operator/endpoints", { body: { url: receiverUrl(opPath), event_types: ["endpoint.created"] } });
+    const op = await api("POST", "/v1/tenants/_operator/endpoints", {
+      body: { url: receiverUrl(opPath), event_types: ["endpoint.created"] },
+    });
     expect(op.status).toBe(201);
     const A = await createTenant();
     const B = await createTenant();
@@ -103,11 +126,21 @@ describe("operational events", () => {
       [A, a],
       [B, b],
     ] as const) {
-      const stored = await logRows<{ id: string; type: string; payload: string }>(operatorLogName(tenant), "SELECT id, type, payload FROM events");
-      expect(stored.map((r) => [r.type, JSON.parse(r.payload)])).toEqual([["endpoint.created", { tenant_id: tenant, endpoint_id: ep.id }]]);
+      const stored = await logRows<{ id: string; type: string; payload: string }>(
+        operatorLogName(tenant),
+        "SELECT id, type, payload FROM events",
+      );
+      expect(stored.map((r) => [r.type, JSON.parse(r.payload)])).toEqual([
+        ["endpoint.created", { tenant_id: tenant, endpoint_id: ep.id }],
+      ]);
       // (Other operator endpoints of earlier tests may take endpoint.* too: only this one's delivery counts here.)
       const delivered = await eventually(
-        () => logRows<{ status: string }>(operatorLogName(tenant), "SELECT status FROM deliveries WHERE endpoint_id = ?", op.body.id),
+        () =>
+          logRows<{ status: string }>(
+            operatorLogName(tenant),
+            "SELECT status FROM deliveries WHERE endpoint_id = ?",
+            op.body.id,
+          ),
         (rows) => rows.length === 1 && rows[0]!.status === "succeeded",
       );
       expect(delivered).toEqual([{ status: "succeeded" }]);
@@ -115,6 +148,13 @@ describe("operational events", () => {
       expect(await logRows(tenant, "SELECT id FROM events")).toEqual([]);
     }
     // And nothing about them in the one `_operator` log.
-    expect(await logRows("_operator", "SELECT id FROM events WHERE payload LIKE ? OR payload LIKE ?", `%${a.id}%`, `%${b.id}%`)).toEqual([]);
+    expect(
+      await logRows(
+        "_operator",
+        "SELECT id FROM events WHERE payload LIKE ? OR payload LIKE ?",
+        `%${a.id}%`,
+        `%${b.id}%`,
+      ),
+    ).toEqual([]);
   });
 });

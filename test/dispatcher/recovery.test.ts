@@ -113,19 +113,27 @@ describe("recover", () => {
     });
     expect(res.body).toMatchObject({ total: 1, done: 0 });
     await l.runAlarm();
-    expect((await api("GET", `/v1/tasks/${res.body.id}`)).body).toMatchObject({ total: 1, done: 1, status: "completed" });
+    expect((await api("GET", `/v1/tasks/${res.body.id}`)).body).toMatchObject({
+      total: 1,
+      done: 1,
+      status: "completed",
+    });
     expect((await l.deliveries(kept))[0].status).toBe("succeeded");
   });
 
   it("refuses a bad window and an unknown endpoint", async () => {
     const l = await ladder();
-    const bad = await api("POST", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/recover`, { body: { since: "yesterday" } });
+    const bad = await api("POST", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/recover`, {
+      body: { since: "yesterday" },
+    });
     expect(bad.status).toBe(400);
     const inverted = await api("POST", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}/recover`, {
       body: { since: "2026-01-02T00:00:00Z", until: "2026-01-01T00:00:00Z" },
     });
     expect(inverted.status).toBe(400);
-    const missing = await api("POST", `/v1/tenants/${l.tenant}/endpoints/ep_01jd0000000000000000000000/recover`, { body: { since: "2026-01-01T00:00:00Z" } });
+    const missing = await api("POST", `/v1/tenants/${l.tenant}/endpoints/ep_01jd0000000000000000000000/recover`, {
+      body: { since: "2026-01-01T00:00:00Z" },
+    });
     expect(missing.status).toBe(404);
     expect((await api("GET", "/v1/tasks/task_01jd0000000000000000000000")).status).toBe(404);
   });

@@ -1,5 +1,11 @@
 /** Isolation between endpoints, restarts mid-ladder, double alarms, dead letters. */
-import { createMessageBatch, evictDurableObject, getQueueResult, createExecutionContext, runInDurableObject } from "cloudflare:test";
+import {
+  createMessageBatch,
+  evictDurableObject,
+  getQueueResult,
+  createExecutionContext,
+  runInDurableObject,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import { describe, expect, it } from "vitest";
@@ -88,7 +94,12 @@ describe("queues", () => {
     await createEndpoint(tenant, { url: receiverUrl(path) });
     const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
     const batch = createMessageBatch("edgehooks-events", [
-      { id: "m1", timestamp: new Date(), attempts: 1, body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: [posted.body.id], origin: "" } },
+      {
+        id: "m1",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: [posted.body.id], origin: "" },
+      },
       { id: "m2", timestamp: new Date(), attempts: 1, body: { garbage: true } },
     ]);
     const ctx = createExecutionContext();
@@ -96,7 +107,11 @@ describe("queues", () => {
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["m1", "m2"]);
     expect(result.retryMessages).toEqual([]);
-    const rows = await logRows<{ n: number }>(tenant, "SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ?", posted.body.id);
+    const rows = await logRows<{ n: number }>(
+      tenant,
+      "SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ?",
+      posted.body.id,
+    );
     expect(rows[0]!.n).toBe(1);
     // The message no code understands was recorded as a dead letter (the operator's), not dropped.
     const dl = await logRows("_operator", "SELECT body FROM dead_letters WHERE body LIKE '%garbage%'");
@@ -105,11 +120,25 @@ describe("queues", () => {
 
   it("operational messages from many dispatchers are stored together; a malformed one is dead-lettered", async () => {
     const tenant = `t_ops_${Date.now()}`;
-    const raised = (n: number) => ({ type: "delivery.recovered", tenant_id: tenant, data: { endpoint_id: `ep_${n}`, delivery_id: `dlv_${n}`, attempts: 2 } });
+    const raised = (n: number) => ({
+      type: "delivery.recovered",
+      tenant_id: tenant,
+      data: { endpoint_id: `ep_${n}`, delivery_id: `dlv_${n}`, attempts: 2 },
+    });
     const batch = createMessageBatch("edgehooks-events", [
-      { id: "o1", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "operational", events: [raised(1), raised(2)] } },
+      {
+        id: "o1",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { v: 1, kind: "operational", events: [raised(1), raised(2)] },
+      },
       { id: "o2", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "operational", events: [raised(3)] } },
-      { id: "o3", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "operational", events: [{ type: "DROP TABLE", tenant_id: tenant, data: {} }] } },
+      {
+        id: "o3",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { v: 1, kind: "operational", events: [{ type: "DROP TABLE", tenant_id: tenant, data: {} }] },
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
@@ -124,13 +153,21 @@ describe("queues", () => {
     );
     expect(stored.map((r) => JSON.parse(r.payload).delivery_id).sort()).toEqual(["dlv_1", "dlv_2", "dlv_3"]);
     expect(stored.every((r) => r.type === "delivery.recovered")).toBe(true);
-    const dl = await logRows<{ n: number }>("_operator", "SELECT COUNT(*) AS n FROM dead_letters WHERE body LIKE '%DROP TABLE%'");
+    const dl = await logRows<{ n: number }>(
+      "_operator",
+      "SELECT COUNT(*) AS n FROM dead_letters WHERE body LIKE '%DROP TABLE%'",
+    );
     expect(dl[0]!.n).toBe(1);
   });
 
   it("a dead-lettered message is recorded in its tenant's log", async () => {
     const batch = createMessageBatch("edgehooks-events-dlq", [
-      { id: "d1", timestamp: new Date(), attempts: 11, body: { v: 2, kind: "fanout", tenant_id: "t_dlq", event_ids: ["evt_x"], origin: "" } },
+      {
+        id: "d1",
+        timestamp: new Date(),
+        attempts: 11,
+        body: { v: 2, kind: "fanout", tenant_id: "t_dlq", event_ids: ["evt_x"], origin: "" },
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);

@@ -53,7 +53,9 @@ describe("dispatcher storage layout", () => {
       expect(store.due(10_000, 10).map((r) => r.delivery_id)).toEqual(["d1", "d3"]);
       expect(store.outboxSize()).toBe(1);
       const indexes = sql
-        .exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pending' AND sql IS NOT NULL")
+        .exec<{ name: string; sql: string }>(
+          "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pending' AND sql IS NOT NULL",
+        )
         .toArray();
       expect(indexes.map((i) => i.name).sort()).toEqual(["pending_due", "pending_expiry", "pending_lane"]);
       expect(indexes.find((i) => i.name === "pending_lane")!.sql).toMatch(/WHERE ordering_key IS NOT NULL/);
@@ -127,7 +129,13 @@ describe("a fan-out that runs again", () => {
     // delivery is still pending in the log...
     const ctx = serviceCtx(env);
     const endpoints = await activeEndpoints(ctx, l.tenant);
-    const routable = endpoints.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: e.filter }));
+    const routable = endpoints.map((e) => ({
+      id: e.id,
+      status: e.status,
+      eventTypes: e.eventTypes,
+      channels: e.channels,
+      filter: e.filter,
+    }));
     const plan = await tenantLogFor(env, l.tenant).fanOut([{ eventId, origin: "" }], routable, Date.now());
     expect(plan.deliveries).toHaveLength(1);
     // ...the dispatcher sends it and records the outcome...

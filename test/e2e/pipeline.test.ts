@@ -17,7 +17,9 @@ describe("ingest → delivery", () => {
     const b = await createEndpoint(tenant, { url: receiverUrl(pathB) });
     await createEndpoint(tenant, { url: receiverUrl(pathOther), event_types: ["invoice.paid"] });
 
-    const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "job.completed", data: { job_id: "job_1", pages: 3 } } });
+    const posted = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "job.completed", data: { job_id: "job_1", pages: 3 } },
+    });
     expect(posted.status).toBe(202);
     expect(posted.body.id).toMatch(/^evt_/);
 
@@ -33,7 +35,11 @@ describe("ingest → delivery", () => {
       [gotB!, b],
     ] as const) {
       // Verified by the independent Standard Webhooks library, with the secret shown at creation.
-      const payload = new Webhook(ep.secret).verify(got.body, got.headers) as { id: string; type: string; data: unknown };
+      const payload = new Webhook(ep.secret).verify(got.body, got.headers) as {
+        id: string;
+        type: string;
+        data: unknown;
+      };
       expect(payload).toMatchObject({ id: posted.body.id, type: "job.completed", data: { job_id: "job_1", pages: 3 } });
       expect(got.headers["webhook-id"]).toBe(posted.body.id);
       expect(got.headers["webhook-attempt"]).toBe("1");
@@ -46,7 +52,9 @@ describe("ingest → delivery", () => {
       () => api("GET", `/v1/tenants/${tenant}/events/${posted.body.id}/deliveries`),
       (r) => r.body.data.length === 2 && r.body.data.every((d: { status: string }) => d.status === "succeeded"),
     );
-    expect(new Set(deliveries.body.data.map((d: { endpoint_id: string }) => d.endpoint_id))).toEqual(new Set([a.id, b.id]));
+    expect(new Set(deliveries.body.data.map((d: { endpoint_id: string }) => d.endpoint_id))).toEqual(
+      new Set([a.id, b.id]),
+    );
     expect(await received(pathOther)).toHaveLength(0);
 
     const detail = await api("GET", `/v1/tenants/${tenant}/deliveries/${deliveries.body.data[0].id}`);

@@ -32,7 +32,12 @@ describe("traceparent", () => {
     const path = uniquePath("/scripted");
     await script(path, [{ status: 500 }, { status: 200 }]);
     const l = await ladder({ path, endpoint: { retry_policy: { schedule_s: [60] } } });
-    const [eventId] = await postWith(l.tenant, "/events", { type: "trace.me", data: {} }, { traceparent: `00-${TRACE}-${INGEST_SPAN}-01` });
+    const [eventId] = await postWith(
+      l.tenant,
+      "/events",
+      { type: "trace.me", data: {} },
+      { traceparent: `00-${TRACE}-${INGEST_SPAN}-01` },
+    );
     await l.runAlarm(); // attempt 1: 500
     await l.advance(60_000);
     await l.runAlarm(); // attempt 2: 200
@@ -49,9 +54,9 @@ describe("traceparent", () => {
     // The attempts record the header they sent; the event keeps the trace.
     const [delivery] = await l.deliveries(eventId);
     const detail = await l.delivery(delivery.id);
-    expect(detail.attempts.map((a: { request_headers: Record<string, string> }) => a.request_headers.traceparent)).toEqual(
-      got.map((r) => r.headers.traceparent),
-    );
+    expect(
+      detail.attempts.map((a: { request_headers: Record<string, string> }) => a.request_headers.traceparent),
+    ).toEqual(got.map((r) => r.headers.traceparent));
   });
 
   it("carries a batch's traceparent to each of its events' deliveries", async () => {
@@ -70,12 +75,18 @@ describe("traceparent", () => {
     await l.runAlarm();
     const got = await l.received();
     expect(got).toHaveLength(2);
-    for (const r of got) expect(TRACEPARENT.exec(r.headers.traceparent ?? "")?.slice(1, 4)).toEqual([TRACE, expect.any(String), "00"]);
+    for (const r of got)
+      expect(TRACEPARENT.exec(r.headers.traceparent ?? "")?.slice(1, 4)).toEqual([TRACE, expect.any(String), "00"]);
   });
 
   it("ignores an invalid traceparent (the event is accepted) and sends none without one", async () => {
     const l = await ladder({ path: uniquePath("/ok") });
-    await postWith(l.tenant, "/events", { type: "a.b", data: { n: 1 } }, { traceparent: `00-${"0".repeat(32)}-${INGEST_SPAN}-01` });
+    await postWith(
+      l.tenant,
+      "/events",
+      { type: "a.b", data: { n: 1 } },
+      { traceparent: `00-${"0".repeat(32)}-${INGEST_SPAN}-01` },
+    );
     await postWith(l.tenant, "/events", { type: "a.b", data: { n: 2 } }, { traceparent: "not a traceparent" });
     await postWith(l.tenant, "/events", { type: "a.b", data: { n: 3 } }, {});
     await l.runAlarm();
@@ -89,7 +100,12 @@ describe("traceparent", () => {
     expect((l.endpoint as Record<string, unknown>).propagate_traceparent).toBe(false);
     const url = `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}`;
     expect((await api("GET", url)).body.propagate_traceparent).toBe(false);
-    const [first] = await postWith(l.tenant, "/events", { type: "a.b", data: { n: 1 } }, { traceparent: `00-${TRACE}-${INGEST_SPAN}-01` });
+    const [first] = await postWith(
+      l.tenant,
+      "/events",
+      { type: "a.b", data: { n: 1 } },
+      { traceparent: `00-${TRACE}-${INGEST_SPAN}-01` },
+    );
     await l.runAlarm();
     const [got] = await l.received();
     expect(got!.headers.traceparent).toBeUndefined();
@@ -98,7 +114,12 @@ describe("traceparent", () => {
 
     const patched = await api("PATCH", url, { body: { propagate_traceparent: true } });
     expect(patched.body.propagate_traceparent).toBe(true);
-    await postWith(l.tenant, "/events", { type: "a.b", data: { n: 2 } }, { traceparent: `00-${TRACE}-${INGEST_SPAN}-01` });
+    await postWith(
+      l.tenant,
+      "/events",
+      { type: "a.b", data: { n: 2 } },
+      { traceparent: `00-${TRACE}-${INGEST_SPAN}-01` },
+    );
     await l.runAlarm();
     const after = await l.received();
     expect(after).toHaveLength(2);
@@ -108,7 +129,9 @@ describe("traceparent", () => {
   it("propagation is on by default, a non-boolean is 400, and the portal form sets and shows the opt-out", async () => {
     const l = await ladder({ path: uniquePath("/ok") });
     expect((l.endpoint as Record<string, unknown>).propagate_traceparent).toBe(true);
-    const bad = await api("PATCH", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}`, { body: { propagate_traceparent: "no" } });
+    const bad = await api("PATCH", `/v1/tenants/${l.tenant}/endpoints/${l.endpoint.id}`, {
+      body: { propagate_traceparent: "no" },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toBe("propagate_traceparent");
 

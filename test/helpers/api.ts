@@ -20,7 +20,8 @@ export async function api<T = any>(
   let body: string | undefined;
   if (opts.raw !== undefined) body = opts.raw;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type"))
+    headers["content-type"] = "application/json";
   const res = await SELF.fetch(`http://edgehooks.test${path}`, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = text;
@@ -33,7 +34,8 @@ export async function api<T = any>(
 }
 
 let n = 0;
-export const uniqueTenantId = (prefix = "org") => `${prefix}_${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+export const uniqueTenantId = (prefix = "org") =>
+  `${prefix}_${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 /** A fresh tenant for one test. */
 export async function createTenant(id = uniqueTenantId()) {
@@ -54,7 +56,8 @@ export async function eventually<T>(read: () => Promise<T>, done: (v: T) => bool
   for (;;) {
     const v = await read();
     if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(v).slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(v).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -17,7 +17,9 @@ export interface Fixture {
 export async function makeFixture(): Promise<Fixture> {
   const tenant_id = await createTenant();
   const endpoint = await createEndpoint(tenant_id, { url: receiverUrl(uniquePath()), event_types: ["fixture.*"] });
-  const event = await api("POST", `/v1/tenants/${tenant_id}/events`, { body: { type: "fixture.created", data: { n: 1 } } });
+  const event = await api("POST", `/v1/tenants/${tenant_id}/events`, {
+    body: { type: "fixture.created", data: { n: 1 } },
+  });
   const deliveries = await eventually(
     () => api("GET", `/v1/tenants/${tenant_id}/events/${event.body.id}/deliveries`),
     (r) => r.body.data?.length === 1,
@@ -26,7 +28,9 @@ export async function makeFixture(): Promise<Fixture> {
     () => api("GET", `/v1/tenants/${tenant_id}/attempts`),
     (r) => r.body.data?.length >= 1,
   );
-  const task = await api("POST", `/v1/tenants/${tenant_id}/endpoints/${endpoint.id}/recover`, { body: { since: "2026-01-01T00:00:00Z" } });
+  const task = await api("POST", `/v1/tenants/${tenant_id}/endpoints/${endpoint.id}/recover`, {
+    body: { since: "2026-01-01T00:00:00Z" },
+  });
   const key = await api("POST", "/v1/api-keys", { body: { name: "fixture", scopes: ["read"], tenant_id } });
   const session = await api("POST", `/v1/tenants/${tenant_id}/portal-sessions`, { body: {} });
   const name = `fixture.${uniqueTenantId("t")
@@ -74,6 +78,7 @@ export function validBody(operationId: string): unknown {
     createReplay: { mode: "retry", since: new Date(Date.now() - 3600_000).toISOString(), dry_run: true },
     createPortalSession: {},
   };
-  if (!(operationId in bodies)) throw new Error(`no valid body known for ${operationId}: add one to test/helpers/fixtures.ts`);
+  if (!(operationId in bodies))
+    throw new Error(`no valid body known for ${operationId}: add one to test/helpers/fixtures.ts`);
   return bodies[operationId];
 }

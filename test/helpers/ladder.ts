@@ -47,7 +47,9 @@ export interface Ladder {
   delivery(id: string): Promise<any>;
 }
 
-export async function ladder(opts: { endpoint?: Record<string, unknown>; path?: string; tenant?: string } = {}): Promise<Ladder> {
+export async function ladder(
+  opts: { endpoint?: Record<string, unknown>; path?: string; tenant?: string } = {},
+): Promise<Ladder> {
   const tenant = opts.tenant ?? (await createTenant());
   const path = opts.path ?? uniquePath("/status/500");
   const endpoint = await createEndpoint(tenant, { url: receiverUrl(path), ...(opts.endpoint ?? {}) });

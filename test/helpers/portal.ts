@@ -24,7 +24,11 @@ export class PortalClient {
     readonly fetcher: Fetcher = (request) => SELF.fetch(request),
   ) {}
 
-  static async open(tenant: string, opts: { read_only?: boolean; expires_in_s?: number } = {}, client = new PortalClient()) {
+  static async open(
+    tenant: string,
+    opts: { read_only?: boolean; expires_in_s?: number } = {},
+    client = new PortalClient(),
+  ) {
     const session = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: opts })).body;
     const login = await client.follow(PortalClient.linkPath(session.url));
     return { client, session, login };
@@ -47,7 +51,12 @@ export class PortalClient {
     return new URL(url).pathname + new URL(url).search;
   }
 
-  private async send(method: string, path: string, body?: URLSearchParams, headers: Record<string, string> = {}): Promise<Page> {
+  private async send(
+    method: string,
+    path: string,
+    body?: URLSearchParams,
+    headers: Record<string, string> = {},
+  ): Promise<Page> {
     const res = await this.fetcher(
       new Request(`${this.origin}${path}`, {
         method,

@@ -85,7 +85,9 @@ export function parsePrometheus(text: string): Parsed {
 
 /** The one sample of `name` whose labels include `labels`, or undefined. */
 export function find(parsed: Parsed, name: string, labels: Record<string, string>): number | undefined {
-  const hits = parsed.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const hits = parsed.samples.filter(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
   if (hits.length > 1) throw new Error(`${hits.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return hits[0]?.value;
 }

@@ -44,7 +44,11 @@ export async function receivedCount(path: string): Promise<{ requests: number; i
 }
 
 /** Polls until `count` distinct events reached `path` (bounded); answers the last count. */
-export async function waitForDistinct(path: string, count: number, timeoutMs = 10_000): Promise<{ requests: number; ids: number }> {
+export async function waitForDistinct(
+  path: string,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<{ requests: number; ids: number }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const got = await receivedCount(path);

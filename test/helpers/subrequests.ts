@@ -98,7 +98,8 @@ export function countingEnv(real: Env, opts: { keepSends?: string[] } = {}): Cou
       get(target, prop) {
         const value = Reflect.get(target, prop, target);
         if (typeof value !== "function") return value;
-        if (prop === "getByName" || prop === "get") return (...args: unknown[]) => stub(Reflect.apply(value, target, args));
+        if (prop === "getByName" || prop === "get")
+          return (...args: unknown[]) => stub(Reflect.apply(value, target, args));
         return value.bind(target);
       },
     });

@@ -5,8 +5,15 @@ import type { TenantLog } from "../../src/tenant-log/tenant-log";
 
 export const tenantLogStub = (tenantId: string) => env.TENANT_LOG.getByName(tenantId);
 
-export async function logRows<T = Record<string, unknown>>(tenantId: string, query: string, ...params: SqlStorageValue[]): Promise<T[]> {
-  return runInDurableObject(tenantLogStub(tenantId), (_i: TenantLog, state) => state.storage.sql.exec(query, ...params).toArray() as T[]);
+export async function logRows<T = Record<string, unknown>>(
+  tenantId: string,
+  query: string,
+  ...params: SqlStorageValue[]
+): Promise<T[]> {
+  return runInDurableObject(
+    tenantLogStub(tenantId),
+    (_i: TenantLog, state) => state.storage.sql.exec(query, ...params).toArray() as T[],
+  );
 }
 
 export async function logCount(tenantId: string, table: string): Promise<number> {

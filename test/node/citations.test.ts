@@ -26,7 +26,10 @@ describe("citations", () => {
       for (const m of readFileSync(abs, "utf8").matchAll(CITED)) {
         const doc = join(ROOT, "docs", m[1]!);
         if (!existsSync(doc)) missing.push(`${relative(SRC, abs)}: docs/${m[1]}`);
-        else if (m[2] && !new RegExp(`^#+ ${m[2].replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m").test(readFileSync(doc, "utf8")))
+        else if (
+          m[2] &&
+          !new RegExp(`^#+ ${m[2].replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m").test(readFileSync(doc, "utf8"))
+        )
           missing.push(`${relative(SRC, abs)}: docs/${m[1]} "${m[2]}"`);
       }
     }

@@ -6,7 +6,16 @@
  * the URL it was saved for.
  */
 import { spawn } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,12 +65,23 @@ async function listen(args: string[], stdin?: string) {
 
 function post(port: number, body: string | Buffer, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, method: "POST", path: "/webhooks", headers: { "content-type": "application/json", ...headers } }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/webhooks",
+        headers: { "content-type": "application/json", ...headers },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      },
+    );
     // The receiver may close early (413): the status it answered is what counts.
-    req.on("error", (e) => (String(e).includes("EPIPE") || String(e).includes("ECONNRESET") ? resolve(413) : reject(e)));
+    req.on("error", (e) =>
+      String(e).includes("EPIPE") || String(e).includes("ECONNRESET") ? resolve(413) : reject(e),
+    );
     req.end(body);
   });
 }
@@ -69,7 +89,11 @@ function post(port: number, body: string | Buffer, headers: Record<string, strin
 function signed(body: string, id = "evt_1") {
   const timestamp = new Date();
   const signature = new Webhook(SECRET).sign(id, timestamp, body);
-  return { "webhook-id": id, "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)), "webhook-signature": signature };
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+    "webhook-signature": signature,
+  };
 }
 
 describe("printable remote text", () => {
@@ -114,7 +138,11 @@ describe("edgehooks listen", () => {
     try {
       const forged = JSON.stringify({ type: "forged.event", data: { line: "FAKE-OUTPUT" } });
       expect(
-        await post(l.port, forged, { "webhook-id": "x", "webhook-timestamp": String(Math.floor(Date.now() / 1000)), "webhook-signature": "v1,AAAA" }),
+        await post(l.port, forged, {
+          "webhook-id": "x",
+          "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+          "webhook-signature": "v1,AAAA",
+        }),
       ).toBe(401);
       const body = JSON.stringify({ type: "real.event", data: {} });
       expect(await post(l.port, body, signed(body))).toBe(200);
@@ -138,7 +166,9 @@ describe("the login file", () => {
     const victim = join(home, "victim.txt");
     writeFileSync(victim, "not yours\n", { mode: 0o644 });
     symlinkSync(victim, path);
-    expect(writeConfigFile({ EDGEHOOKS_CONFIG: path }, { url: "https://hooks.example.com", key: "ek_secret" })).toBe(path);
+    expect(writeConfigFile({ EDGEHOOKS_CONFIG: path }, { url: "https://hooks.example.com", key: "ek_secret" })).toBe(
+      path,
+    );
     expect(readFileSync(victim, "utf8")).toBe("not yours\n");
     expect(lstatSync(path).isSymbolicLink()).toBe(false);
     expect(statSync(path).mode & 0o777).toBe(0o600);
@@ -153,7 +183,9 @@ describe("the login file", () => {
     writeConfigFile(env, { url: "https://hooks.example.com/", key: "ek_saved" });
     expect(resolveTarget({}, env, home)).toMatchObject({ url: "https://hooks.example.com/", key: "ek_saved" });
     expect(resolveTarget({ url: "https://hooks.example.com" }, env, home).key).toBe("ek_saved");
-    expect(() => resolveTarget({ url: "https://collector.example.net" }, env, home)).toThrow(/saved key is for https:\/\/hooks.example.com/);
+    expect(() => resolveTarget({ url: "https://collector.example.net" }, env, home)).toThrow(
+      /saved key is for https:\/\/hooks.example.com/,
+    );
     expect(() => resolveTarget({}, { ...env, EDGEHOOKS_URL: "http://hooks.example.com" }, home)).toThrow(/saved key/);
     // An explicit key is the user's choice for that URL.
     expect(resolveTarget({ url: "https://collector.example.net", key: "ek_given" }, env, home).key).toBe("ek_given");

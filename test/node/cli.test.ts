@@ -15,7 +15,13 @@ let svc: Service;
 let env: NodeJS.ProcessEnv;
 
 function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}, input?: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmpdir(), env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 60_000, input });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: tmpdir(),
+    env: { ...env, ...extraEnv },
+    encoding: "utf8",
+    timeout: 60_000,
+    input,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -89,12 +95,16 @@ describe("edgehooks CLI", () => {
     expect(cli(["tenants", "create", "CLI customer", "--id", tenant]).out).toContain(`created tenant ${tenant}`);
     expect(cli(["tenants", "ls"]).out).toContain(`${tenant}\tCLI customer`);
     const port = await freePort(8853, 8859);
-    const created = JSON.parse(cli(["endpoints", "create", tenant, `http://127.0.0.1:${port}/webhooks`, "--event-type", "job.*", "--json"]).out);
+    const created = JSON.parse(
+      cli(["endpoints", "create", tenant, `http://127.0.0.1:${port}/webhooks`, "--event-type", "job.*", "--json"]).out,
+    );
     expect(created.secret).toMatch(/^whsec_/);
     const listen = follow(["listen", "--port", String(port), "--secret", created.secret]);
     try {
       await listen.until(() => listen.err().includes("receiver listening"));
-      expect(cli(["endpoints", "ls", tenant]).out).toContain(`${created.id}\tactive\thttp://127.0.0.1:${port}/webhooks\tjob.*`);
+      expect(cli(["endpoints", "ls", tenant]).out).toContain(
+        `${created.id}\tactive\thttp://127.0.0.1:${port}/webhooks\tjob.*`,
+      );
       const test = cli(["endpoints", "test", tenant, created.id]);
       expect(test.out).toMatch(/^delivered: 200 in \d+ ms/);
       const sent = cli(["send", tenant, "job.completed", "--data", '{"pages":3}', "--idempotency-key", "job-3"]);
@@ -127,7 +137,9 @@ describe("edgehooks CLI", () => {
       await listen.until(() => listen.err().includes("receiver listening"));
       await tail.until(() => tail.err().includes("following deliveries"));
       const event = JSON.parse(cli(["send", tenant, "order.paid", "--json"]).out);
-      await tail.until((o) => o.split("\n").some((l) => l.includes(event.id) && JSON.parse(l).status === "pending_retry"));
+      await tail.until((o) =>
+        o.split("\n").some((l) => l.includes(event.id) && JSON.parse(l).status === "pending_retry"),
+      );
       const line = JSON.parse(
         tail
           .out()
@@ -201,16 +213,24 @@ describe("edgehooks CLI", () => {
     const page = await fetch(link.out.trim());
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Reads Co");
-    expect(cli(["portal", tenant, "--expires-in", "soon"])).toMatchObject({ code: 2, err: expect.stringContaining("--expires-in takes whole seconds") });
+    expect(cli(["portal", tenant, "--expires-in", "soon"])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("--expires-in takes whole seconds"),
+    });
     expect(cli(["portal"])).toMatchObject({ code: 2, err: expect.stringContaining("missing a tenant id") });
-    expect(cli(["portal", "org_missing_tenant"])).toMatchObject({ code: 1, err: expect.stringMatching(/^error not_found: /) });
+    expect(cli(["portal", "org_missing_tenant"])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/^error not_found: /),
+    });
 
     const port = await freePort(8853, 8859);
     const ep = JSON.parse(cli(["endpoints", "create", tenant, `http://127.0.0.1:${port}/reads`, "--json"]).out);
     const listen = follow(["listen", "--port", String(port), "--status", "503"]);
     try {
       await listen.until(() => listen.err().includes("receiver listening"));
-      const event = JSON.parse(cli(["send", tenant, "invoice.paid", "--data", '{"invoice":"inv_7","total":1200}', "--json"]).out);
+      const event = JSON.parse(
+        cli(["send", tenant, "invoice.paid", "--data", '{"invoice":"inv_7","total":1200}', "--json"]).out,
+      );
       await listen.until((o) => o.includes("invoice.paid"));
       let shown = cli(["events", "get", tenant, event.id]);
       // The log records the attempt just after the receiver answered: poll until it shows.
@@ -228,13 +248,25 @@ describe("edgehooks CLI", () => {
       expect(detail.out).toMatch(new RegExp(`^${dlv}  pending_retry  invoice.paid  ${event.id} → ${ep.id}\n`));
       expect(detail.out).toMatch(/\n {2}attempt 1 \(scheduled\) {2}\S+ {2}HTTP 503 {2}\d+ ms\n/);
       expect(detail.out).toContain(`the payload: edgehooks events get ${tenant} ${event.id}`);
-      expect(JSON.parse(cli(["deliveries", "get", tenant, dlv!, "--json"]).out)).toMatchObject({ id: dlv, attempts: [{ number: 1, status_code: 503 }] });
+      expect(JSON.parse(cli(["deliveries", "get", tenant, dlv!, "--json"]).out)).toMatchObject({
+        id: dlv,
+        attempts: [{ number: 1, status_code: 503 }],
+      });
     } finally {
       await listen.stop();
     }
-    expect(cli(["events", "get", tenant, "evt_00000000000000000000000000"])).toMatchObject({ code: 1, err: expect.stringMatching(/^error not_found: /) });
-    expect(cli(["deliveries", "get", tenant])).toMatchObject({ code: 2, err: expect.stringContaining("missing a delivery id") });
-    expect(cli(["events", "ls", tenant])).toMatchObject({ code: 2, err: expect.stringContaining("unknown: events ls") });
+    expect(cli(["events", "get", tenant, "evt_00000000000000000000000000"])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/^error not_found: /),
+    });
+    expect(cli(["deliveries", "get", tenant])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("missing a delivery id"),
+    });
+    expect(cli(["events", "ls", tenant])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("unknown: events ls"),
+    });
     for (const command of ["portal", "events", "deliveries"]) {
       const help = cli([command, "--help"]);
       expect(help.code).toBe(0);
@@ -249,18 +281,28 @@ describe("edgehooks CLI", () => {
     const res = await fetch(`${svc.url}/v1/tenants/${tenant}/endpoints`, {
       method: "POST",
       headers: { authorization: `Bearer ${svc.rootKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ url: "http://127.0.0.1:1/vendor", signature: { scheme: "hmac-sha256-hex", header: "X-Acme-Signature" } }),
+      body: JSON.stringify({
+        url: "http://127.0.0.1:1/vendor",
+        signature: { scheme: "hmac-sha256-hex", header: "X-Acme-Signature" },
+      }),
     });
     const ep = (await res.json()) as { id: string };
     const rotated = cli(["endpoints", "rotate", tenant, ep.id, "--grace", "3600"]);
     expect(rotated.code).toBe(0);
-    expect(rotated.out).toContain(`once the receiver holds the new one, run\n  edgehooks endpoints rotate ${tenant} ${ep.id} --commit\n`);
+    expect(rotated.out).toContain(
+      `once the receiver holds the new one, run\n  edgehooks endpoints rotate ${tenant} ${ep.id} --commit\n`,
+    );
     const committed = cli(["endpoints", "rotate", tenant, ep.id, "--commit"]);
     expect(committed.code).toBe(0);
     expect(committed.out).toMatch(
-      new RegExp(`^committed: every signature header of ${ep.id} now uses the new secret; the previous one still signs webhook-signature until \\d{4}-`),
+      new RegExp(
+        `^committed: every signature header of ${ep.id} now uses the new secret; the previous one still signs webhook-signature until \\d{4}-`,
+      ),
     );
-    expect(JSON.parse(cli(["endpoints", "rotate", tenant, ep.id, "--commit", "--json"]).out)).toMatchObject({ endpoint_id: ep.id, pending_commit: false });
+    expect(JSON.parse(cli(["endpoints", "rotate", tenant, ep.id, "--commit", "--json"]).out)).toMatchObject({
+      endpoint_id: ep.id,
+      pending_commit: false,
+    });
     expect(cli(["endpoints", "rotate", tenant, ep.id, "--commit", "--grace", "5"]).code).toBe(2);
     expect(cli(["endpoints", "rotate", tenant, ep.id, "--grace", "a day"])).toMatchObject({
       code: 2,
@@ -281,7 +323,11 @@ describe("edgehooks CLI", () => {
     );
     const third = JSON.parse(cli(["endpoints", "create", tenant, "http://127.0.0.1:1/shared", "--json"]).out);
     expect(third.warnings).toEqual([
-      { code: "url_shared", message: expect.stringMatching(/^2 endpoints already send to this URL/), endpoint_ids: expect.arrayContaining([firstId]) },
+      {
+        code: "url_shared",
+        message: expect.stringMatching(/^2 endpoints already send to this URL/),
+        endpoint_ids: expect.arrayContaining([firstId]),
+      },
     ]);
   });
 
@@ -304,7 +350,9 @@ describe("edgehooks CLI", () => {
     const tenant = `esc_${Date.now().toString(36)}`;
     cli(["tenants", "create", "Escapes", "--id", tenant]);
     const port = await freePort(8853, 8859);
-    const hostile = createServer((_req, res) => res.end("ok\u001b]0;owned title\u0007\u001b[2J\u001b[1;1Hfake prompt$ \u009b31m"));
+    const hostile = createServer((_req, res) =>
+      res.end("ok\u001b]0;owned title\u0007\u001b[2J\u001b[1;1Hfake prompt$ \u009b31m"),
+    );
     await new Promise<void>((resolve) => hostile.listen(port, "127.0.0.1", () => resolve()));
     try {
       const ep = JSON.parse(cli(["endpoints", "create", tenant, `http://127.0.0.1:${port}/x`, "--json"]).out);

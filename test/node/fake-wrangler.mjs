@@ -12,7 +12,10 @@ try {
 appendFileSync(process.env.FAKE_WRANGLER_LOG, `${JSON.stringify({ argv, stdin })}\n`);
 const has = (...words) => words.every((w, i) => argv[i] === w);
 const state = process.env.FAKE_WRANGLER_STATE ?? "empty";
-if (has("d1", "list")) console.log(state === "empty" ? "[]" : JSON.stringify([{ uuid: "11111111-2222-3333-4444-555555555555", name: "edgehooks" }]));
+if (has("d1", "list"))
+  console.log(
+    state === "empty" ? "[]" : JSON.stringify([{ uuid: "11111111-2222-3333-4444-555555555555", name: "edgehooks" }]),
+  );
 else if (has("d1", "create"))
   console.log(
     '✅ Successfully created DB \'edgehooks\'\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "edgehooks"\ndatabase_id = "9f8e7d6c-1234-4abc-8def-0123456789ab"',

@@ -44,7 +44,8 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s+["']([^"']+)["']/gm;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s+["']([^"']+)["']/gm;
 
 function importsOf(text: string): string[] {
   const noComments = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
@@ -111,9 +112,17 @@ describe("layers", () => {
       "/* import { alsoIgnored } from '../portal/block'; */",
     ].join("\n");
     expect(importsOf(text)).toEqual(["../services/x", "../routes/y", "./z", "../queue/w", "../side-effect"]);
-    const order = ["app.ts", "routes/a.ts", "services/b.ts", "dispatcher/c.ts", "attempts/d.ts", "delivery/e.ts", "db/h.ts", "domain/f.ts", "lib/g.ts"].map(
-      layerOf,
-    );
+    const order = [
+      "app.ts",
+      "routes/a.ts",
+      "services/b.ts",
+      "dispatcher/c.ts",
+      "attempts/d.ts",
+      "delivery/e.ts",
+      "db/h.ts",
+      "domain/f.ts",
+      "lib/g.ts",
+    ].map(layerOf);
     expect(order).toEqual([...order].sort((x, y) => y - x));
     expect(new Set(order).size).toBe(order.length);
     expect(layerOf("tenant-log/x.ts")).toBe(layerOf("dispatcher/x.ts"));

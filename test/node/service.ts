@@ -34,12 +34,16 @@ export interface Service {
 export async function startService(): Promise<Service> {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), "edgehooks-cli-test-"));
-  const child: ChildProcess = spawn(process.execPath, ["scripts/start.mjs", "--persist-to", state, "--log-level", "warn", "--var", "LOG_LEVEL:warn"], {
-    cwd: ROOT,
-    env: { ...process.env, ...QUIET, PORT: String(port) },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["scripts/start.mjs", "--persist-to", state, "--log-level", "warn", "--var", "LOG_LEVEL:warn"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...QUIET, PORT: String(port) },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout!.on("data", (d) => (out = (out + d).slice(-8000)));
   child.stderr!.on("data", (d) => (out = (out + d).slice(-8000)));

@@ -28,7 +28,14 @@ function setup(state: "empty" | "provisioned") {
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l) as { argv: string[]; stdin: string });
-  return { r, dir, config, toml: readFileSync(config, "utf8"), calls, run: calls.map((c) => c.argv.slice(0, c.argv.indexOf("-c")).join(" ")) };
+  return {
+    r,
+    dir,
+    config,
+    toml: readFileSync(config, "utf8"),
+    calls,
+    run: calls.map((c) => c.argv.slice(0, c.argv.indexOf("-c")).join(" ")),
+  };
 }
 
 describe("npm run setup", () => {
@@ -57,13 +64,19 @@ describe("npm run setup", () => {
     expect(root).toMatch(/^ek_root_[A-Za-z0-9_-]{43}$/);
     // Shown once on the terminal, written to no file.
     expect(r.stdout).toContain(root);
-    for (const f of readdirSync(dir).filter((f) => f !== "calls.jsonl")) expect(readFileSync(join(dir, f), "utf8")).not.toContain(root);
+    for (const f of readdirSync(dir).filter((f) => f !== "calls.jsonl"))
+      expect(readFileSync(join(dir, f), "utf8")).not.toContain(root);
   });
 
   it("run again on a provisioned account: reuses everything, creates nothing, keeps the secrets", () => {
     const { r, toml, run } = setup("provisioned");
     expect(r.status).toBe(0);
-    expect(run).toEqual(["d1 list --json", "queues list", "d1 migrations apply DB --remote", "secret list --format json"]);
+    expect(run).toEqual([
+      "d1 list --json",
+      "queues list",
+      "d1 migrations apply DB --remote",
+      "secret list --format json",
+    ]);
     expect(toml).toContain('database_id = "11111111-2222-3333-4444-555555555555"');
     expect(r.stdout).not.toContain("ek_root_");
   });
@@ -72,7 +85,12 @@ describe("npm run setup", () => {
     const out = mkdtempSync(join(tmpdir(), "edgehooks-dry-run-"));
     const r = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", out], {
       cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" },
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        WRANGLER_HIDE_BANNER: "true",
+      },
       encoding: "utf8",
     });
     expect(r.stderr + r.stdout).toContain("--dry-run: exiting now.");

@@ -94,7 +94,8 @@ function exportsOf(text: string): string[] {
   const code = withoutComments(text);
   const names = [...code.matchAll(EXPORT_DECL)].map((m) => m[1]!);
   for (const m of code.matchAll(EXPORT_LIST)) names.push(...rightNames(m[1]!));
-  if (EXPORT_DEFAULT.test(code) && !/\bexport\s+default\s+(?:async\s+)?(?:function|class)\s+[A-Za-z_$]/.test(code)) names.push("default");
+  if (EXPORT_DEFAULT.test(code) && !/\bexport\s+default\s+(?:async\s+)?(?:function|class)\s+[A-Za-z_$]/.test(code))
+    names.push("default");
   return [...new Set(names)];
 }
 

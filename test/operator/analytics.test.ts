@@ -30,7 +30,9 @@ async function onTenantLog(tenant: string, dataset: AnalyticsEngineDataset | und
 describe("Analytics Engine data points", () => {
   it("the binding from wrangler.toml runs locally", () => {
     expect(env.DELIVERY_ANALYTICS).toBeDefined();
-    expect(() => env.DELIVERY_ANALYTICS!.writeDataPoint({ blobs: ["probe"], doubles: [1], indexes: ["probe"] })).not.toThrow();
+    expect(() =>
+      env.DELIVERY_ANALYTICS!.writeDataPoint({ blobs: ["probe"], doubles: [1], indexes: ["probe"] }),
+    ).not.toThrow();
   });
 
   it("writes one point per recorded attempt, with tenant, endpoint, event type, outcome, duration and status; a replayed outcome writes none", async () => {
@@ -48,7 +50,11 @@ describe("Analytics Engine data points", () => {
     const [delivery] = await l.deliveries();
     const [attempt] = (await l.delivery(delivery.id)).attempts;
     expect(points).toEqual([
-      { indexes: [l.tenant], blobs: [l.tenant, l.endpoint.id, "analytics.probe", "failed", "", "scheduled"], doubles: [attempt.duration_ms, 503] },
+      {
+        indexes: [l.tenant],
+        blobs: [l.tenant, l.endpoint.id, "analytics.probe", "failed", "", "scheduled"],
+        doubles: [attempt.duration_ms, 503],
+      },
     ]);
     // The same outcome again (an outbox flush that is retried): the attempt exists, no new point.
     await runInDurableObject(tenantLogStub(l.tenant), async (instance: TenantLog) => {
@@ -57,7 +63,12 @@ describe("Analytics Engine data points", () => {
       await instance.record(
         [
           {
-            delivery: { id: delivery.id, tenantId: l.tenant, endpointId: l.endpoint.id, eventId: row!.delivery.eventId },
+            delivery: {
+              id: delivery.id,
+              tenantId: l.tenant,
+              endpointId: l.endpoint.id,
+              eventId: row!.delivery.eventId,
+            },
             attempt: { ...a, ok: false, failure: "http", control: null, retryAfter: null },
             status: "pending_retry",
           },
@@ -84,7 +95,12 @@ describe("Analytics Engine data points", () => {
   it("a catch-up flush of 600 attempts writes all 600 points, at most 250 per TenantLog invocation", async () => {
     const tenant = uniqueTenantId();
     const now = Date.now();
-    const refs = Array.from({ length: 600 }, (_, i) => ({ id: `dlv_${i}`, tenantId: tenant, endpointId: "ep_1", eventId: `evt_${i}` }));
+    const refs = Array.from({ length: 600 }, (_, i) => ({
+      id: `dlv_${i}`,
+      tenantId: tenant,
+      endpointId: "ep_1",
+      eventId: `evt_${i}`,
+    }));
     const points: AnalyticsEngineDataPoint[] = [];
     await runInDurableObject(tenantLogStub(tenant), (instance: TenantLog, state) => {
       const rows = new MultiRowInsert(
@@ -93,11 +109,15 @@ describe("Analytics Engine data points", () => {
         "",
         (query, params) => void state.storage.sql.exec(query, ...(params as SqlStorageValue[])),
       );
-      for (const d of refs) rows.add([d.id, tenant, d.eventId, d.endpointId, "a.b", "", "delivering", 0, now, now, now]);
+      for (const d of refs)
+        rows.add([d.id, tenant, d.eventId, d.endpointId, "a.b", "", "delivering", 0, now, now, now]);
       rows.flush();
       // Each point counted against the invocation that writes it: the 251st of one would throw.
       const self = instance as unknown as WithEnv;
-      self.env = { ...self.env, DELIVERY_ANALYTICS: checkedDataset({ writeDataPoint: (p) => void points.push(p!) }, "DELIVERY_ANALYTICS") };
+      self.env = {
+        ...self.env,
+        DELIVERY_ANALYTICS: checkedDataset({ writeDataPoint: (p) => void points.push(p!) }, "DELIVERY_ANALYTICS"),
+      };
     });
     const changes: DeliveryChange[] = refs.map((delivery, i) => ({
       delivery,

@@ -50,7 +50,9 @@ describe("config cache", () => {
     expect((await api("DELETE", `/v1/tenants/${tenant}`)).status).toBe(204);
     expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } })).status).toBe(404);
     // The id is free again once CONFIG_CACHE_TTL_S has passed (test/security/small-residuals.test.ts): moved, not waited for.
-    await env.DB.prepare("UPDATE tenant_tombstones SET deleted_at = deleted_at - 60000 WHERE tenant_id = ?").bind(tenant).run();
+    await env.DB.prepare("UPDATE tenant_tombstones SET deleted_at = deleted_at - 60000 WHERE tenant_id = ?")
+      .bind(tenant)
+      .run();
     await createTenant(tenant);
     expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } })).status).toBe(202);
   });

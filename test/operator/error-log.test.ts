@@ -28,7 +28,8 @@ async function failedQuery(): Promise<unknown> {
 
 function captureLogs() {
   const lines: string[] = [];
-  for (const level of ["error", "warn", "log"] as const) vi.spyOn(console, level).mockImplementation((line: unknown) => void lines.push(String(line)));
+  for (const level of ["error", "warn", "log"] as const)
+    vi.spyOn(console, level).mockImplementation((line: unknown) => void lines.push(String(line)));
   return lines;
 }
 
@@ -43,7 +44,11 @@ describe("failed queries in the logs", () => {
       throw thrown;
     });
     const lines = captureLogs();
-    const res = await app.fetch(new Request("http://edgehooks.test/boom"), { ...(env as Env), LOG_LEVEL: "info" }, createExecutionContext());
+    const res = await app.fetch(
+      new Request("http://edgehooks.test/boom"),
+      { ...(env as Env), LOG_LEVEL: "info" },
+      createExecutionContext(),
+    );
     expect(res.status).toBe(500);
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe("internal error");
     const logged = lines.join("\n");

@@ -9,16 +9,27 @@ const typeName = () => `cat${Date.now().toString(36)}${n++}.completed`;
 const schema = {
   type: "object",
   required: ["job_id", "pages"],
-  properties: { job_id: { type: "string" }, pages: { type: "integer", minimum: 1 }, meta: { type: "object", properties: { tier: { enum: ["free", "pro"] } } } },
+  properties: {
+    job_id: { type: "string" },
+    pages: { type: "integer", minimum: 1 },
+    meta: { type: "object", properties: { tier: { enum: ["free", "pro"] } } },
+  },
   additionalProperties: false,
 };
 
 describe("event-type catalog", () => {
   it("creates, reads, lists, updates and deletes", async () => {
     const name = typeName();
-    const created = await api("POST", "/v1/event-types", { body: { name, description: "A job finished", schema, example: { job_id: "j1", pages: 2 } } });
+    const created = await api("POST", "/v1/event-types", {
+      body: { name, description: "A job finished", schema, example: { job_id: "j1", pages: 2 } },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name, description: "A job finished", deprecated: false, example: { job_id: "j1", pages: 2 } });
+    expect(created.body).toMatchObject({
+      name,
+      description: "A job finished",
+      deprecated: false,
+      example: { job_id: "j1", pages: 2 },
+    });
     expect((await api("POST", "/v1/event-types", { body: { name } })).status).toBe(409);
     expect((await api("GET", `/v1/event-types/${name}`)).body.schema).toEqual(schema);
     const list = await api("GET", "/v1/event-types?limit=100");
@@ -42,7 +53,8 @@ describe("event-type catalog", () => {
 
   it("a tenant-bound admin key cannot change the shared catalog but can read it", async () => {
     const tenant = await createTenant();
-    const key = (await api("POST", "/v1/api-keys", { body: { name: "t", scopes: ["admin"], tenant_id: tenant } })).body.key;
+    const key = (await api("POST", "/v1/api-keys", { body: { name: "t", scopes: ["admin"], tenant_id: tenant } })).body
+      .key;
     expect((await api("POST", "/v1/event-types", { body: { name: typeName() }, key })).status).toBe(403);
     expect((await api("GET", "/v1/event-types", { key })).status).toBe(200);
   });
@@ -53,10 +65,14 @@ describe("schema validation at ingest", () => {
     const name = typeName();
     await api("POST", "/v1/event-types", { body: { name, schema } });
     const tenant = await createTenant();
-    const ok = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { job_id: "j", pages: 3 } } });
+    const ok = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: name, data: { job_id: "j", pages: 3 } },
+    });
     expect(ok.status).toBe(202);
 
-    const bad = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { job_id: 7, pages: 0, meta: { tier: "gold" }, extra: true } } });
+    const bad = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: name, data: { job_id: 7, pages: 0, meta: { tier: "gold" }, extra: true } },
+    });
     expect(bad.status).toBe(422);
     expect(bad.body.error.code).toBe("unprocessable");
     const paths = bad.body.error.issues.map((i: { path: string }) => i.path);
@@ -66,7 +82,9 @@ describe("schema validation at ingest", () => {
     expect(missing.status).toBe(422);
 
     // Types without a catalog entry are not validated.
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "free.form", data: 1 } })).status).toBe(202);
+    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "free.form", data: 1 } })).status).toBe(
+      202,
+    );
   });
 
   it("validates each event of a batch on its own", async () => {

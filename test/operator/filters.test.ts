@@ -11,9 +11,14 @@ describe("endpoint filters", () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toBe("filter.$or.1.data.total.$between");
-    const ep = await createEndpoint(tenant, { url: receiverUrl("/x"), filter: { "data.total_amount": { $gte: 1000 } } });
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl("/x"),
+      filter: { "data.total_amount": { $gte: 1000 } },
+    });
     expect(ep.filter).toEqual({ "data.total_amount": { $gte: 1000 } });
-    const patch = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { filter: { "data.x": { $regex: "(" } } } });
+    const patch = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, {
+      body: { filter: { "data.x": { $regex: "(" } } },
+    });
     expect(patch.status).toBe(400);
   });
 
@@ -23,8 +28,12 @@ describe("endpoint filters", () => {
     const allPath = uniquePath("/ok");
     await createEndpoint(tenant, { url: receiverUrl(bigPath), filter: { "data.total_amount": { $gte: 1000 } } });
     await createEndpoint(tenant, { url: receiverUrl(allPath) });
-    const small = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "invoice.paid", data: { total_amount: 10 } } });
-    const big = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "invoice.paid", data: { total_amount: 1500 } } });
+    const small = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "invoice.paid", data: { total_amount: 10 } },
+    });
+    const big = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "invoice.paid", data: { total_amount: 1500 } },
+    });
     await waitForReceived(allPath, 2);
     const got = await waitForReceived(bigPath, 1);
     expect(got.map((r) => r.headers["webhook-id"])).toEqual([big.body.id]);
@@ -37,7 +46,11 @@ describe("endpoint filters", () => {
 
   it("test-filter answers whether an event would match, and why", async () => {
     const tenant = await createTenant();
-    const ep = await createEndpoint(tenant, { url: receiverUrl("/x"), event_types: ["invoice.*"], filter: { "data.total_amount": { $gte: 1000 } } });
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl("/x"),
+      event_types: ["invoice.*"],
+      filter: { "data.total_amount": { $gte: 1000 } },
+    });
     const path = `/v1/tenants/${tenant}/endpoints/${ep.id}/test-filter`;
     expect((await api("POST", path, { body: { type: "invoice.paid", data: { total_amount: 1500 } } })).body).toEqual({
       matches: true,
@@ -45,10 +58,12 @@ describe("endpoint filters", () => {
       event_type_matches: true,
       channels_match: true,
     });
-    expect((await api("POST", path, { body: { type: "invoice.paid", data: { total_amount: 5 } } })).body).toMatchObject({
-      matches: false,
-      filter_matches: false,
-    });
+    expect((await api("POST", path, { body: { type: "invoice.paid", data: { total_amount: 5 } } })).body).toMatchObject(
+      {
+        matches: false,
+        filter_matches: false,
+      },
+    );
     expect((await api("POST", path, { body: { type: "job.done", data: { total_amount: 5000 } } })).body).toMatchObject({
       matches: false,
       event_type_matches: false,

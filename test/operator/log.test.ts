@@ -14,7 +14,10 @@ describe("delivery log filters", () => {
   it("filter by endpoint, event, type, status, status-code class, channel and time window", async () => {
     const path = uniquePath("/scripted");
     await script(path, [{ status: 200 }, { status: 404 }, { status: 503 }, { hang: true }]);
-    const l = await ladder({ path, endpoint: { retry_policy: { schedule_s: [60] }, max_in_flight: 1, timeout_ms: 1000 } });
+    const l = await ladder({
+      path,
+      endpoint: { retry_policy: { schedule_s: [60] }, max_in_flight: 1, timeout_ms: 1000 },
+    });
     const e1 = await l.post({ type: "job.completed", data: {}, channels: ["parser_1"] });
     const e2 = await l.post({ type: "job.failed", data: {}, channels: ["parser_2"] });
     const e3 = await l.post({ type: "job.failed", data: {} });
@@ -43,7 +46,14 @@ describe("delivery log filters", () => {
     expect(await ids(`${attempts}?status_code_class=4xx`)).toHaveLength(1);
     expect(await ids(`${attempts}?endpoint_id=${l.endpoint.id}`)).toHaveLength(4);
 
-    for (const bad of ["status=done", "status_code_class=6xx", "since=yesterday", "endpoint_id=nope", "limit=0", "cursor=zzz"]) {
+    for (const bad of [
+      "status=done",
+      "status_code_class=6xx",
+      "since=yesterday",
+      "endpoint_id=nope",
+      "limit=0",
+      "cursor=zzz",
+    ]) {
       const res = await api("GET", `${base}?${bad}`);
       expect(res.status, bad).toBe(400);
       expect(res.body.error.code).toBe("bad_request");

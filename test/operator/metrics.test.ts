@@ -15,7 +15,8 @@ async function rows(): Promise<Rows> {
   const res = await api("GET", "/metrics");
   expect(res.status).toBe(200);
   const out: Partial<Rows> = {};
-  for (const m of (res.body as string).matchAll(/^edgehooks_rows_written_total\{store="(\w+)"\} (\d+)$/gm)) out[m[1] as keyof Rows] = Number(m[2]);
+  for (const m of (res.body as string).matchAll(/^edgehooks_rows_written_total\{store="(\w+)"\} (\d+)$/gm))
+    out[m[1] as keyof Rows] = Number(m[2]);
   expect(Object.keys(out).sort()).toEqual(["d1", "dispatcher", "tenant_log"]);
   return out as Rows;
 }
@@ -24,9 +25,13 @@ describe("GET /metrics", () => {
   it("refuses a missing or unknown key (401) and any key but the root key or an unbound admin key (403), in the error envelope", async () => {
     const tenant = await createTenant();
     const admin = (await api("POST", "/v1/api-keys", { body: { name: "ops", scopes: ["admin"] } })).body.key as string;
-    const boundAdmin = (await api("POST", "/v1/api-keys", { body: { name: "t-admin", scopes: ["admin"], tenant_id: tenant } })).body.key as string;
-    const reader = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read", "ingest"] } })).body.key as string;
-    const bound = (await api("POST", "/v1/api-keys", { body: { name: "t", scopes: ["read"], tenant_id: tenant } })).body.key as string;
+    const boundAdmin = (
+      await api("POST", "/v1/api-keys", { body: { name: "t-admin", scopes: ["admin"], tenant_id: tenant } })
+    ).body.key as string;
+    const reader = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read", "ingest"] } })).body
+      .key as string;
+    const bound = (await api("POST", "/v1/api-keys", { body: { name: "t", scopes: ["read"], tenant_id: tenant } })).body
+      .key as string;
     const portal = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: {} })).body.token as string;
     const cases: [string | null, number, string][] = [
       [null, 401, "unauthorized"],
@@ -64,7 +69,9 @@ describe("GET /metrics", () => {
     expect(text.endsWith("\n")).toBe(true);
     // Every line is a comment or `name{labels} value`, as Prometheus parses it.
     for (const line of text.trimEnd().split("\n"))
-      expect(line).toMatch(/^(# .+|edgehooks_[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? (\d+(\.\d+)?(e[-+]?\d+)?|\+Inf))$/);
+      expect(line).toMatch(
+        /^(# .+|edgehooks_[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? (\d+(\.\d+)?(e[-+]?\d+)?|\+Inf))$/,
+      );
     expect(text.match(/^edgehooks_rows_written_total\{store="(d1|tenant_log|dispatcher)"\} \d+$/gm)).toHaveLength(3);
   });
 
@@ -72,7 +79,11 @@ describe("GET /metrics", () => {
     await rows(); // the first request of the file builds the drizzle client
     const before = await rows();
     const id = `metrics_${crypto.randomUUID()}`;
-    const one = await env.DB.prepare("INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, 'm', '{}', 0, 0)").bind(id).run();
+    const one = await env.DB.prepare(
+      "INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, 'm', '{}', 0, 0)",
+    )
+      .bind(id)
+      .run();
     const both = await env.DB.batch([
       env.DB.prepare("UPDATE tenants SET name = 'n' WHERE id = ?").bind(id),
       env.DB.prepare("DELETE FROM tenants WHERE id = ?").bind(id),
@@ -97,7 +108,9 @@ describe("GET /metrics", () => {
     const path = uniquePath();
     await createEndpoint(tenant, { url: receiverUrl(path) });
     const before = await rows();
-    const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "metrics.probe", data: { n: 1 } } });
+    const posted = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "metrics.probe", data: { n: 1 } },
+    });
     expect(posted.status).toBe(202);
     await waitForReceived(path);
     await eventually(

@@ -28,7 +28,9 @@ describe("OpenAPI document", () => {
   it("lists every route the app serves", async () => {
     const doc = await document();
     const documented = new Set(
-      Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`)),
+      Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`),
+      ),
     );
     const served = new Set(
       createApp()
@@ -52,11 +54,16 @@ describe("OpenAPI document", () => {
         if (!ok.length) problems.push(`${name}: no success answer`);
         // JSON everywhere but GET /metrics, which answers Prometheus text.
         for (const c of ok)
-          if (c !== "204" && !Object.values(op.responses[c].content ?? {}).some((m: any) => m?.schema)) problems.push(`${name}: ${c} has no schema`);
+          if (c !== "204" && !Object.values(op.responses[c].content ?? {}).some((m: any) => m?.schema))
+            problems.push(`${name}: ${c} has no schema`);
         // 404 only where the path names something: a route without path parameters cannot answer it.
         for (const c of path.includes("{") ? ["401", "404"] : ["401"])
           if (!op.responses[c]?.content?.["application/json"]?.schema) problems.push(`${name}: no ${c} error schema`);
-        if (["post", "patch", "put"].includes(method) && op.requestBody && !op.requestBody.content?.["application/json"]?.schema)
+        if (
+          ["post", "patch", "put"].includes(method) &&
+          op.requestBody &&
+          !op.requestBody.content?.["application/json"]?.schema
+        )
           problems.push(`${name}: body without schema`);
       }
     }

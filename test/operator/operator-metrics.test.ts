@@ -24,10 +24,17 @@ async function scrape(query = "") {
 
 describe("operator metrics", () => {
   it("counts attempts by outcome and status class, a latency histogram, finished deliveries and the backlog of a known run", async () => {
-    const failing = await ladder({ path: uniquePath("/status/503"), endpoint: { retry_policy: { schedule_s: [3600, 3600] } } });
+    const failing = await ladder({
+      path: uniquePath("/status/503"),
+      endpoint: { retry_policy: { schedule_s: [3600, 3600] } },
+    });
     const tenant = failing.tenant;
     const ok = await ladder({ tenant, path: uniquePath("/ok") });
-    const gone = await ladder({ tenant, path: uniquePath("/status/404"), endpoint: { retry_policy: { schedule_s: [3600] } } });
+    const gone = await ladder({
+      tenant,
+      path: uniquePath("/status/404"),
+      endpoint: { retry_policy: { schedule_s: [3600] } },
+    });
     const held = await ladder({ tenant, path: uniquePath("/status/500") });
     // Three events fan out to all four endpoints.
     for (let n = 0; n < 3; n++) await failing.post({ type: "metrics.run", data: { n } });
@@ -40,7 +47,11 @@ describe("operator metrics", () => {
     expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${held.endpoint.id}/disable`)).status).toBe(200);
 
     const m = await scrape(`?tenant=${tenant}`);
-    const at = (endpoint: { id: string }, more: Record<string, string> = {}) => ({ tenant_id: tenant, endpoint_id: endpoint.id, ...more });
+    const at = (endpoint: { id: string }, more: Record<string, string> = {}) => ({
+      tenant_id: tenant,
+      endpoint_id: endpoint.id,
+      ...more,
+    });
     expect(m.types.get("edgehooks_attempts_total")).toBe("counter");
     expect(m.types.get("edgehooks_attempt_duration_seconds")).toBe("histogram");
     expect(m.types.get("edgehooks_backlog_deliveries")).toBe("gauge");
@@ -60,17 +71,26 @@ describe("operator metrics", () => {
     expect(find(m, "edgehooks_attempts_total", at(held.endpoint, { outcome: "failed" }))).toBeUndefined();
 
     // The histogram, bucket by bucket, against the durations the attempts recorded.
-    const attempts = (await api("GET", `/v1/tenants/${tenant}/deliveries?endpoint_id=${gone.endpoint.id}`)).body.data as { id: string }[];
+    const attempts = (await api("GET", `/v1/tenants/${tenant}/deliveries?endpoint_id=${gone.endpoint.id}`)).body
+      .data as { id: string }[];
     const durations: number[] = [];
-    for (const d of attempts) for (const a of (await api("GET", `/v1/tenants/${tenant}/deliveries/${d.id}`)).body.attempts) durations.push(a.duration_ms);
+    for (const d of attempts)
+      for (const a of (await api("GET", `/v1/tenants/${tenant}/deliveries/${d.id}`)).body.attempts)
+        durations.push(a.duration_ms);
     expect(durations).toHaveLength(6);
     for (const le of LATENCY_BUCKETS_MS) {
       const expected = durations.filter((ms) => ms <= le).length;
-      expect([le, find(m, "edgehooks_attempt_duration_seconds_bucket", at(gone.endpoint, { le: String(le / 1000) }))]).toEqual([le, expected]);
+      expect([
+        le,
+        find(m, "edgehooks_attempt_duration_seconds_bucket", at(gone.endpoint, { le: String(le / 1000) })),
+      ]).toEqual([le, expected]);
     }
     expect(find(m, "edgehooks_attempt_duration_seconds_bucket", at(gone.endpoint, { le: "+Inf" }))).toBe(6);
     expect(find(m, "edgehooks_attempt_duration_seconds_count", at(gone.endpoint))).toBe(6);
-    expect(find(m, "edgehooks_attempt_duration_seconds_sum", at(gone.endpoint))).toBeCloseTo(durations.reduce((a, b) => a + b, 0) / 1000, 6);
+    expect(find(m, "edgehooks_attempt_duration_seconds_sum", at(gone.endpoint))).toBeCloseTo(
+      durations.reduce((a, b) => a + b, 0) / 1000,
+      6,
+    );
 
     // Backlog: every state of every endpoint with open deliveries, zeros included.
     expect(find(m, "edgehooks_backlog_deliveries", at(failing.endpoint, { state: "retrying" }))).toBe(3);
@@ -105,13 +125,17 @@ describe("operator metrics", () => {
   });
 
   it("counts the backlog an open breaker holds back as breaker_open", async () => {
-    const l = await ladder({ path: uniquePath("/status/500"), endpoint: { retry_policy: { schedule_s: [3600, 3600] } } });
+    const l = await ladder({
+      path: uniquePath("/status/500"),
+      endpoint: { retry_policy: { schedule_s: [3600, 3600] } },
+    });
     for (let i = 0; i < 10; i++) await l.post({ type: "a.b", data: { i } });
     await l.runAlarm(); // 10 failures: the breaker opens
     expect((await l.inspect()).health.breakerOpen).toBe(true);
     await l.post({ type: "a.b", data: { i: 10 } }); // a first attempt that waits for the breaker
     const m = await scrape(`?tenant=${l.tenant}`);
-    const state = (s: string) => find(m, "edgehooks_backlog_deliveries", { tenant_id: l.tenant, endpoint_id: l.endpoint.id, state: s });
+    const state = (s: string) =>
+      find(m, "edgehooks_backlog_deliveries", { tenant_id: l.tenant, endpoint_id: l.endpoint.id, state: s });
     expect([state("breaker_open"), state("retrying"), state("pending")]).toEqual([11, 0, 0]);
   });
 
@@ -126,7 +150,8 @@ describe("operator metrics", () => {
         find(m, "edgehooks_attempt_duration_seconds_count", at),
       ];
     };
-    const age = () => logRows(l.tenant, "UPDATE delivery_stats SET hour = 3600000 * (24 + (hour / 3600000) % 1000) WHERE hour > 0"); // 1970, each hour its own: past any retention
+    const age = () =>
+      logRows(l.tenant, "UPDATE delivery_stats SET hour = 3600000 * (24 + (hour / 3600000) % 1000) WHERE hour > 0"); // 1970, each hour its own: past any retention
     await l.post({ type: "a.b", data: { n: 1 } });
     await l.runAlarm();
     await age();
@@ -135,7 +160,10 @@ describe("operator metrics", () => {
     await l.runAlarm(); // the second attempt of the first, the first of the second: a fresh hour row
     expect(await counters()).toEqual([3, 1, 3]);
     expect(await runDurableObjectAlarm(tenantLogStub(l.tenant))).toBe(true); // the retention purge
-    expect(await logRows(l.tenant, "SELECT hour FROM delivery_stats ORDER BY hour")).toEqual([{ hour: 0 }, { hour: expect.any(Number) }]);
+    expect(await logRows(l.tenant, "SELECT hour FROM delivery_stats ORDER BY hour")).toEqual([
+      { hour: 0 },
+      { hour: expect.any(Number) },
+    ]);
     expect(await counters()).toEqual([3, 1, 3]);
     // A later purge adds to the carry row instead of replacing it.
     await l.advance(3600_000);
@@ -147,10 +175,18 @@ describe("operator metrics", () => {
   });
 
   it("reads at most METRICS_MAX_TENANTS tenants per scrape, then says so and answers a cursor for the rest", async () => {
-    const mine = [await createTenant(uniqueTenantId("cap")), await createTenant(uniqueTenantId("cap")), await createTenant(uniqueTenantId("cap"))];
+    const mine = [
+      await createTenant(uniqueTenantId("cap")),
+      await createTenant(uniqueTenantId("cap")),
+      await createTenant(uniqueTenantId("cap")),
+    ];
     const fetch = workerWith({ METRICS_MAX_TENANTS: "2" });
     const get = async (query: string) => {
-      const res = await fetch(new Request(`http://edgehooks.test/metrics${query}`, { headers: { authorization: "Bearer ek_root_test_key_0123456789" } }));
+      const res = await fetch(
+        new Request(`http://edgehooks.test/metrics${query}`, {
+          headers: { authorization: "Bearer ek_root_test_key_0123456789" },
+        }),
+      );
       return { status: res.status, text: await res.text() };
     };
     const seen: string[] = [];
@@ -160,7 +196,11 @@ describe("operator metrics", () => {
       const res = await get(query);
       expect(res.status).toBe(200);
       const m = parsePrometheus(res.text);
-      const tenants = [...new Set(m.samples.filter((s) => s.name === "edgehooks_tenant_backlog_deliveries").map((s) => s.labels.tenant_id!))];
+      const tenants = [
+        ...new Set(
+          m.samples.filter((s) => s.name === "edgehooks_tenant_backlog_deliveries").map((s) => s.labels.tenant_id!),
+        ),
+      ];
       expect(find(m, "edgehooks_scrape_tenants", {})).toBe(tenants.length);
       expect(tenants.length).toBeLessThanOrEqual(2);
       seen.push(...tenants);
@@ -189,7 +229,10 @@ describe("operator metrics", () => {
     for (const [query, status, path] of cases) {
       const res = await api("GET", `/metrics${query}`);
       expect([query, res.status]).toEqual([query, status]);
-      expect(res.body.error).toMatchObject({ code: status === 400 ? "bad_request" : "not_found", request_id: expect.stringMatching(/^req_/) });
+      expect(res.body.error).toMatchObject({
+        code: status === 400 ? "bad_request" : "not_found",
+        request_id: expect.stringMatching(/^req_/),
+      });
       if (path) expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
     }
   });
@@ -208,7 +251,10 @@ describe("Prometheus text writer", () => {
   });
 
   it("writes a histogram's buckets cumulatively, with +Inf, _sum and _count", () => {
-    const text = new PrometheusText().family("h", "histogram", "h").histogram("h", { a: "1" }, [0.1, 0.5], [2, 0, 3], 1.25).toString();
+    const text = new PrometheusText()
+      .family("h", "histogram", "h")
+      .histogram("h", { a: "1" }, [0.1, 0.5], [2, 0, 3], 1.25)
+      .toString();
     const p = parsePrometheus(text);
     expect(p.samples.map((s) => [s.name, s.labels.le ?? "", s.value])).toEqual([
       ["h_bucket", "0.1", 2],

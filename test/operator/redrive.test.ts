@@ -49,7 +49,9 @@ describe("recover is resumable", () => {
     expect((await l.deliveries()).map((d) => d.status)).toEqual(["failed", "failed"]);
 
     const since = Date.now() - 3600_000;
-    const task = await recoverEndpoint(serviceCtx(refusingHandOff()), l.tenant, l.endpoint.id, { since }).catch(() => null);
+    const task = await recoverEndpoint(serviceCtx(refusingHandOff()), l.tenant, l.endpoint.id, { since }).catch(
+      () => null,
+    );
     // Nothing was handed over, so nothing may claim to be on its way.
     expect((await l.deliveries()).map((d) => d.status)).toEqual(["failed", "failed"]);
     expect((await l.inspect()).pending).toHaveLength(0);
@@ -60,7 +62,8 @@ describe("recover is resumable", () => {
     const after = await l.deliveries();
     expect(after.map((d) => d.status)).toEqual(["succeeded", "succeeded"]);
     expect(new Set((await l.received()).slice(-2).map((r) => r.headers["webhook-id"]))).toEqual(new Set(ids));
-    if (task) expect((await api("GET", `/v1/tasks/${task.id}`)).body).toMatchObject({ total: 2, done: 2, status: "completed" });
+    if (task)
+      expect((await api("GET", `/v1/tasks/${task.id}`)).body).toMatchObject({ total: 2, done: 2, status: "completed" });
   });
 });
 
@@ -71,7 +74,9 @@ describe("the sweeper re-drives what a failure left behind", () => {
     await createEndpoint(tenant, { url: receiverUrl(path) });
     const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
     // The queue's own fan-out may win the race; the orphan is made by a run whose hand-off fails.
-    await fanOut(serviceCtx(refusingHandOff()), [{ tenantId: tenant, eventId: posted.body.id, origin: "resend:dlv_orphan" }]).catch(() => undefined);
+    await fanOut(serviceCtx(refusingHandOff()), [
+      { tenantId: tenant, eventId: posted.body.id, origin: "resend:dlv_orphan" },
+    ]).catch(() => undefined);
     await waitForReceived(path, 1);
     await sweepTenant(serviceCtx(env), tenant, Date.now() + LATER);
     const got = await waitForReceived(path, 2);

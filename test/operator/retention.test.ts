@@ -15,7 +15,9 @@ const DAY = 24 * 3600_000;
 
 async function tenantWith(retention?: number) {
   const id = uniqueTenantId();
-  const res = await api("POST", "/v1/tenants", { body: { id, name: id, ...(retention ? { retention_days: retention } : {}) } });
+  const res = await api("POST", "/v1/tenants", {
+    body: { id, name: id, ...(retention ? { retention_days: retention } : {}) },
+  });
   expect(res.status).toBe(201);
   return res.body as { id: string; retention_days: number };
 }
@@ -93,7 +95,13 @@ describe("the sweeper", () => {
     // An event written without its queue message (as if the isolate died in between).
     const id = "evt_01jd00000000000000000sweep";
     await api("POST", `/v1/tenants/${t.id}/events`, { body: { type: "warm.up", data: {} } }); // the log exists
-    await logRows(t.id, "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'a.b', '{}', ?)", id, t.id, Date.now() - 10 * 60_000);
+    await logRows(
+      t.id,
+      "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'a.b', '{}', ?)",
+      id,
+      t.id,
+      Date.now() - 10 * 60_000,
+    );
     const result = await sweepTenant(serviceCtx(env), t.id, Date.now());
     expect(result.requeued).toBe(1);
     const got = await waitForReceived(path, 2);

@@ -35,7 +35,13 @@ describe("endpoint and tenant stats", () => {
   it("count deliveries by outcome and attempts, with success rate and latency", async () => {
     const path = uniquePath("/scripted");
     // d1: 500 then 200 (succeeded); d2: 500, 500 (failed); d3: abort (cancelled); d4: held pending.
-    await script(path, [{ status: 500 }, { status: 500 }, { status: 400, headers: { "webhook-delivery": "abort-message" } }, { status: 200 }, { status: 500 }]);
+    await script(path, [
+      { status: 500 },
+      { status: 500 },
+      { status: 400, headers: { "webhook-delivery": "abort-message" } },
+      { status: 200 },
+      { status: 500 },
+    ]);
     const l = await ladder({ path, endpoint: { retry_policy: { schedule_s: [60] }, max_in_flight: 1 } });
     await l.post({ type: "a.b", data: { d: 1 } });
     await l.post({ type: "a.b", data: { d: 2 } });
@@ -102,7 +108,24 @@ async function seedStats(tenant: string, endpoints: number, hours: number) {
       (query, params) => void state.storage.sql.exec(query, ...(params as SqlStorageValue[])),
     );
     for (let e = 0; e < endpoints; e++)
-      for (let h = 0; h < hours; h++) rows.add([`ep_${String(e).padStart(4, "0")}`, tenant, lastHour - h * HOUR, 1, 0, 1, 0, 0, latency, 10, 1, 0, 0, 0, 0]);
+      for (let h = 0; h < hours; h++)
+        rows.add([
+          `ep_${String(e).padStart(4, "0")}`,
+          tenant,
+          lastHour - h * HOUR,
+          1,
+          0,
+          1,
+          0,
+          0,
+          latency,
+          10,
+          1,
+          0,
+          0,
+          0,
+          0,
+        ]);
     rows.flush();
   });
 }
@@ -120,7 +143,11 @@ describe("tenant stats over a long window", () => {
       latency_ms: { p50: LATENCY_BUCKETS_MS[0], p95: LATENCY_BUCKETS_MS[0] },
     });
     expect(res.body.endpoints).toHaveLength(150);
-    expect(res.body.endpoints[0]).toMatchObject({ endpoint_id: "ep_0000", deliveries: { succeeded: 720 }, attempts: { total: 720 } });
+    expect(res.body.endpoints[0]).toMatchObject({
+      endpoint_id: "ep_0000",
+      deliveries: { succeeded: 720 },
+      attempts: { total: 720 },
+    });
   });
 
   it("more endpoints than one call answers are read in pages, none missing", async () => {

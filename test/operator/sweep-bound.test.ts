@@ -25,12 +25,19 @@ describe("one tenant's sweep at its limits", () => {
   it("takes its share of every step and stays under SUBREQUESTS_PER_SWEEP", { timeout: 120_000 }, async () => {
     const tenant = await createTenant();
     const endpoints: { id: string }[] = [];
-    for (let i = 0; i < ENDPOINTS; i++) endpoints.push(await createEndpoint(tenant, { url: receiverUrl(uniquePath("/ok")) }));
+    for (let i = 0; i < ENDPOINTS; i++)
+      endpoints.push(await createEndpoint(tenant, { url: receiverUrl(uniquePath("/ok")) }));
     const old = Date.now() - 10 * 60_000;
     await runInDurableObject(env.TENANT_LOG.getByName(tenant), (_log: TenantLog, state) => {
       const sql = state.storage.sql;
       const event = (id: string, fannedOut: number | null) =>
-        sql.exec("INSERT INTO events (id, tenant_id, type, payload, created_at, fanned_out_at) VALUES (?, ?, 'a.b', '{}', ?, ?)", id, tenant, old, fannedOut);
+        sql.exec(
+          "INSERT INTO events (id, tenant_id, type, payload, created_at, fanned_out_at) VALUES (?, ?, 'a.b', '{}', ?, ?)",
+          id,
+          tenant,
+          old,
+          fannedOut,
+        );
       const delivery = (id: string, endpointId: string, origin: string, status: string) =>
         sql.exec(
           "INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, attempt_count, created_at, updated_at) VALUES (?, ?, 'evt_bound', ?, 'a.b', ?, ?, ?, ?, ?)",
@@ -45,10 +52,12 @@ describe("one tenant's sweep at its limits", () => {
         );
       event("evt_bound", old);
       for (let i = 0; i < UNFANNED; i++) event(`evt_unfanned_${String(i).padStart(4, "0")}`, null);
-      for (const [i, e] of endpoints.entries()) delivery(`dlv_orphan_${String(i).padStart(3, "0")}`, e.id, "", "pending");
+      for (const [i, e] of endpoints.entries())
+        delivery(`dlv_orphan_${String(i).padStart(3, "0")}`, e.id, "", "pending");
       // Each task recovers its own endpoint's failed deliveries.
       for (let t = 0; t < TASKS; t++)
-        for (let i = 0; i < FAILED; i++) delivery(`dlv_failed_${t}_${String(i).padStart(4, "0")}`, endpoints[t]!.id, `resend:${i}`, "failed");
+        for (let i = 0; i < FAILED; i++)
+          delivery(`dlv_failed_${t}_${String(i).padStart(4, "0")}`, endpoints[t]!.id, `resend:${i}`, "failed");
       for (let i = 0; i < TASKS; i++)
         sql.exec(
           "INSERT INTO tasks (id, tenant_id, endpoint_id, kind, params, total, created_at, window_since, window_until, handed, updated_at) VALUES (?, ?, ?, 'recover', '{}', ?, ?, 0, ?, 0, ?)",
@@ -83,7 +92,10 @@ describe("one tenant's sweep at its limits", () => {
     const handed = await runInDurableObject(env.TENANT_LOG.getByName(tenant), (_log: TenantLog, state) =>
       state.storage.sql.exec<{ handed: number }>("SELECT handed FROM tasks ORDER BY id").toArray(),
     );
-    expect(handed.map((t) => t.handed)).toEqual([...Array(SWEEP_LIMITS.tasks).fill(SWEEP_LIMITS.taskPages * 90), ...Array(TASKS - SWEEP_LIMITS.tasks).fill(0)]);
+    expect(handed.map((t) => t.handed)).toEqual([
+      ...Array(SWEEP_LIMITS.tasks).fill(SWEEP_LIMITS.taskPages * 90),
+      ...Array(TASKS - SWEEP_LIMITS.tasks).fill(0),
+    ]);
     console.log(`one sweep at its limits: ${counted.count} subrequests (bound ${SUBREQUESTS_PER_SWEEP})`);
   });
 });

@@ -10,10 +10,21 @@
  * and the sweeps send are kept by a counting env (test/helpers/subrequests.ts) and delivered to the
  * Worker's queue handler with createMessageBatch, instead of by the local queue on its own time.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SUBREQUESTS_PER_INVOCATION, SUBREQUESTS_PER_SWEEP_INVOCATION, SWEEP_QUEUE, SWEEPS_PER_INVOCATION } from "../../src/domain/sweep";
+import {
+  SUBREQUESTS_PER_INVOCATION,
+  SUBREQUESTS_PER_SWEEP_INVOCATION,
+  SWEEP_QUEUE,
+  SWEEPS_PER_INVOCATION,
+} from "../../src/domain/sweep";
 import worker from "../../src/index";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { countingEnv, type Counted } from "../helpers/subrequests";
@@ -37,7 +48,9 @@ async function seedTenants(now: number) {
       .slice(i, i + 250)
       .map((id) => `('${id}', '${id}', '{}', 'production', ${now}, ${now})`)
       .join(", ");
-    await env.DB.prepare(`INSERT INTO tenants (id, name, metadata, environment, created_at, updated_at) VALUES ${values}`).run();
+    await env.DB.prepare(
+      `INSERT INTO tenants (id, name, metadata, environment, created_at, updated_at) VALUES ${values}`,
+    ).run();
   }
 }
 
@@ -62,7 +75,8 @@ async function seedAndAlarm(tenant: string, now: number): Promise<Counted> {
   return counted;
 }
 
-const inBatches = <T>(list: T[], n: number) => Array.from({ length: Math.ceil(list.length / n) }, (_, i) => list.slice(i * n, (i + 1) * n));
+const inBatches = <T>(list: T[], n: number) =>
+  Array.from({ length: Math.ceil(list.length / n) }, (_, i) => list.slice(i * n, (i + 1) * n));
 
 /** Runs the Worker's queue handler on one batch with a fresh counting env; answers it and the acks. */
 async function consume(queue: string, bodies: unknown[]) {
@@ -77,7 +91,9 @@ async function consume(queue: string, bodies: unknown[]) {
 }
 
 describe("a sweep over 5,000 tenants", () => {
-  it("hands over every tenant's unfanned event, each invocation under its subrequest bound", { timeout: 1_800_000 }, async () => {
+  it("hands over every tenant's unfanned event, each invocation under its subrequest bound", {
+    timeout: 1_800_000,
+  }, async () => {
     expect(SUBREQUESTS_PER_SWEEP_INVOCATION).toBeLessThanOrEqual(SUBREQUESTS_PER_INVOCATION);
     const now = Date.now();
     await seedTenants(now);
@@ -101,7 +117,9 @@ describe("a sweep over 5,000 tenants", () => {
     let largestSweep = 0;
     const sweepBatches = inBatches(sweeps, SWEEPS_PER_INVOCATION);
     for (let i = 0; i < sweepBatches.length; i += INVOCATIONS_AT_ONCE) {
-      for (const { counted, result } of await Promise.all(sweepBatches.slice(i, i + INVOCATIONS_AT_ONCE).map((b) => consume(SWEEP_QUEUE, b)))) {
+      for (const { counted, result } of await Promise.all(
+        sweepBatches.slice(i, i + INVOCATIONS_AT_ONCE).map((b) => consume(SWEEP_QUEUE, b)),
+      )) {
         expect(result.retryMessages).toEqual([]);
         largestSweep = Math.max(largestSweep, counted.count);
         fanouts.push(...(counted.sent.EVENTS_QUEUE ?? []));
@@ -114,14 +132,18 @@ describe("a sweep over 5,000 tenants", () => {
     // 3. The fan-outs they queued, through the events consumer: every event is fanned out now.
     const fanoutBatches = inBatches(fanouts, 50);
     for (let i = 0; i < fanoutBatches.length; i += INVOCATIONS_AT_ONCE) {
-      for (const { result } of await Promise.all(fanoutBatches.slice(i, i + INVOCATIONS_AT_ONCE).map((b) => consume("edgehooks-events", b)))) {
+      for (const { result } of await Promise.all(
+        fanoutBatches.slice(i, i + INVOCATIONS_AT_ONCE).map((b) => consume("edgehooks-events", b)),
+      )) {
         expect(result.retryMessages).toEqual([]);
       }
     }
     const left: string[] = [];
     for (let i = 0; i < ids.length; i += PARALLEL) {
       const rows = await Promise.all(
-        ids.slice(i, i + PARALLEL).map((id) => logRows<{ n: number }>(id, "SELECT COUNT(*) AS n FROM events WHERE fanned_out_at IS NULL")),
+        ids
+          .slice(i, i + PARALLEL)
+          .map((id) => logRows<{ n: number }>(id, "SELECT COUNT(*) AS n FROM events WHERE fanned_out_at IS NULL")),
       );
       rows.forEach((r, k) => {
         if (r[0]!.n !== 0) left.push(ids[i + k]!);

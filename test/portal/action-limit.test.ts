@@ -85,7 +85,8 @@ describe("the portal and the API share one per-tenant budget", () => {
       const t = await tenantWithEndpoint();
       return {
         path: t.path,
-        spend: async () => (await api("POST", `/v1/tenants/${t.tenant}/endpoints/${bogus.ep}/test`, { body: {} })).status,
+        spend: async () =>
+          (await api("POST", `/v1/tenants/${t.tenant}/endpoints/${bogus.ep}/test`, { body: {} })).status,
         probe: () => portalPost(t.client, `/portal/endpoints/${t.ep.id}/test`, t.csrf),
       };
     });

@@ -12,7 +12,13 @@ describe("CSRF token input", () => {
     const token = PortalClient.csrfOf((await client.get(`/portal/endpoints/${ep.id}`)).html);
     const action = `/portal/endpoints/${ep.id}/disable`;
     // Same number of UTF-16 code units as the real token, different byte length: this used to throw.
-    for (const bad of ["é".repeat(token.length), `${token.slice(0, -1)}€`, "\u{1F600}".repeat(token.length / 2), "x".repeat(100_000), ""]) {
+    for (const bad of [
+      "é".repeat(token.length),
+      `${token.slice(0, -1)}€`,
+      "\u{1F600}".repeat(token.length / 2),
+      "x".repeat(100_000),
+      "",
+    ]) {
       const res = await client.post(action, { _csrf: bad });
       expect(res.status, JSON.stringify(bad.slice(0, 8))).toBe(403);
     }

@@ -19,16 +19,25 @@ async function openWith(vars: Partial<Record<keyof Env, string>>, origin = "http
 describe("framing", () => {
   it("unset: no page can be framed (frame-ancestors 'none' and X-Frame-Options DENY), error pages included", async () => {
     const { client, login } = await openWith({});
-    for (const res of [login, await client.get("/portal"), await client.get("/portal/nope"), await new PortalClient().get("/portal")]) {
+    for (const res of [
+      login,
+      await client.get("/portal"),
+      await client.get("/portal/nope"),
+      await new PortalClient().get("/portal"),
+    ]) {
       expect(csp(res.headers)).toContain("frame-ancestors 'none'");
       expect(res.headers.get("x-frame-options")).toBe("DENY");
     }
   });
 
   it("set: frame-ancestors names exactly those origins, with no X-Frame-Options, on every portal answer", async () => {
-    const vars = { PORTAL_FRAME_ANCESTORS: "https://dash.vendor.example  https://*.acme.example:8443 https://dash.vendor.example/" };
+    const vars = {
+      PORTAL_FRAME_ANCESTORS: "https://dash.vendor.example  https://*.acme.example:8443 https://dash.vendor.example/",
+    };
     const { client, login } = await openWith(vars);
-    const refused = await new PortalClient("https://portal.example", workerWith(vars)).get("/portal/login?code=ps_code_nope");
+    const refused = await new PortalClient("https://portal.example", workerWith(vars)).get(
+      "/portal/login?code=ps_code_nope",
+    );
     for (const res of [login, await client.get("/portal"), await client.get("/portal/endpoints/new"), refused]) {
       expect(csp(res.headers)).toContain("frame-ancestors https://dash.vendor.example https://*.acme.example:8443;");
       expect(res.headers.get("x-frame-options")).toBeNull();
@@ -81,8 +90,14 @@ describe("framing", () => {
     ];
     for (const origin of bad) expect(parseFrameOrigin(origin, false).ok, origin).toBe(false);
     expect(parseFrameOrigin("http://127.0.0.1:8831", true)).toEqual({ ok: true, origin: "http://127.0.0.1:8831" });
-    expect(parseFrameOrigin("HTTPS://Dash.Vendor.Example/", false)).toEqual({ ok: true, origin: "https://dash.vendor.example" });
-    const { settings, issues } = parsePortalSettings({ PORTAL_FRAME_ANCESTORS: `https://ok.example ${bad.join(" ")}` }, false);
+    expect(parseFrameOrigin("HTTPS://Dash.Vendor.Example/", false)).toEqual({
+      ok: true,
+      origin: "https://dash.vendor.example",
+    });
+    const { settings, issues } = parsePortalSettings(
+      { PORTAL_FRAME_ANCESTORS: `https://ok.example ${bad.join(" ")}` },
+      false,
+    );
     expect(settings.frameAncestors).toEqual(["https://ok.example"]);
     expect(issues.length).toBeGreaterThanOrEqual(bad.length - 2);
     expect(issues.every((i) => i.fatal)).toBe(true);
@@ -100,7 +115,11 @@ describe("framing", () => {
 
 describe("branding", () => {
   it("shows the brand name, logo and accent color, and lets the logo's origin (only) load images", async () => {
-    const vars = { PORTAL_BRAND_NAME: "Acme Hooks", PORTAL_LOGO_URL: "https://cdn.acme.example/logo.png", PORTAL_ACCENT_COLOR: "#0A7" };
+    const vars = {
+      PORTAL_BRAND_NAME: "Acme Hooks",
+      PORTAL_LOGO_URL: "https://cdn.acme.example/logo.png",
+      PORTAL_ACCENT_COLOR: "#0A7",
+    };
     const { client } = await openWith(vars);
     const res = await client.get("/portal");
     expect(res.html).toContain("<strong>Acme Hooks</strong>");
@@ -134,7 +153,16 @@ describe("branding", () => {
   });
 
   it("refuses colors that are not #rgb/#rrggbb, logos that are not https (http only on a dev deployment)", async () => {
-    for (const color of ["red", "#12345", "#1234567", "#0a7;}body{display:none", "rgb(1,2,3)", "#0a7</style><script>", "expression(alert(1))", "#ggg"]) {
+    for (const color of [
+      "red",
+      "#12345",
+      "#1234567",
+      "#0a7;}body{display:none",
+      "rgb(1,2,3)",
+      "#0a7</style><script>",
+      "expression(alert(1))",
+      "#ggg",
+    ]) {
       expect(parseAccentColor(color), color).toBeNull();
     }
     expect(parseAccentColor(" #ABCDEF ")).toBe("#abcdef");
@@ -149,8 +177,12 @@ describe("branding", () => {
       ["https://user:pw@cdn.example/logo.svg", false, false],
       ["not a url", false, false],
     ];
-    for (const [url, dev, ok] of logos) expect(parsePortalSettings({ PORTAL_LOGO_URL: url }, dev).settings.logoUrl !== null, url).toBe(ok);
-    const { settings, issues } = parsePortalSettings({ PORTAL_ACCENT_COLOR: "#0a7;}body{display:none", PORTAL_BRAND_NAME: "x".repeat(61) }, false);
+    for (const [url, dev, ok] of logos)
+      expect(parsePortalSettings({ PORTAL_LOGO_URL: url }, dev).settings.logoUrl !== null, url).toBe(ok);
+    const { settings, issues } = parsePortalSettings(
+      { PORTAL_ACCENT_COLOR: "#0a7;}body{display:none", PORTAL_BRAND_NAME: "x".repeat(61) },
+      false,
+    );
     expect(settings.accentColor).toBe("#2457d6");
     expect(settings.brandName).toBe("Webhooks");
     expect(issues.map((i) => i.name).sort()).toEqual(["PORTAL_ACCENT_COLOR", "PORTAL_BRAND_NAME"]);

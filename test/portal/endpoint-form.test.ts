@@ -23,7 +23,9 @@ async function signedIn() {
 /** The fields the edit page renders, as the browser would post them back untouched, plus changes. */
 function editFields(html: string, changes: Record<string, string>) {
   const fields: Record<string, string | string[]> = {};
-  for (const m of html.matchAll(/<input type="(?:hidden|text|url|number|password)"[^>]*?name="([^"]+)"(?:[^>]*?value="([^"]*)")?[^>]*\/?>/g))
+  for (const m of html.matchAll(
+    /<input type="(?:hidden|text|url|number|password)"[^>]*?name="([^"]+)"(?:[^>]*?value="([^"]*)")?[^>]*\/?>/g,
+  ))
     fields[m[1]!] = (m[2] ?? "").replace(/&amp;/g, "&").replace(/&quot;/g, '"');
   for (const m of html.matchAll(/<select[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/select>/g))
     fields[m[1]!] = /<option value="([^"]*)" selected/.exec(m[2]!)?.[1] ?? /<option value="([^"]*)"/.exec(m[2]!)![1]!;
@@ -99,7 +101,8 @@ describe("portal endpoint form", () => {
     // Write-only: no page shows a value, not the detail page, not the edit form.
     for (const page of ["", "/edit"]) {
       const html = (await client.get(`/portal/endpoints/${id}${page}`)).html;
-      for (const secret of [BASIC_PASSWORD, HEADER_VALUE, "acme"]) expect(html, `${page} ${secret}`).not.toContain(secret);
+      for (const secret of [BASIC_PASSWORD, HEADER_VALUE, "acme"])
+        expect(html, `${page} ${secret}`).not.toContain(secret);
       expect(html).toContain("X-Tenant-Tag");
     }
   });
@@ -221,7 +224,11 @@ describe("portal endpoint form", () => {
     const { client, csrf } = await signedIn();
     const res = await client.post(
       "/portal/endpoints",
-      createFields(csrf, receiverUrl(uniquePath("/x")), { header_name_0: "X-Only-Name", header_name_1: "", header_value_1: "only-value" }),
+      createFields(csrf, receiverUrl(uniquePath("/x")), {
+        header_name_0: "X-Only-Name",
+        header_name_1: "",
+        header_value_1: "only-value",
+      }),
     );
     expect(res.status).toBe(400);
     expect(res.html).toContain("enter a value for X-Only-Name");
@@ -240,7 +247,9 @@ describe("portal endpoint form", () => {
     const firstId = endpointIdOf(first.html);
     const second = await client.post("/portal/endpoints", createFields(csrf, url));
     expect(second.status).toBe(201);
-    expect(second.html).toMatch(new RegExp(`role="alert"><strong>Check this:</strong> endpoint ${firstId} already sends to this URL`));
+    expect(second.html).toMatch(
+      new RegExp(`role="alert"><strong>Check this:</strong> endpoint ${firstId} already sends to this URL`),
+    );
     expect(second.html).toContain(`<a href="/portal/endpoints/${firstId}">${firstId}</a>`);
     expect((await api("GET", `/v1/tenants/${tenant}/endpoints`)).body.data).toHaveLength(2);
   });

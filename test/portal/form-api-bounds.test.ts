@@ -43,9 +43,14 @@ describe("portal endpoint form: the API's depth and size bounds", () => {
   it("draws the line where the API does: 63 levels of filter (64 of body) pass both, one more fails both", async () => {
     const { tenant, client, csrf } = await signedIn();
     const viaForm = (levels: number) =>
-      client.post("/portal/endpoints", createFields(csrf, receiverUrl(uniquePath("/deep")), { description: "depth", filter: deepFilter(levels) }));
+      client.post(
+        "/portal/endpoints",
+        createFields(csrf, receiverUrl(uniquePath("/deep")), { description: "depth", filter: deepFilter(levels) }),
+      );
     const viaApi = (levels: number) =>
-      api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: receiverUrl(uniquePath("/deep")), filter: JSON.parse(deepFilter(levels)) } });
+      api("POST", `/v1/tenants/${tenant}/endpoints`, {
+        body: { url: receiverUrl(uniquePath("/deep")), filter: JSON.parse(deepFilter(levels)) },
+      });
     expect((await viaForm(MAX_FILTER_JSON_DEPTH)).status).toBe(201);
     expect((await viaApi(MAX_FILTER_JSON_DEPTH)).status).toBe(201);
     expect((await viaForm(MAX_FILTER_JSON_DEPTH + 1)).status).toBe(400);
@@ -58,7 +63,9 @@ describe("portal endpoint form: the API's depth and size bounds", () => {
     const tenant = await createTenant();
     const deepPath = uniquePath("/deep-stored");
     const okPath = uniquePath("/ok");
-    const deep = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: receiverUrl(deepPath), filter: { "data.x": 1 } } });
+    const deep = await api("POST", `/v1/tenants/${tenant}/endpoints`, {
+      body: { url: receiverUrl(deepPath), filter: { "data.x": 1 } },
+    });
     const ok = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: receiverUrl(okPath) } });
     expect([deep.status, ok.status]).toEqual([201, 201]);
     // As the portal stored it before the form counted depth.
@@ -70,7 +77,9 @@ describe("portal endpoint form: the API's depth and size bounds", () => {
       const rotated = await api("POST", `/v1/tenants/${tenant}/endpoints/${id}/rotate-secret`, { body: {} });
       expect(rotated.status).toBe(200);
     }
-    const tested = await api("POST", `/v1/tenants/${tenant}/endpoints/${deep.body.id}/test-filter`, { body: { data: { x: 1 } } });
+    const tested = await api("POST", `/v1/tenants/${tenant}/endpoints/${deep.body.id}/test-filter`, {
+      body: { data: { x: 1 } },
+    });
     expect(tested.status).toBe(400);
   });
 });
@@ -86,7 +95,10 @@ it("refuses on the form an endpoint larger than the API's body limit, blaming th
   expect(JSON.stringify({ url, filter }).length).toBeGreaterThan(SMALL_BODY_BYTES);
   expect((await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url, filter } })).status).toBe(413);
   const parsed = parseEndpointForm(CreateEndpointInput, { ...EMPTY_FORM, url, filter: JSON.stringify(filter) });
-  expect(parsed).toMatchObject({ ok: false, issues: [{ path: "filter", message: expect.stringMatching(/larger than 256 KiB/) }] });
+  expect(parsed).toMatchObject({
+    ok: false,
+    issues: [{ path: "filter", message: expect.stringMatching(/larger than 256 KiB/) }],
+  });
   // Just under the limit passes both.
   const fits = { "data.sku": { $in: Array.from({ length: 90 }, (_, i) => `${i}`.padEnd(2700, "x")) } };
   expect((await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url, filter: fits } })).status).toBe(201);

@@ -47,7 +47,9 @@ describe("one-time login code", () => {
   it("is stored hashed: neither the code, the cookie nor the token is in D1", async () => {
     const tenant = await createTenant();
     const { client, session } = await PortalClient.open(tenant);
-    const row = await env.DB.prepare("SELECT * FROM portal_sessions WHERE id = ?").bind(session.id).first<Record<string, unknown>>();
+    const row = await env.DB.prepare("SELECT * FROM portal_sessions WHERE id = ?")
+      .bind(session.id)
+      .first<Record<string, unknown>>();
     const stored = JSON.stringify(row);
     const cookie = client.cookie.split("=")[1]!;
     for (const secret of [codeOf(session.url), cookie, session.token]) expect(stored).not.toContain(secret);
@@ -123,7 +125,9 @@ describe("one-time login code", () => {
     // The code is not a bearer key either, and neither is the cookie minted from it.
     const { client: browser } = await PortalClient.open(tenant);
     expect((await api("GET", `/v1/tenants/${tenant}/endpoints`, { key: codeOf(s.url) })).status).toBe(401);
-    expect((await api("GET", `/v1/tenants/${tenant}/endpoints`, { key: browser.cookie.split("=")[1]! })).status).toBe(401);
+    expect((await api("GET", `/v1/tenants/${tenant}/endpoints`, { key: browser.cookie.split("=")[1]! })).status).toBe(
+      401,
+    );
   });
 
   it("a link loaded as an image or script by another page is refused and stays unused", async () => {
@@ -135,6 +139,8 @@ describe("one-time login code", () => {
       expect(res.headers.get("set-cookie"), dest).toBeNull();
     }
     // An iframe may open it (the embedded portal), once: its page, then the frame's own form.
-    expect((await new PortalClient().follow(PortalClient.linkPath(s.url), { "sec-fetch-dest": "iframe" })).status).toBe(303);
+    expect((await new PortalClient().follow(PortalClient.linkPath(s.url), { "sec-fetch-dest": "iframe" })).status).toBe(
+      303,
+    );
   });
 });

@@ -26,7 +26,11 @@ describe("opening a portal link", () => {
     expect((await api("POST", "/v1/tenants", { body: { id, name: "Acme <Corp>" } })).status).toBe(201);
     const path = await link(id);
     const browser = new PortalClient();
-    const page = await browser.get(path, { "sec-fetch-dest": "document", "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" });
+    const page = await browser.get(path, {
+      "sec-fetch-dest": "document",
+      "sec-fetch-site": "cross-site",
+      "sec-fetch-mode": "navigate",
+    });
     expect(page.status).toBe(200);
     expect(page.headers.get("set-cookie")).toBeNull();
     expect(page.html).toContain("Acme &lt;Corp&gt;");
@@ -37,7 +41,11 @@ describe("opening a portal link", () => {
     // Opening it again (the victim's second visit, a reload) shows the page again: nothing was used.
     expect((await browser.get(path)).status).toBe(200);
     // The page's form, posted from the portal's origin, signs in.
-    const login = await browser.post("/portal/login", { code: codeField(page.html)! }, { "sec-fetch-site": "same-origin" });
+    const login = await browser.post(
+      "/portal/login",
+      { code: codeField(page.html)! },
+      { "sec-fetch-site": "same-origin" },
+    );
     expect(login.status).toBe(303);
     expect(login.headers.get("location")).toBe("/portal");
     expect((await browser.get("/portal")).status).toBe(200);
@@ -70,7 +78,11 @@ describe("opening a portal link", () => {
     }
     // No Origin at all (the helper sends one with every form): built by hand.
     const bare = await new PortalClient().fetcher(
-      new Request(`${ORIGIN}/portal/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `code=${code}` }),
+      new Request(`${ORIGIN}/portal/login`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: `code=${code}`,
+      }),
     );
     expect(bare.status).toBe(403);
     expect(bare.headers.get("set-cookie")).toBeNull();
@@ -78,11 +90,17 @@ describe("opening a portal link", () => {
     // The owner's own same-origin post still works: the refusals used nothing. A real browser sends
     // `Origin: null` there, because the portal's pages say Referrer-Policy: no-referrer.
     const owner = new PortalClient();
-    expect((await owner.post("/portal/login", { code }, { origin: "null", "sec-fetch-site": "same-origin" })).status).toBe(303);
+    expect(
+      (await owner.post("/portal/login", { code }, { origin: "null", "sec-fetch-site": "same-origin" })).status,
+    ).toBe(303);
   });
 
   it("a bad code posted from the portal's origin gets the same pages as before", async () => {
-    const res = await new PortalClient().post("/portal/login", { code: "ps_code_nope" }, { "sec-fetch-site": "same-origin" });
+    const res = await new PortalClient().post(
+      "/portal/login",
+      { code: "ps_code_nope" },
+      { "sec-fetch-site": "same-origin" },
+    );
     expect(res.status).toBe(401);
     expect(res.html).toContain("This link is not valid");
     const none = await new PortalClient().post("/portal/login", {}, { "sec-fetch-site": "same-origin" });
@@ -99,7 +117,11 @@ describe("opening a portal link", () => {
     expect(page.headers.get("content-security-policy")).toContain("frame-ancestors https://dash.vendor.example;");
     expect(page.headers.get("set-cookie")).toBeNull();
     // The form is submitted inside the frame, whose document is the portal's origin.
-    const login = await framed.post("/portal/login", { code: codeField(page.html)! }, { "sec-fetch-dest": "iframe", "sec-fetch-site": "same-origin" });
+    const login = await framed.post(
+      "/portal/login",
+      { code: codeField(page.html)! },
+      { "sec-fetch-dest": "iframe", "sec-fetch-site": "same-origin" },
+    );
     expect(login.status).toBe(303);
     expect(login.headers.get("set-cookie")).toMatch(/SameSite=None.*Partitioned|Partitioned.*SameSite=None/i);
     expect((await framed.get("/portal")).status).toBe(200);

@@ -15,7 +15,8 @@ const LIMIT = 20;
 const block = Math.floor(Math.random() * 240);
 let taken = 0;
 const ip = () => `192.0.2.${block + ++taken}`;
-const newLink = async (tenant: string) => PortalClient.linkPath((await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: {} })).body.url);
+const newLink = async (tenant: string) =>
+  PortalClient.linkPath((await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: {} })).body.url);
 
 describe("failed portal logins are throttled per client", () => {
   it("past 20 bad codes a client gets a 429 page for its failures; a good link from the same address still opens", async () => {
@@ -42,7 +43,9 @@ describe("failed portal logins are throttled per client", () => {
     expect(throttled!.headers.get("set-cookie")).toBeNull();
 
     // The next bad code from that address is refused too.
-    expect((await guesser.get(`/portal/login?code=ps_code_guess${n++}`, { "cf-connecting-ip": from })).status).toBe(429);
+    expect((await guesser.get(`/portal/login?code=ps_code_guess${n++}`, { "cf-connecting-ip": from })).status).toBe(
+      429,
+    );
     // A good link from the same address (another browser behind the same NAT) opens.
     const link = await newLink(tenant);
     const neighbour = new PortalClient();
@@ -50,7 +53,9 @@ describe("failed portal logins are throttled per client", () => {
     expect(opened.status).toBe(303);
     expect((await neighbour.get("/portal")).status).toBe(200);
     // And the address's API calls with a good key are not refused.
-    expect((await api("GET", "/v1/tenants?limit=1", { key: ROOT_KEY, headers: { "cf-connecting-ip": from } })).status).toBe(200);
+    expect(
+      (await api("GET", "/v1/tenants?limit=1", { key: ROOT_KEY, headers: { "cf-connecting-ip": from } })).status,
+    ).toBe(200);
   });
 
   it("a used link opened in another browser counts as a failure; a good login and its reloads do not", async () => {
@@ -59,11 +64,13 @@ describe("failed portal logins are throttled per client", () => {
     // A good login and its reload in the same browser are not failures.
     const browser = new PortalClient();
     const link = await newLink(tenant);
-    for (let i = 0; i < LIMIT + 5; i++) expect((await browser.follow(link, { "cf-connecting-ip": from })).status).toBe(303);
+    for (let i = 0; i < LIMIT + 5; i++)
+      expect((await browser.follow(link, { "cf-connecting-ip": from })).status).toBe(303);
     // The same used link in another browser is a failure: the 21st..41st is refused.
     const stranger = new PortalClient();
     const statuses: number[] = [];
-    for (let i = 0; i < 2 * LIMIT + 1 && !statuses.includes(429); i++) statuses.push((await stranger.get(link, { "cf-connecting-ip": from })).status);
+    for (let i = 0; i < 2 * LIMIT + 1 && !statuses.includes(429); i++)
+      statuses.push((await stranger.get(link, { "cf-connecting-ip": from })).status);
     expect(statuses.slice(0, LIMIT)).toEqual(Array(LIMIT).fill(410));
     expect(statuses.at(-1)).toBe(429);
   });
@@ -73,7 +80,11 @@ describe("failed portal logins are throttled per client", () => {
     let n = 0;
     const statuses: number[] = [];
     for (let i = 0; i < 2 * LIMIT + 1 && !statuses.includes(429); i++) {
-      const res = await poster.post("/portal/login", { code: `ps_code_posted${n++}` }, { "cf-connecting-ip": from, "sec-fetch-site": "same-origin" });
+      const res = await poster.post(
+        "/portal/login",
+        { code: `ps_code_posted${n++}` },
+        { "cf-connecting-ip": from, "sec-fetch-site": "same-origin" },
+      );
       statuses.push(res.status);
     }
     expect(statuses.slice(0, LIMIT)).toEqual(Array(LIMIT).fill(401));

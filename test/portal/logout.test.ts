@@ -13,13 +13,17 @@ async function signedIn(opts: { read_only?: boolean } = {}) {
 }
 
 const revokedAt = async (id: string) =>
-  (await env.DB.prepare("SELECT revoked_at FROM portal_sessions WHERE id = ?").bind(id).first<{ revoked_at: number | null }>())!.revoked_at;
+  (await env.DB.prepare("SELECT revoked_at FROM portal_sessions WHERE id = ?")
+    .bind(id)
+    .first<{ revoked_at: number | null }>())!.revoked_at;
 
 describe("logout", () => {
   it("every page has a Sign out form with the CSRF token", async () => {
     const { client, csrf } = await signedIn();
     const html = (await client.get("/portal/deliveries")).html;
-    expect(html).toMatch(new RegExp(`<form method="post" action="/portal/logout"><input type="hidden" name="_csrf" value="${csrf}"/>`));
+    expect(html).toMatch(
+      new RegExp(`<form method="post" action="/portal/logout"><input type="hidden" name="_csrf" value="${csrf}"/>`),
+    );
   });
 
   it("revokes the session in D1: the cookie and the bearer token stop working at once", async () => {

@@ -14,9 +14,17 @@ async function traffic() {
   const path = uniquePath("/pages");
   await script(path, [{ status: 200 }, { status: 500 }]);
   const ep = await createEndpoint(tenant, { url: receiverUrl(path), retry_policy: { schedule_s: [3600] } });
-  const first = (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "invoice.paid", data: { invoice_id: "inv_77", total: 1200 } } })).body;
+  const first = (
+    await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "invoice.paid", data: { invoice_id: "inv_77", total: 1200 } },
+    })
+  ).body;
   await waitForReceived(path, 1);
-  const second = (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "invoice.paid", data: { invoice_id: "inv_78" } } })).body;
+  const second = (
+    await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "invoice.paid", data: { invoice_id: "inv_78" } },
+    })
+  ).body;
   await waitForReceived(path, 2);
   const deliveryOf = async (eventId: string, status: string) =>
     (
@@ -78,7 +86,9 @@ describe("portal pages", () => {
 
   it("the endpoints list shows a sparkline and counts per endpoint", async () => {
     const { ep, client } = await traffic();
-    const quiet = await createEndpoint((await client.get("/portal")).html.match(/org_[0-9a-z_]+/)![0], { url: receiverUrl(uniquePath("/quiet")) });
+    const quiet = await createEndpoint((await client.get("/portal")).html.match(/org_[0-9a-z_]+/)![0], {
+      url: receiverUrl(uniquePath("/quiet")),
+    });
     const page = await client.get("/portal");
     const words = text(page.html);
     expect(page.html).toContain('aria-label="Last 24 hours: 2 delivered, 0 failed"');

@@ -23,7 +23,13 @@ const TENANT_DATA = /^\/v1\/tenants\/\{tenant_id\}\/(endpoints|deliveries|attemp
 function allowedForPortal(method: string, template: string) {
   if (TENANT_DATA.test(template)) return true;
   if (method !== "get") return false;
-  return ["/v1/tenants", "/v1/tenants/{tenant_id}", "/v1/event-types", "/v1/event-types/{name}", "/v1/tasks/{task_id}"].includes(template);
+  return [
+    "/v1/tenants",
+    "/v1/tenants/{tenant_id}",
+    "/v1/event-types",
+    "/v1/event-types/{name}",
+    "/v1/tasks/{task_id}",
+  ].includes(template);
 }
 
 describe("portal scope", () => {
@@ -38,7 +44,11 @@ describe("portal scope", () => {
       )
     ).body.data[0];
     const attempt = (await api("GET", `/v1/tenants/${T}/attempts`)).body.data[0];
-    const task = (await api("POST", `/v1/tenants/${T}/endpoints/${endpoint.id}/recover`, { body: { since: "2020-01-01T00:00:00Z" } })).body;
+    const task = (
+      await api("POST", `/v1/tenants/${T}/endpoints/${endpoint.id}/recover`, {
+        body: { since: "2020-01-01T00:00:00Z" },
+      })
+    ).body;
     const key = (await api("POST", "/v1/api-keys", { body: { name: "T key", scopes: ["admin"], tenant_id: T } })).body;
     const victim = (await api("POST", `/v1/tenants/${T}/portal-sessions`, { body: {} })).body;
     const typeName = `scope${Date.now().toString(36)}.type`;
@@ -56,10 +66,13 @@ describe("portal scope", () => {
     };
     const tokens = {
       "portal session": (await api("POST", `/v1/tenants/${T}/portal-sessions`, { body: {} })).body.token as string,
-      "read-only portal session": (await api("POST", `/v1/tenants/${T}/portal-sessions`, { body: { read_only: true } })).body.token as string,
+      "read-only portal session": (await api("POST", `/v1/tenants/${T}/portal-sessions`, { body: { read_only: true } }))
+        .body.token as string,
     };
 
-    const doc = (await api("GET", "/openapi.json", { key: null })).body as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await api("GET", "/openapi.json", { key: null })).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const problems: string[] = [];
     let refused = 0;
     for (const [template, ops] of Object.entries(doc.paths)) {
@@ -72,7 +85,8 @@ describe("portal scope", () => {
         for (const [who, token] of Object.entries(tokens)) {
           const res = await api(method.toUpperCase(), url, { key: token, body });
           if (res.status !== 403) problems.push(`${who}: ${route} answered ${res.status}`);
-          else if (res.body?.error?.code !== "forbidden") problems.push(`${who}: ${route} answered 403 without the envelope`);
+          else if (res.body?.error?.code !== "forbidden")
+            problems.push(`${who}: ${route} answered 403 without the envelope`);
           else refused++;
         }
       }
@@ -86,7 +100,10 @@ describe("portal scope", () => {
     expect((await api("GET", `/v1/tenants/${T}`)).body.name).toBe(`Tenant ${T}`);
     expect((await api("GET", `/v1/tenants/${T}/endpoints`, { key: key.key })).status).toBe(200);
     expect((await api("GET", `/v1/tenants/${T}/endpoints`, { key: victim.token })).status).toBe(200);
-    expect((await env.DB.prepare("SELECT count(*) AS n FROM api_keys WHERE tenant_id = ?").bind(T).first<{ n: number }>())!.n).toBe(1);
+    expect(
+      (await env.DB.prepare("SELECT count(*) AS n FROM api_keys WHERE tenant_id = ?").bind(T).first<{ n: number }>())!
+        .n,
+    ).toBe(1);
     expect((await api("GET", `/v1/event-types/${typeName}`)).body.description ?? "").not.toBe("hijacked");
   });
 
@@ -105,7 +122,10 @@ describe("portal scope", () => {
       expect((await api("GET", `/v1/tenants/${T}/deliveries`, { key })).status).toBe(200);
       expect((await api("GET", `/v1/tenants/${T}/events`, { key })).status).toBe(200);
       expect((await api("GET", "/v1/event-types", { key })).status).toBe(200);
-      expect((await api("PATCH", `/v1/tenants/${T}/endpoints/${endpoint.id}`, { key, body: { description: "by portal" } })).status).toBe(patchStatus);
+      expect(
+        (await api("PATCH", `/v1/tenants/${T}/endpoints/${endpoint.id}`, { key, body: { description: "by portal" } }))
+          .status,
+      ).toBe(patchStatus);
       // Ingest is the producer's job, never a portal's.
       expect((await api("POST", `/v1/tenants/${T}/events`, { key, body: { type: "a.b", data: {} } })).status).toBe(403);
     }
@@ -123,7 +143,10 @@ describe("portal scope", () => {
       ["GET", `/v1/tenants/${other}/endpoints`],
       ["GET", `/v1/tenants/${encodeURIComponent(`${T}/../${other}`)}/endpoints`],
     ] as const) {
-      const res = await api(method, path, { key: token, body: method === "GET" || method === "DELETE" ? undefined : {} });
+      const res = await api(method, path, {
+        key: token,
+        body: method === "GET" || method === "DELETE" ? undefined : {},
+      });
       expect(res.status, `${method} ${path}`).toBe(404);
     }
     expect((await api("GET", `/v1/tenants/${other}`)).status).toBe(200);

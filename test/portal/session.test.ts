@@ -34,13 +34,16 @@ describe("magic link", () => {
     expect(home.html).not.toContain(session.token);
   });
 
-  it.each([["code=ps_code_nope"], ["code="], ["code=ek_root_test_key_0123456789"], ["token=ps_tok_nope"], [""]])("refuses %j", async (query) => {
-    const client = new PortalClient();
-    const res = await client.get(`/portal/login?${query}`);
-    expect(res.status).toBe(401);
-    expect(res.headers.get("set-cookie")).toBeNull();
-    expect((await client.get("/portal")).status).toBe(401);
-  });
+  it.each([["code=ps_code_nope"], ["code="], ["code=ek_root_test_key_0123456789"], ["token=ps_tok_nope"], [""]])(
+    "refuses %j",
+    async (query) => {
+      const client = new PortalClient();
+      const res = await client.get(`/portal/login?${query}`);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("set-cookie")).toBeNull();
+      expect((await client.get("/portal")).status).toBe(401);
+    },
+  );
 
   it("an expired session stops working at once; so does a revoked one", async () => {
     const tenant = await createTenant();
@@ -114,7 +117,9 @@ describe("read-only sessions", () => {
     expect((await client.get("/portal/endpoints/new")).status).toBe(403);
     // Even with a valid CSRF token (computed the way the server does), POSTs are refused.
     const { csrfToken } = await import("../../src/portal/session");
-    const sessionId = (await env.DB.prepare("SELECT id FROM portal_sessions WHERE tenant_id = ? AND read_only = 1").bind(tenant).first<{ id: string }>())!.id;
+    const sessionId = (await env.DB.prepare("SELECT id FROM portal_sessions WHERE tenant_id = ? AND read_only = 1")
+      .bind(tenant)
+      .first<{ id: string }>())!.id;
     const token = await csrfToken(env.ENCRYPTION_KEY, sessionId);
     for (const action of [
       "/portal/endpoints",

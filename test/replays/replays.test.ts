@@ -30,7 +30,9 @@ async function runAndCollect(tenant: string, body: Record<string, unknown>, ladd
   const res = await replayCall(tenant, body);
   expect(res.status).toBe(202);
   for (const l of ladders) await l.runAlarm();
-  const got = await Promise.all(ladders.map(async (l, i) => (await received(l.path)).slice(before[i]).map((r) => r.headers["webhook-id"])));
+  const got = await Promise.all(
+    ladders.map(async (l, i) => (await received(l.path)).slice(before[i]).map((r) => r.headers["webhook-id"])),
+  );
   return { task: res.body, got };
 }
 
@@ -56,7 +58,9 @@ async function twoEndpoints() {
 }
 
 describe("replay retry: the plan equals what the run sends, for each filter", () => {
-  it("endpoint_ids, event_types, statuses, status_class, channel, since/until and none", { timeout: 60_000 }, async () => {
+  it("endpoint_ids, event_types, statuses, status_class, channel, since/until and none", {
+    timeout: 60_000,
+  }, async () => {
     const { tenant, a, b, post } = await twoEndpoints();
     const e1 = await post({ type: "a.b", data: { n: 1 }, channels: ["x"] });
     const e2 = await post({ type: "a.c", data: { n: 2 }, channels: ["y"] });
@@ -77,7 +81,12 @@ describe("replay retry: the plan equals what the run sends, for each filter", ()
       { filter: { event_types: ["d.e"], statuses: ["failed"] }, a: [], b: [e3.id], byStatus: { failed: 1 } },
       { filter: { status_class: "5xx" }, a: [], b: [e1.id, e2.id, e3.id], byStatus: { failed: 3 } },
       { filter: { channel: "x" }, a: [e1.id], b: [e1.id], byStatus: { succeeded: 1, failed: 1 } },
-      { filter: { since: e2.created_at, until: e2.created_at }, a: [e2.id], b: [e2.id], byStatus: { succeeded: 1, failed: 1 } },
+      {
+        filter: { since: e2.created_at, until: e2.created_at },
+        a: [e2.id],
+        b: [e2.id],
+        byStatus: { succeeded: 1, failed: 1 },
+      },
     ];
     for (const c of cases) {
       const body = { mode: "retry", since: since(), ...c.filter };
@@ -85,7 +94,9 @@ describe("replay retry: the plan equals what the run sends, for each filter", ()
       expect(plan.status, JSON.stringify(c.filter)).toBe(200);
       expect(plan.body.total, JSON.stringify(c.filter)).toBe(c.a.length + c.b.length);
       expect(plan.body.by_status).toEqual(c.byStatus);
-      const byEndpoint = Object.fromEntries(plan.body.by_endpoint.map((x: { endpoint_id: string; count: number }) => [x.endpoint_id, x.count]));
+      const byEndpoint = Object.fromEntries(
+        plan.body.by_endpoint.map((x: { endpoint_id: string; count: number }) => [x.endpoint_id, x.count]),
+      );
       expect(byEndpoint).toEqual(
         Object.fromEntries(
           [
@@ -109,7 +120,12 @@ describe("replay retry: the plan equals what the run sends, for each filter", ()
     const res = await replayCall(tenant, { mode: "retry", since: since(), endpoint_ids: [a.endpoint.id] });
     expect(res.body).toMatchObject({ status: "running", total: 2, done: 0 });
     await a.runAlarm();
-    expect((await api("GET", `/v1/tasks/${res.body.id}`)).body).toMatchObject({ kind: "replay", status: "completed", total: 2, done: 2 });
+    expect((await api("GET", `/v1/tasks/${res.body.id}`)).body).toMatchObject({
+      kind: "replay",
+      status: "completed",
+      total: 2,
+      done: 2,
+    });
     const list = await a.deliveries();
     expect(list).toHaveLength(4);
     expect(list.every((d) => d.status === "succeeded")).toBe(true);
@@ -136,13 +152,22 @@ describe("replay missing", () => {
 
     // A filter narrows the plan, and the run sends what it said.
     const narrow = await replayCall(tenant, { mode: "missing", since: since(), channel: "x", dry_run: true });
-    expect(narrow.body).toMatchObject({ total: 1, by_endpoint: [{ endpoint_id: b.endpoint.id, count: 1 }], by_status: { missing: 1 } });
+    expect(narrow.body).toMatchObject({
+      total: 1,
+      by_endpoint: [{ endpoint_id: b.endpoint.id, count: 1 }],
+      by_status: { missing: 1 },
+    });
     const typed = await replayCall(tenant, { mode: "missing", since: since(), event_types: ["a.b"], dry_run: true });
     expect(typed.body.total).toBe(1);
 
     const plan = await replayCall(tenant, { mode: "missing", since: since(), dry_run: true });
     expect(plan.status).toBe(200);
-    expect(plan.body).toMatchObject({ mode: "missing", total: 2, by_endpoint: [{ endpoint_id: b.endpoint.id, count: 2 }], by_status: { missing: 2 } });
+    expect(plan.body).toMatchObject({
+      mode: "missing",
+      total: 2,
+      by_endpoint: [{ endpoint_id: b.endpoint.id, count: 2 }],
+      by_status: { missing: 2 },
+    });
 
     const { task, got } = await runAndCollect(tenant, { mode: "missing", since: since() }, [a, b]);
     expect(task.total).toBe(2);
@@ -228,11 +253,18 @@ describe("bad filters and other tenants", () => {
     const other = await twoEndpoints();
     await other.post({ type: "a.b", data: {} });
     await other.a.runAlarm();
-    const res = await replayCall(mine.tenant, { mode: "retry", since: since(), endpoint_ids: [other.a.endpoint.id], dry_run: true });
+    const res = await replayCall(mine.tenant, {
+      mode: "retry",
+      since: since(),
+      endpoint_ids: [other.a.endpoint.id],
+      dry_run: true,
+    });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("not_found");
 
-    const key = await api("POST", "/v1/api-keys", { body: { name: "mine", scopes: ["admin"], tenant_id: mine.tenant } });
+    const key = await api("POST", "/v1/api-keys", {
+      body: { name: "mine", scopes: ["admin"], tenant_id: mine.tenant },
+    });
     expect(key.status).toBe(201);
     const theirs = await replayCall(other.tenant, { mode: "retry", since: since() });
     expect(theirs.status).toBe(202);
@@ -281,7 +313,17 @@ describe("resume", () => {
     };
     const routable = [{ id: a.endpoint.id, status: "active", eventTypes: null, channels: null, filter: null }];
     await tenantLogFor(env, tenant).createReplay(
-      { id, tenantId: tenant, endpointId: "", kind: "replay", params, createdAt: now, windowSince: now - HOUR, windowUntil: now, updatedAt: now },
+      {
+        id,
+        tenantId: tenant,
+        endpointId: "",
+        kind: "replay",
+        params,
+        createdAt: now,
+        windowSince: now - HOUR,
+        windowUntil: now,
+        updatedAt: now,
+      },
       filter,
       routable,
       10_000,
@@ -301,7 +343,9 @@ describe("resume", () => {
 });
 
 describe("across log segments", () => {
-  it("plans and runs over every segment, both modes, and a cancel reaches every segment", { timeout: 60_000 }, async () => {
+  it("plans and runs over every segment, both modes, and a cancel reaches every segment", {
+    timeout: 60_000,
+  }, async () => {
     const tenant = await createTenant();
     const a = await ladder({ tenant, path: uniquePath("/ok"), endpoint: { rate_limit_per_s: 1 } });
     const b = await ladder({ tenant, path: uniquePath("/ok") });
@@ -334,7 +378,12 @@ describe("across log segments", () => {
     const ran = await runAndCollect(tenant, { mode: "missing", since: since() }, [a, b]);
     expect(ran.got[1]!.sort()).toEqual(ids.slice(0, 2).sort());
 
-    const plan = await replayCall(tenant, { mode: "retry", since: since(), endpoint_ids: [a.endpoint.id], dry_run: true });
+    const plan = await replayCall(tenant, {
+      mode: "retry",
+      since: since(),
+      endpoint_ids: [a.endpoint.id],
+      dry_run: true,
+    });
     expect(plan.body.total).toBe(3);
     const task = await replayCall(tenant, { mode: "retry", since: since(), endpoint_ids: [a.endpoint.id] });
     expect(task.body.total).toBe(3);

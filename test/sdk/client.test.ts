@@ -15,10 +15,22 @@ describe("SDK client", () => {
     const tenant = await eh.tenants.create({ id: uniqueTenantId(), name: "SDK" });
     expect((await eh.tenants.get(tenant.id)).name).toBe("SDK");
     const path = uniquePath();
-    const endpoint = await eh.endpoints.create(tenant.id, { url: receiverUrl(path), event_types: ["job.*"], filter: { "data.pages": { $gte: 1 } } });
+    const endpoint = await eh.endpoints.create(tenant.id, {
+      url: receiverUrl(path),
+      event_types: ["job.*"],
+      filter: { "data.pages": { $gte: 1 } },
+    });
     expect(endpoint.secret).toMatch(/^whsec_/);
-    const event = await eh.events.send(tenant.id, { type: "job.completed", data: { pages: 3 } }, { idempotencyKey: "job-1" });
-    const again = await eh.events.send(tenant.id, { type: "job.completed", data: { pages: 3 } }, { idempotencyKey: "job-1" });
+    const event = await eh.events.send(
+      tenant.id,
+      { type: "job.completed", data: { pages: 3 } },
+      { idempotencyKey: "job-1" },
+    );
+    const again = await eh.events.send(
+      tenant.id,
+      { type: "job.completed", data: { pages: 3 } },
+      { idempotencyKey: "job-1" },
+    );
     expect(again.id).toBe(event.id);
     const [hit] = await waitForReceived(path);
     expect(hit!.headers["webhook-id"]).toBe(event.id);
@@ -53,7 +65,9 @@ describe("SDK client", () => {
   });
 
   it("throws EdgehooksError with the envelope's code, message, issues and request id", async () => {
-    const error = await eh.endpoints.create("org_nope", { url: "ftp://x", event_type: ["a"] } as never).catch((e: unknown) => e);
+    const error = await eh.endpoints
+      .create("org_nope", { url: "ftp://x", event_type: ["a"] } as never)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EdgehooksError);
     const e = error as EdgehooksError;
     expect(e).toMatchObject({ status: 400, code: "bad_request" });
@@ -73,15 +87,25 @@ describe("verifyWebhook", () => {
     const endpoint = await eh.endpoints.create(tenant.id, { url: receiverUrl(path) });
     await eh.events.send(tenant.id, { type: "job.completed", data: { ok: true } });
     const [hit] = await waitForReceived(path);
-    const payload = await verifyWebhook<{ data: unknown }>({ payload: hit!.body, headers: hit!.headers, secret: endpoint.secret });
+    const payload = await verifyWebhook<{ data: unknown }>({
+      payload: hit!.body,
+      headers: hit!.headers,
+      secret: endpoint.secret,
+    });
     expect(payload.data).toEqual({ ok: true });
-    await expect(verifyWebhook({ payload: hit!.body.replace("true", "false"), headers: hit!.headers, secret: endpoint.secret })).rejects.toBeInstanceOf(
+    await expect(
+      verifyWebhook({ payload: hit!.body.replace("true", "false"), headers: hit!.headers, secret: endpoint.secret }),
+    ).rejects.toBeInstanceOf(WebhookVerificationError);
+    await expect(
+      verifyWebhook({
+        payload: hit!.body,
+        headers: hit!.headers,
+        secret: `whsec_${btoa("another secret of 24 bytes")}`,
+      }),
+    ).rejects.toBeInstanceOf(WebhookVerificationError);
+    await expect(verifyWebhook({ payload: hit!.body, headers: {}, secret: endpoint.secret })).rejects.toBeInstanceOf(
       WebhookVerificationError,
     );
-    await expect(verifyWebhook({ payload: hit!.body, headers: hit!.headers, secret: `whsec_${btoa("another secret of 24 bytes")}` })).rejects.toBeInstanceOf(
-      WebhookVerificationError,
-    );
-    await expect(verifyWebhook({ payload: hit!.body, headers: {}, secret: endpoint.secret })).rejects.toBeInstanceOf(WebhookVerificationError);
   });
 
   it("verifies a real hex-profile delivery (prefix included) and refuses a wrong one", async () => {
@@ -93,15 +117,24 @@ describe("verifyWebhook", () => {
     const [hit] = await waitForReceived(path);
     expect(hit!.headers["x-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
     const headers = new Headers(hit!.headers);
-    expect(await verifyWebhook({ payload: hit!.body, headers, secret: endpoint.secret, signature })).toMatchObject({ data: { n: 1 } });
+    expect(await verifyWebhook({ payload: hit!.body, headers, secret: endpoint.secret, signature })).toMatchObject({
+      data: { n: 1 },
+    });
     const flipped = hit!.headers["x-signature"]!.replace(/.$/, (c) => (c === "0" ? "1" : "0"));
-    await expect(verifyWebhook({ payload: hit!.body, headers: { "x-signature": flipped }, secret: endpoint.secret, signature })).rejects.toThrow(
-      "no matching signature",
-    );
-    await expect(verifyWebhook({ payload: hit!.body, headers, secret: endpoint.secret, signature: { ...signature, prefix: "v1=" } })).rejects.toThrow(
-      "does not start",
-    );
-    await expect(verifyWebhook({ payload: `${hit!.body} `, headers, secret: endpoint.secret, signature })).rejects.toBeInstanceOf(WebhookVerificationError);
+    await expect(
+      verifyWebhook({ payload: hit!.body, headers: { "x-signature": flipped }, secret: endpoint.secret, signature }),
+    ).rejects.toThrow("no matching signature");
+    await expect(
+      verifyWebhook({
+        payload: hit!.body,
+        headers,
+        secret: endpoint.secret,
+        signature: { ...signature, prefix: "v1=" },
+      }),
+    ).rejects.toThrow("does not start");
+    await expect(
+      verifyWebhook({ payload: `${hit!.body} `, headers, secret: endpoint.secret, signature }),
+    ).rejects.toBeInstanceOf(WebhookVerificationError);
   });
 
   it("plans a replay, runs it and reads its progress; cancelling a finished task leaves it as it is", async () => {
@@ -116,9 +149,18 @@ describe("verifyWebhook", () => {
       if (list.length === 2) break;
       await new Promise((r) => setTimeout(r, 25));
     }
-    const filter = { mode: "retry" as const, event_types: ["job.completed"], since: new Date(Date.now() - 3600_000).toISOString() };
+    const filter = {
+      mode: "retry" as const,
+      event_types: ["job.completed"],
+      since: new Date(Date.now() - 3600_000).toISOString(),
+    };
     const plan = await eh.replays.plan(tenant.id, filter);
-    expect(plan).toMatchObject({ total: 1, by_endpoint: [{ endpoint_id: endpoint.id, count: 1 }], by_status: { succeeded: 1 }, truncated: false });
+    expect(plan).toMatchObject({
+      total: 1,
+      by_endpoint: [{ endpoint_id: endpoint.id, count: 1 }],
+      by_status: { succeeded: 1 },
+      truncated: false,
+    });
     const task = await eh.replays.start(tenant.id, filter);
     expect(task).toMatchObject({ kind: "replay", total: 1 });
     const hits = await waitForReceived(path, 3);
@@ -130,6 +172,8 @@ describe("verifyWebhook", () => {
     }
     expect(progress).toMatchObject({ status: "completed", done: 1 });
     expect(await eh.tasks.cancel(task.id)).toMatchObject({ status: "completed", done: 1 });
-    await expect(eh.replays.plan(tenant.id, { ...filter, statuses: ["pending" as "failed"] })).rejects.toBeInstanceOf(EdgehooksError);
+    await expect(eh.replays.plan(tenant.id, { ...filter, statuses: ["pending" as "failed"] })).rejects.toBeInstanceOf(
+      EdgehooksError,
+    );
   });
 });

@@ -40,9 +40,15 @@ describe("endpoints sharing one exact URL", () => {
     // Moving another endpoint onto the full URL is refused too; re-saving one of the ten is not.
     const moved = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${sibling.id}`, { body: { url } });
     expectEnvelope(moved, 409, "conflict");
-    const list = (await api("GET", `/v1/tenants/${tenant}/endpoints?limit=100`)).body.data as { id: string; url: string }[];
+    const list = (await api("GET", `/v1/tenants/${tenant}/endpoints?limit=100`)).body.data as {
+      id: string;
+      url: string;
+    }[];
     const oneOfTen = list.find((e) => e.url === url)!;
-    expect((await api("PATCH", `/v1/tenants/${tenant}/endpoints/${oneOfTen.id}`, { body: { url, description: "same" } })).status).toBe(200);
+    expect(
+      (await api("PATCH", `/v1/tenants/${tenant}/endpoints/${oneOfTen.id}`, { body: { url, description: "same" } }))
+        .status,
+    ).toBe(200);
   });
 });
 
@@ -51,7 +57,11 @@ describe("endpoints sharing one exact URL", () => {
  * has, and filters are not run at ingest): one created, copied with distinct URLs.
  */
 async function endpointsCounted(tenant: string, n: number) {
-  const first = await createEndpoint(tenant, { url: receiverUrl("/never"), event_types: ["big.*"], filter: { "data.never": true } });
+  const first = await createEndpoint(tenant, {
+    url: receiverUrl("/never"),
+    event_types: ["big.*"],
+    filter: { "data.never": true },
+  });
   await env.DB.prepare(
     `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
      INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, filter,
@@ -80,13 +90,18 @@ describe("the bytes one ingest may fan out", () => {
     await createEndpoint(tenant, { url: receiverUrl("/disabled"), disabled: true });
     const ok = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "big.one", data: dataOf(atLimit) } });
     expect(ok.status).toBe(202);
-    const past = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "big.one", data: dataOf(atLimit + 1) } });
+    const past = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "big.one", data: dataOf(atLimit + 1) },
+    });
     expectEnvelope(past, 413, "payload_too_large");
     expect(past.body.error.message).toMatch(/fan out/);
     const [rows] = await logRows<{ n: number }>(tenant, "SELECT COUNT(*) AS n FROM events");
     expect(rows!.n).toBe(1);
     // An event of another type reaches one endpoint only: far within the bound.
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "other.type", data: dataOf(atLimit + 1) } })).status).toBe(202);
+    expect(
+      (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "other.type", data: dataOf(atLimit + 1) } }))
+        .status,
+    ).toBe(202);
   });
 
   it("a batch counts all its events together", async () => {

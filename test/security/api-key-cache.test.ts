@@ -11,7 +11,9 @@ import { api, createTenant } from "../helpers/api";
 const TTL_MS = 5000;
 
 async function newKey(tenantId?: string) {
-  const res = await api("POST", "/v1/api-keys", { body: { name: "cached", scopes: ["read"], ...(tenantId ? { tenant_id: tenantId } : {}) } });
+  const res = await api("POST", "/v1/api-keys", {
+    body: { name: "cached", scopes: ["read"], ...(tenantId ? { tenant_id: tenantId } : {}) },
+  });
   expect(res.status).toBe(201);
   return res.body as { id: string; key: string };
 }

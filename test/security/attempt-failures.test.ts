@@ -19,7 +19,10 @@ describe("attempts that used to throw", () => {
   it("basic auth with non-ASCII credentials is sent as UTF-8, by the test button and by the pipeline", async () => {
     const tenant = await createTenant();
     const path = uniquePath("/utf8");
-    const ep = await createEndpoint(tenant, { url: receiverUrl(path), auth: { type: "basic", username: "zoë", password: "p€ss-wörd" } });
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl(path),
+      auth: { type: "basic", username: "zoë", password: "p€ss-wörd" },
+    });
     const test = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: {} });
     expect(test.status).toBe(200);
     expect(test.body).toMatchObject({ status_code: 200, error: null });
@@ -36,9 +39,14 @@ describe("attempts that used to throw", () => {
   it("credentials that cannot be decrypted make a recorded failed attempt, not a 500 nor a stuck delivery", async () => {
     const tenant = await createTenant();
     const path = uniquePath("/broken");
-    const ep = await createEndpoint(tenant, { url: receiverUrl(path), auth: { type: "header", name: "X-Token", value: "t0ken" } });
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl(path),
+      auth: { type: "header", name: "X-Token", value: "t0ken" },
+    });
     // A ciphertext that no key opens (a damaged row, or a key that was removed too early).
-    await env.DB.prepare("UPDATE endpoints SET auth_enc = ? WHERE id = ?").bind("v1.00000000.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA==", ep.id).run();
+    await env.DB.prepare("UPDATE endpoints SET auth_enc = ? WHERE id = ?")
+      .bind("v1.00000000.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA==", ep.id)
+      .run();
     const test = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: {} });
     expect(test.status).toBe(200);
     expect(test.body).toMatchObject({ status_code: null, error: "connection" });

@@ -29,14 +29,22 @@ describe("failed authentication is throttled per credential", () => {
   it("a key that keeps failing is refused with 429; a good key from the same address still works", async () => {
     const ip = address(1);
     const bad = `ek_revoked_${crypto.randomUUID().replaceAll("-", "")}`;
-    const limited = await untilLimited(() => api("GET", "/v1/tenants?limit=1", { key: bad, headers: { "cf-connecting-ip": ip } }), 401);
+    const limited = await untilLimited(
+      () => api("GET", "/v1/tenants?limit=1", { key: bad, headers: { "cf-connecting-ip": ip } }),
+      401,
+    );
     expect(limited.body.error.code).toBe("rate_limited");
     expect(limited.headers.get("retry-after")).toBe("60");
     // The same failing key stays refused; the root key and an API key from the same address pass.
-    expect((await api("GET", "/v1/tenants?limit=1", { key: bad, headers: { "cf-connecting-ip": ip } })).status).toBe(429);
-    expect((await api("GET", "/v1/tenants?limit=1", { key: ROOT_KEY, headers: { "cf-connecting-ip": ip } })).status).toBe(200);
+    expect((await api("GET", "/v1/tenants?limit=1", { key: bad, headers: { "cf-connecting-ip": ip } })).status).toBe(
+      429,
+    );
+    expect(
+      (await api("GET", "/v1/tenants?limit=1", { key: ROOT_KEY, headers: { "cf-connecting-ip": ip } })).status,
+    ).toBe(200);
     const tenant = await createTenant();
-    const key = (await api("POST", "/v1/api-keys", { body: { name: "nat", scopes: ["read"], tenant_id: tenant } })).body.key;
+    const key = (await api("POST", "/v1/api-keys", { body: { name: "nat", scopes: ["read"], tenant_id: tenant } })).body
+      .key;
     expect((await api("GET", `/v1/tenants/${tenant}`, { key, headers: { "cf-connecting-ip": ip } })).status).toBe(200);
   });
 
@@ -44,18 +52,30 @@ describe("failed authentication is throttled per credential", () => {
     const ip = address(2);
     let n = 0;
     const guess = () => `ek_${(n++).toString(36).padStart(4, "0")}${crypto.randomUUID().replaceAll("-", "")}`;
-    const limited = await untilLimited(() => api("GET", "/v1/tenants?limit=1", { key: guess(), headers: { "cf-connecting-ip": ip } }), 401);
+    const limited = await untilLimited(
+      () => api("GET", "/v1/tenants?limit=1", { key: guess(), headers: { "cf-connecting-ip": ip } }),
+      401,
+    );
     expect(limited.body.error.code).toBe("rate_limited");
-    expect((await api("GET", "/v1/tenants?limit=1", { key: guess(), headers: { "cf-connecting-ip": ip } })).status).toBe(429);
-    expect((await api("GET", "/v1/tenants?limit=1", { key: ROOT_KEY, headers: { "cf-connecting-ip": ip } })).status).toBe(200);
+    expect(
+      (await api("GET", "/v1/tenants?limit=1", { key: guess(), headers: { "cf-connecting-ip": ip } })).status,
+    ).toBe(429);
+    expect(
+      (await api("GET", "/v1/tenants?limit=1", { key: ROOT_KEY, headers: { "cf-connecting-ip": ip } })).status,
+    ).toBe(200);
   });
 
   it("GET /metrics counts its failures too", async () => {
     const ip = address(3);
     const bad = `ek_scraper_${crypto.randomUUID().replaceAll("-", "")}`;
-    const limited = await untilLimited(() => api("GET", "/metrics", { key: bad, headers: { "cf-connecting-ip": ip } }), 401);
+    const limited = await untilLimited(
+      () => api("GET", "/metrics", { key: bad, headers: { "cf-connecting-ip": ip } }),
+      401,
+    );
     expect(limited.body.error.code).toBe("rate_limited");
     // The same address with the root key scrapes.
-    expect((await api("GET", "/metrics?tenant=nobody_here", { key: ROOT_KEY, headers: { "cf-connecting-ip": ip } })).status).toBe(404);
+    expect(
+      (await api("GET", "/metrics?tenant=nobody_here", { key: ROOT_KEY, headers: { "cf-connecting-ip": ip } })).status,
+    ).toBe(404);
   });
 });

@@ -8,7 +8,14 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { RE2JS } from "re2js";
-import { eventFilterScope, FilterBudget, FILTER_BUDGET_PER_EVENT, matchesFilter, MAX_REGEX_INPUT, validateFilter } from "../../src/delivery/filter";
+import {
+  eventFilterScope,
+  FilterBudget,
+  FILTER_BUDGET_PER_EVENT,
+  matchesFilter,
+  MAX_REGEX_INPUT,
+  validateFilter,
+} from "../../src/delivery/filter";
 import { compileRegex, regexUnits } from "../../src/delivery/linear-regex";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
@@ -25,7 +32,8 @@ describe("a poisoned tenant next to a healthy one", () => {
     }
     // 100 values against an array of 100,000 numbers: 10 million comparisons per endpoint today.
     const list = Array.from({ length: 100 }, (_, i) => -1 - i);
-    for (let i = 0; i < 3; i++) await createEndpoint(poisoned, { url: receiverUrl(poisonedPath), filter: { "data.arr": { $in: list } } });
+    for (let i = 0; i < 3; i++)
+      await createEndpoint(poisoned, { url: receiverUrl(poisonedPath), filter: { "data.arr": { $in: list } } });
     const healthyPath = uniquePath("/ok");
     await createEndpoint(healthy, { url: receiverUrl(healthyPath) });
 
@@ -38,8 +46,18 @@ describe("a poisoned tenant next to a healthy one", () => {
 
     // The same two events again in one batch, as the shared consumer would see them.
     const batch = createMessageBatch("edgehooks-events", [
-      { id: "p1", timestamp: new Date(), attempts: 1, body: { v: 2, kind: "fanout", tenant_id: poisoned, event_ids: [bad.body.id], origin: "" } },
-      { id: "h1", timestamp: new Date(), attempts: 1, body: { v: 2, kind: "fanout", tenant_id: healthy, event_ids: [good.body.id], origin: "" } },
+      {
+        id: "p1",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { v: 2, kind: "fanout", tenant_id: poisoned, event_ids: [bad.body.id], origin: "" },
+      },
+      {
+        id: "h1",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { v: 2, kind: "fanout", tenant_id: healthy, event_ids: [good.body.id], origin: "" },
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
@@ -50,7 +68,11 @@ describe("a poisoned tenant next to a healthy one", () => {
     const got = await waitForReceived(healthyPath, 1);
     expect(got[0]!.headers["webhook-id"]).toBe(good.body.id);
     // None of the poisoned filters matches: the regexes fail on the "!" and no value is in the list.
-    const [rows] = await logRows<{ n: number }>(poisoned, "SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ?", bad.body.id);
+    const [rows] = await logRows<{ n: number }>(
+      poisoned,
+      "SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ?",
+      bad.body.id,
+    );
     expect(rows!.n).toBe(0);
   });
 });
@@ -62,11 +84,19 @@ describe("test-filter", () => {
     await env.DB.prepare("UPDATE endpoints SET filter = ? WHERE id = ?")
       .bind(JSON.stringify({ "data.s": { $regex: "(a)\\1" } }), ep.id)
       .run();
-    const res = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test-filter`, { body: { data: { s: "aa" } } });
+    const res = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test-filter`, {
+      body: { data: { s: "aa" } },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.issues[0].path).toBe("filter.data.s.$regex");
     // A new pattern RE2 refuses is a 400 at update, too.
-    expect((await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { filter: { "data.s": { $regex: "a(?=b)" } } } })).status).toBe(400);
+    expect(
+      (
+        await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, {
+          body: { filter: { "data.s": { $regex: "a(?=b)" } } },
+        })
+      ).status,
+    ).toBe(400);
   });
 });
 
@@ -90,7 +120,9 @@ describe("the filter core's bounds", () => {
     // Objects in the list: no Set lookup, every pair is compared.
     const filter = { "data.arr": { $in: Array.from({ length: 100 }, (_, i) => ({ n: -i })) } };
     const budget = new FilterBudget();
-    expect(matchesFilter(filter, event({ arr: Array.from({ length: 100_000 }, (_, i) => ({ n: i + 1 })) }), budget)).toBe(false);
+    expect(
+      matchesFilter(filter, event({ arr: Array.from({ length: 100_000 }, (_, i) => ({ n: i + 1 })) }), budget),
+    ).toBe(false);
     expect(budget.exhausted).toBe(true);
     // A small array under the same filter is well within budget and matches.
     const fresh = new FilterBudget();

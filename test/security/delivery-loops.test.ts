@@ -97,7 +97,9 @@ describe("endpoints pointing at this deployment", () => {
     expect(checkDestination("https://127.0.0.1/x", tls).ok).toBe(false);
     expect(checkDestination("http://127.0.0.1:4000/x", tls).ok).toBe(true);
     // A loopback self host named without a port or scheme still stands for every port (SELF_HOSTS=localhost).
-    expect(checkDestination("http://127.0.0.1:4000/x", { allowHttp: true, allowPrivate: true, selfHosts: ["localhost"] }).ok).toBe(false);
+    expect(
+      checkDestination("http://127.0.0.1:4000/x", { allowHttp: true, allowPrivate: true, selfHosts: ["localhost"] }).ok,
+    ).toBe(false);
   });
 
   it("a request that came in on http://localhost:<port> makes [::1] and 127.x on that port refused at create", async () => {
@@ -110,7 +112,9 @@ describe("endpoints pointing at this deployment", () => {
       body: JSON.stringify({ url: `http://[::1]:${port}/v1/tenants/x/events` }),
     });
     expect(res.status).toBe(400);
-    const other = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: `http://127.0.0.2:${port}/v1` } });
+    const other = await api("POST", `/v1/tenants/${tenant}/endpoints`, {
+      body: { url: `http://127.0.0.2:${port}/v1` },
+    });
     expect(other.status).toBe(400);
     expect(other.body.error.issues[0].message).toMatch(/this deployment/);
   });
@@ -119,7 +123,9 @@ describe("endpoints pointing at this deployment", () => {
     const tenant = await createTenant();
     const ep = await createEndpoint(tenant, { url: receiverUrl("/fine") });
     // As if it had been stored before the check existed (or PUBLIC_URL changed since).
-    await env.DB.prepare("UPDATE endpoints SET url = ? WHERE id = ?").bind("http://edgehooks.test/v1/tenants/x/events", ep.id).run();
+    await env.DB.prepare("UPDATE endpoints SET url = ? WHERE id = ?")
+      .bind("http://edgehooks.test/v1/tenants/x/events", ep.id)
+      .run();
     const test = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: {} });
     expect(test.status).toBe(200);
     expect(test.body).toMatchObject({ error: "blocked_destination", status_code: null });

@@ -24,20 +24,30 @@ async function legacyV1(keyB64: string, plain: string): Promise<string> {
     .join("")
     .slice(0, 8);
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(plain)));
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(plain)),
+  );
   const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
   return `v1.${kid}.${b64(iv)}.${b64(sealed)}`;
 }
 
 const row = (id: string) =>
-  env.DB.prepare("SELECT secrets_enc, auth_enc, headers_enc FROM endpoints WHERE id = ?").bind(id).first<Record<string, string | null>>();
+  env.DB.prepare("SELECT secrets_enc, auth_enc, headers_enc FROM endpoints WHERE id = ?")
+    .bind(id)
+    .first<Record<string, string | null>>();
 
 describe("ciphertexts bound to their row and field", () => {
   it("a ciphertext moved to another endpoint's row does not open there: the attempt fails, nothing is sent with it", async () => {
     const tenant = await createTenant();
-    const a = await createEndpoint(tenant, { url: receiverUrl(uniquePath("/a")), auth: { type: "header", name: "X-Token", value: "token-of-A" } });
+    const a = await createEndpoint(tenant, {
+      url: receiverUrl(uniquePath("/a")),
+      auth: { type: "header", name: "X-Token", value: "token-of-A" },
+    });
     const bPath = uniquePath("/b");
-    const b = await createEndpoint(tenant, { url: receiverUrl(bPath), auth: { type: "header", name: "X-Token", value: "token-of-B" } });
+    const b = await createEndpoint(tenant, {
+      url: receiverUrl(bPath),
+      auth: { type: "header", name: "X-Token", value: "token-of-B" },
+    });
     await env.DB.prepare("UPDATE endpoints SET auth_enc = ? WHERE id = ?")
       .bind((await row(a.id))!.auth_enc, b.id)
       .run();
@@ -49,7 +59,11 @@ describe("ciphertexts bound to their row and field", () => {
 
   it("a ciphertext moved to another field of the same row does not open either", async () => {
     const tenant = await createTenant();
-    const a = await createEndpoint(tenant, { url: receiverUrl("/x"), auth: { type: "header", name: "X-Token", value: "t" }, headers: { "X-A": "1" } });
+    const a = await createEndpoint(tenant, {
+      url: receiverUrl("/x"),
+      auth: { type: "header", name: "X-Token", value: "t" },
+      headers: { "X-A": "1" },
+    });
     const sealed = (await row(a.id))!;
     await env.DB.prepare("UPDATE endpoints SET auth_enc = ? WHERE id = ?").bind(sealed.headers_enc, a.id).run();
     const test = await api("POST", `/v1/tenants/${tenant}/endpoints/${a.id}/test`, { body: {} });
@@ -75,7 +89,11 @@ describe("key rotation", () => {
   it("a new ENCRYPTION_KEY with the old one in ENCRYPTION_KEYS_OLD: old rows open, the reseal pass moves them, then the old key can go", async () => {
     const tenant = await createTenant();
     const path = uniquePath("/rotated");
-    const ep = await createEndpoint(tenant, { url: receiverUrl(path), auth: { type: "basic", username: "u", password: "p" }, headers: { "X-H": "v" } });
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl(path),
+      auth: { type: "basic", username: "u", password: "p" },
+      headers: { "X-H": "v" },
+    });
     const before = (await row(ep.id))!;
     const rotated = { ...env, ENCRYPTION_KEY: NEW_KEY, ENCRYPTION_KEYS_OLD: OLD_KEY } as Env;
     const onlyNew = { ...env, ENCRYPTION_KEY: NEW_KEY, ENCRYPTION_KEYS_OLD: "" } as Env;
@@ -83,7 +101,11 @@ describe("key rotation", () => {
 
     // Without the old key the row cannot be read; with it in ENCRYPTION_KEYS_OLD it can.
     await expect(decryptText(onlyNew, before.auth_enc!, ctxOf(ep.id, "auth_enc"))).rejects.toThrow();
-    expect(JSON.parse(await decryptText(rotated, before.auth_enc!, ctxOf(ep.id, "auth_enc")))).toEqual({ type: "basic", username: "u", password: "p" });
+    expect(JSON.parse(await decryptText(rotated, before.auth_enc!, ctxOf(ep.id, "auth_enc")))).toEqual({
+      type: "basic",
+      username: "u",
+      password: "p",
+    });
 
     // The reseal pass re-encrypts every sealed field under the new key.
     let total = 0;
@@ -99,7 +121,9 @@ describe("key rotation", () => {
     const after = (await row(ep.id))!;
     for (const col of ["secrets_enc", "auth_enc", "headers_enc"] as const) {
       expect(after[col]).not.toBe(before[col]);
-      expect(await decryptText(onlyNew, after[col]!, ctxOf(ep.id, col))).toBe(await decryptText(rotated, before[col]!, ctxOf(ep.id, col)));
+      expect(await decryptText(onlyNew, after[col]!, ctxOf(ep.id, col))).toBe(
+        await decryptText(rotated, before[col]!, ctxOf(ep.id, col)),
+      );
     }
     // And a write with the new key alone seals under it too (lazy re-encryption on write).
     const sealed = await encryptText(onlyNew, "x", ctxOf(ep.id, "auth_enc"));

@@ -35,7 +35,8 @@ describe("tenant isolation", () => {
     const B = await createTenant("orgB");
     const path = uniquePath("/ok");
     const endpoint = await createEndpoint(A, { url: receiverUrl(path) });
-    const event = (await api("POST", `/v1/tenants/${A}/events`, { body: { type: "a.b", data: { secret: "A-data" } } })).body;
+    const event = (await api("POST", `/v1/tenants/${A}/events`, { body: { type: "a.b", data: { secret: "A-data" } } }))
+      .body;
     const delivery = (
       await eventually(
         () => api("GET", `/v1/tenants/${A}/deliveries`),
@@ -43,21 +44,42 @@ describe("tenant isolation", () => {
       )
     ).body.data[0];
     const attempt = (await api("GET", `/v1/tenants/${A}/attempts`)).body.data[0];
-    const task = (await api("POST", `/v1/tenants/${A}/endpoints/${endpoint.id}/recover`, { body: { since: "2020-01-01T00:00:00Z" } })).body;
+    const task = (
+      await api("POST", `/v1/tenants/${A}/endpoints/${endpoint.id}/recover`, {
+        body: { since: "2020-01-01T00:00:00Z" },
+      })
+    ).body;
     const aKey = (await api("POST", "/v1/api-keys", { body: { name: "A key", scopes: ["admin"], tenant_id: A } })).body;
     const aSession = (await api("POST", `/v1/tenants/${A}/portal-sessions`, { body: {} })).body;
     const typeName = `iso${Date.now().toString(36)}.type`;
     await api("POST", "/v1/event-types", { body: { name: typeName } });
-    const aIds = [endpoint.id, event.id, delivery.id, attempt.id, task.id, aKey.id, aSession.id, endpoint.secret, aKey.key, aSession.token];
+    const aIds = [
+      endpoint.id,
+      event.id,
+      delivery.id,
+      attempt.id,
+      task.id,
+      aKey.id,
+      aSession.id,
+      endpoint.secret,
+      aKey.key,
+      aSession.token,
+    ];
 
     const credentials: Record<string, string> = {};
     for (const scope of ["admin", "ingest", "read"]) {
-      credentials[`B ${scope} key`] = (await api("POST", "/v1/api-keys", { body: { name: `B ${scope}`, scopes: [scope], tenant_id: B } })).body.key;
+      credentials[`B ${scope} key`] = (
+        await api("POST", "/v1/api-keys", { body: { name: `B ${scope}`, scopes: [scope], tenant_id: B } })
+      ).body.key;
     }
     credentials["B portal session"] = (await api("POST", `/v1/tenants/${B}/portal-sessions`, { body: {} })).body.token;
-    credentials["B read-only portal session"] = (await api("POST", `/v1/tenants/${B}/portal-sessions`, { body: { read_only: true } })).body.token;
+    credentials["B read-only portal session"] = (
+      await api("POST", `/v1/tenants/${B}/portal-sessions`, { body: { read_only: true } })
+    ).body.token;
 
-    const doc = (await api("GET", "/openapi.json", { key: null })).body as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await api("GET", "/openapi.json", { key: null })).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const params: Record<string, string> = {
       tenant_id: A,
       endpoint_id: endpoint.id,
@@ -85,7 +107,9 @@ describe("tenant isolation", () => {
           if (leaked.length) problems.push(`${who}: ${route} leaked ${leaked.join(", ")}`);
           if (res.status >= 200 && res.status < 300) {
             const harmless =
-              SHARED_READS.has(route) || (route === "GET /v1/tenants" && !text.includes(A)) || (route === "GET /v1/api-keys" && !text.includes(aKey.id));
+              SHARED_READS.has(route) ||
+              (route === "GET /v1/tenants" && !text.includes(A)) ||
+              (route === "GET /v1/api-keys" && !text.includes(aKey.id));
             if (!harmless) problems.push(`${who}: ${route} answered ${res.status}`);
           } else if (template.includes("{tenant_id}") && res.status === 403 && who.includes("key")) {
             // A tenant-bound key must get 404 on another tenant's routes, never a hint that it exists.

@@ -23,7 +23,11 @@ const nestedText = (depth: number) => `${'{"a":'.repeat(depth)}1${"}".repeat(dep
  * during the run: the first `limit` calls can never be limited, and within 2 × limit + 1 calls
  * one must be.
  */
-async function firstLimited(limit: number, call: () => Promise<{ status: number; body: any; headers: Headers }>, expected: number) {
+async function firstLimited(
+  limit: number,
+  call: () => Promise<{ status: number; body: any; headers: Headers }>,
+  expected: number,
+) {
   for (let i = 1; i <= 2 * limit + 1; i++) {
     const res = await call();
     if (res.status === 429) {
@@ -48,11 +52,17 @@ describe("request bodies are bounded before parsing", () => {
     expectEnvelope(await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: big }), 413, "payload_too_large");
     const ep = await createEndpoint(tenant, { url: receiverUrl("/x") });
     expectEnvelope(
-      await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { metadata: { k: "v".repeat(300 * KiB) } } }),
+      await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, {
+        body: { metadata: { k: "v".repeat(300 * KiB) } },
+      }),
       413,
       "payload_too_large",
     );
-    expectEnvelope(await api("POST", "/v1/tenants", { raw: `{"name":"${"n".repeat(300 * KiB)}"}` }), 413, "payload_too_large");
+    expectEnvelope(
+      await api("POST", "/v1/tenants", { raw: `{"name":"${"n".repeat(300 * KiB)}"}` }),
+      413,
+      "payload_too_large",
+    );
   });
 
   it("1 MiB on test and test-filter: a 900 KiB body passes, 1.1 MiB is 413", async () => {
@@ -62,9 +72,15 @@ describe("request bodies are bounded before parsing", () => {
     const ok = await api("POST", filterPath, { body: { data: { k: "v", pad: "p".repeat(900 * KiB) } } });
     expect(ok.status).toBe(200);
     expect(ok.body.matches).toBe(true);
-    expectEnvelope(await api("POST", filterPath, { body: { data: { pad: "p".repeat(1100 * KiB) } } }), 413, "payload_too_large");
     expectEnvelope(
-      await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: { data: { pad: "p".repeat(1100 * KiB) } } }),
+      await api("POST", filterPath, { body: { data: { pad: "p".repeat(1100 * KiB) } } }),
+      413,
+      "payload_too_large",
+    );
+    expectEnvelope(
+      await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, {
+        body: { data: { pad: "p".repeat(1100 * KiB) } },
+      }),
       413,
       "payload_too_large",
     );
@@ -92,21 +108,35 @@ describe("request bodies are bounded before parsing", () => {
 describe("JSON nesting", () => {
   it("an event whose data nests deeper than 64 levels is 400; 5,000 levels too, without a crash", async () => {
     const tenant = await createTenant();
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: nested(60) } })).status).toBe(202);
+    expect(
+      (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: nested(60) } })).status,
+    ).toBe(202);
     for (const depth of [70, 5000]) {
-      const res = await api("POST", `/v1/tenants/${tenant}/events`, { raw: `{"type":"a.b","data":${nestedText(depth)}}` });
+      const res = await api("POST", `/v1/tenants/${tenant}/events`, {
+        raw: `{"type":"a.b","data":${nestedText(depth)}}`,
+      });
       expectEnvelope(res, 400, "bad_request");
       expect(res.body.error.message).toMatch(/64 levels/);
     }
-    const batch = await api("POST", `/v1/tenants/${tenant}/events/batch`, { raw: `{"events":[{"type":"a.b","data":${nestedText(100)}}]}` });
+    const batch = await api("POST", `/v1/tenants/${tenant}/events/batch`, {
+      raw: `{"events":[{"type":"a.b","data":${nestedText(100)}}]}`,
+    });
     expectEnvelope(batch, 400, "bad_request");
   });
 
   it("every JSON route refuses deep bodies (an endpoint's metadata, test-filter data)", async () => {
     const tenant = await createTenant();
     const ep = await createEndpoint(tenant, { url: receiverUrl("/x") });
-    expectEnvelope(await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test-filter`, { raw: `{"data":${nestedText(200)}}` }), 400, "bad_request");
-    expectEnvelope(await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { raw: `{"metadata":${nestedText(100)}}` }), 400, "bad_request");
+    expectEnvelope(
+      await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test-filter`, { raw: `{"data":${nestedText(200)}}` }),
+      400,
+      "bad_request",
+    );
+    expectEnvelope(
+      await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { raw: `{"metadata":${nestedText(100)}}` }),
+      400,
+      "bad_request",
+    );
   });
 
   it("only /v1 bodies are parsed (after authentication): a deep body anywhere else is never read", async () => {
@@ -146,34 +176,46 @@ describe("endpoints per tenant", () => {
     expect(full.body.error.message).toMatch(/1000 endpoints/);
     // Another tenant is not affected.
     const other = await createTenant();
-    expect((await api("POST", `/v1/tenants/${other}/endpoints`, { body: { url: receiverUrl("/x") } })).status).toBe(201);
+    expect((await api("POST", `/v1/tenants/${other}/endpoints`, { body: { url: receiverUrl("/x") } })).status).toBe(
+      201,
+    );
     expect((await api("DELETE", `/v1/tenants/${tenant}/endpoints/${first.id}`)).status).toBe(204);
-    expect((await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: receiverUrl("/x") } })).status).toBe(201);
+    expect((await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: receiverUrl("/x") } })).status).toBe(
+      201,
+    );
   });
 });
 
 describe("per-tenant action rate limits (TENANT_ACTION_LIMITER: 60 per 60 s per tenant and action)", () => {
-  const bogus = { ep: "ep_01jd0000000000000000000000", dlv: "dlv_01jd0000000000000000000000", evt: "evt_01jd0000000000000000000000" };
+  const bogus = {
+    ep: "ep_01jd0000000000000000000000",
+    dlv: "dlv_01jd0000000000000000000000",
+    evt: "evt_01jd0000000000000000000000",
+  };
   it.each([
     ["test", (t: string) => `/v1/tenants/${t}/endpoints/${bogus.ep}/test`, {}],
     ["test-filter", (t: string) => `/v1/tenants/${t}/endpoints/${bogus.ep}/test-filter`, { data: { n: 1 } }],
     ["retry", (t: string) => `/v1/tenants/${t}/deliveries/${bogus.dlv}/retry`, undefined],
     ["resend", (t: string) => `/v1/tenants/${t}/events/${bogus.evt}/resend`, undefined],
     ["recover", (t: string) => `/v1/tenants/${t}/endpoints/${bogus.ep}/recover`, { since: "2026-01-01T00:00:00Z" }],
-  ])("%s: past 60 calls in a minute, 429 with Retry-After; another tenant is unaffected", async (_action, path, body) => {
-    const tenant = await createTenant();
-    const limited = await firstLimited(60, () => api("POST", path(tenant), { body }), 404);
-    expectEnvelope(limited, 429, "rate_limited");
-    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
-    const other = await createTenant();
-    expect((await api("POST", path(other), { body })).status).toBe(404);
-  });
+  ])(
+    "%s: past 60 calls in a minute, 429 with Retry-After; another tenant is unaffected",
+    async (_action, path, body) => {
+      const tenant = await createTenant();
+      const limited = await firstLimited(60, () => api("POST", path(tenant), { body }), 404);
+      expectEnvelope(limited, 429, "rate_limited");
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+      const other = await createTenant();
+      expect((await api("POST", path(other), { body })).status).toBe(404);
+    },
+  );
 });
 
 describe("failed authentication is throttled per client (AUTH_FAILURE_LIMITER: 20 per 60 s)", () => {
   // The refusal is of failures only: a good key from that address passes (test/security/auth-throttle.test.ts).
   it("after 20 bad keys a client gets 429 for its failures; its good key and other clients are unaffected", async () => {
-    const call = (key: string, ip: string) => api("GET", "/v1/tenants?limit=1", { key, headers: { "cf-connecting-ip": ip } });
+    const call = (key: string, ip: string) =>
+      api("GET", "/v1/tenants?limit=1", { key, headers: { "cf-connecting-ip": ip } });
     const ip = `203.0.113.${Math.floor(Math.random() * 200) + 1}`;
     let n = 0;
     const throttled = await firstLimited(20, () => call(`ek_wrong_${n++}`, ip), 401);

@@ -19,7 +19,11 @@ describe("cache-control: no-store on every /v1 answer", () => {
     expectNoStore(created, "create endpoint", 201);
     expect(created.body.secret).toMatch(/^whsec_/);
     const ep = created.body.id as string;
-    expectNoStore(await api("POST", `/v1/tenants/${tenant}/endpoints/${ep}/rotate-secret`, { body: {} }), "rotate-secret", 200);
+    expectNoStore(
+      await api("POST", `/v1/tenants/${tenant}/endpoints/${ep}/rotate-secret`, { body: {} }),
+      "rotate-secret",
+      200,
+    );
     expectNoStore(await api("GET", `/v1/tenants/${tenant}/endpoints/${ep}/secret`), "reveal secret", 200);
     const tested = await api("POST", `/v1/tenants/${tenant}/test-url`, { body: { url: receiverUrl("/ok") } });
     expectNoStore(tested, "test-url", 200);

@@ -15,7 +15,8 @@ import { workerWith } from "../helpers/portal";
 async function tenantWithBoundAdmin(retention = 10) {
   const id = uniqueTenantId();
   expect((await api("POST", "/v1/tenants", { body: { id, name: id, retention_days: retention } })).status).toBe(201);
-  const key = (await api("POST", "/v1/api-keys", { body: { name: "bound admin", scopes: ["admin"], tenant_id: id } })).body.key as string;
+  const key = (await api("POST", "/v1/api-keys", { body: { name: "bound admin", scopes: ["admin"], tenant_id: id } }))
+    .body.key as string;
   return { id, key };
 }
 
@@ -31,8 +32,11 @@ describe("tenant settings the operator owns", () => {
     expect((await api("GET", `/v1/tenants/${id}`)).body.environment).toBe("production");
     // The root key and an admin key bound to no tenant may.
     expect((await api("PATCH", `/v1/tenants/${id}`, { body: { environment: "sandbox" } })).status).toBe(200);
-    const unbound = (await api("POST", "/v1/api-keys", { body: { name: "operator", scopes: ["admin"] } })).body.key as string;
-    expect((await api("PATCH", `/v1/tenants/${id}`, { key: unbound, body: { environment: "production" } })).status).toBe(200);
+    const unbound = (await api("POST", "/v1/api-keys", { body: { name: "operator", scopes: ["admin"] } })).body
+      .key as string;
+    expect(
+      (await api("PATCH", `/v1/tenants/${id}`, { key: unbound, body: { environment: "production" } })).status,
+    ).toBe(200);
   });
 
   it("a tenant-bound admin key may shorten retention_days and rename, but not lengthen retention", async () => {
@@ -59,7 +63,10 @@ describe("portal settings that reach the CSP are refused at start", () => {
     ]) {
       expect(parseLogoUrl(bad, false).ok, bad).toBe(false);
     }
-    expect(parseLogoUrl("https://cdn.example.com/brand/logo.png?v=2", false)).toEqual({ ok: true, url: "https://cdn.example.com/brand/logo.png?v=2" });
+    expect(parseLogoUrl("https://cdn.example.com/brand/logo.png?v=2", false)).toEqual({
+      ok: true,
+      url: "https://cdn.example.com/brand/logo.png?v=2",
+    });
   });
 
   it("frame ancestors: a wildcard only as the leftmost label of a domain that is not a public suffix or a shared platform", () => {
@@ -77,7 +84,12 @@ describe("portal settings that reach the CSP are refused at start", () => {
     ]) {
       expect(parseFrameOrigin(bad, false).ok, bad).toBe(false);
     }
-    for (const good of ["https://*.acme.example", "https://*.dash.acme.co.uk", "https://dash.workers.dev", "https://my-app.workers.dev"]) {
+    for (const good of [
+      "https://*.acme.example",
+      "https://*.dash.acme.co.uk",
+      "https://dash.workers.dev",
+      "https://my-app.workers.dev",
+    ]) {
       expect(parseFrameOrigin(good, false).ok, good).toBe(true);
     }
   });
@@ -85,7 +97,10 @@ describe("portal settings that reach the CSP are refused at start", () => {
   it("readConfig refuses a bad value with a message naming the variable; the Worker answers nothing with it", async () => {
     const cases: [Partial<Env>, RegExp][] = [
       [{ PORTAL_LOGO_URL: "https://cdn.example.com;script-src*;x/logo.png" }, /PORTAL_LOGO_URL/],
-      [{ PORTAL_FRAME_ANCESTORS: "https://dash.example https://*.workers.dev" }, /PORTAL_FRAME_ANCESTORS.*\*\.workers\.dev/],
+      [
+        { PORTAL_FRAME_ANCESTORS: "https://dash.example https://*.workers.dev" },
+        /PORTAL_FRAME_ANCESTORS.*\*\.workers\.dev/,
+      ],
       [{ PORTAL_FRAME_ANCESTORS: "https://a.example;script-src *" }, /PORTAL_FRAME_ANCESTORS/],
     ];
     for (const [vars, message] of cases) {

@@ -104,11 +104,15 @@ describe("platform limits: Durable Object RPC", () => {
 
 describe("platform limits: Durable Object SQL (the object's own storage.sql)", () => {
   const inLog = <T>(fn: (sql: SqlStorage) => T) =>
-    runInDurableObject(env.TENANT_LOG.getByName(uniqueTenantId()), (_i: PlainTenantLog, state) => fn(state.storage.sql));
+    runInDurableObject(env.TENANT_LOG.getByName(uniqueTenantId()), (_i: PlainTenantLog, state) =>
+      fn(state.storage.sql),
+    );
 
   it("a row over 2 MB throws sqlite_row_bytes (the local runtime would store it)", async () => {
     await inLog((sql) => sql.exec("INSERT INTO meta (k, v) VALUES (?, ?)", "fits", "x".repeat(SQLITE_ROW_BYTES - 100)));
-    const err = await refusal(() => inLog((sql) => sql.exec("INSERT INTO meta (k, v) VALUES (?, ?)", "big", "x".repeat(SQLITE_ROW_BYTES))));
+    const err = await refusal(() =>
+      inLog((sql) => sql.exec("INSERT INTO meta (k, v) VALUES (?, ?)", "big", "x".repeat(SQLITE_ROW_BYTES))),
+    );
     expect(err.limit).toBe("sqlite_row_bytes");
     expect(err.message).toContain("TenantLog INSERT INTO meta");
   });
@@ -139,7 +143,10 @@ describe("platform limits: queue producer", () => {
   it("a batch of 101 messages, or over 256 KB, throws", async () => {
     const many = Array.from({ length: 101 }, () => ({ body: { kind: "x" }, contentType: "json" as const }));
     expect((await refusal(() => queue.sendBatch(many))).limit).toBe("queue_batch_messages");
-    const heavy = Array.from({ length: 3 }, () => ({ body: { pad: "a".repeat(100_000) }, contentType: "json" as const }));
+    const heavy = Array.from({ length: 3 }, () => ({
+      body: { pad: "a".repeat(100_000) },
+      contentType: "json" as const,
+    }));
     expect((await refusal(() => queue.sendBatch(heavy))).limit).toBe("queue_batch_bytes");
   });
 

@@ -6,9 +6,18 @@ import { createApp } from "../../src/app";
 import { api, createTenant, ROOT_KEY } from "../helpers/api";
 
 // The app with the real Rate Limiting binding configured at 3 requests / 10 s (vitest.config.ts).
-const strictEnv = () => ({ ...env, INGEST_LIMITER: (env as unknown as { STRICT_INGEST_LIMITER: RateLimit }).STRICT_INGEST_LIMITER });
+const strictEnv = () => ({
+  ...env,
+  INGEST_LIMITER: (env as unknown as { STRICT_INGEST_LIMITER: RateLimit }).STRICT_INGEST_LIMITER,
+});
 
-async function ingest(app: ReturnType<typeof createApp>, tenant: string, key: string, path = "events", body: unknown = { type: "a.b", data: {} }) {
+async function ingest(
+  app: ReturnType<typeof createApp>,
+  tenant: string,
+  key: string,
+  path = "events",
+  body: unknown = { type: "a.b", data: {} },
+) {
   const res = await app.fetch(
     new Request(`http://edgehooks.test/v1/tenants/${tenant}/${path}`, {
       method: "POST",
@@ -44,7 +53,8 @@ describe("ingest rate limit", () => {
     expect(env.INGEST_LIMITER).toBeDefined();
     const tenant = await createTenant();
     const app = createApp();
-    const newKey = async (name: string) => (await api("POST", "/v1/api-keys", { body: { name, scopes: ["ingest"], tenant_id: tenant } })).body.key as string;
+    const newKey = async (name: string) =>
+      (await api("POST", "/v1/api-keys", { body: { name, scopes: ["ingest"], tenant_id: tenant } })).body.key as string;
     const run = await inOneWindow(async () => {
       const [key, other] = [await newKey("busy"), await newKey("calm")];
       const statuses: number[] = [];
@@ -62,12 +72,17 @@ describe("ingest rate limit", () => {
     expect(run.statuses.slice(0, 3)).toEqual([202, 202, 202]);
     expect(run.statuses.slice(3)).toEqual([429, 429, 429]);
     expect(run.limited!.headers.get("retry-after")).toBe("10");
-    expect(run.limited!.body.error).toMatchObject({ code: "rate_limited", request_id: run.limited!.headers.get("x-request-id") });
+    expect(run.limited!.body.error).toMatchObject({
+      code: "rate_limited",
+      request_id: run.limited!.headers.get("x-request-id"),
+    });
     expect(run.batch).toBe(429);
     expect(run.otherKey).toBe(202);
     // Reads are not limited.
     const read = await app.fetch(
-      new Request(`http://edgehooks.test/v1/tenants/${tenant}/events`, { headers: { authorization: `Bearer ${ROOT_KEY}` } }),
+      new Request(`http://edgehooks.test/v1/tenants/${tenant}/events`, {
+        headers: { authorization: `Bearer ${ROOT_KEY}` },
+      }),
       strictEnv(),
       createExecutionContext(),
     );

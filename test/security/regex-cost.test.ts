@@ -55,30 +55,48 @@ describe("$regex cost accounting", () => {
 describe("$regex cost at the edges of the service", () => {
   it("answers 400 at create and update for a pattern over the ceiling", async () => {
     const tenant = await createTenant();
-    const created = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: receiverUrl("/x"), filter: { "data.s": { $regex: HUGE } } } });
+    const created = await api("POST", `/v1/tenants/${tenant}/endpoints`, {
+      body: { url: receiverUrl("/x"), filter: { "data.s": { $regex: HUGE } } },
+    });
     expect(created.status).toBe(400);
     expect(created.body.error.issues[0].path).toBe("filter.data.s.$regex");
     expect(created.body.error.issues[0].message).toMatch(/instructions/);
     const ep = await createEndpoint(tenant, { url: receiverUrl("/x") });
-    expect((await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { filter: { "data.s": { $regex: HUGE } } } })).status).toBe(400);
+    expect(
+      (
+        await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, {
+          body: { filter: { "data.s": { $regex: HUGE } } },
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it("test-filter with a read-only key: a stored over-ceiling pattern is a 400, a dear one does not run on 16 KiB", async () => {
     const tenant = await createTenant();
-    const key = (await api("POST", "/v1/api-keys", { body: { name: "ro", scopes: ["read"], tenant_id: tenant } })).body.key as string;
+    const key = (await api("POST", "/v1/api-keys", { body: { name: "ro", scopes: ["read"], tenant_id: tenant } })).body
+      .key as string;
     const huge = await createEndpoint(tenant, { url: receiverUrl("/x"), filter: { "data.s": { $regex: "^a" } } });
     await env.DB.prepare("UPDATE endpoints SET filter = ? WHERE id = ?")
       .bind(JSON.stringify({ "data.s": { $regex: HUGE } }), huge.id)
       .run();
-    const refused = await api("POST", `/v1/tenants/${tenant}/endpoints/${huge.id}/test-filter`, { key, body: { data: { s: LONG } } });
+    const refused = await api("POST", `/v1/tenants/${tenant}/endpoints/${huge.id}/test-filter`, {
+      key,
+      body: { data: { s: LONG } },
+    });
     expect(refused.status).toBe(400);
     expect(refused.body.error.issues[0].path).toBe("filter.data.s.$regex");
 
     const dear = await createEndpoint(tenant, { url: receiverUrl("/x"), filter: { "data.s": { $regex: DEAR } } });
-    const long = await api("POST", `/v1/tenants/${tenant}/endpoints/${dear.id}/test-filter`, { key, body: { data: { s: LONG } } });
+    const long = await api("POST", `/v1/tenants/${tenant}/endpoints/${dear.id}/test-filter`, {
+      key,
+      body: { data: { s: LONG } },
+    });
     expect(long.status).toBe(200);
     expect(long.body.filter_matches).toBe(false);
-    const short = await api("POST", `/v1/tenants/${tenant}/endpoints/${dear.id}/test-filter`, { key, body: { data: { s: `${"b".repeat(100)}7` } } });
+    const short = await api("POST", `/v1/tenants/${tenant}/endpoints/${dear.id}/test-filter`, {
+      key,
+      body: { data: { s: `${"b".repeat(100)}7` } },
+    });
     expect(short.body.filter_matches).toBe(true);
   });
 
@@ -96,7 +114,11 @@ describe("$regex cost at the edges of the service", () => {
     const sent = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: { s: LONG } } });
     expect(sent.status).toBe(202);
     await waitForReceived(okPath, 1);
-    const [rows] = await logRows<{ n: number }>(tenant, "SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ?", sent.body.id);
+    const [rows] = await logRows<{ n: number }>(
+      tenant,
+      "SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ?",
+      sent.body.id,
+    );
     expect(rows!.n).toBe(1);
     expect(await received(hugePath)).toHaveLength(0);
     expect(await received(dearPath)).toHaveLength(0);

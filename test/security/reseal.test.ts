@@ -20,11 +20,13 @@ const rotated = { ...env, ENCRYPTION_KEY: NEW_KEY, ENCRYPTION_KEYS_OLD: OLD_KEY 
 
 const kidOf = (sealed: string) => sealed.split(".")[1];
 const secretsEnc = async (id: string) =>
-  (await env.DB.prepare("SELECT secrets_enc FROM endpoints WHERE id = ?").bind(id).first<{ secrets_enc: string }>())!.secrets_enc;
+  (await env.DB.prepare("SELECT secrets_enc FROM endpoints WHERE id = ?").bind(id).first<{ secrets_enc: string }>())!
+    .secrets_enc;
 const snapshotEnc = (id: string) =>
   runInDurableObject(
     dispatcherFor(env, id),
-    (i: EndpointDispatcher) => (i as unknown as { store: { endpoint: { secretsEnc: string } | null } }).store.endpoint?.secretsEnc ?? null,
+    (i: EndpointDispatcher) =>
+      (i as unknown as { store: { endpoint: { secretsEnc: string } | null } }).store.endpoint?.secretsEnc ?? null,
   );
 
 /** A v1 ciphertext as the first version wrote it: AES-GCM without associated data. */
@@ -36,7 +38,9 @@ async function legacyV1(keyB64: string, plain: string): Promise<string> {
     .join("")
     .slice(0, 8);
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(plain)));
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(plain)),
+  );
   const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
   return `v1.${kid}.${b64(iv)}.${b64(sealed)}`;
 }
@@ -56,18 +60,22 @@ describe("reseal pass", () => {
     // Three endpoints first (lower ids) whose ciphertexts no key opens, then a readable stale one.
     for (let i = 0; i < 3; i++) {
       const bad = await createEndpoint(tenant, { url: receiverUrl("/x") });
-      await env.DB.prepare("UPDATE endpoints SET secrets_enc = ? WHERE id = ?").bind("v2.0badc0de.AAAAAAAAAAAAAAAA.AAAA", bad.id).run();
+      await env.DB.prepare("UPDATE endpoints SET secrets_enc = ? WHERE id = ?")
+        .bind("v2.0badc0de.AAAAAAAAAAAAAAAA.AAAA", bad.id)
+        .run();
     }
     const good = await createEndpoint(tenant, { url: receiverUrl("/x") });
     const before = await secretsEnc(good.id);
     const newKid = kidOf(await encryptText(rotated, "x", "c"));
     // A page of 2: without a cursor every pass would take the same unreadable rows first.
-    const stale = await env.DB.prepare("SELECT COUNT(*) AS n FROM endpoints WHERE secrets_enc NOT LIKE ?").bind(`v2.${newKid}.%`).first<{ n: number }>();
+    const stale = await env.DB.prepare("SELECT COUNT(*) AS n FROM endpoints WHERE secrets_enc NOT LIKE ?")
+      .bind(`v2.${newKid}.%`)
+      .first<{ n: number }>();
     const took = await passesUntil(rotated, 2, stale!.n + 2, async () => kidOf(await secretsEnc(good.id)) === newKid);
     expect(took).toBeLessThanOrEqual(stale!.n + 2);
-    expect(await decryptText(rotated, await secretsEnc(good.id), fieldContext("endpoints", "secrets_enc", good.id))).toBe(
-      await decryptText(rotated, before, fieldContext("endpoints", "secrets_enc", good.id)),
-    );
+    expect(
+      await decryptText(rotated, await secretsEnc(good.id), fieldContext("endpoints", "secrets_enc", good.id)),
+    ).toBe(await decryptText(rotated, before, fieldContext("endpoints", "secrets_enc", good.id)));
     // Put the test environment back on OLD_KEY for the rows this test resealed.
     const back = { ...env, ENCRYPTION_KEY: OLD_KEY, ENCRYPTION_KEYS_OLD: NEW_KEY } as Env;
     await passesUntil(back, 100, 50, async () => kidOf(await secretsEnc(good.id)) === kidOf(before));
@@ -77,7 +85,9 @@ describe("reseal pass", () => {
     const tenant = await createTenant();
     const ep = await createEndpoint(tenant, { url: receiverUrl("/x") });
     // An update hands the dispatcher its snapshot (creating one does not).
-    expect((await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { description: "held" } })).status).toBe(200);
+    expect(
+      (await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { description: "held" } })).status,
+    ).toBe(200);
     const oldKid = kidOf(await secretsEnc(ep.id));
     expect(kidOf((await snapshotEnc(ep.id))!)).toBe(oldKid);
     // The dispatcher of this endpoint refuses every configure() (an overloaded or resetting object).
@@ -90,7 +100,8 @@ describe("reseal pass", () => {
             const stub = target.getByName(name);
             if (name !== ep.id) return stub;
             return new Proxy(stub, {
-              get: (s, p) => (p === "configure" ? () => Promise.reject(new Error("Durable Object reset")) : Reflect.get(s, p, s)),
+              get: (s, p) =>
+                p === "configure" ? () => Promise.reject(new Error("Durable Object reset")) : Reflect.get(s, p, s),
             });
           };
         },
@@ -126,7 +137,8 @@ describe("reseal pass", () => {
     expect((await resealEndpoints(env as Env, 100)).v1_remaining).toBeGreaterThanOrEqual(0);
     // The pass rewrites it as v2 (while v1 is still accepted) and then reports none left.
     let last = await resealEndpoints(env as Env, 100);
-    for (let n = 0; n < 50 && (await secretsEnc(ep.id)).startsWith("v1."); n++) last = await resealEndpoints(env as Env, 100);
+    for (let n = 0; n < 50 && (await secretsEnc(ep.id)).startsWith("v1."); n++)
+      last = await resealEndpoints(env as Env, 100);
     expect(last.v1_remaining).toBe(0);
     expect(await decryptText(refusing, await secretsEnc(ep.id), context)).toBe(plain);
   });

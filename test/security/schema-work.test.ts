@@ -14,11 +14,19 @@ const typeName = () => `sch${Date.now().toString(36)}${n++}.done`;
 
 describe("event-type schemas with bounded cost", () => {
   it.each([
-    ["a backreference", { type: "object", properties: { s: { type: "string", pattern: "(a)\\1" } } }, "schema.properties.s.pattern"],
+    [
+      "a backreference",
+      { type: "object", properties: { s: { type: "string", pattern: "(a)\\1" } } },
+      "schema.properties.s.pattern",
+    ],
     ["a lookahead", { type: "string", pattern: "a(?=b)" }, "schema.pattern"],
     ["uniqueItems without maxItems", { type: "array", uniqueItems: true }, "schema.uniqueItems"],
     ["uniqueItems over too many items", { type: "array", uniqueItems: true, maxItems: 100_000 }, "schema.uniqueItems"],
-    ["patternProperties", { type: "object", patternProperties: { "^x": { type: "string" } } }, "schema.patternProperties"],
+    [
+      "patternProperties",
+      { type: "object", patternProperties: { "^x": { type: "string" } } },
+      "schema.patternProperties",
+    ],
     ["too many patterns", { anyOf: Array.from({ length: 11 }, (_, i) => ({ pattern: `^p${i}` })) }, "schema"],
   ])("refuses %s with 400 at create and update", async (_what, schema, path) => {
     const name = typeName();
@@ -39,8 +47,13 @@ describe("event-type schemas with bounded cost", () => {
       expect((await api("POST", "/v1/event-types", { body: { name, schema } })).status).toBe(201);
       const bad = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { s: EVIL_INPUT } } });
       expect(bad.status).toBe(422);
-      expect(bad.body.error.issues).toContainEqual({ path: "data.s", message: `String does not match pattern "${pattern}".` });
-      const good = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { s: "a".repeat(40) } } });
+      expect(bad.body.error.issues).toContainEqual({
+        path: "data.s",
+        message: `String does not match pattern "${pattern}".`,
+      });
+      const good = await api("POST", `/v1/tenants/${tenant}/events`, {
+        body: { type: name, data: { s: "a".repeat(40) } },
+      });
       expect(good.status).toBe(202);
     }
   });
@@ -50,19 +63,41 @@ describe("event-type schemas with bounded cost", () => {
     const name = typeName();
     const schema = { type: "object", properties: { d: { type: "string", format: "date", pattern: "^2026-" } } };
     expect((await api("POST", "/v1/event-types", { body: { name, schema } })).status).toBe(201);
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { d: "2026-01-02" } } })).status).toBe(202);
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { d: "2025-01-02" } } })).status).toBe(422);
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { d: "2026-99" } } })).status).toBe(422);
+    expect(
+      (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { d: "2026-01-02" } } })).status,
+    ).toBe(202);
+    expect(
+      (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { d: "2025-01-02" } } })).status,
+    ).toBe(422);
+    expect(
+      (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: { d: "2026-99" } } })).status,
+    ).toBe(422);
   });
 
   it("a bounded uniqueItems is accepted and enforced", async () => {
     const tenant = await createTenant();
     const name = typeName();
-    expect((await api("POST", "/v1/event-types", { body: { name, schema: { type: "array", uniqueItems: true, maxItems: 50 } } })).status).toBe(201);
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: [1, 2, 3] } })).status).toBe(202);
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: [1, 2, 2] } })).status).toBe(422);
+    expect(
+      (
+        await api("POST", "/v1/event-types", {
+          body: { name, schema: { type: "array", uniqueItems: true, maxItems: 50 } },
+        })
+      ).status,
+    ).toBe(201);
+    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: [1, 2, 3] } })).status).toBe(
+      202,
+    );
+    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: [1, 2, 2] } })).status).toBe(
+      422,
+    );
     // maxItems is checked too, so the quadratic check never sees more than 50 items.
-    expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: name, data: Array.from({ length: 51 }, (_, i) => i) } })).status).toBe(422);
+    expect(
+      (
+        await api("POST", `/v1/tenants/${tenant}/events`, {
+          body: { type: name, data: Array.from({ length: 51 }, (_, i) => i) },
+        })
+      ).status,
+    ).toBe(422);
   });
 
   it("each schema is compiled once per version", () => {

@@ -23,14 +23,21 @@ async function deliveredAttempt() {
     secret: "dx_0123456789abc",
   });
   expect(ep.secret).toBe("dx_0123456789abc");
-  expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "job.completed", data: { n: 1 } } })).status).toBe(202);
+  expect(
+    (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "job.completed", data: { n: 1 } } })).status,
+  ).toBe(202);
   const [got] = await waitForReceived(path, 1);
   const attempts = await eventually(
     () => api("GET", `/v1/tenants/${tenant}/attempts?endpoint_id=${ep.id}`),
     (r) => r.body.data?.length === 1,
   );
   const attempt = attempts.body.data[0] as { id: string; delivery_id: string; request_headers: Record<string, string> };
-  return { tenant, attempt, hexSignature: got!.headers[HEADER]!, standardSignature: got!.headers["webhook-signature"]! };
+  return {
+    tenant,
+    attempt,
+    hexSignature: got!.headers[HEADER]!,
+    standardSignature: got!.headers["webhook-signature"]!,
+  };
 }
 
 describe("attempt signatures are shown only to principals that may read the secret", () => {
@@ -39,8 +46,10 @@ describe("attempt signatures are shown only to principals that may read the secr
     expect(attempt.request_headers[HEADER]).toBe(hexSignature);
     expect(attempt.request_headers["webhook-signature"]).toBe(standardSignature);
 
-    const readKey = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read"], tenant_id: tenant } })).body.key;
-    const readOnly = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: { read_only: true } })).body.token;
+    const readKey = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read"], tenant_id: tenant } }))
+      .body.key;
+    const readOnly = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: { read_only: true } })).body
+      .token;
     for (const key of [readKey, readOnly]) {
       const answers = [
         await api("GET", `/v1/tenants/${tenant}/attempts/${attempt.id}`, { key }),

@@ -50,7 +50,9 @@ describe("standard profile", () => {
     expect(verifyStandard(oldSecret, before)).toMatchObject({ type: "job.completed" });
     expect(verifySvix(oldSecret, before)).toMatchObject({ type: "job.completed" });
 
-    const rotation = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, { body: { grace_period_s: 3600 } });
+    const rotation = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, {
+      body: { grace_period_s: 3600 },
+    });
     expect(rotation.status).toBe(200);
     const newSecret = rotation.body.secret;
     expect(newSecret).toMatch(/^whsec_/);
@@ -66,7 +68,9 @@ describe("standard profile", () => {
     }
 
     // Rotating with no grace ends the previous secrets at once: only the newest verifies.
-    const again = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, { body: { grace_period_s: 0 } });
+    const again = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, {
+      body: { grace_period_s: 0 },
+    });
     const newest = again.body.secret;
     expect(again.body.live_secrets).toBe(1);
     const after = await deliverOne(tenant, path);
@@ -102,11 +106,16 @@ describe("standard profile", () => {
     const tenant = await createTenant();
     const path = uniquePath("/ok");
     const ep = await createEndpoint(tenant, { url: receiverUrl(path) });
-    const rotation = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, { body: { grace_period_s: 0 } });
-    const version: number | null = await runInDurableObject(dispatcherFor(env, ep.id), async (i: EndpointDispatcher) => {
-      const { endpoint } = await i.inspect();
-      return endpoint ? endpoint.version : null;
+    const rotation = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, {
+      body: { grace_period_s: 0 },
     });
+    const version: number | null = await runInDurableObject(
+      dispatcherFor(env, ep.id),
+      async (i: EndpointDispatcher) => {
+        const { endpoint } = await i.inspect();
+        return endpoint ? endpoint.version : null;
+      },
+    );
     expect(version).toBe(2);
     const got = await deliverOne(tenant, path);
     expect(verifyStandard(rotation.body.secret, got)).toEqual(JSON.parse(got.body));
@@ -140,7 +149,10 @@ describe("hmac-sha256-hex profile", () => {
   ])("%s (prefix %j) verifies the vendor way, alongside the standard headers", async (header, prefix) => {
     const tenant = await createTenant();
     const path = uniquePath("/ok");
-    const ep = await createEndpoint(tenant, { url: receiverUrl(path), signature: { scheme: "hmac-sha256-hex", header, prefix } });
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl(path),
+      signature: { scheme: "hmac-sha256-hex", header, prefix },
+    });
     const got = await deliverOne(tenant, path);
     const value = got.headers[header.toLowerCase()]!;
     expect(value).toMatch(new RegExp(`^${prefix.replace("=", "\\=")}[0-9a-f]{64}$`));
@@ -159,11 +171,20 @@ describe("hmac-sha256-hex profile", () => {
 
 describe("envelopes", () => {
   it.each([
-    ["standard", (id: string) => ({ id, type: "job.completed", timestamp: expect.any(String), data: { job_id: "j1" } })],
+    [
+      "standard",
+      (id: string) => ({ id, type: "job.completed", timestamp: expect.any(String), data: { job_id: "j1" } }),
+    ],
     ["event-data", () => ({ event: "job.completed", data: { job_id: "j1" } })],
     [
       "jsonapi",
-      (id: string) => ({ data: { type: "event", id, attributes: { event_type: "job.completed", created_at: expect.any(String), data: { job_id: "j1" } } } }),
+      (id: string) => ({
+        data: {
+          type: "event",
+          id,
+          attributes: { event_type: "job.completed", created_at: expect.any(String), data: { job_id: "j1" } },
+        },
+      }),
     ],
   ])("%s", async (envelope, shape) => {
     const tenant = await createTenant();

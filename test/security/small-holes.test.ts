@@ -19,14 +19,17 @@ describe("malformed input answers 4xx in the envelope", () => {
     expect(res.headers.get("x-request-id")).toBe(res.body.error.request_id);
   });
 
-  it.each(["v1=\r\n", "a\nb", "x\r", "\u0000"])("a signature prefix with control characters (%j) is refused", async (prefix) => {
-    const tenant = await createTenant();
-    const res = await api("POST", `/v1/tenants/${tenant}/endpoints`, {
-      body: { url: receiverUrl("/x"), signature: { scheme: "hmac-sha256-hex", header: "X-Sig", prefix } },
-    });
-    expect(res.status).toBe(400);
-    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain("signature.prefix");
-  });
+  it.each(["v1=\r\n", "a\nb", "x\r", "\u0000"])(
+    "a signature prefix with control characters (%j) is refused",
+    async (prefix) => {
+      const tenant = await createTenant();
+      const res = await api("POST", `/v1/tenants/${tenant}/endpoints`, {
+        body: { url: receiverUrl("/x"), signature: { scheme: "hmac-sha256-hex", header: "X-Sig", prefix } },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain("signature.prefix");
+    },
+  );
 });
 
 describe("tenant list cursors", () => {
@@ -67,12 +70,15 @@ describe("SSRF residuals", () => {
     expect(checkDestination(url, strict).ok).toBe(false);
   });
 
-  it.each(["https://[2001:3::1]/", "https://[2001:30::1]/", "https://[3fff:1000::1]/", "https://[2606:4700::1111]/", "https://example.com./"])(
-    "%s (just outside those blocks) is still allowed",
-    (url) => {
-      expect(checkDestination(url, strict).ok).toBe(true);
-    },
-  );
+  it.each([
+    "https://[2001:3::1]/",
+    "https://[2001:30::1]/",
+    "https://[3fff:1000::1]/",
+    "https://[2606:4700::1111]/",
+    "https://example.com./",
+  ])("%s (just outside those blocks) is still allowed", (url) => {
+    expect(checkDestination(url, strict).ok).toBe(true);
+  });
 });
 
 describe("the root key's strength", () => {
@@ -87,7 +93,9 @@ describe("the root key's strength", () => {
 
   it("accepts the test key and a generated one", () => {
     expect(rootKeyProblem(ROOT_KEY)).toBeNull();
-    expect(rootKeyProblem(`ek_root_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`)).toBeNull();
+    expect(
+      rootKeyProblem(`ek_root_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`),
+    ).toBeNull();
   });
 
   it("a weak root key authenticates nobody, even when presented exactly", async () => {

@@ -19,7 +19,12 @@ describe("test-url ports", () => {
     expect(TEST_URL_PORTS).toEqual([443, 80, 8443]);
     const tenant = await createTenant();
     const production = workerWith({ ALLOW_PRIVATE_URLS: "false" });
-    for (const url of ["https://example.com:22/hook", "https://example.com:6379/", "http://example.com:8080/x", "https://example.com:444/"]) {
+    for (const url of [
+      "https://example.com:22/hook",
+      "https://example.com:6379/",
+      "http://example.com:8080/x",
+      "https://example.com:444/",
+    ]) {
       const res = await production(
         new Request(`http://edgehooks.test/v1/tenants/${tenant}/test-url`, {
           method: "POST",
@@ -38,20 +43,30 @@ describe("test-url ports", () => {
 describe("API keys minted by a tenant-bound admin key", () => {
   it(`at most MAX_KEYS_PER_TENANT live keys per tenant (409); revoking one makes room; the root key is not capped`, async () => {
     const tenant = await createTenant();
-    const admin = (await api("POST", "/v1/api-keys", { body: { name: "bound admin", scopes: ["admin"], tenant_id: tenant } })).body;
+    const admin = (
+      await api("POST", "/v1/api-keys", { body: { name: "bound admin", scopes: ["admin"], tenant_id: tenant } })
+    ).body;
     let last: { id: string } | undefined;
     for (let i = 1; i < MAX_KEYS_PER_TENANT; i++) {
       const res = await api("POST", "/v1/api-keys", { key: admin.key, body: { name: `k${i}`, scopes: ["read"] } });
       expect(res.status, `key ${i + 1}`).toBe(201);
       last = res.body;
     }
-    const over = await api("POST", "/v1/api-keys", { key: admin.key, body: { name: "one too many", scopes: ["read"] } });
+    const over = await api("POST", "/v1/api-keys", {
+      key: admin.key,
+      body: { name: "one too many", scopes: ["read"] },
+    });
     expect(over.status).toBe(409);
     expect(over.body.error.code).toBe("conflict");
     expect(over.body.error.message).toMatch(String(MAX_KEYS_PER_TENANT));
     expect((await api("DELETE", `/v1/api-keys/${last!.id}`, { key: admin.key })).status).toBe(204);
-    expect((await api("POST", "/v1/api-keys", { key: admin.key, body: { name: "room again", scopes: ["read"] } })).status).toBe(201);
-    expect((await api("POST", "/v1/api-keys", { body: { name: "by the operator", scopes: ["read"], tenant_id: tenant } })).status).toBe(201);
+    expect(
+      (await api("POST", "/v1/api-keys", { key: admin.key, body: { name: "room again", scopes: ["read"] } })).status,
+    ).toBe(201);
+    expect(
+      (await api("POST", "/v1/api-keys", { body: { name: "by the operator", scopes: ["read"], tenant_id: tenant } }))
+        .status,
+    ).toBe(201);
   });
 });
 
@@ -61,7 +76,9 @@ describe("a tenant re-created with the same id", () => {
   it("no cached key of the old incarnation works on the new one, even within CONFIG_CACHE_TTL_S", async () => {
     const TTL_MS = 5000; // the test deployment's CONFIG_CACHE_TTL_S default
     const tenant = await createTenant();
-    const old = (await api("POST", "/v1/api-keys", { body: { name: "old incarnation", scopes: ["admin"], tenant_id: tenant } })).body;
+    const old = (
+      await api("POST", "/v1/api-keys", { body: { name: "old incarnation", scopes: ["admin"], tenant_id: tenant } })
+    ).body;
     // This isolate caches the key; another isolate deletes the tenant (its D1 batch), so this cache still holds it.
     expect(await resolvePrincipal(env as Env, old.key, TTL_MS)).toMatchObject({ kind: "api_key", tenantId: tenant });
     const deletedAt = Date.now();

@@ -9,7 +9,12 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { FanoutBatchMessage, fanoutMessage, MAX_EVENTS_PER_FANOUT_MESSAGE, MAX_FANOUT_MESSAGE_BYTES } from "../../src/domain/queue-messages";
+import {
+  FanoutBatchMessage,
+  fanoutMessage,
+  MAX_EVENTS_PER_FANOUT_MESSAGE,
+  MAX_FANOUT_MESSAGE_BYTES,
+} from "../../src/domain/queue-messages";
 import { FanoutSender } from "../../src/tenant-log/fanout-sender";
 import { HANDOFF_PAGE_BYTES, PAYLOAD_PAGE_BYTES } from "../../src/tenant-log/handoff-page";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
@@ -53,7 +58,10 @@ describe("fan-out messages", () => {
       sent.push([...batch]);
       if (sent.length === 1) await first;
     });
-    const queued = [sender.queue(ids.slice(0, 1)), ...Array.from({ length: 6 }, (_, k) => sender.queue(ids.slice(1 + k * 99, 1 + (k + 1) * 99)))];
+    const queued = [
+      sender.queue(ids.slice(0, 1)),
+      ...Array.from({ length: 6 }, (_, k) => sender.queue(ids.slice(1 + k * 99, 1 + (k + 1) * 99))),
+    ];
     release();
     await Promise.all(queued);
     const largest = sent.reduce((a, b) => (b.length > a.length ? b : a));
@@ -71,8 +79,15 @@ describe("fan-out messages", () => {
 
   it("the largest body the schema accepts (every field at its bound) is under the queue's 128 KB; one more id is refused", () => {
     const long = (c: string, n: number) => c.repeat(n);
-    const ids = Array.from({ length: MAX_EVENTS_PER_FANOUT_MESSAGE }, (_, i) => `${long("e", 60)}${i.toString().padStart(4, "0")}`);
-    const body = { ...fanoutMessage(long("t", 64), ids, long("o", 80)), redrives: Number.MAX_SAFE_INTEGER, resume_after: long("d", 64) };
+    const ids = Array.from(
+      { length: MAX_EVENTS_PER_FANOUT_MESSAGE },
+      (_, i) => `${long("e", 60)}${i.toString().padStart(4, "0")}`,
+    );
+    const body = {
+      ...fanoutMessage(long("t", 64), ids, long("o", 80)),
+      redrives: Number.MAX_SAFE_INTEGER,
+      resume_after: long("d", 64),
+    };
     expect(FanoutBatchMessage.safeParse(body).success).toBe(true);
     expect(new TextEncoder().encode(JSON.stringify(body)).length).toBeLessThanOrEqual(MAX_FANOUT_MESSAGE_BYTES);
     expect(FanoutBatchMessage.safeParse({ ...body, event_ids: [...ids, "one-more"] }).success).toBe(false);
@@ -83,7 +98,9 @@ describe("fan-out messages", () => {
     const tenant = await createTenant();
     const path = uniquePath("/ok");
     await createEndpoint(tenant, { url: receiverUrl(path), event_types: ["bulk.*"] });
-    const posts = await Promise.all(Array.from({ length: 6 }, () => api("POST", `/v1/tenants/${tenant}/events/batch`, { body: batchOf(100) })));
+    const posts = await Promise.all(
+      Array.from({ length: 6 }, () => api("POST", `/v1/tenants/${tenant}/events/batch`, { body: batchOf(100) })),
+    );
     expect(posts.map((p) => p.status)).toEqual([202, 202, 202, 202, 202, 202]);
     const got = await waitForDistinct(path, 600, 60_000);
     expect(got.ids).toBe(600);
@@ -97,12 +114,17 @@ describe("large payloads", () => {
     for (const p of paths) await createEndpoint(tenant, { url: receiverUrl(p), event_types: ["bulk.*"] });
     const pad = "x".repeat(8 * 1024);
     const posts = await Promise.all(
-      Array.from({ length: 50 }, (_, b) => api("POST", `/v1/tenants/${tenant}/events/batch`, { body: batchOf(100, (i) => ({ b, i, pad })) })),
+      Array.from({ length: 50 }, (_, b) =>
+        api("POST", `/v1/tenants/${tenant}/events/batch`, { body: batchOf(100, (i) => ({ b, i, pad })) }),
+      ),
     );
     expect(posts.every((p) => p.status === 202)).toBe(true);
     for (const p of paths) expect((await waitForDistinct(p, 5000, 240_000)).ids).toBe(5000);
     // Nothing stays behind in the log for the sweeper.
-    const [left] = await logRows<{ n: number }>(tenant, "SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'");
+    const [left] = await logRows<{ n: number }>(
+      tenant,
+      "SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'",
+    );
     expect(left!.n).toBe(0);
   }, 300_000);
 });
@@ -168,7 +190,9 @@ describe("fan-out messages of older code", () => {
     await createEndpoint(tenant, { url: receiverUrl(path), event_types: ["bulk.*"] });
     const ids = await storedEvents(tenant, 250);
     const body = { v: 2, kind: "fanout", tenant_id: tenant, event_ids: ids, origin: "" };
-    const batch = createMessageBatch("edgehooks-events-dlq", [{ id: "dead", timestamp: new Date(), attempts: 10, body }]);
+    const batch = createMessageBatch("edgehooks-events-dlq", [
+      { id: "dead", timestamp: new Date(), attempts: 10, body },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     await getQueueResult(batch, ctx);
@@ -195,7 +219,14 @@ describe("fan-out messages of older code", () => {
 });
 
 /** Events of `bytes`-long payloads with one delivery each to `endpointId`, written straight into the log. */
-async function largeDeliveries(tenant: string, endpointId: string, n: number, bytes: number, status: "failed" | "pending", createdAt: number) {
+async function largeDeliveries(
+  tenant: string,
+  endpointId: string,
+  n: number,
+  bytes: number,
+  status: "failed" | "pending",
+  createdAt: number,
+) {
   await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "warm.up", data: {} } }); // the log exists
   const stamp = Date.now().toString(36).padStart(10, "0").slice(-10);
   const payload = JSON.stringify("x".repeat(bytes - 2));
@@ -237,7 +268,9 @@ describe("pages bounded in bytes", () => {
     const path = uniquePath("/ok");
     const ep = await createEndpoint(tenant, { url: receiverUrl(path), event_types: ["bulk.*"] });
     await largeDeliveries(tenant, ep.id, 40, 900_000, "failed", Date.now() - 60_000);
-    const res = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/recover`, { body: { since: new Date(Date.now() - 3600_000).toISOString() } });
+    const res = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/recover`, {
+      body: { since: new Date(Date.now() - 3600_000).toISOString() },
+    });
     expect(res.status).toBe(202);
     expect(res.body.total).toBe(40);
     expect((await waitForDistinct(path, 40, 120_000)).ids).toBe(40);
@@ -268,23 +301,44 @@ describe("filters over large payloads", () => {
   it("12 events of 900 KB in one message, an endpoint with a filter: matched a few MiB per call, each match delivered once", async () => {
     const tenant = await createTenant();
     const path = uniquePath("/ok");
-    const ep = await createEndpoint(tenant, { url: receiverUrl(path), event_types: ["bulk.*"], filter: { "data.keep": true } });
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl(path),
+      event_types: ["bulk.*"],
+      filter: { "data.keep": true },
+    });
     await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "warm.up", data: {} } }); // the log exists
     const stamp = Date.now().toString(36).padStart(10, "0").slice(-10);
     const ids = Array.from({ length: 12 }, (_, i) => `evt_${stamp}flt${i.toString().padStart(13, "0")}`);
     for (const [i, id] of ids.entries()) {
       const payload = JSON.stringify({ keep: i % 2 === 0, pad: "x".repeat(900_000) });
-      await logRows(tenant, "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'bulk.item', ?, ?)", id, tenant, payload, Date.now());
+      await logRows(
+        tenant,
+        "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'bulk.item', ?, ?)",
+        id,
+        tenant,
+        payload,
+        Date.now(),
+      );
     }
-    const batch = createMessageBatch("edgehooks-events", [{ id: "big", timestamp: new Date(), attempts: 1, body: fanoutMessage(tenant, ids) }]);
+    const batch = createMessageBatch("edgehooks-events", [
+      { id: "big", timestamp: new Date(), attempts: 1, body: fanoutMessage(tenant, ids) },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["big"]);
     const got = await waitForDistinct(path, 6, 60_000);
     expect(got.ids).toBe(6);
-    const rows = await logRows<{ n: number }>(tenant, "SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ?", ep.id);
+    const rows = await logRows<{ n: number }>(
+      tenant,
+      "SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ?",
+      ep.id,
+    );
     expect(rows[0]!.n).toBe(6);
-    const [unfanned] = await logRows<{ n: number }>(tenant, "SELECT COUNT(*) AS n FROM events WHERE fanned_out_at IS NULL AND id LIKE ?", `evt_${stamp}flt%`);
+    const [unfanned] = await logRows<{ n: number }>(
+      tenant,
+      "SELECT COUNT(*) AS n FROM events WHERE fanned_out_at IS NULL AND id LIKE ?",
+      `evt_${stamp}flt%`,
+    );
     expect(unfanned!.n).toBe(0);
   }, 90_000);
 });

@@ -36,14 +36,25 @@ async function bigFanout() {
   const stamp = Date.now().toString(36).padStart(10, "0").slice(-10);
   const ids = Array.from({ length: EVENTS }, (_, i) => `evt_${stamp}bud${i.toString().padStart(13, "0")}`);
   for (const id of ids)
-    await logRows(tenant, "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'bulk.item', ?, ?)", id, tenant, PAYLOAD, Date.now());
+    await logRows(
+      tenant,
+      "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'bulk.item', ?, ?)",
+      id,
+      tenant,
+      PAYLOAD,
+      Date.now(),
+    );
   return { tenant, paths, requests: ids.map((eventId) => ({ eventId, origin: "" })) };
 }
 
 /** The service context with a queue that keeps what the fan-out sends, to hand it to the consumer by hand. */
 function capturingCtx() {
   const sent: FanoutMessages[] = [];
-  const queue = { ...env.EVENTS_QUEUE, sendBatch: async (msgs: { body: unknown }[]) => void sent.push(...msgs.map((m) => FanoutBatchMessage.parse(m.body))) };
+  const queue = {
+    ...env.EVENTS_QUEUE,
+    sendBatch: async (msgs: { body: unknown }[]) =>
+      void sent.push(...msgs.map((m) => FanoutBatchMessage.parse(m.body))),
+  };
   return { ctx: serviceCtx({ ...env, EVENTS_QUEUE: queue as unknown as Queue }), sent };
 }
 

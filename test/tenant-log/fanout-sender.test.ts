@@ -40,7 +40,12 @@ describe("fan-out sender", () => {
     const { send, sent, release } = gatedSend();
     const sender = new FanoutSender(send);
     const ids = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
-    const parts = [sender.queue(["lead"]), sender.queue(ids("x", 150)), sender.queue(ids("y", 30)), sender.queue(ids("z", 100))];
+    const parts = [
+      sender.queue(["lead"]),
+      sender.queue(ids("x", 150)),
+      sender.queue(ids("y", 30)),
+      sender.queue(ids("z", 100)),
+    ];
     for (let i = 0; i < 4; i++) await release();
     await Promise.all(parts);
     // An append larger than the room left spans two messages; every id goes exactly once.

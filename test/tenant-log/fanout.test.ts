@@ -11,7 +11,13 @@ import { logRows } from "../helpers/tenant-log";
 async function storedEvent(tenant: string, n: number) {
   await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "warm.up", data: {} } }); // the log exists
   const id = `evt_01jd0000000000000000poi${n.toString().padStart(3, "0")}`;
-  await logRows(tenant, "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'a.b', '{}', ?)", id, tenant, Date.now());
+  await logRows(
+    tenant,
+    "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES (?, ?, 'a.b', '{}', ?)",
+    id,
+    tenant,
+    Date.now(),
+  );
   return id;
 }
 
@@ -29,9 +35,24 @@ describe("a poisoned tenant", () => {
     const healthyEvent = await storedEvent(healthy, 2);
 
     const batch = createMessageBatch("edgehooks-events", [
-      { id: "p1", timestamp: new Date(), attempts: 1, body: { v: 2, kind: "fanout", tenant_id: poisoned, event_ids: [poisonedEvent], origin: "" } },
-      { id: "h1", timestamp: new Date(), attempts: 1, body: { v: 2, kind: "fanout", tenant_id: healthy, event_ids: [healthyEvent], origin: "" } },
-      { id: "p2", timestamp: new Date(), attempts: 1, body: { v: 2, kind: "fanout", tenant_id: poisoned, event_ids: [poisonedEvent], origin: "resend:x" } },
+      {
+        id: "p1",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { v: 2, kind: "fanout", tenant_id: poisoned, event_ids: [poisonedEvent], origin: "" },
+      },
+      {
+        id: "h1",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { v: 2, kind: "fanout", tenant_id: healthy, event_ids: [healthyEvent], origin: "" },
+      },
+      {
+        id: "p2",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { v: 2, kind: "fanout", tenant_id: poisoned, event_ids: [poisonedEvent], origin: "resend:x" },
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
@@ -53,6 +74,8 @@ describe("a full batch", () => {
     const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, { body: { events } });
     expect(res.status).toBe(202);
     const got = await waitForReceived(path, 100, 20_000);
-    expect(new Set(got.map((r) => r.headers["webhook-id"]))).toEqual(new Set(res.body.data.map((e: { id: string }) => e.id)));
+    expect(new Set(got.map((r) => r.headers["webhook-id"]))).toEqual(
+      new Set(res.body.data.map((e: { id: string }) => e.id)),
+    );
   });
 });

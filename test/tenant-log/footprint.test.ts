@@ -16,11 +16,15 @@ const EVENTS = 300;
 const FANOUT = 3;
 const PAYLOAD = "x".repeat(1000);
 
-const size = (tenant: string) => runInDurableObject(tenantLogStub(tenant), (_i: TenantLog, state) => state.storage.sql.databaseSize);
+const size = (tenant: string) =>
+  runInDurableObject(tenantLogStub(tenant), (_i: TenantLog, state) => state.storage.sql.databaseSize);
 
 async function postEvents(tenant: string, count: number) {
   for (let i = 0; i < count; i += 100) {
-    const events = Array.from({ length: Math.min(100, count - i) }, (_, j) => ({ type: "footprint.probe", data: { n: i + j, text: PAYLOAD } }));
+    const events = Array.from({ length: Math.min(100, count - i) }, (_, j) => ({
+      type: "footprint.probe",
+      data: { n: i + j, text: PAYLOAD },
+    }));
     const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, { body: { events } });
     expect(res.status).toBe(202);
   }

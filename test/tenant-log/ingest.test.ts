@@ -83,7 +83,9 @@ describe("concurrent idempotent ingest on one tenant", () => {
     const tenant = await createTenant();
     const paths = [uniquePath("/ok"), uniquePath("/ok")];
     for (const p of paths) await createEndpoint(tenant, { url: receiverUrl(p) });
-    const answers = await Promise.all(Array.from({ length: 20 }, () => post(tenant, { type: "job.done", data: { job: 7 } }, "job-7-done")));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => post(tenant, { type: "job.done", data: { job: 7 } }, "job-7-done")),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
     const ids = new Set(answers.map((a) => a.body.id));
     expect(ids.size).toBe(1);

@@ -23,10 +23,12 @@ interface ColumnInfo {
   pk: number;
 }
 
-const ddl = (sql: SqlStorage, table: string) => sql.exec(`PRAGMA table_info(${table})`).toArray() as unknown as ColumnInfo[];
+const ddl = (sql: SqlStorage, table: string) =>
+  sql.exec(`PRAGMA table_info(${table})`).toArray() as unknown as ColumnInfo[];
 
 /** A single INTEGER PRIMARY KEY is the rowid: SQLite fills it when an insert leaves it out. */
-const isRowid = (c: ColumnInfo, table: ColumnInfo[]) => c.pk === 1 && table.filter((t) => t.pk).length === 1 && /^integer$/i.test(c.type);
+const isRowid = (c: ColumnInfo, table: ColumnInfo[]) =>
+  c.pk === 1 && table.filter((t) => t.pk).length === 1 && /^integer$/i.test(c.type);
 
 function mismatches(listed: readonly string[], table: ColumnInfo[]) {
   const names = new Set(table.map((c) => c.name));
@@ -47,11 +49,14 @@ const none = { unknown: [], twice: [], missing: [] };
 
 describe("insert column lists match the migrations' tables", () => {
   it("the TenantLog's events, deliveries and delivery_stats", async () => {
-    const tables = await runInDurableObject(tenantLogStub(`cols_${Date.now().toString(36)}`), (_i: TenantLog, state) => ({
-      events: ddl(state.storage.sql, "events"),
-      deliveries: ddl(state.storage.sql, "deliveries"),
-      stats: ddl(state.storage.sql, "delivery_stats"),
-    }));
+    const tables = await runInDurableObject(
+      tenantLogStub(`cols_${Date.now().toString(36)}`),
+      (_i: TenantLog, state) => ({
+        events: ddl(state.storage.sql, "events"),
+        deliveries: ddl(state.storage.sql, "deliveries"),
+        stats: ddl(state.storage.sql, "delivery_stats"),
+      }),
+    );
     expect(tables.events.length).toBeGreaterThan(0);
     expect(mismatches(sqlNames(events, EVENT_INSERT), tables.events)).toEqual(none);
     expect(mismatches(sqlNames(deliveries, DELIVERY_INSERT), tables.deliveries)).toEqual(none);
@@ -59,8 +64,9 @@ describe("insert column lists match the migrations' tables", () => {
   });
 
   it("the dispatcher's pending rows", async () => {
-    const table = await runInDurableObject(dispatcherFor(env, `ep_cols${Date.now().toString(36)}`), (_i: EndpointDispatcher, state) =>
-      ddl(state.storage.sql, "pending"),
+    const table = await runInDurableObject(
+      dispatcherFor(env, `ep_cols${Date.now().toString(36)}`),
+      (_i: EndpointDispatcher, state) => ddl(state.storage.sql, "pending"),
     );
     expect(table.length).toBeGreaterThan(0);
     expect(mismatches(PENDING_INSERT, table)).toEqual(none);
@@ -73,6 +79,9 @@ describe("insert column lists match the migrations' tables", () => {
       { name: "b", type: "TEXT", notnull: 0, dflt_value: null, pk: 0 },
     ];
     expect(mismatches(["id", "b", "c", "b"], table)).toEqual({ unknown: ["c"], twice: ["b"], missing: ["a"] });
-    expect(mismatches(["a"], [{ name: "seq", type: "INTEGER", notnull: 0, dflt_value: null, pk: 1 }, ...table.slice(1)]).missing).toEqual([]);
+    expect(
+      mismatches(["a"], [{ name: "seq", type: "INTEGER", notnull: 0, dflt_value: null, pk: 1 }, ...table.slice(1)])
+        .missing,
+    ).toEqual([]);
   });
 });

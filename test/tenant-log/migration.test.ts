@@ -30,14 +30,33 @@ describe("TenantLog migrations", () => {
         tenant,
       );
     });
-    const v1 = tables(await logRows<{ name: string }>(tenant, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'"));
+    const v1 = tables(
+      await logRows<{ name: string }>(
+        tenant,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'",
+      ),
+    );
     expect(v1).toEqual(["attempts", "deliveries", "events", "idempotency_keys", "meta"]);
 
     // A new instance runs the constructor, which applies what version 1 lacks.
     await evictDurableObject(stub);
     expect(await stub.getEvent("evt_01jd000000000000000000mig1")).toMatchObject({ type: "a.b", payload: '{"v":1}' });
-    const v2 = tables(await logRows<{ name: string }>(tenant, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'"));
-    expect(v2).toEqual(["attempts", "dead_letters", "deliveries", "delivery_stats", "events", "idempotency_keys", "meta", "tasks"]);
+    const v2 = tables(
+      await logRows<{ name: string }>(
+        tenant,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'",
+      ),
+    );
+    expect(v2).toEqual([
+      "attempts",
+      "dead_letters",
+      "deliveries",
+      "delivery_stats",
+      "events",
+      "idempotency_keys",
+      "meta",
+      "tasks",
+    ]);
     const [delivery] = await stub.listDeliveries({ limit: 10 });
     expect(delivery).toMatchObject({ id: "dlv_01jd000000000000000000mig1", status: "failed", taskId: null });
     const applied = await logRows<{ n: number }>(tenant, "SELECT COUNT(*) AS n FROM __drizzle_migrations");
@@ -55,7 +74,10 @@ describe("TenantLog migrations", () => {
       dropAllTables(state.storage.sql);
       await migrateTenantLog(drizzle(state.storage), migrationsUpTo(2));
       const sql = state.storage.sql;
-      sql.exec("INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES ('evt_01jd000000000000000000mig2', ?, 'a.b', '{\"v\":2}', 1)", tenant);
+      sql.exec(
+        "INSERT INTO events (id, tenant_id, type, payload, created_at) VALUES ('evt_01jd000000000000000000mig2', ?, 'a.b', '{\"v\":2}', 1)",
+        tenant,
+      );
       sql.exec(
         `INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, number, trigger, url, started_at, duration_ms, status_code, request_headers)
          VALUES ('att_01jd000000000000000000mig2', 'dlv_01jd000000000000000000mig2', ?, 'ep_01jd0000000000000000000001', 'evt_01jd000000000000000000mig2', 1, 'scheduled', 'https://example.com/', 1, 5, 200, '{}')`,
@@ -63,7 +85,11 @@ describe("TenantLog migrations", () => {
       );
     });
     await evictDurableObject(stub);
-    expect(await stub.getEvent("evt_01jd000000000000000000mig2")).toMatchObject({ type: "a.b", payload: '{"v":2}', fannedOutAt: null });
+    expect(await stub.getEvent("evt_01jd000000000000000000mig2")).toMatchObject({
+      type: "a.b",
+      payload: '{"v":2}',
+      fannedOutAt: null,
+    });
     const layout = await logRows<{ name: string; sql: string }>(
       tenant,
       "SELECT name, sql FROM sqlite_master WHERE name IN ('events', 'attempts', 'events_unfanned', 'attempts_delivery', 'events_v3', 'attempts_v3')",
@@ -103,12 +129,15 @@ describe("TenantLog migrations", () => {
         tenant,
       );
     });
-    const columns = async (table: string) => (await logRows<{ name: string }>(tenant, `SELECT name FROM pragma_table_info('${table}')`)).map((c) => c.name);
+    const columns = async (table: string) =>
+      (await logRows<{ name: string }>(tenant, `SELECT name FROM pragma_table_info('${table}')`)).map((c) => c.name);
     expect(await columns("delivery_stats")).not.toContain("latency_sum_ms");
 
     await evictDurableObject(stub);
     const metrics = await stub.metrics();
-    expect(await columns("delivery_stats")).toEqual(expect.arrayContaining(["latency_sum_ms", "attempts_2xx", "attempts_5xx", "attempts_none"]));
+    expect(await columns("delivery_stats")).toEqual(
+      expect.arrayContaining(["latency_sum_ms", "attempts_2xx", "attempts_5xx", "attempts_none"]),
+    );
     expect(await columns("events")).toEqual(expect.arrayContaining(["trace_id", "trace_flags"]));
     // The old counts stay; what version 2 never measured starts at 0.
     expect(metrics.endpoints).toEqual([
@@ -125,7 +154,8 @@ describe("TenantLog migrations", () => {
     expect(metrics.backlog).toEqual([{ endpointId: endpoint, status: "pending_retry", count: 1 }]);
     expect(await stub.getEvent("evt_01jd000000000000000000mig2")).toMatchObject({ traceId: null, traceFlags: null });
     // The backlog questions go through the partial indexes, never a scan of every delivery.
-    const plan = async (q: string) => (await logRows<{ detail: string }>(tenant, `EXPLAIN QUERY PLAN ${q}`)).map((r) => r.detail).join(" | ");
+    const plan = async (q: string) =>
+      (await logRows<{ detail: string }>(tenant, `EXPLAIN QUERY PLAN ${q}`)).map((r) => r.detail).join(" | ");
     expect(await plan(RETRIED_BACKLOG_SQL)).toMatch(/USING (COVERING )?INDEX deliveries_retrying/);
     expect(await plan(PENDING_BACKLOG_SQL)).toMatch(/USING (COVERING )?INDEX deliveries_pending/);
   });

@@ -5,7 +5,10 @@ import { MAX_BOUND_PARAMETERS, MultiRowInsert } from "../../src/lib/multi-row-in
 function recorder(columns: number, tail = "") {
   const statements: { query: string; params: unknown[] }[] = [];
   const insert = new MultiRowInsert(
-    "INSERT INTO t (a, b, c)".replace("(a, b, c)", `(${Array.from({ length: columns }, (_, i) => `c${i}`).join(", ")})`),
+    "INSERT INTO t (a, b, c)".replace(
+      "(a, b, c)",
+      `(${Array.from({ length: columns }, (_, i) => `c${i}`).join(", ")})`,
+    ),
     columns,
     tail,
     (query, params) => statements.push({ query, params }),
@@ -21,7 +24,9 @@ describe("multi-row insert", () => {
     insert.flush();
     expect(statements.map((s) => s.params.length / 12)).toEqual([8, 8, 4]);
     expect(statements.every((s) => s.params.length <= MAX_BOUND_PARAMETERS)).toBe(true);
-    expect(statements.flatMap((s) => s.params).filter((_, k) => k % 12 === 0)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}.0`));
+    expect(statements.flatMap((s) => s.params).filter((_, k) => k % 12 === 0)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `${i}.0`),
+    );
     expect(statements[2]!.query).toBe(
       `INSERT INTO t (${Array.from({ length: 12 }, (_, i) => `c${i}`).join(", ")}) VALUES ${Array(4)
         .fill(`(${Array(12).fill("?").join(", ")})`)

@@ -24,7 +24,9 @@ import { receiverUrl, script, uniquePath, waitForReceived } from "../helpers/rec
 const smallSegments = (maxEvents: number) => serviceCtx({ ...env, TENANT_LOG_SEGMENT_MAX_EVENTS: String(maxEvents) });
 
 async function range(tenant: string) {
-  return (await env.DB.prepare("SELECT log_first_segment AS first, log_current_segment AS current FROM tenants WHERE id = ?")
+  return (await env.DB.prepare(
+    "SELECT log_first_segment AS first, log_current_segment AS current FROM tenants WHERE id = ?",
+  )
     .bind(tenant)
     .first<{ first: number; current: number }>())!;
 }
@@ -87,7 +89,10 @@ describe("a tenant's log over many segments", () => {
     // An event in an old segment by its id.
     const old = written[5 * 50 + 3]!;
     const detail = await api("GET", `/v1/tenants/${tenant}/events/${old}`);
-    expect({ status: detail.status, body: detail.status === 200 ? null : detail.body }).toEqual({ status: 200, body: null });
+    expect({ status: detail.status, body: detail.status === 200 ? null : detail.body }).toEqual({
+      status: 200,
+      body: null,
+    });
     expect(detail.body.data).toEqual({ b: 5, i: 3 });
   });
 
@@ -100,7 +105,9 @@ describe("a tenant's log over many segments", () => {
     const again = await ingestEvent(ctx, tenant, { type: "seg.key", data: { n: 1 } }, "key-1");
     expect(again.created).toBe(false);
     expect(again.event.id).toBe(first.event.id);
-    const conflict = await ingestEvent(ctx, tenant, { type: "seg.key", data: { n: 2 } }, "key-1").catch((e: unknown) => e);
+    const conflict = await ingestEvent(ctx, tenant, { type: "seg.key", data: { n: 2 } }, "key-1").catch(
+      (e: unknown) => e,
+    );
     expect(conflict).toBeInstanceOf(ApiError);
     expect((conflict as ApiError).code).toBe("conflict");
     const all = await listAll(tenant, 100);
@@ -142,12 +149,19 @@ describe("a tenant's log over many segments", () => {
     expect((await api("DELETE", `/v1/tenants/${tenant}`)).status).toBe(204);
     for (let n = 0; n <= 3; n++) {
       const sizes = await segment(tenant, n).sizes();
-      expect({ n, events: sizes.events, keys: sizes.idempotency_keys, deliveries: sizes.deliveries }).toEqual({ n, events: 0, keys: 0, deliveries: 0 });
+      expect({ n, events: sizes.events, keys: sizes.idempotency_keys, deliveries: sizes.deliveries }).toEqual({
+        n,
+        events: 0,
+        keys: 0,
+        deliveries: 0,
+      });
     }
     expect(await env.DB.prepare("SELECT id FROM tenants WHERE id = ?").bind(tenant).first()).toBeNull();
     // Created again (past the id's cache window): it starts at segment 0 with nothing of the old one,
     // and its own rollovers into the old segments' objects find them empty.
-    await env.DB.prepare("UPDATE tenant_tombstones SET deleted_at = deleted_at - 60000 WHERE tenant_id = ?").bind(tenant).run();
+    await env.DB.prepare("UPDATE tenant_tombstones SET deleted_at = deleted_at - 60000 WHERE tenant_id = ?")
+      .bind(tenant)
+      .run();
     await createTenant(tenant);
     expect(await range(tenant)).toEqual({ first: 0, current: 0 });
     expect(await listAll(tenant, 100)).toEqual([]);
@@ -186,7 +200,12 @@ describe("a tenant's log over many segments", () => {
     }
     for (let n = 0; n <= 2; n++) {
       const sizes = await segment(l.tenant, n).sizes();
-      expect({ n, events: sizes.events, deliveries: sizes.deliveries, attempts: sizes.attempts }).toEqual({ n, events: 1, deliveries: 1, attempts: 1 });
+      expect({ n, events: sizes.events, deliveries: sizes.deliveries, attempts: sizes.attempts }).toEqual({
+        n,
+        events: 1,
+        deliveries: 1,
+        attempts: 1,
+      });
     }
     const deliveries = await api("GET", `/v1/tenants/${l.tenant}/deliveries?limit=2`);
     expect(deliveries.body.data.map((d: { event_id: string }) => d.event_id)).toEqual([events[2], events[1]]);
@@ -283,7 +302,12 @@ describe("a tenant's log over many segments", () => {
     expect(await runDurableObjectAlarm(segment(l.tenant, 0))).toBe(true);
     expect(await range(l.tenant)).toEqual({ first: 1, current: 2 });
     const dropped = await segment(l.tenant, 0).sizes();
-    expect({ events: dropped.events, deliveries: dropped.deliveries, attempts: dropped.attempts, stats: dropped.delivery_stats }).toEqual({
+    expect({
+      events: dropped.events,
+      deliveries: dropped.deliveries,
+      attempts: dropped.attempts,
+      stats: dropped.delivery_stats,
+    }).toEqual({
       events: 0,
       deliveries: 0,
       attempts: 0,
@@ -301,7 +325,10 @@ describe("a tenant's log over many segments", () => {
     expect((await range(tenant)).current).toBe(19);
     const pages: { ids: string[]; next: string | null }[] = [];
     for (let cursor: string | null = null; pages.length < 10; ) {
-      const res: { status: number; body: any } = await api("GET", `/v1/tenants/${tenant}/events?type=seg.rare&limit=5${cursor ? `&cursor=${cursor}` : ""}`);
+      const res: { status: number; body: any } = await api(
+        "GET",
+        `/v1/tenants/${tenant}/events?type=seg.rare&limit=5${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       expect(res.status).toBe(200);
       pages.push({ ids: res.body.data.map((e: { id: string }) => e.id), next: res.body.next_cursor });
       cursor = res.body.next_cursor;

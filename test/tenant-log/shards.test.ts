@@ -26,7 +26,9 @@ const K = 4;
 
 async function createTenant(logShards?: number) {
   const id = uniqueTenantId("shd");
-  const res = await api("POST", "/v1/tenants", { body: { id, name: `Tenant ${id}`, ...(logShards ? { log_shards: logShards } : {}) } });
+  const res = await api("POST", "/v1/tenants", {
+    body: { id, name: `Tenant ${id}`, ...(logShards ? { log_shards: logShards } : {}) },
+  });
   expect({ status: res.status, shards: res.body.log_shards }).toEqual({ status: 201, shards: logShards ?? 1 });
   return id;
 }
@@ -45,7 +47,10 @@ async function listAll(tenant: string, resource: string, limit: number, from?: s
   const ids: string[] = [];
   for (let cursor = from, pages = 0; ; pages++) {
     expect(pages).toBeLessThan(200);
-    const res = await api("GET", `/v1/tenants/${tenant}/${resource}?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+    const res = await api(
+      "GET",
+      `/v1/tenants/${tenant}/${resource}?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`,
+    );
     expect({ status: res.status, body: res.status === 200 ? null : res.body }).toEqual({ status: 200, body: null });
     ids.push(...res.body.data.map((e: { id: string }) => e.id));
     if (!res.body.next_cursor) return ids;
@@ -68,7 +73,8 @@ describe("a hot tenant on 4 shards", () => {
     const tenant = await createTenant(K);
     const ctx = serviceCtx(env);
     const written: string[] = [];
-    for (let i = 0; i < 20; i++) written.push((await ingestEvent(ctx, tenant, { type: "shd.one", data: { i } })).event.id);
+    for (let i = 0; i < 20; i++)
+      written.push((await ingestEvent(ctx, tenant, { type: "shd.one", data: { i } })).event.id);
     const keyed: { key: string; id: string }[] = [];
     for (let i = 0; i < 20; i++) {
       const key = `single-${i}`;
@@ -79,7 +85,9 @@ describe("a hot tenant on 4 shards", () => {
     const batch = await ingestEvents(
       ctx,
       tenant,
-      Array.from({ length: 40 }, (_, i) => ({ input: { type: "shd.batch", data: { i }, ...(i % 2 ? { id: `batch-${i}` } : {}) } })),
+      Array.from({ length: 40 }, (_, i) => ({
+        input: { type: "shd.batch", data: { i }, ...(i % 2 ? { id: `batch-${i}` } : {}) },
+      })),
     );
     for (const r of batch) {
       if (!("event" in r)) throw new Error(`not stored: ${JSON.stringify(r)}`);
@@ -102,7 +110,9 @@ describe("a hot tenant on 4 shards", () => {
       const i = Number(key.split("-")[1]);
       const again = await ingestEvent(ctx, tenant, { type: "shd.key", data: { i } }, key);
       expect({ created: again.created, id: again.event.id }).toEqual({ created: false, id });
-      const conflict = await ingestEvent(ctx, tenant, { type: "shd.key", data: { i: -1 } }, key).catch((e: unknown) => e);
+      const conflict = await ingestEvent(ctx, tenant, { type: "shd.key", data: { i: -1 } }, key).catch(
+        (e: unknown) => e,
+      );
       expect(conflict).toBeInstanceOf(ApiError);
       expect((conflict as ApiError).code).toBe("conflict");
     }
@@ -140,7 +150,12 @@ describe("a hot tenant on 4 shards", () => {
     const ctx = serviceCtx(env);
     const events: string[] = [];
     for (let i = 0; i < 16; i++) {
-      const { event } = await ingestEvent(ctx, l.tenant, { type: "shd.out", data: { i } }, i % 2 ? `out-${i}` : undefined);
+      const { event } = await ingestEvent(
+        ctx,
+        l.tenant,
+        { type: "shd.out", data: { i } },
+        i % 2 ? `out-${i}` : undefined,
+      );
       events.push(event.id);
     }
     await fanOut(
@@ -162,7 +177,11 @@ describe("a hot tenant on 4 shards", () => {
         attempts: mine,
       });
     }
-    const deliveries = (await api("GET", `/v1/tenants/${l.tenant}/deliveries?limit=100`)).body.data as { id: string; event_id: string; status: string }[];
+    const deliveries = (await api("GET", `/v1/tenants/${l.tenant}/deliveries?limit=100`)).body.data as {
+      id: string;
+      event_id: string;
+      status: string;
+    }[];
     expect(deliveries).toHaveLength(16);
     for (const d of deliveries) {
       expect(d.status).toBe("succeeded");
@@ -180,16 +199,22 @@ describe("a hot tenant on 4 shards", () => {
       expect(shardOfId(detail.body.attempts[0].id)).toBe(shardOfId(d.id));
     }
     const stats = await api("GET", `/v1/tenants/${l.tenant}/stats`);
-    expect({ succeeded: stats.body.deliveries.succeeded, attempts: stats.body.attempts.total }).toEqual({ succeeded: 16, attempts: 16 });
+    expect({ succeeded: stats.body.deliveries.succeeded, attempts: stats.body.attempts.total }).toEqual({
+      succeeded: 16,
+      attempts: 16,
+    });
     const metrics = await metricsAcross(env, l.tenant);
-    expect(metrics.endpoints.map((e) => ({ succeeded: e.succeeded, ok: e.attemptsOk }))).toEqual([{ succeeded: 16, ok: 16 }]);
+    expect(metrics.endpoints.map((e) => ({ succeeded: e.succeeded, ok: e.attemptsOk }))).toEqual([
+      { succeeded: 16, ok: 16 },
+    ]);
   });
 
   it("a change of log_shards takes effect at the next rollover; keys keep their events across it; lists stay exact", async () => {
     const tenant = await createTenant();
     const small = serviceCtx({ ...env, TENANT_LOG_SEGMENT_MAX_EVENTS: "10" });
     const before: string[] = [];
-    for (let i = 0; i < 10; i++) before.push((await ingestEvent(small, tenant, { type: "shd.k", data: { i } }, `k-${i}`)).event.id);
+    for (let i = 0; i < 10; i++)
+      before.push((await ingestEvent(small, tenant, { type: "shd.k", data: { i } }, `k-${i}`)).event.id);
     const patched = await api("PATCH", `/v1/tenants/${tenant}`, { body: { log_shards: K } });
     expect({ status: patched.status, shards: patched.body.log_shards }).toEqual({ status: 200, shards: K });
     expect(await range(tenant)).toEqual({ first: 0, current: 0, k: K, history: "[]" });
@@ -210,7 +235,9 @@ describe("a hot tenant on 4 shards", () => {
     // Segment 0's keys still answer their events from the k = 1 segment.
     const again = await ingestEvent(small, tenant, { type: "shd.k", data: { i: 3 } }, "k-3");
     expect({ created: again.created, id: again.event.id }).toEqual({ created: false, id: before[3] });
-    const conflict = await ingestEvent(small, tenant, { type: "shd.k", data: { i: -3 } }, "k-3").catch((e: unknown) => e);
+    const conflict = await ingestEvent(small, tenant, { type: "shd.k", data: { i: -3 } }, "k-3").catch(
+      (e: unknown) => e,
+    );
     expect((conflict as ApiError).code).toBe("conflict");
     expect(await listAll(tenant, "events", 4)).toEqual([...newestFirst(after), ...newestFirst(before)]);
   });
@@ -223,7 +250,9 @@ describe("a hot tenant on 4 shards", () => {
     expect((await range(tenant)).current).toBeGreaterThanOrEqual(1);
     const again = await ingestEvent(small, tenant, { type: "shd.roll", data: { n: 1 } }, "roll-key");
     expect({ created: again.created, id: again.event.id }).toEqual({ created: false, id: first.event.id });
-    const conflict = await ingestEvent(small, tenant, { type: "shd.roll", data: { n: 2 } }, "roll-key").catch((e: unknown) => e);
+    const conflict = await ingestEvent(small, tenant, { type: "shd.roll", data: { n: 2 } }, "roll-key").catch(
+      (e: unknown) => e,
+    );
     expect((conflict as ApiError).code).toBe("conflict");
     const all = await listAll(tenant, "events", 6);
     expect(all).toHaveLength(31);
@@ -318,7 +347,10 @@ describe("k = 1", () => {
     const tenant = await createTenant();
     const ctx = serviceCtx(env);
     const ids: string[] = [];
-    for (let i = 0; i < 6; i++) ids.push((await ingestEvent(ctx, tenant, { type: "shd.one", data: { i } }, i % 2 ? `one-${i}` : undefined)).event.id);
+    for (let i = 0; i < 6; i++)
+      ids.push(
+        (await ingestEvent(ctx, tenant, { type: "shd.one", data: { i } }, i % 2 ? `one-${i}` : undefined)).event.id,
+      );
     expect(ids.every((id) => /^evt_[0-9a-z]{26}$/.test(id))).toBe(true);
     expect((await env.TENANT_LOG.getByName(tenant).sizes()).events).toBe(6);
     expect((await shard(tenant, 0, 1).sizes()).events).toBe(0);

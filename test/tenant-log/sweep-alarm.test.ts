@@ -28,7 +28,12 @@ async function runAlarm(name: string) {
   const ranFor = Date.now() - before;
   const next = await runInDurableObject(stub, (_log: TenantLog, state) => state.storage.getAlarm());
   // From the alarm's own clock, which read between `before` and `before + ranFor`.
-  return { sent: counted.sent.SWEEP_QUEUE ?? [], subrequests: counted.count, inMs: next === null ? null : next - before - ranFor, ranFor };
+  return {
+    sent: counted.sent.SWEEP_QUEUE ?? [],
+    subrequests: counted.count,
+    inMs: next === null ? null : next - before - ranFor,
+    ranFor,
+  };
 }
 
 const alarmIn = async (name: string) => {

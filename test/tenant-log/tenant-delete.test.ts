@@ -22,7 +22,9 @@ async function d1RowsOf(tenant: string) {
     ["task_owners", "tenant_id"],
   ];
   for (const [table, column] of where) {
-    out[table] = (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${column} = ?`).bind(tenant).first<{ n: number }>())!.n;
+    out[table] = (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${column} = ?`)
+      .bind(tenant)
+      .first<{ n: number }>())!.n;
   }
   return out;
 }
@@ -35,7 +37,11 @@ describe("tenant delete", () => {
     await script(path, [{ status: 500 }, { status: 500 }]);
     // One delivery failed (for the recover task), one held pending a retry in the dispatcher.
     const l = await ladder({ tenant, path, endpoint: { event_types: ["a.b"], retry_policy: { schedule_s: [3600] } } });
-    const failing = await ladder({ tenant, path: uniquePath("/status/500"), endpoint: { event_types: ["c.d"], retry_policy: { schedule_s: [1] } } });
+    const failing = await ladder({
+      tenant,
+      path: uniquePath("/status/500"),
+      endpoint: { event_types: ["c.d"], retry_policy: { schedule_s: [1] } },
+    });
     await l.post({ type: "a.b", data: { secret: "old-tenant-data" } });
     await failing.post({ type: "c.d", data: {} });
     await l.runAlarm();
@@ -47,27 +53,50 @@ describe("tenant delete", () => {
       body: { since: new Date(Date.now() - 3600_000).toISOString() },
     });
     expect(task.status).toBe(202);
-    const key = (await api("POST", "/v1/api-keys", { body: { name: "bound", scopes: ["admin"], tenant_id: tenant } })).body.key as string;
+    const key = (await api("POST", "/v1/api-keys", { body: { name: "bound", scopes: ["admin"], tenant_id: tenant } }))
+      .body.key as string;
     const portal = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: {} })).body.token as string;
     const dlq = createMessageBatch("edgehooks-events-dlq", [
       {
         id: "x1",
         timestamp: new Date(),
         attempts: 11,
-        body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: ["evt_01jd0000000000000000000000"], origin: "resend:x" },
+        body: {
+          v: 2,
+          kind: "fanout",
+          tenant_id: tenant,
+          event_ids: ["evt_01jd0000000000000000000000"],
+          origin: "resend:x",
+        },
       },
     ]);
     await worker.queue(dlq, env, createExecutionContext());
     const before = await tenantLogStub(tenant).sizes();
-    for (const t of ["events", "deliveries", "attempts", "delivery_stats", "tasks", "dead_letters"]) expect(before[t]).toBeGreaterThan(0);
+    for (const t of ["events", "deliveries", "attempts", "delivery_stats", "tasks", "dead_letters"])
+      expect(before[t]).toBeGreaterThan(0);
     expect((await l.inspect()).pending).toHaveLength(1);
 
     const del = await api("DELETE", `/v1/tenants/${tenant}`);
     expect(del.status).toBe(204);
-    expect(await d1RowsOf(tenant)).toEqual({ tenants: 0, endpoints: 0, api_keys: 0, portal_sessions: 0, task_owners: 0 });
+    expect(await d1RowsOf(tenant)).toEqual({
+      tenants: 0,
+      endpoints: 0,
+      api_keys: 0,
+      portal_sessions: 0,
+      task_owners: 0,
+    });
     const after = await tenantLogStub(tenant).sizes();
     // Only the tombstone that refuses late writes of the deleted incarnation is left.
-    expect(after).toEqual({ events: 0, idempotency_keys: 0, deliveries: 0, attempts: 0, delivery_stats: 0, tasks: 0, dead_letters: 0, meta: 1 });
+    expect(after).toEqual({
+      events: 0,
+      idempotency_keys: 0,
+      deliveries: 0,
+      attempts: 0,
+      delivery_stats: 0,
+      tasks: 0,
+      dead_letters: 0,
+      meta: 1,
+    });
     expect((await l.inspect()).pending).toHaveLength(0);
     expect((await failing.inspect()).pending).toHaveLength(0);
     expect(await l.alarmAt()).toBeNull();
@@ -76,9 +105,12 @@ describe("tenant delete", () => {
     // isolate may still cache the old keys; test/security/small-residuals.test.ts), moved in D1
     // rather than waited for: empty, and nothing of the old tenant opens it.
     expect((await api("POST", "/v1/tenants", { body: { id: tenant, name: tenant } })).status).toBe(409);
-    await env.DB.prepare("UPDATE tenant_tombstones SET deleted_at = deleted_at - 60000 WHERE tenant_id = ?").bind(tenant).run();
+    await env.DB.prepare("UPDATE tenant_tombstones SET deleted_at = deleted_at - 60000 WHERE tenant_id = ?")
+      .bind(tenant)
+      .run();
     await createTenant(tenant);
-    for (const p of ["events", "deliveries", "attempts"]) expect((await api("GET", `/v1/tenants/${tenant}/${p}`)).body.data).toEqual([]);
+    for (const p of ["events", "deliveries", "attempts"])
+      expect((await api("GET", `/v1/tenants/${tenant}/${p}`)).body.data).toEqual([]);
     expect((await api("GET", `/v1/tenants/${tenant}/stats`)).body.attempts.total).toBe(0);
     expect((await api("GET", `/v1/tasks/${task.body.id}`)).status).toBe(404);
     expect((await api("GET", `/v1/tenants/${tenant}/dead-letters`)).body.data).toEqual([]);
@@ -96,7 +128,9 @@ describe("tenant delete", () => {
   it("a write of the deleted incarnation that arrives late is refused, not stored", async () => {
     const tenant = uniqueTenantId("late");
     await createTenant(tenant);
-    const row = (await env.DB.prepare("SELECT created_at FROM tenants WHERE id = ?").bind(tenant).first<{ created_at: number }>())!;
+    const row = (await env.DB.prepare("SELECT created_at FROM tenants WHERE id = ?")
+      .bind(tenant)
+      .first<{ created_at: number }>())!;
     await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
     expect((await api("DELETE", `/v1/tenants/${tenant}`)).status).toBe(204);
     const stale = { id: tenant, incarnation: row.created_at, retentionDays: 30 };

@@ -36,24 +36,30 @@ function standardVerifies(secret: string, r: Received, raw = false): boolean {
 
 async function deliverOne(tenant: string, path: string) {
   const before = (await waitForReceived(path, 0)).length;
-  const res = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "job.completed", data: { job_id: "j1" } } });
+  const res = await api("POST", `/v1/tenants/${tenant}/events`, {
+    body: { type: "job.completed", data: { job_id: "j1" } },
+  });
   expect(res.status).toBe(202);
   return (await waitForReceived(path, before + 1))[before]!;
 }
 
-const b64Secret = (bytes: number) => "whsec_" + btoa(String.fromCharCode(...Array.from({ length: bytes }, (_, i) => (i * 37 + 11) % 256)));
+const b64Secret = (bytes: number) =>
+  "whsec_" + btoa(String.fromCharCode(...Array.from({ length: bytes }, (_, i) => (i * 37 + 11) % 256)));
 
 describe("own secrets on create", () => {
-  it.each([24, 48, 64])("standard: a brought whsec_ secret of %i bytes signs, verified by standardwebhooks", async (bytes) => {
-    const tenant = await createTenant();
-    const path = uniquePath("/own");
-    const secret = b64Secret(bytes);
-    const ep = await createEndpoint(tenant, { url: receiverUrl(path), secret });
-    expect(ep.secret).toBe(secret);
-    const got = await deliverOne(tenant, path);
-    expect(standardVerifies(secret, got)).toBe(true);
-    expect(standardVerifies(b64Secret(32), got)).toBe(false);
-  });
+  it.each([24, 48, 64])(
+    "standard: a brought whsec_ secret of %i bytes signs, verified by standardwebhooks",
+    async (bytes) => {
+      const tenant = await createTenant();
+      const path = uniquePath("/own");
+      const secret = b64Secret(bytes);
+      const ep = await createEndpoint(tenant, { url: receiverUrl(path), secret });
+      expect(ep.secret).toBe(secret);
+      const got = await deliverOne(tenant, path);
+      expect(standardVerifies(secret, got)).toBe(true);
+      expect(standardVerifies(b64Secret(32), got)).toBe(false);
+    },
+  );
 
   it.each(["dx_live_9f8e7d6c5b4a39281706", "a secret with spaces & symbols!?", "whsec_plain-ascii-not-base64"])(
     "hmac-sha256-hex: %j is used as is by the vendor header; webhook-signature is keyed with its UTF-8 bytes",
@@ -91,7 +97,9 @@ describe("own secrets on create", () => {
     [{ signature: hex }, "new\nline-secret-123456", /printable ASCII/],
   ])("refuses %j with %j: 400 naming secret, the secret never echoed", async (extra, secret, why) => {
     const tenant = await createTenant();
-    const res = await api("POST", `/v1/tenants/${tenant}/endpoints`, { body: { url: receiverUrl("/x"), secret, ...extra } });
+    const res = await api("POST", `/v1/tenants/${tenant}/endpoints`, {
+      body: { url: receiverUrl("/x"), secret, ...extra },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("bad_request");
     const issue = res.body.error.issues.find((i: { path: string }) => i.path === "secret");
@@ -109,11 +117,17 @@ describe("own secrets on create", () => {
 
   it("PATCH cannot set a secret (rotation keeps the old one signing), and cannot move a vendor secret to standard", async () => {
     const tenant = await createTenant();
-    const ep = await createEndpoint(tenant, { url: receiverUrl("/x"), signature: hex, secret: "dx_live_0123456789abcdef" });
+    const ep = await createEndpoint(tenant, {
+      url: receiverUrl("/x"),
+      signature: hex,
+      secret: "dx_live_0123456789abcdef",
+    });
     const patch = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { secret: b64Secret(32) } });
     expect(patch.status).toBe(400);
     expect(patch.body.error.issues.map((i: { path: string }) => i.path)).toContain("secret");
-    const toStandard = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, { body: { signature: { scheme: "standard" } } });
+    const toStandard = await api("PATCH", `/v1/tenants/${tenant}/endpoints/${ep.id}`, {
+      body: { signature: { scheme: "standard" } },
+    });
     expect(toStandard.status).toBe(400);
     expect(toStandard.body.error.issues.map((i: { path: string }) => i.path)).toContain("signature");
   });
@@ -129,7 +143,8 @@ describe("reveal", () => {
     expect(root.body).toEqual({ secret: ep.secret });
     expect(root.headers.get("cache-control")).toBe("no-store");
 
-    const readKey = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read"], tenant_id: tenant } })).body.key;
+    const readKey = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read"], tenant_id: tenant } }))
+      .body.key;
     expect((await api("GET", url, { key: readKey })).status).toBe(403);
     const ro = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: { read_only: true } })).body.token;
     expect((await api("GET", url, { key: ro })).status).toBe(403);
@@ -138,7 +153,8 @@ describe("reveal", () => {
 
     // Another tenant's admin key: 404, nothing revealed.
     const other = await createTenant();
-    const otherKey = (await api("POST", "/v1/api-keys", { body: { name: "o", scopes: ["admin"], tenant_id: other } })).body.key;
+    const otherKey = (await api("POST", "/v1/api-keys", { body: { name: "o", scopes: ["admin"], tenant_id: other } }))
+      .body.key;
     const foreign = await api("GET", url, { key: otherKey });
     expect(foreign.status).toBe(404);
     expect(JSON.stringify(foreign.body)).not.toContain(ep.secret);
@@ -178,7 +194,9 @@ describe("rotation with the commit step", () => {
     expect(vendorVerify(oldSecret, before)).toBe(true);
 
     const newSecret = "dx_live_new_fedcba9876543210";
-    const rotation = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, { body: { grace_period_s: 3600, secret: newSecret } });
+    const rotation = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, {
+      body: { grace_period_s: 3600, secret: newSecret },
+    });
     expect(rotation.status).toBe(200);
     expect(rotation.body).toMatchObject({ secret: newSecret, live_secrets: 2, pending_commit: true });
 
@@ -192,7 +210,9 @@ describe("rotation with the commit step", () => {
       expect(standardVerifies(newSecret, during, true)).toBe(true);
     }
     // The test button signs the same way.
-    expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: {} })).body.status_code).toBe(200);
+    expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: {} })).body.status_code).toBe(
+      200,
+    );
     const tested = (await waitForReceived(path, 5))[4]!;
     expect(vendorVerify(oldSecret, tested)).toBe(true);
 
@@ -254,7 +274,9 @@ describe("rotation with the commit step", () => {
     const path = uniquePath("/rot");
     const ep = await createEndpoint(tenant, { url: receiverUrl(path) });
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, { body: { grace_period_s: 3600 } })),
+      Array.from({ length: 6 }, () =>
+        api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/rotate-secret`, { body: { grace_period_s: 3600 } }),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
     const secrets = [ep.secret, ...answers.map((a) => a.body.secret as string)];
@@ -262,7 +284,9 @@ describe("rotation with the commit step", () => {
     const got = await deliverOne(tenant, path);
     expect(got.headers["webhook-signature"]!.split(" ")).toHaveLength(7);
     for (const s of secrets) expect(standardVerifies(s, got)).toBe(true);
-    const version = (await env.DB.prepare("SELECT version FROM endpoints WHERE id = ?").bind(ep.id).first<{ version: number }>())!.version;
+    const version = (await env.DB.prepare("SELECT version FROM endpoints WHERE id = ?")
+      .bind(ep.id)
+      .first<{ version: number }>())!.version;
     expect(version).toBe(7);
     expect(liveSecrets([], 0)).toEqual([]);
   });

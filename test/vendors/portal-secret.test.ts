@@ -11,11 +11,14 @@ import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 
 const HEADER = "X-DocExtract-Signature";
 const hexOf = (secret: string, body: string) => createHmac("sha256", secret).update(body).digest("hex");
-const shownSecret = (html: string) => /<code class="secret" id="secret">([^<]+)<\/code>/.exec(html)?.[1]?.replace(/&amp;/g, "&");
+const shownSecret = (html: string) =>
+  /<code class="secret" id="secret">([^<]+)<\/code>/.exec(html)?.[1]?.replace(/&amp;/g, "&");
 
 async function deliverOne(tenant: string, path: string) {
   const before = (await waitForReceived(path, 0)).length;
-  expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "job.completed", data: {} } })).status).toBe(202);
+  expect(
+    (await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "job.completed", data: {} } })).status,
+  ).toBe(202);
   return (await waitForReceived(path, before + 1))[before]!;
 }
 
@@ -48,13 +51,23 @@ describe("portal: signing secret", () => {
     expect(forged.status).toBe(403);
     expect(forged.html).not.toContain(oldSecret);
 
-    const bad = await client.post(`/portal/endpoints/${ep.id}/secret/rotate`, { _csrf: csrf, grace: "86400", secret: "short" });
+    const bad = await client.post(`/portal/endpoints/${ep.id}/secret/rotate`, {
+      _csrf: csrf,
+      grace: "86400",
+      secret: "short",
+    });
     expect(bad.status).toBe(400);
     expect(bad.html).toContain("16..256 characters");
-    expect((await client.post(`/portal/endpoints/${ep.id}/secret/rotate`, { _csrf: csrf, grace: "12", secret: "" })).status).toBe(400);
+    expect(
+      (await client.post(`/portal/endpoints/${ep.id}/secret/rotate`, { _csrf: csrf, grace: "12", secret: "" })).status,
+    ).toBe(400);
 
     const newSecret = "dx_live_portal_new_9876543210";
-    const rotated = await client.post(`/portal/endpoints/${ep.id}/secret/rotate`, { _csrf: csrf, grace: "3600", secret: newSecret });
+    const rotated = await client.post(`/portal/endpoints/${ep.id}/secret/rotate`, {
+      _csrf: csrf,
+      grace: "3600",
+      secret: newSecret,
+    });
     expect(rotated.status).toBe(200);
     expect(shownSecret(rotated.html)).toBe(newSecret);
     expect(rotated.html).toContain("still signed with the previous secret");
@@ -112,7 +125,13 @@ describe("portal: test a URL", () => {
     const form = await client.get("/portal/test-url");
     const csrf = PortalClient.csrfOf(form.html);
     const secret = "dx_live_portal_test_url_01";
-    const res = await client.post("/portal/test-url", { _csrf: csrf, url: receiverUrl(path), scheme: "hmac-sha256-hex", header: HEADER, secret });
+    const res = await client.post("/portal/test-url", {
+      _csrf: csrf,
+      url: receiverUrl(path),
+      scheme: "hmac-sha256-hex",
+      header: HEADER,
+      secret,
+    });
     expect(res.status).toBe(200);
     expect(res.html).toContain("HTTP 200");
     expect(shownSecret(res.html)).toBe(secret);
@@ -120,10 +139,22 @@ describe("portal: test a URL", () => {
     expect(got!.headers[HEADER.toLowerCase()]).toBe(hexOf(secret, got!.body));
     expect(JSON.parse(got!.body).type).toBe("webhook.test");
 
-    const bad = await client.post("/portal/test-url", { _csrf: csrf, url: "ftp://example.com/x", scheme: "standard", header: "", secret: "" });
+    const bad = await client.post("/portal/test-url", {
+      _csrf: csrf,
+      url: "ftp://example.com/x",
+      scheme: "standard",
+      header: "",
+      secret: "",
+    });
     expect(bad.status).toBe(400);
     expect(bad.html).toContain("field-error");
-    const badSecret = await client.post("/portal/test-url", { _csrf: csrf, url: receiverUrl(path), scheme: "standard", header: "", secret: "whsec_x" });
+    const badSecret = await client.post("/portal/test-url", {
+      _csrf: csrf,
+      url: receiverUrl(path),
+      scheme: "standard",
+      header: "",
+      secret: "whsec_x",
+    });
     expect(badSecret.status).toBe(400);
     expect(badSecret.html).toContain("whsec_");
   });

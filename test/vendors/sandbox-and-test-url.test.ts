@@ -53,15 +53,18 @@ describe("tenant environment", () => {
     expect(list.body.data.find((t: { id: string }) => t.id === id).environment).toBe("sandbox");
   });
 
-  it.each([{ environment: "staging" }, { environment: null }, { environment: "Sandbox" }, { env: "sandbox" }])("refuses %j with 400", async (extra) => {
-    const id = uniqueTenantId();
-    const res = await api("POST", "/v1/tenants", { body: { id, name: id, ...extra } });
-    expect(res.status).toBe(400);
-    expect(issuePaths(res.body)).toContain(Object.keys(extra)[0]);
-    const tenant = await createTenant();
-    const patch = await api("PATCH", `/v1/tenants/${tenant}`, { body: extra });
-    expect(patch.status).toBe(400);
-  });
+  it.each([{ environment: "staging" }, { environment: null }, { environment: "Sandbox" }, { env: "sandbox" }])(
+    "refuses %j with 400",
+    async (extra) => {
+      const id = uniqueTenantId();
+      const res = await api("POST", "/v1/tenants", { body: { id, name: id, ...extra } });
+      expect(res.status).toBe(400);
+      expect(issuePaths(res.body)).toContain(Object.keys(extra)[0]);
+      const tenant = await createTenant();
+      const patch = await api("PATCH", `/v1/tenants/${tenant}`, { body: extra });
+      expect(patch.status).toBe(400);
+    },
+  );
 
   it("sandbox allows http:// at create and update where the deployment allows only https; production refuses it", async () => {
     const ctx = httpsOnly();
@@ -74,19 +77,33 @@ describe("tenant environment", () => {
     const { row } = await createEndpointVerb(ctx, sandbox, { url: receiverUrl("/x") });
     expect(row.tenantEnvironment).toBe("sandbox");
     const { row: prodRow } = await createEndpointVerb(ctx, prod, { url: "https://example.com/hook" });
-    await expect(updateEndpoint(ctx, prod, prodRow.id, { url: "http://example.com/hook" })).rejects.toMatchObject({ status: 400 });
-    expect((await updateEndpoint(ctx, sandbox, row.id, { url: "http://example.com/hook" })).row.url).toBe("http://example.com/hook");
+    await expect(updateEndpoint(ctx, prod, prodRow.id, { url: "http://example.com/hook" })).rejects.toMatchObject({
+      status: 400,
+    });
+    expect((await updateEndpoint(ctx, sandbox, row.id, { url: "http://example.com/hook" })).row.url).toBe(
+      "http://example.com/hook",
+    );
   });
 
   it("sandbox does not lift the private-address rule", async () => {
     const ctx = strict();
     const sandbox = await tenantIn("sandbox");
-    for (const url of ["http://127.0.0.1:9/x", "http://localhost/x", "http://169.254.169.254/latest", "http://10.0.0.1/x", "http://[::1]/x"]) {
+    for (const url of [
+      "http://127.0.0.1:9/x",
+      "http://localhost/x",
+      "http://169.254.169.254/latest",
+      "http://10.0.0.1/x",
+      "http://[::1]/x",
+    ]) {
       await expect(createEndpointVerb(ctx, sandbox, { url })).rejects.toMatchObject({ status: 400 });
       await expect(testUrl(ctx, sandbox, { url })).rejects.toMatchObject({ status: 400 });
     }
-    expect((await createEndpointVerb(ctx, sandbox, { url: "http://example.com/hook" })).row.url).toBe("http://example.com/hook");
-    await expect(createEndpointVerb(ctx, sandbox, { url: "ftp://example.com/x" })).rejects.toMatchObject({ status: 400 });
+    expect((await createEndpointVerb(ctx, sandbox, { url: "http://example.com/hook" })).row.url).toBe(
+      "http://example.com/hook",
+    );
+    await expect(createEndpointVerb(ctx, sandbox, { url: "ftp://example.com/x" })).rejects.toMatchObject({
+      status: 400,
+    });
   });
 
   it("attempt time: a sandbox endpoint's http delivery goes out; the same URL of a production tenant is blocked", async () => {
@@ -96,7 +113,12 @@ describe("tenant environment", () => {
     const prod = await tenantIn("production");
     const sEp = await createEndpoint(sandbox, { url: receiverUrl(path) });
     const pEp = await createEndpoint(prod, { url: receiverUrl(path) });
-    const event = { id: "evt_01jd0000000000000000000001", type: "job.completed", createdAt: Date.now(), payload: '{"a":1}' };
+    const event = {
+      id: "evt_01jd0000000000000000000001",
+      type: "job.completed",
+      createdAt: Date.now(),
+      payload: '{"a":1}',
+    };
     const send = async (tenant: string, id: string) =>
       sendAttempt({
         endpoint: await resolveEndpoint(env, await getEndpoint(serviceCtx(env), tenant, id), Date.now()),
@@ -110,7 +132,11 @@ describe("tenant environment", () => {
     expect(ok).toMatchObject({ ok: true, statusCode: 200, error: null });
     expect(await waitForReceived(path, 1)).toHaveLength(1);
     const blocked = await send(prod, pEp.id);
-    expect(blocked).toMatchObject({ ok: false, error: "blocked_destination", errorDetail: expect.stringMatching(/http URLs are not allowed/) });
+    expect(blocked).toMatchObject({
+      ok: false,
+      error: "blocked_destination",
+      errorDetail: expect.stringMatching(/http URLs are not allowed/),
+    });
     expect(await waitForReceived(path, 1)).toHaveLength(1);
   });
 
@@ -128,7 +154,10 @@ describe("tenant environment", () => {
     const row = await getEndpoint(serviceCtx(env), sandbox, ep.id);
     expect(row.tenantEnvironment).toBe("production");
     expect(row.version).toBe(2);
-    const snapshot = await runInDurableObject(dispatcherFor(env, ep.id), async (i: EndpointDispatcher) => (await i.inspect()).endpoint);
+    const snapshot = await runInDurableObject(
+      dispatcherFor(env, ep.id),
+      async (i: EndpointDispatcher) => (await i.inspect()).endpoint,
+    );
     expect(snapshot?.tenantEnvironment).toBe("production");
     await expect(setTenantEnvironment(httpsOnly(), "no_such_tenant", "sandbox")).rejects.toMatchObject({ status: 404 });
   });
@@ -157,7 +186,10 @@ describe("POST .../test-url", () => {
     const [got] = await waitForReceived(path, 1);
     const body = new StandardWebhook(res.body.secret).verify(got!.body, got!.headers) as any;
     expect(body.type).toBe("webhook.test");
-    expect(body.data).toEqual({ message: expect.any(String), timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/) });
+    expect(body.data).toEqual({
+      message: expect.any(String),
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+    });
     expect(got!.headers["webhook-id"]).toBe(res.body.event_id);
     expect((await api("GET", `/v1/tenants/${tenant}/events`)).body.data).toHaveLength(0);
     expect((await api("GET", `/v1/tenants/${tenant}/deliveries`)).body.data).toHaveLength(0);
@@ -202,7 +234,10 @@ describe("POST .../test-url", () => {
     [{ url: "not a url" }, "url"],
     [{ url: "http://user:pw@example.com/x" }, "url"],
     [{ url: "https://example.com/x", secret: "whsec_tooShort" }, "secret"],
-    [{ url: "https://example.com/x", signature: { scheme: "hmac-sha256-hex", header: "X-Sig" }, secret: "short" }, "secret"],
+    [
+      { url: "https://example.com/x", signature: { scheme: "hmac-sha256-hex", header: "X-Sig" }, secret: "short" },
+      "secret",
+    ],
     [{ url: "https://example.com/x", event_type: "edgehooks.delivery.failing" }, "event_type"],
     [{ url: "https://example.com/x", event_type: "job.*" }, "event_type"],
     [{ url: "https://example.com/x", headers: { "webhook-id": "x" } }, "headers.webhook-id"],
@@ -221,23 +256,30 @@ describe("POST .../test-url", () => {
     const prod = await tenantIn("production");
     const sandbox = await tenantIn("sandbox");
     const path = uniquePath("/tu");
-    await expect(testUrl(httpsOnly(), prod, { url: receiverUrl(path) })).rejects.toMatchObject({ status: 400, issues: [{ path: "url" }] });
+    await expect(testUrl(httpsOnly(), prod, { url: receiverUrl(path) })).rejects.toMatchObject({
+      status: 400,
+      issues: [{ path: "url" }],
+    });
     const ok = await testUrl(httpsOnly(), sandbox, { url: receiverUrl(path) });
     expect(ok.result).toMatchObject({ ok: true, statusCode: 200 });
     await expect(testUrl(strict(), sandbox, { url: receiverUrl(path) })).rejects.toMatchObject({ status: 400 });
-    await expect(testUrl(strict(), prod, { url: "https://169.254.169.254/latest/meta-data" })).rejects.toMatchObject({ status: 400 });
+    await expect(testUrl(strict(), prod, { url: "https://169.254.169.254/latest/meta-data" })).rejects.toMatchObject({
+      status: 400,
+    });
     expect(await waitForReceived(path, 1)).toHaveLength(1);
   });
 
   it("needs admin on that tenant: read keys and read-only sessions 403, other tenants 404, unknown tenant 404", async () => {
     const tenant = await createTenant();
     const body = { url: receiverUrl("/x") };
-    const readKey = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read"], tenant_id: tenant } })).body.key;
+    const readKey = (await api("POST", "/v1/api-keys", { body: { name: "r", scopes: ["read"], tenant_id: tenant } }))
+      .body.key;
     expect((await api("POST", `/v1/tenants/${tenant}/test-url`, { body, key: readKey })).status).toBe(403);
     const ro = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, { body: { read_only: true } })).body.token;
     expect((await api("POST", `/v1/tenants/${tenant}/test-url`, { body, key: ro })).status).toBe(403);
     const other = await createTenant();
-    const otherKey = (await api("POST", "/v1/api-keys", { body: { name: "o", scopes: ["admin"], tenant_id: other } })).body.key;
+    const otherKey = (await api("POST", "/v1/api-keys", { body: { name: "o", scopes: ["admin"], tenant_id: other } }))
+      .body.key;
     expect((await api("POST", `/v1/tenants/${tenant}/test-url`, { body, key: otherKey })).status).toBe(404);
     expect((await api("POST", `/v1/tenants/no_such_tenant_x/test-url`, { body })).status).toBe(404);
   });
@@ -246,17 +288,27 @@ describe("POST .../test-url", () => {
     const tenant = await createTenant();
     const path = uniquePath("/t");
     const ep = await createEndpoint(tenant, { url: receiverUrl(path) });
-    expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: {} })).body.status_code).toBe(200);
+    expect((await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: {} })).body.status_code).toBe(
+      200,
+    );
     const [got] = await waitForReceived(path, 1);
-    expect(JSON.parse(got!.body).data).toEqual({ message: expect.any(String), timestamp: expect.stringMatching(/Z$/), endpoint_id: ep.id });
+    expect(JSON.parse(got!.body).data).toEqual({
+      message: expect.any(String),
+      timestamp: expect.stringMatching(/Z$/),
+      endpoint_id: ep.id,
+    });
   });
 
   it("producers cannot ingest Edgehooks' reserved alert types", async () => {
     const tenant = await createTenant();
-    const res = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "edgehooks.delivery.failing", data: {} } });
+    const res = await api("POST", `/v1/tenants/${tenant}/events`, {
+      body: { type: "edgehooks.delivery.failing", data: {} },
+    });
     expect(res.status).toBe(400);
     expect(issuePaths(res.body)).toContain("type");
-    const batch = await api("POST", `/v1/tenants/${tenant}/events/batch`, { body: { events: [{ type: "edgehooks.endpoint.disabled", data: {} }] } });
+    const batch = await api("POST", `/v1/tenants/${tenant}/events/batch`, {
+      body: { events: [{ type: "edgehooks.endpoint.disabled", data: {} }] },
+    });
     expect(batch.status).toBe(400);
     const catalog = await api("POST", "/v1/event-types", { body: { name: "edgehooks.endpoint.disabled" } });
     expect(catalog.status).toBe(400);

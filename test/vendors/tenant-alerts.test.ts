@@ -15,7 +15,8 @@ import { ladder } from "../helpers/ladder";
 import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
 
-const bodies = async (path: string) => (await received(path)).map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
+const bodies = async (path: string) =>
+  (await received(path)).map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
 
 async function storedTypes(tenant: string) {
   const rows = await logRows<{ type: string }>(tenant, "SELECT type FROM events ORDER BY id");
@@ -33,7 +34,10 @@ describe("tenant alerts", () => {
     await createEndpoint(A, { url: receiverUrl(catchAllA) });
     await createEndpoint(B, { url: receiverUrl(alertsB), event_types: ["edgehooks.delivery.*"] });
 
-    const l = await ladder({ tenant: A, endpoint: { retry_policy: { schedule_s: [1, 1, 1, 1] }, event_types: ["job.*"] } });
+    const l = await ladder({
+      tenant: A,
+      endpoint: { retry_policy: { schedule_s: [1, 1, 1, 1] }, event_types: ["job.*"] },
+    });
     const eventId = await l.post({ type: "job.failed", data: { secret_payload: "do-not-leak" } });
     for (let i = 0; i < 5; i++) {
       await l.runAlarm();
@@ -50,14 +54,30 @@ describe("tenant alerts", () => {
     // Each travels in its own queue message, so they may arrive in either order.
     const byType = Object.fromEntries(alerts.map((a) => [a.type, a.data]));
     expect(byType).toEqual({
-      "edgehooks.delivery.failing": { tenant_id: A, endpoint_id: l.endpoint.id, delivery_id: d.id, event_id: eventId, attempts: 4 },
-      "edgehooks.delivery.exhausted": { tenant_id: A, endpoint_id: l.endpoint.id, delivery_id: d.id, event_id: eventId, attempts: 5 },
+      "edgehooks.delivery.failing": {
+        tenant_id: A,
+        endpoint_id: l.endpoint.id,
+        delivery_id: d.id,
+        event_id: eventId,
+        attempts: 4,
+      },
+      "edgehooks.delivery.exhausted": {
+        tenant_id: A,
+        endpoint_id: l.endpoint.id,
+        delivery_id: d.id,
+        event_id: eventId,
+        attempts: 5,
+      },
     });
     expect(JSON.stringify(got)).not.toContain("do-not-leak");
     expect(JSON.stringify(got)).not.toContain(l.endpoint.secret);
 
     // The operator's copy is still there, under the plain names.
-    const operator = await logRows<{ type: string }>(operatorLogName(A), "SELECT type FROM events WHERE payload LIKE ?", `%${d.id}%`);
+    const operator = await logRows<{ type: string }>(
+      operatorLogName(A),
+      "SELECT type FROM events WHERE payload LIKE ?",
+      `%${d.id}%`,
+    );
     expect(operator.map((r) => r.type).sort()).toEqual(["delivery.exhausted", "delivery.failing"]);
 
     // The catch-all endpoint of A (no event_types) got the job event's attempts only, no alert;
@@ -71,14 +91,23 @@ describe("tenant alerts", () => {
   it("endpoint.disabled and endpoint.secret_rotated, with the tenant's ids and never the secret", async () => {
     const A = await createTenant();
     const alerts = uniquePath("/alerts");
-    await createEndpoint(A, { url: receiverUrl(alerts), event_types: ["edgehooks.endpoint.disabled", "edgehooks.endpoint.secret_rotated"] });
+    await createEndpoint(A, {
+      url: receiverUrl(alerts),
+      event_types: ["edgehooks.endpoint.disabled", "edgehooks.endpoint.secret_rotated"],
+    });
     const ep = await createEndpoint(A, { url: receiverUrl(uniquePath("/data")), event_types: ["job.*"] });
-    const rotation = await api("POST", `/v1/tenants/${A}/endpoints/${ep.id}/rotate-secret`, { body: { grace_period_s: 60 } });
+    const rotation = await api("POST", `/v1/tenants/${A}/endpoints/${ep.id}/rotate-secret`, {
+      body: { grace_period_s: 60 },
+    });
     expect(rotation.status).toBe(200);
     expect((await api("POST", `/v1/tenants/${A}/endpoints/${ep.id}/disable`)).status).toBe(200);
     const got = (await waitForReceived(alerts, 2)).map((r) => JSON.parse(r.body));
     expect(got.map((g) => g.type)).toEqual(["edgehooks.endpoint.secret_rotated", "edgehooks.endpoint.disabled"]);
-    expect(got[0].data).toEqual({ tenant_id: A, endpoint_id: ep.id, previous_secrets_expire_at: expect.stringMatching(/Z$/) });
+    expect(got[0].data).toEqual({
+      tenant_id: A,
+      endpoint_id: ep.id,
+      previous_secrets_expire_at: expect.stringMatching(/Z$/),
+    });
     expect(got[1].data).toEqual({ tenant_id: A, endpoint_id: ep.id, reason: "manual" });
     const everything = JSON.stringify(await received(alerts));
     for (const s of [ep.secret, rotation.body.secret]) expect(everything).not.toContain(s);
@@ -122,18 +151,28 @@ describe("tenant alerts", () => {
     ]);
     expect(await storedTypes(A)).toEqual([]);
     await emitOperational(ctx, [
-      { type: "delivery.failing", tenantId: A, data: { endpoint_id: "ep_y", delivery_id: "dlv_y", event_id: "evt_y", attempts: 4 }, eventType: "job.failed" },
+      {
+        type: "delivery.failing",
+        tenantId: A,
+        data: { endpoint_id: "ep_y", delivery_id: "dlv_y", event_id: "evt_y", attempts: 4 },
+        eventType: "job.failed",
+      },
     ]);
     expect(await storedTypes(A)).toEqual(["edgehooks.delivery.failing"]);
     // A tenant deleted before its alert is emitted: nothing to do, no error.
     await api("DELETE", `/v1/tenants/${A}`);
-    await expect(emitOperational(ctx, [{ type: "endpoint.disabled", tenantId: A, data: { endpoint_id: "ep_z", reason: "gone" } }])).resolves.toBeUndefined();
+    await expect(
+      emitOperational(ctx, [{ type: "endpoint.disabled", tenantId: A, data: { endpoint_id: "ep_z", reason: "gone" } }]),
+    ).resolves.toBeUndefined();
   });
 
   it("a portal session can subscribe its tenant's endpoint to its alerts through the API", async () => {
     const A = await createTenant();
     const token = (await api("POST", `/v1/tenants/${A}/portal-sessions`, { body: {} })).body.token;
-    const res = await api("POST", `/v1/tenants/${A}/endpoints`, { key: token, body: { url: receiverUrl("/alerts"), event_types: ["edgehooks.*"] } });
+    const res = await api("POST", `/v1/tenants/${A}/endpoints`, {
+      key: token,
+      body: { url: receiverUrl("/alerts"), event_types: ["edgehooks.*"] },
+    });
     expect(res.status).toBe(201);
     expect(res.body.event_types).toEqual(["edgehooks.*"]);
   });

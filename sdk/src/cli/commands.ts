@@ -28,10 +28,15 @@ function parseJson(text: string | undefined, flag: string): unknown {
 const show = (ctx: Ctx, value: unknown, line: () => string) => ctx.io.out(ctx.json ? JSON.stringify(value) : line());
 
 export async function tenants(ctx: Ctx, argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { id: { type: "string" }, limit: { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { id: { type: "string" }, limit: { type: "string" } },
+  });
   const [sub = "ls", arg] = positionals;
   if (sub === "ls") {
-    for await (const t of ctx.eh.tenants.iterate({ limit: Number(values.limit ?? 100) })) show(ctx, t, () => `${t.id}\t${printable(t.name)}\t${t.created_at}`);
+    for await (const t of ctx.eh.tenants.iterate({ limit: Number(values.limit ?? 100) }))
+      show(ctx, t, () => `${t.id}\t${printable(t.name)}\t${t.created_at}`);
   } else if (sub === "create") {
     const t = await ctx.eh.tenants.create({
       name: need(arg, "the tenant's name: edgehooks tenants create <name> [--id ID]"),
@@ -87,7 +92,8 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<boolean> {
         `created endpoint ${paint(ctx.io, "bold", e.id)} → ${printable(e.url)}\nsecret: ${printable(e.secret)}\n(the portal's "Signing secret" page and GET …/endpoints/${e.id}/secret show it again)`,
     );
     // Created, but likely a mistake (another endpoint on the same URL): said on stderr, so --json stays one object.
-    for (const w of e.warnings ?? []) ctx.io.err(`${paint(ctx.io, "yellow", "warning")} ${printable(w.message)} (${w.endpoint_ids.join(", ")})`);
+    for (const w of e.warnings ?? [])
+      ctx.io.err(`${paint(ctx.io, "yellow", "warning")} ${printable(w.message)} (${w.endpoint_ids.join(", ")})`);
   } else if (sub === "test") {
     const a = await ctx.eh.endpoints.test(tenantId, need(arg, "an endpoint id"), {
       ...(values.type ? { event_type: values.type } : {}),
@@ -103,8 +109,12 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<boolean> {
     return ok;
   } else if (sub === "rotate" && values.commit) {
     // The rotation's second step: the receiver holds the new secret, so the vendor-style header may sign with it.
-    if (values.grace) throw new UsageError("--commit finishes a rotation already made; --grace belongs to the rotation itself");
-    const r = await ctx.eh.endpoints.commitRotation(tenantId, need(arg, "an endpoint id: edgehooks endpoints rotate <tenant> <endpoint> --commit"));
+    if (values.grace)
+      throw new UsageError("--commit finishes a rotation already made; --grace belongs to the rotation itself");
+    const r = await ctx.eh.endpoints.commitRotation(
+      tenantId,
+      need(arg, "an endpoint id: edgehooks endpoints rotate <tenant> <endpoint> --commit"),
+    );
     show(
       ctx,
       r,
@@ -113,7 +123,8 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<boolean> {
     );
   } else if (sub === "rotate") {
     const grace = values.grace;
-    if (grace !== undefined && !/^\d+$/.test(grace)) throw new UsageError(`--grace takes whole seconds, not '${grace}'`);
+    if (grace !== undefined && !/^\d+$/.test(grace))
+      throw new UsageError(`--grace takes whole seconds, not '${grace}'`);
     const r = await ctx.eh.endpoints.rotateSecret(
       tenantId,
       need(arg, "an endpoint id: edgehooks endpoints rotate <tenant> <endpoint>"),
@@ -131,7 +142,8 @@ export async function endpoints(ctx: Ctx, argv: string[]): Promise<boolean> {
     );
   } else if (sub === "disable" || sub === "enable") {
     const id = need(arg, `an endpoint id: edgehooks endpoints ${sub} <tenant> <endpoint>`);
-    const e = sub === "disable" ? await ctx.eh.endpoints.disable(tenantId, id) : await ctx.eh.endpoints.enable(tenantId, id);
+    const e =
+      sub === "disable" ? await ctx.eh.endpoints.disable(tenantId, id) : await ctx.eh.endpoints.enable(tenantId, id);
     show(ctx, e, () => `${e.id} is ${e.status}`);
   } else if (sub === "delete") {
     const id = need(arg, "an endpoint id: edgehooks endpoints delete <tenant> <endpoint>");
@@ -145,7 +157,11 @@ export async function send(ctx: Ctx, argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { data: { type: "string" }, "idempotency-key": { type: "string" }, channel: { type: "string", multiple: true } },
+    options: {
+      data: { type: "string" },
+      "idempotency-key": { type: "string" },
+      channel: { type: "string", multiple: true },
+    },
   });
   const [tenant, type] = positionals;
   // The raw call, for its headers: a reused Idempotency-Key answers Idempotent-Replayed: true.
@@ -198,21 +214,34 @@ export async function replay(ctx: Ctx, argv: string[]): Promise<void> {
   if (delivery) {
     const a = await ctx.eh.deliveries.retry(tenantId, delivery);
     const ok = a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
-    show(ctx, a, () => `attempt ${a.number} (manual): ${paint(ctx.io, ok ? "green" : "red", String(a.status_code ?? a.error))} in ${a.duration_ms} ms`);
+    show(
+      ctx,
+      a,
+      () =>
+        `attempt ${a.number} (manual): ${paint(ctx.io, ok ? "green" : "red", String(a.status_code ?? a.error))} in ${a.duration_ms} ms`,
+    );
     return;
   }
   if (values.mode || values["dry-run"] || values.type || values.status || values["status-class"] || values.channel)
     return replayByFilter(ctx, tenantId, values);
   const endpoint = values.endpoint?.[0];
-  if (!endpoint || !values.since) throw new UsageError("replay needs a delivery id, or --endpoint and --since to recover failed deliveries");
-  let task = await ctx.eh.endpoints.recover(tenantId, endpoint, { since: values.since, ...(values.until ? { until: values.until } : {}) });
+  if (!endpoint || !values.since)
+    throw new UsageError("replay needs a delivery id, or --endpoint and --since to recover failed deliveries");
+  let task = await ctx.eh.endpoints.recover(tenantId, endpoint, {
+    since: values.since,
+    ...(values.until ? { until: values.until } : {}),
+  });
   if (!ctx.json) ctx.io.err(`recovering: task ${task.id}, ${task.total} failed deliveries`);
   while (task.status === "running") {
     await new Promise((r) => setTimeout(r, 500));
     task = await ctx.eh.tasks.get(task.id);
     if (!ctx.json) ctx.io.err(`  ${task.done}/${task.total}`);
   }
-  show(ctx, task, () => `${paint(ctx.io, statusColor("succeeded"), task.status)}: ${task.done}/${task.total} re-queued`);
+  show(
+    ctx,
+    task,
+    () => `${paint(ctx.io, statusColor("succeeded"), task.status)}: ${task.done}/${task.total} re-queued`,
+  );
 }
 
 /** A replay by filter: the plan with --dry-run, else the task followed to the end (its deliveries paced by each endpoint). */
@@ -257,7 +286,8 @@ async function replayByFilter(
     return;
   }
   let task = await ctx.eh.replays.start(tenantId, body);
-  if (!ctx.json) ctx.io.err(`replaying: task ${task.id}, ${task.total} deliveries (stop it: POST /v1/tasks/${task.id}/cancel)`);
+  if (!ctx.json)
+    ctx.io.err(`replaying: task ${task.id}, ${task.total} deliveries (stop it: POST /v1/tasks/${task.id}/cancel)`);
   while (task.status === "running") {
     await new Promise((r) => setTimeout(r, 500));
     task = await ctx.eh.tasks.get(task.id);

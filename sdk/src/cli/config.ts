@@ -83,7 +83,11 @@ function devVarsKey(cwd: string): string | undefined {
   return /^\s*ROOT_API_KEY\s*=\s*"?([^"\s]+)"?\s*$/m.exec(readFileSync(path, "utf8"))?.[1];
 }
 
-export function resolveTarget(flags: { url?: string; key?: string }, env: NodeJS.ProcessEnv, cwd = process.cwd()): Target {
+export function resolveTarget(
+  flags: { url?: string; key?: string },
+  env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
+): Target {
   const file = readConfigFile(env);
   const local = `http://127.0.0.1:${env.PORT || "8787"}`;
   const url = flags.url ?? env.EDGEHOOKS_URL ?? file.url ?? local;
@@ -93,7 +97,11 @@ export function resolveTarget(flags: { url?: string; key?: string }, env: NodeJS
   const dev = isLoopbackUrl(url) ? devVarsKey(cwd) : undefined;
   if (dev) return { url, key: dev, from: ".dev.vars" };
   if (file.key && file.url) {
-    throw new UsageError(`the saved key is for ${file.url}, not ${url}: pass --key or EDGEHOOKS_API_KEY, or run \`edgehooks login --url ${url}\``);
+    throw new UsageError(
+      `the saved key is for ${file.url}, not ${url}: pass --key or EDGEHOOKS_API_KEY, or run \`edgehooks login --url ${url}\``,
+    );
   }
-  throw new UsageError("no API key: run `edgehooks login`, set EDGEHOOKS_API_KEY, or run from the directory where `npm start` wrote .dev.vars");
+  throw new UsageError(
+    "no API key: run `edgehooks login`, set EDGEHOOKS_API_KEY, or run from the directory where `npm start` wrote .dev.vars",
+  );
 }

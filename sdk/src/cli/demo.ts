@@ -21,12 +21,22 @@ export async function demo(ctx: Ctx, argv: string[]): Promise<boolean> {
     const tenantId = `demo_${Date.now().toString(36)}`;
     await eh.tenants.create({ id: tenantId, name: "Demo customer" });
     step(`created tenant ${paint(io, "bold", tenantId)}`);
-    const endpoint = await eh.endpoints.create(tenantId, { url: `${receiver.url}/webhooks`, event_types: ["job.*"], description: "edgehooks demo" });
+    const endpoint = await eh.endpoints.create(tenantId, {
+      url: `${receiver.url}/webhooks`,
+      event_types: ["job.*"],
+      description: "edgehooks demo",
+    });
     receiver.setSecret(endpoint.secret);
-    step(`created endpoint ${paint(io, "bold", endpoint.id)} → ${endpoint.url} (its secret went straight to the receiver)`);
+    step(
+      `created endpoint ${paint(io, "bold", endpoint.id)} → ${endpoint.url} (its secret went straight to the receiver)`,
+    );
 
     const arrived = new Promise<Received>((resolve) => receiver.onReceived((r) => r.verified && resolve(r)));
-    const event = await eh.events.send(tenantId, { type: "job.completed", data: { job_id: "job_123", pages: 3 } }, { idempotencyKey: `demo-${tenantId}` });
+    const event = await eh.events.send(
+      tenantId,
+      { type: "job.completed", data: { job_id: "job_123", pages: 3 } },
+      { idempotencyKey: `demo-${tenantId}` },
+    );
     step(`posted event ${paint(io, "bold", event.id)} (job.completed)`);
     const timer = new Promise<null>((r) => setTimeout(() => r(null), timeoutMs).unref());
     const got = await Promise.race([arrived, timer]);
@@ -46,8 +56,13 @@ export async function demo(ctx: Ctx, argv: string[]): Promise<boolean> {
     const detail = await eh.deliveries.get(tenantId, delivery.id);
     io.out("");
     io.out(paint(io, "bold", "Delivery log"));
-    io.out(`  ${detail.id}  ${paint(io, statusColor(detail.status), detail.status)}  ${detail.event_type}  → ${detail.endpoint_id}`);
-    for (const a of detail.attempts) io.out(`    attempt ${a.number} (${a.trigger})  ${a.started_at}  HTTP ${a.status_code ?? a.error}  ${a.duration_ms} ms`);
+    io.out(
+      `  ${detail.id}  ${paint(io, statusColor(detail.status), detail.status)}  ${detail.event_type}  → ${detail.endpoint_id}`,
+    );
+    for (const a of detail.attempts)
+      io.out(
+        `    attempt ${a.number} (${a.trigger})  ${a.started_at}  HTTP ${a.status_code ?? a.error}  ${a.duration_ms} ms`,
+      );
     io.out("");
     // The demo's receiver closes when it exits: the next step starts one on the same port, so the
     // endpoint the demo made keeps delivering (and verifying) there.

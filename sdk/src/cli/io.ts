@@ -13,7 +13,8 @@ export interface Io {
 
 type Style = Parameters<typeof styleText>[0];
 
-export const paint = (io: Pick<Io, "color">, style: Style, text: string) => (io.color ? styleText(style, text, { validateStream: false }) : text);
+export const paint = (io: Pick<Io, "color">, style: Style, text: string) =>
+  io.color ? styleText(style, text, { validateStream: false }) : text;
 
 export function processIo(): Io {
   const env = process.env;
@@ -22,7 +23,13 @@ export function processIo(): Io {
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
   });
   // Every line passes terminalLine: remote text reaches the terminal without its control characters.
-  return { out: (l) => process.stdout.write(`${terminalLine(l)}\n`), err: (l) => process.stderr.write(`${terminalLine(l)}\n`), env, color, stopped };
+  return {
+    out: (l) => process.stdout.write(`${terminalLine(l)}\n`),
+    err: (l) => process.stderr.write(`${terminalLine(l)}\n`),
+    env,
+    color,
+    stopped,
+  };
 }
 
 /** A delivery or attempt status, coloured by how it went. */

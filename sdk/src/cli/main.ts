@@ -56,10 +56,14 @@ function globals(argv: string[]) {
 }
 
 async function login(io: Io, flags: { url?: string; key?: string }): Promise<void> {
-  const url = flags.url ?? io.env.EDGEHOOKS_URL ?? readConfigFile(io.env).url ?? `http://127.0.0.1:${io.env.PORT || "8787"}`;
+  const url =
+    flags.url ?? io.env.EDGEHOOKS_URL ?? readConfigFile(io.env).url ?? `http://127.0.0.1:${io.env.PORT || "8787"}`;
   // No key in argv needed: without --key or EDGEHOOKS_API_KEY it is read from stdin (a prompt on a terminal).
   const key = flags.key ?? io.env.EDGEHOOKS_API_KEY ?? (await readSecret(`API key for ${url}: `));
-  if (!key) throw new UsageError("login needs a key: type it at the prompt, pipe it on stdin, or pass --key KEY (or EDGEHOOKS_API_KEY)");
+  if (!key)
+    throw new UsageError(
+      "login needs a key: type it at the prompt, pipe it on stdin, or pass --key KEY (or EDGEHOOKS_API_KEY)",
+    );
   // Check the pair before saving it: a typo should fail here, not on the next command.
   await new Edgehooks({ baseUrl: url, apiKey: key }).tenants.list({ limit: 1 });
   const path = writeConfigFile(io.env, { url, key });
@@ -80,12 +84,15 @@ async function listen(io: Io, argv: string[], json: boolean): Promise<void> {
   });
   const env = io.env;
   // `--secret -` reads it from stdin (a prompt on a terminal), so it need not sit in argv.
-  const secret = values.secret === "-" ? await readSecret("endpoint signing secret: ") : (values.secret ?? env.WEBHOOK_SECRET);
+  const secret =
+    values.secret === "-" ? await readSecret("endpoint signing secret: ") : (values.secret ?? env.WEBHOOK_SECRET);
   const hexHeader = values["hex-header"] ?? env.WEBHOOK_HEX_HEADER;
   const receiver = await startReceiver(io, {
     port: Number(values.port ?? env.RECEIVER_PORT ?? 4000),
     secret,
-    signature: hexHeader ? { scheme: "hmac-sha256-hex", header: hexHeader, prefix: values.prefix ?? "" } : { scheme: "standard" },
+    signature: hexHeader
+      ? { scheme: "hmac-sha256-hex", header: hexHeader, prefix: values.prefix ?? "" }
+      : { scheme: "standard" },
     failFirst: Number(values["fail-first"] ?? env.FAIL_FIRST ?? 0),
     status: (values.status ?? env.STATUS) ? Number(values.status ?? env.STATUS) : undefined,
     json,

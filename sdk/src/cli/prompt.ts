@@ -5,7 +5,11 @@
 import { createInterface } from "node:readline";
 import { UsageError } from "./io.js";
 
-export async function readSecret(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+export async function readSecret(
+  question: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
   if (!input.isTTY) {
     const lines = createInterface({ input, terminal: false });
     for await (const line of lines) {

@@ -31,7 +31,10 @@ export async function events(ctx: Ctx, argv: string[]): Promise<void> {
   if (event.channels.length) io.out(`channels: ${printable(event.channels.join(", "))}`);
   io.out(printable(JSON.stringify(event.data ?? null, null, 2), { multiline: true }));
   if (!deliveries.length) io.out("no deliveries (no active endpoint matched, or fan-out has not run yet)");
-  for (const d of deliveries) io.out(`  ${d.id}  ${paint(io, statusColor(d.status), d.status)}  → ${d.endpoint_id}  ${d.attempt_count} attempt(s)`);
+  for (const d of deliveries)
+    io.out(
+      `  ${d.id}  ${paint(io, statusColor(d.status), d.status)}  → ${d.endpoint_id}  ${d.attempt_count} attempt(s)`,
+    );
 }
 
 /** `deliveries get <tenant> <delivery>`: where it stands and every attempt, oldest first. */
@@ -40,13 +43,18 @@ export async function deliveries(ctx: Ctx, argv: string[]): Promise<void> {
   const [sub, tenant, id] = positionals;
   if (sub !== "get") throw new UsageError(`unknown: deliveries${sub ? ` ${sub}` : ""} (get <tenant> <delivery>)`);
   const tenantId = need(tenant, "a tenant id: edgehooks deliveries get <tenant> <delivery>");
-  const d = await ctx.eh.deliveries.get(tenantId, need(id, "a delivery id: edgehooks deliveries get <tenant> <delivery>"));
+  const d = await ctx.eh.deliveries.get(
+    tenantId,
+    need(id, "a delivery id: edgehooks deliveries get <tenant> <delivery>"),
+  );
   if (ctx.json) {
     ctx.io.out(JSON.stringify(d));
     return;
   }
   const { io } = ctx;
-  io.out(`${paint(io, "bold", d.id)}  ${paint(io, statusColor(d.status), d.status)}  ${printable(d.event_type)}  ${d.event_id} → ${d.endpoint_id}`);
+  io.out(
+    `${paint(io, "bold", d.id)}  ${paint(io, statusColor(d.status), d.status)}  ${printable(d.event_type)}  ${d.event_id} → ${d.endpoint_id}`,
+  );
   if (d.next_attempt_at) io.out(`next attempt at ${d.next_attempt_at}`);
   for (const a of d.attempts) {
     io.out(
@@ -66,7 +74,8 @@ export async function portal(ctx: Ctx, argv: string[]): Promise<void> {
   });
   const tenantId = need(positionals[0], "a tenant id: edgehooks portal <tenant> [--read-only] [--expires-in SECONDS]");
   const expires = values["expires-in"];
-  if (expires !== undefined && !/^\d+$/.test(expires)) throw new UsageError(`--expires-in takes whole seconds, not '${expires}'`);
+  if (expires !== undefined && !/^\d+$/.test(expires))
+    throw new UsageError(`--expires-in takes whole seconds, not '${expires}'`);
   const s = await ctx.eh.portalSessions.create(tenantId, {
     ...(values["read-only"] ? { read_only: true } : {}),
     ...(expires !== undefined ? { expires_in_s: Number(expires) } : {}),

@@ -50,7 +50,9 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
     const refuse = (status: number, why: string) => {
       res.writeHead(status, { "content-type": "application/json", connection: "close" });
       res.end(JSON.stringify({ ok: false, error: why }));
-      io.err(`${paint(io, "red", "refused")} ${printable(req.method)} ${printable(req.url)}: ${why} → answering ${status}`);
+      io.err(
+        `${paint(io, "red", "refused")} ${printable(req.method)} ${printable(req.url)}: ${why} → answering ${status}`,
+      );
     };
     const origin = req.headers.origin ?? req.headers["sec-fetch-site"];
     if (origin !== undefined) {
@@ -81,7 +83,9 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
       if (size > MAX_BODY_BYTES) return;
       count += 1;
       const payload = Buffer.concat(chunks).toString("utf8");
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
+      );
       let verified: boolean | null = null;
       let why = "";
       if (secret) {
@@ -108,8 +112,17 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
       else if (count <= (options.failFirst ?? 0)) status = 500;
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify({ ok: status < 300 }));
-      const received: Received = { id: headers["webhook-id"] ?? null, type: verified === false ? "?" : type, verified, status, body };
-      if (options.json) io.out(JSON.stringify({ ...received, attempt: headers["webhook-attempt"] ?? null, at: new Date().toISOString() }));
+      const received: Received = {
+        id: headers["webhook-id"] ?? null,
+        type: verified === false ? "?" : type,
+        verified,
+        status,
+        body,
+      };
+      if (options.json)
+        io.out(
+          JSON.stringify({ ...received, attempt: headers["webhook-attempt"] ?? null, at: new Date().toISOString() }),
+        );
       else {
         const verdict =
           verified === null
@@ -120,7 +133,9 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
         io.out(`── #${count} ${new Date().toISOString()} ${printable(req.method)} ${printable(req.url)}`);
         if (verified === false) io.out(`   ${verdict}   → answering ${status} (content not shown)`);
         else {
-          io.out(`   webhook-id: ${printable(received.id ?? "-")}   attempt: ${printable(headers["webhook-attempt"] ?? "-")}   type: ${type}`);
+          io.out(
+            `   webhook-id: ${printable(received.id ?? "-")}   attempt: ${printable(headers["webhook-attempt"] ?? "-")}   type: ${type}`,
+          );
           io.out(`   ${verdict}   → answering ${status}`);
           io.out(printable(JSON.stringify(body, null, 2).slice(0, 2048), { multiline: true }).replace(/^/gm, "   "));
         }

@@ -18,10 +18,16 @@ export async function tail(ctx: Ctx, argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { interval: { type: "string" }, since: { type: "string" }, endpoint: { type: "string" }, "exit-after": { type: "string" } },
+    options: {
+      interval: { type: "string" },
+      since: { type: "string" },
+      endpoint: { type: "string" },
+      "exit-after": { type: "string" },
+    },
   });
   const tenantId = positionals[0];
-  if (!tenantId) throw new UsageError("missing a tenant id: edgehooks tail <tenant> [--json] [--since <time>] [--endpoint <ep>]");
+  if (!tenantId)
+    throw new UsageError("missing a tenant id: edgehooks tail <tenant> [--json] [--since <time>] [--endpoint <ep>]");
   const interval = Number(values.interval ?? 1000);
   const since = values.since ?? new Date().toISOString();
   // For scripts and tests: stop after this many lines printed.
@@ -36,7 +42,11 @@ export async function tail(ctx: Ctx, argv: string[]): Promise<void> {
   ctx.io.err(`following deliveries of ${tenantId} since ${since} (Ctrl-C to stop)`);
   while (!stop && lines < exitAfter) {
     const fresh: Delivery[] = [];
-    for await (const d of ctx.eh.deliveries.iterate(tenantId, { limit: 100, since, ...(values.endpoint ? { endpoint_id: values.endpoint } : {}) })) {
+    for await (const d of ctx.eh.deliveries.iterate(tenantId, {
+      limit: 100,
+      since,
+      ...(values.endpoint ? { endpoint_id: values.endpoint } : {}),
+    })) {
       if (printed.get(d.id) !== `${d.status}/${d.attempt_count}`) fresh.push(d);
       if (fresh.length >= MAX_PER_POLL) break;
     }

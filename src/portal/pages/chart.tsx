@@ -48,7 +48,13 @@ function latencyLines(series: HourPoint[], step: number, maxP95: number) {
         vector-effect="non-scaling-stroke"
       />
     ) : (
-      <polyline points={points.join(" ")} fill="none" stroke={LATENCY} stroke-width="2" vector-effect="non-scaling-stroke" />
+      <polyline
+        points={points.join(" ")}
+        fill="none"
+        stroke={LATENCY}
+        stroke-width="2"
+        vector-effect="non-scaling-stroke"
+      />
     ),
   );
 }
@@ -68,14 +74,21 @@ export function HourlyChart(props: { series: HourPoint[]; span: string; id: stri
     <figure class="chart" aria-labelledby={`${props.id}-cap`}>
       <figcaption id={`${props.id}-cap`}>
         <span class="legend">
-          <span class="key" style={`background:${OK}`} /> delivered <span class="key" style={`background:${BAD}`} /> failed{" "}
-          <span class="key line" style={`background:${LATENCY}`} /> p95 latency
+          <span class="key" style={`background:${OK}`} /> delivered <span class="key" style={`background:${BAD}`} />{" "}
+          failed <span class="key line" style={`background:${LATENCY}`} /> p95 latency
         </span>
         <span class="muted">
-          bars up to {plural(maxCount, "delivery", "deliveries")}/hour · line up to {t.worstP95 === null ? "—" : `${t.worstP95} ms`}
+          bars up to {plural(maxCount, "delivery", "deliveries")}/hour · line up to{" "}
+          {t.worstP95 === null ? "—" : `${t.worstP95} ms`}
         </span>
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} width="100%" preserveAspectRatio="none" role="img" aria-labelledby={`${props.id}-t ${props.id}-d`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        width="100%"
+        preserveAspectRatio="none"
+        role="img"
+        aria-labelledby={`${props.id}-t ${props.id}-d`}
+      >
         <title id={`${props.id}-t`}>Deliveries per hour, {props.span}</title>
         <desc id={`${props.id}-d`}>{summary}</desc>
         <line x1="0" y1={H - 0.5} x2={W} y2={H - 0.5} stroke="#b9c2ce" />
@@ -86,7 +99,8 @@ export function HourlyChart(props: { series: HourPoint[]; span: string; id: stri
           return (
             <g>
               <title>
-                {hourText(p.hour)}: {p.delivered} delivered, {p.failed} failed{p.p95 !== null ? `, p95 ${p.p95} ms` : ""}
+                {hourText(p.hour)}: {p.delivered} delivered, {p.failed} failed
+                {p.p95 !== null ? `, p95 ${p.p95} ms` : ""}
               </title>
               {p.delivered ? <rect x={x} y={H - ok} width={step - gap} height={ok} fill={OK} /> : null}
               {p.failed ? <rect x={x} y={H - ok - bad} width={step - gap} height={bad} fill={BAD} /> : null}
@@ -141,7 +155,14 @@ export function Sparkline(props: { series: HourPoint[] }) {
   const max = Math.max(1, ...series.map((p) => p.delivered + p.failed));
   const step = w / series.length;
   return (
-    <svg class="spark" viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label={`Last 24 hours: ${t.delivered} delivered, ${t.failed} failed`}>
+    <svg
+      class="spark"
+      viewBox={`0 0 ${w} ${h}`}
+      width={w}
+      height={h}
+      role="img"
+      aria-label={`Last 24 hours: ${t.delivered} delivered, ${t.failed} failed`}
+    >
       <line x1="0" y1={h - 0.5} x2={w} y2={h - 0.5} stroke="#d9dee5" />
       {series.map((p, i) => {
         const ok = (p.delivered / max) * h;

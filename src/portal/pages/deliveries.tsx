@@ -6,7 +6,8 @@ import { Badge, PostButton } from "../layout";
 
 const STATUSES = ["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"];
 // Every time on the portal is UTC, and says so.
-const when = (ms: number | null) => (ms === null ? "—" : `${new Date(ms).toISOString().replace("T", " ").slice(0, 19)} UTC`);
+const when = (ms: number | null) =>
+  ms === null ? "—" : `${new Date(ms).toISOString().replace("T", " ").slice(0, 19)} UTC`;
 
 export interface LogFilters {
   endpoint_id?: string;
@@ -16,7 +17,13 @@ export interface LogFilters {
   until?: string;
 }
 
-export function DeliveryLog(props: { rows: DeliveryRow[]; endpoints: EndpointRow[]; filters: LogFilters; nextCursor: string | null; error: string | null }) {
+export function DeliveryLog(props: {
+  rows: DeliveryRow[];
+  endpoints: EndpointRow[];
+  filters: LogFilters;
+  nextCursor: string | null;
+  error: string | null;
+}) {
   const f = props.filters;
   const urlOf = new Map(props.endpoints.map((e) => [e.id, e.url]));
   const next = new URLSearchParams(Object.entries(f).filter(([, v]) => v) as [string, string][]);
@@ -100,7 +107,11 @@ export function DeliveryLog(props: { rows: DeliveryRow[]; endpoints: EndpointRow
                   </td>
                   <td>
                     <Badge value={d.status} />
-                    {d.lastStatusCode !== null ? <div class="muted">HTTP {d.lastStatusCode}</div> : d.lastError ? <div class="muted">{d.lastError}</div> : null}
+                    {d.lastStatusCode !== null ? (
+                      <div class="muted">HTTP {d.lastStatusCode}</div>
+                    ) : d.lastError ? (
+                      <div class="muted">{d.lastError}</div>
+                    ) : null}
                   </td>
                   <td class="opt">
                     <code>{urlOf.get(d.endpointId) ?? d.endpointId}</code>
@@ -209,7 +220,9 @@ export function DeliveryDetail(props: {
           {a.errorDetail ? <p>{a.errorDetail}</p> : null}
           <details>
             <summary>Request headers</summary>
-            <pre>{Object.entries(headersShownTo(a.requestHeaders, !props.readOnly)).map(([k, v]) => `${k}: ${v}\n`)}</pre>
+            <pre>
+              {Object.entries(headersShownTo(a.requestHeaders, !props.readOnly)).map(([k, v]) => `${k}: ${v}\n`)}
+            </pre>
           </details>
           {a.responseBody ? (
             <details open>

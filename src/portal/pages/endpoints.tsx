@@ -85,7 +85,13 @@ export function EndpointList(props: {
                       <Badge value={r.status} />
                       {r.status === "disabled" ? <div class="muted">{r.disabledReason ?? "manual"}</div> : null}
                     </td>
-                    <td class="opt">{r.eventTypes?.length ? r.eventTypes.map((t) => <code>{t} </code>) : <span class="muted">all</span>}</td>
+                    <td class="opt">
+                      {r.eventTypes?.length ? (
+                        r.eventTypes.map((t) => <code>{t} </code>)
+                      ) : (
+                        <span class="muted">all</span>
+                      )}
+                    </td>
                     <td>
                       <Sparkline series={props.traffic.get(r.id) ?? props.empty} />
                       <div>{outcomeText(s)}</div>
@@ -102,7 +108,12 @@ export function EndpointList(props: {
   );
 }
 
-export function SecretOnce(props: { secret: string; endpointId: string; rotated?: boolean; warnings?: { message: string; endpoint_ids: string[] }[] }) {
+export function SecretOnce(props: {
+  secret: string;
+  endpointId: string;
+  rotated?: boolean;
+  warnings?: { message: string; endpoint_ids: string[] }[];
+}) {
   return (
     <>
       {(props.warnings ?? []).map((w) => (
@@ -117,7 +128,8 @@ export function SecretOnce(props: { secret: string; endpointId: string; rotated?
         </Notice>
       ))}
       <Notice kind="ok">
-        <strong>{props.rotated ? "Secret rotated." : "Endpoint created."}</strong> This is the signing secret. Copy it now: it will not be shown again.
+        <strong>{props.rotated ? "Secret rotated." : "Endpoint created."}</strong> This is the signing secret. Copy it
+        now: it will not be shown again.
         <code class="secret" id="secret">
           {props.secret}
         </code>
@@ -140,7 +152,8 @@ export function AttemptResult(props: { attempt: AttemptView; title: string }) {
   const ok = a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
   return (
     <Notice kind={ok ? "ok" : "bad"}>
-      <strong>{props.title}:</strong> {a.status_code !== null ? `HTTP ${a.status_code}` : (a.error ?? "no answer")} in {a.duration_ms} ms
+      <strong>{props.title}:</strong> {a.status_code !== null ? `HTTP ${a.status_code}` : (a.error ?? "no answer")} in{" "}
+      {a.duration_ms} ms
       {a.error_detail ? <div>{a.error_detail}</div> : null}
       {a.response_body ? <pre>{a.response_body}</pre> : null}
     </Notice>
@@ -172,7 +185,8 @@ export function EndpointDetail(props: {
           </dd>
           <dt>Status</dt>
           <dd>
-            <Badge value={r.status} /> {r.status === "disabled" ? <span class="muted">({r.disabledReason ?? "manual"})</span> : null}
+            <Badge value={r.status} />{" "}
+            {r.status === "disabled" ? <span class="muted">({r.disabledReason ?? "manual"})</span> : null}
           </dd>
           <dt>Description</dt>
           <dd>{r.description || <span class="muted">—</span>}</dd>
@@ -184,11 +198,19 @@ export function EndpointDetail(props: {
           <dd>{r.filter ? <code>{JSON.stringify(r.filter)}</code> : <span class="muted">none</span>}</dd>
           <dt>Retry policy</dt>
           <dd>
-            {typeof r.retryPolicy === "object" && r.retryPolicy ? `custom ${JSON.stringify(r.retryPolicy)}` : String(r.retryPolicy ?? "deployment default")}
+            {typeof r.retryPolicy === "object" && r.retryPolicy
+              ? `custom ${JSON.stringify(r.retryPolicy)}`
+              : String(r.retryPolicy ?? "deployment default")}
           </dd>
           <dt>Authentication</dt>
           <dd>
-            {r.authType === "basic" ? "basic auth" : r.authType === "header" ? "header token" : <span class="muted">none</span>}{" "}
+            {r.authType === "basic" ? (
+              "basic auth"
+            ) : r.authType === "header" ? (
+              "header token"
+            ) : (
+              <span class="muted">none</span>
+            )}{" "}
             {r.authType ? <span class="muted">(values hidden)</span> : null}
           </dd>
           <dt>Custom headers</dt>
@@ -222,8 +244,8 @@ export function EndpointDetail(props: {
           ) : null}
           <dt>Limits</dt>
           <dd>
-            {r.rateLimitPerS ? `${r.rateLimitPerS}/s` : "no rate limit"}, {r.maxInFlight ? `${r.maxInFlight} in flight` : "default concurrency"}, timeout{" "}
-            {r.timeoutMs} ms
+            {r.rateLimitPerS ? `${r.rateLimitPerS}/s` : "no rate limit"},{" "}
+            {r.maxInFlight ? `${r.maxInFlight} in flight` : "default concurrency"}, timeout {r.timeoutMs} ms
           </dd>
           <dt>Last 24 hours</dt>
           <dd>
@@ -245,12 +267,16 @@ export function EndpointDetail(props: {
             7 days
           </a>
         </nav>
-        <HourlyChart series={props.traffic.series} span={range === "7d" ? "last 7 days" : "last 24 hours"} id="traffic-chart" />
+        <HourlyChart
+          series={props.traffic.series}
+          span={range === "7d" ? "last 7 days" : "last 24 hours"}
+          id="traffic-chart"
+        />
       </div>
       {props.task ? (
         <Notice kind="info">
-          Recovery task <code>{props.task.id}</code>: {props.task.done} of {props.task.total} done ({props.task.status}).{" "}
-          <a href={`${base}?task=${props.task.id}`}>Refresh</a>
+          Recovery task <code>{props.task.id}</code>: {props.task.done} of {props.task.total} done ({props.task.status}
+          ). <a href={`${base}?task=${props.task.id}`}>Refresh</a>
         </Notice>
       ) : null}
       {props.readOnly ? null : (
@@ -299,7 +325,12 @@ export function ConfirmDelete(props: { row: EndpointRow; csrf: string }) {
         Delete <code>{props.row.url}</code>? Its pending deliveries are cancelled. This cannot be undone.
       </p>
       <div class="actions">
-        <PostButton action={`/portal/endpoints/${props.row.id}/delete`} csrf={props.csrf} label="Delete endpoint" variant="danger" />
+        <PostButton
+          action={`/portal/endpoints/${props.row.id}/delete`}
+          csrf={props.csrf}
+          label="Delete endpoint"
+          variant="danger"
+        />
         <a class="button secondary" href={`/portal/endpoints/${props.row.id}`}>
           Keep it
         </a>

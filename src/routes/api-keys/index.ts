@@ -23,7 +23,9 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
       request: { body: jsonBody(CreateApiKeyInput) },
       responses: {
         201: jsonResponse(CreatedApiKeySchema, "The key, with its secret value shown this once."),
-        409: errorResponse("A key bound to a tenant minting past MAX_KEYS_PER_TENANT (50) live keys for it; revoke one first."),
+        409: errorResponse(
+          "A key bound to a tenant minting past MAX_KEYS_PER_TENANT (50) live keys for it; revoke one first.",
+        ),
       },
     }),
     async (c) => {
@@ -55,7 +57,11 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>) {
       const principal = authorize(c, "admin");
       forbidPortal(principal, "manage API keys");
       const { limit, cursor } = c.req.valid("query");
-      const rows = await listApiKeys(getDb(c.env), { limit, before: decodeCursor(cursor), tenantId: principalTenant(principal) });
+      const rows = await listApiKeys(getDb(c.env), {
+        limit,
+        before: decodeCursor(cursor),
+        tenantId: principalTenant(principal),
+      });
       const p = page(rows, limit);
       return c.json({ data: p.data.map(apiKeyView), next_cursor: p.next_cursor }, 200);
     },

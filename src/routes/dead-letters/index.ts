@@ -32,7 +32,8 @@ const DeadLetterSchema = z
 
 /** A key bound to another tenant gets 404 as everywhere; any other non-root credential 403. */
 function rootOnly(c: Context<AppEnv>, tenantId: string) {
-  if (authorize(c, "admin", tenantId).kind !== "root") throw new ApiError("forbidden", "dead letters are for the operator's root key");
+  if (authorize(c, "admin", tenantId).kind !== "root")
+    throw new ApiError("forbidden", "dead letters are for the operator's root key");
 }
 
 export function registerDeadLetterRoutes(app: OpenAPIHono<AppEnv>) {
@@ -65,8 +66,13 @@ export function registerDeadLetterRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Queue a dead letter again (root key)",
       request: { params: z.object({ tenant_id: TenantIdParam, dead_letter_id: idParam("dead_letter_id", "dlq") }) },
       responses: {
-        202: jsonResponse(z.object({ id: z.string(), queued: z.literal(true) }).openapi("DeadLetterRedrive"), "Queued again; the record leaves the list."),
-        409: errorResponse("Already re-driven, or the message cannot be re-driven (no version of the service understands it)."),
+        202: jsonResponse(
+          z.object({ id: z.string(), queued: z.literal(true) }).openapi("DeadLetterRedrive"),
+          "Queued again; the record leaves the list.",
+        ),
+        409: errorResponse(
+          "Already re-driven, or the message cannot be re-driven (no version of the service understands it).",
+        ),
       },
     }),
     async (c) => {

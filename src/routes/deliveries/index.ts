@@ -3,7 +3,14 @@ import { authorize, hasScope } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { attemptView, deliveryDetail, deliveryView, getAttempt, listAttempts, listDeliveries } from "../../services/deliveries/query";
+import {
+  attemptView,
+  deliveryDetail,
+  deliveryView,
+  getAttempt,
+  listAttempts,
+  listDeliveries,
+} from "../../services/deliveries/query";
 import { cachedTenant } from "../../services/tenants";
 import { ATTEMPT_ERRORS, STATUS_CLASSES } from "../../domain/deliveries";
 import { AttemptSchema } from "../endpoints/schema";
@@ -12,9 +19,9 @@ import { idField, idParam, TenantIdParam, TimestampInput } from "../common";
 import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema } from "./schema";
 
 const tags = ["Delivery log"];
-const StatusCodeClassSchema = z
-  .enum(STATUS_CLASSES)
-  .openapi({ description: "The class of the (last) HTTP answer; `none`: the attempt got no answer (timeout, connection, blocked)." });
+const StatusCodeClassSchema = z.enum(STATUS_CLASSES).openapi({
+  description: "The class of the (last) HTTP answer; `none`: the attempt got no answer (timeout, connection, blocked).",
+});
 const TenantPath = z.object({ tenant_id: TenantIdParam });
 const DeliveryPath = z.object({ tenant_id: TenantIdParam, delivery_id: idParam("delivery_id", "dlv") });
 
@@ -35,7 +42,12 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
           status: DeliveryStatusSchema.optional(),
           event_type: EventTypeName.optional(),
           status_code_class: StatusCodeClassSchema.optional(),
-          channel: z.string().min(1).max(128).optional().openapi({ description: "Only deliveries of events on this channel." }),
+          channel: z
+            .string()
+            .min(1)
+            .max(128)
+            .optional()
+            .openapi({ description: "Only deliveries of events on this channel." }),
           since: TimestampInput.optional(),
           until: TimestampInput.optional(),
         }),

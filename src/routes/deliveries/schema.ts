@@ -23,4 +23,6 @@ export const DeliverySchema = z
   })
   .openapi("Delivery");
 
-export const DeliveryDetailSchema = DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi("DeliveryDetail");
+export const DeliveryDetailSchema = DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi(
+  "DeliveryDetail",
+);

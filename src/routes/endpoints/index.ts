@@ -5,13 +5,28 @@ import { apiRoute, errorResponse, jsonBody, jsonResponse, tenantActionLimited } 
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import { deploymentDefaults } from "../../attempts/deployment-defaults";
 import { attemptView } from "../../services/deliveries/query";
-import { createEndpoint, deleteEndpoint, endpointView, getEndpoint, listEndpoints, setEndpointStatus, updateEndpoint } from "../../services/endpoints";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  endpointView,
+  getEndpoint,
+  listEndpoints,
+  setEndpointStatus,
+  updateEndpoint,
+} from "../../services/endpoints";
 import { testEndpoint } from "../../services/endpoints-test";
 import { urlSharedWarning } from "../../services/endpoint-url-share";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { ENDPOINT_STATUSES } from "../../domain/endpoints";
 import { idParam, TenantIdParam } from "../common";
-import { AttemptSchema, CreatedEndpointSchema, CreateEndpointInput, EndpointSchema, TestEndpointInput, UpdateEndpointInput } from "./schema";
+import {
+  AttemptSchema,
+  CreatedEndpointSchema,
+  CreateEndpointInput,
+  EndpointSchema,
+  TestEndpointInput,
+  UpdateEndpointInput,
+} from "./schema";
 
 const tags = ["Endpoints"];
 const base = "/v1/tenants/{tenant_id}/endpoints";
@@ -29,7 +44,9 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       request: { params: TenantPath, body: jsonBody(CreateEndpointInput) },
       responses: {
         201: jsonResponse(CreatedEndpointSchema, "The endpoint, with its signing secret shown this once."),
-        409: errorResponse("The tenant already has MAX_ENDPOINTS_PER_TENANT endpoints, or MAX_ENDPOINTS_PER_URL of them already send to this exact URL."),
+        409: errorResponse(
+          "The tenant already has MAX_ENDPOINTS_PER_TENANT endpoints, or MAX_ENDPOINTS_PER_URL of them already send to this exact URL.",
+        ),
       },
     }),
     async (c) => {
@@ -37,7 +54,10 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       authorize(c, "admin", tenant_id);
       const { row, secret, sharing } = await createEndpoint(c.var.services, tenant_id, c.req.valid("json"));
       const warnings = urlSharedWarning(sharing);
-      return c.json({ ...endpointView(row, deploymentDefaults(c.env)), secret, ...(warnings.length ? { warnings } : {}) }, 201);
+      return c.json(
+        { ...endpointView(row, deploymentDefaults(c.env)), secret, ...(warnings.length ? { warnings } : {}) },
+        201,
+      );
     },
   );
 
@@ -53,7 +73,12 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
         query: z.object({
           ...PaginationQuery,
           status: z.enum(ENDPOINT_STATUSES).optional(),
-          event_type: z.string().max(200).regex(EVENT_TYPE_PATTERN).optional().openapi({ description: "Only endpoints that would receive this type." }),
+          event_type: z
+            .string()
+            .max(200)
+            .regex(EVENT_TYPE_PATTERN)
+            .optional()
+            .openapi({ description: "Only endpoints that would receive this type." }),
         }),
       },
       responses: { 200: jsonResponse(paginated(EndpointSchema), "A page of endpoints, newest first.") },
@@ -69,7 +94,10 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
         eventType: q.event_type,
       });
       const p = page(rows, q.limit);
-      return c.json({ data: p.data.map((row) => endpointView(row, deploymentDefaults(c.env))), next_cursor: p.next_cursor }, 200);
+      return c.json(
+        { data: p.data.map((row) => endpointView(row, deploymentDefaults(c.env))), next_cursor: p.next_cursor },
+        200,
+      );
     },
   );
 
@@ -86,7 +114,10 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      return c.json(endpointView(await getEndpoint(c.var.services, tenant_id, endpoint_id), deploymentDefaults(c.env)), 200);
+      return c.json(
+        endpointView(await getEndpoint(c.var.services, tenant_id, endpoint_id), deploymentDefaults(c.env)),
+        200,
+      );
     },
   );
 
@@ -137,14 +168,23 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
         path: `${base}/{endpoint_id}/${action}`,
         tags,
         operationId: action === "enable" ? "enableEndpoint" : "disableEndpoint",
-        summary: action === "enable" ? "Enable an endpoint (held deliveries resume)" : "Disable an endpoint (pending deliveries are held)",
+        summary:
+          action === "enable"
+            ? "Enable an endpoint (held deliveries resume)"
+            : "Disable an endpoint (pending deliveries are held)",
         request: { params: EndpointPath },
         responses: { 200: jsonResponse(EndpointSchema, "The endpoint.") },
       }),
       async (c) => {
         const { tenant_id, endpoint_id } = c.req.valid("param");
         authorize(c, "admin", tenant_id);
-        const { row } = await setEndpointStatus(c.var.services, tenant_id, endpoint_id, action === "enable" ? "active" : "disabled", "manual");
+        const { row } = await setEndpointStatus(
+          c.var.services,
+          tenant_id,
+          endpoint_id,
+          action === "enable" ? "active" : "disabled",
+          "manual",
+        );
         return c.json(endpointView(row, deploymentDefaults(c.env)), 200);
       },
     );
@@ -157,9 +197,13 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       tags,
       operationId: "testEndpoint",
       summary: "Send a test event now and answer the attempt",
-      description: "Outside the retry ladder: one attempt, answered synchronously. Sends `webhook.test` unless `event_type` is given.",
+      description:
+        "Outside the retry ladder: one attempt, answered synchronously. Sends `webhook.test` unless `event_type` is given.",
       request: { params: EndpointPath, body: { ...jsonBody(TestEndpointInput), required: false } },
-      responses: { 200: jsonResponse(AttemptSchema, "The attempt: status code, duration, response excerpt or error."), ...tenantActionLimited },
+      responses: {
+        200: jsonResponse(AttemptSchema, "The attempt: status code, duration, response excerpt or error."),
+        ...tenantActionLimited,
+      },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");

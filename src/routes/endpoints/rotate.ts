@@ -3,7 +3,13 @@ import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { isoOrNull } from "../../lib/time";
-import { commitRotation, DEFAULT_GRACE_S, MAX_GRACE_S, revealSecret, rotateSecret } from "../../services/endpoint-secrets";
+import {
+  commitRotation,
+  DEFAULT_GRACE_S,
+  MAX_GRACE_S,
+  revealSecret,
+  rotateSecret,
+} from "../../services/endpoint-secrets";
 import { idParam, TenantIdParam, Timestamp } from "../common";
 import { OwnSecretField } from "./schema";
 
@@ -18,7 +24,9 @@ const RotateSecretInput = z
       .min(0)
       .max(MAX_GRACE_S)
       .optional()
-      .openapi({ description: `How long the previous secret keeps signing, 0..${MAX_GRACE_S} s (default ${DEFAULT_GRACE_S}).` }),
+      .openapi({
+        description: `How long the previous secret keeps signing, 0..${MAX_GRACE_S} s (default ${DEFAULT_GRACE_S}).`,
+      }),
     secret: OwnSecretField.optional(),
   })
   .openapi("RotateSecretInput");
@@ -26,8 +34,12 @@ const RotateSecretInput = z
 const RotatedSecretSchema = z
   .object({
     endpoint_id: z.string(),
-    secret: z.string().openapi({ description: "The new signing secret. Shown only in this answer (and by GET .../secret where allowed)." }),
-    previous_secrets_expire_at: Timestamp.nullable().openapi({ description: "When the old secrets stop signing (null: none left)." }),
+    secret: z.string().openapi({
+      description: "The new signing secret. Shown only in this answer (and by GET .../secret where allowed).",
+    }),
+    previous_secrets_expire_at: Timestamp.nullable().openapi({
+      description: "When the old secrets stop signing (null: none left).",
+    }),
     live_secrets: z.number().openapi({ description: "How many secrets sign each request now." }),
     pending_commit: z.boolean().openapi({
       description:
@@ -39,13 +51,17 @@ const RotatedSecretSchema = z
 const CommittedRotationSchema = z
   .object({
     endpoint_id: z.string(),
-    previous_secrets_expire_at: Timestamp.nullable().openapi({ description: "When the old secrets stop signing `webhook-signature` (null: none left)." }),
+    previous_secrets_expire_at: Timestamp.nullable().openapi({
+      description: "When the old secrets stop signing `webhook-signature` (null: none left).",
+    }),
     live_secrets: z.number(),
     pending_commit: z.literal(false),
   })
   .openapi("CommittedRotation");
 
-const RevealedSecretSchema = z.object({ secret: z.string().openapi({ description: "The current signing secret." }) }).openapi("RevealedSecret");
+const RevealedSecretSchema = z
+  .object({ secret: z.string().openapi({ description: "The current signing secret." }) })
+  .openapi("RevealedSecret");
 
 export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -100,7 +116,12 @@ export function registerRotateSecretRoute(app: OpenAPIHono<AppEnv>) {
       authorize(c, "admin", tenant_id);
       const result = await commitRotation(c.var.services, tenant_id, endpoint_id);
       return c.json(
-        { endpoint_id, previous_secrets_expire_at: isoOrNull(result.previousExpireAt), live_secrets: result.liveSecrets, pending_commit: false as const },
+        {
+          endpoint_id,
+          previous_secrets_expire_at: isoOrNull(result.previousExpireAt),
+          live_secrets: result.liveSecrets,
+          pending_commit: false as const,
+        },
         200,
       );
     },

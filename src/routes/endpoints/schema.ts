@@ -33,7 +33,8 @@ const RETRY_POLICY_DOC: Doc = {
 };
 
 const SIGNATURE_DOC: Doc = {
-  description: "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.",
+  description:
+    "Wire profile. `standard` = Standard Webhooks; `hmac-sha256-hex` adds a hex HMAC of the raw body in the named header.",
   example: { scheme: "standard" },
 };
 
@@ -70,11 +71,15 @@ const ENDPOINT_FIELD_DOCS: { [K in keyof typeof input.CreateEndpointInput.shape]
   // Documented as a JSON object (or null) so generated clients accept any filter the server does.
   filter: {
     type: ["object", "null"],
-    description: "Match on the event (`data.*`, `type`, `channels`) with $eq $neq $gt $gte $lt $lte $in $nin $exists $regex $and $or $not.",
+    description:
+      "Match on the event (`data.*`, `type`, `channels`) with $eq $neq $gt $gte $lt $lte $in $nin $exists $regex $and $or $not.",
     example: { "data.total_amount": { $gte: 1000 } },
     additionalProperties: JSON_OBJECT_DOC.additionalProperties,
   },
-  headers: { description: "Extra request headers. Values are encrypted at rest and never returned.", example: { "X-Customer": "acme" } },
+  headers: {
+    description: "Extra request headers. Values are encrypted at rest and never returned.",
+    example: { "X-Customer": "acme" },
+  },
   auth: {
     description: "Credentials the receiver expects. Stored encrypted; never returned.",
     example: { type: "header", name: "X-Webhook-Token", value: "s3cr3t" },
@@ -90,8 +95,12 @@ const ENDPOINT_FIELD_DOCS: { [K in keyof typeof input.CreateEndpointInput.shape]
   propagate_traceparent: PROPAGATE_TRACEPARENT_DOC,
 };
 
-export const CreateEndpointInput = documented(input.CreateEndpointInput, ENDPOINT_FIELD_DOCS).openapi("CreateEndpointInput");
-export const UpdateEndpointInput = documented(input.UpdateEndpointInput, ENDPOINT_FIELD_DOCS).openapi("UpdateEndpointInput");
+export const CreateEndpointInput = documented(input.CreateEndpointInput, ENDPOINT_FIELD_DOCS).openapi(
+  "CreateEndpointInput",
+);
+export const UpdateEndpointInput = documented(input.UpdateEndpointInput, ENDPOINT_FIELD_DOCS).openapi(
+  "UpdateEndpointInput",
+);
 
 export const EndpointSchema = z
   .object({
@@ -128,9 +137,10 @@ export const WarningSchema = z
   .openapi("Warning");
 
 export const CreatedEndpointSchema = EndpointSchema.extend({
-  secret: z
-    .string()
-    .openapi({ description: "The signing secret (`whsec_...`). Shown only in this answer.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+  secret: z.string().openapi({
+    description: "The signing secret (`whsec_...`). Shown only in this answer.",
+    example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  }),
   warnings: z.array(WarningSchema).optional().openapi({
     description:
       "Present when the endpoint was created but something about it is likely a mistake: `url_shared` when other endpoints of the tenant already send to this exact URL (an event both match arrives once per endpoint).",
@@ -148,7 +158,11 @@ export const TestUrlInput = documented(input.TestUrlInput, {
   ...ENDPOINT_FIELD_DOCS,
   event_type: { description: "Default `webhook.test`." },
   data: { description: "Default `{ message, timestamp }`, or the catalog's example for `event_type`." },
-  secret: { ...OWN_SECRET_DOC, description: "Sign with this secret (checked against `signature` like an endpoint's). Absent: a fresh one, answered." },
+  secret: {
+    ...OWN_SECRET_DOC,
+    description:
+      "Sign with this secret (checked against `signature` like an endpoint's). Absent: a fresh one, answered.",
+  },
 }).openapi("TestUrlInput");
 
 export const AttemptSchema = z
@@ -166,9 +180,10 @@ export const AttemptSchema = z
     response_body: z.string().nullable().openapi({ description: "The first 16 KiB of the response body." }),
     error: z.enum(ATTEMPT_ERRORS).nullable(),
     error_detail: z.string().nullable(),
-    request_headers: z
-      .record(z.string(), z.string())
-      .openapi({ description: "Headers sent, secrets masked; signature headers masked too unless the caller may read the secret (admin scope)." }),
+    request_headers: z.record(z.string(), z.string()).openapi({
+      description:
+        "Headers sent, secrets masked; signature headers masked too unless the caller may read the secret (admin scope).",
+    }),
   })
   .openapi("Attempt");
 
@@ -184,7 +199,9 @@ export const TestUrlResultSchema = z
     error: z.enum(ATTEMPT_ERRORS).nullable(),
     error_detail: z.string().nullable(),
     request_headers: z.record(z.string(), z.string()).openapi({ description: "Headers sent, secrets masked." }),
-    secret: z.string().openapi({ description: "The secret the request was signed with (the given one, or a fresh one to keep for the endpoint)." }),
+    secret: z.string().openapi({
+      description: "The secret the request was signed with (the given one, or a fresh one to keep for the endpoint).",
+    }),
   })
   .openapi("TestUrlResult");
 
@@ -194,7 +211,11 @@ export const TestFilterInput = z
       .any()
       .refine((v) => v !== undefined, "required: the event's data")
       .openapi({ example: { total_amount: 1500 } }),
-    type: z.string().max(200).optional().openapi({ description: "The event type to test with (default `webhook.test`)." }),
+    type: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: "The event type to test with (default `webhook.test`)." }),
     channels: z.array(z.string()).max(10).optional(),
   })
   .openapi("TestFilterInput");

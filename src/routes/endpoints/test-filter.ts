@@ -16,8 +16,14 @@ export function registerTestFilterRoute(app: OpenAPIHono<AppEnv>) {
       summary: "Would an event like this reach the endpoint?",
       description:
         "Evaluates the endpoint's event types, channels and payload filter against the given event; sends nothing. Rate-limited per tenant (429 with `Retry-After`).",
-      request: { params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }), body: jsonBody(TestFilterInput) },
-      responses: { 200: jsonResponse(TestFilterResult, "Whether it matches, and which part decided."), ...tenantActionLimited },
+      request: {
+        params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }),
+        body: jsonBody(TestFilterInput),
+      },
+      responses: {
+        200: jsonResponse(TestFilterResult, "Whether it matches, and which part decided."),
+        ...tenantActionLimited,
+      },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");

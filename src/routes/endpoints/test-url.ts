@@ -19,7 +19,10 @@ export function registerTestUrlRoute(app: OpenAPIHono<AppEnv>) {
         "The same destination checks as an endpoint (https unless the tenant is a sandbox; no private, loopback or metadata addresses). Answers the attempt synchronously, like `/test`, plus the secret it signed with. Nothing is stored. Rate-limited per tenant.",
       request: { params: z.object({ tenant_id: TenantIdParam }), body: jsonBody(TestUrlInput) },
       responses: {
-        200: jsonResponse(TestUrlResultSchema, "The attempt (status code, duration, response excerpt or error) and the secret it was signed with."),
+        200: jsonResponse(
+          TestUrlResultSchema,
+          "The attempt (status code, duration, response excerpt or error) and the secret it was signed with.",
+        ),
         429: errorResponse("Too many URL tests for this tenant; see `Retry-After`."),
       },
     }),

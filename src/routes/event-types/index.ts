@@ -4,7 +4,14 @@ import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { createEventType, deleteEventType, eventTypeView, getEventType, listEventTypes, updateEventType } from "../../services/event-types";
+import {
+  createEventType,
+  deleteEventType,
+  eventTypeView,
+  getEventType,
+  listEventTypes,
+  updateEventType,
+} from "../../services/event-types";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { EventTypeName } from "../events/schema";
 import { CreateEventTypeInput, EventTypeSchema, UpdateEventTypeInput } from "./schema";
@@ -15,7 +22,8 @@ const NamePath = z.object({ name: EventTypeName.openapi({ param: { name: "name",
 /** The catalog is shared by every tenant: only unrestricted admin keys may change it. */
 function authorizeCatalogChange(c: Parameters<typeof authorize>[0]) {
   const principal = authorize(c, "admin");
-  if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot change the event-type catalog");
+  if (principalTenant(principal) !== null)
+    throw new ApiError("forbidden", "a tenant-restricted key cannot change the event-type catalog");
 }
 
 export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
@@ -85,7 +93,10 @@ export function registerEventTypeRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       authorizeCatalogChange(c);
-      return c.json(eventTypeView(await updateEventType(c.var.services, c.req.valid("param").name, c.req.valid("json"))), 200);
+      return c.json(
+        eventTypeView(await updateEventType(c.var.services, c.req.valid("param").name, c.req.valid("json"))),
+        200,
+      );
     },
   );
 

@@ -25,7 +25,10 @@ export const CreateEventTypeInput = z
     description: z.string().max(2000).optional(),
     schema: JsonSchemaField.optional(),
     example: z.any().optional().openapi({ description: "Sent by the endpoint test button when it gets no data." }),
-    deprecated: z.boolean().optional().openapi({ description: "Still delivered; flagged in the catalog and on ingest." }),
+    deprecated: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Still delivered; flagged in the catalog and on ingest." }),
   })
   .openapi("CreateEventTypeInput");
 

@@ -23,7 +23,12 @@ const base = "/v1/tenants/{tenant_id}/events";
 const TenantPath = z.object({ tenant_id: TenantIdParam });
 const EventPath = z.object({ tenant_id: TenantIdParam, event_id: idParam("event_id", "evt") });
 const IdempotencyHeader = z.object({
-  "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "A repeat within 24 h answers the same event and fans out nothing new." }),
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ description: "A repeat within 24 h answers the same event and fans out nothing new." }),
 });
 
 const TOO_LARGE =
@@ -43,7 +48,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
         tags,
         operationId: "createEvent",
         summary: "Post an event",
-        description: "Written durably before the answer (read it back at once), then fanned out to every matching endpoint.",
+        description:
+          "Written durably before the answer (read it back at once), then fanned out to every matching endpoint.",
         request: { params: TenantPath, headers: IdempotencyHeader, body: jsonBody(CreateEventInput) },
         responses: {
           202: jsonResponse(EventSchema, "Accepted (or the same event again for an idempotent repeat)."),
@@ -62,12 +68,22 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const ctx = c.var.services;
       const input = c.req.valid("json") as IngestInput;
       const [check] = await validateAgainstCatalog(ctx, [input]);
-      if (check!.issues.length) throw new ApiError("unprocessable", `data does not match the schema of '${input.type}'`, check!.issues);
-      const result = await ingestEvent(ctx, tenant_id, input, c.req.valid("header")["idempotency-key"], parseTraceparent(c.req.header("traceparent")));
+      if (check!.issues.length)
+        throw new ApiError("unprocessable", `data does not match the schema of '${input.type}'`, check!.issues);
+      const result = await ingestEvent(
+        ctx,
+        tenant_id,
+        input,
+        c.req.valid("header")["idempotency-key"],
+        parseTraceparent(c.req.header("traceparent")),
+      );
       if (check!.deprecated) c.header("deprecation", "true");
       // A reused Idempotency-Key answers the event it first made and delivers nothing new: say so.
       if (!result.created) c.header("idempotent-replayed", "true");
-      return c.json({ ...eventView(result.event, { withData: false }), ...(check!.deprecated ? { type_deprecated: true } : {}) }, 202);
+      return c.json(
+        { ...eventView(result.event, { withData: false }), ...(check!.deprecated ? { type_deprecated: true } : {}) },
+        202,
+      );
     },
   );
 
@@ -99,12 +115,18 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
         !r.success
           ? { code: "bad_request" as const, message: "invalid event", issues: zodIssues(r.error) }
           : checks[i]!.issues.length
-            ? { code: "unprocessable" as const, message: `data does not match the schema of '${r.data.type}'`, issues: checks[i]!.issues }
+            ? {
+                code: "unprocessable" as const,
+                message: `data does not match the schema of '${r.data.type}'`,
+                issues: checks[i]!.issues,
+              }
             : null,
       );
       const valid = parsed.flatMap((r, i) => (r.success && !errors[i] ? [{ i, input: r.data as IngestInput }] : []));
       if (!valid.length) {
-        const issues = errors.flatMap((e, i) => (e?.issues ?? []).map((x) => ({ path: `events.${i}${x.path ? `.${x.path}` : ""}`, message: x.message })));
+        const issues = errors.flatMap((e, i) =>
+          (e?.issues ?? []).map((x) => ({ path: `events.${i}${x.path ? `.${x.path}` : ""}`, message: x.message })),
+        );
         throw new ApiError("bad_request", "no valid event in the batch", issues);
       }
       const trace = parseTraceparent(c.req.header("traceparent"));
@@ -118,12 +140,16 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
         const error = errors[i];
         if (error) return { error };
         const stored = byIndex.get(i)!;
-        if ("invalid" in stored) return { error: { code: "bad_request" as const, message: "invalid event", issues: stored.invalid } };
+        if ("invalid" in stored)
+          return { error: { code: "bad_request" as const, message: "invalid event", issues: stored.invalid } };
         if ("conflict" in stored) {
           const e = idempotencyConflict(stored.conflict);
           return { error: { code: "conflict" as const, message: e.message, issues: e.issues ?? [] } };
         }
-        return { ...eventView(stored.event, { withData: false }), ...(checks[i]!.deprecated ? { type_deprecated: true } : {}) };
+        return {
+          ...eventView(stored.event, { withData: false }),
+          ...(checks[i]!.deprecated ? { type_deprecated: true } : {}),
+        };
       });
       return c.json({ data }, 202);
     },
@@ -155,8 +181,17 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const ctx = c.var.services;
       // The log reads are the hot read path: the tenant check goes through the config cache.
       await cachedTenant(ctx, tenant_id);
-      const filters = { limit: q.limit, before: decodeCursor(q.cursor), type: q.type, channel: q.channel, since: q.since, until: q.until };
-      const rows = await listAcross(c.env, tenant_id, await segmentsOf(c.env, tenant_id), filters, "evt", (log, at) => log.listEvents({ ...filters, ...at }));
+      const filters = {
+        limit: q.limit,
+        before: decodeCursor(q.cursor),
+        type: q.type,
+        channel: q.channel,
+        since: q.since,
+        until: q.until,
+      };
+      const rows = await listAcross(c.env, tenant_id, await segmentsOf(c.env, tenant_id), filters, "evt", (log, at) =>
+        log.listEvents({ ...filters, ...at }),
+      );
       const p = page(rows, q.limit);
       return c.json({ data: p.data.map((r) => eventView(r, { withData: true })), next_cursor: p.next_cursor }, 200);
     },
@@ -198,7 +233,11 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const ctx = c.var.services;
       const exists = await logForId(c.env, tenant_id, event_id).getEvent(event_id);
       if (!exists) throw notFound("event");
-      const rows = await listDeliveries(ctx, tenant_id, { limit: q.limit, before: decodeCursor(q.cursor), eventId: event_id });
+      const rows = await listDeliveries(ctx, tenant_id, {
+        limit: q.limit,
+        before: decodeCursor(q.cursor),
+        eventId: event_id,
+      });
       const p = page(rows, q.limit);
       return c.json({ data: p.data.map(deliveryView), next_cursor: p.next_cursor }, 200);
     },

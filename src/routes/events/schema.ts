@@ -18,16 +18,23 @@ export const CreateEventInput = z
     data: z
       .any()
       .refine((v) => v !== undefined, "required: any JSON value")
-      .openapi({ description: "Any JSON value; delivered as the envelope's `data`.", example: { job_id: "job_123", status: "done" } }),
-    id: z
+      .openapi({
+        description: "Any JSON value; delivered as the envelope's `data`.",
+        example: { job_id: "job_123", status: "done" },
+      }),
+    id: z.string().min(1).max(255).optional().openapi({
+      description: "Your id for this event; a repeat within 24 h answers the same event (like `Idempotency-Key`).",
+    }),
+    channels: ChannelsSchema.max(10).optional(),
+    ordering_key: z
       .string()
       .min(1)
       .max(255)
       .optional()
-      .openapi({ description: "Your id for this event; a repeat within 24 h answers the same event (like `Idempotency-Key`)." }),
-    channels: ChannelsSchema.max(10).optional(),
-    ordering_key: z.string().min(1).max(255).optional().openapi({ description: "Same key, same endpoint: strictly in order." }),
-    deliver_at: TimestampInput.optional().openapi({ description: "Deliver no earlier than this; at most the tenant's `retention_days` ahead (400 beyond)." }),
+      .openapi({ description: "Same key, same endpoint: strictly in order." }),
+    deliver_at: TimestampInput.optional().openapi({
+      description: "Deliver no earlier than this; at most the tenant's `retention_days` ahead (400 beyond).",
+    }),
     expires_at: TimestampInput.optional().openapi({
       description: "Cancel what is not delivered by then; at most the tenant's `retention_days` ahead (400 beyond).",
     }),
@@ -49,7 +56,10 @@ export const EventSchema = z
     deliver_at: Timestamp.nullable(),
     expires_at: Timestamp.nullable(),
     created_at: Timestamp,
-    type_deprecated: z.boolean().optional().openapi({ description: "Present (true) on ingest when the type is deprecated in the catalog." }),
+    type_deprecated: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Present (true) on ingest when the type is deprecated in the catalog." }),
   })
   .openapi("Event");
 
@@ -66,7 +76,13 @@ export const BatchInput = z
 
 const BatchItemResult = z.union([
   EventSchema.omit({ data: true }),
-  z.object({ error: z.object({ code: z.string(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }) }),
+  z.object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  }),
 ]);
 
 export const BatchResult = z.object({ data: z.array(BatchItemResult) }).openapi("BatchEventsResult");

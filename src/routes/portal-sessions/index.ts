@@ -3,7 +3,12 @@ import { authorize, forbidPortal } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
 import { iso } from "../../lib/time";
-import { createPortalSession, DEFAULT_PORTAL_TTL_S, MAX_PORTAL_TTL_S, revokePortalSession } from "../../services/portal-sessions";
+import {
+  createPortalSession,
+  DEFAULT_PORTAL_TTL_S,
+  MAX_PORTAL_TTL_S,
+  revokePortalSession,
+} from "../../services/portal-sessions";
 import { getTenant } from "../../services/tenants";
 import { idParam, TenantIdParam, Timestamp } from "../common";
 
@@ -29,7 +34,9 @@ const PortalSessionSchema = z
       description:
         "Opens the tenant's portal in a browser (or an iframe of an origin in PORTAL_FRAME_ANCESTORS): a page naming the tenant, whose button signs in (the link alone signs nobody in). Carries a one-time login code, valid 10 minutes and used once, never the token.",
     }),
-    token: z.string().openapi({ description: "A bearer key for this tenant's routes (read-only when the session is). Shown once." }),
+    token: z
+      .string()
+      .openapi({ description: "A bearer key for this tenant's routes (read-only when the session is). Shown once." }),
     read_only: z.boolean(),
     expires_at: Timestamp,
   })
@@ -43,7 +50,10 @@ export function registerPortalSessionRoutes(app: OpenAPIHono<AppEnv>) {
       tags,
       operationId: "createPortalSession",
       summary: "Create a portal session (a magic link for one tenant)",
-      request: { params: z.object({ tenant_id: TenantIdParam }), body: { ...jsonBody(CreatePortalSessionInput), required: false } },
+      request: {
+        params: z.object({ tenant_id: TenantIdParam }),
+        body: { ...jsonBody(CreatePortalSessionInput), required: false },
+      },
       responses: { 201: jsonResponse(PortalSessionSchema, "The session, its link and token.") },
     }),
     async (c) => {
@@ -52,7 +62,11 @@ export function registerPortalSessionRoutes(app: OpenAPIHono<AppEnv>) {
       const ctx = c.var.services;
       await getTenant(ctx.db, tenant_id);
       const base = ctx.config.publicUrl || new URL(c.req.url).origin;
-      const { row, token, url } = await createPortalSession({ ...ctx, config: { ...ctx.config, publicUrl: base } }, tenant_id, c.req.valid("json") ?? {});
+      const { row, token, url } = await createPortalSession(
+        { ...ctx, config: { ...ctx.config, publicUrl: base } },
+        tenant_id,
+        c.req.valid("json") ?? {},
+      );
       return c.json({ id: row.id, url, token, read_only: row.readOnly, expires_at: iso(row.expiresAt) }, 201);
     },
   );

@@ -63,8 +63,12 @@ export function registerRecoveryRoutes(app: OpenAPIHono<AppEnv>) {
       tags,
       operationId: "recoverEndpoint",
       summary: "Re-queue every failed delivery of the endpoint in a window",
-      description: "Paced by the endpoint's rate limit and in-flight cap. Answers a task whose progress is at GET /v1/tasks/{task_id}.",
-      request: { params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }), body: jsonBody(RecoverInput) },
+      description:
+        "Paced by the endpoint's rate limit and in-flight cap. Answers a task whose progress is at GET /v1/tasks/{task_id}.",
+      request: {
+        params: z.object({ tenant_id: TenantIdParam, endpoint_id: idParam("endpoint_id", "ep") }),
+        body: jsonBody(RecoverInput),
+      },
       responses: { 202: jsonResponse(TaskSchema, "The recover task."), ...tenantActionLimited },
     }),
     async (c) => {

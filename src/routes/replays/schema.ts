@@ -25,24 +25,30 @@ export const ReplayInput = z
       .max(REPLAY_MAX_EVENT_TYPES)
       .optional()
       .openapi({ description: "Only events of these types; `job.*` matches every type under `job.`." }),
-    statuses: z
-      .array(z.enum(REPLAY_STATUSES))
-      .min(1)
-      .optional()
-      .openapi({ description: "`retry` only: deliveries in these statuses (default all three). Open deliveries are on their way already." }),
-    status_class: z
-      .enum(["2xx", "3xx", "4xx", "5xx", "none"])
-      .optional()
-      .openapi({ description: "`retry` only: deliveries whose last HTTP answer was of this class; `none`: the last attempt got no answer." }),
+    statuses: z.array(z.enum(REPLAY_STATUSES)).min(1).optional().openapi({
+      description:
+        "`retry` only: deliveries in these statuses (default all three). Open deliveries are on their way already.",
+    }),
+    status_class: z.enum(["2xx", "3xx", "4xx", "5xx", "none"]).optional().openapi({
+      description:
+        "`retry` only: deliveries whose last HTTP answer was of this class; `none`: the last attempt got no answer.",
+    }),
     channel: z.string().min(1).max(128).optional().openapi({ description: "Only events on this channel." }),
     since: TimestampInput.openapi({ description: "Events created at or after this." }),
-    until: TimestampInput.optional().openapi({ description: "…and at or before this (default now); at most 7 days after `since`." }),
+    until: TimestampInput.optional().openapi({
+      description: "…and at or before this (default now); at most 7 days after `since`.",
+    }),
     dry_run: z.boolean().optional().openapi({ description: "Answer the plan (what would be sent) and send nothing." }),
   })
   .superRefine((v, ctx) => {
     if (v.mode === "missing") {
       for (const field of ["statuses", "status_class"] as const)
-        if (v[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: "filters existing deliveries: only with mode `retry`" });
+        if (v[field] !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: [field],
+            message: "filters existing deliveries: only with mode `retry`",
+          });
     }
   })
   .openapi("ReplayInput");
@@ -52,9 +58,12 @@ export const ReplayPlanSchema = z
     mode: z.enum(REPLAY_MODES),
     total: z.number().openapi({ description: "Deliveries the replay would send." }),
     by_endpoint: z.array(z.object({ endpoint_id: z.string(), count: z.number() })),
-    by_status: z
-      .record(z.string(), z.number())
-      .openapi({ description: "Per status of the delivery sent again (`retry`), or `missing`.", example: { failed: 12, succeeded: 3 } }),
-    truncated: z.boolean().openapi({ description: "More matched than one replay sends (10,000): replay the rest with a later `since`." }),
+    by_status: z.record(z.string(), z.number()).openapi({
+      description: "Per status of the delivery sent again (`retry`), or `missing`.",
+      example: { failed: 12, succeeded: 3 },
+    }),
+    truncated: z
+      .boolean()
+      .openapi({ description: "More matched than one replay sends (10,000): replay the rest with a later `since`." }),
   })
   .openapi("ReplayPlan");

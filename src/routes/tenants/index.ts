@@ -5,7 +5,15 @@ import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { createTenant, deleteTenant, effectiveRetention, getTenant, listTenants, tenantView, updateTenant } from "../../services/tenants";
+import {
+  createTenant,
+  deleteTenant,
+  effectiveRetention,
+  getTenant,
+  listTenants,
+  tenantView,
+  updateTenant,
+} from "../../services/tenants";
 import { setTenantEnvironment } from "../../services/tenant-environment";
 import { TENANT_ID_PATTERN, TenantIdParam } from "../common";
 import { CreateTenantInput, TenantSchema, UpdateTenantInput } from "./schema";
@@ -29,7 +37,8 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     ),
     async (c) => {
       const principal = authorize(c, "admin");
-      if (principalTenant(principal) !== null) throw new ApiError("forbidden", "a tenant-restricted key cannot create tenants");
+      if (principalTenant(principal) !== null)
+        throw new ApiError("forbidden", "a tenant-restricted key cannot create tenants");
       // A tenant-restricted key never gets here; a portal-scoped one neither (admin scope).
       const ctx = c.var.services;
       const row = await createTenant(ctx, c.req.valid("json"));
@@ -50,7 +59,11 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const principal = authorize(c, "read");
       const { limit, cursor } = c.req.valid("query");
-      const rows = await listTenants(getDb(c.env), { limit, before: decodeCursor(cursor, TENANT_ID_PATTERN), onlyId: principalTenant(principal) });
+      const rows = await listTenants(getDb(c.env), {
+        limit,
+        before: decodeCursor(cursor, TENANT_ID_PATTERN),
+        onlyId: principalTenant(principal),
+      });
       const p = page(rows, limit);
       const maxDays = c.get("config").retentionDays;
       return c.json({ data: p.data.map((r) => tenantView(r, maxDays)), next_cursor: p.next_cursor }, 200);
@@ -99,12 +112,24 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>) {
       // a key bound to the tenant may shorten its retention, never lengthen it or switch environment.
       if (!isOperator(principal)) {
         if (environment !== undefined)
-          throw new ApiError("forbidden", "only the root key or an admin key bound to no tenant may change a tenant's environment");
+          throw new ApiError(
+            "forbidden",
+            "only the root key or an admin key bound to no tenant may change a tenant's environment",
+          );
         // Shards are objects (and their storage) the operator pays for, like retention.
         if (patch.log_shards !== undefined)
-          throw new ApiError("forbidden", "only the root key or an admin key bound to no tenant may change a tenant's log_shards");
-        if (patch.retention_days !== undefined && patch.retention_days > effectiveRetention(await getTenant(ctx.db, tenant_id), ctx.config.retentionDays)) {
-          throw new ApiError("forbidden", "only the root key or an admin key bound to no tenant may lengthen a tenant's retention_days");
+          throw new ApiError(
+            "forbidden",
+            "only the root key or an admin key bound to no tenant may change a tenant's log_shards",
+          );
+        if (
+          patch.retention_days !== undefined &&
+          patch.retention_days > effectiveRetention(await getTenant(ctx.db, tenant_id), ctx.config.retentionDays)
+        ) {
+          throw new ApiError(
+            "forbidden",
+            "only the root key or an admin key bound to no tenant may lengthen a tenant's retention_days",
+          );
         }
       }
       if (environment !== undefined) await setTenantEnvironment(ctx, tenant_id, environment);

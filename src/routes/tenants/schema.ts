@@ -8,12 +8,10 @@ const EnvironmentField = z.enum(TENANT_ENVIRONMENTS).openapi({
     "`production` (default) or `sandbox`: a sandbox tenant's endpoints may use http:// URLs even where the deployment allows only https (private and loopback addresses stay refused). Leaving the sandbox while endpoints use http:// answers 409.",
 });
 /** 1..RETENTION_DAYS; the upper bound is the deployment's, checked by the service (400 above it). */
-const RetentionDays = z
-  .number()
-  .int()
-  .min(1)
-  .max(3650)
-  .openapi({ description: "Days this tenant's events, deliveries and attempts are kept: 1..RETENTION_DAYS (default RETENTION_DAYS)." });
+const RetentionDays = z.number().int().min(1).max(3650).openapi({
+  description:
+    "Days this tenant's events, deliveries and attempts are kept: 1..RETENTION_DAYS (default RETENTION_DAYS).",
+});
 
 /** 1..MAX_LOG_SHARDS (src/tenant-log/segments.ts). */
 const LogShards = z
@@ -32,7 +30,10 @@ export const TenantSchema = z
     metadata: z.record(z.string(), z.string()),
     environment: z.enum(TENANT_ENVIRONMENTS),
     retention_days: z.number().int().openapi({ description: "Days its events, deliveries and attempts are kept." }),
-    log_shards: z.number().int().openapi({ description: "Hash shards the next segment of its log opens with (1: one object per segment)." }),
+    log_shards: z
+      .number()
+      .int()
+      .openapi({ description: "Hash shards the next segment of its log opens with (1: one object per segment)." }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -44,7 +45,10 @@ export const CreateTenantInput = z
       .string()
       .regex(TENANT_ID_PATTERN, "tenant ids are 1..64 characters of A-Z a-z 0-9 _ . : -")
       .optional()
-      .openapi({ description: "Your own id for this customer (e.g. your org id). Generated when absent.", example: "org_xyz789" }),
+      .openapi({
+        description: "Your own id for this customer (e.g. your org id). Generated when absent.",
+        example: "org_xyz789",
+      }),
     name: z.string().min(1).max(200).openapi({ example: "Acme Corp" }),
     metadata: MetadataSchema.optional(),
     environment: EnvironmentField.optional(),

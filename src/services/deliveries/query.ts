@@ -51,8 +51,14 @@ export function attemptView(row: AttemptRow, mayReadSecrets: boolean) {
 }
 
 /** A page of deliveries across the tenant's log segments (src/tenant-log/log-segments.ts). */
-export async function listDeliveries(ctx: ServiceCtx, tenantId: string, f: DeliveryFilters): Promise<SegmentPage<DeliveryRow>> {
-  return listAcross(ctx.env, tenantId, await segmentsOf(ctx.env, tenantId), f, "dlv", (log, at) => log.listDeliveries({ ...f, ...at }));
+export async function listDeliveries(
+  ctx: ServiceCtx,
+  tenantId: string,
+  f: DeliveryFilters,
+): Promise<SegmentPage<DeliveryRow>> {
+  return listAcross(ctx.env, tenantId, await segmentsOf(ctx.env, tenantId), f, "dlv", (log, at) =>
+    log.listDeliveries({ ...f, ...at }),
+  );
 }
 
 export async function getDelivery(ctx: ServiceCtx, tenantId: string, deliveryId: string): Promise<DeliveryRow> {
@@ -75,8 +81,14 @@ export async function deliveryEvent(ctx: ServiceCtx, tenantId: string, eventId: 
 }
 
 /** A page of attempts across the tenant's log segments; an attempt lists with its delivery's segment. */
-export async function listAttempts(ctx: ServiceCtx, tenantId: string, f: AttemptFilters): Promise<SegmentPage<AttemptRow>> {
-  return listAcross(ctx.env, tenantId, await segmentsOf(ctx.env, tenantId), f, "att", (log, at) => log.listAttempts({ ...f, ...at }));
+export async function listAttempts(
+  ctx: ServiceCtx,
+  tenantId: string,
+  f: AttemptFilters,
+): Promise<SegmentPage<AttemptRow>> {
+  return listAcross(ctx.env, tenantId, await segmentsOf(ctx.env, tenantId), f, "att", (log, at) =>
+    log.listAttempts({ ...f, ...at }),
+  );
 }
 
 export async function getAttempt(ctx: ServiceCtx, tenantId: string, attemptId: string) {

@@ -51,7 +51,9 @@ export async function assertFanoutQuota(ctx: ServiceCtx, tenantId: string, event
   let bytes = 0;
   let deliveries = 0;
   for (const e of events) {
-    const reach = active.filter((ep) => matchesEventType(ep.eventTypes, e.type) && matchesChannels(ep.channels, e.channels)).length;
+    const reach = active.filter(
+      (ep) => matchesEventType(ep.eventTypes, e.type) && matchesChannels(ep.channels, e.channels),
+    ).length;
     bytes += utf8.encode(e.payload).length * reach;
     deliveries += reach;
   }

@@ -87,7 +87,9 @@ export async function handOff(
     if (perEndpoint.size > budget.left) return false;
     budget.left -= perEndpoint.size;
   }
-  await Promise.all([...perEndpoint].map(([id, items]) => dispatcherFor(ctx.env, id).enqueue(snapshotOf(byId.get(id)!), items)));
+  await Promise.all(
+    [...perEndpoint].map(([id, items]) => dispatcherFor(ctx.env, id).enqueue(snapshotOf(byId.get(id)!), items)),
+  );
   return true;
 }
 
@@ -113,7 +115,13 @@ export async function fanOutTenant(
   if (!requests.length && !resumes.length) return;
   const list = await activeEndpoints(ctx, endpointOwnerOf(tenantId));
   const endpoints = {
-    routable: list.map((e) => ({ id: e.id, status: e.status, eventTypes: e.eventTypes, channels: e.channels, filter: routableFilter(e.filter) })),
+    routable: list.map((e) => ({
+      id: e.id,
+      status: e.status,
+      eventTypes: e.eventTypes,
+      channels: e.channels,
+      filter: routableFilter(e.filter),
+    })),
     byId: new Map(list.map((e) => [e.id, e])),
   };
   const later = new FanoutContinuation(tenantId);
@@ -121,7 +129,8 @@ export async function fanOutTenant(
   for (const r of resumes)
     for (const [, part] of bySegment(r.requests, (q) => q.eventId))
       await fanOutSegment(ctx, tenantId, endpoints, budget, later, { resume: { requests: part, after: r.after } });
-  for (const [, part] of bySegment(requests, (r) => r.eventId)) await fanOutSegment(ctx, tenantId, endpoints, budget, later, { requests: part });
+  for (const [, part] of bySegment(requests, (r) => r.eventId))
+    await fanOutSegment(ctx, tenantId, endpoints, budget, later, { requests: part });
   await later.send(ctx.env);
 }
 
@@ -175,16 +184,20 @@ export async function fanOutByTenant(
   resumes: (FanoutResume & { tenantId: string })[] = [],
 ): Promise<Map<string, PromiseSettledResult<void>>> {
   const byTenant = new Map<string, { requests: Request[]; resumes: FanoutResume[] }>();
-  const of = (tenantId: string) => byTenant.get(tenantId) ?? byTenant.set(tenantId, { requests: [], resumes: [] }).get(tenantId)!;
+  const of = (tenantId: string) =>
+    byTenant.get(tenantId) ?? byTenant.set(tenantId, { requests: [], resumes: [] }).get(tenantId)!;
   for (const r of requests) of(r.tenantId).requests.push({ eventId: r.eventId, origin: r.origin });
   for (const r of resumes) of(r.tenantId).resumes.push(r);
   const tenants = [...byTenant.keys()];
   const budget = new HandoffBudget();
-  const settled = await Promise.allSettled(tenants.map((t) => fanOutTenant(ctx, t, byTenant.get(t)!.requests, budget, byTenant.get(t)!.resumes)));
+  const settled = await Promise.allSettled(
+    tenants.map((t) => fanOutTenant(ctx, t, byTenant.get(t)!.requests, budget, byTenant.get(t)!.resumes)),
+  );
   return new Map(tenants.map((t, i) => [t, settled[i]!]));
 }
 
 /** Fans out a batch of events of any tenants; throws if any tenant's fan-out failed. */
 export async function fanOut(ctx: ServiceCtx, requests: FanoutRequest[]): Promise<void> {
-  for (const outcome of (await fanOutByTenant(ctx, requests)).values()) if (outcome.status === "rejected") throw outcome.reason;
+  for (const outcome of (await fanOutByTenant(ctx, requests)).values())
+    if (outcome.status === "rejected") throw outcome.reason;
 }
