@@ -39,23 +39,23 @@ const DAY = 24 * 3600_000;
  * Deliveries one replay sends at most (the recover bound, MAX_RECOVER): a larger incident is
  * replayed in several windows. It bounds the plan's scan, the task's rows and a cancel's work.
  */
-export const MAX_REPLAY = 10_000;
+const MAX_REPLAY = 10_000;
 /**
  * How far apart `since` and `until` may be: a week. A replay reaches back over the log's segments
  * (a day each by default); this keeps a plan to a handful of segment reads, and a longer outage is
  * replayed a week at a time.
  */
-export const REPLAY_MAX_WINDOW_MS = 7 * DAY;
+const REPLAY_MAX_WINDOW_MS = 7 * DAY;
 /**
  * Deliveries per page at most (about: a missing event's go whole): one TenantLog call, then one
  * dispatcher call per endpoint in the page, so a page costs at most REPLAY_PAGE + 2 subrequests.
  */
-export const REPLAY_PAGE = 90;
+const REPLAY_PAGE = 90;
 /**
  * Pages one API call (or one sweep) hands out: at most 10 × 92 subrequests, a tenth of the 10,000
  * a Worker invocation may make (SUBREQUESTS_PER_INVOCATION). The rest is resumed by the sweep.
  */
-export const REPLAY_PAGES_PER_CALL = 10;
+const REPLAY_PAGES_PER_CALL = 10;
 // A page's calls are what the sweep's bound counts for a task page (src/domain/sweep.ts).
 if (REPLAY_PAGE + 2 > TASK_PAGE_SUBREQUESTS)
   throw new Error("a replay page makes more subrequests than the sweep counts for it");
@@ -63,7 +63,7 @@ if (REPLAY_PAGE + 2 > TASK_PAGE_SUBREQUESTS)
 /** Endpoint ids one replay may name (it may name none: every active endpoint of the tenant). */
 export const REPLAY_MAX_ENDPOINT_IDS = 100;
 
-export interface ReplayInput {
+interface ReplayInput {
   mode: ReplayMode;
   endpoint_ids?: string[];
   event_types?: string[];
@@ -76,7 +76,7 @@ export interface ReplayInput {
 }
 
 /** The plan of a dry run: what the replay would send, in total, per endpoint and per status. */
-export interface ReplayPlanView {
+interface ReplayPlanView {
   mode: ReplayMode;
   total: number;
   by_endpoint: { endpoint_id: string; count: number }[];

@@ -71,7 +71,7 @@ export interface SegmentPage<T> {
 }
 
 /** Where a tenant's appends start: the segment it believes current and the shard history that names every segment's k up to it. */
-export interface AppendPosition {
+interface AppendPosition {
   current: number;
   shards: ShardChanges;
 }
@@ -257,7 +257,7 @@ export async function listAcross<T extends { id: string }>(
 }
 
 /** Every object of the range: each segment's shards, newest segment first. */
-export function objectsOf(env: Env, tenantId: string, range: SegmentRange): DurableObjectStub<TenantLog>[] {
+function objectsOf(env: Env, tenantId: string, range: SegmentRange): DurableObjectStub<TenantLog>[] {
   const out: DurableObjectStub<TenantLog>[] = [];
   for (let s = range.current; s >= range.first; s--)
     for (let j = 0; j < shardsIn(range.shards, s); j++) out.push(logSegment(env, tenantId, s, j));

@@ -18,7 +18,7 @@ import type { StatusClass } from "../domain/deliveries";
  * Payload bytes one missing-mode page reads to run endpoint filters (at least one event whole; an
  * ingest body is at most 1 MiB): the fan-out's own bound (FANOUT_MATCH_BYTES), far inside 128 MB.
  */
-export const REPLAY_MATCH_BYTES = 4 * 1024 * 1024;
+const REPLAY_MATCH_BYTES = 4 * 1024 * 1024;
 
 export const REPLAY_MODES = ["retry", "missing"] as const;
 export type ReplayMode = (typeof REPLAY_MODES)[number];
@@ -63,7 +63,7 @@ export function replayFilterOf(task: {
 }
 
 /** One delivery a replay sends. */
-export interface ReplayCandidate {
+interface ReplayCandidate {
   eventId: string;
   eventType: string;
   endpointId: string;
@@ -72,7 +72,7 @@ export interface ReplayCandidate {
 }
 
 /** Deliveries a page never splits (one source delivery, or one event's missing ones); `key` is the cursor after them. */
-export interface ReplayGroup {
+interface ReplayGroup {
   key: string;
   items: ReplayCandidate[];
 }

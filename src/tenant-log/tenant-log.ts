@@ -110,7 +110,7 @@ export const FANOUT_DELIVERIES_PER_CALL = 1000;
  * Deliveries (or events, for a missing replay) one scan step of a replay plan reads: a page of
  * ids, well under a call's CPU; the plan walks such steps until it has counted MAX_REPLAY.
  */
-export const REPLAY_SCAN_PAGE = 500;
+const REPLAY_SCAN_PAGE = 500;
 
 /** Answered (not thrown) when a write names a tenant incarnation this object refuses. */
 export const STALE_TENANT = "stale_tenant" as const;
