@@ -236,25 +236,15 @@ export function eventFilterScope(type: string, channels: string[], payload: stri
 export type EventFilterScope = ReturnType<typeof eventFilterScope>;
 
 function compare(value: unknown, op: string, operand: unknown): boolean {
-  if (typeof value === "number" && typeof operand === "number") {
-    return op === "$gt"
-      ? value > operand
-      : op === "$gte"
-        ? value >= operand
-        : op === "$lt"
-          ? value < operand
-          : value <= operand;
-  }
-  if (typeof value === "string" && typeof operand === "string") {
-    return op === "$gt"
-      ? value > operand
-      : op === "$gte"
-        ? value >= operand
-        : op === "$lt"
-          ? value < operand
-          : value <= operand;
-  }
-  return false;
+  // Numbers with numbers, strings with strings; anything else never matches an order operator.
+  const bothNumbers = typeof value === "number" && typeof operand === "number";
+  const bothStrings = typeof value === "string" && typeof operand === "string";
+  if (!bothNumbers && !bothStrings) return false;
+  const [a, b] = [value as number | string, operand as number | string];
+  if (op === "$gt") return a > b;
+  if (op === "$gte") return a >= b;
+  if (op === "$lt") return a < b;
+  return a <= b;
 }
 
 function equalsOrContains(value: unknown, operand: unknown, budget: FilterBudget): boolean {
