@@ -62,9 +62,9 @@ function command(cmd, args, { env = process.env, stream = false } = {}) {
 }
 
 /** One vitest process; answers its code, output and the counts test/reporter.ts wrote. */
-async function tests(name, projects, stream) {
+async function tests(name, projects, stream, workers = []) {
   const counts = join(dir, `${name}.json`);
-  const args = [vitest, "run", "--passWithNoTests", ...projects.flatMap((p) => ["--project", p]), ...extra];
+  const args = [vitest, "run", "--passWithNoTests", ...workers, ...projects.flatMap((p) => ["--project", p]), ...extra];
   // Colours as on a terminal when the run is on one (the output goes through a pipe to be filtered).
   const color = process.stdout.isTTY ? { FORCE_COLOR: "1" } : {};
   const { code, out } = await command(process.execPath, args, {
@@ -90,7 +90,9 @@ async function step(name, cmd, args) {
   };
 }
 
-const workerd = tests("workerd", ["workers", "workers-fresh-db"], true);
+// Two workerd runners: one runs every file's JavaScript on one thread (measured: one workerd at
+// ~93 % of a core, the other core idle; 2 min 44 s for the workerd files alone, 2 min 0 s with two).
+const workerd = tests("workerd", ["workers", "workers-fresh-db"], true, ["--maxWorkers=2"]);
 const lint = step("lint", bin("biome"), ["check"]);
 const sdk = step("sdk:build", "npm", ["run", "--silent", "sdk:build"]);
 const afterSdk = sdk.then(async (built) =>
