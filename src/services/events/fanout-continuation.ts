@@ -19,7 +19,11 @@ export interface FanoutResume {
 /** The same events, one list per origin: a fan-out message has one origin. */
 function byOrigin(requests: Request[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const r of requests) out.set(r.origin, [...(out.get(r.origin) ?? []), r.eventId]);
+  for (const r of requests) {
+    const ids = out.get(r.origin);
+    if (ids) ids.push(r.eventId);
+    else out.set(r.origin, [r.eventId]);
+  }
   return out;
 }
 
