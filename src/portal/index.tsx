@@ -22,6 +22,7 @@ import { registerPortalSecret } from "./secret";
 import { registerPortalTestUrl } from "./test-url";
 import { Layout } from "./layout";
 import { registerPortalLogin } from "./login";
+import { registerPortalReplays } from "./replays";
 import { messagePage } from "./message";
 import { clearSessionCookie, csrfMatches, csrfToken, sessionFromCookie, type PortalEnv } from "./session";
 
@@ -91,6 +92,7 @@ export function registerPortal(app: Hono<AppEnv>) {
   registerPortalSecret(portal);
   registerPortalTestUrl(portal);
   registerPortalDeliveries(portal);
+  registerPortalReplays(portal);
 
   portal.onError((err, c) => {
     if (err instanceof HTTPException && err.status === 403)
@@ -111,7 +113,7 @@ export function registerPortal(app: Hono<AppEnv>) {
   app.route("/portal", portal);
 }
 
-export type PortalPage = { title: string; current?: "endpoints" | "deliveries" };
+export type PortalPage = { title: string; current?: "endpoints" | "deliveries" | "replays" };
 
 export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 | 429 = 200) {
   const s = c.get("session");

@@ -123,7 +123,7 @@ export function Layout(props: {
   tenantId: string;
   readOnly: boolean;
   sandbox?: boolean;
-  current?: "endpoints" | "deliveries";
+  current?: "endpoints" | "deliveries" | "replays";
   brand: PortalSettings;
   csrf: string;
   children: Child;
@@ -147,6 +147,11 @@ export function Layout(props: {
             <a href="/portal/deliveries" aria-current={props.current === "deliveries" ? "page" : undefined}>
               Delivery log
             </a>
+            {props.readOnly ? null : (
+              <a href="/portal/replays" aria-current={props.current === "replays" ? "page" : undefined}>
+                Replay
+              </a>
+            )}
           </nav>
           <span class="who">
             <span>
