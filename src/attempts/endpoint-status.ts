@@ -13,15 +13,19 @@ import type { EndpointRow } from "./endpoint-snapshot";
 /** The version every write of an endpoint row sets: one more than the row has, decided by SQL. */
 export const nextVersion = (): SQL => sql`${endpoints.version} + 1`;
 
-/** The columns a status change sets: a disable records its reason and time, an enable clears them. */
+/**
+ * The columns a status change sets: a disable records its reason and time; an enable clears the
+ * reason and records its own time, keeping `disabledAt`, so the two bound what the endpoint missed
+ * while disabled (src/services/endpoint-missed.ts).
+ */
 export function statusColumns(
   status: EndpointStatus,
   reason: DisabledReason,
   now: number,
-): Pick<EndpointRow, "status" | "disabledReason" | "disabledAt"> {
+): Pick<EndpointRow, "status" | "disabledReason"> & Partial<Pick<EndpointRow, "disabledAt" | "enabledAt">> {
   return status === "disabled"
     ? { status, disabledReason: reason, disabledAt: now }
-    : { status, disabledReason: null, disabledAt: null };
+    : { status, disabledReason: null, enabledAt: now };
 }
 
 /** What the row must still be for the write to apply (a compare-and-set); the id always. */

@@ -82,7 +82,10 @@ export const endpoints = sqliteTable(
     metadata: json<Record<string, string>>("metadata").notNull(),
     status: text("status", { enum: ENDPOINT_STATUSES }).notNull(),
     disabledReason: text("disabled_reason", { enum: DISABLED_REASONS }),
+    /** When it was last disabled; kept by an enable, so it and `enabledAt` bound what it missed. */
     disabledAt: integer("disabled_at"),
+    /** When a disabled endpoint was last enabled again (null: never). */
+    enabledAt: integer("enabled_at"),
     /**
      * The tenant's environment, copied onto its endpoints (and kept in step by the tenant verbs)
      * so the dispatcher applies the sandbox's http rule before every attempt without a D1 read.

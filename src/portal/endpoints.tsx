@@ -34,6 +34,7 @@ import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce 
 import type { PortalEnv } from "./session";
 import { idPathParam, isId } from "../db/ids";
 import { urlSharedWarning } from "../services/endpoint-url-share";
+import { missedWhileDisabled } from "../services/endpoint-missed";
 import { tenantEnvironment } from "../services/tenants";
 import type { TenantEnvironment } from "../db/schema";
 
@@ -91,11 +92,12 @@ async function endpointDetailData(c: Context<PortalEnv, any>, id: string) {
   // The chart's window: the last 24 hours, or 7 days with ?range=7d (a link: no script needed).
   const range = c.req.query("range") === "7d" ? "7d" : "24h";
   const hours = range === "7d" ? 7 * 24 : 24;
-  const [stats, hourly] = await Promise.all([
+  const [stats, hourly, missed] = await Promise.all([
     endpointStats(ctx, tenant, row.id, now - DEFAULT_STATS_WINDOW_MS),
     hourlyTraffic(ctx, tenant, hours, now, [row.id]),
+    missedWhileDisabled(ctx, row, now),
   ]);
-  return { row, stats, traffic: { series: hourly.get(row.id) ?? emptySeries(hours, now), range } as const };
+  return { row, stats, missed, traffic: { series: hourly.get(row.id) ?? emptySeries(hours, now), range } as const };
 }
 
 /**
@@ -212,7 +214,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
   portal.get(`/endpoints/${ID}`, async (c) => {
     const ctx = c.var.services;
     const tenant = c.get("session").tenantId;
-    const { row, stats, traffic } = await endpointDetailData(c, c.req.param("id"));
+    const { row, stats, traffic, missed } = await endpointDetailData(c, c.req.param("id"));
     const taskId = c.req.query("task");
     const task =
       taskId && isId("task", taskId) ? ((await getTask(ctx, taskId, tenant).catch(() => null))?.view ?? null) : null;
@@ -226,6 +228,7 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
         stats={stats}
         traffic={traffic}
         task={task}
+        missed={missed}
       />,
     );
   });
@@ -285,13 +288,20 @@ export function registerPortalEndpoints(portal: Hono<PortalEnv>) {
 
   /** The endpoint's page with a banner on top: a test's answer, or why the action was refused. */
   const detailWith = async (c: Context<PortalEnv, any>, id: string, banner: unknown, status: 200 | 429 = 200) => {
-    const { row, stats, traffic } = await endpointDetailData(c, id);
+    const { row, stats, traffic, missed } = await endpointDetailData(c, id);
     return page(
       c,
       { title: row.description || "Endpoint", current: "endpoints" },
       <>
         {banner as never}
-        <EndpointDetail row={row} csrf={c.get("csrf")} readOnly={false} stats={stats} traffic={traffic} />
+        <EndpointDetail
+          row={row}
+          csrf={c.get("csrf")}
+          readOnly={false}
+          stats={stats}
+          traffic={traffic}
+          missed={missed}
+        />
       </>,
       status,
     );

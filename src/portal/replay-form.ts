@@ -56,7 +56,13 @@ const list = (v: unknown): string[] =>
     .slice(0, MAX_LIST_VALUES)
     .map((x) => x.trim());
 
-/** The form's values from a parsed body (`parseBody({ all: true })`) or a query (`queries()`). */
+/** A time as the form shows it (a datetime-local value), or the text as typed when it is not a time. */
+const shownTime = (s: string) => {
+  const ts = timestampOf(s);
+  return ts === null ? s : localValueOf(Date.parse(ts));
+};
+
+/** The form's values from a parsed body (`parseBody({ all: true })`) or a query (`queries()`, a link's prefill). */
 export function replayFormValues(body: Submitted): ReplayFormValues {
   return {
     mode: text(body.mode) || "retry",
@@ -65,8 +71,8 @@ export function replayFormValues(body: Submitted): ReplayFormValues {
     statuses: list(body.statuses),
     status_class: text(body.status_class),
     channel: text(body.channel),
-    since: text(body.since),
-    until: text(body.until),
+    since: shownTime(text(body.since)),
+    until: shownTime(text(body.until)),
   };
 }
 
@@ -79,8 +85,11 @@ function timestampOf(s: string): string | null {
   return new Date(Date.parse(candidate)).toISOString();
 }
 
-/** A time as a datetime-local value in UTC, to the second (what the form shows and sends back). */
-export const localValueOf = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+/**
+ * A time as a datetime-local value in UTC (what the form shows and sends back): to the second, or
+ * to the millisecond when it has some, so a prefilled window (a disabled endpoint's) stays exact.
+ */
+export const localValueOf = (ms: number) => new Date(ms).toISOString().slice(0, ms % 1000 ? 23 : 19);
 
 export type ReplayFormInput = z.infer<typeof ReplayInput>;
 

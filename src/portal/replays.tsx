@@ -101,7 +101,7 @@ export function registerPortalReplays(portal: Hono<PortalEnv>) {
     const done = await submitted(c, true);
     if ("page" in done) return done.page;
     if (!done.answer.dryRun) throw new Error("a dry run answered a task");
-    const pinned = { ...done.values, until: new Date(done.input.until!).toISOString() };
+    const pinned = { ...done.values, until: localValueOf(done.input.until!) };
     return formPage(c, done.values, { plan: done.answer.plan, pinned });
   });
 

@@ -130,6 +130,7 @@ export async function createEndpoint(ctx: ServiceCtx, tenantId: string, input: C
     status: input.disabled ? "disabled" : "active",
     disabledReason: input.disabled ? "manual" : null,
     disabledAt: input.disabled ? now : null,
+    enabledAt: null,
     tenantEnvironment: environment,
     propagateTraceparent: input.propagate_traceparent ?? true,
     version: 1,

@@ -45,7 +45,7 @@ const MAX_REPLAY = 10_000;
  * (a day each by default); this keeps a plan to a handful of segment reads, and a longer outage is
  * replayed a week at a time.
  */
-const REPLAY_MAX_WINDOW_MS = 7 * DAY;
+export const REPLAY_MAX_WINDOW_MS = 7 * DAY;
 /**
  * Deliveries per page at most (about: a missing event's go whole): one TenantLog call, then one
  * dispatcher call per endpoint in the page, so a page costs at most REPLAY_PAGE + 2 subrequests.
@@ -173,6 +173,27 @@ async function planAcross(
     truncated ||= part.more;
   }
   return planView(filter.mode, counts, truncated);
+}
+
+/**
+ * The plan of a `missing` replay to one endpoint over [since, until] (at most REPLAY_MAX_WINDOW_MS
+ * apart): the events it never got there. The same bounded walk as a dry run's; it spends no
+ * action budget, being the count an endpoint's own read shows (src/services/endpoint-missed.ts).
+ */
+export async function planMissing(ctx: ServiceCtx, endpoint: EndpointRow, since: number, until: number) {
+  const now = Date.now();
+  const filter: ReplayFilter = {
+    mode: "missing",
+    endpointIds: [endpoint.id],
+    eventTypes: null,
+    statuses: null,
+    statusClass: null,
+    channel: null,
+    since,
+    until,
+    asOf: now,
+  };
+  return planAcross(ctx, endpoint.tenantId, filter, [routableOf(endpoint)], now);
 }
 
 /** Sums the segments' counts into the plan's shape. */

@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
+import type { Missed } from "../../services/endpoint-missed";
 import type { HourPoint } from "../../services/stats";
 import { Badge, Notice, PostButton } from "../layout";
 import { HourlyChart, Sparkline } from "./chart";
@@ -167,12 +168,14 @@ export function EndpointDetail(props: {
   stats: Stats;
   traffic: { series: HourPoint[]; range: "24h" | "7d" };
   task?: { id: string; status: string; total: number; done: number } | null;
+  missed?: Missed | null;
 }) {
   const r = props.row;
   const base = `/portal/endpoints/${r.id}`;
   const range = props.traffic.range;
   return (
     <>
+      {props.missed?.count ? <MissedNotice endpointId={r.id} missed={props.missed} readOnly={props.readOnly} /> : null}
       <div class="card">
         <dl class="kv">
           <dt>URL</dt>
@@ -315,6 +318,34 @@ export function EndpointDetail(props: {
         </>
       )}
     </>
+  );
+}
+
+/** What a re-enabled endpoint missed while disabled, and the replay that sends it (prefilled). */
+function MissedNotice(props: { endpointId: string; missed: Missed; readOnly: boolean }) {
+  const m = props.missed;
+  const replay = new URLSearchParams({
+    mode: "missing",
+    endpoint_ids: props.endpointId,
+    since: m.since,
+    until: m.until,
+  });
+  return (
+    <Notice kind="info">
+      <strong id="missed">
+        {m.capped ? "At least " : ""}
+        {plural(m.count, "event")} missed while disabled
+      </strong>{" "}
+      <span class="muted">
+        ({m.since.replace("T", " ").slice(0, 19)} to {m.until.replace("T", " ").slice(0, 19)} UTC)
+      </span>
+      {props.readOnly ? null : (
+        <>
+          {" — "}
+          <a href={`/portal/replays?${replay}`}>Replay missing</a>
+        </>
+      )}
+    </Notice>
   );
 }
 

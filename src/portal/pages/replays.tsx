@@ -127,7 +127,7 @@ export function ReplayForm(props: {
           </label>
           <input
             type="datetime-local"
-            step="1"
+            step="any"
             id="r-since"
             name="since"
             value={v.since}
@@ -142,7 +142,7 @@ export function ReplayForm(props: {
           </label>
           <input
             type="datetime-local"
-            step="1"
+            step="any"
             id="r-until"
             name="until"
             value={v.until}

@@ -16,6 +16,7 @@ import {
 } from "../../services/endpoints";
 import { testEndpoint } from "../../services/endpoints-test";
 import { urlSharedWarning } from "../../services/endpoint-url-share";
+import { missedWhileDisabled } from "../../services/endpoint-missed";
 import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { ENDPOINT_STATUSES } from "../../domain/endpoints";
 import { idParam, TenantIdParam } from "../common";
@@ -24,6 +25,7 @@ import {
   CreatedEndpointSchema,
   CreateEndpointInput,
   EndpointSchema,
+  EndpointWithMissedSchema,
   TestEndpointInput,
   UpdateEndpointInput,
 } from "./schema";
@@ -109,15 +111,19 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
       operationId: "getEndpoint",
       summary: "Get an endpoint",
       request: { params: EndpointPath },
-      responses: { 200: jsonResponse(EndpointSchema, "The endpoint (secrets and header values never shown).") },
+      responses: {
+        200: jsonResponse(
+          EndpointWithMissedSchema,
+          "The endpoint (secrets and header values never shown), and what it missed while last disabled.",
+        ),
+      },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      return c.json(
-        endpointView(await getEndpoint(c.var.services, tenant_id, endpoint_id), deploymentDefaults(c.env)),
-        200,
-      );
+      const row = await getEndpoint(c.var.services, tenant_id, endpoint_id);
+      const missed = await missedWhileDisabled(c.var.services, row);
+      return c.json({ ...endpointView(row, deploymentDefaults(c.env)), missed }, 200);
     },
   );
 
@@ -173,7 +179,12 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
             ? "Enable an endpoint (held deliveries resume)"
             : "Disable an endpoint (pending deliveries are held)",
         request: { params: EndpointPath },
-        responses: { 200: jsonResponse(EndpointSchema, "The endpoint.") },
+        responses: {
+          200:
+            action === "enable"
+              ? jsonResponse(EndpointWithMissedSchema, "The endpoint, and what it missed while disabled.")
+              : jsonResponse(EndpointSchema, "The endpoint."),
+        },
       }),
       async (c) => {
         const { tenant_id, endpoint_id } = c.req.valid("param");
@@ -185,7 +196,9 @@ export function registerEndpointRoutes(app: OpenAPIHono<AppEnv>) {
           action === "enable" ? "active" : "disabled",
           "manual",
         );
-        return c.json(endpointView(row, deploymentDefaults(c.env)), 200);
+        const view = endpointView(row, deploymentDefaults(c.env));
+        if (action === "disable") return c.json(view, 200);
+        return c.json({ ...view, missed: await missedWhileDisabled(c.var.services, row) }, 200);
       },
     );
   }

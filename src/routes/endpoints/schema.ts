@@ -128,6 +128,30 @@ export const EndpointSchema = z
   })
   .openapi("Endpoint");
 
+export const MissedSchema = z
+  .object({
+    count: z
+      .number()
+      .openapi({ description: "Events of the window the endpoint never got (a `missing` replay's plan)." }),
+    since: Timestamp.openapi({ description: "When it was last disabled." }),
+    until: Timestamp.openapi({
+      description: "When it was enabled again, or 7 days after `since` (the replay window).",
+    }),
+    capped: z.boolean().openapi({
+      description:
+        "The count stops short: the disabled time was longer than one replay window (7 days) or more matched than one replay sends (10,000). Replay this window, then one with a later `since`.",
+    }),
+  })
+  .openapi("EndpointMissed");
+
+/** GET /endpoints/{id} and the enable's answer: the endpoint and what it missed while disabled. */
+export const EndpointWithMissedSchema = EndpointSchema.extend({
+  missed: MissedSchema.nullable().openapi({
+    description:
+      'What the endpoint missed while it was last disabled, so a replay `{ "mode": "missing", "endpoint_ids": [id], since, until }` can send it; null when it is disabled, or has never been disabled and enabled again.',
+  }),
+}).openapi("EndpointWithMissed");
+
 export const WarningSchema = z
   .object({
     code: z.enum(["url_shared"]),
