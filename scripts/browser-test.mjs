@@ -2,6 +2,7 @@
 // against the real service under `wrangler dev`, with a real receiver on 127.0.0.1.
 // Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it).
 // Prints `browser: N passed, N failed` last and exits non-zero on any failure.
+// BROWSER_SPECS=replays (a comma list of portal, vendors, replays, unbranded) runs only those.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -9,7 +10,13 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run, runUnbranded } from "../test/browser/portal.spec.mjs";
+import { run as runReplays } from "../test/browser/replays.spec.mjs";
 import { run as runVendors } from "../test/browser/vendors.spec.mjs";
+
+const SPECS = (process.env.BROWSER_SPECS ?? "portal,vendors,replays,unbranded").split(",");
+const none = async () => ({ passed: 0, failed: 0 });
+/** A spec's run, or nothing when BROWSER_SPECS leaves it out. */
+const spec = (name, fn) => (SPECS.includes(name) ? fn : none);
 
 const env = {
   ...process.env,
@@ -185,7 +192,10 @@ try {
   };
   const branded = await startDev(port, state, vars);
   const base = branded.base;
-  results = await run({
+  results = await spec(
+    "portal",
+    run,
+  )({
     base,
     rootKey,
     receiverBase: `http://127.0.0.1:${receiverPort}`,
@@ -194,22 +204,40 @@ try {
     embedder,
     stranger,
   });
-  const vendors = await runVendors({
+  const vendors = await spec(
+    "vendors",
+    runVendors,
+  )({
     base,
     rootKey,
     receiverBase: `http://127.0.0.1:${receiverPort}`,
     received: receiver.received,
     shots,
   });
-  results = { passed: results.passed + vendors.passed, failed: results.failed + vendors.failed };
+  const replays = await spec(
+    "replays",
+    runReplays,
+  )({
+    base,
+    rootKey,
+    receiverBase: `http://127.0.0.1:${receiverPort}`,
+    received: receiver.received,
+    shots,
+  });
+  results = {
+    passed: results.passed + vendors.passed + replays.passed,
+    failed: results.failed + vendors.failed + replays.failed,
+  };
   // The header without PORTAL_BRAND_NAME (nor logo or accent): the default name, once. The branded
   // deployment stops first, so two workerd never share the machine.
   process.kill(-branded.dev.pid, "SIGTERM");
-  const plainVars = Object.fromEntries(Object.entries(vars).filter(([k]) => !k.startsWith("PORTAL_")));
-  const plain = await startDev(await freePort(), plainState, plainVars);
-  const unbranded = await runUnbranded({ base: plain.base, rootKey, shots });
-  process.kill(-plain.dev.pid, "SIGTERM");
-  results = { passed: results.passed + unbranded.passed, failed: results.failed + unbranded.failed };
+  if (SPECS.includes("unbranded")) {
+    const plainVars = Object.fromEntries(Object.entries(vars).filter(([k]) => !k.startsWith("PORTAL_")));
+    const plain = await startDev(await freePort(), plainState, plainVars);
+    const unbranded = await runUnbranded({ base: plain.base, rootKey, shots });
+    process.kill(-plain.dev.pid, "SIGTERM");
+    results = { passed: results.passed + unbranded.passed, failed: results.failed + unbranded.failed };
+  }
   failures = results.failed;
 } catch (err) {
   console.error(err);

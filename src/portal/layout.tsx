@@ -30,7 +30,7 @@ th { font-size:.8rem; text-transform:uppercase; letter-spacing:.03em; color:var(
 /* anywhere, not break-all: a long id or URL still wraps, a short word in prose ("standard") stays whole. */
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:.85em; overflow-wrap:anywhere; }
 .badge { display:inline-block; padding:.05rem .5rem; border-radius:999px; font-size:.8rem; font-weight:600; border:1px solid transparent; }
-.b-active, .b-succeeded, .b-2xx { background:#e3f5e9; color:var(--ok); }
+.b-active, .b-succeeded, .b-2xx, .b-completed { background:#e3f5e9; color:var(--ok); }
 .b-disabled, .b-failed, .b-cancelled, .b-5xx, .b-4xx, .b-none { background:#fde8e7; color:var(--bad); }
 .b-pending, .b-pending_retry, .b-delivering, .b-running { background:#fff4d6; color:var(--warn); }
 form.stack { display:grid; gap:.9rem; }
@@ -65,6 +65,9 @@ pre { background:#f1f3f6; padding:.6rem; border-radius:8px; overflow-x:auto; fon
 .sandbox { background:#ffd84d; color:#10151c; font-size:.85rem; padding:.15rem .6rem; }
 .sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 fieldset > .filters { margin-top:.6rem; }
+/* A titled group of fields inside a card (the replay filter): the card's line, its legend a label. */
+fieldset.group { border:1px solid var(--line); border-radius:8px; padding:.5rem .9rem .8rem; margin:0; min-width:0; }
+fieldset.group > legend { font-weight:600; padding:0 .3rem; }
 /* Two wide columns, tops aligned: a long option ("{ id, type, timestamp, data }") is not clipped, labels with hints line up. */
 .pair { display:grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap:.6rem 1rem; align-items:start; margin-top:.6rem; }
 .chart { margin:0; }

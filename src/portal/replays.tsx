@@ -94,7 +94,9 @@ export function registerPortalReplays(portal: Hono<PortalEnv>) {
     refuseReadOnly(c);
     const q = c.req.queries();
     const values = Object.keys(q).length ? replayFormValues(q) : EMPTY_REPLAY_FORM;
-    return formPage(c, values.since ? values : { ...values, since: localValueOf(Date.now() - 3600_000) });
+    // Blank: the last hour, from the start of its minute (a value that reads as a plain time).
+    const hourAgo = Math.floor((Date.now() - 3600_000) / 60_000) * 60_000;
+    return formPage(c, values.since ? values : { ...values, since: localValueOf(hourAgo) });
   });
 
   portal.post("/replays/preview", async (c) => {

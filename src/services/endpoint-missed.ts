@@ -15,6 +15,12 @@ import type { ServiceCtx } from "./context";
 import { planMissing, REPLAY_MAX_WINDOW_MS } from "./replays";
 
 const DAY = 24 * 3600_000;
+/**
+ * The window is widened to whole seconds (since down, until up), so it reads and is typed back the
+ * same in a form or a CLI flag. The extra fraction of a second adds nothing it did not miss: an
+ * event fanned out while the endpoint was active has a delivery to it already.
+ */
+const SECOND = 1000;
 
 /** `missed` on an endpoint's read and on its enable's answer; null when it has not been disabled and enabled again. */
 export interface Missed {
@@ -28,7 +34,9 @@ export async function missedWhileDisabled(ctx: ServiceCtx, row: EndpointRow, now
   const { disabledAt, enabledAt } = row;
   if (row.status !== "active" || disabledAt === null || enabledAt === null || enabledAt < disabledAt) return null;
   if (enabledAt < now - ctx.config.retentionDays * DAY) return null;
-  const until = Math.min(enabledAt, disabledAt + REPLAY_MAX_WINDOW_MS);
-  const plan = await planMissing(ctx, row, disabledAt, until);
-  return { count: plan.total, since: iso(disabledAt), until: iso(until), capped: until < enabledAt || plan.truncated };
+  const since = Math.floor(disabledAt / SECOND) * SECOND;
+  const end = Math.ceil(enabledAt / SECOND) * SECOND;
+  const until = Math.min(end, since + REPLAY_MAX_WINDOW_MS);
+  const plan = await planMissing(ctx, row, since, until);
+  return { count: plan.total, since: iso(since), until: iso(until), capped: until < end || plan.truncated };
 }

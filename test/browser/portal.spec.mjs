@@ -150,7 +150,7 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
     // The brand is the header's one name: no "Webhooks" beside it.
     // Its whole text: the brand once, the nav, the tenant and Sign out (elements' text, no separators).
     const header = await page.locator("header").textContent();
-    assert.equal(header, `Acme HooksEndpointsDelivery log${tenant}Sign out`);
+    assert.equal(header, `Acme HooksEndpointsDelivery logReplay${tenant}Sign out`);
     assert.ok((await page.title()).endsWith("· Acme Hooks"));
     const logoWidth = await page.locator("header .brand img").evaluate((img) => img.naturalWidth);
     assert.ok(logoWidth > 0, "the logo loaded");
@@ -576,7 +576,7 @@ export async function runUnbranded({ base, rootKey, shots }) {
     ).json();
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     await openLink(page, session.url);
-    assert.equal(await page.locator("header").textContent(), `WebhooksEndpointsDelivery log${tenant}Sign out`);
+    assert.equal(await page.locator("header").textContent(), `WebhooksEndpointsDelivery logReplay${tenant}Sign out`);
     assert.equal(await page.locator("header .brand img").count(), 0, "no logo without PORTAL_LOGO_URL");
     assert.ok((await page.title()).endsWith("· Webhooks"));
     await page.screenshot({ path: `${shots}/unbranded-header.png` });

@@ -12,6 +12,8 @@ import { Badge, Notice, PostButton } from "../layout";
 import type { ReplayFormValues } from "../replay-form";
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+// Every time on the portal is UTC, and says so.
+const when = (t: string) => `${t.replace("T", " ").slice(0, 19)} UTC`;
 
 /** The plan as POST /v1/tenants/{t}/replays answers it with `dry_run: true`. */
 interface PlanView {
@@ -85,7 +87,7 @@ export function ReplayForm(props: {
           {general.length ? general.map((i) => i.message).join("; ") : "see the fields marked below."}
         </Notice>
       ) : null}
-      <fieldset>
+      <fieldset class="group">
         <legend>What to send</legend>
         <div class="checks">
           <label>
@@ -99,7 +101,7 @@ export function ReplayForm(props: {
         </div>
         <FieldError issues={issues} field="mode" />
       </fieldset>
-      <fieldset>
+      <fieldset class="group">
         <legend>
           Endpoints <span class="hint">(none ticked: every active endpoint)</span>
         </legend>
@@ -120,7 +122,7 @@ export function ReplayForm(props: {
         </div>
         <FieldError issues={issues} field="endpoint_ids" />
       </fieldset>
-      <div class="filters">
+      <div class="pair">
         <div>
           <label for="r-since">
             Events since <span class="hint">(UTC)</span>
@@ -138,7 +140,7 @@ export function ReplayForm(props: {
         </div>
         <div>
           <label for="r-until">
-            Until <span class="hint">(UTC, blank: now; at most 7 days)</span>
+            Until <span class="hint">(UTC; blank: now; at most 7 days after)</span>
           </label>
           <input
             type="datetime-local"
@@ -150,9 +152,11 @@ export function ReplayForm(props: {
           />
           <FieldError issues={issues} field="until" />
         </div>
+      </div>
+      <div class="pair">
         <div>
           <label for="r-types">
-            Event types <span class="hint">(e.g. job.*, blank: all)</span>
+            Event types <span class="hint">(e.g. job.*; blank: all)</span>
           </label>
           <input
             type="text"
@@ -177,11 +181,11 @@ export function ReplayForm(props: {
           <FieldError issues={issues} field="channel" />
         </div>
       </div>
-      <fieldset>
+      <fieldset class="group">
         <legend>
           Only for "retry" <span class="hint">(which earlier deliveries to send again)</span>
         </legend>
-        <div class="filters">
+        <div class="pair">
           <div>
             <span style="display:block;font-weight:600;margin-bottom:.25rem">Status</span>
             <div class="checks">
@@ -300,21 +304,31 @@ export function TaskProgress(props: { task: TaskView; csrf: string; readOnly: bo
         <dd>
           <span id="progress">
             {t.done} of {plural(t.total, "delivery", "deliveries")} done
-          </span>
-          <div>
-            <progress max={Math.max(t.total, 1)} value={t.total === 0 ? 1 : t.done} aria-labelledby="progress" />
-          </div>
+          </span>{" "}
+          <span class="hint">(delivered, failed, or cancelled)</span>
+          {t.status === "cancelled" ? (
+            <div class="muted">Cancelled: nothing more of it is sent; what had not gone out is cancelled.</div>
+          ) : (
+            <div>
+              <progress
+                max={Math.max(t.total, 1)}
+                value={t.total === 0 ? 1 : t.done}
+                aria-labelledby="progress"
+                style="accent-color:var(--accent);width:16rem;max-width:100%"
+              />
+            </div>
+          )}
         </dd>
         {params.since ? (
           <>
-            <dt>Window</dt>
+            <dt>Events from</dt>
             <dd>
-              {params.since} – {params.until ?? "now"}
+              {when(params.since)} to {params.until ? when(params.until) : "now"}
             </dd>
           </>
         ) : null}
         <dt>Started</dt>
-        <dd>{t.created_at}</dd>
+        <dd>{when(t.created_at)}</dd>
       </dl>
       <div class="actions" style="margin-top:1rem">
         <a class="button secondary" href={`/portal/tasks/${t.id}`}>
