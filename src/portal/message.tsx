@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import type { AppEnv } from "../http/context";
 import type { PortalSettings } from "../lib/portal-settings";
-import { BrandMark, PageHead } from "./layout";
+import { BrandMark, PageHead } from "./pages/layout";
 
 const CSS =
   "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}.brand{display:flex;gap:.6rem;align-items:center;font-weight:600}.brand img{max-height:2rem;max-width:10rem}" +

@@ -2,7 +2,7 @@
 import { headersShownTo } from "../../attempts/shown-headers";
 import type { AttemptRow, DeliveryRow } from "../../services/deliveries/query";
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
-import { Badge, PostButton } from "../layout";
+import { Badge, PostButton } from "./layout";
 
 const STATUSES = ["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"];
 // Every time on the portal is UTC, and says so.

@@ -2,7 +2,7 @@
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import type { Missed } from "../../services/endpoint-missed";
 import type { HourPoint } from "../../services/stats";
-import { Badge, Notice, PostButton } from "../layout";
+import { Badge, Notice, PostButton } from "./layout";
 import { HourlyChart, Sparkline } from "./chart";
 
 export type Stats = {

@@ -14,12 +14,12 @@
  * at either step (src/http/auth-throttle.ts).
  */
 import type { Context, Hono } from "hono";
-import { getDb } from "../db/client";
-import { ApiError } from "../errors";
-import { assertNotThrottled, authClient, noteAuthFailure, type AuthClient } from "../http/auth-throttle";
-import { exchangeLoginCode, peekLoginCode, type LoginPeek } from "../services/portal-sessions";
-import { Message, messagePage } from "./message";
-import { sessionFromCookie, setSessionCookie, type PortalEnv } from "./session";
+import { getDb } from "../../db/client";
+import { ApiError } from "../../errors";
+import { assertNotThrottled, authClient, noteAuthFailure, type AuthClient } from "../../http/auth-throttle";
+import { exchangeLoginCode, peekLoginCode, type LoginPeek } from "../../services/portal-sessions";
+import { Message, messagePage } from "../message";
+import { sessionFromCookie, setSessionCookie, type PortalEnv } from "../session";
 
 /** Where a login link may be opened: a page or a frame, not an <img> or a script another site plants. */
 const LOGIN_DESTINATIONS = new Set(["document", "iframe", "frame"]);

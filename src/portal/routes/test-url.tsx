@@ -5,15 +5,15 @@
  * answer and the secret it was signed with, so the customer can check their receiver first.
  */
 import type { Hono } from "hono";
-import { ApiError, type ErrorIssue } from "../errors";
-import { zodIssues } from "../http/validation";
-import { TestUrlInput } from "../routes/endpoints/schema";
-import { testUrl } from "../services/test-url";
-import { limitedNotice } from "./action-limit";
-import { page } from "./index";
-import { Notice } from "./layout";
-import { AttemptResult } from "./pages/endpoints";
-import type { PortalEnv } from "./session";
+import { ApiError, type ErrorIssue } from "../../errors";
+import { zodIssues } from "../../http/validation";
+import { TestUrlInput } from "../../routes/endpoints/schema";
+import { testUrl } from "../../services/test-url";
+import { limitedNotice } from "../pages/action-limit";
+import { page } from "../index";
+import { Notice } from "../pages/layout";
+import { AttemptResult } from "../pages/endpoints";
+import type { PortalEnv } from "../session";
 
 interface Values {
   url: string;

@@ -1,9 +1,9 @@
 /** @jsxImportSource hono/jsx */
 /** Portal routes for endpoints: list, create, edit, test, disable/enable, rotate, recover, delete. */
 import type { Context, Hono } from "hono";
-import { ApiError, type ErrorIssue } from "../errors";
-import type { ServiceCtx } from "../services/context";
-import { emptySeries, endpointStats, hourlyTraffic, tenantStats, DEFAULT_STATS_WINDOW_MS } from "../services/stats";
+import { ApiError, type ErrorIssue } from "../../errors";
+import type { ServiceCtx } from "../../services/context";
+import { emptySeries, endpointStats, hourlyTraffic, tenantStats, DEFAULT_STATS_WINDOW_MS } from "../../services/stats";
 import {
   assertDestination,
   createEndpoint,
@@ -12,14 +12,14 @@ import {
   listEndpoints,
   setEndpointStatus,
   updateEndpoint,
-} from "../services/endpoints";
-import { testEndpoint } from "../services/endpoints-test";
-import { rotateSecret } from "../services/endpoint-secrets";
-import { listEventTypes } from "../services/event-types";
-import { getTask, recoverEndpoint } from "../services/recover";
-import type { EndpointRow } from "../attempts/endpoint-snapshot";
-import { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
-import { resolveEndpoint } from "../attempts/endpoint-snapshot";
+} from "../../services/endpoints";
+import { testEndpoint } from "../../services/endpoints-test";
+import { rotateSecret } from "../../services/endpoint-secrets";
+import { listEventTypes } from "../../services/event-types";
+import { getTask, recoverEndpoint } from "../../services/recover";
+import type { EndpointRow } from "../../attempts/endpoint-snapshot";
+import { CreateEndpointInput, UpdateEndpointInput } from "../../routes/endpoints/schema";
+import { resolveEndpoint } from "../../attempts/endpoint-snapshot";
 import {
   EMPTY_FORM,
   EndpointForm,
@@ -27,16 +27,16 @@ import {
   parseEndpointForm,
   type EndpointFormValues,
   type StoredCredentials,
-} from "./endpoint-form";
-import { limitedNotice } from "./action-limit";
-import { page } from "./index";
-import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "./pages/endpoints";
-import type { PortalEnv } from "./session";
-import { idPathParam, isId } from "../db/ids";
-import { urlSharedWarning } from "../services/endpoint-url-share";
-import { missedWhileDisabled } from "../services/endpoint-missed";
-import { tenantEnvironment } from "../services/tenants";
-import type { TenantEnvironment } from "../db/schema";
+} from "../pages/endpoint-form";
+import { limitedNotice } from "../pages/action-limit";
+import { page } from "../index";
+import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "../pages/endpoints";
+import type { PortalEnv } from "../session";
+import { idPathParam, isId } from "../../db/ids";
+import { urlSharedWarning } from "../../services/endpoint-url-share";
+import { missedWhileDisabled } from "../../services/endpoint-missed";
+import { tenantEnvironment } from "../../services/tenants";
+import type { TenantEnvironment } from "../../db/schema";
 
 const ID = idPathParam("ep");
 

@@ -1,17 +1,17 @@
 /** @jsxImportSource hono/jsx */
 /** Portal routes for the delivery log: list with filters, one delivery with its attempts, retry now. */
 import type { Context, Hono } from "hono";
-import { decodeCursor, page as pageOf } from "../http/pagination";
-import { retryDelivery } from "../services/deliveries/actions";
-import { deliveryDetail, deliveryEvent, listDeliveries } from "../services/deliveries/query";
-import { getEndpoint, listEndpoints } from "../services/endpoints";
-import { DELIVERY_STATUSES, type DeliveryStatus } from "../domain/deliveries";
-import { idPathParam, isId } from "../db/ids";
-import { limitedNotice } from "./action-limit";
-import { page } from "./index";
-import { DeliveryDetail, DeliveryLog, type LogFilters } from "./pages/deliveries";
-import { AttemptResult } from "./pages/endpoints";
-import type { PortalEnv } from "./session";
+import { decodeCursor, page as pageOf } from "../../http/pagination";
+import { retryDelivery } from "../../services/deliveries/actions";
+import { deliveryDetail, deliveryEvent, listDeliveries } from "../../services/deliveries/query";
+import { getEndpoint, listEndpoints } from "../../services/endpoints";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../../domain/deliveries";
+import { idPathParam, isId } from "../../db/ids";
+import { limitedNotice } from "../pages/action-limit";
+import { page } from "../index";
+import { DeliveryDetail, DeliveryLog, type LogFilters } from "../pages/deliveries";
+import { AttemptResult } from "../pages/endpoints";
+import type { PortalEnv } from "../session";
 
 const STATUSES: ReadonlySet<string> = new Set(DELIVERY_STATUSES);
 const localTime = (s: string | undefined) =>

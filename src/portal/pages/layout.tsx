@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 /** The portal's page frame: one stylesheet inline (no CDN, no build), a nav, and a live region. */
 import type { Child } from "hono/jsx";
-import type { PortalSettings } from "../lib/portal-settings";
+import type { PortalSettings } from "../../lib/portal-settings";
 
 const CSS = `
 :root { --fg:#1b1f24; --muted:#5b6470; --line:#d9dee5; --bg:#f6f7f9; --card:#fff; --accent:#2457d6; --ok:#137a3a; --bad:#b42318; --warn:#9a6700; }

@@ -6,15 +6,15 @@
  * only, so the portal and the API share one rule set and one per-tenant action limit.
  */
 import type { Context, Hono } from "hono";
-import { idPathParam } from "../db/ids";
-import { ApiError, type ErrorIssue } from "../errors";
-import { listEndpoints } from "../services/endpoints";
-import { getTask } from "../services/recover";
-import { replay } from "../services/replays";
-import { cancelTask } from "../services/tasks";
-import { limitedNotice } from "./action-limit";
-import { page } from "./index";
-import { ReplayForm, ReplayPlan, TaskProgress } from "./pages/replays";
+import { idPathParam } from "../../db/ids";
+import { ApiError, type ErrorIssue } from "../../errors";
+import { listEndpoints } from "../../services/endpoints";
+import { getTask } from "../../services/recover";
+import { replay } from "../../services/replays";
+import { cancelTask } from "../../services/tasks";
+import { limitedNotice } from "../pages/action-limit";
+import { page } from "../index";
+import { ReplayForm, ReplayPlan, TaskProgress } from "../pages/replays";
 import {
   EMPTY_REPLAY_FORM,
   localValueOf,
@@ -22,8 +22,8 @@ import {
   type ReplayFormInput,
   type ReplayFormValues,
   replayFormValues,
-} from "./replay-form";
-import type { PortalEnv } from "./session";
+} from "../form-input/replay";
+import type { PortalEnv } from "../session";
 
 const TASK = idPathParam("task");
 /** Endpoints the form lists (the portal's endpoint list shows as many). */

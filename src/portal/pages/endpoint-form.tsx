@@ -9,14 +9,14 @@
  * authentication" and each header's Remove box take them away.
  */
 import type { z } from "@hono/zod-openapi";
-import type { ErrorIssue } from "../errors";
-import { zodIssues } from "../http/validation";
-import { SMALL_BODY_BYTES } from "../http/body-limit";
-import type { CreateEndpointInput, UpdateEndpointInput } from "../routes/endpoints/schema";
-import { PRESET_NAMES } from "../delivery/retry-policy";
-import { AUTH_TYPES as ENDPOINT_AUTH_TYPES, ENVELOPES } from "../domain/endpoints";
-import type { EndpointAuth } from "../attempts/endpoint-snapshot";
-import { friendlyError } from "./form-errors";
+import type { ErrorIssue } from "../../errors";
+import { zodIssues } from "../../http/validation";
+import { SMALL_BODY_BYTES } from "../../http/body-limit";
+import type { CreateEndpointInput, UpdateEndpointInput } from "../../routes/endpoints/schema";
+import { PRESET_NAMES } from "../../delivery/retry-policy";
+import { AUTH_TYPES as ENDPOINT_AUTH_TYPES, ENVELOPES } from "../../domain/endpoints";
+import type { EndpointAuth } from "../../attempts/endpoint-snapshot";
+import { friendlyError } from "../form-input/errors";
 
 export const AUTH_TYPES = ["none", ...ENDPOINT_AUTH_TYPES] as const;
 export const SIGNATURE_CHOICES = ["default", "standard", "hmac-sha256-hex"] as const;

@@ -7,11 +7,11 @@
  * UTC, and says so); a full RFC 3339 timestamp (the preview's pinned `until`) is taken as it is.
  */
 import type { z } from "@hono/zod-openapi";
-import type { ErrorIssue } from "../errors";
-import { zodIssues } from "../http/validation";
-import { ReplayInput } from "../routes/replays/schema";
-import { REPLAY_MAX_ENDPOINT_IDS } from "../services/replays";
-import { friendlyError } from "./form-errors";
+import type { ErrorIssue } from "../../errors";
+import { zodIssues } from "../../http/validation";
+import { ReplayInput } from "../../routes/replays/schema";
+import { REPLAY_MAX_ENDPOINT_IDS } from "../../services/replays";
+import { friendlyError } from "./errors";
 
 export interface ReplayFormValues {
   mode: string;
