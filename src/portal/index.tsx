@@ -3,8 +3,12 @@
  * The customer portal: server-rendered pages (Hono JSX) for one tenant, opened by a portal
  * session's one-time link. Pages call the same service verbs as the API; forms validate with the
  * API's own schemas. Read-only sessions get no forms, and the server refuses their POSTs.
+ *
+ * Laid out in three parts below this file, which wires them: routes/ (one file per resource:
+ * validate, call one verb, render), pages/ (the views, the layout and its `page()` included) and
+ * form-input/ (pure: submitted fields to the API's input schemas, issues in a customer's words).
  */
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { getDb } from "../db/client";
@@ -20,7 +24,6 @@ import { registerPortalDeliveries } from "./routes/deliveries";
 import { registerPortalEndpoints } from "./routes/endpoints";
 import { registerPortalSecret } from "./routes/secret";
 import { registerPortalTestUrl } from "./routes/test-url";
-import { Layout } from "./pages/layout";
 import { registerPortalLogin } from "./routes/login";
 import { registerPortalReplays } from "./routes/replays";
 import { messagePage } from "./message";
@@ -51,7 +54,7 @@ export function registerPortal(app: Hono<AppEnv>) {
     await next();
   });
 
-  // The link: a page naming the tenant, then its same-origin form signs in (src/portal/login.tsx).
+  // The link: a page naming the tenant, then its same-origin form signs in (src/portal/routes/login.tsx).
   registerPortalLogin(portal);
 
   portal.use("*", async (c, next) => {
@@ -113,24 +116,6 @@ export function registerPortal(app: Hono<AppEnv>) {
   app.route("/portal", portal);
 }
 
-export type PortalPage = { title: string; current?: "endpoints" | "deliveries" | "replays" };
-
-export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 | 429 = 200) {
-  const s = c.get("session");
-  return c.html(
-    <Layout
-      title={meta.title}
-      tenantId={s.tenantId}
-      readOnly={s.readOnly}
-      sandbox={c.get("sandbox") === true}
-      current={meta.current}
-      brand={c.get("config").portal}
-      csrf={c.get("csrf")}
-    >
-      {body as never}
-    </Layout>,
-    status,
-  );
-}
-
+/** Re-exported where it was declared before page() moved into the layout: test/node/unused-exports.test.ts lists it; drop both together. */
+export type { PortalPage } from "./pages/layout";
 export type { ErrorIssue };

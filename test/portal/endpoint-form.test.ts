@@ -271,7 +271,7 @@ describe("portal endpoint form", () => {
 
 describe("form errors in words", () => {
   it("a custom schedule names the step that is wrong; presets and blank stay valid", async () => {
-    const { parseEndpointForm, EMPTY_FORM } = await import("../../src/portal/pages/endpoint-form");
+    const { parseEndpointForm, EMPTY_FORM } = await import("../../src/portal/form-input/endpoint");
     const { CreateEndpointInput } = await import("../../src/routes/endpoints/schema");
     const base = { ...EMPTY_FORM, url: "https://example.com/hook" };
     const tooLong = parseEndpointForm(CreateEndpointInput, { ...base, retry: "custom", schedule: "10, 60, 99999999" });

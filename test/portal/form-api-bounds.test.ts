@@ -85,7 +85,7 @@ describe("portal endpoint form: the API's depth and size bounds", () => {
 });
 
 it("refuses on the form an endpoint larger than the API's body limit, blaming the filter", async () => {
-  const { parseEndpointForm, EMPTY_FORM } = await import("../../src/portal/pages/endpoint-form");
+  const { parseEndpointForm, EMPTY_FORM } = await import("../../src/portal/form-input/endpoint");
   const { CreateEndpointInput } = await import("../../src/routes/endpoints/schema");
   const { SMALL_BODY_BYTES } = await import("../../src/http/body-limit");
   const tenant = await createTenant();

@@ -1,7 +1,13 @@
 /** @jsxImportSource hono/jsx */
-/** The portal's page frame: one stylesheet inline (no CDN, no build), a nav, and a live region. */
+/**
+ * The portal's page frame: one stylesheet inline (no CDN, no build), a nav, and a live region;
+ * `page()` answers a signed-in page in it. Routes import it from here, not from the portal's
+ * index, so no route imports the module that registers it.
+ */
+import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import type { PortalSettings } from "../../lib/portal-settings";
+import type { PortalEnv } from "../session";
 
 const CSS = `
 :root { --fg:#1b1f24; --muted:#5b6470; --line:#d9dee5; --bg:#f6f7f9; --card:#fff; --accent:#2457d6; --ok:#137a3a; --bad:#b42318; --warn:#9a6700; }
@@ -121,7 +127,7 @@ export function BrandMark(props: { brand: PortalSettings }) {
   );
 }
 
-export function Layout(props: {
+function Layout(props: {
   title: string;
   tenantId: string;
   readOnly: boolean;
@@ -211,5 +217,26 @@ export function PostButton(props: {
         {props.label}
       </button>
     </form>
+  );
+}
+
+/** A signed-in page's title and the nav item it belongs to. */
+export type PortalPage = { title: string; current?: "endpoints" | "deliveries" | "replays" };
+
+export function page(c: Context<PortalEnv, any>, meta: PortalPage, body: unknown, status: 200 | 201 | 400 | 429 = 200) {
+  const s = c.get("session");
+  return c.html(
+    <Layout
+      title={meta.title}
+      tenantId={s.tenantId}
+      readOnly={s.readOnly}
+      sandbox={c.get("sandbox") === true}
+      current={meta.current}
+      brand={c.get("config").portal}
+      csrf={c.get("csrf")}
+    >
+      {body as never}
+    </Layout>,
+    status,
   );
 }

@@ -2,7 +2,7 @@
 /**
  * The replay pages: the filter form, the plan it previews (the count is shown before the button
  * that sends anything) and a task's progress with its Cancel button. Rendering only: the routes
- * are src/portal/replays.tsx, the form's input src/portal/replay-form.ts.
+ * are src/portal/routes/replays.tsx, the form's input src/portal/form-input/replay.ts.
  */
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import { STATUS_CLASSES } from "../../domain/deliveries";

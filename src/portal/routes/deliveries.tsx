@@ -8,9 +8,9 @@ import { getEndpoint, listEndpoints } from "../../services/endpoints";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../domain/deliveries";
 import { idPathParam, isId } from "../../db/ids";
 import { limitedNotice } from "../pages/action-limit";
-import { page } from "../index";
 import { DeliveryDetail, DeliveryLog, type LogFilters } from "../pages/deliveries";
 import { AttemptResult } from "../pages/endpoints";
+import { page } from "../pages/layout";
 import type { PortalEnv } from "../session";
 
 const STATUSES: ReadonlySet<string> = new Set(DELIVERY_STATUSES);

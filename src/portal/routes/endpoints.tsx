@@ -22,15 +22,15 @@ import { CreateEndpointInput, UpdateEndpointInput } from "../../routes/endpoints
 import { resolveEndpoint } from "../../attempts/endpoint-snapshot";
 import {
   EMPTY_FORM,
-  EndpointForm,
   formValues,
   parseEndpointForm,
   type EndpointFormValues,
   type StoredCredentials,
-} from "../pages/endpoint-form";
+} from "../form-input/endpoint";
+import { EndpointForm } from "../pages/endpoint-form";
 import { limitedNotice } from "../pages/action-limit";
-import { page } from "../index";
 import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "../pages/endpoints";
+import { page } from "../pages/layout";
 import type { PortalEnv } from "../session";
 import { idPathParam, isId } from "../../db/ids";
 import { urlSharedWarning } from "../../services/endpoint-url-share";

@@ -13,7 +13,6 @@ import { getTask } from "../../services/recover";
 import { replay } from "../../services/replays";
 import { cancelTask } from "../../services/tasks";
 import { limitedNotice } from "../pages/action-limit";
-import { page } from "../index";
 import { ReplayForm, ReplayPlan, TaskProgress } from "../pages/replays";
 import {
   EMPTY_REPLAY_FORM,
@@ -23,6 +22,7 @@ import {
   type ReplayFormValues,
   replayFormValues,
 } from "../form-input/replay";
+import { page } from "../pages/layout";
 import type { PortalEnv } from "../session";
 
 const TASK = idPathParam("task");

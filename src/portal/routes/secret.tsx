@@ -11,8 +11,7 @@ import { commitRotation, revealSecret, rotateSecret, secretStatus } from "../../
 import { getEndpoint } from "../../services/endpoints";
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import type { SignatureProfile } from "../../delivery/sign";
-import { page } from "../index";
-import { Notice, PostButton } from "../pages/layout";
+import { Notice, PostButton, page } from "../pages/layout";
 import type { PortalEnv } from "../session";
 import { idPathParam } from "../../db/ids";
 

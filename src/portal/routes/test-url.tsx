@@ -10,8 +10,7 @@ import { zodIssues } from "../../http/validation";
 import { TestUrlInput } from "../../routes/endpoints/schema";
 import { testUrl } from "../../services/test-url";
 import { limitedNotice } from "../pages/action-limit";
-import { page } from "../index";
-import { Notice } from "../pages/layout";
+import { Notice, page } from "../pages/layout";
 import { AttemptResult } from "../pages/endpoints";
 import type { PortalEnv } from "../session";
 
