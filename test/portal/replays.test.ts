@@ -229,6 +229,37 @@ describe("portal replay: missed while disabled", () => {
   });
 });
 
+describe("portal replay: the tenant's action limit", () => {
+  /** TENANT_ACTION_LIMITER: 60 per 60 s per tenant and action, in windows aligned to the clock. */
+  const LIMIT = 60;
+  const windowOf = () => Math.floor(Date.now() / 60_000);
+
+  it("spent by API replays, Preview and Replay answer a 429 notice on the form and start nothing", async () => {
+    const bogus = "ep_01jd0000000000000000000000";
+    for (let tries = 0; ; tries++) {
+      // A run that straddles a limiter window proves nothing: made again with a fresh tenant.
+      const { tenant, client, csrf } = await tenantWithHistory();
+      const start = windowOf();
+      const body = { mode: "retry", since: new Date(Date.now() - HOUR).toISOString(), endpoint_ids: [bogus] };
+      for (let i = 0; i < LIMIT; i++)
+        expect((await api("POST", `/v1/tenants/${tenant}/replays`, { body })).status).toBe(404);
+      const fields = { _csrf: csrf, mode: "retry", since: local(Date.now() - HOUR) };
+      const preview = await client.post("/portal/replays/preview", fields);
+      const started = await client.post("/portal/replays", fields);
+      if (windowOf() !== start && tries < 2) continue;
+      for (const res of [preview, started]) {
+        expect(res.status).toBe(429);
+        expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+        expect(res.html).toContain("Too many replays were planned or started");
+        expect(res.html).toContain("share one limit");
+        expect(res.html).toContain('action="/portal/replays/preview"');
+      }
+      expect(await replayTasks(tenant)).toBe(0);
+      return;
+    }
+  });
+});
+
 describe("portal replay: bad input and scope", () => {
   it("bad filters answer 400 with a message on the form, never a 500, and start nothing", async () => {
     const { tenant, b, client, csrf } = await tenantWithHistory();
