@@ -447,10 +447,7 @@ export class DispatcherStore {
   laneHead(key: string): PendingRow | null {
     return (
       this.sql
-        .exec<PendingRow>(
-          "SELECT * FROM pending WHERE ordering_key = ? ORDER BY lane_epoch, lane_n, seq LIMIT 1",
-          key,
-        )
+        .exec<PendingRow>("SELECT * FROM pending WHERE ordering_key = ? ORDER BY lane_epoch, lane_n, seq LIMIT 1", key)
         .toArray()[0] ?? null
     );
   }
@@ -663,7 +660,8 @@ function addColumns(sql: Pick<SqlStorage, "exec">) {
       .toArray()
       .map((c) => c.name),
   );
-  for (const [column, type] of ADDED_COLUMNS) if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} ${type}`);
+  for (const [column, type] of ADDED_COLUMNS)
+    if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} ${type}`);
 }
 
 /** A lane's state here (./lanes.ts). */

@@ -87,7 +87,6 @@ import { replayFilterOf, replayGroups, replayOrigin, type ReplayFilter } from ".
 import type { LaneContext, LaneLink, ReplayCount, ReplayPage } from "./types";
 import { LANE_CATCHUP_EVENTS, LANE_SEED_HOPS, LaneBook, type LaneTail } from "./lanes";
 
-
 const { events, deliveries, attempts, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
 
@@ -537,8 +536,14 @@ export class TenantLog extends DurableObject<Env> {
    */
   private waitingInOrder(keys: string[], known: Map<string, EventRow>, withPayloads: boolean): EventRow[] {
     let ids = this.lanes.waiting(keys, LANE_CATCHUP_EVENTS);
-    if (withPayloads) ids = this.withinMatchBytes(ids.map((eventId) => ({ eventId, origin: "" }))).map((r) => r.eventId);
-    const fresh = new Map(this.eventsFor(ids.filter((id) => !known.has(id)), withPayloads).map((e) => [e.id, e]));
+    if (withPayloads)
+      ids = this.withinMatchBytes(ids.map((eventId) => ({ eventId, origin: "" }))).map((r) => r.eventId);
+    const fresh = new Map(
+      this.eventsFor(
+        ids.filter((id) => !known.has(id)),
+        withPayloads,
+      ).map((e) => [e.id, e]),
+    );
     return ids.flatMap((id) => {
       const e = known.get(id) ?? fresh.get(id);
       return e ? [e] : [];

@@ -85,9 +85,7 @@ describe("dispatcher storage layout", () => {
         .exec<{ name: string }>("SELECT name FROM pragma_table_info('pending')")
         .toArray()
         .map((c) => c.name);
-      expect(columns).toEqual(
-        expect.arrayContaining(["trace_id", "trace_flags", "lane_n", "lane_prev", "lane_epoch"]),
-      );
+      expect(columns).toEqual(expect.arrayContaining(["trace_id", "trace_flags", "lane_n", "lane_prev", "lane_epoch"]));
       expect(store.getMeta("schema_version")).toBe(DISPATCHER_SCHEMA_VERSION);
       expect(store.all().map((r) => r.delivery_id)).toEqual(["d1"]);
 
