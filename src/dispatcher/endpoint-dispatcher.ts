@@ -25,7 +25,7 @@ import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds
 import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 import { PAYLOAD_BY_ID, withPayloads } from "./payloads";
 import type { EnqueueItem } from "./client";
-import { LANE_GAP_WAIT_MS, LANE_WALK_RETRY_MS, walkWaitingLanes } from "./lanes";
+import { LANE_GAP_WAIT_MS, LANE_IDLE_MS, LANE_WALK_RETRY_MS, walkWaitingLanes } from "./lanes";
 import type { LanePlace } from "../tenant-log/lanes";
 import { systemClock, type Clock } from "./clock";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
@@ -263,6 +263,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
       this.cancelRows(rows);
       if (rows.length === CANCEL_PAGE) return;
     }
+    this.store.pruneLanes(now - LANE_IDLE_MS, CANCEL_PAGE);
     this.store.setMeta("retention_checked_at", now);
   }
 

@@ -30,6 +30,12 @@ export const LANE_WALK_CALLS_PER_RUN = 50;
 /** How soon a lane whose walk did not finish (cut by the bound, or the log not answering) is walked again. */
 export const LANE_WALK_RETRY_MS = 1_000;
 
+/**
+ * A lane untouched this long with nothing held is forgotten here (the retention check's run): the
+ * table then holds the keys of the last week, not every key ever sent.
+ */
+export const LANE_IDLE_MS = 7 * 24 * 3600_000;
+
 /** Lanes one run looks at, the longest waiting first. */
 const LANES_PER_RUN = 20;
 

@@ -12,6 +12,7 @@ import { HEALTHY, type Health } from "../delivery/health";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { countRowsWritten } from "../lib/row-usage";
 import type { PendingDisable } from "./signals";
+import { LANE_GAP_WAIT_MS } from "./lanes";
 import {
   guardRow,
   guardTextRow,
@@ -106,7 +107,8 @@ CREATE TABLE IF NOT EXISTS lanes (
   epoch INTEGER NOT NULL,
   last_n INTEGER NOT NULL,
   waiting_since INTEGER,
-  walk_from TEXT
+  walk_from TEXT,
+  touched_at INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 `;
 
@@ -430,12 +432,14 @@ export class DispatcherStore {
   private laneSettled(key: string, epoch: number, n: number) {
     const lane = this.lane(key);
     if (lane && lane.epoch === epoch && n === lane.last_n + 1)
-      this.sql.exec("UPDATE lanes SET last_n = ? WHERE key = ?", n, key);
+      this.sql.exec("UPDATE lanes SET last_n = ?, touched_at = ? WHERE key = ?", n, this.now(), key);
     else if ((!lane || lane.epoch < epoch) && n === 1)
       this.sql.exec(
-        "INSERT INTO lanes (key, epoch, last_n) VALUES (?, ?, 1) ON CONFLICT (key) DO UPDATE SET epoch = excluded.epoch, last_n = 1, walk_from = NULL",
+        `INSERT INTO lanes (key, epoch, last_n, touched_at) VALUES (?, ?, 1, ?)
+         ON CONFLICT (key) DO UPDATE SET epoch = excluded.epoch, last_n = 1, walk_from = NULL, touched_at = excluded.touched_at`,
         key,
         epoch,
+        this.now(),
       );
   }
 
@@ -462,10 +466,12 @@ export class DispatcherStore {
       const head = this.laneHead(key);
       const lane = this.lane(key);
       const gap = head !== null && head.lane_n > 1 + settledBefore(lane, head);
+      // A lane this object has no state of (new here, or pruned when idle) asks the log at once.
       if (gap && lane?.waiting_since == null && now !== null)
         this.sql.exec(
-          "INSERT INTO lanes (key, epoch, last_n, waiting_since) VALUES (?, 0, 0, ?) ON CONFLICT (key) DO UPDATE SET waiting_since = excluded.waiting_since",
+          "INSERT INTO lanes (key, epoch, last_n, waiting_since, touched_at) VALUES (?, 0, 0, ?, ?) ON CONFLICT (key) DO UPDATE SET waiting_since = excluded.waiting_since",
           key,
+          lane ? now : now - LANE_GAP_WAIT_MS,
           now,
         );
       else if (!gap && lane && (lane.waiting_since !== null || lane.walk_from !== null))
@@ -487,11 +493,27 @@ export class DispatcherStore {
   /** The walk found every delivery before the head settled (or gone): the lane goes on from N - 1. */
   laneResolved(key: string, epoch: number, lastN: number) {
     this.sql.exec(
-      `INSERT INTO lanes (key, epoch, last_n) VALUES (?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET epoch = excluded.epoch, last_n = excluded.last_n, waiting_since = NULL, walk_from = NULL`,
+      `INSERT INTO lanes (key, epoch, last_n, touched_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET epoch = excluded.epoch, last_n = excluded.last_n, waiting_since = NULL, walk_from = NULL, touched_at = excluded.touched_at`,
       key,
       epoch,
       lastN,
+      this.now(),
+    );
+  }
+
+  /**
+   * Forgets up to `limit` lanes untouched since `before` with nothing held: what keeps this
+   * object's lanes table to the keys of recent traffic. A forgotten lane's next delivery asks the
+   * log once (./lanes.ts) and goes on. A scan (a few times a day): an index on touched_at would
+   * be rewritten on every settle.
+   */
+  pruneLanes(before: number, limit: number) {
+    this.sql.exec(
+      `DELETE FROM lanes WHERE key IN (SELECT key FROM lanes l WHERE l.touched_at < ? AND l.waiting_since IS NULL
+         AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.ordering_key = l.key) LIMIT ?)`,
+      before,
+      limit,
     );
   }
 
@@ -674,6 +696,7 @@ export type LaneRow = {
   waiting_since: number | null;
   /** Where the walk for that delivery goes on (a walk is bounded per run). */
   walk_from: string | null;
+  touched_at: number;
 };
 
 /** The last N of `head`'s run known settled: a newer run's head counts as after an older run's state. */

@@ -902,6 +902,10 @@ export class TenantLog extends DurableObject<Env> {
         sql`EXISTS (SELECT 1 FROM ${events}, json_each(${events.channels}) WHERE ${events.id} = ${deliveries.eventId} AND json_each.value = ${f.channel})`,
       );
     }
+    if (f.orderingKey !== undefined)
+      conds.push(
+        sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} = ${deliveries.eventId} AND ${events.orderingKey} = ${f.orderingKey})`,
+      );
     if (f.since !== undefined) conds.push(gte(deliveries.createdAt, f.since));
     if (f.until !== undefined) conds.push(lte(deliveries.createdAt, f.until));
     return this.db

@@ -148,6 +148,7 @@ export interface DeliveryFilters {
   eventType?: string;
   statusCodeClass?: StatusClass;
   channel?: string;
+  orderingKey?: string;
   since?: number;
   until?: number;
 }
