@@ -28,6 +28,8 @@ interface AttemptEvent {
   /** The ingest request's W3C trace, if it had one: the attempt is sent as a new span of it. */
   traceId?: string | null;
   traceFlags?: string | null;
+  /** Its delivery's place in its lane (N), sent as `webhook-sequence`; null for an event without an ordering key. */
+  sequence?: number | null;
 }
 
 export interface AttemptResult {
@@ -117,6 +119,7 @@ async function buildRequest(input: SendAttemptInput, timestampS: number) {
     "webhook-id": event.id,
     "webhook-timestamp": String(timestampS),
     "webhook-attempt": String(input.number),
+    ...(event.sequence ? { "webhook-sequence": String(event.sequence) } : {}),
     ...signatures,
     ...(endpoint.propagateTraceparent === false ? {} : traceHeader(event)),
   });

@@ -6,6 +6,7 @@
 import { snapshotOf, type EndpointRow } from "../attempts/endpoint-snapshot";
 import type { AttemptTrigger } from "../domain/deliveries";
 import type { EndpointDispatcher } from "./endpoint-dispatcher";
+import type { LanePlace } from "../tenant-log/lanes";
 
 /** One delivery handed to a dispatcher by fan-out, recovery or a resend. */
 export interface EnqueueItem {
@@ -21,6 +22,8 @@ export interface EnqueueItem {
   expiresAt: number | null;
   attempts?: number;
   trigger?: AttemptTrigger;
+  /** Its place in the lane of its endpoint and ordering key (src/tenant-log/lanes.ts); absent: none. */
+  lane?: LanePlace | null;
   /** The event's W3C trace (src/delivery/trace-context.ts), sent as a new span on every attempt. */
   traceId?: string | null;
   traceFlags?: string | null;

@@ -25,6 +25,8 @@ import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds
 import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 import { PAYLOAD_BY_ID, withPayloads } from "./payloads";
 import type { EnqueueItem } from "./client";
+import { LANE_GAP_WAIT_MS, LANE_IDLE_MS, LANE_WALK_RETRY_MS, walkWaitingLanes } from "./lanes";
+import type { LanePlace } from "../tenant-log/lanes";
 import { systemClock, type Clock } from "./clock";
 import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
 
@@ -55,7 +57,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new DispatcherStore(ctx.storage.sql);
+    this.store = new DispatcherStore(ctx.storage.sql, () => this.now());
   }
 
   /** Replaces the clock (tests, through runInDurableObject: a clock is a function, not an RPC value). */
@@ -99,8 +101,12 @@ export class EndpointDispatcher extends DurableObject<Env> {
         trigger: i.trigger ?? "scheduled",
         trace_id: i.traceId ?? null,
         trace_flags: i.traceFlags ?? null,
+        ...laneColumns(i.lane),
       })),
     );
+    // A keyed delivery handed before the one ahead of it in its lane makes the lane wait (./lanes.ts).
+    const keys = new Set(items.flatMap((i) => (i.orderingKey && (i.lane?.n ?? 0) > 1 ? [i.orderingKey] : [])));
+    if (keys.size) this.store.checkLanes([...keys], now);
     await this.arm();
     return added;
   }
@@ -195,9 +201,39 @@ export class EndpointDispatcher extends DurableObject<Env> {
     if (!endpoint) return;
     await this.dropBeyondRetention(endpoint, now);
     this.cancelExpired(now);
+    if (endpoint.status === "active") await this.walkLanes(now);
     if (endpoint.status === "active") await this.runDue(endpoint, now);
     await this.flushOutbox(this.now());
     await this.arm();
+  }
+
+  /** Lanes waiting for a delivery they were never handed ask the log for it (./lanes.ts); a failed read waits for the next run. */
+  private async walkLanes(now: number) {
+    await walkWaitingLanes(this.env, this.store, now, (link, key) =>
+      this.store.insertPending([
+        {
+          delivery_id: link.id,
+          tenant_id: link.event.tenantId,
+          event_id: link.event.id,
+          event_type: link.event.type,
+          event_created_at: link.event.createdAt,
+          payload: PAYLOAD_BY_ID,
+          ordering_key: key,
+          expires_at: link.event.expiresAt,
+          attempts: link.attemptCount,
+          due_at: Math.max(now, link.event.deliverAt ?? 0),
+          trigger: "scheduled",
+          trace_id: link.event.traceId ?? null,
+          trace_flags: link.event.traceFlags ?? null,
+          ...laneColumns(link.place),
+        },
+      ]),
+    ).catch((err) =>
+      log.warn("could not walk a waiting lane; the next run tries again", {
+        endpoint_id: this.endpointId(),
+        ...errorFields(err),
+      }),
+    );
   }
 
   private endpointId(): string {
@@ -227,6 +263,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
       this.cancelRows(rows);
       if (rows.length === CANCEL_PAGE) return;
     }
+    this.store.pruneLanes(now - LANE_IDLE_MS, CANCEL_PAGE);
     this.store.setMeta("retention_checked_at", now);
   }
 
@@ -284,6 +321,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
             payload: r.payload,
             traceId: r.trace_id,
             traceFlags: r.trace_flags,
+            sequence: r.lane_n || null,
           },
           number: r.attempts + 1,
           trigger: r.trigger as AttemptTrigger,
@@ -348,6 +386,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
         payload: item.payload,
         traceId: item.traceId,
         traceFlags: item.traceFlags,
+        sequence: item.lane?.n ?? null,
       },
       number: item.number,
       trigger: "manual",
@@ -370,6 +409,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
       trigger: "manual",
       trace_id: item.traceId ?? null,
       trace_flags: item.traceFlags ?? null,
+      ...laneColumns(item.lane),
     };
     await this.settle(endpoint, [{ row, result, manual: true }]);
     await this.flushOutbox(this.now());
@@ -523,7 +563,10 @@ export class EndpointDispatcher extends DurableObject<Env> {
     if (this.store.pendingDisable) wakes.push(this.now() + OUTBOX_RETRY_MS);
     if (this.store.outboxSize() > 0) wakes.push(this.now() + (this.flushFailed ? OUTBOX_RETRY_MS : 0));
     const now = this.now();
-    const { inFlight, lease, nextDue, expiry } = this.store.wakeInputs(now);
+    const { inFlight, lease, nextDue, expiry, laneWait } = this.store.wakeInputs(now);
+    // A lane waiting for a delivery it was not handed asks the log once it waited LANE_GAP_WAIT_MS.
+    if (endpoint?.status === "active" && laneWait !== null)
+      wakes.push(Math.max(laneWait + LANE_GAP_WAIT_MS, now + LANE_WALK_RETRY_MS));
     if (endpoint?.status === "active") {
       const health = this.store.health;
       if (lease !== null) wakes.push(lease);
@@ -550,6 +593,11 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const current = await this.ctx.storage.getAlarm();
     if (current !== at) await this.ctx.storage.setAlarm(at);
   }
+}
+
+/** A hand-off's lane place as pending columns (0 / null: no place). */
+function laneColumns(place: LanePlace | null | undefined) {
+  return { lane_n: place?.n ?? 0, lane_prev: place?.prev ?? null, lane_epoch: place?.epoch ?? 0 };
 }
 
 function ref(row: HeldRef, endpointId: string) {

@@ -12,6 +12,7 @@ import { HEALTHY, type Health } from "../delivery/health";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { countRowsWritten } from "../lib/row-usage";
 import type { PendingDisable } from "./signals";
+import { LANE_GAP_WAIT_MS } from "./lanes";
 import {
   guardRow,
   guardTextRow,
@@ -38,6 +39,10 @@ export type PendingRow = {
   trigger: string;
   trace_id: string | null;
   trace_flags: string | null;
+  /** Its place in its lane (./lanes.ts): N (0 for none), the delivery before it, and the lane's run. */
+  lane_n: number;
+  lane_prev: string | null;
+  lane_epoch: number;
 };
 
 /** What cancelling a held delivery needs: no payload, so a page of them stays small. */
@@ -69,9 +74,12 @@ export const PENDING_INSERT = [
   "trigger",
   "trace_id",
   "trace_flags",
+  "lane_n",
+  "lane_prev",
+  "lane_epoch",
 ] as const satisfies readonly (keyof PendingRow)[];
 
-const SCHEMA = `
+const TABLES = `
 CREATE TABLE IF NOT EXISTS pending (
   seq INTEGER PRIMARY KEY,
   delivery_id TEXT NOT NULL UNIQUE,
@@ -87,21 +95,39 @@ CREATE TABLE IF NOT EXISTS pending (
   lease_until INTEGER,
   trigger TEXT NOT NULL DEFAULT 'scheduled',
   trace_id TEXT,
-  trace_flags TEXT
+  trace_flags TEXT,
+  lane_n INTEGER NOT NULL DEFAULT 0,
+  lane_prev TEXT,
+  lane_epoch INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS pending_due ON pending (due_at, seq);
-CREATE INDEX IF NOT EXISTS pending_lane ON pending (ordering_key, seq) WHERE ordering_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS pending_expiry ON pending (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, change TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lanes (
+  key TEXT PRIMARY KEY,
+  epoch INTEGER NOT NULL,
+  last_n INTEGER NOT NULL,
+  waiting_since INTEGER,
+  walk_from TEXT,
+  touched_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+`;
+
+/** The indexes, made once the columns they name exist (an older pending table gains them first). */
+const INDEXES = `
+DROP INDEX IF EXISTS pending_lane;
+CREATE INDEX IF NOT EXISTS pending_due ON pending (due_at, seq);
+CREATE INDEX IF NOT EXISTS pending_lane_order ON pending (ordering_key, lane_epoch, lane_n, seq) WHERE ordering_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS pending_expiry ON pending (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS lanes_waiting ON lanes (waiting_since) WHERE waiting_since IS NOT NULL;
 `;
 
 /**
  * The layout version this code writes; older objects are brought up to it when they start.
- * v3 is v2 with the trace columns, which v2 objects gained in place: the version says they are
- * there, so an object that starts on v3 reads one meta row and checks nothing else.
+ * v3 is v2 with the trace columns, v4 v3 with the lane columns and table (./lanes.ts), each gained
+ * in place: the version says they are there, so an object that starts on v4 reads one meta row
+ * and checks nothing else.
  */
-export const DISPATCHER_SCHEMA_VERSION = 3;
+export const DISPATCHER_SCHEMA_VERSION = 4;
 
 /**
  * v1 → v2: pending had AUTOINCREMENT, a lane index over every row and a lease index. The table is
@@ -142,7 +168,11 @@ export class DispatcherStore {
    */
   private readonly settled = new Set<string>();
 
-  constructor(sql: SqlStorage) {
+  /** `now`: the owning object's clock (a lane that starts to wait is stamped with it). */
+  constructor(
+    sql: SqlStorage,
+    private readonly now: () => number = Date.now,
+  ) {
     this.sql = countingSql(sql);
     this.layOut();
   }
@@ -166,15 +196,16 @@ export class DispatcherStore {
         .one().n > 0;
     const version = hasPending ? Number(this.metaValue("schema_version") ?? 1) : DISPATCHER_SCHEMA_VERSION;
     if (version < 2) {
-      addTraceColumns(this.sql); // the copy below is column for column
+      addColumns(this.sql); // the copy below is column for column
       this.sql.exec(V1_TO_V2);
-      this.sql.exec(SCHEMA);
+      this.sql.exec(TABLES);
       this.sql.exec("INSERT INTO pending SELECT * FROM pending_v1");
       this.sql.exec("DROP TABLE pending_v1");
     } else {
-      this.sql.exec(SCHEMA);
-      addTraceColumns(this.sql);
+      this.sql.exec(TABLES);
+      addColumns(this.sql);
     }
+    this.sql.exec(INDEXES);
     if (Number(this.metaValue("schema_version") ?? 0) !== DISPATCHER_SCHEMA_VERSION)
       this.setMeta("schema_version", DISPATCHER_SCHEMA_VERSION);
   }
@@ -325,16 +356,17 @@ export class DispatcherStore {
 
   /**
    * Due deliveries, oldest first. A delivery with an ordering key is eligible only while it heads
-   * its lane (lowest seq of that key), so one key goes strictly in order while keys run in parallel.
+   * its lane and its lane may go on (LANE_HEAD), so one key goes strictly in order while keys run
+   * in parallel.
    */
   due(now: number, limit: number): PendingRow[] {
     if (limit <= 0) return [];
     return this.sql
       .exec<PendingRow>(
         `SELECT * FROM pending p
-         WHERE p.due_at <= ? AND (p.lease_until IS NULL OR p.lease_until <= ?)
-           AND (p.ordering_key IS NULL OR p.seq = (SELECT MIN(seq) FROM pending q WHERE q.ordering_key = p.ordering_key))
+         WHERE p.due_at <= ? AND (p.lease_until IS NULL OR p.lease_until <= ?) AND ${LANE_HEAD}
          ORDER BY p.due_at, p.seq LIMIT ?`,
+        now,
         now,
         now,
         limit,
@@ -368,15 +400,131 @@ export class DispatcherStore {
     this.removeMany([seq]);
   }
 
+  /**
+   * Removes settled (or cancelled) deliveries. A keyed one that was its lane's next moves the
+   * lane on (./lanes.ts); what then heads each lane touched is checked for a gap.
+   */
   removeMany(seqs: number[]) {
+    const touched = new Set<string>();
     for (const chunk of chunks(seqs)) {
-      const cursor = this.sql.exec<{ delivery_id: string }>(
-        `DELETE FROM pending WHERE seq IN (${marks(chunk)}) RETURNING delivery_id`,
+      const cursor = this.sql.exec<{
+        delivery_id: string;
+        ordering_key: string | null;
+        lane_n: number;
+        lane_epoch: number;
+      }>(
+        `DELETE FROM pending WHERE seq IN (${marks(chunk)}) RETURNING delivery_id, ordering_key, lane_n, lane_epoch`,
         ...chunk,
       );
-      for (const { delivery_id } of cursor.toArray()) this.remember(delivery_id);
+      const removed = cursor.toArray();
       countRowsWritten("dispatcher", cursor.rowsWritten);
+      for (const r of removed) {
+        this.remember(r.delivery_id);
+        if (r.ordering_key === null || r.lane_n === 0) continue;
+        this.laneSettled(r.ordering_key, r.lane_epoch, r.lane_n);
+        touched.add(r.ordering_key);
+      }
     }
+    if (touched.size) this.checkLanes([...touched], this.now());
+  }
+
+  /** Delivery N of a lane's run settled: the lane moves on when it was the next one (or starts a new run at 1). */
+  private laneSettled(key: string, epoch: number, n: number) {
+    const lane = this.lane(key);
+    if (lane && lane.epoch === epoch && n === lane.last_n + 1)
+      this.sql.exec("UPDATE lanes SET last_n = ?, touched_at = ? WHERE key = ?", n, this.now(), key);
+    else if ((!lane || lane.epoch < epoch) && n === 1)
+      this.sql.exec(
+        `INSERT INTO lanes (key, epoch, last_n, touched_at) VALUES (?, ?, 1, ?)
+         ON CONFLICT (key) DO UPDATE SET epoch = excluded.epoch, last_n = 1, walk_from = NULL, touched_at = excluded.touched_at`,
+        key,
+        epoch,
+        this.now(),
+      );
+  }
+
+  lane(key: string): LaneRow | null {
+    return this.sql.exec<LaneRow>("SELECT * FROM lanes WHERE key = ?", key).toArray()[0] ?? null;
+  }
+
+  /** The delivery heading a lane (the next to go once it may), or null for an empty lane. */
+  laneHead(key: string): PendingRow | null {
+    return (
+      this.sql
+        .exec<PendingRow>("SELECT * FROM pending WHERE ordering_key = ? ORDER BY lane_epoch, lane_n, seq LIMIT 1", key)
+        .toArray()[0] ?? null
+    );
+  }
+
+  /**
+   * Marks each of these lanes as waiting (since `now`, or since it already was) when its head has
+   * a gap before it: N - 1 of its run neither settled here nor held here. Clears the mark of one
+   * that no longer waits. `now` null: only clear.
+   */
+  checkLanes(keys: string[], now: number | null) {
+    for (const key of keys) {
+      const head = this.laneHead(key);
+      const lane = this.lane(key);
+      const gap = head !== null && head.lane_n > 1 + settledBefore(lane, head);
+      // A lane this object has no state of (new here, or pruned when idle) asks the log at once.
+      if (gap && lane?.waiting_since == null && now !== null)
+        this.sql.exec(
+          "INSERT INTO lanes (key, epoch, last_n, waiting_since, touched_at) VALUES (?, 0, 0, ?, ?) ON CONFLICT (key) DO UPDATE SET waiting_since = excluded.waiting_since",
+          key,
+          lane ? now : now - LANE_GAP_WAIT_MS,
+          now,
+        );
+      else if (!gap && lane && (lane.waiting_since !== null || lane.walk_from !== null))
+        this.sql.exec("UPDATE lanes SET waiting_since = NULL, walk_from = NULL WHERE key = ?", key);
+    }
+  }
+
+  /** Lanes that have waited for a delivery since `before` or longer, oldest first. */
+  waitingLanes(before: number, limit: number): LaneRow[] {
+    return this.sql
+      .exec<LaneRow>(
+        "SELECT * FROM lanes WHERE waiting_since IS NOT NULL AND waiting_since <= ? ORDER BY waiting_since LIMIT ?",
+        before,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** The walk found every delivery before the head settled (or gone): the lane goes on from N - 1. */
+  laneResolved(key: string, epoch: number, lastN: number) {
+    this.sql.exec(
+      `INSERT INTO lanes (key, epoch, last_n, touched_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET epoch = excluded.epoch, last_n = excluded.last_n, waiting_since = NULL, walk_from = NULL, touched_at = excluded.touched_at`,
+      key,
+      epoch,
+      lastN,
+      this.now(),
+    );
+  }
+
+  /**
+   * Forgets up to `limit` lanes untouched since `before` with nothing held: what keeps this
+   * object's lanes table to the keys of recent traffic. A forgotten lane's next delivery asks the
+   * log once (./lanes.ts) and goes on. A scan (a few times a day): an index on touched_at would
+   * be rewritten on every settle.
+   */
+  pruneLanes(before: number, limit: number) {
+    this.sql.exec(
+      `DELETE FROM lanes WHERE key IN (SELECT key FROM lanes l WHERE l.touched_at < ? AND l.waiting_since IS NULL
+         AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.ordering_key = l.key) LIMIT ?)`,
+      before,
+      limit,
+    );
+  }
+
+  /** Where a walk that ran out of steps goes on next time. */
+  laneWalkFrom(key: string, from: string) {
+    this.sql.exec("UPDATE lanes SET walk_from = ? WHERE key = ?", from, key);
+  }
+
+  /** Whether this object settled the delivery a moment ago (its outcome may not be in the log yet). */
+  settledHere(deliveryId: string): boolean {
+    return this.settled.has(deliveryId);
   }
 
   private remember(deliveryId: string) {
@@ -396,25 +544,39 @@ export class DispatcherStore {
   /**
    * What arming the alarm needs, in one statement instead of four (each storage call has a fixed
    * cost, and this runs at the end of every alarm): attempts in flight, the first lease to run out,
-   * the next due time of a delivery that heads its lane and is not in flight, and the first expiry.
+   * the next due time of a delivery that heads its lane and is not in flight, the first expiry,
+   * and since when the longest-waiting lane waits for a delivery it was not handed (./lanes.ts).
    */
-  wakeInputs(now: number): { inFlight: number; lease: number | null; nextDue: number | null; expiry: number | null } {
+  wakeInputs(now: number): {
+    inFlight: number;
+    lease: number | null;
+    nextDue: number | null;
+    expiry: number | null;
+    laneWait: number | null;
+  } {
     const r = this.sql
-      .exec<{ in_flight: number; lease: number | null; next_due: number | null; expiry: number | null }>(
+      .exec<{
+        in_flight: number;
+        lease: number | null;
+        next_due: number | null;
+        expiry: number | null;
+        lane_wait: number | null;
+      }>(
         `SELECT
            (SELECT COUNT(*) FROM pending WHERE lease_until > ?) AS in_flight,
            (SELECT MIN(lease_until) FROM pending WHERE lease_until > ?) AS lease,
            -- In pending_due order, so the scan stops at the first eligible row instead of reading all.
-           (SELECT due_at FROM pending p WHERE (lease_until IS NULL OR lease_until <= ?)
-              AND (p.ordering_key IS NULL OR p.seq = (SELECT MIN(seq) FROM pending q WHERE q.ordering_key = p.ordering_key))
+           (SELECT due_at FROM pending p WHERE (lease_until IS NULL OR lease_until <= ?) AND ${LANE_HEAD}
               ORDER BY due_at, seq LIMIT 1) AS next_due,
-           (SELECT MIN(expires_at) FROM pending WHERE expires_at IS NOT NULL) AS expiry`,
+           (SELECT MIN(expires_at) FROM pending WHERE expires_at IS NOT NULL) AS expiry,
+           (SELECT MIN(waiting_since) FROM lanes WHERE waiting_since IS NOT NULL) AS lane_wait`,
+        now,
         now,
         now,
         now,
       )
       .one();
-    return { inFlight: r.in_flight, lease: r.lease, nextDue: r.next_due, expiry: r.expiry };
+    return { inFlight: r.in_flight, lease: r.lease, nextDue: r.next_due, expiry: r.expiry, laneWait: r.lane_wait };
   }
 
   /** Queues changes for the TenantLog, in rows bounded in bytes and in changes (./bounds.ts). */
@@ -500,20 +662,60 @@ function countingSql(sql: SqlStorage): Pick<SqlStorage, "exec"> {
   };
 }
 
+/** Columns pending gained after v2, with their definitions. */
+const ADDED_COLUMNS: [string, string][] = [
+  ["trace_id", "TEXT"],
+  ["trace_flags", "TEXT"],
+  ["lane_n", "INTEGER NOT NULL DEFAULT 0"],
+  ["lane_prev", "TEXT"],
+  ["lane_epoch", "INTEGER NOT NULL DEFAULT 0"],
+];
+
 /**
- * A dispatcher made before trace context has a pending table without its columns (CREATE TABLE
- * IF NOT EXISTS leaves it as it was): add them once. A read of the table's columns otherwise.
+ * A dispatcher made before trace context or lanes has a pending table without their columns
+ * (CREATE TABLE IF NOT EXISTS leaves it as it was): add them once. A read of the table's columns otherwise.
  */
-function addTraceColumns(sql: Pick<SqlStorage, "exec">) {
+function addColumns(sql: Pick<SqlStorage, "exec">) {
   const have = new Set(
     sql
       .exec<{ name: string }>("SELECT name FROM pragma_table_info('pending')")
       .toArray()
       .map((c) => c.name),
   );
-  for (const column of ["trace_id", "trace_flags"])
-    if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} TEXT`);
+  for (const [column, type] of ADDED_COLUMNS)
+    if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} ${type}`);
 }
+
+/** A lane's state here (./lanes.ts). */
+export type LaneRow = {
+  key: string;
+  /** The run of the lane this state is about, and its last N settled here. */
+  epoch: number;
+  last_n: number;
+  /** Since when its head waits for a delivery before it that was not handed here. */
+  waiting_since: number | null;
+  /** Where the walk for that delivery goes on (a walk is bounded per run). */
+  walk_from: string | null;
+  touched_at: number;
+};
+
+/** The last N of `head`'s run known settled: a newer run's head counts as after an older run's state. */
+function settledBefore(lane: LaneRow | null, head: Pick<PendingRow, "lane_epoch" | "lane_n">): number {
+  if (!lane) return 0;
+  if (lane.epoch === head.lane_epoch) return lane.last_n;
+  return lane.epoch > head.lane_epoch ? head.lane_n : 0;
+}
+
+/**
+ * A row `p` may go when it has no ordering key, or it heads its lane (first by run, N, arrival),
+ * nothing of its lane is in flight, and it is its run's next: N is 0 (not sequenced) or 1, or at
+ * most one past the last N settled here (an older run's row, a replay, goes at once). Binds one
+ * parameter: now.
+ */
+const LANE_HEAD = `(p.ordering_key IS NULL OR (
+  p.seq = (SELECT q.seq FROM pending q WHERE q.ordering_key = p.ordering_key ORDER BY q.lane_epoch, q.lane_n, q.seq LIMIT 1)
+  AND NOT EXISTS (SELECT 1 FROM pending q WHERE q.ordering_key = p.ordering_key AND q.lease_until > ?)
+  AND (p.lane_n <= 1 OR p.lane_n <= 1 + COALESCE((SELECT CASE WHEN l.epoch = p.lane_epoch THEN l.last_n WHEN l.epoch > p.lane_epoch THEN p.lane_n ELSE 0 END FROM lanes l WHERE l.key = p.ordering_key), 0))))`;
 
 /** One statement per IDS_PER_IN_LIST ids instead of one per id: each storage call has a fixed cost. */
 const chunks = (ids: number[]) => chunk(ids, IDS_PER_IN_LIST);

@@ -69,6 +69,9 @@ export async function testEndpoint(
     lastError: null,
     createdAt: now,
     updatedAt: now,
+    sequence: null,
+    sequencePrev: null,
+    sequenceEpoch: null,
   };
   const placed = await insertTest(
     ctx.env,

@@ -134,6 +134,7 @@ async function runTaskIn(
           trigger: "recover" as const,
           traceId: i.event.traceId ?? null,
           traceFlags: i.event.traceFlags ?? null,
+          lane: i.lane,
         })),
       );
     }

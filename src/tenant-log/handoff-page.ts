@@ -11,7 +11,8 @@ import { type SQL, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type * as schema from "./schema";
-import { events } from "./schema";
+import { deliveries as deliveryRows, events } from "./schema";
+import type { LanePlace } from "./lanes";
 import type { FanoutPlan, HandoffEvent } from "./types";
 
 type Db = DrizzleSqliteDODatabase<typeof schema>;
@@ -39,6 +40,7 @@ export interface HandoffRef {
   id: string;
   eventId: string;
   endpointId: string;
+  lane?: LanePlace | null;
 }
 
 /** An event's metadata (no payload) and its payload's size in bytes. */
@@ -114,11 +116,32 @@ export function handoffPage(db: Db, refs: HandoffRef[]): { plan: FanoutPlan; tak
     inlineIds.push(event.id);
   }
   const payloads = payloadsOf(db, inlineIds);
+  const places = placesOf(
+    db,
+    deliveries.map((d) => d.id),
+  );
   const list: HandoffEvent[] = [...chosen.values()].map(({ bytes: _bytes, ...m }) => ({
     ...m,
     payload: payloads.get(m.id) ?? null,
   }));
-  return { plan: { events: list, deliveries }, taken };
+  const placed = deliveries.map((d) => ({ ...d, lane: places.get(d.id) ?? null }));
+  return { plan: { events: list, deliveries: placed }, taken };
+}
+
+/** The lane places (./lanes.ts) of the keyed ones among these deliveries. */
+function placesOf(db: Db, ids: string[]): Map<string, LanePlace> {
+  if (!ids.length) return new Map();
+  const rows = db
+    .select({
+      id: deliveryRows.id,
+      n: deliveryRows.sequence,
+      prev: deliveryRows.sequencePrev,
+      epoch: deliveryRows.sequenceEpoch,
+    })
+    .from(deliveryRows)
+    .where(sql`${inList(deliveryRows.id, ids)} AND ${deliveryRows.sequence} IS NOT NULL`)
+    .all();
+  return new Map(rows.map((r) => [r.id, { n: r.n!, prev: r.prev, epoch: r.epoch ?? 0 }]));
 }
 
 /** An event's metadata as JSON costs about this much of a page. */

@@ -122,7 +122,7 @@ export async function appendEvents(
         results[i] = found;
         return;
       }
-      const j = shardFor(inputs[i]!.event.idempotencyKey, inputs[i]!.event.id, k);
+      const j = shardFor(shardKeyOf(inputs[i]!), inputs[i]!.event.id, k);
       byShard.set(j, [...(byShard.get(j) ?? []), i]);
     });
     const ref = (j: number): TenantRef => ({ ...tenant, segment: { number: n, shard: j, limits } });
@@ -174,10 +174,13 @@ async function earlierClaims(
 ): Promise<Map<number, AppendResult>> {
   const out = new Map<number, AppendResult>();
   const keyed = inputs.flatMap((input, i) =>
-    input.event.idempotencyKey === null ? [] : [{ i, key: input.event.idempotencyKey, fingerprint: input.fingerprint }],
+    input.event.idempotencyKey === null
+      ? []
+      : [{ i, key: input.event.idempotencyKey, route: shardKeyOf(input)!, fingerprint: input.fingerprint }],
   );
   if (!keyed.length) return out;
   const keys = [...new Set(keyed.map((k) => k.key))];
+  const routeOf = new Map(keyed.map((k) => [k.key, k.route]));
   const found = new Map<string, EventRow>();
   for (let s = n - 1, asked = 0; s >= 0 && asked < IDEMPOTENCY_SEGMENTS_BACK; s--, asked++) {
     const name = segmentName(tenantId, s);
@@ -186,7 +189,7 @@ async function earlierClaims(
     const k = shardsIn(shards, s);
     const byShard = new Map<number, string[]>();
     for (const key of keys.filter((key) => !found.has(key))) {
-      const j = shardFor(key, "", k);
+      const j = shardFor(routeOf.get(key)!, "", k);
       byShard.set(j, [...(byShard.get(j) ?? []), key]);
     }
     const answers = await Promise.all(
@@ -207,6 +210,14 @@ async function earlierClaims(
   }
   return out;
 }
+
+/**
+ * What places an event in a shard: its ordering key, so a lane has one writer of its order
+ * (./lanes.ts), else its idempotency key, so a key and its event are in one shard; else its id.
+ * On a sharded log, an idempotency key is therefore checked in its ordering key's shard: a key
+ * reused with another ordering_key is not found there and makes a second event, not a 409.
+ */
+const shardKeyOf = (input: AppendInput) => input.event.orderingKey ?? input.event.idempotencyKey;
 
 /** The segment range of a tenant's log, read fresh from D1. */
 export const segmentsOf = (env: Env, tenantId: string) => readSegmentRange(env.DB, tenantId);

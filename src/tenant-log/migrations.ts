@@ -181,6 +181,31 @@ ALTER TABLE events ADD trace_flags TEXT;`;
  */
 const m0006 = `ALTER TABLE tasks ADD cancelled_at INTEGER;`;
 
+/**
+ * v7: sequenced lanes (./lanes.ts). A delivery of an event with an ordering key records its place
+ * in the lane of its endpoint and key: N, the delivery before it (in this segment or an earlier
+ * one) and the run of the lane it belongs to. \`lanes\` holds each lane's tail in this segment
+ * shard; a row with endpoint_id '' says the key's tails were brought over from the segment before.
+ * The partial index finds a key's events not fanned out yet, in ingest order (rowid), so a fan-out
+ * takes them first; events without a key never enter it.
+ */
+const m0007 = `ALTER TABLE deliveries ADD sequence INTEGER;
+--> statement-breakpoint
+ALTER TABLE deliveries ADD sequence_prev TEXT;
+--> statement-breakpoint
+ALTER TABLE deliveries ADD sequence_epoch INTEGER;
+--> statement-breakpoint
+CREATE INDEX events_lane_unfanned ON events (ordering_key) WHERE fanned_out_at IS NULL AND ordering_key IS NOT NULL;
+--> statement-breakpoint
+CREATE TABLE lanes (
+  ordering_key TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  last_n INTEGER NOT NULL,
+  last_delivery_id TEXT,
+  epoch INTEGER NOT NULL,
+  PRIMARY KEY (ordering_key, endpoint_id)
+) WITHOUT ROWID;`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
@@ -192,9 +217,10 @@ export const TENANT_LOG_MIGRATIONS = {
       entry(4, "0004_dead_letter_redriven", 1_795_000_000_003),
       entry(5, "0005_metrics", 1_795_000_000_004),
       entry(6, "0006_task_cancel", 1_795_000_000_005),
+      entry(7, "0007_lanes", 1_795_000_000_006),
     ],
   },
-  migrations: { m0001, m0002, m0003, m0004, m0005, m0006 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007 } as Record<string, string>,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */

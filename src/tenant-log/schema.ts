@@ -54,6 +54,12 @@ export const deliveries = sqliteTable("deliveries", {
   lastError: text("last_error"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /** Its place in the lane of its endpoint and ordering key (./lanes.ts): N, sent as `webhook-sequence`. */
+  sequence: integer("sequence"),
+  /** The delivery with N - 1 in the same lane (null for the first of a run). */
+  sequencePrev: text("sequence_prev"),
+  /** When the lane's run began: N counts from 1 again in a new run (a lane idle past the retention). */
+  sequenceEpoch: integer("sequence_epoch"),
 });
 
 export const attempts = sqliteTable("attempts", {
@@ -139,6 +145,23 @@ export const deadLetters = sqliteTable("dead_letters", {
   /** Set when it was queued again; kept until retention so a second re-drive answers 409. */
   redrivenAt: integer("redriven_at"),
 });
+
+/**
+ * Each lane's tail in this segment shard: the last N given to a delivery of that endpoint and key
+ * (./lanes.ts). The row with endpoint_id '' marks a key whose tails were brought over from the
+ * segment before.
+ */
+export const lanes = sqliteTable(
+  "lanes",
+  {
+    orderingKey: text("ordering_key").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    lastN: integer("last_n").notNull(),
+    lastDeliveryId: text("last_delivery_id"),
+    epoch: integer("epoch").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orderingKey, t.endpointId] })],
+);
 
 /** Small settings of the object: the tenant incarnation it belongs to, retention, tombstone. */
 export const meta = sqliteTable("meta", {

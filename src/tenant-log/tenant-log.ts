@@ -64,7 +64,7 @@ import type {
 import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
 import { attemptDataPoint, writeDataPoints } from "./analytics";
 import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog, windowTotals } from "./metrics-query";
-import { newIdBeside } from "../db/ids";
+import { newIdBeside, withPlacement } from "../db/ids";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { fanoutMessage } from "../domain/queue-messages";
 import { FanoutSender } from "./fanout-sender";
@@ -73,9 +73,19 @@ import { readConfig } from "../config";
 import { sweepMessage } from "../domain/sweep";
 import { halfDone, recheckDelay } from "./sweep-check";
 import type { SegmentLimits } from "../config";
-import { dropped, isClosedIn, readSegmentRange, SEGMENT_CLOSE_BYTES, segmentName, shardsIn } from "./segments";
+import {
+  dropped,
+  isClosedIn,
+  readSegmentRange,
+  SEGMENT_CLOSE_BYTES,
+  segmentName,
+  segmentOfId,
+  shardFor,
+  shardsIn,
+} from "./segments";
 import { replayFilterOf, replayGroups, replayOrigin, type ReplayFilter } from "./replay-query";
-import type { ReplayCount, ReplayPage } from "./types";
+import type { LaneContext, LaneLink, ReplayCount, ReplayPage } from "./types";
+import { LANE_CATCHUP_EVENTS, LANE_SEED_HOPS, LaneBook, type LaneTail } from "./lanes";
 
 const { events, deliveries, attempts, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
@@ -116,6 +126,8 @@ const REPLAY_SCAN_PAGE = 500;
 export const STALE_TENANT = "stale_tenant" as const;
 /** Answered (not thrown) by a segment that takes no more events: the writer goes to the next one. */
 export const SEGMENT_CLOSED = "segment_closed" as const;
+/** A fan-out met a key new to this segment and must be told where the segments are (FanoutStep.needsLanes). */
+const NEEDS_LANES = "needs_lanes" as const;
 
 /** Migrates a TenantLog's SQLite to the given (default: newest) version. Exported for the migration test. */
 export function migrateTenantLog(db: Db, migrations = TENANT_LOG_MIGRATIONS) {
@@ -147,6 +159,8 @@ export class TenantLog extends DurableObject<Env> {
   private sweepLooks = 0;
   /** SWEEP_GRACE_S: how old half-done work must be before the sweep drives it again. */
   private readonly sweepGraceMs: number;
+  /** Sequenced lanes (./lanes.ts). */
+  private readonly lanes: LaneBook;
   /** As a segment (./segments.ts): its events so far and when it opened, read once per instance; closed for good once set. */
   private segmentState: { events: number; openedAt: number; closed: boolean } | null = null;
 
@@ -155,6 +169,7 @@ export class TenantLog extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.db = drizzle(ctx.storage, { schema });
     this.sweepGraceMs = readConfig(env).sweepGraceMs;
+    this.lanes = new LaneBook(this.sql, (query, ...params) => this.exec(query, ...params));
     void ctx.blockConcurrencyWhile(async () => {
       await migrateTenantLog(this.db);
     });
@@ -391,14 +406,31 @@ export class TenantLog extends DurableObject<Env> {
     requests: { eventId: string; origin: string }[],
     endpoints: RoutableEndpoint[],
     now: number,
+    lanes?: LaneContext,
   ): Promise<FanoutStep> {
     const slice = requests.slice(0, FANOUT_EVENTS_PER_CALL);
     const filtered = endpoints.some((e) => e.filter !== null && e.filter !== undefined);
     const candidates = filtered ? this.withinMatchBytes(slice) : slice;
     const ids = [...new Set(candidates.map((r) => r.eventId))];
-    const rows = !ids.length ? [] : filtered ? this.selectEventsByIds(ids) : this.selectEventHeads(ids);
-    const byId = new Map(rows.map((e) => [e.id, e]));
+    const byId = new Map(this.eventsFor(ids, filtered).map((e) => [e.id, e]));
+    // Keyed events on their first fan-out go in ingest order, after every earlier one of their key.
+    const keys = [
+      ...new Set(
+        candidates.flatMap((r) => {
+          const e = byId.get(r.eventId);
+          return r.origin === "" && e?.orderingKey && e.fannedOutAt === null ? [e.orderingKey] : [];
+        }),
+      ),
+    ];
+    const seeded = await this.seedLanes(keys, endpoints, now, lanes, candidates[0]?.eventId ?? "");
+    if (seeded === NEEDS_LANES) return { events: [], deliveries: [], next: null, handled: 0, needsLanes: true };
+    const inOrder = this.waitingInOrder(
+      keys.filter((k) => !seeded.has(k)),
+      byId,
+      filtered,
+    );
     let handled = 0;
+    const taken = new Set<string>();
     this.ctx.storage.transactionSync(() => {
       const inserts = new MultiRowInsert(
         insertHead(deliveries, DELIVERY_INSERT),
@@ -407,45 +439,224 @@ export class TenantLog extends DurableObject<Env> {
         (query, params) => void this.exec(query, ...params),
       );
       let written = 0;
+      for (const event of inOrder) {
+        if (taken.size > 0 && written >= FANOUT_DELIVERIES_PER_CALL) break;
+        taken.add(event.id);
+        written += this.fanOutEvent(event, "", endpoints, inserts, now);
+      }
       for (const r of candidates) {
         // The deliveries bound is checked between events: one event's deliveries are written whole.
-        if (written >= FANOUT_DELIVERIES_PER_CALL) break;
+        if (handled > 0 && written >= FANOUT_DELIVERIES_PER_CALL) break;
         handled++;
         const event = byId.get(r.eventId);
         if (!event) continue; // purged or never stored: nothing to deliver
-        const scope = eventFilterScope(event.type, event.channels ?? [], event.payload);
-        for (const endpoint of endpoints) {
-          if (!endpointMatches(endpoint, event, scope)) continue;
-          const nextAttemptAt = Math.max(now, event.deliverAt ?? 0);
-          inserts.add(
-            valuesIn(DELIVERY_INSERT, {
-              id: newIdBeside("dlv", event.id, now),
-              tenantId: event.tenantId,
-              eventId: event.id,
-              endpointId: endpoint.id,
-              eventType: event.type,
-              origin: r.origin,
-              status: "pending",
-              attemptCount: 0,
-              nextAttemptAt,
-              createdAt: now,
-              updatedAt: now,
-            }),
-          );
-          written++;
-        }
-        if (scope.budget.exhausted)
-          log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
-        if (r.origin === "" && event.fannedOutAt === null) {
-          this.exec("UPDATE events SET fanned_out_at = ? WHERE id = ?", now, event.id);
-          event.fannedOutAt = now;
-        }
+        // A keyed first fan-out goes only in ingest order (above); one left out waits (deferred below).
+        if (r.origin === "" && event.orderingKey && event.fannedOutAt === null) continue;
+        written += this.fanOutEvent(event, r.origin, endpoints, inserts, now);
       }
       inserts.flush();
     });
+    const done = candidates.slice(0, handled);
+    const deferred = [
+      ...new Set(
+        done.flatMap((r) => {
+          const e = byId.get(r.eventId);
+          return r.origin === "" && e?.orderingKey && e.fannedOutAt === null ? [r.eventId] : [];
+        }),
+      ),
+    ];
     await this.armSweep(now);
-    const page = this.pendingPage(candidates.slice(0, handled), null);
-    return { ...page, handled };
+    const page = this.pendingPage(done, null);
+    return { ...page, handled, deferred };
+  }
+
+  /**
+   * Writes one event's deliveries to the endpoints it matches (a repeat is ignored) and, on its
+   * first fan-out, marks it fanned out. A keyed event's first fan-out gives each delivery the next
+   * place in its lane; any later one keeps the place the first gave (./lanes.ts). Answers how
+   * many deliveries it wrote.
+   */
+  private fanOutEvent(
+    event: EventRow,
+    origin: string,
+    endpoints: RoutableEndpoint[],
+    inserts: MultiRowInsert,
+    now: number,
+  ): number {
+    const scope = eventFilterScope(event.type, event.channels ?? [], event.payload);
+    const first = origin === "" && event.fannedOutAt === null;
+    const kept = event.orderingKey && !first ? this.lanes.placesOf(event.id) : null;
+    let written = 0;
+    for (const endpoint of endpoints) {
+      if (!endpointMatches(endpoint, event, scope)) continue;
+      const id = newIdBeside("dlv", event.id, now);
+      const place = !event.orderingKey
+        ? null
+        : first
+          ? this.lanes.take(event.orderingKey, endpoint.id, id, now)
+          : (kept?.get(endpoint.id) ?? null);
+      inserts.add(
+        valuesIn(DELIVERY_INSERT, {
+          id,
+          tenantId: event.tenantId,
+          eventId: event.id,
+          endpointId: endpoint.id,
+          eventType: event.type,
+          origin,
+          status: "pending",
+          attemptCount: 0,
+          nextAttemptAt: Math.max(now, event.deliverAt ?? 0),
+          createdAt: now,
+          updatedAt: now,
+          sequence: place?.n ?? null,
+          sequencePrev: place?.prev ?? null,
+          sequenceEpoch: place?.epoch ?? null,
+        }),
+      );
+      written++;
+    }
+    if (scope.budget.exhausted) log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
+    if (first) {
+      this.exec("UPDATE events SET fanned_out_at = ? WHERE id = ?", now, event.id);
+      event.fannedOutAt = now;
+    }
+    return written;
+  }
+
+  /** Events by id: whole when a filter needs the payload, without it otherwise. */
+  private eventsFor(ids: string[], withPayloads: boolean): EventRow[] {
+    if (!ids.length) return [];
+    return withPayloads ? this.selectEventsByIds(ids) : this.selectEventHeads(ids);
+  }
+
+  /**
+   * The events of these keys still waiting for their first fan-out, oldest first: at most
+   * LANE_CATCHUP_EVENTS, and with filters within FANOUT_MATCH_BYTES of payloads (at least one).
+   * Rows already read (`known`) are used as they are, so marking one fanned out shows in both.
+   */
+  private waitingInOrder(keys: string[], known: Map<string, EventRow>, withPayloads: boolean): EventRow[] {
+    let ids = this.lanes.waiting(keys, LANE_CATCHUP_EVENTS);
+    if (withPayloads)
+      ids = this.withinMatchBytes(ids.map((eventId) => ({ eventId, origin: "" }))).map((r) => r.eventId);
+    const fresh = new Map(
+      this.eventsFor(
+        ids.filter((id) => !known.has(id)),
+        withPayloads,
+      ).map((e) => [e.id, e]),
+    );
+    return ids.flatMap((id) => {
+      const e = known.get(id) ?? fresh.get(id);
+      return e ? [e] : [];
+    });
+  }
+
+  /**
+   * Brings over from the segment before the lane tails of the keys this shard has not met yet
+   * (./lanes.ts). Answers the keys whose tails could not be had yet (the segment before still
+   * holds more of them than one call fans out): their events wait. NEEDS_LANES: the caller must
+   * say where the segments are (`lanes`), which only a fan-out that meets a new key needs.
+   */
+  private async seedLanes(
+    keys: string[],
+    endpoints: RoutableEndpoint[],
+    now: number,
+    lanes: LaneContext | undefined,
+    placedId: string,
+  ): Promise<Set<string> | typeof NEEDS_LANES> {
+    const missing = this.lanes.unseeded(keys);
+    if (!missing.length) return new Set();
+    const n = segmentOfId(placedId);
+    const before = n - 1;
+    if (before >= 0 && !lanes) return NEEDS_LANES;
+    const unfinished = new Set<string>();
+    const tails: LaneTail[] = [];
+    if (lanes && before >= lanes.first && (lanes.hops ?? 0) < LANE_SEED_HOPS) {
+      const k = shardsIn(lanes.shards, before);
+      const byShard = new Map<number, string[]>();
+      for (const key of missing) byShard.set(shardFor(key, "", k), [...(byShard.get(shardFor(key, "", k)) ?? []), key]);
+      const next = { ...lanes, hops: (lanes.hops ?? 0) + 1 };
+      const answers = await Promise.all(
+        [...byShard].map(([j, part]) =>
+          this.env.TENANT_LOG.getByName(segmentName(lanes.logName, before, j)).laneTails(
+            part,
+            endpoints,
+            now,
+            before,
+            next,
+          ),
+        ),
+      );
+      for (const a of answers) {
+        tails.push(...a.tails);
+        for (const key of a.unfinished) unfinished.add(key);
+      }
+    }
+    this.ctx.storage.transactionSync(() =>
+      this.lanes.seed(
+        missing.filter((k) => !unfinished.has(k)),
+        tails.filter((t) => !unfinished.has(t.key)),
+      ),
+    );
+    return unfinished;
+  }
+
+  /**
+   * The lane tails of these keys in this segment shard, for the segment after it: first it fans
+   * out what it still holds of those keys (oldest first, one bounded call's worth), so the tails
+   * are final. Keys with more left than that come back as `unfinished`: the caller waits for them.
+   */
+  async laneTails(
+    keys: string[],
+    endpoints: RoutableEndpoint[],
+    now: number,
+    segment: number,
+    lanes: LaneContext,
+  ): Promise<{ tails: LaneTail[]; unfinished: string[] }> {
+    if (this.getMeta("dropped_at") !== null) return { tails: [], unfinished: [] };
+    const seeded = await this.seedLanes(keys, endpoints, now, lanes, withPlacement("evt_x", segment));
+    const unfinished = new Set(seeded === NEEDS_LANES ? keys : seeded);
+    const ready = keys.filter((k) => !unfinished.has(k));
+    const filtered = endpoints.some((e) => e.filter !== null && e.filter !== undefined);
+    const waiting = this.waitingInOrder(ready, new Map(), filtered);
+    let fannedOut = 0;
+    this.ctx.storage.transactionSync(() => {
+      const inserts = new MultiRowInsert(
+        insertHead(deliveries, DELIVERY_INSERT),
+        DELIVERY_INSERT.length,
+        "ON CONFLICT DO NOTHING",
+        (query, params) => void this.exec(query, ...params),
+      );
+      let written = 0;
+      for (const event of waiting) {
+        if (fannedOut > 0 && written >= FANOUT_DELIVERIES_PER_CALL) break;
+        fannedOut++;
+        written += this.fanOutEvent(event, "", endpoints, inserts, now);
+      }
+      inserts.flush();
+    });
+    if (fannedOut) await this.armSweep(now);
+    // Keys with events still waiting here are not final yet.
+    for (const key of this.lanes.keysWaiting(ready)) unfinished.add(key);
+    return { tails: this.lanes.tails(keys.filter((k) => !unfinished.has(k))), unfinished: [...unfinished] };
+  }
+
+  /**
+   * One delivery as a dispatcher waiting for it in a lane needs it: its status and attempts, its
+   * place, and what enqueueing it takes. Null: this log does not have it (dropped by retention).
+   */
+  async laneLink(deliveryId: string): Promise<LaneLink | null> {
+    const d = this.db.select().from(deliveries).where(eq(deliveries.id, deliveryId)).get();
+    if (!d) return null;
+    const meta = eventMeta(this.db, [d.eventId]).get(d.eventId);
+    if (!meta) return null;
+    const { bytes: _bytes, ...event } = meta;
+    return {
+      id: d.id,
+      status: d.status,
+      attemptCount: d.attemptCount,
+      place: d.sequence === null ? null : { n: d.sequence, prev: d.sequencePrev, epoch: d.sequenceEpoch ?? 0 },
+      event: { ...event, payload: null },
+    };
   }
 
   /** The next page of what fanOut left to hand over (its `next`; "" for the first), for the same requests. */
@@ -691,6 +902,10 @@ export class TenantLog extends DurableObject<Env> {
         sql`EXISTS (SELECT 1 FROM ${events}, json_each(${events.channels}) WHERE ${events.id} = ${deliveries.eventId} AND json_each.value = ${f.channel})`,
       );
     }
+    if (f.orderingKey !== undefined)
+      conds.push(
+        sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} = ${deliveries.eventId} AND ${events.orderingKey} = ${f.orderingKey})`,
+      );
     if (f.since !== undefined) conds.push(gte(deliveries.createdAt, f.since));
     if (f.until !== undefined) conds.push(lte(deliveries.createdAt, f.until));
     return this.db
@@ -813,9 +1028,10 @@ export class TenantLog extends DurableObject<Env> {
       rows.map((r) => ({ id: r.id, eventId: r.eventId, endpointId: task.endpointId })),
     );
     const byId = new Map(plan.events.map((e) => [e.id, e]));
+    const lanes = new Map(plan.deliveries.map((d) => [d.id, d.lane ?? null]));
     const items = rows.slice(0, taken).flatMap((r) => {
       const event = byId.get(r.eventId);
-      return event ? [{ deliveryId: r.id, attemptCount: r.attemptCount, event }] : [];
+      return event ? [{ deliveryId: r.id, attemptCount: r.attemptCount, event, lane: lanes.get(r.id) ?? null }] : [];
     });
     const cut = taken < rows.length;
     return { task, items, last: !cut && (rows.length < room || task.handed + rows.length >= task.total) };
@@ -956,9 +1172,11 @@ export class TenantLog extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       for (const item of items) {
         const id = newIdBeside("dlv", item.eventId, now);
+        // A retried delivery keeps its lane place; a missing one was never in the endpoint's lane.
+        const place = f.mode === "retry" ? this.lanes.placesOf(item.eventId).get(item.endpointId) : undefined;
         const cursor = this.sql.exec(
-          `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, task_id, attempt_count, next_attempt_at, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+          `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, task_id, attempt_count, next_attempt_at, created_at, updated_at, sequence, sequence_prev, sequence_epoch)
+           VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
           id,
           task.tenantId,
           item.eventId,
@@ -969,6 +1187,9 @@ export class TenantLog extends DurableObject<Env> {
           now,
           now,
           now,
+          place?.n ?? null,
+          place?.prev ?? null,
+          place?.epoch ?? null,
         );
         if (cursor.toArray().length) refs.push({ id, eventId: item.eventId, endpointId: item.endpointId });
         countRowsWritten("tenant_log", cursor.rowsWritten);
@@ -1354,6 +1575,9 @@ export type { DeliveryStatus };
 /** The columns a fan-out writes of a new delivery (src/lib/table-insert.ts). */
 export const DELIVERY_INSERT = [
   "id",
+  "sequence",
+  "sequencePrev",
+  "sequenceEpoch",
   "tenantId",
   "eventId",
   "endpointId",

@@ -3,6 +3,8 @@ import type { DeliveryChange, DeliveryRef } from "../attempts/record";
 import type { Increment } from "../attempts/stats-rollup";
 import type { SegmentLimits } from "../config";
 import type { DeliveryStatus, StatusClass } from "../domain/deliveries";
+import type { LanePlace } from "./lanes";
+import type { ShardChanges } from "./segments";
 import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
 
 /** The trace fields are optional so code that builds events without a trace needs no change. */
@@ -65,7 +67,29 @@ export type HandoffEvent = Pick<
 /** Deliveries to hand to dispatchers, with their events (each once): one page, bounded in bytes. */
 export interface FanoutPlan {
   events: HandoffEvent[];
-  deliveries: { id: string; eventId: string; endpointId: string }[];
+  deliveries: { id: string; eventId: string; endpointId: string; lane?: LanePlace | null }[];
+}
+
+/**
+ * Where a tenant's segments are, for a fan-out that meets an ordering key new to its segment and
+ * brings the key's lane tails over from the segment before (./lanes.ts).
+ */
+export interface LaneContext {
+  logName: string;
+  /** The oldest segment kept: no segment before it is asked. */
+  first: number;
+  shards: ShardChanges;
+  /** Segments walked back so far (bounded by LANE_SEED_HOPS). */
+  hops?: number;
+}
+
+/** A delivery as a dispatcher fetches it when its lane waits for it (TenantLog.laneLink). */
+export interface LaneLink {
+  id: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  place: LanePlace | null;
+  event: HandoffEvent;
 }
 
 /** One fan-out call's answer: the first page of what it wrote, and where the caller goes on. */
@@ -74,12 +98,18 @@ export interface FanoutStep extends FanoutPlan {
   handled: number;
   /** Set when more `pending` deliveries of the handled requests remain: the cursor for fanOutPage. */
   next: string | null;
+  /** Keyed events among the handled that wait for earlier ones of their key: queue them again. */
+  deferred?: string[];
+  /** Nothing was done: call again with a LaneContext (a key new to this segment). */
+  needsLanes?: boolean;
 }
 
 export interface RecoverItem {
   deliveryId: string;
   attemptCount: number;
   event: HandoffEvent;
+  /** Its place in its lane (./lanes.ts), kept by the recover. */
+  lane: LanePlace | null;
 }
 
 /**
@@ -118,6 +148,7 @@ export interface DeliveryFilters {
   eventType?: string;
   statusCodeClass?: StatusClass;
   channel?: string;
+  orderingKey?: string;
   since?: number;
   until?: number;
 }

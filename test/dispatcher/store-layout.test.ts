@@ -57,8 +57,8 @@ describe("dispatcher storage layout", () => {
           "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pending' AND sql IS NOT NULL",
         )
         .toArray();
-      expect(indexes.map((i) => i.name).sort()).toEqual(["pending_due", "pending_expiry", "pending_lane"]);
-      expect(indexes.find((i) => i.name === "pending_lane")!.sql).toMatch(/WHERE ordering_key IS NOT NULL/);
+      expect(indexes.map((i) => i.name).sort()).toEqual(["pending_due", "pending_expiry", "pending_lane_order"]);
+      expect(indexes.find((i) => i.name === "pending_lane_order")!.sql).toMatch(/WHERE ordering_key IS NOT NULL/);
       expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'pending_v1'").toArray()).toHaveLength(0);
       expect(store.getMeta("schema_version")).toBe(DISPATCHER_SCHEMA_VERSION);
 
@@ -69,13 +69,13 @@ describe("dispatcher storage layout", () => {
     });
   });
 
-  it("brings a v2 object without the trace columns up to v3, and a v3 object starts with one statement", async () => {
+  it("brings a v2 object without the trace and lane columns up to date, and an up-to-date object starts with one statement", async () => {
     const stub = env.DISPATCHER.getByName(`layout-v2-${crypto.randomUUID()}`);
     await runInDurableObject(stub, (_i: EndpointDispatcher, state) => {
       const sql = state.storage.sql;
       // A v2 object from before the trace columns: v2's tables, version 2, no trace_id/trace_flags.
       new DispatcherStore(sql);
-      sql.exec("DROP INDEX pending_due; DROP INDEX pending_lane; DROP INDEX pending_expiry; DROP TABLE pending");
+      sql.exec("DROP INDEX pending_due; DROP INDEX pending_lane_order; DROP INDEX pending_expiry; DROP TABLE pending");
       sql.exec(V1.split(";")[0]!.replace("AUTOINCREMENT", ""));
       sql.exec("INSERT INTO pending VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ...row("d1", 1, null));
       sql.exec("UPDATE meta SET v = '2' WHERE k = 'schema_version'");
@@ -85,8 +85,8 @@ describe("dispatcher storage layout", () => {
         .exec<{ name: string }>("SELECT name FROM pragma_table_info('pending')")
         .toArray()
         .map((c) => c.name);
-      expect(columns).toEqual(expect.arrayContaining(["trace_id", "trace_flags"]));
-      expect(store.getMeta("schema_version")).toBe(3);
+      expect(columns).toEqual(expect.arrayContaining(["trace_id", "trace_flags", "lane_n", "lane_prev", "lane_epoch"]));
+      expect(store.getMeta("schema_version")).toBe(DISPATCHER_SCHEMA_VERSION);
       expect(store.all().map((r) => r.delivery_id)).toEqual(["d1"]);
 
       // Laid out already: the next start reads its version and nothing else.

@@ -54,6 +54,7 @@ describe("TenantLog migrations", () => {
       "delivery_stats",
       "events",
       "idempotency_keys",
+      "lanes",
       "meta",
       "tasks",
     ]);

@@ -2,6 +2,7 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize, hasScope } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";
+import { OrderingKey } from "../events/schema";
 import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
 import {
   attemptView,
@@ -48,6 +49,9 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
             .max(128)
             .optional()
             .openapi({ description: "Only deliveries of events on this channel." }),
+          ordering_key: OrderingKey.optional().openapi({
+            description: "Only deliveries of events with this ordering key: one lane per endpoint, by `sequence`.",
+          }),
           since: TimestampInput.optional(),
           until: TimestampInput.optional(),
         }),
@@ -70,6 +74,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
         eventType: q.event_type,
         statusCodeClass: q.status_code_class,
         channel: q.channel,
+        orderingKey: q.ordering_key,
         since: q.since,
         until: q.until,
       });

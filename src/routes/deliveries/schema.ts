@@ -14,6 +14,10 @@ export const DeliverySchema = z
     event_type: z.string(),
     status: DeliveryStatusSchema,
     attempt_count: z.number(),
+    sequence: z.number().int().nullable().openapi({
+      description:
+        "Its place in the lane of its endpoint and the event's ordering_key, sent as `webhook-sequence` on every attempt; null for an event without one.",
+    }),
     next_attempt_at: Timestamp.nullable(),
     last_attempt_at: Timestamp.nullable(),
     last_status_code: z.number().nullable(),

@@ -3,6 +3,9 @@ import { isReservedType, RESERVED_TYPE_PREFIX } from "../../delivery/match";
 import { ChannelsSchema } from "../endpoints/schema";
 import { EVENT_TYPE_NAME_PATTERN, Timestamp, TimestampInput } from "../common";
 
+/** An event's ordering key: its deliveries to one endpoint form a lane (docs/contract.md, Ordering). */
+export const OrderingKey = z.string().min(1).max(255);
+
 export const EventTypeName = z
   .string()
   .min(1)
@@ -26,12 +29,10 @@ export const CreateEventInput = z
       description: "Your id for this event; a repeat within 24 h answers the same event (like `Idempotency-Key`).",
     }),
     channels: ChannelsSchema.max(10).optional(),
-    ordering_key: z
-      .string()
-      .min(1)
-      .max(255)
-      .optional()
-      .openapi({ description: "Same key, same endpoint: strictly in order." }),
+    ordering_key: OrderingKey.optional().openapi({
+      description:
+        "Same key, same endpoint: strictly in ingest order, each delivery numbered in `webhook-sequence` (1, 2, 3…).",
+    }),
     deliver_at: TimestampInput.optional().openapi({
       description: "Deliver no earlier than this; at most the tenant's `retention_days` ahead (400 beyond).",
     }),

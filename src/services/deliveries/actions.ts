@@ -34,6 +34,11 @@ export async function retryDelivery(ctx: ServiceCtx, tenantId: string, deliveryI
     number: delivery.attemptCount + 1,
     traceId: event.traceId ?? null,
     traceFlags: event.traceFlags ?? null,
+    // Sent with its webhook-sequence; a manual retry is the one attempt that does not wait for its lane.
+    lane:
+      delivery.sequence === null
+        ? null
+        : { n: delivery.sequence, prev: delivery.sequencePrev, epoch: delivery.sequenceEpoch ?? 0 },
   });
   return attemptRow({ id: delivery.id, tenantId, endpointId: endpoint.id, eventId: event.id }, result);
 }

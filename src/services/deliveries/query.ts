@@ -18,6 +18,7 @@ export function deliveryView(row: DeliveryRow) {
     event_type: row.eventType,
     status: row.status,
     attempt_count: row.attemptCount,
+    sequence: row.sequence ?? null,
     next_attempt_at: row.status === "pending" || row.status === "pending_retry" ? isoOrNull(row.nextAttemptAt) : null,
     last_attempt_at: isoOrNull(row.lastAttemptAt),
     last_status_code: row.lastStatusCode,

@@ -11,7 +11,8 @@ import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
 import { routableFilter } from "../../delivery/filter";
 import { bySegment, endpointOwnerOf, logForId } from "../../tenant-log/client";
 import { FANOUT_EVENTS_PER_CALL } from "../../tenant-log/tenant-log";
-import type { FanoutPlan } from "../../tenant-log/types";
+import type { FanoutPlan, LaneContext } from "../../tenant-log/types";
+import { segmentsOf } from "../../tenant-log/log-segments";
 import type { RoutableEndpoint } from "../../delivery/match";
 import { SUBREQUESTS_PER_INVOCATION } from "../../lib/platform-limits";
 import { FanoutContinuation, type FanoutResume } from "./fanout-continuation";
@@ -79,6 +80,7 @@ export async function handOff(
       expiresAt: event.expiresAt,
       traceId: event.traceId ?? null,
       traceFlags: event.traceFlags ?? null,
+      lane: d.lane ?? null,
       ...extra,
     });
     perEndpoint.set(d.endpointId, items);
@@ -146,6 +148,10 @@ async function fanOutSegment(
   const first = "resume" in work ? work.resume.requests[0] : work.requests[0];
   if (!first) return;
   const tenantLog = logForId(ctx.env, tenantId, first.eventId);
+  const laneContext = async (): Promise<LaneContext> => {
+    const range = await segmentsOf(ctx.env, tenantId);
+    return { logName: tenantId, first: range.first, shards: range.shards };
+  };
   /** Hands over the pages of `handled` after `after`; when the budget stops it, the rest is queued. */
   const handPages = async (handled: Request[], firstPage: FanoutPlan & { next: string | null }, after: string) => {
     for (let page = firstPage; ; ) {
@@ -167,8 +173,12 @@ async function fanOutSegment(
       break;
     }
     const slice = rest.slice(0, FANOUT_EVENTS_PER_CALL);
-    const step = await tenantLog.fanOut(slice, endpoints.routable, Date.now());
+    let step = await tenantLog.fanOut(slice, endpoints.routable, Date.now());
+    // An ordering key new to this segment: its lane continues from the segment before, found in D1's range.
+    if (step.needsLanes) step = await tenantLog.fanOut(slice, endpoints.routable, Date.now(), await laneContext());
     if (step.handled < 1) throw new Error("fan-out made no progress");
+    // Keyed events behind earlier ones of their key that this call could not take: they go again.
+    if (step.deferred?.length) later.fanOut(step.deferred.map((eventId) => ({ eventId, origin: "" })));
     await handPages(slice.slice(0, step.handled), step, "");
     rest = rest.slice(step.handled);
   }

@@ -1,0 +1,92 @@
+/**
+ * Sequenced lanes, the dispatcher's half. The TenantLog numbers each endpoint-and-key lane in
+ * ingest order (src/tenant-log/lanes.ts); here a lane's delivery N + 1 goes only once N settled
+ * (storage.ts, LANE_HEAD), whatever order hand-offs arrive in. When the head of a lane has waited
+ * LANE_GAP_WAIT_MS for a delivery before it that this object was never handed (a hand-off still
+ * in a queue, lost, or a delivery cancelled before it got here), it asks the log: walking back
+ * along `sequence_prev`, a delivery still open is fetched and enqueued here, and one that was
+ * attempted and settled, or is gone with the retention, ends the walk: everything before the head
+ * is settled, and the lane goes on. A delivery cancelled before any attempt is stepped over.
+ */
+import { FINAL_STATUSES } from "../domain/deliveries";
+import { logForId } from "../tenant-log/client";
+import type { LaneLink } from "../tenant-log/types";
+import type { DispatcherStore } from "./storage";
+
+/**
+ * How long a lane's head waits for the delivery before it to be handed over on its own before the
+ * log is asked. A hand-off from the same fan-out arrives in milliseconds; a queue redelivery in
+ * seconds. Past this, the receiver would wait on something that may never come.
+ */
+export const LANE_GAP_WAIT_MS = 10_000;
+
+/**
+ * TenantLog calls one alarm run makes to walk lanes, all lanes together: each is one subrequest,
+ * far under the 1,000 a Durable Object invocation may make beside its attempts. A walk cut here
+ * goes on from where it stopped in the next run (walk_from).
+ */
+export const LANE_WALK_CALLS_PER_RUN = 50;
+
+/** How soon a lane whose walk did not finish (cut by the bound, or the log not answering) is walked again. */
+export const LANE_WALK_RETRY_MS = 1_000;
+
+/**
+ * A lane untouched this long with nothing held is forgotten here (the retention check's run): the
+ * table then holds the keys of the last week, not every key ever sent.
+ */
+export const LANE_IDLE_MS = 7 * 24 * 3600_000;
+
+/** Lanes one run looks at, the longest waiting first. */
+const LANES_PER_RUN = 20;
+
+const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
+
+/** Enqueues a delivery the walk found open in the log (as a scheduled hand-off of it would). */
+export type EnqueueFound = (link: LaneLink, key: string) => void;
+
+/** Walks the lanes that waited long enough; answers whether a walk enqueued or resolved anything. */
+export async function walkWaitingLanes(
+  env: Env,
+  store: DispatcherStore,
+  now: number,
+  enqueue: EnqueueFound,
+): Promise<boolean> {
+  let calls = 0;
+  let moved = false;
+  for (const lane of store.waitingLanes(now - LANE_GAP_WAIT_MS, LANES_PER_RUN)) {
+    const head = store.laneHead(lane.key);
+    if (!head || head.lane_n <= 1) {
+      store.checkLanes([lane.key], null);
+      continue;
+    }
+    for (let from = lane.walk_from ?? head.lane_prev; ; ) {
+      if (from === null) {
+        store.laneResolved(lane.key, head.lane_epoch, head.lane_n - 1);
+        moved = true;
+        break;
+      }
+      if (calls >= LANE_WALK_CALLS_PER_RUN) {
+        store.laneWalkFrom(lane.key, from);
+        return moved;
+      }
+      calls++;
+      const link = await logForId(env, head.tenant_id, from).laneLink(from);
+      if (link === null || (FINAL.has(link.status) && link.attemptCount > 0) || store.settledHere(from)) {
+        store.laneResolved(lane.key, head.lane_epoch, head.lane_n - 1);
+        moved = true;
+        break;
+      }
+      if (FINAL.has(link.status)) {
+        // Settled without an attempt (cancelled or expired before it got anywhere): step over it.
+        from = link.place?.prev ?? null;
+        continue;
+      }
+      // Still open in the log and not here: it was never handed over, or its hand-off is lost.
+      if (!store.get(link.id)) enqueue(link, lane.key);
+      store.checkLanes([lane.key], now);
+      moved = true;
+      break;
+    }
+  }
+  return moved;
+}

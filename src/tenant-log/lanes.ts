@@ -1,0 +1,163 @@
+/**
+ * Sequenced lanes, the TenantLog's half: the log is the one writer of ingest order, so it numbers
+ * the deliveries of each endpoint and ordering key 1, 2, 3… in the order their events were
+ * ingested (an event's rowid in its shard; a key always lands in one shard, ./segments.ts).
+ *
+ * - A delivery gets its N at its event's first fan-out, and only then. A fan-out first takes every
+ *   earlier event of the same key that is still waiting for its own (a queue that delivers
+ *   messages out of order changes nothing), so N follows ingest order.
+ * - Every other delivery of the same event and endpoint (a resend, a replay) keeps that N.
+ * - A lane continues across segments: the first time a segment meets a key, it brings the key's
+ *   tails over from the segment before (which first fans out what it still holds of that key).
+ * - Each delivery names the one before it in its lane (`sequence_prev`), so a dispatcher that is
+ *   handed N + 1 before N can fetch N from the log instead of waiting (src/dispatcher/lanes.ts).
+ * - A run of a lane has an epoch (when its N = 1 was given): a lane unused beyond what the log
+ *   keeps starts a new run at 1, and the dispatcher tells the two runs apart by it.
+ */
+
+/** A delivery's place in its lane. */
+export interface LanePlace {
+  n: number;
+  /** The delivery with N - 1, or null for the first of a run. */
+  prev: string | null;
+  epoch: number;
+}
+
+/** The tail of one lane in a segment: what the next segment continues from. */
+export interface LaneTail {
+  key: string;
+  endpointId: string;
+  n: number;
+  last: string | null;
+  epoch: number;
+}
+
+/**
+ * Segments a lane's tails are looked for in, walking back from the one that needs them. Each step
+ * is one Durable Object calling the next; a key unused for longer starts a new run at 1.
+ */
+export const LANE_SEED_HOPS = 16;
+
+/**
+ * Earlier events of a key one fan-out call takes first, at most: one fan-out message's worth. An
+ * event of the key past them waits for a later call (its id is queued again), so a backlog of one
+ * key is fanned out oldest first in bounded steps.
+ */
+export const LANE_CATCHUP_EVENTS = 100;
+
+/** The endpoint_id of the row marking a key's tails as brought over from the segment before. */
+const SEEDED = "";
+
+type Write = (query: string, ...params: unknown[]) => number;
+
+const asJson = (values: string[]) => JSON.stringify(values);
+
+export class LaneBook {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly write: Write,
+  ) {}
+
+  /** Of these keys, those whose tails this shard has not brought over yet. */
+  unseeded(keys: string[]): string[] {
+    if (!keys.length) return [];
+    const have = new Set(
+      this.sql
+        .exec<{ k: string }>(
+          "SELECT ordering_key AS k FROM lanes WHERE endpoint_id = ? AND ordering_key IN (SELECT value FROM json_each(?))",
+          SEEDED,
+          asJson(keys),
+        )
+        .toArray()
+        .map((r) => r.k),
+    );
+    return keys.filter((k) => !have.has(k));
+  }
+
+  /**
+   * Takes the tails of the segment before and marks the keys as brought over. A lane this shard
+   * has already moved on is kept: two fan-outs may bring the same tails over at once.
+   */
+  seed(keys: string[], tails: LaneTail[]) {
+    const upsert =
+      "INSERT OR IGNORE INTO lanes (ordering_key, endpoint_id, last_n, last_delivery_id, epoch) VALUES (?, ?, ?, ?, ?)";
+    for (const t of tails) this.write(upsert, t.key, t.endpointId, t.n, t.last, t.epoch);
+    for (const key of keys) this.write(upsert, key, SEEDED, 0, null, 0);
+  }
+
+  /** Every endpoint's tail of these keys in this shard. */
+  tails(keys: string[]): LaneTail[] {
+    if (!keys.length) return [];
+    return this.sql
+      .exec<{ key: string; endpoint_id: string; last_n: number; last_delivery_id: string | null; epoch: number }>(
+        `SELECT ordering_key AS key, endpoint_id, last_n, last_delivery_id, epoch FROM lanes
+         WHERE endpoint_id != ? AND ordering_key IN (SELECT value FROM json_each(?))`,
+        SEEDED,
+        asJson(keys),
+      )
+      .toArray()
+      .map((r) => ({ key: r.key, endpointId: r.endpoint_id, n: r.last_n, last: r.last_delivery_id, epoch: r.epoch }));
+  }
+
+  /** The next place in the lane of this key and endpoint, for a new delivery; the tail moves to it. */
+  take(key: string, endpointId: string, deliveryId: string, now: number): LanePlace {
+    const row = this.sql
+      .exec<{ last_n: number; last_delivery_id: string | null; epoch: number }>(
+        "SELECT last_n, last_delivery_id, epoch FROM lanes WHERE ordering_key = ? AND endpoint_id = ?",
+        key,
+        endpointId,
+      )
+      .toArray()[0];
+    const place: LanePlace = row
+      ? { n: row.last_n + 1, prev: row.last_delivery_id, epoch: row.epoch }
+      : { n: 1, prev: null, epoch: now };
+    this.write(
+      `INSERT INTO lanes (ordering_key, endpoint_id, last_n, last_delivery_id, epoch) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (ordering_key, endpoint_id) DO UPDATE SET last_n = excluded.last_n, last_delivery_id = excluded.last_delivery_id`,
+      key,
+      endpointId,
+      place.n,
+      deliveryId,
+      place.epoch,
+    );
+    return place;
+  }
+
+  /** The places the first fan-out gave an event's deliveries, per endpoint: a resend or a replay keeps them. */
+  placesOf(eventId: string): Map<string, LanePlace> {
+    const rows = this.sql
+      .exec<{ endpoint_id: string; sequence: number; sequence_prev: string | null; sequence_epoch: number }>(
+        "SELECT endpoint_id, sequence, sequence_prev, sequence_epoch FROM deliveries WHERE event_id = ? AND sequence IS NOT NULL",
+        eventId,
+      )
+      .toArray();
+    return new Map(rows.map((r) => [r.endpoint_id, { n: r.sequence, prev: r.sequence_prev, epoch: r.sequence_epoch }]));
+  }
+
+  /** Events of these keys that wait for their first fan-out, in ingest order, at most `limit`. */
+  waiting(keys: string[], limit: number): string[] {
+    if (!keys.length) return [];
+    return this.sql
+      .exec<{ id: string }>(
+        `SELECT id FROM events WHERE fanned_out_at IS NULL AND ordering_key IN (SELECT value FROM json_each(?))
+         ORDER BY rowid LIMIT ?`,
+        asJson(keys),
+        limit,
+      )
+      .toArray()
+      .map((r) => r.id);
+  }
+
+  /** Of these keys, those with an event still waiting for its first fan-out. */
+  keysWaiting(keys: string[]): string[] {
+    if (!keys.length) return [];
+    return this.sql
+      .exec<{ k: string }>(
+        `SELECT DISTINCT ordering_key AS k FROM events
+         WHERE fanned_out_at IS NULL AND ordering_key IN (SELECT value FROM json_each(?))`,
+        asJson(keys),
+      )
+      .toArray()
+      .map((r) => r.k);
+  }
+}
