@@ -174,6 +174,16 @@ export function DeliveryDetail(props: {
               <code>{props.endpointUrl ?? d.endpointId}</code>
             </a>
           </dd>
+          {d.sequence === null ? null : (
+            <>
+              <dt>Sequence</dt>
+              <dd>
+                <span title="Its place in the lane of this endpoint and the event's ordering key (webhook-sequence)">
+                  {d.sequence}
+                </span>
+              </dd>
+            </>
+          )}
           <dt>Created</dt>
           <dd>{when(d.createdAt)}</dd>
           <dt>Next attempt</dt>
