@@ -73,6 +73,13 @@ describe("GET /metrics", () => {
         /^(# .+|edgehooks_[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? (\d+(\.\d+)?(e[-+]?\d+)?|\+Inf))$/,
       );
     expect(text.match(/^edgehooks_rows_written_total\{store="(d1|tenant_log|dispatcher)"\} \d+$/gm)).toHaveLength(3);
+    // The parts of those totals the bench shows apart: alarms armed and the retention's rows.
+    for (const part of ["alarm", "retention"])
+      expect(
+        text.match(
+          new RegExp(`^edgehooks_${part}_rows_written_total\\{store="(d1|tenant_log|dispatcher)"\\} \\d+$`, "gm"),
+        ),
+      ).toHaveLength(3);
   });
 
   it("counts a raw D1 statement's and batch's rows_written exactly once", async () => {
