@@ -112,6 +112,15 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
   }
 
   out.family(
+    "edgehooks_tenant_log_bytes",
+    "gauge",
+    "SQLite bytes of each tenant's log: every kept segment and shard (Durable Object storage, what a segment closes on).",
+  );
+  for (const t of scrape.tenants) {
+    if (t.metrics) out.sample("edgehooks_tenant_log_bytes", { tenant_id: t.tenantId }, t.metrics.storageBytes);
+  }
+
+  out.family(
     "edgehooks_scrape_tenants",
     "gauge",
     "Tenants this scrape read (at most METRICS_MAX_TENANTS, or the one named by ?tenant=).",

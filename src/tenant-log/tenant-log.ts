@@ -758,9 +758,9 @@ export class TenantLog extends DurableObject<Env> {
       .all();
   }
 
-  /** All-time counters per endpoint and the open backlog, for GET /metrics (reads only). */
+  /** All-time counters per endpoint, the open backlog and the object's SQLite size, for GET /metrics (reads only). */
   async metrics(): Promise<TenantMetrics> {
-    return { endpoints: endpointTotals(this.sql), backlog: openBacklog(this.sql) };
+    return { endpoints: endpointTotals(this.sql), backlog: openBacklog(this.sql), storageBytes: this.sql.databaseSize };
   }
 
   // ---- recover tasks --------------------------------------------------------------------------
