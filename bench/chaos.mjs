@@ -270,11 +270,14 @@ const PHASE_3 = {
 
 /**
  * Phase 4: the same, on a service whose segments close every CHAOS_SEGMENT_EVENTS events, so the
- * producers roll the tenant's log over several times a second; the kill comes right after an
- * answer shows a rollover, while other requests are still meeting the closed segment and moving
- * the tenant row on.
+ * producers roll the tenant's log over every few hundred milliseconds; the kill comes right after
+ * an answer shows a rollover, while other requests are still meeting the closed segment and moving
+ * the tenant row on. 100 events a segment keep the run's ~500 events within the segments an
+ * append looks back in for an idempotency key (IDEMPOTENCY_SEGMENTS_BACK, 8, in
+ * src/tenant-log/log-segments.ts): with 20, the early keys re-posted after the restart are past
+ * that bound and come back as new events, which is the bound's doing, not the kill's.
  */
-const SEGMENT_EVENTS = Number(process.env.CHAOS_SEGMENT_EVENTS || 20);
+const SEGMENT_EVENTS = Number(process.env.CHAOS_SEGMENT_EVENTS || 100);
 const PHASE_4 = {
   key: "phase4",
   tenant: "chaos-rollover",
@@ -375,8 +378,10 @@ async function main() {
     // Phase 4: SIGKILL during a segment rollover, on a service with small segments.
     if (PHASES.has(4)) {
       await service.stop();
-      service = await startService({ port: servicePort, stateDir, vars: PHASE_4.vars });
-      ({ service, call } = await killMidWrite(service, servicePort, stateDir, receiver, report, PHASE_4));
+      // A port of its own: the stopped service's may still be held for a moment.
+      const port = await freePort();
+      service = await startService({ port, stateDir, vars: PHASE_4.vars });
+      ({ service, call } = await killMidWrite(service, port, stateDir, receiver, report, PHASE_4));
     }
     failed =
       (PHASES.has(1) && (report.phase1.lost > 0 || report.phase1.api_disagreements > 0)) ||
