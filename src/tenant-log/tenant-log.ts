@@ -38,6 +38,7 @@ import { eventFilterScope } from "../delivery/filter";
 import { errorFields, log } from "../lib/log";
 import { endpointMatches, type RoutableEndpoint } from "../delivery/match";
 import { FINAL_STATUSES, type DeliveryStatus } from "../domain/deliveries";
+import { armNoLaterThan } from "../lib/arm-earlier";
 import { armAlarm, asRetention, countRetentionRows, countRowsWritten } from "../lib/row-usage";
 import { TENANT_LOG_MIGRATIONS } from "./migrations";
 import * as schema from "./schema";
@@ -206,9 +207,12 @@ export class TenantLog extends DurableObject<Env> {
       const oldest = this.sql.exec<{ t: number | null }>("SELECT MIN(created_at) AS t FROM events").one().t;
       this.setMeta("opened_at", String(oldest ?? Date.now()));
     }
-    if (this.getMeta("retention_days") !== String(tenant.retentionDays)) {
+    const retention = this.getMeta("retention_days");
+    if (retention !== String(tenant.retentionDays)) {
       this.setMeta("retention_days", String(tenant.retentionDays));
       this.setMeta("purge_rows_at", "0"); // a new retention applies at the next alarm run
+      // ... which a closed segment may have armed weeks ahead (when its rows pass the old one): now.
+      if (retention !== null && (await armNoLaterThan(this.ctx.storage, "tenant_log", Date.now()))) this.alarmAt = null;
     }
     if ((await this.ctx.storage.getAlarm()) === null)
       await armAlarm(this.ctx.storage, "tenant_log", Date.now() + RETENTION_EVERY_MS);
@@ -1213,8 +1217,11 @@ export class TenantLog extends DurableObject<Env> {
     const next: number[] = [];
     const segment = this.getMeta("segment");
     if (segment !== null && this.getMeta("closed_at") !== null && this.getMeta("incarnation") !== null) {
-      // A closed segment is never purged row by row: retention drops it whole.
-      if (!(await this.dropIfExpired(now, Number(segment)))) next.push(now + RETENTION_EVERY_MS);
+      // A closed segment is never purged row by row: retention drops it whole. Until its newest
+      // row passes the retention it sleeps (one alarm, not one an hour: each is a row written);
+      // a write that makes a row newer moves that time on, and this run then sleeps again.
+      const drop = await this.dropIfExpired(now, Number(segment));
+      if (!drop.dropped) next.push(Math.max(now + RETENTION_EVERY_MS, drop.expiresAt ?? 0));
     } else if (this.getMeta("incarnation") !== null) {
       // An operator log, or the segment still taking events: with segments of a day (the default)
       // its rows pass the retention only when the tenant stopped writing for that long.
@@ -1238,21 +1245,23 @@ export class TenantLog extends DurableObject<Env> {
    * newest row (event, delivery change, attempt, task, dead letter) is older than the retention, the
    * whole segment goes (deleteAll: no row-by-row deletes, so no rows written per row dropped). Its
    * all-time counters move to the next segment's carry rows first, so GET /metrics never goes down.
-   * Answers whether it dropped.
+   * Answers whether it dropped and, when its rows are too young, when the newest passes the retention.
    */
-  private async dropIfExpired(now: number, n: number): Promise<boolean> {
-    if (this.getMeta("closed_at") === null) return false;
-    const cutoff = now - Number(this.getMeta("retention_days") ?? "30") * DAY;
+  private async dropIfExpired(now: number, n: number): Promise<{ dropped: boolean; expiresAt: number | null }> {
+    const kept = (expiresAt: number | null = null) => ({ dropped: false, expiresAt });
+    if (this.getMeta("closed_at") === null) return kept();
+    const retentionMs = Number(this.getMeta("retention_days") ?? "30") * DAY;
+    const cutoff = now - retentionMs;
     const newest = this.sql
       .exec<{ t: number | null }>(
         `SELECT MAX(t) AS t FROM (SELECT MAX(created_at) AS t FROM events UNION ALL SELECT MAX(updated_at) FROM deliveries
            UNION ALL SELECT MAX(started_at) FROM attempts UNION ALL SELECT MAX(updated_at) FROM tasks UNION ALL SELECT MAX(created_at) FROM dead_letters)`,
       )
       .one().t;
-    if (newest !== null && newest >= cutoff) return false;
+    if (newest !== null && newest >= cutoff) return kept(newest + retentionMs + 1);
     const logName = this.getMeta("log_name");
     const range = logName === null ? null : await readSegmentRange(this.env.DB, logName);
-    if (logName === null || range === null || !isClosedIn(range, n)) return false;
+    if (logName === null || range === null || !isClosedIn(range, n)) return kept();
     const shard = Number(this.getMeta("shard") ?? "0");
     const incarnation = Number(this.getMeta("incarnation"));
     const retentionDays = Number(this.getMeta("retention_days") ?? "30");
@@ -1279,7 +1288,7 @@ export class TenantLog extends DurableObject<Env> {
     );
     if (others.every(Boolean)) countRetentionRows("d1", await dropped(this.env.DB, logName, n));
     log.info("tenant_log.segment_dropped", { tenant_id: logName, segment: n });
-    return true;
+    return { dropped: true, expiresAt: null };
   }
 
   /** All-time counters of a dropped earlier segment, added to this one's carry rows (GET /metrics). */

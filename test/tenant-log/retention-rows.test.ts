@@ -15,10 +15,11 @@ import { ingestEvent, ingestEvents } from "../../src/services/events/ingest";
 import { fanOut } from "../../src/services/events/fanout";
 import { segmentName } from "../../src/tenant-log/segments";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
-import { createTenant } from "../helpers/api";
-import { ladder } from "../helpers/ladder";
+import { api, createTenant } from "../helpers/api";
+import { CLOCK_AHEAD_MS, ladder } from "../helpers/ladder";
 import { uniquePath } from "../helpers/receiver";
 
+const DAY = 86_400_000;
 const segment = (tenant: string, n: number) => env.TENANT_LOG.getByName(segmentName(tenant, n));
 
 /** Every counter at once: all rows per store, and the alarm and retention parts of them. */
@@ -117,7 +118,7 @@ describe("rows the retention writes", () => {
     expect(drops[100]!.retention).toBeGreaterThan(0);
     expect(closedLook!.rows.alarms).toBe(1);
     expect(openLook!.rows.alarms).toBe(1);
-    for (const look of [closedLook!, openLook!]) expect(look.nextInMs).toBeGreaterThan(3500_000);
+    expect(openLook!.nextInMs).toBeGreaterThan(3500_000);
     const figures = {
       drop: drops[100],
       closed_look: closedLook!.rows,
@@ -126,5 +127,31 @@ describe("rows the retention writes", () => {
       open_look_every_ms: openLook!.nextInMs,
     };
     console.log(`RETENTION_ROWS ${JSON.stringify(figures)}`);
+  });
+
+  it("a closed segment sleeps until its newest row passes the retention (one alarm, not one an hour), and a shorter retention wakes it at once", async () => {
+    const tenant = await closedSegment(5);
+    const look = await alarmRun(segment(tenant, 0));
+    expect(look.rows.alarms).toBe(1);
+    // Its rows are seconds old: the next look is when they pass the 30-day retention, not in an
+    // hour (its attempts carry the ladder's clock, a day ahead: CLOCK_AHEAD_MS).
+    expect(look.nextInMs).toBeGreaterThan(29 * DAY);
+    expect(look.nextInMs).toBeLessThanOrEqual(30 * DAY + CLOCK_AHEAD_MS);
+    const alarmOf = () => runInDurableObject(segment(tenant, 0), (_i: TenantLog, state) => state.storage.getAlarm());
+    // A shorter retention applies at once: the segment's alarm moves to now, written once; the
+    // same retention again arms nothing.
+    const before = counters();
+    const patched = await api("PATCH", `/v1/tenants/${tenant}`, { body: { retention_days: 7 } });
+    expect(patched.status).toBe(200);
+    expect(await alarmOf()).toBeLessThanOrEqual(Date.now());
+    const armed = alarmRowsWritten().tenant_log - before.alarms.tenant_log;
+    expect(armed).toBeGreaterThanOrEqual(1);
+    const again = counters();
+    expect((await api("PATCH", `/v1/tenants/${tenant}`, { body: { retention_days: 7 } })).status).toBe(200);
+    expect(alarmRowsWritten().tenant_log - again.alarms.tenant_log).toBe(0);
+    // That run finds the rows young for 7 days too, and sleeps until then.
+    const shorter = await alarmRun(segment(tenant, 0));
+    expect(shorter.nextInMs).toBeGreaterThan(6 * DAY);
+    expect(shorter.nextInMs).toBeLessThanOrEqual(7 * DAY + CLOCK_AHEAD_MS);
   });
 });
