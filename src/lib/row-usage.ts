@@ -13,7 +13,7 @@
  *   written), counted with asRetention() around the retention's own writes.
  */
 export const ROW_STORES = ["d1", "tenant_log", "dispatcher"] as const;
-export type RowStore = (typeof ROW_STORES)[number];
+type RowStore = (typeof ROW_STORES)[number];
 /** Stores that arm alarms: the two Durable Object classes. */
 export type AlarmStore = Exclude<RowStore, "d1">;
 
