@@ -97,13 +97,14 @@ const STEPS_TENANT_LOG = [
 const sum = (steps, key, i) => steps.reduce((s, x) => s + x[key][i], 0);
 
 /**
- * The price of a million webhooks from measured rows per webhook (by store) and the counted
- * requests. Answers both bounds and the breakdown of each.
+ * The price of a million webhooks from measured rows per webhook (by store, or `allInRows`) and
+ * the counted requests. Answers both bounds and the breakdown of each.
  */
-export function pricePerMillion(rowsPerWebhook) {
+export function pricePerMillion(rowsPerWebhook, allInRows) {
   const mode = rowsPerWebhook.tenant_log > 0 ? "tenant_log" : "d1";
   const steps = mode === "tenant_log" ? STEPS_TENANT_LOG : STEPS_D1;
-  const rows = rowsPerWebhook.d1 + rowsPerWebhook.tenant_log + rowsPerWebhook.dispatcher;
+  // All-in (alarms and the retention counted) when the caller has it; else the run's rows.
+  const rows = allInRows ?? rowsPerWebhook.d1 + rowsPerWebhook.tenant_log + rowsPerWebhook.dispatcher;
   const bound = (i) => {
     const units = {
       workers_requests: sum(steps, "workers_requests", i),

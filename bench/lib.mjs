@@ -209,7 +209,25 @@ export async function rowCounters(service) {
   if (!res.ok) throw new Error(`GET /metrics → ${res.status} ${text.slice(0, 200)}`);
   const rows = { d1: 0, tenant_log: 0, dispatcher: 0 };
   for (const m of text.matchAll(/^edgehooks_rows_written_total\{store="(\w+)"\} (\d+)$/gm)) rows[m[1]] = Number(m[2]);
+  // The parts of those totals kept apart (src/lib/row-usage.ts): `alarm_<store>` (one row per
+  // setAlarm) and `retention_<store>` (purges, segment drops). A build without them reads 0.
+  for (const part of ["alarm", "retention"])
+    for (const store of ["d1", "tenant_log", "dispatcher"]) rows[`${part}_${store}`] = 0;
+  for (const m of text.matchAll(/^edgehooks_(alarm|retention)_rows_written_total\{store="(\w+)"\} (\d+)$/gm))
+    rows[`${m[1]}_${m[2]}`] = Number(m[3]);
   return rows;
+}
+
+/** The SQLite bytes of one tenant's log (every kept segment and shard), from GET /metrics?tenant=. */
+export async function tenantLogBytes(service, tenantId) {
+  const res = await fetch(`${service.base}/metrics?tenant=${encodeURIComponent(tenantId)}`, {
+    headers: { authorization: `Bearer ${service.rootKey}` },
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET /metrics?tenant=${tenantId} → ${res.status} ${text.slice(0, 200)}`);
+  const m = /^edgehooks_tenant_log_bytes\{tenant_id="([^"]+)"\} (\d+)$/m.exec(text);
+  if (!m) throw new Error(`GET /metrics shows no edgehooks_tenant_log_bytes for ${tenantId}`);
+  return Number(m[2]);
 }
 
 /**
@@ -228,11 +246,13 @@ export async function settledRowCounters(service, { quietMs = 1500, timeoutMs = 
   }
 }
 
-export const rowsDelta = (after, before) => ({
-  d1: after.d1 - before.d1,
-  tenant_log: after.tenant_log - before.tenant_log,
-  dispatcher: after.dispatcher - before.dispatcher,
-});
+/** Every counter's rise: the store totals (d1, tenant_log, dispatcher) and their alarm and retention parts. */
+export const rowsDelta = (after, before) =>
+  Object.fromEntries(
+    Object.keys(after)
+      .filter((k) => k !== "settled")
+      .map((k) => [k, after[k] - (before[k] ?? 0)]),
+  );
 
 /** Reads every page of a list route. */
 export async function listAll(call, path) {

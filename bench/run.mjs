@@ -25,15 +25,24 @@ import * as batchIngest from "./scenarios/batch-ingest.mjs";
 import * as costPerWebhook from "./scenarios/cost-per-webhook.mjs";
 import * as deliveryThroughput from "./scenarios/delivery-throughput.mjs";
 import * as endToEndLatency from "./scenarios/e2e-latency.mjs";
+import * as hotTenant from "./scenarios/hot-tenant.mjs";
 import * as retryPunctuality from "./scenarios/retry-punctuality.mjs";
 import * as singleIngest from "./scenarios/single-ingest.mjs";
 import { TARGETS_FROM, targets } from "./targets.mjs";
 
 // Delivery scenarios first: the ingest runs leave tens of thousands of events for the fan-out
 // consumer to work through, which would otherwise still be running under scenarios 3–5.
-const SCENARIOS = [costPerWebhook, deliveryThroughput, endToEndLatency, retryPunctuality, singleIngest, batchIngest];
+const SCENARIOS = [
+  costPerWebhook,
+  deliveryThroughput,
+  endToEndLatency,
+  retryPunctuality,
+  hotTenant,
+  singleIngest,
+  batchIngest,
+];
 // BENCH_ONLY=3,5 runs only those scenarios (for working on one figure).
-const ONLY = new Set((process.env.BENCH_ONLY || "1,2,3,4,5,6").split(",").map(Number));
+const ONLY = new Set((process.env.BENCH_ONLY || SCENARIOS.map((s) => s.id).join(",")).split(",").map(Number));
 const results = { figures: {}, ratios: {}, targets: {} };
 
 function machine() {
@@ -192,17 +201,56 @@ function printTable(info, r) {
       `${rp.pending_at_once} pending at once, ${rp.observed_due_times} due times seen, ${rp.retried_ok} ok, ${rp.undelivered_at_end} undelivered at the end, ${rp.service_errors} service errors, run ${n(rp.run_s)} s; ${per(rp)}`,
     ]);
   }
+  if (f.hot_tenant) {
+    const h = f.hot_tenant;
+    rows.push([
+      `hot tenant, ${h.connections} conn, ${h.endpoints} endpoint(s)`,
+      `k = 4: ${n(h.k4.accepted_s)} events/s accepted, ${n(h.k4.delivered_s)} delivered; ${h.k4.lost} lost, ${h.k4.duplicates} dup`,
+      `k = 1: ${n(h.k1.accepted_s)} accepted, ${n(h.k1.delivered_s)} delivered; ${h.k1.lost} lost, ${h.k1.duplicates} dup`,
+      `${n(r.ratios.hot_tenant_k4_vs_k1_accepted, 2)}× accepted, ${n(r.ratios.hot_tenant_k4_vs_k1_delivered, 2)}× delivered (k = 4 / k = 1)`,
+    ]);
+  }
   if (f.cost) {
     const pr = f.cost.price;
     rows.push([
       "cost, fan-out 1, first try",
-      `$${n(pr.low.total_usd_per_million_webhooks, 2)}–$${n(pr.high.total_usd_per_million_webhooks, 2)} per million webhooks`,
+      `$${n(pr.low.total_usd_per_million_webhooks, 2)}–$${n(pr.high.total_usd_per_million_webhooks, 2)} per million webhooks all-in`,
       "",
       `${per(f.cost)}; ${Object.keys(pr.high.per_webhook)
         .map((k) => `${k} $${n(pr.high.usd_per_million_webhooks[k], 2)}`)
         .join(", ")} (high)`,
     ]);
   }
+  if (f.cost?.all_in) {
+    const a = f.cost.all_in;
+    rows.push([
+      "rows per webhook all-in, fan-out 1",
+      `${n(a.total, 2)} rows`,
+      "",
+      `tenant_log ${n(a.tenant_log, 2)}, dispatcher ${n(a.dispatcher, 2)}, alarms ${n(a.alarms, 2)}, retention ${a.retention === null ? "not measured" : n(a.retention, 3)}, d1 ${n(a.d1, 2)}`,
+    ]);
+  }
+  if (f.bytes)
+    rows.push([
+      "bytes (TenantLog, 1 KB payload)",
+      `${n(f.bytes.per_event)} per event; ${n(f.bytes.per_event_fanout_1)} / ${n(f.bytes.per_event_fanout_3)} per event at fan-out 1 / 3`,
+      "",
+      `per delivery with its first attempt: ${n(f.bytes.per_delivery_fanout_1)} (fan-out 1), ${n(f.bytes.per_delivery_fanout_3)} (fan-out 3)`,
+    ]);
+  if (f.capacity)
+    for (const [k, c] of Object.entries(f.capacity))
+      rows.push([
+        `capacity per tenant, ${c.retention_days} days, ${k.replace("_", " ")}`,
+        Object.values(c.segmented)
+          .map((x) => `k = ${x.shards}: ${n(x.events_s)} events/s`)
+          .join(", "),
+        `one object: ${n(c.one_object_events_s, 2)} events/s`,
+        `computed from ${n(c.bytes_per_event)} B/event; a shard closes at ${c.events_per_shard} events (${c.shard_closes_on}); ${Object.values(
+          c.segmented,
+        )
+          .map((x) => `k = ${x.shards} bound: ${x.bound}`)
+          .join(", ")}`,
+      ]);
   console.log(`\n| measure | edgehooks | baseline / ceiling (same run) | notes |\n|---|---|---|---|`);
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);
   console.log(`\ntargets (${TARGETS_FROM}):`);

@@ -75,9 +75,12 @@ export async function alternate(name, runBaseline, runService) {
   };
 }
 
-/** A tenant and its endpoints (created a few at a time: a thousand one by one takes a minute). */
-export async function setupTenant(call, id, endpointCount, receiver, extra = {}) {
-  await call("POST", "/v1/tenants", { id, name: id });
+/**
+ * A tenant and its endpoints (created a few at a time: a thousand one by one takes a minute).
+ * `extra` goes on each endpoint, `tenantExtra` on the tenant (e.g. `log_shards`, root key only).
+ */
+export async function setupTenant(call, id, endpointCount, receiver, extra = {}, tenantExtra = {}) {
+  await call("POST", "/v1/tenants", { id, name: id, ...tenantExtra });
   const eps = new Array(endpointCount);
   let next = 0;
   const worker = async () => {
@@ -108,7 +111,7 @@ export async function withRows(service, name, per, fn) {
   };
   const p = figure.rows_written[`per_${per}`];
   console.log(
-    `  ${name}: rows written per ${per.replace(/s$/, "")}: d1 ${p.d1.toFixed(2)}, tenant_log ${p.tenant_log.toFixed(2)}, dispatcher ${p.dispatcher.toFixed(2)} (total ${p.total.toFixed(2)}${after.settled ? "" : ", counters still moving"})`,
+    `  ${name}: rows written per ${per.replace(/s$/, "")}: d1 ${p.d1.toFixed(2)}, tenant_log ${p.tenant_log.toFixed(2)}, dispatcher ${p.dispatcher.toFixed(2)} (total ${p.total.toFixed(2)}; of it alarms ${((p.alarm_tenant_log ?? 0) + (p.alarm_dispatcher ?? 0)).toFixed(2)}${after.settled ? "" : ", counters still moving"})`,
   );
   return figure;
 }

@@ -32,23 +32,23 @@ export function targets(r) {
     if (value !== undefined && !Number.isNaN(value)) out[name] = { target, value, met: Boolean(met) };
   };
 
-  // Cost (scenario 6): fan-out 1, first try. "All-in" counts setAlarm and the retention's deletes
-  // as rows; the value is what the service's row counters (GET /metrics) report.
-  const rows = f.cost?.rows_written.per_delivered;
+  // Cost (scenario 6): fan-out 1, first try. "All-in" counts each setAlarm as a row and the
+  // retention's rows over a segment's life (bench/retention.mjs), as the service's counters report them.
+  const allIn = f.cost?.all_in;
   add(
     "rows_per_webhook_all_in",
-    `<= ${MAX_ROWS_PER_WEBHOOK} (fan-out 1, first try; setAlarm/retention rows as the service counts them)`,
-    rows?.total,
-    rows?.total <= MAX_ROWS_PER_WEBHOOK,
+    `<= ${MAX_ROWS_PER_WEBHOOK} (fan-out 1, first try; alarms and retention counted${allIn && !allIn.retention_measured ? "; retention NOT measured this run" : ""})`,
+    allIn?.total,
+    allIn?.total <= MAX_ROWS_PER_WEBHOOK && allIn?.retention_measured,
   );
   const usd = f.cost?.price.high.total_usd_per_million_webhooks;
   add(
     "price_per_million_all_in",
-    `<= $${MAX_USD_PER_MILLION} (high bound: one message per queue batch)`,
+    `<= $${MAX_USD_PER_MILLION} (high bound: one message per queue batch; rows all-in)`,
     usd,
     usd <= MAX_USD_PER_MILLION,
   );
-  // Written by a scenario that measures storage bytes (figures.bytes.per_event_fanout_3, 1 KB payload).
+  // Scenario 6's bytes (bench/bytes.mjs): the TenantLog's SQLite per event at fan-out 3, 1 KB payload.
   const bytes = f.bytes?.per_event_fanout_3;
   add(
     "bytes_per_event_fanout_3",

@@ -13,6 +13,7 @@ import { attemptBudget } from "../delivery/health";
 import { decideOutcome, mergeDisable, type DisableReason } from "../delivery/outcome";
 import type { RetryPolicy } from "../delivery/retry-policy";
 import { errorFields, log } from "../lib/log";
+import { armAlarm, asRetention } from "../lib/row-usage";
 import type { DeliveryChange } from "../attempts/record";
 import { recordChanges } from "../tenant-log/client";
 import { sendAttempt, type AttemptResult } from "../attempts/send-attempt";
@@ -137,7 +138,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
       this.store.cleared();
       return;
     }
-    await this.ctx.storage.setAlarm(now + (this.flushFailed ? OUTBOX_RETRY_MS : 0));
+    await armAlarm(this.ctx.storage, "dispatcher", now + (this.flushFailed ? OUTBOX_RETRY_MS : 0));
   }
 
   /** Held deliveries leave the pending set and enter the outbox as cancellations, in one write. */
@@ -260,7 +261,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
         return null;
       });
       const rows = retentionMs === null ? [] : this.store.beyondRetention(now, retentionMs, CANCEL_PAGE);
-      this.cancelRows(rows);
+      asRetention("dispatcher", () => this.cancelRows(rows));
       if (rows.length === CANCEL_PAGE) return;
     }
     this.store.pruneLanes(now - LANE_IDLE_MS, CANCEL_PAGE);
@@ -591,7 +592,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     }
     const at = Math.min(...wakes);
     const current = await this.ctx.storage.getAlarm();
-    if (current !== at) await this.ctx.storage.setAlarm(at);
+    if (current !== at) await armAlarm(this.ctx.storage, "dispatcher", at);
   }
 }
 

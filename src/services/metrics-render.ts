@@ -7,7 +7,7 @@
 import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
 import { STATUS_CLASSES } from "../domain/deliveries";
 import { PrometheusText } from "../lib/prometheus";
-import { ROW_STORES, rowsWritten } from "../lib/row-usage";
+import { alarmRowsWritten, ROW_STORES, retentionRowsWritten, rowsWritten } from "../lib/row-usage";
 import { BACKLOG_STATES, type Scrape } from "./metrics";
 
 /** The histogram's bucket bounds in seconds (Prometheus' base unit): 0.025 … 25.6, then +Inf. */
@@ -112,6 +112,15 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
   }
 
   out.family(
+    "edgehooks_tenant_log_bytes",
+    "gauge",
+    "SQLite bytes of each tenant's log: every kept segment and shard (Durable Object storage, what a segment closes on).",
+  );
+  for (const t of scrape.tenants) {
+    if (t.metrics) out.sample("edgehooks_tenant_log_bytes", { tenant_id: t.tenantId }, t.metrics.storageBytes);
+  }
+
+  out.family(
     "edgehooks_scrape_tenants",
     "gauge",
     "Tenants this scrape read (at most METRICS_MAX_TENANTS, or the one named by ?tenant=).",
@@ -150,4 +159,18 @@ function rowsWrittenFamily(out: PrometheusText) {
     "Rows written by this isolate, per store (D1 meta.rows_written, Durable Object cursor rowsWritten: what Cloudflare bills).",
   );
   for (const store of ROW_STORES) out.sample("edgehooks_rows_written_total", { store }, rows[store]);
+  const alarms = alarmRowsWritten();
+  out.family(
+    "edgehooks_alarm_rows_written_total",
+    "counter",
+    "Of edgehooks_rows_written_total: alarms armed, per store (each setAlarm() is billed as one row written).",
+  );
+  for (const store of ROW_STORES) out.sample("edgehooks_alarm_rows_written_total", { store }, alarms[store]);
+  const retention = retentionRowsWritten();
+  out.family(
+    "edgehooks_retention_rows_written_total",
+    "counter",
+    "Of edgehooks_rows_written_total: rows the retention wrote, per store (purged rows, segment drops).",
+  );
+  for (const store of ROW_STORES) out.sample("edgehooks_retention_rows_written_total", { store }, retention[store]);
 }

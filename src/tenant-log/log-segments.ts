@@ -317,7 +317,7 @@ export function sumTotals(lists: EndpointTotals[][]): EndpointTotals[] {
   );
 }
 
-/** GET /metrics of a tenant: all-time counters and the open backlog, summed over its segments (`range`: read with the tenant row already). */
+/** GET /metrics of a tenant: all-time counters, the open backlog and the storage, summed over its segments (`range`: read with the tenant row already). */
 export async function metricsAcross(env: Env, tenantId: string, range?: SegmentRange): Promise<TenantMetrics> {
   const parts = await eachSegment(env, tenantId, range ?? (await segmentsOf(env, tenantId)), (log) => log.metrics());
   const backlog = new Map<string, TenantMetrics["backlog"][number]>();
@@ -329,7 +329,11 @@ export async function metricsAcross(env: Env, tenantId: string, range?: SegmentR
       else backlog.set(key, { ...b });
     }
   }
-  return { endpoints: sumTotals(parts.map((p) => p.endpoints)), backlog: [...backlog.values()] };
+  return {
+    endpoints: sumTotals(parts.map((p) => p.endpoints)),
+    backlog: [...backlog.values()],
+    storageBytes: parts.reduce((sum, p) => sum + (p.storageBytes ?? 0), 0),
+  };
 }
 
 /** Stats from `sinceHour` per endpoint (one endpoint, or all), summed over the tenant's segments. */

@@ -143,14 +143,16 @@ export async function rollOver(db: D1Database, tenantId: string, from: number): 
 /**
  * Segment `dropped` was dropped by retention: the oldest kept is after it. Never moves back, and
  * never past the current segment (a dropped current one stays current until the next rollover).
+ * Answers the rows it wrote (the retention's cost, src/lib/row-usage.ts).
  */
-export async function dropped(db: D1Database, tenantId: string, segment: number): Promise<void> {
-  await db
+export async function dropped(db: D1Database, tenantId: string, segment: number): Promise<number> {
+  const result = await db
     .prepare(
       "UPDATE tenants SET log_first_segment = ? WHERE id = ? AND log_first_segment <= ? AND log_current_segment > ?",
     )
     .bind(segment + 1, tenantId, segment, segment)
     .run();
+  return result.meta.rows_written ?? 0;
 }
 
 /** Whether segment `n` of this range is still current, for a drop that must wait for the next one. */

@@ -38,7 +38,8 @@ import { eventFilterScope } from "../delivery/filter";
 import { errorFields, log } from "../lib/log";
 import { endpointMatches, type RoutableEndpoint } from "../delivery/match";
 import { FINAL_STATUSES, type DeliveryStatus } from "../domain/deliveries";
-import { countRowsWritten } from "../lib/row-usage";
+import { armNoLaterThan } from "../lib/arm-earlier";
+import { armAlarm, asRetention, countRetentionRows, countRowsWritten } from "../lib/row-usage";
 import { TENANT_LOG_MIGRATIONS } from "./migrations";
 import * as schema from "./schema";
 import type {
@@ -145,7 +146,12 @@ export function dropAllTables(sql: SqlStorage) {
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
     )
     .toArray();
-  for (const { name } of names) sql.exec(`DROP TABLE IF EXISTS "${name.replace(/"/g, '""')}"`);
+  for (const { name } of names) {
+    const cursor = sql.exec(`DROP TABLE IF EXISTS "${name.replace(/"/g, '""')}"`);
+    cursor.toArray();
+    // Whatever the runtime reports for a dropped table is billed like any write.
+    countRowsWritten("tenant_log", cursor.rowsWritten);
+  }
 }
 
 export class TenantLog extends DurableObject<Env> {
@@ -216,21 +222,27 @@ export class TenantLog extends DurableObject<Env> {
       const oldest = this.sql.exec<{ t: number | null }>("SELECT MIN(created_at) AS t FROM events").one().t;
       this.setMeta("opened_at", String(oldest ?? Date.now()));
     }
-    if (this.getMeta("retention_days") !== String(tenant.retentionDays)) {
+    const retention = this.getMeta("retention_days");
+    if (retention !== String(tenant.retentionDays)) {
       this.setMeta("retention_days", String(tenant.retentionDays));
       this.setMeta("purge_rows_at", "0"); // a new retention applies at the next alarm run
+      // ... which a closed segment may have armed weeks ahead (when its rows pass the old one): now.
+      if (retention !== null && (await armNoLaterThan(this.ctx.storage, "tenant_log", Date.now()))) this.alarmAt = null;
     }
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + RETENTION_EVERY_MS);
+    if ((await this.ctx.storage.getAlarm()) === null)
+      await armAlarm(this.ctx.storage, "tenant_log", Date.now() + RETENTION_EVERY_MS);
     this.admitted = { incarnation: tenant.incarnation, retentionDays: tenant.retentionDays };
     return true;
   }
 
-  private async wipe() {
+  /** Clears the object. `forRetention`: a segment drop, whose dropped tables count as the retention's rows. */
+  private async wipe(forRetention = false) {
     this.admitted = null;
     this.segmentState = null;
     this.alarmAt = null;
     await this.ctx.storage.deleteAlarm();
-    dropAllTables(this.sql);
+    if (forRetention) asRetention("tenant_log", () => dropAllTables(this.sql));
+    else dropAllTables(this.sql);
     await this.ctx.storage.deleteAll();
     await migrateTenantLog(this.db);
   }
@@ -965,9 +977,9 @@ export class TenantLog extends DurableObject<Env> {
       .all();
   }
 
-  /** All-time counters per endpoint and the open backlog, for GET /metrics (reads only). */
+  /** All-time counters per endpoint, the open backlog and the object's SQLite size, for GET /metrics (reads only). */
   async metrics(): Promise<TenantMetrics> {
-    return { endpoints: endpointTotals(this.sql), backlog: openBacklog(this.sql) };
+    return { endpoints: endpointTotals(this.sql), backlog: openBacklog(this.sql), storageBytes: this.sql.databaseSize };
   }
 
   // ---- recover tasks --------------------------------------------------------------------------
@@ -1385,30 +1397,33 @@ export class TenantLog extends DurableObject<Env> {
     now: number,
     rows = true,
   ): Promise<{ attempts: number; deliveries: number; events: number; idempotency_keys: number; more: boolean }> {
-    const days = Number(this.getMeta("retention_days") ?? "30");
-    const cutoff = now - days * DAY;
-    const stepKeyed = (table: string, key: string, column: string, before: number) =>
-      rows
-        ? this.exec(
-            `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`,
-            before,
-          )
-        : 0;
-    const removed = {
-      attempts: stepKeyed("attempts", "id", "started_at", cutoff),
-      deliveries: stepKeyed("deliveries", "id", "created_at", cutoff),
-      events: stepKeyed("events", "id", "created_at", cutoff),
-      idempotency_keys: stepKeyed("idempotency_keys", "key", "expires_at", now),
-    };
-    // Expired roll-ups are folded into each endpoint's carry row first: the all-time counters of
-    // GET /metrics must never go down. One carry row per endpoint, written once per purge run.
-    this.ctx.storage.transactionSync(() => {
-      for (const i of expiredStatsAsCarry(this.sql, cutoff)) this.exec(UPSERT_STATS, ...upsertParams(i));
-      this.exec("DELETE FROM delivery_stats WHERE hour > ? AND hour < ?", CARRY_HOUR, cutoff);
+    // What the purge deletes and folds is the retention's cost (src/lib/row-usage.ts).
+    return asRetention("tenant_log", () => {
+      const days = Number(this.getMeta("retention_days") ?? "30");
+      const cutoff = now - days * DAY;
+      const stepKeyed = (table: string, key: string, column: string, before: number) =>
+        rows
+          ? this.exec(
+              `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`,
+              before,
+            )
+          : 0;
+      const removed = {
+        attempts: stepKeyed("attempts", "id", "started_at", cutoff),
+        deliveries: stepKeyed("deliveries", "id", "created_at", cutoff),
+        events: stepKeyed("events", "id", "created_at", cutoff),
+        idempotency_keys: stepKeyed("idempotency_keys", "key", "expires_at", now),
+      };
+      // Expired roll-ups are folded into each endpoint's carry row first: the all-time counters of
+      // GET /metrics must never go down. One carry row per endpoint, written once per purge run.
+      this.ctx.storage.transactionSync(() => {
+        for (const i of expiredStatsAsCarry(this.sql, cutoff)) this.exec(UPSERT_STATS, ...upsertParams(i));
+        this.exec("DELETE FROM delivery_stats WHERE hour > ? AND hour < ?", CARRY_HOUR, cutoff);
+      });
+      this.exec("DELETE FROM dead_letters WHERE redriven_at < ?", cutoff);
+      const more = Object.values(removed).some((n) => n >= PURGE_BATCH);
+      return { ...removed, more };
     });
-    this.exec("DELETE FROM dead_letters WHERE redriven_at < ?", cutoff);
-    const more = Object.values(removed).some((n) => n >= PURGE_BATCH);
-    return { ...removed, more };
   }
 
   /**
@@ -1423,15 +1438,19 @@ export class TenantLog extends DurableObject<Env> {
     const next: number[] = [];
     const segment = this.getMeta("segment");
     if (segment !== null && this.getMeta("closed_at") !== null && this.getMeta("incarnation") !== null) {
-      // A closed segment is never purged row by row: retention drops it whole.
-      if (!(await this.dropIfExpired(now, Number(segment)))) next.push(now + RETENTION_EVERY_MS);
+      // A closed segment is never purged row by row: retention drops it whole. Until its newest
+      // row passes the retention it sleeps (one alarm, not one an hour: each is a row written);
+      // a write that makes a row newer moves that time on, and this run then sleeps again.
+      const drop = await this.dropIfExpired(now, Number(segment));
+      if (!drop.dropped) next.push(Math.max(now + RETENTION_EVERY_MS, drop.expiresAt ?? 0));
     } else if (this.getMeta("incarnation") !== null) {
       // An operator log, or the segment still taking events: with segments of a day (the default)
       // its rows pass the retention only when the tenant stopped writing for that long.
       // The traffic tables at most hourly (each step may read them whole), the small ones every run.
       const rowsDue = now >= Number(this.getMeta("purge_rows_at") ?? "0");
       const { more } = await this.purge(now, rowsDue);
-      if (rowsDue) this.setMeta("purge_rows_at", String(more ? now : now + RETENTION_EVERY_MS));
+      if (rowsDue)
+        asRetention("tenant_log", () => this.setMeta("purge_rows_at", String(more ? now : now + RETENTION_EVERY_MS)));
       next.push(now + (more ? 1000 : RETENTION_EVERY_MS));
     }
     const half = halfDone(this.sql, now - this.sweepGraceMs);
@@ -1439,7 +1458,7 @@ export class TenantLog extends DurableObject<Env> {
     if (half.open) next.push(now + recheckDelay(this.sweepGraceMs, this.sweepLooks++));
     if (!next.length) return;
     this.alarmAt = Math.min(...next);
-    await this.ctx.storage.setAlarm(this.alarmAt);
+    await armAlarm(this.ctx.storage, "tenant_log", this.alarmAt);
   }
 
   /**
@@ -1447,35 +1466,39 @@ export class TenantLog extends DurableObject<Env> {
    * newest row (event, delivery change, attempt, task, dead letter) is older than the retention, the
    * whole segment goes (deleteAll: no row-by-row deletes, so no rows written per row dropped). Its
    * all-time counters move to the next segment's carry rows first, so GET /metrics never goes down.
-   * Answers whether it dropped.
+   * Answers whether it dropped and, when its rows are too young, when the newest passes the retention.
    */
-  private async dropIfExpired(now: number, n: number): Promise<boolean> {
-    if (this.getMeta("closed_at") === null) return false;
-    const cutoff = now - Number(this.getMeta("retention_days") ?? "30") * DAY;
+  private async dropIfExpired(now: number, n: number): Promise<{ dropped: boolean; expiresAt: number | null }> {
+    const kept = (expiresAt: number | null = null) => ({ dropped: false, expiresAt });
+    if (this.getMeta("closed_at") === null) return kept();
+    const retentionMs = Number(this.getMeta("retention_days") ?? "30") * DAY;
+    const cutoff = now - retentionMs;
     const newest = this.sql
       .exec<{ t: number | null }>(
         `SELECT MAX(t) AS t FROM (SELECT MAX(created_at) AS t FROM events UNION ALL SELECT MAX(updated_at) FROM deliveries
            UNION ALL SELECT MAX(started_at) FROM attempts UNION ALL SELECT MAX(updated_at) FROM tasks UNION ALL SELECT MAX(created_at) FROM dead_letters)`,
       )
       .one().t;
-    if (newest !== null && newest >= cutoff) return false;
+    if (newest !== null && newest >= cutoff) return kept(newest + retentionMs + 1);
     const logName = this.getMeta("log_name");
     const range = logName === null ? null : await readSegmentRange(this.env.DB, logName);
-    if (logName === null || range === null || !isClosedIn(range, n)) return false;
+    if (logName === null || range === null || !isClosedIn(range, n)) return kept();
     const shard = Number(this.getMeta("shard") ?? "0");
     const incarnation = Number(this.getMeta("incarnation"));
     const retentionDays = Number(this.getMeta("retention_days") ?? "30");
     const carry = endpointTotals(this.sql);
     if (carry.length) await this.env.TENANT_LOG.getByName(segmentName(logName, n + 1)).absorbCarry(incarnation, carry);
-    await this.wipe();
+    await this.wipe(true);
     // What stays: who it was and that it is closed, so a late append moves on instead of reopening it.
-    this.setMeta("incarnation", String(incarnation));
-    this.setMeta("retention_days", String(retentionDays));
-    this.setMeta("segment", String(n));
-    this.setMeta("shard", String(shard));
-    this.setMeta("log_name", logName);
-    this.setMeta("closed_at", String(now));
-    this.setMeta("dropped_at", String(now));
+    asRetention("tenant_log", () => {
+      this.setMeta("incarnation", String(incarnation));
+      this.setMeta("retention_days", String(retentionDays));
+      this.setMeta("segment", String(n));
+      this.setMeta("shard", String(shard));
+      this.setMeta("log_name", logName);
+      this.setMeta("closed_at", String(now));
+      this.setMeta("dropped_at", String(now));
+    });
     // Readers move past the segment only once every shard of it is gone (a shard's rows may be
     // newer than another's); the last to drop moves it. Two last ones racing both wait, and the
     // next segment's drop moves past this one too (dropped() never moves back).
@@ -1484,9 +1507,9 @@ export class TenantLog extends DurableObject<Env> {
     const others = await Promise.all(
       siblings.map((j) => this.env.TENANT_LOG.getByName(segmentName(logName, n, j)).isDropped()),
     );
-    if (others.every(Boolean)) await dropped(this.env.DB, logName, n);
+    if (others.every(Boolean)) countRetentionRows("d1", await dropped(this.env.DB, logName, n));
     log.info("tenant_log.segment_dropped", { tenant_id: logName, segment: n });
-    return true;
+    return { dropped: true, expiresAt: null };
   }
 
   /** All-time counters of a dropped earlier segment, added to this one's carry rows (GET /metrics). */
@@ -1494,9 +1517,12 @@ export class TenantLog extends DurableObject<Env> {
     const stored = this.getMeta("incarnation");
     if (stored !== null && Number(stored) !== incarnation) return;
     const tenantId = this.getMeta("log_name") ?? "";
-    this.ctx.storage.transactionSync(() => {
-      for (const t of totals) this.exec(UPSERT_STATS, ...upsertParams({ ...t, tenantId, hour: CARRY_HOUR }));
-    });
+    // Only a segment drop sends these: the retention's rows.
+    asRetention("tenant_log", () =>
+      this.ctx.storage.transactionSync(() => {
+        for (const t of totals) this.exec(UPSERT_STATS, ...upsertParams({ ...t, tenantId, hour: CARRY_HOUR }));
+      }),
+    );
   }
 
   /**
@@ -1510,7 +1536,7 @@ export class TenantLog extends DurableObject<Env> {
     if (this.alarmAt !== null && this.alarmAt <= by) return;
     const current = await this.ctx.storage.getAlarm();
     this.alarmAt = current !== null && current <= by ? current : by;
-    if (this.alarmAt === by) await this.ctx.storage.setAlarm(by);
+    if (this.alarmAt === by) await armAlarm(this.ctx.storage, "tenant_log", by);
     // Kept for an alarm run that does not know the name the object was reached by.
     const name = this.ctx.id.name;
     if (name && this.getMeta("name") !== name) this.setMeta("name", name);

@@ -128,6 +128,8 @@ export interface OpenBacklog {
 export interface TenantMetrics {
   endpoints: EndpointTotals[];
   backlog: OpenBacklog[];
+  /** SQLite bytes of the log's objects (databaseSize, every kept segment and shard): what storage bills. */
+  storageBytes: number;
 }
 
 export interface EventFilters {

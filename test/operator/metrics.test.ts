@@ -3,10 +3,15 @@
  * runtime's own numbers, counted once, from every write path (drizzle, raw D1, the dispatcher's
  * SQLite).
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+import { serviceCtx } from "../../src/services/context";
+import { ingestEvents } from "../../src/services/events/ingest";
+import { segmentName } from "../../src/tenant-log/segments";
+import type { TenantLog } from "../../src/tenant-log/tenant-log";
 
 type Rows = Record<"d1" | "tenant_log" | "dispatcher", number>;
 
@@ -73,6 +78,13 @@ describe("GET /metrics", () => {
         /^(# .+|edgehooks_[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? (\d+(\.\d+)?(e[-+]?\d+)?|\+Inf))$/,
       );
     expect(text.match(/^edgehooks_rows_written_total\{store="(d1|tenant_log|dispatcher)"\} \d+$/gm)).toHaveLength(3);
+    // The parts of those totals the bench shows apart: alarms armed and the retention's rows.
+    for (const part of ["alarm", "retention"])
+      expect(
+        text.match(
+          new RegExp(`^edgehooks_${part}_rows_written_total\\{store="(d1|tenant_log|dispatcher)"\\} \\d+$`, "gm"),
+        ),
+      ).toHaveLength(3);
   });
 
   it("counts a raw D1 statement's and batch's rows_written exactly once", async () => {
@@ -124,5 +136,27 @@ describe("GET /metrics", () => {
     expect(after.tenant_log - before.tenant_log).toBeGreaterThanOrEqual(4);
     // The pending row in and out.
     expect(after.dispatcher - before.dispatcher).toBeGreaterThanOrEqual(2);
+  });
+
+  it("shows each tenant's log bytes: the SQLite size of every kept segment, summed", async () => {
+    const tenant = await createTenant();
+    const ctx = serviceCtx({ ...env, TENANT_LOG_SEGMENT_MAX_EVENTS: "2" });
+    for (let i = 0; i < 3; i++)
+      await ingestEvents(
+        ctx,
+        tenant,
+        [0, 1].map((j) => ({ input: { type: "metrics.bytes", data: { text: "x".repeat(1000), i, j } } })),
+      );
+    const sizes = await Promise.all(
+      [0, 1, 2].map((n) =>
+        runInDurableObject(env.TENANT_LOG.getByName(segmentName(tenant, n)), (_i: TenantLog, state) => {
+          return state.storage.sql.databaseSize;
+        }),
+      ),
+    );
+    expect(sizes.every((b) => b > 0)).toBe(true);
+    const res = await api("GET", `/metrics?tenant=${tenant}`);
+    const line = new RegExp(`^edgehooks_tenant_log_bytes\\{tenant_id="${tenant}"\\} (\\d+)$`, "m").exec(res.body);
+    expect(Number(line?.[1])).toBe(sizes.reduce((a, b) => a + b, 0));
   });
 });
