@@ -208,8 +208,13 @@ export class EndpointDispatcher extends DurableObject<Env> {
     await this.arm();
   }
 
-  /** Lanes waiting for a delivery they were never handed ask the log for it (./lanes.ts); a failed read waits for the next run. */
+  /**
+   * Lanes waiting for a delivery they were never handed ask the log for it (./lanes.ts). Only
+   * with the outbox empty: the log must already know what this object let go, or a walk would
+   * find a delivery cancelled here still open there and fetch it back.
+   */
   private async walkLanes(now: number) {
+    if (!(await this.flushOutbox(now))) return;
     await walkWaitingLanes(this.env, this.store, now, (link, key) =>
       this.store.insertPending([
         {
@@ -229,11 +234,6 @@ export class EndpointDispatcher extends DurableObject<Env> {
           ...laneColumns(link.place),
         },
       ]),
-    ).catch((err) =>
-      log.warn("could not walk a waiting lane; the next run tries again", {
-        endpoint_id: this.endpointId(),
-        ...errorFields(err),
-      }),
     );
   }
 
@@ -255,6 +255,13 @@ export class EndpointDispatcher extends DurableObject<Env> {
   private async dropBeyondRetention(endpoint: EndpointSnapshot, now: number) {
     const checked = this.store.getMeta<number>("retention_checked_at");
     if (checked !== null && now < checked + RETENTION_CHECK_EVERY_MS) return;
+    // Idle lanes first, in pages; a last page that was full brings the check back next run.
+    let pruned = 0;
+    for (let page = 0; page < CANCEL_PAGES_PER_RUN; page++) {
+      pruned = this.store.pruneLanes(now - LANE_IDLE_MS, CANCEL_PAGE);
+      if (pruned < CANCEL_PAGE) break;
+    }
+    if (pruned === CANCEL_PAGE) return;
     if (checked !== null && this.store.count() > 0) {
       const retentionMs = await tenantRetentionMs(this.env, endpoint.tenantId).catch((err) => {
         log.error("could not read the tenant's retention", { endpoint_id: endpoint.id, ...errorFields(err) });
@@ -264,7 +271,6 @@ export class EndpointDispatcher extends DurableObject<Env> {
       asRetention("dispatcher", () => this.cancelRows(rows));
       if (rows.length === CANCEL_PAGE) return;
     }
-    this.store.pruneLanes(now - LANE_IDLE_MS, CANCEL_PAGE);
     this.store.setMeta("retention_checked_at", now);
   }
 
@@ -490,7 +496,11 @@ export class EndpointDispatcher extends DurableObject<Env> {
           break;
       }
     }
-    this.store.removeMany(finished);
+    // A manual attempt is out of its turn: what it settles says nothing about the lane before it.
+    this.store.removeMany(
+      finished,
+      outcomes.every((o) => !o.manual),
+    );
     this.store.health = health;
     this.store.pushOutbox(changes);
     if (disable && this.store.endpoint?.status === "active") {

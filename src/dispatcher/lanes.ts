@@ -11,7 +11,8 @@
 import { FINAL_STATUSES } from "../domain/deliveries";
 import { logForId } from "../tenant-log/client";
 import type { LaneLink } from "../tenant-log/types";
-import type { DispatcherStore } from "./storage";
+import { errorFields, log } from "../lib/log";
+import type { DispatcherStore, LaneRow } from "./storage";
 
 /**
  * How long a lane's head waits for the delivery before it to be handed over on its own before the
@@ -31,10 +32,11 @@ export const LANE_WALK_CALLS_PER_RUN = 50;
 export const LANE_WALK_RETRY_MS = 1_000;
 
 /**
- * A lane untouched this long with nothing held is forgotten here (the retention check's run): the
- * table then holds the keys of the last week, not every key ever sent.
+ * A lane untouched this long with nothing held is forgotten here (the retention check's run, a
+ * few times a day, in pages): the table holds the keys of the last day, not every key ever sent.
+ * A forgotten lane's next delivery costs one walk call.
  */
-export const LANE_IDLE_MS = 7 * 24 * 3600_000;
+export const LANE_IDLE_MS = 24 * 3600_000;
 
 /** Lanes one run looks at, the longest waiting first. */
 const LANES_PER_RUN = 20;
@@ -44,49 +46,69 @@ const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
 /** Enqueues a delivery the walk found open in the log (as a scheduled hand-off of it would). */
 export type EnqueueFound = (link: LaneLink, key: string) => void;
 
-/** Walks the lanes that waited long enough; answers whether a walk enqueued or resolved anything. */
+/**
+ * Walks the lanes that waited long enough, each back from its first numbered delivery along
+ * `sequence_prev`: an open delivery it was never handed is enqueued (and the walk goes on past
+ * it); one withdrawn unsent is stepped over; one attempted in its turn and settled, or gone, or
+ * the start of the run, ends the walk, and the lane goes on from just below the lowest N it
+ * enqueued. A walk cut by the call bound goes on from where it stopped next run, as long as its
+ * lane's head is the same. A lane whose log read fails waits for the next run; the others go on.
+ */
 export async function walkWaitingLanes(
   env: Env,
   store: DispatcherStore,
   now: number,
   enqueue: EnqueueFound,
-): Promise<boolean> {
-  let calls = 0;
-  let moved = false;
+): Promise<void> {
+  const budget = { calls: LANE_WALK_CALLS_PER_RUN };
   for (const lane of store.waitingLanes(now - LANE_GAP_WAIT_MS, LANES_PER_RUN)) {
-    const head = store.laneHead(lane.key);
-    if (!head || head.lane_n <= 1) {
-      store.checkLanes([lane.key], null);
-      continue;
-    }
-    for (let from = lane.walk_from ?? head.lane_prev; ; ) {
-      if (from === null) {
-        store.laneResolved(lane.key, head.lane_epoch, head.lane_n - 1);
-        moved = true;
-        break;
-      }
-      if (calls >= LANE_WALK_CALLS_PER_RUN) {
-        store.laneWalkFrom(lane.key, from);
-        return moved;
-      }
-      calls++;
-      const link = await logForId(env, head.tenant_id, from).laneLink(from);
-      if (link === null || (FINAL.has(link.status) && link.attemptCount > 0) || store.settledHere(from)) {
-        store.laneResolved(lane.key, head.lane_epoch, head.lane_n - 1);
-        moved = true;
-        break;
-      }
-      if (FINAL.has(link.status)) {
-        // Settled without an attempt (cancelled or expired before it got anywhere): step over it.
-        from = link.place?.prev ?? null;
-        continue;
-      }
-      // Still open in the log and not here: it was never handed over, or its hand-off is lost.
-      if (!store.get(link.id)) enqueue(link, lane.key);
-      store.checkLanes([lane.key], now);
-      moved = true;
-      break;
+    if (budget.calls <= 0) return;
+    try {
+      await walkLane(env, store, lane, now, enqueue, budget);
+    } catch (err) {
+      log.warn("could not walk a waiting lane; the next run tries again", {
+        key_bytes: lane.key.length,
+        ...errorFields(err),
+      });
     }
   }
-  return moved;
+}
+
+async function walkLane(
+  env: Env,
+  store: DispatcherStore,
+  lane: LaneRow,
+  now: number,
+  enqueue: EnqueueFound,
+  budget: { calls: number },
+) {
+  const head = store.laneHead(lane.key);
+  if (!head || head.lane_n <= 1) return store.checkLanes([lane.key], null);
+  // Below the lowest N enqueued by this walk, everything up to where it ends is settled.
+  let top = head.lane_n;
+  let from = lane.walk_head === head.delivery_id && lane.walk_from ? lane.walk_from : head.lane_prev;
+  for (;;) {
+    if (from === null) break;
+    const here = store.settledHere(from);
+    if (here?.attempted) break;
+    if (here) {
+      from = here.prev; // withdrawn here unsent: step over it
+      continue;
+    }
+    if (budget.calls <= 0) {
+      store.laneWalkFrom(lane.key, head.delivery_id, from);
+      return;
+    }
+    budget.calls--;
+    const link = await logForId(env, head.tenant_id, from).laneLink(from);
+    if (link === null || (FINAL.has(link.status) && link.attemptedInTurn)) break;
+    if (!FINAL.has(link.status)) {
+      // Still open in the log and not here: never handed over, or its hand-off is lost.
+      if (!store.get(link.id)) enqueue(link, lane.key);
+      if (link.place) top = link.place.n;
+    }
+    from = link.place?.prev ?? null;
+  }
+  store.laneResolved(lane.key, head.lane_epoch, top - 1);
+  store.checkLanes([lane.key], now);
 }

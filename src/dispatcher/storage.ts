@@ -107,6 +107,7 @@ CREATE TABLE IF NOT EXISTS lanes (
   epoch INTEGER NOT NULL,
   last_n INTEGER NOT NULL,
   waiting_since INTEGER,
+  walk_head TEXT,
   walk_from TEXT,
   touched_at INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
@@ -166,7 +167,7 @@ export class DispatcherStore {
    * without this memory they would be sent twice. Memory only: it covers the window in which the
    * outcome is in flight, and that window does not survive this object either.
    */
-  private readonly settled = new Set<string>();
+  private readonly settled = new Map<string, SettledHere>();
 
   /** `now`: the owning object's clock (a lane that starts to wait is stamped with it). */
   constructor(
@@ -401,10 +402,11 @@ export class DispatcherStore {
   }
 
   /**
-   * Removes settled (or cancelled) deliveries. A keyed one that was its lane's next moves the
-   * lane on (./lanes.ts); what then heads each lane touched is checked for a gap.
+   * Removes settled (or cancelled) deliveries: `attempted` when they leave after an attempt in
+   * their turn, not withdrawn unsent. A keyed one that was its lane's next moves the lane on
+   * (./lanes.ts); each lane touched is then checked for a gap.
    */
-  removeMany(seqs: number[]) {
+  removeMany(seqs: number[], attempted = false) {
     const touched = new Set<string>();
     for (const chunk of chunks(seqs)) {
       const cursor = this.sql.exec<{
@@ -412,20 +414,22 @@ export class DispatcherStore {
         ordering_key: string | null;
         lane_n: number;
         lane_epoch: number;
+        lane_prev: string | null;
       }>(
-        `DELETE FROM pending WHERE seq IN (${marks(chunk)}) RETURNING delivery_id, ordering_key, lane_n, lane_epoch`,
+        `DELETE FROM pending WHERE seq IN (${marks(chunk)}) RETURNING delivery_id, ordering_key, lane_n, lane_epoch, lane_prev`,
         ...chunk,
       );
       const removed = cursor.toArray();
       countRowsWritten("dispatcher", cursor.rowsWritten);
       for (const r of removed) {
-        this.remember(r.delivery_id);
-        if (r.ordering_key === null || r.lane_n === 0) continue;
-        this.laneSettled(r.ordering_key, r.lane_epoch, r.lane_n);
+        this.remember(r.delivery_id, { attempted, prev: r.lane_prev });
+        if (r.ordering_key === null) continue;
         touched.add(r.ordering_key);
+        if (r.lane_n > 0) this.laneSettled(r.ordering_key, r.lane_epoch, r.lane_n);
       }
     }
-    if (touched.size) this.checkLanes([...touched], this.now());
+    // A gap found as a lane moves on had the whole attempt before it to arrive: ask the log at once.
+    if (touched.size) this.checkLanes([...touched], this.now(), true);
   }
 
   /** Delivery N of a lane's run settled: the lane moves on when it was the next one (or starts a new run at 1). */
@@ -447,11 +451,17 @@ export class DispatcherStore {
     return this.sql.exec<LaneRow>("SELECT * FROM lanes WHERE key = ?", key).toArray()[0] ?? null;
   }
 
-  /** The delivery heading a lane (the next to go once it may), or null for an empty lane. */
+  /**
+   * The first numbered delivery of a lane (what its N says comes next), or null. An unnumbered
+   * row may go before it (LANE_HEAD) but says nothing about a gap.
+   */
   laneHead(key: string): PendingRow | null {
     return (
       this.sql
-        .exec<PendingRow>("SELECT * FROM pending WHERE ordering_key = ? ORDER BY lane_epoch, lane_n, seq LIMIT 1", key)
+        .exec<PendingRow>(
+          "SELECT * FROM pending WHERE ordering_key = ? AND lane_n > 0 ORDER BY lane_epoch, lane_n, seq LIMIT 1",
+          key,
+        )
         .toArray()[0] ?? null
     );
   }
@@ -459,23 +469,23 @@ export class DispatcherStore {
   /**
    * Marks each of these lanes as waiting (since `now`, or since it already was) when its head has
    * a gap before it: N - 1 of its run neither settled here nor held here. Clears the mark of one
-   * that no longer waits. `now` null: only clear.
+   * that no longer waits. `now` null: only clear. A lane this object has no state of (new here,
+   * or forgotten when idle), or an `urgent` check, is due for its walk at once.
    */
-  checkLanes(keys: string[], now: number | null) {
+  checkLanes(keys: string[], now: number | null, urgent = false) {
     for (const key of keys) {
       const head = this.laneHead(key);
       const lane = this.lane(key);
       const gap = head !== null && head.lane_n > 1 + settledBefore(lane, head);
-      // A lane this object has no state of (new here, or pruned when idle) asks the log at once.
       if (gap && lane?.waiting_since == null && now !== null)
         this.sql.exec(
           "INSERT INTO lanes (key, epoch, last_n, waiting_since, touched_at) VALUES (?, 0, 0, ?, ?) ON CONFLICT (key) DO UPDATE SET waiting_since = excluded.waiting_since",
           key,
-          lane ? now : now - LANE_GAP_WAIT_MS,
+          lane && !urgent ? now : now - LANE_GAP_WAIT_MS,
           now,
         );
       else if (!gap && lane && (lane.waiting_since !== null || lane.walk_from !== null))
-        this.sql.exec("UPDATE lanes SET waiting_since = NULL, walk_from = NULL WHERE key = ?", key);
+        this.sql.exec("UPDATE lanes SET waiting_since = NULL, walk_head = NULL, walk_from = NULL WHERE key = ?", key);
     }
   }
 
@@ -494,7 +504,8 @@ export class DispatcherStore {
   laneResolved(key: string, epoch: number, lastN: number) {
     this.sql.exec(
       `INSERT INTO lanes (key, epoch, last_n, touched_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET epoch = excluded.epoch, last_n = excluded.last_n, waiting_since = NULL, walk_from = NULL, touched_at = excluded.touched_at`,
+       ON CONFLICT (key) DO UPDATE SET epoch = excluded.epoch, last_n = excluded.last_n, waiting_since = NULL,
+         walk_head = NULL, walk_from = NULL, touched_at = excluded.touched_at`,
       key,
       epoch,
       lastN,
@@ -506,31 +517,33 @@ export class DispatcherStore {
    * Forgets up to `limit` lanes untouched since `before` with nothing held: what keeps this
    * object's lanes table to the keys of recent traffic. A forgotten lane's next delivery asks the
    * log once (./lanes.ts) and goes on. A scan (a few times a day): an index on touched_at would
-   * be rewritten on every settle.
+   * be rewritten on every settle. Answers how many it forgot.
    */
-  pruneLanes(before: number, limit: number) {
-    this.sql.exec(
+  pruneLanes(before: number, limit: number): number {
+    const cursor = this.sql.exec(
       `DELETE FROM lanes WHERE key IN (SELECT key FROM lanes l WHERE l.touched_at < ? AND l.waiting_since IS NULL
          AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.ordering_key = l.key) LIMIT ?)`,
       before,
       limit,
     );
+    cursor.toArray();
+    return cursor.rowsWritten;
   }
 
-  /** Where a walk that ran out of steps goes on next time. */
-  laneWalkFrom(key: string, from: string) {
-    this.sql.exec("UPDATE lanes SET walk_from = ? WHERE key = ?", from, key);
+  /** Where a walk cut by its bound goes on next time, as long as the lane's head is still `head`. */
+  laneWalkFrom(key: string, head: string, from: string) {
+    this.sql.exec("UPDATE lanes SET walk_head = ?, walk_from = ? WHERE key = ?", head, from, key);
   }
 
-  /** Whether this object settled the delivery a moment ago (its outcome may not be in the log yet). */
-  settledHere(deliveryId: string): boolean {
-    return this.settled.has(deliveryId);
+  /** How this object let a delivery go a moment ago, if it did (its outcome may not be in the log yet). */
+  settledHere(deliveryId: string): SettledHere | null {
+    return this.settled.get(deliveryId) ?? null;
   }
 
-  private remember(deliveryId: string) {
+  private remember(deliveryId: string, how: SettledHere) {
     this.settled.delete(deliveryId);
-    this.settled.add(deliveryId);
-    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.values().next().value!);
+    this.settled.set(deliveryId, how);
+    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.keys().next().value!);
   }
 
   count(): number {
@@ -686,6 +699,12 @@ function addColumns(sql: Pick<SqlStorage, "exec">) {
     if (!have.has(column)) sql.exec(`ALTER TABLE pending ADD ${column} ${type}`);
 }
 
+/** A delivery this object let go: after an attempt in its turn, or withdrawn unsent (with the one before it in its lane). */
+export interface SettledHere {
+  attempted: boolean;
+  prev: string | null;
+}
+
 /** A lane's state here (./lanes.ts). */
 export type LaneRow = {
   key: string;
@@ -694,7 +713,8 @@ export type LaneRow = {
   last_n: number;
   /** Since when its head waits for a delivery before it that was not handed here. */
   waiting_since: number | null;
-  /** Where the walk for that delivery goes on (a walk is bounded per run). */
+  /** Where the walk for that delivery goes on (a walk is bounded per run), for the head it began at. */
+  walk_head: string | null;
   walk_from: string | null;
   touched_at: number;
 };

@@ -15,6 +15,8 @@
  *   keeps starts a new run at 1, and the dispatcher tells the two runs apart by it.
  */
 
+import { MultiRowInsert } from "../lib/multi-row-insert";
+
 /** A delivery's place in its lane. */
 export interface LanePlace {
   n: number;
@@ -33,10 +35,19 @@ export interface LaneTail {
 }
 
 /**
- * Segments a lane's tails are looked for in, walking back from the one that needs them. Each step
- * is one Durable Object calling the next; a key unused for longer starts a new run at 1.
+ * Segments a lane's tails are looked for in, walking back from the one that needs them
+ * (./lane-seeding.ts): a month of daily segments, so with the default settings a lane starts a
+ * new run only once its last delivery is past the retention. Each step is one call (per shard the
+ * keys hash to), all made by the segment that needs the tails: at most 2 × 32 × 16 shards, under
+ * the 10,000 subrequests an invocation may make.
  */
-export const LANE_SEED_HOPS = 16;
+export const LANE_SEED_HOPS = 32;
+
+/**
+ * Keys new to a segment one fan-out call brings lanes over for; the events of the others wait
+ * for a later call. Bounds the tails one call copies (keys × the endpoints that have a lane).
+ */
+export const LANE_SEED_KEYS_PER_CALL = 10;
 
 /**
  * Earlier events of a key one fan-out call takes first, at most: one fan-out message's worth. An
@@ -79,10 +90,15 @@ export class LaneBook {
    * has already moved on is kept: two fan-outs may bring the same tails over at once.
    */
   seed(keys: string[], tails: LaneTail[]) {
-    const upsert =
-      "INSERT OR IGNORE INTO lanes (ordering_key, endpoint_id, last_n, last_delivery_id, epoch) VALUES (?, ?, ?, ?, ?)";
-    for (const t of tails) this.write(upsert, t.key, t.endpointId, t.n, t.last, t.epoch);
-    for (const key of keys) this.write(upsert, key, SEEDED, 0, null, 0);
+    const rows = new MultiRowInsert(
+      "INSERT OR IGNORE INTO lanes (ordering_key, endpoint_id, last_n, last_delivery_id, epoch)",
+      5,
+      "",
+      (query, params) => void this.write(query, ...params),
+    );
+    for (const t of tails) rows.add([t.key, t.endpointId, t.n, t.last, t.epoch]);
+    for (const key of keys) rows.add([key, SEEDED, 0, null, 0]);
+    rows.flush();
   }
 
   /** Every endpoint's tail of these keys in this shard. */
@@ -134,30 +150,32 @@ export class LaneBook {
     return new Map(rows.map((r) => [r.endpoint_id, { n: r.sequence, prev: r.sequence_prev, epoch: r.sequence_epoch }]));
   }
 
-  /** Events of these keys that wait for their first fan-out, in ingest order, at most `limit`. */
+  /**
+   * Events of these keys that wait for their first fan-out, in ingest order, at most `limit`: one
+   * indexed walk per key (its events in rowid order, no sort), merged.
+   */
   waiting(keys: string[], limit: number): string[] {
-    if (!keys.length) return [];
-    return this.sql
-      .exec<{ id: string }>(
-        `SELECT id FROM events WHERE fanned_out_at IS NULL AND ordering_key IN (SELECT value FROM json_each(?))
-         ORDER BY rowid LIMIT ?`,
-        asJson(keys),
-        limit,
-      )
-      .toArray()
+    const rows = keys.flatMap((key) =>
+      this.sql
+        .exec<{ id: string; r: number }>(
+          "SELECT id, rowid AS r FROM events WHERE fanned_out_at IS NULL AND ordering_key = ? ORDER BY rowid LIMIT ?",
+          key,
+          limit,
+        )
+        .toArray(),
+    );
+    return rows
+      .sort((a, b) => a.r - b.r)
+      .slice(0, limit)
       .map((r) => r.id);
   }
 
-  /** Of these keys, those with an event still waiting for its first fan-out. */
+  /** Of these keys, those with an event still waiting for its first fan-out (one indexed look each). */
   keysWaiting(keys: string[]): string[] {
-    if (!keys.length) return [];
-    return this.sql
-      .exec<{ k: string }>(
-        `SELECT DISTINCT ordering_key AS k FROM events
-         WHERE fanned_out_at IS NULL AND ordering_key IN (SELECT value FROM json_each(?))`,
-        asJson(keys),
-      )
-      .toArray()
-      .map((r) => r.k);
+    return keys.filter(
+      (key) =>
+        this.sql.exec("SELECT 1 FROM events WHERE fanned_out_at IS NULL AND ordering_key = ? LIMIT 1", key).toArray()
+          .length > 0,
+    );
   }
 }

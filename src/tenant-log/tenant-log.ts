@@ -65,7 +65,7 @@ import type {
 import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
 import { attemptDataPoint, writeDataPoints } from "./analytics";
 import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog, windowTotals } from "./metrics-query";
-import { newIdBeside, withPlacement } from "../db/ids";
+import { newIdBeside } from "../db/ids";
 import { MultiRowInsert } from "../lib/multi-row-insert";
 import { fanoutMessage } from "../domain/queue-messages";
 import { FanoutSender } from "./fanout-sender";
@@ -81,12 +81,12 @@ import {
   SEGMENT_CLOSE_BYTES,
   segmentName,
   segmentOfId,
-  shardFor,
   shardsIn,
 } from "./segments";
 import { replayFilterOf, replayGroups, replayOrigin, type ReplayFilter } from "./replay-query";
 import type { LaneContext, LaneLink, ReplayCount, ReplayPage } from "./types";
-import { LANE_CATCHUP_EVENTS, LANE_SEED_HOPS, LaneBook, type LaneTail } from "./lanes";
+import { LANE_CATCHUP_EVENTS, LANE_SEED_KEYS_PER_CALL, LaneBook, type LaneTail } from "./lanes";
+import { laneTailsBefore, type LaneTailsAnswer } from "./lane-seeding";
 
 const { events, deliveries, attempts, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
@@ -442,20 +442,12 @@ export class TenantLog extends DurableObject<Env> {
       filtered,
     );
     let handled = 0;
-    const taken = new Set<string>();
+    let caughtUp: EventRow[] = [];
     this.ctx.storage.transactionSync(() => {
-      const inserts = new MultiRowInsert(
-        insertHead(deliveries, DELIVERY_INSERT),
-        DELIVERY_INSERT.length,
-        "ON CONFLICT DO NOTHING",
-        (query, params) => void this.exec(query, ...params),
-      );
-      let written = 0;
-      for (const event of inOrder) {
-        if (taken.size > 0 && written >= FANOUT_DELIVERIES_PER_CALL) break;
-        taken.add(event.id);
-        written += this.fanOutEvent(event, "", endpoints, inserts, now);
-      }
+      const inserts = this.deliveryInserts();
+      const ahead = this.fanOutInOrder(inOrder, endpoints, inserts, now);
+      caughtUp = ahead.taken;
+      let written = ahead.written;
       for (const r of candidates) {
         // The deliveries bound is checked between events: one event's deliveries are written whole.
         if (handled > 0 && written >= FANOUT_DELIVERIES_PER_CALL) break;
@@ -478,8 +470,42 @@ export class TenantLog extends DurableObject<Env> {
       ),
     ];
     await this.armSweep(now);
-    const page = this.pendingPage(done, null);
+    // The earlier events of a key taken first are handed over with the rest, not left to their own message.
+    const asked = new Set(done.map((r) => r.eventId));
+    const extra = caughtUp.filter((e) => !asked.has(e.id)).map((e) => ({ eventId: e.id, origin: "" }));
+    const page = this.pendingPage([...done, ...extra], null);
     return { ...page, handled, deferred };
+  }
+
+  /** Delivery rows several per statement; a repeat (same event, endpoint and origin) is ignored. */
+  private deliveryInserts(): MultiRowInsert {
+    return new MultiRowInsert(
+      insertHead(deliveries, DELIVERY_INSERT),
+      DELIVERY_INSERT.length,
+      "ON CONFLICT DO NOTHING",
+      (query, params) => void this.exec(query, ...params),
+    );
+  }
+
+  /**
+   * First fan-outs of keyed events, in ingest order, while the call's deliveries stay under
+   * FANOUT_DELIVERIES_PER_CALL (at least one event, written whole). Answers the events taken
+   * and the deliveries written.
+   */
+  private fanOutInOrder(
+    waiting: EventRow[],
+    endpoints: RoutableEndpoint[],
+    inserts: MultiRowInsert,
+    now: number,
+  ): { taken: EventRow[]; written: number } {
+    const taken: EventRow[] = [];
+    let written = 0;
+    for (const event of waiting) {
+      if (taken.length > 0 && written >= FANOUT_DELIVERIES_PER_CALL) break;
+      taken.push(event);
+      written += this.fanOutEvent(event, "", endpoints, inserts, now);
+    }
+    return { taken, written };
   }
 
   /**
@@ -563,10 +589,11 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   /**
-   * Brings over from the segment before the lane tails of the keys this shard has not met yet
-   * (./lanes.ts). Answers the keys whose tails could not be had yet (the segment before still
-   * holds more of them than one call fans out): their events wait. NEEDS_LANES: the caller must
-   * say where the segments are (`lanes`), which only a fan-out that meets a new key needs.
+   * Brings over the lane tails of the keys this shard has not met yet from the segments before it
+   * (./lane-seeding.ts), at most LANE_SEED_KEYS_PER_CALL keys a call. Answers the keys whose tails
+   * could not be had yet (a segment before still holds more of them than one call fans out, or
+   * the call's key bound): their events wait. NEEDS_LANES: the caller must say where the segments
+   * are (`lanes`), which only a fan-out that meets a key new to a later segment needs.
    */
   private async seedLanes(
     keys: string[],
@@ -578,78 +605,79 @@ export class TenantLog extends DurableObject<Env> {
     const missing = this.lanes.unseeded(keys);
     if (!missing.length) return new Set();
     const n = segmentOfId(placedId);
-    const before = n - 1;
-    if (before >= 0 && !lanes) return NEEDS_LANES;
-    const unfinished = new Set<string>();
-    const tails: LaneTail[] = [];
-    if (lanes && before >= lanes.first && (lanes.hops ?? 0) < LANE_SEED_HOPS) {
-      const k = shardsIn(lanes.shards, before);
-      const byShard = new Map<number, string[]>();
-      for (const key of missing) byShard.set(shardFor(key, "", k), [...(byShard.get(shardFor(key, "", k)) ?? []), key]);
-      const next = { ...lanes, hops: (lanes.hops ?? 0) + 1 };
-      const answers = await Promise.all(
-        [...byShard].map(([j, part]) =>
-          this.env.TENANT_LOG.getByName(segmentName(lanes.logName, before, j)).laneTails(
-            part,
-            endpoints,
-            now,
-            before,
-            next,
-          ),
-        ),
-      );
-      for (const a of answers) {
-        tails.push(...a.tails);
-        for (const key of a.unfinished) unfinished.add(key);
-      }
-    }
+    if (n > 0 && !lanes) return NEEDS_LANES;
+    const now_ = missing.slice(0, LANE_SEED_KEYS_PER_CALL);
+    const unfinished = new Set(missing.slice(LANE_SEED_KEYS_PER_CALL));
+    const found = lanes && n > 0 ? await laneTailsBefore(this.env, lanes, n, now_, endpoints, now) : null;
+    for (const key of found?.unfinished ?? []) unfinished.add(key);
     this.ctx.storage.transactionSync(() =>
       this.lanes.seed(
-        missing.filter((k) => !unfinished.has(k)),
-        tails.filter((t) => !unfinished.has(t.key)),
+        now_.filter((k) => !unfinished.has(k)),
+        (found?.tails ?? []).filter((t) => !unfinished.has(t.key)),
       ),
     );
     return unfinished;
   }
 
   /**
-   * The lane tails of these keys in this segment shard, for the segment after it: first it fans
-   * out what it still holds of those keys (oldest first, one bounded call's worth), so the tails
-   * are final. Keys with more left than that come back as `unfinished`: the caller waits for them.
+   * For a later segment bringing lanes over (./lane-seeding.ts): the lane tails of these keys as
+   * this segment shard ends. With `seed` (the tails as the segment before ended), keys it has
+   * not met yet start from those; without, such keys are answered as `unseeded` (and as
+   * `holding` where events of them wait here), for the caller to look further back and come back.
+   * Before answering it fans out what waits here of the keys it answers (oldest first, one bounded
+   * call's worth), so their tails are final; keys with more left come back as `unfinished`. Keys
+   * met nowhere here pass a given seed through unwritten. Never calls another object.
    */
   async laneTails(
     keys: string[],
     endpoints: RoutableEndpoint[],
     now: number,
-    segment: number,
-    lanes: LaneContext,
-  ): Promise<{ tails: LaneTail[]; unfinished: string[] }> {
-    if (this.getMeta("dropped_at") !== null) return { tails: [], unfinished: [] };
-    const seeded = await this.seedLanes(keys, endpoints, now, lanes, withPlacement("evt_x", segment));
-    const unfinished = new Set(seeded === NEEDS_LANES ? keys : seeded);
-    const ready = keys.filter((k) => !unfinished.has(k));
-    const filtered = endpoints.some((e) => e.filter !== null && e.filter !== undefined);
-    const waiting = this.waitingInOrder(ready, new Map(), filtered);
-    let fannedOut = 0;
-    this.ctx.storage.transactionSync(() => {
-      const inserts = new MultiRowInsert(
-        insertHead(deliveries, DELIVERY_INSERT),
-        DELIVERY_INSERT.length,
-        "ON CONFLICT DO NOTHING",
-        (query, params) => void this.exec(query, ...params),
+    seed: LaneTail[] | null,
+  ): Promise<LaneTailsAnswer> {
+    if (this.getMeta("dropped_at") !== null) return { tails: [], unfinished: [], unseeded: [], holding: [] };
+    const waiting = new Set(this.lanes.keysWaiting(keys));
+    const unseeded = this.lanes.unseeded(keys);
+    const passThrough = seed === null ? [] : unseeded.filter((k) => !waiting.has(k));
+    if (seed === null && unseeded.length)
+      return {
+        ...(await this.laneTails(
+          keys.filter((k) => !unseeded.includes(k)),
+          endpoints,
+          now,
+          [],
+        )),
+        unseeded,
+        holding: unseeded.filter((k) => waiting.has(k)),
+      };
+    const toSeed = unseeded.filter((k) => waiting.has(k));
+    if (toSeed.length)
+      this.ctx.storage.transactionSync(() =>
+        this.lanes.seed(
+          toSeed,
+          (seed ?? []).filter((t) => toSeed.includes(t.key)),
+        ),
       );
-      let written = 0;
-      for (const event of waiting) {
-        if (fannedOut > 0 && written >= FANOUT_DELIVERIES_PER_CALL) break;
-        fannedOut++;
-        written += this.fanOutEvent(event, "", endpoints, inserts, now);
-      }
-      inserts.flush();
-    });
-    if (fannedOut) await this.armSweep(now);
+    const ready = keys.filter((k) => !passThrough.includes(k));
+    const filtered = endpoints.some((e) => e.filter !== null && e.filter !== undefined);
+    const queue = this.waitingInOrder(ready, new Map(), filtered);
+    let taken = 0;
+    if (queue.length) {
+      this.ctx.storage.transactionSync(() => {
+        const inserts = this.deliveryInserts();
+        taken = this.fanOutInOrder(queue, endpoints, inserts, now).taken.length;
+        inserts.flush();
+      });
+      await this.armSweep(now);
+    }
     // Keys with events still waiting here are not final yet.
-    for (const key of this.lanes.keysWaiting(ready)) unfinished.add(key);
-    return { tails: this.lanes.tails(keys.filter((k) => !unfinished.has(k))), unfinished: [...unfinished] };
+    const unfinished = taken ? this.lanes.keysWaiting(ready) : [];
+    const final = ready.filter((k) => !unfinished.includes(k));
+    return {
+      tails: [...this.lanes.tails(final), ...(seed ?? []).filter((t) => passThrough.includes(t.key))],
+      unfinished,
+      unseeded: [],
+      holding: [],
+    };
   }
 
   /**
@@ -662,10 +690,15 @@ export class TenantLog extends DurableObject<Env> {
     const meta = eventMeta(this.db, [d.eventId]).get(d.eventId);
     if (!meta) return null;
     const { bytes: _bytes, ...event } = meta;
+    // A manual retry goes out of its lane's turn: only another attempt says the lane got this far.
+    const inTurn = this.sql
+      .exec("SELECT 1 FROM attempts WHERE delivery_id = ? AND trigger != 'manual' LIMIT 1", d.id)
+      .toArray();
     return {
       id: d.id,
       status: d.status,
       attemptCount: d.attemptCount,
+      attemptedInTurn: inTurn.length > 0,
       place: d.sequence === null ? null : { n: d.sequence, prev: d.sequencePrev, epoch: d.sequenceEpoch ?? 0 },
       event: { ...event, payload: null },
     };

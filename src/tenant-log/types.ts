@@ -79,8 +79,6 @@ export interface LaneContext {
   /** The oldest segment kept: no segment before it is asked. */
   first: number;
   shards: ShardChanges;
-  /** Segments walked back so far (bounded by LANE_SEED_HOPS). */
-  hops?: number;
 }
 
 /** A delivery as a dispatcher fetches it when its lane waits for it (TenantLog.laneLink). */
@@ -88,6 +86,8 @@ export interface LaneLink {
   id: string;
   status: DeliveryStatus;
   attemptCount: number;
+  /** Whether it had an attempt in its lane's turn (any but a manual retry). */
+  attemptedInTurn: boolean;
   place: LanePlace | null;
   event: HandoffEvent;
 }
