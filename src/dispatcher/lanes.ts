@@ -26,7 +26,7 @@ export const LANE_GAP_WAIT_MS = 10_000;
  * far under the 1,000 a Durable Object invocation may make beside its attempts. A walk cut here
  * goes on from where it stopped in the next run (walk_from).
  */
-export const LANE_WALK_CALLS_PER_RUN = 50;
+const LANE_WALK_CALLS_PER_RUN = 50;
 
 /** How soon a lane whose walk did not finish (cut by the bound, or the log not answering) is walked again. */
 export const LANE_WALK_RETRY_MS = 1_000;
@@ -44,7 +44,7 @@ const LANES_PER_RUN = 20;
 const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
 
 /** Enqueues a delivery the walk found open in the log (as a scheduled hand-off of it would). */
-export type EnqueueFound = (link: LaneLink, key: string) => void;
+type EnqueueFound = (link: LaneLink, key: string) => void;
 
 /**
  * Walks the lanes that waited long enough, each back from its first numbered delivery along

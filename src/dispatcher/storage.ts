@@ -700,7 +700,7 @@ function addColumns(sql: Pick<SqlStorage, "exec">) {
 }
 
 /** A delivery this object let go: after an attempt in its turn, or withdrawn unsent (with the one before it in its lane). */
-export interface SettledHere {
+interface SettledHere {
   attempted: boolean;
   prev: string | null;
 }
