@@ -1,12 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { Timestamp, TimestampInput } from "../common";
-
-export const RecoverInput = z
-  .strictObject({
-    since: TimestampInput.openapi({ description: "Re-queue failed deliveries created at or after this." }),
-    until: TimestampInput.optional().openapi({ description: "…and at or before this (default now)." }),
-  })
-  .openapi("RecoverInput");
+import { Timestamp } from "../common";
 
 export const TaskSchema = z
   .object({
@@ -26,10 +19,3 @@ export const TaskSchema = z
     created_at: Timestamp,
   })
   .openapi("Task");
-
-export const ResendSchema = z
-  .object({
-    event_id: z.string(),
-    origin: z.string().openapi({ description: "Tags the deliveries this resend creates." }),
-  })
-  .openapi("Resend");
