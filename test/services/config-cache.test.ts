@@ -49,7 +49,7 @@ describe("config cache", () => {
     expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } })).status).toBe(202);
     expect((await api("DELETE", `/v1/tenants/${tenant}`)).status).toBe(204);
     expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } })).status).toBe(404);
-    // The id is free again once CONFIG_CACHE_TTL_S has passed (test/security/small-residuals.test.ts): moved, not waited for.
+    // The id is free again once CONFIG_CACHE_TTL_S has passed (test/security/key-and-port-edges.test.ts): moved, not waited for.
     await env.DB.prepare("UPDATE tenant_tombstones SET deleted_at = deleted_at - 60000 WHERE tenant_id = ?")
       .bind(tenant)
       .run();

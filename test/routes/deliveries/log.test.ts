@@ -1,8 +1,8 @@
 /** The delivery log: filters and cursor stability. */
 import { describe, expect, it } from "vitest";
-import { api } from "../helpers/api";
-import { ladder } from "../helpers/ladder";
-import { script, uniquePath } from "../helpers/receiver";
+import { api } from "../../helpers/api";
+import { ladder } from "../../helpers/ladder";
+import { script, uniquePath } from "../../helpers/receiver";
 
 async function ids(path: string) {
   const res = await api("GET", path);

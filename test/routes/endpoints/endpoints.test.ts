@@ -1,7 +1,7 @@
 /** Tenants, endpoints and API keys: the happy paths and their conflicts. */
 import { describe, expect, it } from "vitest";
-import { api, createEndpoint, createTenant, uniqueTenantId } from "../helpers/api";
-import { receiverUrl, uniquePath } from "../helpers/receiver";
+import { api, createEndpoint, createTenant, uniqueTenantId } from "../../helpers/api";
+import { receiverUrl, uniquePath } from "../../helpers/receiver";
 
 describe("tenants", () => {
   it("create (own id or generated), get, list, patch, delete", async () => {

@@ -1,7 +1,7 @@
 /** Payload filters through the API and the fan-out. */
 import { describe, expect, it } from "vitest";
-import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
-import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+import { api, createEndpoint, createTenant, eventually } from "../../helpers/api";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";
 
 describe("endpoint filters", () => {
   it("are validated at create and update (400 naming the bad part)", async () => {

@@ -10,16 +10,16 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
-import { dispatcherFor } from "../../src/dispatcher/client";
-import { serviceCtx } from "../../src/services/context";
-import { sendAttempt } from "../../src/attempts/send-attempt";
-import { resolveEndpoint } from "../../src/attempts/endpoint-snapshot";
-import { createEndpoint as createEndpointVerb, getEndpoint, updateEndpoint } from "../../src/services/endpoints";
-import { setTenantEnvironment } from "../../src/services/tenant-environment";
-import { testUrl } from "../../src/services/test-url";
-import { api, createEndpoint, createTenant, uniqueTenantId } from "../helpers/api";
-import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+import type { EndpointDispatcher } from "../../../src/dispatcher/endpoint-dispatcher";
+import { dispatcherFor } from "../../../src/dispatcher/client";
+import { serviceCtx } from "../../../src/services/context";
+import { sendAttempt } from "../../../src/attempts/send-attempt";
+import { resolveEndpoint } from "../../../src/attempts/endpoint-snapshot";
+import { createEndpoint as createEndpointVerb, getEndpoint, updateEndpoint } from "../../../src/services/endpoints";
+import { setTenantEnvironment } from "../../../src/services/tenant-environment";
+import { testUrl } from "../../../src/services/test-url";
+import { api, createEndpoint, createTenant, uniqueTenantId } from "../../helpers/api";
+import { receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";
 
 /** A deployment that allows only https but lets the test reach 127.0.0.1 (private allowed). */
 const httpsOnly = () => {

@@ -7,12 +7,12 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { env } from "cloudflare:workers";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../src/config";
-import { serviceCtx } from "../../src/services/context";
-import { revealSecret, rotated } from "../../src/services/endpoint-secrets";
-import { headerSecretIndex, liveSecrets } from "../../src/attempts/endpoint-snapshot";
-import { api, createEndpoint, createTenant } from "../helpers/api";
-import { receiverUrl, uniquePath, waitForReceived, type Received } from "../helpers/receiver";
+import { readConfig } from "../../../src/config";
+import { serviceCtx } from "../../../src/services/context";
+import { revealSecret, rotated } from "../../../src/services/endpoint-secrets";
+import { headerSecretIndex, liveSecrets } from "../../../src/attempts/endpoint-snapshot";
+import { api, createEndpoint, createTenant } from "../../helpers/api";
+import { receiverUrl, uniquePath, waitForReceived, type Received } from "../../helpers/receiver";
 
 const HEADER = "X-DocExtract-Signature";
 const hex = { scheme: "hmac-sha256-hex", header: HEADER, prefix: "" };

@@ -1,7 +1,7 @@
 /** The event-type catalog and schema validation at ingest. */
 import { describe, expect, it } from "vitest";
-import { api, createEndpoint, createTenant } from "../helpers/api";
-import { receiverUrl, uniquePath } from "../helpers/receiver";
+import { api, createEndpoint, createTenant } from "../../helpers/api";
+import { receiverUrl, uniquePath } from "../../helpers/receiver";
 
 let n = 0;
 const typeName = () => `cat${Date.now().toString(36)}${n++}.completed`;
@@ -122,7 +122,7 @@ describe("schema validation at ingest", () => {
     const ep = await createEndpoint(tenant, { url: receiverUrl(path) });
     const res = await api("POST", `/v1/tenants/${tenant}/endpoints/${ep.id}/test`, { body: { event_type: name } });
     expect(res.status).toBe(200);
-    const { received } = await import("../helpers/receiver");
+    const { received } = await import("../../helpers/receiver");
     const [got] = await received(path);
     expect(JSON.parse(got!.body)).toMatchObject({ type: name, data: { job_id: "example", pages: 9 } });
   });

@@ -1,8 +1,8 @@
 /** Ingest into the TenantLog: the 409 on a reused idempotency key, and concurrent repeats on one tenant. */
 import { describe, expect, it } from "vitest";
-import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
-import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
-import { logCount } from "../helpers/tenant-log";
+import { api, createEndpoint, createTenant, eventually } from "../../helpers/api";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";
+import { logCount } from "../../helpers/tenant-log";
 
 const post = (tenant: string, body: Record<string, unknown>, key?: string) =>
   api("POST", `/v1/tenants/${tenant}/events`, { body, ...(key ? { headers: { "Idempotency-Key": key } } : {}) });

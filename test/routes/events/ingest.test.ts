@@ -1,8 +1,8 @@
 /** Ingest: validation, idempotency, batch, size limit, read-after-write, listing. */
 import { describe, expect, it } from "vitest";
-import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
-import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
-import { logCount, logRows } from "../helpers/tenant-log";
+import { api, createEndpoint, createTenant, eventually } from "../../helpers/api";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";
+import { logCount, logRows } from "../../helpers/tenant-log";
 
 async function deliveriesOf(tenant: string, eventId: string) {
   return (await api("GET", `/v1/tenants/${tenant}/events/${eventId}/deliveries`)).body.data as { status: string }[];

@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
-import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
+import { api, createEndpoint, createTenant, eventually } from "../../helpers/api";
+import { receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";
 
 type Rows = Record<"d1" | "tenant_log" | "dispatcher", number>;
 

@@ -6,14 +6,14 @@
  */
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { LATENCY_BUCKETS_MS } from "../../src/domain/deliveries";
-import { escapeLabelValue, PrometheusText } from "../../src/lib/prometheus";
-import { api, createTenant, uniqueTenantId } from "../helpers/api";
-import { ladder } from "../helpers/ladder";
-import { workerWith } from "../helpers/portal";
-import { find, parsePrometheus } from "../helpers/prometheus";
-import { uniquePath } from "../helpers/receiver";
-import { logRows, tenantLogStub } from "../helpers/tenant-log";
+import { LATENCY_BUCKETS_MS } from "../../../src/domain/deliveries";
+import { escapeLabelValue, PrometheusText } from "../../../src/lib/prometheus";
+import { api, createTenant, uniqueTenantId } from "../../helpers/api";
+import { ladder } from "../../helpers/ladder";
+import { workerWith } from "../../helpers/portal";
+import { find, parsePrometheus } from "../../helpers/prometheus";
+import { uniquePath } from "../../helpers/receiver";
+import { logRows, tenantLogStub } from "../../helpers/tenant-log";
 
 async function scrape(query = "") {
   const res = await api("GET", `/metrics${query}`);

@@ -1,16 +1,16 @@
 /** Stats against a known set of attempts. */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { LATENCY_BUCKETS_MS } from "../../src/domain/deliveries";
-import { MultiRowInsert } from "../../src/lib/multi-row-insert";
-import { STATS_ENDPOINTS_PER_CALL } from "../../src/tenant-log/client";
-import type { TenantLog } from "../../src/tenant-log/tenant-log";
-import { percentile } from "../../src/services/stats";
-import { latencyBucket } from "../../src/attempts/stats-rollup";
-import { api, createTenant } from "../helpers/api";
-import { ladder } from "../helpers/ladder";
-import { script, uniquePath } from "../helpers/receiver";
-import { tenantLogStub } from "../helpers/tenant-log";
+import { LATENCY_BUCKETS_MS } from "../../../src/domain/deliveries";
+import { MultiRowInsert } from "../../../src/lib/multi-row-insert";
+import { STATS_ENDPOINTS_PER_CALL } from "../../../src/tenant-log/client";
+import type { TenantLog } from "../../../src/tenant-log/tenant-log";
+import { percentile } from "../../../src/services/stats";
+import { latencyBucket } from "../../../src/attempts/stats-rollup";
+import { api, createTenant } from "../../helpers/api";
+import { ladder } from "../../helpers/ladder";
+import { script, uniquePath } from "../../helpers/receiver";
+import { tenantLogStub } from "../../helpers/tenant-log";
 
 describe("latency histogram", () => {
   it.each([
