@@ -42,7 +42,7 @@ describe("presets", () => {
     { policy: "rapid", lastAfterH: 1.2 },
     { policy: "doubling", lastAfterH: 2.6 },
     { policy: "extended", lastAfterH: 75.6 },
-  ])("$policy: last attempt after ~$lastAfterH h (SPEC table)", ({ policy, lastAfterH }) => {
+  ])("$policy: last attempt after ~$lastAfterH h (docs/contract.md table)", ({ policy, lastAfterH }) => {
     const total = baseDelaysMs(policy).reduce((a, b) => a + b, 0);
     expect(total / H).toBeCloseTo(lastAfterH, 1);
   });

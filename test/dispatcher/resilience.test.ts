@@ -145,7 +145,7 @@ describe("queues", () => {
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["o1", "o2", "o3"]);
     expect(result.retryMessages).toEqual([]);
-    // In the operator log of the tenant they are about (issue 20), no longer the one `_operator` log.
+    // In the operator log of the tenant they are about, not one `_operator` log for every tenant.
     const stored = await logRows<{ type: string; payload: string }>(
       operatorLogName(tenant),
       "SELECT type, payload FROM events WHERE payload LIKE ? ORDER BY id",

@@ -1,5 +1,5 @@
 /**
- * Bounded work per tenant (SPEC "Security": no tenant can slow or stop another). A tenant whose
+ * Bounded work per tenant (docs/contract.md "Security": no tenant can slow or stop another). A tenant whose
  * filters are catastrophic regexes and huge `$in` lists shares a queue batch with another tenant;
  * the other tenant's delivery must still arrive, and the poisoned batch must finish (acked).
  */

@@ -1,5 +1,5 @@
 /**
- * No delivery loops (SPEC "Security"): an endpoint may never point at this deployment itself —
+ * No delivery loops (docs/contract.md "Security"): an endpoint may never point at this deployment itself —
  * the host of PUBLIC_URL (http://edgehooks.test in vitest.config.ts), the host the request came
  * in on, and SELF_HOSTS — in any spelling, whatever ALLOW_PRIVATE_URLS says (it is true in the
  * tests). Refused with 400 at create/update; at attempt time nothing is sent (blocked_destination);

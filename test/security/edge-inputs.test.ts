@@ -1,6 +1,10 @@
 /**
- * The smaller holes of issue 13, finding 9: malformed percent-encoding in a path, CR/LF in a
- * signature prefix, mixed-case tenant ids in cursors, SSRF residuals, and the root key's strength.
+ * Inputs at the edges answer safely: malformed percent-encoding in a path is a 400 in the error
+ * envelope, never a 500; a signature prefix with control characters is refused (400 naming
+ * `signature.prefix`); tenant list cursors page through mixed-case ids in order and a cursor
+ * holding a bad id is 400; destinations in special-purpose address blocks or with odd spellings of
+ * a host are refused while those just outside stay allowed; and a weak root key authenticates
+ * nobody, even when presented exactly.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";

@@ -1,8 +1,8 @@
 /**
- * Small holes: test-url reaches only the web's ports unless private URLs are allowed; a key bound
- * to a tenant mints at most MAX_KEYS_PER_TENANT live keys there; a tenant deleted and re-created
- * with the same id never honours a key of its old incarnation, even one another isolate still
- * holds in its config cache.
+ * Keys and destinations at their edges: test-url reaches only the web's ports unless private URLs
+ * are allowed; a key bound to a tenant mints at most MAX_KEYS_PER_TENANT live keys there; a tenant
+ * deleted and re-created with the same id never honours a key of its old incarnation, even one
+ * another isolate still holds in its config cache.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";

@@ -1,10 +1,9 @@
 /**
- * Finding 6 of issue 13: nothing the pipeline hands over may be stranded. A recover whose hand-off
- * to the dispatcher fails, a fan-out whose deliveries were written but never handed over, and a
- * dead-lettered resend are all re-driven by the cron sweeper; operators can list and re-drive
- * dead letters by hand. The failing hand-off is the real dispatcher binding behind a wrapper that
- * refuses `enqueue`, as an overloaded or unreachable Durable Object would. (Each test failed on
- * the D1 data plane, where the sweep was runScheduled: rows marked before the hand-off, nothing re-driven.)
+ * Nothing the pipeline hands over is stranded: a recover whose hand-off to the dispatcher fails, a
+ * fan-out whose deliveries were written but never handed over, and a dead-lettered resend are all
+ * re-driven by the sweeper; operators can list and re-drive dead letters by hand. The failing
+ * hand-off is the real dispatcher binding behind a wrapper that refuses `enqueue`, as an overloaded
+ * or unreachable Durable Object would.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";

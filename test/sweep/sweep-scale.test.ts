@@ -1,10 +1,10 @@
 /**
- * A sweep over 5,000 tenants (issue 20): every tenant's half-done work (here an event whose
+ * A sweep over 5,000 tenants: every tenant's half-done work (here an event whose
  * fan-out never ran, as if the isolate died between the write and the queue send) is handed over,
  * and no invocation makes more subrequests than its named bound, under the platform's cap.
  * There is no invocation over all tenants: each TenantLog's alarm asks for its own tenant's sweep,
- * and the sweep queue's consumer takes SWEEPS_PER_INVOCATION of them per invocation.
- * (Seen failing first as a cron run over the 5,000: one invocation made 5,054 subrequests.)
+ * and the sweep queue's consumer takes SWEEPS_PER_INVOCATION of them per invocation (one cron run
+ * over all 5,000 would make about 5,000 subrequests in one invocation).
  *
  * Driven deterministically: the alarms run with runDurableObjectAlarm, and the queue messages they
  * and the sweeps send are kept by a counting env (test/helpers/subrequests.ts) and delivered to the

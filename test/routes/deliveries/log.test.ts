@@ -1,4 +1,8 @@
-/** The delivery log: filters and cursor stability. */
+/**
+ * The delivery log: every filter (endpoint, event, type, status, status-code class, channel, time
+ * window) returns exactly the matching deliveries, and cursor pages stay stable while new
+ * deliveries arrive.
+ */
 import { describe, expect, it } from "vitest";
 import { api } from "../../helpers/api";
 import { ladder } from "../../helpers/ladder";

@@ -1,4 +1,8 @@
-/** Payload filters through the API and the fan-out. */
+/**
+ * Endpoint payload filters: validated at create and update (400 naming the bad part), evaluated in
+ * the fan-out so only matching events are delivered, and answered by test-filter with whether an
+ * event would match and why.
+ */
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, eventually } from "../../helpers/api";
 import { received, receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";

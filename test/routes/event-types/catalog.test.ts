@@ -1,4 +1,10 @@
-/** The event-type catalog and schema validation at ingest. */
+/**
+ * The event-type catalog: types are created, read, listed, updated and deleted (a bad body is 400
+ * naming the field); a tenant-bound key may read the shared catalog but not change it. At ingest an
+ * event's data is checked against its type's JSON Schema (422 naming each failing path, each event
+ * of a batch on its own); a deprecated type still delivers and is flagged; and an endpoint's test
+ * sends the type's example when given no data.
+ */
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant } from "../../helpers/api";
 import { receiverUrl, uniquePath } from "../../helpers/receiver";

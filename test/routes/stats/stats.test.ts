@@ -1,4 +1,9 @@
-/** Stats against a known set of attempts. */
+/**
+ * Stats against a known set of attempts: latencies fall in their histogram buckets and percentiles
+ * are bucket upper bounds; endpoint and tenant stats count deliveries by outcome and attempts (a
+ * manual retry is one more attempt, not one more delivery); and a long window over many endpoints
+ * is answered in bounded calls and pages with the same figures, none missing.
+ */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { LATENCY_BUCKETS_MS } from "../../../src/domain/deliveries";
