@@ -6,7 +6,7 @@
  * tenants (`?cursor=` continues, `?tenant=` reads one). The root key, or an admin key bound to no
  * tenant: the numbers are the whole deployment's.
  */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { isOperator } from "../auth/guard";
 import { resolvePrincipal } from "../auth/principal";
 import { ApiError, badRequest } from "../errors";

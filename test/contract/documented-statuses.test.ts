@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { tenantLogFor } from "../../src/tenant-log/client";
 import { api, createEndpoint, ROOT_KEY } from "../helpers/api";
-import { makeFixture, validBody, type Fixture } from "../helpers/fixtures";
+import { type Fixture, makeFixture, validBody } from "../helpers/fixtures";
 import { receiverUrl, uniquePath } from "../helpers/receiver";
 
 type Op = {

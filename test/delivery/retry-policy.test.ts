@@ -1,14 +1,14 @@
-import { describe, it, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  RETRY_PRESETS,
-  RetryPolicySchema,
   baseDelaysMs,
+  type FailureKind,
   maxAttempts,
   nextRetryDelayMs,
   parseRetryAfter,
-  scheduleOf,
-  type FailureKind,
+  RETRY_PRESETS,
   type RetryPolicy,
+  RetryPolicySchema,
+  scheduleOf,
 } from "../../src/delivery/retry-policy";
 
 const S = 1000;

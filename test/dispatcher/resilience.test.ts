@@ -1,20 +1,20 @@
 /** Isolation between endpoints, restarts mid-ladder, double alarms, dead letters. */
 import {
+  createExecutionContext,
   createMessageBatch,
   evictDurableObject,
   getQueueResult,
-  createExecutionContext,
   runInDurableObject,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import worker from "../../src/index";
 import { describe, expect, it } from "vitest";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
+import worker from "../../src/index";
+import { operatorLogName } from "../../src/tenant-log/client";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder, TestClock } from "../helpers/ladder";
-import { receiverUrl, received, uniquePath, waitForReceived } from "../helpers/receiver";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
-import { operatorLogName } from "../../src/tenant-log/client";
 
 describe("a dead endpoint never slows a healthy one", () => {
   it("delivers everything to the healthy endpoint while the dead one's first attempt still hangs", async () => {

@@ -21,7 +21,14 @@ function importsValue(code: string): boolean {
       .split(",")
       .map((s) => s.trim())
       .filter((s) => s && !s.startsWith("type "));
-    if (valueNames.length || clause.replace(/\{[^}]*\}/, "").replace(/,/g, "").trim()) return true;
+    if (
+      valueNames.length ||
+      clause
+        .replace(/\{[^}]*\}/, "")
+        .replace(/,/g, "")
+        .trim()
+    )
+      return true;
   }
   return /^import\s+["']@hono\/zod-openapi["']/m.test(code);
 }

@@ -3,8 +3,9 @@
  * to it: Drizzle's message ("Failed query: ... params: ...") carries payloads, URLs that may hold
  * tokens and metadata. The real error handler, a real D1 failure (a duplicate primary key).
  */
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
 import { getDb } from "../../src/db/client";

@@ -5,8 +5,9 @@
  * tests). Refused with 400 at create/update; at attempt time nothing is sent (blocked_destination);
  * and a request made by a delivery cannot call the API, so no chain of deliveries feeds itself.
  */
-import { env } from "cloudflare:workers";
+
 import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { checkDestination } from "../../src/delivery/ssrf";
 import { api, createEndpoint, createTenant, ROOT_KEY } from "../helpers/api";

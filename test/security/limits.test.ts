@@ -4,8 +4,9 @@
  * MAX_ENDPOINTS_PER_TENANT answers 409, and test / retry / resend / recover are rate-limited per
  * tenant (429 with Retry-After), as are failed authentications per client.
  */
-import { env } from "cloudflare:workers";
+
 import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, ROOT_KEY } from "../helpers/api";
 import { receiverUrl } from "../helpers/receiver";

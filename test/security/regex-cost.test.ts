@@ -7,10 +7,10 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { FilterBudget, FILTER_BUDGET_PER_FILTER, matchesFilter, validateFilter } from "../../src/delivery/filter";
+import { FILTER_BUDGET_PER_FILTER, FilterBudget, matchesFilter, validateFilter } from "../../src/delivery/filter";
 import { compileRegex, MAX_REGEX_PROGRAM, regexUnits } from "../../src/delivery/linear-regex";
 import { api, createEndpoint, createTenant } from "../helpers/api";
-import { receiverUrl, received, uniquePath, waitForReceived } from "../helpers/receiver";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
 
 /** A pattern of 27 alternatives of a 1,000-count repeat, 458 characters. */

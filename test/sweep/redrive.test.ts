@@ -15,7 +15,7 @@ import { fanOut } from "../../src/services/events/fanout";
 import { recoverEndpoint } from "../../src/services/recover";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
-import { receiverUrl, received, script, uniquePath, waitForReceived } from "../helpers/receiver";
+import { received, receiverUrl, script, uniquePath, waitForReceived } from "../helpers/receiver";
 
 /** The env with a dispatcher namespace whose stubs refuse every hand-off. */
 function refusingHandOff(): Env {

@@ -27,7 +27,7 @@ import {
 } from "../../src/domain/sweep";
 import worker from "../../src/index";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
-import { countingEnv, type Counted } from "../helpers/subrequests";
+import { type Counted, countingEnv } from "../helpers/subrequests";
 import { logRows } from "../helpers/tenant-log";
 
 const TENANTS = 5_000;

@@ -1,5 +1,5 @@
 /** Acting on one delivery by hand: attempt it now, or cancel it while it is pending. */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse, tenantActionLimited } from "../../http/openapi";

@@ -1,5 +1,5 @@
 /** Recover: re-queue every failed delivery of one endpoint in a window, as a paced task. */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";

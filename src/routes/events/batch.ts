@@ -1,5 +1,5 @@
 /** POST up to 100 events: each item's shape checked here, judged and ingested by publishBatch, rendered in order. */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import { parseTraceparent } from "../../delivery/trace-context";
 import type { AppEnv } from "../../http/context";

@@ -1,5 +1,5 @@
 /** POST one event: validate, publish (catalog check, then the durable idempotent write), render. */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import { parseTraceparent } from "../../delivery/trace-context";
 import type { AppEnv } from "../../http/context";

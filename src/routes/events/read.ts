@@ -1,10 +1,10 @@
 /** The reads of a tenant's events: list them, get one with its data, list one's deliveries. */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import { notFound } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";
-import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
 import { deliveryView, listDeliveries } from "../../services/deliveries/query";
 import { eventView } from "../../services/events/view";
 import { cachedTenant } from "../../services/tenants";

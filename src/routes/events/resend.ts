@@ -1,5 +1,5 @@
 /** Resend: deliver an event again to every endpoint that matches it now. */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse, tenantActionLimited } from "../../http/openapi";

@@ -1,5 +1,5 @@
 /** Replays by filter: a plan first, then a paced task (read and cancelled at /v1/tasks, src/routes/tasks). */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";

@@ -1,5 +1,5 @@
 /** Tasks (a recover or a replay): read one's progress, or cancel it. */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize, principalTenant } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";

@@ -9,7 +9,7 @@ import type { TraceContext } from "../../delivery/trace-context";
 import { ApiError, type ErrorIssue } from "../../errors";
 import type { ServiceCtx } from "../context";
 import { validateAgainstCatalog } from "../event-types";
-import { idempotencyConflict, ingestEvent, ingestEvents, type IngestInput } from "./ingest";
+import { type IngestInput, idempotencyConflict, ingestEvent, ingestEvents } from "./ingest";
 import type { EventRow } from "./view";
 
 interface Published {

@@ -5,16 +5,17 @@
  * URLs globally (the receiver is http://127.0.0.1), so the stricter deployments are exercised
  * through the same verbs with a different Config, and the attempt through the real sender.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import type { EndpointDispatcher } from "../../../src/dispatcher/endpoint-dispatcher";
-import { dispatcherFor } from "../../../src/dispatcher/client";
-import { serviceCtx } from "../../../src/services/context";
-import { sendAttempt } from "../../../src/attempts/send-attempt";
 import { resolveEndpoint } from "../../../src/attempts/endpoint-snapshot";
+import { sendAttempt } from "../../../src/attempts/send-attempt";
+import { dispatcherFor } from "../../../src/dispatcher/client";
+import type { EndpointDispatcher } from "../../../src/dispatcher/endpoint-dispatcher";
+import { serviceCtx } from "../../../src/services/context";
 import { createEndpoint as createEndpointVerb, getEndpoint, updateEndpoint } from "../../../src/services/endpoints";
 import { setTenantEnvironment } from "../../../src/services/tenant-environment";
 import { testUrl } from "../../../src/services/test-url";

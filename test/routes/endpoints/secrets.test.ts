@@ -3,16 +3,17 @@
  * is checked by independent verifiers, the `standardwebhooks` library for `webhook-signature`
  * and Node's createHmac + timingSafeEqual exactly as the vendors' Express handlers do.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+
 import { env } from "cloudflare:workers";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import { headerSecretIndex, liveSecrets } from "../../../src/attempts/endpoint-snapshot";
 import { readConfig } from "../../../src/config";
 import { serviceCtx } from "../../../src/services/context";
 import { revealSecret, rotated } from "../../../src/services/endpoint-secrets";
-import { headerSecretIndex, liveSecrets } from "../../../src/attempts/endpoint-snapshot";
 import { api, createEndpoint, createTenant } from "../../helpers/api";
-import { receiverUrl, uniquePath, waitForReceived, type Received } from "../../helpers/receiver";
+import { type Received, receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";
 
 const HEADER = "X-DocExtract-Signature";
 const hex = { scheme: "hmac-sha256-hex", header: HEADER, prefix: "" };

@@ -6,12 +6,12 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { latencyBucket } from "../../../src/attempts/stats-rollup";
 import { LATENCY_BUCKETS_MS } from "../../../src/domain/deliveries";
 import { MultiRowInsert } from "../../../src/lib/multi-row-insert";
+import { percentile } from "../../../src/services/stats";
 import { STATS_ENDPOINTS_PER_CALL } from "../../../src/tenant-log/client";
 import type { TenantLog } from "../../../src/tenant-log/tenant-log";
-import { percentile } from "../../../src/services/stats";
-import { latencyBucket } from "../../../src/attempts/stats-rollup";
 import { api, createTenant } from "../../helpers/api";
 import { ladder } from "../../helpers/ladder";
 import { script, uniquePath } from "../../helpers/receiver";
