@@ -7,16 +7,16 @@
  * tenant: the numbers are the whole deployment's.
  */
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { isOperator } from "../auth/guard";
-import { resolvePrincipal } from "../auth/principal";
-import { ApiError, badRequest } from "../errors";
-import { assertNotThrottled, authClient, noteAuthFailure } from "../http/auth-throttle";
-import type { AppEnv } from "../http/context";
-import { apiRoute, errorResponse } from "../http/openapi";
-import { decodeCursor, encodeCursor } from "../http/pagination";
-import { scrapeMetrics } from "../services/metrics";
-import { renderMetrics } from "../services/metrics-render";
-import { TENANT_ID_PATTERN } from "./common";
+import { isOperator } from "../../auth/guard";
+import { resolvePrincipal } from "../../auth/principal";
+import { ApiError, badRequest } from "../../errors";
+import { assertNotThrottled, authClient, noteAuthFailure } from "../../http/auth-throttle";
+import type { AppEnv } from "../../http/context";
+import { apiRoute, errorResponse } from "../../http/openapi";
+import { decodeCursor, encodeCursor } from "../../http/pagination";
+import { scrapeMetrics } from "../../services/metrics";
+import { renderMetrics } from "../../services/metrics-render";
+import { TENANT_ID_PATTERN } from "../common";
 
 const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 

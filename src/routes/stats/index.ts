@@ -1,9 +1,9 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { authorize } from "../auth/guard";
-import type { AppEnv } from "../http/context";
-import { apiRoute, jsonResponse } from "../http/openapi";
-import { DEFAULT_STATS_WINDOW_MS, endpointStats, tenantStats } from "../services/stats";
-import { idParam, TenantIdParam, Timestamp, TimestampInput } from "./common";
+import { authorize } from "../../auth/guard";
+import type { AppEnv } from "../../http/context";
+import { apiRoute, jsonResponse } from "../../http/openapi";
+import { DEFAULT_STATS_WINDOW_MS, endpointStats, tenantStats } from "../../services/stats";
+import { idParam, TenantIdParam, Timestamp, TimestampInput } from "../common";
 
 const tags = ["Stats"];
 const Summary = {
