@@ -1,15 +1,12 @@
 /** The reads of a tenant's events: list them, get one with its data, list one's deliveries. */
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
-import { notFound } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";
 import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
-import { deliveryView, listDeliveries } from "../../services/deliveries/query";
+import { deliveryView } from "../../services/deliveries/query";
+import { getEvent, listEventDeliveries, listEvents } from "../../services/events/read";
 import { eventView } from "../../services/events/view";
-import { cachedTenant } from "../../services/tenants";
-import { logForId } from "../../tenant-log/client";
-import { listAcross, segmentsOf } from "../../tenant-log/log-segments";
 import { idParam, TenantIdParam, TimestampInput } from "../common";
 import { DeliverySchema } from "../deliveries/schema";
 import { EVENTS_PATH as base } from "./ingest";
@@ -43,20 +40,14 @@ export function registerEventReadRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
-      const ctx = c.var.services;
-      // The log reads are the hot read path: the tenant check goes through the config cache.
-      await cachedTenant(ctx, tenant_id);
-      const filters = {
+      const rows = await listEvents(c.var.services, tenant_id, {
         limit: q.limit,
         before: decodeCursor(q.cursor),
         type: q.type,
         channel: q.channel,
         since: q.since,
         until: q.until,
-      };
-      const rows = await listAcross(c.env, tenant_id, await segmentsOf(c.env, tenant_id), filters, "evt", (log, at) =>
-        log.listEvents({ ...filters, ...at }),
-      );
+      });
       const p = page(rows, q.limit);
       return c.json({ data: p.data.map((r) => eventView(r, { withData: true })), next_cursor: p.next_cursor }, 200);
     },
@@ -75,9 +66,7 @@ export function registerEventReadRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id, event_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
-      const row = await logForId(c.env, tenant_id, event_id).getEvent(event_id);
-      if (!row || row.tenantId !== tenant_id) throw notFound("event");
-      return c.json(eventView(row, { withData: true }), 200);
+      return c.json(eventView(await getEvent(c.var.services, tenant_id, event_id), { withData: true }), 200);
     },
   );
 
@@ -95,13 +84,9 @@ export function registerEventReadRoutes(app: OpenAPIHono<AppEnv>) {
       const { tenant_id, event_id } = c.req.valid("param");
       authorize(c, "read", tenant_id);
       const q = c.req.valid("query");
-      const ctx = c.var.services;
-      const exists = await logForId(c.env, tenant_id, event_id).getEvent(event_id);
-      if (!exists) throw notFound("event");
-      const rows = await listDeliveries(ctx, tenant_id, {
+      const rows = await listEventDeliveries(c.var.services, tenant_id, event_id, {
         limit: q.limit,
         before: decodeCursor(q.cursor),
-        eventId: event_id,
       });
       const p = page(rows, q.limit);
       return c.json({ data: p.data.map(deliveryView), next_cursor: p.next_cursor }, 200);

@@ -3,7 +3,6 @@ import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
-import { serviceCtx } from "../../services/context";
 import { replay } from "../../services/replays";
 import { TenantIdParam } from "../common";
 import { TaskSchema } from "../tasks/schema";
@@ -34,7 +33,7 @@ export function registerReplayRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const answer = await replay(serviceCtx(c.env), tenant_id, c.req.valid("json"));
+      const answer = await replay(c.var.services, tenant_id, c.req.valid("json"));
       return answer.dryRun ? c.json(answer.plan, 200) : c.json(answer.task, 202);
     },
   );

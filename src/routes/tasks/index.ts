@@ -3,7 +3,6 @@ import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize, principalTenant } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";
-import { serviceCtx } from "../../services/context";
 import { getTask } from "../../services/recover";
 import { cancelTask } from "../../services/tasks";
 import { idParam } from "../common";
@@ -43,7 +42,7 @@ export function registerTaskRoutes(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const principal = authorize(c, "admin");
-      return c.json(await cancelTask(serviceCtx(c.env), c.req.valid("param").task_id, principalTenant(principal)), 200);
+      return c.json(await cancelTask(c.var.services, c.req.valid("param").task_id, principalTenant(principal)), 200);
     },
   );
 }
