@@ -14,6 +14,7 @@ const OUTSIDE = /\bSPEC\b|DESIGN\.md|\/work\/shared/;
 const CITED = /docs\/([\w-]+\.md)(?: "([^"]+)")?/g;
 const HISTORY = /\b[Ii]ssue #?\d+|\b[Ff]inding #?\d+/;
 const TEST = join(ROOT, "test");
+const SCRIPT = /\.(tsx?|mjs)$/;
 
 /**
  * Test files that still cite an outside name, in folders other work is rewriting now. The test
@@ -27,11 +28,11 @@ const KNOWN = new Set([
   "portal/scope.test.ts",
 ]);
 
-function testFiles(dir: string = TEST): string[] {
+function scriptsUnder(dir: string = TEST): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
-    if (e.isDirectory()) return testFiles(p);
-    return /\.(tsx?|mjs)$/.test(e.name) ? [p] : [];
+    if (e.isDirectory()) return scriptsUnder(p);
+    return SCRIPT.test(e.name) ? [p] : [];
   });
 }
 
@@ -61,7 +62,7 @@ describe("citations", () => {
 
   it("no test file cites a document outside the repository, an issue or a finding", () => {
     const self = join(TEST, "node", "citations.test.ts");
-    const found = testFiles()
+    const found = scriptsUnder()
       .filter((abs) => abs !== self)
       .filter((abs) => {
         const text = readFileSync(abs, "utf8");
