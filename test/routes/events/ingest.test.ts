@@ -118,6 +118,22 @@ describe("batch ingest", () => {
     await waitForReceived(path, 2);
   });
 
+  it("a batch with no valid event is refused whole, naming each item's issues under events.<index>", async () => {
+    const tenant = await createTenant();
+    const res = await api("POST", `/v1/tenants/${tenant}/events/batch`, {
+      body: { events: [{ type: "bad type", data: 1 }, "nope", { type: "a.b", data: 1, extra: true }] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("bad_request");
+    expect(res.body.error.message).toBe("no valid event in the batch");
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual([
+      "events.0.type",
+      "events.1",
+      "events.2.extra",
+    ]);
+    expect(await logCount(tenant, "events")).toBe(0);
+  });
+
   it.each([
     [{ events: [] }],
     [{ events: Array(101).fill({ type: "a.b", data: {} }) }],
