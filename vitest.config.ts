@@ -32,13 +32,13 @@ const FRESH_DATABASE = [
   // does not hold would fill its batches.
   "test/security/encryption.test.ts",
   // A scrape pages through every tenant, two at a time in this test.
-  "test/operator/operator-metrics.test.ts",
+  "test/routes/metrics/operator-metrics.test.ts",
   // 900 deliveries in its 10 s wait: retries other files left running in a shared workerd slow it.
   "test/tenant-log/footprint.test.ts",
   // The reseal pass's cursor walks every endpoint row, like encryption.test.ts.
   "test/security/reseal.test.ts",
   // 5,000 tenants in D1 and 5,000 logs: every file after it would page through them.
-  "test/operator/sweep-scale.test.ts",
+  "test/sweep/sweep-scale.test.ts",
   // 100,000 held deliveries in one dispatcher and one log.
   "test/dispatcher/bounded.test.ts",
   // Both provoke 429s of the 3-per-10 s STRICT_INGEST_LIMITER: sharing its window, one's requests

@@ -4,9 +4,9 @@
  * .d.ts). It only names types: the classes it imports are wiring, not a dependency of the code.
  */
 import type { EndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
-import type { TenantLog } from "./tenant-log/tenant-log";
 import type { EventsMessage } from "./domain/queue-messages";
 import type { SweepMessage } from "./domain/sweep";
+import type { TenantLog } from "./tenant-log/tenant-log";
 
 /** Bindings and secrets of the Worker, as declared in wrangler.toml. */
 declare global {

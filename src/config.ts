@@ -1,5 +1,5 @@
 import { setLogLevel } from "./lib/log";
-import { portalSettings, type PortalSettings } from "./lib/portal-settings";
+import { type PortalSettings, portalSettings } from "./lib/portal-settings";
 
 /** Configuration parsed once from the environment; everything downstream reads this, not raw vars. */
 export interface Config {

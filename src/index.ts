@@ -2,10 +2,8 @@
 import { env } from "cloudflare:workers";
 import { createApp } from "./app";
 import { readConfig } from "./config";
-import { queueHandler } from "./queue/handler";
-import { runScheduled } from "./jobs/scheduled";
 import { EndpointDispatcher as PlainEndpointDispatcher } from "./dispatcher/endpoint-dispatcher";
-import { TenantLog as PlainTenantLog } from "./tenant-log/tenant-log";
+import { runScheduled } from "./jobs/scheduled";
 import {
   type BindingKinds,
   checkedDurableObject,
@@ -14,6 +12,8 @@ import {
   inInvocation,
   platformLimitsEnforced,
 } from "./lib/platform-limits";
+import { queueHandler } from "./queue/handler";
+import { TenantLog as PlainTenantLog } from "./tenant-log/tenant-log";
 
 const app = createApp();
 

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterAll } from "vitest";
 import { readConfig } from "../src/config";
 import { checkDestination } from "../src/delivery/ssrf";
-import { largestSeen, type LimitReport } from "../src/lib/platform-limits";
+import { type LimitReport, largestSeen } from "../src/lib/platform-limits";
 import { selfHosts } from "../src/lib/self-hosts";
 import { receiverUrl } from "./helpers/receiver";
 

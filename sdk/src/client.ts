@@ -5,7 +5,7 @@
  */
 import createClient, { type Client } from "openapi-fetch";
 import { EdgehooksError } from "./errors.js";
-import { paginate, type Page } from "./paginate.js";
+import { type Page, paginate } from "./paginate.js";
 import type { components, operations, paths } from "./schema.gen.js";
 
 export type Schemas = components["schemas"];

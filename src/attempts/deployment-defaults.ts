@@ -4,10 +4,10 @@
  * and `DEFAULT_RETRY_POLICY` (a preset name or a JSON `{"schedule_s":[...]}`). They are read at
  * use, not copied into rows, so changing the var moves every endpoint still on the default.
  */
-import { RetryPolicySchema, type RetryPolicy } from "../delivery/retry-policy";
+import { type RetryPolicy, RetryPolicySchema } from "../delivery/retry-policy";
 import type { SignatureProfile } from "../delivery/sign";
-import { log } from "../lib/log";
 import { SignatureProfileSchema } from "../domain/endpoint-rules";
+import { log } from "../lib/log";
 
 export interface DeploymentDefaults {
   signature: SignatureProfile;

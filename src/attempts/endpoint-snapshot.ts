@@ -2,12 +2,13 @@
  * The endpoint as the dispatcher sees it. The snapshot travels to the Durable Object with its
  * secrets still encrypted; `resolveEndpoint` decrypts them in memory right before signing.
  */
-import { decryptJson, fieldContext } from "../lib/crypto";
-import { deploymentDefaults } from "./deployment-defaults";
+
 import type { endpoints } from "../db/schema";
+import type { EnvelopeKind } from "../delivery/envelope";
 import type { RetryPolicy } from "../delivery/retry-policy";
 import type { SignatureProfile } from "../delivery/sign";
-import type { EnvelopeKind } from "../delivery/envelope";
+import { decryptJson, fieldContext } from "../lib/crypto";
+import { deploymentDefaults } from "./deployment-defaults";
 
 export type EndpointRow = typeof endpoints.$inferSelect;
 export type EndpointSnapshot = EndpointRow;

@@ -4,18 +4,18 @@
  * Shared by the dispatcher (scheduled/manual/recover attempts) and the endpoint test button.
  */
 import type { Config } from "../config";
+import { newIdBeside } from "../db/ids";
 import { classifyFetchError, classifyResponse } from "../delivery/classify";
 import { renderBody } from "../delivery/envelope";
 import type { FailureKind } from "../delivery/retry-policy";
 import { signatureHeaders } from "../delivery/sign";
 import { checkDestination, destinationRules } from "../delivery/ssrf";
 import type { AttemptError, AttemptTrigger } from "../domain/deliveries";
-import type { ResolvedEndpoint } from "./endpoint-snapshot";
-import { newIdBeside } from "../db/ids";
 import { selfHosts } from "../lib/self-hosts";
+import type { ConnectionSlots } from "./connection-slots";
+import type { ResolvedEndpoint } from "./endpoint-snapshot";
 import { MASK } from "./shown-headers";
 import { traceHeader } from "./trace-header";
-import type { ConnectionSlots } from "./connection-slots";
 
 const RESPONSE_BODY_LIMIT = 16 * 1024;
 

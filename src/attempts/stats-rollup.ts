@@ -2,8 +2,9 @@
  * Turns recorded outcomes into hourly roll-up increments (delivery_stats), written in the same
  * TenantLog transaction as the attempts: one upsert per endpoint-hour touched, never one per attempt.
  */
-import { LATENCY_BUCKETS_MS, STATUS_CLASSES, type StatusClass } from "../domain/deliveries";
+
 import { statusClass } from "../delivery/status-class";
+import { LATENCY_BUCKETS_MS, STATUS_CLASSES, type StatusClass } from "../domain/deliveries";
 import { valuesIn } from "../lib/table-insert";
 import type { DeliveryChange } from "./record";
 

@@ -9,12 +9,12 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { readConfig } from "../config";
 import { getDb } from "../db/client";
-import type { Scope } from "../domain/api-keys";
 import { apiKeys } from "../db/schema";
+import type { Scope } from "../domain/api-keys";
 import { digestEqual, sha256, toHex } from "../lib/crypto";
 import { API_KEY_CACHE_PREFIX, cached } from "../services/config-cache";
-import { rootKeyUsable } from "./root-key";
 import { findPortalSession, PORTAL_TOKEN_PREFIX } from "../services/portal-sessions";
+import { rootKeyUsable } from "./root-key";
 
 export type { Scope };
 

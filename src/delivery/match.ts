@@ -1,4 +1,4 @@
-import { matchesFilter, type EventFilterScope, type Filter } from "./filter";
+import { type EventFilterScope, type Filter, matchesFilter } from "./filter";
 
 // Which endpoints an event goes to: event-type patterns and channels. Used by fan-out for every
 // event × endpoint pair, so these are plain string checks with no allocation on the hot path.

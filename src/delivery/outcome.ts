@@ -6,7 +6,7 @@
  */
 import type { ReceiverDisableReason } from "../domain/endpoints";
 import { afterAttempt, type Health } from "./health";
-import { nextRetryDelayMs, parseRetryAfter, type FailureKind, type RetryPolicy } from "./retry-policy";
+import { type FailureKind, nextRetryDelayMs, parseRetryAfter, type RetryPolicy } from "./retry-policy";
 
 /**
  * `delivery.failing` is raised once, when this many attempts of a delivery have failed in a row

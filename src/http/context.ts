@@ -1,5 +1,5 @@
-import type { Config } from "../config";
 import type { Principal } from "../auth/principal";
+import type { Config } from "../config";
 import type { ServiceCtx } from "../services/context";
 
 /** Hono's typing for this app: the Worker's bindings and what middleware puts on the context. */

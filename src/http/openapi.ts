@@ -4,7 +4,7 @@
  * bearer scheme, each error status the route can answer (with its own description), `x-request-id`
  * on every answer and `Retry-After` on 429.
  */
-import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import { ERROR_STATUS } from "../errors";
 
 const ErrorSchema = z

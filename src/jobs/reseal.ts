@@ -16,12 +16,12 @@
  */
 import { and, count, eq, gt, isNotNull, like, notLike, or } from "drizzle-orm";
 import { endpointField, type SealedColumn } from "../attempts/endpoint-snapshot";
+import { nextVersion } from "../attempts/endpoint-status";
 import { getDb } from "../db/client";
 import { endpoints, jobCursors } from "../db/schema";
+import { pushSnapshot } from "../dispatcher/client";
 import { currentKey, decryptText, encryptText } from "../lib/crypto";
 import { errorFields, log } from "../lib/log";
-import { pushSnapshot } from "../dispatcher/client";
-import { nextVersion } from "../attempts/endpoint-status";
 
 /**
  * Rows one pass reads. A resealed row costs a D1 write and a Durable Object call: 200 rows stay

@@ -6,25 +6,26 @@
  * dispatchers); after max_retries the queue moves a message to the dead-letter queue, whose
  * consumer records it in its tenant's TenantLog.
  */
+
+import { eq } from "drizzle-orm";
 import { newId } from "../db/ids";
+import { tenants } from "../db/schema";
+import { OPERATOR_TENANT } from "../domain/operational";
+import {
+  EventsMessage,
+  type FanoutMessages,
+  MESSAGES_PER_SEND_BATCH,
+  type OperationalMessage,
+  splitOversizedFanout,
+  tenantNamedBy,
+} from "../domain/queue-messages";
 import { chunk } from "../lib/chunk";
 import { errorFields, log } from "../lib/log";
 import { type ServiceCtx, serviceCtx } from "../services/context";
 import { fanOutByTenant } from "../services/events/fanout";
-import { OPERATOR_TENANT } from "../domain/operational";
 import { storeQueuedOperational } from "../services/operational";
 import { addDeadLetters } from "../tenant-log/log-segments";
 import type { DeadLetterRow } from "../tenant-log/types";
-import { eq } from "drizzle-orm";
-import { tenants } from "../db/schema";
-import {
-  EventsMessage,
-  MESSAGES_PER_SEND_BATCH,
-  splitOversizedFanout,
-  tenantNamedBy,
-  type FanoutMessages,
-  type OperationalMessage,
-} from "../domain/queue-messages";
 
 const retryDelay = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8));
 

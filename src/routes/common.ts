@@ -1,6 +1,6 @@
 /** Path parameters and small schemas shared by several resources. */
 import { z } from "@hono/zod-openapi";
-import { idPattern, type IdPrefix } from "../db/ids";
+import { type IdPrefix, idPattern } from "../db/ids";
 import { MetadataSchema as MetadataRule } from "../domain/metadata";
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;

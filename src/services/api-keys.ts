@@ -1,9 +1,9 @@
 /** API keys: shown once at creation, stored as SHA-256 hashes, revocable (at once in this isolate, within CONFIG_CACHE_TTL_S in others). */
 import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
-import type { Scope } from "../domain/api-keys";
 import type { Db } from "../db/client";
 import { newId, randomToken } from "../db/ids";
 import { apiKeys } from "../db/schema";
+import type { Scope } from "../domain/api-keys";
 import { ApiError, notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { iso, isoOrNull } from "../lib/time";

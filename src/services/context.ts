@@ -1,5 +1,5 @@
-import { getDb, type Db } from "../db/client";
-import { readConfig, type Config } from "../config";
+import { type Config, readConfig } from "../config";
+import { type Db, getDb } from "../db/client";
 
 /** What every service verb needs: bindings, the database and parsed configuration. */
 export interface ServiceCtx {

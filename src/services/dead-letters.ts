@@ -7,14 +7,15 @@
  * stops at a bound. Queue first, mark after: a crash in between re-drives twice (fan-out is
  * idempotent) rather than never.
  */
+
+import { OPERATOR_TENANT } from "../domain/operational";
+import { EventsMessage, splitOversizedFanout } from "../domain/queue-messages";
 import { ApiError, notFound } from "../errors";
 import { iso } from "../lib/time";
-import { EventsMessage, splitOversizedFanout } from "../domain/queue-messages";
 import { bySegment, logForId, tenantLogFor } from "../tenant-log/client";
 import { listAcross, segmentsOf } from "../tenant-log/log-segments";
 import type { DeadLetterRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
-import { OPERATOR_TENANT } from "../domain/operational";
 import { getTenant } from "./tenants";
 
 export function deadLetterView(row: DeadLetterRow) {

@@ -4,7 +4,7 @@
  * actions (src/services/tenant-action-limit.ts): a read-only key may call it, and each call
  * evaluates up to one filter's budget over a body of up to 1 MiB.
  */
-import { matchesFilter, validateFilter, type Filter } from "../delivery/filter";
+import { type Filter, matchesFilter, validateFilter } from "../delivery/filter";
 import { matchesChannels, matchesEventType } from "../delivery/match";
 import { ApiError } from "../errors";
 import type { ServiceCtx } from "./context";

@@ -11,25 +11,25 @@
  * cannot both start from the same list and lose one another's secret.
  */
 import { and, eq } from "drizzle-orm";
-import { endpoints } from "../db/schema";
-import { generateSecret } from "../delivery/secret";
-import { ApiError, notFound } from "../errors";
-import { decryptJson, encryptJson } from "../lib/crypto";
-import type { ServiceCtx } from "./context";
 import { deploymentDefaults } from "../attempts/deployment-defaults";
 import {
+  type EndpointRow,
   endpointField,
   headerSecretIndex,
   liveSecrets,
-  type EndpointRow,
   type StoredSecret,
 } from "../attempts/endpoint-snapshot";
+import { nextVersion } from "../attempts/endpoint-status";
+import { endpoints } from "../db/schema";
+import { generateSecret } from "../delivery/secret";
+import type { SignatureProfile } from "../delivery/sign";
 import { pushSnapshot } from "../dispatcher/client";
+import { ApiError, notFound } from "../errors";
+import { decryptJson, encryptJson } from "../lib/crypto";
+import type { ServiceCtx } from "./context";
 import { getEndpoint } from "./endpoints";
 import { emitOperational } from "./operational";
 import { assertOwnSecret } from "./own-secret";
-import type { SignatureProfile } from "../delivery/sign";
-import { nextVersion } from "../attempts/endpoint-status";
 
 export const DEFAULT_GRACE_S = 86_400;
 export const MAX_GRACE_S = 604_800;

@@ -3,17 +3,18 @@
  * attempt. The event, delivery and attempt are recorded in the TenantLog so the log shows the test too.
  * Rate-limited per tenant here, so the API and the portal's button share one budget.
  */
+
+import { resolveEndpoint } from "../attempts/endpoint-snapshot";
+import { attemptRow } from "../attempts/record";
+import { sendAttempt } from "../attempts/send-attempt";
 import { newId } from "../db/ids";
 import { notFound } from "../errors";
-import { limitTenantAction } from "./tenant-action-limit";
 import { recordChanges } from "../tenant-log/client";
 import { insertTest } from "../tenant-log/log-segments";
 import type { ServiceCtx } from "./context";
-import { attemptRow } from "../attempts/record";
-import { sendAttempt } from "../attempts/send-attempt";
-import { resolveEndpoint } from "../attempts/endpoint-snapshot";
 import { getEndpoint } from "./endpoints";
 import { exampleOf } from "./event-types";
+import { limitTenantAction } from "./tenant-action-limit";
 import { cachedTenant, tenantRef } from "./tenants";
 
 export const TEST_EVENT_TYPE = "webhook.test";

@@ -4,29 +4,29 @@
  * its own `endpoint.*` operational events, so a route, a portal handler or a job only calls it.
  */
 import { and, count, desc, eq, lt, type SQL } from "drizzle-orm";
+import { type DeploymentDefaults, deploymentDefaults } from "../attempts/deployment-defaults";
+import { type EndpointRow, endpointField, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
+import { nextVersion, statusColumns, writeEndpointStatus } from "../attempts/endpoint-status";
 import { newId } from "../db/ids";
 import { endpoints } from "../db/schema";
-import type { TenantEnvironment } from "../domain/tenants";
 import { matchesEventType } from "../delivery/match";
 import type { RetryPolicy } from "../delivery/retry-policy";
 import { generateSecret } from "../delivery/secret";
 import type { SignatureProfile } from "../delivery/sign";
 import { checkDestination, destinationRules } from "../delivery/ssrf";
+import { forgetEndpoints, pushSnapshot } from "../dispatcher/client";
+import type { DisabledReason, EndpointStatus } from "../domain/endpoints";
+import type { OperationalEvent } from "../domain/operational";
+import type { TenantEnvironment } from "../domain/tenants";
 import { ApiError, notFound } from "../errors";
+import { decryptJson, encryptJson } from "../lib/crypto";
 import { selfHosts } from "../lib/self-hosts";
 import { iso } from "../lib/time";
-import { decryptJson, encryptJson } from "../lib/crypto";
-import type { CreateEndpoint, UpdateEndpoint } from "./endpoint-input";
 import type { ServiceCtx } from "./context";
-import { deploymentDefaults, type DeploymentDefaults } from "../attempts/deployment-defaults";
-import { endpointField, type EndpointRow, type SealedColumn, type StoredSecret } from "../attempts/endpoint-snapshot";
-import { nextVersion, statusColumns, writeEndpointStatus } from "../attempts/endpoint-status";
-import type { DisabledReason, EndpointStatus } from "../domain/endpoints";
-import { forgetEndpoints, pushSnapshot } from "../dispatcher/client";
-import type { OperationalEvent } from "../domain/operational";
+import type { CreateEndpoint, UpdateEndpoint } from "./endpoint-input";
+import { assertUrlShareQuota } from "./endpoint-url-share";
 import { emitOperational } from "./operational";
 import { assertOwnSecret } from "./own-secret";
-import { assertUrlShareQuota } from "./endpoint-url-share";
 import { getTenant, tenantEnvironment } from "./tenants";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;

@@ -4,13 +4,13 @@
  * ingest does not read the catalog from D1 on every event; this isolate's cache is dropped on
  * every change, other isolates see a change within CATALOG_TTL_MS.
  */
-import { Validator, type OutputUnit, type Schema } from "@cfworker/json-schema";
+import { type OutputUnit, type Schema, Validator } from "@cfworker/json-schema";
 import { asc, eq, gt } from "drizzle-orm";
 import { eventTypes } from "../db/schema";
 import { patternMessage, prepareSchema } from "../delivery/schema-cost";
-import { ApiError, notFound, type ErrorIssue } from "../errors";
-import { iso } from "../lib/time";
+import { ApiError, type ErrorIssue, notFound } from "../errors";
 import { log } from "../lib/log";
+import { iso } from "../lib/time";
 import type { ServiceCtx } from "./context";
 
 const CATALOG_TTL_MS = 30_000;

@@ -4,8 +4,7 @@
  * bookkeeping, and the per-isolate rows-written counters the bench reads. Families are rendered
  * one after the other (the format wants every sample of a family together).
  */
-import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
-import { STATUS_CLASSES } from "../domain/deliveries";
+import { LATENCY_BUCKETS_MS, STATUS_CLASSES } from "../domain/deliveries";
 import { PrometheusText } from "../lib/prometheus";
 import { alarmRowsWritten, ROW_STORES, retentionRowsWritten, rowsWritten } from "../lib/row-usage";
 import { BACKLOG_STATES, type Scrape } from "./metrics";

@@ -6,16 +6,17 @@
  * work is bounded: a scrape reads at most `metricsMaxTenants` tenants and answers a cursor for the
  * rest. Durable numbers only: nothing here is per isolate but the rows-written family.
  */
-import { IDS_PER_IN_LIST } from "../lib/platform-limits";
+
 import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { endpoints, tenants } from "../db/schema";
+import { dispatcherFor } from "../dispatcher/client";
 import { chunk } from "../lib/chunk";
 import { errorFields, log } from "../lib/log";
+import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { metricsAcross } from "../tenant-log/log-segments";
 import { parseShardChanges, type SegmentRange } from "../tenant-log/segments";
 import type { TenantMetrics } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
-import { dispatcherFor } from "../dispatcher/client";
 import { getTenant } from "./tenants";
 
 /** Dispatchers asked about their breaker per scrape; beyond it the backlog keeps its status and is counted as unchecked. */

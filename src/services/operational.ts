@@ -14,12 +14,10 @@
  * that prefix. The data is the same: that tenant's own ids. A delivery of an alert raises no
  * further alert, so a failing alert endpoint cannot feed itself either.
  */
-import { IDS_PER_IN_LIST } from "../lib/platform-limits";
+
 import { and, inArray, like } from "drizzle-orm";
 import { endpoints } from "../db/schema";
 import { isReservedType, RESERVED_TYPE_PREFIX } from "../delivery/match";
-import { ApiError } from "../errors";
-import { chunk } from "../lib/chunk";
 import {
   EVENTS_PER_INGEST,
   emittable,
@@ -28,6 +26,9 @@ import {
   type OperationalType,
 } from "../domain/operational";
 import type { OperationalMessage } from "../domain/queue-messages";
+import { ApiError } from "../errors";
+import { chunk } from "../lib/chunk";
+import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { operatorLogName } from "../tenant-log/client";
 import type { ServiceCtx } from "./context";
 import { ingestEvents } from "./events/ingest";

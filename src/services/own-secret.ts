@@ -1,5 +1,5 @@
 /** Brought signing secrets: checked against the scheme the endpoint signs with, 400 naming `secret`. */
-import { secretProblem, type SecretScheme } from "../delivery/secret";
+import { type SecretScheme, secretProblem } from "../delivery/secret";
 import type { SignatureProfile } from "../delivery/sign";
 import { badRequest } from "../errors";
 

@@ -12,20 +12,20 @@
  * Starting one is rate-limited per tenant (API and portal alike); resuming one is not.
  */
 import { eq } from "drizzle-orm";
+import { type EndpointRow, snapshotOf } from "../attempts/endpoint-snapshot";
 import { newId } from "../db/ids";
 import { taskOwners } from "../db/schema";
+import { dispatcherFor } from "../dispatcher/client";
 import { ApiError, notFound } from "../errors";
-import { limitTenantAction } from "./tenant-action-limit";
-import { iso } from "../lib/time";
 import { errorFields, log } from "../lib/log";
+import { iso } from "../lib/time";
 import { endpointOwnerOf, tenantLogFor } from "../tenant-log/client";
 import { createTaskAcross, getTaskAcross, taskSegments } from "../tenant-log/log-segments";
 import type { TenantLog } from "../tenant-log/tenant-log";
 import type { TaskRow } from "../tenant-log/types";
 import type { ServiceCtx } from "./context";
-import { snapshotOf, type EndpointRow } from "../attempts/endpoint-snapshot";
-import { dispatcherFor } from "../dispatcher/client";
 import { getEndpoint } from "./endpoints";
+import { limitTenantAction } from "./tenant-action-limit";
 
 /** A single recover call handles at most this many deliveries; call again for the rest. */
 const MAX_RECOVER = 10_000;

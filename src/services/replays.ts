@@ -11,26 +11,26 @@
  * the work of any one invocation is bounded whatever the replay covers.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import { endpoints as endpointsTable, taskOwners } from "../db/schema";
+import type { EndpointRow } from "../attempts/endpoint-snapshot";
 import { newId } from "../db/ids";
+import { endpoints as endpointsTable, taskOwners } from "../db/schema";
 import { routableFilter } from "../delivery/filter";
 import type { RoutableEndpoint } from "../delivery/match";
+import type { StatusClass } from "../domain/deliveries";
+import { TASK_PAGE_SUBREQUESTS } from "../domain/sweep";
 import { ApiError, notFound } from "../errors";
 import { errorFields, log } from "../lib/log";
 import { iso } from "../lib/time";
-import type { ReplayFilter, ReplayMode, ReplayStatus } from "../tenant-log/replay-query";
 import { endpointOwnerOf, tenantLogFor } from "../tenant-log/client";
 import { taskSegments } from "../tenant-log/log-segments";
+import type { ReplayFilter, ReplayMode, ReplayStatus } from "../tenant-log/replay-query";
 import type { TenantLog } from "../tenant-log/tenant-log";
-import type { StatusClass } from "../domain/deliveries";
 import type { ReplayCount } from "../tenant-log/types";
-import type { EndpointRow } from "../attempts/endpoint-snapshot";
 import type { ServiceCtx } from "./context";
 import { activeEndpoints, handOff } from "./events/fanout";
-import { withdrawDeliveries } from "./task-withdraw";
 import { taskView } from "./recover";
+import { withdrawDeliveries } from "./task-withdraw";
 import { limitTenantAction } from "./tenant-action-limit";
-import { TASK_PAGE_SUBREQUESTS } from "../domain/sweep";
 import { getTenant } from "./tenants";
 
 const DAY = 24 * 3600_000;

@@ -3,14 +3,15 @@
  * the attempts. Latency percentiles come from a histogram, so they are reported as the upper
  * bound of the bucket the percentile falls in (25 ms, 50 ms, 100 ms … 25.6 s, then "over").
  */
+
+import { dispatcherFor } from "../dispatcher/client";
 import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
+import { chunk } from "../lib/chunk";
+import { iso } from "../lib/time";
 import { HOURLY_ENDPOINTS_PER_CALL } from "../tenant-log/client";
 import { hourlyAcross, statsAcross } from "../tenant-log/log-segments";
 import type { EndpointTotals, StatsRow } from "../tenant-log/types";
-import { chunk } from "../lib/chunk";
-import { iso } from "../lib/time";
 import type { ServiceCtx } from "./context";
-import { dispatcherFor } from "../dispatcher/client";
 import { getEndpoint } from "./endpoints";
 import { getTenant } from "./tenants";
 

@@ -5,13 +5,13 @@
  * copied onto the tenant's endpoints so every attempt re-checks it without a D1 read.
  */
 import { and, eq, like, ne } from "drizzle-orm";
+import { nextVersion } from "../attempts/endpoint-status";
 import { endpoints, tenants } from "../db/schema";
-import type { TenantEnvironment } from "../domain/tenants";
 import { destinationRules } from "../delivery/ssrf";
+import { pushSnapshot } from "../dispatcher/client";
+import type { TenantEnvironment } from "../domain/tenants";
 import { ApiError, notFound } from "../errors";
 import type { ServiceCtx } from "./context";
-import { pushSnapshot } from "../dispatcher/client";
-import { nextVersion } from "../attempts/endpoint-status";
 
 /**
  * Moves a tenant to `environment`. Leaving the sandbox while endpoints still use http:// (where

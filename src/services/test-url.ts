@@ -4,19 +4,20 @@
  * answered synchronously with the secret it signed with. Nothing is stored: there is no
  * endpoint to log it under. Rate-limited per tenant here, so the API and the portal share one budget.
  */
+
+import { deploymentDefaults } from "../attempts/deployment-defaults";
+import { sendAttempt } from "../attempts/send-attempt";
 import { newId } from "../db/ids";
+import { generateSecret } from "../delivery/secret";
 import { ApiError } from "../errors";
 import type { ServiceCtx } from "./context";
-import { sendAttempt } from "../attempts/send-attempt";
-import { deploymentDefaults } from "../attempts/deployment-defaults";
+import type { TestUrl } from "./endpoint-input";
 import { assertDestination, DEFAULT_TIMEOUT_MS } from "./endpoints";
 import { defaultTestData, TEST_EVENT_TYPE } from "./endpoints-test";
 import { exampleOf } from "./event-types";
-import { generateSecret } from "../delivery/secret";
 import { assertOwnSecret } from "./own-secret";
-import { tenantEnvironment } from "./tenants";
-import type { TestUrl } from "./endpoint-input";
 import { limitTenantAction } from "./tenant-action-limit";
+import { tenantEnvironment } from "./tenants";
 
 /**
  * The web's ports. test-url sends to a URL nobody has saved and answers the response excerpt, so

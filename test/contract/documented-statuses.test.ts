@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { tenantLogFor } from "../../src/tenant-log/client";
 import { api, createEndpoint, ROOT_KEY } from "../helpers/api";
-import { makeFixture, validBody, type Fixture } from "../helpers/fixtures";
+import { type Fixture, makeFixture, validBody } from "../helpers/fixtures";
 import { receiverUrl, uniquePath } from "../helpers/receiver";
 
 type Op = {
@@ -69,12 +69,12 @@ const PROVOKED_ELSEWHERE: Record<string, number[]> = {
   createEndpoint: [409],
   // MAX_ENDPOINTS_PER_URL endpoints on one URL first: test/security/amplification.test.ts.
   updateEndpoint: [409],
-  // Leaving the sandbox with http:// endpoints needs ALLOW_HTTP_URLS=false: test/vendors/sandbox-and-test-url.test.ts.
+  // Leaving the sandbox with http:// endpoints needs ALLOW_HTTP_URLS=false: test/routes/endpoints/sandbox-and-test-url.test.ts.
   updateTenant: [409],
-  // A compare-and-set lost 8 times in a row: the race itself is in test/vendors/own-secrets.test.ts.
+  // A compare-and-set lost 8 times in a row: the race itself is in test/routes/endpoints/secrets.test.ts.
   rotateEndpointSecret: [409],
   commitEndpointSecretRotation: [409],
-  // 50 live keys minted by a key bound to the tenant: test/security/small-residuals.test.ts.
+  // 50 live keys minted by a key bound to the tenant: test/security/key-and-port-edges.test.ts.
   createApiKey: [409],
 };
 

@@ -7,10 +7,10 @@
  */
 import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { tenantLogFor } from "../../src/tenant-log/client";
 import createClient from "openapi-fetch";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { paths } from "../../sdk/src/schema.gen";
+import { tenantLogFor } from "../../src/tenant-log/client";
 import { api, ROOT_KEY, uniqueTenantId } from "../helpers/api";
 import { receiverUrl, uniquePath } from "../helpers/receiver";
 

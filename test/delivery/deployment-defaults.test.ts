@@ -1,9 +1,9 @@
 /** DEFAULT_SIGNATURE and DEFAULT_RETRY_POLICY: parsed from the environment, used where an endpoint sets none. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { serviceCtx } from "../../src/services/context";
 import { BUILT_IN_DEFAULTS, deploymentDefaults } from "../../src/attempts/deployment-defaults";
 import { resolveEndpoint } from "../../src/attempts/endpoint-snapshot";
+import { serviceCtx } from "../../src/services/context";
 import { createEndpoint, endpointView } from "../../src/services/endpoints";
 import { api, createTenant } from "../helpers/api";
 

@@ -1,5 +1,5 @@
-import { describe, it, expect } from "vitest";
-import { renderBody, type EnvelopeEvent, type EnvelopeKind } from "../../src/delivery/envelope";
+import { describe, expect, it } from "vitest";
+import { type EnvelopeEvent, type EnvelopeKind, renderBody } from "../../src/delivery/envelope";
 
 const event: EnvelopeEvent = {
   id: "evt_01",

@@ -1,4 +1,4 @@
-import { describe, it, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EVENT_TYPE_PATTERN, matchesChannels, matchesEventType } from "../../src/delivery/match";
 
 describe("matchesEventType", () => {

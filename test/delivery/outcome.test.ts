@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { AUTO_DISABLE_AFTER_MS, BREAKER_THRESHOLD, HEALTHY, type Health } from "../../src/delivery/health";
 import {
+  type ClassifiedAttempt,
+  type DisableReason,
   decideOutcome,
   FAILING_SIGNAL_AFTER_FAILURES,
   mergeDisable,
-  type ClassifiedAttempt,
-  type DisableReason,
   type OutcomeInput,
 } from "../../src/delivery/outcome";
 

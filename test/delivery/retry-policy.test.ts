@@ -1,14 +1,14 @@
-import { describe, it, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  RETRY_PRESETS,
-  RetryPolicySchema,
   baseDelaysMs,
+  type FailureKind,
   maxAttempts,
   nextRetryDelayMs,
   parseRetryAfter,
-  scheduleOf,
-  type FailureKind,
+  RETRY_PRESETS,
   type RetryPolicy,
+  RetryPolicySchema,
+  scheduleOf,
 } from "../../src/delivery/retry-policy";
 
 const S = 1000;
@@ -42,7 +42,7 @@ describe("presets", () => {
     { policy: "rapid", lastAfterH: 1.2 },
     { policy: "doubling", lastAfterH: 2.6 },
     { policy: "extended", lastAfterH: 75.6 },
-  ])("$policy: last attempt after ~$lastAfterH h (SPEC table)", ({ policy, lastAfterH }) => {
+  ])("$policy: last attempt after ~$lastAfterH h (docs/contract.md table)", ({ policy, lastAfterH }) => {
     const total = baseDelaysMs(policy).reduce((a, b) => a + b, 0);
     expect(total / H).toBeCloseTo(lastAfterH, 1);
   });

@@ -1,4 +1,4 @@
-import { describe, it, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateSecret, secretProblem, standardKeyBytes } from "../../src/delivery/secret";
 
 describe("generateSecret", () => {

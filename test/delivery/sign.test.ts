@@ -1,8 +1,8 @@
-import { describe, it, expect } from "vitest";
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { keyCacheSize, signatureHeaders, signHex, signStandard, type SignatureProfile } from "../../src/delivery/sign";
+import { describe, expect, it } from "vitest";
 import { generateSecret } from "../../src/delivery/secret";
+import { keyCacheSize, type SignatureProfile, signatureHeaders, signHex, signStandard } from "../../src/delivery/sign";
 
 // The published Standard Webhooks test vector.
 const VECTOR = {

@@ -1,4 +1,4 @@
-import { describe, it, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkDestination, isPrivateAddress } from "../../src/delivery/ssrf";
 
 const strict = { allowHttp: false, allowPrivate: false };

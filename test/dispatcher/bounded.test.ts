@@ -7,12 +7,12 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { RECORD_CALL_MAX_BYTES } from "../../src/dispatcher/bounds";
 import { dispatcherFor } from "../../src/dispatcher/client";
-import { TenantLog } from "../../src/tenant-log/tenant-log";
+import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { serviceCtx } from "../../src/services/context";
 import { fanOut } from "../../src/services/events/fanout";
+import { TenantLog } from "../../src/tenant-log/tenant-log";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 import { receiverUrl, uniquePath } from "../helpers/receiver";

@@ -1,6 +1,6 @@
 /** Pacing and order: rate limit, in-flight cap, ordering lanes, deliver_at and expires_at. */
 import { describe, expect, it } from "vitest";
-import { ladder, CLOCK_AHEAD_MS } from "../helpers/ladder";
+import { CLOCK_AHEAD_MS, ladder } from "../helpers/ladder";
 import { script, uniquePath } from "../helpers/receiver";
 
 describe("pacing", () => {

@@ -1,7 +1,7 @@
 /**
  * Operational events: Edgehooks reports on itself to the endpoints of the `_operator` tenant. The
  * operator's copies live in the operator log of the tenant they are about, never in one log for
- * every tenant (issue 20).
+ * every tenant (so no single log grows with every tenant's alerts).
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,10 @@
-/** Recovery tools: manual retry, cancel, recover (a paced task) and resend. */
+/**
+ * Recovery by hand, through the dispatcher: a manual retry attempts a delivery now (a success marks
+ * it succeeded, a failure keeps its place on the ladder); cancel takes a pending delivery off the
+ * schedule for good; recover re-queues every failed delivery of a window as a task paced by the
+ * endpoint's rate limit, counts only deliveries whose event is still stored, and refuses a bad
+ * window or an unknown endpoint; resend makes a new delivery to every endpoint that matches now.
+ */
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder } from "../helpers/ladder";

@@ -1,20 +1,20 @@
 /** Isolation between endpoints, restarts mid-ladder, double alarms, dead letters. */
 import {
+  createExecutionContext,
   createMessageBatch,
   evictDurableObject,
   getQueueResult,
-  createExecutionContext,
   runInDurableObject,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import worker from "../../src/index";
 import { describe, expect, it } from "vitest";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
+import worker from "../../src/index";
+import { operatorLogName } from "../../src/tenant-log/client";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder, TestClock } from "../helpers/ladder";
-import { receiverUrl, received, uniquePath, waitForReceived } from "../helpers/receiver";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
-import { operatorLogName } from "../../src/tenant-log/client";
 
 describe("a dead endpoint never slows a healthy one", () => {
   it("delivers everything to the healthy endpoint while the dead one's first attempt still hangs", async () => {
@@ -145,7 +145,7 @@ describe("queues", () => {
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["o1", "o2", "o3"]);
     expect(result.retryMessages).toEqual([]);
-    // In the operator log of the tenant they are about (issue 20), no longer the one `_operator` log.
+    // In the operator log of the tenant they are about, not one `_operator` log for every tenant.
     const stored = await logRows<{ type: string; payload: string }>(
       operatorLogName(tenant),
       "SELECT type, payload FROM events WHERE payload LIKE ? ORDER BY id",

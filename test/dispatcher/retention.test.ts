@@ -3,10 +3,11 @@
  * the tenant's retention_days, or one scheduled (deliver_at) past it, is dropped and recorded
  * cancelled, instead of waiting in the object for years and being sent for a log that forgot it.
  */
-import { describe, expect, it } from "vitest";
-import { getEndpoint } from "../../src/services/endpoints";
-import { serviceCtx } from "../../src/services/context";
+
 import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { serviceCtx } from "../../src/services/context";
+import { getEndpoint } from "../../src/services/endpoints";
 import { api } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 

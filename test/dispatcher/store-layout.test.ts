@@ -3,14 +3,15 @@
  * previous version brought up to date with its rows, and a fan-out that runs again after a
  * delivery settled not sending it twice.
  */
-import { env } from "cloudflare:workers";
+
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { DISPATCHER_SCHEMA_VERSION, DispatcherStore } from "../../src/dispatcher/storage";
+import { serviceCtx } from "../../src/services/context";
 import { activeEndpoints, handOff } from "../../src/services/events/fanout";
 import { tenantLogFor } from "../../src/tenant-log/client";
-import { serviceCtx } from "../../src/services/context";
 import { ladder } from "../helpers/ladder";
 import { uniquePath } from "../helpers/receiver";
 

@@ -5,7 +5,7 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
-import { receiverUrl, uniquePath, waitForReceived, received } from "../helpers/receiver";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 
 describe("ingest → delivery", () => {
   it("delivers a posted event to every matching endpoint, signed, and logs the attempt", async () => {

@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { serviceCtx } from "../../src/services/context";
 import { fanOut } from "../../src/services/events/fanout";
 import { api } from "../helpers/api";
-import { PortalClient } from "../helpers/portal";
 import { ladder } from "../helpers/ladder";
+import { PortalClient } from "../helpers/portal";
 import { receiverUrl, script, uniquePath } from "../helpers/receiver";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -5,9 +5,9 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { dispatcherFor } from "../../src/dispatcher/client";
 import type { Clock } from "../../src/dispatcher/clock";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
-import { dispatcherFor } from "../../src/dispatcher/client";
 import { serviceCtx } from "../../src/services/context";
 import { fanOut } from "../../src/services/events/fanout";
 import { api, createEndpoint, createTenant } from "./api";

@@ -8,7 +8,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, ROOT, startService, type Service } from "./service";
+import { freePort, ROOT, type Service, startService } from "./service";
 
 const BIN = join(ROOT, "sdk", "bin", "edgehooks.mjs");
 let svc: Service;

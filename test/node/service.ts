@@ -3,7 +3,7 @@
  * dev) on a fresh state directory and the first free port of 8853..8859, in its own process group
  * so stopping it takes workerd along.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";

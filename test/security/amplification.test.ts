@@ -10,8 +10,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MAX_FANOUT_BYTES_PER_INGEST } from "../../src/services/events/fanout-quota";
 import { MAX_ENDPOINTS_PER_URL } from "../../src/services/endpoint-url-share";
+import { MAX_FANOUT_BYTES_PER_INGEST } from "../../src/services/events/fanout-quota";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receiverUrl, uniquePath } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";

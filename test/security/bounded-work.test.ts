@@ -1,26 +1,26 @@
 /**
- * Bounded work per tenant (SPEC "Security": no tenant can slow or stop another). A tenant whose
+ * Bounded work per tenant (docs/contract.md "Security": no tenant can slow or stop another). A tenant whose
  * filters are catastrophic regexes and huge `$in` lists shares a queue batch with another tenant;
  * the other tenant's delivery must still arrive, and the poisoned batch must finish (acked).
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import type { RE2JS } from "re2js";
+import { describe, expect, it } from "vitest";
 import {
   eventFilterScope,
-  FilterBudget,
   FILTER_BUDGET_PER_EVENT,
-  matchesFilter,
+  FilterBudget,
   MAX_REGEX_INPUT,
+  matchesFilter,
   validateFilter,
 } from "../../src/delivery/filter";
 import { compileRegex, regexUnits } from "../../src/delivery/linear-regex";
+import worker from "../../src/index";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
-import { CATASTROPHIC, EVIL_INPUT } from "../helpers/tenant-work";
 import { logRows } from "../helpers/tenant-log";
+import { CATASTROPHIC, EVIL_INPUT } from "../helpers/tenant-work";
 
 describe("a poisoned tenant next to a healthy one", () => {
   it("catastrophic $regex filters and huge $in lists in one queue batch never hold back the other tenant", async () => {

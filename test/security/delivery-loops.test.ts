@@ -1,12 +1,13 @@
 /**
- * No delivery loops (SPEC "Security"): an endpoint may never point at this deployment itself —
+ * No delivery loops (docs/contract.md "Security"): an endpoint may never point at this deployment itself —
  * the host of PUBLIC_URL (http://edgehooks.test in vitest.config.ts), the host the request came
  * in on, and SELF_HOSTS — in any spelling, whatever ALLOW_PRIVATE_URLS says (it is true in the
  * tests). Refused with 400 at create/update; at attempt time nothing is sent (blocked_destination);
  * and a request made by a delivery cannot call the API, so no chain of deliveries feeds itself.
  */
-import { env } from "cloudflare:workers";
+
 import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { checkDestination } from "../../src/delivery/ssrf";
 import { api, createEndpoint, createTenant, ROOT_KEY } from "../helpers/api";

@@ -1,5 +1,5 @@
 /**
- * Encryption at rest (issue 13, finding 8): each ciphertext is bound to its row and field (AES-GCM
+ * Encryption at rest: each ciphertext is bound to its row and field (AES-GCM
  * associated data), so a ciphertext moved to another endpoint or another column does not open;
  * ENCRYPTION_KEY can be rotated with the old key in ENCRYPTION_KEYS_OLD still decrypting, the
  * cron's reseal pass re-encrypts under the new key, and v1 ciphertexts (no associated data,

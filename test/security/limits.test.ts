@@ -1,11 +1,12 @@
 /**
- * Limits and quotas (SPEC "Security"): every request body is bounded before it is parsed (1 MiB
+ * Limits and quotas (docs/contract.md "Security"): every request body is bounded before it is parsed (1 MiB
  * for ingest and tests, 256 KiB elsewhere: 413), JSON nested deeper than 64 levels is 400,
  * MAX_ENDPOINTS_PER_TENANT answers 409, and test / retry / resend / recover are rate-limited per
  * tenant (429 with Retry-After), as are failed authentications per client.
  */
-import { env } from "cloudflare:workers";
+
 import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, ROOT_KEY } from "../helpers/api";
 import { receiverUrl } from "../helpers/receiver";

@@ -6,6 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
+import worker, { TenantLog } from "../../src/index";
 import {
   ANALYTICS_POINTS_PER_INVOCATION,
   checkedDataset,
@@ -29,7 +30,6 @@ import {
   utf8Bytes,
   writtenRowBytes,
 } from "../../src/lib/platform-limits";
-import worker, { TenantLog } from "../../src/index";
 import { TenantLog as PlainTenantLog } from "../../src/tenant-log/tenant-log";
 import { uniqueTenantId } from "../helpers/api";
 

@@ -7,13 +7,13 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { FilterBudget, FILTER_BUDGET_PER_FILTER, matchesFilter, validateFilter } from "../../src/delivery/filter";
+import { FILTER_BUDGET_PER_FILTER, FilterBudget, matchesFilter, validateFilter } from "../../src/delivery/filter";
 import { compileRegex, MAX_REGEX_PROGRAM, regexUnits } from "../../src/delivery/linear-regex";
 import { api, createEndpoint, createTenant } from "../helpers/api";
-import { receiverUrl, received, uniquePath, waitForReceived } from "../helpers/receiver";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
 
-/** The finding's pattern: 27 alternatives of a 1,000-count repeat, 458 characters. */
+/** A pattern of 27 alternatives of a 1,000-count repeat, 458 characters. */
 const HUGE = Array.from({ length: 27 }, (_, i) => `[a-${String.fromCharCode(99 + (i % 20))}]{1000}[0-9]`).join("|");
 /** Legal (~100 instructions), and too dear for a 16 KiB string: ~1.7 million units against 262,144. */
 const DEAR = "[a-c]{100}[0-9]";

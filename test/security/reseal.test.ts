@@ -7,8 +7,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { dispatcherFor } from "../../src/dispatcher/client";
+import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { resealEndpoints } from "../../src/jobs/reseal";
 import { decryptText, encryptText, fieldContext } from "../../src/lib/crypto";
 import { api, createEndpoint, createTenant } from "../helpers/api";

@@ -1,5 +1,5 @@
 /**
- * Event-type schemas cost bounded work (SPEC "Security"): their patterns run on RE2 (linear
+ * Event-type schemas cost bounded work (docs/contract.md "Security"): their patterns run on RE2 (linear
  * time), each schema is compiled once per version, and schemas whose cost cannot be bounded
  * (quadratic uniqueItems, patternProperties on a backtracking engine, RE2-less syntax) are
  * refused with 400 at create and update.

@@ -3,17 +3,18 @@
  * and svix libraries for `standard`, and a vendor-docs style HMAC check for `hmac-sha256-hex` —
  * before, during and after a secret rotation.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
 import { describe, expect, it } from "vitest";
-import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { dispatcherFor } from "../../src/dispatcher/client";
+import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import { rotated } from "../../src/services/endpoint-secrets";
 import { api, createEndpoint, createTenant } from "../helpers/api";
-import { receiverUrl, uniquePath, waitForReceived, type Received } from "../helpers/receiver";
+import { type Received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 
 const verifyStandard = (secret: string, r: Received) => new StandardWebhook(secret).verify(r.body, r.headers);
 /** svix's verify answers nothing and throws on a bad signature. */

@@ -5,11 +5,11 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { resolveEndpoint } from "../../src/attempts/endpoint-snapshot";
+import { sendAttempt } from "../../src/attempts/send-attempt";
+import { ApiError } from "../../src/errors";
 import { serviceCtx } from "../../src/services/context";
 import { createEndpoint as createEndpointVerb, updateEndpoint } from "../../src/services/endpoints";
-import { sendAttempt } from "../../src/attempts/send-attempt";
-import { resolveEndpoint } from "../../src/attempts/endpoint-snapshot";
-import { ApiError } from "../../src/errors";
 import { api, createTenant } from "../helpers/api";
 import { ladder } from "../helpers/ladder";
 

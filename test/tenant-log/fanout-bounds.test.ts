@@ -8,18 +8,18 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import {
   FanoutBatchMessage,
   fanoutMessage,
   MAX_EVENTS_PER_FANOUT_MESSAGE,
   MAX_FANOUT_MESSAGE_BYTES,
 } from "../../src/domain/queue-messages";
+import worker from "../../src/index";
+import { sweepTenant } from "../../src/jobs/sweep";
+import { serviceCtx } from "../../src/services/context";
 import { FanoutSender } from "../../src/tenant-log/fanout-sender";
 import { HANDOFF_PAGE_BYTES, PAYLOAD_PAGE_BYTES } from "../../src/tenant-log/handoff-page";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
-import { sweepTenant } from "../../src/jobs/sweep";
-import { serviceCtx } from "../../src/services/context";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { receivedCount, receiverUrl, uniquePath, waitForDistinct } from "../helpers/receiver";
 import { logCount, logRows, tenantLogStub } from "../helpers/tenant-log";

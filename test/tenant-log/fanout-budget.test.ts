@@ -13,10 +13,10 @@ import worker from "../../src/index";
 import { SUBREQUESTS_PER_INVOCATION } from "../../src/lib/platform-limits";
 import { serviceCtx } from "../../src/services/context";
 import { fanOutTenant, HANDOFF_CALLS_PER_INVOCATION, HandoffBudget } from "../../src/services/events/fanout";
+import { HANDOFF_PAGE_DELIVERIES } from "../../src/tenant-log/handoff-page";
 import { api, createEndpoint, createTenant } from "../helpers/api";
 import { received, receiverUrl, uniquePath, waitForDistinct } from "../helpers/receiver";
 import { logCount, logRows } from "../helpers/tenant-log";
-import { HANDOFF_PAGE_DELIVERIES } from "../../src/tenant-log/handoff-page";
 
 /**
  * 84 events × 12 endpoints: one fanOut call writes 1,008 deliveries (it stops between events past

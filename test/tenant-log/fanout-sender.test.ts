@@ -2,7 +2,7 @@
  * The TenantLog's fan-out sender (src/tenant-log/fanout-sender.ts): appends that arrive while a
  * send is in flight share the next one, within MAX_IDS_PER_MESSAGE (the consumer schema's bound); a failed send rejects only the
  * appends it carried. The send here records and answers when released; the API-level tests
- * (test/tenant-log/ingest.test.ts, 20 posts at once) run it inside a real TenantLog.
+ * (test/routes/events/idempotency.test.ts, 20 posts at once) run it inside a real TenantLog.
  */
 import { describe, expect, it } from "vitest";
 import { FanoutSender, MAX_IDS_PER_MESSAGE } from "../../src/tenant-log/fanout-sender";

@@ -5,6 +5,7 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { getTableColumns } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { STATS_COLUMNS } from "../../src/attempts/stats-rollup";
 import { dispatcherFor } from "../../src/dispatcher/client";
@@ -12,7 +13,6 @@ import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatche
 import { PENDING_INSERT } from "../../src/dispatcher/storage";
 import { deliveries, events } from "../../src/tenant-log/schema";
 import { DELIVERY_INSERT, EVENT_INSERT, type TenantLog } from "../../src/tenant-log/tenant-log";
-import { getTableColumns } from "drizzle-orm";
 import { tenantLogStub } from "../helpers/tenant-log";
 
 interface ColumnInfo {

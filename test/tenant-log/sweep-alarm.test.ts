@@ -8,10 +8,10 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { api, createTenant, eventually } from "../helpers/api";
 import { countingEnv } from "../helpers/subrequests";
 import { logRows, tenantLogStub } from "../helpers/tenant-log";
-import type { TenantLog } from "../../src/tenant-log/tenant-log";
 
 const GRACE = 120_000;
 const HOUR = 3600_000;

@@ -102,7 +102,7 @@ describe("tenant delete", () => {
     expect(await l.alarmAt()).toBeNull();
 
     // The same id again, once CONFIG_CACHE_TTL_S has passed (until then it is 409: another
-    // isolate may still cache the old keys; test/security/small-residuals.test.ts), moved in D1
+    // isolate may still cache the old keys; test/security/key-and-port-edges.test.ts), moved in D1
     // rather than waited for: empty, and nothing of the old tenant opens it.
     expect((await api("POST", "/v1/tenants", { body: { id: tenant, name: tenant } })).status).toBe(409);
     await env.DB.prepare("UPDATE tenant_tombstones SET deleted_at = deleted_at - 60000 WHERE tenant_id = ?")

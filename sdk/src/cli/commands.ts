@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import type { Edgehooks } from "../client.js";
 import { EdgehooksError } from "../errors.js";
-import { paint, statusColor, UsageError, type Io } from "./io.js";
+import { type Io, paint, statusColor, UsageError } from "./io.js";
 import { printable } from "./printable.js";
 
 export interface Ctx {

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import type { Ctx } from "./commands.js";
 import { paint, statusColor } from "./io.js";
-import { startReceiver, type Received } from "./receiver.js";
+import { type Received, startReceiver } from "./receiver.js";
 
 export async function demo(ctx: Ctx, argv: string[]): Promise<boolean> {
   const { values } = parseArgs({ args: argv, options: { port: { type: "string" }, timeout: { type: "string" } } });

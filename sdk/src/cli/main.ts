@@ -5,14 +5,14 @@
 import { parseArgs } from "node:util";
 import { Edgehooks } from "../client.js";
 import { EdgehooksError } from "../errors.js";
-import { endpoints, replay, send, tenants, type Ctx } from "./commands.js";
+import { type Ctx, endpoints, replay, send, tenants } from "./commands.js";
 import { configPath, readConfigFile, resolveTarget, writeConfigFile } from "./config.js";
-import { readSecret } from "./prompt.js";
 import { demo } from "./demo.js";
-import { paint, processIo, UsageError, type Io } from "./io.js";
+import { type Io, paint, processIo, UsageError } from "./io.js";
+import { readSecret } from "./prompt.js";
+import { deliveries, events, portal } from "./reads.js";
 import { startReceiver } from "./receiver.js";
 import { tail } from "./tail.js";
-import { deliveries, events, portal } from "./reads.js";
 
 const HELP = `edgehooks <command> [options]
 

@@ -9,8 +9,8 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { verifyWebhook, type SignatureProfile } from "../verify.js";
-import { paint, type Io } from "./io.js";
+import { type SignatureProfile, verifyWebhook } from "../verify.js";
+import { type Io, paint } from "./io.js";
 import { printable } from "./printable.js";
 
 /** The largest body read: Edgehooks' own ingest limit (1 MiB), so any real delivery fits. */

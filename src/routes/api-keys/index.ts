@@ -1,10 +1,10 @@
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize, forbidPortal, principalTenant } from "../../auth/guard";
 import { getDb } from "../../db/client";
 import { notFound } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
-import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
 import { apiKeyView, assertTenantKeyQuota, createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
 import { getTenant } from "../../services/tenants";
 import { idParam } from "../common";

@@ -4,15 +4,15 @@
  * sweep (asked for by the tenant's TenantLog alarm) re-drives each one a few times on its own;
  * these are for what is left.
  */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { authorize } from "../../auth/guard";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonResponse } from "../../http/openapi";
-import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
 import { deadLetterView, listDeadLetters, redriveDeadLetter } from "../../services/dead-letters";
 import { idParam, TenantIdParam, Timestamp } from "../common";
-import type { Context } from "hono";
 
 const tags = ["Operator"];
 

@@ -1,9 +1,10 @@
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize, hasScope } from "../../auth/guard";
+import { ATTEMPT_ERRORS, STATUS_CLASSES } from "../../domain/deliveries";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";
 import { OrderingKey } from "../events/schema";
-import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
 import {
   attemptView,
   deliveryDetail,
@@ -13,10 +14,9 @@ import {
   listDeliveries,
 } from "../../services/deliveries/query";
 import { cachedTenant } from "../../services/tenants";
-import { ATTEMPT_ERRORS, STATUS_CLASSES } from "../../domain/deliveries";
+import { idField, idParam, TenantIdParam, TimestampInput } from "../common";
 import { AttemptSchema } from "../endpoints/schema";
 import { EventTypeName } from "../events/schema";
-import { idField, idParam, TenantIdParam, TimestampInput } from "../common";
 import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema } from "./schema";
 
 const tags = ["Delivery log"];

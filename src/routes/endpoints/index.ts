@@ -1,10 +1,13 @@
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import { deploymentDefaults } from "../../attempts/deployment-defaults";
 import { authorize } from "../../auth/guard";
+import { EVENT_TYPE_PATTERN } from "../../delivery/match";
+import { ENDPOINT_STATUSES } from "../../domain/endpoints";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
-import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
-import { deploymentDefaults } from "../../attempts/deployment-defaults";
+import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
 import { attemptView } from "../../services/deliveries/query";
+import { urlSharedWarning } from "../../services/endpoint-url-share";
 import {
   createEndpoint,
   deleteEndpoint,
@@ -15,10 +18,7 @@ import {
   updateEndpoint,
 } from "../../services/endpoints";
 import { testEndpoint } from "../../services/endpoints-test";
-import { urlSharedWarning } from "../../services/endpoint-url-share";
 import { missedWhileDisabled } from "../../services/endpoint-missed";
-import { EVENT_TYPE_PATTERN } from "../../delivery/match";
-import { ENDPOINT_STATUSES } from "../../domain/endpoints";
 import { idParam, TenantIdParam } from "../common";
 import {
   AttemptSchema,

@@ -2,11 +2,12 @@
  * The endpoint API's schemas: the verbs' inputs (src/services/endpoint-input.ts) with the
  * descriptions the document shows, and the answers.
  */
-import { ATTEMPT_ERRORS, ATTEMPT_TRIGGERS } from "../../domain/deliveries";
-import { AUTH_TYPES, DISABLED_REASONS, ENDPOINT_STATUSES } from "../../domain/endpoints";
+
 import { z } from "@hono/zod-openapi";
 import { RetryPolicySchema as RetryPolicyRule } from "../../delivery/retry-policy";
+import { ATTEMPT_ERRORS, ATTEMPT_TRIGGERS } from "../../domain/deliveries";
 import { SignatureProfileSchema } from "../../domain/endpoint-rules";
+import { AUTH_TYPES, DISABLED_REASONS, ENDPOINT_STATUSES } from "../../domain/endpoints";
 import * as input from "../../services/endpoint-input";
 import { JSON_OBJECT_DOC, METADATA_DOC, Timestamp } from "../common";
 

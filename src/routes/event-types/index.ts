@@ -1,9 +1,10 @@
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize, principalTenant } from "../../auth/guard";
+import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";
-import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
 import {
   createEventType,
   deleteEventType,
@@ -12,7 +13,6 @@ import {
   listEventTypes,
   updateEventType,
 } from "../../services/event-types";
-import { EVENT_TYPE_PATTERN } from "../../delivery/match";
 import { EventTypeName } from "../events/schema";
 import { CreateEventTypeInput, EventTypeSchema, UpdateEventTypeInput } from "./schema";
 

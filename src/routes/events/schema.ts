@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { isReservedType, RESERVED_TYPE_PREFIX } from "../../delivery/match";
-import { ChannelsSchema } from "../endpoints/schema";
 import { EVENT_TYPE_NAME_PATTERN, Timestamp, TimestampInput } from "../common";
+import { ChannelsSchema } from "../endpoints/schema";
 
 /** An event's ordering key: its deliveries to one endpoint form a lane (docs/contract.md, Ordering). */
 export const OrderingKey = z.string().min(1).max(255);

@@ -1,4 +1,4 @@
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize, forbidPortal } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse } from "../../http/openapi";

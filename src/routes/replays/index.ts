@@ -1,13 +1,11 @@
-/** Replays by filter (a plan first, then a paced task), and cancelling a task of any kind. */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { authorize, principalTenant } from "../../auth/guard";
+/** Replays by filter: a plan first, then a paced task (read and cancelled at /v1/tasks, src/routes/tasks). */
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import { authorize } from "../../auth/guard";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
-import { serviceCtx } from "../../services/context";
 import { replay } from "../../services/replays";
-import { cancelTask } from "../../services/tasks";
-import { idParam, TenantIdParam } from "../common";
-import { TaskSchema } from "../recovery/schema";
+import { TenantIdParam } from "../common";
+import { TaskSchema } from "../tasks/schema";
 import { ReplayInput, ReplayPlanSchema } from "./schema";
 
 const tags = ["Recovery"];
@@ -35,25 +33,8 @@ export function registerReplayRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       authorize(c, "admin", tenant_id);
-      const answer = await replay(serviceCtx(c.env), tenant_id, c.req.valid("json"));
+      const answer = await replay(c.var.services, tenant_id, c.req.valid("json"));
       return answer.dryRun ? c.json(answer.plan, 200) : c.json(answer.task, 202);
-    },
-  );
-
-  app.openapi(
-    apiRoute({
-      method: "post",
-      path: "/v1/tasks/{task_id}/cancel",
-      tags,
-      operationId: "cancelTask",
-      summary: "Cancel a replay or recover task",
-      description: "Nothing of the task is sent after this answers: what was not attempted yet is `cancelled`.",
-      request: { params: z.object({ task_id: idParam("task_id", "task") }) },
-      responses: { 200: jsonResponse(TaskSchema, "The cancelled task.") },
-    }),
-    async (c) => {
-      const principal = authorize(c, "admin");
-      return c.json(await cancelTask(serviceCtx(c.env), c.req.valid("param").task_id, principalTenant(principal)), 200);
     },
   );
 }

@@ -1,10 +1,11 @@
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { authorize, forbidPortal, isOperator, principalTenant } from "../../auth/guard";
 import { getDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse } from "../../http/openapi";
-import { decodeCursor, page, paginated, PaginationQuery } from "../../http/pagination";
+import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
+import { setTenantEnvironment } from "../../services/tenant-environment";
 import {
   createTenant,
   deleteTenant,
@@ -14,7 +15,6 @@ import {
   tenantView,
   updateTenant,
 } from "../../services/tenants";
-import { setTenantEnvironment } from "../../services/tenant-environment";
 import { TENANT_ID_PATTERN, TenantIdParam } from "../common";
 import { CreateTenantInput, TenantSchema, UpdateTenantInput } from "./schema";
 

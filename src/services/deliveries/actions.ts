@@ -3,15 +3,16 @@
  * Both go through the endpoint's dispatcher so they are serialised with its ladder. Retry is
  * rate-limited per tenant here, so the API and the portal's "Retry now" share one budget.
  */
+
+import { snapshotOf } from "../../attempts/endpoint-snapshot";
+import { attemptRow } from "../../attempts/record";
+import { dispatcherFor } from "../../dispatcher/client";
 import { FINAL_STATUSES } from "../../domain/deliveries";
 import { ApiError, notFound } from "../../errors";
-import { limitTenantAction } from "../tenant-action-limit";
 import { logForId } from "../../tenant-log/client";
 import type { ServiceCtx } from "../context";
-import { dispatcherFor } from "../../dispatcher/client";
 import { getEndpoint } from "../endpoints";
-import { attemptRow } from "../../attempts/record";
-import { snapshotOf } from "../../attempts/endpoint-snapshot";
+import { limitTenantAction } from "../tenant-action-limit";
 import { deliveryDetail, getDelivery } from "./query";
 
 export async function retryDelivery(ctx: ServiceCtx, tenantId: string, deliveryId: string) {

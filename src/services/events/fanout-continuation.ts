@@ -5,8 +5,9 @@
  * last delivery id already handed (`resume_after`). Both are queued before the consumer acks, so a
  * failed send retries the whole message (fan-out is idempotent) and nothing is left to the sweeper.
  */
-import { chunk } from "../../lib/chunk";
+
 import { type FanoutMessages, fanoutMessages, MESSAGES_PER_SEND_BATCH } from "../../domain/queue-messages";
+import { chunk } from "../../lib/chunk";
 
 type Request = { eventId: string; origin: string };
 

@@ -6,18 +6,18 @@
  * Tenants run side by side and fail alone, so a poisoned tenant never holds up another.
  */
 import { and, eq } from "drizzle-orm";
+import { type EndpointRow, snapshotOf } from "../../attempts/endpoint-snapshot";
 import { endpoints } from "../../db/schema";
-import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
 import { routableFilter } from "../../delivery/filter";
+import type { RoutableEndpoint } from "../../delivery/match";
+import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
+import { SUBREQUESTS_PER_INVOCATION } from "../../lib/platform-limits";
 import { bySegment, endpointOwnerOf, logForId } from "../../tenant-log/client";
 import { FANOUT_EVENTS_PER_CALL } from "../../tenant-log/tenant-log";
 import type { FanoutPlan, LaneContext } from "../../tenant-log/types";
 import { segmentsOf } from "../../tenant-log/log-segments";
-import type { RoutableEndpoint } from "../../delivery/match";
-import { SUBREQUESTS_PER_INVOCATION } from "../../lib/platform-limits";
-import { FanoutContinuation, type FanoutResume } from "./fanout-continuation";
 import type { ServiceCtx } from "../context";
-import { snapshotOf, type EndpointRow } from "../../attempts/endpoint-snapshot";
+import { FanoutContinuation, type FanoutResume } from "./fanout-continuation";
 
 interface FanoutRequest {
   tenantId: string;

@@ -7,17 +7,17 @@
  * different body is a 409 naming the key.
  */
 import { newId } from "../../db/ids";
+import { fingerprintOf } from "../../delivery/idempotency";
 import type { TraceContext } from "../../delivery/trace-context";
 import { ApiError, type ErrorIssue, notFound } from "../../errors";
 import { endpointOwnerOf, STALE_TENANT } from "../../tenant-log/client";
 import { appendEvents } from "../../tenant-log/log-segments";
-import { fingerprintOf } from "../../delivery/idempotency";
 import { parseShardChanges } from "../../tenant-log/segments";
 import type { AppendResult } from "../../tenant-log/types";
 import { invalidate } from "../config-cache";
-import { assertFanoutQuota } from "./fanout-quota";
 import type { ServiceCtx } from "../context";
 import { cachedTenant, tenantRef } from "../tenants";
+import { assertFanoutQuota } from "./fanout-quota";
 import type { EventRow } from "./view";
 
 export interface IngestInput {

@@ -1,10 +1,10 @@
 /** Resend: a new delivery of an event to every endpoint that matches it now. Rate-limited per tenant. */
 import { newId } from "../../db/ids";
-import { notFound } from "../../errors";
 import { fanoutMessage } from "../../domain/queue-messages";
-import { limitTenantAction } from "../tenant-action-limit";
+import { notFound } from "../../errors";
 import { logForId } from "../../tenant-log/client";
 import type { ServiceCtx } from "../context";
+import { limitTenantAction } from "../tenant-action-limit";
 
 export async function resendEvent(ctx: ServiceCtx, tenantId: string, eventId: string) {
   await limitTenantAction(ctx.env, tenantId, "resend");
