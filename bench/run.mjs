@@ -11,10 +11,10 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import {
-  ROOT,
   client,
   freePort,
   freshStateDir,
+  ROOT,
   startBaseline,
   startCeiling,
   startReceiver,

@@ -1,5 +1,5 @@
 // Scenario 2: batch ingest, 100 events per request, 10 connections, against the baseline Worker.
-import { SECONDS, alternate, load, withRows } from "../scenario-kit.mjs";
+import { alternate, load, SECONDS, withRows } from "../scenario-kit.mjs";
 
 export const id = 2;
 export const title = "batch ingest";

@@ -1,5 +1,5 @@
 // Scenario 1: single-event ingest against the baseline Worker, 50 connections, alternated.
-import { ROUNDS, SECONDS, alternate, load, withRows } from "../scenario-kit.mjs";
+import { alternate, load, ROUNDS, SECONDS, withRows } from "../scenario-kit.mjs";
 
 export const id = 1;
 export const title = "single ingest";

@@ -3,10 +3,10 @@
  * id. The one place that derives the stub from the id, and the one place that tells a dispatcher
  * about a change to its endpoint; nothing outside src/dispatcher touches its storage.
  */
-import { snapshotOf, type EndpointRow } from "../attempts/endpoint-snapshot";
+import { type EndpointRow, snapshotOf } from "../attempts/endpoint-snapshot";
 import type { AttemptTrigger } from "../domain/deliveries";
-import type { EndpointDispatcher } from "./endpoint-dispatcher";
 import type { LanePlace } from "../tenant-log/lanes";
+import type { EndpointDispatcher } from "./endpoint-dispatcher";
 
 /** One delivery handed to a dispatcher by fan-out, recovery or a resend. */
 export interface EnqueueItem {

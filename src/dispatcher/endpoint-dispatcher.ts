@@ -8,28 +8,28 @@
  * outbox (to the tenant's TenantLog) so a failed write never loses an outcome and never makes an attempt run twice.
  */
 import { DurableObject } from "cloudflare:workers";
+import { CONNECTIONS_PER_INVOCATION, ConnectionSlots } from "../attempts/connection-slots";
+import { deploymentDefaults } from "../attempts/deployment-defaults";
+import { type EndpointSnapshot, resolveEndpoint } from "../attempts/endpoint-snapshot";
+import type { DeliveryChange } from "../attempts/record";
+import { type AttemptResult, sendAttempt } from "../attempts/send-attempt";
 import { readConfig } from "../config";
 import { attemptBudget } from "../delivery/health";
-import { decideOutcome, mergeDisable, type DisableReason } from "../delivery/outcome";
+import { type DisableReason, decideOutcome, mergeDisable } from "../delivery/outcome";
 import type { RetryPolicy } from "../delivery/retry-policy";
+import type { AttemptTrigger } from "../domain/deliveries";
 import { errorFields, log } from "../lib/log";
 import { armAlarm, asRetention } from "../lib/row-usage";
-import type { DeliveryChange } from "../attempts/record";
 import { recordChanges } from "../tenant-log/client";
-import { sendAttempt, type AttemptResult } from "../attempts/send-attempt";
-import { CONNECTIONS_PER_INVOCATION, ConnectionSlots } from "../attempts/connection-slots";
-import { resolveEndpoint, type EndpointSnapshot } from "../attempts/endpoint-snapshot";
-import { deploymentDefaults } from "../attempts/deployment-defaults";
-import type { AttemptTrigger } from "../domain/deliveries";
-import { RETENTION_CHECK_EVERY_MS, RETENTION_WAKE_MS, tenantRetentionMs } from "./retention";
-import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds";
-import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
-import { PAYLOAD_BY_ID, withPayloads } from "./payloads";
-import type { EnqueueItem } from "./client";
-import { LANE_GAP_WAIT_MS, LANE_IDLE_MS, LANE_WALK_RETRY_MS, walkWaitingLanes } from "./lanes";
 import type { LanePlace } from "../tenant-log/lanes";
-import { systemClock, type Clock } from "./clock";
-import { onEndpointDisabledByReceiver, onOperationalSignals, type OperationalSignal } from "./signals";
+import { CANCEL_PAGE, CANCEL_PAGES_PER_RUN, FLUSH_CALLS_PER_RUN } from "./bounds";
+import type { EnqueueItem } from "./client";
+import { type Clock, systemClock } from "./clock";
+import { LANE_GAP_WAIT_MS, LANE_IDLE_MS, LANE_WALK_RETRY_MS, walkWaitingLanes } from "./lanes";
+import { PAYLOAD_BY_ID, withPayloads } from "./payloads";
+import { RETENTION_CHECK_EVERY_MS, RETENTION_WAKE_MS, tenantRetentionMs } from "./retention";
+import { type OperationalSignal, onEndpointDisabledByReceiver, onOperationalSignals } from "./signals";
+import { DispatcherStore, type HeldRef, type PendingRow } from "./storage";
 
 /** Without an explicit max_in_flight, this many attempts run at once per endpoint. */
 const DEFAULT_CONCURRENCY = 20;

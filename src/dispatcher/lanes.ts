@@ -9,9 +9,9 @@
  * is settled, and the lane goes on. A delivery cancelled before any attempt is stepped over.
  */
 import { FINAL_STATUSES } from "../domain/deliveries";
+import { errorFields, log } from "../lib/log";
 import { logForId } from "../tenant-log/client";
 import type { LaneLink } from "../tenant-log/types";
-import { errorFields, log } from "../lib/log";
 import type { DispatcherStore, LaneRow } from "./storage";
 
 /**

@@ -3,12 +3,12 @@
  * `webhook-delivery: disable`) or that failed for 5 days, and delivery milestones as operational events.
  */
 import { eq } from "drizzle-orm";
-import { endpoints } from "../db/schema";
-import { getDb } from "../db/client";
-import { writeEndpointStatus } from "../attempts/endpoint-status";
-import type { DeliveryRef } from "../attempts/record";
 import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
+import { writeEndpointStatus } from "../attempts/endpoint-status";
 import { queueOperational } from "../attempts/queue-operational";
+import type { DeliveryRef } from "../attempts/record";
+import { getDb } from "../db/client";
+import { endpoints } from "../db/schema";
 import type { ReceiverDisableReason } from "../domain/endpoints";
 import type { OperationalType } from "../domain/operational";
 import { errorFields, log } from "../lib/log";

@@ -3,16 +3,15 @@
  * of TenantLog writes. Kept here, not in the log, because it changes on every attempt and only this endpoint
  * reads it.
  */
-import { valuesIn } from "../lib/table-insert";
-import { IDS_PER_IN_LIST } from "../lib/platform-limits";
+
 import type { EndpointSnapshot } from "../attempts/endpoint-snapshot";
 import type { DeliveryChange } from "../attempts/record";
-import { chunk } from "../lib/chunk";
 import { HEALTHY, type Health } from "../delivery/health";
+import { chunk } from "../lib/chunk";
 import { MultiRowInsert } from "../lib/multi-row-insert";
+import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { countRowsWritten } from "../lib/row-usage";
-import type { PendingDisable } from "./signals";
-import { LANE_GAP_WAIT_MS } from "./lanes";
+import { valuesIn } from "../lib/table-insert";
 import {
   guardRow,
   guardTextRow,
@@ -22,6 +21,8 @@ import {
   RECORD_CALL_MAX_CHANGES,
   utf8Bytes,
 } from "./bounds";
+import { LANE_GAP_WAIT_MS } from "./lanes";
+import type { PendingDisable } from "./signals";
 
 export type PendingRow = {
   seq: number;

@@ -5,7 +5,7 @@
  * changes nothing. Inside an alarm handler getAlarm() answers null until the handler arms one
  * (Durable Objects alarms API), so there this always arms.
  */
-import { armAlarm, type AlarmStore } from "./row-usage";
+import { type AlarmStore, armAlarm } from "./row-usage";
 
 /** Arms the alarm for `at` unless one is already set for `at` or earlier. Answers whether it armed. */
 export async function armNoLaterThan(storage: DurableObjectStorage, store: AlarmStore, at: number): Promise<boolean> {

@@ -14,20 +14,20 @@ import { HTTPException } from "hono/http-exception";
 import { getDb } from "../db/client";
 import { ApiError, type ErrorIssue } from "../errors";
 import type { AppEnv } from "../http/context";
-import { TenantActionLimited } from "../services/tenant-action-limit";
 import { errorFields, log } from "../lib/log";
 import type { PortalSettings } from "../lib/portal-settings";
 import { revokePortalSession } from "../services/portal-sessions";
+import { TenantActionLimited } from "../services/tenant-action-limit";
 import { tenantEnvironment } from "../services/tenants";
+import { messagePage } from "./message";
 import { limitedText } from "./pages/action-limit";
 import { registerPortalDeliveries } from "./routes/deliveries";
 import { registerPortalEndpoints } from "./routes/endpoints";
-import { registerPortalSecret } from "./routes/secret";
-import { registerPortalTestUrl } from "./routes/test-url";
 import { registerPortalLogin } from "./routes/login";
 import { registerPortalReplays } from "./routes/replays";
-import { messagePage } from "./message";
-import { clearSessionCookie, csrfMatches, csrfToken, sessionFromCookie, type PortalEnv } from "./session";
+import { registerPortalSecret } from "./routes/secret";
+import { registerPortalTestUrl } from "./routes/test-url";
+import { clearSessionCookie, csrfMatches, csrfToken, type PortalEnv, sessionFromCookie } from "./session";
 
 /**
  * Headers on every portal answer, error pages included. Framing: only the origins in

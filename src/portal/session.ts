@@ -9,12 +9,12 @@
  * under a key derived from ENCRYPTION_KEY), so it needs no storage and dies with the session.
  */
 import type { Context } from "hono";
-import type { CookieOptions } from "hono/utils/cookie";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { CookieOptions } from "hono/utils/cookie";
 import { getDb } from "../db/client";
+import type { AppEnv } from "../http/context";
 import { constantTimeEqual, hex } from "../lib/crypto";
 import { findPortalSessionByCookie, type PortalSessionRow } from "../services/portal-sessions";
-import type { AppEnv } from "../http/context";
 
 export const COOKIE = "eh_portal";
 

@@ -6,9 +6,10 @@
  * index: the tenant (Analytics Engine samples per index, so one busy tenant cannot crowd out the
  * others). writeDataPoint is fire-and-forget; a failing dataset never fails the record.
  */
+
+import type { AttemptResult } from "../attempts/send-attempt";
 import { errorFields, log } from "../lib/log";
 import { ANALYTICS_POINTS_PER_INVOCATION, PlatformLimitError } from "../lib/platform-limits";
-import type { AttemptResult } from "../attempts/send-attempt";
 import type { DeliveryRef } from "./types";
 
 export function attemptDataPoint(delivery: DeliveryRef, eventType: string, a: AttemptResult): AnalyticsEngineDataPoint {

@@ -86,5 +86,5 @@ export async function recordChanges(env: Env, changes: DeliveryChange[], now: nu
   );
 }
 
-export { HOURLY_ENDPOINTS_PER_CALL, SEGMENT_CLOSED, STALE_TENANT } from "./tenant-log";
 export { STATS_ENDPOINTS_PER_CALL } from "./metrics-query";
+export { HOURLY_ENDPOINTS_PER_CALL, SEGMENT_CLOSED, STALE_TENANT } from "./tenant-log";

@@ -10,9 +10,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { LanePlace } from "./lanes";
 import type * as schema from "./schema";
 import { deliveries as deliveryRows, events } from "./schema";
-import type { LanePlace } from "./lanes";
 import type { FanoutPlan, HandoffEvent } from "./types";
 
 type Db = DrizzleSqliteDODatabase<typeof schema>;

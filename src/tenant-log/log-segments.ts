@@ -9,7 +9,9 @@
  */
 import type { SegmentLimits } from "../config";
 import { withPlacement } from "../db/ids";
+import { fingerprintOf } from "../delivery/idempotency";
 import { logSegment } from "./client";
+import { STATS_ENDPOINTS_PER_CALL } from "./metrics-query";
 import {
   parseSegmentName,
   readSegmentRange,
@@ -22,9 +24,7 @@ import {
   shardsIn,
 } from "./segments";
 import type { TenantLog } from "./tenant-log";
-import { fingerprintOf } from "../delivery/idempotency";
 import { IDEMPOTENCY_TTL_MS, SEGMENT_CLOSED, STALE_TENANT } from "./tenant-log";
-import { STATS_ENDPOINTS_PER_CALL } from "./metrics-query";
 import type {
   AppendInput,
   AppendResult,

@@ -4,9 +4,9 @@
  * and the open backlog per endpoint, read through partial indexes so the cost follows the
  * backlog, not the history.
  */
-import { LATENCY_BUCKETS_MS } from "../domain/deliveries";
-import { STATUS_CLASSES } from "../domain/deliveries";
+
 import type { Increment } from "../attempts/stats-rollup";
+import { LATENCY_BUCKETS_MS, STATUS_CLASSES } from "../domain/deliveries";
 import type { EndpointTotals, OpenBacklog } from "./types";
 
 /**

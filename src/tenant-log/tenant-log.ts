@@ -10,9 +10,7 @@
  * runs synchronously against local storage, and the runtime coalesces the writes of concurrent
  * calls into one durable commit (output gate), so concurrent ingests share one storage flush.
  */
-import { insertHead, valuesIn } from "../lib/table-insert";
-import { IDS_PER_IN_LIST } from "../lib/platform-limits";
-import { fingerprintOf } from "../delivery/idempotency";
+
 import { DurableObject } from "cloudflare:workers";
 import {
   and,
@@ -28,52 +26,37 @@ import {
   isNull,
   lt,
   lte,
-  sql,
   type SQL,
+  sql,
 } from "drizzle-orm";
-import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { eventFilterScope } from "../delivery/filter";
-import { errorFields, log } from "../lib/log";
-import { endpointMatches, type RoutableEndpoint } from "../delivery/match";
-import { FINAL_STATUSES, type DeliveryStatus } from "../domain/deliveries";
-import { armNoLaterThan } from "../lib/arm-earlier";
-import { armAlarm, asRetention, countRetentionRows, countRowsWritten } from "../lib/row-usage";
-import { TENANT_LOG_MIGRATIONS } from "./migrations";
-import * as schema from "./schema";
-import type {
-  AppendInput,
-  AppendResult,
-  AttemptFilters,
-  AttemptRow,
-  DeadLetterRow,
-  DeliveryChange,
-  DeliveryFilters,
-  DeliveryRow,
-  EventFilters,
-  EventRow,
-  FanoutPlan,
-  FanoutStep,
-  RecoverItem,
-  EndpointTotals,
-  StatsRow,
-  TaskRow,
-  TenantMetrics,
-  TenantRef,
-} from "./types";
 import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
-import { attemptDataPoint, writeDataPoints } from "./analytics";
-import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog, windowTotals } from "./metrics-query";
+import type { SegmentLimits } from "../config";
+import { readConfig } from "../config";
 import { newIdBeside } from "../db/ids";
-import { MultiRowInsert } from "../lib/multi-row-insert";
+import { eventFilterScope } from "../delivery/filter";
+import { fingerprintOf } from "../delivery/idempotency";
+import { endpointMatches, type RoutableEndpoint } from "../delivery/match";
+import { type DeliveryStatus, FINAL_STATUSES } from "../domain/deliveries";
 import { fanoutMessage } from "../domain/queue-messages";
+import { sweepMessage } from "../domain/sweep";
+import { armNoLaterThan } from "../lib/arm-earlier";
+import { errorFields, log } from "../lib/log";
+import { MultiRowInsert } from "../lib/multi-row-insert";
+import { IDS_PER_IN_LIST } from "../lib/platform-limits";
+import { armAlarm, asRetention, countRetentionRows, countRowsWritten } from "../lib/row-usage";
+import { insertHead, valuesIn } from "../lib/table-insert";
+import { attemptDataPoint, writeDataPoints } from "./analytics";
 import { FanoutSender } from "./fanout-sender";
 import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, inList, payloadPage } from "./handoff-page";
-import { readConfig } from "../config";
-import { sweepMessage } from "../domain/sweep";
-import { halfDone, recheckDelay } from "./sweep-check";
-import type { SegmentLimits } from "../config";
+import { type LaneTailsAnswer, laneTailsBefore } from "./lane-seeding";
+import { LANE_CATCHUP_EVENTS, LANE_SEED_KEYS_PER_CALL, LaneBook, type LaneTail } from "./lanes";
+import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog, windowTotals } from "./metrics-query";
+import { TENANT_LOG_MIGRATIONS } from "./migrations";
+import { type ReplayFilter, replayFilterOf, replayGroups, replayOrigin } from "./replay-query";
+import * as schema from "./schema";
 import {
   dropped,
   isClosedIn,
@@ -83,10 +66,31 @@ import {
   segmentOfId,
   shardsIn,
 } from "./segments";
-import { replayFilterOf, replayGroups, replayOrigin, type ReplayFilter } from "./replay-query";
-import type { LaneContext, LaneLink, ReplayCount, ReplayPage } from "./types";
-import { LANE_CATCHUP_EVENTS, LANE_SEED_KEYS_PER_CALL, LaneBook, type LaneTail } from "./lanes";
-import { laneTailsBefore, type LaneTailsAnswer } from "./lane-seeding";
+import { halfDone, recheckDelay } from "./sweep-check";
+import type {
+  AppendInput,
+  AppendResult,
+  AttemptFilters,
+  AttemptRow,
+  DeadLetterRow,
+  DeliveryChange,
+  DeliveryFilters,
+  DeliveryRow,
+  EndpointTotals,
+  EventFilters,
+  EventRow,
+  FanoutPlan,
+  FanoutStep,
+  LaneContext,
+  LaneLink,
+  RecoverItem,
+  ReplayCount,
+  ReplayPage,
+  StatsRow,
+  TaskRow,
+  TenantMetrics,
+  TenantRef,
+} from "./types";
 
 const { events, deliveries, attempts, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;

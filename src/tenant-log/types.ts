@@ -4,8 +4,8 @@ import type { Increment } from "../attempts/stats-rollup";
 import type { SegmentLimits } from "../config";
 import type { DeliveryStatus, StatusClass } from "../domain/deliveries";
 import type { LanePlace } from "./lanes";
-import type { ShardChanges } from "./segments";
 import type { attempts, deadLetters, deliveries, deliveryStats, events, tasks } from "./schema";
+import type { ShardChanges } from "./segments";
 
 /** The trace fields are optional so code that builds events without a trace needs no change. */
 export type EventRow = Omit<typeof events.$inferSelect, "traceId" | "traceFlags"> & {

@@ -10,7 +10,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { LANE_GAP_WAIT_MS, LANE_WALK_RETRY_MS } from "../../src/dispatcher/lanes";
-import { fanoutMessage, type FanoutMessages } from "../../src/domain/queue-messages";
+import { type FanoutMessages, fanoutMessage } from "../../src/domain/queue-messages";
 import worker from "../../src/index";
 import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
@@ -18,7 +18,7 @@ import { activeEndpoints, handOff } from "../../src/services/events/fanout";
 import { ingestEvents } from "../../src/services/events/ingest";
 import { tenantLogFor } from "../../src/tenant-log/client";
 import { api, createTenant } from "../helpers/api";
-import { ladder, type Ladder } from "../helpers/ladder";
+import { type Ladder, ladder } from "../helpers/ladder";
 import { received, script, uniquePath } from "../helpers/receiver";
 import { logRows } from "../helpers/tenant-log";
 

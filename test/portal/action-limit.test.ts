@@ -10,7 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { PortalClient } from "../helpers/portal";
-import { receiverUrl, received, uniquePath, waitForReceived } from "../helpers/receiver";
+import { received, receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 
 const LIMIT = 60;
 const PERIOD_MS = 60_000;

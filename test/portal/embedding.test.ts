@@ -1,5 +1,5 @@
 /**
- * Embedding and branding (SPEC "Portal"): PORTAL_FRAME_ANCESTORS opens framing to those origins
+ * Embedding and branding (docs/contract.md "Portal"): PORTAL_FRAME_ANCESTORS opens framing to those origins
  * only; the brand name, logo and accent color are checked at config parse and escaped in pages.
  * The Worker runs with the changed vars through `workerWith` (the real app, the same D1).
  */

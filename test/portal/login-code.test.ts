@@ -1,5 +1,5 @@
 /**
- * The portal link's one-time login code (SPEC "Portal"): valid 10 minutes, used once, stored
+ * The portal link's one-time login code (docs/contract.md "Portal"): valid 10 minutes, used once, stored
  * hashed, exchanged for a cookie of its own. Time is driven by passing `now` to the service verb
  * and by moving the stored expiry; nothing sleeps.
  */

@@ -1,4 +1,4 @@
-/** Logout (SPEC "Portal"): a POST with the CSRF check that ends the session server-side. */
+/** Logout (docs/contract.md "Portal"): a POST with the CSRF check that ends the session server-side. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, createTenant } from "../helpers/api";

@@ -1,5 +1,5 @@
 /**
- * Portal scope (SPEC "Portal"): a portal session's token acts only on its own tenant's endpoints,
+ * Portal scope (docs/contract.md "Portal"): a portal session's token acts only on its own tenant's endpoints,
  * deliveries and events. Walks every route of the OpenAPI document with the tenant's own portal
  * tokens (read-write and read-only): anything outside that answers 403 and changes nothing.
  */

@@ -10,11 +10,11 @@ import { newId } from "../../src/db/ids";
 import { taskOwners } from "../../src/db/schema";
 import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
-import { tenantLogFor } from "../../src/tenant-log/client";
 import { fanOut } from "../../src/services/events/fanout";
 import { ingestEvent } from "../../src/services/events/ingest";
+import { tenantLogFor } from "../../src/tenant-log/client";
 import { api, createTenant, eventually } from "../helpers/api";
-import { ladder, type Ladder } from "../helpers/ladder";
+import { type Ladder, ladder } from "../helpers/ladder";
 import { received, script, uniquePath } from "../helpers/receiver";
 
 const HOUR = 3600_000;

@@ -9,12 +9,12 @@
  * Remove box take them away.
  */
 import type { z } from "@hono/zod-openapi";
-import type { ErrorIssue } from "../../errors";
-import { zodIssues } from "../../http/validation";
-import { SMALL_BODY_BYTES } from "../../http/body-limit";
-import type { CreateEndpointInput, UpdateEndpointInput } from "../../routes/endpoints/schema";
-import { AUTH_TYPES as ENDPOINT_AUTH_TYPES, ENVELOPES } from "../../domain/endpoints";
 import type { EndpointAuth } from "../../attempts/endpoint-snapshot";
+import { AUTH_TYPES as ENDPOINT_AUTH_TYPES, ENVELOPES } from "../../domain/endpoints";
+import type { ErrorIssue } from "../../errors";
+import { SMALL_BODY_BYTES } from "../../http/body-limit";
+import { zodIssues } from "../../http/validation";
+import type { CreateEndpointInput, UpdateEndpointInput } from "../../routes/endpoints/schema";
 import { friendlyError } from "./errors";
 
 export const AUTH_TYPES = ["none", ...ENDPOINT_AUTH_TYPES] as const;

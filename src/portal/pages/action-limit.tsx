@@ -5,7 +5,7 @@
  * budget is the tenant's, shared with its API calls, so the notice says so.
  */
 import type { Context } from "hono";
-import { TenantActionLimited, type TenantAction } from "../../services/tenant-action-limit";
+import { type TenantAction, TenantActionLimited } from "../../services/tenant-action-limit";
 import { Notice } from "./layout";
 
 const WHAT: Record<TenantAction, string> = {

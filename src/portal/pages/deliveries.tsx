@@ -1,7 +1,8 @@
 /** @jsxImportSource hono/jsx */
+
+import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import { headersShownTo } from "../../attempts/shown-headers";
 import type { AttemptRow, DeliveryRow } from "../../services/deliveries/query";
-import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import { Badge, PostButton } from "./layout";
 
 const STATUSES = ["pending", "delivering", "succeeded", "pending_retry", "failed", "cancelled"];

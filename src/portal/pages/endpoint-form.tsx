@@ -6,8 +6,9 @@
  * Credentials are write-only: `auth` values and custom header values are never put in the page
  * (not even back into a form that failed validation).
  */
-import type { ErrorIssue } from "../../errors";
+
 import { PRESET_NAMES } from "../../delivery/retry-policy";
+import type { ErrorIssue } from "../../errors";
 import { type EndpointFormValues, type HeaderRow, list, MAX_HEADER_ROWS } from "../form-input/endpoint";
 
 /** New header rows offered per page (no client-side script to add more: save and edit again). */

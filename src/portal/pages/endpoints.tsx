@@ -2,8 +2,8 @@
 import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import type { Missed } from "../../services/endpoint-missed";
 import type { HourPoint } from "../../services/stats";
-import { Badge, Notice, PostButton } from "./layout";
 import { HourlyChart, Sparkline } from "./chart";
+import { Badge, Notice, PostButton } from "./layout";
 
 export type Stats = {
   success_rate: number | null;

@@ -8,8 +8,8 @@ import type { EndpointRow } from "../../attempts/endpoint-snapshot";
 import { STATUS_CLASSES } from "../../domain/deliveries";
 import type { ErrorIssue } from "../../errors";
 import { REPLAY_STATUSES } from "../../tenant-log/replay-query";
-import { Badge, Notice, PostButton } from "./layout";
 import type { ReplayFormValues } from "../form-input/replay";
+import { Badge, Notice, PostButton } from "./layout";
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 // Every time on the portal is UTC, and says so.

@@ -1,12 +1,12 @@
 /** @jsxImportSource hono/jsx */
 /** Portal routes for the delivery log: list with filters, one delivery with its attempts, retry now. */
 import type { Context, Hono } from "hono";
+import { idPathParam, isId } from "../../db/ids";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../../domain/deliveries";
 import { decodeCursor, page as pageOf } from "../../http/pagination";
 import { retryDelivery } from "../../services/deliveries/actions";
 import { deliveryDetail, deliveryEvent, listDeliveries } from "../../services/deliveries/query";
 import { getEndpoint, listEndpoints } from "../../services/endpoints";
-import { DELIVERY_STATUSES, type DeliveryStatus } from "../../domain/deliveries";
-import { idPathParam, isId } from "../../db/ids";
 import { limitedNotice } from "../pages/action-limit";
 import { DeliveryDetail, DeliveryLog, type LogFilters } from "../pages/deliveries";
 import { AttemptResult } from "../pages/endpoints";

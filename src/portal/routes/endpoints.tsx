@@ -1,9 +1,16 @@
 /** @jsxImportSource hono/jsx */
 /** Portal routes for endpoints: list, create, edit, test, disable/enable, rotate, recover, delete. */
 import type { Context, Hono } from "hono";
+import type { EndpointRow } from "../../attempts/endpoint-snapshot";
+import { resolveEndpoint } from "../../attempts/endpoint-snapshot";
+import { idPathParam, isId } from "../../db/ids";
+import type { TenantEnvironment } from "../../db/schema";
 import { ApiError, type ErrorIssue } from "../../errors";
+import { CreateEndpointInput, UpdateEndpointInput } from "../../routes/endpoints/schema";
 import type { ServiceCtx } from "../../services/context";
-import { emptySeries, endpointStats, hourlyTraffic, tenantStats, DEFAULT_STATS_WINDOW_MS } from "../../services/stats";
+import { missedWhileDisabled } from "../../services/endpoint-missed";
+import { rotateSecret } from "../../services/endpoint-secrets";
+import { urlSharedWarning } from "../../services/endpoint-url-share";
 import {
   assertDestination,
   createEndpoint,
@@ -14,29 +21,22 @@ import {
   updateEndpoint,
 } from "../../services/endpoints";
 import { testEndpoint } from "../../services/endpoints-test";
-import { rotateSecret } from "../../services/endpoint-secrets";
 import { listEventTypes } from "../../services/event-types";
 import { getTask, recoverEndpoint } from "../../services/recover";
-import type { EndpointRow } from "../../attempts/endpoint-snapshot";
-import { CreateEndpointInput, UpdateEndpointInput } from "../../routes/endpoints/schema";
-import { resolveEndpoint } from "../../attempts/endpoint-snapshot";
+import { DEFAULT_STATS_WINDOW_MS, emptySeries, endpointStats, hourlyTraffic, tenantStats } from "../../services/stats";
+import { tenantEnvironment } from "../../services/tenants";
 import {
   EMPTY_FORM,
+  type EndpointFormValues,
   formValues,
   parseEndpointForm,
-  type EndpointFormValues,
   type StoredCredentials,
 } from "../form-input/endpoint";
-import { EndpointForm } from "../pages/endpoint-form";
 import { limitedNotice } from "../pages/action-limit";
+import { EndpointForm } from "../pages/endpoint-form";
 import { AttemptResult, ConfirmDelete, EndpointDetail, EndpointList, SecretOnce } from "../pages/endpoints";
 import { page } from "../pages/layout";
 import type { PortalEnv } from "../session";
-import { idPathParam, isId } from "../../db/ids";
-import { urlSharedWarning } from "../../services/endpoint-url-share";
-import { missedWhileDisabled } from "../../services/endpoint-missed";
-import { tenantEnvironment } from "../../services/tenants";
-import type { TenantEnvironment } from "../../db/schema";
 
 const ID = idPathParam("ep");
 

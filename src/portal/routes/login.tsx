@@ -16,10 +16,10 @@
 import type { Context, Hono } from "hono";
 import { getDb } from "../../db/client";
 import { ApiError } from "../../errors";
-import { assertNotThrottled, authClient, noteAuthFailure, type AuthClient } from "../../http/auth-throttle";
-import { exchangeLoginCode, peekLoginCode, type LoginPeek } from "../../services/portal-sessions";
+import { type AuthClient, assertNotThrottled, authClient, noteAuthFailure } from "../../http/auth-throttle";
+import { exchangeLoginCode, type LoginPeek, peekLoginCode } from "../../services/portal-sessions";
 import { Message, messagePage } from "../message";
-import { sessionFromCookie, setSessionCookie, type PortalEnv } from "../session";
+import { type PortalEnv, sessionFromCookie, setSessionCookie } from "../session";
 
 /** Where a login link may be opened: a page or a frame, not an <img> or a script another site plants. */
 const LOGIN_DESTINATIONS = new Set(["document", "iframe", "frame"]);

@@ -12,8 +12,6 @@ import { listEndpoints } from "../../services/endpoints";
 import { getTask } from "../../services/recover";
 import { replay } from "../../services/replays";
 import { cancelTask } from "../../services/tasks";
-import { limitedNotice } from "../pages/action-limit";
-import { ReplayForm, ReplayPlan, TaskProgress } from "../pages/replays";
 import {
   EMPTY_REPLAY_FORM,
   localValueOf,
@@ -22,7 +20,9 @@ import {
   type ReplayFormValues,
   replayFormValues,
 } from "../form-input/replay";
+import { limitedNotice } from "../pages/action-limit";
 import { page } from "../pages/layout";
+import { ReplayForm, ReplayPlan, TaskProgress } from "../pages/replays";
 import type { PortalEnv } from "../session";
 
 const TASK = idPathParam("task");

@@ -6,14 +6,14 @@
  * The secret is only ever rendered in the answer to a POST (with the CSRF check), never in a URL.
  */
 import type { Context, Hono } from "hono";
+import type { EndpointRow } from "../../attempts/endpoint-snapshot";
+import { idPathParam } from "../../db/ids";
+import type { SignatureProfile } from "../../delivery/sign";
 import { ApiError, type ErrorIssue } from "../../errors";
 import { commitRotation, revealSecret, rotateSecret, secretStatus } from "../../services/endpoint-secrets";
 import { getEndpoint } from "../../services/endpoints";
-import type { EndpointRow } from "../../attempts/endpoint-snapshot";
-import type { SignatureProfile } from "../../delivery/sign";
 import { Notice, PostButton, page } from "../pages/layout";
 import type { PortalEnv } from "../session";
-import { idPathParam } from "../../db/ids";
 
 const ID = idPathParam("ep");
 

@@ -10,8 +10,8 @@ import { zodIssues } from "../../http/validation";
 import { TestUrlInput } from "../../routes/endpoints/schema";
 import { testUrl } from "../../services/test-url";
 import { limitedNotice } from "../pages/action-limit";
-import { Notice, page } from "../pages/layout";
 import { AttemptResult } from "../pages/endpoints";
+import { Notice, page } from "../pages/layout";
 import type { PortalEnv } from "../session";
 
 interface Values {

@@ -3,7 +3,6 @@ import { authorize, hasScope } from "../../auth/guard";
 import { ATTEMPT_ERRORS, STATUS_CLASSES } from "../../domain/deliveries";
 import type { AppEnv } from "../../http/context";
 import { apiRoute, jsonResponse } from "../../http/openapi";
-import { OrderingKey } from "../events/schema";
 import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
 import {
   attemptView,
@@ -16,7 +15,7 @@ import {
 import { cachedTenant } from "../../services/tenants";
 import { idField, idParam, TenantIdParam, TimestampInput } from "../common";
 import { AttemptSchema } from "../endpoints/schema";
-import { EventTypeName } from "../events/schema";
+import { EventTypeName, OrderingKey } from "../events/schema";
 import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema } from "./schema";
 
 const tags = ["Delivery log"];

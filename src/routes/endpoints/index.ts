@@ -7,6 +7,7 @@ import type { AppEnv } from "../../http/context";
 import { apiRoute, errorResponse, jsonBody, jsonResponse, tenantActionLimited } from "../../http/openapi";
 import { decodeCursor, PaginationQuery, page, paginated } from "../../http/pagination";
 import { attemptView } from "../../services/deliveries/query";
+import { missedWhileDisabled } from "../../services/endpoint-missed";
 import { urlSharedWarning } from "../../services/endpoint-url-share";
 import {
   createEndpoint,
@@ -18,7 +19,6 @@ import {
   updateEndpoint,
 } from "../../services/endpoints";
 import { testEndpoint } from "../../services/endpoints-test";
-import { missedWhileDisabled } from "../../services/endpoint-missed";
 import { idParam, TenantIdParam } from "../common";
 import {
   AttemptSchema,

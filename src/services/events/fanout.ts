@@ -13,9 +13,9 @@ import type { RoutableEndpoint } from "../../delivery/match";
 import { dispatcherFor, type EnqueueItem } from "../../dispatcher/client";
 import { SUBREQUESTS_PER_INVOCATION } from "../../lib/platform-limits";
 import { bySegment, endpointOwnerOf, logForId } from "../../tenant-log/client";
+import { segmentsOf } from "../../tenant-log/log-segments";
 import { FANOUT_EVENTS_PER_CALL } from "../../tenant-log/tenant-log";
 import type { FanoutPlan, LaneContext } from "../../tenant-log/types";
-import { segmentsOf } from "../../tenant-log/log-segments";
 import type { ServiceCtx } from "../context";
 import { FanoutContinuation, type FanoutResume } from "./fanout-continuation";
 

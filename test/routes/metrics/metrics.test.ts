@@ -6,12 +6,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createEndpoint, createTenant, eventually } from "../../helpers/api";
-import { receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";
 import { serviceCtx } from "../../../src/services/context";
 import { ingestEvents } from "../../../src/services/events/ingest";
 import { segmentName } from "../../../src/tenant-log/segments";
 import type { TenantLog } from "../../../src/tenant-log/tenant-log";
+import { api, createEndpoint, createTenant, eventually } from "../../helpers/api";
+import { receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";
 
 type Rows = Record<"d1" | "tenant_log" | "dispatcher", number>;
 
