@@ -5,9 +5,9 @@
  */
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { api, createEndpoint, createTenant, uniqueTenantId } from "../../helpers/api";
-import { PortalClient } from "../../helpers/portal";
-import { receiverUrl, uniquePath, waitForReceived } from "../../helpers/receiver";
+import { api, createEndpoint, createTenant, uniqueTenantId } from "../helpers/api";
+import { PortalClient } from "../helpers/portal";
+import { receiverUrl, uniquePath, waitForReceived } from "../helpers/receiver";
 
 const HEADER = "X-DocExtract-Signature";
 const hexOf = (secret: string, body: string) => createHmac("sha256", secret).update(body).digest("hex");
