@@ -151,25 +151,25 @@ export function renderMetrics(scrape: Scrape, nextCursor: string | null): string
 
 /** Rows written per store by this isolate (what the bench reads; per isolate, see src/lib/row-usage.ts). */
 function rowsWrittenFamily(out: PrometheusText) {
-  const rows = rowsWritten();
-  out.family(
-    "edgehooks_rows_written_total",
-    "counter",
-    "Rows written by this isolate, per store (D1 meta.rows_written, Durable Object cursor rowsWritten: what Cloudflare bills).",
-  );
-  for (const store of ROW_STORES) out.sample("edgehooks_rows_written_total", { store }, rows[store]);
-  const alarms = alarmRowsWritten();
-  out.family(
-    "edgehooks_alarm_rows_written_total",
-    "counter",
-    "Of edgehooks_rows_written_total: alarms armed, per store (each setAlarm() is billed as one row written).",
-  );
-  for (const store of ROW_STORES) out.sample("edgehooks_alarm_rows_written_total", { store }, alarms[store]);
-  const retention = retentionRowsWritten();
-  out.family(
-    "edgehooks_retention_rows_written_total",
-    "counter",
-    "Of edgehooks_rows_written_total: rows the retention wrote, per store (purged rows, segment drops).",
-  );
-  for (const store of ROW_STORES) out.sample("edgehooks_retention_rows_written_total", { store }, retention[store]);
+  const families: [name: string, help: string, rows: Record<(typeof ROW_STORES)[number], number>][] = [
+    [
+      "edgehooks_rows_written_total",
+      "Rows written by this isolate, per store (D1 meta.rows_written, Durable Object cursor rowsWritten: what Cloudflare bills).",
+      rowsWritten(),
+    ],
+    [
+      "edgehooks_alarm_rows_written_total",
+      "Of edgehooks_rows_written_total: alarms armed, per store (each setAlarm() is billed as one row written).",
+      alarmRowsWritten(),
+    ],
+    [
+      "edgehooks_retention_rows_written_total",
+      "Of edgehooks_rows_written_total: rows the retention wrote, per store (purged rows, segment drops).",
+      retentionRowsWritten(),
+    ],
+  ];
+  for (const [name, help, rows] of families) {
+    out.family(name, "counter", help);
+    for (const store of ROW_STORES) out.sample(name, { store }, rows[store]);
+  }
 }

@@ -1,28 +1,7 @@
 // The portal in a real browser (Debian Chromium through playwright-core), end to end.
 // Run by scripts/browser-test.mjs, which starts the service and a receiver.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-];
-
-async function until(check, ms = 15_000, what = "condition") {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { apiAs, openBrowser, stepper, until } from "./kit.mjs";
 
 /** Opens a portal link as a person does: the page naming the tenant, then its button. */
 async function openLink(page, url) {
@@ -32,14 +11,7 @@ async function openLink(page, url) {
 }
 
 export async function run({ base, rootKey, receiverBase, received, shots, embedder, stranger }) {
-  const api = async (method, path, body) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${rootKey}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: res.status === 204 ? null : await res.json() };
-  };
+  const api = apiAs(base, rootKey);
   const tenant = `org_browser_${Date.now().toString(36)}`;
   const other = `org_other_${Date.now().toString(36)}`;
   await api("POST", "/v1/tenants", { id: tenant, name: "Browser Co" });
@@ -52,28 +24,9 @@ export async function run({ base, rootKey, receiverBase, received, shots, embedd
   const otherEndpoint = (await api("POST", `/v1/tenants/${other}/endpoints`, { url: `${receiverBase}/other` })).body;
   const session = (await api("POST", `/v1/tenants/${tenant}/portal-sessions`, {})).body;
 
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const results = { passed: 0, failed: 0 };
+  const { browser, context, page } = await openBrowser();
+  const { results, step } = stepper(page, `${shots}/failure.png`);
   const state = {};
-  const step = async (name, fn) => {
-    if (results.failed) return;
-    try {
-      await fn();
-      results.passed++;
-      console.log(`  ✓ ${name}`);
-    } catch (err) {
-      results.failed++;
-      console.log(
-        `  ✗ ${name}\n    ${String(err?.stack ?? err)
-          .split("\n")
-          .slice(0, 4)
-          .join("\n    ")}`,
-      );
-      await page.screenshot({ path: `${shots}/failure.png`, fullPage: true }).catch(() => {});
-    }
-  };
 
   await step("the link alone signs nobody in: it shows a page naming the tenant, and sets no cookie", async () => {
     assert.ok(
@@ -564,7 +517,7 @@ export async function runUnbranded({ base, rootKey, shots }) {
   const results = { passed: 0, failed: 0 };
   const headers = { authorization: `Bearer ${rootKey}`, "content-type": "application/json" };
   const tenant = `org_plain_${Date.now().toString(36)}`;
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
+  const { browser, page } = await openBrowser();
   try {
     await fetch(`${base}/v1/tenants`, {
       method: "POST",
@@ -574,7 +527,6 @@ export async function runUnbranded({ base, rootKey, shots }) {
     const session = await (
       await fetch(`${base}/v1/tenants/${tenant}/portal-sessions`, { method: "POST", headers, body: "{}" })
     ).json();
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     await openLink(page, session.url);
     assert.equal(await page.locator("header").textContent(), `WebhooksEndpointsDelivery logReplay${tenant}Sign out`);
     assert.equal(await page.locator("header .brand img").count(), 0, "no logo without PORTAL_LOGO_URL");

@@ -5,29 +5,10 @@
 // replay paced by a rate limit is cancelled from its page; a bad filter is a message on the form.
 // Run by scripts/browser-test.mjs, which starts the service and a receiver.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"];
-
-async function until(check, ms = 20_000, what = "condition") {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { apiAs, openBrowser, stepper, until } from "./kit.mjs";
 
 export async function run({ base, rootKey, receiverBase, received, shots }) {
-  const api = async (method, path, body) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${rootKey}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: res.status === 204 ? null : await res.json() };
-  };
+  const api = apiAs(base, rootKey);
   const id = Date.now().toString(36);
   const tenant = `org_replay_${id}`;
   await api("POST", "/v1/tenants", { id: tenant, name: "Replay Co" });
@@ -45,28 +26,9 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
   ).body;
   const at = (path) => received.filter((r) => r.path === path);
 
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const results = { passed: 0, failed: 0 };
+  const { browser, context, page } = await openBrowser();
+  const { results, step } = stepper(page, `${shots}/replay-failure.png`);
   const state = {};
-  const step = async (name, fn) => {
-    if (results.failed) return;
-    try {
-      await fn();
-      results.passed++;
-      console.log(`  ✓ ${name}`);
-    } catch (err) {
-      results.failed++;
-      console.log(
-        `  ✗ ${name}\n    ${String(err?.stack ?? err)
-          .split("\n")
-          .slice(0, 4)
-          .join("\n    ")}`,
-      );
-      await page.screenshot({ path: `${shots}/replay-failure.png`, fullPage: true }).catch(() => {});
-    }
-  };
 
   try {
     await step("an endpoint re-enabled after missing 3 events says so on its page, with 'Replay missing'", async () => {

@@ -4,39 +4,12 @@
 // Run by scripts/browser-test.mjs, which starts the service and a receiver.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { chromium } from "playwright-core";
+import { apiAs, openBrowser, stepper, until } from "./kit.mjs";
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-];
 const HEADER = "x-docextract-signature";
 
-async function until(check, ms = 15_000, what = "condition") {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 export async function run({ base, rootKey, receiverBase, received, shots }) {
-  const api = async (method, path, body) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${rootKey}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: res.status === 204 ? null : await res.json() };
-  };
+  const api = apiAs(base, rootKey);
   const tenant = `org_vendor_${Date.now().toString(36)}`;
   await api("POST", "/v1/tenants", { id: tenant, name: "DocExtract customer", environment: "sandbox" });
   const oldSecret = "dx_live_browser_old_0123456789";
@@ -63,27 +36,8 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     return until(() => received.filter((r) => r.path === hookPath)[before], 15_000, "a delivery");
   };
 
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const results = { passed: 0, failed: 0 };
-  const step = async (name, fn) => {
-    if (results.failed) return;
-    try {
-      await fn();
-      results.passed++;
-      console.log(`  ✓ ${name}`);
-    } catch (err) {
-      results.failed++;
-      console.log(
-        `  ✗ ${name}\n    ${String(err?.stack ?? err)
-          .split("\n")
-          .slice(0, 4)
-          .join("\n    ")}`,
-      );
-      await page.screenshot({ path: `${shots}/vendors-failure.png`, fullPage: true }).catch(() => {});
-    }
-  };
+  const { browser, context, page } = await openBrowser();
+  const { results, step } = stepper(page, `${shots}/vendors-failure.png`);
 
   await step("a sandbox tenant's portal says Sandbox in its header", async () => {
     await page.goto(session.url);
