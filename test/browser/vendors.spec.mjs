@@ -36,7 +36,7 @@ export async function run({ base, rootKey, receiverBase, received, shots }) {
     return until(() => received.filter((r) => r.path === hookPath)[before], 15_000, "a delivery");
   };
 
-  const { browser, context, page } = await openBrowser();
+  const { browser, page } = await openBrowser();
   const { results, step } = stepper(page, `${shots}/vendors-failure.png`);
 
   await step("a sandbox tenant's portal says Sandbox in its header", async () => {
