@@ -134,7 +134,9 @@ export async function startReceiver(io: Io, options: ReceiverOptions): Promise<R
         if (verified === false) io.out(`   ${verdict}   → answering ${status} (content not shown)`);
         else {
           io.out(
-            `   webhook-id: ${printable(received.id ?? "-")}   attempt: ${printable(headers["webhook-attempt"] ?? "-")}   type: ${type}`,
+            `   webhook-id: ${printable(received.id ?? "-")}   attempt: ${printable(headers["webhook-attempt"] ?? "-")}${
+              headers["webhook-sequence"] ? `   sequence: ${printable(headers["webhook-sequence"])}` : ""
+            }   type: ${type}`,
           );
           io.out(`   ${verdict}   → answering ${status}`);
           io.out(printable(JSON.stringify(body, null, 2).slice(0, 2048), { multiline: true }).replace(/^/gm, "   "));
