@@ -610,13 +610,13 @@ export class TenantLog extends DurableObject<Env> {
     if (!missing.length) return new Set();
     const n = segmentOfId(placedId);
     if (n > 0 && !lanes) return NEEDS_LANES;
-    const now_ = missing.slice(0, LANE_SEED_KEYS_PER_CALL);
+    const seeding = missing.slice(0, LANE_SEED_KEYS_PER_CALL);
     const unfinished = new Set(missing.slice(LANE_SEED_KEYS_PER_CALL));
-    const found = lanes && n > 0 ? await laneTailsBefore(this.env, lanes, n, now_, endpoints, now) : null;
+    const found = lanes && n > 0 ? await laneTailsBefore(this.env, lanes, n, seeding, endpoints, now) : null;
     for (const key of found?.unfinished ?? []) unfinished.add(key);
     this.ctx.storage.transactionSync(() =>
       this.lanes.seed(
-        now_.filter((k) => !unfinished.has(k)),
+        seeding.filter((k) => !unfinished.has(k)),
         (found?.tails ?? []).filter((t) => !unfinished.has(t.key)),
       ),
     );
@@ -641,19 +641,10 @@ export class TenantLog extends DurableObject<Env> {
     if (this.getMeta("dropped_at") !== null) return { tails: [], unfinished: [], unseeded: [], holding: [] };
     const waiting = new Set(this.lanes.keysWaiting(keys));
     const unseeded = this.lanes.unseeded(keys);
+    // Asked without a seed, keys not met here go back to the caller, which looks further back.
+    const open = seed === null ? unseeded : [];
     const passThrough = seed === null ? [] : unseeded.filter((k) => !waiting.has(k));
-    if (seed === null && unseeded.length)
-      return {
-        ...(await this.laneTails(
-          keys.filter((k) => !unseeded.includes(k)),
-          endpoints,
-          now,
-          [],
-        )),
-        unseeded,
-        holding: unseeded.filter((k) => waiting.has(k)),
-      };
-    const toSeed = unseeded.filter((k) => waiting.has(k));
+    const toSeed = seed === null ? [] : unseeded.filter((k) => waiting.has(k));
     if (toSeed.length)
       this.ctx.storage.transactionSync(() =>
         this.lanes.seed(
@@ -661,7 +652,7 @@ export class TenantLog extends DurableObject<Env> {
           (seed ?? []).filter((t) => toSeed.includes(t.key)),
         ),
       );
-    const ready = keys.filter((k) => !passThrough.includes(k));
+    const ready = keys.filter((k) => !open.includes(k) && !passThrough.includes(k));
     const filtered = endpoints.some((e) => e.filter !== null && e.filter !== undefined);
     const queue = this.waitingInOrder(ready, new Map(), filtered);
     let taken = 0;
@@ -679,8 +670,8 @@ export class TenantLog extends DurableObject<Env> {
     return {
       tails: [...this.lanes.tails(final), ...(seed ?? []).filter((t) => passThrough.includes(t.key))],
       unfinished,
-      unseeded: [],
-      holding: [],
+      unseeded: open,
+      holding: open.filter((k) => waiting.has(k)),
     };
   }
 
