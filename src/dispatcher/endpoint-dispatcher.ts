@@ -87,6 +87,9 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const current = this.store.endpoint;
     if (!current || snapshot.version >= current.version) this.store.endpoint = snapshot;
     const now = this.now();
+    // A first attempt that can go out in the next run is held in memory, not written (./fresh-hold.ts).
+    const endpoint = this.store.endpoint;
+    const goesAtOnce = endpoint?.status === "active" && !this.store.health.breakerOpen && !this.store.forgotten;
     const added = this.store.insertPending(
       items.map((i) => ({
         delivery_id: i.deliveryId,
@@ -104,6 +107,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
         trace_flags: i.traceFlags ?? null,
         ...laneColumns(i.lane),
       })),
+      goesAtOnce,
     );
     // A keyed delivery handed before the one ahead of it in its lane makes the lane wait (./lanes.ts).
     const keys = new Set(items.flatMap((i) => (i.orderingKey && (i.lane?.n ?? 0) > 1 ? [i.orderingKey] : [])));

@@ -21,6 +21,7 @@ import {
   RECORD_CALL_MAX_CHANGES,
   utf8Bytes,
 } from "./bounds";
+import { FreshHold, freshCandidate } from "./fresh-hold";
 import { LANE_GAP_WAIT_MS } from "./lanes";
 import type { PendingDisable } from "./signals";
 
@@ -170,6 +171,9 @@ export class DispatcherStore {
    */
   private readonly settled = new Map<string, SettledHere>();
 
+  /** First attempts held in memory, not in the pending table (./fresh-hold.ts). */
+  private readonly fresh = new FreshHold();
+
   /** `now`: the owning object's clock (a lane that starts to wait is stamped with it). */
   constructor(
     sql: SqlStorage,
@@ -185,6 +189,7 @@ export class DispatcherStore {
     this.nextSeq = null;
     this.outboxCount = null;
     this.settled.clear();
+    this.fresh.clear();
     this.layOut();
   }
 
@@ -295,8 +300,33 @@ export class DispatcherStore {
   /**
    * Adds deliveries; one already held is ignored, and so is a scheduled hand-off of one this
    * object settled a moment ago (see `settled`). A manual retry or a recover is sent again.
+   * `holdFresh`: a first attempt due now may be held in memory instead (./fresh-hold.ts); the
+   * caller says whether it can go out at once (an active endpoint, the breaker closed).
    */
-  insertPending(rows: Omit<PendingRow, "seq" | "lease_until">[]): number {
+  insertPending(rows: Omit<PendingRow, "seq" | "lease_until">[], holdFresh = false): number {
+    const now = this.now();
+    const candidates = holdFresh ? rows.filter((r) => freshCandidate(r, now)) : [];
+    const inTable = candidates.length ? this.heldInTable(candidates.map((r) => r.delivery_id)) : new Set<string>();
+    let held = 0;
+    const toTable: Omit<PendingRow, "lease_until">[] = [];
+    for (const r of rows) {
+      if (r.trigger === "scheduled" && this.settled.has(r.delivery_id)) continue;
+      if (this.fresh.has(r.delivery_id)) continue;
+      const row = { ...r, seq: this.takeSeq() };
+      if (
+        holdFresh &&
+        !inTable.has(r.delivery_id) &&
+        freshCandidate(r, now) &&
+        this.fresh.add({ ...row, lease_until: null })
+      )
+        held++;
+      else toTable.push(row);
+    }
+    return held + this.insertRows(toTable);
+  }
+
+  /** Writes rows to the pending table; answers how many were new (one already there is ignored). */
+  private insertRows(rows: Omit<PendingRow, "lease_until">[]): number {
     let added = 0;
     const inserts = new MultiRowInsert(
       `INSERT OR IGNORE INTO pending (${PENDING_INSERT.join(", ")})`,
@@ -310,20 +340,38 @@ export class DispatcherStore {
       },
     );
     for (const r of rows) {
-      if (r.trigger === "scheduled" && this.settled.has(r.delivery_id)) continue;
       guardTextRow("pending", r.payload);
-      inserts.add(valuesIn(PENDING_INSERT, { ...r, seq: this.takeSeq() }));
+      inserts.add(valuesIn(PENDING_INSERT, r));
     }
     inserts.flush();
     return added;
   }
 
+  /** Which of these delivery ids the pending table holds (a few indexed reads, no write). */
+  private heldInTable(ids: string[]): Set<string> {
+    const found = new Set<string>();
+    for (const part of chunk(ids, IDS_PER_IN_LIST))
+      for (const r of this.sql
+        .exec<{ delivery_id: string }>(`SELECT delivery_id FROM pending WHERE delivery_id IN (${marks(part)})`, ...part)
+        .toArray())
+        found.add(r.delivery_id);
+    return found;
+  }
+
   get(deliveryId: string): PendingRow | null {
+    const held = this.fresh.get(deliveryId);
+    if (held) return { ...held };
     return this.sql.exec<PendingRow>("SELECT * FROM pending WHERE delivery_id = ?", deliveryId).toArray()[0] ?? null;
   }
 
   /** Up to `limit` deliveries whose expires_at has passed and that are not in flight, without their payloads. */
   expired(now: number, limit: number): HeldRef[] {
+    const held = this.fresh.idle(now).filter((r) => r.expires_at !== null && r.expires_at <= now);
+    return [...held.slice(0, limit), ...this.expiredInTable(now, limit - Math.min(limit, held.length))];
+  }
+
+  private expiredInTable(now: number, limit: number): HeldRef[] {
+    if (limit <= 0) return [];
     return this.sql
       .exec<HeldRef>(
         `SELECT ${REF_COLUMNS} FROM pending WHERE expires_at IS NOT NULL AND expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?) LIMIT ?`,
@@ -353,7 +401,14 @@ export class DispatcherStore {
 
   /** The `limit` oldest held deliveries, without their payloads (a deleted endpoint cancels them page by page). */
   oldest(limit: number): HeldRef[] {
-    return this.sql.exec<HeldRef>(`SELECT ${REF_COLUMNS} FROM pending ORDER BY seq LIMIT ?`, limit).toArray();
+    const held = this.fresh.all().slice(0, limit);
+    if (held.length >= limit) return held;
+    return [
+      ...held,
+      ...this.sql
+        .exec<HeldRef>(`SELECT ${REF_COLUMNS} FROM pending ORDER BY seq LIMIT ?`, limit - held.length)
+        .toArray(),
+    ];
   }
 
   /**
@@ -363,6 +418,13 @@ export class DispatcherStore {
    */
   due(now: number, limit: number): PendingRow[] {
     if (limit <= 0) return [];
+    const held = this.fresh.idle(now).map((r) => ({ ...r }));
+    return [...held, ...this.dueInTable(now, limit)]
+      .sort((a, b) => a.due_at - b.due_at || a.seq - b.seq)
+      .slice(0, limit);
+  }
+
+  private dueInTable(now: number, limit: number): PendingRow[] {
     return this.sql
       .exec<PendingRow>(
         `SELECT * FROM pending p
@@ -377,15 +439,31 @@ export class DispatcherStore {
   }
 
   inFlight(now: number): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending WHERE lease_until > ?", now).one().n;
+    return (
+      this.fresh.leased(now).length +
+      this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending WHERE lease_until > ?", now).one().n
+    );
   }
 
+  /** A held row's lease lives in memory, with the row; a table row's in the table. */
   lease(seqs: number[], until: number) {
-    for (const chunk of chunks(seqs))
+    const inTable = seqs.filter((seq) => {
+      const held = this.fresh.bySeq(seq);
+      if (held) held.lease_until = until;
+      return !held;
+    });
+    for (const chunk of chunks(inTable))
       this.sql.exec(`UPDATE pending SET lease_until = ? WHERE seq IN (${marks(chunk)})`, until, ...chunk);
   }
 
+  /** A held row that needs another attempt is written to the table now, with its new due time. */
   reschedule(seq: number, attempts: number, dueAt: number) {
+    const held = this.fresh.take(seq);
+    if (held) {
+      const { lease_until: _, ...row } = held;
+      this.insertRows([{ ...row, attempts, due_at: dueAt, trigger: "scheduled" }]);
+      return;
+    }
     this.sql.exec(
       "UPDATE pending SET attempts = ?, due_at = ?, lease_until = NULL, trigger = 'scheduled' WHERE seq = ?",
       attempts,
@@ -395,6 +473,11 @@ export class DispatcherStore {
   }
 
   release(seq: number) {
+    const held = this.fresh.bySeq(seq);
+    if (held) {
+      held.lease_until = null;
+      return;
+    }
     this.sql.exec("UPDATE pending SET lease_until = NULL WHERE seq = ?", seq);
   }
 
@@ -409,7 +492,12 @@ export class DispatcherStore {
    */
   removeMany(seqs: number[], attempted = false) {
     const touched = new Set<string>();
-    for (const chunk of chunks(seqs)) {
+    const inTable = seqs.filter((seq) => {
+      const held = this.fresh.take(seq);
+      if (held) this.remember(held.delivery_id, { attempted, prev: null });
+      return !held;
+    });
+    for (const chunk of chunks(inTable)) {
       const cursor = this.sql.exec<{
         delivery_id: string;
         ordering_key: string | null;
@@ -548,11 +636,15 @@ export class DispatcherStore {
   }
 
   count(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
+    return this.fresh.size + this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
   }
 
+  /** Every held delivery, in the table or in memory, by seq. */
   all(): PendingRow[] {
-    return this.sql.exec<PendingRow>("SELECT * FROM pending ORDER BY seq").toArray();
+    return [
+      ...this.sql.exec<PendingRow>("SELECT * FROM pending ORDER BY seq").toArray(),
+      ...this.fresh.all().map((r) => ({ ...r })),
+    ].sort((a, b) => a.seq - b.seq);
   }
 
   /**
@@ -590,7 +682,19 @@ export class DispatcherStore {
         now,
       )
       .one();
-    return { inFlight: r.in_flight, lease: r.lease, nextDue: r.next_due, expiry: r.expiry, laneWait: r.lane_wait };
+    const leased = this.fresh.leased(now);
+    const idle = this.fresh.idle(now);
+    const min = (values: (number | null)[]) => {
+      const known = values.filter((v): v is number => v !== null);
+      return known.length ? Math.min(...known) : null;
+    };
+    return {
+      inFlight: r.in_flight + leased.length,
+      lease: min([r.lease, ...leased.map((h) => h.lease_until)]),
+      nextDue: min([r.next_due, ...idle.map((h) => h.due_at)]),
+      expiry: min([r.expiry, ...this.fresh.all().map((h) => h.expires_at)]),
+      laneWait: r.lane_wait,
+    };
   }
 
   /** Queues changes for the TenantLog, in rows bounded in bytes and in changes (./bounds.ts). */
@@ -741,4 +845,4 @@ const LANE_HEAD = `(p.ordering_key IS NULL OR (
 /** One statement per IDS_PER_IN_LIST ids instead of one per id: each storage call has a fixed cost. */
 const chunks = (ids: number[]) => chunk(ids, IDS_PER_IN_LIST);
 
-const marks = (ids: number[]) => ids.map(() => "?").join(", ");
+const marks = (ids: readonly unknown[]) => ids.map(() => "?").join(", ");

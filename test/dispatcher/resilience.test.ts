@@ -4,12 +4,15 @@ import {
   createMessageBatch,
   evictDurableObject,
   getQueueResult,
+  runDurableObjectAlarm,
   runInDurableObject,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatcher";
 import worker from "../../src/index";
+import { sweepTenant } from "../../src/jobs/sweep";
+import { serviceCtx } from "../../src/services/context";
 import { operatorLogName } from "../../src/tenant-log/client";
 import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
 import { ladder, TestClock } from "../helpers/ladder";
@@ -72,18 +75,45 @@ describe("durability of the schedule", () => {
     expect(await l.received()).toHaveLength(1);
   });
 
-  it("an attempt cut short by an eviction is retried once its lease runs out", async () => {
-    const l = await ladder({ path: uniquePath("/ok") });
-    const eventId = await l.post({ type: "a.b", data: {} });
+  it("a retry cut short by an eviction is sent again once its lease runs out", async () => {
+    const path = uniquePath("/status/500");
+    const l = await ladder({ path, endpoint: { retry_policy: { schedule_s: [5, 5] } } });
+    await l.post({ type: "a.b", data: {} });
+    await l.runAlarm(); // attempt 1 fails: the retry is a row of the pending table
+    expect(await l.received()).toHaveLength(1);
+    await l.advance(5_000);
     // Simulate an isolate that died mid-attempt: the row is leased but no outcome came back.
     await runInDurableObject(l.stub, (i: EndpointDispatcher, state) => {
       state.storage.sql.exec("UPDATE pending SET lease_until = ?", i.now() + 45_000);
     });
     await l.runAlarm();
-    expect(await l.received()).toHaveLength(0);
+    expect(await l.received()).toHaveLength(1);
     await l.advance(45_000);
     await l.runAlarm();
-    expect((await l.deliveries(eventId))[0].status).toBe("succeeded");
+    expect((await l.received()).map((r) => r.headers["webhook-attempt"])).toEqual(["1", "2"]);
+  });
+
+  it("a first attempt held in memory and lost with its object is sent by the sweep", async () => {
+    const l = await ladder({ path: uniquePath("/ok") });
+    const eventId = await l.post({ type: "a.b", data: {} });
+    // Held in memory, not written: the pending table has no row of it (src/dispatcher/fresh-hold.ts).
+    const tableRows = await runInDurableObject(l.stub, (_i: EndpointDispatcher, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM pending").one(),
+    );
+    expect(tableRows.n).toBe(0);
+    expect((await l.inspect()).pending).toHaveLength(1);
+    await evictDurableObject(l.stub);
+    await runDurableObjectAlarm(l.stub);
+    expect(await l.received()).toHaveLength(0);
+    // The log's delivery row is still pending: the sweep hands it over again, and it goes out.
+    expect((await l.deliveries(eventId))[0].status).toBe("pending");
+    await sweepTenant(serviceCtx(env), l.tenant, Date.now() + 30 * 60_000);
+    await runDurableObjectAlarm(l.stub);
+    await waitForReceived(l.path, 1);
+    await eventually(
+      () => l.deliveries(eventId),
+      (d) => d[0]?.status === "succeeded",
+    );
   });
 });
 
