@@ -57,6 +57,12 @@ export const ANY_ID = new RegExp(`^([a-z]+)_${ID_BODY}$`);
 export const idPathParam = <P extends IdPrefix>(prefix: P) =>
   `:id{${prefix}_${ID_BODY}}` as `:id{${P}_${typeof ID_BODY}}`;
 
+/**
+ * The smallest id of `prefix` minted at `ms` or later: every id made at or after that moment sorts
+ * at or after it (a scan from a moment on, by id).
+ */
+export const firstIdAt = (prefix: IdPrefix, ms: number): string => `${prefix}_${encodeTime(ms)}${"0".repeat(16)}`;
+
 /** Monotonic within one isolate: ids made in the same millisecond still sort in creation order. */
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   let random: Uint8Array<ArrayBuffer>;

@@ -206,6 +206,14 @@ CREATE TABLE lanes (
   PRIMARY KEY (ordering_key, endpoint_id)
 ) WITHOUT ROWID;`;
 
+/**
+ * v8: no index of events not fanned out yet. It was a row written on every event's insert (and
+ * one more on its fan-out) for a question the sweep's look asks a few times an hour; the look now
+ * walks the id index from a mark instead (./sweep-check.ts, UNFANNED_FROM), reading only the
+ * events written since the last look.
+ */
+const m0008 = `DROP INDEX IF EXISTS events_unfanned;`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
@@ -218,9 +226,10 @@ export const TENANT_LOG_MIGRATIONS = {
       entry(5, "0005_metrics", 1_795_000_000_004),
       entry(6, "0006_task_cancel", 1_795_000_000_005),
       entry(7, "0007_lanes", 1_795_000_000_006),
+      entry(8, "0008_no_unfanned_index", 1_795_000_000_007),
     ],
   },
-  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008 } as Record<string, string>,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */

@@ -66,7 +66,7 @@ import {
   segmentOfId,
   shardsIn,
 } from "./segments";
-import { halfDone, recheckDelay } from "./sweep-check";
+import { halfDone, recheckDelay, UNFANNED_FROM } from "./sweep-check";
 import type {
   AppendInput,
   AppendResult,
@@ -1327,7 +1327,14 @@ export class TenantLog extends DurableObject<Env> {
     return this.db
       .select({ id: events.id })
       .from(events)
-      .where(and(isNull(events.fannedOutAt), lt(events.createdAt, before)))
+      .where(
+        and(
+          gte(events.id, this.getMeta(UNFANNED_FROM) ?? ""),
+          isNull(events.fannedOutAt),
+          lt(events.createdAt, before),
+        ),
+      )
+      .orderBy(events.id)
       .limit(limit)
       .all()
       .map((e) => e.id);
@@ -1481,7 +1488,9 @@ export class TenantLog extends DurableObject<Env> {
         asRetention("tenant_log", () => this.setMeta("purge_rows_at", String(more ? now : now + RETENTION_EVERY_MS)));
       next.push(now + (more ? 1000 : RETENTION_EVERY_MS));
     }
-    const half = halfDone(this.sql, now - this.sweepGraceMs);
+    const from = this.getMeta(UNFANNED_FROM) ?? "";
+    const half = halfDone(this.sql, now - this.sweepGraceMs, from);
+    if (half.unfannedFrom > from) this.setMeta(UNFANNED_FROM, half.unfannedFrom);
     if (half.due) await this.askForSweep();
     if (half.open) next.push(now + recheckDelay(this.sweepGraceMs, this.sweepLooks++));
     if (!next.length) return;
