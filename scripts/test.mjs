@@ -34,9 +34,35 @@ const ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"); // colo
 const plain = (line) => line.replace(ESCAPE, "");
 const noise = (line) => RUNTIME_NOISE.some((re) => re.test(plain(line)));
 
-/** Runs a command; answers its exit code and output. `stream` writes its lines as they come, less the noise. */
-function command(cmd, args, { env = process.env, stream = false } = {}) {
-  const child = spawn(cmd, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+/** Process groups started here, stopped with this process (each runs in its own group: see `command`). */
+const groups = new Set();
+for (const signal of ["SIGINT", "SIGTERM"])
+  process.on(signal, () => {
+    for (const pid of groups) stopGroup(pid);
+    process.exit(130);
+  });
+
+function stopGroup(pid) {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {}
+}
+
+/**
+ * Runs a command; answers its exit code and output. `stream` writes its lines as they come, less
+ * the noise. `stalled` is asked every 2 s: when it answers true the command's whole process group
+ * is stopped (its own group, so a runner it left behind goes with it) and `stopped` is set.
+ */
+function command(cmd, args, { env = process.env, stream = false, stalled = () => false } = {}) {
+  const child = spawn(cmd, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  groups.add(child.pid);
+  let stopped = false;
+  const watch = setInterval(() => {
+    if (!stopped && stalled()) {
+      stopped = true;
+      stopGroup(child.pid);
+    }
+  }, 2000);
   let out = "";
   for (const from of [child.stdout, child.stderr]) {
     let partial = "";
@@ -58,24 +84,54 @@ function command(cmd, args, { env = process.env, stream = false } = {}) {
       }
     });
   }
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code: code ?? 1, out })));
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      clearInterval(watch);
+      groups.delete(child.pid);
+      resolve({ code: code ?? 1, out, stopped });
+    }),
+  );
 }
+
+/**
+ * How long a vitest process may go on once every test file has its results (test/reporter.ts
+ * writes them file by file, then the run's). Now and then a workerd runner is left behind after
+ * the last file, or a teardown never ends, and the process never exits; past this it is stopped,
+ * and the run stands on the results it has.
+ */
+const EXIT_AFTER_LAST_FILE_MS = 60_000;
 
 /** One vitest process; answers its code, output and the counts test/reporter.ts wrote. */
 async function tests(name, projects, stream, workers = []) {
   const counts = join(dir, `${name}.json`);
+  const read = () => {
+    try {
+      return JSON.parse(readFileSync(counts, "utf8"));
+    } catch {
+      return null;
+    }
+  };
   const args = [vitest, "run", "--passWithNoTests", ...workers, ...projects.flatMap((p) => ["--project", p]), ...extra];
   // Colours as on a terminal when the run is on one (the output goes through a pipe to be filtered).
   const color = process.stdout.isTTY ? { FORCE_COLOR: "1" } : {};
-  const { code, out } = await command(process.execPath, args, {
+  let lastFileAt = null;
+  const { code, out, stopped } = await command(process.execPath, args, {
     env: { ...process.env, ...color, EDGEHOOKS_TEST_COUNTS: counts },
     stream,
+    stalled: () => {
+      const c = read();
+      const allFiles = c !== null && (c.final === true || (c.total > 0 && c.files >= c.total));
+      if (!allFiles) return false;
+      lastFileAt ??= Date.now();
+      return Date.now() - lastFileAt > EXIT_AFTER_LAST_FILE_MS;
+    },
   });
-  let result = { passed: 0, failed: 1, skipped: 0 }; // no counts: vitest itself failed
-  try {
-    result = JSON.parse(readFileSync(counts, "utf8"));
-  } catch {}
-  return { code, out, result };
+  const result = read() ?? { passed: 0, failed: 1, skipped: 0 }; // no counts: vitest itself failed
+  if (!stopped) return { code, out, result };
+  const files = result.final ? "the run had ended" : `${result.files} of ${result.total} files had their results`;
+  const note = `${name}: vitest did not exit ${EXIT_AFTER_LAST_FILE_MS / 1000} s after its last file (${files}): stopped, and counted from its reporter\n`;
+  process.stdout.write(note);
+  return { code: result.failed ? 1 : 0, out: out + note, result };
 }
 
 /** A step that is not a test run: one line when it passes, its whole output when it fails. */

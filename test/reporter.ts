@@ -5,37 +5,65 @@
  * errors count as failures.
  */
 import { writeFileSync } from "node:fs";
-import type { Reporter, SerializedError, TestModule } from "vitest/node";
+import type { Reporter, SerializedError, TestModule, TestSpecification } from "vitest/node";
 import type { LimitReport } from "../src/lib/platform-limits";
 
 export default class CountingReporter implements Reporter {
+  /** Test files this run has, and the ones finished so far. */
+  private total = 0;
+  private readonly finished: TestModule[] = [];
+
+  onTestRunStart(specifications: ReadonlyArray<TestSpecification>) {
+    this.total = specifications.length;
+  }
+
+  /**
+   * After each file, the counts so far go to scripts/test.mjs's file with `final: false`: if the
+   * runner then never ends (a workerd runner left behind after the last file, seen now and then),
+   * the harness still has every file's results and stops it (scripts/test.mjs).
+   */
+  onTestModuleEnd(mod: TestModule) {
+    this.finished.push(mod);
+    const countsFile = process.env.EDGEHOOKS_TEST_COUNTS;
+    if (countsFile)
+      writeFileSync(
+        countsFile,
+        JSON.stringify({ ...countsOf(this.finished, 0), files: this.finished.length, total: this.total, final: false }),
+      );
+  }
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>) {
-    let passed = 0;
-    let failed = unhandledErrors.length;
-    let skipped = 0;
-    for (const mod of testModules) {
-      // A file that failed to load, or whose hook failed after its tests passed (test/setup.ts's
-      // checks), is a failure all the same.
-      if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed"))
-        failed++;
-      for (const test of mod.children.allTests()) {
-        const state = test.result().state;
-        if (state === "passed") passed++;
-        else if (state === "failed") failed++;
-        else skipped++;
-      }
-    }
+    const { passed, failed, skipped } = countsOf(testModules, unhandledErrors.length);
     const limits = limitsTable(testModules);
     if (limits) process.stdout.write(`\n${limits}`);
     // scripts/test.mjs runs two vitest processes side by side and prints their sum itself.
     const countsFile = process.env.EDGEHOOKS_TEST_COUNTS;
     if (countsFile) {
-      writeFileSync(countsFile, JSON.stringify({ passed, failed, skipped }));
+      writeFileSync(countsFile, JSON.stringify({ passed, failed, skipped, final: true }));
       return;
     }
     // Listed after the default reporter, so this comes after its summary: the run's last line.
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
+}
+
+/** Passed, failed and skipped tests of these files; `errors` (unhandled) count as failures. */
+function countsOf(testModules: ReadonlyArray<TestModule>, errors: number) {
+  let passed = 0;
+  let failed = errors;
+  let skipped = 0;
+  for (const mod of testModules) {
+    // A file that failed to load, or whose hook failed after its tests passed (test/setup.ts's
+    // checks), is a failure all the same.
+    if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed")) failed++;
+    for (const test of mod.children.allTests()) {
+      const state = test.result().state;
+      if (state === "passed") passed++;
+      else if (state === "failed") failed++;
+      else skipped++;
+    }
+  }
+  return { passed, failed, skipped };
 }
 
 /** One line per limit: the largest admitted value over every file, where it was seen, and refusals. */
