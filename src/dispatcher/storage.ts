@@ -690,7 +690,9 @@ export class DispatcherStore {
     };
     return {
       inFlight: r.in_flight + leased.length,
-      lease: min([r.lease, ...leased.map((h) => h.lease_until)]),
+      // A held row's lease brings no alarm: it is the safety net for an attempt cut short with its
+      // object, and a held row is gone with its object (the sweep sends it: ./fresh-hold.ts).
+      lease: r.lease,
       nextDue: min([r.next_due, ...idle.map((h) => h.due_at)]),
       expiry: min([r.expiry, ...this.fresh.all().map((h) => h.expires_at)]),
       laneWait: r.lane_wait,
