@@ -78,7 +78,10 @@ export const attempts = sqliteTable("attempts", {
   responseBody: text("response_body"),
   error: text("error").$type<AttemptError | null>(),
   errorDetail: text("error_detail"),
-  /** The request headers sent, with secret values masked. */
+  /**
+   * The request headers sent, with secret values masked; stored without the four the row itself
+   * says, and put back by every read of the TenantLog (src/attempts/stored-headers.ts).
+   */
   requestHeaders: json<Record<string, string>>("request_headers").notNull(),
 });
 

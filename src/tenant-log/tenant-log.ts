@@ -33,6 +33,7 @@ import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlit
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
+import { headersAsSent, headersToStore } from "../attempts/stored-headers";
 import type { SegmentLimits } from "../config";
 import { readConfig } from "../config";
 import { newIdBeside } from "../db/ids";
@@ -838,7 +839,13 @@ export class TenantLog extends DurableObject<Env> {
             a.responseBody,
             a.error,
             a.errorDetail,
-            JSON.stringify(a.requestHeaders),
+            JSON.stringify(
+              headersToStore(a.requestHeaders, {
+                eventId: ch.delivery.eventId,
+                number: a.number,
+                startedAt: a.startedAt,
+              }),
+            ),
           );
           if (inserted > 0 && this.env.DELIVERY_ANALYTICS)
             points.push(attemptDataPoint(ch.delivery, this.eventTypeOf(ch.delivery.id), a));
@@ -933,7 +940,8 @@ export class TenantLog extends DurableObject<Env> {
       .from(attempts)
       .where(eq(attempts.deliveryId, id))
       .orderBy(asc(attempts.number), asc(attempts.id))
-      .all();
+      .all()
+      .map(asSent);
     return { delivery, attempts: list, event: (await this.getEvent(delivery.eventId)) ?? null };
   }
 
@@ -985,11 +993,13 @@ export class TenantLog extends DurableObject<Env> {
       .where(and(...conds))
       .orderBy(desc(attempts.id))
       .limit(f.limit + 1)
-      .all();
+      .all()
+      .map(asSent);
   }
 
   async getAttempt(id: string): Promise<AttemptRow | null> {
-    return this.db.select().from(attempts).where(eq(attempts.id, id)).get() ?? null;
+    const row = this.db.select().from(attempts).where(eq(attempts.id, id)).get();
+    return row ? asSent(row) : null;
   }
 
   /**
@@ -1648,6 +1658,9 @@ function codeClass(column: SQLiteColumn, cls: NonNullable<DeliveryFilters["statu
 export type { DeliveryStatus };
 
 /** The columns a fan-out writes of a new delivery (src/lib/table-insert.ts). */
+/** An attempt row with the request headers it sent (they are stored without four: src/attempts/stored-headers.ts). */
+const asSent = (row: AttemptRow): AttemptRow => ({ ...row, requestHeaders: headersAsSent(row.requestHeaders, row) });
+
 export const DELIVERY_INSERT = [
   "id",
   "sequence",
