@@ -47,6 +47,8 @@ export function freshCandidate(row: Omit<PendingRow, "seq" | "lease_until">, now
 export class FreshHold {
   /** By delivery id, in arrival order (seq order). */
   private readonly rows = new Map<string, PendingRow>();
+  /** Delivery id by seq: a run leases, releases and settles its rows by seq. */
+  private readonly ids = new Map<number, string>();
   private bytes = 0;
 
   get size(): number {
@@ -62,8 +64,8 @@ export class FreshHold {
   }
 
   bySeq(seq: number): PendingRow | null {
-    for (const row of this.rows.values()) if (row.seq === seq) return row;
-    return null;
+    const id = this.ids.get(seq);
+    return id === undefined ? null : (this.rows.get(id) ?? null);
   }
 
   /** Holds `row` when it fits the bounds; answers whether it did. */
@@ -71,6 +73,7 @@ export class FreshHold {
     const bytes = rowBytes(row);
     if (this.rows.size >= FRESH_HOLD_ROWS || this.bytes + bytes > FRESH_HOLD_BYTES) return false;
     this.rows.set(row.delivery_id, row);
+    this.ids.set(row.seq, row.delivery_id);
     this.bytes += bytes;
     return true;
   }
@@ -80,6 +83,7 @@ export class FreshHold {
     const row = this.bySeq(seq);
     if (!row) return null;
     this.rows.delete(row.delivery_id);
+    this.ids.delete(seq);
     this.bytes -= rowBytes(row);
     return row;
   }
@@ -100,6 +104,7 @@ export class FreshHold {
 
   clear() {
     this.rows.clear();
+    this.ids.clear();
     this.bytes = 0;
   }
 }
