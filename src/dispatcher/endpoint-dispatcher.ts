@@ -112,7 +112,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
     // A keyed delivery handed before the one ahead of it in its lane makes the lane wait (./lanes.ts).
     const keys = new Set(items.flatMap((i) => (i.orderingKey && (i.lane?.n ?? 0) > 1 ? [i.orderingKey] : [])));
     if (keys.size) this.store.checkLanes([...keys], now);
-    await this.arm();
+    // What a hand-off adds can only move the wake earlier: an alarm already set as early stays.
+    await this.arm({ noLater: true });
     return added;
   }
 
@@ -571,14 +572,18 @@ export class EndpointDispatcher extends DurableObject<Env> {
     return this.store.outboxSize() === 0;
   }
 
-  /** One alarm at the earliest moment anything can happen. */
-  private async arm() {
+  /**
+   * One alarm at the earliest moment anything can happen. `noLater`: keep an alarm already set at
+   * that moment or before (its run arms what comes next), so a burst of hand-offs arms once, not
+   * once each (every setAlarm is a row written).
+   */
+  private async arm({ noLater = false }: { noLater?: boolean } = {}) {
     const endpoint = this.store.endpoint;
     const wakes: number[] = [];
     if (this.store.pendingDisable) wakes.push(this.now() + OUTBOX_RETRY_MS);
     if (this.store.outboxSize() > 0) wakes.push(this.now() + (this.flushFailed ? OUTBOX_RETRY_MS : 0));
     const now = this.now();
-    const { inFlight, lease, nextDue, expiry, laneWait } = this.store.wakeInputs(now);
+    const { inFlight, inFlightInTable, lease, nextDue, expiry, laneWait } = this.store.wakeInputs(now);
     // A lane waiting for a delivery it was not handed asks the log once it waited LANE_GAP_WAIT_MS.
     if (endpoint?.status === "active" && laneWait !== null)
       wakes.push(Math.max(laneWait + LANE_GAP_WAIT_MS, now + LANE_WALK_RETRY_MS));
@@ -597,8 +602,9 @@ export class EndpointDispatcher extends DurableObject<Env> {
     }
     // expires_at cancels what is not delivered by then, on an active or a disabled endpoint alike.
     if (endpoint && expiry !== null) wakes.push(expiry);
-    // So does the tenant's retention: a held delivery is checked against it now and then.
-    if (endpoint && (nextDue !== null || inFlight > 0))
+    // So does the tenant's retention: a held delivery is checked against it now and then (a first
+    // attempt held in memory is new, and goes with its object).
+    if (endpoint && (nextDue !== null || inFlightInTable > 0))
       wakes.push((this.store.getMeta<number>("retention_checked_at") ?? now) + RETENTION_WAKE_MS);
     if (!wakes.length) {
       await this.ctx.storage.deleteAlarm();
@@ -606,6 +612,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
     }
     const at = Math.min(...wakes);
     const current = await this.ctx.storage.getAlarm();
+    if (noLater && current !== null && current <= at) return;
     if (current !== at) await armAlarm(this.ctx.storage, "dispatcher", at);
   }
 }

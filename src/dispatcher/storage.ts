@@ -655,6 +655,8 @@ export class DispatcherStore {
    */
   wakeInputs(now: number): {
     inFlight: number;
+    /** Of inFlight, the table's rows (a held row in flight needs no wake of its own: ./fresh-hold.ts). */
+    inFlightInTable: number;
     lease: number | null;
     nextDue: number | null;
     expiry: number | null;
@@ -690,6 +692,7 @@ export class DispatcherStore {
     };
     return {
       inFlight: r.in_flight + leased.length,
+      inFlightInTable: r.in_flight,
       // A held row's lease brings no alarm: it is the safety net for an attempt cut short with its
       // object, and a held row is gone with its object (the sweep sends it: ./fresh-hold.ts).
       lease: r.lease,
