@@ -306,20 +306,16 @@ export class DispatcherStore {
   insertPending(rows: Omit<PendingRow, "seq" | "lease_until">[], holdFresh = false): number {
     const now = this.now();
     const candidates = holdFresh ? rows.filter((r) => freshCandidate(r, now)) : [];
-    const inTable = candidates.length ? this.heldInTable(candidates.map((r) => r.delivery_id)) : new Set<string>();
+    // One the table holds already stays there (a re-hand), so it is never held twice.
+    const inTable = this.heldInTable(candidates.map((r) => r.delivery_id));
+    const holdable = new Set(candidates.filter((r) => !inTable.has(r.delivery_id)));
     let held = 0;
     const toTable: Omit<PendingRow, "lease_until">[] = [];
     for (const r of rows) {
       if (r.trigger === "scheduled" && this.settled.has(r.delivery_id)) continue;
       if (this.fresh.has(r.delivery_id)) continue;
       const row = { ...r, seq: this.takeSeq() };
-      if (
-        holdFresh &&
-        !inTable.has(r.delivery_id) &&
-        freshCandidate(r, now) &&
-        this.fresh.add({ ...row, lease_until: null })
-      )
-        held++;
+      if (holdable.has(r) && this.fresh.add({ ...row, lease_until: null })) held++;
       else toTable.push(row);
     }
     return held + this.insertRows(toTable);
@@ -350,7 +346,7 @@ export class DispatcherStore {
   /** Which of these delivery ids the pending table holds (a few indexed reads, no write). */
   private heldInTable(ids: string[]): Set<string> {
     const found = new Set<string>();
-    for (const part of chunk(ids, IDS_PER_IN_LIST))
+    for (const part of chunks(ids))
       for (const r of this.sql
         .exec<{ delivery_id: string }>(`SELECT delivery_id FROM pending WHERE delivery_id IN (${marks(part)})`, ...part)
         .toArray())
@@ -848,6 +844,6 @@ const LANE_HEAD = `(p.ordering_key IS NULL OR (
   AND (p.lane_n <= 1 OR p.lane_n <= 1 + COALESCE((SELECT CASE WHEN l.epoch = p.lane_epoch THEN l.last_n WHEN l.epoch > p.lane_epoch THEN p.lane_n ELSE 0 END FROM lanes l WHERE l.key = p.ordering_key), 0))))`;
 
 /** One statement per IDS_PER_IN_LIST ids instead of one per id: each storage call has a fixed cost. */
-const chunks = (ids: number[]) => chunk(ids, IDS_PER_IN_LIST);
+const chunks = <T>(ids: T[]) => chunk(ids, IDS_PER_IN_LIST);
 
 const marks = (ids: readonly unknown[]) => ids.map(() => "?").join(", ");
