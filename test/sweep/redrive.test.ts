@@ -36,6 +36,30 @@ function refusingHandOff(): Env {
 
 const LATER = 30 * 60_000;
 
+/**
+ * A tenant whose event was delivered once, and a resend of it that exhausted its queue retries:
+ * the dead-letter queue's consumer takes it in. Answers the tenant, the receiver path and whether
+ * that consumer acked the message.
+ */
+async function deadLetteredResend(messageId: string, origin: string) {
+  const tenant = await createTenant();
+  const path = uniquePath("/ok");
+  await createEndpoint(tenant, { url: receiverUrl(path) });
+  const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
+  await waitForReceived(path, 1);
+  const batch = createMessageBatch("edgehooks-events-dlq", [
+    {
+      id: messageId,
+      timestamp: new Date(),
+      attempts: 11,
+      body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: [posted.body.id], origin },
+    },
+  ]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return { tenant, path, acked: (await getQueueResult(batch, ctx)).ackAll };
+}
+
 describe("recover is resumable", () => {
   it("a failed hand-off strands nothing: the deliveries stay failed and the sweeper finishes the task", async () => {
     const path = uniquePath("/scripted");
@@ -88,22 +112,8 @@ describe("the sweeper re-drives what a failure left behind", () => {
   });
 
   it("a dead-lettered resend is queued again and delivered", async () => {
-    const tenant = await createTenant();
-    const path = uniquePath("/ok");
-    await createEndpoint(tenant, { url: receiverUrl(path) });
-    const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
-    await waitForReceived(path, 1);
-    const batch = createMessageBatch("edgehooks-events-dlq", [
-      {
-        id: "r1",
-        timestamp: new Date(),
-        attempts: 11,
-        body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: [posted.body.id], origin: "resend:dlv_deadletter" },
-      },
-    ]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
-    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    const { tenant, path, acked } = await deadLetteredResend("r1", "resend:dlv_deadletter");
+    expect(acked).toBe(true);
     await sweepTenant(serviceCtx(env), tenant, Date.now() + LATER);
     await waitForReceived(path, 2);
     expect(await received(path)).toHaveLength(2);
@@ -112,21 +122,7 @@ describe("the sweeper re-drives what a failure left behind", () => {
 
 describe("operator dead-letter route", () => {
   it("lists a tenant's dead letters and re-drives them, root key only", async () => {
-    const tenant = await createTenant();
-    const path = uniquePath("/ok");
-    await createEndpoint(tenant, { url: receiverUrl(path) });
-    const posted = await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } });
-    await waitForReceived(path, 1);
-    const batch = createMessageBatch("edgehooks-events-dlq", [
-      {
-        id: "o1",
-        timestamp: new Date(),
-        attempts: 11,
-        body: { v: 2, kind: "fanout", tenant_id: tenant, event_ids: [posted.body.id], origin: "resend:dlv_operator" },
-      },
-    ]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    const { tenant, path } = await deadLetteredResend("o1", "resend:dlv_operator");
 
     const list = await api("GET", `/v1/tenants/${tenant}/dead-letters`);
     expect(list.status).toBe(200);
