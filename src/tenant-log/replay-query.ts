@@ -13,6 +13,7 @@
 import { eventFilterScope } from "../delivery/filter";
 import { endpointMatches, type RoutableEndpoint } from "../delivery/match";
 import type { StatusClass } from "../domain/deliveries";
+import { fannedOut } from "./fanned-out";
 
 /**
  * Payload bytes one missing-mode page reads to run endpoint filters (at least one event whole; an
@@ -176,7 +177,7 @@ function missingCandidates(
 ): { candidates: ReplayGroup[]; done: boolean } {
   const ev = eventConds("e", "e.type", f);
   const query = `SELECT e.id AS id, e.type AS type, e.channels AS channels, length(CAST(e.payload AS BLOB)) AS bytes FROM events e
-    WHERE ${ev.sql.join(" AND ")} AND e.created_at < ? AND e.fanned_out_at IS NOT NULL AND (e.expires_at IS NULL OR e.expires_at > ?)
+    WHERE ${ev.sql.join(" AND ")} AND e.created_at < ? AND ${fannedOut("e")} AND (e.expires_at IS NULL OR e.expires_at > ?)
       AND (? IS NULL OR e.id > ?)
       AND NOT EXISTS (SELECT 1 FROM deliveries t WHERE t.event_id = e.id AND t.origin = 'test')
       AND EXISTS (SELECT 1 FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM deliveries t WHERE t.event_id = e.id AND t.endpoint_id = j.value))

@@ -6,6 +6,7 @@
  */
 import { firstIdAt } from "../db/ids";
 import { MAX_AUTO_REDRIVES } from "../domain/sweep";
+import { fannedOut } from "./fanned-out";
 
 export interface HalfDone {
   /** Something half-done is older than the grace: the sweep has work. */
@@ -36,7 +37,7 @@ function firstUnfanned(sql: SqlStorage, from: string): { id: string; created_at:
   return (
     sql
       .exec<{ id: string; created_at: number }>(
-        "SELECT id, created_at FROM events WHERE id >= ? AND fanned_out_at IS NULL ORDER BY id LIMIT 1",
+        `SELECT id, created_at FROM events WHERE id >= ? AND NOT ${fannedOut("events")} ORDER BY id LIMIT 1`,
         from,
       )
       .toArray()[0] ?? null

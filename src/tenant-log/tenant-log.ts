@@ -50,6 +50,7 @@ import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { armAlarm, asRetention, countRetentionRows, countRowsWritten } from "../lib/row-usage";
 import { insertHead, valuesIn } from "../lib/table-insert";
 import { attemptDataPoint, writeDataPoints } from "./analytics";
+import { fannedOut, fannedOutAt, needsFanOutMark } from "./fanned-out";
 import { FanoutSender } from "./fanout-sender";
 import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, inList, payloadPage } from "./handoff-page";
 import { type LaneTailsAnswer, laneTailsBefore } from "./lane-seeding";
@@ -393,7 +394,7 @@ export class TenantLog extends DurableObject<Env> {
         const stored = this.db.select().from(events).where(eq(events.id, claim.event_id)).get();
         if (stored) {
           if (fingerprintOf(stored) !== fingerprint) return { kind: "conflict", key };
-          return { kind: "repeat", event: stored };
+          return { kind: "repeat", event: { ...stored, fannedOutAt: fannedOutAt(this.sql, stored) } };
         }
       }
       this.exec(
@@ -527,7 +528,7 @@ export class TenantLog extends DurableObject<Env> {
 
   /**
    * Writes one event's deliveries to the endpoints it matches (a repeat is ignored) and, on its
-   * first fan-out, marks it fanned out. A keyed event's first fan-out gives each delivery the next
+   * first fan-out, marks it fanned out where no delivery says so (./fanned-out.ts). A keyed event's first fan-out gives each delivery the next
    * place in its lane; any later one keeps the place the first gave (./lanes.ts). Answers how
    * many deliveries it wrote.
    */
@@ -571,7 +572,7 @@ export class TenantLog extends DurableObject<Env> {
       written++;
     }
     if (scope.budget.exhausted) log.warn("filter.budget_exhausted", { tenant_id: event.tenantId, event_id: event.id });
-    if (first) {
+    if (first && needsFanOutMark(event, written)) {
       this.exec("UPDATE events SET fanned_out_at = ? WHERE id = ?", now, event.id);
       event.fannedOutAt = now;
     }
@@ -905,7 +906,8 @@ export class TenantLog extends DurableObject<Env> {
   // ---- reads ----------------------------------------------------------------------------------
 
   async getEvent(id: string): Promise<EventRow | null> {
-    return this.db.select().from(events).where(eq(events.id, id)).get() ?? null;
+    const row = this.db.select().from(events).where(eq(events.id, id)).get();
+    return row ? { ...row, fannedOutAt: fannedOutAt(this.sql, row) } : null;
   }
 
   async listEvents(f: EventFilters): Promise<EventRow[]> {
@@ -1352,7 +1354,7 @@ export class TenantLog extends DurableObject<Env> {
       .where(
         and(
           gte(events.id, this.getMeta(UNFANNED_FROM) ?? ""),
-          isNull(events.fannedOutAt),
+          sql.raw(`NOT ${fannedOut("events")}`),
           lt(events.createdAt, before),
         ),
       )

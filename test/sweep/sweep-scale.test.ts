@@ -26,6 +26,7 @@ import {
   SWEEPS_PER_INVOCATION,
 } from "../../src/domain/sweep";
 import worker from "../../src/index";
+import { fannedOut } from "../../src/tenant-log/fanned-out";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { type Counted, countingEnv } from "../helpers/subrequests";
 import { logRows } from "../helpers/tenant-log";
@@ -143,7 +144,7 @@ describe("a sweep over 5,000 tenants", () => {
       const rows = await Promise.all(
         ids
           .slice(i, i + PARALLEL)
-          .map((id) => logRows<{ n: number }>(id, "SELECT COUNT(*) AS n FROM events WHERE fanned_out_at IS NULL")),
+          .map((id) => logRows<{ n: number }>(id, `SELECT COUNT(*) AS n FROM events WHERE NOT ${fannedOut("events")}`)),
       );
       rows.forEach((r, k) => {
         if (r[0]!.n !== 0) left.push(ids[i + k]!);

@@ -2,6 +2,7 @@
  * The sweep's look for events never fanned out, without an index (src/tenant-log/sweep-check.ts):
  * it walks the id index from a mark, finds a lost fan-out behind any number of completed ones,
  * and moves the mark only up to the first event not fanned out, never past now minus the grace.
+ * An event's own delivery says it was fanned out (src/tenant-log/fanned-out.ts): no mark row.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -10,8 +11,9 @@ import { readConfig } from "../../src/config";
 import { firstIdAt } from "../../src/db/ids";
 import { nextUnfannedFrom, UNFANNED_FROM } from "../../src/tenant-log/sweep-check";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
-import { api, createTenant, eventually } from "../helpers/api";
-import { tenantLogStub } from "../helpers/tenant-log";
+import { api, createEndpoint, createTenant, eventually } from "../helpers/api";
+import { receiverUrl, uniquePath } from "../helpers/receiver";
+import { logRows, tenantLogStub } from "../helpers/tenant-log";
 
 const markOf = (stub: DurableObjectStub<TenantLog>) =>
   runInDurableObject(
@@ -61,6 +63,45 @@ describe("events never fanned out, found from a mark", () => {
     expect(mark > lost).toBe(true);
     expect(mark <= firstIdAt("evt", Date.now() - readConfig(env).sweepGraceMs)).toBe(true);
     expect(await stub.unfanned(Date.now(), 10)).toEqual([]);
+  });
+
+  it("an event whose fan-out wrote a delivery needs no mark: it reads as fanned out and no look hands it again", async () => {
+    const tenant = await createTenant();
+    const endpoint = await createEndpoint(tenant, {
+      url: receiverUrl(uniquePath("/fanned")),
+      event_types: ["job.done"],
+    });
+    const [delivered, unmatched] = await Promise.all([
+      api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "job.done", data: {} } }),
+      api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "job.other", data: {} } }),
+    ]);
+    const stub = tenantLogStub(tenant);
+    await eventually(
+      () => stub.getEvent(delivered.body.id),
+      (e) => e?.fannedOutAt != null,
+    );
+    await eventually(
+      () => stub.getEvent(unmatched.body.id),
+      (e) => e?.fannedOutAt != null,
+    );
+    const marks = await logRows<{ id: string; fanned_out_at: number | null }>(
+      tenant,
+      "SELECT id, fanned_out_at FROM events WHERE id IN (?, ?)",
+      delivered.body.id,
+      unmatched.body.id,
+    );
+    const markOfEvent = new Map(marks.map((r) => [r.id, r.fanned_out_at]));
+    // The delivery says it: no row written for the mark. The event that matched nothing is marked.
+    expect(markOfEvent.get(delivered.body.id)).toBeNull();
+    expect(markOfEvent.get(unmatched.body.id)).not.toBeNull();
+    const [own] = await logRows<{ n: number }>(
+      tenant,
+      "SELECT COUNT(*) AS n FROM deliveries WHERE event_id = ? AND endpoint_id = ? AND origin = ''",
+      delivered.body.id,
+      endpoint.id,
+    );
+    expect(own!.n).toBe(1);
+    expect(await stub.unfanned(Date.now() + 3600_000, 10)).toEqual([]);
   });
 
   it("never moves the mark past the ids minted before now minus the grace", () => {

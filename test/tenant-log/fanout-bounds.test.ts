@@ -17,6 +17,7 @@ import {
 import worker from "../../src/index";
 import { sweepTenant } from "../../src/jobs/sweep";
 import { serviceCtx } from "../../src/services/context";
+import { fannedOut } from "../../src/tenant-log/fanned-out";
 import { FanoutSender } from "../../src/tenant-log/fanout-sender";
 import { HANDOFF_PAGE_BYTES, PAYLOAD_PAGE_BYTES } from "../../src/tenant-log/handoff-page";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
@@ -336,7 +337,7 @@ describe("filters over large payloads", () => {
     expect(rows[0]!.n).toBe(6);
     const [unfanned] = await logRows<{ n: number }>(
       tenant,
-      "SELECT COUNT(*) AS n FROM events WHERE fanned_out_at IS NULL AND id LIKE ?",
+      `SELECT COUNT(*) AS n FROM events WHERE NOT ${fannedOut("events")} AND id LIKE ?`,
       `evt_${stamp}flt%`,
     );
     expect(unfanned!.n).toBe(0);

@@ -8,6 +8,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { fannedOut } from "../../src/tenant-log/fanned-out";
 import type { TenantLog } from "../../src/tenant-log/tenant-log";
 import { api, createTenant, eventually } from "../helpers/api";
 import { countingEnv } from "../helpers/subrequests";
@@ -47,7 +48,7 @@ describe("the TenantLog's sweep alarm", () => {
     expect((await api("POST", `/v1/tenants/${tenant}/events`, { body: { type: "a.b", data: {} } })).status).toBe(202);
     expect(await alarmIn(tenant)).toBeLessThanOrEqual(GRACE);
     await eventually(
-      () => logRows<{ n: number }>(tenant, "SELECT COUNT(*) AS n FROM events WHERE fanned_out_at IS NULL"),
+      () => logRows<{ n: number }>(tenant, `SELECT COUNT(*) AS n FROM events WHERE NOT ${fannedOut("events")}`),
       (r) => r[0]!.n === 0,
     );
     const ran = await runAlarm(tenant);
