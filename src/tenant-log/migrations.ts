@@ -214,6 +214,12 @@ CREATE TABLE lanes (
  */
 const m0008 = `DROP INDEX IF EXISTS events_unfanned;`;
 
+/**
+ * v9: a delivery lists its attempts' ids (./delivery-attempts.ts), so an attempt needs no index row
+ * by delivery. The index itself is dropped at start only in a log that holds no attempt yet.
+ */
+const m0009 = `ALTER TABLE deliveries ADD attempt_ids TEXT;`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
@@ -227,9 +233,10 @@ export const TENANT_LOG_MIGRATIONS = {
       entry(6, "0006_task_cancel", 1_795_000_000_005),
       entry(7, "0007_lanes", 1_795_000_000_006),
       entry(8, "0008_no_unfanned_index", 1_795_000_000_007),
+      entry(9, "0009_delivery_attempt_ids", 1_795_000_000_008),
     ],
   },
-  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009 } as Record<string, string>,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */

@@ -60,6 +60,8 @@ export const deliveries = sqliteTable("deliveries", {
   sequencePrev: text("sequence_prev"),
   /** When the lane's run began: N counts from 1 again in a new run (a lane idle past the retention). */
   sequenceEpoch: integer("sequence_epoch"),
+  // attempt_ids (v9): its attempts' ids, a JSON array only ./delivery-attempts.ts reads and writes;
+  // left out here so no delivery read carries it.
 });
 
 export const attempts = sqliteTable("attempts", {

@@ -26,6 +26,7 @@ import {
   isNull,
   lt,
   lte,
+  ne,
   type SQL,
   sql,
 } from "drizzle-orm";
@@ -50,6 +51,7 @@ import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { armAlarm, asRetention, countRetentionRows, countRowsWritten } from "../lib/row-usage";
 import { insertHead, valuesIn } from "../lib/table-insert";
 import { attemptDataPoint, writeDataPoints } from "./analytics";
+import { APPEND_ATTEMPT_ID, ofDelivery, settleAttemptsIndex } from "./delivery-attempts";
 import { fannedOut, fannedOutAt, needsFanOutMark } from "./fanned-out";
 import { FanoutSender } from "./fanout-sender";
 import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, inList, payloadPage } from "./handoff-page";
@@ -183,15 +185,16 @@ export class TenantLog extends DurableObject<Env> {
   /** As a segment (./segments.ts): its events so far and when it opened, read once per instance; closed for good once set. */
   private segmentState: { events: number; openedAt: number; closed: boolean; sizeCheckedAt: number } | null = null;
 
+  /** Whether attempts are found by delivery through the attempts_delivery index (./delivery-attempts.ts). */
+  private attemptsByIndex = false;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.db = drizzle(ctx.storage, { schema });
     this.sweepGraceMs = readConfig(env).sweepGraceMs;
     this.lanes = new LaneBook(this.sql, (query, ...params) => this.exec(query, ...params));
-    void ctx.blockConcurrencyWhile(async () => {
-      await migrateTenantLog(this.db);
-    });
+    void ctx.blockConcurrencyWhile(() => this.migrate());
   }
 
   /** A write: runs the statement, consumes the cursor, counts what it wrote. */
@@ -257,7 +260,13 @@ export class TenantLog extends DurableObject<Env> {
     if (forRetention) asRetention("tenant_log", () => dropAllTables(this.sql));
     else dropAllTables(this.sql);
     await this.ctx.storage.deleteAll();
+    await this.migrate();
+  }
+
+  /** Brings the SQLite to the newest version and settles how attempts are found by delivery. */
+  private async migrate() {
     await migrateTenantLog(this.db);
+    this.attemptsByIndex = settleAttemptsIndex(this.sql);
   }
 
   // ---- ingest ---------------------------------------------------------------------------------
@@ -700,9 +709,12 @@ export class TenantLog extends DurableObject<Env> {
     if (!meta) return null;
     const { bytes: _bytes, ...event } = meta;
     // A manual retry goes out of its lane's turn: only another attempt says the lane got this far.
-    const inTurn = this.sql
-      .exec("SELECT 1 FROM attempts WHERE delivery_id = ? AND trigger != 'manual' LIMIT 1", d.id)
-      .toArray();
+    const inTurn = this.db
+      .select({ id: attempts.id })
+      .from(attempts)
+      .where(and(ofDelivery(d.id, this.attemptsByIndex), ne(attempts.trigger, "manual")))
+      .limit(1)
+      .all();
     return {
       id: d.id,
       status: d.status,
@@ -822,6 +834,7 @@ export class TenantLog extends DurableObject<Env> {
       });
       for (const ch of kept) {
         const a = ch.attempt;
+        let listed: string | null = null;
         if (a) {
           const inserted = this.exec(
             `INSERT OR IGNORE INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, number, trigger, url, started_at, duration_ms, status_code, response_body, error, error_detail, request_headers)
@@ -850,8 +863,9 @@ export class TenantLog extends DurableObject<Env> {
           );
           if (inserted > 0 && this.env.DELIVERY_ANALYTICS)
             points.push(attemptDataPoint(ch.delivery, this.eventTypeOf(ch.delivery.id), a));
+          if (inserted > 0) listed = a.id;
         }
-        this.updateDelivery(ch, now);
+        this.updateDelivery(ch, now, listed);
       }
       for (const i of rollup(kept, now, before)) {
         this.exec(UPSERT_STATS, ...upsertParams(i));
@@ -867,7 +881,12 @@ export class TenantLog extends DurableObject<Env> {
     );
   }
 
-  private updateDelivery(ch: DeliveryChange, now: number) {
+  /**
+   * One UPDATE of the delivery: its new state, and the id of an attempt just recorded appended to
+   * its list (./delivery-attempts.ts). The guard keeps a final state final; the attempt is listed
+   * whatever the guard says (it was recorded), so with an attempt the guard applies per column.
+   */
+  private updateDelivery(ch: DeliveryChange, now: number, attemptId: string | null) {
     const set: [string, unknown][] = [["updated_at", now]];
     if (ch.status) set.push(["status", ch.status]);
     if (ch.attemptCount !== undefined) set.push(["attempt_count", ch.attemptCount]);
@@ -886,9 +905,21 @@ export class TenantLog extends DurableObject<Env> {
         : ch.attempt?.trigger === "recover"
           ? " AND status NOT IN ('succeeded', 'cancelled')"
           : ` AND status NOT IN (${FINAL_SQL})`;
+    if (attemptId === null || !guard) {
+      const append = attemptId === null ? "" : `, ${APPEND_ATTEMPT_ID}`;
+      this.exec(
+        `UPDATE deliveries SET ${set.map(([c]) => `${c} = ?`).join(", ")}${append} WHERE id = ?${guard}`,
+        ...set.map(([, v]) => v),
+        ...(attemptId === null ? [] : [attemptId]),
+        ch.delivery.id,
+      );
+      return;
+    }
+    const allowed = guard.slice(" AND ".length);
     this.exec(
-      `UPDATE deliveries SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?${guard}`,
+      `UPDATE deliveries SET ${set.map(([c]) => `${c} = CASE WHEN ${allowed} THEN ? ELSE ${c} END`).join(", ")}, ${APPEND_ATTEMPT_ID} WHERE id = ?`,
       ...set.map(([, v]) => v),
+      attemptId,
       ch.delivery.id,
     );
   }
@@ -940,7 +971,7 @@ export class TenantLog extends DurableObject<Env> {
     const list = this.db
       .select()
       .from(attempts)
-      .where(eq(attempts.deliveryId, id))
+      .where(ofDelivery(id, this.attemptsByIndex))
       .orderBy(asc(attempts.number), asc(attempts.id))
       .all()
       .map(asSent);
@@ -987,7 +1018,7 @@ export class TenantLog extends DurableObject<Env> {
     if (f.until !== undefined) conds.push(lte(attempts.startedAt, f.until));
     if (f.before) conds.push(lt(attempts.id, f.before));
     if (f.endpointId) conds.push(eq(attempts.endpointId, f.endpointId));
-    if (f.deliveryId) conds.push(eq(attempts.deliveryId, f.deliveryId));
+    if (f.deliveryId) conds.push(ofDelivery(f.deliveryId, this.attemptsByIndex));
     if (f.eventId) conds.push(eq(attempts.eventId, f.eventId));
     return this.db
       .select()
