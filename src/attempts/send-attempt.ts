@@ -14,6 +14,7 @@ import type { AttemptError, AttemptTrigger } from "../domain/deliveries";
 import { selfHosts } from "../lib/self-hosts";
 import type { ConnectionSlots } from "./connection-slots";
 import type { ResolvedEndpoint } from "./endpoint-snapshot";
+import { firstAttemptId, isFirstScheduled } from "./first-attempt-id";
 import { MASK } from "./shown-headers";
 import { traceHeader } from "./trace-header";
 
@@ -54,6 +55,8 @@ export interface AttemptResult {
 interface SendAttemptInput {
   endpoint: ResolvedEndpoint;
   event: AttemptEvent;
+  /** The delivery it is an attempt of: its first scheduled attempt takes an id from it (./first-attempt-id.ts). */
+  deliveryId?: string;
   number: number;
   trigger: AttemptTrigger;
   config: Config;
@@ -188,7 +191,10 @@ export async function sendAttempt(input: SendAttemptInput): Promise<AttemptResul
 async function attemptOnWire(input: SendAttemptInput): Promise<AttemptResult> {
   const startedAt = input.now();
   const base = {
-    id: newIdBeside("att", input.event.id, startedAt),
+    id:
+      input.deliveryId && isFirstScheduled(input.number, input.trigger)
+        ? firstAttemptId(input.deliveryId)
+        : newIdBeside("att", input.event.id, startedAt),
     number: input.number,
     trigger: input.trigger,
     url: input.endpoint.url,

@@ -335,6 +335,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
             traceFlags: r.trace_flags,
             sequence: r.lane_n || null,
           },
+          deliveryId: r.delivery_id,
           number: r.attempts + 1,
           trigger: r.trigger as AttemptTrigger,
           config,

@@ -220,6 +220,26 @@ const m0008 = `DROP INDEX IF EXISTS events_unfanned;`;
  */
 const m0009 = `ALTER TABLE deliveries ADD attempt_ids TEXT;`;
 
+/**
+ * v10: a delivery's first scheduled attempt is kept in its own row (./first-attempt.ts): no attempt
+ * row on the first try, and none of the ids an attempt row repeats.
+ */
+const m0010 = `ALTER TABLE deliveries ADD first_url TEXT;
+--> statement-breakpoint
+ALTER TABLE deliveries ADD first_started_at INTEGER;
+--> statement-breakpoint
+ALTER TABLE deliveries ADD first_duration_ms INTEGER;
+--> statement-breakpoint
+ALTER TABLE deliveries ADD first_status_code INTEGER;
+--> statement-breakpoint
+ALTER TABLE deliveries ADD first_response_body TEXT;
+--> statement-breakpoint
+ALTER TABLE deliveries ADD first_error TEXT;
+--> statement-breakpoint
+ALTER TABLE deliveries ADD first_error_detail TEXT;
+--> statement-breakpoint
+ALTER TABLE deliveries ADD first_request_headers TEXT;`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
@@ -234,9 +254,10 @@ export const TENANT_LOG_MIGRATIONS = {
       entry(7, "0007_lanes", 1_795_000_000_006),
       entry(8, "0008_no_unfanned_index", 1_795_000_000_007),
       entry(9, "0009_delivery_attempt_ids", 1_795_000_000_008),
+      entry(10, "0010_first_attempt_in_delivery", 1_795_000_000_009),
     ],
   },
-  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010 } as Record<string, string>,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */

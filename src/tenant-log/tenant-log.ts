@@ -26,13 +26,12 @@ import {
   isNull,
   lt,
   lte,
-  ne,
   type SQL,
   sql,
 } from "drizzle-orm";
 import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { firstAttemptId } from "../attempts/first-attempt-id";
 import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
 import { headersAsSent, headersToStore } from "../attempts/stored-headers";
 import type { SegmentLimits } from "../config";
@@ -51,9 +50,11 @@ import { IDS_PER_IN_LIST } from "../lib/platform-limits";
 import { armAlarm, asRetention, countRetentionRows, countRowsWritten } from "../lib/row-usage";
 import { insertHead, valuesIn } from "../lib/table-insert";
 import { attemptDataPoint, writeDataPoints } from "./analytics";
-import { APPEND_ATTEMPT_ID, ofDelivery, settleAttemptsIndex } from "./delivery-attempts";
+import { attemptById, attemptedInTurn, attemptsOfDelivery, listAttempts } from "./attempt-reads";
+import { APPEND_ATTEMPT_ID, settleAttemptsIndex } from "./delivery-attempts";
 import { fannedOut, fannedOutAt, needsFanOutMark } from "./fanned-out";
 import { FanoutSender } from "./fanout-sender";
+import { firstAttemptAssignments } from "./first-attempt";
 import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, inList, payloadPage } from "./handoff-page";
 import { type LaneTailsAnswer, laneTailsBefore } from "./lane-seeding";
 import { LANE_CATCHUP_EVENTS, LANE_SEED_KEYS_PER_CALL, LaneBook, type LaneTail } from "./lanes";
@@ -70,6 +71,7 @@ import {
   segmentOfId,
   shardsIn,
 } from "./segments";
+import { codeClass } from "./status-class";
 import { halfDone, recheckDelay, UNFANNED_FROM } from "./sweep-check";
 import type {
   AppendInput,
@@ -96,7 +98,7 @@ import type {
   TenantRef,
 } from "./types";
 
-const { events, deliveries, attempts, tasks, deadLetters } = schema;
+const { events, deliveries, tasks, deadLetters } = schema;
 type Db = DrizzleSqliteDODatabase<typeof schema>;
 
 const DAY = 24 * 3600_000;
@@ -709,17 +711,12 @@ export class TenantLog extends DurableObject<Env> {
     if (!meta) return null;
     const { bytes: _bytes, ...event } = meta;
     // A manual retry goes out of its lane's turn: only another attempt says the lane got this far.
-    const inTurn = this.db
-      .select({ id: attempts.id })
-      .from(attempts)
-      .where(and(ofDelivery(d.id, this.attemptsByIndex), ne(attempts.trigger, "manual")))
-      .limit(1)
-      .all();
+    const inTurn = attemptedInTurn(this.db, d.id, this.attemptsByIndex);
     return {
       id: d.id,
       status: d.status,
       attemptCount: d.attemptCount,
-      attemptedInTurn: inTurn.length > 0,
+      attemptedInTurn: inTurn,
       place: d.sequence === null ? null : { n: d.sequence, prev: d.sequencePrev, epoch: d.sequenceEpoch ?? 0 },
       event: { ...event, payload: null },
     };
@@ -822,20 +819,29 @@ export class TenantLog extends DurableObject<Env> {
       // Each delivery's status before this batch, so the roll-up counts a delivery once per status
       // it reaches (a manual retry of a succeeded delivery is one more attempt, not one more success).
       const before = new Map<string, string>();
+      // Deliveries whose row holds their first attempt already (./first-attempt.ts): a repeat of it adds nothing.
+      const hasFirst = new Set<string>();
       const kept = changes.filter((ch) => {
         if (!before.has(ch.delivery.id)) {
           const row = this.sql
-            .exec<{ status: string }>("SELECT status FROM deliveries WHERE id = ?", ch.delivery.id)
+            .exec<{ status: string; first: number }>(
+              "SELECT status, first_started_at IS NOT NULL AS first FROM deliveries WHERE id = ?",
+              ch.delivery.id,
+            )
             .toArray()[0];
           if (!row) return false;
           before.set(ch.delivery.id, row.status);
+          if (row.first) hasFirst.add(ch.delivery.id);
         }
         return true;
       });
       for (const ch of kept) {
         const a = ch.attempt;
-        let listed: string | null = null;
-        if (a) {
+        let written: { sql: string; params: unknown[] } | null = null;
+        if (a && a.id === firstAttemptId(ch.delivery.id)) {
+          if (!hasFirst.has(ch.delivery.id)) written = firstAttemptAssignments(a, ch.delivery.eventId);
+          hasFirst.add(ch.delivery.id);
+        } else if (a) {
           const inserted = this.exec(
             `INSERT OR IGNORE INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, number, trigger, url, started_at, duration_ms, status_code, response_body, error, error_detail, request_headers)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -861,11 +867,11 @@ export class TenantLog extends DurableObject<Env> {
               }),
             ),
           );
-          if (inserted > 0 && this.env.DELIVERY_ANALYTICS)
-            points.push(attemptDataPoint(ch.delivery, this.eventTypeOf(ch.delivery.id), a));
-          if (inserted > 0) listed = a.id;
+          if (inserted > 0) written = { sql: APPEND_ATTEMPT_ID, params: [a.id] };
         }
-        this.updateDelivery(ch, now, listed);
+        if (a && written && this.env.DELIVERY_ANALYTICS)
+          points.push(attemptDataPoint(ch.delivery, this.eventTypeOf(ch.delivery.id), a));
+        this.updateDelivery(ch, now, written);
       }
       for (const i of rollup(kept, now, before)) {
         this.exec(UPSERT_STATS, ...upsertParams(i));
@@ -882,11 +888,12 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   /**
-   * One UPDATE of the delivery: its new state, and the id of an attempt just recorded appended to
-   * its list (./delivery-attempts.ts). The guard keeps a final state final; the attempt is listed
-   * whatever the guard says (it was recorded), so with an attempt the guard applies per column.
+   * One UPDATE of the delivery: its new state, and what records the attempt just made (its row's
+   * first attempt, or the id appended to its list: ./first-attempt.ts, ./delivery-attempts.ts).
+   * The guard keeps a final state final; the attempt is recorded whatever the guard says, so with
+   * an attempt the guard applies per column.
    */
-  private updateDelivery(ch: DeliveryChange, now: number, attemptId: string | null) {
+  private updateDelivery(ch: DeliveryChange, now: number, attempt: { sql: string; params: unknown[] } | null) {
     const set: [string, unknown][] = [["updated_at", now]];
     if (ch.status) set.push(["status", ch.status]);
     if (ch.attemptCount !== undefined) set.push(["attempt_count", ch.attemptCount]);
@@ -899,27 +906,28 @@ export class TenantLog extends DurableObject<Env> {
       );
     // A recover attempt may move a `failed` delivery on: its outcome can land before the task
     // marks the delivery re-queued (the task marks only after the hand-off succeeded).
-    const guard =
+    const allowed =
       ch.force || !ch.status
-        ? ""
+        ? null
         : ch.attempt?.trigger === "recover"
-          ? " AND status NOT IN ('succeeded', 'cancelled')"
-          : ` AND status NOT IN (${FINAL_SQL})`;
-    if (attemptId === null || !guard) {
-      const append = attemptId === null ? "" : `, ${APPEND_ATTEMPT_ID}`;
+          ? "status NOT IN ('succeeded', 'cancelled')"
+          : `status NOT IN (${FINAL_SQL})`;
+    const values = set.map(([, v]) => v);
+    const extra = attempt ? [attempt.sql] : [];
+    const extraParams = attempt?.params ?? [];
+    if (attempt === null || allowed === null) {
       this.exec(
-        `UPDATE deliveries SET ${set.map(([c]) => `${c} = ?`).join(", ")}${append} WHERE id = ?${guard}`,
-        ...set.map(([, v]) => v),
-        ...(attemptId === null ? [] : [attemptId]),
+        `UPDATE deliveries SET ${[...set.map(([c]) => `${c} = ?`), ...extra].join(", ")} WHERE id = ?${allowed ? ` AND ${allowed}` : ""}`,
+        ...values,
+        ...extraParams,
         ch.delivery.id,
       );
       return;
     }
-    const allowed = guard.slice(" AND ".length);
     this.exec(
-      `UPDATE deliveries SET ${set.map(([c]) => `${c} = CASE WHEN ${allowed} THEN ? ELSE ${c} END`).join(", ")}, ${APPEND_ATTEMPT_ID} WHERE id = ?`,
-      ...set.map(([, v]) => v),
-      attemptId,
+      `UPDATE deliveries SET ${[...set.map(([c]) => `${c} = CASE WHEN ${allowed} THEN ? ELSE ${c} END`), ...extra].join(", ")} WHERE id = ?`,
+      ...values,
+      ...extraParams,
       ch.delivery.id,
     );
   }
@@ -968,13 +976,7 @@ export class TenantLog extends DurableObject<Env> {
   ): Promise<{ delivery: DeliveryRow; attempts: AttemptRow[]; event: EventRow | null } | null> {
     const delivery = await this.getDelivery(id);
     if (!delivery) return null;
-    const list = this.db
-      .select()
-      .from(attempts)
-      .where(ofDelivery(id, this.attemptsByIndex))
-      .orderBy(asc(attempts.number), asc(attempts.id))
-      .all()
-      .map(asSent);
+    const list = attemptsOfDelivery(this.db, id, this.attemptsByIndex).map(asSent);
     return { delivery, attempts: list, event: (await this.getEvent(delivery.eventId)) ?? null };
   }
 
@@ -1011,27 +1013,11 @@ export class TenantLog extends DurableObject<Env> {
   }
 
   async listAttempts(f: AttemptFilters): Promise<AttemptRow[]> {
-    const conds: SQL[] = [];
-    if (f.statusCodeClass) conds.push(codeClass(attempts.statusCode, f.statusCodeClass));
-    if (f.error) conds.push(eq(attempts.error, f.error as AttemptRow["error"] & string));
-    if (f.since !== undefined) conds.push(gte(attempts.startedAt, f.since));
-    if (f.until !== undefined) conds.push(lte(attempts.startedAt, f.until));
-    if (f.before) conds.push(lt(attempts.id, f.before));
-    if (f.endpointId) conds.push(eq(attempts.endpointId, f.endpointId));
-    if (f.deliveryId) conds.push(ofDelivery(f.deliveryId, this.attemptsByIndex));
-    if (f.eventId) conds.push(eq(attempts.eventId, f.eventId));
-    return this.db
-      .select()
-      .from(attempts)
-      .where(and(...conds))
-      .orderBy(desc(attempts.id))
-      .limit(f.limit + 1)
-      .all()
-      .map(asSent);
+    return listAttempts(this.db, f, this.attemptsByIndex).map(asSent);
   }
 
   async getAttempt(id: string): Promise<AttemptRow | null> {
-    const row = this.db.select().from(attempts).where(eq(attempts.id, id)).get();
+    const row = attemptById(this.db, id);
     return row ? asSent(row) : null;
   }
 
@@ -1660,7 +1646,7 @@ export class TenantLog extends DurableObject<Env> {
     this.setMeta("deleted_incarnation", String(incarnation));
   }
 
-  /** Row counts per table, for tests and operators. */
+  /** Row counts per table (attempts: every attempt held, in either place), for tests and operators. */
   async sizes(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const t of [
@@ -1675,18 +1661,15 @@ export class TenantLog extends DurableObject<Env> {
     ]) {
       out[t] = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`).one().n;
     }
+    // Attempts held, wherever they are: first attempts live in their delivery's row (./first-attempt.ts).
+    out.attempts! += this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE first_started_at IS NOT NULL")
+      .one().n;
     return out;
   }
 }
 
 export const IDEMPOTENCY_TTL_MS = DAY;
-
-/** "4xx" → 400 <= code < 500; "none" → no HTTP answer at all (timeout, connection, blocked). */
-function codeClass(column: SQLiteColumn, cls: NonNullable<DeliveryFilters["statusCodeClass"]>): SQL {
-  if (cls === "none") return isNull(column);
-  const base = Number(cls[0]) * 100;
-  return and(gte(column, base), lt(column, base + 100))!;
-}
 
 export type { DeliveryStatus };
 

@@ -20,3 +20,8 @@ export async function logCount(tenantId: string, table: string): Promise<number>
   const [row] = await logRows<{ n: number }>(tenantId, `SELECT COUNT(*) AS n FROM ${table}`);
   return row!.n;
 }
+
+/** Attempts a tenant's log holds, wherever they are (a first attempt lives in its delivery's row). */
+export async function attemptCount(tenantId: string): Promise<number> {
+  return (await tenantLogStub(tenantId).sizes()).attempts ?? 0;
+}
