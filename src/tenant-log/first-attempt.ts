@@ -29,7 +29,7 @@ export const firstAttempts = sqliteTable("deliveries", {
   requestHeaders: text("first_request_headers", { mode: "json" }).$type<Record<string, string>>(),
 });
 
-export type FirstAttemptRow = typeof firstAttempts.$inferSelect;
+type FirstAttemptRow = typeof firstAttempts.$inferSelect;
 
 /** The first attempt as an attempts row (headers as stored), or null when the delivery has none. */
 export function asAttemptRow(r: FirstAttemptRow): AttemptRow | null {
