@@ -78,19 +78,17 @@ export function windowTotals(
 }
 
 /**
- * Open deliveries per endpoint and status, through the partial indexes (INDEXED BY: left to
+ * Retried deliveries per endpoint and status, through their partial index (INDEXED BY: left to
  * itself the planner prefers walking deliveries_endpoint, which reads every delivery ever kept).
  */
-export const PENDING_BACKLOG_SQL =
-  "SELECT endpoint_id, COUNT(*) AS n FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending' GROUP BY endpoint_id";
 export const RETRIED_BACKLOG_SQL =
   "SELECT endpoint_id, status, COUNT(*) AS n FROM deliveries INDEXED BY deliveries_retrying WHERE status IN ('delivering', 'pending_retry') GROUP BY endpoint_id, status";
 
-export function openBacklog(sql: SqlStorage): OpenBacklog[] {
-  const pending = sql.exec<{ endpoint_id: string; n: number }>(PENDING_BACKLOG_SQL).toArray();
+/** Open deliveries per endpoint and status: `pending` counted from each endpoint's mark (./pending-marks.ts). */
+export function openBacklog(sql: SqlStorage, pending: { endpointId: string; count: number }[]): OpenBacklog[] {
   const retried = sql.exec<{ endpoint_id: string; status: string; n: number }>(RETRIED_BACKLOG_SQL).toArray();
   return [
-    ...pending.map((r) => ({ endpointId: r.endpoint_id, status: "pending" as const, count: r.n })),
+    ...pending.map((r) => ({ endpointId: r.endpointId, status: "pending" as const, count: r.count })),
     ...retried.map((r) => ({ endpointId: r.endpoint_id, status: r.status as OpenBacklog["status"], count: r.n })),
   ];
 }

@@ -240,6 +240,12 @@ ALTER TABLE deliveries ADD first_error_detail TEXT;
 --> statement-breakpoint
 ALTER TABLE deliveries ADD first_request_headers TEXT;`;
 
+/**
+ * v11: no index of deliveries never attempted. It was a row written on every delivery's insert;
+ * the questions that used it walk each endpoint's deliveries from a mark instead (./pending-marks.ts).
+ */
+const m0011 = `DROP INDEX IF EXISTS deliveries_pending;`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
@@ -255,9 +261,10 @@ export const TENANT_LOG_MIGRATIONS = {
       entry(8, "0008_no_unfanned_index", 1_795_000_000_007),
       entry(9, "0009_delivery_attempt_ids", 1_795_000_000_008),
       entry(10, "0010_first_attempt_in_delivery", 1_795_000_000_009),
+      entry(11, "0011_no_pending_index", 1_795_000_000_010),
     ],
   },
-  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011 } as Record<string, string>,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */

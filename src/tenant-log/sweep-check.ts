@@ -7,6 +7,7 @@
 import { firstIdAt } from "../db/ids";
 import { MAX_AUTO_REDRIVES } from "../domain/sweep";
 import { fannedOut } from "./fanned-out";
+import type { PendingLook } from "./pending-marks";
 
 export interface HalfDone {
   /** Something half-done is older than the grace: the sweep has work. */
@@ -16,8 +17,6 @@ export interface HalfDone {
 }
 
 const OLDEST = [
-  // Deliveries never attempted: a hand-off may have failed (index deliveries_pending).
-  "SELECT MIN(created_at) AS t FROM deliveries WHERE status = 'pending'",
   // Recover tasks still handing out.
   "SELECT MIN(updated_at) AS t FROM tasks WHERE handed_out_at IS NULL",
   // Dead letters the sweep still re-drives on its own.
@@ -56,17 +55,25 @@ export function nextUnfannedFrom(first: { id: string } | null, before: number): 
 }
 
 /**
- * `before`: now minus the sweep grace (SWEEP_GRACE_S). `from`: the UNFANNED_FROM mark. Answers
- * also where the mark may move (nextUnfannedFrom).
+ * `before`: now minus the sweep grace (SWEEP_GRACE_S). `from`: the UNFANNED_FROM mark. `pending`:
+ * what the walk of deliveries never attempted found (./pending-marks.ts; a hand-off may have
+ * failed). Answers also where the mark may move (nextUnfannedFrom).
  */
-export function halfDone(sql: SqlStorage, before: number, from: string): HalfDone & { unfannedFrom: string } {
+export function halfDone(
+  sql: SqlStorage,
+  before: number,
+  from: string,
+  pending: PendingLook,
+): HalfDone & { unfannedFrom: string } {
   const unfanned = firstUnfanned(sql, from);
-  const times = [unfanned?.created_at ?? null, ...OLDEST.map((q) => sql.exec<{ t: number | null }>(q).one().t)].filter(
-    (t): t is number => t !== null,
-  );
+  const times = [
+    unfanned?.created_at ?? null,
+    pending.oldest,
+    ...OLDEST.map((q) => sql.exec<{ t: number | null }>(q).one().t),
+  ].filter((t): t is number => t !== null);
   return {
     due: times.some((t) => t < before),
-    open: times.length > 0,
+    open: times.length > 0 || pending.unfinished,
     unfannedFrom: nextUnfannedFrom(unfanned, before),
   };
 }

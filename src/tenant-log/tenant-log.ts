@@ -60,6 +60,7 @@ import { type LaneTailsAnswer, laneTailsBefore } from "./lane-seeding";
 import { LANE_CATCHUP_EVENTS, LANE_SEED_KEYS_PER_CALL, LaneBook, type LaneTail } from "./lanes";
 import { CARRY_HOUR, endpointTotals, expiredStatsAsCarry, openBacklog, windowTotals } from "./metrics-query";
 import { TENANT_LOG_MIGRATIONS } from "./migrations";
+import { PendingMarks } from "./pending-marks";
 import { type ReplayFilter, replayFilterOf, replayGroups, replayOrigin } from "./replay-query";
 import * as schema from "./schema";
 import {
@@ -184,6 +185,8 @@ export class TenantLog extends DurableObject<Env> {
   private readonly sweepGraceMs: number;
   /** Sequenced lanes (./lanes.ts). */
   private readonly lanes: LaneBook;
+  /** Where each endpoint's deliveries never attempted start (./pending-marks.ts). */
+  private readonly pendingMarks: PendingMarks;
   /** As a segment (./segments.ts): its events so far and when it opened, read once per instance; closed for good once set. */
   private segmentState: { events: number; openedAt: number; closed: boolean; sizeCheckedAt: number } | null = null;
 
@@ -196,6 +199,7 @@ export class TenantLog extends DurableObject<Env> {
     this.db = drizzle(ctx.storage, { schema });
     this.sweepGraceMs = readConfig(env).sweepGraceMs;
     this.lanes = new LaneBook(this.sql, (query, ...params) => this.exec(query, ...params));
+    this.pendingMarks = new PendingMarks(this.sql, (query, ...params) => this.exec(query, ...params));
     void ctx.blockConcurrencyWhile(() => this.migrate());
   }
 
@@ -1048,7 +1052,11 @@ export class TenantLog extends DurableObject<Env> {
 
   /** All-time counters per endpoint, the open backlog and the object's SQLite size, for GET /metrics (reads only). */
   async metrics(): Promise<TenantMetrics> {
-    return { endpoints: endpointTotals(this.sql), backlog: openBacklog(this.sql), storageBytes: this.sql.databaseSize };
+    return {
+      endpoints: endpointTotals(this.sql),
+      backlog: openBacklog(this.sql, this.pendingMarks.counts()),
+      storageBytes: this.sql.databaseSize,
+    };
   }
 
   // ---- recover tasks --------------------------------------------------------------------------
@@ -1390,18 +1398,7 @@ export class TenantLog extends DurableObject<Env> {
     if (!endpointIds.length) return { events: [], deliveries: [] };
     // Only the given (active) endpoints: a disabled endpoint's held deliveries stay `pending`
     // for as long as it is disabled, and must not fill every page of this question.
-    const rows = this.db
-      .select({ id: deliveries.id, eventId: deliveries.eventId, endpointId: deliveries.endpointId })
-      .from(deliveries)
-      .where(
-        and(
-          eq(deliveries.status, "pending"),
-          lt(deliveries.createdAt, before),
-          inList(deliveries.endpointId, endpointIds),
-        ),
-      )
-      .limit(Math.min(limit, HANDOFF_PAGE_DELIVERIES))
-      .all();
+    const rows = this.pendingMarks.older(before, endpointIds, Math.min(limit, HANDOFF_PAGE_DELIVERIES));
     return handoffPage(this.db, rows).plan;
   }
 
@@ -1530,7 +1527,7 @@ export class TenantLog extends DurableObject<Env> {
       next.push(now + (more ? 1000 : RETENTION_EVERY_MS));
     }
     const from = this.getMeta(UNFANNED_FROM) ?? "";
-    const half = halfDone(this.sql, now - this.sweepGraceMs, from);
+    const half = halfDone(this.sql, now - this.sweepGraceMs, from, this.pendingMarks.settle(now - this.sweepGraceMs));
     if (half.unfannedFrom > from) this.setMeta(UNFANNED_FROM, half.unfannedFrom);
     if (half.due) await this.askForSweep();
     if (half.open) next.push(now + recheckDelay(this.sweepGraceMs, this.sweepLooks++));
