@@ -5,18 +5,23 @@
  * endpoint, and a keyed one (its lane index, events_lane_unfanned, is left by the mark). That
  * saves a row written on nearly every event.
  */
+import { eventParams, ofEventSql } from "./event-deliveries";
 
-/** SQL: event alias `e` had its fan-out (the deliveries_origin index answers the EXISTS). */
-export const fannedOut = (e: string) =>
-  `(${e}.fanned_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM deliveries fo WHERE fo.event_id = ${e}.id AND fo.origin = ''))`;
+/** SQL: event alias `e` had its fan-out (its deliveries found as ./event-deliveries.ts says; `byIndex`: the log's way). */
+export const fannedOut = (e: string, byIndex: boolean) =>
+  `(${e}.fanned_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM deliveries fo WHERE ${ofEventSql("fo", `${e}.id`, byIndex, true)}))`;
 
 /** When an event's fan-out happened: its mark, or the time of the first delivery its fan-out wrote. */
-export function fannedOutAt(sql: SqlStorage, event: { id: string; fannedOutAt: number | null }): number | null {
+export function fannedOutAt(
+  sql: SqlStorage,
+  event: { id: string; fannedOutAt: number | null },
+  byIndex: boolean,
+): number | null {
   if (event.fannedOutAt !== null) return event.fannedOutAt;
   return sql
     .exec<{ t: number | null }>(
-      "SELECT MIN(created_at) AS t FROM deliveries WHERE event_id = ? AND origin = ''",
-      event.id,
+      `SELECT MIN(created_at) AS t FROM deliveries d WHERE ${ofEventSql("d", "?", byIndex, true)}`,
+      ...eventParams(event.id, byIndex, true),
     )
     .one().t;
 }

@@ -16,6 +16,7 @@
  */
 
 import { MultiRowInsert } from "../lib/multi-row-insert";
+import { eventParams, ofEventSql } from "./event-deliveries";
 
 /** A delivery's place in its lane. */
 export interface LanePlace {
@@ -142,11 +143,11 @@ export class LaneBook {
   }
 
   /** The places the first fan-out gave an event's deliveries, per endpoint: a resend or a replay keeps them. */
-  placesOf(eventId: string): Map<string, LanePlace> {
+  placesOf(eventId: string, byIndex: boolean): Map<string, LanePlace> {
     const rows = this.sql
       .exec<{ endpoint_id: string; sequence: number; sequence_prev: string | null; sequence_epoch: number }>(
-        "SELECT endpoint_id, sequence, sequence_prev, sequence_epoch FROM deliveries WHERE event_id = ? AND sequence IS NOT NULL",
-        eventId,
+        `SELECT endpoint_id, sequence, sequence_prev, sequence_epoch FROM deliveries d WHERE ${ofEventSql("d", "?", byIndex, true)} AND sequence IS NOT NULL`,
+        ...eventParams(eventId, byIndex, true),
       )
       .toArray();
     return new Map(rows.map((r) => [r.endpoint_id, { n: r.sequence, prev: r.sequence_prev, epoch: r.sequence_epoch }]));

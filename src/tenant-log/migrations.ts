@@ -246,6 +246,14 @@ ALTER TABLE deliveries ADD first_request_headers TEXT;`;
  */
 const m0011 = `DROP INDEX IF EXISTS deliveries_pending;`;
 
+/**
+ * v12: deliveries are found by event without an index for the event's own fan-out (./event-deliveries.ts):
+ * its deliveries' ids are made from event and endpoint, so the primary key finds them and refuses
+ * a repeat. The other origins (resends, replays, test sends) keep a unique index of their own.
+ * deliveries_origin is dropped at start only in a log that holds no delivery yet.
+ */
+const m0012 = `CREATE UNIQUE INDEX deliveries_other_origin ON deliveries (event_id, endpoint_id, origin) WHERE origin <> '';`;
+
 const entry = (idx: number, tag: string, when: number) => ({ idx, version: "6", when, tag, breakpoints: true });
 
 export const TENANT_LOG_MIGRATIONS = {
@@ -262,9 +270,13 @@ export const TENANT_LOG_MIGRATIONS = {
       entry(9, "0009_delivery_attempt_ids", 1_795_000_000_008),
       entry(10, "0010_first_attempt_in_delivery", 1_795_000_000_009),
       entry(11, "0011_no_pending_index", 1_795_000_000_010),
+      entry(12, "0012_deliveries_by_event_id", 1_795_000_000_011),
     ],
   },
-  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011 } as Record<string, string>,
+  migrations: { m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012 } as Record<
+    string,
+    string
+  >,
 };
 
 /** The same migrations cut after `version` steps: what an object of that older version has. */

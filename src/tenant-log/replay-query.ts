@@ -13,6 +13,7 @@
 import { eventFilterScope } from "../delivery/filter";
 import { endpointMatches, type RoutableEndpoint } from "../delivery/match";
 import type { StatusClass } from "../domain/deliveries";
+import { eventParams, ofEventSql } from "./event-deliveries";
 import { fannedOut } from "./fanned-out";
 
 /**
@@ -129,6 +130,7 @@ function eventConds(e: string, typeColumn: string, f: ReplayFilter): { sql: stri
 /** Retry: the next `limit` source deliveries after `after`, by id. */
 function retryCandidates(
   sql: SqlStorage,
+  byIndex: boolean,
   f: ReplayFilter,
   origin: string,
   after: string | null,
@@ -141,7 +143,7 @@ function retryCandidates(
   const query = `SELECT d.id AS id, d.event_id AS event_id, d.event_type AS event_type, d.endpoint_id AS endpoint_id, d.status AS status
     FROM deliveries d JOIN events e ON e.id = d.event_id
     WHERE ${where.join(" AND ")}
-      AND NOT EXISTS (SELECT 1 FROM deliveries d2 WHERE d2.event_id = d.event_id AND d2.endpoint_id = d.endpoint_id AND d2.id < d.id AND ${earlier.sql.join(" AND ")})
+      AND NOT EXISTS (SELECT 1 FROM deliveries d2 WHERE ${ofEventSql("d2", "d.event_id", byIndex)} AND d2.endpoint_id = d.endpoint_id AND d2.id < d.id AND ${earlier.sql.join(" AND ")})
     ORDER BY d.id LIMIT ?`;
   const rows = sql
     .exec<{ id: string; event_id: string; event_type: string; endpoint_id: string; status: string }>(
@@ -169,6 +171,7 @@ function retryCandidates(
  */
 function missingCandidates(
   sql: SqlStorage,
+  byIndex: boolean,
   f: ReplayFilter,
   endpoints: RoutableEndpoint[],
   after: string | null,
@@ -177,10 +180,10 @@ function missingCandidates(
 ): { candidates: ReplayGroup[]; done: boolean } {
   const ev = eventConds("e", "e.type", f);
   const query = `SELECT e.id AS id, e.type AS type, e.channels AS channels, length(CAST(e.payload AS BLOB)) AS bytes FROM events e
-    WHERE ${ev.sql.join(" AND ")} AND e.created_at < ? AND ${fannedOut("e")} AND (e.expires_at IS NULL OR e.expires_at > ?)
+    WHERE ${ev.sql.join(" AND ")} AND e.created_at < ? AND ${fannedOut("e", byIndex)} AND (e.expires_at IS NULL OR e.expires_at > ?)
       AND (? IS NULL OR e.id > ?)
-      AND NOT EXISTS (SELECT 1 FROM deliveries t WHERE t.event_id = e.id AND t.origin = 'test')
-      AND EXISTS (SELECT 1 FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM deliveries t WHERE t.event_id = e.id AND t.endpoint_id = j.value))
+      AND NOT EXISTS (SELECT 1 FROM deliveries t WHERE t.event_id = e.id AND t.origin <> '' AND t.origin = 'test')
+      AND EXISTS (SELECT 1 FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM deliveries t WHERE ${ofEventSql("t", "e.id", byIndex)} AND t.endpoint_id = j.value))
     ORDER BY e.id LIMIT ?`;
   const heads = sql
     .exec<{ id: string; type: string; channels: string | null; bytes: number }>(
@@ -211,7 +214,10 @@ function missingCandidates(
     const scope = eventFilterScope(h.type, channels ?? [], payload);
     const has = new Set(
       sql
-        .exec<{ endpoint_id: string }>("SELECT endpoint_id FROM deliveries WHERE event_id = ?", h.id)
+        .exec<{ endpoint_id: string }>(
+          `SELECT endpoint_id FROM deliveries d WHERE ${ofEventSql("d", "?", byIndex)}`,
+          ...eventParams(h.id, byIndex),
+        )
         .toArray()
         .map((r) => r.endpoint_id),
     );
@@ -230,6 +236,7 @@ function missingCandidates(
  */
 export function replayGroups(
   sql: SqlStorage,
+  byIndex: boolean,
   f: ReplayFilter,
   endpoints: RoutableEndpoint[],
   origin: string,
@@ -239,10 +246,10 @@ export function replayGroups(
 ): { groups: ReplayGroup[]; done: boolean } {
   if (!f.endpointIds.length) return { groups: [], done: true };
   if (f.mode === "retry") {
-    const groups = retryCandidates(sql, f, origin, after, limit);
+    const groups = retryCandidates(sql, byIndex, f, origin, after, limit);
     return { groups, done: groups.length < limit };
   }
-  const { candidates, done } = missingCandidates(sql, f, endpoints, after, limit, now);
+  const { candidates, done } = missingCandidates(sql, byIndex, f, endpoints, after, limit, now);
   const groups: ReplayGroup[] = [];
   let n = 0;
   for (const group of candidates) {

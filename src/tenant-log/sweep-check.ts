@@ -32,11 +32,11 @@ const OLDEST = [
 export const UNFANNED_FROM = "unfanned_from";
 
 /** The first event, in id order from `from`, not fanned out yet, or null. */
-function firstUnfanned(sql: SqlStorage, from: string): { id: string; created_at: number } | null {
+function firstUnfanned(sql: SqlStorage, from: string, byIndex: boolean): { id: string; created_at: number } | null {
   return (
     sql
       .exec<{ id: string; created_at: number }>(
-        `SELECT id, created_at FROM events WHERE id >= ? AND NOT ${fannedOut("events")} ORDER BY id LIMIT 1`,
+        `SELECT id, created_at FROM events WHERE id >= ? AND NOT ${fannedOut("events", byIndex)} ORDER BY id LIMIT 1`,
         from,
       )
       .toArray()[0] ?? null
@@ -57,15 +57,17 @@ export function nextUnfannedFrom(first: { id: string } | null, before: number): 
 /**
  * `before`: now minus the sweep grace (SWEEP_GRACE_S). `from`: the UNFANNED_FROM mark. `pending`:
  * what the walk of deliveries never attempted found (./pending-marks.ts; a hand-off may have
- * failed). Answers also where the mark may move (nextUnfannedFrom).
+ * failed). `byIndex`: how the log finds an event's deliveries (./event-deliveries.ts). Answers
+ * also where the mark may move (nextUnfannedFrom).
  */
 export function halfDone(
   sql: SqlStorage,
   before: number,
   from: string,
   pending: PendingLook,
+  byIndex: boolean,
 ): HalfDone & { unfannedFrom: string } {
-  const unfanned = firstUnfanned(sql, from);
+  const unfanned = firstUnfanned(sql, from, byIndex);
   const times = [
     unfanned?.created_at ?? null,
     pending.oldest,

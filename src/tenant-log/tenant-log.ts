@@ -52,6 +52,7 @@ import { insertHead, valuesIn } from "../lib/table-insert";
 import { attemptDataPoint, writeDataPoints } from "./analytics";
 import { attemptById, attemptedInTurn, attemptsOfDelivery, listAttempts } from "./attempt-reads";
 import { APPEND_ATTEMPT_ID, settleAttemptsIndex } from "./delivery-attempts";
+import { fanOutDeliveryIds, ofEvents, settleEventIndex } from "./event-deliveries";
 import { fannedOut, fannedOutAt, needsFanOutMark } from "./fanned-out";
 import { FanoutSender } from "./fanout-sender";
 import { firstAttemptAssignments } from "./first-attempt";
@@ -192,6 +193,8 @@ export class TenantLog extends DurableObject<Env> {
 
   /** Whether attempts are found by delivery through the attempts_delivery index (./delivery-attempts.ts). */
   private attemptsByIndex = false;
+  /** Whether deliveries are found by event through the deliveries_origin index (./event-deliveries.ts). */
+  private byEventIndex = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -273,6 +276,7 @@ export class TenantLog extends DurableObject<Env> {
   private async migrate() {
     await migrateTenantLog(this.db);
     this.attemptsByIndex = settleAttemptsIndex(this.sql);
+    this.byEventIndex = settleEventIndex(this.sql);
   }
 
   // ---- ingest ---------------------------------------------------------------------------------
@@ -409,7 +413,10 @@ export class TenantLog extends DurableObject<Env> {
         const stored = this.db.select().from(events).where(eq(events.id, claim.event_id)).get();
         if (stored) {
           if (fingerprintOf(stored) !== fingerprint) return { kind: "conflict", key };
-          return { kind: "repeat", event: { ...stored, fannedOutAt: fannedOutAt(this.sql, stored) } };
+          return {
+            kind: "repeat",
+            event: { ...stored, fannedOutAt: fannedOutAt(this.sql, stored, this.byEventIndex) },
+          };
         }
       }
       this.exec(
@@ -556,11 +563,19 @@ export class TenantLog extends DurableObject<Env> {
   ): number {
     const scope = eventFilterScope(event.type, event.channels ?? [], event.payload);
     const first = origin === "" && event.fannedOutAt === null;
-    const kept = event.orderingKey && !first ? this.lanes.placesOf(event.id) : null;
+    const kept = event.orderingKey && !first ? this.lanes.placesOf(event.id, this.byEventIndex) : null;
     let written = 0;
-    for (const endpoint of endpoints) {
-      if (!endpointMatches(endpoint, event, scope)) continue;
-      const id = newIdBeside("dlv", event.id, now);
+    const matched = endpoints.filter((endpoint) => endpointMatches(endpoint, event, scope));
+    // Its own fan-out's ids are made from event and endpoint (./event-deliveries.ts): a repeat conflicts.
+    const own =
+      origin === ""
+        ? fanOutDeliveryIds(
+            event.id,
+            matched.map((e) => e.id),
+          )
+        : null;
+    for (const endpoint of matched) {
+      const id = own?.get(endpoint.id) ?? newIdBeside("dlv", event.id, now);
       const place = !event.orderingKey
         ? null
         : first
@@ -760,7 +775,7 @@ export class TenantLog extends DurableObject<Env> {
     const origins = [...new Set(requests.map((r) => r.origin))];
     // As JSON lists: DO SQLite binds at most 100 parameters.
     const conds = [
-      inList(deliveries.eventId, ids),
+      ofEvents(ids, this.byEventIndex),
       inList(deliveries.origin, origins),
       eq(deliveries.status, "pending"),
     ];
@@ -950,7 +965,7 @@ export class TenantLog extends DurableObject<Env> {
 
   async getEvent(id: string): Promise<EventRow | null> {
     const row = this.db.select().from(events).where(eq(events.id, id)).get();
-    return row ? { ...row, fannedOutAt: fannedOutAt(this.sql, row) } : null;
+    return row ? { ...row, fannedOutAt: fannedOutAt(this.sql, row, this.byEventIndex) } : null;
   }
 
   async listEvents(f: EventFilters): Promise<EventRow[]> {
@@ -988,7 +1003,7 @@ export class TenantLog extends DurableObject<Env> {
     const conds: SQL[] = [];
     if (f.before) conds.push(lt(deliveries.id, f.before));
     if (f.endpointId) conds.push(eq(deliveries.endpointId, f.endpointId));
-    if (f.eventId) conds.push(eq(deliveries.eventId, f.eventId));
+    if (f.eventId) conds.push(ofEvents([f.eventId], this.byEventIndex));
     if (f.status) conds.push(eq(deliveries.status, f.status));
     if (f.eventType) conds.push(eq(deliveries.eventType, f.eventType));
     if (f.statusCodeClass) {
@@ -1192,7 +1207,16 @@ export class TenantLog extends DurableObject<Env> {
     let n = 0;
     let more = false;
     for (let after: string | null = null; !more; ) {
-      const { groups, done } = replayGroups(this.sql, f, endpoints, origin, after, REPLAY_SCAN_PAGE, now);
+      const { groups, done } = replayGroups(
+        this.sql,
+        this.byEventIndex,
+        f,
+        endpoints,
+        origin,
+        after,
+        REPLAY_SCAN_PAGE,
+        now,
+      );
       for (const item of groups.flatMap((g) => g.items)) {
         if (n >= max) {
           more = true;
@@ -1253,7 +1277,16 @@ export class TenantLog extends DurableObject<Env> {
     const f = replayFilterOf(task);
     const { groups, done } =
       room > 0
-        ? replayGroups(this.sql, f, endpoints, replayOrigin(taskId), task.cursor, Math.min(limit, room), now)
+        ? replayGroups(
+            this.sql,
+            this.byEventIndex,
+            f,
+            endpoints,
+            replayOrigin(taskId),
+            task.cursor,
+            Math.min(limit, room),
+            now,
+          )
         : { groups: [], done: true };
     const items = groups.flatMap((g) => g.items).slice(0, Math.max(0, room));
     const refs: { id: string; eventId: string; endpointId: string }[] = [];
@@ -1262,7 +1295,8 @@ export class TenantLog extends DurableObject<Env> {
       for (const item of items) {
         const id = newIdBeside("dlv", item.eventId, now);
         // A retried delivery keeps its lane place; a missing one was never in the endpoint's lane.
-        const place = f.mode === "retry" ? this.lanes.placesOf(item.eventId).get(item.endpointId) : undefined;
+        const place =
+          f.mode === "retry" ? this.lanes.placesOf(item.eventId, this.byEventIndex).get(item.endpointId) : undefined;
         const cursor = this.sql.exec(
           `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, origin, status, task_id, attempt_count, next_attempt_at, created_at, updated_at, sequence, sequence_prev, sequence_epoch)
            VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
@@ -1379,7 +1413,7 @@ export class TenantLog extends DurableObject<Env> {
       .where(
         and(
           gte(events.id, this.getMeta(UNFANNED_FROM) ?? ""),
-          sql.raw(`NOT ${fannedOut("events")}`),
+          sql.raw(`NOT ${fannedOut("events", this.byEventIndex)}`),
           lt(events.createdAt, before),
         ),
       )
@@ -1527,7 +1561,13 @@ export class TenantLog extends DurableObject<Env> {
       next.push(now + (more ? 1000 : RETENTION_EVERY_MS));
     }
     const from = this.getMeta(UNFANNED_FROM) ?? "";
-    const half = halfDone(this.sql, now - this.sweepGraceMs, from, this.pendingMarks.settle(now - this.sweepGraceMs));
+    const half = halfDone(
+      this.sql,
+      now - this.sweepGraceMs,
+      from,
+      this.pendingMarks.settle(now - this.sweepGraceMs),
+      this.byEventIndex,
+    );
     if (half.unfannedFrom > from) this.setMeta(UNFANNED_FROM, half.unfannedFrom);
     if (half.due) await this.askForSweep();
     if (half.open) next.push(now + recheckDelay(this.sweepGraceMs, this.sweepLooks++));

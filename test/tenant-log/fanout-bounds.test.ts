@@ -337,7 +337,7 @@ describe("filters over large payloads", () => {
     expect(rows[0]!.n).toBe(6);
     const [unfanned] = await logRows<{ n: number }>(
       tenant,
-      `SELECT COUNT(*) AS n FROM events WHERE NOT ${fannedOut("events")} AND id LIKE ?`,
+      `SELECT COUNT(*) AS n FROM events WHERE NOT ${fannedOut("events", false)} AND id LIKE ?`,
       `evt_${stamp}flt%`,
     );
     expect(unfanned!.n).toBe(0);
