@@ -8,8 +8,10 @@
  *
  * A mark never passes the ids minted before now minus the sweep grace (as the events' mark,
  * ./sweep-check.ts): a delivery is written in the transaction that mints its id, so one minted
- * earlier and not written yet cannot come. A disabled endpoint's held deliveries stay pending and
- * pin only its own mark.
+ * earlier and not written yet cannot come. Nor does it pass the events' own mark (UNFANNED_FROM):
+ * a delivery of an event's own fan-out carries its event's time (./event-deliveries.ts), and an
+ * event not fanned out yet may still bring deliveries of its moment, however late. A disabled
+ * endpoint's held deliveries stay pending and pin only its own mark.
  */
 import { firstIdAt } from "../db/ids";
 
@@ -58,10 +60,13 @@ export class PendingMarks {
   /**
    * Walks each endpoint (all of this log's by default) from its mark to its first pending delivery,
    * PENDING_WALK_ROWS rows in all at most, and moves the mark there (or to where the walk stopped),
-   * never past the ids minted before `before`.
+   * never past the ids minted before `before`, nor the moment of `unfannedFrom` (the events' mark).
    */
-  settle(before: number, endpointIds: string[] = this.endpoints()): PendingLook {
-    const bound = firstIdAt("dlv", before);
+  settle(before: number, unfannedFrom: string, endpointIds: string[] = this.endpoints()): PendingLook {
+    const byTime = firstIdAt("dlv", before);
+    const start = unfannedFrom.indexOf("_") + 1;
+    const byEvents = `dlv_${unfannedFrom.slice(start, start + 10).padEnd(26, "0")}`;
+    const bound = byEvents < byTime ? byEvents : byTime;
     let oldest: number | null = null;
     let budget = PENDING_WALK_ROWS;
     for (const endpointId of endpointIds) {

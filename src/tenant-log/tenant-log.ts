@@ -1565,7 +1565,7 @@ export class TenantLog extends DurableObject<Env> {
       this.sql,
       now - this.sweepGraceMs,
       from,
-      this.pendingMarks.settle(now - this.sweepGraceMs),
+      this.pendingMarks.settle(now - this.sweepGraceMs, from),
       this.byEventIndex,
     );
     if (half.unfannedFrom > from) this.setMeta(UNFANNED_FROM, half.unfannedFrom);
