@@ -442,6 +442,8 @@ export class EndpointDispatcher extends DurableObject<Env> {
     const finished: number[] = [];
     let disable: DisableReason | null = null;
     const policy = (endpoint.retryPolicy as RetryPolicy | null) ?? deploymentDefaults(this.env).retryPolicy;
+    // First attempts held in memory that all succeeded skip the outbox (below), read before they go.
+    const fromMemory = outcomes.every((o) => this.store.inMemory(o.row.seq));
     for (const { row, result, manual, probe } of outcomes) {
       const delivery = ref(row, endpoint.id);
       const held = row.seq >= 0;
@@ -508,7 +510,7 @@ export class EndpointDispatcher extends DurableObject<Env> {
       outcomes.every((o) => !o.manual),
     );
     this.store.health = health;
-    this.store.pushOutbox(changes);
+    await this.recordOrQueue(changes, fromMemory, now);
     if (disable && this.store.endpoint?.status === "active") {
       // Held, not lost: the pending set stays as it is and resumes when the endpoint is enabled.
       // The object stops at once; D1 follows (syncDisable), retried until it has the disable.
@@ -545,6 +547,33 @@ export class EndpointDispatcher extends DurableObject<Env> {
     } catch (err) {
       log.error("could not record endpoint disable; will retry", { endpoint_id: endpoint.id, ...errorFields(err) });
     }
+  }
+
+  /**
+   * Successes of first attempts held in memory go to the TenantLog at once, not through the outbox
+   * (its row written and deleted: two rows per batch). Their durable record is the log's `pending`
+   * delivery, as while they were held: if this object dies before the write, the sweep hands them
+   * over again (a second send, never a loss). Anything else, a refused write, or an outbox with
+   * older changes waiting (their order is kept) goes through the outbox.
+   */
+  private async recordOrQueue(changes: DeliveryChange[], fromMemory: boolean, now: number) {
+    const direct =
+      fromMemory &&
+      changes.length > 0 &&
+      changes.every((c) => c.status === "succeeded") &&
+      this.store.outboxSize() === 0;
+    if (direct) {
+      try {
+        await recordChanges(this.env, changes, now);
+        return;
+      } catch (err) {
+        log.error("recording outcomes failed; queued in the outbox", {
+          endpoint_id: this.endpointId(),
+          ...errorFields(err),
+        });
+      }
+    }
+    this.store.pushOutbox(changes);
   }
 
   /**

@@ -481,6 +481,11 @@ export class DispatcherStore {
     this.removeMany([seq]);
   }
 
+  /** Whether the row with this seq is a first attempt held in memory (./fresh-hold.ts), with no table row. */
+  inMemory(seq: number): boolean {
+    return this.fresh.bySeq(seq) !== null;
+  }
+
   /**
    * Removes settled (or cancelled) deliveries: `attempted` when they leave after an attempt in
    * their turn, not withdrawn unsent. A keyed one that was its lane's next moves the lane on

@@ -1,7 +1,7 @@
 /**
  * First attempts held in memory (src/dispatcher/fresh-hold.ts): a first attempt writes no pending
  * row; a retry, a delivery not due yet, and whatever passes the hold's bounds are written as before,
- * and every one of them is delivered.
+ * and every one of them is delivered. Their successes skip the outbox.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -11,6 +11,7 @@ import type { EndpointDispatcher } from "../../src/dispatcher/endpoint-dispatche
 import { FRESH_HOLD_BYTES, FRESH_HOLD_ROWS } from "../../src/dispatcher/fresh-hold";
 import { serviceCtx } from "../../src/services/context";
 import { fanOut } from "../../src/services/events/fanout";
+import { TenantLog } from "../../src/tenant-log/tenant-log";
 import { api } from "../helpers/api";
 import { type Ladder, ladder } from "../helpers/ladder";
 import { uniquePath } from "../helpers/receiver";
@@ -47,7 +48,53 @@ async function deliverAll(l: Ladder, n: number) {
   expect(new Set((await l.received()).map((r) => r.headers["webhook-id"])).size).toBe(n);
 }
 
+/** Rows the dispatcher's outbox ever took (its AUTOINCREMENT high mark). */
+const outboxEver = (l: Ladder) =>
+  runInDurableObject(
+    l.stub,
+    (_i: EndpointDispatcher, state) =>
+      state.storage.sql
+        .exec<{ n: number | null }>("SELECT MAX(seq) AS n FROM sqlite_sequence WHERE name = 'outbox'")
+        .one().n ?? 0,
+  );
+
 describe("first attempts held in memory", () => {
+  it("their successes go to the log at once, not through the outbox; a failure still goes through it", async () => {
+    const ok = await ladder({ path: uniquePath("/ok") });
+    await ok.post({ type: "a.b", data: {} });
+    await ok.runAlarm();
+    const [delivered] = await ok.deliveries();
+    expect(delivered.status).toBe("succeeded");
+    expect(await outboxEver(ok)).toBe(0);
+
+    const failing = await ladder({ path: uniquePath("/status/500") });
+    await failing.post({ type: "a.b", data: {} });
+    await failing.runAlarm();
+    expect((await failing.deliveries())[0].status).toBe("pending_retry");
+    expect(await outboxEver(failing)).toBe(1);
+  });
+
+  it("a success the log refuses goes to the outbox and reaches the log once it takes writes again", async () => {
+    const l = await ladder({ path: uniquePath("/ok") });
+    await l.post({ type: "a.b", data: {} });
+    const original = TenantLog.prototype.record;
+    TenantLog.prototype.record = async () => {
+      throw new Error("the TenantLog is unavailable (injected)");
+    };
+    try {
+      await l.runAlarm();
+    } finally {
+      TenantLog.prototype.record = original;
+    }
+    expect(await l.received()).toHaveLength(1);
+    expect(await outboxEver(l)).toBe(1);
+    expect((await l.deliveries())[0].status).toBe("pending");
+    await l.advance(60_000);
+    await l.runAlarm(); // the outbox flush
+    expect((await l.deliveries())[0].status).toBe("succeeded");
+    expect(await l.received()).toHaveLength(1);
+  });
+
   it("a first attempt writes no pending row; a failed one is written for its retry", async () => {
     const ok = await ladder({ path: uniquePath("/ok") });
     await ok.post({ type: "a.b", data: {} });
