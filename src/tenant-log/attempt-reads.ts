@@ -3,7 +3,7 @@
  * attempt in the delivery's row (./first-attempt.ts), every other one in `attempts` (found by
  * delivery through ./delivery-attempts.ts). Each read answers attempts rows, headers as stored.
  */
-import { and, asc, desc, eq, isNotNull, lt, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNotNull, lt, lte, ne, type SQL } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { deliveryOfFirstAttempt } from "../attempts/first-attempt-id";
 import { ofDelivery } from "./delivery-attempts";
@@ -56,38 +56,44 @@ export function attemptById(db: Db, id: string): AttemptRow | null {
   return first?.id === id ? first : null;
 }
 
+/** The filters both places answer alike, on their own columns. */
+function filtersOn(t: typeof attempts | typeof firstAttempts, f: AttemptFilters): SQL[] {
+  const out: SQL[] = [];
+  if (f.statusCodeClass) out.push(codeClass(t.statusCode, f.statusCodeClass));
+  if (f.error) out.push(eq(t.error, f.error as AttemptRow["error"] & string));
+  if (f.since !== undefined) out.push(gte(t.startedAt, f.since));
+  if (f.until !== undefined) out.push(lte(t.startedAt, f.until));
+  if (f.endpointId) out.push(eq(t.endpointId, f.endpointId));
+  if (f.eventId) out.push(eq(t.eventId, f.eventId));
+  return out;
+}
+
 /**
  * A page of attempts, newest (highest id) first: up to `limit + 1` from each place, merged. The
  * first attempts' arm walks the deliveries' primary key, in the same order as their ids.
  */
 export function listAttempts(db: Db, f: AttemptFilters, byIndex: boolean): AttemptRow[] {
-  const rest: SQL[] = [];
-  if (f.statusCodeClass) rest.push(codeClass(attempts.statusCode, f.statusCodeClass));
-  if (f.error) rest.push(eq(attempts.error, f.error as AttemptRow["error"] & string));
-  if (f.since !== undefined) rest.push(sql`${attempts.startedAt} >= ${f.since}`);
-  if (f.until !== undefined) rest.push(sql`${attempts.startedAt} <= ${f.until}`);
-  if (f.before) rest.push(lt(attempts.id, f.before));
-  if (f.endpointId) rest.push(eq(attempts.endpointId, f.endpointId));
-  if (f.deliveryId) rest.push(ofDelivery(f.deliveryId, byIndex));
-  if (f.eventId) rest.push(eq(attempts.eventId, f.eventId));
   const fromTable = db
     .select()
     .from(attempts)
-    .where(and(...rest))
+    .where(
+      and(
+        ...filtersOn(attempts, f),
+        ...(f.before ? [lt(attempts.id, f.before)] : []),
+        ...(f.deliveryId ? [ofDelivery(f.deliveryId, byIndex)] : []),
+      ),
+    )
     .orderBy(desc(attempts.id))
     .limit(f.limit + 1)
     .all();
 
   const t = firstAttempts;
-  const first: SQL[] = [isNotNull(t.startedAt)];
-  if (f.statusCodeClass) first.push(codeClass(t.statusCode, f.statusCodeClass));
-  if (f.error) first.push(eq(t.error, f.error as AttemptRow["error"] & string));
-  if (f.since !== undefined) first.push(sql`${t.startedAt} >= ${f.since}`);
-  if (f.until !== undefined) first.push(sql`${t.startedAt} <= ${f.until}`);
-  if (f.before) first.push(lt(t.deliveryId, asDeliveryId(f.before)));
-  if (f.endpointId) first.push(eq(t.endpointId, f.endpointId));
-  if (f.deliveryId) first.push(eq(t.deliveryId, f.deliveryId));
-  if (f.eventId) first.push(eq(t.eventId, f.eventId));
+  const first = [
+    isNotNull(t.startedAt),
+    ...filtersOn(t, f),
+    ...(f.before ? [lt(t.deliveryId, asDeliveryId(f.before))] : []),
+    ...(f.deliveryId ? [eq(t.deliveryId, f.deliveryId)] : []),
+  ];
   const inRows = db
     .select()
     .from(t)

@@ -53,19 +53,27 @@ export function asAttemptRow(r: FirstAttemptRow): AttemptRow | null {
   };
 }
 
+/**
+ * What is stored of attempt `a` of a delivery of event `eventId`, wherever it goes: url, started_at,
+ * duration_ms, status_code, response_body, error, error_detail and request_headers, in that order.
+ */
+export function storedAttempt(a: AttemptResult, eventId: string): unknown[] {
+  return [
+    a.url,
+    a.startedAt,
+    a.durationMs,
+    a.statusCode,
+    a.responseBody,
+    a.error,
+    a.errorDetail,
+    JSON.stringify(headersToStore(a.requestHeaders, { eventId, number: a.number, startedAt: a.startedAt })),
+  ];
+}
+
 /** SET assignments that write attempt `a` of a delivery of event `eventId` into the delivery's row. */
 export function firstAttemptAssignments(a: AttemptResult, eventId: string): { sql: string; params: unknown[] } {
   return {
     sql: "first_url = ?, first_started_at = ?, first_duration_ms = ?, first_status_code = ?, first_response_body = ?, first_error = ?, first_error_detail = ?, first_request_headers = ?",
-    params: [
-      a.url,
-      a.startedAt,
-      a.durationMs,
-      a.statusCode,
-      a.responseBody,
-      a.error,
-      a.errorDetail,
-      JSON.stringify(headersToStore(a.requestHeaders, { eventId, number: a.number, startedAt: a.startedAt })),
-    ],
+    params: storedAttempt(a, eventId),
   };
 }

@@ -33,7 +33,7 @@ import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlit
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { firstAttemptId } from "../attempts/first-attempt-id";
 import { rollup, UPSERT_STATS, upsertParams } from "../attempts/stats-rollup";
-import { headersAsSent, headersToStore } from "../attempts/stored-headers";
+import { headersAsSent } from "../attempts/stored-headers";
 import type { SegmentLimits } from "../config";
 import { readConfig } from "../config";
 import { newIdBeside } from "../db/ids";
@@ -55,7 +55,7 @@ import { APPEND_ATTEMPT_ID, settleAttemptsIndex } from "./delivery-attempts";
 import { fanOutDeliveryIds, ofEvents, settleEventIndex } from "./event-deliveries";
 import { fannedOut, fannedOutAt, needsFanOutMark } from "./fanned-out";
 import { FanoutSender } from "./fanout-sender";
-import { firstAttemptAssignments } from "./first-attempt";
+import { firstAttemptAssignments, storedAttempt } from "./first-attempt";
 import { eventMeta, HANDOFF_PAGE_DELIVERIES, handoffPage, inList, payloadPage } from "./handoff-page";
 import { type LaneTailsAnswer, laneTailsBefore } from "./lane-seeding";
 import { LANE_CATCHUP_EVENTS, LANE_SEED_KEYS_PER_CALL, LaneBook, type LaneTail } from "./lanes";
@@ -871,20 +871,7 @@ export class TenantLog extends DurableObject<Env> {
             ch.delivery.eventId,
             a.number,
             a.trigger,
-            a.url,
-            a.startedAt,
-            a.durationMs,
-            a.statusCode,
-            a.responseBody,
-            a.error,
-            a.errorDetail,
-            JSON.stringify(
-              headersToStore(a.requestHeaders, {
-                eventId: ch.delivery.eventId,
-                number: a.number,
-                startedAt: a.startedAt,
-              }),
-            ),
+            ...storedAttempt(a, ch.delivery.eventId),
           );
           if (inserted > 0) written = { sql: APPEND_ATTEMPT_ID, params: [a.id] };
         }
